@@ -1,0 +1,3 @@
+export { ClickHouseStore, clickhouseError, sqlString, sqlIdentifier, type ClickHouseOptions } from './store.js';
+export { MIGRATIONS, MIGRATIONS_TABLE, type Migration } from './migrations.js';
+export { predictionRow, deadLetterRow } from './rows.js';

@@ -1,0 +1,83 @@
+/**
+ * Every configuration key, its type, default and meaning: the one place
+ * config keys are defined. docs/config.md is generated from this table
+ * (npm run docs:config) and a test keeps the two in step.
+ *
+ * Each leaf key can be overridden from the environment:
+ * `kafka.schema_registry_url` -> FEEDBACKLOOP_KAFKA_SCHEMA_REGISTRY_URL.
+ */
+
+export type FieldKind = 'string' | 'int' | 'number' | 'boolean' | 'duration' | 'list' | 'enum' | 'url';
+
+export interface FieldSpec {
+  kind: FieldKind;
+  doc: string;
+  /** Omitted = optional with no value (null). */
+  default?: string | number | boolean | string[] | null;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+  /** Never logged; redacted in `feedbackloop config --print`. */
+  secret?: boolean;
+}
+
+export interface SectionSpec {
+  doc: string;
+  fields: Record<string, FieldSpec>;
+}
+
+/** `models.<name>.*`: per-model settings; any model name is allowed. */
+export const MODEL_FIELDS: Record<string, FieldSpec> = {
+  task: { kind: 'enum', values: ['binary', 'regression'], default: 'binary', doc: 'What the model predicts: a probability of the positive class, or a value.' },
+};
+
+export const CONFIG_SPEC: Record<string, SectionSpec> = {
+  kafka: {
+    doc: 'Kafka and the schema registry. With no brokers, feedbackloop runs on the in-process log.',
+    fields: {
+      brokers: { kind: 'list', default: [], doc: 'Bootstrap brokers, host:port (comma-separated in the environment). Empty = in-process log.' },
+      client_id: { kind: 'string', default: 'feedbackloop', doc: 'Kafka client id.' },
+      schema_registry_url: { kind: 'url', default: null, doc: 'Confluent-compatible schema registry base URL; required with brokers.' },
+      replication_factor: { kind: 'int', default: 1, min: 1, max: 10, doc: 'Replication factor of the topics feedbackloop creates.' },
+      sasl_mechanism: { kind: 'enum', values: ['none', 'plain', 'scram-sha-256', 'scram-sha-512'], default: 'none', doc: 'SASL mechanism.' },
+      sasl_username: { kind: 'string', default: null, doc: 'SASL user name.' },
+      sasl_password: { kind: 'string', default: null, secret: true, doc: 'SASL password.' },
+      ssl: { kind: 'boolean', default: false, doc: 'Connect to the brokers over TLS.' },
+    },
+  },
+  topics: {
+    doc: 'Topic names, and the partitions of the topics feedbackloop creates.',
+    fields: {
+      predictions: { kind: 'string', default: 'predictions', doc: 'Prediction events (key prediction_id).' },
+      feedback: { kind: 'string', default: 'feedback', doc: 'Feedback events (key prediction_id); must have as many partitions as predictions.' },
+      labelled_examples: { kind: 'string', default: 'labelled-examples', doc: 'Joined examples (key model).' },
+      model_snapshots: { kind: 'string', default: 'model-snapshots', doc: 'Model snapshots (compacted, key model/version).' },
+      model_promotions: { kind: 'string', default: 'model-promotions', doc: 'Promotion decisions (key model).' },
+      dead_letters: { kind: 'string', default: 'dead-letters', doc: 'Records that could not be processed, with the reason.' },
+      partitions: { kind: 'int', default: 3, min: 1, max: 1024, doc: 'Partitions of topics feedbackloop creates.' },
+    },
+  },
+  clickhouse: {
+    doc: 'ClickHouse for metric time series. With no url, metrics go to files.',
+    fields: {
+      url: { kind: 'url', default: null, doc: 'HTTP interface, e.g. http://127.0.0.1:8123. Empty = write files instead.' },
+      database: { kind: 'string', default: 'feedbackloop', doc: 'Database; created if missing.' },
+      username: { kind: 'string', default: 'default', doc: 'User.' },
+      password: { kind: 'string', default: '', secret: true, doc: 'Password.' },
+      request_timeout: { kind: 'duration', default: '30s', doc: 'Timeout of one request.' },
+    },
+  },
+  http: {
+    doc: 'The HTTP endpoint: GET /metrics (Prometheus), /healthz, /readyz.',
+    fields: {
+      host: { kind: 'string', default: '0.0.0.0', doc: 'Address to listen on.' },
+      port: { kind: 'int', default: 9464, min: 0, max: 65535, doc: 'Port; 0 picks a free one.' },
+    },
+  },
+  log: {
+    doc: 'Logging (JSON lines on stderr, pino).',
+    fields: {
+      level: { kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', doc: 'Lowest level written.' },
+    },
+  },
+};

@@ -1,0 +1,425 @@
+/**
+ * The in-process log: the embedded default transport. Same contract as the
+ * Kafka transport (see test/contract), no servers. Topics are arrays of
+ * records per partition; consumer groups hold committed offsets and split
+ * partitions among their members.
+ *
+ * Delivery order: a consumer takes the next batch from the partition whose
+ * next record has the smallest timestamp (ties: topic order of the
+ * subscription, then partition), so a replay of files merged by timestamp is
+ * processed in event-time order, deterministically.
+ */
+import { FeedbackloopError } from '../../core/errors.js';
+import { partitionForKey } from './partitioner.js';
+import type {
+  BatchHandler,
+  ConsumerOptions,
+  LogConsumer,
+  LogProducer,
+  LogRecord,
+  LogTransport,
+  OutgoingRecord,
+  PartitionBatch,
+  TopicPartitionOffset,
+  TopicSpec,
+  TransactionalProducer,
+} from './transport.js';
+
+interface MemoryTopic {
+  spec: TopicSpec;
+  partitions: LogRecord[][];
+  roundRobin: number;
+}
+
+interface MemoryGroup {
+  committed: Map<string, number>;
+  members: MemoryConsumer[];
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+export class MemoryTransport implements LogTransport {
+  private readonly topics = new Map<string, MemoryTopic>();
+  private readonly groups = new Map<string, MemoryGroup>();
+  private readonly transactionalOwners = new Map<string, MemoryTransactionalProducer>();
+  private changeWaiters: Array<() => void> = [];
+  private idleWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  private crashError: unknown = undefined;
+  private closed = false;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async ensureTopics(specs: TopicSpec[]): Promise<void> {
+    for (const spec of specs) {
+      if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
+        throw new FeedbackloopError(`topic ${spec.name}: partitions must be a positive integer, got ${spec.partitions}`);
+      }
+      if (this.topics.has(spec.name)) continue;
+      this.topics.set(spec.name, {
+        spec: { ...spec },
+        partitions: Array.from({ length: spec.partitions }, () => []),
+        roundRobin: 0,
+      });
+    }
+    for (const group of this.groups.values()) this.rebalance(group);
+  }
+
+  async partitionCount(topic: string): Promise<number> {
+    return this.topic(topic).partitions.length;
+  }
+
+  async committedOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]> {
+    const group = this.groups.get(groupId);
+    const partitions = this.topic(topic).partitions.length;
+    const out: TopicPartitionOffset[] = [];
+    for (let partition = 0; partition < partitions; partition++) {
+      const offset = group?.committed.get(tpKey(topic, partition));
+      if (offset !== undefined) out.push({ topic, partition, offset });
+    }
+    return out;
+  }
+
+  async producer(): Promise<LogProducer> {
+    return {
+      send: async (records) => this.append(records),
+      close: async () => {},
+    };
+  }
+
+  async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
+    const producer = new MemoryTransactionalProducer(this, transactionalId);
+    this.transactionalOwners.set(transactionalId, producer);
+    return producer;
+  }
+
+  async consumer(options: ConsumerOptions): Promise<LogConsumer> {
+    for (const topic of options.topics) this.topic(topic);
+    return new MemoryConsumer(this, options);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const group of this.groups.values()) {
+      for (const member of [...group.members]) await member.stop();
+    }
+    this.notifyChange();
+  }
+
+  /** Number of records in a partition (its end offset). */
+  endOffset(topic: string, partition: number): number {
+    const records = this.topic(topic).partitions[partition];
+    if (!records) throw new FeedbackloopError(`topic ${topic} has no partition ${partition}`);
+    return records.length;
+  }
+
+  /** All records of a topic, partition by partition, in offset order (for tests and replay output). */
+  records(topic: string): LogRecord[] {
+    return this.topic(topic).partitions.flat();
+  }
+
+  /**
+   * Resolves when every running consumer has caught up with its partitions
+   * and is not inside its handler; rejects if a consumer crashed.
+   */
+  whenIdle(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.idleWaiters.push({ resolve, reject });
+      this.checkIdle();
+    });
+  }
+
+  // ------------------------------------------------------------ internals
+
+  topic(name: string): MemoryTopic {
+    const topic = this.topics.get(name);
+    if (!topic) throw new FeedbackloopError(`topic ${name} does not exist (create it with ensureTopics first)`);
+    return topic;
+  }
+
+  append(records: OutgoingRecord[]): void {
+    if (this.closed) throw new FeedbackloopError('the in-process log is closed');
+    // Validate everything first so a bad record leaves nothing half written.
+    const placed = records.map((record) => {
+      const topic = this.topic(record.topic);
+      let partition = record.partition;
+      if (partition === undefined) {
+        partition = record.key
+          ? partitionForKey(record.key, topic.partitions.length)
+          : topic.roundRobin++ % topic.partitions.length;
+      }
+      if (!topic.partitions[partition]) {
+        throw new FeedbackloopError(`topic ${record.topic} has no partition ${partition}`);
+      }
+      return { topic, partition, record };
+    });
+    for (const { topic, partition, record } of placed) {
+      const log = topic.partitions[partition]!;
+      log.push({
+        topic: record.topic,
+        partition,
+        offset: log.length,
+        key: record.key,
+        value: record.value,
+        timestamp: record.timestamp ?? this.now(),
+        headers: { ...record.headers },
+      });
+    }
+    this.notifyChange();
+  }
+
+  commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): void {
+    const group = this.group(groupId);
+    for (const { topic, partition, offset } of offsets) {
+      if (!this.topic(topic).partitions[partition]) {
+        throw new FeedbackloopError(`cannot commit ${topic}/${partition}: no such partition`);
+      }
+      group.committed.set(tpKey(topic, partition), offset);
+    }
+  }
+
+  isCurrentTransactionalOwner(id: string, producer: MemoryTransactionalProducer): boolean {
+    return this.transactionalOwners.get(id) === producer;
+  }
+
+  group(groupId: string): MemoryGroup {
+    let group = this.groups.get(groupId);
+    if (!group) {
+      group = { committed: new Map(), members: [] };
+      this.groups.set(groupId, group);
+    }
+    return group;
+  }
+
+  join(groupId: string, member: MemoryConsumer): void {
+    const group = this.group(groupId);
+    group.members.push(member);
+    this.rebalance(group);
+  }
+
+  leave(groupId: string, member: MemoryConsumer): void {
+    const group = this.group(groupId);
+    group.members = group.members.filter((m) => m !== member);
+    this.rebalance(group);
+  }
+
+  /** Round robin of the subscribed partitions over the members, in join order. */
+  private rebalance(group: MemoryGroup): void {
+    const topics = [...new Set(group.members.flatMap((m) => m.topics))];
+    const partitions: Array<[string, number]> = [];
+    for (const name of topics) {
+      const topic = this.topics.get(name);
+      if (!topic) continue;
+      for (let p = 0; p < topic.partitions.length; p++) partitions.push([name, p]);
+    }
+    const assignments = group.members.map(() => [] as Array<[string, number]>);
+    partitions.forEach((tp, i) => {
+      const eligible = group.members
+        .map((member, index) => ({ member, index }))
+        .filter(({ member }) => member.topics.includes(tp[0]));
+      if (eligible.length === 0) return;
+      assignments[eligible[i % eligible.length]!.index]!.push(tp);
+    });
+    group.members.forEach((member, index) => member.assign(assignments[index]!, group.committed));
+    this.notifyChange();
+  }
+
+  waitForChange(): Promise<void> {
+    return new Promise((resolve) => this.changeWaiters.push(resolve));
+  }
+
+  notifyChange(): void {
+    const waiters = this.changeWaiters;
+    this.changeWaiters = [];
+    for (const wake of waiters) wake();
+    this.checkIdle();
+  }
+
+  reportCrash(error: unknown): void {
+    this.crashError = error;
+    this.checkIdle();
+  }
+
+  checkIdle(): void {
+    if (this.idleWaiters.length === 0) return;
+    if (this.crashError !== undefined) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w.reject(this.crashError);
+      return;
+    }
+    for (const group of this.groups.values()) {
+      for (const member of group.members) if (!member.isIdle()) return;
+    }
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    // Resolve on a later tick: a handler that just returned may still be committing.
+    setImmediate(() => {
+      for (const w of waiters) w.resolve();
+    });
+  }
+}
+
+class MemoryTransactionalProducer implements TransactionalProducer {
+  private closed = false;
+
+  constructor(
+    private readonly log: MemoryTransport,
+    private readonly transactionalId: string,
+  ) {}
+
+  async sendWithOffsets(records: OutgoingRecord[], commit: { groupId: string; offsets: TopicPartitionOffset[] }): Promise<void> {
+    if (this.closed) throw new FeedbackloopError(`transactional producer ${this.transactionalId} is closed`);
+    if (!this.log.isCurrentTransactionalOwner(this.transactionalId, this)) {
+      throw new FeedbackloopError(`transactional producer ${this.transactionalId} was fenced by a newer instance`);
+    }
+    // Validate offsets before writing anything, so the transaction is all or nothing.
+    for (const { topic, partition } of commit.offsets) {
+      if (!this.log.topic(topic).partitions[partition]) {
+        throw new FeedbackloopError(`cannot commit ${topic}/${partition}: no such partition`);
+      }
+    }
+    this.log.append(records);
+    this.log.commitOffsets(commit.groupId, commit.offsets);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+class MemoryConsumer implements LogConsumer {
+  readonly groupId: string;
+  readonly topics: string[];
+  readonly done: Promise<void>;
+  private readonly fromBeginning: boolean;
+  private readonly maxBatchSize: number;
+  /** Next offset to deliver, per assigned partition. */
+  private positions = new Map<string, { topic: string; partition: number; next: number }>();
+  private generation = 0;
+  private running = false;
+  private busy = false;
+  private stopped = false;
+  private resolveDone!: () => void;
+  private rejectDone!: (error: unknown) => void;
+
+  constructor(
+    private readonly log: MemoryTransport,
+    options: ConsumerOptions,
+  ) {
+    this.groupId = options.groupId;
+    this.topics = [...options.topics];
+    this.fromBeginning = options.fromBeginning ?? true;
+    this.maxBatchSize = options.maxBatchSize ?? 500;
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    // A crash is reported through `done` and whenIdle(); never an unhandled rejection.
+    this.done.catch(() => {});
+  }
+
+  async run(handler: BatchHandler): Promise<void> {
+    if (this.running) throw new FeedbackloopError(`consumer of group ${this.groupId} is already running`);
+    if (this.stopped) throw new FeedbackloopError(`consumer of group ${this.groupId} was stopped`);
+    this.running = true;
+    this.log.join(this.groupId, this);
+    void this.loop(handler);
+  }
+
+  async commit(offsets: TopicPartitionOffset[]): Promise<void> {
+    this.log.commitOffsets(this.groupId, offsets);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.running) this.log.leave(this.groupId, this);
+    this.positions.clear();
+    this.log.notifyChange();
+    this.resolveDone();
+  }
+
+  assign(partitions: Array<[string, number]>, committed: Map<string, number>): void {
+    this.generation++;
+    const next = new Map<string, { topic: string; partition: number; next: number }>();
+    for (const [topic, partition] of partitions) {
+      const key = tpKey(topic, partition);
+      const start = committed.get(key) ?? (this.fromBeginning ? 0 : this.log.endOffset(topic, partition));
+      next.set(key, { topic, partition, next: start });
+    }
+    this.positions = next;
+  }
+
+  isIdle(): boolean {
+    if (!this.running || this.stopped) return true;
+    return !this.busy && this.pickPartition() === undefined;
+  }
+
+  private pickPartition(): { topic: string; partition: number; next: number } | undefined {
+    let best: { topic: string; partition: number; next: number } | undefined;
+    let bestTs = Infinity;
+    let bestRank = Infinity;
+    for (const position of this.positions.values()) {
+      const log = this.log.topic(position.topic).partitions[position.partition]!;
+      const head = log[position.next];
+      if (!head) continue;
+      const rank = this.topics.indexOf(position.topic) * 1e6 + position.partition;
+      if (head.timestamp < bestTs || (head.timestamp === bestTs && rank < bestRank)) {
+        best = position;
+        bestTs = head.timestamp;
+        bestRank = rank;
+      }
+    }
+    return best;
+  }
+
+  private nextBatch(): PartitionBatch | undefined {
+    const position = this.pickPartition();
+    if (!position) return undefined;
+    const log = this.log.topic(position.topic).partitions[position.partition]!;
+    // Stay in event-time order: take records up to the next head of any other partition.
+    let limit = Infinity;
+    for (const other of this.positions.values()) {
+      if (other === position) continue;
+      const head = this.log.topic(other.topic).partitions[other.partition]![other.next];
+      if (head && head.timestamp < limit) limit = head.timestamp;
+    }
+    const records: LogRecord[] = [];
+    for (let offset = position.next; offset < log.length && records.length < this.maxBatchSize; offset++) {
+      const record = log[offset]!;
+      if (records.length > 0 && record.timestamp > limit) break;
+      records.push(record);
+    }
+    const last = records[records.length - 1]!;
+    return { topic: position.topic, partition: position.partition, records, nextOffset: last.offset + 1 };
+  }
+
+  private async loop(handler: BatchHandler): Promise<void> {
+    while (!this.stopped) {
+      const batch = this.nextBatch();
+      if (!batch) {
+        await this.log.waitForChange();
+        continue;
+      }
+      const generation = this.generation;
+      this.busy = true;
+      try {
+        await handler(batch);
+      } catch (error) {
+        this.busy = false;
+        this.stopped = true;
+        this.log.leave(this.groupId, this);
+        this.rejectDone(error);
+        this.log.reportCrash(error);
+        return;
+      }
+      this.busy = false;
+      // After a rebalance the partition may belong to someone else now; they start from the committed offset.
+      const position = this.positions.get(tpKey(batch.topic, batch.partition));
+      if (position && generation === this.generation) position.next = batch.nextOffset;
+      this.log.checkIdle();
+      // Let other consumers and timers run between batches.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+}

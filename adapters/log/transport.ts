@@ -1,0 +1,106 @@
+/**
+ * The log interface every processor is written against (DESIGN.md, "Two
+ * transports, one code path"). Two implementations: Kafka (kafkajs) and the
+ * in-process log (MemoryTransport), the embedded default. Values and keys
+ * are bytes here; codecs (adapters/codec) turn them into events.
+ *
+ * Offsets follow Kafka: a committed offset is the offset of the NEXT record
+ * to read, so committing `record.offset + 1` marks `record` as done.
+ */
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  /** Log compaction (keep the latest value per key). */
+  compacted?: boolean;
+}
+
+export interface OutgoingRecord {
+  topic: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** Explicit partition; otherwise chosen from the key (murmur2, as Kafka's default partitioner) or round robin without a key. */
+  partition?: number;
+  /** Epoch ms; defaults to now. */
+  timestamp?: number;
+  headers?: Record<string, string>;
+}
+
+export interface LogRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: number;
+  headers: Record<string, string>;
+}
+
+/** Records of one partition, in offset order. */
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  records: LogRecord[];
+  /** What to commit once every record of the batch is done: last offset + 1. */
+  nextOffset: number;
+}
+
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  /** The next offset to read. */
+  offset: number;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  topics: string[];
+  /** Where to start when the group has no committed offset for a partition: true (default) = earliest, false = latest. */
+  fromBeginning?: boolean;
+  /** Upper bound on records per batch handed to the handler (default 500). */
+  maxBatchSize?: number;
+}
+
+export type BatchHandler = (batch: PartitionBatch) => Promise<void>;
+
+export interface LogConsumer {
+  readonly groupId: string;
+  /**
+   * Starts delivering batches to `handler`, one at a time. Nothing is
+   * committed automatically: call commit(), or commit through a
+   * TransactionalProducer. Resolves once the consumer is running.
+   */
+  run(handler: BatchHandler): Promise<void>;
+  /** Commits offsets for this consumer's group. */
+  commit(offsets: TopicPartitionOffset[]): Promise<void>;
+  /** Settles when the consumer stops: resolves on stop(), rejects if the handler threw (the consumer crashed). */
+  readonly done: Promise<void>;
+  /** Leaves the group; uncommitted work is re-delivered to whoever takes the partitions. */
+  stop(): Promise<void>;
+}
+
+export interface LogProducer {
+  /** Writes records; resolves when they are durable (acks=all on Kafka). */
+  send(records: OutgoingRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Consume-transform-produce, exactly once: output records and input offsets commit together or not at all. */
+export interface TransactionalProducer {
+  sendWithOffsets(records: OutgoingRecord[], commit: { groupId: string; offsets: TopicPartitionOffset[] }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface LogTransport {
+  /** Creates the topics that do not exist yet (existing ones are left as they are). */
+  ensureTopics(specs: TopicSpec[]): Promise<void>;
+  /** Partition count of an existing topic; throws if the topic does not exist. */
+  partitionCount(topic: string): Promise<number>;
+  /** Committed offsets of a group for a topic (partitions without a commit are left out). */
+  committedOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]>;
+  producer(): Promise<LogProducer>;
+  /** A producer whose writes are transactional; a second one with the same id fences the first. */
+  transactionalProducer(transactionalId: string): Promise<TransactionalProducer>;
+  consumer(options: ConsumerOptions): Promise<LogConsumer>;
+  close(): Promise<void>;
+}

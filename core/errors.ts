@@ -1,0 +1,53 @@
+/**
+ * Errors carry `retriable` (can the same call succeed later?) and `cause`,
+ * as kafkajs errors do. `retry()` retries only what is retriable.
+ */
+export class FeedbackloopError extends Error {
+  readonly retriable: boolean;
+
+  constructor(message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** A bad configuration value; names the key and what was expected. Never retriable. */
+export class ConfigError extends FeedbackloopError {
+  readonly key: string;
+
+  constructor(key: string, message: string) {
+    super(`config: ${key}: ${message}`);
+    this.key = key;
+  }
+}
+
+/** A record whose bytes could not be decoded (not Avro, unknown schema id, truncated). */
+export class DecodeError extends FeedbackloopError {
+  readonly errorClass: 'decode' | 'unknown_schema';
+
+  constructor(message: string, errorClass: 'decode' | 'unknown_schema' = 'decode', cause?: unknown) {
+    super(message, { cause, retriable: false });
+    this.errorClass = errorClass;
+  }
+}
+
+/** A decoded record that breaks the event contract (missing id, NaN feature, label out of range...). */
+export class ValidationError extends FeedbackloopError {
+  constructor(message: string) {
+    super(message, { retriable: false });
+  }
+}
+
+/** Is this error worth retrying? Our errors say so; kafkajs errors carry the same flag. */
+export function isRetriable(error: unknown): boolean {
+  if (error instanceof FeedbackloopError) return error.retriable;
+  if (typeof error === 'object' && error !== null && 'retriable' in error) {
+    return (error as { retriable: unknown }).retriable === true;
+  }
+  return false;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,220 @@
+/**
+ * The event contracts of DESIGN.md as TypeScript types, with validation.
+ * Field names are the Avro field names (schemas/*.avsc); JSON Lines files
+ * used by `replay` carry the same names. Timestamps are epoch milliseconds.
+ */
+import { ValidationError } from './errors.js';
+
+export const FEEDBACK_TYPES = ['USER_CONFIRMED', 'USER_REJECTED', 'AUTO_VALIDATED', 'EXPERT_REVIEW'] as const;
+export type FeedbackType = (typeof FEEDBACK_TYPES)[number];
+
+export interface Prediction {
+  prediction_id: string;
+  model: string;
+  model_version: string;
+  timestamp: number;
+  features: Record<string, number>;
+  categorical: Record<string, string>;
+  segments: Record<string, string>;
+  score: number;
+  threshold: number;
+}
+
+export interface Feedback {
+  prediction_id: string;
+  timestamp: number;
+  feedback_type: FeedbackType;
+  label: number | null;
+  uncertain: boolean;
+  source: string | null;
+  notes: string | null;
+}
+
+export interface LabelledExample {
+  example_id: string;
+  prediction_id: string;
+  model: string;
+  model_version: string;
+  timestamp: number;
+  features: Record<string, number>;
+  categorical: Record<string, string>;
+  segments: Record<string, string>;
+  score: number;
+  threshold: number;
+  label: number | null;
+  feedback_type: FeedbackType | null;
+  source: string | null;
+  feedback_timestamp: number | null;
+  label_delay_ms: number | null;
+  correction_of: string | null;
+  shadow_scores: Record<string, number>;
+}
+
+export interface FeatureSpec {
+  name: string;
+  kind: 'NUMERIC' | 'CATEGORICAL';
+}
+
+export interface ModelSnapshot {
+  model: string;
+  version: string;
+  challenger: string;
+  algorithm: string;
+  parameters: string;
+  feature_schema: FeatureSpec[];
+  training_count: number;
+  data_hash: string;
+  parent_version: string | null;
+  created_at: number;
+}
+
+export type Decision = 'PROMOTE' | 'HOLD' | 'ROLLBACK' | 'PIN' | 'UNPIN';
+
+export interface PromotionDecision {
+  decision_id: string;
+  model: string;
+  from_version: string;
+  to_version: string;
+  decision: Decision;
+  policy: string;
+  statistic: number | null;
+  p_value: number | null;
+  bound: number | null;
+  alpha: number | null;
+  sample_size: number;
+  metric_deltas: Record<string, number>;
+  guardrails: Record<string, number>;
+  reason: string;
+  actor: string;
+  at: number;
+  decided_at: number;
+}
+
+export interface DeadLetter {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  error_class: string;
+  error_message: string;
+  stage: string;
+  failed_at: number;
+}
+
+// ---------------------------------------------------------------- validation
+
+type Obj = Record<string, unknown>;
+
+function isObject(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function requireString(obj: Obj, field: string, what: string): string {
+  const value = obj[field];
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new ValidationError(`${what}: ${field} must be a non-empty string, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function optionalString(obj: Obj, field: string, what: string): string | null {
+  const value = obj[field];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw new ValidationError(`${what}: ${field} must be a string or null, got ${describe(value)}`);
+  return value;
+}
+
+function requireTimestamp(obj: Obj, field: string, what: string): number {
+  const value = obj[field];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ValidationError(`${what}: ${field} must be epoch milliseconds (a non-negative integer), got ${describe(value)}`);
+  }
+  return value;
+}
+
+function requireFinite(obj: Obj, field: string, what: string, fallback?: number): number {
+  const value = obj[field] === undefined && fallback !== undefined ? fallback : obj[field];
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new ValidationError(`${what}: ${field} must be a finite number, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function numberMap(obj: Obj, field: string, what: string, required: boolean): Record<string, number> {
+  const value = obj[field];
+  if (value === undefined && !required) return {};
+  if (!isObject(value)) throw new ValidationError(`${what}: ${field} must be a map of numbers, got ${describe(value)}`);
+  const out: Record<string, number> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new ValidationError(`${what}: ${field}.${key} must be a finite number, got ${describe(v)}`);
+    }
+    out[key] = v;
+  }
+  return out;
+}
+
+function stringMap(obj: Obj, field: string, what: string): Record<string, string> {
+  const value = obj[field];
+  if (value === undefined || value === null) return {};
+  if (!isObject(value)) throw new ValidationError(`${what}: ${field} must be a map of strings, got ${describe(value)}`);
+  const out: Record<string, string> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw new ValidationError(`${what}: ${field}.${key} must be a string, got ${describe(v)}`);
+    out[key] = v;
+  }
+  return out;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing (missing)';
+  if (typeof value === 'number' && Number.isNaN(value)) return 'NaN';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (value === null) return 'null';
+  return typeof value === 'object' ? (Array.isArray(value) ? 'an array' : 'an object') : String(value);
+}
+
+/** Checks a decoded object against the Prediction contract; returns a clean copy or throws ValidationError. */
+export function validatePrediction(value: unknown): Prediction {
+  if (!isObject(value)) throw new ValidationError(`prediction must be an object, got ${describe(value)}`);
+  const what = 'prediction';
+  return {
+    prediction_id: requireString(value, 'prediction_id', what),
+    model: requireString(value, 'model', what),
+    model_version: requireString(value, 'model_version', what),
+    timestamp: requireTimestamp(value, 'timestamp', what),
+    features: numberMap(value, 'features', what, true),
+    categorical: stringMap(value, 'categorical', what),
+    segments: stringMap(value, 'segments', what),
+    score: requireFinite(value, 'score', what),
+    threshold: requireFinite(value, 'threshold', what, 0.5),
+  };
+}
+
+/** Checks a decoded object against the Feedback contract; returns a clean copy or throws ValidationError. */
+export function validateFeedback(value: unknown): Feedback {
+  if (!isObject(value)) throw new ValidationError(`feedback must be an object, got ${describe(value)}`);
+  const what = 'feedback';
+  const type = value.feedback_type;
+  if (typeof type !== 'string' || !(FEEDBACK_TYPES as readonly string[]).includes(type)) {
+    throw new ValidationError(`${what}: feedback_type must be one of ${FEEDBACK_TYPES.join(', ')}, got ${describe(type)}`);
+  }
+  const label = value.label;
+  if (label !== undefined && label !== null && (typeof label !== 'number' || !Number.isFinite(label))) {
+    throw new ValidationError(`${what}: label must be a finite number or null, got ${describe(label)}`);
+  }
+  const uncertain = value.uncertain;
+  if (uncertain !== undefined && typeof uncertain !== 'boolean') {
+    throw new ValidationError(`${what}: uncertain must be a boolean, got ${describe(uncertain)}`);
+  }
+  return {
+    prediction_id: requireString(value, 'prediction_id', what),
+    timestamp: requireTimestamp(value, 'timestamp', what),
+    feedback_type: type as FeedbackType,
+    label: (label as number | null | undefined) ?? null,
+    uncertain: uncertain ?? false,
+    source: optionalString(value, 'source', what),
+    notes: optionalString(value, 'notes', what),
+  };
+}

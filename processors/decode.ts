@@ -1,0 +1,48 @@
+/**
+ * The first step of every processor: bytes -> a validated event, or a dead
+ * letter that says why not. Only errors that describe the record itself
+ * become dead letters; anything else (a registry that is down, a bug) is
+ * thrown, so the batch is retried rather than a good record thrown away.
+ */
+import { DecodeError, ValidationError } from '../core/errors.js';
+import type { DeadLetter } from '../core/events.js';
+import type { Codec } from '../adapters/codec/codec.js';
+import type { LogRecord } from '../adapters/log/transport.js';
+
+export type Decoded<T> = { ok: true; value: T; record: LogRecord } | { ok: false; letter: DeadLetter };
+
+export function deadLetterFor(record: LogRecord, stage: string, errorClass: string, message: string, now: number): DeadLetter {
+  return {
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    key: record.key,
+    value: record.value,
+    error_class: errorClass,
+    error_message: message,
+    stage,
+    failed_at: now,
+  };
+}
+
+export async function decodeRecord<T>(
+  record: LogRecord,
+  codec: Codec<unknown>,
+  validate: (value: unknown) => T,
+  stage: string,
+  now: number,
+): Promise<Decoded<T>> {
+  let raw: unknown;
+  try {
+    raw = await codec.decode(record.value);
+  } catch (error) {
+    if (error instanceof DecodeError) return { ok: false, letter: deadLetterFor(record, stage, error.errorClass, error.message, now) };
+    throw error;
+  }
+  try {
+    return { ok: true, value: validate(raw), record };
+  } catch (error) {
+    if (error instanceof ValidationError) return { ok: false, letter: deadLetterFor(record, stage, 'validation', error.message, now) };
+    throw error;
+  }
+}

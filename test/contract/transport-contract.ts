@@ -1,0 +1,202 @@
+/**
+ * The log-interface contract: the same cases run against every transport
+ * (the in-process log in the unit suite, Kafka in the integration suite).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { partitionForKey } from '../../adapters/log/partitioner.js';
+import type { LogConsumer, LogRecord, LogTransport } from '../../adapters/log/transport.js';
+import { collect, sleep, uniqueName } from '../support/collect.js';
+
+export interface ContractOptions {
+  /** How long to wait to be sure nothing more arrives. */
+  quietMs: number;
+}
+
+const text = (b: Buffer | null) => (b === null ? null : b.toString('utf8'));
+
+function byPartition(records: LogRecord[]): Map<number, LogRecord[]> {
+  const out = new Map<number, LogRecord[]>();
+  for (const r of records) {
+    let list = out.get(r.partition);
+    if (!list) out.set(r.partition, (list = []));
+    list.push(r);
+  }
+  return out;
+}
+
+export function describeTransportContract(name: string, makeTransport: () => Promise<LogTransport>, options: ContractOptions): void {
+  describe(`log transport contract: ${name}`, () => {
+    let transport: LogTransport;
+    const consumers: LogConsumer[] = [];
+    const track = (c: LogConsumer) => {
+      consumers.push(c);
+      return c;
+    };
+
+    beforeAll(async () => {
+      transport = await makeTransport();
+    });
+
+    afterAll(async () => {
+      for (const c of consumers) await c.stop().catch(() => {});
+      await transport?.close();
+    });
+
+    it('delivers one partition in offset order with keys, values, timestamps and headers', async () => {
+      const topic = uniqueName('order');
+      await transport.ensureTopics([{ name: topic, partitions: 1 }]);
+      const producer = await transport.producer();
+      const records = Array.from({ length: 50 }, (_, i) => ({
+        topic,
+        key: Buffer.from(`k${i % 5}`),
+        value: Buffer.from(`v${i}`),
+        timestamp: 1_700_000_000_000 + i,
+        headers: { n: String(i) },
+      }));
+      await producer.send(records.slice(0, 20));
+      await producer.send(records.slice(20));
+      await producer.close();
+
+      const consumer = track(await transport.consumer({ groupId: uniqueName('g'), topics: [topic] }));
+      const got = await collect(consumer, 50);
+      expect(got.map((r) => text(r.value))).toEqual(records.map((r) => `v${records.indexOf(r)}`));
+      expect(got.map((r) => r.offset)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+      expect(got.map((r) => text(r.key))).toEqual(records.map((r) => text(r.key)));
+      expect(got.map((r) => r.timestamp)).toEqual(records.map((r) => r.timestamp));
+      expect(got[7]!.headers).toEqual({ n: '7' });
+      expect(await transport.partitionCount(topic)).toBe(1);
+    });
+
+    it('places keyed records by murmur2 like Kafka and keeps per-partition order across partitions', async () => {
+      const topic = uniqueName('keys');
+      await transport.ensureTopics([{ name: topic, partitions: 3 }]);
+      expect(await transport.partitionCount(topic)).toBe(3);
+      const producer = await transport.producer();
+      const keys = Array.from({ length: 30 }, (_, i) => `prediction-${i}`);
+      const sent = [];
+      for (let round = 0; round < 3; round++) {
+        for (const key of keys) sent.push({ topic, key: Buffer.from(key), value: Buffer.from(`${key}#${round}`) });
+      }
+      await producer.send(sent);
+      await producer.close();
+
+      const consumer = track(await transport.consumer({ groupId: uniqueName('g'), topics: [topic] }));
+      const got = await collect(consumer, sent.length);
+      expect(got).toHaveLength(90);
+      for (const record of got) {
+        expect(record.partition).toBe(partitionForKey(record.key!, 3));
+      }
+      // Every key's three values arrive in the order sent.
+      for (const key of keys) {
+        const values = got.filter((r) => text(r.key) === key).map((r) => text(r.value));
+        expect(values).toEqual([`${key}#0`, `${key}#1`, `${key}#2`]);
+      }
+      const parts = byPartition(got);
+      expect([...parts.keys()].sort()).toEqual([0, 1, 2]);
+      for (const list of parts.values()) {
+        expect(list.map((r) => r.offset)).toEqual(list.map((_, i) => i));
+      }
+    });
+
+    it('restarts from the committed offset, and reports it', async () => {
+      const topic = uniqueName('commit');
+      const groupId = uniqueName('g');
+      await transport.ensureTopics([{ name: topic, partitions: 1 }]);
+      const producer = await transport.producer();
+      await producer.send(Array.from({ length: 20 }, (_, i) => ({ topic, key: null, value: Buffer.from(`m${i}`), partition: 0 })));
+      await producer.close();
+
+      const first = await transport.consumer({ groupId, topics: [topic] });
+      const firstGot = await collect(first, 20);
+      expect(firstGot).toHaveLength(20);
+      await first.commit([{ topic, partition: 0, offset: 12 }]);
+      await first.stop();
+      expect(await transport.committedOffsets(groupId, topic)).toEqual([{ topic, partition: 0, offset: 12 }]);
+
+      const second = track(await transport.consumer({ groupId, topics: [topic] }));
+      const secondGot = await collect(second, 8);
+      expect(secondGot.map((r) => text(r.value))).toEqual(Array.from({ length: 8 }, (_, i) => `m${i + 12}`));
+      await sleep(options.quietMs);
+      expect(secondGot).toHaveLength(8);
+    });
+
+    it('without a committed offset and fromBeginning=false, reads only what comes after it joined', async () => {
+      const topic = uniqueName('latest');
+      await transport.ensureTopics([{ name: topic, partitions: 1 }]);
+      const producer = await transport.producer();
+      await producer.send([{ topic, key: null, value: Buffer.from('old'), partition: 0 }]);
+      const consumer = track(await transport.consumer({ groupId: uniqueName('g'), topics: [topic], fromBeginning: false }));
+      const received: string[] = [];
+      await consumer.run(async (batch) => {
+        received.push(...batch.records.map((r) => text(r.value)!));
+      });
+      // Give the group time to join and take its position at the end.
+      await sleep(options.quietMs);
+      await producer.send([{ topic, key: null, value: Buffer.from('new'), partition: 0 }]);
+      await producer.close();
+      const deadline = Date.now() + 30_000;
+      while (received.length < 1 && Date.now() < deadline) await sleep(50);
+      expect(received).toEqual(['new']);
+    });
+
+    it('commits output records and input offsets together in a transaction', async () => {
+      const input = uniqueName('tx-in');
+      const output = uniqueName('tx-out');
+      const groupId = uniqueName('g');
+      await transport.ensureTopics([
+        { name: input, partitions: 2 },
+        { name: output, partitions: 2 },
+      ]);
+      const producer = await transport.producer();
+      await producer.send(Array.from({ length: 10 }, (_, i) => ({ topic: input, key: Buffer.from(`k${i}`), value: Buffer.from(`${i}`) })));
+      await producer.close();
+
+      const tx = await transport.transactionalProducer(uniqueName('txid'));
+      const consumer = track(await transport.consumer({ groupId, topics: [input] }));
+      await collect(consumer, 10, {
+        onBatch: async (batch) => {
+          await tx.sendWithOffsets(
+            batch.records.map((r) => ({ topic: output, key: r.key, value: Buffer.from(`out-${text(r.value)}`) })),
+            { groupId, offsets: [{ topic: input, partition: batch.partition, offset: batch.nextOffset }] },
+          );
+        },
+      });
+      await tx.close();
+
+      const reader = track(await transport.consumer({ groupId: uniqueName('g'), topics: [output] }));
+      const out = await collect(reader, 10);
+      expect(out.map((r) => text(r.value)).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `out-${i}`).sort());
+      for (const r of out) expect(r.partition).toBe(partitionForKey(r.key!, 2));
+      const committed = await transport.committedOffsets(groupId, input);
+      const total = committed.reduce((sum, c) => sum + c.offset, 0);
+      expect(total).toBe(10);
+    });
+
+    it('splits partitions between two consumers of a group; each record reaches one of them', async () => {
+      const topic = uniqueName('group');
+      const groupId = uniqueName('g');
+      await transport.ensureTopics([{ name: topic, partitions: 4 }]);
+      const a = track(await transport.consumer({ groupId, topics: [topic] }));
+      const b = track(await transport.consumer({ groupId, topics: [topic] }));
+      const seen: Array<{ who: string; value: string }> = [];
+      const handler = (who: string, consumer: LogConsumer) => async (batch: { records: LogRecord[]; partition: number; nextOffset: number }) => {
+        for (const r of batch.records) seen.push({ who, value: text(r.value)! });
+        await consumer.commit([{ topic, partition: batch.partition, offset: batch.nextOffset }]);
+      };
+      await a.run(handler('a', a));
+      await b.run(handler('b', b));
+      await sleep(options.quietMs);
+      const producer = await transport.producer();
+      await producer.send(Array.from({ length: 40 }, (_, i) => ({ topic, key: Buffer.from(`key-${i}`), value: Buffer.from(`${i}`) })));
+      await producer.close();
+      const deadline = Date.now() + 60_000;
+      while (seen.length < 40 && Date.now() < deadline) await sleep(50);
+      await sleep(options.quietMs);
+      expect(seen.map((s) => Number(s.value)).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    });
+
+    it('refuses to describe a topic that does not exist', async () => {
+      await expect(transport.partitionCount(uniqueName('missing'))).rejects.toThrow(/does not exist/);
+    });
+  });
+}
