@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { buildConfig, redactConfig } from '../../adapters/config/index.js';
+import { ConfigError } from '../../core/errors.js';
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('has working defaults: the in-process log and file output', () => {
+    const config = buildConfig({});
+    expect(config.kafka.brokers).toEqual([]);
+    expect(config.clickhouse.url).toBeNull();
+    expect(config.topics.predictions).toBe('predictions');
+    expect(config.clickhouse.request_timeout).toBe(30_000);
+    expect(config.http.port).toBe(9464);
+    expect(config.models).toEqual({});
+  });
+
+  it('reads the YAML document and applies environment overrides on top', () => {
+    const config = buildConfig(
+      {
+        kafka: { brokers: ['a:9092'], schema_registry_url: 'http://registry:8081/' },
+        clickhouse: { url: 'http://ch:8123', request_timeout: '2m' },
+        models: { 'fraud-detector': { task: 'binary' }, 'eta': { task: 'regression' }, 'plain': null },
+      },
+      {
+        FEEDBACKLOOP_KAFKA_BROKERS: 'b:9092, c:9092',
+        FEEDBACKLOOP_HTTP_PORT: '9000',
+        FEEDBACKLOOP_KAFKA_SSL: 'true',
+      },
+    );
+    expect(config.kafka.brokers).toEqual(['b:9092', 'c:9092']);
+    expect(config.kafka.schema_registry_url).toBe('http://registry:8081');
+    expect(config.kafka.ssl).toBe(true);
+    expect(config.http.port).toBe(9000);
+    expect(config.clickhouse.request_timeout).toBe(120_000);
+    expect(config.models).toEqual({ 'fraud-detector': { task: 'binary' }, eta: { task: 'regression' }, plain: { task: 'binary' } });
+  });
+
+  it('names an unknown key and suggests the near one', () => {
+    const error = configError(() => buildConfig({ kafka: { brokrs: ['x'] } }));
+    expect(error.key).toBe('kafka.brokrs');
+    expect(error.message).toMatch(/unknown key \(did you mean brokers\?\)/);
+    expect(configError(() => buildConfig({ clickhose: {} })).message).toMatch(/did you mean clickhouse/);
+  });
+
+  it('names the key, the expected type and what it got', () => {
+    expect(configError(() => buildConfig({ http: { port: 'eighty' } })).message).toBe(
+      'config: http.port: expected an integer, got the string "eighty"',
+    );
+    expect(configError(() => buildConfig({ http: { port: 70000 } })).message).toBe('config: http.port: must be at most 65535, got 70000');
+    expect(configError(() => buildConfig({ clickhouse: { url: 'ch:8123' } })).message).toMatch(/clickhouse.url: expected an http\(s\) URL/);
+    expect(configError(() => buildConfig({ models: { m: { task: 'ranking' } } })).message).toBe(
+      'config: models.m.task: expected one of binary, regression, got the string "ranking"',
+    );
+    expect(configError(() => buildConfig({ clickhouse: { request_timeout: 'soon' } })).key).toBe('clickhouse.request_timeout');
+    expect(configError(() => buildConfig({}, { FEEDBACKLOOP_HTTP_PORT: 'x' })).key).toBe('http.port (from FEEDBACKLOOP_HTTP_PORT)');
+    expect(configError(() => buildConfig(['a'])).message).toMatch(/expected a mapping of sections, got a list/);
+  });
+
+  it('requires a schema registry with Kafka, and credentials with SASL', () => {
+    expect(configError(() => buildConfig({ kafka: { brokers: ['a:1'] } })).key).toBe('kafka.schema_registry_url');
+    expect(
+      configError(() => buildConfig({ kafka: { brokers: ['a:1'], schema_registry_url: 'http://r', sasl_mechanism: 'plain' } })).key,
+    ).toBe('kafka.sasl_username');
+  });
+
+  it('redacts secrets for printing', () => {
+    const config = buildConfig({ clickhouse: { password: 'hunter2' }, kafka: { sasl_password: 's3cret' } });
+    const shown = JSON.stringify(redactConfig(config));
+    expect(shown).not.toMatch(/hunter2|s3cret/);
+    expect(config.clickhouse.password).toBe('hunter2');
+  });
+});
