@@ -1,0 +1,53 @@
+import { loadConfig } from '../../adapters/config/index.js';
+import { createLogger } from '../../adapters/logging/index.js';
+import { errorMessage, FeedbackloopError } from '../../core/errors.js';
+import { openRuntime, topicSpecs } from '../runtime.js';
+
+/** Connects to every configured server and prints one line per check; fails if any failed. */
+export async function commandCheck(options: { config?: string }): Promise<void> {
+  const config = loadConfig(options.config);
+  const logger = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
+  const say = (ok: boolean, what: string, detail: string) => process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${what}: ${detail}\n`);
+  const failures: string[] = [];
+  say(true, 'config', options.config ? `${options.config} is valid` : 'defaults and environment are valid');
+
+  let runtime;
+  try {
+    runtime = await openRuntime(config, logger, { defaultMetrics: false });
+  } catch (error) {
+    say(false, 'clickhouse', errorMessage(error));
+    throw new FeedbackloopError('check failed: clickhouse', { retriable: error instanceof FeedbackloopError && error.retriable, cause: error });
+  }
+  try {
+    if (runtime.clickhouse) say(true, 'clickhouse', `${config.clickhouse.url} database ${config.clickhouse.database}, migrations applied`);
+    else say(true, 'clickhouse', 'not configured: metrics go to files');
+
+    if (config.kafka.brokers.length === 0) {
+      say(true, 'transport', 'in-process log (no kafka.brokers configured)');
+    } else {
+      try {
+        await runtime.transport.ensureTopics(topicSpecs(config));
+        const predictions = await runtime.transport.partitionCount(config.topics.predictions);
+        const feedback = await runtime.transport.partitionCount(config.topics.feedback);
+        say(true, 'kafka', `${config.kafka.brokers.join(',')}: topics present (${config.topics.predictions}: ${predictions} partitions, ${config.topics.feedback}: ${feedback})`);
+        if (predictions !== feedback) {
+          failures.push('co-partitioning');
+          say(false, 'co-partitioning', `${config.topics.predictions} has ${predictions} partitions but ${config.topics.feedback} has ${feedback}; they must be equal`);
+        }
+      } catch (error) {
+        failures.push('kafka');
+        say(false, 'kafka', errorMessage(error));
+      }
+      try {
+        const id = await (runtime.codecs.prediction as { register?: () => Promise<number> }).register?.();
+        say(true, 'schema registry', `${config.kafka.schema_registry_url}: Prediction schema registered as id ${id}`);
+      } catch (error) {
+        failures.push('schema registry');
+        say(false, 'schema registry', errorMessage(error));
+      }
+    }
+  } finally {
+    await runtime.close();
+  }
+  if (failures.length > 0) throw new FeedbackloopError(`check failed: ${failures.join(', ')}`, { retriable: true });
+}

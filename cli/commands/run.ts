@@ -1,0 +1,72 @@
+import { loadConfig } from '../../adapters/config/index.js';
+import { startHttpEndpoint } from '../../adapters/http/index.js';
+import { createLogger } from '../../adapters/logging/index.js';
+import type { LogConsumer } from '../../adapters/log/transport.js';
+import { systemClock } from '../../core/clock.js';
+import { ConfigError } from '../../core/errors.js';
+import { startPredictionArchive } from '../../processors/prediction-archive.js';
+import { ClickHouseDeadLetterSink, ClickHouseTableSink, FanOutSink, TopicDeadLetterSink } from '../../sinks/index.js';
+import { openRuntime, topicSpecs } from '../runtime.js';
+
+export const PROCESSORS = ['archive'] as const;
+
+export async function commandRun(options: { config?: string; only?: string[] }): Promise<void> {
+  const config = loadConfig(options.config);
+  const selected = options.only ?? [...PROCESSORS];
+  for (const name of selected) {
+    if (!(PROCESSORS as readonly string[]).includes(name)) {
+      throw new ConfigError('--only', `unknown processor ${JSON.stringify(name)}; available: ${PROCESSORS.join(', ')}`);
+    }
+  }
+  if (config.kafka.brokers.length === 0) {
+    throw new ConfigError('kafka.brokers', 'run needs Kafka (set kafka.brokers or FEEDBACKLOOP_KAFKA_BROKERS); to process files without servers use replay');
+  }
+  const logger = createLogger(config.log.level);
+  const runtime = await openRuntime(config, logger);
+  await runtime.transport.ensureTopics(topicSpecs(config));
+  const producer = await runtime.transport.producer();
+  const deadLetterSinks = [new TopicDeadLetterSink(producer, runtime.codecs.deadLetter, config.topics.dead_letters)];
+  const consumers: LogConsumer[] = [];
+
+  if (selected.includes('archive')) {
+    if (!runtime.clickhouse) throw new ConfigError('clickhouse.url', 'the archive processor writes to ClickHouse: set clickhouse.url');
+    const store = runtime.clickhouse;
+    consumers.push(
+      await startPredictionArchive({
+        transport: runtime.transport,
+        topic: config.topics.predictions,
+        groupId: `${config.kafka.client_id}-archive`,
+        codec: runtime.codecs.prediction,
+        rows: new ClickHouseTableSink(store, 'predictions', (error, attempt, delay) =>
+          logger.warn({ err: error, attempt, delay_ms: delay }, 'clickhouse insert failed; retrying (consumption paused)'),
+        ),
+        deadLetters: new FanOutSink([...deadLetterSinks, new ClickHouseDeadLetterSink(store)]),
+        clock: systemClock,
+        metrics: runtime.metrics,
+      }),
+    );
+  }
+
+  const endpoint = await startHttpEndpoint({
+    host: config.http.host,
+    port: config.http.port,
+    registry: runtime.metrics.registry,
+    readiness: runtime.clickhouse ? [{ name: 'clickhouse', check: () => runtime.clickhouse!.ping() }] : [],
+  });
+  logger.info({ processors: selected, port: endpoint.port }, 'feedbackloop running');
+
+  const stop = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  const crashed = Promise.race(consumers.map((c) => c.done.then(() => new Promise<never>(() => {}))));
+  try {
+    const signal = await Promise.race([stop, crashed]);
+    logger.info({ signal }, 'stopping');
+  } finally {
+    for (const consumer of consumers) await consumer.stop().catch(() => {});
+    await producer.close().catch(() => {});
+    await endpoint.close();
+    await runtime.close();
+  }
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * feedbackloop — one CLI for every way to run the pipeline.
+ * Exit codes: 0 done, 1 failed while running (see the message; a retry may
+ * help when it says so), 2 bad usage or configuration (fix and run again).
+ */
+import { Command, CommanderError } from 'commander';
+import { ConfigError, errorMessage, FeedbackloopError } from '../core/errors.js';
+import { commandCheck } from './commands/check.js';
+import { commandConfig } from './commands/config.js';
+import { commandRun, PROCESSORS } from './commands/run.js';
+
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+function program(): Command {
+  const cli = new Command('feedbackloop')
+    .description(
+      'Closes the feedback loop of deployed ML models: joins predictions with their delayed feedback, ' +
+        'measures every model continuously and keeps the best one in charge.\n\n' +
+        'With no servers configured it runs on the in-process log; set kafka.brokers (and clickhouse.url) ' +
+        'in the config file or the environment to run against real servers.',
+    )
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+
+  cli
+    .command('run')
+    .description('Run the pipeline processors against Kafka, until SIGINT or SIGTERM.')
+    .option('-c, --config <file>', 'YAML config file (environment variables FEEDBACKLOOP_<SECTION>_<KEY> override it)')
+    .option('--only <processors...>', `run only these processors (${PROCESSORS.join(', ')})`)
+    .addHelpText('after', '\nExample:\n  FEEDBACKLOOP_KAFKA_BROKERS=127.0.0.1:9092 FEEDBACKLOOP_KAFKA_SCHEMA_REGISTRY_URL=http://127.0.0.1:8081 \\\n    feedbackloop run --only archive')
+    .action(async (options: { config?: string; only?: string[] }) => commandRun(options));
+
+  cli
+    .command('check')
+    .description('Validate the config, connect to every configured server, create missing topics and tables, and report.')
+    .option('-c, --config <file>', 'YAML config file')
+    .action(async (options: { config?: string }) => commandCheck(options));
+
+  cli
+    .command('config')
+    .description('Validate the config and print the effective settings (secrets redacted), or the documentation of every key.')
+    .option('-c, --config <file>', 'YAML config file')
+    .option('--keys', 'print every config key with its type, default and meaning')
+    .action(async (options: { config?: string; keys?: boolean }) => commandConfig(options));
+
+  return cli;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    const retriable = error instanceof FeedbackloopError && error.retriable;
+    process.stderr.write(`error: ${errorMessage(error)}${retriable ? '\n(this may pass on a retry: a server was unreachable or busy)' : ''}\n`);
+    return EXIT_FAILED;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

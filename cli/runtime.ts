@@ -1,0 +1,108 @@
+/**
+ * The composition root: from a validated Config to the transport, codecs,
+ * ClickHouse store, logger and metrics the processors are wired with.
+ * Kafka when kafka.brokers is set, otherwise the in-process log.
+ */
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { SASLOptions } from 'kafkajs';
+import type { Config } from '../adapters/config/index.js';
+import { LocalCodec, RegistryCodec, type Codec } from '../adapters/codec/codec.js';
+import type { SchemaName } from '../adapters/codec/schemas.js';
+import { KafkaTransport } from '../adapters/kafka/transport.js';
+import { MemoryTransport } from '../adapters/log/memory.js';
+import type { LogTransport, TopicSpec } from '../adapters/log/transport.js';
+import { ClickHouseStore } from '../adapters/clickhouse/index.js';
+import { createPipelineMetrics, type PipelineMetrics } from '../adapters/http/index.js';
+import { kafkaLogCreator, type Logger } from '../adapters/logging/index.js';
+import type { DeadLetter, Feedback, LabelledExample, ModelSnapshot, Prediction, PromotionDecision } from '../core/events.js';
+
+export interface Codecs {
+  prediction: Codec<Prediction>;
+  feedback: Codec<Feedback>;
+  labelled: Codec<LabelledExample>;
+  snapshot: Codec<ModelSnapshot>;
+  promotion: Codec<PromotionDecision>;
+  deadLetter: Codec<DeadLetter>;
+}
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  metrics: PipelineMetrics;
+  transport: LogTransport;
+  codecs: Codecs;
+  /** Present when clickhouse.url is set. */
+  clickhouse: ClickHouseStore | undefined;
+  close(): Promise<void>;
+}
+
+export function topicSpecs(config: Config): TopicSpec[] {
+  const t = config.topics;
+  return [
+    { name: t.predictions, partitions: t.partitions },
+    { name: t.feedback, partitions: t.partitions },
+    { name: t.labelled_examples, partitions: t.partitions },
+    { name: t.model_snapshots, partitions: t.partitions, compacted: true },
+    { name: t.model_promotions, partitions: t.partitions },
+    { name: t.dead_letters, partitions: t.partitions },
+  ];
+}
+
+function saslOf(config: Config): SASLOptions | undefined {
+  const k = config.kafka;
+  if (k.sasl_mechanism === 'none') return undefined;
+  return { mechanism: k.sasl_mechanism, username: k.sasl_username!, password: k.sasl_password! } as SASLOptions;
+}
+
+export function makeCodecs(config: Config, registry: SchemaRegistry | undefined): Codecs {
+  const t = config.topics;
+  const make = <T>(schema: SchemaName, topic: string): Codec<T> =>
+    registry ? new RegistryCodec<T>(registry, schema, `${topic}-value`) : new LocalCodec<T>(schema);
+  return {
+    prediction: make('Prediction', t.predictions),
+    feedback: make('Feedback', t.feedback),
+    labelled: make('LabelledExample', t.labelled_examples),
+    snapshot: make('ModelSnapshot', t.model_snapshots),
+    promotion: make('PromotionDecision', t.model_promotions),
+    deadLetter: make('DeadLetter', t.dead_letters),
+  };
+}
+
+export async function openRuntime(config: Config, logger: Logger, options: { defaultMetrics?: boolean } = {}): Promise<Runtime> {
+  const metrics = createPipelineMetrics(options);
+  let transport: LogTransport;
+  let registry: SchemaRegistry | undefined;
+  if (config.kafka.brokers.length > 0) {
+    const sasl = saslOf(config);
+    transport = new KafkaTransport({
+      brokers: config.kafka.brokers,
+      clientId: config.kafka.client_id,
+      replicationFactor: config.kafka.replication_factor,
+      kafka: { ssl: config.kafka.ssl, logCreator: kafkaLogCreator(logger), ...(sasl ? { sasl } : {}) },
+    });
+    registry = new SchemaRegistry({ host: config.kafka.schema_registry_url! });
+  } else {
+    transport = new MemoryTransport();
+  }
+  const clickhouse = config.clickhouse.url
+    ? await ClickHouseStore.open({
+        url: config.clickhouse.url,
+        database: config.clickhouse.database,
+        username: config.clickhouse.username,
+        password: config.clickhouse.password,
+        requestTimeoutMs: config.clickhouse.request_timeout,
+      })
+    : undefined;
+  return {
+    config,
+    logger,
+    metrics,
+    transport,
+    codecs: makeCodecs(config, registry),
+    clickhouse,
+    close: async () => {
+      await transport.close();
+      await clickhouse?.close();
+    },
+  };
+}
