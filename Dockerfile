@@ -1,0 +1,22 @@
+# feedbackloop as a container (used by docker-compose.yml).
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY core core
+COPY adapters adapters
+COPY processors processors
+COPY sinks sinks
+COPY cli cli
+COPY schemas schemas
+RUN npm ci --no-audit --no-fund && npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/dist dist
+COPY schemas schemas
+COPY dashboards dashboards
+COPY package.json ./
+USER node
+EXPOSE 9464
+ENTRYPOINT ["node", "dist/cli/main.js"]
