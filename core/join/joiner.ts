@@ -1,0 +1,301 @@
+/**
+ * The join of predictions and feedback into labelled examples (pure core).
+ *
+ * Event time throughout: the watermark is the largest event timestamp seen;
+ * a prediction is held for the join window [timestamp, timestamp + window),
+ * feedback that arrives before its prediction waits up to the early-feedback
+ * TTL. Each call first advances the watermark (expiring what fell out of
+ * the window), then applies the event, so the output depends only on the
+ * order of the input.
+ *
+ * Outputs:
+ *  - example: a labelled example; a correction when `correction_of` names
+ *    the example it replaces; an unlabelled one (label null) when a
+ *    prediction expires without a label and emitUnlabelled is on.
+ *  - unmatched: feedback whose prediction never arrived in time.
+ *  - rejected: an input that breaks the contract for its model (label or
+ *    score out of range, a reused prediction_id); the processor dead-letters it.
+ */
+import { formatDuration } from '../duration.js';
+import type { Feedback, LabelledExample, Prediction } from '../events.js';
+import { feedbackHash, labelFrom, outranks, TRUST, type Task } from './resolution.js';
+import type { JoinEntry, JoinStore } from './store.js';
+
+/** Scores a prediction with every current challenger (and the previous champion after a promotion). */
+export interface ShadowScorer {
+  /** Version -> score, made now, at prediction time. */
+  score(prediction: Prediction): Record<string, number>;
+}
+
+/** The scorer set when no challenger exists yet: every prediction gets empty shadow scores. */
+export const NO_CHALLENGERS: ShadowScorer = { score: () => ({}) };
+
+export interface JoinerOptions {
+  /** How long a prediction waits for feedback, in event time. Default 7 days. */
+  joinWindowMs: number;
+  /** How long feedback waits for its prediction, in event time. Default 1 hour. */
+  earlyFeedbackTtlMs: number;
+  /** Emit an example with label null when a prediction expires unlabelled. Default true. */
+  emitUnlabelled: boolean;
+  /** The task of a model (binary unless configured). */
+  taskOf: (model: string) => Task;
+  shadowScorer: ShadowScorer;
+}
+
+export const DEFAULT_JOINER_OPTIONS: JoinerOptions = {
+  joinWindowMs: 7 * 86_400_000,
+  earlyFeedbackTtlMs: 3_600_000,
+  emitUnlabelled: true,
+  taskOf: () => 'binary',
+  shadowScorer: NO_CHALLENGERS,
+};
+
+export type JoinOutput =
+  | { kind: 'example'; example: LabelledExample }
+  | { kind: 'unmatched'; feedback: Feedback; reason: string }
+  | { kind: 'rejected'; input: 'prediction' | 'feedback'; prediction_id: string; reason: string };
+
+export interface ModelCounters {
+  predictions: number;
+  labelled: number;
+  corrections: number;
+  expired_labelled: number;
+  expired_unlabelled: number;
+}
+
+export interface JoinCounters {
+  predictions: number;
+  feedback: number;
+  /** First labels (one per labelled prediction). */
+  labelled: number;
+  /** Labels replaced by a more trusted (or later, equally trusted) different label. */
+  corrections: number;
+  /** A more trusted feedback that agreed with the label in force. */
+  confirmations: number;
+  /** Feedback outranked by the label in force (less trusted, or older). */
+  superseded: number;
+  /** Exact duplicates of a prediction or a feedback already seen. */
+  duplicates: number;
+  uncertain: number;
+  unmatched: number;
+  rejected: number;
+  expired_labelled: number;
+  expired_unlabelled: number;
+  byModel: Record<string, ModelCounters>;
+}
+
+export function emptyCounters(): JoinCounters {
+  return {
+    predictions: 0, feedback: 0, labelled: 0, corrections: 0, confirmations: 0, superseded: 0,
+    duplicates: 0, uncertain: 0, unmatched: 0, rejected: 0, expired_labelled: 0, expired_unlabelled: 0, byModel: {},
+  };
+}
+
+function samePrediction(a: Prediction, b: Prediction): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export class Joiner {
+  readonly options: JoinerOptions;
+  readonly counters: JoinCounters;
+  /** Largest event timestamp seen (ms); restored with the state. */
+  watermark = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly store: JoinStore,
+    options: Partial<JoinerOptions> = {},
+    counters: JoinCounters = emptyCounters(),
+  ) {
+    this.options = { ...DEFAULT_JOINER_OPTIONS, ...options };
+    this.counters = counters;
+  }
+
+  onPrediction(prediction: Prediction): JoinOutput[] {
+    const out = this.advance(prediction.timestamp);
+    const id = prediction.prediction_id;
+    const task = this.options.taskOf(prediction.model);
+    if (task === 'binary') {
+      const problem =
+        prediction.score < 0 || prediction.score > 1
+          ? `score ${prediction.score} is out of range for binary model ${prediction.model} (expected a probability in [0, 1])`
+          : prediction.threshold < 0 || prediction.threshold > 1
+            ? `threshold ${prediction.threshold} is out of range for binary model ${prediction.model} (expected [0, 1])`
+            : undefined;
+      if (problem) return this.reject(out, 'prediction', id, problem);
+    }
+    const existing = this.store.get(id);
+    if (existing?.prediction) {
+      if (samePrediction(existing.prediction, prediction)) {
+        this.counters.duplicates++;
+        return out;
+      }
+      return this.reject(out, 'prediction', id, `prediction_id ${id} was already used by a different prediction`);
+    }
+    this.counters.predictions++;
+    this.model(prediction.model).predictions++;
+    const entry: JoinEntry = {
+      prediction,
+      shadow_scores: this.options.shadowScorer.score(prediction),
+      early: [],
+      resolved: null,
+      seq: 0,
+      seen: existing?.seen ?? [],
+      expires_at: prediction.timestamp + this.options.joinWindowMs,
+    };
+    // Feedback that came first is applied now, in the order of its timestamps.
+    const early = [...(existing?.early ?? [])].sort((a, b) => a.timestamp - b.timestamp);
+    for (const feedback of early) out.push(...this.apply(id, entry, feedback));
+    if (entry.expires_at <= this.watermark) {
+      // Arrived after its own window (a late replay): joined with what was waiting, then expired.
+      if (existing) this.store.delete(id);
+      out.push(...this.expire(id, entry));
+      return out;
+    }
+    this.store.set(id, entry);
+    this.store.addExpiry(entry.expires_at, id);
+    return out;
+  }
+
+  onFeedback(feedback: Feedback): JoinOutput[] {
+    const out = this.advance(feedback.timestamp);
+    this.counters.feedback++;
+    const id = feedback.prediction_id;
+    const hash = feedbackHash(feedback);
+    const entry = this.store.get(id);
+    if (!entry) {
+      const waiting: JoinEntry = {
+        prediction: null,
+        shadow_scores: {},
+        early: [feedback],
+        resolved: null,
+        seq: 0,
+        seen: [hash],
+        expires_at: feedback.timestamp + this.options.earlyFeedbackTtlMs,
+      };
+      this.store.set(id, waiting);
+      this.store.addExpiry(waiting.expires_at, id);
+      return out;
+    }
+    if (entry.seen.includes(hash)) {
+      this.counters.duplicates++;
+      return out;
+    }
+    entry.seen.push(hash);
+    if (entry.prediction === null) entry.early.push(feedback);
+    else out.push(...this.apply(id, entry, feedback));
+    this.store.set(id, entry);
+    return out;
+  }
+
+  /** Moves the watermark to `eventTime` (never back) and expires what fell out of its window. */
+  advance(eventTime: number): JoinOutput[] {
+    if (eventTime <= this.watermark) return [];
+    this.watermark = eventTime;
+    const out: JoinOutput[] = [];
+    for (const { at, id } of this.store.takeExpired(eventTime)) {
+      const entry = this.store.get(id);
+      if (!entry || entry.expires_at !== at) continue; // stale index item
+      this.store.delete(id);
+      out.push(...this.expire(id, entry));
+    }
+    return out;
+  }
+
+  private model(name: string) {
+    let counters = this.counters.byModel[name];
+    if (!counters) {
+      counters = { predictions: 0, labelled: 0, corrections: 0, expired_labelled: 0, expired_unlabelled: 0 };
+      this.counters.byModel[name] = counters;
+    }
+    return counters;
+  }
+
+  private reject(out: JoinOutput[], input: 'prediction' | 'feedback', id: string, reason: string): JoinOutput[] {
+    this.counters.rejected++;
+    out.push({ kind: 'rejected', input, prediction_id: id, reason });
+    return out;
+  }
+
+  /** Applies one feedback to an entry that has its prediction. */
+  private apply(id: string, entry: JoinEntry, feedback: Feedback): JoinOutput[] {
+    const prediction = entry.prediction!;
+    if (feedback.uncertain) {
+      this.counters.uncertain++;
+      return [];
+    }
+    const resolution = labelFrom(feedback, prediction, this.options.taskOf(prediction.model));
+    if ('reason' in resolution) return this.reject([], 'feedback', id, resolution.reason);
+    const trust = TRUST[feedback.feedback_type];
+    const current = entry.resolved;
+    if (current && !outranks(trust, feedback.timestamp, current)) {
+      this.counters.superseded++;
+      return [];
+    }
+    if (current && current.label === resolution.label) {
+      // Same label from a more trusted (or later) source: it now stands behind the example.
+      entry.resolved = { ...current, trust, feedback_type: feedback.feedback_type, feedback_timestamp: feedback.timestamp, source: feedback.source };
+      this.counters.confirmations++;
+      return [];
+    }
+    entry.seq++;
+    entry.resolved = {
+      label: resolution.label,
+      trust,
+      feedback_type: feedback.feedback_type,
+      feedback_timestamp: feedback.timestamp,
+      source: feedback.source,
+      example_id: `${id}#${entry.seq}`,
+    };
+    if (current) {
+      this.counters.corrections++;
+      this.model(prediction.model).corrections++;
+    } else {
+      this.counters.labelled++;
+      this.model(prediction.model).labelled++;
+    }
+    return [{ kind: 'example', example: this.example(entry, current ? current.example_id : null) }];
+  }
+
+  private expire(id: string, entry: JoinEntry): JoinOutput[] {
+    if (entry.prediction === null) {
+      this.counters.unmatched += entry.early.length;
+      const reason = `no prediction ${id} arrived within ${formatDuration(this.options.earlyFeedbackTtlMs)} of the feedback (unknown id, or its prediction already expired)`;
+      return entry.early.map((feedback) => ({ kind: 'unmatched' as const, feedback, reason }));
+    }
+    const model = this.model(entry.prediction.model);
+    if (entry.resolved) {
+      this.counters.expired_labelled++;
+      model.expired_labelled++;
+      return [];
+    }
+    this.counters.expired_unlabelled++;
+    model.expired_unlabelled++;
+    if (!this.options.emitUnlabelled) return [];
+    entry.seq++;
+    return [{ kind: 'example', example: this.example(entry, null) }];
+  }
+
+  private example(entry: JoinEntry, correctionOf: string | null): LabelledExample {
+    const p = entry.prediction!;
+    const r = entry.resolved;
+    return {
+      example_id: r ? r.example_id : `${p.prediction_id}#${entry.seq}`,
+      prediction_id: p.prediction_id,
+      model: p.model,
+      model_version: p.model_version,
+      timestamp: p.timestamp,
+      features: p.features,
+      categorical: p.categorical,
+      segments: p.segments,
+      score: p.score,
+      threshold: p.threshold,
+      label: r ? r.label : null,
+      feedback_type: r ? r.feedback_type : null,
+      source: r ? r.source : null,
+      feedback_timestamp: r ? r.feedback_timestamp : null,
+      label_delay_ms: r ? r.feedback_timestamp - p.timestamp : null,
+      correction_of: correctionOf,
+      shadow_scores: entry.shadow_scores,
+    };
+  }
+}

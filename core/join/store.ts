@@ -1,0 +1,133 @@
+/**
+ * The joiner's state: one entry per prediction_id, plus an index of expiry
+ * times. Synchronous by design: the join runs a whole batch without
+ * awaiting, and the processor wraps a batch in one store transaction.
+ *
+ * MemoryJoinStore keeps everything on the heap (replays, tests); the
+ * processor's disk-backed store keeps entries off the heap.
+ */
+import type { Feedback, FeedbackType, Prediction } from '../events.js';
+
+/** The label currently in force for a prediction, and where it came from. */
+export interface ResolvedLabel {
+  label: number;
+  trust: number;
+  feedback_type: FeedbackType;
+  feedback_timestamp: number;
+  source: string | null;
+  /** The example that carries this label downstream. */
+  example_id: string;
+}
+
+export interface JoinEntry {
+  /** Null while only feedback has been seen (feedback before its prediction). */
+  prediction: Prediction | null;
+  shadow_scores: Record<string, number>;
+  /** Feedback that arrived before the prediction, in arrival order. */
+  early: Feedback[];
+  resolved: ResolvedLabel | null;
+  /** Examples emitted so far for this prediction (example ids are `<prediction_id>#<seq>`). */
+  seq: number;
+  /** Hashes of every feedback seen, to recognise exact duplicates. */
+  seen: number[];
+  /** Event time (ms) at which the entry expires. */
+  expires_at: number;
+}
+
+export interface JoinStore {
+  get(predictionId: string): JoinEntry | undefined;
+  set(predictionId: string, entry: JoinEntry): void;
+  delete(predictionId: string): void;
+  /**
+   * Records that `predictionId` may expire at `at`. The index may hold stale
+   * times (an entry whose expiry moved): takers re-check the entry.
+   */
+  addExpiry(at: number, predictionId: string): void;
+  /** Removes and returns the index items with at <= watermark, ordered by (at, id). */
+  takeExpired(watermark: number): Array<{ at: number; id: string }>;
+  /** Number of entries. */
+  size(): number;
+}
+
+/** A binary min-heap on (at, id) plus a Map of entries. */
+export class MemoryJoinStore implements JoinStore {
+  private readonly entries = new Map<string, JoinEntry>();
+  private readonly heapAt: number[] = [];
+  private readonly heapId: string[] = [];
+
+  get(predictionId: string): JoinEntry | undefined {
+    return this.entries.get(predictionId);
+  }
+
+  set(predictionId: string, entry: JoinEntry): void {
+    this.entries.set(predictionId, entry);
+  }
+
+  delete(predictionId: string): void {
+    this.entries.delete(predictionId);
+  }
+
+  size(): number {
+    return this.entries.size;
+  }
+
+  /** Entries in insertion order (for snapshots and tests). */
+  *all(): IterableIterator<[string, JoinEntry]> {
+    yield* this.entries;
+  }
+
+  addExpiry(at: number, id: string): void {
+    this.heapAt.push(at);
+    this.heapId.push(id);
+    let i = this.heapAt.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(i, parent)) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  takeExpired(watermark: number): Array<{ at: number; id: string }> {
+    const out: Array<{ at: number; id: string }> = [];
+    while (this.heapAt.length > 0 && this.heapAt[0]! <= watermark) {
+      out.push({ at: this.heapAt[0]!, id: this.heapId[0]! });
+      this.pop();
+    }
+    return out;
+  }
+
+  private less(a: number, b: number): boolean {
+    const atA = this.heapAt[a]!;
+    const atB = this.heapAt[b]!;
+    return atA < atB || (atA === atB && this.heapId[a]! < this.heapId[b]!);
+  }
+
+  private swap(a: number, b: number): void {
+    const at = this.heapAt[a]!;
+    this.heapAt[a] = this.heapAt[b]!;
+    this.heapAt[b] = at;
+    const id = this.heapId[a]!;
+    this.heapId[a] = this.heapId[b]!;
+    this.heapId[b] = id;
+  }
+
+  private pop(): void {
+    const lastAt = this.heapAt.pop()!;
+    const lastId = this.heapId.pop()!;
+    if (this.heapAt.length === 0) return;
+    this.heapAt[0] = lastAt;
+    this.heapId[0] = lastId;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let smallest = i;
+      if (left < this.heapAt.length && this.less(left, smallest)) smallest = left;
+      if (right < this.heapAt.length && this.less(right, smallest)) smallest = right;
+      if (smallest === i) return;
+      this.swap(i, smallest);
+      i = smallest;
+    }
+  }
+}
