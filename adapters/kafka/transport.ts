@@ -7,6 +7,9 @@
  *   the same place the in-process log puts them.
  * - Consumers read committed records only (transactions) and never
  *   auto-commit: processors commit after their effects are durable.
+ * - Group assignment is co-partitioned (co-partitioned-assigner.ts), and
+ *   every (re)join starts a new assignment generation, taken from kafkajs's
+ *   GROUP_JOIN event (see KafkaConsumer).
  */
 import {
   Kafka,
@@ -20,8 +23,11 @@ import {
   type TopicMessages,
 } from 'kafkajs';
 import { FeedbackloopError } from '../../core/errors.js';
+import { coPartitionedAssigner } from './co-partitioned-assigner.js';
+import { readToEnd, toLogRecord } from './read-to-end.js';
 import type {
   BatchHandler,
+  ConsumerAssignment,
   ConsumerOptions,
   LogConsumer,
   LogProducer,
@@ -42,6 +48,12 @@ export interface KafkaTransportOptions {
   replicationFactor?: number;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
+  /**
+   * How long a consumer's fetch waits for data (kafkajs maxWaitTimeInMs,
+   * default 5000). An idle member only notices a rebalance between fetches,
+   * so this also bounds how long a join waits for it.
+   */
+  maxWaitTimeMs?: number;
 }
 
 function toMessages(records: OutgoingRecord[]): TopicMessages[] {
@@ -66,16 +78,6 @@ function offsetsByTopic(offsets: TopicPartitionOffset[]) {
     partitions.push({ partition, offset: String(offset) });
   }
   return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
-}
-
-function headersOf(raw: Record<string, unknown> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!raw) return out;
-  for (const [name, value] of Object.entries(raw)) {
-    if (value === undefined) continue;
-    out[name] = Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
-  }
-  return out;
 }
 
 export class KafkaTransport implements LogTransport {
@@ -180,6 +182,19 @@ export class KafkaTransport implements LogTransport {
     });
     await producer.connect();
     this.open.add(producer);
+    // kafkajs's connect() does not register the transactional id (its InitProducerId there is
+    // the plain idempotent one); the first transaction() does. Do it now, with an empty
+    // transaction (aborting it sends nothing), so that, as the interface promises, creating
+    // the producer fences an older one with this id, and the broker has finished that one's
+    // open transaction (aborted it) before we return: a reader at read_committed, e.g.
+    // readToEnd, is then no longer held back by it.
+    try {
+      await (await producer.transaction()).abort();
+    } catch (error) {
+      this.open.delete(producer);
+      await producer.disconnect().catch(() => {});
+      throw error;
+    }
     return {
       sendWithOffsets: async (records, commit) => {
         const transaction = await producer.transaction();
@@ -208,10 +223,34 @@ export class KafkaTransport implements LogTransport {
       sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: this.options.heartbeatIntervalMs ?? 1_000,
       rebalanceTimeout: 30_000,
+      partitionAssigners: [coPartitionedAssigner],
+      ...(this.options.maxWaitTimeMs !== undefined ? { maxWaitTimeInMs: this.options.maxWaitTimeMs } : {}),
     });
     await consumer.connect();
     this.open.add(consumer);
     return new KafkaConsumer(consumer, options, () => this.open.delete(consumer));
+  }
+
+  async readToEnd(
+    topic: string,
+    partitions: number[],
+    onRecords: (records: LogRecord[]) => void | Promise<void>,
+  ): Promise<{ endOffsets: Map<number, number> }> {
+    return readToEnd(
+      {
+        kafka: this.kafka,
+        admin: await this.getAdmin(),
+        groupPrefix: this.options.clientId,
+        partitionCount: (t) => this.partitionCount(t),
+        track: (client) => {
+          this.open.add(client);
+          return () => this.open.delete(client);
+        },
+      },
+      topic,
+      partitions,
+      onRecords,
+    );
   }
 
   async close(): Promise<void> {
@@ -222,12 +261,22 @@ export class KafkaTransport implements LogTransport {
   }
 }
 
+/** Heartbeat errors after which kafkajs rejoins the group (its isRebalancing(), plus UNKNOWN_MEMBER_ID). */
+const REJOIN_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
 class KafkaConsumer implements LogConsumer {
   readonly groupId: string;
   readonly done: Promise<void>;
   private resolveDone!: () => void;
   private rejectDone!: (error: unknown) => void;
   private stopped = false;
+  private generation = 0;
+  private partitions: ConsumerAssignment['partitions'] = [];
+  private held = new Set<string>();
+  /** A heartbeat said the group is rebalancing: deliver nothing until the next GROUP_JOIN. */
+  private rejoining = false;
 
   constructor(
     private readonly consumer: Consumer,
@@ -244,6 +293,27 @@ class KafkaConsumer implements LogConsumer {
       // kafkajs restarts by itself after retriable errors; a crash it will not restart from ends the consumer.
       if (!event.payload.restart) this.rejectDone(event.payload.error);
     });
+    // kafkajs (2.2.4, consumerGroup.joinAndSync) emits GROUP_JOIN synchronously once join and sync
+    // succeeded, and (re)joins only when no batch of the group is in flight: in runner.start before
+    // the first fetch, and after a rebalance error once the fetch manager has stopped, i.e. every
+    // fetcher finished handing its batches to eachBatch; a restart after a crash builds a new
+    // runner that joins first. So batches delivered after this event were fetched for the new
+    // assignment, and the counter below is current for them. (One path joins inside a fetch,
+    // consumerGroup.recoverFromFetch on stale metadata; with several brokers another fetcher's
+    // old batches may then still be queued: the `held` check drops those of partitions we lost,
+    // those of partitions we kept are delivered with the new generation, from where we were.)
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.generation++;
+      this.partitions = this.options.topics.flatMap((topic) =>
+        [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b).map((partition) => ({ topic, partition })),
+      );
+      this.held = new Set(this.partitions.map((tp) => tpKey(tp.topic, tp.partition)));
+      this.rejoining = false;
+    });
+  }
+
+  assignment(): ConsumerAssignment {
+    return { generation: this.generation, partitions: this.partitions.map((tp) => ({ ...tp })) };
   }
 
   async run(handler: BatchHandler): Promise<void> {
@@ -256,22 +326,38 @@ class KafkaConsumer implements LogConsumer {
         const messages = batch.messages;
         for (let start = 0; start < messages.length; start += maxBatchSize) {
           if (!isRunning() || isStale()) return;
-          const records: LogRecord[] = messages.slice(start, start + maxBatchSize).map((m) => ({
+          // Returning without resolving leaves the records to whoever holds the partition next.
+          if (this.rejoining || !this.held.has(tpKey(batch.topic, batch.partition))) return;
+          // Sent only when the heartbeat interval elapsed. Once a heartbeat reports a rebalance,
+          // kafkajs would still hand us the rest of the fetch (it stops at the first error only
+          // after the whole fetch went through eachBatch), while the coordinator waits for this
+          // member to rejoin: skipping those batches shortens the rebalance, and keeps a member
+          // that overran the rebalance timeout from processing partitions already given away.
+          await this.heartbeat(heartbeat);
+          const records: LogRecord[] = messages
+            .slice(start, start + maxBatchSize)
+            .map((m) => toLogRecord(batch.topic, batch.partition, m));
+          const last = records[records.length - 1]!;
+          await handler({
             topic: batch.topic,
             partition: batch.partition,
-            offset: Number(m.offset),
-            key: m.key,
-            value: m.value,
-            timestamp: Number(m.timestamp),
-            headers: headersOf(m.headers as Record<string, unknown> | undefined),
-          }));
-          const last = records[records.length - 1]!;
-          await handler({ topic: batch.topic, partition: batch.partition, records, nextOffset: last.offset + 1 });
+            records,
+            nextOffset: last.offset + 1,
+            generation: this.generation,
+          });
           resolveOffset(String(last.offset));
-          await heartbeat();
         }
       },
     });
+  }
+
+  private async heartbeat(send: () => Promise<void>): Promise<void> {
+    try {
+      await send();
+    } catch (error) {
+      if (REJOIN_ERRORS.has((error as { type?: string }).type ?? '')) this.rejoining = true;
+      throw error;
+    }
   }
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
@@ -282,6 +368,8 @@ class KafkaConsumer implements LogConsumer {
     if (this.stopped) return;
     this.stopped = true;
     await this.consumer.disconnect();
+    this.partitions = [];
+    this.held.clear();
     this.onClose();
     this.resolveDone();
   }

@@ -4,15 +4,22 @@
  * records per partition; consumer groups hold committed offsets and split
  * partitions among their members.
  *
+ * Group assignment is co-partitioned (adapters/log/co-partition.ts): members
+ * in join order, partition p of every subscribed topic to member
+ * p % memberCount. Every join or leave is a rebalance: each member's
+ * generation grows and its positions restart from the committed offsets.
+ *
  * Delivery order: a consumer takes the next batch from the partition whose
  * next record has the smallest timestamp (ties: topic order of the
  * subscription, then partition), so a replay of files merged by timestamp is
  * processed in event-time order, deterministically.
  */
 import { FeedbackloopError } from '../../core/errors.js';
+import { coPartitionedAssignment } from './co-partition.js';
 import { partitionForKey } from './partitioner.js';
 import type {
   BatchHandler,
+  ConsumerAssignment,
   ConsumerOptions,
   LogConsumer,
   LogProducer,
@@ -38,6 +45,11 @@ interface MemoryGroup {
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+/** Records per onRecords call of readToEnd. */
+const READ_CHUNK = 500;
+
+let memberSequence = 0;
+
 export class MemoryTransport implements LogTransport {
   private readonly topics = new Map<string, MemoryTopic>();
   private readonly groups = new Map<string, MemoryGroup>();
@@ -50,6 +62,7 @@ export class MemoryTransport implements LogTransport {
   constructor(private readonly now: () => number = Date.now) {}
 
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
+    const created = new Set<string>();
     for (const spec of specs) {
       if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
         throw new FeedbackloopError(`topic ${spec.name}: partitions must be a positive integer, got ${spec.partitions}`);
@@ -60,8 +73,12 @@ export class MemoryTransport implements LogTransport {
         partitions: Array.from({ length: spec.partitions }, () => []),
         roundRobin: 0,
       });
+      created.add(spec.name);
     }
-    for (const group of this.groups.values()) this.rebalance(group);
+    // Only groups subscribed to a new topic change (today none can be: consumer() needs existing topics).
+    for (const group of this.groups.values()) {
+      if (group.members.some((m) => m.topics.some((t) => created.has(t)))) this.rebalance(group);
+    }
   }
 
   async partitionCount(topic: string): Promise<number> {
@@ -95,6 +112,28 @@ export class MemoryTransport implements LogTransport {
   async consumer(options: ConsumerOptions): Promise<LogConsumer> {
     for (const topic of options.topics) this.topic(topic);
     return new MemoryConsumer(this, options);
+  }
+
+  async readToEnd(
+    topic: string,
+    partitions: number[],
+    onRecords: (records: LogRecord[]) => void | Promise<void>,
+  ): Promise<{ endOffsets: Map<number, number> }> {
+    const log = this.topic(topic);
+    // The ends as of the call: records appended while we deliver are not read.
+    const endOffsets = new Map<number, number>();
+    for (const partition of partitions) {
+      const records = log.partitions[partition];
+      if (!records) throw new FeedbackloopError(`topic ${topic} has no partition ${partition}`);
+      endOffsets.set(partition, records.length);
+    }
+    for (const [partition, end] of endOffsets) {
+      const records = log.partitions[partition]!;
+      for (let offset = 0; offset < end; offset += READ_CHUNK) {
+        await onRecords(records.slice(offset, Math.min(end, offset + READ_CHUNK)));
+      }
+    }
+    return { endOffsets };
   }
 
   async close(): Promise<void> {
@@ -202,24 +241,23 @@ export class MemoryTransport implements LogTransport {
     this.rebalance(group);
   }
 
-  /** Round robin of the subscribed partitions over the members, in join order. */
+  /** Co-partitioned assignment over the members in join order: partition p of every topic to member p % count. */
   private rebalance(group: MemoryGroup): void {
-    const topics = [...new Set(group.members.flatMap((m) => m.topics))];
-    const partitions: Array<[string, number]> = [];
-    for (const name of topics) {
+    const topics = [...new Set(group.members.flatMap((m) => m.topics))].flatMap((name) => {
       const topic = this.topics.get(name);
-      if (!topic) continue;
-      for (let p = 0; p < topic.partitions.length; p++) partitions.push([name, p]);
-    }
-    const assignments = group.members.map(() => [] as Array<[string, number]>);
-    partitions.forEach((tp, i) => {
-      const eligible = group.members
-        .map((member, index) => ({ member, index }))
-        .filter(({ member }) => member.topics.includes(tp[0]));
-      if (eligible.length === 0) return;
-      assignments[eligible[i % eligible.length]!.index]!.push(tp);
+      return topic ? [{ topic: name, partitions: topic.partitions.map((_, p) => p) }] : [];
     });
-    group.members.forEach((member, index) => member.assign(assignments[index]!, group.committed));
+    const assignment = coPartitionedAssignment(
+      group.members.map((m) => ({ id: m.memberId, topics: m.topics })),
+      topics,
+    );
+    for (const member of group.members) {
+      const partitions: Array<[string, number]> = [];
+      for (const topic of member.topics) {
+        for (const p of assignment.get(member.memberId)?.get(topic) ?? []) partitions.push([topic, p]);
+      }
+      member.assign(partitions, group.committed);
+    }
     this.notifyChange();
   }
 
@@ -289,6 +327,7 @@ class MemoryTransactionalProducer implements TransactionalProducer {
 
 class MemoryConsumer implements LogConsumer {
   readonly groupId: string;
+  readonly memberId = `member-${++memberSequence}`;
   readonly topics: string[];
   readonly done: Promise<void>;
   private readonly fromBeginning: boolean;
@@ -324,6 +363,13 @@ class MemoryConsumer implements LogConsumer {
     this.running = true;
     this.log.join(this.groupId, this);
     void this.loop(handler);
+  }
+
+  assignment(): ConsumerAssignment {
+    return {
+      generation: this.generation,
+      partitions: [...this.positions.values()].map(({ topic, partition }) => ({ topic, partition })),
+    };
   }
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
@@ -391,7 +437,13 @@ class MemoryConsumer implements LogConsumer {
       records.push(record);
     }
     const last = records[records.length - 1]!;
-    return { topic: position.topic, partition: position.partition, records, nextOffset: last.offset + 1 };
+    return {
+      topic: position.topic,
+      partition: position.partition,
+      records,
+      nextOffset: last.offset + 1,
+      generation: this.generation,
+    };
   }
 
   private async loop(handler: BatchHandler): Promise<void> {
@@ -401,7 +453,7 @@ class MemoryConsumer implements LogConsumer {
         await this.log.waitForChange();
         continue;
       }
-      const generation = this.generation;
+      const generation = batch.generation;
       this.busy = true;
       try {
         await handler(batch);

@@ -43,6 +43,22 @@ export interface PartitionBatch {
   records: LogRecord[];
   /** What to commit once every record of the batch is done: last offset + 1. */
   nextOffset: number;
+  /**
+   * The consumer's assignment generation when the batch was delivered (equal
+   * to `assignment().generation` at that moment). It changes whenever the
+   * group rebalances (this member joined or rejoined), so a processor seeing a
+   * new value knows its partitions may have been processed by another member
+   * in between and must restore their state again before going on.
+   */
+  generation: number;
+}
+
+/** What a consumer holds right now (see PartitionBatch.generation). */
+export interface ConsumerAssignment {
+  /** 0 before the consumer first joined its group; grows by at least one at every (re)join. */
+  generation: number;
+  /** Assigned partitions, sorted by topic (subscription order) then partition. */
+  partitions: Array<{ topic: string; partition: number }>;
 }
 
 export interface TopicPartitionOffset {
@@ -52,6 +68,14 @@ export interface TopicPartitionOffset {
   offset: number;
 }
 
+/**
+ * Group assignment is co-partitioned on both transports: partition p of every
+ * subscribed topic goes to the same member, namely member p % memberCount
+ * (members ordered by member id on Kafka, by join order in-process). So a
+ * processor joining two topics keyed alike (same partition count, same key
+ * partitioner) sees both sides of a key. Members with different subscriptions
+ * split each topic among the members subscribed to it.
+ */
 export interface ConsumerOptions {
   groupId: string;
   topics: string[];
@@ -71,6 +95,8 @@ export interface LogConsumer {
    * TransactionalProducer. Resolves once the consumer is running.
    */
   run(handler: BatchHandler): Promise<void>;
+  /** The current generation and assigned partitions. */
+  assignment(): ConsumerAssignment;
   /** Commits offsets for this consumer's group. */
   commit(offsets: TopicPartitionOffset[]): Promise<void>;
   /** Settles when the consumer stops: resolves on stop(), rejects if the handler threw (the consumer crashed). */
@@ -99,8 +125,35 @@ export interface LogTransport {
   /** Committed offsets of a group for a topic (partitions without a commit are left out). */
   committedOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]>;
   producer(): Promise<LogProducer>;
-  /** A producer whose writes are transactional; a second one with the same id fences the first. */
+  /**
+   * A producer whose writes are transactional. Creating one with an id in use
+   * fences the older producer (its later sends fail) and aborts that one's
+   * open transaction before resolving.
+   */
   transactionalProducer(transactionalId: string): Promise<TransactionalProducer>;
   consumer(options: ConsumerOptions): Promise<LogConsumer>;
+  /**
+   * Reads `partitions` of `topic` from the start of the log up to their end
+   * offsets as of the call, for restoring state: committed records only
+   * (records of aborted or still open transactions never appear), in offset
+   * order per partition, then resolves with the end offset read up to (the
+   * next offset, exclusive) of each partition. Records written after the
+   * call are not delivered. Commits nothing and leaves no consumer group
+   * behind. An empty partition resolves at once.
+   *
+   * On Kafka the end is the last stable offset: a transaction still open at
+   * the call bounds the read at its first record, and committed records of
+   * other producers after that point are not read either. That includes a
+   * transaction whose commit() just resolved: the broker writes the commit
+   * markers to the partitions right after. A caller that needs everything
+   * must have such transactions ended first; creating a
+   * transactionalProducer with the writer's id does that (it aborts the
+   * open one, and returns once the broker completed it).
+   */
+  readToEnd(
+    topic: string,
+    partitions: number[],
+    onRecords: (records: LogRecord[]) => void | Promise<void>,
+  ): Promise<{ endOffsets: Map<number, number> }>;
   close(): Promise<void>;
 }

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../adapters/log/partitioner.js';
-import type { LogConsumer, LogRecord, LogTransport } from '../../adapters/log/transport.js';
-import { collect, sleep, uniqueName } from '../support/collect.js';
+import type { LogConsumer, LogRecord, LogTransport, PartitionBatch } from '../../adapters/log/transport.js';
+import { collect, sleep, uniqueName, waitFor } from '../support/collect.js';
 
 export interface ContractOptions {
   /** How long to wait to be sure nothing more arrives. */
@@ -13,6 +13,13 @@ export interface ContractOptions {
 }
 
 const text = (b: Buffer | null) => (b === null ? null : b.toString('utf8'));
+
+/** The consumers' assignments split all `total` partitions between them, each holding some. */
+function settled(consumers: LogConsumer[], total: number): boolean {
+  const held = consumers.map((c) => c.assignment().partitions.map((tp) => `${tp.topic}/${tp.partition}`));
+  const all = new Set(held.flat());
+  return held.every((h) => h.length > 0) && all.size === total && held.flat().length === total;
+}
 
 function byPartition(records: LogRecord[]): Map<number, LogRecord[]> {
   const out = new Map<number, LogRecord[]>();
@@ -193,6 +200,149 @@ export function describeTransportContract(name: string, makeTransport: () => Pro
       while (seen.length < 40 && Date.now() < deadline) await sleep(50);
       await sleep(options.quietMs);
       expect(seen.map((s) => Number(s.value)).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    });
+
+    it('assigns partition p of every subscribed topic to the same member (co-partitioned), each record once', async () => {
+      const left = uniqueName('copart-left');
+      const right = uniqueName('copart-right');
+      const groupId = uniqueName('g');
+      await transport.ensureTopics([
+        { name: left, partitions: 4 },
+        { name: right, partitions: 4 },
+      ]);
+      const a = track(await transport.consumer({ groupId, topics: [left, right] }));
+      const b = track(await transport.consumer({ groupId, topics: [left, right] }));
+      const deliveries: Array<{ who: string; topic: string; partition: number; offset: number }> = [];
+      const staleGenerations: string[] = [];
+      const handler = (who: string, consumer: LogConsumer) => async (batch: PartitionBatch) => {
+        const current = consumer.assignment().generation;
+        if (batch.generation !== current) staleGenerations.push(`${who}: batch ${batch.generation}, assignment ${current}`);
+        for (const r of batch.records) deliveries.push({ who, topic: r.topic, partition: r.partition, offset: r.offset });
+        await consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }]);
+      };
+      await a.run(handler('a', a));
+      await b.run(handler('b', b));
+      await waitFor(() => settled([a, b], 8), 'the group to settle');
+
+      // p % 2 over the two members: one holds partitions 0 and 2 of both topics, the other 1 and 3.
+      const numbers = [a, b].map((c) => {
+        const held = c.assignment().partitions;
+        expect(held.filter((tp) => tp.topic === left).map((tp) => tp.partition)).toEqual(
+          held.filter((tp) => tp.topic === right).map((tp) => tp.partition),
+        );
+        return held.filter((tp) => tp.topic === left).map((tp) => tp.partition);
+      });
+      expect(numbers.map((n) => n.join(',')).sort()).toEqual(['0,2', '1,3']);
+
+      const producer = await transport.producer();
+      const keys = Array.from({ length: 40 }, (_, i) => `prediction-${i}`);
+      await producer.send(keys.map((k) => ({ topic: left, key: Buffer.from(k), value: Buffer.from(`p:${k}`) })));
+      await producer.send(keys.map((k) => ({ topic: right, key: Buffer.from(k), value: Buffer.from(`f:${k}`) })));
+      await producer.close();
+      await waitFor(() => deliveries.length >= 80, '80 records');
+      await sleep(options.quietMs);
+
+      expect(deliveries).toHaveLength(80);
+      expect(new Set(deliveries.map((d) => `${d.topic}/${d.partition}/${d.offset}`)).size).toBe(80);
+      for (let p = 0; p < 4; p++) {
+        const owners = new Set(deliveries.filter((d) => d.partition === p).map((d) => d.who));
+        expect(owners.size, `partition ${p} of both topics goes to one member`).toBe(1);
+      }
+      expect(staleGenerations).toEqual([]);
+    });
+
+    it('starts a new assignment generation when the group rebalances, and stamps every batch with it', async () => {
+      const topic = uniqueName('generation');
+      const groupId = uniqueName('g');
+      await transport.ensureTopics([{ name: topic, partitions: 2 }]);
+      const a = track(await transport.consumer({ groupId, topics: [topic] }));
+      const b = track(await transport.consumer({ groupId, topics: [topic] }));
+      expect(a.assignment()).toEqual({ generation: 0, partitions: [] });
+      type Seen = { generation: number; current: number; held: boolean; count: number };
+      const seen: Record<'a' | 'b', Seen[]> = { a: [], b: [] };
+      const handler = (who: 'a' | 'b', consumer: LogConsumer) => async (batch: PartitionBatch) => {
+        const now = consumer.assignment();
+        seen[who].push({
+          generation: batch.generation,
+          current: now.generation,
+          held: now.partitions.some((tp) => tp.topic === batch.topic && tp.partition === batch.partition),
+          count: batch.records.length,
+        });
+        await consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }]);
+      };
+      const received = (who: 'a' | 'b') => seen[who].reduce((sum, s) => sum + s.count, 0);
+      const send = async (round: string) => {
+        const producer = await transport.producer();
+        await producer.send(
+          Array.from({ length: 10 }, (_, i) => ({ topic, key: null, partition: i % 2, value: Buffer.from(`${round}${i}`) })),
+        );
+        await producer.close();
+      };
+
+      await a.run(handler('a', a));
+      await waitFor(() => a.assignment().partitions.length === 2, 'a to hold both partitions');
+      const first = a.assignment().generation;
+      expect(first).toBeGreaterThan(0);
+      await send('x');
+      await waitFor(() => received('a') >= 10, 'a to read the first round');
+      expect(seen.a.every((s) => s.generation === first)).toBe(true);
+      const before = seen.a.length;
+
+      await b.run(handler('b', b));
+      await waitFor(() => settled([a, b], 2), 'the group to settle with b');
+      expect(a.assignment().generation).not.toBe(first);
+      await send('y');
+      await waitFor(() => received('a') + received('b') >= 20, 'the second round');
+      await sleep(options.quietMs);
+
+      const later = seen.a.slice(before);
+      expect(later.length).toBeGreaterThan(0);
+      expect(later.every((s) => s.generation !== first)).toBe(true);
+      for (const s of [...seen.a, ...seen.b]) {
+        expect(s.generation).toBe(s.current);
+        expect(s.held).toBe(true);
+      }
+      expect(received('a') + received('b')).toBe(20);
+    });
+
+    it('readToEnd reads a partition from its start to its end as of the call, in order, and nothing else', async () => {
+      const topic = uniqueName('restore');
+      await transport.ensureTopics([{ name: topic, partitions: 3 }]);
+      const producer = await transport.producer();
+      await producer.send([
+        ...Array.from({ length: 25 }, (_, i) => ({ topic, partition: 1, key: Buffer.from(`k${i}`), value: Buffer.from(`r${i}`) })),
+        ...Array.from({ length: 7 }, (_, i) => ({ topic, partition: 0, key: null, value: Buffer.from(`other${i}`) })),
+      ]);
+      const got: LogRecord[] = [];
+      let calls = 0;
+      const { endOffsets } = await transport.readToEnd(topic, [1], async (records) => {
+        // Written after the call: must not be read.
+        if (calls++ === 0) await producer.send([{ topic, partition: 1, key: null, value: Buffer.from('late') }]);
+        got.push(...records);
+      });
+      await producer.close();
+      expect([...endOffsets]).toEqual([[1, 25]]);
+      expect(got.map((r) => r.partition)).toEqual(Array(25).fill(1));
+      expect(got.map((r) => r.offset)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+      expect(got.map((r) => text(r.value))).toEqual(Array.from({ length: 25 }, (_, i) => `r${i}`));
+      expect(text(got[3]!.key)).toBe('k3');
+    });
+
+    it('readToEnd returns at once for an empty partition, and refuses a missing one', async () => {
+      const topic = uniqueName('restore-empty');
+      await transport.ensureTopics([{ name: topic, partitions: 2 }]);
+      const got: LogRecord[] = [];
+      const started = Date.now();
+      const { endOffsets } = await transport.readToEnd(topic, [0, 1], (records) => {
+        got.push(...records);
+      });
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(got).toEqual([]);
+      expect([...endOffsets].sort()).toEqual([
+        [0, 0],
+        [1, 0],
+      ]);
+      await expect(transport.readToEnd(topic, [2], () => {})).rejects.toThrow(/no partition 2/);
     });
 
     it('refuses to describe a topic that does not exist', async () => {

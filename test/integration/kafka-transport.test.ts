@@ -1,13 +1,187 @@
-import { logLevel } from 'kafkajs';
+import { logLevel, type Admin, type Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CO_PARTITIONED_ASSIGNER } from '../../adapters/kafka/co-partitioned-assigner.js';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
+import type { LogRecord } from '../../adapters/log/transport.js';
 import { describeTransportContract } from '../contract/transport-contract.js';
+import { uniqueName, waitFor } from '../support/collect.js';
 import { requireStack, STACK } from '../support/stack.js';
+
+const CLIENT_ID = 'contract-test';
+
+// Short session and fetch waits so that groups form and rebalance in about a second.
+const makeTransport = () =>
+  new KafkaTransport({
+    brokers: STACK.brokers,
+    clientId: CLIENT_ID,
+    sessionTimeoutMs: 6000,
+    heartbeatIntervalMs: 500,
+    maxWaitTimeMs: 500,
+    kafka: { logLevel: logLevel.NOTHING },
+  });
 
 describeTransportContract(
   'Kafka',
   async () => {
     await requireStack('kafka');
-    return new KafkaTransport({ brokers: STACK.brokers, clientId: 'contract-test', sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, kafka: { logLevel: logLevel.NOTHING } });
+    return makeTransport();
   },
   { quietMs: 3000 },
 );
+
+describe('Kafka specifics: readToEnd with transactions, assigner', () => {
+  let transport: KafkaTransport;
+  let admin: Admin;
+  const producers: Producer[] = [];
+
+  beforeAll(async () => {
+    await requireStack('kafka');
+    transport = makeTransport();
+    admin = transport.kafka.admin();
+    await admin.connect();
+  });
+
+  afterAll(async () => {
+    for (const p of producers) await p.disconnect().catch(() => {});
+    await admin?.disconnect();
+    await transport?.close();
+  });
+
+  async function txProducer(): Promise<Producer> {
+    const producer = transport.kafka.producer({ transactionalId: uniqueName('tx'), idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    producers.push(producer);
+    return producer;
+  }
+
+  const value = (v: string) => ({ key: null, value: Buffer.from(v), partition: 0 });
+
+  /** Fails instead of hanging the suite if readToEnd does not return. */
+  async function readAll(topic: string): Promise<{ got: string[]; endOffsets: Map<number, number>; ms: number }> {
+    const got: LogRecord[] = [];
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const result = await Promise.race([
+      transport.readToEnd(topic, [0], (records) => {
+        got.push(...records);
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('readToEnd did not return within 15 s')), 15_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    expect(got.map((r) => r.offset)).toEqual([...got.map((r) => r.offset)].sort((a, b) => a - b));
+    return { got: got.map((r) => r.value!.toString()), endOffsets: result.endOffsets, ms: Date.now() - started };
+  }
+
+  /**
+   * commit() and abort() resolve once the transaction coordinator decided, before the markers
+   * are written to the partitions; until then the LSO (and so readToEnd) stays before the
+   * transaction. Wait for the markers so the test reads what it means to.
+   */
+  async function markersWritten(topic: string, end: number): Promise<void> {
+    let lso = -1;
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      lso = Number((await admin.fetchTopicOffsets(topic))[0]!.offset);
+      if (lso === end) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`LSO of ${topic} stayed at ${lso}, expected ${end}`);
+  }
+
+  it('skips aborted records and returns when the partition ends with an abort marker', async () => {
+    const topic = uniqueName('restore-tx');
+    await transport.ensureTopics([{ name: topic, partitions: 1 }]);
+    const plain = await transport.producer();
+    await plain.send([{ topic, ...value('plain-0') }, { topic, ...value('plain-1') }]);
+    await plain.close();
+    const producer = await txProducer();
+    const committed = await producer.transaction();
+    await committed.send({ topic, messages: ['c0', 'c1', 'c2', 'c3', 'c4'].map(value) });
+    await committed.commit();
+    const aborted = await producer.transaction();
+    await aborted.send({ topic, messages: ['a0', 'a1', 'a2'].map(value) });
+    await aborted.abort();
+    await markersWritten(topic, 12);
+
+    const { got, endOffsets } = await readAll(topic);
+    expect(got).toEqual(['plain-0', 'plain-1', 'c0', 'c1', 'c2', 'c3', 'c4']);
+    // 2 plain, 5 committed, commit marker, 3 aborted, abort marker.
+    expect(endOffsets.get(0)).toBe(12);
+  });
+
+  it('returns when the partition ends with a commit marker', async () => {
+    const topic = uniqueName('restore-commit');
+    await transport.ensureTopics([{ name: topic, partitions: 1 }]);
+    const producer = await txProducer();
+    const tx = await producer.transaction();
+    await tx.send({ topic, messages: ['c0', 'c1'].map(value) });
+    await tx.commit();
+    await markersWritten(topic, 3);
+
+    const { got, endOffsets } = await readAll(topic);
+    expect(got).toEqual(['c0', 'c1']);
+    expect(endOffsets.get(0)).toBe(3);
+  });
+
+  it('stops at the last stable offset when a transaction is still open', async () => {
+    const topic = uniqueName('restore-open');
+    await transport.ensureTopics([{ name: topic, partitions: 1 }]);
+    const plain = await transport.producer();
+    await plain.send([{ topic, ...value('before-0') }, { topic, ...value('before-1') }, { topic, ...value('before-2') }]);
+    const producer = await txProducer();
+    const open = await producer.transaction();
+    await open.send({ topic, messages: ['open-0', 'open-1'].map(value) });
+    // Committed, but after the open transaction's first record: above the LSO too.
+    await plain.send([{ topic, ...value('after') }]);
+    await plain.close();
+
+    const { got, endOffsets, ms } = await readAll(topic);
+    expect(got).toEqual(['before-0', 'before-1', 'before-2']);
+    expect(endOffsets.get(0)).toBe(3);
+    expect(ms).toBeLessThan(10_000);
+    await open.abort();
+  });
+
+  it('a new transactional producer fences the old one and ends its open transaction before it is returned', async () => {
+    const topic = uniqueName('restore-fence');
+    await transport.ensureTopics([{ name: topic, partitions: 1 }]);
+    const transactionalId = uniqueName('joiner-0');
+    // The previous incarnation: committed one record, then died inside a transaction.
+    const old = transport.kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
+    await old.connect();
+    producers.push(old);
+    const done = await old.transaction();
+    await done.send({ topic, messages: [value('kept')] });
+    await done.commit();
+    const open = await old.transaction();
+    await open.send({ topic, messages: ['lost-0', 'lost-1'].map(value) });
+
+    const next = await transport.transactionalProducer(transactionalId);
+    // No waiting for markers here: creating the producer completed the old transaction.
+    const { got, endOffsets, ms } = await readAll(topic);
+    expect(got).toEqual(['kept']);
+    // kept, commit marker, 2 aborted, abort marker.
+    expect(endOffsets.get(0)).toBe(5);
+    expect(ms).toBeLessThan(10_000);
+    await expect(open.commit()).rejects.toThrow();
+    await next.close();
+  });
+
+  it('consumer groups use the co-partitioned assigner', async () => {
+    const topic = uniqueName('assigner');
+    const groupId = uniqueName('g');
+    await transport.ensureTopics([{ name: topic, partitions: 2 }]);
+    const consumer = await transport.consumer({ groupId, topics: [topic] });
+    await consumer.run(async () => {});
+    await waitFor(() => consumer.assignment().generation > 0, 'the consumer to join');
+    const { groups } = await admin.describeGroups([groupId]);
+    expect(groups[0]?.protocol).toBe(CO_PARTITIONED_ASSIGNER);
+    await consumer.stop();
+  });
+
+  it('leaves no consumer group behind', async () => {
+    const { groups } = await admin.listGroups();
+    expect(groups.filter((g) => g.groupId.startsWith(`${CLIENT_ID}-read-to-end-`))).toEqual([]);
+  });
+});
