@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage, FeedbackloopError } from '../core/errors.js';
 import { commandCheck } from './commands/check.js';
 import { commandConfig } from './commands/config.js';
+import { commandReplay } from './commands/replay.js';
 import { commandRun, PROCESSORS } from './commands/run.js';
 
 export const EXIT_FAILED = 1;
@@ -32,6 +33,22 @@ function program(): Command {
     .option('--only <processors...>', `run only these processors (${PROCESSORS.join(', ')})`)
     .addHelpText('after', '\nExample:\n  FEEDBACKLOOP_KAFKA_BROKERS=127.0.0.1:9092 FEEDBACKLOOP_KAFKA_SCHEMA_REGISTRY_URL=http://127.0.0.1:8081 \\\n    feedbackloop run --only archive')
     .action(async (options: { config?: string; only?: string[] }) => commandRun(options));
+
+  cli
+    .command('replay')
+    .description('Replay files of predictions and feedback through the pipeline in-process, with no servers.')
+    .requiredOption('--predictions <file>', 'JSON Lines file of Prediction events (field names as in schemas/Prediction.avsc)')
+    .requiredOption('--feedback <file>', 'JSON Lines file of Feedback events (field names as in schemas/Feedback.avsc)')
+    .requiredOption('--out <dir>', 'output folder (created if missing)')
+    .option('-c, --config <file>', 'YAML config file (join window, model tasks, ...)')
+    .addHelpText(
+      'after',
+      '\nWrites to --out: labelled.jsonl (one line per labelled example or correction; the last line\n' +
+        'for a prediction_id carries its final label), unlabelled.jsonl, unmatched.jsonl,\n' +
+        'dead_letters.jsonl (malformed lines with file, line and reason) and summary.json.\n\n' +
+        'Example:\n  feedbackloop replay --predictions examples/predictions.jsonl --feedback examples/feedback.jsonl --out out/',
+    )
+    .action(async (options: { predictions: string; feedback: string; out: string; config?: string }) => commandReplay(options));
 
   cli
     .command('check')

@@ -31,7 +31,16 @@ export interface Config {
     model_snapshots: string;
     model_promotions: string;
     dead_letters: string;
+    unmatched_feedback: string;
+    joiner_changelog: string;
     partitions: number;
+  };
+  joiner: {
+    /** Milliseconds. */
+    join_window: number;
+    /** Milliseconds. */
+    early_feedback_ttl: number;
+    emit_unlabelled: boolean;
   };
   clickhouse: {
     url: string | null;

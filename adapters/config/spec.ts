@@ -54,6 +54,8 @@ export const CONFIG_SPEC: Record<string, SectionSpec> = {
       model_snapshots: { kind: 'string', default: 'model-snapshots', doc: 'Model snapshots (compacted, key model/version).' },
       model_promotions: { kind: 'string', default: 'model-promotions', doc: 'Promotion decisions (key model).' },
       dead_letters: { kind: 'string', default: 'dead-letters', doc: 'Records that could not be processed, with the reason.' },
+      unmatched_feedback: { kind: 'string', default: 'unmatched-feedback', doc: 'Feedback whose prediction never arrived within the early-feedback TTL (Feedback records, key prediction_id).' },
+      joiner_changelog: { kind: 'string', default: 'feedbackloop-joiner-changelog', doc: "The joiner's state changelog (compacted, as many partitions as predictions)." },
       partitions: { kind: 'int', default: 3, min: 1, max: 1024, doc: 'Partitions of topics feedbackloop creates.' },
     },
   },
@@ -65,6 +67,14 @@ export const CONFIG_SPEC: Record<string, SectionSpec> = {
       username: { kind: 'string', default: 'default', doc: 'User.' },
       password: { kind: 'string', default: '', secret: true, doc: 'Password.' },
       request_timeout: { kind: 'duration', default: '30s', doc: 'Timeout of one request.' },
+    },
+  },
+  joiner: {
+    doc: 'The join of predictions and feedback (event time).',
+    fields: {
+      join_window: { kind: 'duration', default: '7d', doc: 'How long a prediction waits for feedback after its timestamp; then it expires (counted for label coverage).' },
+      early_feedback_ttl: { kind: 'duration', default: '1h', doc: 'How long feedback that arrives before its prediction waits for it; then it is sent on as unmatched.' },
+      emit_unlabelled: { kind: 'boolean', default: true, doc: 'Emit an example with label null when a prediction expires without a label.' },
     },
   },
   http: {

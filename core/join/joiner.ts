@@ -53,7 +53,8 @@ export const DEFAULT_JOINER_OPTIONS: JoinerOptions = {
 export type JoinOutput =
   | { kind: 'example'; example: LabelledExample }
   | { kind: 'unmatched'; feedback: Feedback; reason: string }
-  | { kind: 'rejected'; input: 'prediction' | 'feedback'; prediction_id: string; reason: string };
+  | { kind: 'rejected'; input: 'prediction'; prediction_id: string; reason: string; event: Prediction }
+  | { kind: 'rejected'; input: 'feedback'; prediction_id: string; reason: string; event: Feedback };
 
 export interface ModelCounters {
   predictions: number;
@@ -121,7 +122,7 @@ export class Joiner {
           : prediction.threshold < 0 || prediction.threshold > 1
             ? `threshold ${prediction.threshold} is out of range for binary model ${prediction.model} (expected [0, 1])`
             : undefined;
-      if (problem) return this.reject(out, 'prediction', id, problem);
+      if (problem) return this.reject(out, { kind: 'rejected', input: 'prediction', prediction_id: id, reason: problem, event: prediction });
     }
     const existing = this.store.get(id);
     if (existing?.prediction) {
@@ -129,7 +130,8 @@ export class Joiner {
         this.counters.duplicates++;
         return out;
       }
-      return this.reject(out, 'prediction', id, `prediction_id ${id} was already used by a different prediction`);
+      const reason = `prediction_id ${id} was already used by a different prediction`;
+      return this.reject(out, { kind: 'rejected', input: 'prediction', prediction_id: id, reason, event: prediction });
     }
     this.counters.predictions++;
     this.model(prediction.model).predictions++;
@@ -210,9 +212,9 @@ export class Joiner {
     return counters;
   }
 
-  private reject(out: JoinOutput[], input: 'prediction' | 'feedback', id: string, reason: string): JoinOutput[] {
+  private reject(out: JoinOutput[], rejection: Extract<JoinOutput, { kind: 'rejected' }>): JoinOutput[] {
     this.counters.rejected++;
-    out.push({ kind: 'rejected', input, prediction_id: id, reason });
+    out.push(rejection);
     return out;
   }
 
@@ -224,7 +226,9 @@ export class Joiner {
       return [];
     }
     const resolution = labelFrom(feedback, prediction, this.options.taskOf(prediction.model));
-    if ('reason' in resolution) return this.reject([], 'feedback', id, resolution.reason);
+    if ('reason' in resolution) {
+      return this.reject([], { kind: 'rejected', input: 'feedback', prediction_id: id, reason: resolution.reason, event: feedback });
+    }
     const trust = TRUST[feedback.feedback_type];
     const current = entry.resolved;
     if (current && !outranks(trust, feedback.timestamp, current)) {

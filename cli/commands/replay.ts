@@ -1,0 +1,39 @@
+import { loadConfig } from '../../adapters/config/index.js';
+import { systemClock } from '../../core/clock.js';
+import { replay, type ReplaySummary } from '../replay.js';
+
+export interface ReplayOptions {
+  predictions: string;
+  feedback: string;
+  out: string;
+  config?: string;
+}
+
+export function formatSummary(summary: ReplaySummary): string {
+  const rows: Array<[string, number]> = [
+    ['predictions read', summary.predictions_read],
+    ['feedback read', summary.feedback_read],
+    ['labelled examples', summary.labelled],
+    ['corrections', summary.corrections],
+    ['duplicates ignored', summary.duplicates_ignored],
+    ['uncertain feedback', summary.uncertain],
+    ['outranked feedback', summary.superseded],
+    ['unmatched feedback', summary.unmatched],
+    ['expired, labelled', summary.expired_labelled],
+    ['expired, unlabelled', summary.expired_unlabelled],
+    ['still pending', summary.pending_at_end],
+    ['dead letters', summary.dead_letters],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  const lines = rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`);
+  const models = Object.entries(summary.by_model).map(
+    ([model, c]) => `  ${model}: ${c.predictions} predictions, ${c.labelled} labelled, ${c.corrections} corrections`,
+  );
+  return [`replay summary`, ...lines, ...(models.length ? ['per model', ...models] : []), `written to ${summary.files.summary.replace(/summary\.json$/, '')}`].join('\n');
+}
+
+export async function commandReplay(options: ReplayOptions): Promise<void> {
+  const config = loadConfig(options.config);
+  const summary = await replay({ ...options, config, clock: systemClock });
+  process.stdout.write(`${formatSummary(summary)}\n`);
+}

@@ -1,0 +1,234 @@
+/**
+ * The embedded path: files of events through the very same processors, on
+ * the in-process log, with no servers. Used by `feedbackloop replay`, the
+ * demo and the tests.
+ *
+ * Input: JSON Lines with the Avro field names of DESIGN.md. Output in DIR:
+ *   labelled.jsonl      one line per labelled example or correction, in processing order
+ *   unlabelled.jsonl    predictions that expired without a label (when joiner.emit_unlabelled)
+ *   unmatched.jsonl     feedback whose prediction never came, with the reason
+ *   dead_letters.jsonl  malformed lines and rejected events, with file, line and reason
+ *   summary.json        the counts
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Config } from '../adapters/config/index.js';
+import { MemoryTransport } from '../adapters/log/memory.js';
+import type { LogRecord } from '../adapters/log/transport.js';
+import type { Clock } from '../core/clock.js';
+import { errorMessage, ValidationError } from '../core/errors.js';
+import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type Prediction } from '../core/events.js';
+import { MemoryJoinStore, type JoinCounters, type ModelCounters } from '../core/join/index.js';
+import { JoinerProcessor } from '../processors/joiner.js';
+import { deadLetterJson } from '../sinks/dead-letters.js';
+import { makeCodecs } from './runtime.js';
+
+export interface ReplayInput {
+  predictions: string;
+  feedback: string;
+  out: string;
+  config: Config;
+  clock: Clock;
+}
+
+export interface ReplaySummary {
+  predictions_read: number;
+  feedback_read: number;
+  labelled: number;
+  corrections: number;
+  duplicates_ignored: number;
+  uncertain: number;
+  superseded: number;
+  confirmations: number;
+  unmatched: number;
+  expired_labelled: number;
+  expired_unlabelled: number;
+  pending_at_end: number;
+  dead_letters: number;
+  by_model: Record<string, ModelCounters>;
+  files: { labelled: string; unlabelled: string; unmatched: string; dead_letters: string; summary: string };
+}
+
+interface FileEvent<T> {
+  value: T;
+  line: number;
+}
+
+/** Reads a JSON Lines file; a line that is not JSON or breaks the contract becomes a dead letter. */
+async function readEvents<T>(
+  path: string,
+  validate: (value: unknown) => T,
+  now: number,
+  letters: DeadLetter[],
+): Promise<Array<FileEvent<T>>> {
+  const events: Array<FileEvent<T>> = [];
+  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  let number = 0;
+  for await (const text of lines) {
+    number++;
+    if (text.trim() === '') continue;
+    const letter = (errorClass: string, message: string): DeadLetter => ({
+      topic: path, partition: 0, offset: number, key: null, value: Buffer.from(text, 'utf8'),
+      error_class: errorClass, error_message: message, stage: 'replay-input', failed_at: now,
+    });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      letters.push(letter('decode', `line ${number} is not JSON: ${errorMessage(error)}`));
+      continue;
+    }
+    try {
+      events.push({ value: validate(parsed), line: number });
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      letters.push(letter('validation', `line ${number}: ${error.message}`));
+    }
+  }
+  return events;
+}
+
+function jsonl(rows: unknown[]): string {
+  return rows.map((row) => `${JSON.stringify(row)}\n`).join('');
+}
+
+/** Records of a topic in processing order: by timestamp (the input event time that caused them), then partition and offset. */
+function inProcessingOrder(records: LogRecord[]): LogRecord[] {
+  return [...records].sort((a, b) => a.timestamp - b.timestamp || a.partition - b.partition || a.offset - b.offset);
+}
+
+export async function replay(input: ReplayInput): Promise<ReplaySummary> {
+  const { config, clock } = input;
+  const now = clock.now();
+  const letters: DeadLetter[] = [];
+  const predictions = await readEvents<Prediction>(input.predictions, validatePrediction, now, letters);
+  const feedback = await readEvents<Feedback>(input.feedback, validateFeedback, now, letters);
+
+  const t = config.topics;
+  const log = new MemoryTransport(() => clock.now());
+  const partitions = t.partitions;
+  await log.ensureTopics([
+    { name: t.predictions, partitions },
+    { name: t.feedback, partitions },
+    { name: t.labelled_examples, partitions },
+    { name: t.unmatched_feedback, partitions },
+    { name: t.dead_letters, partitions },
+    { name: t.joiner_changelog, partitions, compacted: true },
+  ]);
+  const codecs = makeCodecs(config, undefined);
+  const producer = await log.producer();
+  const source = (path: string, line: number) => ({ file: resolve(path), line: String(line) });
+  await producer.send(
+    await Promise.all(
+      predictions.map(async (e) => ({
+        topic: t.predictions, key: Buffer.from(e.value.prediction_id), value: await codecs.prediction.encode(e.value),
+        timestamp: e.value.timestamp, headers: source(input.predictions, e.line),
+      })),
+    ),
+  );
+  await producer.send(
+    await Promise.all(
+      feedback.map(async (e) => ({
+        topic: t.feedback, key: Buffer.from(e.value.prediction_id), value: await codecs.feedback.encode(e.value),
+        timestamp: e.value.timestamp, headers: source(input.feedback, e.line),
+      })),
+    ),
+  );
+
+  const taskOf = (model: string) => config.models[model]?.task ?? 'binary';
+  const stores = new Map<number, MemoryJoinStore>();
+  const joiner = new JoinerProcessor({
+    transport: log,
+    topics: {
+      predictions: t.predictions, feedback: t.feedback, labelled: t.labelled_examples,
+      unmatched: t.unmatched_feedback, deadLetters: t.dead_letters, changelog: t.joiner_changelog,
+    },
+    groupId: 'replay-joiner',
+    transactionalIdPrefix: 'replay-joiner',
+    codecs,
+    joiner: {
+      joinWindowMs: config.joiner.join_window,
+      earlyFeedbackTtlMs: config.joiner.early_feedback_ttl,
+      emitUnlabelled: config.joiner.emit_unlabelled,
+      taskOf,
+    },
+    createStore: (partition) => {
+      const store = new MemoryJoinStore();
+      stores.set(partition, store);
+      return store;
+    },
+    clock,
+  });
+  await joiner.start();
+  await log.whenIdle();
+  // The replay's event time ends at its last event, in every partition.
+  const end = Math.max(...predictions.map((e) => e.value.timestamp), ...feedback.map((e) => e.value.timestamp));
+  if (Number.isFinite(end)) await joiner.advanceTasks(end);
+  await joiner.stop();
+
+  // Collect the outputs.
+  const examples: LabelledExample[] = [];
+  const unlabelled: LabelledExample[] = [];
+  for (const record of inProcessingOrder(log.records(t.labelled_examples))) {
+    const example = await codecs.labelled.decode(record.value);
+    (example.label === null ? unlabelled : examples).push(example);
+  }
+  const unmatched: unknown[] = [];
+  for (const record of inProcessingOrder(log.records(t.unmatched_feedback))) {
+    unmatched.push({ ...(await codecs.feedback.decode(record.value)), reason: record.headers.reason ?? null });
+  }
+  // Dead letters from the processors point at in-process records; name the file line they came from.
+  const byPartition = new Map<string, LogRecord[]>();
+  for (const topic of [t.predictions, t.feedback]) {
+    for (const record of log.records(topic)) {
+      const key = `${topic}\u0000${record.partition}`;
+      if (!byPartition.has(key)) byPartition.set(key, []);
+      byPartition.get(key)!.push(record);
+    }
+  }
+  for (const record of log.records(t.dead_letters)) {
+    const letter = await codecs.deadLetter.decode(record.value);
+    const origin = byPartition.get(`${letter.topic}\u0000${letter.partition}`)?.[letter.offset];
+    if (origin?.headers.file) {
+      letters.push({ ...letter, topic: origin.headers.file, partition: 0, offset: Number(origin.headers.line) });
+    } else {
+      letters.push(letter);
+    }
+  }
+
+  await mkdir(input.out, { recursive: true });
+  const files = {
+    labelled: join(input.out, 'labelled.jsonl'),
+    unlabelled: join(input.out, 'unlabelled.jsonl'),
+    unmatched: join(input.out, 'unmatched.jsonl'),
+    dead_letters: join(input.out, 'dead_letters.jsonl'),
+    summary: join(input.out, 'summary.json'),
+  };
+  await writeFile(files.labelled, jsonl(examples));
+  await writeFile(files.unlabelled, jsonl(unlabelled));
+  await writeFile(files.unmatched, jsonl(unmatched));
+  await writeFile(files.dead_letters, jsonl(letters.map((l) => ({ file: l.topic, line: l.offset, ...deadLetterJson(l) }))));
+
+  const c: JoinCounters = joiner.totals;
+  const summary: ReplaySummary = {
+    predictions_read: predictions.length,
+    feedback_read: feedback.length,
+    labelled: c.labelled,
+    corrections: c.corrections,
+    duplicates_ignored: c.duplicates,
+    uncertain: c.uncertain,
+    superseded: c.superseded,
+    confirmations: c.confirmations,
+    unmatched: c.unmatched,
+    expired_labelled: c.expired_labelled,
+    expired_unlabelled: c.expired_unlabelled,
+    pending_at_end: [...stores.values()].reduce((sum, s) => sum + s.size(), 0),
+    dead_letters: letters.length,
+    by_model: c.byModel,
+    files,
+  };
+  await writeFile(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
+}

@@ -1,0 +1,88 @@
+/**
+ * The joiner's changelog: every key a batch touched is written to the
+ * compacted changelog topic (the entry as JSON, or a tombstone when it is
+ * gone), plus the partition's watermark, in the same transaction as the
+ * batch's outputs and offsets. Restoring a partition replays its changelog
+ * into an empty store.
+ */
+import { FeedbackloopError } from '../core/errors.js';
+import type { JoinEntry, JoinStore } from '../core/join/index.js';
+import type { LogRecord, OutgoingRecord } from '../adapters/log/transport.js';
+
+/** Changelog key of the watermark record (no prediction_id starts with NUL). */
+export const WATERMARK_KEY = '\u0000watermark';
+
+export type ChangelogChange = { kind: 'watermark'; watermark: number } | { kind: 'entry'; key: string; entry: JoinEntry | null };
+
+export function decodeChangelogRecord(record: LogRecord): ChangelogChange {
+  if (!record.key) throw new FeedbackloopError(`changelog record ${record.topic}/${record.partition}@${record.offset} has no key`);
+  const key = record.key.toString('utf8');
+  if (key === WATERMARK_KEY) {
+    return { kind: 'watermark', watermark: (JSON.parse(record.value!.toString('utf8')) as { watermark: number }).watermark };
+  }
+  return { kind: 'entry', key, entry: record.value === null ? null : (JSON.parse(record.value.toString('utf8')) as JoinEntry) };
+}
+
+/** A JoinStore that remembers which keys changed since the last drain. */
+export class ChangelogRecorder implements JoinStore {
+  private readonly dirty = new Set<string>();
+  private lastWatermark = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly inner: JoinStore) {}
+
+  get(id: string): JoinEntry | undefined {
+    return this.inner.get(id);
+  }
+
+  set(id: string, entry: JoinEntry): void {
+    this.inner.set(id, entry);
+    this.dirty.add(id);
+  }
+
+  delete(id: string): void {
+    this.inner.delete(id);
+    this.dirty.add(id);
+  }
+
+  addExpiry(at: number, id: string): void {
+    this.inner.addExpiry(at, id);
+  }
+
+  takeExpired(watermark: number): Array<{ at: number; id: string }> {
+    return this.inner.takeExpired(watermark);
+  }
+
+  size(): number {
+    return this.inner.size();
+  }
+
+  /** Restores one entry from the changelog (not recorded as a change). */
+  restore(id: string, entry: JoinEntry): void {
+    this.inner.set(id, entry);
+    // Re-index; a stale item from an earlier version of the entry is skipped at expiry.
+    this.inner.addExpiry(entry.expires_at, id);
+  }
+
+  restoreDelete(id: string): void {
+    this.inner.delete(id);
+  }
+
+  restoreWatermark(watermark: number): void {
+    this.lastWatermark = watermark;
+  }
+
+  /** The changelog records for everything changed since the last drain, and forgets them. */
+  drainChanges(topic: string, partition: number, watermark: number): OutgoingRecord[] {
+    const out: OutgoingRecord[] = [];
+    for (const id of this.dirty) {
+      const entry = this.inner.get(id);
+      out.push({ topic, partition, key: Buffer.from(id, 'utf8'), value: entry ? Buffer.from(JSON.stringify(entry), 'utf8') : null });
+    }
+    this.dirty.clear();
+    if (watermark !== this.lastWatermark && Number.isFinite(watermark)) {
+      out.push({ topic, partition, key: Buffer.from(WATERMARK_KEY, 'utf8'), value: Buffer.from(JSON.stringify({ watermark }), 'utf8') });
+      this.lastWatermark = watermark;
+    }
+    return out;
+  }
+}

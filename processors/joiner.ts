@@ -1,0 +1,276 @@
+/**
+ * The joiner processor: predictions ⋈ feedback -> labelled examples.
+ *
+ * One task per input partition p (predictions-p and feedback-p are
+ * co-partitioned and always assigned together). A task holds a Joiner over
+ * its own state store, restored from partition p of the changelog topic.
+ * Each batch is one transaction: the examples, unmatched feedback, dead
+ * letters, the changelog updates of the keys it touched and the input
+ * offset are committed together or not at all (exactly once on Kafka; the
+ * in-process log does the same atomically).
+ *
+ * A task's transactional producer has the id `<prefix>-<p>`: whoever takes
+ * partition p next fences the previous owner and aborts its open
+ * transaction before restoring, so the restored state is exactly what the
+ * committed offsets imply.
+ */
+import { FeedbackloopError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type Prediction } from '../core/events.js';
+import { Joiner, emptyCounters, type JoinCounters, type JoinerOptions, type JoinOutput, type JoinStore } from '../core/join/index.js';
+import type { Codec } from '../adapters/codec/codec.js';
+import type { LogConsumer, LogRecord, LogTransport, OutgoingRecord, PartitionBatch, TransactionalProducer } from '../adapters/log/transport.js';
+import { ChangelogRecorder, decodeChangelogRecord } from './joiner-changelog.js';
+import { deadLetterFor, decodeRecord } from './decode.js';
+
+export const JOINER_STAGE = 'joiner';
+
+export interface JoinerTopics {
+  predictions: string;
+  feedback: string;
+  labelled: string;
+  unmatched: string;
+  deadLetters: string;
+  changelog: string;
+}
+
+export interface JoinerProcessorDeps {
+  transport: LogTransport;
+  topics: JoinerTopics;
+  groupId: string;
+  /** Transactional ids are `<prefix>-<partition>`. */
+  transactionalIdPrefix: string;
+  codecs: {
+    prediction: Codec<Prediction>;
+    feedback: Codec<Feedback>;
+    labelled: Codec<LabelledExample>;
+    deadLetter: Codec<DeadLetter>;
+  };
+  joiner: Partial<JoinerOptions>;
+  /** A fresh, empty store for a partition's state. */
+  createStore: (partition: number) => JoinStore;
+  clock: Clock;
+  /** Called after each committed batch with the counters' increments (for metrics). */
+  onCommitted?: (delta: JoinCounters, partition: number) => void;
+}
+
+interface Task {
+  partition: number;
+  generation: number;
+  joiner: Joiner;
+  store: ChangelogRecorder;
+  producer: TransactionalProducer;
+}
+
+/** Sums counters (for totals over tasks, and metric deltas). */
+export function addCounters(into: JoinCounters, from: JoinCounters, sign = 1): JoinCounters {
+  for (const key of Object.keys(from) as Array<keyof JoinCounters>) {
+    if (key === 'byModel') continue;
+    (into[key] as number) += sign * (from[key] as number);
+  }
+  for (const [model, counters] of Object.entries(from.byModel)) {
+    const target = (into.byModel[model] ??= { predictions: 0, labelled: 0, corrections: 0, expired_labelled: 0, expired_unlabelled: 0 });
+    for (const key of Object.keys(counters) as Array<keyof typeof counters>) target[key] += sign * counters[key];
+  }
+  return into;
+}
+
+function copyCounters(counters: JoinCounters): JoinCounters {
+  return addCounters(emptyCounters(), counters);
+}
+
+export class JoinerProcessor {
+  private readonly tasks = new Map<number, Task>();
+  private consumer: LogConsumer | undefined;
+  /** Counters over every batch this instance committed. */
+  readonly totals: JoinCounters = emptyCounters();
+
+  constructor(private readonly deps: JoinerProcessorDeps) {}
+
+  /** Refuses to start unless predictions and feedback (and the changelog) have the same partition count. */
+  async checkCoPartitioning(): Promise<number> {
+    const { transport, topics } = this.deps;
+    const predictions = await transport.partitionCount(topics.predictions);
+    const feedback = await transport.partitionCount(topics.feedback);
+    if (predictions !== feedback) {
+      throw new FeedbackloopError(
+        `topics ${topics.predictions} (${predictions} partitions) and ${topics.feedback} (${feedback} partitions) are not co-partitioned: ` +
+          'the joiner needs both keyed by prediction_id with the same partition count; repartition one of them',
+      );
+    }
+    const changelog = await transport.partitionCount(topics.changelog);
+    if (changelog !== predictions) {
+      throw new FeedbackloopError(
+        `changelog topic ${topics.changelog} has ${changelog} partitions but ${topics.predictions} has ${predictions}; they must match (delete and recreate the changelog only with the joiner stopped)`,
+      );
+    }
+    return predictions;
+  }
+
+  async start(): Promise<LogConsumer> {
+    await this.checkCoPartitioning();
+    const consumer = await this.deps.transport.consumer({
+      groupId: this.deps.groupId,
+      topics: [this.deps.topics.predictions, this.deps.topics.feedback],
+    });
+    this.consumer = consumer;
+    await consumer.run((batch) => this.onBatch(batch));
+    return consumer;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+    for (const task of this.tasks.values()) await task.producer.close().catch(() => {});
+    this.tasks.clear();
+  }
+
+  /** Pending entries per partition (for metrics and tests). */
+  pending(): Map<number, number> {
+    return new Map([...this.tasks].map(([p, t]) => [p, t.store.size()]));
+  }
+
+  private async task(batch: PartitionBatch): Promise<Task> {
+    const existing = this.tasks.get(batch.partition);
+    if (existing && existing.generation === batch.generation) return existing;
+    // New assignment: someone else may have processed this partition meanwhile. Fence, then restore.
+    if (existing) {
+      await existing.producer.close().catch(() => {});
+      this.tasks.delete(batch.partition);
+    }
+    const producer = await this.deps.transport.transactionalProducer(`${this.deps.transactionalIdPrefix}-${batch.partition}`);
+    const store = new ChangelogRecorder(this.deps.createStore(batch.partition));
+    let watermark = Number.NEGATIVE_INFINITY;
+    await this.deps.transport.readToEnd(this.deps.topics.changelog, [batch.partition], (records) => {
+      for (const record of records) {
+        const change = decodeChangelogRecord(record);
+        if (change.kind === 'watermark') watermark = change.watermark;
+        else if (change.entry) store.restore(change.key, change.entry);
+        else store.restoreDelete(change.key);
+      }
+    });
+    store.restoreWatermark(watermark);
+    const joiner = new Joiner(store, this.deps.joiner);
+    joiner.watermark = watermark;
+    const task: Task = { partition: batch.partition, generation: batch.generation, joiner, store, producer };
+    this.tasks.set(batch.partition, task);
+    return task;
+  }
+
+  /**
+   * Moves every task's watermark to `eventTime` and commits what expired. A
+   * partition that receives nothing keeps its old watermark; the replay calls
+   * this at the end of its input (the replay's clock stops at the last event).
+   */
+  async advanceTasks(eventTime: number): Promise<void> {
+    await this.serialized(async () => {
+      for (const task of this.tasks.values()) {
+        const before = copyCounters(task.joiner.counters);
+        const out: OutgoingRecord[] = [];
+        const letters: DeadLetter[] = [];
+        const now = this.deps.clock.now();
+        const cause: LogRecord = { topic: '', partition: task.partition, offset: -1, key: null, value: null, timestamp: eventTime, headers: {} };
+        for (const output of task.joiner.advance(eventTime)) out.push(...(await this.toRecords(output, cause, now, letters)));
+        out.push(...task.store.drainChanges(this.deps.topics.changelog, task.partition, task.joiner.watermark));
+        await this.commit(task, out, [], before);
+      }
+    });
+  }
+
+  private lock: Promise<unknown> = Promise.resolve();
+
+  /** Batches and advances never interleave. */
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => {});
+    return run;
+  }
+
+  private async commit(task: Task, out: OutgoingRecord[], offsets: Array<{ topic: string; partition: number; offset: number }>, before: JoinCounters): Promise<void> {
+    try {
+      await task.producer.sendWithOffsets(out, { groupId: this.deps.groupId, offsets });
+    } catch (error) {
+      // The in-memory state is now ahead of what was committed: drop the task so it is restored.
+      this.tasks.delete(task.partition);
+      await task.producer.close().catch(() => {});
+      throw error;
+    }
+    const delta = addCounters(copyCounters(task.joiner.counters), before, -1);
+    addCounters(this.totals, delta);
+    this.deps.onCommitted?.(delta, task.partition);
+  }
+
+  private onBatch(batch: PartitionBatch): Promise<void> {
+    return this.serialized(() => this.processBatch(batch));
+  }
+
+  private async processBatch(batch: PartitionBatch): Promise<void> {
+    const task = await this.task(batch);
+    const { topics, codecs } = this.deps;
+    const now = this.deps.clock.now();
+    const before = copyCounters(task.joiner.counters);
+    const out: OutgoingRecord[] = [];
+    const letters: DeadLetter[] = [];
+    try {
+      for (const record of batch.records) {
+        let outputs: JoinOutput[];
+        if (record.topic === topics.predictions) {
+          const decoded = await decodeRecord(record, codecs.prediction as Codec<unknown>, validatePrediction, JOINER_STAGE, now);
+          if (!decoded.ok) {
+            letters.push(decoded.letter);
+            continue;
+          }
+          outputs = task.joiner.onPrediction(decoded.value);
+        } else {
+          const decoded = await decodeRecord(record, codecs.feedback as Codec<unknown>, validateFeedback, JOINER_STAGE, now);
+          if (!decoded.ok) {
+            letters.push(decoded.letter);
+            continue;
+          }
+          outputs = task.joiner.onFeedback(decoded.value);
+        }
+        for (const output of outputs) out.push(...(await this.toRecords(output, record, now, letters)));
+      }
+      for (const letter of letters) {
+        out.push({ topic: topics.deadLetters, key: letter.key, value: await codecs.deadLetter.encode(letter), timestamp: now });
+      }
+      out.push(...task.store.drainChanges(topics.changelog, batch.partition, task.joiner.watermark));
+    } catch (error) {
+      // Decoding or encoding failed mid-batch (e.g. the registry is down): the state moved, so restore it.
+      this.tasks.delete(batch.partition);
+      await task.producer.close().catch(() => {});
+      throw error;
+    }
+    await this.commit(task, out, [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }], before);
+  }
+
+  private async toRecords(output: JoinOutput, source: LogRecord, now: number, letters: DeadLetter[]): Promise<OutgoingRecord[]> {
+    const { topics, codecs } = this.deps;
+    // Output records carry the event time of the input that caused them.
+    const timestamp = source.timestamp;
+    switch (output.kind) {
+      case 'example':
+        return [{ topic: topics.labelled, key: Buffer.from(output.example.model), value: await codecs.labelled.encode(output.example), timestamp }];
+      case 'unmatched':
+        return [
+          {
+            topic: topics.unmatched,
+            key: Buffer.from(output.feedback.prediction_id),
+            value: await codecs.feedback.encode(output.feedback),
+            timestamp,
+            headers: { reason: output.reason },
+          },
+        ];
+      case 'rejected': {
+        if (output.input === 'feedback' && source.topic !== topics.feedback) {
+          // Feedback that waited for its prediction and proved invalid for it: its bytes are re-encoded.
+          const value = await codecs.feedback.encode(output.event);
+          const original: LogRecord = { topic: topics.feedback, partition: source.partition, offset: -1, key: Buffer.from(output.prediction_id), value, timestamp: output.event.timestamp, headers: {} };
+          letters.push(deadLetterFor(original, JOINER_STAGE, 'validation', `${output.reason} (feedback rejected when its prediction arrived)`, now));
+        } else {
+          letters.push(deadLetterFor(source, JOINER_STAGE, 'validation', output.reason, now));
+        }
+        return [];
+      }
+    }
+  }
+}
