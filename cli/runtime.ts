@@ -45,6 +45,8 @@ export function topicSpecs(config: Config): TopicSpec[] {
     { name: t.model_snapshots, partitions: t.partitions, compacted: true },
     { name: t.model_promotions, partitions: t.partitions },
     { name: t.dead_letters, partitions: t.partitions },
+    { name: t.unmatched_feedback, partitions: t.partitions },
+    { name: t.joiner_changelog, partitions: t.partitions, compacted: true },
   ];
 }
 

@@ -15,6 +15,12 @@ if (typecheck.status !== 0) {
   console.log('typecheck failed');
   process.exit(typecheck.status ?? 1);
 }
+// Integration tests start `node dist/cli/main.js`: build what they run.
+const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+if (build.status !== 0) {
+  console.log('build failed');
+  process.exit(build.status ?? 1);
+}
 const run = spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args], {
   stdio: 'inherit',
 });

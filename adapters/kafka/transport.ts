@@ -22,7 +22,7 @@ import {
   type Producer,
   type TopicMessages,
 } from 'kafkajs';
-import { FeedbackloopError } from '../../core/errors.js';
+import { FeedbackloopError, isRetriable } from '../../core/errors.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { readToEnd, toLogRecord } from './read-to-end.js';
 import type {
@@ -325,7 +325,7 @@ class KafkaConsumer implements LogConsumer {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const messages = batch.messages;
         for (let start = 0; start < messages.length; start += maxBatchSize) {
-          if (!isRunning() || isStale()) return;
+          if (this.stopped || !isRunning() || isStale()) return;
           // Returning without resolving leaves the records to whoever holds the partition next.
           if (this.rejoining || !this.held.has(tpKey(batch.topic, batch.partition))) return;
           // Sent only when the heartbeat interval elapsed. Once a heartbeat reports a rebalance,
@@ -338,13 +338,20 @@ class KafkaConsumer implements LogConsumer {
             .slice(start, start + maxBatchSize)
             .map((m) => toLogRecord(batch.topic, batch.partition, m));
           const last = records[records.length - 1]!;
-          await handler({
-            topic: batch.topic,
-            partition: batch.partition,
-            records,
-            nextOffset: last.offset + 1,
-            generation: this.generation,
-          });
+          try {
+            await handler({
+              topic: batch.topic,
+              partition: batch.partition,
+              records,
+              nextOffset: last.offset + 1,
+              generation: this.generation,
+            });
+          } catch (error) {
+            // kafkajs would retry any error forever; only what says it is retriable gets that.
+            if (isRetriable(error)) throw error;
+            this.crash(error);
+            return;
+          }
           resolveOffset(String(last.offset));
         }
       },
@@ -358,6 +365,20 @@ class KafkaConsumer implements LogConsumer {
       if (REJOIN_ERRORS.has((error as { type?: string }).type ?? '')) this.rejoining = true;
       throw error;
     }
+  }
+
+  /** The handler failed in a way a retry cannot mend: the consumer ends and `done` rejects. */
+  private crash(error: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.rejectDone(error);
+    // Leave the group once eachBatch has returned (disconnect waits for it).
+    setImmediate(() => {
+      this.consumer
+        .disconnect()
+        .catch(() => {})
+        .finally(() => this.onClose());
+    });
   }
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {

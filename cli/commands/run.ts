@@ -5,14 +5,18 @@ import type { LogConsumer } from '../../adapters/log/transport.js';
 import { systemClock } from '../../core/clock.js';
 import { ConfigError } from '../../core/errors.js';
 import { startPredictionArchive } from '../../processors/prediction-archive.js';
+import { JoinerProcessor } from '../../processors/joiner.js';
+import { MemoryJoinStore } from '../../core/join/index.js';
+import { Counter } from 'prom-client';
 import { ClickHouseDeadLetterSink, ClickHouseTableSink, FanOutSink, TopicDeadLetterSink } from '../../sinks/index.js';
 import { openRuntime, topicSpecs } from '../runtime.js';
 
-export const PROCESSORS = ['archive'] as const;
+export const PROCESSORS = ['joiner', 'archive'] as const;
 
 export async function commandRun(options: { config?: string; only?: string[] }): Promise<void> {
   const config = loadConfig(options.config);
-  const selected = options.only ?? [...PROCESSORS];
+  // By default every processor whose servers are configured (the archive needs ClickHouse).
+  const selected = options.only ?? PROCESSORS.filter((name) => name !== 'archive' || config.clickhouse.url !== null);
   for (const name of selected) {
     if (!(PROCESSORS as readonly string[]).includes(name)) {
       throw new ConfigError('--only', `unknown processor ${JSON.stringify(name)}; available: ${PROCESSORS.join(', ')}`);
@@ -27,6 +31,42 @@ export async function commandRun(options: { config?: string; only?: string[] }):
   const producer = await runtime.transport.producer();
   const deadLetterSinks = [new TopicDeadLetterSink(producer, runtime.codecs.deadLetter, config.topics.dead_letters)];
   const consumers: LogConsumer[] = [];
+  const stoppers: Array<() => Promise<void>> = [];
+
+  if (selected.includes('joiner')) {
+    const t = config.topics;
+    const joinEvents = new Counter({
+      name: 'feedbackloop_join_events_total',
+      help: 'Joiner outcomes: labelled, corrections, duplicates, uncertain, superseded, confirmations, unmatched, rejected, expired_labelled, expired_unlabelled.',
+      labelNames: ['event'],
+      registers: [runtime.metrics.registry],
+    });
+    const joiner = new JoinerProcessor({
+      transport: runtime.transport,
+      topics: {
+        predictions: t.predictions, feedback: t.feedback, labelled: t.labelled_examples,
+        unmatched: t.unmatched_feedback, deadLetters: t.dead_letters, changelog: t.joiner_changelog,
+      },
+      groupId: `${config.kafka.client_id}-joiner`,
+      transactionalIdPrefix: `${config.kafka.client_id}-joiner`,
+      codecs: runtime.codecs,
+      joiner: {
+        joinWindowMs: config.joiner.join_window,
+        earlyFeedbackTtlMs: config.joiner.early_feedback_ttl,
+        emitUnlabelled: config.joiner.emit_unlabelled,
+        taskOf: (model) => config.models[model]?.task ?? 'binary',
+      },
+      createStore: () => new MemoryJoinStore(),
+      clock: systemClock,
+      onCommitted: (delta) => {
+        for (const [event, value] of Object.entries(delta)) {
+          if (typeof value === 'number' && value > 0) joinEvents.inc({ event }, value);
+        }
+      },
+    });
+    consumers.push(await joiner.start());
+    stoppers.push(() => joiner.stop());
+  }
 
   if (selected.includes('archive')) {
     if (!runtime.clickhouse) throw new ConfigError('clickhouse.url', 'the archive processor writes to ClickHouse: set clickhouse.url');
@@ -64,6 +104,7 @@ export async function commandRun(options: { config?: string; only?: string[] }):
     const signal = await Promise.race([stop, crashed]);
     logger.info({ signal }, 'stopping');
   } finally {
+    for (const stop of stoppers) await stop().catch(() => {});
     for (const consumer of consumers) await consumer.stop().catch(() => {});
     await producer.close().catch(() => {});
     await endpoint.close();

@@ -3,6 +3,7 @@
  * (the in-process log in the unit suite, Kafka in the integration suite).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FeedbackloopError } from '../../core/errors.js';
 import { partitionForKey } from '../../adapters/log/partitioner.js';
 import type { LogConsumer, LogRecord, LogTransport, PartitionBatch } from '../../adapters/log/transport.js';
 import { collect, sleep, uniqueName, waitFor } from '../support/collect.js';
@@ -343,6 +344,23 @@ export function describeTransportContract(name: string, makeTransport: () => Pro
         [1, 0],
       ]);
       await expect(transport.readToEnd(topic, [2], () => {})).rejects.toThrow(/no partition 2/);
+    });
+
+    it('ends the consumer when the handler throws an error a retry cannot mend: done rejects with it', async () => {
+      const topic = uniqueName('poison');
+      await transport.ensureTopics([{ name: topic, partitions: 1 }]);
+      const producer = await transport.producer();
+      await producer.send([{ topic, key: null, value: Buffer.from('x'), partition: 0 }]);
+      await producer.close();
+      const consumer = track(await transport.consumer({ groupId: uniqueName('g'), topics: [topic] }));
+      let calls = 0;
+      await consumer.run(async () => {
+        calls++;
+        throw new FeedbackloopError('poison record');
+      });
+      await expect(consumer.done).rejects.toThrow('poison record');
+      await sleep(options.quietMs);
+      expect(calls).toBe(1);
     });
 
     it('refuses to describe a topic that does not exist', async () => {
