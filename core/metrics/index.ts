@@ -1,0 +1,3 @@
+export { Rolling, ratio, type Metric, type BinaryObservation, type RegressionObservation } from './metric.js';
+export { BinaryMetrics, LOG_LOSS_EPSILON, type BinaryFigures, type ReliabilityBin } from './binary.js';
+export { RegressionMetrics, type RegressionFigures } from './regression.js';

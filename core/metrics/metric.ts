@@ -1,0 +1,88 @@
+/**
+ * The metric interface (River-like): update with an observation, revert it
+ * (for corrections and sliding windows), get the current value. A ratio
+ * whose denominator is zero is null, never 0.
+ */
+export interface Metric<O, V> {
+  update(observation: O): void;
+  /** Removes an observation that was added before (exactly undoes update). */
+  revert(observation: O): void;
+  get(): V;
+  /** A fresh metric with the same settings and no observations. */
+  clone(): Metric<O, V>;
+}
+
+/** A binary classifier's observation: the true label (0/1), the score (probability of 1) and the decision threshold. */
+export interface BinaryObservation {
+  label: number;
+  score: number;
+  threshold: number;
+  weight?: number;
+}
+
+/** A regressor's observation: the true value and the prediction. */
+export interface RegressionObservation {
+  label: number;
+  score: number;
+  weight?: number;
+}
+
+export function ratio(numerator: number, denominator: number): number | null {
+  return denominator === 0 ? null : numerator / denominator;
+}
+
+/**
+ * Sliding count window: the last `size` observations, in update order.
+ * Observations that leave the window are reverted from the wrapped metric.
+ */
+export class Rolling<O, V> implements Metric<O, V> {
+  private readonly window: O[] = [];
+  private head = 0;
+
+  constructor(
+    private readonly metric: Metric<O, V>,
+    readonly size: number,
+  ) {
+    if (!Number.isInteger(size) || size < 1) throw new Error(`Rolling window size must be a positive integer, got ${size}`);
+  }
+
+  update(observation: O): void {
+    if (this.window.length < this.size) {
+      this.window.push(observation);
+    } else {
+      this.metric.revert(this.window[this.head]!);
+      this.window[this.head] = observation;
+      this.head = (this.head + 1) % this.size;
+    }
+    this.metric.update(observation);
+  }
+
+  /**
+   * Reverts an observation still inside the window (a corrected label).
+   * Returns false when it already left the window (nothing to undo).
+   */
+  revert(observation: O): boolean {
+    const index = this.window.indexOf(observation);
+    if (index < 0) return false;
+    this.metric.revert(observation);
+    // Keep order: remove it and close the gap (rare: corrections only).
+    const ordered = [...this.window.slice(this.head), ...this.window.slice(0, this.head)];
+    ordered.splice(ordered.indexOf(observation), 1);
+    this.window.length = 0;
+    this.window.push(...ordered);
+    this.head = 0;
+    return true;
+  }
+
+  get(): V {
+    return this.metric.get();
+  }
+
+  count(): number {
+    return this.window.length;
+  }
+
+  clone(): Rolling<O, V> {
+    return new Rolling(this.metric.clone(), this.size);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Regression metrics from running sums (all revertible): MAE, RMSE, R² and
+ * MAPE (sklearn's definition: |error| / max(|y|, machine epsilon)).
+ * R² is null when the true values do not vary.
+ */
+import { ratio, type Metric, type RegressionObservation } from './metric.js';
+
+export interface RegressionFigures {
+  count: number;
+  mae: number | null;
+  rmse: number | null;
+  r2: number | null;
+  mape: number | null;
+}
+
+export class RegressionMetrics implements Metric<RegressionObservation, RegressionFigures> {
+  private n = 0;
+  private absErrorSum = 0;
+  private squaredErrorSum = 0;
+  private labelSum = 0;
+  private labelSquaredSum = 0;
+  private percentSum = 0;
+
+  update(o: RegressionObservation): void {
+    this.add(o, o.weight ?? 1);
+  }
+
+  revert(o: RegressionObservation): void {
+    this.add(o, -(o.weight ?? 1));
+  }
+
+  private add(o: RegressionObservation, w: number): void {
+    const error = o.score - o.label;
+    this.n += w;
+    this.absErrorSum += w * Math.abs(error);
+    this.squaredErrorSum += w * error * error;
+    this.labelSum += w * o.label;
+    this.labelSquaredSum += w * o.label * o.label;
+    this.percentSum += (w * Math.abs(error)) / Math.max(Math.abs(o.label), Number.EPSILON);
+  }
+
+  get(): RegressionFigures {
+    const mse = ratio(this.squaredErrorSum, this.n);
+    const totalSquares = this.n === 0 ? 0 : this.labelSquaredSum - (this.labelSum * this.labelSum) / this.n;
+    return {
+      count: this.n,
+      mae: ratio(this.absErrorSum, this.n),
+      rmse: mse === null ? null : Math.sqrt(Math.max(0, mse)),
+      r2: totalSquares <= 0 ? null : 1 - this.squaredErrorSum / totalSquares,
+      mape: ratio(this.percentSum, this.n),
+    };
+  }
+
+  clone(): RegressionMetrics {
+    return new RegressionMetrics();
+  }
+}
