@@ -212,22 +212,7 @@ export class JoinerProcessor {
     const letters: DeadLetter[] = [];
     try {
       for (const record of batch.records) {
-        let outputs: JoinOutput[];
-        if (record.topic === topics.predictions) {
-          const decoded = await decodeRecord(record, codecs.prediction as Codec<unknown>, validatePrediction, JOINER_STAGE, now);
-          if (!decoded.ok) {
-            letters.push(decoded.letter);
-            continue;
-          }
-          outputs = task.joiner.onPrediction(decoded.value);
-        } else {
-          const decoded = await decodeRecord(record, codecs.feedback as Codec<unknown>, validateFeedback, JOINER_STAGE, now);
-          if (!decoded.ok) {
-            letters.push(decoded.letter);
-            continue;
-          }
-          outputs = task.joiner.onFeedback(decoded.value);
-        }
+        const outputs = await this.join(task.joiner, record, now, letters);
         for (const output of outputs) out.push(...(await this.toRecords(output, record, now, letters)));
       }
       for (const letter of letters) {
@@ -241,6 +226,21 @@ export class JoinerProcessor {
       throw error;
     }
     await this.commit(task, out, [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }], before);
+  }
+
+  /** Decodes one input record and feeds it to the join; a record that cannot be read becomes a dead letter. */
+  private async join(joiner: Joiner, record: LogRecord, now: number, letters: DeadLetter[]): Promise<JoinOutput[]> {
+    const { topics, codecs } = this.deps;
+    if (record.topic === topics.predictions) {
+      const decoded = await decodeRecord(record, codecs.prediction as Codec<unknown>, validatePrediction, JOINER_STAGE, now);
+      if (decoded.ok) return joiner.onPrediction(decoded.value);
+      letters.push(decoded.letter);
+    } else {
+      const decoded = await decodeRecord(record, codecs.feedback as Codec<unknown>, validateFeedback, JOINER_STAGE, now);
+      if (decoded.ok) return joiner.onFeedback(decoded.value);
+      letters.push(decoded.letter);
+    }
+    return [];
   }
 
   private async toRecords(output: JoinOutput, source: LogRecord, now: number, letters: DeadLetter[]): Promise<OutgoingRecord[]> {
