@@ -23,9 +23,10 @@ export function decodeChangelogRecord(record: LogRecord): ChangelogChange {
   return { kind: 'entry', key, entry: record.value === null ? null : (JSON.parse(record.value.toString('utf8')) as JoinEntry) };
 }
 
-/** A JoinStore that remembers which keys changed since the last drain. */
+/** A JoinStore that remembers which keys changed since the last drain, and their last value. */
 export class ChangelogRecorder implements JoinStore {
-  private readonly dirty = new Set<string>();
+  /** id -> the entry last set (null: deleted). Kept so the drain need not read the store back. */
+  private readonly dirty = new Map<string, JoinEntry | null>();
   private lastWatermark = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly inner: JoinStore) {}
@@ -36,12 +37,26 @@ export class ChangelogRecorder implements JoinStore {
 
   set(id: string, entry: JoinEntry): void {
     this.inner.set(id, entry);
-    this.dirty.add(id);
+    this.dirty.set(id, entry);
   }
 
   delete(id: string): void {
     this.inner.delete(id);
-    this.dirty.add(id);
+    this.dirty.set(id, null);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.inner.transaction ? this.inner.transaction(fn) : fn();
+  }
+
+  async close(): Promise<void> {
+    this.dirty.clear();
+    await this.inner.close?.();
+  }
+
+  /** Forgets the changes not yet drained (their batch failed; the task is restored from the changelog). */
+  discardChanges(): void {
+    this.dirty.clear();
   }
 
   addExpiry(at: number, id: string): void {
@@ -74,8 +89,7 @@ export class ChangelogRecorder implements JoinStore {
   /** The changelog records for everything changed since the last drain, and forgets them. */
   drainChanges(topic: string, partition: number, watermark: number): OutgoingRecord[] {
     const out: OutgoingRecord[] = [];
-    for (const id of this.dirty) {
-      const entry = this.inner.get(id);
+    for (const [id, entry] of this.dirty) {
       out.push({ topic, partition, key: Buffer.from(id, 'utf8'), value: entry ? Buffer.from(JSON.stringify(entry), 'utf8') : null });
     }
     this.dirty.clear();

@@ -62,22 +62,20 @@ interface Task {
   producer: TransactionalProducer;
 }
 
-/** Sums counters (for totals over tasks, and metric deltas). */
-export function addCounters(into: JoinCounters, from: JoinCounters, sign = 1): JoinCounters {
+/** Adds counters (for totals over batches and tasks). */
+export function addCounters(into: JoinCounters, from: JoinCounters): JoinCounters {
   for (const key of Object.keys(from) as Array<keyof JoinCounters>) {
     if (key === 'byModel') continue;
-    (into[key] as number) += sign * (from[key] as number);
+    (into[key] as number) += from[key] as number;
   }
   for (const [model, counters] of Object.entries(from.byModel)) {
     const target = (into.byModel[model] ??= { predictions: 0, labelled: 0, corrections: 0, expired_labelled: 0, expired_unlabelled: 0 });
-    for (const key of Object.keys(counters) as Array<keyof typeof counters>) target[key] += sign * counters[key];
+    for (const key of Object.keys(counters) as Array<keyof typeof counters>) target[key] += counters[key];
   }
   return into;
 }
 
-function copyCounters(counters: JoinCounters): JoinCounters {
-  return addCounters(emptyCounters(), counters);
-}
+type JoinInput = { record: LogRecord; prediction: Prediction } | { record: LogRecord; feedback: Feedback };
 
 export class JoinerProcessor {
   private readonly tasks = new Map<number, Task>();
@@ -120,8 +118,17 @@ export class JoinerProcessor {
 
   async stop(): Promise<void> {
     await this.consumer?.stop();
-    for (const task of this.tasks.values()) await task.producer.close().catch(() => {});
-    this.tasks.clear();
+    await this.serialized(async () => {
+      for (const task of [...this.tasks.values()]) await this.dropTask(task);
+    });
+  }
+
+  /** Forgets a task: its state may be ahead of what was committed, or the partition went elsewhere. */
+  private async dropTask(task: Task): Promise<void> {
+    if (this.tasks.get(task.partition) === task) this.tasks.delete(task.partition);
+    task.store.discardChanges();
+    await task.producer.close().catch(() => {});
+    await task.store.close();
   }
 
   /** Pending entries per partition (for metrics and tests). */
@@ -133,20 +140,19 @@ export class JoinerProcessor {
     const existing = this.tasks.get(batch.partition);
     if (existing && existing.generation === batch.generation) return existing;
     // New assignment: someone else may have processed this partition meanwhile. Fence, then restore.
-    if (existing) {
-      await existing.producer.close().catch(() => {});
-      this.tasks.delete(batch.partition);
-    }
+    if (existing) await this.dropTask(existing);
     const producer = await this.deps.transport.transactionalProducer(`${this.deps.transactionalIdPrefix}-${batch.partition}`);
     const store = new ChangelogRecorder(this.deps.createStore(batch.partition));
     let watermark = Number.NEGATIVE_INFINITY;
     await this.deps.transport.readToEnd(this.deps.topics.changelog, [batch.partition], (records) => {
-      for (const record of records) {
-        const change = decodeChangelogRecord(record);
-        if (change.kind === 'watermark') watermark = change.watermark;
-        else if (change.entry) store.restore(change.key, change.entry);
-        else store.restoreDelete(change.key);
-      }
+      store.transaction(() => {
+        for (const record of records) {
+          const change = decodeChangelogRecord(record);
+          if (change.kind === 'watermark') watermark = change.watermark;
+          else if (change.entry) store.restore(change.key, change.entry);
+          else store.restoreDelete(change.key);
+        }
+      });
     });
     store.restoreWatermark(watermark);
     const joiner = new Joiner(store, this.deps.joiner);
@@ -163,15 +169,19 @@ export class JoinerProcessor {
    */
   async advanceTasks(eventTime: number): Promise<void> {
     await this.serialized(async () => {
-      for (const task of this.tasks.values()) {
-        const before = copyCounters(task.joiner.counters);
-        const out: OutgoingRecord[] = [];
-        const letters: DeadLetter[] = [];
-        const now = this.deps.clock.now();
+      for (const task of [...this.tasks.values()]) {
+        const counters = (task.joiner.counters = emptyCounters());
         const cause: LogRecord = { topic: '', partition: task.partition, offset: -1, key: null, value: null, timestamp: eventTime, headers: {} };
-        for (const output of task.joiner.advance(eventTime)) out.push(...(await this.toRecords(output, cause, now, letters)));
-        out.push(...task.store.drainChanges(this.deps.topics.changelog, task.partition, task.joiner.watermark));
-        await this.commit(task, out, [], before);
+        let out: OutgoingRecord[];
+        try {
+          const outputs = task.store.transaction(() => task.joiner.advance(eventTime));
+          out = await this.encodeOutputs([{ record: cause, outputs }], [], this.deps.clock.now());
+          out.push(...task.store.drainChanges(this.deps.topics.changelog, task.partition, task.joiner.watermark));
+        } catch (error) {
+          await this.dropTask(task);
+          throw error;
+        }
+        await this.commit(task, out, [], counters);
       }
     });
   }
@@ -185,18 +195,16 @@ export class JoinerProcessor {
     return run;
   }
 
-  private async commit(task: Task, out: OutgoingRecord[], offsets: Array<{ topic: string; partition: number; offset: number }>, before: JoinCounters): Promise<void> {
+  private async commit(task: Task, out: OutgoingRecord[], offsets: Array<{ topic: string; partition: number; offset: number }>, counters: JoinCounters): Promise<void> {
     try {
       await task.producer.sendWithOffsets(out, { groupId: this.deps.groupId, offsets });
     } catch (error) {
-      // The in-memory state is now ahead of what was committed: drop the task so it is restored.
-      this.tasks.delete(task.partition);
-      await task.producer.close().catch(() => {});
+      // The state is now ahead of what was committed: drop the task so it is restored.
+      await this.dropTask(task);
       throw error;
     }
-    const delta = addCounters(copyCounters(task.joiner.counters), before, -1);
-    addCounters(this.totals, delta);
-    this.deps.onCommitted?.(delta, task.partition);
+    addCounters(this.totals, counters);
+    this.deps.onCommitted?.(counters, task.partition);
   }
 
   private onBatch(batch: PartitionBatch): Promise<void> {
@@ -205,42 +213,57 @@ export class JoinerProcessor {
 
   private async processBatch(batch: PartitionBatch): Promise<void> {
     const task = await this.task(batch);
-    const { topics, codecs } = this.deps;
     const now = this.deps.clock.now();
-    const before = copyCounters(task.joiner.counters);
-    const out: OutgoingRecord[] = [];
     const letters: DeadLetter[] = [];
+    let out: OutgoingRecord[];
+    const counters = (task.joiner.counters = emptyCounters());
     try {
-      for (const record of batch.records) {
-        const outputs = await this.join(task.joiner, record, now, letters);
-        for (const output of outputs) out.push(...(await this.toRecords(output, record, now, letters)));
-      }
-      for (const letter of letters) {
-        out.push({ topic: topics.deadLetters, key: letter.key, value: await codecs.deadLetter.encode(letter), timestamp: now });
-      }
-      out.push(...task.store.drainChanges(topics.changelog, batch.partition, task.joiner.watermark));
+      // Decode (async), join (synchronous, one store transaction), encode (async).
+      const inputs = await this.decode(batch.records, now, letters);
+      const results = task.store.transaction(() =>
+        inputs.map((input) => ({
+          record: input.record,
+          outputs: 'prediction' in input ? task.joiner.onPrediction(input.prediction) : task.joiner.onFeedback(input.feedback),
+        })),
+      );
+      out = await this.encodeOutputs(results, letters, now);
+      out.push(...task.store.drainChanges(this.deps.topics.changelog, batch.partition, task.joiner.watermark));
     } catch (error) {
       // Decoding or encoding failed mid-batch (e.g. the registry is down): the state moved, so restore it.
-      this.tasks.delete(batch.partition);
-      await task.producer.close().catch(() => {});
+      await this.dropTask(task);
       throw error;
     }
-    await this.commit(task, out, [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }], before);
+    await this.commit(task, out, [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }], counters);
   }
 
-  /** Decodes one input record and feeds it to the join; a record that cannot be read becomes a dead letter. */
-  private async join(joiner: Joiner, record: LogRecord, now: number, letters: DeadLetter[]): Promise<JoinOutput[]> {
-    const { topics, codecs } = this.deps;
-    if (record.topic === topics.predictions) {
-      const decoded = await decodeRecord(record, codecs.prediction as Codec<unknown>, validatePrediction, JOINER_STAGE, now);
-      if (decoded.ok) return joiner.onPrediction(decoded.value);
-      letters.push(decoded.letter);
-    } else {
-      const decoded = await decodeRecord(record, codecs.feedback as Codec<unknown>, validateFeedback, JOINER_STAGE, now);
-      if (decoded.ok) return joiner.onFeedback(decoded.value);
-      letters.push(decoded.letter);
+  /** Output records for join results, then the dead letters (those from decoding and those the join rejected). */
+  private async encodeOutputs(results: Array<{ record: LogRecord; outputs: JoinOutput[] }>, letters: DeadLetter[], now: number): Promise<OutgoingRecord[]> {
+    const out: OutgoingRecord[] = [];
+    for (const { record, outputs } of results) {
+      for (const output of outputs) out.push(...(await this.toRecords(output, record, now, letters)));
     }
-    return [];
+    for (const letter of letters) {
+      out.push({ topic: this.deps.topics.deadLetters, key: letter.key, value: await this.deps.codecs.deadLetter.encode(letter), timestamp: now });
+    }
+    return out;
+  }
+
+  /** Reads the batch's records; one that cannot be read becomes a dead letter. */
+  private async decode(records: LogRecord[], now: number, letters: DeadLetter[]): Promise<JoinInput[]> {
+    const { topics, codecs } = this.deps;
+    const inputs: JoinInput[] = [];
+    for (const record of records) {
+      if (record.topic === topics.predictions) {
+        const decoded = await decodeRecord(record, codecs.prediction as Codec<unknown>, validatePrediction, JOINER_STAGE, now);
+        if (decoded.ok) inputs.push({ record, prediction: decoded.value });
+        else letters.push(decoded.letter);
+      } else {
+        const decoded = await decodeRecord(record, codecs.feedback as Codec<unknown>, validateFeedback, JOINER_STAGE, now);
+        if (decoded.ok) inputs.push({ record, feedback: decoded.value });
+        else letters.push(decoded.letter);
+      }
+    }
+    return inputs;
   }
 
   private async toRecords(output: JoinOutput, source: LogRecord, now: number, letters: DeadLetter[]): Promise<OutgoingRecord[]> {

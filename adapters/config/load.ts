@@ -41,6 +41,9 @@ export interface Config {
     /** Milliseconds. */
     early_feedback_ttl: number;
     emit_unlabelled: boolean;
+    /** Milliseconds. */
+    max_future: number;
+    state_dir: string | null;
   };
   clickhouse: {
     url: string | null;

@@ -75,6 +75,8 @@ export const CONFIG_SPEC: Record<string, SectionSpec> = {
       join_window: { kind: 'duration', default: '7d', doc: 'How long a prediction waits for feedback after its timestamp; then it expires (counted for label coverage).' },
       early_feedback_ttl: { kind: 'duration', default: '1h', doc: 'How long feedback that arrives before its prediction waits for it; then it is sent on as unmatched.' },
       emit_unlabelled: { kind: 'boolean', default: true, doc: 'Emit an example with label null when a prediction expires without a label.' },
+      max_future: { kind: 'duration', default: '1h', doc: 'In run: events stamped more than this ahead of the wall clock are dead-lettered (they would expire every pending prediction). Not applied by replay.' },
+      state_dir: { kind: 'string', default: null, doc: 'In run: folder for the on-disk (LMDB) join state, rebuilt from the changelog at start. Default: a folder under the system temp dir.' },
     },
   },
   http: {

@@ -12,7 +12,11 @@
  * Delivery order: a consumer takes the next batch from the partition whose
  * next record has the smallest timestamp (ties: topic order of the
  * subscription, then partition), so a replay of files merged by timestamp is
- * processed in event-time order, deterministically.
+ * processed in event-time order, deterministically. A batch runs up to the
+ * next record of a co-partitioned sibling (same partition number, another
+ * topic), so records of different partition numbers may come in larger
+ * batches out of global timestamp order: each partition number is one
+ * independent task of a processor.
  */
 import { FeedbackloopError } from '../../core/errors.js';
 import { coPartitionedAssignment } from './co-partition.js';
@@ -423,10 +427,12 @@ class MemoryConsumer implements LogConsumer {
     const position = this.pickPartition();
     if (!position) return undefined;
     const log = this.log.topic(position.topic).partitions[position.partition]!;
-    // Stay in event-time order: take records up to the next head of any other partition.
+    // Stay in event-time order among co-partitioned siblings (partition p of the other topics, which a
+    // processor handles as one task): take records up to the next head of any of them. Partitions with
+    // other numbers are independent tasks, so their heads do not cut the batch short.
     let limit = Infinity;
     for (const other of this.positions.values()) {
-      if (other === position) continue;
+      if (other === position || other.partition !== position.partition) continue;
       const head = this.log.topic(other.topic).partitions[other.partition]![other.next];
       if (head && head.timestamp < limit) limit = head.timestamp;
     }
@@ -447,6 +453,7 @@ class MemoryConsumer implements LogConsumer {
   }
 
   private async loop(handler: BatchHandler): Promise<void> {
+    let lastYield = performance.now();
     while (!this.stopped) {
       const batch = this.nextBatch();
       if (!batch) {
@@ -470,8 +477,11 @@ class MemoryConsumer implements LogConsumer {
       const position = this.positions.get(tpKey(batch.topic, batch.partition));
       if (position && generation === this.generation) position.next = batch.nextOffset;
       this.log.checkIdle();
-      // Let other consumers and timers run between batches.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      // Let other consumers and timers run, every few milliseconds of work.
+      if (performance.now() - lastYield > 5) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
     }
   }
 }

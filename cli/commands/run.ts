@@ -6,7 +6,9 @@ import { systemClock } from '../../core/clock.js';
 import { ConfigError } from '../../core/errors.js';
 import { startPredictionArchive } from '../../processors/prediction-archive.js';
 import { JoinerProcessor } from '../../processors/joiner.js';
-import { MemoryJoinStore } from '../../core/join/index.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LmdbJoinStore } from '../../adapters/state/lmdb-join-store.js';
 import { Counter } from 'prom-client';
 import { ClickHouseDeadLetterSink, ClickHouseTableSink, FanOutSink, TopicDeadLetterSink } from '../../sinks/index.js';
 import { openRuntime, topicSpecs } from '../runtime.js';
@@ -55,8 +57,10 @@ export async function commandRun(options: { config?: string; only?: string[] }):
         earlyFeedbackTtlMs: config.joiner.early_feedback_ttl,
         emitUnlabelled: config.joiner.emit_unlabelled,
         taskOf: (model) => config.models[model]?.task ?? 'binary',
+        maxEventTime: () => systemClock.now() + config.joiner.max_future,
       },
-      createStore: () => new MemoryJoinStore(),
+      // Off the heap, rebuilt from the changelog at every assignment.
+      createStore: (partition) => new LmdbJoinStore({ dir: config.joiner.state_dir ?? join(tmpdir(), 'feedbackloop-state'), partition }),
       clock: systemClock,
       onCommitted: (delta) => {
         for (const [event, value] of Object.entries(delta)) {

@@ -40,6 +40,12 @@ export interface JoinerOptions {
   /** The task of a model (binary unless configured). */
   taskOf: (model: string) => Task;
   shadowScorer: ShadowScorer;
+  /**
+   * Latest event time accepted: an event stamped later is rejected, since it
+   * would move the watermark and expire every pending prediction at once.
+   * Default: no limit (a replay of files); the processor sets now + joiner.max_future.
+   */
+  maxEventTime: () => number;
 }
 
 export const DEFAULT_JOINER_OPTIONS: JoinerOptions = {
@@ -48,6 +54,7 @@ export const DEFAULT_JOINER_OPTIONS: JoinerOptions = {
   emitUnlabelled: true,
   taskOf: () => 'binary',
   shadowScorer: NO_CHALLENGERS,
+  maxEventTime: () => Number.POSITIVE_INFINITY,
 };
 
 export type JoinOutput =
@@ -92,13 +99,25 @@ export function emptyCounters(): JoinCounters {
   };
 }
 
+function sameMap<V>(a: Record<string, V>, b: Record<string, V>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => Object.hasOwn(b, key) && a[key] === b[key]);
+}
+
+/** Field by field; maps compare by content, whatever their key order. */
 function samePrediction(a: Prediction, b: Prediction): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return (
+    a.prediction_id === b.prediction_id && a.model === b.model && a.model_version === b.model_version &&
+    a.timestamp === b.timestamp && a.score === b.score && a.threshold === b.threshold &&
+    sameMap(a.features, b.features) && sameMap(a.categorical, b.categorical) && sameMap(a.segments, b.segments)
+  );
 }
 
 export class Joiner {
   readonly options: JoinerOptions;
-  readonly counters: JoinCounters;
+  /** What the join counted; a processor may swap in a fresh object per batch to count the batch alone. */
+  counters: JoinCounters;
   /** Largest event timestamp seen (ms); restored with the state. */
   watermark = Number.NEGATIVE_INFINITY;
 
@@ -112,8 +131,10 @@ export class Joiner {
   }
 
   onPrediction(prediction: Prediction): JoinOutput[] {
-    const out = this.advance(prediction.timestamp);
     const id = prediction.prediction_id;
+    const future = this.tooLate(prediction.timestamp);
+    if (future) return this.reject([], { kind: 'rejected', input: 'prediction', prediction_id: id, reason: future, event: prediction });
+    const out = this.advance(prediction.timestamp);
     const task = this.options.taskOf(prediction.model);
     if (task === 'binary') {
       const problem =
@@ -159,9 +180,11 @@ export class Joiner {
   }
 
   onFeedback(feedback: Feedback): JoinOutput[] {
+    const id = feedback.prediction_id;
+    const future = this.tooLate(feedback.timestamp);
+    if (future) return this.reject([], { kind: 'rejected', input: 'feedback', prediction_id: id, reason: future, event: feedback });
     const out = this.advance(feedback.timestamp);
     this.counters.feedback++;
-    const id = feedback.prediction_id;
     const hash = feedbackHash(feedback);
     const entry = this.store.get(id);
     if (!entry) {
@@ -201,6 +224,12 @@ export class Joiner {
       out.push(...this.expire(id, entry));
     }
     return out;
+  }
+
+  /** Why an event time is not accepted (too far in the future), or undefined. */
+  private tooLate(timestamp: number): string | undefined {
+    const limit = this.options.maxEventTime();
+    return timestamp > limit ? `timestamp ${timestamp} is later than the latest accepted event time ${limit} (clock skew beyond joiner.max_future?)` : undefined;
   }
 
   private model(name: string) {

@@ -47,6 +47,13 @@ export interface JoinStore {
   takeExpired(watermark: number): Array<{ at: number; id: string }>;
   /** Number of entries. */
   size(): number;
+  /**
+   * Runs `fn` as one store transaction when the store has them (one commit
+   * per batch; a throw rolls back). `fn` must be synchronous.
+   */
+  transaction?<T>(fn: () => T): T;
+  /** Releases what the store holds (files, handles). */
+  close?(): Promise<void> | void;
 }
 
 /** A binary min-heap on (at, id) plus a Map of entries. */

@@ -283,3 +283,22 @@ describe('joiner', () => {
     expect(j.counters).toMatchObject({ expired_labelled: 1 });
   });
 });
+
+describe('joiner guards', () => {
+  it('a re-delivered prediction whose maps list keys in another order is a duplicate, not a reuse', () => {
+    const { j } = joiner();
+    j.onPrediction(prediction('a', T0, 0.9, { features: { x: 1, y: 2 } }));
+    expect(j.onPrediction(prediction('a', T0, 0.9, { features: { y: 2, x: 1 } }))).toEqual([]);
+    expect(j.counters).toMatchObject({ duplicates: 1, rejected: 0 });
+  });
+
+  it('an event stamped beyond the latest accepted time is rejected and does not move the watermark', () => {
+    const { j, store } = joiner({ maxEventTime: () => T0 + HOUR, joinWindowMs: DAY });
+    j.onPrediction(prediction('a', T0, 0.9));
+    expect(view(j.onFeedback(feedback('x', T0 + 365 * DAY, 'USER_CONFIRMED', 1)))).toEqual([
+      { rejected: 'x', input: 'feedback', reason: `timestamp ${T0 + 365 * DAY} is later than the latest accepted event time ${T0 + HOUR} (clock skew beyond joiner.max_future?)` },
+    ]);
+    expect(j.watermark).toBe(T0);
+    expect(store.size()).toBe(1);
+  });
+});
