@@ -1,0 +1,40 @@
+export { SparseVector, ensureLength } from './vector.js';
+export { sigmoid, logLossGradient, type Estimator, type Learner, type ModelInput, type OnlineModel } from './model.js';
+export {
+  LogisticRegression,
+  LinearRegression,
+  sgd,
+  adagrad,
+  adam,
+  LINEAR_DEFAULTS,
+  type Optimizer,
+  type LinearHyperparameters,
+  type LinearOptions,
+} from './linear.js';
+export { FTRLLogisticRegression, FTRL_DEFAULTS, type FTRLHyperparameters, type FTRLOptions } from './ftrl.js';
+export { PAClassifier, PARegressor, type PAMode, type PAHyperparameters, type PAClassifierOptions, type PARegressorOptions } from './pa.js';
+export { GaussianNB } from './naive-bayes.js';
+export {
+  ColumnSpace,
+  NumericFeatures,
+  StandardScaler,
+  OneHotEncoder,
+  FeatureHasher,
+  type Encoder,
+  type OneHotHyperparameters,
+  type FeatureHasherHyperparameters,
+} from './preprocessing.js';
+export { Pipeline } from './pipeline.js';
+export { modelFromSnapshot, pipelineFromSnapshot, createEstimator, ALGORITHMS } from './registry.js';
+export {
+  ModelError,
+  SNAPSHOT_VERSION,
+  encodeFloats,
+  decodeFloats,
+  encodeNumber,
+  decodeNumber,
+  type ModelSnapshotData,
+  type JsonObject,
+  type EncodedNumber,
+} from './snapshot.js';
+export { murmur3, hashToken } from './murmur.js';
