@@ -1,0 +1,235 @@
+/**
+ * Two `feedbackloop run --only joiner` processes with the same client id
+ * (one consumer group, transactional ids `<client>-joiner-<partition>`)
+ * share 4 co-partitioned input partitions. While the stream is still being
+ * produced, one of them is stopped: with SIGTERM (it finishes its batch and
+ * leaves the group) and, in the second case, with SIGKILL (the group notices
+ * when its session times out, and its open transaction is aborted when the
+ * survivor fences its transactional id). The survivor takes over the
+ * partitions, restores their state from the changelog, and processes the
+ * rest. The committed labelled examples, unmatched feedback and dead letters
+ * must be exactly what the pure core computes for the stream: nothing lost,
+ * nothing twice.
+ *
+ * The expected output is unique for the generated stream whatever the
+ * interleaving of the two input topics (see test/support/streams.ts and
+ * joiner-crash.test.ts), so every example is compared field by field. The
+ * test also checks that the takeover matters: some predictions were joined
+ * by the stopped process and got (more) feedback after the survivor took
+ * over their partition, which it could only join from the restored state.
+ *
+ * 30,000 predictions (~72,000 input records) per case. About 25 s for the
+ * SIGTERM case and 32 s for the SIGKILL case on the 2-core CI machine (the
+ * takeover after SIGKILL waits ~10 s for the dead member's session to time out).
+ */
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { AssignerProtocol, logLevel, type Admin } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaTransport } from '../../adapters/kafka/transport.js';
+import type { LogProducer } from '../../adapters/log/transport.js';
+import { join } from 'node:path';
+import { uniqueName } from '../support/collect.js';
+import { JoinerProcess, joinerEnvironment, pipelineTopics, removeStateDir, STATE_DIR } from '../support/joiner-process.js';
+import {
+  checkJoinerOutput, chunks, cleanCheck, encodeEvents, GroupProgress, joinerCodecs, pipelineTopicSpecs, sleep, waitIdle, waitGroupMembers,
+} from '../support/joiner-kafka.js';
+import { expectedJoin, generateJoinStream, inputPositions, interleavingProblems, tickEvents } from '../support/streams.js';
+import { requireStack, STACK } from '../support/stack.js';
+
+const PREDICTIONS = 30_000;
+const PARTITIONS = 4;
+/** Records per send, and the pause between sends: the stream takes ~8 s to produce, so the stop falls mid-stream. */
+const CHUNK = 1_000;
+const PAUSE_MS = 100;
+/** Stop one process once this share of the input is committed. */
+const STOP_AT = 0.4;
+const DAY = 86_400_000;
+/** The joiner's settings, for the child (environment) and for the pure core computing the expected output. */
+const JOINER_OPTIONS = { joinWindowMs: 7 * DAY, earlyFeedbackTtlMs: DAY, emitUnlabelled: true, maxEventTime: () => Date.now() + 3_600_000 };
+const JOINER_ENV = {
+  FEEDBACKLOOP_JOINER_JOIN_WINDOW: '7d',
+  FEEDBACKLOOP_JOINER_EARLY_FEEDBACK_TTL: '1d',
+  FEEDBACKLOOP_JOINER_EMIT_UNLABELLED: 'true',
+  FEEDBACKLOOP_JOINER_MAX_FUTURE: '1h',
+};
+
+/** Partitions of `topic` each member of the group holds, by member id. */
+async function assignments(admin: Admin, groupId: string, topic: string): Promise<Map<string, number[]>> {
+  const { groups } = await admin.describeGroups([groupId]);
+  const out = new Map<string, number[]>();
+  for (const member of groups[0]?.members ?? []) {
+    const decoded = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
+    out.set(member.memberId, [...(decoded?.assignment[topic] ?? [])].sort((a, b) => a - b));
+  }
+  return out;
+}
+
+describe('joiner: two instances share the input, one stops mid-stream', () => {
+  let transport: KafkaTransport;
+  let admin: Admin;
+  const producers: LogProducer[] = [];
+  const processes: JoinerProcess[] = [];
+  /** Topics and groups of the tests that passed, deleted at the end (deleting them earlier upsets kafkajs clients that still track them). */
+  const passed: Array<{ topics: string[]; groupId: string }> = [];
+
+  beforeAll(async () => {
+    await requireStack('kafka', 'registry');
+    transport = new KafkaTransport({ brokers: STACK.brokers, clientId: uniqueName('joiner-rebalance-test'), kafka: { logLevel: logLevel.NOTHING } });
+    admin = transport.kafka.admin();
+    await admin.connect();
+  });
+
+  afterAll(async () => {
+    for (const p of processes) await p.stop('SIGKILL', 5_000).catch(() => {});
+    for (const p of producers) await p.close().catch(() => {});
+    await transport?.close();
+    if (passed.length > 0) {
+      await admin.deleteTopics({ topics: passed.flatMap((p) => p.topics) }).catch(() => {});
+      await admin.deleteGroups(passed.map((p) => p.groupId)).catch(() => {});
+    }
+    await admin?.disconnect();
+  });
+
+  for (const [signal, seed] of [['SIGTERM', 31_337], ['SIGKILL', 4_242]] as const) {
+    it(
+      `stopped with ${signal}: the survivor takes over its partitions; nothing lost or duplicated`,
+      async () => {
+        const started = Date.now();
+        const figures: Record<string, unknown> = { signal };
+        const prefix = uniqueName(`rebalance-${signal.toLowerCase()}`);
+        const topics = pipelineTopics(prefix);
+        const groupId = `${prefix}-joiner`;
+
+        const stream = generateJoinStream({ seed, predictions: PREDICTIONS });
+        const ticks = tickEvents(PARTITIONS, stream.baseTime + 30 * DAY);
+        const expected = expectedJoin([stream.events, ticks], PARTITIONS, JOINER_OPTIONS, 'as-sent');
+        expect(interleavingProblems([stream.events, ticks], PARTITIONS, JOINER_OPTIONS, expected)).toEqual([]);
+
+        await transport.ensureTopics(pipelineTopicSpecs(topics, PARTITIONS));
+        const codecs = joinerCodecs(new SchemaRegistry({ host: STACK.registryUrl }), topics);
+        const records = await encodeEvents(stream.events, codecs, topics);
+        const garbage = new Map(stream.events.flatMap((e, i) => (e.kind === 'garbage' ? [[e.key, records[i]!.value!] as const] : [])));
+        figures.inputRecords = records.length;
+
+        const stateDir = join(STATE_DIR, prefix);
+        const env = joinerEnvironment({ clientId: prefix, topics, partitions: PARTITIONS, stateDir, extra: JOINER_ENV });
+        const survivor = await JoinerProcess.start({ name: `${prefix}-survivor`, env });
+        processes.push(survivor);
+        const leaver = await JoinerProcess.start({ name: `${prefix}-leaver`, env });
+        processes.push(leaver);
+        const alive = () => {
+          for (const p of [survivor, leaver]) {
+            if (p.diedOnItsOwn()) throw new Error(`${p.name} exited on its own (${JSON.stringify(p.exit)}); log ${p.logFile}:\n${p.tail()}`);
+          }
+        };
+        let mark = Date.now();
+        await waitGroupMembers(admin, groupId, 2, 60_000);
+        figures.groupOfTwoMs = Date.now() - mark;
+        const before = await assignments(admin, groupId, topics.predictions);
+        expect([...before.values()].map((ps) => ps.length)).toEqual([2, 2]);
+
+        const producer = await transport.producer();
+        producers.push(producer);
+        const producingStarted = Date.now();
+        let producedAt = 0;
+        const producing = (async () => {
+          for (const chunk of chunks(records, CHUNK)) {
+            await producer.send(chunk);
+            await sleep(PAUSE_MS);
+          }
+          producedAt = Date.now();
+        })();
+        producing.catch(() => {});
+
+        const progress = new GroupProgress(admin, groupId, [topics.predictions, topics.feedback]);
+        for (;;) {
+          alive();
+          if ((await progress.committedTotal()) >= STOP_AT * records.length) break;
+          await sleep(100);
+        }
+        // Both processes have been joining: each committed its share of the work.
+        const leaverEvents = await leaver.joinEvents();
+        const survivorEvents = await survivor.joinEvents();
+        expect(leaverEvents.predictions ?? 0).toBeGreaterThan(0);
+        expect(survivorEvents.predictions ?? 0).toBeGreaterThan(0);
+        const beforeStop = await assignments(admin, groupId, topics.predictions);
+
+        const exit = await leaver.stop(signal);
+        const stoppedAt = Date.now();
+        expect(exit).toEqual(signal === 'SIGTERM' ? { code: 0, signal: null } : { code: null, signal: 'SIGKILL' });
+        figures.stoppedWhileProducing = producedAt === 0;
+        const handover = await progress.committed();
+
+        // The leaver's member id is the one missing once the group is stable with the survivor alone.
+        await waitGroupMembers(admin, groupId, 1, 60_000);
+        const after = await assignments(admin, groupId, topics.predictions);
+        expect([...after.values()]).toEqual([[0, 1, 2, 3]]);
+        const leaverMember = [...beforeStop.keys()].find((id) => !after.has(id))!;
+        const leaverPartitions = beforeStop.get(leaverMember)!;
+        expect(leaverPartitions).toHaveLength(2);
+
+        // Taken over = every partition of the leaver that had input left moved on.
+        const ends = await progress.ends();
+        const pending = [topics.predictions, topics.feedback].flatMap((topic) =>
+          leaverPartitions.map((p) => `${topic}/${p}`).filter((tp) => (handover.get(tp) ?? 0) < (ends.get(tp) ?? 0)),
+        );
+        for (;;) {
+          alive();
+          const now = await progress.committed();
+          if (pending.every((tp) => (now.get(tp) ?? 0) > (handover.get(tp) ?? 0))) break;
+          if (Date.now() - stoppedAt > 120_000) throw new Error(`the survivor did not take over ${pending.join(', ')} within 120 s; log ${survivor.logFile}`);
+          await sleep(50);
+        }
+        figures.takeoverMs = Date.now() - stoppedAt;
+
+        await producing;
+        figures.produceMs = producedAt - producingStarted;
+        await progress.waitCaughtUp({ timeoutMs: 120_000, check: alive });
+        figures.streamProcessedMs = Date.now() - producingStarted;
+        await producer.send(await encodeEvents(ticks, codecs, topics));
+        mark = Date.now();
+        await progress.waitCaughtUp({ timeoutMs: 60_000, check: alive });
+        figures.tickPhaseMs = Date.now() - mark;
+        await waitIdle(admin, [topics.labelled, topics.unmatched, topics.deadLetters, topics.changelog], { quietMs: 1_000, timeoutMs: 30_000 });
+
+        // Predictions the leaver joined whose (further) feedback the survivor joined after the takeover, from the restored state.
+        const positions = inputPositions(stream.events, PARTITIONS);
+        const predictedBeforeHandover = new Set<string>();
+        stream.events.forEach((event, i) => {
+          const at = positions[i]!;
+          if (event.kind === 'prediction' && leaverPartitions.includes(at.partition) && at.offset < (handover.get(`${topics.predictions}/${at.partition}`) ?? 0)) {
+            predictedBeforeHandover.add(event.key);
+          }
+        });
+        const straddling = new Set<string>();
+        stream.events.forEach((event, i) => {
+          const at = positions[i]!;
+          if (event.kind === 'feedback' && predictedBeforeHandover.has(event.key) && at.offset >= (handover.get(`${topics.feedback}/${at.partition}`) ?? 0)) {
+            straddling.add(event.key);
+          }
+        });
+        figures.predictionsJoinedAcrossTheTakeover = straddling.size;
+        expect(straddling.size).toBeGreaterThan(100);
+
+        const survivorExit = await survivor.stop('SIGTERM');
+        expect(survivorExit, `the survivor stops cleanly on SIGTERM; log ${survivor.logFile}`).toEqual({ code: 0, signal: null });
+
+        figures.stateLeftBehind = removeStateDir(stateDir);
+
+        mark = Date.now();
+        const check = await checkJoinerOutput({ transport, topics, partitions: PARTITIONS, codecs, expected, garbage });
+        figures.readAndCheckMs = Date.now() - mark;
+        figures.output = { examples: check.examples.actual, unmatched: check.unmatched.actual, deadLetters: check.deadLetters.actual };
+        figures.totalMs = Date.now() - started;
+        figures.logs = [survivor, leaver].map((p) => ({ file: p.logFile, exit: p.exit, warningsAndErrors: p.problemSummary() }));
+        console.log(`joiner-rebalance figures: ${JSON.stringify(figures, null, 2)}`);
+
+        expect(check).toEqual(cleanCheck(check));
+        expect(check.examples.actual).toBeGreaterThan(30_000);
+        // Passed: its topics go in afterAll (a failed run keeps them for diagnosis).
+        passed.push({ topics: Object.values(topics), groupId });
+      },
+      240_000,
+    );
+  }
+});
