@@ -80,6 +80,8 @@ export async function openRuntime(config: Config, logger: Logger, options: { def
       brokers: config.kafka.brokers,
       clientId: config.kafka.client_id,
       replicationFactor: config.kafka.replication_factor,
+      sessionTimeoutMs: config.kafka.session_timeout,
+      heartbeatIntervalMs: Math.max(100, Math.floor(config.kafka.session_timeout / 10)),
       kafka: { ssl: config.kafka.ssl, logCreator: kafkaLogCreator(logger), ...(sasl ? { sasl } : {}) },
     });
     registry = new SchemaRegistry({ host: config.kafka.schema_registry_url! });

@@ -23,6 +23,8 @@ export interface Config {
     sasl_username: string | null;
     sasl_password: string | null;
     ssl: boolean;
+    /** Milliseconds. */
+    session_timeout: number;
   };
   topics: {
     predictions: string;

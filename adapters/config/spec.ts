@@ -43,6 +43,7 @@ export const CONFIG_SPEC: Record<string, SectionSpec> = {
       sasl_username: { kind: 'string', default: null, doc: 'SASL user name.' },
       sasl_password: { kind: 'string', default: null, secret: true, doc: 'SASL password.' },
       ssl: { kind: 'boolean', default: false, doc: 'Connect to the brokers over TLS.' },
+      session_timeout: { kind: 'duration', default: '10s', doc: 'Consumer group session timeout: how soon a dead instance\'s partitions move to another, and how long one batch may take.' },
     },
   },
   topics: {

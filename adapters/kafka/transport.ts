@@ -70,6 +70,33 @@ function toMessages(records: OutgoingRecord[]): TopicMessages[] {
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
+/**
+ * Splits records into sends of at most MAX_SEND_RECORDS records and about
+ * MAX_SEND_BYTES of keys and values: one oversized request would be refused
+ * by the broker (message.max.bytes, not retriable), and kafkajs 2.2.4 groups
+ * the messages of one send in quadratic time.
+ */
+export const MAX_SEND_RECORDS = 1000;
+export const MAX_SEND_BYTES = 512 * 1024;
+
+export function chunkRecords(records: OutgoingRecord[]): OutgoingRecord[][] {
+  const chunks: OutgoingRecord[][] = [];
+  let current: OutgoingRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = (record.key?.length ?? 0) + (record.value?.length ?? 0) + 64;
+    if (current.length > 0 && (current.length >= MAX_SEND_RECORDS || bytes + size > MAX_SEND_BYTES)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(record);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 function offsetsByTopic(offsets: TopicPartitionOffset[]) {
   const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
   for (const { topic, partition, offset } of offsets) {
@@ -164,7 +191,7 @@ export class KafkaTransport implements LogTransport {
     return {
       send: async (records) => {
         if (records.length === 0) return;
-        await producer.sendBatch({ topicMessages: toMessages(records), acks: -1 });
+        for (const chunk of chunkRecords(records)) await producer.sendBatch({ topicMessages: toMessages(chunk), acks: -1 });
       },
       close: async () => {
         this.open.delete(producer);
@@ -199,7 +226,8 @@ export class KafkaTransport implements LogTransport {
       sendWithOffsets: async (records, commit) => {
         const transaction = await producer.transaction();
         try {
-          if (records.length > 0) await transaction.sendBatch({ topicMessages: toMessages(records), acks: -1 });
+          // Several sends, one transaction: all of them commit together or none does.
+          for (const chunk of chunkRecords(records)) await transaction.sendBatch({ topicMessages: toMessages(chunk), acks: -1 });
           if (commit.offsets.length > 0) {
             await transaction.sendOffsets({ consumerGroupId: commit.groupId, topics: offsetsByTopic(commit.offsets) });
           }

@@ -42,6 +42,11 @@ export function kafkaLogCreator(logger: Logger): logCreator {
   return () => ({ level, log }) => {
     const { message, ...extra } = log;
     const child = { component: 'kafkajs', ...extra };
+    // kafkajs logs the broker's routine "retry later" answers inside transactions as errors.
+    if ((extra as { error?: unknown }).error !== undefined && /CONCURRENT_TRANSACTIONS|concurrent operation/i.test(String((extra as { error?: unknown }).error))) {
+      logger.debug(child, message);
+      return;
+    }
     if (level === KafkaLogLevel.ERROR || level === KafkaLogLevel.NOTHING) logger.error(child, message);
     else if (level === KafkaLogLevel.WARN) logger.warn(child, message);
     else if (level === KafkaLogLevel.INFO) logger.info(child, message);

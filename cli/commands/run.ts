@@ -9,6 +9,7 @@ import { JoinerProcessor } from '../../processors/joiner.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LmdbJoinStore } from '../../adapters/state/lmdb-join-store.js';
+import { prepareStateRoot } from '../../adapters/state/state-root.js';
 import { Counter } from 'prom-client';
 import { ClickHouseDeadLetterSink, ClickHouseTableSink, FanOutSink, TopicDeadLetterSink } from '../../sinks/index.js';
 import { openRuntime, topicSpecs } from '../runtime.js';
@@ -43,6 +44,8 @@ export async function commandRun(options: { config?: string; only?: string[] }):
       labelNames: ['event'],
       registers: [runtime.metrics.registry],
     });
+    const state = prepareStateRoot(config.joiner.state_dir ?? join(tmpdir(), 'feedbackloop-state'));
+    if (state.removed.length > 0) logger.info({ removed: state.removed }, 'removed the join state left by stopped processes');
     const joiner = new JoinerProcessor({
       transport: runtime.transport,
       topics: {
@@ -60,7 +63,7 @@ export async function commandRun(options: { config?: string; only?: string[] }):
         maxEventTime: () => systemClock.now() + config.joiner.max_future,
       },
       // Off the heap, rebuilt from the changelog at every assignment.
-      createStore: (partition) => new LmdbJoinStore({ dir: config.joiner.state_dir ?? join(tmpdir(), 'feedbackloop-state'), partition }),
+      createStore: (partition) => new LmdbJoinStore({ dir: state.root, partition }),
       clock: systemClock,
       onCommitted: (delta) => {
         for (const [event, value] of Object.entries(delta)) {
