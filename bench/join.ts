@@ -38,7 +38,7 @@ import { buildConfig } from '../adapters/config/index.js';
 import { MemoryTransport } from '../adapters/log/memory.js';
 import type { OutgoingRecord } from '../adapters/log/transport.js';
 import { LmdbJoinStore } from '../adapters/state/lmdb-join-store.js';
-import { makeCodecs } from '../cli/runtime.js';
+import { joinerTopics, makeCodecs } from '../cli/runtime.js';
 import { ManualClock } from '../core/clock.js';
 import type { Prediction } from '../core/events.js';
 import { Joiner, MemoryJoinStore, type JoinEntry, type JoinerOptions, type JoinStore } from '../core/join/index.js';
@@ -261,10 +261,7 @@ async function processorPath(storeName: 'memory' | 'lmdb'): Promise<void> {
   let batches = 0;
   const processor = new JoinerProcessor({
     transport,
-    topics: {
-      predictions: t.predictions, feedback: t.feedback, labelled: t.labelled_examples,
-      unmatched: t.unmatched_feedback, deadLetters: t.dead_letters, changelog: t.joiner_changelog,
-    },
+    topics: joinerTopics(config),
     groupId: 'bench-joiner',
     transactionalIdPrefix: 'bench-joiner',
     codecs,

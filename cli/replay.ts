@@ -23,7 +23,7 @@ import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, t
 import { MemoryJoinStore, type JoinCounters, type ModelCounters } from '../core/join/index.js';
 import { JoinerProcessor } from '../processors/joiner.js';
 import { deadLetterJson } from '../sinks/dead-letters.js';
-import { makeCodecs } from './runtime.js';
+import { joinerTopics, makeCodecs } from './runtime.js';
 
 export interface ReplayInput {
   predictions: string;
@@ -141,10 +141,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   const stores = new Map<number, MemoryJoinStore>();
   const joiner = new JoinerProcessor({
     transport: log,
-    topics: {
-      predictions: t.predictions, feedback: t.feedback, labelled: t.labelled_examples,
-      unmatched: t.unmatched_feedback, deadLetters: t.dead_letters, changelog: t.joiner_changelog,
-    },
+    topics: joinerTopics(config),
     groupId: 'replay-joiner',
     transactionalIdPrefix: 'replay-joiner',
     codecs,

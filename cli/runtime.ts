@@ -14,6 +14,7 @@ import type { LogTransport, TopicSpec } from '../adapters/log/transport.js';
 import { ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { createPipelineMetrics, type PipelineMetrics } from '../adapters/http/index.js';
 import { kafkaLogCreator, type Logger } from '../adapters/logging/index.js';
+import type { JoinerTopics } from '../processors/joiner.js';
 import type { DeadLetter, Feedback, LabelledExample, ModelSnapshot, Prediction, PromotionDecision } from '../core/events.js';
 
 export interface Codecs {
@@ -34,6 +35,19 @@ export interface Runtime {
   /** Present when clickhouse.url is set. */
   clickhouse: ClickHouseStore | undefined;
   close(): Promise<void>;
+}
+
+/** The joiner's topics, from the config's topic names. */
+export function joinerTopics(config: Config): JoinerTopics {
+  const t = config.topics;
+  return {
+    predictions: t.predictions,
+    feedback: t.feedback,
+    labelled: t.labelled_examples,
+    unmatched: t.unmatched_feedback,
+    deadLetters: t.dead_letters,
+    changelog: t.joiner_changelog,
+  };
 }
 
 export function topicSpecs(config: Config): TopicSpec[] {

@@ -12,7 +12,7 @@ import { LmdbJoinStore } from '../../adapters/state/lmdb-join-store.js';
 import { prepareStateRoot } from '../../adapters/state/state-root.js';
 import { Counter } from 'prom-client';
 import { ClickHouseDeadLetterSink, ClickHouseTableSink, FanOutSink, TopicDeadLetterSink } from '../../sinks/index.js';
-import { openRuntime, topicSpecs } from '../runtime.js';
+import { joinerTopics, openRuntime, topicSpecs } from '../runtime.js';
 
 export const PROCESSORS = ['joiner', 'archive'] as const;
 
@@ -48,10 +48,7 @@ export async function commandRun(options: { config?: string; only?: string[] }):
     if (state.removed.length > 0) logger.info({ removed: state.removed }, 'removed the join state left by stopped processes');
     const joiner = new JoinerProcessor({
       transport: runtime.transport,
-      topics: {
-        predictions: t.predictions, feedback: t.feedback, labelled: t.labelled_examples,
-        unmatched: t.unmatched_feedback, deadLetters: t.dead_letters, changelog: t.joiner_changelog,
-      },
+      topics: joinerTopics(config),
       groupId: `${config.kafka.client_id}-joiner`,
       transactionalIdPrefix: `${config.kafka.client_id}-joiner`,
       codecs: runtime.codecs,

@@ -10,7 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LmdbJoinStore } from '../../adapters/state/lmdb-join-store.js';
 import { MemoryTransport } from '../../adapters/log/memory.js';
 import { buildConfig } from '../../adapters/config/index.js';
-import { makeCodecs } from '../../cli/runtime.js';
+import { joinerTopics, makeCodecs } from '../../cli/runtime.js';
 import { ManualClock } from '../../core/clock.js';
 import type { Prediction } from '../../core/events.js';
 import { Joiner, MemoryJoinStore, type JoinEntry, type JoinerOptions, type JoinOutput, type JoinStore } from '../../core/join/index.js';
@@ -345,7 +345,7 @@ describe('LmdbJoinStore in the JoinerProcessor (restored from the changelog at a
       const stores: JoinStore[] = [];
       const deps = {
         transport,
-        topics: { predictions: t.predictions, feedback: t.feedback, labelled: t.labelled_examples, unmatched: t.unmatched_feedback, deadLetters: t.dead_letters, changelog: t.joiner_changelog },
+        topics: joinerTopics(config),
         groupId: 'g', transactionalIdPrefix: 'tx', codecs, joiner: JOINER, clock,
         createStore: () => {
           const store = kind === 'memory' ? new MemoryJoinStore() : lmdb();
