@@ -10,15 +10,15 @@
  *   dead_letters.jsonl  malformed lines and rejected events, with file, line and reason
  *   summary.json        the counts
  */
-import { createReadStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Config } from '../adapters/config/index.js';
 import { MemoryTransport } from '../adapters/log/memory.js';
 import type { LogRecord } from '../adapters/log/transport.js';
 import type { Clock } from '../core/clock.js';
-import { errorMessage, ValidationError } from '../core/errors.js';
+import { ConfigError, errorMessage, ValidationError } from '../core/errors.js';
 import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type Prediction } from '../core/events.js';
 import { MemoryJoinStore, type JoinCounters, type ModelCounters } from '../core/join/index.js';
 import { JoinerProcessor } from '../processors/joiner.js';
@@ -103,6 +103,13 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   const { config, clock } = input;
   const now = clock.now();
   const letters: DeadLetter[] = [];
+  for (const [option, path] of [['--predictions', input.predictions], ['--feedback', input.feedback]] as const) {
+    try {
+      await access(path, constants.R_OK);
+    } catch (error) {
+      throw new ConfigError(option, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : errorMessage(error)}`);
+    }
+  }
   const predictions = await readEvents<Prediction>(input.predictions, validatePrediction, now, letters);
   const feedback = await readEvents<Feedback>(input.feedback, validateFeedback, now, letters);
 

@@ -77,4 +77,17 @@ describe('replay of the example files', () => {
       },
     });
   });
+
+  it('refuses a missing input file, naming the option', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'replay-'));
+    await expect(
+      replay({
+        predictions: join(ROOT, 'examples/missing.jsonl'),
+        feedback: join(ROOT, 'examples/feedback.jsonl'),
+        out,
+        config: loadConfig(undefined, {}),
+        clock: new ManualClock(0),
+      }),
+    ).rejects.toThrow(/--predictions: cannot read .*missing\.jsonl: no such file/);
+  });
 });
