@@ -50,7 +50,7 @@ import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import type { LogProducer } from '../../adapters/log/transport.js';
 import { join } from 'node:path';
 import { uniqueName } from '../support/collect.js';
-import { JoinerProcess, joinerEnvironment, pipelineTopics, removeStateDir, STATE_DIR } from '../support/joiner-process.js';
+import { DAY, JOINER_ENV, JOINER_OPTIONS, JoinerProcess, joinerEnvironment, pipelineTopics, removeStateDir, STATE_DIR } from '../support/joiner-process.js';
 import {
   checkJoinerOutput, chunks, cleanCheck, encodeEvents, GroupProgress, joinerCodecs, pipelineTopicSpecs, sleep, waitIdle,
 } from '../support/joiner-kafka.js';
@@ -63,15 +63,6 @@ const PARTITIONS = 3;
 const KILLS = 3;
 /** Records per send of the test's producer. */
 const CHUNK = 2_000;
-const DAY = 86_400_000;
-/** The joiner's settings, for the child (environment) and for the pure core computing the expected output. */
-const JOINER_OPTIONS = { joinWindowMs: 7 * DAY, earlyFeedbackTtlMs: DAY, emitUnlabelled: true, maxEventTime: () => Date.now() + 3_600_000 };
-const JOINER_ENV = {
-  FEEDBACKLOOP_JOINER_JOIN_WINDOW: '7d',
-  FEEDBACKLOOP_JOINER_EARLY_FEEDBACK_TTL: '1d',
-  FEEDBACKLOOP_JOINER_EMIT_UNLABELLED: 'true',
-  FEEDBACKLOOP_JOINER_MAX_FUTURE: '1h',
-};
 
 describe('joiner: SIGKILLed three times mid-stream, restarted each time', () => {
   let transport: KafkaTransport;

@@ -29,7 +29,7 @@ import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import type { LogProducer } from '../../adapters/log/transport.js';
 import { join } from 'node:path';
 import { uniqueName } from '../support/collect.js';
-import { JoinerProcess, joinerEnvironment, pipelineTopics, removeStateDir, STATE_DIR } from '../support/joiner-process.js';
+import { DAY, JOINER_ENV, JOINER_OPTIONS, JoinerProcess, joinerEnvironment, pipelineTopics, removeStateDir, STATE_DIR } from '../support/joiner-process.js';
 import {
   checkJoinerOutput, chunks, cleanCheck, encodeEvents, GroupProgress, joinerCodecs, pipelineTopicSpecs, sleep, waitIdle, waitGroupMembers,
 } from '../support/joiner-kafka.js';
@@ -43,15 +43,6 @@ const CHUNK = 1_000;
 const PAUSE_MS = 100;
 /** Stop one process once this share of the input is committed. */
 const STOP_AT = 0.4;
-const DAY = 86_400_000;
-/** The joiner's settings, for the child (environment) and for the pure core computing the expected output. */
-const JOINER_OPTIONS = { joinWindowMs: 7 * DAY, earlyFeedbackTtlMs: DAY, emitUnlabelled: true, maxEventTime: () => Date.now() + 3_600_000 };
-const JOINER_ENV = {
-  FEEDBACKLOOP_JOINER_JOIN_WINDOW: '7d',
-  FEEDBACKLOOP_JOINER_EARLY_FEEDBACK_TTL: '1d',
-  FEEDBACKLOOP_JOINER_EMIT_UNLABELLED: 'true',
-  FEEDBACKLOOP_JOINER_MAX_FUTURE: '1h',
-};
 
 /** Partitions of `topic` each member of the group holds, by member id. */
 async function assignments(admin: Admin, groupId: string, topic: string): Promise<Map<string, number[]>> {

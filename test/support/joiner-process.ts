@@ -15,6 +15,16 @@ export const LOG_DIR = join(ROOT, '.cache', 'test-logs');
 /** Parent of the joiner children's on-disk state (joiner.state_dir), one folder per test. */
 export const STATE_DIR = join(ROOT, '.cache', 'test-state');
 
+export const DAY = 86_400_000;
+/** The joiner's settings in the integration tests, for the child (environment) and for the pure core computing the expected output. */
+export const JOINER_OPTIONS = { joinWindowMs: 7 * DAY, earlyFeedbackTtlMs: DAY, emitUnlabelled: true, maxEventTime: () => Date.now() + 3_600_000 };
+export const JOINER_ENV = {
+  FEEDBACKLOOP_JOINER_JOIN_WINDOW: '7d',
+  FEEDBACKLOOP_JOINER_EARLY_FEEDBACK_TTL: '1d',
+  FEEDBACKLOOP_JOINER_EMIT_UNLABELLED: 'true',
+  FEEDBACKLOOP_JOINER_MAX_FUTURE: '1h',
+};
+
 /** Every topic `feedbackloop run` creates, named for one test so that nothing is shared. */
 export interface PipelineTopics {
   predictions: string;
