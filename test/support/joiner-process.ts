@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import type { JoinerTopics } from '../../processors/joiner.js';
 import { stackEnvironment } from './stack.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -26,13 +27,7 @@ export const JOINER_ENV = {
 };
 
 /** Every topic `feedbackloop run` creates, named for one test so that nothing is shared. */
-export interface PipelineTopics {
-  predictions: string;
-  feedback: string;
-  labelled: string;
-  unmatched: string;
-  deadLetters: string;
-  changelog: string;
+export interface PipelineTopics extends JoinerTopics {
   snapshots: string;
   promotions: string;
 }
