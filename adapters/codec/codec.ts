@@ -14,6 +14,7 @@
 import avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { DecodeError, FeedbackloopError } from '../../core/errors.js';
+import { retry } from '../../core/retry.js';
 import { explainInvalid, loadSchema, SCHEMA_NAMES, type SchemaName } from './schemas.js';
 
 export interface Codec<T> {
@@ -113,23 +114,36 @@ export class RegistryCodec<T> implements Codec<T> {
     this.text = loaded.text;
   }
 
-  /** Registers the schema (idempotent) and returns its id. */
+  /**
+   * Registers the schema (idempotent) and returns its id. Two processes
+   * registering a new subject at once race inside the registry (Apicurio
+   * answers the loser 409 "rule ... already exists"); such a conflict is
+   * retried a few times, while an incompatible schema (409 too, but saying
+   * so) fails at once.
+   */
   register(): Promise<number> {
     if (!this.writerId) {
-      this.writerId = this.registry
-        .register({ type: SchemaType.AVRO, schema: this.text }, { subject: this.subject })
-        .then((r) => r.id)
-        .catch((error: unknown) => {
-          this.writerId = undefined;
-          const status = httpStatus(error);
-          const retriable = status === undefined || status >= 500;
-          throw new FeedbackloopError(`schema registry: cannot register ${this.schema} under ${this.subject}: ${(error as Error).message}`, {
-            retriable,
-            cause: error,
-          });
-        });
+      this.writerId = retry(() => this.registerOnce(), { retries: 5, initialDelayMs: 50, maxDelayMs: 1_000 }).catch((error: unknown) => {
+        this.writerId = undefined;
+        throw error;
+      });
     }
     return this.writerId;
+  }
+
+  private async registerOnce(): Promise<number> {
+    try {
+      const r = await this.registry.register({ type: SchemaType.AVRO, schema: this.text }, { subject: this.subject });
+      return r.id;
+    } catch (error) {
+      const status = httpStatus(error);
+      const message = (error as Error).message;
+      const race = status === 409 && !/incompatib/i.test(message);
+      throw new FeedbackloopError(`schema registry: cannot register ${this.schema} under ${this.subject}: ${message}`, {
+        retriable: race || status === undefined || status >= 500,
+        cause: error,
+      });
+    }
   }
 
   async encode(value: T): Promise<Buffer> {

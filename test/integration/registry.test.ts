@@ -40,6 +40,13 @@ describe('schema registry (real)', () => {
     expect(await other.decode(bytes)).toEqual(SAMPLES[name]);
   });
 
+  it('eight processes registering a new subject at once all get the same id (registry races are retried)', async () => {
+    const subject = uniqueName('race') + '-value';
+    const codecs = Array.from({ length: 8 }, () => new RegistryCodec<unknown>(new SchemaRegistry({ host: STACK.registryUrl }), 'DeadLetter', subject));
+    const ids = await Promise.all(codecs.map((c) => c.register()));
+    expect(new Set(ids).size).toBe(1);
+  });
+
   it('an unknown schema id is a DecodeError of class unknown_schema', async () => {
     const codec = new RegistryCodec<unknown>(registry, 'Prediction', 'unused-value');
     const bytes = Buffer.from([0, 0x7f, 0xff, 0xff, 0x00, 1, 2, 3]);
