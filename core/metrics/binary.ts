@@ -1,8 +1,8 @@
 /**
  * Binary classification metrics from one shared state: weighted confusion
- * counts at the threshold, log-loss and Brier sums, exact per-score counts
- * (for ROC AUC and average precision) and calibration bins. Every part
- * supports revert.
+ * counts at the threshold, log-loss and Brier sums, per-score counts (for
+ * ROC AUC and average precision) and calibration bins. Every part supports
+ * revert.
  *
  * Definitions (tested against scikit-learn): predicted positive is
  * score >= threshold; log loss clips probabilities to [1e-15, 1 - 1e-15];
@@ -11,6 +11,30 @@
  * (sklearn.metrics.average_precision_score); ECE uses equal-width bins over
  * [0, 1] (a score of exactly 1 falls in the last bin) and weighs each bin's
  * |mean score - fraction positive| by its share of the observations.
+ *
+ * The per-score counts for the two AUCs have two modes:
+ * - exact (the default, and the start of every metric): a map
+ *   score -> [positive weight, negative weight]. Both AUCs are exact, but the
+ *   map grows with the number of distinct scores.
+ * - binned: when a new score would make the map hold more than
+ *   `maxDistinctScores` distinct scores, the metric switches once and for
+ *   good to `scoreBins` equal-width bins over [0, 1] (scores outside [0, 1]
+ *   clamp to the first or last bin, a score of exactly 1 is in the last). The
+ *   exact counts are folded into their bins and from then on update and revert
+ *   add to and subtract from bins, so a revert of an observation added before
+ *   the switch still undoes it exactly. The switch depends only on the
+ *   sequence of updates and reverts (it is deterministic) and memory stays at
+ *   2 * scoreBins numbers. ROC AUC counts the pairs within one bin as ties
+ *   (one half); average precision takes each bin as one threshold.
+ *
+ * Every other figure is the same in both modes. `approximate` tells the mode,
+ * and `roc_auc_error_bound` bounds |reported ROC AUC - exact ROC AUC|: 0 when
+ * exact; when binned, within bin b the exact AUC credits its pos_b * neg_b
+ * pairs with somewhere in [0, pos_b * neg_b] while the binned AUC credits half,
+ * and pairs in different bins are ordered alike, so the bound is
+ * 0.5 * sum_b pos_b * neg_b / (P * N). It is computed from the bins (null when
+ * the AUC is null). Average precision has no such bound; it is typically
+ * within a few thousandths with 1,000 bins (see test/unit/metrics-binned.test.ts).
  */
 import { ratio, type BinaryObservation, type Metric } from './metric.js';
 
@@ -42,24 +66,74 @@ export interface BinaryFigures {
   log_loss: number | null;
   brier: number | null;
   roc_auc: number | null;
+  /** Upper bound on |roc_auc - exact ROC AUC|: 0 while exact, null when roc_auc is null. */
+  roc_auc_error_bound: number | null;
   pr_auc: number | null;
   ece: number | null;
+  /** True once the per-score counts are binned (roc_auc and pr_auc are then approximations). */
+  approximate: boolean;
+}
+
+export interface BinaryMetricsOptions {
+  /** Distinct scores kept exactly before switching to bins for good. Default Infinity (always exact). */
+  maxDistinctScores?: number;
+  /** Equal-width bins over [0, 1] after the switch. Default 1,000. */
+  scoreBins?: number;
+}
+
+/** [weight of positives, weight of negatives] at one score or in one score bin, ascending by score. */
+type ScoreCounts = readonly [number, number];
+
+/** The first index of a sorted array whose value is >= x. */
+function lowerBound(sorted: readonly number[], x: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (sorted[mid]! < x) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** The bin of `score` among `bins` equal-width bins over [0, 1]: outside values clamp, exactly 1 is in the last. */
+function binOf(score: number, bins: number): number {
+  return Math.min(bins - 1, Math.max(0, Math.floor(score * bins)));
 }
 
 export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
+  readonly maxDistinctScores: number;
+  readonly scoreBins: number;
   private tp = 0;
   private fp = 0;
   private tn = 0;
   private fn = 0;
   private logLossSum = 0;
   private brierSum = 0;
-  /** score -> [weight of positives, weight of negatives] */
+  /** Exact mode: score -> [weight of positives, weight of negatives]. Emptied on the switch. */
   private readonly byScore = new Map<number, [number, number]>();
+  /** The keys of byScore, kept sorted ascending (so get() needs no sort). */
+  private readonly scores: number[] = [];
+  /** Binned mode (null while exact): weights of positives and negatives per score bin. */
+  private binPositives: Float64Array | null = null;
+  private binNegatives: Float64Array | null = null;
   private readonly binCount: Float64Array;
   private readonly binScore: Float64Array;
   private readonly binPositive: Float64Array;
 
-  constructor(readonly calibrationBins = 10) {
+  constructor(
+    readonly calibrationBins = 10,
+    options: BinaryMetricsOptions = {},
+  ) {
+    const { maxDistinctScores = Infinity, scoreBins = 1000 } = options;
+    if (!(maxDistinctScores >= 1) || (Number.isFinite(maxDistinctScores) && !Number.isInteger(maxDistinctScores))) {
+      throw new RangeError(`BinaryMetrics: maxDistinctScores must be a positive integer or Infinity, got ${maxDistinctScores}`);
+    }
+    if (!Number.isInteger(scoreBins) || scoreBins < 1) {
+      throw new RangeError(`BinaryMetrics: scoreBins must be a positive integer, got ${scoreBins}`);
+    }
+    this.maxDistinctScores = maxDistinctScores;
+    this.scoreBins = scoreBins;
     this.binCount = new Float64Array(calibrationBins);
     this.binScore = new Float64Array(calibrationBins);
     this.binPositive = new Float64Array(calibrationBins);
@@ -71,6 +145,11 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
 
   revert(o: BinaryObservation): void {
     this.add(o, -(o.weight ?? 1));
+  }
+
+  /** True once the per-score counts are binned (it never goes back). */
+  get approximate(): boolean {
+    return this.binPositives !== null;
   }
 
   private add(o: BinaryObservation, w: number): void {
@@ -85,15 +164,50 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     this.logLossSum += w * -(positive ? Math.log(p) : Math.log(1 - p));
     this.brierSum += w * (o.score - o.label) ** 2;
 
-    const counts = this.byScore.get(o.score) ?? [0, 0];
-    counts[positive ? 0 : 1] += w;
-    if (counts[0] === 0 && counts[1] === 0) this.byScore.delete(o.score);
-    else this.byScore.set(o.score, counts);
+    this.addScore(o.score, positive, w);
 
-    const bin = Math.min(this.calibrationBins - 1, Math.max(0, Math.floor(o.score * this.calibrationBins)));
+    const bin = binOf(o.score, this.calibrationBins);
     this.binCount[bin] = this.binCount[bin]! + w;
     this.binScore[bin] = this.binScore[bin]! + w * o.score;
     this.binPositive[bin] = this.binPositive[bin]! + w * o.label;
+  }
+
+  private addScore(score: number, positive: boolean, w: number): void {
+    if (this.binPositives === null) {
+      const counts = this.byScore.get(score);
+      if (counts !== undefined || this.byScore.size < this.maxDistinctScores) {
+        const next = counts ?? [0, 0];
+        next[positive ? 0 : 1] += w;
+        if (next[0] === 0 && next[1] === 0) {
+          this.byScore.delete(score);
+          this.scores.splice(lowerBound(this.scores, score), 1);
+        } else if (counts === undefined) {
+          this.byScore.set(score, next);
+          this.scores.splice(lowerBound(this.scores, score), 0, score);
+        }
+        return;
+      }
+      this.switchToBins();
+    }
+    const bins = positive ? this.binPositives! : this.binNegatives!;
+    const bin = binOf(score, this.scoreBins);
+    bins[bin] = bins[bin]! + w;
+  }
+
+  /** Folds the exact counts into score bins, once; from here on every score goes to its bin. */
+  private switchToBins(): void {
+    const positives = new Float64Array(this.scoreBins);
+    const negatives = new Float64Array(this.scoreBins);
+    // Ascending score order, so each bin sums its scores in the same order on every run.
+    for (const [score, [pos, neg]] of this.sortedScores()) {
+      const bin = binOf(score, this.scoreBins);
+      positives[bin] = positives[bin]! + pos;
+      negatives[bin] = negatives[bin]! + neg;
+    }
+    this.byScore.clear();
+    this.scores.length = 0;
+    this.binPositives = positives;
+    this.binNegatives = negatives;
   }
 
   get(): BinaryFigures {
@@ -102,6 +216,8 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     const precision = ratio(tp, tp + fp);
     const recall = ratio(tp, tp + fn);
     const mccDenominator = Math.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn));
+    const ascending = this.scoreCounts();
+    const auc = rocAuc(ascending);
     return {
       count: n,
       positives: tp + fn,
@@ -119,45 +235,30 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
       mcc: mccDenominator === 0 ? null : (tp * tn - fp * fn) / mccDenominator,
       log_loss: ratio(this.logLossSum, n),
       brier: ratio(this.brierSum, n),
-      roc_auc: this.rocAuc(),
-      pr_auc: this.averagePrecision(),
+      roc_auc: auc === null ? null : auc.area,
+      roc_auc_error_bound: auc === null ? null : this.approximate ? auc.binTies : 0,
+      pr_auc: averagePrecision(ascending),
       ece: this.ece(),
+      approximate: this.approximate,
     };
   }
 
   private sortedScores(): Array<[number, [number, number]]> {
-    return [...this.byScore].sort((a, b) => a[0] - b[0]);
+    return this.scores.map((score) => [score, this.byScore.get(score)!]);
   }
 
-  private rocAuc(): number | null {
-    let positives = 0;
-    let negatives = 0;
-    let area = 0;
-    // Ascending: each positive beats the negatives below it, and ties half.
-    for (const [, [pos, neg]] of this.sortedScores()) {
-      area += pos * negatives + 0.5 * pos * neg;
-      positives += pos;
-      negatives += neg;
+  /** The per-score (exact) or per-bin (binned) counts, ascending by score, without empty entries. */
+  private scoreCounts(): ScoreCounts[] {
+    const positives = this.binPositives;
+    const negatives = this.binNegatives;
+    if (positives === null || negatives === null) return this.scores.map((score) => this.byScore.get(score)!);
+    const counts: ScoreCounts[] = [];
+    for (let b = 0; b < this.scoreBins; b++) {
+      const pos = positives[b]!;
+      const neg = negatives[b]!;
+      if (pos !== 0 || neg !== 0) counts.push([pos, neg]);
     }
-    return positives === 0 || negatives === 0 ? null : area / (positives * negatives);
-  }
-
-  private averagePrecision(): number | null {
-    const scores = this.sortedScores().reverse();
-    const totalPositives = scores.reduce((sum, [, [pos]]) => sum + pos, 0);
-    if (totalPositives === 0) return null;
-    let tp = 0;
-    let fp = 0;
-    let previousRecall = 0;
-    let ap = 0;
-    for (const [, [pos, neg]] of scores) {
-      tp += pos;
-      fp += neg;
-      const recall = tp / totalPositives;
-      ap += (recall - previousRecall) * (tp / (tp + fp));
-      previousRecall = recall;
-    }
-    return ap;
+    return counts;
   }
 
   private ece(): number | null {
@@ -187,6 +288,46 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
   }
 
   clone(): BinaryMetrics {
-    return new BinaryMetrics(this.calibrationBins);
+    return new BinaryMetrics(this.calibrationBins, { maxDistinctScores: this.maxDistinctScores, scoreBins: this.scoreBins });
   }
+}
+
+/**
+ * ROC AUC from counts ascending by score (each entry's pairs are ties, one half),
+ * and binTies = 0.5 * sum pos * neg / (P * N): the share of the area that the
+ * ties decided, the error bound when an entry is a bin of several scores.
+ */
+function rocAuc(ascending: readonly ScoreCounts[]): { area: number; binTies: number } | null {
+  let positives = 0;
+  let negatives = 0;
+  let area = 0;
+  let ties = 0;
+  // Ascending: each positive beats the negatives below it, and ties half.
+  for (const [pos, neg] of ascending) {
+    area += pos * negatives + 0.5 * pos * neg;
+    ties += 0.5 * pos * neg;
+    positives += pos;
+    negatives += neg;
+  }
+  if (positives === 0 || negatives === 0) return null;
+  return { area: area / (positives * negatives), binTies: ties / (positives * negatives) };
+}
+
+/** Average precision (sklearn's) from counts ascending by score, each entry one threshold. */
+function averagePrecision(ascending: readonly ScoreCounts[]): number | null {
+  const totalPositives = ascending.reduce((sum, [pos]) => sum + pos, 0);
+  if (totalPositives === 0) return null;
+  let tp = 0;
+  let fp = 0;
+  let previousRecall = 0;
+  let ap = 0;
+  for (let i = ascending.length - 1; i >= 0; i--) {
+    const [pos, neg] = ascending[i]!;
+    tp += pos;
+    fp += neg;
+    const recall = tp / totalPositives;
+    ap += (recall - previousRecall) * (tp / (tp + fp));
+    previousRecall = recall;
+  }
+  return ap;
 }

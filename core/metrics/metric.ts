@@ -82,6 +82,17 @@ export class Rolling<O, V> implements Metric<O, V> {
     return this.window.length;
   }
 
+  /** The observation that entered the window first (undefined when empty). */
+  oldest(): O | undefined {
+    return this.window.length < this.size ? this.window[0] : this.window[this.head];
+  }
+
+  /** The observation that entered the window last (undefined when empty). */
+  newest(): O | undefined {
+    if (this.window.length < this.size) return this.window[this.window.length - 1];
+    return this.window[(this.head + this.size - 1) % this.size];
+  }
+
   clone(): Rolling<O, V> {
     return new Rolling(this.metric.clone(), this.size);
   }

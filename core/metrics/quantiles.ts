@@ -1,0 +1,122 @@
+/**
+ * A mergeable, revertible quantile sketch with a relative-error guarantee
+ * (DDSketch, Masson et al. 2019), for non-negative values such as label
+ * delays in milliseconds.
+ *
+ * With relative accuracy a and gamma = (1 + a) / (1 - a), a value x > 0 is
+ * counted in bucket i = ceil(log_gamma(x)), the interval (gamma^(i-1), gamma^i],
+ * and bucket i stands for 2 * gamma^i / (gamma + 1), which is within a * x of
+ * every x in it. Values below MIN_POSITIVE (1e-9), zero included, share one
+ * zero bucket that stands for exactly 0. Buckets are weighted counts in a map,
+ * so update and revert are exact inverses (a bucket that empties is removed),
+ * and two sketches of the same accuracy merge by adding counts.
+ *
+ * quantile(q) estimates the lower quantile: the smallest sample v with
+ * (weight of samples <= v) >= q * n, for q = 0 the minimum. Buckets keep the
+ * order of values, so the bucket it returns is the exact lower quantile's
+ * bucket and the estimate is within a * v of v (up to floating-point rounding
+ * at bucket edges).
+ */
+
+/** Values below this are counted as 0. */
+export const MIN_POSITIVE = 1e-9;
+
+/** A bucket whose count falls to this or less (float residue of fractional weights) is empty. Weights are counts, far above it. */
+const EMPTY = 1e-9;
+
+export class QuantileSketch {
+  private readonly gamma: number;
+  private readonly logGamma: number;
+  private zeroCount = 0;
+  /** Bucket index -> weighted count (only non-empty buckets). */
+  private readonly buckets = new Map<number, number>();
+
+  constructor(readonly relativeAccuracy = 0.01) {
+    if (!(relativeAccuracy > 0 && relativeAccuracy < 1)) {
+      throw new RangeError(`QuantileSketch: relativeAccuracy must be in (0, 1), got ${relativeAccuracy}`);
+    }
+    this.gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy);
+    this.logGamma = Math.log(this.gamma);
+  }
+
+  update(x: number, weight = 1): void {
+    this.add(x, checkWeight(weight), 'update');
+  }
+
+  /** Removes a value added before with the same weight (exactly undoes update). */
+  revert(x: number, weight = 1): void {
+    this.add(x, -checkWeight(weight), 'revert');
+  }
+
+  /** Total weight of the values in the sketch. */
+  count(): number {
+    let n = this.zeroCount;
+    for (const c of this.buckets.values()) n += c;
+    return n;
+  }
+
+  /** The estimated lower q-quantile (q in [0, 1]), null when the sketch is empty. */
+  quantile(q: number): number | null {
+    if (!(q >= 0 && q <= 1)) throw new RangeError(`QuantileSketch: q must be in [0, 1], got ${q}`);
+    const n = this.count();
+    if (n <= 0) return null;
+    const rank = q * n;
+    let cumulative = this.zeroCount;
+    if (cumulative > 0 && cumulative >= rank) return 0;
+    const indices = [...this.buckets.keys()].sort((a, b) => a - b);
+    for (const i of indices) {
+      cumulative += this.buckets.get(i)!;
+      if (cumulative >= rank) return this.valueOf(i);
+    }
+    // Only by rounding (q = 1 and a cumulative sum a hair below n): the largest bucket.
+    const last = indices[indices.length - 1];
+    return last === undefined ? 0 : this.valueOf(last);
+  }
+
+  /** Adds every count of `other` (same relative accuracy) to this sketch. */
+  merge(other: QuantileSketch): this {
+    if (other.relativeAccuracy !== this.relativeAccuracy) {
+      throw new RangeError(`QuantileSketch: cannot merge accuracy ${other.relativeAccuracy} into ${this.relativeAccuracy}`);
+    }
+    this.zeroCount += other.zeroCount;
+    for (const [i, c] of other.buckets) this.buckets.set(i, (this.buckets.get(i) ?? 0) + c);
+    return this;
+  }
+
+  /** An empty sketch with the same relative accuracy. */
+  clone(): QuantileSketch {
+    return new QuantileSketch(this.relativeAccuracy);
+  }
+
+  private valueOf(i: number): number {
+    return (2 * this.gamma ** i) / (this.gamma + 1);
+  }
+
+  private add(x: number, w: number, operation: 'update' | 'revert'): void {
+    if (!(x >= 0) || x === Infinity) {
+      throw new RangeError(`QuantileSketch.${operation}: values must be finite and non-negative, got ${x}`);
+    }
+    if (w === 0) return;
+    if (x < MIN_POSITIVE) {
+      this.zeroCount = settle(this.zeroCount + w, x);
+      return;
+    }
+    const i = Math.ceil(Math.log(x) / this.logGamma);
+    const next = settle((this.buckets.get(i) ?? 0) + w, x);
+    if (next === 0) this.buckets.delete(i);
+    else this.buckets.set(i, next);
+  }
+}
+
+function checkWeight(weight: number): number {
+  if (!(weight >= 0) || weight === Infinity) {
+    throw new RangeError(`QuantileSketch: weight must be finite and non-negative, got ${weight}`);
+  }
+  return weight;
+}
+
+/** A bucket's new count: 0 when (about) empty after a revert; a revert of more than the bucket holds is an error. */
+function settle(count: number, x: number): number {
+  if (count < -EMPTY) throw new RangeError(`QuantileSketch.revert: ${x} was not in the sketch (its bucket would go negative)`);
+  return count <= EMPTY ? 0 : count;
+}
