@@ -8,7 +8,14 @@
  *   unlabelled.jsonl    predictions that expired without a label (when joiner.emit_unlabelled)
  *   unmatched.jsonl     feedback whose prediction never came, with the reason
  *   dead_letters.jsonl  malformed lines and rejected events, with file, line and reason
+ *   metrics.jsonl       the final figure of every metric point (model, version, role, segment, window)
+ *   drift.jsonl         every drift test (PSI/KS per window) and every detector alarm
+ *   feedback.jsonl      feedback statistics per model, UTC day, feedback type and source
  *   summary.json        the counts
+ *
+ * The evaluator reads the joiner's labelled examples from the in-process
+ * log, as it reads them from Kafka in `run`; with clickhouse.url set, its
+ * rows go to ClickHouse as well as to the files.
  */
 import { constants, createReadStream } from 'node:fs';
 import { access, mkdir, writeFile } from 'node:fs/promises';
@@ -23,7 +30,9 @@ import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, t
 import { MemoryJoinStore, type JoinCounters, type ModelCounters } from '../core/join/index.js';
 import { JoinerProcessor } from '../processors/joiner.js';
 import { deadLetterJson } from '../sinks/dead-letters.js';
-import { joinerTopics, makeCodecs } from './runtime.js';
+import { evaluatorOptions, joinerTopics, makeCodecs } from './runtime.js';
+import { EvaluatorProcessor } from '../processors/evaluator.js';
+import { FanOutEvaluatorSink, FileEvaluatorSink, type EvaluatorSink } from '../sinks/evaluator.js';
 
 export interface ReplayInput {
   predictions: string;
@@ -31,6 +40,8 @@ export interface ReplayInput {
   out: string;
   config: Config;
   clock: Clock;
+  /** Also write the evaluator's rows here (ClickHouse, when configured). */
+  clickhouse?: EvaluatorSink;
 }
 
 export interface ReplaySummary {
@@ -48,7 +59,9 @@ export interface ReplaySummary {
   pending_at_end: number;
   dead_letters: number;
   by_model: Record<string, ModelCounters>;
-  files: { labelled: string; unlabelled: string; unmatched: string; dead_letters: string; summary: string };
+  metric_points: number;
+  drift_alarms: number;
+  files: { labelled: string; unlabelled: string; unmatched: string; dead_letters: string; metrics: string; drift: string; feedback: string; summary: string };
 }
 
 interface FileEvent<T> {
@@ -100,7 +113,7 @@ function inProcessingOrder(records: LogRecord[]): LogRecord[] {
 }
 
 export async function replay(input: ReplayInput): Promise<ReplaySummary> {
-  const { config, clock } = input;
+  const { config, clock, clickhouse } = input;
   const now = clock.now();
   const letters: DeadLetter[] = [];
   for (const [option, path] of [['--predictions', input.predictions], ['--feedback', input.feedback]] as const) {
@@ -165,12 +178,34 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     },
     clock,
   });
+  await mkdir(input.out, { recursive: true });
+  const files = new FileEvaluatorSink(input.out);
+  const evaluatorLetters: DeadLetter[] = [];
+  const evaluator = new EvaluatorProcessor({
+    transport: log,
+    topic: t.labelled_examples,
+    groupId: 'replay-evaluator',
+    codec: codecs.labelled,
+    evaluator: evaluatorOptions(config),
+    sink: clickhouse ? new FanOutEvaluatorSink([files, clickhouse]) : files,
+    deadLetters: { connect: async () => {}, writeBatch: async (l) => void evaluatorLetters.push(...l), close: async () => {} },
+    // Everything in memory until the end, unless ClickHouse wants batches.
+    flush: clickhouse
+      ? { maxRows: config.evaluator.flush_rows, maxBytes: config.evaluator.flush_bytes, intervalMs: Number.MAX_SAFE_INTEGER }
+      : { maxRows: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER, intervalMs: Number.MAX_SAFE_INTEGER },
+    clock,
+  });
   await joiner.start();
+  await evaluator.start();
   await log.whenIdle();
   // The replay's event time ends at its last event, in every partition.
   const end = Math.max(...predictions.map((e) => e.value.timestamp), ...feedback.map((e) => e.value.timestamp));
   if (Number.isFinite(end)) await joiner.advanceTasks(end);
   await joiner.stop();
+  await log.whenIdle();
+  await evaluator.stop({ final: true });
+  await files.close();
+  letters.push(...evaluatorLetters);
 
   // Collect the outputs.
   const examples: LabelledExample[] = [];
@@ -202,18 +237,18 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     }
   }
 
-  await mkdir(input.out, { recursive: true });
-  const files = {
+  const paths = {
     labelled: join(input.out, 'labelled.jsonl'),
     unlabelled: join(input.out, 'unlabelled.jsonl'),
     unmatched: join(input.out, 'unmatched.jsonl'),
     dead_letters: join(input.out, 'dead_letters.jsonl'),
+    ...files.files,
     summary: join(input.out, 'summary.json'),
   };
-  await writeFile(files.labelled, jsonl(examples));
-  await writeFile(files.unlabelled, jsonl(unlabelled));
-  await writeFile(files.unmatched, jsonl(unmatched));
-  await writeFile(files.dead_letters, jsonl(letters.map((l) => ({ file: l.topic, line: l.offset, ...deadLetterJson(l) }))));
+  await writeFile(paths.labelled, jsonl(examples));
+  await writeFile(paths.unlabelled, jsonl(unlabelled));
+  await writeFile(paths.unmatched, jsonl(unmatched));
+  await writeFile(paths.dead_letters, jsonl(letters.map((l) => ({ file: l.topic, line: l.offset, ...deadLetterJson(l) }))));
 
   const c: JoinCounters = joiner.totals;
   const summary: ReplaySummary = {
@@ -231,8 +266,10 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     pending_at_end: [...stores.values()].reduce((sum, s) => sum + s.size(), 0),
     dead_letters: letters.length,
     by_model: c.byModel,
-    files,
+    metric_points: files.points.rows.size,
+    drift_alarms: files.final().drift.filter((d) => d.detected).length,
+    files: paths,
   };
-  await writeFile(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFile(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }

@@ -15,6 +15,8 @@ import { ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { createPipelineMetrics, type PipelineMetrics } from '../adapters/http/index.js';
 import { kafkaLogCreator, type Logger } from '../adapters/logging/index.js';
 import type { JoinerTopics } from '../processors/joiner.js';
+import type { EvaluatorOptions } from '../core/evaluate/index.js';
+import { parseDuration } from '../core/duration.js';
 import type { DeadLetter, Feedback, LabelledExample, ModelSnapshot, Prediction, PromotionDecision } from '../core/events.js';
 
 export interface Codecs {
@@ -47,6 +49,32 @@ export function joinerTopics(config: Config): JoinerTopics {
     unmatched: t.unmatched_feedback,
     deadLetters: t.dead_letters,
     changelog: t.joiner_changelog,
+  };
+}
+
+/** The evaluator core's options from the config (windows were checked to be durations at load). */
+export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
+  const e = config.evaluator;
+  return {
+    taskOf: (model) => config.models[model]?.task ?? 'binary',
+    windows: e.windows.map((name) => ({ name, ms: parseDuration(name)! })),
+    rollingSize: e.rolling_size,
+    rollingEmitEvery: e.rolling_emit_every,
+    joinWindowMs: config.joiner.join_window,
+    graceMs: e.window_grace,
+    segments: e.segments,
+    fairnessAttributes: e.fairness_attributes,
+    calibrationBins: e.calibration_bins,
+    aucExactLimit: e.auc_exact_limit,
+    aucBins: e.auc_bins,
+    drift: {
+      referenceSize: e.drift_reference_size,
+      windowSize: e.drift_window_size,
+      bins: e.drift_bins,
+      psiThreshold: e.psi_threshold,
+      ksAlpha: e.ks_alpha,
+      detectors: e.drift_detectors,
+    },
   };
 }
 

@@ -218,3 +218,40 @@ export function validateFeedback(value: unknown): Feedback {
     notes: optionalString(value, 'notes', what),
   };
 }
+
+function optionalInteger(obj: Obj, field: string, what: string): number | null {
+  const value = obj[field];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new ValidationError(`${what}: ${field} must be an integer or null, got ${describe(value)}`);
+  return value;
+}
+
+/**
+ * Checks a decoded object against the LabelledExample contract (what the
+ * joiner writes; read by the evaluator, learner and promoter). Avro admits
+ * NaN doubles, so numbers are checked to be finite.
+ */
+export function validateLabelledExample(value: unknown): LabelledExample {
+  if (!isObject(value)) throw new ValidationError(`labelled example must be an object, got ${describe(value)}`);
+  const what = 'labelled example';
+  const prediction = validatePrediction(value);
+  const type = value.feedback_type;
+  if (type !== undefined && type !== null && !(FEEDBACK_TYPES as readonly string[]).includes(type as string)) {
+    throw new ValidationError(`${what}: feedback_type must be one of ${FEEDBACK_TYPES.join(', ')} or null, got ${describe(type)}`);
+  }
+  const label = value.label;
+  if (label !== undefined && label !== null && (typeof label !== 'number' || !Number.isFinite(label))) {
+    throw new ValidationError(`${what}: label must be a finite number or null, got ${describe(label)}`);
+  }
+  return {
+    example_id: requireString(value, 'example_id', what),
+    ...prediction,
+    label: (label as number | null | undefined) ?? null,
+    feedback_type: (type as FeedbackType | null | undefined) ?? null,
+    source: optionalString(value, 'source', what),
+    feedback_timestamp: optionalInteger(value, 'feedback_timestamp', what),
+    label_delay_ms: optionalInteger(value, 'label_delay_ms', what),
+    correction_of: optionalString(value, 'correction_of', what),
+    shadow_scores: numberMap(value, 'shadow_scores', what, false),
+  };
+}

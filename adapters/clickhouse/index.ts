@@ -1,3 +1,12 @@
 export { ClickHouseStore, clickhouseError, sqlString, sqlIdentifier, type ClickHouseOptions } from './store.js';
 export { MIGRATIONS, MIGRATIONS_TABLE, type Migration } from './migrations.js';
-export { predictionRow, deadLetterRow } from './rows.js';
+export {
+  predictionRow,
+  deadLetterRow,
+  metricPointRow,
+  driftRow,
+  feedbackStatRow,
+  labelledExampleRow,
+  datasetSplit,
+  type DatasetSplit,
+} from './rows.js';

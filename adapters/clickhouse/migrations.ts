@@ -58,4 +58,104 @@ ORDER BY (model, prediction_id)`,
 PARTITION BY toYYYYMM(failed_at)
 ORDER BY (topic, partition, offset, stage)`,
   },
+  {
+    id: 3,
+    name: 'metric_points',
+    // A point is (model, model_version, role, segment, window, window_start,
+    // metric); window_end is not part of the key.
+    sql: `CREATE TABLE IF NOT EXISTS metric_points (
+  model String,
+  model_version String,
+  role String,
+  segment String,
+  window String,
+  window_start DateTime,
+  window_start_ms UInt64,
+  window_end DateTime,
+  window_end_ms UInt64,
+  metric String,
+  value Nullable(Float64),
+  count Float64,
+  version UInt64,
+  written_at_ms UInt64
+) ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(window_start)
+ORDER BY (model, metric, window, segment, role, model_version, window_start)`,
+  },
+  {
+    id: 4,
+    name: 'drift_events',
+    sql: `CREATE TABLE IF NOT EXISTS drift_events (
+  model String,
+  model_version String,
+  role String,
+  feature String,
+  statistic String,
+  value Nullable(Float64),
+  threshold Float64,
+  detected UInt8,
+  window String,
+  window_start DateTime,
+  window_start_ms UInt64,
+  window_end_ms UInt64,
+  at DateTime,
+  at_ms UInt64,
+  n UInt64,
+  version UInt64
+) ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(at)
+ORDER BY (model, feature, statistic, role, model_version, window, n)`,
+  },
+  {
+    id: 5,
+    name: 'feedback_stats',
+    // day is inserted as 'YYYY-MM-DD' (18.16 rejects a number for a Date in
+    // JSONEachRow) and shows 1970-01-01 as 0000-00-00: read day_ms.
+    sql: `CREATE TABLE IF NOT EXISTS feedback_stats (
+  model String,
+  day Date,
+  day_ms UInt64,
+  feedback_type String,
+  source String,
+  labels Float64,
+  corrections Float64,
+  overturned Float64,
+  overturned_by_expert Float64,
+  version UInt64
+) ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(day)
+ORDER BY (model, day, feedback_type, source)`,
+  },
+  {
+    id: 6,
+    name: 'labelled_examples',
+    sql: `CREATE TABLE IF NOT EXISTS labelled_examples (
+  example_id String,
+  prediction_id String,
+  model String,
+  model_version String,
+  ts DateTime,
+  ts_ms UInt64,
+  label Nullable(Float64),
+  score Float64,
+  threshold Float64,
+  feedback_type String,
+  source String,
+  feedback_ts_ms Nullable(UInt64),
+  label_delay_ms Nullable(Int64),
+  correction_of String,
+  feature_names Array(String),
+  feature_values Array(Float64),
+  categorical_names Array(String),
+  categorical_values Array(String),
+  segment_names Array(String),
+  segment_values Array(String),
+  shadow_names Array(String),
+  shadow_values Array(Float64),
+  split String,
+  version UInt64
+) ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(ts)
+ORDER BY (model, example_id)`,
+  },
 ];

@@ -1,12 +1,25 @@
-/** Event -> row mappings for the tables of migrations.ts. */
-import type { DeadLetter, Prediction } from '../../core/events.js';
+/**
+ * Event -> row mappings for the tables of migrations.ts. DateTime columns get
+ * epoch seconds beside the exact epoch milliseconds; a Date gets 'YYYY-MM-DD'
+ * (ClickHouse 18.16 rejects a number for a Date in JSONEachRow); a null
+ * number stays null (Nullable columns). `version` is the ReplacingMergeTree
+ * version: the row with the highest one replaces the others of its key.
+ */
+import type { DeadLetter, LabelledExample, Prediction } from '../../core/events.js';
+import type { DriftRecord, FeedbackStat, MetricPoint } from '../../core/evaluate/rows.js';
 
 function pairs<V>(map: Record<string, V>): [string[], V[]] {
   const keys = Object.keys(map).sort();
   return [keys, keys.map((k) => map[k]!)];
 }
 
-export function predictionRow(prediction: Prediction, ingestedAtMs: number) {
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/** 'YYYY-MM-DD' of the UTC day holding `ms`. */
+const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** The columns a prediction and a labelled example (a prediction with its label) share; maps become parallel arrays. */
+function predictionColumns(prediction: Prediction) {
   const [featureNames, featureValues] = pairs(prediction.features);
   const [categoricalNames, categoricalValues] = pairs(prediction.categorical);
   const [segmentNames, segmentValues] = pairs(prediction.segments);
@@ -14,7 +27,7 @@ export function predictionRow(prediction: Prediction, ingestedAtMs: number) {
     prediction_id: prediction.prediction_id,
     model: prediction.model,
     model_version: prediction.model_version,
-    ts: Math.floor(prediction.timestamp / 1000),
+    ts: seconds(prediction.timestamp),
     ts_ms: prediction.timestamp,
     score: prediction.score,
     threshold: prediction.threshold,
@@ -24,8 +37,11 @@ export function predictionRow(prediction: Prediction, ingestedAtMs: number) {
     categorical_values: categoricalValues,
     segment_names: segmentNames,
     segment_values: segmentValues,
-    ingested_at_ms: ingestedAtMs,
   };
+}
+
+export function predictionRow(prediction: Prediction, ingestedAtMs: number) {
+  return { ...predictionColumns(prediction), ingested_at_ms: ingestedAtMs };
 }
 
 export function deadLetterRow(letter: DeadLetter) {
@@ -38,7 +54,102 @@ export function deadLetterRow(letter: DeadLetter) {
     error_message: letter.error_message,
     key_base64: letter.key ? letter.key.toString('base64') : '',
     value_base64: letter.value ? letter.value.toString('base64') : '',
-    failed_at: Math.floor(letter.failed_at / 1000),
+    failed_at: seconds(letter.failed_at),
     failed_at_ms: letter.failed_at,
+  };
+}
+
+export function metricPointRow(p: MetricPoint, version: number, writtenAtMs: number) {
+  return {
+    model: p.model,
+    model_version: p.model_version,
+    role: p.role,
+    segment: p.segment,
+    window: p.window,
+    window_start: seconds(p.window_start),
+    window_start_ms: p.window_start,
+    window_end: seconds(p.window_end),
+    window_end_ms: p.window_end,
+    metric: p.metric,
+    value: p.value,
+    count: p.count,
+    version,
+    written_at_ms: writtenAtMs,
+  };
+}
+
+export function driftRow(d: DriftRecord, version: number) {
+  return {
+    model: d.model,
+    model_version: d.model_version,
+    role: d.role,
+    feature: d.feature,
+    statistic: d.statistic,
+    value: d.value,
+    threshold: d.threshold,
+    detected: d.detected ? 1 : 0,
+    window: d.window,
+    window_start: seconds(d.window_start),
+    window_start_ms: d.window_start,
+    window_end_ms: d.window_end,
+    at: seconds(d.at),
+    at_ms: d.at,
+    n: d.n,
+    version,
+  };
+}
+
+export function feedbackStatRow(s: FeedbackStat, version: number) {
+  return {
+    model: s.model,
+    day: utcDate(s.day),
+    day_ms: s.day,
+    feedback_type: s.feedback_type,
+    source: s.source,
+    labels: s.labels,
+    corrections: s.corrections,
+    overturned: s.overturned,
+    overturned_by_expert: s.overturned_by_expert,
+    version,
+  };
+}
+
+export type DatasetSplit = 'train' | 'validation' | 'test';
+
+/** FNV-1a, 32 bits, over the UTF-8 bytes of `text`. */
+function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+/**
+ * The dataset split of a prediction, 80/10/10, from a stable hash of its id:
+ * the same on every instance and run, and a correction (same prediction_id)
+ * stays in the split of the example it corrects.
+ */
+export function datasetSplit(predictionId: string): DatasetSplit {
+  const bucket = fnv1a32(predictionId) % 100;
+  return bucket < 80 ? 'train' : bucket < 90 ? 'validation' : 'test';
+}
+
+export function labelledExampleRow(e: LabelledExample, version: number) {
+  const [shadowNames, shadowValues] = pairs(e.shadow_scores);
+  return {
+    example_id: e.example_id,
+    ...predictionColumns(e),
+    label: e.label,
+    feedback_type: e.feedback_type ?? '',
+    source: e.source ?? '',
+    feedback_ts_ms: e.feedback_timestamp,
+    label_delay_ms: e.label_delay_ms,
+    correction_of: e.correction_of ?? '',
+    shadow_names: shadowNames,
+    shadow_values: shadowValues,
+    split: datasetSplit(e.prediction_id),
+    version,
   };
 }

@@ -51,6 +51,10 @@ export function sqlIdentifier(name: string): string {
   return name;
 }
 
+function clientOptions(options: ClickHouseOptions) {
+  return { url: options.url, username: options.username, password: options.password, request_timeout: options.requestTimeoutMs };
+}
+
 export class ClickHouseStore {
   readonly client: ClickHouseClient;
 
@@ -64,8 +68,7 @@ export class ClickHouseStore {
   /** Connects, creates the database if needed and applies missing migrations. */
   static async open(options: ClickHouseOptions, migrations: Migration[] = MIGRATIONS): Promise<ClickHouseStore> {
     const database = sqlIdentifier(options.database);
-    const base = { url: options.url, username: options.username, password: options.password, request_timeout: options.requestTimeoutMs };
-    const bootstrap = createClient(base);
+    const bootstrap = createClient(clientOptions(options));
     try {
       await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
     } catch (error) {
@@ -73,9 +76,18 @@ export class ClickHouseStore {
     } finally {
       await bootstrap.close();
     }
-    const store = new ClickHouseStore(options, createClient({ ...base, database }));
+    const store = ClickHouseStore.connect(options);
     await store.migrate(migrations);
     return store;
+  }
+
+  /**
+   * A store on a database that already exists, without creating or migrating
+   * anything: nothing goes over the network until the first call.
+   */
+  static connect(options: ClickHouseOptions): ClickHouseStore {
+    const database = sqlIdentifier(options.database);
+    return new ClickHouseStore(options, createClient({ ...clientOptions(options), database }));
   }
 
   async ping(): Promise<boolean> {
@@ -106,10 +118,16 @@ export class ClickHouseStore {
     }
   }
 
-  async insert(table: string, rows: object[]): Promise<void> {
+  /** Inserts rows (JSONEachRow); `signal` aborts the request in flight. */
+  async insert(table: string, rows: object[], options: { signal?: AbortSignal } = {}): Promise<void> {
     if (rows.length === 0) return;
     try {
-      await this.client.insert({ table: sqlIdentifier(table), values: rows, format: 'JSONEachRow' });
+      await this.client.insert({
+        table: sqlIdentifier(table),
+        values: rows,
+        format: 'JSONEachRow',
+        ...(options.signal ? { abort_signal: options.signal } : {}),
+      });
     } catch (error) {
       throw clickhouseError(`insert into ${table} (${rows.length} rows) failed`, error);
     }

@@ -55,6 +55,29 @@ export interface Config {
     /** Milliseconds. */
     request_timeout: number;
   };
+  evaluator: {
+    windows: string[];
+    /** Milliseconds. */
+    window_grace: number;
+    rolling_size: number;
+    rolling_emit_every: number;
+    segments: boolean;
+    fairness_attributes: string[];
+    calibration_bins: number;
+    auc_exact_limit: number;
+    auc_bins: number;
+    drift_reference_size: number;
+    drift_window_size: number;
+    drift_bins: number;
+    psi_threshold: number;
+    ks_alpha: number;
+    drift_detectors: boolean;
+    flush_rows: number;
+    flush_bytes: number;
+    /** Milliseconds. */
+    flush_interval: number;
+    prometheus_segments: boolean;
+  };
   http: { host: string; port: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   models: Record<string, ModelConfig>;
@@ -229,6 +252,13 @@ export function buildConfig(document: unknown, env: Record<string, string | unde
   const config = out as unknown as Config;
   if (config.kafka.brokers.length > 0 && !config.kafka.schema_registry_url) {
     throw new ConfigError('kafka.schema_registry_url', 'required when kafka.brokers is set (records are Avro in the Confluent wire format)');
+  }
+  const names = new Set<string>();
+  for (const window of config.evaluator.windows) {
+    const ms = parseDuration(window);
+    if (ms === undefined || ms <= 0) throw new ConfigError('evaluator.windows', `${JSON.stringify(window)} is not a duration (e.g. 15m, 1h, 1d)`);
+    if (names.has(window)) throw new ConfigError('evaluator.windows', `${window} is listed twice`);
+    names.add(window);
   }
   if (config.kafka.sasl_mechanism !== 'none' && (!config.kafka.sasl_username || !config.kafka.sasl_password)) {
     throw new ConfigError('kafka.sasl_username', `sasl_username and sasl_password are required with sasl_mechanism ${config.kafka.sasl_mechanism}`);

@@ -1,2 +1,3 @@
 export { startHttpEndpoint, type HttpEndpoint, type ReadinessCheck } from './server.js';
 export { createPipelineMetrics, type PipelineMetrics } from './metrics.js';
+export { createEvaluatorMetrics, GAUGE_FIGURES, type EvaluatorMetrics } from './evaluator-metrics.js';

@@ -305,6 +305,8 @@ class KafkaConsumer implements LogConsumer {
   private held = new Set<string>();
   /** A heartbeat said the group is rebalancing: deliver nothing until the next GROUP_JOIN. */
   private rejoining = false;
+  /** kafkajs's heartbeat of the latest eachBatch call (it heartbeats the current member of the group). */
+  private sendHeartbeat: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly consumer: Consumer,
@@ -351,6 +353,7 @@ class KafkaConsumer implements LogConsumer {
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        this.sendHeartbeat = heartbeat;
         const messages = batch.messages;
         for (let start = 0; start < messages.length; start += maxBatchSize) {
           if (this.stopped || !isRunning() || isStale()) return;
@@ -361,7 +364,7 @@ class KafkaConsumer implements LogConsumer {
           // after the whole fetch went through eachBatch), while the coordinator waits for this
           // member to rejoin: skipping those batches shortens the rebalance, and keeps a member
           // that overran the rebalance timeout from processing partitions already given away.
-          await this.heartbeat(heartbeat);
+          await this.beat(heartbeat);
           const records: LogRecord[] = messages
             .slice(start, start + maxBatchSize)
             .map((m) => toLogRecord(batch.topic, batch.partition, m));
@@ -386,7 +389,7 @@ class KafkaConsumer implements LogConsumer {
     });
   }
 
-  private async heartbeat(send: () => Promise<void>): Promise<void> {
+  private async beat(send: () => Promise<void>): Promise<void> {
     try {
       await send();
     } catch (error) {
@@ -407,6 +410,11 @@ class KafkaConsumer implements LogConsumer {
         .catch(() => {})
         .finally(() => this.onClose());
     });
+  }
+
+  async heartbeat(): Promise<void> {
+    if (this.stopped || !this.sendHeartbeat) return;
+    await this.beat(this.sendHeartbeat);
   }
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {

@@ -376,6 +376,9 @@ class MemoryConsumer implements LogConsumer {
     };
   }
 
+  /** Nothing to tell: in-process members never time out. */
+  async heartbeat(): Promise<void> {}
+
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
     this.log.commitOffsets(this.groupId, offsets);
   }

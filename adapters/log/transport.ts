@@ -99,6 +99,14 @@ export interface LogConsumer {
   assignment(): ConsumerAssignment;
   /** Commits offsets for this consumer's group. */
   commit(offsets: TopicPartitionOffset[]): Promise<void>;
+  /**
+   * Tells the group this member is alive (Kafka: a heartbeat, sent only when
+   * the heartbeat interval elapsed). For a handler or flush that waits long
+   * (e.g. for ClickHouse) so the member keeps its partitions meanwhile.
+   * Rejects when the group is rebalancing; then the member rejoins once the
+   * handler returns.
+   */
+  heartbeat(): Promise<void>;
   /** Settles when the consumer stops: resolves on stop(), rejects if the handler threw (the consumer crashed). */
   readonly done: Promise<void>;
   /** Leaves the group; uncommitted work is re-delivered to whoever takes the partitions. */

@@ -1,6 +1,8 @@
 import { loadConfig } from '../../adapters/config/index.js';
 import { systemClock } from '../../core/clock.js';
 import { replay, type ReplaySummary } from '../replay.js';
+import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
+import { ClickHouseEvaluatorSink } from '../../sinks/index.js';
 
 export interface ReplayOptions {
   predictions: string;
@@ -23,6 +25,8 @@ export function formatSummary(summary: ReplaySummary): string {
     ['expired, unlabelled', summary.expired_unlabelled],
     ['still pending', summary.pending_at_end],
     ['dead letters', summary.dead_letters],
+    ['metric points', summary.metric_points],
+    ['drift alarms', summary.drift_alarms],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   const lines = rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`);
@@ -34,6 +38,18 @@ export function formatSummary(summary: ReplaySummary): string {
 
 export async function commandReplay(options: ReplayOptions): Promise<void> {
   const config = loadConfig(options.config);
-  const summary = await replay({ ...options, config, clock: systemClock });
-  process.stdout.write(`${formatSummary(summary)}\n`);
+  const c = config.clickhouse;
+  const store = c.url
+    ? await ClickHouseStore.open({ url: c.url, database: c.database, username: c.username, password: c.password, requestTimeoutMs: c.request_timeout })
+    : undefined;
+  try {
+    const clickhouse = store
+      ? new ClickHouseEvaluatorSink(store, systemClock, { maxRows: config.evaluator.flush_rows, maxBytes: config.evaluator.flush_bytes })
+      : undefined;
+    const summary = await replay({ ...options, config, clock: systemClock, ...(clickhouse ? { clickhouse } : {}) });
+    process.stdout.write(`${formatSummary(summary)}\n`);
+    if (store) process.stdout.write(`metrics also written to ClickHouse ${c.url} database ${c.database}\n`);
+  } finally {
+    await store?.close();
+  }
 }

@@ -11,15 +11,19 @@ import { join } from 'node:path';
 import { LmdbJoinStore } from '../../adapters/state/lmdb-join-store.js';
 import { prepareStateRoot } from '../../adapters/state/state-root.js';
 import { Counter } from 'prom-client';
-import { ClickHouseDeadLetterSink, ClickHouseTableSink, FanOutSink, TopicDeadLetterSink } from '../../sinks/index.js';
-import { joinerTopics, openRuntime, topicSpecs } from '../runtime.js';
+import { ClickHouseDeadLetterSink, ClickHouseEvaluatorSink, ClickHouseTableSink, FanOutSink, TopicDeadLetterSink } from '../../sinks/index.js';
+import { EvaluatorProcessor } from '../../processors/evaluator.js';
+import { createEvaluatorMetrics } from '../../adapters/http/index.js';
+import { evaluatorOptions, joinerTopics, openRuntime, topicSpecs } from '../runtime.js';
 
-export const PROCESSORS = ['joiner', 'archive'] as const;
+export const PROCESSORS = ['joiner', 'evaluator', 'archive'] as const;
+/** Processors that write to ClickHouse: started by default only when clickhouse.url is set. */
+const NEEDS_CLICKHOUSE: readonly string[] = ['evaluator', 'archive'];
 
 export async function commandRun(options: { config?: string; only?: string[] }): Promise<void> {
   const config = loadConfig(options.config);
-  // By default every processor whose servers are configured (the archive needs ClickHouse).
-  const selected = options.only ?? PROCESSORS.filter((name) => name !== 'archive' || config.clickhouse.url !== null);
+  // By default every processor whose servers are configured (the evaluator and the archive need ClickHouse).
+  const selected = options.only ?? PROCESSORS.filter((name) => !NEEDS_CLICKHOUSE.includes(name) || config.clickhouse.url !== null);
   for (const name of selected) {
     if (!(PROCESSORS as readonly string[]).includes(name)) {
       throw new ConfigError('--only', `unknown processor ${JSON.stringify(name)}; available: ${PROCESSORS.join(', ')}`);
@@ -70,6 +74,45 @@ export async function commandRun(options: { config?: string; only?: string[] }):
     });
     consumers.push(await joiner.start());
     stoppers.push(() => joiner.stop());
+  }
+
+  if (selected.includes('evaluator')) {
+    if (!runtime.clickhouse) throw new ConfigError('clickhouse.url', 'the evaluator writes its figures to ClickHouse: set clickhouse.url (replay writes them to files)');
+    const store = runtime.clickhouse;
+    const e = config.evaluator;
+    const observer = createEvaluatorMetrics(runtime.metrics.registry, { segments: e.prometheus_segments });
+    let evaluator: EvaluatorProcessor | undefined;
+    const sink = new ClickHouseEvaluatorSink(store, systemClock, {
+      maxRows: e.flush_rows,
+      maxBytes: e.flush_bytes,
+      table: (table) => ({
+        onRetry: (error, attempt, delay) => {
+          observer.sinkRetry(table);
+          logger.warn({ err: error, table, attempt, delay_ms: delay }, 'clickhouse insert failed; retrying (evaluator consumption paused)');
+        },
+        // Stay in the consumer group while ClickHouse is down.
+        heartbeat: () => evaluator?.heartbeat() ?? Promise.resolve(),
+      }),
+    });
+    evaluator = new EvaluatorProcessor({
+      transport: runtime.transport,
+      topic: config.topics.labelled_examples,
+      groupId: `${config.kafka.client_id}-evaluator`,
+      codec: runtime.codecs.labelled,
+      evaluator: evaluatorOptions(config),
+      sink,
+      deadLetters: new FanOutSink([...deadLetterSinks, new ClickHouseDeadLetterSink(store)]),
+      flush: { maxRows: e.flush_rows, maxBytes: e.flush_bytes, intervalMs: e.flush_interval },
+      clock: systemClock,
+      observer: {
+        ...observer,
+        deadLetter: (letter) => runtime.metrics.deadLetters.inc({ stage: letter.stage, error_class: letter.error_class }),
+      },
+      onCommitFailed: (error) => logger.warn({ err: error }, 'evaluator offset commit failed; the records will be evaluated again (same figures)'),
+    });
+    const processor = evaluator;
+    consumers.push(await processor.start());
+    stoppers.push(() => processor.stop());
   }
 
   if (selected.includes('archive')) {

@@ -45,7 +45,15 @@ describe('foundation pipeline on real Kafka, registry and ClickHouse', () => {
     const again = await ClickHouseStore.open({ url: STACK.clickhouseUrl, database, username: 'default', password: '', requestTimeoutMs: 30_000 });
     expect(await again.migrate((await import('../../adapters/clickhouse/index.js')).MIGRATIONS)).toEqual([]);
     const tables = await again.select<{ name: string }>(`SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`);
-    expect(tables.map((t) => t.name)).toEqual(['dead_letters', 'predictions', 'schema_migrations']);
+    expect(tables.map((t) => t.name)).toEqual([
+      'dead_letters',
+      'drift_events',
+      'feedback_stats',
+      'labelled_examples',
+      'metric_points',
+      'predictions',
+      'schema_migrations',
+    ]);
     await again.close();
   });
 

@@ -1,0 +1,101 @@
+/**
+ * The evaluator's Prometheus metrics: live gauges per model, role, version
+ * and window (segments only when configured: their values become label
+ * values), counters of what was evaluated and detected, and histograms of
+ * label delay and processing time. Fed through the processor's observer
+ * hooks, so the processor itself imports no prom-client.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Evaluator } from '../../core/evaluate/index.js';
+import type { EvaluatorObserver } from '../../processors/evaluator.js';
+
+/** Figures exported as gauges (the others stay in ClickHouse). */
+export const GAUGE_FIGURES = [
+  'count', 'accuracy', 'precision', 'recall', 'f1', 'fpr', 'log_loss', 'brier', 'roc_auc', 'pr_auc', 'ece', 'mae', 'rmse', 'r2', 'mape',
+] as const;
+
+export interface EvaluatorMetrics extends EvaluatorObserver {
+  /** For ClickHouseTableSink's onRetry. */
+  sinkRetry(table: string): void;
+}
+
+export function createEvaluatorMetrics(registry: Registry, options: { segments: boolean }): EvaluatorMetrics {
+  const figure = new Gauge({
+    name: 'feedbackloop_model_metric',
+    help: 'Live figure of a model per role (champion, challenger, previous), version, segment (* unless evaluator.prometheus_segments) and window (total, last_<n>). NaN-free: a figure with no value (zero denominator) is not exported.',
+    labelNames: ['model', 'role', 'version', 'segment', 'window', 'metric'],
+    registers: [registry],
+  });
+  const examples = new Counter({
+    name: 'feedbackloop_examples_evaluated_total',
+    help: 'Labelled examples the evaluator applied, by model and kind (label, correction, expired).',
+    labelNames: ['model', 'kind'],
+    registers: [registry],
+  });
+  const drift = new Counter({
+    name: 'feedbackloop_drift_detected_total',
+    help: 'Drift alarms: PSI/KS over their threshold for a feature or score, or a detector (adwin, page_hinkley, ddm) on the error stream.',
+    labelNames: ['model', 'role', 'feature', 'statistic'],
+    registers: [registry],
+  });
+  const delay = new Histogram({
+    name: 'feedbackloop_label_delay_seconds',
+    help: "Time from a prediction to its first usable label (the feedback's timestamp minus the prediction's).",
+    labelNames: ['model'],
+    buckets: [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 2 * 86_400, 4 * 86_400, 7 * 86_400],
+    registers: [registry],
+  });
+  const batchSeconds = new Histogram({
+    name: 'feedbackloop_evaluator_batch_seconds',
+    help: 'Time to decode and apply one consumer batch of labelled examples.',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [registry],
+  });
+  const flushSeconds = new Histogram({
+    name: 'feedbackloop_evaluator_flush_seconds',
+    help: 'Time to drain the figures and write them (includes waiting for ClickHouse).',
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: 'feedbackloop_sink_retries_total',
+    help: 'Failed writes to a sink that are being retried (ClickHouse down or slow); consumption waits meanwhile.',
+    labelNames: ['table'],
+    registers: [registry],
+  });
+
+  const refresh = (evaluators: Evaluator[]) => {
+    figure.reset();
+    for (const evaluator of evaluators) {
+      for (const live of evaluator.live(options.segments)) {
+        const figures = live.figures as unknown as Record<string, number | null>;
+        for (const name of GAUGE_FIGURES) {
+          const value = figures[name];
+          if (typeof value !== 'number') continue;
+          figure.set({ model: live.model, role: live.role, version: live.version, segment: live.segment, window: live.window, metric: name }, value);
+        }
+      }
+    }
+  };
+
+  return {
+    batch(_partition, applied, seconds) {
+      batchSeconds.observe(seconds);
+      for (const example of applied) {
+        const kind = example.label === null ? 'expired' : example.correction_of === null ? 'label' : 'correction';
+        examples.inc({ model: example.model, kind });
+        if (kind === 'label' && example.label_delay_ms !== null) delay.observe({ model: example.model }, Math.max(0, example.label_delay_ms) / 1000);
+      }
+    },
+    flushed(evaluators, rows, seconds) {
+      flushSeconds.observe(seconds);
+      for (const { value: d } of rows.drift) {
+        if (d.detected) drift.inc({ model: d.model, role: d.role, feature: d.feature, statistic: d.statistic });
+      }
+      refresh(evaluators);
+    },
+    sinkRetry(table) {
+      retries.inc({ table });
+    },
+  };
+}

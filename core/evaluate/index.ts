@@ -1,0 +1,3 @@
+export { Evaluator, DEFAULT_EVALUATOR_OPTIONS, shadowRole, ALL, TOTAL } from './evaluator.js';
+export type { EvaluatorOptions, EvaluatorOutput, ModelHealth, TumblingWindow, Task } from './evaluator.js';
+export type { MetricPoint, DriftRecord, FeedbackStat, Versioned, EvaluatorRows } from './rows.js';

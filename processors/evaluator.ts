@@ -1,0 +1,225 @@
+/**
+ * The evaluator processor: labelled examples -> metric points, drift records,
+ * feedback statistics and the labelled-example audit trail (ClickHouse, or
+ * files in a replay), plus live Prometheus gauges.
+ *
+ * One task per partition of `labelled-examples` (keyed by model, so a model
+ * lives in one partition), each with its own Evaluator (core/evaluate).
+ *
+ * Exactly-once figures without a state changelog: the evaluator's figures
+ * are a function of the sequence of examples in the partition alone (see
+ * core/evaluate), and every row carries a version (the partition offset it
+ * reflects) in a ReplacingMergeTree, so the latest row per key wins. Offsets
+ * are committed only after the rows that cover them are durable. A task
+ * that (re)starts on a partition rebuilds its state by re-reading the
+ * partition from the beginning up to where consumption resumes, writing
+ * nothing; from there it writes exactly the rows an uninterrupted run would
+ * have written last. The cost is a restart time proportional to the
+ * partition's history (documented; labelled-examples must be retained as
+ * long as the `total` windows should reach back).
+ *
+ * Batching: examples are applied as they come; figures are drained and
+ * written when the buffered audit rows reach flush.max_rows or
+ * flush.max_bytes, or flush.interval after the first unflushed example. A
+ * write to a slow or absent ClickHouse waits (retrying, heartbeating the
+ * group) and consumption waits with it: memory stays bounded.
+ */
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import { validateLabelledExample, type DeadLetter, type LabelledExample } from '../core/events.js';
+import { Evaluator, type EvaluatorOptions, type EvaluatorRows, type Versioned } from '../core/evaluate/index.js';
+import type { Codec } from '../adapters/codec/codec.js';
+import type { LogConsumer, LogTransport, PartitionBatch, TopicPartitionOffset } from '../adapters/log/transport.js';
+import type { Sink } from '../sinks/sink.js';
+import type { EvaluatorSink } from '../sinks/evaluator.js';
+import { decodeRecord } from './decode.js';
+
+export const EVALUATOR_STAGE = 'evaluator';
+
+export interface EvaluatorFlushPolicy {
+  maxRows: number;
+  maxBytes: number;
+  intervalMs: number;
+}
+
+/** Hooks for Prometheus (kept as plain callbacks so the processor imports no prom-client). */
+export interface EvaluatorObserver {
+  /** After each applied live batch. */
+  batch?(partition: number, examples: LabelledExample[], seconds: number): void;
+  /** After each flush, with the evaluators of every task (for live gauges) and the rows written. */
+  flushed?(evaluators: Evaluator[], rows: EvaluatorRows, seconds: number): void;
+  deadLetter?(letter: DeadLetter): void;
+}
+
+export interface EvaluatorProcessorDeps {
+  transport: LogTransport;
+  topic: string;
+  groupId: string;
+  codec: Codec<LabelledExample>;
+  evaluator: Partial<EvaluatorOptions>;
+  sink: EvaluatorSink;
+  deadLetters: Sink<DeadLetter>;
+  flush: EvaluatorFlushPolicy;
+  clock: Clock;
+  observer?: EvaluatorObserver;
+  /** Logs a failed offset commit (the rows are written; the records will be processed again, to the same figures). */
+  onCommitFailed?: (error: unknown) => void;
+}
+
+interface Task {
+  partition: number;
+  generation: number;
+  evaluator: Evaluator;
+  /** Offset after the last applied record: the version of drained figures and what to commit after a flush. */
+  position: number;
+  committed: number;
+}
+
+export class EvaluatorProcessor {
+  private readonly tasks = new Map<number, Task>();
+  private consumer: LogConsumer | undefined;
+  private examples: Array<Versioned<LabelledExample>> = [];
+  private bufferedBytes = 0;
+  private firstBufferedAt: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: EvaluatorProcessorDeps) {}
+
+  async start(): Promise<LogConsumer> {
+    const consumer = await this.deps.transport.consumer({ groupId: this.deps.groupId, topics: [this.deps.topic] });
+    this.consumer = consumer;
+    await consumer.run((batch) => this.serialized(() => this.onBatch(batch)));
+    // Checks four times per interval; an interval too long for a timer (a replay) means at the end only.
+    const every = Math.max(50, Math.floor(this.deps.flush.intervalMs / 4));
+    if (every > 2 ** 31 - 1) return consumer;
+    this.timer = setInterval(() => {
+      if (this.firstBufferedAt !== undefined && this.deps.clock.now() - this.firstBufferedAt >= this.deps.flush.intervalMs) {
+        this.serialized(() => this.flush()).catch(() => {});
+      }
+    }, every);
+    this.timer.unref();
+    return consumer;
+  }
+
+  /**
+   * Flushes what is buffered (committing its offsets), then leaves the group.
+   * `final` (a replay's end of input): the sliding windows' last figures too.
+   */
+  async stop(options: { final?: boolean } = {}): Promise<void> {
+    clearInterval(this.timer);
+    await this.serialized(() => this.flush(options.final ?? false));
+    await this.consumer?.stop();
+  }
+
+  /** Stops as a crash would: nothing buffered is written or committed (for tests). */
+  async abandon(): Promise<void> {
+    clearInterval(this.timer);
+    await this.consumer?.stop();
+  }
+
+  /** Evaluators of the current tasks (for gauges and tests). */
+  evaluators(): Evaluator[] {
+    return [...this.tasks.values()].map((t) => t.evaluator);
+  }
+
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => {});
+    return run;
+  }
+
+  private async task(batch: PartitionBatch): Promise<Task> {
+    const existing = this.tasks.get(batch.partition);
+    if (existing && existing.generation === batch.generation) return existing;
+    // A new assignment: rebuild from the partition's start up to where this batch resumes.
+    const evaluator = new Evaluator(this.deps.evaluator);
+    const resumeAt = batch.records[0]?.offset ?? batch.nextOffset;
+    await this.deps.transport.readToEnd(this.deps.topic, [batch.partition], async (records) => {
+      for (const record of records) {
+        if (record.offset >= resumeAt) continue;
+        try {
+          evaluator.onExample(validateLabelledExample(await this.deps.codec.decode(record.value)));
+        } catch {
+          // Dead-lettered when it was first read; nothing to rebuild from it.
+        }
+      }
+    });
+    evaluator.drain(); // Written before the records were committed.
+    const task: Task = { partition: batch.partition, generation: batch.generation, evaluator, position: resumeAt, committed: resumeAt };
+    this.tasks.set(batch.partition, task);
+    return task;
+  }
+
+  private async onBatch(batch: PartitionBatch): Promise<void> {
+    const started = performance.now();
+    const task = await this.task(batch);
+    const now = this.deps.clock.now();
+    const letters: DeadLetter[] = [];
+    const applied: LabelledExample[] = [];
+    for (const record of batch.records) {
+      const decoded = await decodeRecord(record, this.deps.codec as Codec<unknown>, validateLabelledExample, EVALUATOR_STAGE, now);
+      if (!decoded.ok) {
+        letters.push(decoded.letter);
+        continue;
+      }
+      const example = decoded.value;
+      task.evaluator.onExample(example);
+      applied.push(example);
+      this.examples.push({ value: example, version: record.offset });
+      this.bufferedBytes += record.value?.length ?? 0;
+    }
+    task.position = batch.nextOffset;
+    this.firstBufferedAt ??= now;
+    if (letters.length > 0) {
+      await this.deps.deadLetters.writeBatch(letters);
+      for (const letter of letters) this.deps.observer?.deadLetter?.(letter);
+    }
+    this.deps.observer?.batch?.(batch.partition, applied, (performance.now() - started) / 1000);
+    if (this.examples.length >= this.deps.flush.maxRows || this.bufferedBytes >= this.deps.flush.maxBytes) await this.flush();
+  }
+
+  /** Drains every task, writes the rows, then commits the offsets they cover. */
+  private async flush(final = false): Promise<void> {
+    const started = performance.now();
+    const rows: EvaluatorRows = { points: [], drift: [], feedback: [], examples: this.examples };
+    for (const task of this.tasks.values()) {
+      const out = final ? task.evaluator.finish() : task.evaluator.drain();
+      const version = task.position;
+      for (const value of out.points) rows.points.push({ value, version });
+      for (const value of out.drift) rows.drift.push({ value, version });
+      for (const value of out.feedback) rows.feedback.push({ value, version });
+    }
+    // Commit only what this member still holds: a task of an older assignment may have been taken over.
+    const current = this.consumer?.assignment();
+    const held = new Set(current?.partitions.filter((tp) => tp.topic === this.deps.topic).map((tp) => tp.partition));
+    const offsets: TopicPartitionOffset[] = [];
+    for (const task of this.tasks.values()) {
+      if (task.generation !== current?.generation || !held.has(task.partition)) continue;
+      if (task.position > task.committed) offsets.push({ topic: this.deps.topic, partition: task.partition, offset: task.position });
+    }
+    if (rows.points.length + rows.drift.length + rows.feedback.length + rows.examples.length === 0 && offsets.length === 0) return;
+    await this.deps.sink.write(rows);
+    this.examples = [];
+    this.bufferedBytes = 0;
+    this.firstBufferedAt = undefined;
+    if (offsets.length > 0 && this.consumer) {
+      try {
+        await this.consumer.commit(offsets);
+        for (const o of offsets) {
+          const task = this.tasks.get(o.partition);
+          if (task) task.committed = o.offset;
+        }
+      } catch (error) {
+        // E.g. a rebalance took the partition: the next owner re-reads from the last commit and writes the same figures.
+        this.deps.onCommitFailed?.(error);
+      }
+    }
+    this.deps.observer?.flushed?.(this.evaluators(), rows, (performance.now() - started) / 1000);
+  }
+
+  /** Heartbeats the group while a write waits (ClickHouse down): errors only mean a rebalance is coming. */
+  async heartbeat(): Promise<void> {
+    await this.consumer?.heartbeat().catch((error: unknown) => this.deps.onCommitFailed?.(new Error(`heartbeat: ${errorMessage(error)}`)));
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Where the evaluator's rows go. write() resolves once they are durable, so
+ * the processor commits its offsets after it.
+ *
+ * - ClickHouseEvaluatorSink: the four evaluator tables (ReplacingMergeTree
+ *   with the rows' versions), in inserts of at most maxRows rows, each
+ *   retried for as long as ClickHouse is down or slow.
+ * - FileEvaluatorSink: a replay's files; keeps the latest row per key and
+ *   writes metrics.jsonl, drift.jsonl and feedback.jsonl on close.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../core/clock.js';
+import type { DriftRecord, EvaluatorRows, FeedbackStat, MetricPoint, Versioned } from '../core/evaluate/index.js';
+import { driftRow, feedbackStatRow, labelledExampleRow, metricPointRow, type ClickHouseStore } from '../adapters/clickhouse/index.js';
+import { BatchingSink } from './batching.js';
+import { ClickHouseTableSink, type ClickHouseTableSinkOptions } from './clickhouse-table.js';
+
+export interface EvaluatorSink {
+  write(rows: EvaluatorRows): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const EVALUATOR_TABLES = { points: 'metric_points', drift: 'drift_events', feedback: 'feedback_stats', examples: 'labelled_examples' } as const;
+
+export class ClickHouseEvaluatorSink implements EvaluatorSink {
+  private readonly tables: { [K in keyof EvaluatorRows]: BatchingSink<object> };
+
+  constructor(
+    store: Pick<ClickHouseStore, 'insert'>,
+    private readonly clock: Clock,
+    options: { maxRows: number; maxBytes: number; table?: (table: string) => ClickHouseTableSinkOptions },
+  ) {
+    const make = (table: string) =>
+      new BatchingSink<object>(new ClickHouseTableSink(store, table, options.table?.(table) ?? {}), { maxRows: options.maxRows, maxBytes: options.maxBytes, maxWaitMs: 0 }, clock);
+    this.tables = { points: make(EVALUATOR_TABLES.points), drift: make(EVALUATOR_TABLES.drift), feedback: make(EVALUATOR_TABLES.feedback), examples: make(EVALUATOR_TABLES.examples) };
+  }
+
+  async write(rows: EvaluatorRows): Promise<void> {
+    const now = this.clock.now();
+    // The audit trail first, the figures derived from it after.
+    await this.tables.examples.writeBatch(rows.examples.map((r) => labelledExampleRow(r.value, r.version)));
+    await this.tables.drift.writeBatch(rows.drift.map((r) => driftRow(r.value, r.version)));
+    await this.tables.feedback.writeBatch(rows.feedback.map((r) => feedbackStatRow(r.value, r.version)));
+    await this.tables.points.writeBatch(rows.points.map((r) => metricPointRow(r.value, r.version, now)));
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** The key of a metric point: all but window_end, value and count. */
+export function pointKey(p: MetricPoint): string {
+  return [p.model, p.model_version, p.role, p.segment, p.window, p.window_start, p.metric].join('\u0000');
+}
+
+export function driftKey(d: DriftRecord): string {
+  return [d.model, d.model_version, d.role, d.feature, d.statistic, d.window, d.n].join('\u0000');
+}
+
+export function feedbackKey(s: FeedbackStat): string {
+  return [s.model, s.day, s.feedback_type, s.source].join('\u0000');
+}
+
+/** Keeps, per key, the row with the highest version (the later one among equals), as ReplacingMergeTree does. */
+class Latest<T> {
+  readonly rows = new Map<string, Versioned<T>>();
+
+  constructor(private readonly key: (value: T) => string) {}
+
+  add(rows: Array<Versioned<T>>): void {
+    for (const row of rows) {
+      const key = this.key(row.value);
+      const current = this.rows.get(key);
+      if (!current || row.version >= current.version) this.rows.set(key, row);
+    }
+  }
+
+  values(): T[] {
+    return [...this.rows.values()].map((r) => r.value);
+  }
+}
+
+const compare = (a: Array<string | number>, b: Array<string | number>) => {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]! < b[i]!) return -1;
+    if (a[i]! > b[i]!) return 1;
+  }
+  return 0;
+};
+
+export class FileEvaluatorSink implements EvaluatorSink {
+  readonly points = new Latest<MetricPoint>(pointKey);
+  readonly drift = new Latest<DriftRecord>(driftKey);
+  readonly feedback = new Latest<FeedbackStat>(feedbackKey);
+
+  constructor(private readonly dir: string) {}
+
+  get files() {
+    return { metrics: join(this.dir, 'metrics.jsonl'), drift: join(this.dir, 'drift.jsonl'), feedback: join(this.dir, 'feedback.jsonl') };
+  }
+
+  async write(rows: EvaluatorRows): Promise<void> {
+    this.points.add(rows.points);
+    this.drift.add(rows.drift);
+    this.feedback.add(rows.feedback);
+  }
+
+  /** The final rows, in a stable order. */
+  final(): { points: MetricPoint[]; drift: DriftRecord[]; feedback: FeedbackStat[] } {
+    return {
+      points: this.points.values().sort((a, b) =>
+        compare([a.model, a.model_version, a.role, a.segment, a.window, a.window_start, a.metric], [b.model, b.model_version, b.role, b.segment, b.window, b.window_start, b.metric]),
+      ),
+      drift: this.drift.values().sort((a, b) => compare([a.model, a.n, a.role, a.model_version, a.feature, a.statistic], [b.model, b.n, b.role, b.model_version, b.feature, b.statistic])),
+      feedback: this.feedback.values().sort((a, b) => compare([a.model, a.day, a.feedback_type, a.source], [b.model, b.day, b.feedback_type, b.source])),
+    };
+  }
+
+  async close(): Promise<void> {
+    const { points, drift, feedback } = this.final();
+    const jsonl = (rows: unknown[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+    await writeFile(this.files.metrics, jsonl(points));
+    await writeFile(this.files.drift, jsonl(drift));
+    await writeFile(this.files.feedback, jsonl(feedback));
+  }
+}
+
+/** Writes to several evaluator sinks in turn (a replay's files and ClickHouse). */
+export class FanOutEvaluatorSink implements EvaluatorSink {
+  constructor(private readonly sinks: EvaluatorSink[]) {}
+
+  async write(rows: EvaluatorRows): Promise<void> {
+    for (const sink of this.sinks) await sink.write(rows);
+  }
+
+  async close(): Promise<void> {
+    for (const sink of this.sinks) await sink.close();
+  }
+}
