@@ -83,7 +83,8 @@ export function topicSpecs(config: Config): TopicSpec[] {
   return [
     { name: t.predictions, partitions: t.partitions },
     { name: t.feedback, partitions: t.partitions },
-    { name: t.labelled_examples, partitions: t.partitions },
+    // The evaluator rebuilds its windows from the whole topic: never delete it by age.
+    { name: t.labelled_examples, partitions: t.partitions, keepForever: true },
     { name: t.model_snapshots, partitions: t.partitions, compacted: true },
     { name: t.model_promotions, partitions: t.partitions },
     { name: t.dead_letters, partitions: t.partitions },

@@ -142,7 +142,10 @@ export class KafkaTransport implements LogTransport {
           topic: spec.name,
           numPartitions: spec.partitions,
           replicationFactor: this.options.replicationFactor ?? 1,
-          configEntries: spec.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+          configEntries: [
+            ...(spec.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+            ...(spec.keepForever ? [{ name: 'retention.ms', value: '-1' }] : []),
+          ],
         })),
       });
     } catch (error) {

@@ -13,6 +13,13 @@ export interface TopicSpec {
   partitions: number;
   /** Log compaction (keep the latest value per key). */
   compacted?: boolean;
+  /**
+   * Keep records for ever (retention.ms = -1) instead of the broker's
+   * default (7 days, counted from each record's timestamp, which is event
+   * time for our outputs: history replayed through Kafka would be deleted
+   * at once).
+   */
+  keepForever?: boolean;
 }
 
 export interface OutgoingRecord {

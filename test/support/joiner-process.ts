@@ -1,5 +1,5 @@
 /**
- * A `feedbackloop run --only joiner` child process for the integration
+ * A `feedbackloop run --only joiner` (or other processors) child process for the integration
  * tests: the built CLI (dist/cli/main.js; `npm run build` first), configured
  * only through FEEDBACKLOOP_* variables, its stdout and stderr (pino JSON
  * lines) written to a file under .cache/test-logs/ for diagnosis.
@@ -125,11 +125,11 @@ export class JoinerProcess {
   }
 
   /** Starts the child and waits for its "feedbackloop running" line (its consumer is then running; the group join follows). */
-  static async start(options: { name: string; env: Record<string, string>; readyTimeoutMs?: number }): Promise<JoinerProcess> {
+  static async start(options: { name: string; env: Record<string, string>; readyTimeoutMs?: number; processors?: string[] }): Promise<JoinerProcess> {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (the integration tests run the built CLI)`);
     mkdirSync(LOG_DIR, { recursive: true });
     const logFile = join(LOG_DIR, `${options.name}.log`);
-    const child = spawn(process.execPath, [CLI, 'run', '--only', 'joiner'], { cwd: ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', '--only', ...(options.processors ?? ['joiner'])], { cwd: ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const proc = new JoinerProcess(options.name, logFile, child);
     const timeoutMs = options.readyTimeoutMs ?? 60_000;
     const deadline = Date.now() + timeoutMs;

@@ -12,31 +12,10 @@ import type { DeadLetter, LabelledExample } from '../../core/events.js';
 import { EvaluatorProcessor } from '../../processors/evaluator.js';
 import { FileEvaluatorSink } from '../../sinks/evaluator.js';
 import type { Sink } from '../../sinks/sink.js';
-import { seededRandom } from '../support/random.js';
+import { labelledStream as stream, T0 } from '../support/labelled.js';
 
 const TOPIC = 'labelled';
-const HOUR = 3_600_000;
-const T0 = 1_763_942_400_000;
 const codec = new LocalCodec<LabelledExample>('LabelledExample');
-
-function stream(n: number, seed: number): LabelledExample[] {
-  const random = seededRandom(seed);
-  const out: LabelledExample[] = [];
-  for (let i = 0; i < n; i++) {
-    const model = ['fraud', 'churn', 'spam'][i % 3]!;
-    const timestamp = T0 + Math.floor((i / n) * 48 * HOUR + random() * HOUR);
-    const label = random() < 0.3 ? 1 : 0;
-    const x: LabelledExample = {
-      example_id: `${model}-${i}#1`, prediction_id: `${model}-${i}`, model, model_version: 'v1', timestamp,
-      features: { amount: random() * 100 }, categorical: {}, segments: { region: random() < 0.5 ? 'eu' : 'us' },
-      score: Math.round(random() * 100) / 100, threshold: 0.5, label, feedback_type: 'USER_CONFIRMED', source: `u${i % 7}`,
-      feedback_timestamp: timestamp + 60_000, label_delay_ms: 60_000, correction_of: null, shadow_scores: { [`${model}/lr@${1 + (i >> 6)}`]: random() },
-    };
-    out.push(x);
-    if (i % 9 === 0) out.push({ ...x, example_id: `${model}-${i}#2`, label: 1 - label, feedback_type: 'EXPERT_REVIEW', source: 'analyst', feedback_timestamp: timestamp + 120_000, label_delay_ms: 120_000, correction_of: x.example_id });
-  }
-  return out;
-}
 
 async function produce(log: MemoryTransport, examples: LabelledExample[]): Promise<void> {
   const producer = await log.producer();
