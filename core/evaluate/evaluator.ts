@@ -244,6 +244,16 @@ class ErrorDetectors {
 }
 
 const DAY_MS = 86_400_000;
+
+type Where = Omit<MetricPoint, 'metric' | 'value' | 'count'>;
+
+/** A point with its fields spelled out (one object shape: cheaper than a spread per figure). */
+function point(where: Where, metric: string, value: number | null, count: number): MetricPoint {
+  return {
+    model: where.model, model_version: where.model_version, role: where.role, segment: where.segment, window: where.window,
+    window_start: where.window_start, window_end: where.window_end, metric, value, count,
+  };
+}
 const keyOf = (...parts: Array<string | number>) => parts.join('\u0000');
 
 class ModelState {
@@ -528,7 +538,7 @@ export class Evaluator {
   }
 
   private figurePoints(
-    where: Omit<MetricPoint, 'metric' | 'value' | 'count'>,
+    where: Where,
     figures: Figures,
     reliability: boolean,
     metric?: Metric,
@@ -537,13 +547,13 @@ export class Evaluator {
     const out: MetricPoint[] = [];
     for (const [name, value] of Object.entries(figures)) {
       if (typeof value === 'boolean') continue;
-      out.push({ ...where, metric: name, value: value === null ? null : value, count });
+      out.push(point(where, name, value, count));
     }
     if (reliability && metric instanceof BinaryMetrics) {
       metric.reliability().forEach((bin, b) => {
         const id = String(b).padStart(2, '0');
-        out.push({ ...where, metric: `calibration_bin_${id}_mean_score`, value: bin.mean_score, count: bin.count });
-        out.push({ ...where, metric: `calibration_bin_${id}_fraction_positive`, value: bin.fraction_positive, count: bin.count });
+        out.push(point(where, `calibration_bin_${id}_mean_score`, bin.mean_score, bin.count));
+        out.push(point(where, `calibration_bin_${id}_fraction_positive`, bin.fraction_positive, bin.count));
       });
     }
     return out;
@@ -561,11 +571,11 @@ export class Evaluator {
     if (stats.delay) {
       const covered = stats.labelled + stats.expired;
       out.push(
-        { ...where, metric: 'labelled', value: stats.labelled, count: covered },
-        { ...where, metric: 'expired', value: stats.expired, count: covered },
-        { ...where, metric: 'label_coverage', value: covered === 0 ? null : stats.labelled / covered, count: covered },
-        { ...where, metric: 'label_delay_p50', value: stats.delay.quantile(0.5), count: stats.delay.count() },
-        { ...where, metric: 'label_delay_p95', value: stats.delay.quantile(0.95), count: stats.delay.count() },
+        point(where, 'labelled', stats.labelled, covered),
+        point(where, 'expired', stats.expired, covered),
+        point(where, 'label_coverage', covered === 0 ? null : stats.labelled / covered, covered),
+        point(where, 'label_delay_p50', stats.delay.quantile(0.5), stats.delay.count()),
+        point(where, 'label_delay_p95', stats.delay.quantile(0.95), stats.delay.count()),
       );
     }
     return out;
@@ -604,10 +614,10 @@ export class Evaluator {
       };
       const gap = (xs: number[]) => (xs.length < 2 ? null : Math.max(...xs) - Math.min(...xs));
       out.push(
-        { ...where, metric: 'demographic_parity_difference', value: gap(rates), count: total },
-        { ...where, metric: 'equal_opportunity_difference', value: gap(tprs), count: total },
-        { ...where, metric: 'smallest_group_count', value: smallest, count: total },
-        { ...where, metric: 'groups', value: rates.length, count: total },
+        point(where, 'demographic_parity_difference', gap(rates), total),
+        point(where, 'equal_opportunity_difference', gap(tprs), total),
+        point(where, 'smallest_group_count', smallest, total),
+        point(where, 'groups', rates.length, total),
       );
     }
     return out;

@@ -76,6 +76,23 @@ describe('replay of the example files', () => {
         'delivery-eta': { predictions: 2, labelled: 2, corrections: 0, expired_labelled: 0, expired_unlabelled: 0 },
       },
     });
+
+    // The evaluator's figures, by hand. fraud-detector after the correction of tx-003 (0.67: 1 -> 0):
+    // tp tx-001, tx-006, tx-007; fp tx-003, tx-005 (0.55); tn tx-002, tx-004; no fn.
+    const metrics = readJsonl(join(out, 'metrics.jsonl'));
+    const figure = (model: string, metric: string, segment = '*') =>
+      metrics.find((m) => m.model === model && m.role === 'champion' && m.window === 'total' && m.segment === segment && m.metric === metric)?.value;
+    expect(['tp', 'fp', 'tn', 'fn'].map((m) => figure('fraud-detector', m))).toEqual([3, 2, 2, 0]);
+    expect(figure('fraud-detector', 'precision')).toBe(0.6);
+    expect(figure('fraud-detector', 'recall')).toBe(1);
+    expect(figure('fraud-detector', 'labelled')).toBe(7);
+    // delivery-eta: |34.0 - 41.5| and |18.5 - 18.5|.
+    expect(figure('delivery-eta', 'mae')).toBe(3.75);
+    expect(figure('delivery-eta', 'rmse')).toBeCloseTo(Math.sqrt(7.5 ** 2 / 2), 15);
+    expect(metrics.filter((m) => m.segment === 'region=*').length).toBeGreaterThan(0);
+    const feedback = readJsonl(join(out, 'feedback.jsonl'));
+    expect(feedback.find((f) => f.source === 'user-33')).toMatchObject({ model: 'fraud-detector', labels: 1, overturned: 1, overturned_by_expert: 1 });
+    expect(summary.metric_points).toBe(metrics.length);
   });
 
   it('refuses a missing input file, naming the option', async () => {
