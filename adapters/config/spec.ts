@@ -90,7 +90,7 @@ export const CONFIG_SPEC: Record<string, SectionSpec> = {
       segments: { kind: 'boolean', default: true, doc: 'Figures per value of each segments attribute (`region=eu`) besides all examples (`*`).' },
       fairness_attributes: { kind: 'list', default: [], doc: 'Segment attributes to compute fairness gaps across (demographic parity and equal-opportunity differences).' },
       calibration_bins: { kind: 'int', default: 10, min: 1, max: 1000, doc: 'Reliability bins of the expected calibration error.' },
-      auc_exact_limit: { kind: 'int', default: 2000, min: 1, max: 10_000_000, doc: 'Distinct scores a time window keeps exactly; past it ROC/PR AUC come from score histograms (roc_auc_error_bound is written with them). Sliding windows are always exact.' },
+      auc_exact_limit: { kind: 'int', default: 200, min: 1, max: 10_000_000, doc: 'Distinct scores a time window keeps exactly; past it ROC/PR AUC come from score histograms (roc_auc_error_bound is written with them). Sliding windows are always exact.' },
       auc_bins: { kind: 'int', default: 1000, min: 10, max: 1_000_000, doc: 'Score histogram bins once a window is past auc_exact_limit.' },
       drift_reference_size: { kind: 'int', default: 1000, min: 0, max: 10_000_000, doc: 'The first N values of each feature and score form the drift reference (its decile bins fix the PSI bins); 0 = no PSI/KS.' },
       drift_window_size: { kind: 'int', default: 1000, min: 1, max: 10_000_000, doc: 'Each following window of N values is compared with the reference (PSI and KS).' },

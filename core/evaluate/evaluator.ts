@@ -93,7 +93,7 @@ export const DEFAULT_EVALUATOR_OPTIONS: EvaluatorOptions = {
   segments: true,
   fairnessAttributes: [],
   calibrationBins: 10,
-  aucExactLimit: 2_000,
+  aucExactLimit: 200,
   aucBins: 1_000,
   delayAccuracy: 0.01,
   drift: { referenceSize: 1000, windowSize: 1000, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true },
