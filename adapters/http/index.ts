@@ -1,3 +1,4 @@
 export { startHttpEndpoint, type HttpEndpoint, type ReadinessCheck } from './server.js';
 export { createPipelineMetrics, type PipelineMetrics } from './metrics.js';
 export { createEvaluatorMetrics, GAUGE_FIGURES, type EvaluatorMetrics } from './evaluator-metrics.js';
+export { registerConsumerLag, type LaggingGroup } from './lag.js';

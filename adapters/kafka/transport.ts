@@ -170,6 +170,12 @@ export class KafkaTransport implements LogTransport {
     }
   }
 
+  async endOffsets(topic: string): Promise<TopicPartitionOffset[]> {
+    const admin = await this.getAdmin();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.map((p) => ({ topic, partition: p.partition, offset: Number(p.high) })).sort((a, b) => a.partition - b.partition);
+  }
+
   async committedOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]> {
     const admin = await this.getAdmin();
     const result = await admin.fetchOffsets({ groupId, topics: [topic] });

@@ -89,6 +89,10 @@ export class MemoryTransport implements LogTransport {
     return this.topic(topic).partitions.length;
   }
 
+  async endOffsets(topic: string): Promise<TopicPartitionOffset[]> {
+    return this.topic(topic).partitions.map((records, partition) => ({ topic, partition, offset: records.length }));
+  }
+
   async committedOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]> {
     const group = this.groups.get(groupId);
     const partitions = this.topic(topic).partitions.length;

@@ -139,6 +139,8 @@ export interface LogTransport {
   partitionCount(topic: string): Promise<number>;
   /** Committed offsets of a group for a topic (partitions without a commit are left out). */
   committedOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]>;
+  /** The end (high watermark: the next offset to be written) of every partition of a topic. */
+  endOffsets(topic: string): Promise<TopicPartitionOffset[]>;
   producer(): Promise<LogProducer>;
   /**
    * A producer whose writes are transactional. Creating one with an id in use

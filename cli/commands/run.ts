@@ -13,7 +13,7 @@ import { prepareStateRoot } from '../../adapters/state/state-root.js';
 import { Counter } from 'prom-client';
 import { ClickHouseDeadLetterSink, ClickHouseEvaluatorSink, ClickHouseTableSink, FanOutSink, TopicDeadLetterSink } from '../../sinks/index.js';
 import { EvaluatorProcessor } from '../../processors/evaluator.js';
-import { createEvaluatorMetrics } from '../../adapters/http/index.js';
+import { createEvaluatorMetrics, registerConsumerLag } from '../../adapters/http/index.js';
 import { evaluatorOptions, joinerTopics, openRuntime, topicSpecs } from '../runtime.js';
 
 export const PROCESSORS = ['joiner', 'evaluator', 'archive'] as const;
@@ -133,6 +133,15 @@ export async function commandRun(options: { config?: string; only?: string[] }):
       }),
     );
   }
+
+  const t = config.topics;
+  const inputs: Record<string, string[]> = { joiner: [t.predictions, t.feedback], evaluator: [t.labelled_examples], archive: [t.predictions] };
+  registerConsumerLag(
+    runtime.metrics.registry,
+    runtime.transport,
+    () => selected.map((name) => ({ groupId: `${config.kafka.client_id}-${name}`, topics: inputs[name] ?? [] })),
+    (error) => logger.debug({ err: error }, 'consumer lag not available'),
+  );
 
   const endpoint = await startHttpEndpoint({
     host: config.http.host,

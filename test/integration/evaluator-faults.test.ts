@@ -57,6 +57,15 @@ function clickhousePid(): number {
   return Number(readFileSync(join(ROOT, '.stack', 'clickhouse.pid'), 'utf8').trim());
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function clickhouseDown(): Promise<boolean> {
   try {
     await fetch(`${STACK.clickhouseUrl}/ping`, { signal: AbortSignal.timeout(1000) });
@@ -187,7 +196,8 @@ describe('evaluator: SIGKILLed once, ClickHouse stopped for 60 s, final figures 
     const pid = clickhousePid();
     process.kill(pid, 'SIGTERM');
     const downAt = Date.now();
-    while (!(await clickhouseDown())) await sleep(100);
+    // Until the process is gone: while it shuts down it still serves open keep-alive connections.
+    while (processAlive(pid) || !(await clickhouseDown())) await sleep(100);
     await send(examples.slice(cut2));
     const ends = [...(await progress.ends()).values()].reduce((a, b) => a + b, 0);
     while (Date.now() - downAt < OUTAGE_MS) {
