@@ -1,0 +1,24 @@
+/** The consumer-lag gauge, computed at scrape time from committed and end offsets. */
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { registerConsumerLag } from '../../adapters/http/index.js';
+import { MemoryTransport } from '../../adapters/log/memory.js';
+
+describe('feedbackloop_consumer_lag', () => {
+  it('is end minus committed, summed over partitions; an uncommitted partition lags by all of it', async () => {
+    const log = new MemoryTransport();
+    await log.ensureTopics([{ name: 'in', partitions: 2 }]);
+    const producer = await log.producer();
+    await producer.send([0, 1, 2, 3, 4].map((i) => ({ topic: 'in', partition: 0, key: null, value: Buffer.from(String(i)) })));
+    await producer.send([0, 1].map((i) => ({ topic: 'in', partition: 1, key: null, value: Buffer.from(String(i)) })));
+    const consumer = await log.consumer({ groupId: 'g', topics: ['in'] });
+    await consumer.commit([{ topic: 'in', partition: 0, offset: 2 }]);
+    const registry = new Registry();
+    registerConsumerLag(registry, log, () => [{ groupId: 'g', topics: ['in'] }]);
+    // Partition 0: 5 - 2; partition 1: 2 - nothing committed.
+    expect(await registry.metrics()).toContain('feedbackloop_consumer_lag{group="g",topic="in"} 5');
+    await consumer.commit([{ topic: 'in', partition: 1, offset: 2 }]);
+    expect(await registry.metrics()).toContain('feedbackloop_consumer_lag{group="g",topic="in"} 3');
+    await consumer.stop();
+  });
+});
