@@ -128,7 +128,9 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
 
   const t = config.topics;
   const log = new MemoryTransport(() => clock.now());
-  const partitions = t.partitions;
+  // One partition per topic: the replay is one thread anyway, and so its outputs (and the
+  // evaluator's sliding windows) follow event time, not the interleaving of partition batches.
+  const partitions = 1;
   await log.ensureTopics([
     { name: t.predictions, partitions },
     { name: t.feedback, partitions },

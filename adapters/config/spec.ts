@@ -57,7 +57,7 @@ export const CONFIG_SPEC: Record<string, SectionSpec> = {
       dead_letters: { kind: 'string', default: 'dead-letters', doc: 'Records that could not be processed, with the reason.' },
       unmatched_feedback: { kind: 'string', default: 'unmatched-feedback', doc: 'Feedback whose prediction never arrived within the early-feedback TTL (Feedback records, key prediction_id).' },
       joiner_changelog: { kind: 'string', default: 'feedbackloop-joiner-changelog', doc: "The joiner's state changelog (compacted, as many partitions as predictions)." },
-      partitions: { kind: 'int', default: 3, min: 1, max: 1024, doc: 'Partitions of topics feedbackloop creates.' },
+      partitions: { kind: 'int', default: 3, min: 1, max: 1024, doc: 'Partitions of topics feedbackloop creates on Kafka (replay runs one partition per topic: its outputs then follow event time).' },
     },
   },
   clickhouse: {

@@ -161,12 +161,9 @@ describe('evaluator figures against scikit-learn', () => {
       out,
       // A 1-day join window, so unlabelled predictions expire within the stream; a 30-day grace, so no
       // example is late (every window stays open) and each figure covers all of its window's examples.
-      // One partition: the sliding window follows the order in which examples reach the evaluator (the
-      // offsets of the model's labelled-examples partition). With several joiner partitions that order is
-      // a batch-wise merge of their outputs, which labelled.jsonl (sorted by event time) does not give;
-      // with one, the two orders are the same.
+      // topics.partitions is left at its default (3): replay runs one partition per topic anyway, so
+      // labelled.jsonl's order is the order in which the evaluator saw the examples (its sliding windows).
       config: buildConfig({
-        topics: { partitions: 1 },
         joiner: { join_window: '1d' },
         evaluator: { window_grace: '30d', windows: ['1h', '1d'], rolling_size: ROLLING, fairness_attributes: [FAIRNESS] },
       }),
