@@ -11,6 +11,7 @@
  *   metrics.jsonl       the final figure of every metric point (model, version, role, segment, window)
  *   drift.jsonl         every drift test (PSI/KS per window) and every detector alarm
  *   feedback.jsonl      feedback statistics per model, UTC day, feedback type and source
+ *   snapshots.jsonl     every challenger snapshot the learner published (version, examples seen, data hash)
  *   summary.json        the counts
  *
  * The evaluator reads the joiner's labelled examples from the in-process
@@ -23,15 +24,17 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Config } from '../adapters/config/index.js';
 import { MemoryTransport } from '../adapters/log/memory.js';
-import type { LogRecord } from '../adapters/log/transport.js';
+import type { LogRecord, OutgoingRecord } from '../adapters/log/transport.js';
 import type { Clock } from '../core/clock.js';
 import { ConfigError, errorMessage, ValidationError } from '../core/errors.js';
-import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type Prediction } from '../core/events.js';
+import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type ModelSnapshot, type Prediction } from '../core/events.js';
 import { MemoryJoinStore, type JoinCounters, type ModelCounters } from '../core/join/index.js';
 import { JoinerProcessor } from '../processors/joiner.js';
 import { deadLetterJson } from '../sinks/dead-letters.js';
 import { evaluatorOptions, joinerTopics, makeCodecs } from './runtime.js';
 import { EvaluatorProcessor } from '../processors/evaluator.js';
+import { LearnerProcessor } from '../processors/learner.js';
+import { SnapshotScorer } from '../core/learn/index.js';
 import { FanOutEvaluatorSink, FileEvaluatorSink, type EvaluatorSink } from '../sinks/evaluator.js';
 
 export interface ReplayInput {
@@ -61,7 +64,8 @@ export interface ReplaySummary {
   by_model: Record<string, ModelCounters>;
   metric_points: number;
   drift_alarms: number;
-  files: { labelled: string; unlabelled: string; unmatched: string; dead_letters: string; metrics: string; drift: string; feedback: string; summary: string };
+  snapshots_published: number;
+  files: { labelled: string; unlabelled: string; unmatched: string; dead_letters: string; metrics: string; drift: string; feedback: string; snapshots: string; summary: string };
 }
 
 interface FileEvent<T> {
@@ -103,6 +107,41 @@ async function readEvents<T>(
   return events;
 }
 
+/** Events per replay chunk (extended to the end of equal timestamps). */
+const REPLAY_CHUNK = 1000;
+
+/**
+ * The two inputs merged by timestamp (each in its file order; predictions
+ * first on ties, as the in-process log delivers them) and cut into chunks
+ * of about `size` records, never between equal timestamps.
+ */
+function eventTimeChunks(a: OutgoingRecord[], b: OutgoingRecord[], size: number): OutgoingRecord[][] {
+  const merged: OutgoingRecord[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]!.timestamp! <= b[j]!.timestamp!)) merged.push(a[i++]!);
+    else merged.push(b[j++]!);
+  }
+  const chunks: OutgoingRecord[][] = [];
+  let start = 0;
+  while (start < merged.length) {
+    let end = Math.min(merged.length, start + size);
+    while (end < merged.length && merged[end]!.timestamp === merged[end - 1]!.timestamp) end++;
+    chunks.push(merged.slice(start, end));
+    start = end;
+  }
+  return chunks;
+}
+
+/** A snapshot as a snapshots.jsonl line: everything but the parameters, which are large. */
+function snapshotLine(s: ModelSnapshot) {
+  return {
+    model: s.model, version: s.version, challenger: s.challenger, algorithm: s.algorithm, training_count: s.training_count,
+    data_hash: s.data_hash, parent_version: s.parent_version, created_at: s.created_at, features: s.feature_schema.map((f) => f.name),
+  };
+}
+
 function jsonl(rows: unknown[]): string {
   return rows.map((row) => `${JSON.stringify(row)}\n`).join('');
 }
@@ -138,28 +177,44 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     { name: t.unmatched_feedback, partitions },
     { name: t.dead_letters, partitions },
     { name: t.joiner_changelog, partitions, compacted: true },
+    { name: t.model_snapshots, partitions, compacted: true },
   ]);
   const codecs = makeCodecs(config, undefined);
   const producer = await log.producer();
   const source = (path: string, line: number) => ({ file: resolve(path), line: String(line) });
-  await producer.send(
-    await Promise.all(
-      predictions.map(async (e) => ({
-        topic: t.predictions, key: Buffer.from(e.value.prediction_id), value: await codecs.prediction.encode(e.value),
-        timestamp: e.value.timestamp, headers: source(input.predictions, e.line),
-      })),
-    ),
+  const predictionRecords = await Promise.all(
+    predictions.map(async (e) => ({
+      topic: t.predictions, key: Buffer.from(e.value.prediction_id), value: await codecs.prediction.encode(e.value),
+      timestamp: e.value.timestamp, headers: source(input.predictions, e.line),
+    })),
   );
-  await producer.send(
-    await Promise.all(
-      feedback.map(async (e) => ({
-        topic: t.feedback, key: Buffer.from(e.value.prediction_id), value: await codecs.feedback.encode(e.value),
-        timestamp: e.value.timestamp, headers: source(input.feedback, e.line),
-      })),
-    ),
+  const feedbackRecords = await Promise.all(
+    feedback.map(async (e) => ({
+      topic: t.feedback, key: Buffer.from(e.value.prediction_id), value: await codecs.feedback.encode(e.value),
+      timestamp: e.value.timestamp, headers: source(input.feedback, e.line),
+    })),
   );
 
   const taskOf = (model: string) => config.models[model]?.task ?? 'binary';
+  // Shadow scoring: the joiner scores each prediction with the newest snapshot of every challenger
+  // made before the prediction's time (the learner stamps snapshots with event time).
+  const scorer = new SnapshotScorer();
+  const learner = new LearnerProcessor({
+    transport: log,
+    topics: { labelled: t.labelled_examples, snapshots: t.model_snapshots, deadLetters: t.dead_letters },
+    groupId: 'replay-learner',
+    transactionalIdPrefix: 'replay-learner',
+    codecs,
+    learner: { taskOf, challengersOf: (model) => config.models[model]?.challengers ?? [], trainOnCorrections: config.learner.train_on_corrections },
+    snapshotEvery: config.learner.snapshot_every,
+    snapshotIntervalMs: Number.MAX_SAFE_INTEGER,
+    createdAt: 'event-time',
+    clock,
+  });
+  const snapshotFeed = await log.consumer({ groupId: 'replay-shadow-scorer', topics: [t.model_snapshots] });
+  await snapshotFeed.run(async (batch) => {
+    for (const record of batch.records) scorer.add(await codecs.snapshot.decode(record.value));
+  });
   const stores = new Map<number, MemoryJoinStore>();
   const joiner = new JoinerProcessor({
     transport: log,
@@ -172,6 +227,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
       earlyFeedbackTtlMs: config.joiner.early_feedback_ttl,
       emitUnlabelled: config.joiner.emit_unlabelled,
       taskOf,
+      shadowScorer: scorer,
     },
     createStore: (partition) => {
       const store = new MemoryJoinStore();
@@ -198,14 +254,24 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     clock,
   });
   await joiner.start();
+  await learner.start();
   await evaluator.start();
-  await log.whenIdle();
+  // The input goes in in event-time chunks, each processed through every processor before the
+  // next: the learner's snapshots then keep up with the predictions they shadow-score.
+  for (const chunk of eventTimeChunks(predictionRecords, feedbackRecords, REPLAY_CHUNK)) {
+    await producer.send(chunk);
+    await log.whenIdle();
+  }
   // The replay's event time ends at its last event, in every partition.
   const end = Math.max(...predictions.map((e) => e.value.timestamp), ...feedback.map((e) => e.value.timestamp));
   if (Number.isFinite(end)) await joiner.advanceTasks(end);
   await joiner.stop();
   await log.whenIdle();
+  await learner.stop();
+  await log.whenIdle();
+  await snapshotFeed.stop();
   await evaluator.stop({ final: true });
+  await writeFile(join(input.out, 'snapshots.jsonl'), jsonl(learner.published.map(snapshotLine)));
   await files.close();
   letters.push(...evaluatorLetters);
 
@@ -245,6 +311,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     unmatched: join(input.out, 'unmatched.jsonl'),
     dead_letters: join(input.out, 'dead_letters.jsonl'),
     ...files.files,
+    snapshots: join(input.out, 'snapshots.jsonl'),
     summary: join(input.out, 'summary.json'),
   };
   await writeFile(paths.labelled, jsonl(examples));
@@ -270,6 +337,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     by_model: c.byModel,
     metric_points: files.points.rows.size,
     drift_alarms: files.final().drift.filter((d) => d.detected).length,
+    snapshots_published: learner.published.length,
     files: paths,
   };
   await writeFile(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);

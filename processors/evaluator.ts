@@ -24,6 +24,7 @@
  * write to a slow or absent ClickHouse waits (retrying, heartbeating the
  * group) and consumption waits with it: memory stays bounded.
  */
+import { SerialQueue } from './serial.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample } from '../core/events.js';
@@ -82,20 +83,20 @@ export class EvaluatorProcessor {
   private bufferedBytes = 0;
   private firstBufferedAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private lock: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(private readonly deps: EvaluatorProcessorDeps) {}
 
   async start(): Promise<LogConsumer> {
     const consumer = await this.deps.transport.consumer({ groupId: this.deps.groupId, topics: [this.deps.topic] });
     this.consumer = consumer;
-    await consumer.run((batch) => this.serialized(() => this.onBatch(batch)));
+    await consumer.run((batch) => this.queue.run(() => this.onBatch(batch)));
     // Checks four times per interval; an interval too long for a timer (a replay) means at the end only.
     const every = Math.max(50, Math.floor(this.deps.flush.intervalMs / 4));
     if (every > 2 ** 31 - 1) return consumer;
     this.timer = setInterval(() => {
       if (this.firstBufferedAt !== undefined && this.deps.clock.now() - this.firstBufferedAt >= this.deps.flush.intervalMs) {
-        this.serialized(() => this.flush()).catch(() => {});
+        this.queue.run(() => this.flush()).catch(() => {});
       }
     }, every);
     this.timer.unref();
@@ -108,7 +109,7 @@ export class EvaluatorProcessor {
    */
   async stop(options: { final?: boolean } = {}): Promise<void> {
     clearInterval(this.timer);
-    await this.serialized(() => this.flush(options.final ?? false));
+    await this.queue.run(() => this.flush(options.final ?? false));
     await this.consumer?.stop();
   }
 
@@ -123,11 +124,6 @@ export class EvaluatorProcessor {
     return [...this.tasks.values()].map((t) => t.evaluator);
   }
 
-  private serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn, fn);
-    this.lock = run.catch(() => {});
-    return run;
-  }
 
   private async task(batch: PartitionBatch): Promise<Task> {
     const existing = this.tasks.get(batch.partition);

@@ -14,6 +14,7 @@
  * transaction before restoring, so the restored state is exactly what the
  * committed offsets imply.
  */
+import { SerialQueue } from './serial.js';
 import { FeedbackloopError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type Prediction } from '../core/events.js';
@@ -80,6 +81,8 @@ type JoinInput = { record: LogRecord; prediction: Prediction } | { record: LogRe
 export class JoinerProcessor {
   private readonly tasks = new Map<number, Task>();
   private consumer: LogConsumer | undefined;
+  /** Batches and advances never interleave. */
+  private readonly queue = new SerialQueue();
   /** Counters over every batch this instance committed. */
   readonly totals: JoinCounters = emptyCounters();
 
@@ -118,7 +121,7 @@ export class JoinerProcessor {
 
   async stop(): Promise<void> {
     await this.consumer?.stop();
-    await this.serialized(async () => {
+    await this.queue.run(async () => {
       for (const task of [...this.tasks.values()]) await this.dropTask(task);
     });
   }
@@ -168,7 +171,7 @@ export class JoinerProcessor {
    * this at the end of its input (the replay's clock stops at the last event).
    */
   async advanceTasks(eventTime: number): Promise<void> {
-    await this.serialized(async () => {
+    await this.queue.run(async () => {
       for (const task of [...this.tasks.values()]) {
         const counters = (task.joiner.counters = emptyCounters());
         const cause: LogRecord = { topic: '', partition: task.partition, offset: -1, key: null, value: null, timestamp: eventTime, headers: {} };
@@ -186,14 +189,6 @@ export class JoinerProcessor {
     });
   }
 
-  private lock: Promise<unknown> = Promise.resolve();
-
-  /** Batches and advances never interleave. */
-  private serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn, fn);
-    this.lock = run.catch(() => {});
-    return run;
-  }
 
   private async commit(task: Task, out: OutgoingRecord[], offsets: Array<{ topic: string; partition: number; offset: number }>, counters: JoinCounters): Promise<void> {
     try {
@@ -208,7 +203,7 @@ export class JoinerProcessor {
   }
 
   private onBatch(batch: PartitionBatch): Promise<void> {
-    return this.serialized(() => this.processBatch(batch));
+    return this.queue.run(() => this.processBatch(batch));
   }
 
   private async processBatch(batch: PartitionBatch): Promise<void> {

@@ -7,10 +7,12 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
+import { PRESETS } from '../../core/learn/presets.js';
 import { CONFIG_SPEC, MODEL_FIELDS, type FieldSpec } from './spec.js';
 
 export interface ModelConfig {
   task: 'binary' | 'regression';
+  challengers: string[];
 }
 
 export interface Config {
@@ -77,6 +79,12 @@ export interface Config {
     /** Milliseconds. */
     flush_interval: number;
     prometheus_segments: boolean;
+  };
+  learner: {
+    snapshot_every: number;
+    /** Milliseconds. */
+    snapshot_interval: number;
+    train_on_corrections: boolean;
   };
   http: { host: string; port: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
@@ -252,6 +260,13 @@ export function buildConfig(document: unknown, env: Record<string, string | unde
   const config = out as unknown as Config;
   if (config.kafka.brokers.length > 0 && !config.kafka.schema_registry_url) {
     throw new ConfigError('kafka.schema_registry_url', 'required when kafka.brokers is set (records are Avro in the Confluent wire format)');
+  }
+  for (const [name, model] of Object.entries(config.models)) {
+    for (const preset of model.challengers) {
+      const known = PRESETS[preset];
+      if (!Object.hasOwn(PRESETS, preset) || !known) throw new ConfigError(`models.${name}.challengers`, `unknown challenger preset ${JSON.stringify(preset)} (known: ${Object.keys(PRESETS).join(', ')})`);
+      if (known.task !== model.task) throw new ConfigError(`models.${name}.challengers`, `${preset} is a ${known.task} preset but ${name} is a ${model.task} model`);
+    }
   }
   const names = new Set<string>();
   for (const window of config.evaluator.windows) {

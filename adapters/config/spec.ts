@@ -29,6 +29,11 @@ export interface SectionSpec {
 /** `models.<name>.*`: per-model settings; any model name is allowed. */
 export const MODEL_FIELDS: Record<string, FieldSpec> = {
   task: { kind: 'enum', values: ['binary', 'regression'], default: 'binary', doc: 'What the model predicts: a probability of the positive class, or a value.' },
+  challengers: {
+    kind: 'list',
+    default: [],
+    doc: 'Challenger presets the learner trains for this model (logreg, logreg_adagrad, logreg_adam, ftrl, pa, naive_bayes for binary; linreg, linreg_adam, pa_regressor for regression). Empty: logreg (binary) or linreg (regression).',
+  },
 };
 
 export const CONFIG_SPEC: Record<string, SectionSpec> = {
@@ -102,6 +107,14 @@ export const CONFIG_SPEC: Record<string, SectionSpec> = {
       flush_bytes: { kind: 'int', default: 8_000_000, min: 1000, doc: 'Write once the buffered examples weigh this many bytes (also the most bytes per insert).' },
       flush_interval: { kind: 'duration', default: '5s', doc: 'Write at the latest this long after the first unwritten example.' },
       prometheus_segments: { kind: 'boolean', default: false, doc: 'Export per-segment gauges to Prometheus too (segment values become label values: mind the cardinality).' },
+    },
+  },
+  learner: {
+    doc: "Online training of each model's challengers from labelled examples, published as snapshots.",
+    fields: {
+      snapshot_every: { kind: 'int', default: 1000, min: 1, max: 100_000_000, doc: 'Publish snapshots (with the input offsets, one transaction) after this many examples of a partition.' },
+      snapshot_interval: { kind: 'duration', default: '30s', doc: '... or this long after the first unpublished example (run only).' },
+      train_on_corrections: { kind: 'boolean', default: true, doc: 'A correction cannot be unlearned: learn the corrected label as a new example (true), or skip corrections (false).' },
     },
   },
   http: {

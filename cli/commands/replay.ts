@@ -27,6 +27,7 @@ export function formatSummary(summary: ReplaySummary): string {
     ['dead letters', summary.dead_letters],
     ['metric points', summary.metric_points],
     ['drift alarms', summary.drift_alarms],
+    ['snapshots published', summary.snapshots_published],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   const lines = rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`);

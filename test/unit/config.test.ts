@@ -41,7 +41,7 @@ describe('config', () => {
     expect(config.kafka.ssl).toBe(true);
     expect(config.http.port).toBe(9000);
     expect(config.clickhouse.request_timeout).toBe(120_000);
-    expect(config.models).toEqual({ 'fraud-detector': { task: 'binary' }, eta: { task: 'regression' }, plain: { task: 'binary' } });
+    expect(config.models).toEqual({ 'fraud-detector': { task: 'binary', challengers: [] }, eta: { task: 'regression', challengers: [] }, plain: { task: 'binary', challengers: [] } });
   });
 
   it('names an unknown key and suggests the near one', () => {
@@ -77,5 +77,13 @@ describe('config', () => {
     const shown = JSON.stringify(redactConfig(config));
     expect(shown).not.toMatch(/hunter2|s3cret/);
     expect(config.clickhouse.password).toBe('hunter2');
+  });
+});
+
+describe('challenger presets in the config', () => {
+  it('accepts known presets of the model task and refuses others, naming the key', () => {
+    expect(buildConfig({ models: { m: { challengers: ['logreg', 'ftrl'] } } }).models.m!.challengers).toEqual(['logreg', 'ftrl']);
+    expect(() => buildConfig({ models: { m: { challengers: ['xgboost'] } } })).toThrow(/models\.m\.challengers: unknown challenger preset "xgboost"/);
+    expect(() => buildConfig({ models: { eta: { task: 'regression', challengers: ['logreg'] } } })).toThrow(/models\.eta\.challengers: logreg is a binary preset but eta is a regression model/);
   });
 });

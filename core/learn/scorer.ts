@@ -1,0 +1,212 @@
+/**
+ * The shadow scorer (pure core): challenger snapshots in, shadow scores out.
+ *
+ * `add` loads a published ModelSnapshot (what the learner writes); `score`,
+ * called by the joiner when a prediction arrives, scores the prediction with
+ * every challenger of its model and returns `{ <snapshot version>: score }`,
+ * the labelled example's `shadow_scores` (the evaluator follows a challenger
+ * across its versions, see evaluator.ts `shadowRole`).
+ *
+ * No look-ahead: a prediction at time t is scored by the newest snapshot of
+ * each challenger whose `created_at` <= t, i.e. what the challenger would have
+ * said at prediction time (the learner stamps a snapshot with the event time
+ * of the newest example it learned from). A challenger with no such snapshot
+ * is left out; so is a non-finite score (counted in `nonFinite`).
+ *
+ * Memory: per model, the scorer remembers the largest prediction timestamp
+ * scored so far; every snapshot older (by sequence number) than the newest one
+ * created at or before it can no longer be chosen by an in-order prediction,
+ * so it is dropped — at most the chosen snapshot and those created after it
+ * are kept. A prediction that arrives out of order, older than every kept
+ * snapshot of a challenger that dropped some (but not older than its first
+ * snapshot), gets that challenger's oldest kept snapshot instead: a bounded
+ * look-ahead (never past the snapshot an in-order prediction at the largest
+ * timestamp so far got), counted in `outOfOrder`; its staleness (prediction
+ * time − created_at) is then negative. A snapshot that arrives after a newer
+ * one of its challenger was chosen (a re-delivery, or an old one published
+ * late) can no longer be chosen either and is ignored unread. Each kept entry
+ * holds the ModelSnapshot as given (its `parameters` text included, for
+ * `latest`) and the rebuilt pipeline.
+ */
+import type { ModelSnapshot, Prediction } from '../events.js';
+import type { ShadowScorer } from '../join/index.js';
+import { ModelError, pipelineFromSnapshot, type Pipeline } from '../models/index.js';
+
+interface Entry {
+  snapshot: ModelSnapshot;
+  /** n of the version `<model>/<challenger>@<n>`. */
+  sequence: number;
+  pipeline: Pipeline;
+}
+
+interface ChallengerState {
+  /** Kept snapshots, by ascending sequence number. */
+  entries: Entry[];
+  /** True once older snapshots were dropped (an out-of-order prediction may then look ahead). */
+  pruned: boolean;
+  /** Smallest created_at of any snapshot added: before it, the challenger had no snapshot. */
+  firstCreatedAt: number;
+}
+
+interface ModelState {
+  challengers: Map<string, ChallengerState>;
+  /** Largest prediction timestamp scored for the model. */
+  maxTimestamp: number;
+}
+
+export interface ScorerStats {
+  /** Scores returned (one per challenger per prediction). */
+  scored: number;
+  /** Scores made with a snapshot created after the prediction (an out-of-order prediction, see the file comment). */
+  outOfOrder: number;
+  /** Scores left out because the model returned NaN or ±Infinity. */
+  nonFinite: number;
+  /** Largest prediction.timestamp − snapshot.created_at over the scores returned (0 before any). */
+  maxStalenessMs: number;
+  /** Mean of the same (0 before any). */
+  meanStalenessMs: number;
+}
+
+/** The n of a snapshot version `<model>/<challenger>@<n>`, or undefined when it has none. */
+function sequenceOf(version: string): number | undefined {
+  const at = version.lastIndexOf('@');
+  if (at <= 0) return undefined;
+  const text = version.slice(at + 1);
+  if (!/^[0-9]+$/.test(text)) return undefined;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+export class SnapshotScorer implements ShadowScorer {
+  private readonly models = new Map<string, ModelState>();
+  private scored = 0;
+  private outOfOrder = 0;
+  private nonFinite = 0;
+  private maxStaleness = Number.NEGATIVE_INFINITY;
+  private stalenessSum = 0;
+
+  /**
+   * Loads a snapshot. A duplicate version, or one that can no longer be
+   * chosen, is ignored; parameters that do not parse as a pipeline snapshot
+   * (or a version without `@<n>`) throw a ModelError naming the version.
+   */
+  add(snapshot: ModelSnapshot): void {
+    const sequence = sequenceOf(snapshot.version);
+    if (sequence === undefined) throw new ModelError(`snapshot ${JSON.stringify(snapshot.version)}: the version does not end in @<n>`);
+    const model = this.modelState(snapshot.model);
+    let challenger = model.challengers.get(snapshot.challenger);
+    if (!challenger) {
+      challenger = { entries: [], pruned: false, firstCreatedAt: snapshot.created_at };
+      model.challengers.set(snapshot.challenger, challenger);
+    }
+    challenger.firstCreatedAt = Math.min(challenger.firstCreatedAt, snapshot.created_at);
+    const entries = challenger.entries;
+    if (entries.some((e) => e.snapshot.version === snapshot.version || e.sequence === sequence)) return;
+    const oldest = entries[0];
+    if (challenger.pruned && oldest !== undefined && sequence < oldest.sequence) return;
+
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(snapshot.parameters);
+    } catch (error) {
+      throw new ModelError(`snapshot ${snapshot.version}: parameters are not JSON (${(error as Error).message})`);
+    }
+    let pipeline: Pipeline;
+    try {
+      pipeline = pipelineFromSnapshot(parsed);
+    } catch (error) {
+      throw new ModelError(`snapshot ${snapshot.version}: ${(error as Error).message}`);
+    }
+
+    let i = entries.length;
+    while (i > 0 && entries[i - 1]!.sequence > sequence) i--;
+    entries.splice(i, 0, { snapshot, sequence, pipeline });
+    prune(challenger, model.maxTimestamp);
+  }
+
+  /** `{ version: score }` for every challenger of the prediction's model with a snapshot at prediction time. */
+  score(prediction: Prediction): Record<string, number> {
+    const out: Record<string, number> = {};
+    const model = this.models.get(prediction.model);
+    if (!model) return out;
+    const t = prediction.timestamp;
+    const advanced = t > model.maxTimestamp;
+    if (advanced) model.maxTimestamp = t;
+    for (const challenger of model.challengers.values()) {
+      if (advanced) prune(challenger, t);
+      const entries = challenger.entries;
+      let chosen: Entry | undefined;
+      for (let i = entries.length - 1; i >= 0; i--) {
+        if (entries[i]!.snapshot.created_at <= t) {
+          chosen = entries[i];
+          break;
+        }
+      }
+      let lookAhead = false;
+      if (chosen === undefined) {
+        // Only dropped snapshots were old enough: the oldest kept one is the nearest.
+        if (!challenger.pruned || entries.length === 0 || t < challenger.firstCreatedAt) continue;
+        chosen = entries[0];
+        lookAhead = true;
+      }
+      const value = chosen!.pipeline.predictOne(prediction);
+      if (!Number.isFinite(value)) {
+        this.nonFinite++;
+        continue;
+      }
+      if (lookAhead) this.outOfOrder++;
+      out[chosen!.snapshot.version] = value;
+      const staleness = t - chosen!.snapshot.created_at;
+      this.scored++;
+      this.stalenessSum += staleness;
+      if (staleness > this.maxStaleness) this.maxStaleness = staleness;
+    }
+    return out;
+  }
+
+  stats(): ScorerStats {
+    return {
+      scored: this.scored,
+      outOfOrder: this.outOfOrder,
+      nonFinite: this.nonFinite,
+      maxStalenessMs: this.scored > 0 ? this.maxStaleness : 0,
+      meanStalenessMs: this.scored > 0 ? this.stalenessSum / this.scored : 0,
+    };
+  }
+
+  /** The latest snapshot (highest n) of each challenger of a model. */
+  latest(model: string): ModelSnapshot[] {
+    const out: ModelSnapshot[] = [];
+    for (const challenger of this.models.get(model)?.challengers.values() ?? []) {
+      const last = challenger.entries[challenger.entries.length - 1];
+      if (last) out.push(last.snapshot);
+    }
+    return out;
+  }
+
+  /** How many snapshots of a challenger are held (for tests: pruning keeps this small). */
+  kept(model: string, challenger: string): number {
+    return this.models.get(model)?.challengers.get(challenger)?.entries.length ?? 0;
+  }
+
+  private modelState(model: string): ModelState {
+    let state = this.models.get(model);
+    if (!state) {
+      state = { challengers: new Map(), maxTimestamp: Number.NEGATIVE_INFINITY };
+      this.models.set(model, state);
+    }
+    return state;
+  }
+}
+
+/** Drops every snapshot older than the newest one created at or before `maxTimestamp`. */
+function prune(challenger: ChallengerState, maxTimestamp: number): void {
+  const entries = challenger.entries;
+  for (let i = entries.length - 1; i > 0; i--) {
+    if (entries[i]!.snapshot.created_at <= maxTimestamp) {
+      entries.splice(0, i);
+      challenger.pruned = true;
+      return;
+    }
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The shadow scorer: no look-ahead (a prediction is scored by the newest
+ * snapshot created at or before it), scores equal the snapshot's model
+ * exactly, duplicates ignored, memory bounded by pruning, out-of-order
+ * predictions counted, bad parameters refused with a ModelError.
+ */
+import { describe, expect, it } from 'vitest';
+import type { LabelledExample, ModelSnapshot, Prediction } from '../../core/events.js';
+import { Learner, SnapshotScorer } from '../../core/learn/index.js';
+import { ModelError, pipelineFromSnapshot } from '../../core/models/index.js';
+import { labelledStream } from '../support/labelled.js';
+
+const STREAM = labelledStream(600, 11).filter((x) => x.model === 'fraud');
+
+/** Snapshots of the fraud model's logreg challenger after each `every` examples, created at the given times. */
+function snapshots(count: number, every: number, createdAt: (i: number) => number): ModelSnapshot[] {
+  const learner = new Learner();
+  const out: ModelSnapshot[] = [];
+  for (let i = 0; i < count; i++) {
+    for (let j = 0; j < every; j++) learner.learn(STREAM[(i * every + j) % STREAM.length]!);
+    const [snapshot] = learner.snapshot(createdAt(i));
+    out.push(snapshot!);
+  }
+  return out;
+}
+
+function prediction(timestamp: number, of: LabelledExample = STREAM[0]!, model = 'fraud'): Prediction {
+  return {
+    prediction_id: `p-${timestamp}`, model, model_version: 'v1', timestamp,
+    features: of.features, categorical: of.categorical, segments: of.segments, score: 0.5, threshold: 0.5,
+  };
+}
+
+const expected = (snapshot: ModelSnapshot, p: Prediction) => pipelineFromSnapshot(JSON.parse(snapshot.parameters)).predictOne(p);
+
+describe('SnapshotScorer', () => {
+  const [s1, s2] = snapshots(2, 20, (i) => (i + 1) * 100) as [ModelSnapshot, ModelSnapshot];
+
+  it('scores with the newest snapshot created at or before the prediction (no look-ahead)', () => {
+    expect(s1.version).toBe('fraud/logreg@1');
+    expect(s2.version).toBe('fraud/logreg@2');
+    const scorer = new SnapshotScorer();
+    scorer.add(s1);
+    scorer.add(s2);
+    expect(scorer.score(prediction(50))).toEqual({});
+    const at150 = prediction(150);
+    expect(scorer.score(at150)).toEqual({ 'fraud/logreg@1': expected(s1, at150) });
+    const at250 = prediction(250);
+    expect(scorer.score(at250)).toEqual({ 'fraud/logreg@2': expected(s2, at250) });
+    // Exactly the snapshot's model (Object.is: bit for bit, -0 included).
+    expect(Object.is(scorer.score(prediction(260))['fraud/logreg@2'], expected(s2, prediction(260)))).toBe(true);
+    expect(expected(s1, at250)).not.toBe(expected(s2, at250));
+    // Other models get nothing.
+    expect(scorer.score(prediction(300, STREAM[0], 'churn'))).toEqual({});
+    expect(scorer.stats()).toMatchObject({ scored: 3, outOfOrder: 0, nonFinite: 0, maxStalenessMs: 60, meanStalenessMs: (50 + 50 + 60) / 3 });
+  });
+
+  it('orders snapshots by sequence number whatever order they arrive in, and ignores duplicates', () => {
+    const scorer = new SnapshotScorer();
+    scorer.add(s2);
+    scorer.add(s1);
+    scorer.add(s2);
+    scorer.add({ ...s1 });
+    expect(scorer.kept('fraud', 'logreg')).toBe(2);
+    expect(scorer.latest('fraud').map((s) => s.version)).toEqual(['fraud/logreg@2']);
+    expect(Object.keys(scorer.score(prediction(150)))).toEqual(['fraud/logreg@1']);
+    expect(Object.keys(scorer.score(prediction(200)))).toEqual(['fraud/logreg@2']);
+    // @1 was dropped; a re-delivery of it is ignored.
+    expect(scorer.kept('fraud', 'logreg')).toBe(1);
+    scorer.add(s1);
+    expect(scorer.kept('fraud', 'logreg')).toBe(1);
+  });
+
+  it('scores every challenger of the model, each with its own snapshot', () => {
+    const learner = new Learner({ challengersOf: () => ['logreg', 'pa', 'naive_bayes'] });
+    for (const x of STREAM.slice(0, 30)) learner.learn(x);
+    const first = learner.snapshot(100);
+    for (const x of STREAM.slice(30, 40)) learner.learn(x);
+    const second = learner.snapshot(200).filter((s) => s.challenger !== 'pa');
+    const scorer = new SnapshotScorer();
+    for (const s of [...first, ...second]) scorer.add(s);
+    const p = prediction(300, STREAM[50]);
+    const scores = scorer.score(p);
+    expect(Object.keys(scores).sort()).toEqual(['fraud/logreg@2', 'fraud/naive_bayes@2', 'fraud/pa@1']);
+    for (const s of scorer.latest('fraud')) expect(scores[s.version]).toBe(expected(s, p));
+  });
+
+  it('keeps memory bounded: only the current snapshot (and newer ones) per challenger', () => {
+    const all = snapshots(60, 5, (i) => 1_000 * (i + 1));
+    const scorer = new SnapshotScorer();
+    let maxKept = 0;
+    all.forEach((s, i) => {
+      scorer.add(s);
+      const p = prediction(1_000 * (i + 1) + 500, STREAM[i]);
+      const scores = scorer.score(p);
+      expect(Object.keys(scores)).toEqual([s.version]);
+      expect(scores[s.version]).toBe(expected(s, p));
+      maxKept = Math.max(maxKept, scorer.kept('fraud', 'logreg'));
+    });
+    expect(maxKept).toBeLessThanOrEqual(2);
+    expect(scorer.kept('fraud', 'logreg')).toBe(1);
+    // Snapshots published ahead of the predictions are kept until they can be chosen.
+    const later = snapshots(63, 5, (i) => 1_000 * (i + 1)).slice(60);
+    for (const s of later) scorer.add(s);
+    expect(scorer.kept('fraud', 'logreg')).toBe(4);
+    scorer.score(prediction(62_000));
+    expect(scorer.kept('fraud', 'logreg')).toBe(2);
+    expect(scorer.latest('fraud')[0]!.version).toBe('fraud/logreg@63');
+  });
+
+  it('gives an out-of-order prediction the oldest kept snapshot, and counts it', () => {
+    const all = snapshots(3, 10, (i) => 100 * (i + 1)); // created at 100, 200, 300
+    const scorer = new SnapshotScorer();
+    for (const s of all) scorer.add(s);
+    expect(Object.keys(scorer.score(prediction(250)))).toEqual(['fraud/logreg@2']); // @1 dropped
+    expect(scorer.kept('fraud', 'logreg')).toBe(2);
+    // In order with what is kept: exact, not counted.
+    expect(Object.keys(scorer.score(prediction(220)))).toEqual(['fraud/logreg@2']);
+    expect(scorer.stats().outOfOrder).toBe(0);
+    // Should have had @1, which is gone: the oldest kept (@2) instead, counted, negative staleness.
+    const late = prediction(150);
+    expect(scorer.score(late)).toEqual({ 'fraud/logreg@2': expected(all[1]!, late) });
+    expect(scorer.stats()).toMatchObject({ scored: 3, outOfOrder: 1 });
+    expect(scorer.stats().meanStalenessMs).toBeCloseTo((50 + 20 - 50) / 3, 10);
+    // Before the first snapshot existed: still nothing.
+    expect(scorer.score(prediction(50))).toEqual({});
+    expect(scorer.stats().outOfOrder).toBe(1);
+  });
+
+  it('leaves out and counts a non-finite score', () => {
+    const learner = new Learner({ taskOf: () => 'regression' });
+    for (const x of STREAM.slice(0, 50)) learner.learn(x);
+    const [snapshot] = learner.snapshot(100);
+    const scorer = new SnapshotScorer();
+    scorer.add(snapshot!);
+    // A finite feature so large that, standardised, it overflows to Infinity.
+    const p = { ...prediction(200), features: { amount: 50, age: 1e308 } };
+    const raw = expected(snapshot!, p);
+    expect(Number.isFinite(raw)).toBe(false);
+    expect(scorer.score(p)).toEqual({});
+    expect(scorer.stats()).toMatchObject({ scored: 0, nonFinite: 1, maxStalenessMs: 0, meanStalenessMs: 0 });
+  });
+
+  it('refuses parameters that are not a pipeline snapshot with a ModelError naming the version', () => {
+    const scorer = new SnapshotScorer();
+    expect(() => scorer.add({ ...s1, parameters: 'not json' })).toThrow(ModelError);
+    expect(() => scorer.add({ ...s1, parameters: 'not json' })).toThrow(/fraud\/logreg@1/);
+    const state = JSON.parse(s1.parameters) as { state: Record<string, unknown> };
+    expect(() => scorer.add({ ...s1, parameters: JSON.stringify({ ...state, state: {} }) })).toThrow(/fraud\/logreg@1/);
+    const estimatorOnly = { ...state, algorithm: 'logistic_regression' };
+    expect(() => scorer.add({ ...s1, parameters: JSON.stringify(estimatorOnly) })).toThrow(ModelError);
+    expect(() => scorer.add({ ...s1, version: 'fraud/logreg' })).toThrow(ModelError);
+    // Nothing was kept; a good one still loads.
+    expect(scorer.kept('fraud', 'logreg')).toBe(0);
+    scorer.add(s1);
+    expect(scorer.kept('fraud', 'logreg')).toBe(1);
+  });
+});
