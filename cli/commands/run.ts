@@ -10,13 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LmdbJoinStore } from '../../adapters/state/lmdb-join-store.js';
 import { prepareStateRoot } from '../../adapters/state/state-root.js';
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { ClickHouseDeadLetterSink, ClickHouseEvaluatorSink, ClickHouseTableSink, FanOutSink, TopicDeadLetterSink } from '../../sinks/index.js';
 import { EvaluatorProcessor } from '../../processors/evaluator.js';
+import { LearnerProcessor } from '../../processors/learner.js';
+import { SnapshotScorer } from '../../core/learn/index.js';
 import { createEvaluatorMetrics, registerConsumerLag } from '../../adapters/http/index.js';
 import { evaluatorOptions, joinerTopics, openRuntime, topicSpecs } from '../runtime.js';
 
-export const PROCESSORS = ['joiner', 'evaluator', 'archive'] as const;
+export const PROCESSORS = ['joiner', 'learner', 'evaluator', 'archive'] as const;
 /** Processors that write to ClickHouse: started by default only when clickhouse.url is set. */
 const NEEDS_CLICKHOUSE: readonly string[] = ['evaluator', 'archive'];
 
@@ -48,6 +50,35 @@ export async function commandRun(options: { config?: string; only?: string[] }):
       labelNames: ['event'],
       registers: [runtime.metrics.registry],
     });
+    // Shadow scoring: every snapshot the learners publish, from the start of the topic (each
+    // joiner instance reads all of them: its own consumer group, never committed).
+    const scorer = new SnapshotScorer();
+    const snapshotFeed = await runtime.transport.consumer({
+      groupId: `${config.kafka.client_id}-joiner-scorer-${process.pid}-${Date.now().toString(36)}`,
+      topics: [t.model_snapshots],
+      fromBeginning: true,
+    });
+    await snapshotFeed.run(async (batch) => {
+      for (const record of batch.records) {
+        try {
+          scorer.add(await runtime.codecs.snapshot.decode(record.value));
+        } catch (error) {
+          logger.warn({ err: error, topic: batch.topic, partition: batch.partition, offset: record.offset }, 'a model snapshot cannot be used for shadow scoring; skipped');
+        }
+      }
+    });
+    consumers.push(snapshotFeed);
+    new Gauge({
+      name: 'feedbackloop_shadow_staleness_seconds',
+      help: 'Age of the snapshots used for shadow scoring at prediction time (prediction timestamp minus snapshot created_at): max and mean since start.',
+      labelNames: ['stat'],
+      registers: [runtime.metrics.registry],
+      collect() {
+        const stats = scorer.stats();
+        this.set({ stat: 'max' }, stats.maxStalenessMs / 1000);
+        this.set({ stat: 'mean' }, stats.meanStalenessMs / 1000);
+      },
+    });
     const state = prepareStateRoot(config.joiner.state_dir ?? join(tmpdir(), 'feedbackloop-state'));
     if (state.removed.length > 0) logger.info({ removed: state.removed }, 'removed the join state left by stopped processes');
     const joiner = new JoinerProcessor({
@@ -62,6 +93,7 @@ export async function commandRun(options: { config?: string; only?: string[] }):
         emitUnlabelled: config.joiner.emit_unlabelled,
         taskOf: (model) => config.models[model]?.task ?? 'binary',
         maxEventTime: () => systemClock.now() + config.joiner.max_future,
+        shadowScorer: scorer,
       },
       // Off the heap, rebuilt from the changelog at every assignment.
       createStore: (partition) => new LmdbJoinStore({ dir: state.root, partition }),
@@ -74,6 +106,37 @@ export async function commandRun(options: { config?: string; only?: string[] }):
     });
     consumers.push(await joiner.start());
     stoppers.push(() => joiner.stop());
+  }
+
+  if (selected.includes('learner')) {
+    const t = config.topics;
+    const snapshots = new Counter({
+      name: 'feedbackloop_snapshots_published_total',
+      help: 'Model snapshots the learner published, by model and challenger.',
+      labelNames: ['model', 'challenger'],
+      registers: [runtime.metrics.registry],
+    });
+    const learner = new LearnerProcessor({
+      transport: runtime.transport,
+      topics: { labelled: t.labelled_examples, snapshots: t.model_snapshots, deadLetters: t.dead_letters },
+      groupId: `${config.kafka.client_id}-learner`,
+      transactionalIdPrefix: `${config.kafka.client_id}-learner`,
+      codecs: runtime.codecs,
+      learner: {
+        taskOf: (model) => config.models[model]?.task ?? 'binary',
+        challengersOf: (model) => config.models[model]?.challengers ?? [],
+        trainOnCorrections: config.learner.train_on_corrections,
+      },
+      snapshotEvery: config.learner.snapshot_every,
+      snapshotIntervalMs: config.learner.snapshot_interval,
+      createdAt: 'clock',
+      clock: systemClock,
+      onPublished: (_partition, published) => {
+        for (const s of published) snapshots.inc({ model: s.model, challenger: s.challenger });
+      },
+    });
+    consumers.push(await learner.start());
+    stoppers.push(() => learner.stop());
   }
 
   if (selected.includes('evaluator')) {
@@ -135,7 +198,7 @@ export async function commandRun(options: { config?: string; only?: string[] }):
   }
 
   const t = config.topics;
-  const inputs: Record<string, string[]> = { joiner: [t.predictions, t.feedback], evaluator: [t.labelled_examples], archive: [t.predictions] };
+  const inputs: Record<string, string[]> = { joiner: [t.predictions, t.feedback], learner: [t.labelled_examples], evaluator: [t.labelled_examples], archive: [t.predictions] };
   registerConsumerLag(
     runtime.metrics.registry,
     runtime.transport,
