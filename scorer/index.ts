@@ -1,0 +1,161 @@
+/**
+ * The scorer library for upstream apps (`import { ChampionScorer } from
+ * 'feedbackloop/scorer'`): keeps the current champion of one model in
+ * memory and scores with it, synchronously.
+ *
+ * It reads `model-snapshots` (every version of the model) and
+ * `model-promotions` (the decisions: PROMOTE and ROLLBACK name the version
+ * to serve, `to_version`). Until a decision names a version it follows the
+ * `follow` challenger's newest snapshot, if given, else it has no champion
+ * and score() throws. A swap happens between two score() calls: the new
+ * pipeline is built off the scoring path and replaces the old one in one
+ * assignment, so no request is dropped or sees half a model.
+ *
+ * Memory: the snapshots of the model's versions are kept as text until
+ * chosen (a promotion may name an older version). A decision naming a
+ * version that has no snapshot (one upstream built itself) cannot be
+ * served from here: the scorer keeps the model it has.
+ */
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { RegistryCodec, type Codec } from '../adapters/codec/codec.js';
+import { KafkaTransport } from '../adapters/kafka/transport.js';
+import type { LogConsumer, LogTransport } from '../adapters/log/transport.js';
+import { FeedbackloopError } from '../core/errors.js';
+import type { ModelSnapshot, PromotionDecision } from '../core/events.js';
+import { pipelineFromSnapshot, type ModelInput, type Pipeline } from '../core/models/index.js';
+
+export interface ChampionScorerOptions {
+  transport: LogTransport;
+  codecs: { snapshot: Codec<ModelSnapshot>; promotion: Codec<PromotionDecision> };
+  topics?: { snapshots?: string; promotions?: string };
+  model: string;
+  /** Before any promotion, serve this challenger's newest snapshot (e.g. `logreg`). */
+  follow?: string;
+  /** Called after each swap (for logs and tests). */
+  onSwap?: (version: string, reason: string) => void;
+}
+
+export interface Scored {
+  score: number;
+  version: string;
+}
+
+export class ChampionScorer {
+  private current: { version: string; pipeline: Pipeline } | undefined;
+  /** The version decisions or `follow` say to serve (its snapshot may not have arrived yet). */
+  private wanted: { version: string; reason: string } | undefined;
+  private readonly snapshots = new Map<string, ModelSnapshot>();
+  private followSequence = 0;
+  /** A promotion decision was read: `follow` no longer applies. */
+  private decided = false;
+  private readonly consumers: LogConsumer[] = [];
+  private swaps = 0;
+
+  private constructor(private readonly options: ChampionScorerOptions) {}
+
+  /** Starts reading both topics from their beginning. */
+  static async start(options: ChampionScorerOptions): Promise<ChampionScorer> {
+    const scorer = new ChampionScorer(options);
+    const { transport } = options;
+    const group = `feedbackloop-scorer-${options.model}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const snapshots = await transport.consumer({ groupId: `${group}-s`, topics: [options.topics?.snapshots ?? 'model-snapshots'], fromBeginning: true });
+    await snapshots.run(async (batch) => {
+      for (const record of batch.records) scorer.onSnapshot(await options.codecs.snapshot.decode(record.value));
+    });
+    const promotions = await transport.consumer({ groupId: `${group}-p`, topics: [options.topics?.promotions ?? 'model-promotions'], fromBeginning: true });
+    await promotions.run(async (batch) => {
+      for (const record of batch.records) scorer.onDecision(await options.codecs.promotion.decode(record.value));
+    });
+    scorer.consumers.push(snapshots, promotions);
+    return scorer;
+  }
+
+  /** A scorer on Kafka and a schema registry (what upstream apps use). */
+  static async connect(options: { brokers: string[]; schemaRegistryUrl: string; clientId?: string } & Omit<ChampionScorerOptions, 'transport' | 'codecs'>): Promise<ChampionScorer> {
+    const transport = new KafkaTransport({ brokers: options.brokers, clientId: options.clientId ?? 'feedbackloop-scorer' });
+    const registry = new SchemaRegistry({ host: options.schemaRegistryUrl });
+    const snapshotsTopic = options.topics?.snapshots ?? 'model-snapshots';
+    const promotionsTopic = options.topics?.promotions ?? 'model-promotions';
+    const scorer = await ChampionScorer.start({
+      ...options,
+      transport,
+      codecs: {
+        snapshot: new RegistryCodec<ModelSnapshot>(registry, 'ModelSnapshot', `${snapshotsTopic}-value`),
+        promotion: new RegistryCodec<PromotionDecision>(registry, 'PromotionDecision', `${promotionsTopic}-value`),
+      },
+    });
+    scorer.ownTransport = transport;
+    return scorer;
+  }
+
+  private ownTransport: LogTransport | undefined;
+
+  /** The version served now (undefined before the first champion is known). */
+  version(): string | undefined {
+    return this.current?.version;
+  }
+
+  swapCount(): number {
+    return this.swaps;
+  }
+
+  /** Scores with the current champion. Throws when there is none yet. */
+  score(input: ModelInput): Scored {
+    const current = this.current;
+    if (!current) {
+      throw new FeedbackloopError(`no champion for model ${this.options.model} yet: no promotion decision${this.options.follow ? ` and no snapshot of ${this.options.follow}` : ''} has been read`, { retriable: true });
+    }
+    return { score: current.pipeline.predictOne(input), version: current.version };
+  }
+
+  /** Resolves once a champion is being served (or rejects after timeoutMs). */
+  async ready(timeoutMs = 30_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.current) {
+      if (Date.now() > deadline) throw new FeedbackloopError(`no champion for model ${this.options.model} after ${timeoutMs} ms`, { retriable: true });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.current.version;
+  }
+
+  async close(): Promise<void> {
+    for (const consumer of this.consumers) await consumer.stop().catch(() => {});
+    await this.ownTransport?.close();
+  }
+
+  private onSnapshot(snapshot: ModelSnapshot): void {
+    if (snapshot.model !== this.options.model) return;
+    this.snapshots.set(snapshot.version, snapshot);
+    if (!this.decided && this.options.follow !== undefined && snapshot.challenger === this.options.follow) {
+      const sequence = Number(snapshot.version.slice(snapshot.version.lastIndexOf('@') + 1));
+      if (sequence > this.followSequence) {
+        this.followSequence = sequence;
+        this.want(snapshot.version, `following ${this.options.follow}`);
+      }
+    } else if (this.wanted?.version === snapshot.version) {
+      this.swapTo(this.wanted.version, this.wanted.reason);
+    }
+  }
+
+  private onDecision(decision: PromotionDecision): void {
+    if (decision.model !== this.options.model) return;
+    if (decision.decision !== 'PROMOTE' && decision.decision !== 'ROLLBACK') return;
+    this.decided = true;
+    this.want(decision.to_version, `decision ${decision.decision} ${decision.decision_id}`);
+  }
+
+  private want(version: string, reason: string): void {
+    this.wanted = { version, reason };
+    if (this.snapshots.has(version)) this.swapTo(version, reason);
+  }
+
+  private swapTo(version: string, reason: string): void {
+    if (this.current?.version === version) return;
+    const snapshot = this.snapshots.get(version)!;
+    // Built first, assigned in one step: a score() call sees the old model or the new one, never neither.
+    const pipeline = pipelineFromSnapshot(JSON.parse(snapshot.parameters));
+    this.current = { version, pipeline };
+    this.swaps++;
+    this.options.onSwap?.(version, reason);
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The scorer library (feedbackloop/scorer) on the in-process log: it follows
+ * a challenger until a promotion decision names a version, swaps to the
+ * promoted snapshot while requests keep coming (none fails, none sees a
+ * mix), and scores exactly as the snapshot's pipeline does.
+ */
+import { setImmediate as tick } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { LocalCodec } from '../../adapters/codec/codec.js';
+import { MemoryTransport } from '../../adapters/log/memory.js';
+import type { ModelSnapshot, PromotionDecision } from '../../core/events.js';
+import { Learner } from '../../core/learn/index.js';
+import { pipelineFromSnapshot } from '../../core/models/index.js';
+import { ChampionScorer } from '../../scorer/index.js';
+import { labelledStream } from '../support/labelled.js';
+
+const codecs = { snapshot: new LocalCodec<ModelSnapshot>('ModelSnapshot'), promotion: new LocalCodec<PromotionDecision>('PromotionDecision') };
+
+function decision(to: string): PromotionDecision {
+  return {
+    decision_id: `d-${to}`, model: 'fraud', from_version: 'v1', to_version: to, decision: 'PROMOTE', policy: 'test', statistic: null, p_value: null,
+    bound: null, alpha: null, sample_size: 0, metric_deltas: {}, guardrails: {}, reason: 'test', actor: 'test', at: 0, decided_at: 0,
+  };
+}
+
+describe('ChampionScorer', () => {
+  it('follows a challenger, then swaps to a promoted version under load without a failed request', async () => {
+    const log = new MemoryTransport();
+    await log.ensureTopics([{ name: 'model-snapshots', partitions: 2, compacted: true }, { name: 'model-promotions', partitions: 1 }]);
+    const producer = await log.producer();
+    const publish = async (snapshots: ModelSnapshot[]) =>
+      producer.send(await Promise.all(snapshots.map(async (s) => ({ topic: 'model-snapshots', key: Buffer.from(s.version), value: await codecs.snapshot.encode(s) }))));
+
+    const learner = new Learner({ challengersOf: () => ['logreg', 'ftrl'] });
+    const examples = labelledStream(600, 3).filter((e) => e.model === 'fraud');
+    const published: ModelSnapshot[] = [];
+    for (let i = 0; i < examples.length; i++) {
+      learner.learn(examples[i]!);
+      if (i % 50 === 49) published.push(...learner.snapshot());
+    }
+    const logreg = published.filter((s) => s.challenger === 'logreg');
+    const ftrl = published.filter((s) => s.challenger === 'ftrl');
+
+    const swaps: string[] = [];
+    const scorer = await ChampionScorer.start({ transport: log, codecs, model: 'fraud', follow: 'logreg', onSwap: (v) => swaps.push(v) });
+    const probe = examples[0]!;
+    expect(() => scorer.score(probe)).toThrow(/no champion for model fraud yet/);
+    await publish(published);
+    await log.whenIdle();
+    // Following logreg: its newest snapshot.
+    expect(scorer.version()).toBe(logreg[logreg.length - 1]!.version);
+
+    // Under load: requests keep coming while an older ftrl version is promoted.
+    const target = ftrl[2]!;
+    const expected = pipelineFromSnapshot(JSON.parse(target.parameters)).predictOne(probe);
+    const before = pipelineFromSnapshot(JSON.parse(logreg[logreg.length - 1]!.parameters)).predictOne(probe);
+    const seen: string[] = [];
+    let failures = 0;
+    const load = (async () => {
+      for (let round = 0; round < 200; round++) {
+        for (let k = 0; k < 500; k++) {
+          try {
+            const { score, version } = scorer.score(probe);
+            if (seen[seen.length - 1] !== version) seen.push(version);
+            expect(score).toBe(version === target.version ? expected : before);
+          } catch {
+            failures++;
+          }
+        }
+        await tick();
+      }
+    })();
+    await tick();
+    await producer.send([{ topic: 'model-promotions', key: Buffer.from('fraud'), value: await codecs.promotion.encode(decision(target.version)) }]);
+    await load;
+    expect(failures).toBe(0);
+    expect(seen).toEqual([logreg[logreg.length - 1]!.version, target.version]);
+    // A later logreg snapshot no longer moves it: a decision was made.
+    learner.learn(examples[1]!);
+    await publish(learner.snapshot());
+    await log.whenIdle();
+    expect(scorer.version()).toBe(target.version);
+    expect(swaps[swaps.length - 1]).toBe(target.version);
+    await scorer.close();
+  });
+});
