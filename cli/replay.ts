@@ -211,9 +211,12 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     createdAt: 'event-time',
     clock,
   });
+  // Snapshots reach the scorer between input chunks only, so which snapshot scores a prediction
+  // does not depend on how the processors' batches interleave inside a chunk (deterministic).
+  const arrived: ModelSnapshot[] = [];
   const snapshotFeed = await log.consumer({ groupId: 'replay-shadow-scorer', topics: [t.model_snapshots] });
   await snapshotFeed.run(async (batch) => {
-    for (const record of batch.records) scorer.add(await codecs.snapshot.decode(record.value));
+    for (const record of batch.records) arrived.push(await codecs.snapshot.decode(record.value));
   });
   const stores = new Map<number, MemoryJoinStore>();
   const joiner = new JoinerProcessor({
@@ -261,6 +264,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   for (const chunk of eventTimeChunks(predictionRecords, feedbackRecords, REPLAY_CHUNK)) {
     await producer.send(chunk);
     await log.whenIdle();
+    for (const snapshot of arrived.splice(0)) scorer.add(snapshot);
   }
   // The replay's event time ends at its last event, in every partition.
   const end = Math.max(...predictions.map((e) => e.value.timestamp), ...feedback.map((e) => e.value.timestamp));

@@ -7,7 +7,7 @@
  * (the two topics have the same partition count; checked at start).
  *
  * Exactly once: examples are learned as they come, but offsets move only
- * with snapshots. Every `snapshotEvery` examples of a partition (or
+ * with snapshots. Every `snapshotEvery` records of a partition (or
  * `snapshotIntervalMs` after the first unpublished one) the task publishes
  * a snapshot of every challenger that learned since its last one, the dead
  * letters, and the input offset in one transaction. A task that (re)starts
@@ -165,18 +165,17 @@ export class LearnerProcessor {
   private async onBatch(batch: PartitionBatch): Promise<void> {
     const task = await this.task(batch);
     const now = this.deps.clock.now();
+    task.firstPendingAt ??= now;
     for (const record of batch.records) {
       const decoded = await decodeRecord(record, this.deps.codecs.labelled as Codec<unknown>, validateLabelledExample, LEARNER_STAGE, now);
-      if (!decoded.ok) {
-        task.letters.push(decoded.letter);
-        continue;
-      }
-      task.learner.learn(decoded.value);
+      if (decoded.ok) task.learner.learn(decoded.value);
+      else task.letters.push(decoded.letter);
+      task.position = record.offset + 1;
+      // Every snapshotEvery records of the partition, wherever batches happen to end: the
+      // snapshots' contents then depend on the input alone (a replay is deterministic).
+      if (++task.pending >= this.deps.snapshotEvery) await this.publish(task);
     }
     task.position = batch.nextOffset;
-    task.pending += batch.records.length;
-    task.firstPendingAt ??= now;
-    if (task.pending >= this.deps.snapshotEvery) await this.publish(task);
   }
 
   private async publishDue(): Promise<void> {
