@@ -1,0 +1,246 @@
+/**
+ * The Grafana dashboards (dashboards/grafana/dashboards) are known to work:
+ * their structure holds (unique panel ids, every query on a provisioned data
+ * source, the template variables), every Prometheus query names only metrics
+ * and labels our code registers, and every ClickHouse query (panel targets,
+ * template variables, annotations) returns rows on the real ClickHouse after
+ * `feedbackloop replay` wrote a seeded stream to it: the macros expanded as
+ * the ClickHouse plugin does (test/support/grafana.ts) for a range covering
+ * the stream, for every value of every template variable.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
+import { createEvaluatorMetrics, createPipelineMetrics, registerConsumerLag } from '../../adapters/http/index.js';
+import type { LogTransport } from '../../adapters/log/transport.js';
+import { commandReplay } from '../../cli/commands/replay.js';
+import type { Feedback, FeedbackType, Prediction } from '../../core/events.js';
+import { uniqueName } from '../support/collect.js';
+import { allPanels, dashboardQueries, expandMacros, promLabelNames, promMetricNames, type Dashboard } from '../support/grafana.js';
+import { seededRandom } from '../support/random.js';
+import { requireStack, STACK } from '../support/stack.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const GRAFANA = join(ROOT, 'dashboards', 'grafana');
+const FILES = ['feedbackloop-overview.json', 'feedbackloop-model.json'];
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const START = Date.UTC(2025, 2, 3);
+const CHANGE = START + 2 * DAY;
+
+const dashboards = FILES.map((file) => JSON.parse(readFileSync(join(GRAFANA, 'dashboards', file), 'utf8')) as Dashboard);
+const provisioned = (parseYaml(readFileSync(join(GRAFANA, 'provisioning', 'datasources', 'datasources.yml'), 'utf8')) as { datasources: Array<{ uid: string; type: string }> }).datasources;
+const CLICKHOUSE = 'grafana-clickhouse-datasource';
+
+/**
+ * Three days of two binary models: `churn` (version c7) and `fraud` (v1,
+ * then v2 from day 1.5), segments region (3 values, the fairness attribute)
+ * and plan (2), a feature `amount`. From day 2 on the concept changes: the
+ * amounts and the scores shift (PSI/KS drift) and the labels stop following
+ * the scores (the error detectors fire). Feedback of every type 1 minute to
+ * 12 hours after the prediction; some users' labels are corrected by experts
+ * later; some predictions are never labelled (they expire).
+ */
+function stream(seed: number): { predictions: Prediction[]; feedback: Feedback[] } {
+  const random = seededRandom(seed);
+  const among = <T>(values: Array<[T, number]>): T => {
+    let r = random() * values.reduce((sum, [, w]) => sum + w, 0);
+    for (const [value, w] of values) if ((r -= w) < 0) return value;
+    return values[values.length - 1]![0];
+  };
+  const delay = (min: number, max: number) => Math.round(min * (max / min) ** random());
+  const predictions: Prediction[] = [];
+  const feedback: Feedback[] = [];
+  const models = [
+    { model: 'churn', n: 1500, version: () => 'c7' },
+    { model: 'fraud', n: 2500, version: (t: number) => (t < START + 1.5 * DAY ? 'v1' : 'v2') },
+  ];
+  for (const { model, n, version } of models) {
+    for (let i = 0; i < n; i++) {
+      const timestamp = START + Math.floor(random() * 3 * DAY);
+      const changed = timestamp >= CHANGE;
+      const region = among([['eu', 5], ['us', 3], ['apac', 2]]);
+      const score = Math.round(random() ** (changed ? 0.7 : region === 'apac' ? 1.4 : 1.8) * 1000) / 1000;
+      const id = `${model}-${i}`;
+      predictions.push({
+        prediction_id: id, model, model_version: version(timestamp), timestamp,
+        features: { amount: Math.round((random() * 100 + (changed ? 40 : 0)) * 100) / 100 }, categorical: {},
+        segments: { region, plan: among([['free', 65], ['pro', 35]]) }, score, threshold: 0.5,
+      });
+      const y = random() < (changed ? 0.6 - 0.4 * score : 0.05 + 0.85 * score) ? 1 : 0;
+      const first = delay(60_000, 12 * HOUR);
+      const say = (at: number, type: FeedbackType, label: number, source: string) =>
+        feedback.push({ prediction_id: id, timestamp: timestamp + at, feedback_type: type, label, uncertain: false, source, notes: null });
+      const user = `user-${i % 6}`;
+      switch (among([['none', 12], ['user', 45], ['auto', 20], ['expert', 10], ['corrected', 13]])) {
+        case 'user':
+          say(first, 'USER_CONFIRMED', y, user);
+          break;
+        case 'auto':
+          say(first, 'AUTO_VALIDATED', y, 'reconciler');
+          break;
+        case 'expert':
+          say(first, 'EXPERT_REVIEW', y, `analyst-${i % 3}`);
+          break;
+        case 'corrected': // a wrong user label, overturned by an expert later
+          say(first, i % 2 === 0 ? 'USER_REJECTED' : 'USER_CONFIRMED', 1 - y, user);
+          say(first + delay(60_000, 10 * HOUR), 'EXPERT_REVIEW', y, `analyst-${i % 3}`);
+          break;
+      }
+    }
+  }
+  predictions.sort((a, b) => a.timestamp - b.timestamp);
+  feedback.sort((a, b) => a.timestamp - b.timestamp);
+  return { predictions, feedback };
+}
+
+describe('Grafana dashboards', () => {
+  it('have unique panel ids, provisioned data sources, template variables and plugin-v4 ClickHouse targets', () => {
+    const uids = new Map(provisioned.map((d) => [d.uid, d.type]));
+    expect(new Set(dashboards.map((d) => d.uid)).size).toBe(dashboards.length);
+    for (const dashboard of dashboards) {
+      const panels = allPanels(dashboard);
+      const ids = panels.map((p) => p.id);
+      expect(new Set(ids).size, `${dashboard.title}: duplicate panel ids`).toBe(ids.length);
+      for (const panel of panels) {
+        const pos = panel.gridPos!;
+        expect(pos.x + pos.w, `${dashboard.title} › ${panel.title}: wider than the grid`).toBeLessThanOrEqual(24);
+        if (panel.type !== 'row') expect(panel.targets?.length, `${dashboard.title} › ${panel.title}: no query`).toBeGreaterThan(0);
+      }
+      const queries = dashboardQueries(dashboard);
+      for (const variable of dashboard.templating.list) {
+        if (variable.type === 'query') queries.push({ where: `${dashboard.title} › variable $${variable.name}`, datasource: variable.datasource, language: 'sql', text: variable.query!, target: {} });
+      }
+      for (const query of queries) {
+        const ds = query.datasource;
+        expect(ds && uids.get(ds.uid), `${query.where}: data source ${JSON.stringify(ds)} is not provisioned in datasources.yml`).toBe(ds?.type);
+        expect(query.language, `${query.where}: ${ds?.type} with a ${query.language} query`).toBe(ds?.type === CLICKHOUSE ? 'sql' : 'promql');
+        if (query.language !== 'sql' || query.where.includes('variable $')) continue;
+        // What the plugin (v4) reads: the SQL editor, a query type and the sqlds format it maps to.
+        const { editorType, queryType, format } = query.target;
+        expect({ editorType, format }, query.where).toEqual({ editorType: 'sql', format: queryType === 'timeSeries' ? 0 : 1 });
+        expect(query.text, `${query.where}: $__timeInterval expands to toStartOfInterval, which ClickHouse 18.16 lacks`).not.toContain('$__timeInterval');
+        if (queryType === 'timeSeries') {
+          // Long frames become one series per label only when sorted by time; and a time series follows the range.
+          expect(query.text, `${query.where}: time series must be ORDER BY time`).toMatch(/ORDER BY time\b/);
+          expect(query.text, `${query.where}: time series must filter on the range`).toMatch(/\$__(timeFilter\(|fromTime)/);
+        }
+      }
+    }
+    const variables = (i: number) => dashboards[i]!.templating.list.map((v) => v.name);
+    expect(variables(0)).toEqual(['model']);
+    expect(variables(1)).toEqual(['model', 'segment', 'window']);
+  });
+
+  it('the docker-compose grafana service installs the plugin and provisions these files', () => {
+    const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: { grafana: { environment: Record<string, string>; volumes: string[] } } };
+    const providers = parseYaml(readFileSync(join(GRAFANA, 'provisioning', 'dashboards', 'dashboards.yml'), 'utf8')) as { providers: Array<{ options: { path: string } }> };
+    const grafana = compose.services.grafana;
+    expect(grafana.environment.GF_INSTALL_PLUGINS).toContain(CLICKHOUSE);
+    expect(grafana.volumes).toContain('./dashboards/grafana/provisioning:/etc/grafana/provisioning:ro');
+    expect(grafana.volumes).toContain(`./dashboards/grafana/dashboards:${providers.providers[0]!.options.path}:ro`);
+  });
+
+  it('every Prometheus query reads metrics and labels that feedbackloop registers', () => {
+    const registry = new Registry();
+    const pipeline = createPipelineMetrics({ defaultMetrics: false });
+    createEvaluatorMetrics(registry, { segments: false });
+    registerConsumerLag(registry, {} as LogTransport, () => []);
+    const labels = new Map<string, string[]>();
+    for (const metric of [...pipeline.registry.getMetricsAsArray(), ...registry.getMetricsAsArray()]) {
+      const { name, labelNames } = metric as unknown as { name: string; labelNames: string[]; type: string };
+      labels.set(name, labelNames);
+      // Histogram series.
+      if ((metric as unknown as { type: string }).type === 'histogram') {
+        for (const suffix of ['_bucket', '_sum', '_count']) labels.set(name + suffix, suffix === '_bucket' ? [...labelNames, 'le'] : labelNames);
+      }
+    }
+    const promQueries = dashboards.flatMap(dashboardQueries).filter((q) => q.language === 'promql');
+    expect(promQueries.length).toBeGreaterThan(0);
+    for (const query of promQueries) {
+      const names = promMetricNames(query.text);
+      expect(names.length, `${query.where}: reads no feedbackloop_ metric`).toBeGreaterThan(0);
+      for (const name of names) expect(labels.has(name), `${query.where}: ${name} is not a metric feedbackloop registers (${[...labels.keys()].join(', ')})`).toBe(true);
+      const known = new Set(names.flatMap((name) => labels.get(name) ?? []));
+      for (const label of promLabelNames(query.text, query.target.legendFormat)) {
+        expect(known.has(label), `${query.where}: label "${label}" is not a label of ${names.join(', ')}`).toBe(true);
+      }
+    }
+  });
+
+  describe('on ClickHouse, after a replay of a seeded stream', () => {
+    const database = uniqueName('test_dashboards').replace(/-/g, '_');
+    const dir = mkdtempSync(join(tmpdir(), 'dashboards-'));
+    let store: ClickHouseStore;
+
+    beforeAll(async () => {
+      await requireStack('clickhouse');
+      const { predictions, feedback } = stream(20250303);
+      const jsonl = (rows: unknown[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+      writeFileSync(join(dir, 'predictions.jsonl'), jsonl(predictions));
+      writeFileSync(join(dir, 'feedback.jsonl'), jsonl(feedback));
+      // A 1-day join window, so unlabelled predictions expire within the stream; drift windows of
+      // 300 values, so each model has a reference before the change and several windows after it.
+      writeFileSync(
+        join(dir, 'config.yaml'),
+        [
+          `clickhouse: { url: "${STACK.clickhouseUrl}", database: ${database} }`,
+          'joiner: { join_window: 1d }',
+          'evaluator: { windows: [1h, 1d], fairness_attributes: [region], drift_reference_size: 300, drift_window_size: 300 }',
+          '',
+        ].join('\n'),
+      );
+      await commandReplay({ predictions: join(dir, 'predictions.jsonl'), feedback: join(dir, 'feedback.jsonl'), out: join(dir, 'out'), config: join(dir, 'config.yaml') });
+      store = await ClickHouseStore.open({ url: STACK.clickhouseUrl, database, username: 'default', password: '', requestTimeoutMs: 30_000 });
+    });
+
+    afterAll(async () => {
+      await store?.command(`DROP DATABASE IF EXISTS ${database}`).catch(() => {});
+      await store?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('every query of every panel, variable and annotation returns rows, for every variable value', async () => {
+      const range = { from: START - DAY, to: START + 5 * DAY };
+      const failures: string[] = [];
+      let ran = 0;
+      const run = async (where: string, sql: string, vars: Record<string, string>, within = range): Promise<Array<Record<string, unknown>>> => {
+        const label = `${where} [${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(', ')}]`;
+        try {
+          const rows = await store.select<Record<string, unknown>>(expandMacros(sql, { ...within, vars }));
+          ran++;
+          if (within === range && rows.length === 0) failures.push(`${label}: no rows`);
+          if (within !== range && rows.length > 0) failures.push(`${label}: ${rows.length} rows for a range before the stream (time filter not applied?)`);
+          return rows;
+        } catch (error) {
+          failures.push(`${label}: ${(error as Error).message} ${String((error as { cause?: unknown }).cause ?? '')}`);
+          return [];
+        }
+      };
+      for (const dashboard of dashboards) {
+        // Chained variables, as Grafana resolves them: each query sees the values chosen before it.
+        let assignments: Array<Record<string, string>> = [{}];
+        for (const variable of dashboard.templating.list) {
+          const next: Array<Record<string, string>> = [];
+          for (const vars of assignments) {
+            const rows = await run(`${dashboard.title} › variable $${variable.name}`, variable.query!, vars);
+            for (const row of rows) next.push({ ...vars, [variable.name]: String(Object.values(row)[0]) });
+          }
+          assignments = next;
+        }
+        expect(assignments.length, `${dashboard.title}: no combination of variable values`).toBeGreaterThan(0);
+        const sqlQueries = dashboardQueries(dashboard).filter((q) => q.language === 'sql');
+        for (const vars of assignments) for (const query of sqlQueries) await run(query.where, query.text, vars);
+        // And the range applies: a day before the stream shows nothing where a time macro is used.
+        const before = { from: START - 10 * DAY, to: START - 9 * DAY };
+        for (const query of sqlQueries) if (query.text.includes('$__')) await run(`${query.where} (range before the stream)`, query.text, assignments[0]!, before);
+      }
+      console.log(`dashboards: ${ran} ClickHouse queries run, ${failures.length} failed`);
+      expect(failures).toEqual([]);
+    });
+  });
+});
