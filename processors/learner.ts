@@ -165,7 +165,6 @@ export class LearnerProcessor {
   private async onBatch(batch: PartitionBatch): Promise<void> {
     const task = await this.task(batch);
     const now = this.deps.clock.now();
-    task.firstPendingAt ??= now;
     for (const record of batch.records) {
       const decoded = await decodeRecord(record, this.deps.codecs.labelled as Codec<unknown>, validateLabelledExample, LEARNER_STAGE, now);
       if (decoded.ok) task.learner.learn(decoded.value);
@@ -176,6 +175,8 @@ export class LearnerProcessor {
       if (++task.pending >= this.deps.snapshotEvery) await this.publish(task);
     }
     task.position = batch.nextOffset;
+    // What is left after the last publication waits at most snapshotIntervalMs.
+    if (task.position > task.committed || task.letters.length > 0) task.firstPendingAt ??= now;
   }
 
   private async publishDue(): Promise<void> {

@@ -31,7 +31,7 @@ import type { DriftRecord, FeedbackStat, MetricPoint } from '../../core/evaluate
 import { EvaluatorProcessor } from '../../processors/evaluator.js';
 import { FileEvaluatorSink, driftKey, feedbackKey, pointKey } from '../../sinks/evaluator.js';
 import { uniqueName } from '../support/collect.js';
-import { JoinerProcess, pipelineTopics } from '../support/joiner-process.js';
+import { failIfDied, JoinerProcess, pipelineTopics } from '../support/joiner-process.js';
 import { chunks, GroupProgress, sleep } from '../support/joiner-kafka.js';
 import { labelledStream, T0 } from '../support/labelled.js';
 import { requireStack, STACK, stackEnvironment } from '../support/stack.js';
@@ -167,30 +167,20 @@ describe('evaluator: SIGKILLed once, ClickHouse stopped for 60 s, final figures 
       processes.push(p);
       return p;
     };
-    const alive = () => {
-      for (const p of processes) if (p.diedOnItsOwn()) throw new Error(`${p.name} exited on its own (${JSON.stringify(p.exit)}); log ${p.logFile}:\n${p.tail()}`);
-    };
-    const waitCommitted = async (count: number, timeoutMs: number) => {
-      const started = Date.now();
-      while ((await progress.committedTotal()) < count) {
-        alive();
-        if (Date.now() - started > timeoutMs) throw new Error(`fewer than ${count} records committed after ${timeoutMs} ms`);
-        await sleep(100);
-      }
-    };
+    const alive = () => failIfDied(processes);
 
     const cut1 = Math.floor(examples.length * 0.4);
     const cut2 = Math.floor(examples.length * 0.7);
     await send(examples.slice(0, cut1));
     const first = await start('first');
-    await waitCommitted(Math.floor(cut1 / 3), 120_000);
+    await progress.waitCommitted(Math.floor(cut1 / 3), { timeoutMs: 120_000, check: alive });
     first.kill('SIGKILL');
     await first.exited;
     const committedAtKill = await progress.committedTotal();
 
     const second = await start('second');
     await send(examples.slice(cut1, cut2));
-    await waitCommitted(Math.floor(cut2 * 0.8), 120_000);
+    await progress.waitCommitted(Math.floor(cut2 * 0.8), { timeoutMs: 120_000, check: alive });
 
     // ClickHouse goes away for a minute while the rest of the stream arrives.
     const pid = clickhousePid();

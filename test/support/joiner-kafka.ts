@@ -121,6 +121,16 @@ export class GroupProgress {
     return sum;
   }
 
+  /** Waits until at least `count` records are committed over all partitions (`check` runs at every poll: e.g. fail when a child died). */
+  async waitCommitted(count: number, options: { timeoutMs: number; check?: () => void }): Promise<void> {
+    const started = Date.now();
+    while ((await this.committedTotal()) < count) {
+      options.check?.();
+      if (Date.now() - started > options.timeoutMs) throw new Error(`group ${this.groupId}: fewer than ${count} records committed after ${options.timeoutMs} ms`);
+      await sleep(100);
+    }
+  }
+
   /** Waits until the committed offsets reach the end of every input partition; returns how long it took. */
   async waitCaughtUp(options: { timeoutMs: number; check?: () => void }): Promise<number> {
     const started = Date.now();

@@ -124,12 +124,16 @@ export class JoinerProcess {
     return this.child.pid!;
   }
 
-  /** Starts the child and waits for its "feedbackloop running" line (its consumer is then running; the group join follows). */
-  static async start(options: { name: string; env: Record<string, string>; readyTimeoutMs?: number; processors?: string[] }): Promise<JoinerProcess> {
+  /**
+   * Starts the child and waits for its "feedbackloop running" line (its consumer is then running; the group join follows).
+   * `config`: a YAML config file (`--config`), for what the environment cannot set (e.g. `models.<name>.*`).
+   */
+  static async start(options: { name: string; env: Record<string, string>; readyTimeoutMs?: number; processors?: string[]; config?: string }): Promise<JoinerProcess> {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (the integration tests run the built CLI)`);
     mkdirSync(LOG_DIR, { recursive: true });
     const logFile = join(LOG_DIR, `${options.name}.log`);
-    const child = spawn(process.execPath, [CLI, 'run', '--only', ...(options.processors ?? ['joiner'])], { cwd: ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [CLI, 'run', ...(options.config ? ['--config', options.config] : []), '--only', ...(options.processors ?? ['joiner'])];
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const proc = new JoinerProcess(options.name, logFile, child);
     const timeoutMs = options.readyTimeoutMs ?? 60_000;
     const deadline = Date.now() + timeoutMs;
@@ -209,6 +213,11 @@ export class JoinerProcess {
     for (const match of text.matchAll(/^feedbackloop_join_events_total\{event="([^"]+)"\} (\S+)$/gm)) out[match[1]!] = Number(match[2]);
     return out;
   }
+}
+
+/** Throws (with the end of its log) if one of `processes` exited without having been sent a signal. */
+export function failIfDied(processes: Iterable<JoinerProcess>): void {
+  for (const p of processes) if (p.diedOnItsOwn()) throw new Error(`${p.name} exited on its own (${JSON.stringify(p.exit)}); log ${p.logFile}:\n${p.tail()}`);
 }
 
 /** What is left in a state folder (stores a process did not close: it was killed), and removes it. */

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { LocalCodec } from '../../adapters/codec/codec.js';
 import { MemoryTransport } from '../../adapters/log/memory.js';
-import { ManualClock } from '../../core/clock.js';
+import { ManualClock, systemClock } from '../../core/clock.js';
 import type { DeadLetter, LabelledExample, ModelSnapshot } from '../../core/events.js';
 import { LearnerProcessor } from '../../processors/learner.js';
 import { labelledStream, T0 } from '../support/labelled.js';
@@ -90,5 +90,21 @@ describe('learner processor', () => {
     const fraud = examples.filter((e) => e.model === 'fraud');
     expect(a.get('fraud/logreg')!.training_count).toBe(fraud.length);
     expect(a.get('fraud/logreg')!.parent_version).toMatch(/^fraud\/logreg@\d+$/);
+  });
+
+  it('publishes the rest of a batch within the snapshot interval when no more records come', async () => {
+    const log = await setup();
+    await produce(log, labelledStream(400, 2).filter((e) => e.model === 'fraud').slice(0, 120));
+    const p = new LearnerProcessor({
+      transport: log, topics: TOPICS, groupId: 'learner', transactionalIdPrefix: 'learner', codecs, learner: {},
+      snapshotEvery: 50, snapshotIntervalMs: 200, createdAt: 'clock', clock: systemClock,
+    });
+    await p.start();
+    await log.whenIdle();
+    const committed = async () => (await log.committedOffsets('learner', TOPICS.labelled)).reduce((sum, o) => sum + o.offset, 0);
+    expect(await committed()).toBe(100); // Two publications of 50 inside the batch; 20 left.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await committed()).toBe(120);
+    await p.stop();
   });
 });
