@@ -12,6 +12,7 @@
  *   drift.jsonl         every drift test (PSI/KS per window) and every detector alarm
  *   feedback.jsonl      feedback statistics per model, UTC day, feedback type and source
  *   snapshots.jsonl     every challenger snapshot the learner published (version, examples seen, data hash)
+ *   promotions.jsonl    every promotion / rollback decision, with its evidence
  *   summary.json        the counts
  *
  * The evaluator reads the joiner's labelled examples from the in-process
@@ -27,13 +28,14 @@ import { MemoryTransport } from '../adapters/log/memory.js';
 import type { LogRecord, OutgoingRecord } from '../adapters/log/transport.js';
 import type { Clock } from '../core/clock.js';
 import { ConfigError, errorMessage, ValidationError } from '../core/errors.js';
-import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type ModelSnapshot, type Prediction } from '../core/events.js';
+import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type ModelSnapshot, type Prediction, type PromotionDecision } from '../core/events.js';
 import { MemoryJoinStore, type JoinCounters, type ModelCounters } from '../core/join/index.js';
 import { JoinerProcessor } from '../processors/joiner.js';
 import { deadLetterJson } from '../sinks/dead-letters.js';
-import { evaluatorOptions, joinerTopics, makeCodecs } from './runtime.js';
+import { evaluatorOptions, joinerTopics, makeCodecs, policyOptions } from './runtime.js';
 import { EvaluatorProcessor } from '../processors/evaluator.js';
 import { LearnerProcessor } from '../processors/learner.js';
+import { PromoterProcessor } from '../processors/promoter.js';
 import { SnapshotScorer } from '../core/learn/index.js';
 import { FanOutEvaluatorSink, FileEvaluatorSink, type EvaluatorSink } from '../sinks/evaluator.js';
 
@@ -65,7 +67,8 @@ export interface ReplaySummary {
   metric_points: number;
   drift_alarms: number;
   snapshots_published: number;
-  files: { labelled: string; unlabelled: string; unmatched: string; dead_letters: string; metrics: string; drift: string; feedback: string; snapshots: string; summary: string };
+  decisions: number;
+  files: { labelled: string; unlabelled: string; unmatched: string; dead_letters: string; metrics: string; drift: string; feedback: string; snapshots: string; promotions: string; summary: string };
 }
 
 interface FileEvent<T> {
@@ -142,6 +145,14 @@ function snapshotLine(s: ModelSnapshot) {
   };
 }
 
+/** A decision as a promotions.jsonl line (the evidence in full is on the model-promotions topic). */
+function promotionLine(d: PromotionDecision) {
+  return {
+    model: d.model, decision: d.decision.toLowerCase(), from_version: d.from_version, to_version: d.to_version, at: d.at, n: d.sample_size,
+    statistic: d.statistic, bound: d.bound, alpha: d.alpha, metric_deltas: d.metric_deltas, guardrails: d.guardrails, reason: d.reason,
+  };
+}
+
 function jsonl(rows: unknown[]): string {
   return rows.map((row) => `${JSON.stringify(row)}\n`).join('');
 }
@@ -178,6 +189,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     { name: t.dead_letters, partitions },
     { name: t.joiner_changelog, partitions, compacted: true },
     { name: t.model_snapshots, partitions, compacted: true },
+    { name: t.model_promotions, partitions },
   ]);
   const codecs = makeCodecs(config, undefined);
   const producer = await log.producer();
@@ -209,6 +221,16 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     snapshotEvery: config.learner.snapshot_every,
     snapshotIntervalMs: Number.MAX_SAFE_INTEGER,
     createdAt: 'event-time',
+    clock,
+  });
+  const promoter = new PromoterProcessor({
+    transport: log,
+    topics: { labelled: t.labelled_examples, promotions: t.model_promotions, deadLetters: t.dead_letters },
+    groupId: 'replay-promoter',
+    transactionalIdPrefix: 'replay-promoter',
+    codecs,
+    policyOf: (model) => policyOptions(config, model),
+    actor: 'feedbackloop-promoter (replay)',
     clock,
   });
   // Snapshots reach the scorer between input chunks only, so which snapshot scores a prediction
@@ -258,6 +280,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   });
   await joiner.start();
   await learner.start();
+  await promoter.start();
   await evaluator.start();
   // The input goes in in event-time chunks, each processed through every processor before the
   // next: the learner's snapshots then keep up with the predictions they shadow-score.
@@ -272,10 +295,12 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   await joiner.stop();
   await log.whenIdle();
   await learner.stop();
+  await promoter.stop();
   await log.whenIdle();
   await snapshotFeed.stop();
   await evaluator.stop({ final: true });
   await writeFile(join(input.out, 'snapshots.jsonl'), jsonl(learner.published.map(snapshotLine)));
+  await writeFile(join(input.out, 'promotions.jsonl'), jsonl(promoter.published.map(promotionLine)));
   await files.close();
   letters.push(...evaluatorLetters);
 
@@ -316,6 +341,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     dead_letters: join(input.out, 'dead_letters.jsonl'),
     ...files.files,
     snapshots: join(input.out, 'snapshots.jsonl'),
+    promotions: join(input.out, 'promotions.jsonl'),
     summary: join(input.out, 'summary.json'),
   };
   await writeFile(paths.labelled, jsonl(examples));
@@ -342,6 +368,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     metric_points: files.points.rows.size,
     drift_alarms: files.final().drift.filter((d) => d.detected).length,
     snapshots_published: learner.published.length,
+    decisions: promoter.published.length,
     files: paths,
   };
   await writeFile(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);

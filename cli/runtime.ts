@@ -16,6 +16,7 @@ import { createPipelineMetrics, type PipelineMetrics } from '../adapters/http/in
 import { kafkaLogCreator, type Logger } from '../adapters/logging/index.js';
 import type { JoinerTopics } from '../processors/joiner.js';
 import type { EvaluatorOptions } from '../core/evaluate/index.js';
+import type { PolicyOptions } from '../core/promote/index.js';
 import { parseDuration } from '../core/duration.js';
 import type { DeadLetter, Feedback, LabelledExample, ModelSnapshot, Prediction, PromotionDecision } from '../core/events.js';
 
@@ -75,6 +76,22 @@ export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
       ksAlpha: e.ks_alpha,
       detectors: e.drift_detectors,
     },
+  };
+}
+
+/** A model's promotion policy from the config. */
+export function policyOptions(config: Config, model: string): Partial<PolicyOptions> {
+  const p = config.promoter;
+  return {
+    task: config.models[model]?.task ?? 'binary',
+    alpha: p.alpha,
+    ...(p.metric === 'default' ? {} : { metric: p.metric }),
+    minSamples: p.min_samples,
+    minEffect: p.min_effect,
+    maxRecallDrop: p.max_recall_drop,
+    maxEce: p.max_ece,
+    cooldownMs: p.cooldown,
+    watchExamples: p.watch_examples,
   };
 }
 

@@ -86,6 +86,17 @@ export interface Config {
     snapshot_interval: number;
     train_on_corrections: boolean;
   };
+  promoter: {
+    alpha: number;
+    metric: 'default' | 'log_loss' | 'brier' | 'error_rate' | 'squared_error';
+    min_samples: number;
+    min_effect: number;
+    max_recall_drop: number;
+    max_ece: number;
+    /** Milliseconds. */
+    cooldown: number;
+    watch_examples: number;
+  };
   http: { host: string; port: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   models: Record<string, ModelConfig>;

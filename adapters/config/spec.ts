@@ -117,6 +117,19 @@ export const CONFIG_SPEC: Record<string, SectionSpec> = {
       train_on_corrections: { kind: 'boolean', default: true, doc: 'A correction cannot be unlearned: learn the corrected label as a new example (true), or skip corrections (false).' },
     },
   },
+  promoter: {
+    doc: 'Champion/challenger decisions: an always-valid sequential test on paired per-example losses (see README).',
+    fields: {
+      alpha: { kind: 'number', default: 0.05, min: 0.0001, max: 0.5, doc: 'False-promotion rate of the test (and of the rollback test).' },
+      metric: { kind: 'enum', values: ['default', 'log_loss', 'brier', 'error_rate', 'squared_error'], default: 'default', doc: 'Per-example loss compared; default: log_loss for binary models, squared_error for regression.' },
+      min_samples: { kind: 'int', default: 500, min: 1, max: 100_000_000, doc: 'Paired examples before any decision.' },
+      min_effect: { kind: 'number', default: 0, min: 0, doc: "Promote only when the lower confidence bound of the mean loss difference exceeds this." },
+      max_recall_drop: { kind: 'number', default: 0.05, min: 0, max: 1, doc: "Guardrail (binary): the challenger's recall may be at most this far below the champion's on the same examples." },
+      max_ece: { kind: 'number', default: 0.15, min: 0, max: 1, doc: "Guardrail (binary): the challenger's expected calibration error may be at most this." },
+      cooldown: { kind: 'duration', default: '6h', doc: 'No automatic decision for a model this long (event time) after one.' },
+      watch_examples: { kind: 'int', default: 2000, min: 0, max: 100_000_000, doc: 'Paired examples after a promotion during which a significantly worse new champion is rolled back; 0 = no watch.' },
+    },
+  },
   http: {
     doc: 'The HTTP endpoint: GET /metrics (Prometheus), /healthz, /readyz.',
     fields: {

@@ -28,6 +28,7 @@ export function formatSummary(summary: ReplaySummary): string {
     ['metric points', summary.metric_points],
     ['drift alarms', summary.drift_alarms],
     ['snapshots published', summary.snapshots_published],
+    ['promotion decisions', summary.decisions],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   const lines = rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`);

@@ -14,11 +14,12 @@ import { Counter, Gauge } from 'prom-client';
 import { ClickHouseDeadLetterSink, ClickHouseEvaluatorSink, ClickHouseTableSink, FanOutSink, TopicDeadLetterSink } from '../../sinks/index.js';
 import { EvaluatorProcessor } from '../../processors/evaluator.js';
 import { LearnerProcessor } from '../../processors/learner.js';
+import { PromoterProcessor } from '../../processors/promoter.js';
 import { SnapshotScorer } from '../../core/learn/index.js';
 import { createEvaluatorMetrics, registerConsumerLag } from '../../adapters/http/index.js';
-import { evaluatorOptions, joinerTopics, openRuntime, topicSpecs } from '../runtime.js';
+import { evaluatorOptions, joinerTopics, openRuntime, policyOptions, topicSpecs } from '../runtime.js';
 
-export const PROCESSORS = ['joiner', 'learner', 'evaluator', 'archive'] as const;
+export const PROCESSORS = ['joiner', 'learner', 'promoter', 'evaluator', 'archive'] as const;
 /** Processors that write to ClickHouse: started by default only when clickhouse.url is set. */
 const NEEDS_CLICKHOUSE: readonly string[] = ['evaluator', 'archive'];
 
@@ -139,6 +140,34 @@ export async function commandRun(options: { config?: string; only?: string[] }):
     stoppers.push(() => learner.stop());
   }
 
+  if (selected.includes('promoter')) {
+    const t = config.topics;
+    const decisions = new Counter({
+      name: 'feedbackloop_promotion_decisions_total',
+      help: 'Promotion decisions published, by model and decision (PROMOTE, ROLLBACK, PIN, UNPIN).',
+      labelNames: ['model', 'decision'],
+      registers: [runtime.metrics.registry],
+    });
+    const promoter = new PromoterProcessor({
+      transport: runtime.transport,
+      topics: { labelled: t.labelled_examples, promotions: t.model_promotions, deadLetters: t.dead_letters },
+      groupId: `${config.kafka.client_id}-promoter`,
+      transactionalIdPrefix: `${config.kafka.client_id}-promoter`,
+      codecs: runtime.codecs,
+      policyOf: (model) => policyOptions(config, model),
+      actor: `feedbackloop-promoter (${config.kafka.client_id})`,
+      clock: systemClock,
+      onDecided: (published) => {
+        for (const d of published) {
+          decisions.inc({ model: d.model, decision: d.decision });
+          logger.info({ model: d.model, decision: d.decision, from: d.from_version, to: d.to_version, n: d.sample_size, reason: d.reason }, 'promotion decision');
+        }
+      },
+    });
+    consumers.push(await promoter.start());
+    stoppers.push(() => promoter.stop());
+  }
+
   if (selected.includes('evaluator')) {
     if (!runtime.clickhouse) throw new ConfigError('clickhouse.url', 'the evaluator writes its figures to ClickHouse: set clickhouse.url (replay writes them to files)');
     const store = runtime.clickhouse;
@@ -198,7 +227,7 @@ export async function commandRun(options: { config?: string; only?: string[] }):
   }
 
   const t = config.topics;
-  const inputs: Record<string, string[]> = { joiner: [t.predictions, t.feedback], learner: [t.labelled_examples], evaluator: [t.labelled_examples], archive: [t.predictions] };
+  const inputs: Record<string, string[]> = { joiner: [t.predictions, t.feedback], learner: [t.labelled_examples], promoter: [t.labelled_examples], evaluator: [t.labelled_examples], archive: [t.predictions] };
   registerConsumerLag(
     runtime.metrics.registry,
     runtime.transport,

@@ -82,6 +82,18 @@ describe('replay with the learner and shadow scoring', () => {
     expect(auc('challenger', 'fraud/ftrl')).toBeGreaterThan(0.85);
     expect(auc('champion', 'v1')).toBeLessThan(0.7);
 
+    // The promoter: the challengers are clearly better, so one is promoted, with its evidence.
+    const promotions = readJsonl<{ model: string; decision: string; from_version: string; to_version: string; at: number; n: number; statistic: number; bound: number; alpha: number; reason: string }>(join(out, 'promotions.jsonl'));
+    expect(summary.decisions).toBe(promotions.length);
+    const first = promotions[0]!;
+    expect(first).toMatchObject({ model: 'fraud', decision: 'promote', from_version: 'v1', alpha: 0.05 });
+    expect(first.to_version).toMatch(/^fraud\/(logreg|ftrl)@\d+$/);
+    expect(first.n).toBeGreaterThanOrEqual(500);
+    expect(first.bound).toBeGreaterThan(0);
+    expect(first.statistic).toBeGreaterThan(first.bound);
+    expect(first.at).toBeGreaterThan(START);
+    expect(first.reason.length).toBeGreaterThan(20);
+
     // Deterministic: a second replay of the same files writes the same bytes.
     const again = join(dir, 'again');
     await replay({
@@ -89,7 +101,7 @@ describe('replay with the learner and shadow scoring', () => {
       config: buildConfig({ learner: { snapshot_every: 100 }, models: { fraud: { challengers: ['logreg', 'ftrl'] } } }),
       clock: new ManualClock(0),
     });
-    for (const file of ['labelled.jsonl', 'snapshots.jsonl', 'metrics.jsonl', 'drift.jsonl']) {
+    for (const file of ['labelled.jsonl', 'snapshots.jsonl', 'metrics.jsonl', 'drift.jsonl', 'promotions.jsonl']) {
       expect(readFileSync(join(again, file), 'utf8'), file).toBe(readFileSync(join(out, file), 'utf8'));
     }
   });

@@ -1,0 +1,150 @@
+/**
+ * The promoter processor: labelled examples -> promotion decisions.
+ *
+ * One task per partition of `labelled-examples` (keyed by model: a model's
+ * examples, and so its decisions, belong to one task — the per-model lock
+ * is the partition's ownership), with a PromotionPolicy per model
+ * (core/promote). Each batch is one transaction: the decisions it completed
+ * (to `model-promotions`, key model), its dead letters and its input offset.
+ *
+ * State: the policies are a function of the example sequence alone, so a
+ * task that (re)starts on a partition fences the previous owner
+ * (transactional id `<prefix>-<p>`) and rebuilds them by re-reading the
+ * partition from the start up to where it resumes, publishing nothing (those
+ * decisions were committed with those offsets). Two instances therefore
+ * never both decide on one example.
+ */
+import type { Clock } from '../core/clock.js';
+import { validateLabelledExample, type DeadLetter, type LabelledExample, type PromotionDecision } from '../core/events.js';
+import { PromotionPolicy, toPromotionDecision, type PolicyDecision, type PolicyOptions } from '../core/promote/index.js';
+import type { Codec } from '../adapters/codec/codec.js';
+import type { LogConsumer, LogTransport, OutgoingRecord, PartitionBatch, TransactionalProducer } from '../adapters/log/transport.js';
+import { decodeRecord } from './decode.js';
+import { SerialQueue } from './serial.js';
+
+export const PROMOTER_STAGE = 'promoter';
+
+export interface PromoterTopics {
+  labelled: string;
+  promotions: string;
+  deadLetters: string;
+}
+
+export interface PromoterProcessorDeps {
+  transport: LogTransport;
+  topics: PromoterTopics;
+  groupId: string;
+  /** Transactional ids are `<prefix>-<partition>`. */
+  transactionalIdPrefix: string;
+  codecs: { labelled: Codec<LabelledExample>; promotion: Codec<PromotionDecision>; deadLetter: Codec<DeadLetter> };
+  policyOf: (model: string) => Partial<PolicyOptions>;
+  /** Who decided (PromotionDecision.actor). */
+  actor: string;
+  clock: Clock;
+  onDecided?: (decisions: PromotionDecision[]) => void;
+}
+
+interface Task {
+  partition: number;
+  generation: number;
+  policies: Map<string, PromotionPolicy>;
+  /** Decisions per model so far (for deterministic decision ids). */
+  decided: Map<string, number>;
+  producer: TransactionalProducer;
+}
+
+export class PromoterProcessor {
+  private readonly tasks = new Map<number, Task>();
+  private readonly queue = new SerialQueue();
+  private consumer: LogConsumer | undefined;
+  /** Every decision this instance published (the replay writes them out). */
+  readonly published: PromotionDecision[] = [];
+
+  constructor(private readonly deps: PromoterProcessorDeps) {}
+
+  async start(): Promise<LogConsumer> {
+    const consumer = await this.deps.transport.consumer({ groupId: this.deps.groupId, topics: [this.deps.topics.labelled] });
+    this.consumer = consumer;
+    await consumer.run((batch) => this.queue.run(() => this.onBatch(batch)));
+    return consumer;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+    await this.queue.run(async () => {
+      for (const task of this.tasks.values()) await task.producer.close().catch(() => {});
+      this.tasks.clear();
+    });
+  }
+
+  /** The policies of the current tasks (for tests and status). */
+  policies(): PromotionPolicy[] {
+    return [...this.tasks.values()].flatMap((t) => [...t.policies.values()]);
+  }
+
+  private policy(task: Task, model: string): PromotionPolicy {
+    let policy = task.policies.get(model);
+    if (!policy) task.policies.set(model, (policy = new PromotionPolicy(model, this.deps.policyOf(model))));
+    return policy;
+  }
+
+  private async task(batch: PartitionBatch): Promise<Task> {
+    const existing = this.tasks.get(batch.partition);
+    if (existing && existing.generation === batch.generation) return existing;
+    if (existing) await existing.producer.close().catch(() => {});
+    const producer = await this.deps.transport.transactionalProducer(`${this.deps.transactionalIdPrefix}-${batch.partition}`);
+    const task: Task = { partition: batch.partition, generation: batch.generation, policies: new Map(), decided: new Map(), producer };
+    const resumeAt = batch.records[0]?.offset ?? batch.nextOffset;
+    await this.deps.transport.readToEnd(this.deps.topics.labelled, [batch.partition], async (records) => {
+      for (const record of records) {
+        if (record.offset >= resumeAt) continue;
+        let example: LabelledExample;
+        try {
+          example = validateLabelledExample(await this.deps.codecs.labelled.decode(record.value));
+        } catch {
+          continue; // Dead-lettered when it was first read.
+        }
+        for (const d of this.policy(task, example.model).observe(example)) this.count(task, d);
+      }
+    });
+    this.tasks.set(batch.partition, task);
+    return task;
+  }
+
+  private count(task: Task, d: PolicyDecision): number {
+    const k = (task.decided.get(d.model) ?? 0) + 1;
+    task.decided.set(d.model, k);
+    return k;
+  }
+
+  private async onBatch(batch: PartitionBatch): Promise<void> {
+    const task = await this.task(batch);
+    const now = this.deps.clock.now();
+    const letters: DeadLetter[] = [];
+    const decisions: PromotionDecision[] = [];
+    for (const record of batch.records) {
+      const decoded = await decodeRecord(record, this.deps.codecs.labelled as Codec<unknown>, validateLabelledExample, PROMOTER_STAGE, now);
+      if (!decoded.ok) {
+        letters.push(decoded.letter);
+        continue;
+      }
+      for (const d of this.policy(task, decoded.value.model).observe(decoded.value)) {
+        const k = this.count(task, d);
+        decisions.push(toPromotionDecision(d, { decision_id: `${d.model}#${k}`, actor: this.deps.actor, decided_at: now }));
+      }
+    }
+    const out: OutgoingRecord[] = [];
+    for (const d of decisions) out.push({ topic: this.deps.topics.promotions, key: Buffer.from(d.model), value: await this.deps.codecs.promotion.encode(d), timestamp: now });
+    for (const letter of letters) out.push({ topic: this.deps.topics.deadLetters, key: letter.key, value: await this.deps.codecs.deadLetter.encode(letter), timestamp: now });
+    try {
+      await task.producer.sendWithOffsets(out, { groupId: this.deps.groupId, offsets: [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }] });
+    } catch (error) {
+      // The policies moved past what was committed: forget the task, so the partition is rebuilt.
+      this.tasks.delete(task.partition);
+      await task.producer.close().catch(() => {});
+      throw error;
+    }
+    this.published.push(...decisions);
+    if (decisions.length > 0) this.deps.onDecided?.(decisions);
+  }
+}
