@@ -8,5 +8,7 @@ export {
   feedbackStatRow,
   labelledExampleRow,
   datasetSplit,
+  modelVersionRow,
+  championHistoryRow,
   type DatasetSplit,
 } from './rows.js';

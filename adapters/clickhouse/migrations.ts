@@ -158,4 +158,78 @@ ORDER BY (model, day, feedback_type, source)`,
 PARTITION BY toYYYYMM(ts)
 ORDER BY (model, example_id)`,
   },
+  {
+    id: 7,
+    name: 'model_versions',
+    // The model registry (docs/registry.md): one row per model snapshot the
+    // learner published, with its lineage. No PARTITION BY: the table is
+    // small, and a re-delivered row must meet the one it replaces in the same
+    // partition.
+    sql: `CREATE TABLE IF NOT EXISTS model_versions (
+  model String,
+  version String,
+  challenger String,
+  algorithm String,
+  parent_version String,
+  training_count UInt64,
+  data_hash String,
+  feature_names Array(String),
+  created_at DateTime,
+  created_at_ms UInt64,
+  version_row UInt64
+) ENGINE = ReplacingMergeTree(version_row)
+ORDER BY (model, version)
+-- parent_version is '' for the first snapshot of a challenger.
+-- Whether a version is deployed is not stored (it would need updating): it is
+-- derived from champion_history (see there): deployed = (version = champion).`,
+  },
+  {
+    id: 8,
+    name: 'champion_history',
+    // Every promotion decision, as published on model-promotions. No
+    // PARTITION BY, as for model_versions.
+    sql: `CREATE TABLE IF NOT EXISTS champion_history (
+  decision_id String,
+  model String,
+  decision String,
+  from_version String,
+  to_version String,
+  actor String,
+  reason String,
+  policy String,
+  statistic Nullable(Float64),
+  bound Nullable(Float64),
+  alpha Nullable(Float64),
+  sample_size UInt64,
+  metric_names Array(String),
+  metric_values Array(Float64),
+  guardrail_names Array(String),
+  guardrail_values Array(Float64),
+  at DateTime,
+  at_ms UInt64,
+  decided_at DateTime,
+  decided_at_ms UInt64
+) ENGINE = ReplacingMergeTree(decided_at_ms)
+ORDER BY (model, decision_id)
+-- Every decision (PROMOTE, ROLLBACK, PIN, UNPIN, HOLD): who took it (actor),
+-- when (at: event time of the evidence; decided_at: when it was published),
+-- why (reason, policy) and on what evidence: metric_names/metric_values are
+-- the metric deltas (challenger minus champion), guardrail_names/values the
+-- guardrails, both as at decision time. Decisions are ordered by
+-- (decided_at_ms, at_ms): decisions published together share decided_at (a
+-- replay gives them all one), at breaks the tie.
+-- Derived, never stored (docs/registry.md has these queries, tested):
+--   the current champion of a model = to_version of its latest PROMOTE or
+--   ROLLBACK; deployed_at = that decision's at; the deployed flag of a
+--   version = (version = champion); metrics at decision time = that
+--   decision's metric and guardrail arrays:
+--     SELECT model,
+--            argMax(to_version, (decided_at_ms, at_ms)) AS champion,
+--            argMax(at, (decided_at_ms, at_ms)) AS deployed_at,
+--            argMax(metric_names, (decided_at_ms, at_ms)) AS metric_names,
+--            argMax(metric_values, (decided_at_ms, at_ms)) AS metric_values
+--     FROM champion_history FINAL
+--     WHERE decision IN ('PROMOTE', 'ROLLBACK')
+--     GROUP BY model`,
+  },
 ];

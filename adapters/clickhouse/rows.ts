@@ -5,7 +5,7 @@
  * number stays null (Nullable columns). `version` is the ReplacingMergeTree
  * version: the row with the highest one replaces the others of its key.
  */
-import type { DeadLetter, LabelledExample, Prediction } from '../../core/events.js';
+import type { DeadLetter, LabelledExample, ModelSnapshot, Prediction, PromotionDecision } from '../../core/events.js';
 import type { DriftRecord, FeedbackStat, MetricPoint } from '../../core/evaluate/rows.js';
 
 function pairs<V>(map: Record<string, V>): [string[], V[]] {
@@ -151,5 +151,54 @@ export function labelledExampleRow(e: LabelledExample, version: number) {
     shadow_values: shadowValues,
     split: datasetSplit(e.prediction_id),
     version,
+  };
+}
+
+/** A model snapshot as a row of model_versions (the registry); `versionRow` is the ReplacingMergeTree version. */
+export function modelVersionRow(s: ModelSnapshot, versionRow: number) {
+  return {
+    model: s.model,
+    version: s.version,
+    challenger: s.challenger,
+    algorithm: s.algorithm,
+    parent_version: s.parent_version ?? '',
+    training_count: s.training_count,
+    data_hash: s.data_hash,
+    feature_names: s.feature_schema.map((f) => f.name),
+    created_at: seconds(s.created_at),
+    created_at_ms: s.created_at,
+    version_row: versionRow,
+  };
+}
+
+/**
+ * A promotion decision as a row of champion_history: the metric deltas and
+ * guardrails (the evidence at decision time) as parallel arrays, sorted by
+ * name. The ReplacingMergeTree version is decided_at_ms.
+ */
+export function championHistoryRow(d: PromotionDecision) {
+  const [metricNames, metricValues] = pairs(d.metric_deltas);
+  const [guardrailNames, guardrailValues] = pairs(d.guardrails);
+  return {
+    decision_id: d.decision_id,
+    model: d.model,
+    decision: d.decision,
+    from_version: d.from_version,
+    to_version: d.to_version,
+    actor: d.actor,
+    reason: d.reason,
+    policy: d.policy,
+    statistic: d.statistic,
+    bound: d.bound,
+    alpha: d.alpha,
+    sample_size: d.sample_size,
+    metric_names: metricNames,
+    metric_values: metricValues,
+    guardrail_names: guardrailNames,
+    guardrail_values: guardrailValues,
+    at: seconds(d.at),
+    at_ms: d.at,
+    decided_at: seconds(d.decided_at),
+    decided_at_ms: d.decided_at,
   };
 }

@@ -15,17 +15,18 @@ import { ClickHouseDeadLetterSink, ClickHouseEvaluatorSink, ClickHouseTableSink,
 import { EvaluatorProcessor } from '../../processors/evaluator.js';
 import { LearnerProcessor } from '../../processors/learner.js';
 import { PromoterProcessor } from '../../processors/promoter.js';
+import { RegistryProcessor } from '../../processors/registry.js';
 import { SnapshotScorer } from '../../core/learn/index.js';
 import { createEvaluatorMetrics, registerConsumerLag } from '../../adapters/http/index.js';
 import { evaluatorOptions, joinerTopics, openRuntime, policyOptions, topicSpecs } from '../runtime.js';
 
-export const PROCESSORS = ['joiner', 'learner', 'promoter', 'evaluator', 'archive'] as const;
+export const PROCESSORS = ['joiner', 'learner', 'promoter', 'evaluator', 'archive', 'registry'] as const;
 /** Processors that write to ClickHouse: started by default only when clickhouse.url is set. */
-const NEEDS_CLICKHOUSE: readonly string[] = ['evaluator', 'archive'];
+const NEEDS_CLICKHOUSE: readonly string[] = ['evaluator', 'archive', 'registry'];
 
 export async function commandRun(options: { config?: string; only?: string[] }): Promise<void> {
   const config = loadConfig(options.config);
-  // By default every processor whose servers are configured (the evaluator and the archive need ClickHouse).
+  // By default every processor whose servers are configured (the evaluator, the archive and the registry need ClickHouse).
   const selected = options.only ?? PROCESSORS.filter((name) => !NEEDS_CLICKHOUSE.includes(name) || config.clickhouse.url !== null);
   for (const name of selected) {
     if (!(PROCESSORS as readonly string[]).includes(name)) {
@@ -226,8 +227,35 @@ export async function commandRun(options: { config?: string; only?: string[] }):
     );
   }
 
+  if (selected.includes('registry')) {
+    if (!runtime.clickhouse) throw new ConfigError('clickhouse.url', 'the registry processor writes the model registry to ClickHouse: set clickhouse.url');
+    const t = config.topics;
+    const registry = new RegistryProcessor({
+      transport: runtime.transport,
+      topics: { snapshots: t.model_snapshots, promotions: t.model_promotions },
+      groupId: `${config.kafka.client_id}-registry`,
+      codecs: runtime.codecs,
+      store: runtime.clickhouse,
+      deadLetters: new FanOutSink([...deadLetterSinks, new ClickHouseDeadLetterSink(runtime.clickhouse)]),
+      clock: systemClock,
+      metrics: runtime.metrics,
+      onRetry: (table, error, attempt, delay) =>
+        logger.warn({ err: error, table, attempt, delay_ms: delay }, 'clickhouse insert failed; retrying (registry consumption paused)'),
+      onCommitFailed: (error) => logger.warn({ err: error }, 'registry heartbeat or offset commit failed; the records will be written again (same rows)'),
+    });
+    consumers.push(await registry.start());
+    stoppers.push(() => registry.stop());
+  }
+
   const t = config.topics;
-  const inputs: Record<string, string[]> = { joiner: [t.predictions, t.feedback], learner: [t.labelled_examples], promoter: [t.labelled_examples], evaluator: [t.labelled_examples], archive: [t.predictions] };
+  const inputs: Record<string, string[]> = {
+    joiner: [t.predictions, t.feedback],
+    learner: [t.labelled_examples],
+    promoter: [t.labelled_examples],
+    evaluator: [t.labelled_examples],
+    archive: [t.predictions],
+    registry: [t.model_snapshots, t.model_promotions],
+  };
   registerConsumerLag(
     runtime.metrics.registry,
     runtime.transport,

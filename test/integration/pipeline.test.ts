@@ -46,11 +46,13 @@ describe('foundation pipeline on real Kafka, registry and ClickHouse', () => {
     expect(await again.migrate((await import('../../adapters/clickhouse/index.js')).MIGRATIONS)).toEqual([]);
     const tables = await again.select<{ name: string }>(`SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`);
     expect(tables.map((t) => t.name)).toEqual([
+      'champion_history',
       'dead_letters',
       'drift_events',
       'feedback_stats',
       'labelled_examples',
       'metric_points',
+      'model_versions',
       'predictions',
       'schema_migrations',
     ]);

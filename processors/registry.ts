@@ -1,0 +1,347 @@
+/**
+ * The model registry processor: `model-snapshots` -> the ClickHouse table
+ * `model_versions` (every version, its lineage and training data), and
+ * `model-promotions` -> `champion_history` (every decision on the champion
+ * alias: who or what, when, why, with the evidence). One consumer group
+ * reads both topics. Undecodable records go to the dead-letter sink with the
+ * reason; offsets are committed only after the rows and dead letters of a
+ * batch are durable. Rows are keyed (ReplacingMergeTree), so a re-delivered
+ * batch replaces its rows instead of adding to them.
+ *
+ * Nothing mutable is stored: the current champion, when it was deployed and
+ * the metrics it was promoted on are derived from champion_history by the
+ * queries below (docs/registry.md).
+ *
+ * While ClickHouse cannot take the rows, the write retries for as long as it
+ * lasts and consumption waits, heartbeating the group meanwhile.
+ */
+import type { Clock } from '../core/clock.js';
+import { ValidationError } from '../core/errors.js';
+import type { Decision, DeadLetter, FeatureSpec, ModelSnapshot, PromotionDecision } from '../core/events.js';
+import type { Codec } from '../adapters/codec/codec.js';
+import type { LogConsumer, LogTransport, PartitionBatch } from '../adapters/log/transport.js';
+import type { PipelineMetrics } from '../adapters/http/metrics.js';
+import { sqlString, type ClickHouseStore } from '../adapters/clickhouse/store.js';
+import { championHistoryRow, modelVersionRow } from '../adapters/clickhouse/rows.js';
+import { ClickHouseTableSink } from '../sinks/clickhouse-table.js';
+import type { Sink } from '../sinks/sink.js';
+import { decodeRecord } from './decode.js';
+
+export const REGISTRY_STAGE = 'model-registry';
+export const MODEL_VERSIONS_TABLE = 'model_versions';
+export const CHAMPION_HISTORY_TABLE = 'champion_history';
+
+export interface RegistryTopics {
+  snapshots: string;
+  promotions: string;
+}
+
+export interface RegistryProcessorDeps {
+  transport: LogTransport;
+  topics: RegistryTopics;
+  groupId: string;
+  codecs: { snapshot: Codec<ModelSnapshot>; promotion: Codec<PromotionDecision> };
+  store: Pick<ClickHouseStore, 'insert'>;
+  deadLetters: Sink<DeadLetter>;
+  clock: Clock;
+  metrics?: PipelineMetrics;
+  /** A ClickHouse insert failed and is retried (consumption waits); for logging. */
+  onRetry?: (table: string, error: unknown, attempt: number, delayMs: number) => void;
+  /**
+   * A heartbeat while waiting for ClickHouse, or an offset commit, failed.
+   * Not fatal: the rows are keyed, so records committed late are merely
+   * written again.
+   */
+  onCommitFailed?: (error: unknown) => void;
+  /** Retry timing of the ClickHouse writes (defaults: those of ClickHouseTableSink, heartbeat every second). */
+  retry?: { initialDelayMs?: number; maxDelayMs?: number; heartbeatIntervalMs?: number };
+}
+
+type VersionRow = ReturnType<typeof modelVersionRow>;
+type HistoryRow = ReturnType<typeof championHistoryRow>;
+
+export class RegistryProcessor {
+  private consumer: LogConsumer | undefined;
+  private readonly abort = new AbortController();
+  private readonly versions: ClickHouseTableSink<VersionRow>;
+  private readonly history: ClickHouseTableSink<HistoryRow>;
+
+  constructor(private readonly deps: RegistryProcessorDeps) {
+    const sinkOptions = (table: string) => ({
+      ...(deps.onRetry ? { onRetry: (error: unknown, attempt: number, delayMs: number) => deps.onRetry!(table, error, attempt, delayMs) } : {}),
+      // Stay in the consumer group while ClickHouse is down.
+      heartbeat: () => this.heartbeat(),
+      signal: this.abort.signal,
+      ...(deps.retry?.initialDelayMs !== undefined ? { initialDelayMs: deps.retry.initialDelayMs } : {}),
+      ...(deps.retry?.maxDelayMs !== undefined ? { maxDelayMs: deps.retry.maxDelayMs } : {}),
+      ...(deps.retry?.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: deps.retry.heartbeatIntervalMs } : {}),
+    });
+    this.versions = new ClickHouseTableSink<VersionRow>(deps.store, MODEL_VERSIONS_TABLE, sinkOptions(MODEL_VERSIONS_TABLE));
+    this.history = new ClickHouseTableSink<HistoryRow>(deps.store, CHAMPION_HISTORY_TABLE, sinkOptions(CHAMPION_HISTORY_TABLE));
+  }
+
+  async start(): Promise<LogConsumer> {
+    const { topics } = this.deps;
+    const consumer = await this.deps.transport.consumer({ groupId: this.deps.groupId, topics: [topics.snapshots, topics.promotions] });
+    this.consumer = consumer;
+    await consumer.run((batch) => this.onBatch(batch));
+    return consumer;
+  }
+
+  /**
+   * Leaves the group. A write still waiting for ClickHouse is abandoned
+   * uncommitted (its records are re-delivered to whoever reads next).
+   */
+  async stop(): Promise<void> {
+    this.abort.abort(new Error('registry processor stopping'));
+    await this.consumer?.stop();
+  }
+
+  /**
+   * Tells the group this member is alive (while a write waits for
+   * ClickHouse). A failure (e.g. the group is rebalancing) is reported
+   * through onCommitFailed, not thrown, so the consumer does not crash: the
+   * write goes on waiting; if the partitions moved meanwhile, the commit
+   * after it fails too (also reported) and the new owner writes the same
+   * rows again.
+   */
+  async heartbeat(): Promise<void> {
+    await this.consumer?.heartbeat().catch((error: unknown) => this.deps.onCommitFailed?.(error));
+  }
+
+  private async onBatch(batch: PartitionBatch): Promise<void> {
+    const deps = this.deps;
+    const now = deps.clock.now();
+    const letters: DeadLetter[] = [];
+    try {
+      if (batch.topic === deps.topics.snapshots) {
+        const rows: VersionRow[] = [];
+        for (const record of batch.records) {
+          const decoded = await decodeRecord(record, deps.codecs.snapshot as Codec<unknown>, validateModelSnapshot, REGISTRY_STAGE, now);
+          if (decoded.ok) rows.push(modelVersionRow(decoded.value, now));
+          else letters.push(decoded.letter);
+        }
+        await this.versions.writeBatch(rows);
+      } else {
+        const rows: HistoryRow[] = [];
+        for (const record of batch.records) {
+          const decoded = await decodeRecord(record, deps.codecs.promotion as Codec<unknown>, validatePromotionDecision, REGISTRY_STAGE, now);
+          if (decoded.ok) rows.push(championHistoryRow(decoded.value));
+          else letters.push(decoded.letter);
+        }
+        await this.history.writeBatch(rows);
+      }
+      await deps.deadLetters.writeBatch(letters);
+    } catch (error) {
+      // Stopping: leave the batch uncommitted (re-delivered), without crashing the consumer.
+      if (this.abort.signal.aborted) return;
+      throw error;
+    }
+    deps.metrics?.recordsIn.inc({ topic: batch.topic }, batch.records.length);
+    for (const letter of letters) deps.metrics?.deadLetters.inc({ stage: REGISTRY_STAGE, error_class: letter.error_class });
+    try {
+      await this.consumer!.commit([{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }]);
+    } catch (error) {
+      // The rows are durable and keyed: records whose commit was lost are written again, replacing themselves.
+      deps.onCommitFailed?.(error);
+    }
+  }
+}
+
+// ------------------------------------------------------------------ validation
+
+const DECISIONS: readonly Decision[] = ['PROMOTE', 'HOLD', 'ROLLBACK', 'PIN', 'UNPIN'];
+
+type Obj = Record<string, unknown>;
+
+function isObject(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function text(obj: Obj, field: string, what: string, options: { nonEmpty?: boolean } = {}): string {
+  const value = obj[field];
+  if (typeof value !== 'string' || (options.nonEmpty && value.length === 0)) {
+    throw new ValidationError(`${what}: ${field} must be a ${options.nonEmpty ? 'non-empty ' : ''}string`);
+  }
+  return value;
+}
+
+function textOrNull(obj: Obj, field: string, what: string): string | null {
+  const value = obj[field];
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'string') throw new ValidationError(`${what}: ${field} must be a string or null`);
+  return value;
+}
+
+function count(obj: Obj, field: string, what: string): number {
+  const value = obj[field];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ValidationError(`${what}: ${field} must be a non-negative integer`);
+  }
+  return value;
+}
+
+function finiteOrNull(obj: Obj, field: string, what: string): number | null {
+  const value = obj[field];
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ValidationError(`${what}: ${field} must be a finite number or null`);
+  return value;
+}
+
+function numbers(obj: Obj, field: string, what: string): Record<string, number> {
+  const value = obj[field] ?? {};
+  if (!isObject(value)) throw new ValidationError(`${what}: ${field} must be a map of numbers`);
+  const out: Record<string, number> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValidationError(`${what}: ${field}.${key} must be a finite number`);
+    out[key] = v;
+  }
+  return out;
+}
+
+/** Checks a decoded object against the ModelSnapshot contract (what the registry reads of it); returns a clean copy or throws ValidationError. */
+export function validateModelSnapshot(value: unknown): ModelSnapshot {
+  const what = 'model snapshot';
+  if (!isObject(value)) throw new ValidationError(`${what} must be an object`);
+  const schema = value.feature_schema ?? [];
+  if (!Array.isArray(schema) || !schema.every((f: unknown) => isObject(f) && typeof f.name === 'string' && (f.kind === 'NUMERIC' || f.kind === 'CATEGORICAL'))) {
+    throw new ValidationError(`${what}: feature_schema must be a list of {name, kind: NUMERIC or CATEGORICAL}`);
+  }
+  return {
+    model: text(value, 'model', what, { nonEmpty: true }),
+    version: text(value, 'version', what, { nonEmpty: true }),
+    challenger: text(value, 'challenger', what),
+    algorithm: text(value, 'algorithm', what),
+    parameters: text(value, 'parameters', what),
+    feature_schema: schema.map((f: FeatureSpec) => ({ name: f.name, kind: f.kind })),
+    training_count: count(value, 'training_count', what),
+    data_hash: text(value, 'data_hash', what),
+    parent_version: textOrNull(value, 'parent_version', what),
+    created_at: count(value, 'created_at', what),
+  };
+}
+
+/** Checks a decoded object against the PromotionDecision contract; returns a clean copy or throws ValidationError. */
+export function validatePromotionDecision(value: unknown): PromotionDecision {
+  const what = 'promotion decision';
+  if (!isObject(value)) throw new ValidationError(`${what} must be an object`);
+  const decision = value.decision;
+  if (typeof decision !== 'string' || !(DECISIONS as readonly string[]).includes(decision)) {
+    throw new ValidationError(`${what}: decision must be one of ${DECISIONS.join(', ')}`);
+  }
+  return {
+    decision_id: text(value, 'decision_id', what, { nonEmpty: true }),
+    model: text(value, 'model', what, { nonEmpty: true }),
+    from_version: text(value, 'from_version', what),
+    to_version: text(value, 'to_version', what),
+    decision: decision as Decision,
+    policy: text(value, 'policy', what),
+    statistic: finiteOrNull(value, 'statistic', what),
+    p_value: finiteOrNull(value, 'p_value', what),
+    bound: finiteOrNull(value, 'bound', what),
+    alpha: finiteOrNull(value, 'alpha', what),
+    sample_size: count(value, 'sample_size', what),
+    metric_deltas: numbers(value, 'metric_deltas', what),
+    guardrails: numbers(value, 'guardrails', what),
+    reason: text(value, 'reason', what),
+    actor: text(value, 'actor', what),
+    at: count(value, 'at', what),
+    decided_at: count(value, 'decided_at', what),
+  };
+}
+
+// --------------------------------------------------------------------- queries
+
+/**
+ * The registry's derived facts, as SQL for ClickHouse 18.16 and current
+ * releases (docs/registry.md shows them for model 'fraud-detector'). The
+ * order of decisions is (decided_at_ms, at_ms): decisions published together
+ * share decided_at, and a replay gives them all one.
+ */
+const LATEST = '(decided_at_ms, at_ms)';
+const CHAMPION_MOVES = "decision IN ('PROMOTE', 'ROLLBACK')";
+
+export const registryQueries = {
+  /**
+   * The current champion of every model (or of `model`): the to_version of
+   * its latest PROMOTE or ROLLBACK; deployed_at is that decision's at (event
+   * time of the evidence); the metric deltas and guardrails are those it
+   * was decided on.
+   */
+  champions(model?: string): string {
+    return `SELECT
+  model,
+  argMax(to_version, ${LATEST}) AS champion,
+  argMax(at, ${LATEST}) AS deployed_at,
+  argMax(at_ms, ${LATEST}) AS deployed_at_ms,
+  argMax(decision_id, ${LATEST}) AS by_decision,
+  argMax(actor, ${LATEST}) AS deployed_by,
+  argMax(reason, ${LATEST}) AS why,
+  argMax(metric_names, ${LATEST}) AS decision_metric_names,
+  argMax(metric_values, ${LATEST}) AS decision_metric_values,
+  argMax(guardrail_names, ${LATEST}) AS decision_guardrail_names,
+  argMax(guardrail_values, ${LATEST}) AS decision_guardrail_values
+FROM champion_history FINAL
+WHERE ${model === undefined ? '' : `model = ${sqlString(model)} AND `}${CHAMPION_MOVES}
+GROUP BY model
+ORDER BY model`;
+  },
+
+  /** The versions of a model with their lineage, oldest first; deployed = 1 for the current champion. */
+  versions(model: string): string {
+    const m = sqlString(model);
+    return `SELECT
+  version,
+  challenger,
+  algorithm,
+  parent_version,
+  training_count,
+  data_hash,
+  created_at,
+  created_at_ms,
+  version IN (
+    SELECT argMax(to_version, ${LATEST}) FROM champion_history FINAL
+    WHERE model = ${m} AND ${CHAMPION_MOVES}
+  ) AS deployed
+FROM model_versions FINAL
+WHERE model = ${m}
+ORDER BY created_at_ms, version`;
+  },
+
+  /** Who or what moved (or pinned) the champion of a model, when and why, in order. */
+  history(model: string): string {
+    return `SELECT
+  decision_id,
+  decision,
+  from_version,
+  to_version,
+  actor,
+  reason,
+  policy,
+  statistic,
+  bound,
+  alpha,
+  sample_size,
+  at,
+  at_ms,
+  decided_at,
+  decided_at_ms
+FROM champion_history FINAL
+WHERE model = ${sqlString(model)}
+ORDER BY decided_at_ms, at_ms, decision_id`;
+  },
+
+  /** The metric deltas (challenger minus champion) each decision of a model was taken on, one row per metric. */
+  metricsAtDecision(model: string): string {
+    return `SELECT
+  decision_id,
+  decision,
+  to_version,
+  metric,
+  delta
+FROM champion_history FINAL
+ARRAY JOIN metric_names AS metric, metric_values AS delta
+WHERE model = ${sqlString(model)}
+ORDER BY decided_at_ms, at_ms, decision_id, metric`;
+  },
+};
