@@ -4,7 +4,7 @@
  * reading back and checking what it committed to its output topics.
  */
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type { Admin } from 'kafkajs';
+import { AssignerProtocol, type Admin } from 'kafkajs';
 import { RegistryCodec, type Codec } from '../../adapters/codec/codec.js';
 import type { KafkaTransport } from '../../adapters/kafka/transport.js';
 import type { LogRecord, OutgoingRecord, TopicSpec } from '../../adapters/log/transport.js';
@@ -187,6 +187,17 @@ export async function waitGroupMembers(admin: Admin, groupId: string, members: n
     if (Date.now() > deadline) throw new Error(`group ${groupId} did not become Stable with ${members} members within ${timeoutMs} ms (now ${group?.state}, ${group?.members.length} members)`);
     await sleep(200);
   }
+}
+
+/** Partitions of `topic` each member of `groupId` holds, by member id (sorted). */
+export async function groupAssignments(admin: Admin, groupId: string, topic: string): Promise<Map<string, number[]>> {
+  const { groups } = await admin.describeGroups([groupId]);
+  const out = new Map<string, number[]>();
+  for (const member of groups[0]?.members ?? []) {
+    const decoded = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
+    out.set(member.memberId, [...(decoded?.assignment[topic] ?? [])].sort((a, b) => a - b));
+  }
+  return out;
 }
 
 /** Every committed record of `topic` (read_committed, up to the last stable offset). */
