@@ -132,6 +132,8 @@ export class EvaluatorProcessor {
     const evaluator = new Evaluator(this.deps.evaluator);
     const resumeAt = batch.records[0]?.offset ?? batch.nextOffset;
     await this.deps.transport.readToEnd(this.deps.topic, [batch.partition], async (records) => {
+      // A long rebuild must not cost this member its place in the group.
+      await this.consumer?.heartbeat().catch(() => {});
       for (const record of records) {
         if (record.offset >= resumeAt) continue;
         try {

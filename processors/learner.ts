@@ -140,6 +140,7 @@ export class LearnerProcessor {
     // The newest snapshot of each challenger (the partition holds its whole history).
     const latest = new Map<string, { sequence: number; snapshot: ModelSnapshot }>();
     await this.deps.transport.readToEnd(this.deps.topics.snapshots, [batch.partition], async (records) => {
+      await this.consumer?.heartbeat().catch(() => {});
       for (const record of records) {
         let snapshot: ModelSnapshot;
         try {
@@ -153,7 +154,10 @@ export class LearnerProcessor {
       }
     });
     for (const { snapshot } of latest.values()) learner.restore(snapshot);
-    const resumeAt = batch.records[0]?.offset ?? batch.nextOffset;
+    // The previous owner may have committed after our consumer fetched its start offset and
+    // before the fencing above (kafkajs has no KIP-447): resume after whatever is committed now.
+    const committed = (await this.deps.transport.committedOffsets(this.deps.groupId, batch.topic)).find((o) => o.partition === batch.partition)?.offset ?? 0;
+    const resumeAt = Math.max(batch.records[0]?.offset ?? batch.nextOffset, committed);
     const task: Task = {
       partition: batch.partition, generation: batch.generation, learner, producer,
       position: resumeAt, committed: resumeAt, pending: 0, firstPendingAt: undefined, letters: [],
@@ -166,6 +170,7 @@ export class LearnerProcessor {
     const task = await this.task(batch);
     const now = this.deps.clock.now();
     for (const record of batch.records) {
+      if (record.offset < task.committed) continue; // Already in the restored snapshots.
       const decoded = await decodeRecord(record, this.deps.codecs.labelled as Codec<unknown>, validateLabelledExample, LEARNER_STAGE, now);
       if (decoded.ok) task.learner.learn(decoded.value);
       else task.letters.push(decoded.letter);
@@ -174,7 +179,7 @@ export class LearnerProcessor {
       // snapshots' contents then depend on the input alone (a replay is deterministic).
       if (++task.pending >= this.deps.snapshotEvery) await this.publish(task);
     }
-    task.position = batch.nextOffset;
+    task.position = Math.max(task.position, batch.nextOffset);
     // What is left after the last publication waits at most snapshotIntervalMs.
     if (task.position > task.committed || task.letters.length > 0) task.firstPendingAt ??= now;
   }

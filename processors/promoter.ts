@@ -51,6 +51,8 @@ interface Task {
   /** Decisions per model so far (for deterministic decision ids). */
   decided: Map<string, number>;
   producer: TransactionalProducer;
+  /** Records below this offset are already reflected (rebuilt from) and are skipped. */
+  skipBelow: number;
 }
 
 export class PromoterProcessor {
@@ -93,9 +95,14 @@ export class PromoterProcessor {
     if (existing && existing.generation === batch.generation) return existing;
     if (existing) await existing.producer.close().catch(() => {});
     const producer = await this.deps.transport.transactionalProducer(`${this.deps.transactionalIdPrefix}-${batch.partition}`);
-    const task: Task = { partition: batch.partition, generation: batch.generation, policies: new Map(), decided: new Map(), producer };
-    const resumeAt = batch.records[0]?.offset ?? batch.nextOffset;
+    // The previous owner may have committed after our consumer fetched its start offset and
+    // before the fencing above (kafkajs has no KIP-447): resume after whatever is committed now.
+    const committed = (await this.deps.transport.committedOffsets(this.deps.groupId, batch.topic)).find((o) => o.partition === batch.partition)?.offset ?? 0;
+    const resumeAt = Math.max(batch.records[0]?.offset ?? batch.nextOffset, committed);
+    const task: Task = { partition: batch.partition, generation: batch.generation, policies: new Map(), decided: new Map(), producer, skipBelow: resumeAt };
     await this.deps.transport.readToEnd(this.deps.topics.labelled, [batch.partition], async (records) => {
+      // A long rebuild must not cost this member its place in the group.
+      await this.consumer?.heartbeat().catch(() => {});
       for (const record of records) {
         if (record.offset >= resumeAt) continue;
         let example: LabelledExample;
@@ -123,6 +130,7 @@ export class PromoterProcessor {
     const letters: DeadLetter[] = [];
     const decisions: PromotionDecision[] = [];
     for (const record of batch.records) {
+      if (record.offset < task.skipBelow) continue;
       const decoded = await decodeRecord(record, this.deps.codecs.labelled as Codec<unknown>, validateLabelledExample, PROMOTER_STAGE, now);
       if (!decoded.ok) {
         letters.push(decoded.letter);
