@@ -47,6 +47,8 @@ export interface ReplayInput {
   clock: Clock;
   /** Also write the evaluator's rows here (ClickHouse, when configured). */
   clickhouse?: EvaluatorSink;
+  /** Called after each input chunk with the events processed so far and the total. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ReplaySummary {
@@ -284,10 +286,13 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   await evaluator.start();
   // The input goes in in event-time chunks, each processed through every processor before the
   // next: the learner's snapshots then keep up with the predictions they shadow-score.
+  const total = predictionRecords.length + feedbackRecords.length;
+  let done = 0;
   for (const chunk of eventTimeChunks(predictionRecords, feedbackRecords, REPLAY_CHUNK)) {
     await producer.send(chunk);
     await log.whenIdle();
     for (const snapshot of arrived.splice(0)) scorer.add(snapshot);
+    input.onProgress?.((done += chunk.length), total);
   }
   // The replay's event time ends at its last event, in every partition.
   const end = Math.max(...predictions.map((e) => e.value.timestamp), ...feedback.map((e) => e.value.timestamp));

@@ -1,0 +1,55 @@
+/**
+ * `feedbackloop demo`: the seeded synthetic world through the replay. The
+ * fraud model's concept changes at the midpoint: drift is detected after it,
+ * a challenger is promoted after it; the stationary churn model keeps its
+ * champion.
+ */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { demo, DEMO_CHANGE, DEMO_COUNTS } from '../../cli/demo.js';
+import type { DriftRecord, MetricPoint } from '../../core/evaluate/index.js';
+
+const readJsonl = <T>(path: string): T[] => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+
+describe('feedbackloop demo', () => {
+  it('generates both models, detects the change, promotes a fraud challenger after it and keeps the churn champion', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'demo-')), 'out');
+    const result = await demo({ out, seed: 7, progress: null });
+    console.log(`demo took ${result.seconds.toFixed(1)} s`);
+    expect(result.seconds).toBeLessThan(120);
+
+    const predictions = readJsonl<{ model: string }>(join(out, 'input', 'predictions.jsonl'));
+    const feedback = readJsonl<unknown>(join(out, 'input', 'feedback.jsonl'));
+    for (const [model, n] of Object.entries(DEMO_COUNTS)) expect(predictions.filter((p) => p.model === model)).toHaveLength(n);
+    expect(feedback.length).toBe(result.inputs.feedbackCount);
+    expect(feedback.length).toBeGreaterThan(predictions.length);
+    const s = result.summary;
+    expect(s.predictions_read).toBe(predictions.length);
+    expect(s.feedback_read).toBe(feedback.length);
+    expect(s.dead_letters).toBe(0);
+    for (const count of [s.corrections, s.duplicates_ignored, s.uncertain, s.expired_unlabelled]) expect(count).toBeGreaterThan(0);
+
+    expect(result.report).toContain('fraud-detector');
+    expect(result.report).toContain('churn-predictor');
+    expect(result.report).toContain(out);
+
+    const metrics = readJsonl<MetricPoint>(s.files.metrics);
+    const total = (model: string, role: string) => metrics.filter((m) => m.model === model && m.role === role && m.window === 'total' && m.segment === '*' && m.metric === 'roc_auc');
+    expect(total('fraud-detector', 'champion')).toHaveLength(1);
+    expect(total('fraud-detector', 'challenger').map((m) => m.model_version).sort()).toEqual(['fraud-detector/ftrl', 'fraud-detector/logreg']);
+    expect(total('churn-predictor', 'champion')).toHaveLength(1);
+    // The champion degrades after the change.
+    const day = (start: number) => metrics.find((m) => m.model === 'fraud-detector' && m.role === 'champion' && m.window === '1d' && m.segment === '*' && m.metric === 'roc_auc' && m.window_start === start)!.value!;
+    expect(day(DEMO_CHANGE)).toBeLessThan(day(DEMO_CHANGE - 86_400_000) - 0.15);
+
+    const drift = readJsonl<DriftRecord>(s.files.drift);
+    expect(drift.some((d) => d.model === 'fraud-detector' && d.detected && d.feature === 'amount' && d.window_end > DEMO_CHANGE)).toBe(true);
+
+    const promotions = readJsonl<{ model: string; decision: string; at: number }>(s.files.promotions);
+    expect(promotions.some((p) => p.model === 'fraud-detector' && p.decision === 'promote' && p.at > DEMO_CHANGE)).toBe(true);
+    expect(promotions.filter((p) => p.model === 'churn-predictor')).toEqual([]);
+    expect(existsSync(s.files.snapshots)).toBe(true);
+  }, 120_000);
+});
