@@ -121,7 +121,12 @@ describe('foundation pipeline on real Kafka, registry and ClickHouse', () => {
         ts_ms: String(last.timestamp), ts_s: last.timestamp / 1000,
       },
     ]);
-    const letters = await store.select<{ offset: string; error_class: string }>(`SELECT offset, error_class FROM dead_letters FINAL`);
+    // The dead letter goes to its topic first, then to ClickHouse: wait for the second write too.
+    let letters: Array<{ offset: string; error_class: string }> = [];
+    for (let i = 0; i < 100 && letters.length < 1; i++) {
+      letters = await store.select<{ offset: string; error_class: string }>(`SELECT offset, error_class FROM dead_letters FINAL`);
+      if (letters.length < 1) await sleep(200);
+    }
     expect(letters).toEqual([{ offset: '1', error_class: 'decode' }]);
     await producer.close();
   });
