@@ -23,7 +23,7 @@
  * takeover after SIGKILL waits ~10 s for the dead member's session to time out).
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { AssignerProtocol, logLevel, type Admin } from 'kafkajs';
+import { logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import type { LogProducer } from '../../adapters/log/transport.js';
@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import { uniqueName } from '../support/collect.js';
 import { DAY, JOINER_ENV, JOINER_OPTIONS, JoinerProcess, joinerEnvironment, pipelineTopics, removeStateDir, STATE_DIR } from '../support/joiner-process.js';
 import {
-  checkJoinerOutput, chunks, cleanCheck, encodeEvents, GroupProgress, joinerCodecs, pipelineTopicSpecs, sleep, waitIdle, waitGroupMembers,
+  checkJoinerOutput, chunks, cleanCheck, encodeEvents, GroupProgress, groupAssignments, joinerCodecs, pipelineTopicSpecs, sleep, waitIdle, waitGroupMembers,
 } from '../support/joiner-kafka.js';
 import { expectedJoin, generateJoinStream, inputPositions, interleavingProblems, tickEvents } from '../support/streams.js';
 import { requireStack, STACK } from '../support/stack.js';
@@ -43,17 +43,6 @@ const CHUNK = 1_000;
 const PAUSE_MS = 100;
 /** Stop one process once this share of the input is committed. */
 const STOP_AT = 0.4;
-
-/** Partitions of `topic` each member of the group holds, by member id. */
-async function assignments(admin: Admin, groupId: string, topic: string): Promise<Map<string, number[]>> {
-  const { groups } = await admin.describeGroups([groupId]);
-  const out = new Map<string, number[]>();
-  for (const member of groups[0]?.members ?? []) {
-    const decoded = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
-    out.set(member.memberId, [...(decoded?.assignment[topic] ?? [])].sort((a, b) => a - b));
-  }
-  return out;
-}
 
 describe('joiner: two instances share the input, one stops mid-stream', () => {
   let transport: KafkaTransport;
@@ -116,7 +105,7 @@ describe('joiner: two instances share the input, one stops mid-stream', () => {
         let mark = Date.now();
         await waitGroupMembers(admin, groupId, 2, 60_000);
         figures.groupOfTwoMs = Date.now() - mark;
-        const before = await assignments(admin, groupId, topics.predictions);
+        const before = await groupAssignments(admin, groupId, topics.predictions);
         expect([...before.values()].map((ps) => ps.length)).toEqual([2, 2]);
 
         const producer = await transport.producer();
@@ -143,7 +132,7 @@ describe('joiner: two instances share the input, one stops mid-stream', () => {
         const survivorEvents = await survivor.joinEvents();
         expect(leaverEvents.predictions ?? 0).toBeGreaterThan(0);
         expect(survivorEvents.predictions ?? 0).toBeGreaterThan(0);
-        const beforeStop = await assignments(admin, groupId, topics.predictions);
+        const beforeStop = await groupAssignments(admin, groupId, topics.predictions);
 
         const exit = await leaver.stop(signal);
         const stoppedAt = Date.now();
@@ -153,7 +142,7 @@ describe('joiner: two instances share the input, one stops mid-stream', () => {
 
         // The leaver's member id is the one missing once the group is stable with the survivor alone.
         await waitGroupMembers(admin, groupId, 1, 60_000);
-        const after = await assignments(admin, groupId, topics.predictions);
+        const after = await groupAssignments(admin, groupId, topics.predictions);
         expect([...after.values()]).toEqual([[0, 1, 2, 3]]);
         const leaverMember = [...beforeStop.keys()].find((id) => !after.has(id))!;
         const leaverPartitions = beforeStop.get(leaverMember)!;
