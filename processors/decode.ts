@@ -5,9 +5,9 @@
  * thrown, so the batch is retried rather than a good record thrown away.
  */
 import { DecodeError, ValidationError } from '../core/errors.js';
-import type { DeadLetter } from '../core/events.js';
+import { validateLabelledExample, type DeadLetter, type LabelledExample } from '../core/events.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogRecord } from '../adapters/log/transport.js';
+import type { LogRecord, LogTransport } from '../adapters/log/transport.js';
 
 export type Decoded<T> = { ok: true; value: T; record: LogRecord } | { ok: false; letter: DeadLetter };
 
@@ -45,4 +45,38 @@ export async function decodeRecord<T>(
     if (error instanceof ValidationError) return { ok: false, letter: deadLetterFor(record, stage, 'validation', error.message, now) };
     throw error;
   }
+}
+
+/**
+ * Re-reads partition `partition` of `topic` from its start up to (not
+ * including) offset `until`, for a task rebuilding its state from its input:
+ * each labelled example goes to `apply`, in offset order. A record that is
+ * not ours to read is skipped (it was dead-lettered when first read); any
+ * other error (a registry that is down) is thrown, so the rebuild is retried
+ * rather than finished with a hole. `heartbeat` runs between fetches: a long
+ * rebuild must not cost the member its place in the group.
+ */
+export async function rereadLabelled(
+  transport: LogTransport,
+  topic: string,
+  partition: number,
+  until: number,
+  codec: Codec<LabelledExample>,
+  heartbeat: () => Promise<void>,
+  apply: (example: LabelledExample) => void,
+): Promise<void> {
+  await transport.readToEnd(topic, [partition], async (records) => {
+    await heartbeat().catch(() => {});
+    for (const record of records) {
+      if (record.offset >= until) continue;
+      let example: LabelledExample;
+      try {
+        example = validateLabelledExample(await codec.decode(record.value));
+      } catch (error) {
+        if (error instanceof DecodeError || error instanceof ValidationError) continue;
+        throw error;
+      }
+      apply(example);
+    }
+  });
 }

@@ -33,7 +33,7 @@ import type { Codec } from '../adapters/codec/codec.js';
 import type { LogConsumer, LogTransport, PartitionBatch, TopicPartitionOffset } from '../adapters/log/transport.js';
 import type { Sink } from '../sinks/sink.js';
 import type { EvaluatorSink } from '../sinks/evaluator.js';
-import { decodeRecord } from './decode.js';
+import { decodeRecord, rereadLabelled } from './decode.js';
 
 export const EVALUATOR_STAGE = 'evaluator';
 
@@ -131,18 +131,9 @@ export class EvaluatorProcessor {
     // A new assignment: rebuild from the partition's start up to where this batch resumes.
     const evaluator = new Evaluator(this.deps.evaluator);
     const resumeAt = batch.records[0]?.offset ?? batch.nextOffset;
-    await this.deps.transport.readToEnd(this.deps.topic, [batch.partition], async (records) => {
-      // A long rebuild must not cost this member its place in the group.
-      await this.consumer?.heartbeat().catch(() => {});
-      for (const record of records) {
-        if (record.offset >= resumeAt) continue;
-        try {
-          evaluator.onExample(validateLabelledExample(await this.deps.codec.decode(record.value)));
-        } catch {
-          // Dead-lettered when it was first read; nothing to rebuild from it.
-        }
-      }
-    });
+    await rereadLabelled(this.deps.transport, this.deps.topic, batch.partition, resumeAt, this.deps.codec, () => this.consumer?.heartbeat() ?? Promise.resolve(), (example) =>
+      evaluator.onExample(example),
+    );
     evaluator.drain(); // Written before the records were committed.
     const task: Task = { partition: batch.partition, generation: batch.generation, evaluator, position: resumeAt, committed: resumeAt };
     this.tasks.set(batch.partition, task);

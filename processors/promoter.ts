@@ -19,7 +19,7 @@ import { validateLabelledExample, type DeadLetter, type LabelledExample, type Pr
 import { PromotionPolicy, toPromotionDecision, type PolicyDecision, type PolicyOptions } from '../core/promote/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import type { LogConsumer, LogTransport, OutgoingRecord, PartitionBatch, TransactionalProducer } from '../adapters/log/transport.js';
-import { decodeRecord } from './decode.js';
+import { decodeRecord, rereadLabelled } from './decode.js';
 import { SerialQueue } from './serial.js';
 
 export const PROMOTER_STAGE = 'promoter';
@@ -100,19 +100,8 @@ export class PromoterProcessor {
     const committed = (await this.deps.transport.committedOffsets(this.deps.groupId, batch.topic)).find((o) => o.partition === batch.partition)?.offset ?? 0;
     const resumeAt = Math.max(batch.records[0]?.offset ?? batch.nextOffset, committed);
     const task: Task = { partition: batch.partition, generation: batch.generation, policies: new Map(), decided: new Map(), producer, skipBelow: resumeAt };
-    await this.deps.transport.readToEnd(this.deps.topics.labelled, [batch.partition], async (records) => {
-      // A long rebuild must not cost this member its place in the group.
-      await this.consumer?.heartbeat().catch(() => {});
-      for (const record of records) {
-        if (record.offset >= resumeAt) continue;
-        let example: LabelledExample;
-        try {
-          example = validateLabelledExample(await this.deps.codecs.labelled.decode(record.value));
-        } catch {
-          continue; // Dead-lettered when it was first read.
-        }
-        for (const d of this.policy(task, example.model).observe(example)) this.count(task, d);
-      }
+    await rereadLabelled(this.deps.transport, this.deps.topics.labelled, batch.partition, resumeAt, this.deps.codecs.labelled, () => this.consumer?.heartbeat() ?? Promise.resolve(), (example) => {
+      for (const d of this.policy(task, example.model).observe(example)) this.count(task, d);
     });
     this.tasks.set(batch.partition, task);
     return task;
