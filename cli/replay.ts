@@ -32,7 +32,7 @@ import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, t
 import { MemoryJoinStore, type JoinCounters, type ModelCounters } from '../core/join/index.js';
 import { JoinerProcessor } from '../processors/joiner.js';
 import { deadLetterJson } from '../sinks/dead-letters.js';
-import { evaluatorOptions, joinerTopics, makeCodecs, policyOptions } from './runtime.js';
+import { evaluatorOptions, joinerTopics, learnerSettings, makeCodecs, policyOptions, promoterTopics } from './runtime.js';
 import { EvaluatorProcessor } from '../processors/evaluator.js';
 import { LearnerProcessor } from '../processors/learner.js';
 import { PromoterProcessor } from '../processors/promoter.js';
@@ -215,11 +215,10 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   const scorer = new SnapshotScorer();
   const learner = new LearnerProcessor({
     transport: log,
-    topics: { labelled: t.labelled_examples, snapshots: t.model_snapshots, deadLetters: t.dead_letters },
+    ...learnerSettings(config),
     groupId: 'replay-learner',
     transactionalIdPrefix: 'replay-learner',
     codecs,
-    learner: { taskOf, challengersOf: (model) => config.models[model]?.challengers ?? [], trainOnCorrections: config.learner.train_on_corrections },
     snapshotEvery: config.learner.snapshot_every,
     snapshotIntervalMs: Number.MAX_SAFE_INTEGER,
     createdAt: 'event-time',
@@ -227,7 +226,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   });
   const promoter = new PromoterProcessor({
     transport: log,
-    topics: { labelled: t.labelled_examples, promotions: t.model_promotions, deadLetters: t.dead_letters },
+    topics: promoterTopics(config),
     groupId: 'replay-promoter',
     transactionalIdPrefix: 'replay-promoter',
     codecs,

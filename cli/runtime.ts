@@ -15,6 +15,9 @@ import { ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { createPipelineMetrics, type PipelineMetrics } from '../adapters/http/index.js';
 import { kafkaLogCreator, type Logger } from '../adapters/logging/index.js';
 import type { JoinerTopics } from '../processors/joiner.js';
+import type { LearnerTopics } from '../processors/learner.js';
+import type { PromoterTopics } from '../processors/promoter.js';
+import type { LearnerOptions } from '../core/learn/index.js';
 import type { EvaluatorOptions } from '../core/evaluate/index.js';
 import type { PolicyOptions } from '../core/promote/index.js';
 import { parseDuration } from '../core/duration.js';
@@ -77,6 +80,25 @@ export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
       detectors: e.drift_detectors,
     },
   };
+}
+
+/** The learner's topics and options from the config (run and replay). */
+export function learnerSettings(config: Config): { topics: LearnerTopics; learner: Partial<LearnerOptions> } {
+  const t = config.topics;
+  return {
+    topics: { labelled: t.labelled_examples, snapshots: t.model_snapshots, deadLetters: t.dead_letters },
+    learner: {
+      taskOf: (model) => config.models[model]?.task ?? 'binary',
+      challengersOf: (model) => config.models[model]?.challengers ?? [],
+      trainOnCorrections: config.learner.train_on_corrections,
+    },
+  };
+}
+
+/** The promoter's topics from the config (run and replay). */
+export function promoterTopics(config: Config): PromoterTopics {
+  const t = config.topics;
+  return { labelled: t.labelled_examples, promotions: t.model_promotions, deadLetters: t.dead_letters };
 }
 
 /** A model's promotion policy from the config. */

@@ -18,7 +18,7 @@ import { PromoterProcessor } from '../../processors/promoter.js';
 import { RegistryProcessor } from '../../processors/registry.js';
 import { SnapshotScorer } from '../../core/learn/index.js';
 import { createEvaluatorMetrics, registerConsumerLag } from '../../adapters/http/index.js';
-import { evaluatorOptions, joinerTopics, openRuntime, policyOptions, topicSpecs } from '../runtime.js';
+import { evaluatorOptions, joinerTopics, learnerSettings, openRuntime, policyOptions, promoterTopics, topicSpecs } from '../runtime.js';
 
 export const PROCESSORS = ['joiner', 'learner', 'promoter', 'evaluator', 'archive', 'registry'] as const;
 /** Processors that write to ClickHouse: started by default only when clickhouse.url is set. */
@@ -111,7 +111,6 @@ export async function commandRun(options: { config?: string; only?: string[] }):
   }
 
   if (selected.includes('learner')) {
-    const t = config.topics;
     const snapshots = new Counter({
       name: 'feedbackloop_snapshots_published_total',
       help: 'Model snapshots the learner published, by model and challenger.',
@@ -120,15 +119,10 @@ export async function commandRun(options: { config?: string; only?: string[] }):
     });
     const learner = new LearnerProcessor({
       transport: runtime.transport,
-      topics: { labelled: t.labelled_examples, snapshots: t.model_snapshots, deadLetters: t.dead_letters },
+      ...learnerSettings(config),
       groupId: `${config.kafka.client_id}-learner`,
       transactionalIdPrefix: `${config.kafka.client_id}-learner`,
       codecs: runtime.codecs,
-      learner: {
-        taskOf: (model) => config.models[model]?.task ?? 'binary',
-        challengersOf: (model) => config.models[model]?.challengers ?? [],
-        trainOnCorrections: config.learner.train_on_corrections,
-      },
       snapshotEvery: config.learner.snapshot_every,
       snapshotIntervalMs: config.learner.snapshot_interval,
       createdAt: 'clock',
@@ -142,7 +136,6 @@ export async function commandRun(options: { config?: string; only?: string[] }):
   }
 
   if (selected.includes('promoter')) {
-    const t = config.topics;
     const decisions = new Counter({
       name: 'feedbackloop_promotion_decisions_total',
       help: 'Promotion decisions published, by model and decision (PROMOTE, ROLLBACK, PIN, UNPIN).',
@@ -151,7 +144,7 @@ export async function commandRun(options: { config?: string; only?: string[] }):
     });
     const promoter = new PromoterProcessor({
       transport: runtime.transport,
-      topics: { labelled: t.labelled_examples, promotions: t.model_promotions, deadLetters: t.dead_letters },
+      topics: promoterTopics(config),
       groupId: `${config.kafka.client_id}-promoter`,
       transactionalIdPrefix: `${config.kafka.client_id}-promoter`,
       codecs: runtime.codecs,
