@@ -13,16 +13,30 @@
  * partition from the start up to where it resumes, publishing nothing (those
  * decisions were committed with those offsets). Two instances therefore
  * never both decide on one example.
+ *
+ * Manual decisions (`feedbackloop promote | rollback | pin | unpin`: events
+ * on `model-promotions` whose decision id starts with `manual:`) reach the
+ * policies as requests (PromotionPolicy.request): a task reads the whole
+ * topic before it rebuilds, and a feed (its own consumer group, from the
+ * start) passes on the ones that arrive later. A request takes effect at the
+ * first example at or after its `at` (event time), in a rebuild as live —
+ * provided it reached the promoter before such an example did, which holds
+ * unless the clock of the host that ran the command is ahead of the event
+ * times by more than the pipeline's latency.
  */
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample, type PromotionDecision } from '../core/events.js';
 import { PromotionPolicy, toPromotionDecision, type PolicyDecision, type PolicyOptions } from '../core/promote/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogConsumer, LogTransport, OutgoingRecord, PartitionBatch, TransactionalProducer } from '../adapters/log/transport.js';
+import type { LogConsumer, LogRecord, LogTransport, OutgoingRecord, PartitionBatch, TransactionalProducer } from '../adapters/log/transport.js';
 import { decodeRecord, rereadLabelled } from './decode.js';
 import { SerialQueue } from './serial.js';
 
 export const PROMOTER_STAGE = 'promoter';
+
+/** Decision ids of manual decisions (the CLI's promote, rollback, pin and unpin) start with this. */
+export const MANUAL_DECISION_PREFIX = 'manual:';
 
 export interface PromoterTopics {
   labelled: string;
@@ -59,13 +73,20 @@ export class PromoterProcessor {
   private readonly tasks = new Map<number, Task>();
   private readonly queue = new SerialQueue();
   private consumer: LogConsumer | undefined;
+  private requestFeed: LogConsumer | undefined;
+  /** Manual decisions seen, per model, in topic order (by decision id: re-deliveries are ignored). */
+  private readonly requests = new Map<string, Map<string, PromotionDecision>>();
   /** Every decision this instance published (the replay writes them out). */
   readonly published: PromotionDecision[] = [];
 
   constructor(private readonly deps: PromoterProcessorDeps) {}
 
   async start(): Promise<LogConsumer> {
-    const consumer = await this.deps.transport.consumer({ groupId: this.deps.groupId, topics: [this.deps.topics.labelled] });
+    const { transport, topics, groupId } = this.deps;
+    const feed = await transport.consumer({ groupId: `${groupId}-requests-${randomUUID()}`, topics: [topics.promotions], fromBeginning: true });
+    this.requestFeed = feed;
+    await feed.run((batch) => this.queue.run(async () => this.onRequests(batch.records)));
+    const consumer = await transport.consumer({ groupId, topics: [topics.labelled] });
     this.consumer = consumer;
     await consumer.run((batch) => this.queue.run(() => this.onBatch(batch)));
     return consumer;
@@ -73,6 +94,7 @@ export class PromoterProcessor {
 
   async stop(): Promise<void> {
     await this.consumer?.stop();
+    await this.requestFeed?.stop();
     await this.queue.run(async () => {
       for (const task of this.tasks.values()) await task.producer.close().catch(() => {});
       this.tasks.clear();
@@ -86,8 +108,30 @@ export class PromoterProcessor {
 
   private policy(task: Task, model: string): PromotionPolicy {
     let policy = task.policies.get(model);
-    if (!policy) task.policies.set(model, (policy = new PromotionPolicy(model, this.deps.policyOf(model))));
+    if (!policy) {
+      task.policies.set(model, (policy = new PromotionPolicy(model, this.deps.policyOf(model))));
+      for (const request of this.requests.get(model)?.values() ?? []) policy.request(request);
+    }
     return policy;
+  }
+
+  /** Keeps the manual decisions among records of `model-promotions` and hands them to the policies. */
+  private async onRequests(records: LogRecord[]): Promise<void> {
+    for (const record of records) {
+      if (record.value === null) continue;
+      let decision: PromotionDecision;
+      try {
+        decision = await this.deps.codecs.promotion.decode(record.value);
+      } catch {
+        continue; // not ours to judge: the registry dead-letters undecodable decisions
+      }
+      if (!decision.decision_id.startsWith(MANUAL_DECISION_PREFIX)) continue;
+      let mine = this.requests.get(decision.model);
+      if (!mine) this.requests.set(decision.model, (mine = new Map()));
+      if (mine.has(decision.decision_id)) continue;
+      mine.set(decision.decision_id, decision);
+      for (const task of this.tasks.values()) task.policies.get(decision.model)?.request(decision);
+    }
   }
 
   private async task(batch: PartitionBatch): Promise<Task> {
@@ -100,6 +144,10 @@ export class PromoterProcessor {
     const committed = (await this.deps.transport.committedOffsets(this.deps.groupId, batch.topic)).find((o) => o.partition === batch.partition)?.offset ?? 0;
     const resumeAt = Math.max(batch.records[0]?.offset ?? batch.nextOffset, committed);
     const task: Task = { partition: batch.partition, generation: batch.generation, policies: new Map(), decided: new Map(), producer, skipBelow: resumeAt };
+    // Every manual decision so far, before the rebuild applies them (the feed may not have caught up).
+    const promotions = this.deps.topics.promotions;
+    const all = Array.from({ length: await this.deps.transport.partitionCount(promotions) }, (_, p) => p);
+    await this.deps.transport.readToEnd(promotions, all, (records) => this.onRequests(records));
     await rereadLabelled(this.deps.transport, this.deps.topics.labelled, batch.partition, resumeAt, this.deps.codecs.labelled, () => this.consumer?.heartbeat() ?? Promise.resolve(), (example) => {
       for (const d of this.policy(task, example.model).observe(example)) this.count(task, d);
     });

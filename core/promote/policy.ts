@@ -70,6 +70,18 @@
  * automatic rollback while pinned; the sequences keep accumulating, so
  * unpin() lets an already conclusive challenger through on its next paired
  * example (the cool-down still applies).
+ *
+ * Manual decisions (`feedbackloop promote | rollback | pin | unpin`, events
+ * on `model-promotions` with a `manual:` decision id) are given to
+ * request(); each takes effect just before the first example observed whose
+ * event time is at or after the decision's `at`, in the order requested —
+ * so the policy stays a function of the examples and the requests. A manual
+ * PROMOTE makes the named version the champion (followed by its identity,
+ * like an automatic one; the rollback watch starts unless pinned); a manual
+ * ROLLBACK restores the previous champion when it names it, else makes the
+ * named version the champion; both start the cool-down. PIN / UNPIN set and
+ * clear the pin. Manual decisions are not returned by observe() (they are
+ * published already); state().decisions lists them with the rest.
  */
 import { formatDuration } from '../duration.js';
 import { shadowRole, type Task } from '../evaluate/index.js';
@@ -391,6 +403,9 @@ export class PromotionPolicy {
   private cooldownUntil: number | null = null;
   private readonly decisions: PolicyDecision[] = [];
   private readonly counters = { labelled: 0, unlabelled: 0, unpaired: 0 };
+  /** Manual decisions requested and not applied yet, in request order. */
+  private requests: PromotionDecision[] = [];
+  private readonly requested = new Set<string>();
 
   constructor(
     readonly model: string,
@@ -410,6 +425,7 @@ export class PromotionPolicy {
       throw new Error(`promotion policy of ${this.model} was given an example of model ${example.model}`);
     }
     const at = example.feedback_timestamp ?? example.timestamp;
+    this.applyRequests(at);
     this.eventTime = this.eventTime === null ? at : Math.max(this.eventTime, at);
     const label = example.label;
     if (label === null) {
@@ -461,6 +477,28 @@ export class PromotionPolicy {
     const was = this.pinReason;
     this.pinReason = null;
     return this.decide(this.manual('UNPIN', was === null ? 'unpinned (was not pinned)' : `unpinned (was pinned: ${was})`));
+  }
+
+  /**
+   * Queues a manual decision of this model (see the file comment); a decision id seen before is
+   * ignored (a re-delivery). Throws on another model's decision or a decision that is not
+   * PROMOTE, ROLLBACK, PIN or UNPIN.
+   */
+  request(decision: PromotionDecision): void {
+    if (decision.model !== this.model) {
+      throw new Error(`promotion policy of ${this.model} was given a decision of model ${decision.model}`);
+    }
+    if (!['PROMOTE', 'ROLLBACK', 'PIN', 'UNPIN'].includes(decision.decision)) {
+      throw new Error(`promotion policy: a manual ${decision.decision} decision cannot be applied`);
+    }
+    if (this.requested.has(decision.decision_id)) return;
+    this.requested.add(decision.decision_id);
+    this.requests.push(decision);
+  }
+
+  /** Manual decisions requested but not applied yet (no example at or after their `at` so far). */
+  pendingRequests(): PromotionDecision[] {
+    return [...this.requests];
   }
 
   state(): PolicyState {
@@ -525,6 +563,51 @@ export class PromotionPolicy {
   }
 
   // ------------------------------------------------------------ decisions
+
+  /** Applies, in request order, the manual decisions due at event time `at`. */
+  private applyRequests(at: number): void {
+    if (this.requests.length === 0) return;
+    const due = this.requests.filter((r) => r.at <= at);
+    if (due.length === 0) return;
+    this.requests = this.requests.filter((r) => r.at > at);
+    for (const r of due) this.applyManual(r);
+  }
+
+  private applyManual(r: PromotionDecision): void {
+    const by = `${r.actor}: ${r.reason}`;
+    const current = this.championVersion ?? (this.champion.kind === 'model' ? this.champion.identity : 'upstream');
+    const applied = (decision: Decision, from: string, to: string): PolicyDecision => ({
+      ...this.base(decision, from, to, r.at),
+      policy: 'manual',
+      reason: `manual ${decision} by ${by}`,
+    });
+    switch (r.decision) {
+      case 'PIN':
+        this.pinReason = by;
+        this.decisions.push(applied('PIN', current, current));
+        return;
+      case 'UNPIN':
+        this.pinReason = null;
+        this.decisions.push(applied('UNPIN', current, current));
+        return;
+      case 'PROMOTE': {
+        const d = this.decide(applied('PROMOTE', current, r.to_version));
+        if (this.pinReason !== null) this.watch = null;
+        this.cooldownUntil = Math.max(d.at, this.eventTime ?? d.at) + this.options.cooldownMs;
+        return;
+      }
+      case 'ROLLBACK': {
+        const target = identityOf(r.to_version);
+        const restoresPrevious = this.previous !== null && this.previousVersion !== null && identityOf(this.previousVersion) === target;
+        if (!restoresPrevious) this.previous = { kind: 'model', identity: target };
+        const d = this.decide(applied('ROLLBACK', current, r.to_version));
+        this.cooldownUntil = Math.max(d.at, this.eventTime ?? d.at) + this.options.cooldownMs;
+        return;
+      }
+      default:
+        return;
+    }
+  }
 
   /** Adds the example to the rollback watch; a ROLLBACK when the new champion is significantly worse. */
   private watchStep(example: LabelledExample, label: number, champion: Scored, at: number): PolicyDecision | null {
