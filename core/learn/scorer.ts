@@ -27,8 +27,21 @@
  * late) can no longer be chosen either and is ignored unread. Each kept entry
  * holds the ModelSnapshot as given (its `parameters` text included, for
  * `latest`) and the rebuilt pipeline.
+ *
+ * The previous champion (DESIGN.md, "Roles"): `decide` takes the decisions
+ * of `model-promotions`. After a PROMOTE whose `from_version` is one of our
+ * snapshots, every prediction at or after the decision's `at` also gets
+ * `previous:<from_version>`, that exact snapshot's score, so the replaced
+ * champion keeps being measured (and the promoter's rollback watch has its
+ * score once upstream serves the new one); a ROLLBACK ends it. A previous
+ * champion that upstream built itself (no snapshot) cannot be scored here.
+ * Because a decision names the snapshot that scored an example whose
+ * feedback just arrived, a dropped snapshot stays available as text for
+ * `retainMs` (the join window) after its successor took over; the
+ * champion's and the previous champion's snapshots are kept as long as they
+ * hold those roles.
  */
-import type { ModelSnapshot, Prediction } from '../events.js';
+import type { ModelSnapshot, Prediction, PromotionDecision } from '../events.js';
 import type { ShadowScorer } from '../join/index.js';
 import { ModelError, pipelineFromSnapshot, type Pipeline } from '../models/index.js';
 
@@ -52,6 +65,12 @@ interface ModelState {
   challengers: Map<string, ChallengerState>;
   /** Largest prediction timestamp scored for the model. */
   maxTimestamp: number;
+  /** Dropped snapshots by version, with the created_at of the one that replaced each. */
+  dropped: Map<string, { snapshot: ModelSnapshot; replacedAt: number }>;
+  /** The champion named by the latest PROMOTE / ROLLBACK (its snapshot once known). */
+  champion: { version: string; snapshot: ModelSnapshot | null } | null;
+  /** The previous champion, scored as `previous:<version>` from `since` (event time) on. */
+  previous: { version: string; snapshot: ModelSnapshot; pipeline: Pipeline; since: number } | null;
 }
 
 export interface ScorerStats {
@@ -77,13 +96,23 @@ function sequenceOf(version: string): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
+export interface SnapshotScorerOptions {
+  /** How long a dropped snapshot stays available to a decision naming it, after its successor's created_at. Default 7 days. */
+  retainMs?: number;
+}
+
 export class SnapshotScorer implements ShadowScorer {
   private readonly models = new Map<string, ModelState>();
+  private readonly retainMs: number;
   private scored = 0;
   private outOfOrder = 0;
   private nonFinite = 0;
   private maxStaleness = Number.NEGATIVE_INFINITY;
   private stalenessSum = 0;
+
+  constructor(options: SnapshotScorerOptions = {}) {
+    this.retainMs = options.retainMs ?? 7 * 86_400_000;
+  }
 
   /**
    * Loads a snapshot. A duplicate version, or one that can no longer be
@@ -121,7 +150,49 @@ export class SnapshotScorer implements ShadowScorer {
     let i = entries.length;
     while (i > 0 && entries[i - 1]!.sequence > sequence) i--;
     entries.splice(i, 0, { snapshot, sequence, pipeline });
-    prune(challenger, model.maxTimestamp);
+    if (model.champion?.version === snapshot.version && model.champion.snapshot === null) model.champion.snapshot = snapshot;
+    this.prune(model, challenger);
+  }
+
+  /**
+   * Applies a decision of `model-promotions` (see the file comment): after a PROMOTE from one of
+   * our snapshots, predictions at or after its `at` get that snapshot's score as `previous:<v>`;
+   * a ROLLBACK ends it. Other decisions change nothing.
+   */
+  decide(decision: PromotionDecision): void {
+    if (decision.decision !== 'PROMOTE' && decision.decision !== 'ROLLBACK') return;
+    const model = this.modelState(decision.model);
+    const replaced = model.champion?.version === decision.from_version ? model.champion.snapshot : this.find(model, decision.from_version);
+    model.champion = { version: decision.to_version, snapshot: this.find(model, decision.to_version) };
+    model.previous = null;
+    if (decision.decision === 'PROMOTE' && replaced !== null) {
+      model.previous = { version: replaced.version, snapshot: replaced, pipeline: pipelineFromSnapshot(JSON.parse(replaced.parameters)), since: decision.at };
+    }
+  }
+
+  /** The previous champion scored as `previous:<version>` of a model, if any. */
+  previousOf(model: string): { version: string; since: number } | null {
+    const previous = this.models.get(model)?.previous;
+    return previous ? { version: previous.version, since: previous.since } : null;
+  }
+
+  /** A snapshot held, recently dropped, or in a role, by version; null when none. */
+  private find(model: ModelState, version: string): ModelSnapshot | null {
+    for (const challenger of model.challengers.values()) {
+      const entry = challenger.entries.find((e) => e.snapshot.version === version);
+      if (entry) return entry.snapshot;
+    }
+    if (model.previous?.version === version) return model.previous.snapshot;
+    return model.dropped.get(version)?.snapshot ?? null;
+  }
+
+  /** prune(), keeping what it drops as text for retainMs, and forgetting what is older. */
+  private prune(model: ModelState, challenger: ChallengerState): void {
+    for (const entry of prune(challenger, model.maxTimestamp)) {
+      model.dropped.set(entry.dropped.snapshot.version, { snapshot: entry.dropped.snapshot, replacedAt: entry.replacedAt });
+    }
+    const horizon = model.maxTimestamp - this.retainMs;
+    for (const [version, kept] of model.dropped) if (kept.replacedAt < horizon) model.dropped.delete(version);
   }
 
   /** `{ version: score }` for every challenger of the prediction's model with a snapshot at prediction time. */
@@ -133,7 +204,7 @@ export class SnapshotScorer implements ShadowScorer {
     const advanced = t > model.maxTimestamp;
     if (advanced) model.maxTimestamp = t;
     for (const challenger of model.challengers.values()) {
-      if (advanced) prune(challenger, t);
+      if (advanced) this.prune(model, challenger);
       const entries = challenger.entries;
       let chosen: Entry | undefined;
       for (let i = entries.length - 1; i >= 0; i--) {
@@ -160,6 +231,12 @@ export class SnapshotScorer implements ShadowScorer {
       this.scored++;
       this.stalenessSum += staleness;
       if (staleness > this.maxStaleness) this.maxStaleness = staleness;
+    }
+    const previous = model.previous;
+    if (previous !== null && t >= previous.since) {
+      const value = previous.pipeline.predictOne(prediction);
+      if (Number.isFinite(value)) out[`previous:${previous.version}`] = value;
+      else this.nonFinite++;
     }
     return out;
   }
@@ -192,21 +269,22 @@ export class SnapshotScorer implements ShadowScorer {
   private modelState(model: string): ModelState {
     let state = this.models.get(model);
     if (!state) {
-      state = { challengers: new Map(), maxTimestamp: Number.NEGATIVE_INFINITY };
+      state = { challengers: new Map(), maxTimestamp: Number.NEGATIVE_INFINITY, dropped: new Map(), champion: null, previous: null };
       this.models.set(model, state);
     }
     return state;
   }
 }
 
-/** Drops every snapshot older than the newest one created at or before `maxTimestamp`. */
-function prune(challenger: ChallengerState, maxTimestamp: number): void {
+/** Drops every snapshot older than the newest one created at or before `maxTimestamp`; returns them with their successor's created_at. */
+function prune(challenger: ChallengerState, maxTimestamp: number): Array<{ dropped: Entry; replacedAt: number }> {
   const entries = challenger.entries;
   for (let i = entries.length - 1; i > 0; i--) {
     if (entries[i]!.snapshot.created_at <= maxTimestamp) {
-      entries.splice(0, i);
+      const dropped = entries.splice(0, i);
       challenger.pruned = true;
-      return;
+      return dropped.map((entry, k) => ({ dropped: entry, replacedAt: (dropped[k + 1] ?? entries[0]!).snapshot.created_at }));
     }
   }
+  return [];
 }

@@ -155,4 +155,40 @@ describe('SnapshotScorer', () => {
     scorer.add(s1);
     expect(scorer.kept('fraud', 'logreg')).toBe(1);
   });
+
+  it('scores the previous champion after a promotion from one of our snapshots, from the decision on', () => {
+    const five = snapshots(5, 10, (i) => (i + 1) * 100);
+    const scorer = new SnapshotScorer({ retainMs: 250 });
+    for (const snapshot of five) scorer.add(snapshot);
+    const decision = (kind: 'PROMOTE' | 'ROLLBACK', from: string, to: string, at: number) => ({
+      decision_id: `fraud#${at}`, model: 'fraud', from_version: from, to_version: to, decision: kind, policy: 'p', statistic: null, p_value: null,
+      bound: null, alpha: 0.05, sample_size: 1, metric_deltas: {}, guardrails: {}, reason: 'r', actor: 'a', at, decided_at: at,
+    });
+    // Predictions up to 350 drop @1 and @2 (@3 is current); @2 stays as text (replaced at 300, within retainMs).
+    scorer.score(prediction(350));
+    expect(scorer.kept('fraud', 'logreg')).toBe(3);
+    // From upstream's own model: nothing of ours to score.
+    scorer.decide(decision('PROMOTE', 'v1', 'fraud/logreg@2', 360));
+    expect(scorer.previousOf('fraud')).toBeNull();
+    // logreg@2 (dropped, kept as text) is replaced: it is the previous champion from 400 on.
+    scorer.decide(decision('PROMOTE', 'fraud/logreg@2', 'fraud/logreg@3', 400));
+    expect(scorer.previousOf('fraud')).toEqual({ version: 'fraud/logreg@2', since: 400 });
+    const [, two] = five as [ModelSnapshot, ModelSnapshot];
+    const at450 = prediction(450, STREAM[7]);
+    expect(scorer.score(at450)).toEqual({ 'fraud/logreg@4': expected(five[3]!, at450), 'previous:fraud/logreg@2': expected(two, at450) });
+    // Before the decision's time: no previous score (no look-ahead).
+    expect(Object.keys(scorer.score(prediction(399)))).toEqual(['fraud/logreg@4']);
+    // Far past retainMs, the previous champion is still scored (it holds a role).
+    const at900 = prediction(900, STREAM[9]);
+    expect(scorer.score(at900)['previous:fraud/logreg@2']).toBe(expected(two, at900));
+    // A rollback ends it; a dropped snapshot older than retainMs can no longer become previous.
+    scorer.decide(decision('ROLLBACK', 'fraud/logreg@3', 'fraud/logreg@2', 910));
+    expect(scorer.previousOf('fraud')).toBeNull();
+    expect(Object.keys(scorer.score(prediction(920)))).toEqual(['fraud/logreg@5']);
+    scorer.decide(decision('PROMOTE', 'fraud/logreg@1', 'fraud/logreg@5', 930));
+    expect(scorer.previousOf('fraud')).toBeNull();
+    // The champion named by a rollback is kept: promoting away from it scores it as previous.
+    scorer.decide(decision('PROMOTE', 'fraud/logreg@5', 'fraud/logreg@4', 940));
+    expect(scorer.previousOf('fraud')).toEqual({ version: 'fraud/logreg@5', since: 940 });
+  });
 });
