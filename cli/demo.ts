@@ -217,6 +217,7 @@ export function formatDemo(
   lines.push(`concept change of fraud-detector at ${iso(DEMO_CHANGE)}`);
   lines.push(`joiner: ${summary.labelled} labelled, ${summary.corrections} corrections, ${summary.duplicates_ignored} duplicates, ${summary.uncertain} uncertain, ${summary.expired_unlabelled} expired unlabelled`);
   lines.push(`written to ${out}:`, `  ${files.join(' ')}`);
+  lines.push(`report: ${summary.files.report}`);
   return lines.join('\n');
 }
 

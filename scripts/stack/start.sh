@@ -3,7 +3,8 @@
 #   - Kafka (KRaft, one node) from Maven Central jars, on 127.0.0.1:9092 (controller :9093)
 #   - ClickHouse 18.16 from Debian's clickhouse-server, HTTP 127.0.0.1:8123, native :9000
 #   - the schema registry, if scripts/stack/registry.sh exists and is executable
-# and makes sure promtool (Debian's prometheus package) is installed.
+# and makes sure promtool (Debian's prometheus package) and Chromium (Debian's
+# chromium, with fonts-liberation, for the report's browser test) are installed.
 # Writes .stack/env (FEEDBACKLOOP_* variables) for tests to source.
 #
 # Usage: bash scripts/stack/start.sh          (from any directory)
@@ -72,6 +73,7 @@ ensure_packages() {
   command -v setsid >/dev/null || missing+=(util-linux)
   command -v clickhouse-server >/dev/null || missing+=(clickhouse-server clickhouse-client)
   command -v promtool >/dev/null || missing+=(prometheus)
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium fonts-liberation)
   if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
 }
 

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
+import { championHistoryRow, ClickHouseStore } from '../../adapters/clickhouse/index.js';
+import { championHistory, manualDecision } from '../../cli/commands/manual.js';
 import { createEvaluatorMetrics, createPipelineMetrics, registerConsumerLag } from '../../adapters/http/index.js';
 import type { LogTransport } from '../../adapters/log/transport.js';
 import { commandReplay } from '../../cli/commands/replay.js';
@@ -176,6 +177,10 @@ describe('Grafana dashboards', () => {
     const database = uniqueName('test_dashboards').replace(/-/g, '_');
     const dir = mkdtempSync(join(tmpdir(), 'dashboards-'));
     let store: ClickHouseStore;
+    let decisions: Array<{ model: string }> = [];
+    let historyRows = 0;
+    let versionRows = 0;
+    let snapshots = 0;
 
     beforeAll(async () => {
       await requireStack('clickhouse');
@@ -196,12 +201,29 @@ describe('Grafana dashboards', () => {
       );
       await commandReplay({ predictions: join(dir, 'predictions.jsonl'), feedback: join(dir, 'feedback.jsonl'), out: join(dir, 'out'), config: join(dir, 'config.yaml') });
       store = await ClickHouseStore.open({ url: STACK.clickhouseUrl, database, username: 'default', password: '', requestTimeoutMs: 30_000 });
+      // The replay wrote its decisions to champion_history. A model it took none for gets a manual
+      // PIN, as `feedbackloop pin` publishes it, so the promotions annotation has a row per model.
+      decisions = readFileSync(join(dir, 'out', 'promotions.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { model: string });
+      const count = async (table: string) => Number((await store.select<{ n: string }>(`SELECT count() AS n FROM ${table} FINAL`))[0]!.n);
+      historyRows = await count('champion_history');
+      versionRows = await count('model_versions');
+      snapshots = readFileSync(join(dir, 'out', 'snapshots.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+      const pins = ['churn', 'fraud']
+        .filter((model) => !decisions.some((d) => d.model === model))
+        .map((model) => championHistoryRow(manualDecision('PIN', { model, reason: 'dashboard test', actor: 'test' }, championHistory([]), START + DAY)));
+      if (pins.length > 0) await store.insert('champion_history', pins);
     });
 
     afterAll(async () => {
       await store?.command(`DROP DATABASE IF EXISTS ${database}`).catch(() => {});
       await store?.close();
       rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('the replay wrote the registry tables: every snapshot to model_versions, every decision to champion_history', () => {
+      expect(snapshots).toBeGreaterThan(0);
+      expect(versionRows).toBe(snapshots);
+      expect(historyRows).toBe(decisions.length);
     });
 
     it('every query of every panel, variable and annotation returns rows, for every variable value', async () => {
