@@ -11,8 +11,8 @@ import type { SchemaName } from '../adapters/codec/schemas.js';
 import { KafkaTransport } from '../adapters/kafka/transport.js';
 import { MemoryTransport } from '../adapters/log/memory.js';
 import type { LogTransport, TopicSpec } from '../adapters/log/transport.js';
-import { ClickHouseStore } from '../adapters/clickhouse/index.js';
-import { createPipelineMetrics, type PipelineMetrics } from '../adapters/http/index.js';
+import { ClickHouseStore, type ClickHouseOptions } from '../adapters/clickhouse/index.js';
+import { createPipelineMetrics, type LaggingGroup, type PipelineMetrics } from '../adapters/http/index.js';
 import { kafkaLogCreator, type Logger } from '../adapters/logging/index.js';
 import type { JoinerTopics } from '../processors/joiner.js';
 import type { LearnerTopics } from '../processors/learner.js';
@@ -21,6 +21,7 @@ import type { LearnerOptions } from '../core/learn/index.js';
 import type { EvaluatorOptions } from '../core/evaluate/index.js';
 import type { PolicyOptions } from '../core/promote/index.js';
 import { parseDuration } from '../core/duration.js';
+import { DecodeError } from '../core/errors.js';
 import type { DeadLetter, Feedback, LabelledExample, ModelSnapshot, Prediction, PromotionDecision } from '../core/events.js';
 
 export interface Codecs {
@@ -117,6 +118,30 @@ export function policyOptions(config: Config, model: string): Partial<PolicyOpti
   };
 }
 
+/**
+ * Each processor's consumer group (`<kafka.client_id>-<processor>`) and the
+ * topics it consumes: for the consumer-lag gauge of `run` and for `status`.
+ */
+export function consumerGroups(config: Config, processors: readonly string[]): Array<LaggingGroup & { processor: string }> {
+  const t = config.topics;
+  const inputs: Record<string, string[]> = {
+    joiner: [t.predictions, t.feedback],
+    learner: [t.labelled_examples],
+    promoter: [t.labelled_examples],
+    evaluator: [t.labelled_examples],
+    archive: [t.predictions],
+    registry: [t.model_snapshots, t.model_promotions],
+  };
+  return processors.map((processor) => ({ processor, groupId: `${config.kafka.client_id}-${processor}`, topics: inputs[processor] ?? [] }));
+}
+
+/** How to reach ClickHouse, when clickhouse.url is set. */
+export function clickhouseOptions(config: Config): ClickHouseOptions | undefined {
+  const c = config.clickhouse;
+  if (!c.url) return undefined;
+  return { url: c.url, database: c.database, username: c.username, password: c.password, requestTimeoutMs: c.request_timeout };
+}
+
 export function topicSpecs(config: Config): TopicSpec[] {
   const t = config.topics;
   return [
@@ -152,7 +177,7 @@ export function makeCodecs(config: Config, registry: SchemaRegistry | undefined)
   };
 }
 
-export async function openRuntime(config: Config, logger: Logger, options: { defaultMetrics?: boolean } = {}): Promise<Runtime> {
+export async function openRuntime(config: Config, logger: Logger, options: { defaultMetrics?: boolean; clickhouse?: boolean } = {}): Promise<Runtime> {
   const metrics = createPipelineMetrics(options);
   let transport: LogTransport;
   let registry: SchemaRegistry | undefined;
@@ -170,15 +195,8 @@ export async function openRuntime(config: Config, logger: Logger, options: { def
   } else {
     transport = new MemoryTransport();
   }
-  const clickhouse = config.clickhouse.url
-    ? await ClickHouseStore.open({
-        url: config.clickhouse.url,
-        database: config.clickhouse.database,
-        username: config.clickhouse.username,
-        password: config.clickhouse.password,
-        requestTimeoutMs: config.clickhouse.request_timeout,
-      })
-    : undefined;
+  const clickhouseSettings = options.clickhouse === false ? undefined : clickhouseOptions(config);
+  const clickhouse = clickhouseSettings ? await ClickHouseStore.open(clickhouseSettings) : undefined;
   return {
     config,
     logger,
@@ -191,4 +209,30 @@ export async function openRuntime(config: Config, logger: Logger, options: { def
       await clickhouse?.close();
     },
   };
+}
+
+/**
+ * Every decision on the model-promotions topic, in topic order (by
+ * partition, then offset: one model's decisions share a key, hence a
+ * partition). Records that are not decodable decisions are counted and
+ * skipped (the registry processor dead-letters them); a schema registry that
+ * does not answer fails the read instead of passing for "no decisions".
+ */
+export async function readPromotionDecisions(runtime: Pick<Runtime, 'config' | 'transport' | 'codecs'>): Promise<{ decisions: PromotionDecision[]; undecodable: number }> {
+  const topic = runtime.config.topics.model_promotions;
+  const partitions = Array.from({ length: await runtime.transport.partitionCount(topic) }, (_, p) => p);
+  const read: Array<{ decision: PromotionDecision; partition: number; offset: number }> = [];
+  let undecodable = 0;
+  await runtime.transport.readToEnd(topic, partitions, async (records) => {
+    for (const record of records) {
+      try {
+        read.push({ decision: await runtime.codecs.promotion.decode(record.value), partition: record.partition, offset: record.offset });
+      } catch (error) {
+        if (!(error instanceof DecodeError)) throw error;
+        undecodable++;
+      }
+    }
+  });
+  read.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  return { decisions: read.map((r) => r.decision), undecodable };
 }

@@ -2,7 +2,7 @@
  * The ClickHouse adapter: connects, runs the migrations, inserts rows
  * (JSONEachRow) and reads them back. Errors say whether a retry can help.
  */
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { FeedbackloopError } from '../../core/errors.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, type Migration } from './migrations.js';
 
@@ -12,6 +12,8 @@ export interface ClickHouseOptions {
   username: string;
   password: string;
   requestTimeoutMs: number;
+  /** No log lines of the client's own on stderr (its failures still reach the caller, as errors). */
+  quiet?: boolean;
 }
 
 /** Network failures and server overload are worth a retry; SQL and type errors are not. */
@@ -52,7 +54,13 @@ export function sqlIdentifier(name: string): string {
 }
 
 function clientOptions(options: ClickHouseOptions) {
-  return { url: options.url, username: options.username, password: options.password, request_timeout: options.requestTimeoutMs };
+  return {
+    url: options.url,
+    username: options.username,
+    password: options.password,
+    request_timeout: options.requestTimeoutMs,
+    ...(options.quiet ? { log: { level: ClickHouseLogLevel.OFF } } : {}),
+  };
 }
 
 export class ClickHouseStore {

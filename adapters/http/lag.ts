@@ -11,6 +11,26 @@ export interface LaggingGroup {
   topics: string[];
 }
 
+/** Where a consumer group stands on one partition of a topic. */
+export interface PartitionLag {
+  partition: number;
+  /** The partition's end offset (the next offset to be written). */
+  end: number;
+  /** The group's committed offset (the next offset it reads); null when it committed nothing here. */
+  committed: number | null;
+  /** end − committed (the whole partition when nothing is committed). */
+  lag: number;
+}
+
+/** A group's lag on every partition of `topic`, from its committed offsets and the topic's end offsets. */
+export async function topicLag(transport: Pick<LogTransport, 'committedOffsets' | 'endOffsets'>, groupId: string, topic: string): Promise<PartitionLag[]> {
+  const committed = new Map((await transport.committedOffsets(groupId, topic)).map((o) => [o.partition, o.offset]));
+  return (await transport.endOffsets(topic)).map((end) => {
+    const at = committed.get(end.partition) ?? null;
+    return { partition: end.partition, end: end.offset, committed: at, lag: Math.max(0, end.offset - (at ?? 0)) };
+  });
+}
+
 export function registerConsumerLag(registry: Registry, transport: LogTransport, groups: () => LaggingGroup[], onError?: (error: unknown) => void): Gauge<'group' | 'topic'> {
   return new Gauge({
     name: 'feedbackloop_consumer_lag',
@@ -22,10 +42,8 @@ export function registerConsumerLag(registry: Registry, transport: LogTransport,
       for (const { groupId, topics } of groups()) {
         for (const topic of topics) {
           try {
-            const committed = new Map((await transport.committedOffsets(groupId, topic)).map((o) => [o.partition, o.offset]));
-            let lag = 0;
-            for (const end of await transport.endOffsets(topic)) lag += Math.max(0, end.offset - (committed.get(end.partition) ?? 0));
-            this.set({ group: groupId, topic }, lag);
+            const partitions = await topicLag(transport, groupId, topic);
+            this.set({ group: groupId, topic }, partitions.reduce((sum, p) => sum + p.lag, 0));
           } catch (error) {
             onError?.(error);
           }

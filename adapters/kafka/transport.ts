@@ -109,7 +109,7 @@ function offsetsByTopic(offsets: TopicPartitionOffset[]) {
 
 export class KafkaTransport implements LogTransport {
   readonly kafka: Kafka;
-  private admin: Admin | undefined;
+  private admin: Promise<Admin> | undefined;
   private readonly open = new Set<{ disconnect(): Promise<void> }>();
 
   constructor(private readonly options: KafkaTransportOptions) {
@@ -121,11 +121,17 @@ export class KafkaTransport implements LogTransport {
     });
   }
 
-  private async getAdmin(): Promise<Admin> {
+  /** One admin client for the transport, also when the first calls come concurrently (a second one would leak its connection). */
+  private getAdmin(): Promise<Admin> {
     if (!this.admin) {
       const admin = this.kafka.admin();
-      await admin.connect();
-      this.admin = admin;
+      this.admin = admin.connect().then(
+        () => admin,
+        (error: unknown) => {
+          this.admin = undefined;
+          throw error;
+        },
+      );
     }
     return this.admin;
   }
@@ -293,8 +299,9 @@ export class KafkaTransport implements LogTransport {
   async close(): Promise<void> {
     for (const client of [...this.open]) await client.disconnect().catch(() => {});
     this.open.clear();
-    if (this.admin) await this.admin.disconnect().catch(() => {});
+    const admin = this.admin;
     this.admin = undefined;
+    if (admin) await admin.then((a) => a.disconnect()).catch(() => {});
   }
 }
 

@@ -2,6 +2,7 @@ import { loadConfig } from '../../adapters/config/index.js';
 import { startHttpEndpoint } from '../../adapters/http/index.js';
 import { createLogger } from '../../adapters/logging/index.js';
 import type { LogConsumer } from '../../adapters/log/transport.js';
+import type { Codec } from '../../adapters/codec/codec.js';
 import { systemClock } from '../../core/clock.js';
 import { ConfigError } from '../../core/errors.js';
 import { startPredictionArchive } from '../../processors/prediction-archive.js';
@@ -18,7 +19,7 @@ import { PromoterProcessor } from '../../processors/promoter.js';
 import { RegistryProcessor } from '../../processors/registry.js';
 import { SnapshotScorer } from '../../core/learn/index.js';
 import { createEvaluatorMetrics, registerConsumerLag } from '../../adapters/http/index.js';
-import { evaluatorOptions, joinerTopics, learnerSettings, openRuntime, policyOptions, promoterTopics, topicSpecs } from '../runtime.js';
+import { consumerGroups, evaluatorOptions, joinerTopics, learnerSettings, openRuntime, policyOptions, promoterTopics, topicSpecs } from '../runtime.js';
 
 export const PROCESSORS = ['joiner', 'learner', 'promoter', 'evaluator', 'archive', 'registry'] as const;
 /** Processors that write to ClickHouse: started by default only when clickhouse.url is set. */
@@ -54,22 +55,29 @@ export async function commandRun(options: { config?: string; only?: string[] }):
     });
     // Shadow scoring: every snapshot the learners publish, from the start of the topic (each
     // joiner instance reads all of them: its own consumer group, never committed).
-    const scorer = new SnapshotScorer();
-    const snapshotFeed = await runtime.transport.consumer({
-      groupId: `${config.kafka.client_id}-joiner-scorer-${process.pid}-${Date.now().toString(36)}`,
-      topics: [t.model_snapshots],
-      fromBeginning: true,
-    });
-    await snapshotFeed.run(async (batch) => {
-      for (const record of batch.records) {
-        try {
-          scorer.add(await runtime.codecs.snapshot.decode(record.value));
-        } catch (error) {
-          logger.warn({ err: error, topic: batch.topic, partition: batch.partition, offset: record.offset }, 'a model snapshot cannot be used for shadow scoring; skipped');
+    const scorer = new SnapshotScorer({ retainMs: config.joiner.join_window });
+    /** Reads a whole topic from its start in a group of its own (never committed), handing on each value. */
+    const follow = async <T>(topic: string, name: string, codec: Codec<T>, apply: (value: T) => void, what: string) => {
+      const feed = await runtime.transport.consumer({
+        groupId: `${config.kafka.client_id}-joiner-${name}-${process.pid}-${Date.now().toString(36)}`,
+        topics: [topic],
+        fromBeginning: true,
+      });
+      await feed.run(async (batch) => {
+        for (const record of batch.records) {
+          try {
+            apply(await codec.decode(record.value));
+          } catch (error) {
+            logger.warn({ err: error, topic: batch.topic, partition: batch.partition, offset: record.offset }, `${what} cannot be used for shadow scoring; skipped`);
+          }
         }
-      }
-    });
-    consumers.push(snapshotFeed);
+      });
+      consumers.push(feed);
+    };
+    await follow(t.model_snapshots, 'scorer', runtime.codecs.snapshot, (s) => scorer.add(s), 'a model snapshot');
+    // And every decision: after a promotion, the replaced champion (when it is one of our
+    // snapshots) is shadow-scored as `previous:<version>`.
+    await follow(t.model_promotions, 'decisions', runtime.codecs.promotion, (d) => scorer.decide(d), 'a promotion decision');
     new Gauge({
       name: 'feedbackloop_shadow_staleness_seconds',
       help: 'Age of the snapshots used for shadow scoring at prediction time (prediction timestamp minus snapshot created_at): max and mean since start.',
@@ -104,6 +112,16 @@ export async function commandRun(options: { config?: string; only?: string[] }):
         for (const [event, value] of Object.entries(delta)) {
           if (typeof value === 'number' && value > 0) joinEvents.inc({ event }, value);
         }
+      },
+    });
+    new Gauge({
+      name: 'feedbackloop_joiner_pending_predictions',
+      help: "Entries in the joiner's state by input partition of this instance: predictions within their join window (labelled ones too, a later label may still correct them) and feedback waiting for its prediction.",
+      labelNames: ['partition'],
+      registers: [runtime.metrics.registry],
+      collect() {
+        this.reset();
+        for (const [partition, count] of joiner.pending()) this.set({ partition: String(partition) }, count);
       },
     });
     consumers.push(await joiner.start());
@@ -240,19 +258,10 @@ export async function commandRun(options: { config?: string; only?: string[] }):
     stoppers.push(() => registry.stop());
   }
 
-  const t = config.topics;
-  const inputs: Record<string, string[]> = {
-    joiner: [t.predictions, t.feedback],
-    learner: [t.labelled_examples],
-    promoter: [t.labelled_examples],
-    evaluator: [t.labelled_examples],
-    archive: [t.predictions],
-    registry: [t.model_snapshots, t.model_promotions],
-  };
   registerConsumerLag(
     runtime.metrics.registry,
     runtime.transport,
-    () => selected.map((name) => ({ groupId: `${config.kafka.client_id}-${name}`, topics: inputs[name] ?? [] })),
+    () => consumerGroups(config, selected),
     (error) => logger.debug({ err: error }, 'consumer lag not available'),
   );
 

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createConnection } from 'node:net';
+import { tcpReachable } from '../../adapters/kafka/reachable.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -42,28 +42,11 @@ export function stackEnvironment(extra: Record<string, string> = {}): Record<str
   };
 }
 
-function reachable(hostPort: string): Promise<boolean> {
-  const url = hostPort.includes('://') ? new URL(hostPort) : new URL(`tcp://${hostPort}`);
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: url.hostname, port: Number(url.port) });
-    socket.setTimeout(3000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
-
 /** Throws a clear error if a server of the stack is not answering. */
 export async function requireStack(...what: Array<'kafka' | 'registry' | 'clickhouse'>): Promise<void> {
   const targets = { kafka: STACK.brokers[0]!, registry: STACK.registryUrl, clickhouse: STACK.clickhouseUrl };
   for (const name of what) {
-    if (!(await reachable(targets[name]))) {
+    if (!(await tcpReachable(targets[name]))) {
       throw new Error(`${name} is not reachable at ${targets[name]}: start the stack with "bash scripts/stack/start.sh"`);
     }
   }

@@ -1,11 +1,11 @@
-/** The consumer-lag gauge, computed at scrape time from committed and end offsets. */
+/** The consumer-lag gauge, computed at scrape time from committed and end offsets (topicLag, which `status` shows too). */
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { registerConsumerLag } from '../../adapters/http/index.js';
+import { registerConsumerLag, topicLag } from '../../adapters/http/index.js';
 import { MemoryTransport } from '../../adapters/log/memory.js';
 
 describe('feedbackloop_consumer_lag', () => {
-  it('is end minus committed, summed over partitions; an uncommitted partition lags by all of it', async () => {
+  it('is end minus committed, summed over partitions; an uncommitted partition lags by all of it (committed: null)', async () => {
     const log = new MemoryTransport();
     await log.ensureTopics([{ name: 'in', partitions: 2 }]);
     const producer = await log.producer();
@@ -17,6 +17,10 @@ describe('feedbackloop_consumer_lag', () => {
     registerConsumerLag(registry, log, () => [{ groupId: 'g', topics: ['in'] }]);
     // Partition 0: 5 - 2; partition 1: 2 - nothing committed.
     expect(await registry.metrics()).toContain('feedbackloop_consumer_lag{group="g",topic="in"} 5');
+    expect(await topicLag(log, 'g', 'in')).toEqual([
+      { partition: 0, end: 5, committed: 2, lag: 3 },
+      { partition: 1, end: 2, committed: null, lag: 2 },
+    ]);
     await consumer.commit([{ topic: 'in', partition: 1, offset: 2 }]);
     expect(await registry.metrics()).toContain('feedbackloop_consumer_lag{group="g",topic="in"} 3');
     await consumer.stop();
