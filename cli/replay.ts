@@ -13,6 +13,9 @@
  *   feedback.jsonl      feedback statistics per model, UTC day, feedback type and source
  *   snapshots.jsonl     every challenger snapshot the learner published (version, examples seen, data hash)
  *   promotions.jsonl    every promotion / rollback decision, with its evidence
+ *   report.html         one self-contained page: each model's figures over time, champion vs
+ *                       challengers, with drift and decision markers; label delay and coverage;
+ *                       feedback statistics; fairness by segment (core/report)
  *   summary.json        the counts
  *
  * The evaluator reads the joiner's labelled examples from the in-process
@@ -29,14 +32,17 @@ import type { LogRecord, OutgoingRecord } from '../adapters/log/transport.js';
 import type { Clock } from '../core/clock.js';
 import { ConfigError, errorMessage, ValidationError } from '../core/errors.js';
 import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type ModelSnapshot, type Prediction, type PromotionDecision } from '../core/events.js';
-import { MemoryJoinStore, type JoinCounters, type ModelCounters } from '../core/join/index.js';
+import { MemoryJoinStore, type JoinCounters } from '../core/join/index.js';
 import { JoinerProcessor } from '../processors/joiner.js';
 import { deadLetterJson } from '../sinks/dead-letters.js';
 import { evaluatorOptions, joinerTopics, learnerSettings, makeCodecs, policyOptions, promoterTopics } from './runtime.js';
 import { EvaluatorProcessor } from '../processors/evaluator.js';
 import { LearnerProcessor } from '../processors/learner.js';
 import { PromoterProcessor } from '../processors/promoter.js';
+import { RegistryProcessor } from '../processors/registry.js';
+import type { ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { SnapshotScorer } from '../core/learn/index.js';
+import { renderReport, type ReportSummary } from '../core/report/index.js';
 import { FanOutEvaluatorSink, FileEvaluatorSink, type EvaluatorSink } from '../sinks/evaluator.js';
 
 export interface ReplayInput {
@@ -47,30 +53,22 @@ export interface ReplayInput {
   clock: Clock;
   /** Also write the evaluator's rows here (ClickHouse, when configured). */
   clickhouse?: EvaluatorSink;
+  /** Also write the registry tables (model_versions, champion_history) here (ClickHouse, when configured). */
+  registry?: Pick<ClickHouseStore, 'insert'>;
   /** Called after each input chunk with the events processed so far and the total. */
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface ReplaySummary {
-  predictions_read: number;
-  feedback_read: number;
-  labelled: number;
-  corrections: number;
-  duplicates_ignored: number;
-  uncertain: number;
+/** The counts (the report's header shows those of ReportSummary: predictions and feedback read, labelled, dead letters…) and the files. */
+export interface ReplaySummary extends ReportSummary {
   superseded: number;
   confirmations: number;
-  unmatched: number;
   expired_labelled: number;
-  expired_unlabelled: number;
-  pending_at_end: number;
-  dead_letters: number;
-  by_model: Record<string, ModelCounters>;
   metric_points: number;
   drift_alarms: number;
   snapshots_published: number;
   decisions: number;
-  files: { labelled: string; unlabelled: string; unmatched: string; dead_letters: string; metrics: string; drift: string; feedback: string; snapshots: string; promotions: string; summary: string };
+  files: { labelled: string; unlabelled: string; unmatched: string; dead_letters: string; metrics: string; drift: string; feedback: string; snapshots: string; promotions: string; report: string; summary: string };
 }
 
 interface FileEvent<T> {
@@ -212,7 +210,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   const taskOf = (model: string) => config.models[model]?.task ?? 'binary';
   // Shadow scoring: the joiner scores each prediction with the newest snapshot of every challenger
   // made before the prediction's time (the learner stamps snapshots with event time).
-  const scorer = new SnapshotScorer();
+  const scorer = new SnapshotScorer({ retainMs: config.joiner.join_window });
   const learner = new LearnerProcessor({
     transport: log,
     ...learnerSettings(config),
@@ -240,6 +238,12 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   const snapshotFeed = await log.consumer({ groupId: 'replay-shadow-scorer', topics: [t.model_snapshots] });
   await snapshotFeed.run(async (batch) => {
     for (const record of batch.records) arrived.push(await codecs.snapshot.decode(record.value));
+  });
+  // Decisions too (the previous champion is shadow-scored from a promotion on), after the snapshots.
+  const decided: PromotionDecision[] = [];
+  const decisionFeed = await log.consumer({ groupId: 'replay-shadow-decisions', topics: [t.model_promotions] });
+  await decisionFeed.run(async (batch) => {
+    for (const record of batch.records) decided.push(await codecs.promotion.decode(record.value));
   });
   const stores = new Map<number, MemoryJoinStore>();
   const joiner = new JoinerProcessor({
@@ -283,6 +287,19 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   await learner.start();
   await promoter.start();
   await evaluator.start();
+  // With ClickHouse: the registry tables too, from the same topics `run --only registry` reads.
+  const registry = input.registry
+    ? new RegistryProcessor({
+        transport: log,
+        topics: { snapshots: t.model_snapshots, promotions: t.model_promotions },
+        groupId: 'replay-registry',
+        codecs,
+        store: input.registry,
+        deadLetters: { connect: async () => {}, writeBatch: async (l) => void evaluatorLetters.push(...l), close: async () => {} },
+        clock,
+      })
+    : undefined;
+  await registry?.start();
   // The input goes in in event-time chunks, each processed through every processor before the
   // next: the learner's snapshots then keep up with the predictions they shadow-score.
   const total = predictionRecords.length + feedbackRecords.length;
@@ -291,6 +308,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     await producer.send(chunk);
     await log.whenIdle();
     for (const snapshot of arrived.splice(0)) scorer.add(snapshot);
+    for (const decision of decided.splice(0)) scorer.decide(decision);
     input.onProgress?.((done += chunk.length), total);
   }
   // The replay's event time ends at its last event, in every partition.
@@ -301,7 +319,10 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   await learner.stop();
   await promoter.stop();
   await log.whenIdle();
+  await registry?.stop();
+  await log.whenIdle();
   await snapshotFeed.stop();
+  await decisionFeed.stop();
   await evaluator.stop({ final: true });
   await writeFile(join(input.out, 'snapshots.jsonl'), jsonl(learner.published.map(snapshotLine)));
   await writeFile(join(input.out, 'promotions.jsonl'), jsonl(promoter.published.map(promotionLine)));
@@ -346,6 +367,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     ...files.files,
     snapshots: join(input.out, 'snapshots.jsonl'),
     promotions: join(input.out, 'promotions.jsonl'),
+    report: join(input.out, 'report.html'),
     summary: join(input.out, 'summary.json'),
   };
   await writeFile(paths.labelled, jsonl(examples));
@@ -354,6 +376,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   await writeFile(paths.dead_letters, jsonl(letters.map((l) => ({ file: l.topic, line: l.offset, ...deadLetterJson(l) }))));
 
   const c: JoinCounters = joiner.totals;
+  const final = files.final();
   const summary: ReplaySummary = {
     predictions_read: predictions.length,
     feedback_read: feedback.length,
@@ -370,11 +393,13 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     dead_letters: letters.length,
     by_model: c.byModel,
     metric_points: files.points.rows.size,
-    drift_alarms: files.final().drift.filter((d) => d.detected).length,
+    drift_alarms: final.drift.filter((d) => d.detected).length,
     snapshots_published: learner.published.length,
     decisions: promoter.published.length,
     files: paths,
   };
+  const tasks = Object.fromEntries(Object.entries(config.models).map(([model, m]) => [model, m.task]));
+  await writeFile(paths.report, renderReport({ summary, ...final, decisions: promoter.published.map(promotionLine), tasks }));
   await writeFile(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }

@@ -35,7 +35,7 @@ export function formatSummary(summary: ReplaySummary): string {
   const models = Object.entries(summary.by_model).map(
     ([model, c]) => `  ${model}: ${c.predictions} predictions, ${c.labelled} labelled, ${c.corrections} corrections`,
   );
-  return [`replay summary`, ...lines, ...(models.length ? ['per model', ...models] : []), `written to ${summary.files.summary.replace(/summary\.json$/, '')}`].join('\n');
+  return [`replay summary`, ...lines, ...(models.length ? ['per model', ...models] : []), `written to ${summary.files.summary.replace(/summary\.json$/, '')}`, `report: ${summary.files.report}`].join('\n');
 }
 
 export async function commandReplay(options: ReplayOptions): Promise<void> {
@@ -48,7 +48,7 @@ export async function commandReplay(options: ReplayOptions): Promise<void> {
     const clickhouse = store
       ? new ClickHouseEvaluatorSink(store, systemClock, { maxRows: config.evaluator.flush_rows, maxBytes: config.evaluator.flush_bytes })
       : undefined;
-    const summary = await replay({ ...options, config, clock: systemClock, ...(clickhouse ? { clickhouse } : {}) });
+    const summary = await replay({ ...options, config, clock: systemClock, ...(clickhouse && store ? { clickhouse, registry: store } : {}) });
     process.stdout.write(`${formatSummary(summary)}\n`);
     if (store) process.stdout.write(`metrics also written to ClickHouse ${c.url} database ${c.database}\n`);
   } finally {
