@@ -32,6 +32,8 @@ import type { LogRecord } from '../log/transport.js';
 export interface ReadToEndDeps {
   kafka: Kafka;
   admin: Admin;
+  /** admin.fetchTopicOffsets, serialized by the transport (see KafkaTransport.topicOffsets). */
+  topicOffsets: (topic: string) => ReturnType<Admin['fetchTopicOffsets']>;
   /** Prefix of the ephemeral group id. */
   groupPrefix: string;
   /** Partition count of the topic (throws a clear error if it does not exist). */
@@ -72,7 +74,7 @@ export async function readToEnd(
   for (const p of partitions) {
     if (!Number.isInteger(p) || p < 0 || p >= count) throw new FeedbackloopError(`topic ${topic} has no partition ${p}`);
   }
-  const offsets = await deps.admin.fetchTopicOffsets(topic);
+  const offsets = await deps.topicOffsets(topic);
   const endOffsets = new Map<number, number>();
   /** Partitions still to read: partition -> next offset to deliver and end offset. */
   const pending = new Map<number, { next: number; end: number }>();

@@ -176,9 +176,36 @@ export class KafkaTransport implements LogTransport {
     }
   }
 
+  /**
+   * admin.fetchTopicOffsets, one call at a time and retried when kafkajs finds no partition
+   * leader to ask. kafkajs sends ListOffsets twice (latest, earliest) to the leaders its metadata
+   * names; when that metadata lacks the topic or a leader (a refresh joined from another call, a
+   * leader moving), a request goes nowhere and kafkajs fails with a TypeError ("Cannot
+   * destructure property 'partitions' of 'low.pop(...)'") — seen once crashing `run` at start.
+   */
+  private topicOffsets(topic: string): ReturnType<Admin['fetchTopicOffsets']> {
+    const job = this.offsetQueue.then(async () => {
+      for (let attempt = 1; ; attempt++) {
+        const admin = await this.getAdmin();
+        try {
+          return await admin.fetchTopicOffsets(topic);
+        } catch (error) {
+          if (!(error instanceof TypeError) || !/\.pop\(/.test(error.message)) throw error;
+          if (attempt >= 10) {
+            throw new FeedbackloopError(`offsets of topic ${topic}: Kafka named no leader for its partitions after ${attempt} tries`, { retriable: true, cause: error });
+          }
+          await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 100 * attempt)));
+        }
+      }
+    });
+    this.offsetQueue = job.catch(() => {});
+    return job;
+  }
+
+  private offsetQueue: Promise<unknown> = Promise.resolve();
+
   async endOffsets(topic: string): Promise<TopicPartitionOffset[]> {
-    const admin = await this.getAdmin();
-    const offsets = await admin.fetchTopicOffsets(topic);
+    const offsets = await this.topicOffsets(topic);
     return offsets.map((p) => ({ topic, partition: p.partition, offset: Number(p.high) })).sort((a, b) => a.partition - b.partition);
   }
 
@@ -283,6 +310,7 @@ export class KafkaTransport implements LogTransport {
       {
         kafka: this.kafka,
         admin: await this.getAdmin(),
+        topicOffsets: (t) => this.topicOffsets(t),
         groupPrefix: this.options.clientId,
         partitionCount: (t) => this.partitionCount(t),
         track: (client) => {
@@ -385,12 +413,17 @@ class KafkaConsumer implements LogConsumer {
             .slice(start, start + maxBatchSize)
             .map((m) => toLogRecord(batch.topic, batch.partition, m));
           const last = records[records.length - 1]!;
+          // After the last chunk, resume past whatever trailed it in the fetch: a transaction's commit
+          // marker takes an offset of its own, and committing short of it would show a caught-up
+          // group one record behind on every transactional topic (lag 1 per partition).
+          const isLast = start + maxBatchSize >= messages.length;
+          const nextOffset = isLast ? Math.max(last.offset + 1, Number(batch.lastOffset()) + 1) : last.offset + 1;
           try {
             await handler({
               topic: batch.topic,
               partition: batch.partition,
               records,
-              nextOffset: last.offset + 1,
+              nextOffset,
               generation: this.generation,
             });
           } catch (error) {
@@ -399,7 +432,7 @@ class KafkaConsumer implements LogConsumer {
             this.crash(error);
             return;
           }
-          resolveOffset(String(last.offset));
+          resolveOffset(String(nextOffset - 1));
         }
       },
     });
