@@ -141,9 +141,7 @@ function program(): Command {
         '                 (regression), label coverage and median label delay (champion)\n' +
         '  pending joins  feedbackloop_joiner_pending_predictions from the joiners\' /metrics (--metrics)\n' +
         '  consumer lag   each processor\'s group <kafka.client_id>-<processor>: end offset minus committed\n' +
-        '                 offset of its input topics; "not started" when the group committed nothing (on\n' +
-        '                 topics written in transactions a caught-up group shows 1 per partition: the\n' +
-        '                 last commit marker)\n\n' +
+        '                 offset of its input topics; "not started" when the group committed nothing\n\n' +
         'Exit codes: 0 every server answered; 1 a server failed (the report is still printed, the message\n' +
         'says which and what to check); 2 bad usage or configuration (no kafka.brokers: status needs a\n' +
         'deployment; replay and demo write their figures to files).\n\n' +

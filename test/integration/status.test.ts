@@ -232,9 +232,10 @@ describe('feedbackloop status against a running deployment', () => {
     expect(byName.learner).toMatchObject({ started: false });
     expect(byName.promoter).toMatchObject({ started: false });
     expect(byName.evaluator!.started).toBe(true);
-    // labelled-examples is written in transactions: a caught-up group stays behind the last commit marker (1 per partition written).
+    // labelled-examples is written in transactions: the evaluator commits past the last commit marker, so caught up is 0.
     const labelledWritten = (await admin.fetchTopicOffsets(topics.labelled)).filter((o) => Number(o.high) > 0).length;
-    expect(byName.evaluator!.lag).toBe(labelledWritten);
+    expect(labelledWritten).toBeGreaterThan(0);
+    expect(byName.evaluator!.lag).toBe(0);
   });
 
   it('text: an unreachable /metrics leaves pending joins unknown without failing', async () => {
