@@ -12,9 +12,14 @@
  * assignment, so no request is dropped or sees half a model.
  *
  * Memory: the snapshots of the model's versions are kept as text until
- * chosen (a promotion may name an older version). A decision naming a
- * version that has no snapshot (one upstream built itself) cannot be
- * served from here: the scorer keeps the model it has.
+ * chosen (a promotion may name an older version).
+ *
+ * A decision may name a version upstream built itself (any version that is
+ * not a snapshot key `<model>/<challenger>@<n>`: typically a ROLLBACK to the
+ * model upstream served before the first promotion). The scorer cannot serve
+ * it; from then on `champion()` says `{ version, own: true }` and score()
+ * throws an OwnModelError naming the version, so the app scores with its own
+ * model again — until a later decision names a snapshot.
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { RegistryCodec, type Codec } from '../adapters/codec/codec.js';
@@ -40,8 +45,20 @@ export interface Scored {
   version: string;
 }
 
+/** The champion is a version upstream built itself: score with your own model (see the file comment). */
+export class OwnModelError extends FeedbackloopError {
+  constructor(readonly model: string, readonly version: string, reason: string) {
+    super(`the champion of model ${model} is ${version}, a version upstream serves itself (${reason}): score with your own model`, { retriable: false });
+  }
+}
+
+/** A version is one of our snapshots when it reads `<model>/<challenger>@<n>`. */
+const isSnapshotVersion = (model: string, version: string) => version.startsWith(`${model}/`) && /@\d+$/.test(version);
+
 export class ChampionScorer {
   private current: { version: string; pipeline: Pipeline } | undefined;
+  /** Set while the champion is a version upstream serves itself. */
+  private own: { version: string; reason: string } | undefined;
   /** The version decisions or `follow` say to serve (its snapshot may not have arrived yet). */
   private wanted: { version: string; reason: string } | undefined;
   private readonly snapshots = new Map<string, ModelSnapshot>();
@@ -90,9 +107,15 @@ export class ChampionScorer {
 
   private ownTransport: LogTransport | undefined;
 
-  /** The version served now (undefined before the first champion is known). */
+  /** The version served now (undefined before the first champion is known); upstream's own version when it is the champion. */
   version(): string | undefined {
-    return this.current?.version;
+    return this.own?.version ?? this.current?.version;
+  }
+
+  /** The champion now: a snapshot this scorer serves, or (own: true) a version upstream must serve itself. */
+  champion(): { version: string; own: boolean } | undefined {
+    if (this.own) return { version: this.own.version, own: true };
+    return this.current ? { version: this.current.version, own: false } : undefined;
   }
 
   swapCount(): number {
@@ -101,6 +124,7 @@ export class ChampionScorer {
 
   /** Scores with the current champion. Throws when there is none yet. */
   score(input: ModelInput): Scored {
+    if (this.own) throw new OwnModelError(this.options.model, this.own.version, this.own.reason);
     const current = this.current;
     if (!current) {
       throw new FeedbackloopError(`no champion for model ${this.options.model} yet: no promotion decision${this.options.follow ? ` and no snapshot of ${this.options.follow}` : ''} has been read`, { retriable: true });
@@ -111,11 +135,11 @@ export class ChampionScorer {
   /** Resolves once a champion is being served (or rejects after timeoutMs). */
   async ready(timeoutMs = 30_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.current) {
+    while (!this.current && !this.own) {
       if (Date.now() > deadline) throw new FeedbackloopError(`no champion for model ${this.options.model} after ${timeoutMs} ms`, { retriable: true });
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    return this.current.version;
+    return this.version()!;
   }
 
   async close(): Promise<void> {
@@ -141,7 +165,17 @@ export class ChampionScorer {
     if (decision.model !== this.options.model) return;
     if (decision.decision !== 'PROMOTE' && decision.decision !== 'ROLLBACK') return;
     this.decided = true;
-    this.want(decision.to_version, `decision ${decision.decision} ${decision.decision_id}`);
+    const reason = `decision ${decision.decision} ${decision.decision_id}`;
+    if (!isSnapshotVersion(this.options.model, decision.to_version)) {
+      this.wanted = undefined;
+      if (this.own?.version !== decision.to_version) {
+        this.own = { version: decision.to_version, reason };
+        this.swaps++;
+        this.options.onSwap?.(decision.to_version, `${reason} (upstream's own model)`);
+      }
+      return;
+    }
+    this.want(decision.to_version, reason);
   }
 
   private want(version: string, reason: string): void {
@@ -150,11 +184,12 @@ export class ChampionScorer {
   }
 
   private swapTo(version: string, reason: string): void {
-    if (this.current?.version === version) return;
+    if (this.current?.version === version && !this.own) return;
     const snapshot = this.snapshots.get(version)!;
     // Built first, assigned in one step: a score() call sees the old model or the new one, never neither.
     const pipeline = pipelineFromSnapshot(JSON.parse(snapshot.parameters));
     this.current = { version, pipeline };
+    this.own = undefined;
     this.swaps++;
     this.options.onSwap?.(version, reason);
   }

@@ -11,7 +11,7 @@ import { MemoryTransport } from '../../adapters/log/memory.js';
 import type { ModelSnapshot, PromotionDecision } from '../../core/events.js';
 import { Learner } from '../../core/learn/index.js';
 import { pipelineFromSnapshot } from '../../core/models/index.js';
-import { ChampionScorer } from '../../scorer/index.js';
+import { ChampionScorer, OwnModelError } from '../../scorer/index.js';
 import { labelledStream } from '../support/labelled.js';
 
 const codecs = { snapshot: new LocalCodec<ModelSnapshot>('ModelSnapshot'), promotion: new LocalCodec<PromotionDecision>('PromotionDecision') };
@@ -81,6 +81,21 @@ describe('ChampionScorer', () => {
     await log.whenIdle();
     expect(scorer.version()).toBe(target.version);
     expect(swaps[swaps.length - 1]).toBe(target.version);
+
+    // A rollback to the version upstream built itself: the app must score with its own model.
+    const rollback = { ...decision('v1'), decision_id: 'rb', decision: 'ROLLBACK' as const, from_version: target.version };
+    await producer.send([{ topic: 'model-promotions', key: Buffer.from('fraud'), value: await codecs.promotion.encode(rollback) }]);
+    await log.whenIdle();
+    expect(scorer.champion()).toEqual({ version: 'v1', own: true });
+    expect(scorer.version()).toBe('v1');
+    expect(() => scorer.score(probe)).toThrow(OwnModelError);
+    expect(() => scorer.score(probe)).toThrow('the champion of model fraud is v1, a version upstream serves itself (decision ROLLBACK rb): score with your own model');
+    // A later promotion of a snapshot: served again.
+    await producer.send([{ topic: 'model-promotions', key: Buffer.from('fraud'), value: await codecs.promotion.encode({ ...decision(logreg[0]!.version), decision_id: 'again' }) }]);
+    await log.whenIdle();
+    expect(scorer.champion()).toEqual({ version: logreg[0]!.version, own: false });
+    expect(scorer.score(probe)).toEqual({ score: pipelineFromSnapshot(JSON.parse(logreg[0]!.parameters)).predictOne(probe), version: logreg[0]!.version });
+    expect(swaps.slice(-2)).toEqual(['v1', logreg[0]!.version]);
     await scorer.close();
   });
 });
