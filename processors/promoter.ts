@@ -56,6 +56,8 @@ export interface PromoterProcessorDeps {
   actor: string;
   clock: Clock;
   onDecided?: (decisions: PromotionDecision[]) => void;
+  /** A manual decision was read from the topic for the first time by this instance (every one, at each start). */
+  onManual?: (decision: PromotionDecision) => void;
 }
 
 interface Task {
@@ -130,6 +132,7 @@ export class PromoterProcessor {
       if (!mine) this.requests.set(decision.model, (mine = new Map()));
       if (mine.has(decision.decision_id)) continue;
       mine.set(decision.decision_id, decision);
+      this.deps.onManual?.(decision);
       for (const task of this.tasks.values()) task.policies.get(decision.model)?.request(decision);
     }
   }

@@ -154,9 +154,10 @@ export async function commandRun(options: { config?: string; only?: string[] }):
   }
 
   if (selected.includes('promoter')) {
+    const startedAt = systemClock.now();
     const decisions = new Counter({
       name: 'feedbackloop_promotion_decisions_total',
-      help: 'Promotion decisions published, by model and decision (PROMOTE, ROLLBACK, PIN, UNPIN).',
+      help: 'Promotion decisions by model and decision (PROMOTE, ROLLBACK, PIN, UNPIN): those this promoter published, and manual ones (feedbackloop promote | rollback | pin | unpin) made while it runs.',
       labelNames: ['model', 'decision'],
       registers: [runtime.metrics.registry],
     });
@@ -174,6 +175,13 @@ export async function commandRun(options: { config?: string; only?: string[] }):
           decisions.inc({ model: d.model, decision: d.decision });
           logger.info({ model: d.model, decision: d.decision, from: d.from_version, to: d.to_version, n: d.sample_size, reason: d.reason }, 'promotion decision');
         }
+      },
+      // Manual decisions count too (the ChampionChanged alert), those made while this promoter
+      // runs: the feed re-reads the whole topic at every start, older ones were counted before.
+      onManual: (d) => {
+        if (d.decided_at < startedAt) return;
+        decisions.inc({ model: d.model, decision: d.decision });
+        logger.info({ model: d.model, decision: d.decision, from: d.from_version, to: d.to_version, actor: d.actor, reason: d.reason }, 'manual promotion decision');
       },
     });
     consumers.push(await promoter.start());

@@ -170,11 +170,17 @@ describe('the promoter processor honours manual decisions on the topic', () => {
     promotion: new LocalCodec<PromotionDecision>('PromotionDecision'),
     deadLetter: new LocalCodec<DeadLetter>('DeadLetter'),
   };
-  const processor = (log: MemoryTransport) =>
-    new PromoterProcessor({
+  /** Manual decisions each processor reported reading (for the decisions counter of `run`). */
+  const manualSeen: string[][] = [];
+  const processor = (log: MemoryTransport) => {
+    const seen: string[] = [];
+    manualSeen.push(seen);
+    return new PromoterProcessor({
       transport: log, topics: TOPICS, groupId: 'promoter', transactionalIdPrefix: 'promoter', codecs,
       policyOf: () => ({}), actor: 'promoter', clock: new ManualClock(T0),
+      onManual: (d) => seen.push(`${d.decision} ${d.decision_id}`),
     });
+  };
   const send = async (log: MemoryTransport, topic: string, values: Array<LabelledExample | PromotionDecision>) => {
     const producer = await log.producer();
     await producer.send(await Promise.all(values.map(async (v) => ({
@@ -211,5 +217,7 @@ describe('the promoter processor honours manual decisions on the topic', () => {
     expect((await decisionsOn(log)).map((d) => [d.decision, d.actor])).toEqual([
       ['PIN', 'user:alice'], ['UNPIN', 'user:alice'], ['PROMOTE', 'promoter'],
     ]);
+    // Each instance reports every manual decision once (the second read the PIN back at its start).
+    expect(manualSeen).toEqual([['PIN manual:pin'], ['PIN manual:pin', 'UNPIN manual:unpin']]);
   });
 });
