@@ -135,7 +135,8 @@ function program(): Command {
         '  champions      the model-promotions topic (read to its end) and, with clickhouse.url, the\n' +
         '                 champion_history table: the latest PROMOTE or ROLLBACK per model, whichever source\n' +
         '                 has the later one (each answer says where it came from); a model without any\n' +
-        '                 decision: the version upstream serves, from metric_points (role champion)\n' +
+        '                 decision: the version upstream serves, from metric_points (role champion); and\n' +
+        '                 whether the model is pinned (feedbackloop pin), by whom and why\n' +
         '  figures        metric_points FINAL, segment *: the latest ended --window window and total, per\n' +
         '                 role and version: n, ROC AUC, log loss, precision, recall (binary) or RMSE, MAE\n' +
         '                 (regression), label coverage and median label delay (champion)\n' +

@@ -56,6 +56,25 @@ export function latestMoves(moves: Iterable<ChampionMove>): Map<string, Champion
   return out;
 }
 
+/** A model pinned by `feedbackloop pin` (its latest PIN not followed by an UNPIN). */
+export interface PinStatus {
+  decision_id: string;
+  actor: string;
+  reason: string;
+  /** When it was published (ms). */
+  decided_at: number;
+}
+
+/** The models pinned now, from their decisions in topic order. */
+export function currentPins(decisions: Iterable<PromotionDecision>): Map<string, PinStatus> {
+  const out = new Map<string, PinStatus>();
+  for (const d of decisions) {
+    if (d.decision === 'PIN') out.set(d.model, { decision_id: d.decision_id, actor: d.actor, reason: d.reason, decided_at: d.decided_at });
+    else if (d.decision === 'UNPIN') out.delete(d.model);
+  }
+  return out;
+}
+
 export interface ChampionStatus {
   model: string;
   /** Null when nothing names one. */
@@ -66,6 +85,8 @@ export interface ChampionStatus {
   decision: ChampionMove | null;
   /** When the sources disagree or one is missing, what that means. */
   note: string | null;
+  /** Pinned (no automatic decision until `feedbackloop unpin`), per the topic; null when not. */
+  pinned: PinStatus | null;
 }
 
 /**
@@ -81,27 +102,33 @@ export function chooseChampions(input: {
   topic?: Map<string, ChampionMove>;
   history?: Map<string, ChampionMove>;
   upstream?: Map<string, string>;
+  pins?: Map<string, PinStatus>;
 }): ChampionStatus[] {
-  const models = new Set([...(input.topic?.keys() ?? []), ...(input.history?.keys() ?? []), ...(input.upstream?.keys() ?? [])]);
-  return [...models].sort().map((model): ChampionStatus => {
-    const topic = input.topic?.get(model);
-    const history = input.history?.get(model);
-    const decision = topic && history ? (later(history, topic) ? history : topic) : (topic ?? history);
-    if (!decision) {
-      const version = input.upstream?.get(model) ?? null;
-      return { model, version, sources: ['metric_points'], decision: null, note: 'no promotion decision: the version upstream serves (latest figures, role champion)' };
-    }
-    const sources: ChampionSource[] = [];
-    if (topic?.decision_id === decision.decision_id) sources.push('model-promotions');
-    if (history?.decision_id === decision.decision_id) sources.push('champion_history');
-    let note: string | null = null;
-    if (input.history && !sources.includes('champion_history')) {
-      note = `champion_history ${history ? `still names ${history.to_version} (${history.decision_id})` : 'has no decision for it yet'}: is the registry processor running?`;
-    } else if (input.topic && !sources.includes('model-promotions')) {
-      note = `${decision.decision_id} is no longer on the model-promotions topic (retention)`;
-    }
-    return { model, version: decision.to_version, sources, decision, note };
-  });
+  const models = new Set([...(input.topic?.keys() ?? []), ...(input.history?.keys() ?? []), ...(input.upstream?.keys() ?? []), ...(input.pins?.keys() ?? [])]);
+  return [...models].sort().map((model): ChampionStatus => ({ ...championOf(model, input), pinned: input.pins?.get(model) ?? null }));
+}
+
+function championOf(
+  model: string,
+  input: { topic?: Map<string, ChampionMove>; history?: Map<string, ChampionMove>; upstream?: Map<string, string> },
+): Omit<ChampionStatus, 'pinned'> {
+  const topic = input.topic?.get(model);
+  const history = input.history?.get(model);
+  const decision = topic && history ? (later(history, topic) ? history : topic) : (topic ?? history);
+  if (!decision) {
+    const version = input.upstream?.get(model) ?? null;
+    return { model, version, sources: ['metric_points'], decision: null, note: 'no promotion decision: the version upstream serves (latest figures, role champion)' };
+  }
+  const sources: ChampionSource[] = [];
+  if (topic?.decision_id === decision.decision_id) sources.push('model-promotions');
+  if (history?.decision_id === decision.decision_id) sources.push('champion_history');
+  let note: string | null = null;
+  if (input.history && !sources.includes('champion_history')) {
+    note = `champion_history ${history ? `still names ${history.to_version} (${history.decision_id})` : 'has no decision for it yet'}: is the registry processor running?`;
+  } else if (input.topic && !sources.includes('model-promotions')) {
+    note = `${decision.decision_id} is no longer on the model-promotions topic (retention)`;
+  }
+  return { model, version: decision.to_version, sources, decision, note };
 }
 
 // ---------------------------------------------------------------- figures
@@ -312,6 +339,7 @@ function championLines(champions: ChampionStatus[]): string[] {
     const how = d ? `${c.sources.join(' + ')}: ${d.decision} ${d.decision_id} by ${d.actor}` : c.sources.join(' + ');
     rows.push([c.model, c.version ?? '–', d ? utc(d.at) : '–', how]);
     if (d?.reason) notes.push(`    ${c.model}: ${d.reason}`);
+    if (c.pinned) notes.push(`    ${c.model}: PINNED by ${c.pinned.actor} at ${utc(c.pinned.decided_at)} (${c.pinned.reason}): no automatic decision until \`feedbackloop unpin\``);
     if (c.note) notes.push(`    ${c.model}: ${c.note}`);
   }
   return [...renderTable(rows, 'llll'), ...notes];

@@ -28,6 +28,7 @@ import { CHAMPION_HISTORY_TABLE, registryQueries } from '../../processors/regist
 import {
   championMoves,
   chooseChampions,
+  currentPins,
   figuresByModel,
   formatStatus,
   groupStatus,
@@ -37,6 +38,7 @@ import {
   topicLagStatus,
   upstreamVersions,
   type ChampionMove,
+  type PinStatus,
   type GroupStatus,
   type MetricPointRow,
   type MetricsScrape,
@@ -132,7 +134,7 @@ export async function gatherStatus(config: Config, options: { window: string; me
     ]);
     report.figures = figures ? { window: options.window, models: figuresByModel(figures, now()) } : null;
     report.champions = chooseChampions({
-      ...(topicMoves ? { topic: topicMoves } : {}),
+      ...(topicMoves ? { topic: topicMoves.moves, pins: topicMoves.pins } : {}),
       ...(history ? { history } : {}),
       ...(figures ? { upstream: upstreamVersions(figures) } : {}),
     });
@@ -150,14 +152,14 @@ const NO_TOPIC = 'no such topic';
 type Fail = (server: string, message: string, retriable?: boolean) => void;
 
 /** Latest PROMOTE / ROLLBACK per model on the promotions topic; undefined when it could not be read. */
-async function topicChampions(runtime: Runtime, report: StatusReport, fail: Fail): Promise<Map<string, ChampionMove> | undefined> {
+async function topicChampions(runtime: Runtime, report: StatusReport, fail: Fail): Promise<{ moves: Map<string, ChampionMove>; pins: Map<string, PinStatus> } | undefined> {
   const topic = runtime.config.topics.model_promotions;
   try {
     await runtime.transport.partitionCount(topic);
   } catch (error) {
     if (error instanceof FeedbackloopError && !error.retriable) {
       report.notes.push(`topic ${topic} does not exist: no decision was ever published (\`feedbackloop check\` or \`run\` creates it)`);
-      return new Map();
+      return { moves: new Map(), pins: new Map() };
     }
     fail('kafka', `Kafka at ${runtime.config.kafka.brokers.join(',')}: cannot read topic ${topic}: ${errorMessage(error)}`);
     return undefined;
@@ -165,7 +167,7 @@ async function topicChampions(runtime: Runtime, report: StatusReport, fail: Fail
   try {
     const { decisions, undecodable } = await readPromotionDecisions(runtime);
     if (undecodable > 0) report.notes.push(`${undecodable} record(s) on ${topic} are not promotion decisions and were skipped`);
-    return latestMoves(championMoves(decisions));
+    return { moves: latestMoves(championMoves(decisions)), pins: currentPins(decisions) };
   } catch (error) {
     const registry = runtime.config.kafka.schema_registry_url;
     if (errorMessage(error).startsWith('schema registry')) fail('schema registry', `Schema registry at ${registry} unreachable: is it running? check kafka.schema_registry_url (${errorMessage(error)})`);

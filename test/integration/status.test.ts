@@ -158,10 +158,10 @@ describe('feedbackloop status against a running deployment', () => {
 
     expect(report.champions).toEqual([
       {
-        model: 'fraud', version: 'fraud/lr@1', sources: ['model-promotions', 'champion_history'], note: null,
+        model: 'fraud', version: 'fraud/lr@1', sources: ['model-promotions', 'champion_history'], note: null, pinned: null,
         decision: { model: 'fraud', decision: 'PROMOTE', decision_id: 'fraud#1', from_version: 'v1', to_version: 'fraud/lr@1', actor: decision.actor, reason: decision.reason, at: decision.at, decided_at: decision.decided_at },
       },
-      { model: 'price', version: 'p1', sources: ['metric_points'], decision: null, note: 'no promotion decision: the version upstream serves (latest figures, role champion)' },
+      { model: 'price', version: 'p1', sources: ['metric_points'], decision: null, note: 'no promotion decision: the version upstream serves (latest figures, role champion)', pinned: null },
     ]);
 
     // Figures: 8 fraud labels (tp 3, fp 1, fn 1, tn 3; 13 of 16 pairs ordered), 3 price labels (errors 2, -2, 0).

@@ -14,6 +14,7 @@ import { PROCESSORS } from '../../cli/commands/run.js';
 import {
   championMoves,
   chooseChampions,
+  currentPins,
   figuresByModel,
   formatStatus,
   groupStatus,
@@ -141,12 +142,28 @@ describe('choosing the champion', () => {
 
   it('with one source read, says nothing of the other', () => {
     expect(chooseChampions({ topic: new Map([['m', move('m', 1)]]) })).toEqual([
-      { model: 'm', version: 'm/lr@1', sources: ['model-promotions'], decision: move('m', 1), note: null },
+      { model: 'm', version: 'm/lr@1', sources: ['model-promotions'], decision: move('m', 1), note: null, pinned: null },
     ]);
     expect(chooseChampions({ history: new Map([['m', move('m', 1)]]) })).toEqual([
-      { model: 'm', version: 'm/lr@1', sources: ['champion_history'], decision: move('m', 1), note: null },
+      { model: 'm', version: 'm/lr@1', sources: ['champion_history'], decision: move('m', 1), note: null, pinned: null },
     ]);
     expect(chooseChampions({})).toEqual([]);
+  });
+
+  it('shows a model pinned by its latest PIN, not after an UNPIN', () => {
+    const decision = (d: Partial<PromotionDecision>): PromotionDecision => ({ ...SAMPLES.PromotionDecision, model: 'fraud', ...d });
+    const pins = currentPins([
+      decision({ decision_id: 'manual:1', decision: 'PIN', actor: 'user:alice', reason: 'freeze', decided_at: T0 }),
+      decision({ decision_id: 'manual:2', decision: 'UNPIN', actor: 'user:alice', reason: 'over', decided_at: T0 + HOUR }),
+      decision({ decision_id: 'manual:3', decision: 'PIN', actor: 'user:bob', reason: 'incident 7', decided_at: T0 + 2 * HOUR }),
+      decision({ model: 'churn', decision_id: 'manual:4', decision: 'PIN', actor: 'user:carol', reason: 'x', decided_at: T0 }),
+      decision({ model: 'churn', decision_id: 'manual:5', decision: 'UNPIN', actor: 'user:carol', reason: 'y', decided_at: T0 + HOUR }),
+    ]);
+    expect([...pins]).toEqual([['fraud', { decision_id: 'manual:3', actor: 'user:bob', reason: 'incident 7', decided_at: T0 + 2 * HOUR }]]);
+    const champions = chooseChampions({ topic: new Map([['fraud', move('fraud', 1)]]), pins });
+    expect(champions.map((c) => [c.model, c.version, c.pinned?.actor ?? null])).toEqual([['fraud', 'fraud/lr@1', 'user:bob']]);
+    // A pinned model without any move still shows.
+    expect(chooseChampions({ pins }).map((c) => [c.model, c.pinned?.reason])).toEqual([['fraud', 'incident 7']]);
   });
 });
 
@@ -271,7 +288,10 @@ describe('the text report', () => {
       at: T0 + 36 * HOUR,
       kafka: { brokers: ['k1:9092', 'k2:9092'], client_id: 'fl' },
       clickhouse: { url: 'http://ch:8123', database: 'fl' },
-      champions: chooseChampions({ topic: new Map([['fraud', fraud]]), history: new Map([['fraud', fraud]]), upstream: new Map([['price', 'p2']]) }),
+      champions: chooseChampions({
+        topic: new Map([['fraud', fraud]]), history: new Map([['fraud', fraud]]), upstream: new Map([['price', 'p2']]),
+        pins: new Map([['fraud', { decision_id: 'manual:9', actor: 'user:bob', reason: 'incident 7', decided_at: T0 + 30 * HOUR }]]),
+      }),
       figures: {
         window: '1d',
         models: figuresByModel(
@@ -314,6 +334,7 @@ describe('the text report', () => {
         '  fraud  v1        2025-11-24 00:02 UTC  model-promotions + champion_history: ROLLBACK fraud#2 by feedbackloop-promoter (fl)',
         '  price  p2        –                     metric_points',
         '    fraud: lr@2 worse than v1 after promotion',
+        '    fraud: PINNED by user:bob at 2025-11-25 06:00 UTC (incident 7): no automatic decision until `feedbackloop unpin`',
         '    price: no promotion decision: the version upstream serves (latest figures, role champion)',
         '',
         'Figures (metric_points, segment *: the latest 1d window and total)',
