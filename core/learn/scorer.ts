@@ -39,7 +39,9 @@
  * feedback just arrived, a dropped snapshot stays available as text for
  * `retainMs` (the join window) after its successor took over; the
  * champion's and the previous champion's snapshots are kept as long as they
- * hold those roles.
+ * hold those roles. A decision read before the snapshot it names (the two
+ * topics are read by separate consumers; at start the snapshots take
+ * longer) waits for it: previous scores start when it arrives.
  */
 import type { ModelSnapshot, Prediction, PromotionDecision } from '../events.js';
 import type { ShadowScorer } from '../join/index.js';
@@ -71,6 +73,8 @@ interface ModelState {
   champion: { version: string; snapshot: ModelSnapshot | null } | null;
   /** The previous champion, scored as `previous:<version>` from `since` (event time) on. */
   previous: { version: string; snapshot: ModelSnapshot; pipeline: Pipeline; since: number } | null;
+  /** A previous champion named by a decision before its snapshot was added (the two topics are read apart). */
+  awaitedPrevious: { version: string; since: number } | null;
 }
 
 export interface ScorerStats {
@@ -129,23 +133,17 @@ export class SnapshotScorer implements ShadowScorer {
       model.challengers.set(snapshot.challenger, challenger);
     }
     challenger.firstCreatedAt = Math.min(challenger.firstCreatedAt, snapshot.created_at);
+    if (model.awaitedPrevious?.version === snapshot.version) {
+      // The previous champion is scored whether or not the snapshot can still be a challenger's.
+      model.previous = { version: snapshot.version, snapshot, pipeline: parsePipeline(snapshot), since: model.awaitedPrevious.since };
+      model.awaitedPrevious = null;
+    }
     const entries = challenger.entries;
     if (entries.some((e) => e.snapshot.version === snapshot.version || e.sequence === sequence)) return;
     const oldest = entries[0];
     if (challenger.pruned && oldest !== undefined && sequence < oldest.sequence) return;
 
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(snapshot.parameters);
-    } catch (error) {
-      throw new ModelError(`snapshot ${snapshot.version}: parameters are not JSON (${(error as Error).message})`);
-    }
-    let pipeline: Pipeline;
-    try {
-      pipeline = pipelineFromSnapshot(parsed);
-    } catch (error) {
-      throw new ModelError(`snapshot ${snapshot.version}: ${(error as Error).message}`);
-    }
+    const pipeline = parsePipeline(snapshot);
 
     let i = entries.length;
     while (i > 0 && entries[i - 1]!.sequence > sequence) i--;
@@ -165,8 +163,13 @@ export class SnapshotScorer implements ShadowScorer {
     const replaced = model.champion?.version === decision.from_version ? model.champion.snapshot : this.find(model, decision.from_version);
     model.champion = { version: decision.to_version, snapshot: this.find(model, decision.to_version) };
     model.previous = null;
-    if (decision.decision === 'PROMOTE' && replaced !== null) {
-      model.previous = { version: replaced.version, snapshot: replaced, pipeline: pipelineFromSnapshot(JSON.parse(replaced.parameters)), since: decision.at };
+    model.awaitedPrevious = null;
+    if (decision.decision !== 'PROMOTE') return;
+    if (replaced !== null) {
+      model.previous = { version: replaced.version, snapshot: replaced, pipeline: parsePipeline(replaced), since: decision.at };
+    } else if (sequenceOf(decision.from_version) !== undefined && decision.from_version.startsWith(`${decision.model}/`)) {
+      // One of our snapshots, not read yet (at start the snapshots topic takes longer than the decisions).
+      model.awaitedPrevious = { version: decision.from_version, since: decision.at };
     }
   }
 
@@ -269,10 +272,25 @@ export class SnapshotScorer implements ShadowScorer {
   private modelState(model: string): ModelState {
     let state = this.models.get(model);
     if (!state) {
-      state = { challengers: new Map(), maxTimestamp: Number.NEGATIVE_INFINITY, dropped: new Map(), champion: null, previous: null };
+      state = { challengers: new Map(), maxTimestamp: Number.NEGATIVE_INFINITY, dropped: new Map(), champion: null, previous: null, awaitedPrevious: null };
       this.models.set(model, state);
     }
     return state;
+  }
+}
+
+/** The pipeline of a snapshot; a ModelError naming the version when its parameters are not one. */
+function parsePipeline(snapshot: ModelSnapshot): Pipeline {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(snapshot.parameters);
+  } catch (error) {
+    throw new ModelError(`snapshot ${snapshot.version}: parameters are not JSON (${(error as Error).message})`);
+  }
+  try {
+    return pipelineFromSnapshot(parsed);
+  } catch (error) {
+    throw new ModelError(`snapshot ${snapshot.version}: ${(error as Error).message}`);
   }
 }
 

@@ -191,4 +191,23 @@ describe('SnapshotScorer', () => {
     scorer.decide(decision('PROMOTE', 'fraud/logreg@5', 'fraud/logreg@4', 940));
     expect(scorer.previousOf('fraud')).toEqual({ version: 'fraud/logreg@5', since: 940 });
   });
+
+  it('a decision read before the snapshot it names as previous (the topics are read apart) still scores it once it arrives', () => {
+    const three = snapshots(3, 10, (i) => (i + 1) * 100);
+    const scorer = new SnapshotScorer();
+    scorer.add(three[2]!);
+    const promote = {
+      decision_id: 'fraud#9', model: 'fraud', from_version: 'fraud/logreg@1', to_version: 'fraud/logreg@3', decision: 'PROMOTE' as const, policy: 'p',
+      statistic: null, p_value: null, bound: null, alpha: 0.05, sample_size: 1, metric_deltas: {}, guardrails: {}, reason: 'r', actor: 'a', at: 500, decided_at: 500,
+    };
+    scorer.decide(promote);
+    expect(scorer.previousOf('fraud')).toBeNull();
+    scorer.add(three[0]!);
+    expect(scorer.previousOf('fraud')).toEqual({ version: 'fraud/logreg@1', since: 500 });
+    const at600 = prediction(600, STREAM[4]);
+    expect(scorer.score(at600)['previous:fraud/logreg@1']).toBe(expected(three[0]!, at600));
+    // Upstream's own version as from_version: nothing to wait for.
+    scorer.decide({ ...promote, decision_id: 'fraud#10', from_version: 'v2', to_version: 'fraud/logreg@1', at: 700 });
+    expect(scorer.previousOf('fraud')).toBeNull();
+  });
 });
