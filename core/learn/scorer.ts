@@ -67,6 +67,8 @@ interface ModelState {
   challengers: Map<string, ChallengerState>;
   /** Largest prediction timestamp scored for the model. */
   maxTimestamp: number;
+  /** Largest created_at of the snapshots added. */
+  maxCreatedAt: number;
   /** Dropped snapshots by version, with the created_at of the one that replaced each. */
   dropped: Map<string, { snapshot: ModelSnapshot; replacedAt: number }>;
   /** The champion named by the latest PROMOTE / ROLLBACK (its snapshot once known). */
@@ -133,6 +135,7 @@ export class SnapshotScorer implements ShadowScorer {
       model.challengers.set(snapshot.challenger, challenger);
     }
     challenger.firstCreatedAt = Math.min(challenger.firstCreatedAt, snapshot.created_at);
+    model.maxCreatedAt = Math.max(model.maxCreatedAt, snapshot.created_at);
     if (model.awaitedPrevious?.version === snapshot.version) {
       // The previous champion is scored whether or not the snapshot can still be a challenger's.
       model.previous = { version: snapshot.version, snapshot, pipeline: parsePipeline(snapshot), since: model.awaitedPrevious.since };
@@ -189,12 +192,19 @@ export class SnapshotScorer implements ShadowScorer {
     return model.dropped.get(version)?.snapshot ?? null;
   }
 
-  /** prune(), keeping what it drops as text for retainMs, and forgetting what is older. */
+  /**
+   * prune(), keeping what it drops as text for retainMs, and forgetting what is older. The time it
+   * prunes at is the largest prediction timestamp, or, when that is further back (at start, before
+   * the first predictions, while the whole snapshots topic is read), retainMs before the newest
+   * snapshot: a prediction older than that gets the oldest kept snapshot (counted in outOfOrder),
+   * and memory stays bounded by the snapshots of retainMs instead of all of them.
+   */
   private prune(model: ModelState, challenger: ChallengerState): void {
-    for (const entry of prune(challenger, model.maxTimestamp)) {
+    const time = Math.max(model.maxTimestamp, model.maxCreatedAt - this.retainMs);
+    for (const entry of prune(challenger, time)) {
       model.dropped.set(entry.dropped.snapshot.version, { snapshot: entry.dropped.snapshot, replacedAt: entry.replacedAt });
     }
-    const horizon = model.maxTimestamp - this.retainMs;
+    const horizon = time - this.retainMs;
     for (const [version, kept] of model.dropped) if (kept.replacedAt < horizon) model.dropped.delete(version);
   }
 
@@ -272,7 +282,7 @@ export class SnapshotScorer implements ShadowScorer {
   private modelState(model: string): ModelState {
     let state = this.models.get(model);
     if (!state) {
-      state = { challengers: new Map(), maxTimestamp: Number.NEGATIVE_INFINITY, dropped: new Map(), champion: null, previous: null, awaitedPrevious: null };
+      state = { challengers: new Map(), maxTimestamp: Number.NEGATIVE_INFINITY, maxCreatedAt: Number.NEGATIVE_INFINITY, dropped: new Map(), champion: null, previous: null, awaitedPrevious: null };
       this.models.set(model, state);
     }
     return state;

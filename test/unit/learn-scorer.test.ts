@@ -108,6 +108,20 @@ describe('SnapshotScorer', () => {
     expect(scorer.latest('fraud')[0]!.version).toBe('fraud/logreg@63');
   });
 
+  it('before any prediction (a joiner reading the whole snapshots topic at start), keeps only the snapshots of retainMs', () => {
+    const all = snapshots(100, 2, (i) => 1_000 * (i + 1));
+    const scorer = new SnapshotScorer({ retainMs: 10_000 });
+    for (const s of all) scorer.add(s);
+    // Newest created at 100,000: kept are the one current at 90,000 (@90) and the ten after it.
+    expect(scorer.kept('fraud', 'logreg')).toBe(11);
+    const now = prediction(100_500, STREAM[3]);
+    expect(scorer.score(now)).toEqual({ 'fraud/logreg@100': expected(all[99]!, now) });
+    // A prediction from before that gets the oldest kept snapshot, counted as out of order.
+    const old = prediction(50_000, STREAM[5]);
+    expect(scorer.score(old)).toEqual({ 'fraud/logreg@100': expected(all[99]!, old) });
+    expect(scorer.stats().outOfOrder).toBe(1);
+  });
+
   it('gives an out-of-order prediction the oldest kept snapshot, and counts it', () => {
     const all = snapshots(3, 10, (i) => 100 * (i + 1)); // created at 100, 200, 300
     const scorer = new SnapshotScorer();
