@@ -52,7 +52,7 @@ describe('manual promote, rollback, pin and unpin on real Kafka, registry and Cl
   /** Runs a CLI command (dist/) against the stack with this test's topics. */
   function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
     const result = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), ...args], {
-      env: stackEnvironment({ FEEDBACKLOOP_TOPICS_MODEL_PROMOTIONS: topics.promotions}),
+      env: stackEnvironment({ FEEDBACKLOOP_TOPICS_MODEL_PROMOTIONS: topics.promotions, FEEDBACKLOOP_CLICKHOUSE_URL: '' }),
       encoding: 'utf8',
       timeout: 60_000,
     });
@@ -135,6 +135,12 @@ describe('manual promote, rollback, pin and unpin on real Kafka, registry and Cl
     expect(pin.stderr).toBe('');
     expect(pin.status).toBe(0);
     expect(pin.stdout).toMatch(/^recorded PIN of fraud: champion upstream, by user:alice \(manual:[0-9a-f-]{36}\)\n  reason: holiday freeze\n/);
+
+    // `status` shows the pin, with who and why (no ClickHouse here: only the topic is asked).
+    const status = cli('status', '--json', '--metrics', 'http://127.0.0.1:9/metrics');
+    expect(status.status).toBe(0);
+    const report = JSON.parse(status.stdout) as { champions: Array<{ model: string; pinned: { actor: string; reason: string } | null }> };
+    expect(report.champions.map((c) => [c.model, c.pinned?.actor, c.pinned?.reason])).toEqual([[MODEL, 'user:alice', 'holiday freeze']]);
 
     const first = await promoter();
     await produce(stream.slice(0, 2000));
