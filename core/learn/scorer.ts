@@ -189,7 +189,18 @@ export class SnapshotScorer implements ShadowScorer {
       if (entry) return entry.snapshot;
     }
     if (model.previous?.version === version) return model.previous.snapshot;
-    return model.dropped.get(version)?.snapshot ?? null;
+    const dropped = model.dropped.get(version);
+    return dropped !== undefined && dropped.replacedAt >= this.horizon(model) ? dropped.snapshot : null;
+  }
+
+  /** The time prune() works at (see there). */
+  private pruneTime(model: ModelState): number {
+    return Math.max(model.maxTimestamp, model.maxCreatedAt - this.retainMs);
+  }
+
+  /** Dropped snapshots replaced before this are forgotten. */
+  private horizon(model: ModelState): number {
+    return this.pruneTime(model) - this.retainMs;
   }
 
   /**
@@ -197,14 +208,17 @@ export class SnapshotScorer implements ShadowScorer {
    * prunes at is the largest prediction timestamp, or, when that is further back (at start, before
    * the first predictions, while the whole snapshots topic is read), retainMs before the newest
    * snapshot: a prediction older than that gets the oldest kept snapshot (counted in outOfOrder),
-   * and memory stays bounded by the snapshots of retainMs instead of all of them.
+   * and memory stays bounded by the snapshots of retainMs instead of all of them. The dropped text
+   * past the horizon is deleted when more is dropped (find() checks the horizon itself), so a
+   * prediction that drops nothing does not scan it.
    */
   private prune(model: ModelState, challenger: ChallengerState): void {
-    const time = Math.max(model.maxTimestamp, model.maxCreatedAt - this.retainMs);
-    for (const entry of prune(challenger, time)) {
+    const dropped = prune(challenger, this.pruneTime(model));
+    if (dropped.length === 0) return;
+    for (const entry of dropped) {
       model.dropped.set(entry.dropped.snapshot.version, { snapshot: entry.dropped.snapshot, replacedAt: entry.replacedAt });
     }
-    const horizon = time - this.retainMs;
+    const horizon = this.horizon(model);
     for (const [version, kept] of model.dropped) if (kept.replacedAt < horizon) model.dropped.delete(version);
   }
 
