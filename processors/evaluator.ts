@@ -24,7 +24,7 @@
  * write to a slow or absent ClickHouse waits (retrying, heartbeating the
  * group) and consumption waits with it: memory stays bounded.
  */
-import { SerialQueue } from './serial.js';
+import { SerialQueue } from '../core/serial.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample } from '../core/events.js';

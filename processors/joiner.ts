@@ -14,7 +14,7 @@
  * transaction before restoring, so the restored state is exactly what the
  * committed offsets imply.
  */
-import { SerialQueue } from './serial.js';
+import { SerialQueue } from '../core/serial.js';
 import { FeedbackloopError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type Prediction } from '../core/events.js';

@@ -16,7 +16,7 @@
  * partition p of `model-snapshots`, and resumes from the committed offset:
  * exactly the state the published snapshots hold.
  */
-import { SerialQueue } from './serial.js';
+import { SerialQueue } from '../core/serial.js';
 import type { Clock } from '../core/clock.js';
 import { FeedbackloopError } from '../core/errors.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample, type ModelSnapshot } from '../core/events.js';

@@ -31,7 +31,7 @@ import { PromotionPolicy, toPromotionDecision, type PolicyDecision, type PolicyO
 import type { Codec } from '../adapters/codec/codec.js';
 import type { LogConsumer, LogRecord, LogTransport, OutgoingRecord, PartitionBatch, TransactionalProducer } from '../adapters/log/transport.js';
 import { decodeRecord, rereadLabelled } from './decode.js';
-import { SerialQueue } from './serial.js';
+import { SerialQueue } from '../core/serial.js';
 
 export const PROMOTER_STAGE = 'promoter';
 

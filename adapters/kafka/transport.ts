@@ -23,6 +23,7 @@ import {
   type TopicMessages,
 } from 'kafkajs';
 import { FeedbackloopError, isRetriable } from '../../core/errors.js';
+import { SerialQueue } from '../../core/serial.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { readToEnd, toLogRecord } from './read-to-end.js';
 import type {
@@ -184,7 +185,7 @@ export class KafkaTransport implements LogTransport {
    * destructure property 'partitions' of 'low.pop(...)'") — seen once crashing `run` at start.
    */
   private topicOffsets(topic: string): ReturnType<Admin['fetchTopicOffsets']> {
-    const job = this.offsetQueue.then(async () => {
+    return this.offsetQueue.run(async () => {
       for (let attempt = 1; ; attempt++) {
         const admin = await this.getAdmin();
         try {
@@ -198,11 +199,9 @@ export class KafkaTransport implements LogTransport {
         }
       }
     });
-    this.offsetQueue = job.catch(() => {});
-    return job;
   }
 
-  private offsetQueue: Promise<unknown> = Promise.resolve();
+  private readonly offsetQueue = new SerialQueue();
 
   async endOffsets(topic: string): Promise<TopicPartitionOffset[]> {
     const offsets = await this.topicOffsets(topic);
