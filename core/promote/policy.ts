@@ -575,7 +575,7 @@ export class PromotionPolicy {
 
   private applyManual(r: PromotionDecision): void {
     const by = `${r.actor}: ${r.reason}`;
-    const current = this.championVersion ?? (this.champion.kind === 'model' ? this.champion.identity : 'upstream');
+    const current = this.currentVersion();
     const applied = (decision: Decision, from: string, to: string): PolicyDecision => ({
       ...this.base(decision, from, to, r.at),
       policy: 'manual',
@@ -590,23 +590,27 @@ export class PromotionPolicy {
         this.pinReason = null;
         this.decisions.push(applied('UNPIN', current, current));
         return;
-      case 'PROMOTE': {
-        const d = this.decide(applied('PROMOTE', current, r.to_version));
+      case 'PROMOTE':
+        this.decide(applied('PROMOTE', current, r.to_version));
         if (this.pinReason !== null) this.watch = null;
-        this.cooldownUntil = Math.max(d.at, this.eventTime ?? d.at) + this.options.cooldownMs;
-        return;
-      }
+        break;
       case 'ROLLBACK': {
         const target = identityOf(r.to_version);
         const restoresPrevious = this.previous !== null && this.previousVersion !== null && identityOf(this.previousVersion) === target;
         if (!restoresPrevious) this.previous = { kind: 'model', identity: target };
-        const d = this.decide(applied('ROLLBACK', current, r.to_version));
-        this.cooldownUntil = Math.max(d.at, this.eventTime ?? d.at) + this.options.cooldownMs;
-        return;
+        this.decide(applied('ROLLBACK', current, r.to_version));
+        break;
       }
       default:
         return;
     }
+    // A request applied late (its time already passed) cools down from now, not from its time.
+    this.cooldownUntil = Math.max(r.at, this.eventTime ?? r.at) + this.options.cooldownMs;
+  }
+
+  /** The champion's latest version seen, else its identity, else `upstream` (before any example). */
+  private currentVersion(): string {
+    return this.championVersion ?? (this.champion.kind === 'model' ? this.champion.identity : 'upstream');
   }
 
   /** Adds the example to the rollback watch; a ROLLBACK when the new champion is significantly worse. */
@@ -680,7 +684,7 @@ export class PromotionPolicy {
   }
 
   private manual(decision: 'PIN' | 'UNPIN', reason: string): PolicyDecision {
-    const version = this.championVersion ?? (this.champion.kind === 'model' ? this.champion.identity : 'upstream');
+    const version = this.currentVersion();
     return { ...this.base(decision, version, version, this.eventTime ?? 0), reason };
   }
 
