@@ -30,6 +30,7 @@ import { pathToFileURL } from 'node:url';
 import type { LabelledExample } from '../core/events.js';
 import { PromotionPolicy, type PolicyOptions } from '../core/promote/index.js';
 import { mulberry32 } from './stream.js';
+import { numberOption } from './options.js';
 
 export const T0 = 1_763_942_400_000;
 
@@ -256,14 +257,10 @@ function table(title: string, streams: number, labels: number, baseSeed: number,
 }
 
 function main(): void {
-  const args = process.argv.slice(2);
-  const option = (name: string, fallback: number) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? Number(args[i + 1]) : fallback;
-  };
-  const streams = option('streams', 200);
-  const labels = option('labels', 20_000);
-  const seed = option('seed', 1);
+
+  const streams = numberOption('streams', 200);
+  const labels = numberOption('labels', 20_000);
+  const seed = numberOption('seed', 1);
   const started = Date.now();
   console.log(`command: node ${process.execArgv.join(' ')} ${process.argv.slice(1).map((a) => a.replace(process.cwd() + '/', '')).join(' ')}`);
   console.log('scenarios (measured on 200,000 examples each; champion noise 1):');

@@ -16,14 +16,10 @@
 import type { LabelledExample, ModelSnapshot } from '../core/events.js';
 import { Learner, SnapshotScorer } from '../core/learn/index.js';
 import { mulberry32 } from './stream.js';
+import { numberOption } from './options.js';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const N = option('snapshots', 2000);
-const DAYS = option('days', 60);
+const N = numberOption('snapshots', 2000);
+const DAYS = numberOption('days', 60);
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
 
