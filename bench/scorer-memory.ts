@@ -12,9 +12,17 @@
  *   node --expose-gc --import tsx bench/scorer-memory.ts [--snapshots N] [--days D]
  *
  * Defaults: 2,000 snapshots per challenger over 60 days (one every 43 min).
+ *
+ * Then the same for the scorer library (ChampionScorer, what upstream apps
+ * embed), following logreg, on the in-process log holding the snapshots:
+ * the memory it holds (the log's own records excluded) with its default
+ * retention (7 days) and with none (what it did before).
  */
-import type { LabelledExample, ModelSnapshot } from '../core/events.js';
+import { LocalCodec } from '../adapters/codec/codec.js';
+import { MemoryTransport } from '../adapters/log/memory.js';
+import type { LabelledExample, ModelSnapshot, PromotionDecision } from '../core/events.js';
 import { Learner, SnapshotScorer } from '../core/learn/index.js';
+import { ChampionScorer } from '../scorer/index.js';
 import { mulberry32 } from './stream.js';
 import { numberOption } from './options.js';
 
@@ -75,3 +83,29 @@ const unbounded = held(Number.POSITIVE_INFINITY);
 console.log(`${snapshots.length} snapshots (2 challengers × ${N}) over ${DAYS} days; parameters text ${(textBytes / 1e6).toFixed(1)} MB in all`);
 console.log(`retainMs 7 days : ${bounded.kept} pipelines kept, memory held ${bounded.mb.toFixed(1)} MB, loaded in ${bounded.ms.toFixed(0)} ms`);
 console.log(`no bound        : ${unbounded.kept} pipelines kept, memory held ${unbounded.mb.toFixed(1)} MB, loaded in ${unbounded.ms.toFixed(0)} ms`);
+
+// The scorer library, reading the same snapshots from the in-process log (one partition, as the learner writes a model's snapshots).
+const log = new MemoryTransport();
+await log.ensureTopics([{ name: 'model-snapshots', partitions: 4, compacted: true }, { name: 'model-promotions', partitions: 1 }]);
+const codecs = { snapshot: new LocalCodec<ModelSnapshot>('ModelSnapshot'), promotion: new LocalCodec<PromotionDecision>('PromotionDecision') };
+const producer = await log.producer();
+for (let at = 0; at < snapshots.length; at += 500) {
+  await producer.send(await Promise.all(snapshots.slice(at, at + 500).map(async (s) => ({ topic: 'model-snapshots', partition: 0, key: Buffer.from(s.version), value: await codecs.snapshot.encode(s) }))));
+}
+
+async function library(retainMs: number): Promise<{ kept: number; mb: number }> {
+  gc!();
+  const before = used();
+  const scorer = await ChampionScorer.start({ transport: log, codecs, model: 'fraud', follow: 'logreg', retainMs });
+  await log.whenIdle();
+  gc!();
+  const mb = (used() - before) / 1e6;
+  const kept = scorer.keptSnapshots();
+  await scorer.close();
+  return { kept, mb };
+}
+const libraryBounded = await library(7 * DAY);
+const libraryUnbounded = await library(Number.POSITIVE_INFINITY);
+console.log(`scorer library, retainMs 7 days : ${libraryBounded.kept} snapshots kept as text, memory held ${libraryBounded.mb.toFixed(1)} MB`);
+console.log(`scorer library, no bound        : ${libraryUnbounded.kept} snapshots kept as text, memory held ${libraryUnbounded.mb.toFixed(1)} MB`);
+

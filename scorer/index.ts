@@ -11,8 +11,18 @@
  * pipeline is built off the scoring path and replaces the old one in one
  * assignment, so no request is dropped or sees half a model.
  *
- * Memory: the snapshots of the model's versions are kept as text until
- * chosen (a promotion may name an older version).
+ * Memory: the snapshots of the model are kept as text (a decision may name
+ * any version), but only those created within `retainMs` (default 7 days)
+ * of the model's newest, plus the versions served now and just before (a
+ * rollback swaps back at once). A decision naming an older version, one
+ * already dropped, makes the scorer re-read `model-snapshots` (compacted by
+ * version, so it still holds every snapshot) for it in the background; it
+ * keeps serving the current champion meanwhile, and swaps once found.
+ * Dropped = its sequence number `@n` is below the newest of its challenger
+ * read so far; a higher one has simply not arrived yet, and is waited for.
+ * (The learner writes a model's snapshots to one partition in order, so this
+ * is exact; were they spread over partitions, a version not read yet could be
+ * taken for dropped, which costs a needless re-read, not a wrong champion.)
  *
  * A decision may name a version upstream built itself (any version that is
  * not a snapshot key `<model>/<challenger>@<n>`: typically a ROLLBACK to the
@@ -36,9 +46,16 @@ export interface ChampionScorerOptions {
   model: string;
   /** Before any promotion, serve this challenger's newest snapshot (e.g. `logreg`). */
   follow?: string;
+  /** Snapshots created this long before the model's newest are dropped (default 7 days; Infinity keeps all). */
+  retainMs?: number;
   /** Called after each swap (for logs and tests). */
   onSwap?: (version: string, reason: string) => void;
+  /** Called when re-reading the snapshots topic for a dropped version fails (retried 5 s later) or does not find it. */
+  onError?: (error: Error) => void;
 }
+
+const DEFAULT_RETAIN_MS = 7 * 86_400_000;
+const REREAD_RETRY_MS = 5_000;
 
 export interface Scored {
   score: number;
@@ -54,6 +71,11 @@ export class OwnModelError extends FeedbackloopError {
 
 /** A version is one of our snapshots when it reads `<model>/<challenger>@<n>`. */
 const isSnapshotVersion = (model: string, version: string) => version.startsWith(`${model}/`) && /@\d+$/.test(version);
+/** `<model>/<challenger>@<n>` -> [`<model>/<challenger>`, n]. */
+const lineOf = (version: string): [string, number] => {
+  const at = version.lastIndexOf('@');
+  return [version.slice(0, at), Number(version.slice(at + 1))];
+};
 
 export class ChampionScorer {
   private current: { version: string; pipeline: Pipeline } | undefined;
@@ -61,7 +83,18 @@ export class ChampionScorer {
   private own: { version: string; reason: string } | undefined;
   /** The version decisions or `follow` say to serve (its snapshot may not have arrived yet). */
   private wanted: { version: string; reason: string } | undefined;
+  /** Kept snapshots, in the order read. */
   private readonly snapshots = new Map<string, ModelSnapshot>();
+  /** The snapshot served before the current one (kept for a rollback). */
+  private previousServed: string | undefined;
+  /** Newest created_at read, and what it was at the last prune. */
+  private newest = Number.NEGATIVE_INFINITY;
+  private prunedAt = Number.NEGATIVE_INFINITY;
+  /** Per challenger line `<model>/<challenger>`: the highest sequence number read. */
+  private readonly highest = new Map<string, number>();
+  /** The version a re-read of the topic is looking for. */
+  private rereading: string | undefined;
+  private closed = false;
   private followSequence = 0;
   /** A promotion decision was read: `follow` no longer applies. */
   private decided = false;
@@ -142,14 +175,30 @@ export class ChampionScorer {
     return this.version()!;
   }
 
+  /** Snapshots kept as text now (for tests and memory checks). */
+  keptSnapshots(): number {
+    return this.snapshots.size;
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     for (const consumer of this.consumers) await consumer.stop().catch(() => {});
     await this.ownTransport?.close();
   }
 
   private onSnapshot(snapshot: ModelSnapshot): void {
     if (snapshot.model !== this.options.model) return;
+    const [line, sequence] = lineOf(snapshot.version);
+    this.highest.set(line, Math.max(this.highest.get(line) ?? 0, sequence));
+    const retainMs = this.options.retainMs ?? DEFAULT_RETAIN_MS;
+    // Already too old to keep (its partition is read after a newer one's): unless it is the one wanted.
+    if (snapshot.created_at < this.newest - retainMs && this.wanted?.version !== snapshot.version) return;
     this.snapshots.set(snapshot.version, snapshot);
+    if (snapshot.created_at > this.newest) {
+      this.newest = snapshot.created_at;
+      // A scan per 1/16 of retainMs the newest moves on: what is kept stays within 17/16 of it.
+      if (this.newest - this.prunedAt >= retainMs / 16) this.prune();
+    }
     if (!this.decided && this.options.follow !== undefined && snapshot.challenger === this.options.follow) {
       const sequence = Number(snapshot.version.slice(snapshot.version.lastIndexOf('@') + 1));
       if (sequence > this.followSequence) {
@@ -181,6 +230,58 @@ export class ChampionScorer {
   private want(version: string, reason: string): void {
     this.wanted = { version, reason };
     if (this.snapshots.has(version)) this.swapTo(version, reason);
+    else if (this.dropped(version)) this.reread();
+  }
+
+  /** Not kept, and a later version of its line was read: it was dropped (or never published). */
+  private dropped(version: string): boolean {
+    const [line, sequence] = lineOf(version);
+    return !this.snapshots.has(version) && sequence <= (this.highest.get(line) ?? 0);
+  }
+
+  /** Drops the snapshots older than retainMs before the newest, but those served now and before, and the wanted one. */
+  private prune(): void {
+    this.prunedAt = this.newest;
+    const horizon = this.newest - (this.options.retainMs ?? DEFAULT_RETAIN_MS);
+    const keep = new Set([this.current?.version, this.previousServed, this.wanted?.version]);
+    // All of them: partitions are read in turns, so read order is not creation order.
+    for (const [version, snapshot] of this.snapshots) {
+      if (snapshot.created_at < horizon && !keep.has(version)) this.snapshots.delete(version);
+    }
+  }
+
+  /** Re-reads the snapshots topic for the wanted version, once at a time; retried after a failure. */
+  private reread(): void {
+    const version = this.wanted?.version;
+    if (this.rereading !== undefined || this.closed || version === undefined || !this.dropped(version)) return;
+    this.rereading = version;
+    const topic = this.options.topics?.snapshots ?? 'model-snapshots';
+    let found: ModelSnapshot | undefined;
+    const { transport, codecs } = this.options;
+    const done = (async () => {
+      const partitions = Array.from({ length: await transport.partitionCount(topic) }, (_, p) => p);
+      await transport.readToEnd(topic, partitions, async (records) => {
+        for (const record of records) {
+          if (found || record.key?.toString('utf8') !== version) continue;
+          const snapshot = await codecs.snapshot.decode(record.value);
+          if (snapshot.version === version) found = snapshot;
+        }
+      });
+    })();
+    done.then(
+      () => {
+        this.rereading = undefined;
+        if (found) this.snapshots.set(version, found);
+        else this.options.onError?.(new FeedbackloopError(`snapshot ${version} of model ${this.options.model} is not on ${topic}: still serving ${this.version() ?? 'nothing'}`));
+        if (this.wanted?.version === version && found) this.swapTo(version, this.wanted.reason);
+        else if (this.wanted?.version !== version) this.reread();
+      },
+      (error: unknown) => {
+        this.rereading = undefined;
+        this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
+        setTimeout(() => this.reread(), REREAD_RETRY_MS).unref();
+      },
+    );
   }
 
   private swapTo(version: string, reason: string): void {
@@ -188,6 +289,7 @@ export class ChampionScorer {
     const snapshot = this.snapshots.get(version)!;
     // Built first, assigned in one step: a score() call sees the old model or the new one, never neither.
     const pipeline = pipelineFromSnapshot(JSON.parse(snapshot.parameters));
+    if (this.current) this.previousServed = this.current.version;
     this.current = { version, pipeline };
     this.own = undefined;
     this.swaps++;

@@ -98,4 +98,60 @@ describe('ChampionScorer', () => {
     expect(swaps.slice(-2)).toEqual(['v1', logreg[0]!.version]);
     await scorer.close();
   });
+
+  it('keeps the snapshots of retainMs only, re-reads the topic for an older promoted one, and swaps back to the one before at once', async () => {
+    const DAY = 86_400_000;
+    const log = new MemoryTransport();
+    await log.ensureTopics([{ name: 'model-snapshots', partitions: 2, compacted: true }, { name: 'model-promotions', partitions: 1 }]);
+    const reads: string[] = [];
+    const readToEnd = log.readToEnd.bind(log);
+    log.readToEnd = (topic, partitions, onRecords) => {
+      reads.push(topic);
+      return readToEnd(topic, partitions, onRecords);
+    };
+    const producer = await log.producer();
+    const send = async (topic: string, key: string, value: Buffer) => producer.send([{ topic, key: Buffer.from(key), value }]);
+
+    // 60 snapshots of logreg, one every 12 hours over 30 days.
+    const learner = new Learner({ challengersOf: () => ['logreg'] });
+    const examples = labelledStream(3000, 4).filter((e) => e.model === 'fraud');
+    const published: ModelSnapshot[] = [];
+    for (let k = 0; k < 60; k++) {
+      for (let j = 0; j < 10; j++) learner.learn(examples[k * 10 + j]!);
+      published.push(...learner.snapshot(k * DAY / 2));
+    }
+    const errors: string[] = [];
+    const scorer = await ChampionScorer.start({ transport: log, codecs, model: 'fraud', follow: 'logreg', retainMs: 7 * DAY, onError: (e) => errors.push(e.message) });
+    for (const s of published) await send('model-snapshots', s.version, await codecs.snapshot.encode(s));
+    await log.whenIdle();
+    const newest = published[59]!;
+    expect(scorer.version()).toBe(newest.version);
+    // Created within 7 days of the newest (day 29.5): days 22.5 .. 29.5, 15 snapshots.
+    expect(scorer.keptSnapshots()).toBe(15);
+
+    // A promotion of the day-1 snapshot, long dropped: found by re-reading the topic.
+    const old = published[2]!;
+    const probe = examples[0]!;
+    await send('model-promotions', 'fraud', await codecs.promotion.encode({ ...decision(old.version), decision_id: 'old' }));
+    await log.whenIdle();
+    for (let i = 0; i < 200 && scorer.version() !== old.version; i++) await tick();
+    expect(scorer.version()).toBe(old.version);
+    expect(scorer.score(probe)).toEqual({ score: pipelineFromSnapshot(JSON.parse(old.parameters)).predictOne(probe), version: old.version });
+    expect(reads).toEqual(['model-snapshots']);
+
+    // A rollback to the version served before: kept, so no re-read.
+    await send('model-promotions', 'fraud', await codecs.promotion.encode({ ...decision(newest.version), decision_id: 'rb', decision: 'ROLLBACK', from_version: old.version }));
+    await log.whenIdle();
+    expect(scorer.version()).toBe(newest.version);
+    expect(reads).toEqual(['model-snapshots']);
+
+    // A version of the line that is not on the topic: said, and the champion stays.
+    await send('model-promotions', 'fraud', await codecs.promotion.encode({ ...decision('fraud/logreg@0'), decision_id: 'missing' }));
+    await log.whenIdle();
+    for (let i = 0; i < 200 && errors.length === 0; i++) await tick();
+    expect(errors).toEqual([`snapshot fraud/logreg@0 of model fraud is not on model-snapshots: still serving ${newest.version}`]);
+    expect(scorer.version()).toBe(newest.version);
+    expect(scorer.keptSnapshots()).toBeLessThanOrEqual(17);
+    await scorer.close();
+  });
 });
