@@ -48,9 +48,14 @@ function program(): Command {
       'after',
       '\nWrites to --out: labelled.jsonl (one line per labelled example or correction; the last line\n' +
         'for a prediction_id carries its final label), unlabelled.jsonl, unmatched.jsonl,\n' +
-        'dead_letters.jsonl (malformed lines with file, line and reason), report.html (every model\'s\n' +
-        'figures, drift, decisions, feedback and fairness on one self-contained page) and summary.json.\n\n' +
-        'Example:\n  feedbackloop replay --predictions examples/predictions.jsonl --feedback examples/feedback.jsonl --out out/',
+        'dead_letters.jsonl (malformed lines with file, line and reason), metrics.jsonl (the final value\n' +
+        'of every figure), drift.jsonl, feedback.jsonl, snapshots.jsonl (the challengers\' models),\n' +
+        'promotions.jsonl (the promoter\'s decisions), report.html (every model\'s figures, drift,\n' +
+        'decisions, feedback and fairness on one self-contained page) and summary.json.\n' +
+        'A model the config does not name is taken as binary: give a regression model its task\n' +
+        '(models.<name>.task: regression), or its predictions are dead-lettered (score out of range).\n\n' +
+        'Example:\n  feedbackloop replay --predictions examples/predictions.jsonl --feedback examples/feedback.jsonl \\\n' +
+        '    --config examples/config.yaml --out out/',
     )
     .action(async (options: { predictions: string; feedback: string; out: string; config?: string }) => commandReplay(options));
 
