@@ -34,8 +34,8 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { RegistryCodec, type Codec } from '../adapters/codec/codec.js';
 import { KafkaTransport } from '../adapters/kafka/transport.js';
-import type { LogConsumer, LogTransport } from '../adapters/log/transport.js';
-import { FeedbackloopError } from '../core/errors.js';
+import type { LogConsumer, LogRecord, LogTransport } from '../adapters/log/transport.js';
+import { DecodeError, errorMessage, FeedbackloopError } from '../core/errors.js';
 import type { ModelSnapshot, PromotionDecision } from '../core/events.js';
 import { pipelineFromSnapshot, type ModelInput, type Pipeline } from '../core/models/index.js';
 
@@ -50,7 +50,11 @@ export interface ChampionScorerOptions {
   retainMs?: number;
   /** Called after each swap (for logs and tests). */
   onSwap?: (version: string, reason: string) => void;
-  /** Called when re-reading the snapshots topic for a dropped version fails (retried 5 s later) or does not find it. */
+  /**
+   * Problems that do not stop the scorer: a record that does not decode (skipped), a snapshot
+   * that cannot be built (the champion stays), a re-read of the snapshots topic for a dropped
+   * version that fails (retried 5 s later) or does not find it.
+   */
   onError?: (error: Error) => void;
 }
 
@@ -110,11 +114,17 @@ export class ChampionScorer {
     const group = `feedbackloop-scorer-${options.model}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     const snapshots = await transport.consumer({ groupId: `${group}-s`, topics: [options.topics?.snapshots ?? 'model-snapshots'], fromBeginning: true });
     await snapshots.run(async (batch) => {
-      for (const record of batch.records) scorer.onSnapshot(await options.codecs.snapshot.decode(record.value));
+      for (const record of batch.records) {
+        const snapshot = await scorer.decode(record, options.codecs.snapshot);
+        if (snapshot) scorer.onSnapshot(snapshot);
+      }
     });
     const promotions = await transport.consumer({ groupId: `${group}-p`, topics: [options.topics?.promotions ?? 'model-promotions'], fromBeginning: true });
     await promotions.run(async (batch) => {
-      for (const record of batch.records) scorer.onDecision(await options.codecs.promotion.decode(record.value));
+      for (const record of batch.records) {
+        const decision = await scorer.decode(record, options.codecs.promotion);
+        if (decision) scorer.onDecision(decision);
+      }
     });
     scorer.consumers.push(snapshots, promotions);
     return scorer;
@@ -184,6 +194,17 @@ export class ChampionScorer {
     this.closed = true;
     for (const consumer of this.consumers) await consumer.stop().catch(() => {});
     await this.ownTransport?.close();
+  }
+
+  /** A record that does not decode is skipped and reported (onError): it must not stop the scorer. */
+  private async decode<T>(record: LogRecord, codec: Codec<T>): Promise<T | undefined> {
+    try {
+      return await codec.decode(record.value);
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      this.options.onError?.(new FeedbackloopError(`skipped ${record.topic}/${record.partition}@${record.offset}: ${error.message}`));
+      return undefined;
+    }
   }
 
   private onSnapshot(snapshot: ModelSnapshot): void {
@@ -288,7 +309,13 @@ export class ChampionScorer {
     if (this.current?.version === version && !this.own) return;
     const snapshot = this.snapshots.get(version)!;
     // Built first, assigned in one step: a score() call sees the old model or the new one, never neither.
-    const pipeline = pipelineFromSnapshot(JSON.parse(snapshot.parameters));
+    let pipeline: Pipeline;
+    try {
+      pipeline = pipelineFromSnapshot(JSON.parse(snapshot.parameters));
+    } catch (error) {
+      this.options.onError?.(new FeedbackloopError(`snapshot ${version} cannot be served (${errorMessage(error)}): still serving ${this.version() ?? 'nothing'}`));
+      return;
+    }
     if (this.current) this.previousServed = this.current.version;
     this.current = { version, pipeline };
     this.own = undefined;
