@@ -37,9 +37,9 @@ import { decodeRecord, rereadLabelled } from './decode.js';
 
 export const EVALUATOR_STAGE = 'evaluator';
 /**
- * Examples a rebuild applies between drains. Drained once at the end, its rows
+ * Examples a rebuild applies between discards. Drained once at the end, its rows
  * piled up with the partition's history (bench/evaluator-restart.ts: 1.0 GiB
- * held for 0.67 M examples, 1.7 GiB for 1.33 M; drained every 10,000: 0.4 GiB for both).
+ * held for 0.67 M examples, 1.7 GiB for 1.33 M; every 10,000: 0.2-0.5 GiB for both).
  */
 const REBUILD_DRAIN_EVERY = 10_000;
 
@@ -69,7 +69,7 @@ export interface EvaluatorProcessorDeps {
   flush: EvaluatorFlushPolicy;
   clock: Clock;
   observer?: EvaluatorObserver;
-  /** Examples a rebuild applies between drains (default 10,000; tests make it small). */
+  /** Examples a rebuild applies between discards (default 10,000; tests make it small). */
   rebuildDrainEvery?: number;
   /** Logs a failed offset commit (the rows are written; the records will be processed again, to the same figures). */
   onCommitFailed?: (error: unknown) => void;
@@ -139,15 +139,16 @@ export class EvaluatorProcessor {
     // A new assignment: rebuild from the partition's start up to where this batch resumes.
     const evaluator = new Evaluator(this.deps.evaluator);
     const resumeAt = batch.records[0]?.offset ?? batch.nextOffset;
-    // The rows a rebuild produces were written before the records were committed: drained and
-    // dropped as it goes, they do not pile up (the figures do not depend on when it drains).
+    // The rows of a rebuild were written before the records were committed: restore() computes
+    // no sliding figures, and discard() drops the rest as it goes, so nothing piles up (the state
+    // does not depend on when it drains).
     const drainEvery = this.deps.rebuildDrainEvery ?? REBUILD_DRAIN_EVERY;
     let applied = 0;
     await rereadLabelled(this.deps.transport, this.deps.topic, batch.partition, resumeAt, this.deps.codec, () => this.consumer?.heartbeat() ?? Promise.resolve(), (example) => {
-      evaluator.onExample(example);
-      if (++applied % drainEvery === 0) evaluator.drain();
+      evaluator.restore(example);
+      if (++applied % drainEvery === 0) evaluator.discard();
     });
-    evaluator.drain();
+    evaluator.discard();
     const task: Task = { partition: batch.partition, generation: batch.generation, evaluator, position: resumeAt, committed: resumeAt };
     this.tasks.set(batch.partition, task);
     return task;

@@ -299,6 +299,8 @@ export class Evaluator {
   /** Rows produced as a stream goes (sliding windows, drift), waiting for drain. */
   private pendingPoints: MetricPoint[] = [];
   private pendingDrift: DriftRecord[] = [];
+  /** Set while restore() applies an example: no sliding-window figures are computed. */
+  private quiet = false;
 
   constructor(options: Partial<EvaluatorOptions> = {}) {
     this.options = { ...DEFAULT_EVALUATOR_OPTIONS, ...options, drift: { ...DEFAULT_EVALUATOR_OPTIONS.drift, ...options.drift } };
@@ -485,7 +487,7 @@ export class Evaluator {
     cell.sinceEmit++;
     if (cell.sinceEmit >= this.options.rollingEmitEvery) {
       cell.sinceEmit = 0;
-      this.pendingPoints.push(...this.rollingPoints(state, cell));
+      if (!this.quiet) this.pendingPoints.push(...this.rollingPoints(state, cell));
     }
   }
 
@@ -653,6 +655,32 @@ export class Evaluator {
       this.forget(state);
     }
     return { points, drift, feedback };
+  }
+
+  /**
+   * Applies an example whose figures were written before (a processor rebuilding its state):
+   * the state ends as onExample() leaves it, but the sliding windows' figures are not computed.
+   * Follow with discard(), not drain(): what is pending is incomplete.
+   */
+  restore(example: LabelledExample): void {
+    this.quiet = true;
+    try {
+      this.onExample(example);
+    } finally {
+      this.quiet = false;
+    }
+  }
+
+  /** drain() without computing its output: the same state after it (changes marked as written, closed windows freed). */
+  discard(): void {
+    this.pendingPoints = [];
+    this.pendingDrift = [];
+    for (const state of this.models.values()) {
+      for (const stats of state.dirty) stats.dirty = false;
+      state.dirty.length = 0;
+      state.dirtyFeedback.clear();
+      this.forget(state);
+    }
   }
 
   /** End of a finite input (replay): the sliding windows' last figures too, then drain. */

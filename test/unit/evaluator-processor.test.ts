@@ -37,7 +37,7 @@ describe('evaluator processor', () => {
   it.each([
     ['once at its end', undefined],
     ['every 7 examples', 7],
-  ])('a crash and restart mid-stream leaves exactly the figures of an uninterrupted run (the rebuild drained %s)', async (_, rebuildDrainEvery) => {
+  ])('a crash and restart mid-stream leaves exactly the figures of an uninterrupted run (the rebuild discarded %s)', async (_, rebuildDrainEvery) => {
     const examples = stream(3000, 5);
     const half = Math.floor(examples.length / 2);
 

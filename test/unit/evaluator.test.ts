@@ -54,6 +54,31 @@ function value(points: Map<string, MetricPoint>, where: { role?: string; version
   return points.get(key)?.value;
 }
 
+/** 3,000 examples over 30 hours with corrections, expired predictions, a segment, a feature and shadow scores, in label order. */
+function cutStream(): LabelledExample[] {
+  const random = mulberry32(7);
+  const stream: LabelledExample[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const timestamp = T0 + Math.floor(random() * 30 * HOUR);
+    const x = example({
+      timestamp,
+      score: random(),
+      label: random() < 0.3 ? 1 : 0,
+      segments: { region: random() < 0.5 ? 'eu' : 'us' },
+      features: { amount: random() * 100 },
+      shadow_scores: { 'm/lr@1': random(), 'previous:v0': random() },
+      feedback_timestamp: timestamp + Math.floor(random() * 10 * HOUR),
+    });
+    stream.push(x);
+    if (i % 10 === 9) stream.push({ ...x, example_id: `${x.example_id}-fix`, label: 1 - x.label!, correction_of: x.example_id, feedback_type: 'EXPERT_REVIEW' });
+    if (i % 17 === 0) stream.push({ ...x, example_id: `${x.example_id}-exp`, prediction_id: `${x.prediction_id}-exp`, label: null, feedback_timestamp: null, label_delay_ms: null });
+  }
+  stream.sort((a, b) => (a.feedback_timestamp ?? a.timestamp + 7 * 24 * HOUR) - (b.feedback_timestamp ?? b.timestamp + 7 * 24 * HOUR));
+  return stream;
+}
+
+const CUT_OPTIONS: Partial<EvaluatorOptions> = { rollingSize: 200, rollingEmitEvery: 50, fairnessAttributes: ['region'], drift: { referenceSize: 500, windowSize: 500, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true } };
+
 describe('evaluator', () => {
   it('total and hourly windows by prediction time, with the null rule', () => {
     const e = new Evaluator(noDrift);
@@ -113,25 +138,8 @@ describe('evaluator', () => {
   });
 
   it('the final figures do not depend on where the stream was cut (drain at random cuts vs once)', () => {
-    const random = mulberry32(7);
-    const stream: LabelledExample[] = [];
-    for (let i = 0; i < 3000; i++) {
-      const timestamp = T0 + Math.floor(random() * 30 * HOUR);
-      const x = example({
-        timestamp,
-        score: random(),
-        label: random() < 0.3 ? 1 : 0,
-        segments: { region: random() < 0.5 ? 'eu' : 'us' },
-        features: { amount: random() * 100 },
-        shadow_scores: { 'm/lr@1': random(), 'previous:v0': random() },
-        feedback_timestamp: timestamp + Math.floor(random() * 10 * HOUR),
-      });
-      stream.push(x);
-      if (i % 10 === 9) stream.push({ ...x, example_id: `${x.example_id}-fix`, label: 1 - x.label!, correction_of: x.example_id, feedback_type: 'EXPERT_REVIEW' });
-      if (i % 17 === 0) stream.push({ ...x, example_id: `${x.example_id}-exp`, prediction_id: `${x.prediction_id}-exp`, label: null, feedback_timestamp: null, label_delay_ms: null });
-    }
-    stream.sort((a, b) => (a.feedback_timestamp ?? a.timestamp + 7 * 24 * HOUR) - (b.feedback_timestamp ?? b.timestamp + 7 * 24 * HOUR));
-    const options: Partial<EvaluatorOptions> = { rollingSize: 200, rollingEmitEvery: 50, fairnessAttributes: ['region'], drift: { referenceSize: 500, windowSize: 500, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true } };
+    const stream = cutStream();
+    const options = CUT_OPTIONS;
     const often = new Evaluator(options);
     const once = new Evaluator(options);
     const oftenRows = { points: [] as MetricPoint[], drift: [] as unknown[], feedback: [] as unknown[] };
@@ -152,6 +160,31 @@ describe('evaluator', () => {
     const lastStat = (rows: any[]) => new Map(rows.map((s) => [`${s.day}|${s.feedback_type}|${s.source}`, s]));
     expect(lastStat(oftenRows.feedback)).toEqual(lastStat(onceOut.feedback));
     expect(latest(onceOut.points).size).toBeGreaterThan(1000);
+  });
+
+  it('restore() and discard() leave the state that onExample() and drain() leave (a rebuild relies on it)', () => {
+    const stream = cutStream();
+    const half = Math.floor(stream.length / 2);
+    const live = new Evaluator(CUT_OPTIONS);
+    const rebuilt = new Evaluator(CUT_OPTIONS);
+    const cut = mulberry32(5);
+    for (const x of stream.slice(0, half)) {
+      live.onExample(x);
+      rebuilt.restore(x);
+      if (cut() < 0.05) rebuilt.discard();
+    }
+    const written = live.drain();
+    rebuilt.discard();
+    for (const x of stream.slice(half)) {
+      live.onExample(x);
+      rebuilt.onExample(x);
+    }
+    const a = live.finish();
+    const b = rebuilt.finish();
+    expect(b).toEqual(a);
+    expect(written.points.some((p) => p.window.startsWith('last_'))).toBe(true);
+    expect(a.points.length).toBeGreaterThan(1000);
+    expect(a.drift.length).toBeGreaterThan(0);
   });
 
   it('shadow scores become challenger (per challenger, across snapshots) and previous roles', () => {
