@@ -166,7 +166,8 @@ class Cell {
 /** What is remembered of a counted example, to revert it when corrected. */
 interface Counted {
   timestamp: number;
-  segments: Record<string, string>;
+  /** Its segments as segmentsOf() gave them (one shared array per combination). */
+  segments: readonly string[];
   label: number;
   feedbackDay: number;
   feedbackType: string;
@@ -299,6 +300,10 @@ export class Evaluator {
   /** Rows produced as a stream goes (sliding windows, drift), waiting for drain. */
   private pendingPoints: MetricPoint[] = [];
   private pendingDrift: DriftRecord[] = [];
+  /** Strings many examples share (versions, feedback types): one copy each. */
+  private readonly strings = new Map<string, string>();
+  /** Segment lists by their joined text: one array per combination. */
+  private readonly segmentLists = new Map<string, readonly string[]>();
   /** Set while restore() applies an example: no sliding-window figures are computed. */
   private quiet = false;
 
@@ -335,6 +340,21 @@ export class Evaluator {
       state.cells.set(key, cell);
     }
     return cell;
+  }
+
+  private intern(text: string): string {
+    const known = this.strings.get(text);
+    if (known !== undefined) return known;
+    this.strings.set(text, text);
+    return text;
+  }
+
+  private sharedSegments(list: string[]): readonly string[] {
+    const key = list.join('\u0000');
+    const known = this.segmentLists.get(key);
+    if (known !== undefined) return known;
+    this.segmentLists.set(key, list);
+    return list;
   }
 
   private segmentsOf(state: ModelState, segments: Record<string, string>): string[] {
@@ -386,11 +406,15 @@ export class Evaluator {
     state.n++;
     const starts = this.startsOf(state, example.timestamp);
     if (starts.includes(-1)) state.late++;
-    const segments = this.segmentsOf(state, example.segments);
+    const segments = this.sharedSegments(this.segmentsOf(state, example.segments));
 
     const at = eventTime;
-    const scored = [{ role: 'champion', version: example.model_version, score: example.score }];
-    for (const key of Object.keys(example.shadow_scores).sort()) scored.push({ ...shadowRole(key), score: example.shadow_scores[key]! });
+    // Versions interned: an example remembered for corrections holds no strings of its own but its source.
+    const scored = [{ role: 'champion', version: this.intern(example.model_version), score: example.score }];
+    for (const key of Object.keys(example.shadow_scores).sort()) {
+      const { role, version } = shadowRole(key);
+      scored.push({ role, version: this.intern(version), score: example.shadow_scores[key]! });
+    }
     // Input and score distributions: once per prediction (a correction has the same inputs).
     if (example.correction_of === null) this.observeDistributions(state, example, scored, at);
 
@@ -453,7 +477,7 @@ export class Evaluator {
     } else {
       stat.labels++;
     }
-    state.counted.set(example.example_id, { timestamp: example.timestamp, segments: example.segments, label, feedbackDay, feedbackType, source, observations });
+    state.counted.set(example.example_id, { timestamp: example.timestamp, segments, label, feedbackDay, feedbackType: this.intern(feedbackType), source, observations });
   }
 
   private feedbackStat(state: ModelState, day: number, feedbackType: string, source: string): FeedbackStat {
@@ -469,7 +493,7 @@ export class Evaluator {
 
   /** Reverts a counted example from every window that still holds it. */
   private retract(state: ModelState, old: Counted): void {
-    const segments = this.segmentsOf(state, old.segments);
+    const segments = old.segments;
     for (const { role, version, observation } of old.observations) {
       for (const segment of segments) {
         const cell = this.cell(state, role, version, segment);
