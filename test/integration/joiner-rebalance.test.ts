@@ -33,7 +33,7 @@ import { join } from 'node:path';
 import { uniqueName } from '../support/collect.js';
 import { DAY, JOINER_ENV, JOINER_OPTIONS, JoinerProcess, joinerEnvironment, pipelineTopics, removeStateDir, STATE_DIR } from '../support/joiner-process.js';
 import {
-  checkJoinerOutput, chunks, cleanCheck, encodeEvents, GroupProgress, groupAssignments, joinerCodecs, pipelineTopicSpecs, sleep, waitIdle, waitGroupMembers,
+  checkJoinerOutput, cleanCheck, encodeEvents, GroupProgress, groupAssignments, joinerCodecs, pipelineTopicSpecs, produceHeldBack, sleep, waitIdle, waitGroupMembers,
 } from '../support/joiner-kafka.js';
 import { expectedJoin, generateJoinStream, inputPositions, interleavingProblems, tickEvents } from '../support/streams.js';
 import { requireStack, STACK } from '../support/stack.js';
@@ -120,23 +120,7 @@ describe('joiner: two instances share the input, one stops mid-stream', () => {
         const producer = await transport.producer();
         producers.push(producer);
         const producingStarted = Date.now();
-        let producedAt = 0;
-        let releaseRest = () => {};
-        const stopped = new Promise<void>((resolve) => (releaseRest = resolve));
-        const held = Math.floor(BEFORE_STOP * records.length);
-        const producing = (async () => {
-          for (const chunk of chunks(records.slice(0, held), CHUNK)) {
-            await producer.send(chunk);
-            await sleep(PAUSE_MS);
-          }
-          await stopped;
-          for (const chunk of chunks(records.slice(held), CHUNK)) {
-            await producer.send(chunk);
-            await sleep(PAUSE_MS);
-          }
-          producedAt = Date.now();
-        })();
-        producing.catch(() => {});
+        const producing = produceHeldBack(producer, records, { chunk: CHUNK, pauseMs: PAUSE_MS, held: Math.floor(BEFORE_STOP * records.length) });
 
         const progress = new GroupProgress(admin, groupId, [topics.predictions, topics.feedback]);
         for (;;) {
@@ -155,7 +139,7 @@ describe('joiner: two instances share the input, one stops mid-stream', () => {
         const stoppedAt = Date.now();
         expect(exit).toEqual(signal === 'SIGTERM' ? { code: 0, signal: null } : { code: null, signal: 'SIGKILL' });
         const handover = await progress.committed();
-        releaseRest();
+        producing.release();
 
         // The leaver's member id is the one missing once the group is stable with the survivor alone.
         await waitGroupMembers(admin, groupId, 1, 60_000);
@@ -179,8 +163,8 @@ describe('joiner: two instances share the input, one stops mid-stream', () => {
         }
         figures.takeoverMs = Date.now() - stoppedAt;
 
-        await producing;
-        figures.produceMs = producedAt - producingStarted;
+        await producing.done;
+        figures.produceMs = producing.producedAt() - producingStarted;
         await progress.waitCaughtUp({ timeoutMs: 120_000, check: alive });
         figures.streamProcessedMs = Date.now() - producingStarted;
         await producer.send(await encodeEvents(ticks, codecs, topics));

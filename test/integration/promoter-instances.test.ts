@@ -49,7 +49,7 @@ import type { DeadLetter, Decision, LabelledExample, PromotionDecision } from '.
 import { PromotionPolicy, toPromotionDecision, type PolicyOptions } from '../../core/promote/index.js';
 import { uniqueName } from '../support/collect.js';
 import { failIfDied, JoinerProcess, joinerEnvironment, pipelineTopics } from '../support/joiner-process.js';
-import { chunks, GroupProgress, groupAssignments, pipelineTopicSpecs, readTopic, sleep, waitGroupMembers } from '../support/joiner-kafka.js';
+import { GroupProgress, groupAssignments, pipelineTopicSpecs, produceHeldBack, readTopic, sleep, waitGroupMembers } from '../support/joiner-kafka.js';
 import { requireStack, STACK } from '../support/stack.js';
 
 const PARTITIONS = 3;
@@ -231,23 +231,7 @@ describe('promoter: two instances on real Kafka, one SIGKILLed mid-stream', () =
 
     const producer = await transport.producer();
     const producingStarted = Date.now();
-    let producedAt = 0;
-    let releaseRest = () => {};
-    const killed = new Promise<void>((resolve) => (releaseRest = resolve));
-    const held = Math.floor(BEFORE_KILL * records.length);
-    const producing = (async () => {
-      for (const chunk of chunks(records.slice(0, held), CHUNK)) {
-        await producer.send(chunk);
-        await sleep(PAUSE_MS);
-      }
-      await killed;
-      for (const chunk of chunks(records.slice(held), CHUNK)) {
-        await producer.send(chunk);
-        await sleep(PAUSE_MS);
-      }
-      producedAt = Date.now();
-    })();
-    producing.catch(() => {});
+    const producing = produceHeldBack(producer, records, { chunk: CHUNK, pauseMs: PAUSE_MS, held: Math.floor(BEFORE_KILL * records.length) });
 
     const progress = new GroupProgress(admin, groupId, [topics.labelled]);
     await progress.waitCommitted(Math.ceil(KILL_AT * records.length), { timeoutMs: 60_000, check: alive });
@@ -259,7 +243,7 @@ describe('promoter: two instances on real Kafka, one SIGKILLed mid-stream', () =
     // What the leaver committed (a commit it had sent completes on the broker within moments).
     await sleep(1_000);
     const handover = await progress.committed();
-    releaseRest();
+    producing.release();
 
     // The group drops the leaver after its session timeout; the survivor then holds every partition.
     await waitGroupMembers(admin, groupId, 1, 60_000);
@@ -270,7 +254,7 @@ describe('promoter: two instances on real Kafka, one SIGKILLed mid-stream', () =
     const committedAt = (p: number) => handover.get(`${topics.labelled}/${p}`) ?? 0;
 
     // Taken over: every partition of the leaver with input left has moved on.
-    await producing;
+    await producing.done;
     const pending = leaverPartitions.filter((p) => committedAt(p) < ends[p]!);
     for (;;) {
       alive();
@@ -308,7 +292,7 @@ describe('promoter: two instances on real Kafka, one SIGKILLed mid-stream', () =
       examples: examples.length, garbage: garbage.length, records_per_partition: ends,
       models: Object.fromEntries(PLANS.map((p) => [p.model, { partition: partitionOf(p.model), decisions: outline(p.model) }])),
       decisions: { expected: allExpected.length, published: published.length, dead_letters: letters.length },
-      prepare_ms: childrenStarted - started, group_of_two_ms: groupOfTwoMs, produce_ms: producedAt - producingStarted, killed_after_ms: killedAt - producingStarted,
+      prepare_ms: childrenStarted - started, group_of_two_ms: groupOfTwoMs, produce_ms: producing.producedAt() - producingStarted, killed_after_ms: killedAt - producingStarted,
       leaver_partitions: leaverPartitions, handover: Object.fromEntries(leaverPartitions.map((p) => [p, `${committedAt(p)}/${ends[p]}`])),
       leaver_partition_decisions: { committed_by_leaver: byLeaver.length, after_takeover: afterTakeover },
       takeover_after_kill_ms: takeoverMs, caught_up_after_kill_ms: caughtUpAfterKillMs, total_ms: Date.now() - started,

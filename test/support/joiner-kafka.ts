@@ -89,6 +89,36 @@ export function chunks<T>(items: T[], size: number): T[][] {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Sends records in chunks with a pause between sends, holding back those from
+ * index `held` on until release() is called: a stop or kill made before the
+ * release always falls mid-stream, however fast the consumers catch up.
+ * `done` resolves once everything is sent; `producedAt()` is then its time (0 before).
+ */
+export function produceHeldBack(
+  producer: { send(records: OutgoingRecord[]): Promise<unknown> },
+  records: OutgoingRecord[],
+  options: { chunk: number; pauseMs: number; held: number },
+): { done: Promise<void>; release: () => void; producedAt: () => number } {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let producedAt = 0;
+  const send = async (part: OutgoingRecord[]) => {
+    for (const chunk of chunks(part, options.chunk)) {
+      await producer.send(chunk);
+      await sleep(options.pauseMs);
+    }
+  };
+  const done = (async () => {
+    await send(records.slice(0, options.held));
+    await released;
+    await send(records.slice(options.held));
+    producedAt = Date.now();
+  })();
+  done.catch(() => {});
+  return { done, release, producedAt: () => producedAt };
+}
+
 /** Offsets of a consumer group against the end of its input topics. */
 export class GroupProgress {
   constructor(
