@@ -41,7 +41,7 @@ export const EVALUATOR_STAGE = 'evaluator';
  * piled up with the partition's history (bench/evaluator-restart.ts: 1.0 GiB
  * held for 0.67 M examples, 1.7 GiB for 1.33 M; every 10,000: 0.2-0.5 GiB for both).
  */
-const REBUILD_DRAIN_EVERY = 10_000;
+const REBUILD_DISCARD_EVERY = 10_000;
 
 export interface EvaluatorFlushPolicy {
   maxRows: number;
@@ -70,7 +70,7 @@ export interface EvaluatorProcessorDeps {
   clock: Clock;
   observer?: EvaluatorObserver;
   /** Examples a rebuild applies between discards (default 10,000; tests make it small). */
-  rebuildDrainEvery?: number;
+  rebuildDiscardEvery?: number;
   /** Logs a failed offset commit (the rows are written; the records will be processed again, to the same figures). */
   onCommitFailed?: (error: unknown) => void;
 }
@@ -142,11 +142,11 @@ export class EvaluatorProcessor {
     // The rows of a rebuild were written before the records were committed: restore() computes
     // no sliding figures, and discard() drops the rest as it goes, so nothing piles up (the state
     // does not depend on when it drains).
-    const drainEvery = this.deps.rebuildDrainEvery ?? REBUILD_DRAIN_EVERY;
+    const discardEvery = this.deps.rebuildDiscardEvery ?? REBUILD_DISCARD_EVERY;
     let applied = 0;
     await rereadLabelled(this.deps.transport, this.deps.topic, batch.partition, resumeAt, this.deps.codec, () => this.consumer?.heartbeat() ?? Promise.resolve(), (example) => {
       evaluator.restore(example);
-      if (++applied % drainEvery === 0) evaluator.discard();
+      if (++applied % discardEvery === 0) evaluator.discard();
     });
     evaluator.discard();
     const task: Task = { partition: batch.partition, generation: batch.generation, evaluator, position: resumeAt, committed: resumeAt };

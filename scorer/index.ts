@@ -37,6 +37,7 @@ import { KafkaTransport } from '../adapters/kafka/transport.js';
 import type { LogConsumer, LogRecord, LogTransport } from '../adapters/log/transport.js';
 import { DecodeError, errorMessage, FeedbackloopError } from '../core/errors.js';
 import type { ModelSnapshot, PromotionDecision } from '../core/events.js';
+import { sequenceOf } from '../core/learn/index.js';
 import { pipelineFromSnapshot, type ModelInput, type Pipeline } from '../core/models/index.js';
 
 export interface ChampionScorerOptions {
@@ -75,11 +76,8 @@ export class OwnModelError extends FeedbackloopError {
 
 /** A version is one of our snapshots when it reads `<model>/<challenger>@<n>`. */
 const isSnapshotVersion = (model: string, version: string) => version.startsWith(`${model}/`) && /@\d+$/.test(version);
-/** `<model>/<challenger>@<n>` -> [`<model>/<challenger>`, n]. */
-const lineOf = (version: string): [string, number] => {
-  const at = version.lastIndexOf('@');
-  return [version.slice(0, at), Number(version.slice(at + 1))];
-};
+/** `<model>/<challenger>@<n>` -> [`<model>/<challenger>`, n] (n 0 when it has none). */
+const lineOf = (version: string): [string, number] => [version.slice(0, version.lastIndexOf('@')), sequenceOf(version) ?? 0];
 
 export class ChampionScorer {
   private current: { version: string; pipeline: Pipeline } | undefined;
@@ -96,8 +94,8 @@ export class ChampionScorer {
   private prunedAt = Number.NEGATIVE_INFINITY;
   /** Per challenger line `<model>/<challenger>`: the highest sequence number read. */
   private readonly highest = new Map<string, number>();
-  /** The version a re-read of the topic is looking for. */
-  private rereading: string | undefined;
+  /** A re-read of the topic is under way. */
+  private rereading = false;
   private closed = false;
   private followSequence = 0;
   /** A promotion decision was read: `follow` no longer applies. */
@@ -105,7 +103,11 @@ export class ChampionScorer {
   private readonly consumers: LogConsumer[] = [];
   private swaps = 0;
 
-  private constructor(private readonly options: ChampionScorerOptions) {}
+  private readonly retainMs: number;
+
+  private constructor(private readonly options: ChampionScorerOptions) {
+    this.retainMs = options.retainMs ?? DEFAULT_RETAIN_MS;
+  }
 
   /** Starts reading both topics from their beginning. */
   static async start(options: ChampionScorerOptions): Promise<ChampionScorer> {
@@ -211,17 +213,15 @@ export class ChampionScorer {
     if (snapshot.model !== this.options.model) return;
     const [line, sequence] = lineOf(snapshot.version);
     this.highest.set(line, Math.max(this.highest.get(line) ?? 0, sequence));
-    const retainMs = this.options.retainMs ?? DEFAULT_RETAIN_MS;
     // Already too old to keep (its partition is read after a newer one's): unless it is the one wanted.
-    if (snapshot.created_at < this.newest - retainMs && this.wanted?.version !== snapshot.version) return;
+    if (snapshot.created_at < this.newest - this.retainMs && this.wanted?.version !== snapshot.version) return;
     this.snapshots.set(snapshot.version, snapshot);
     if (snapshot.created_at > this.newest) {
       this.newest = snapshot.created_at;
       // A scan per 1/16 of retainMs the newest moves on: what is kept stays within 17/16 of it.
-      if (this.newest - this.prunedAt >= retainMs / 16) this.prune();
+      if (this.newest - this.prunedAt >= this.retainMs / 16) this.prune();
     }
     if (!this.decided && this.options.follow !== undefined && snapshot.challenger === this.options.follow) {
-      const sequence = Number(snapshot.version.slice(snapshot.version.lastIndexOf('@') + 1));
       if (sequence > this.followSequence) {
         this.followSequence = sequence;
         this.want(snapshot.version, `following ${this.options.follow}`);
@@ -263,7 +263,7 @@ export class ChampionScorer {
   /** Drops the snapshots older than retainMs before the newest, but those served now and before, and the wanted one. */
   private prune(): void {
     this.prunedAt = this.newest;
-    const horizon = this.newest - (this.options.retainMs ?? DEFAULT_RETAIN_MS);
+    const horizon = this.newest - this.retainMs;
     const keep = new Set([this.current?.version, this.previousServed, this.wanted?.version]);
     // All of them: partitions are read in turns, so read order is not creation order.
     for (const [version, snapshot] of this.snapshots) {
@@ -274,8 +274,8 @@ export class ChampionScorer {
   /** Re-reads the snapshots topic for the wanted version, once at a time; retried after a failure. */
   private reread(): void {
     const version = this.wanted?.version;
-    if (this.rereading !== undefined || this.closed || version === undefined || !this.dropped(version)) return;
-    this.rereading = version;
+    if (this.rereading || this.closed || version === undefined || !this.dropped(version)) return;
+    this.rereading = true;
     const topic = this.options.topics?.snapshots ?? 'model-snapshots';
     let found: ModelSnapshot | undefined;
     const { transport, codecs } = this.options;
@@ -291,14 +291,14 @@ export class ChampionScorer {
     })();
     done.then(
       () => {
-        this.rereading = undefined;
+        this.rereading = false;
         if (found) this.snapshots.set(version, found);
         else this.options.onError?.(new FeedbackloopError(`snapshot ${version} of model ${this.options.model} is not on ${topic}: still serving ${this.version() ?? 'nothing'}`));
         if (this.wanted?.version === version && found) this.swapTo(version, this.wanted.reason);
         else if (this.wanted?.version !== version) this.reread();
       },
       (error: unknown) => {
-        this.rereading = undefined;
+        this.rereading = false;
         this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
         setTimeout(() => this.reread(), REREAD_RETRY_MS).unref();
       },

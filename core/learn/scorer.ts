@@ -93,7 +93,7 @@ export interface ScorerStats {
 }
 
 /** The n of a snapshot version `<model>/<challenger>@<n>`, or undefined when it has none. */
-function sequenceOf(version: string): number | undefined {
+export function sequenceOf(version: string): number | undefined {
   const at = version.lastIndexOf('@');
   if (at <= 0) return undefined;
   const text = version.slice(at + 1);

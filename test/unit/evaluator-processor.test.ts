@@ -22,12 +22,12 @@ async function produce(log: MemoryTransport, examples: LabelledExample[]): Promi
   await producer.send(await Promise.all(examples.map(async (e) => ({ topic: TOPIC, key: Buffer.from(e.model), value: await codec.encode(e), timestamp: e.feedback_timestamp ?? e.timestamp }))));
 }
 
-function processor(log: MemoryTransport, sink: FileEvaluatorSink, letters: DeadLetter[], maxRows: number, rebuildDrainEvery?: number): EvaluatorProcessor {
+function processor(log: MemoryTransport, sink: FileEvaluatorSink, letters: DeadLetter[], maxRows: number, rebuildDiscardEvery?: number): EvaluatorProcessor {
   const deadLetters: Sink<DeadLetter> = { connect: async () => {}, writeBatch: async (l) => void letters.push(...l), close: async () => {} };
   return new EvaluatorProcessor({
     transport: log, topic: TOPIC, groupId: 'evaluator', codec,
     evaluator: { rollingSize: 100, rollingEmitEvery: 10, fairnessAttributes: ['region'], drift: { referenceSize: 200, windowSize: 200, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true } },
-    sink, deadLetters, flush: { maxRows, maxBytes: 1e9, intervalMs: 60_000 }, clock: new ManualClock(T0), rebuildDrainEvery,
+    sink, deadLetters, flush: { maxRows, maxBytes: 1e9, intervalMs: 60_000 }, clock: new ManualClock(T0), rebuildDiscardEvery,
   });
 }
 
@@ -37,7 +37,7 @@ describe('evaluator processor', () => {
   it.each([
     ['once at its end', undefined],
     ['every 7 examples', 7],
-  ])('a crash and restart mid-stream leaves exactly the figures of an uninterrupted run (the rebuild discarded %s)', async (_, rebuildDrainEvery) => {
+  ])('a crash and restart mid-stream leaves exactly the figures of an uninterrupted run (the rebuild discarded %s)', async (_, rebuildDiscardEvery) => {
     const examples = stream(3000, 5);
     const half = Math.floor(examples.length / 2);
 
@@ -60,7 +60,7 @@ describe('evaluator processor', () => {
     const committedBeforeCrash = await log.committedOffsets('evaluator', TOPIC);
     await first.abandon(); // Its last, unflushed rows and offsets are lost.
     await produce(log, examples.slice(half));
-    const second = processor(log, store, [], 700, rebuildDrainEvery);
+    const second = processor(log, store, [], 700, rebuildDiscardEvery);
     await second.start();
     await log.whenIdle();
     await second.stop();
