@@ -38,7 +38,8 @@ import { buildConfig } from '../adapters/config/index.js';
 import { MemoryTransport } from '../adapters/log/memory.js';
 import type { OutgoingRecord } from '../adapters/log/transport.js';
 import { LmdbJoinStore } from '../adapters/state/lmdb-join-store.js';
-import { joinerTopics, makeCodecs } from '../cli/runtime.js';
+import { makeCodecs } from '../adapters/codec/codecs.js';
+import { joinerTopics } from '../runtime/settings.js';
 import { ManualClock } from '../core/clock.js';
 import type { Prediction } from '../core/events.js';
 import { Joiner, MemoryJoinStore, type JoinEntry, type JoinerOptions, type JoinStore } from '../core/join/index.js';
@@ -243,7 +244,7 @@ async function processorPath(storeName: 'memory' | 'lmdb'): Promise<void> {
     { name: t.dead_letters, partitions: t.partitions },
     { name: t.joiner_changelog, partitions: t.partitions, compacted: true },
   ]);
-  const codecs = makeCodecs(config, undefined);
+  const codecs = makeCodecs(config.topics, undefined);
   const records: OutgoingRecord[] = [];
   let end = Number.NEGATIVE_INFINITY;
   let events = 0;
@@ -273,8 +274,10 @@ async function processorPath(storeName: 'memory' | 'lmdb'): Promise<void> {
       return store;
     },
     clock,
-    onCommitted: () => {
-      batches++;
+    observer: {
+      joined: () => {
+        batches++;
+      },
     },
   });
   const t0 = process.hrtime.bigint();

@@ -24,7 +24,7 @@ import { ManualClock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import type { Feedback, FeedbackType, Prediction } from '../core/events.js';
 import type { DriftRecord, MetricPoint } from '../core/evaluate/index.js';
-import { replay, type ReplaySummary } from './replay.js';
+import { replay, type ReplaySummary } from '../runtime/replay.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

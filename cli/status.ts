@@ -5,7 +5,8 @@
  * and the report as a table or as JSON. No I/O: cli/commands/status.ts
  * reads the servers and hands the answers in.
  */
-import type { PartitionLag, PrometheusText } from '../adapters/http/index.js';
+import type { PrometheusText } from '../adapters/http/index.js';
+import type { PartitionLag } from '../adapters/prometheus/index.js';
 import type { PromotionDecision } from '../core/events.js';
 import { duration, int, isoMinute, num, pct } from '../core/report/format.js';
 

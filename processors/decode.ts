@@ -7,7 +7,7 @@
 import { DecodeError, ValidationError } from '../core/errors.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample } from '../core/events.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogRecord, LogTransport } from '../adapters/log/transport.js';
+import type { LogRecord, LogTransport, OutgoingRecord } from '../adapters/log/transport.js';
 
 export type Decoded<T> = { ok: true; value: T; record: LogRecord } | { ok: false; letter: DeadLetter };
 
@@ -79,4 +79,11 @@ export async function rereadLabelled(
       apply(example);
     }
   });
+}
+
+/** Dead letters as records of the dead-letter topic (the processors that write them in their transaction). */
+export async function deadLetterRecords(letters: DeadLetter[], topic: string, codec: Codec<DeadLetter>, timestamp: number): Promise<OutgoingRecord[]> {
+  const out: OutgoingRecord[] = [];
+  for (const letter of letters) out.push({ topic, key: letter.key, value: await codec.encode(letter), timestamp });
+  return out;
 }

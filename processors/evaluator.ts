@@ -24,16 +24,17 @@
  * write to a slow or absent ClickHouse waits (retrying, heartbeating the
  * group) and consumption waits with it: memory stays bounded.
  */
-import { SerialQueue } from '../core/serial.js';
 import type { Clock } from '../core/clock.js';
-import { errorMessage } from '../core/errors.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample } from '../core/events.js';
 import { Evaluator, type EvaluatorOptions, type EvaluatorRows, type Versioned } from '../core/evaluate/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogConsumer, LogTransport, PartitionBatch, TopicPartitionOffset } from '../adapters/log/transport.js';
+import type { LogTransport, PartitionBatch, TopicPartitionOffset } from '../adapters/log/transport.js';
 import type { Sink } from '../sinks/sink.js';
 import type { EvaluatorSink } from '../sinks/evaluator.js';
 import { decodeRecord, rereadLabelled } from './decode.js';
+import { PartitionTasks, type TaskContext } from './partition-tasks.js';
+import type { Processor } from './processor.js';
+import type { PipelineObserver } from '../core/observer.js';
 
 export const EVALUATOR_STAGE = 'evaluator';
 /**
@@ -49,15 +50,6 @@ export interface EvaluatorFlushPolicy {
   intervalMs: number;
 }
 
-/** Hooks for Prometheus (kept as plain callbacks so the processor imports no prom-client). */
-export interface EvaluatorObserver {
-  /** After each applied live batch. */
-  batch?(partition: number, examples: LabelledExample[], seconds: number): void;
-  /** After each flush, with the evaluators of every task (for live gauges) and the rows written. */
-  flushed?(evaluators: Evaluator[], rows: EvaluatorRows, seconds: number): void;
-  deadLetter?(letter: DeadLetter): void;
-}
-
 export interface EvaluatorProcessorDeps {
   transport: LogTransport;
   topic: string;
@@ -67,96 +59,101 @@ export interface EvaluatorProcessorDeps {
   sink: EvaluatorSink;
   deadLetters: Sink<DeadLetter>;
   flush: EvaluatorFlushPolicy;
+  /** The input ends when it stops (a replay): stop() also writes the sliding windows' last figures. */
+  finalAtStop?: boolean;
   clock: Clock;
-  observer?: EvaluatorObserver;
+  /** Hooks: `evaluated` after each live batch, `flushed` after each write, `deadLetter`, `commitFailed`. */
+  observer?: PipelineObserver;
   /** Examples a rebuild applies between discards (default 10,000; tests make it small). */
   rebuildDiscardEvery?: number;
-  /** Logs a failed offset commit (the rows are written; the records will be processed again, to the same figures). */
-  onCommitFailed?: (error: unknown) => void;
 }
 
-interface Task {
+/** A partition's state: its evaluator, and how far it got. */
+interface EvaluateTask {
   partition: number;
-  generation: number;
   evaluator: Evaluator;
   /** Offset after the last applied record: the version of drained figures and what to commit after a flush. */
   position: number;
   committed: number;
 }
 
-export class EvaluatorProcessor {
-  private readonly tasks = new Map<number, Task>();
-  private consumer: LogConsumer | undefined;
+export class EvaluatorProcessor implements Processor {
+  readonly name = 'evaluator';
+  readonly inputs: string[];
+  readonly outputs: string[] = [];
+  private readonly tasks: PartitionTasks<EvaluateTask>;
   private examples: Array<Versioned<LabelledExample>> = [];
   private bufferedBytes = 0;
   private firstBufferedAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private readonly queue = new SerialQueue();
 
-  constructor(private readonly deps: EvaluatorProcessorDeps) {}
+  constructor(private readonly deps: EvaluatorProcessorDeps) {
+    this.inputs = [deps.topic];
+    this.tasks = new PartitionTasks<EvaluateTask>({
+      transport: deps.transport,
+      groupId: deps.groupId,
+      topics: this.inputs,
+      work: { open: (ctx) => this.rebuild(ctx), process: (task, batch) => this.onBatch(task, batch) },
+      onCommitFailed: (error) => deps.observer?.commitFailed?.(EVALUATOR_STAGE, error),
+    });
+  }
 
-  async start(): Promise<LogConsumer> {
-    const consumer = await this.deps.transport.consumer({ groupId: this.deps.groupId, topics: [this.deps.topic] });
-    this.consumer = consumer;
-    await consumer.run((batch) => this.queue.run(() => this.onBatch(batch)));
+  async start(): Promise<void> {
+    await this.tasks.start();
     // Checks four times per interval; an interval too long for a timer (a replay) means at the end only.
     const every = Math.max(50, Math.floor(this.deps.flush.intervalMs / 4));
-    if (every > 2 ** 31 - 1) return consumer;
+    if (every > 2 ** 31 - 1) return;
     this.timer = setInterval(() => {
       if (this.firstBufferedAt !== undefined && this.deps.clock.now() - this.firstBufferedAt >= this.deps.flush.intervalMs) {
-        this.queue.run(() => this.flush()).catch(() => {});
+        this.tasks.serially(() => this.flush()).catch(() => {});
       }
     }, every);
     this.timer.unref();
-    return consumer;
+  }
+
+  get done(): Promise<void> {
+    return this.tasks.done;
   }
 
   /**
    * Flushes what is buffered (committing its offsets), then leaves the group.
-   * `final` (a replay's end of input): the sliding windows' last figures too.
+   * `final` (a replay's end of input; default: finalAtStop): the sliding windows' last figures too.
    */
   async stop(options: { final?: boolean } = {}): Promise<void> {
     clearInterval(this.timer);
-    await this.queue.run(() => this.flush(options.final ?? false));
-    await this.consumer?.stop();
+    await this.tasks.stop(() => this.flush(options.final ?? this.deps.finalAtStop ?? false));
   }
 
   /** Stops as a crash would: nothing buffered is written or committed (for tests). */
   async abandon(): Promise<void> {
     clearInterval(this.timer);
-    await this.consumer?.stop();
+    await this.tasks.stop();
   }
 
   /** Evaluators of the current tasks (for gauges and tests). */
   evaluators(): Evaluator[] {
-    return [...this.tasks.values()].map((t) => t.evaluator);
+    return this.tasks.all().map((t) => t.state.evaluator);
   }
 
-
-  private async task(batch: PartitionBatch): Promise<Task> {
-    const existing = this.tasks.get(batch.partition);
-    if (existing && existing.generation === batch.generation) return existing;
-    // A new assignment: rebuild from the partition's start up to where this batch resumes.
+  /** Rebuilds partition p's evaluator from the partition's start up to where this task resumes. */
+  private async rebuild(ctx: TaskContext): Promise<EvaluateTask> {
     const evaluator = new Evaluator(this.deps.evaluator);
-    const resumeAt = batch.records[0]?.offset ?? batch.nextOffset;
+    const resumeAt = ctx.resumeAt(this.deps.topic);
     // The rows of a rebuild were written before the records were committed: restore() computes
     // no sliding figures, and discard() drops the rest as it goes, so nothing piles up (the state
     // does not depend on when it drains).
     const discardEvery = this.deps.rebuildDiscardEvery ?? REBUILD_DISCARD_EVERY;
     let applied = 0;
-    await rereadLabelled(this.deps.transport, this.deps.topic, batch.partition, resumeAt, this.deps.codec, () => this.consumer?.heartbeat() ?? Promise.resolve(), (example) => {
+    await rereadLabelled(this.deps.transport, this.deps.topic, ctx.partition, resumeAt, this.deps.codec, () => ctx.heartbeat(), (example) => {
       evaluator.restore(example);
       if (++applied % discardEvery === 0) evaluator.discard();
     });
     evaluator.discard();
-    const task: Task = { partition: batch.partition, generation: batch.generation, evaluator, position: resumeAt, committed: resumeAt };
-    this.tasks.set(batch.partition, task);
-    return task;
+    return { partition: ctx.partition, evaluator, position: resumeAt, committed: resumeAt };
   }
 
-  private async onBatch(batch: PartitionBatch): Promise<void> {
+  private async onBatch(task: EvaluateTask, batch: PartitionBatch): Promise<void> {
     const started = performance.now();
-    const task = await this.task(batch);
     const now = this.deps.clock.now();
     const letters: DeadLetter[] = [];
     const applied: LabelledExample[] = [];
@@ -178,7 +175,7 @@ export class EvaluatorProcessor {
       await this.deps.deadLetters.writeBatch(letters);
       for (const letter of letters) this.deps.observer?.deadLetter?.(letter);
     }
-    this.deps.observer?.batch?.(batch.partition, applied, (performance.now() - started) / 1000);
+    this.deps.observer?.evaluated?.(batch.partition, applied, (performance.now() - started) / 1000);
     if (this.examples.length >= this.deps.flush.maxRows || this.bufferedBytes >= this.deps.flush.maxBytes) await this.flush();
   }
 
@@ -186,19 +183,13 @@ export class EvaluatorProcessor {
   private async flush(final = false): Promise<void> {
     const started = performance.now();
     const rows: EvaluatorRows = { points: [], drift: [], feedback: [], examples: this.examples };
-    for (const task of this.tasks.values()) {
+    const offsets: TopicPartitionOffset[] = [];
+    for (const { state: task } of this.tasks.all()) {
       const out = final ? task.evaluator.finish() : task.evaluator.drain();
       const version = task.position;
       for (const value of out.points) rows.points.push({ value, version });
       for (const value of out.drift) rows.drift.push({ value, version });
       for (const value of out.feedback) rows.feedback.push({ value, version });
-    }
-    // Commit only what this member still holds: a task of an older assignment may have been taken over.
-    const current = this.consumer?.assignment();
-    const held = new Set(current?.partitions.filter((tp) => tp.topic === this.deps.topic).map((tp) => tp.partition));
-    const offsets: TopicPartitionOffset[] = [];
-    for (const task of this.tasks.values()) {
-      if (task.generation !== current?.generation || !held.has(task.partition)) continue;
       if (task.position > task.committed) offsets.push({ topic: this.deps.topic, partition: task.partition, offset: task.position });
     }
     if (rows.points.length + rows.drift.length + rows.feedback.length + rows.examples.length === 0 && offsets.length === 0) return;
@@ -206,23 +197,16 @@ export class EvaluatorProcessor {
     this.examples = [];
     this.bufferedBytes = 0;
     this.firstBufferedAt = undefined;
-    if (offsets.length > 0 && this.consumer) {
-      try {
-        await this.consumer.commit(offsets);
-        for (const o of offsets) {
-          const task = this.tasks.get(o.partition);
-          if (task) task.committed = o.offset;
-        }
-      } catch (error) {
-        // E.g. a rebalance took the partition: the next owner re-reads from the last commit and writes the same figures.
-        this.deps.onCommitFailed?.(error);
-      }
+    // Only what this member still holds: a task of an older assignment may have been taken over.
+    for (const o of await this.tasks.commitHeld(offsets)) {
+      const task = this.tasks.all().find((t) => t.context.partition === o.partition);
+      if (task) task.state.committed = o.offset;
     }
     this.deps.observer?.flushed?.(this.evaluators(), rows, (performance.now() - started) / 1000);
   }
 
   /** Heartbeats the group while a write waits (ClickHouse down): errors only mean a rebalance is coming. */
   async heartbeat(): Promise<void> {
-    await this.consumer?.heartbeat().catch((error: unknown) => this.deps.onCommitFailed?.(new Error(`heartbeat: ${errorMessage(error)}`)));
+    await this.tasks.heartbeat();
   }
 }

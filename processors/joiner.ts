@@ -9,20 +9,21 @@
  * offset are committed together or not at all (exactly once on Kafka; the
  * in-process log does the same atomically).
  *
- * A task's transactional producer has the id `<prefix>-<p>`: whoever takes
- * partition p next fences the previous owner and aborts its open
- * transaction before restoring, so the restored state is exactly what the
+ * The partition task (partition-tasks.ts) fences the previous owner of p
+ * before the state is restored, so the restored state is exactly what the
  * committed offsets imply.
  */
-import { SerialQueue } from '../core/serial.js';
 import { FeedbackloopError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type Prediction } from '../core/events.js';
 import { Joiner, emptyCounters, type JoinCounters, type JoinerOptions, type JoinOutput, type JoinStore } from '../core/join/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogConsumer, LogRecord, LogTransport, OutgoingRecord, PartitionBatch, TransactionalProducer } from '../adapters/log/transport.js';
+import type { LogRecord, LogTransport, OutgoingRecord, PartitionBatch } from '../adapters/log/transport.js';
 import { ChangelogRecorder, decodeChangelogRecord } from './joiner-changelog.js';
-import { deadLetterFor, decodeRecord } from './decode.js';
+import { deadLetterFor, deadLetterRecords, decodeRecord } from './decode.js';
+import { PartitionTasks, type TaskContext } from './partition-tasks.js';
+import type { Processor } from './processor.js';
+import type { PipelineObserver } from '../core/observer.js';
 
 export const JOINER_STAGE = 'joiner';
 
@@ -51,18 +52,14 @@ export interface JoinerProcessorDeps {
   /** A fresh, empty store for a partition's state. */
   createStore: (partition: number) => JoinStore;
   clock: Clock;
-  /** Called after each committed batch with the counters' increments (for metrics). */
-  onCommitted?: (delta: JoinCounters, partition: number) => void;
+  /** Hooks: `joined` after each committed batch, with the counters' increments. */
+  observer?: PipelineObserver;
 }
 
-interface Task {
-  partition: number;
-  generation: number;
+/** A partition's state: the join over its restored store. */
+interface JoinTask {
   joiner: Joiner;
   store: ChangelogRecorder;
-  producer: TransactionalProducer;
-  /** Input offsets (per topic) the restored state already covers: records below are skipped. */
-  skipBelow: Map<string, number>;
 }
 
 /** Adds counters (for totals over batches and tasks). */
@@ -80,15 +77,33 @@ export function addCounters(into: JoinCounters, from: JoinCounters): JoinCounter
 
 type JoinInput = { record: LogRecord; prediction: Prediction } | { record: LogRecord; feedback: Feedback };
 
-export class JoinerProcessor {
-  private readonly tasks = new Map<number, Task>();
-  private consumer: LogConsumer | undefined;
-  /** Batches and advances never interleave. */
-  private readonly queue = new SerialQueue();
+export class JoinerProcessor implements Processor {
+  readonly name = 'joiner';
+  readonly inputs: string[];
+  readonly outputs: string[];
+  private readonly tasks: PartitionTasks<JoinTask>;
   /** Counters over every batch this instance committed. */
   readonly totals: JoinCounters = emptyCounters();
 
-  constructor(private readonly deps: JoinerProcessorDeps) {}
+  constructor(private readonly deps: JoinerProcessorDeps) {
+    const t = deps.topics;
+    this.inputs = [t.predictions, t.feedback];
+    this.outputs = [t.labelled, t.unmatched, t.deadLetters, t.changelog];
+    this.tasks = new PartitionTasks<JoinTask>({
+      transport: deps.transport,
+      groupId: deps.groupId,
+      topics: this.inputs,
+      transactionalIdPrefix: deps.transactionalIdPrefix,
+      work: {
+        open: (ctx) => this.restore(ctx),
+        process: (task, batch, ctx) => this.processBatch(task, batch, ctx),
+        close: async (task) => {
+          task.store.discardChanges();
+          await task.store.close();
+        },
+      },
+    });
+  }
 
   /** Refuses to start unless predictions and feedback (and the changelog) have the same partition count. */
   async checkCoPartitioning(): Promise<number> {
@@ -110,46 +125,29 @@ export class JoinerProcessor {
     return predictions;
   }
 
-  async start(): Promise<LogConsumer> {
+  async start(): Promise<void> {
     await this.checkCoPartitioning();
-    const consumer = await this.deps.transport.consumer({
-      groupId: this.deps.groupId,
-      topics: [this.deps.topics.predictions, this.deps.topics.feedback],
-    });
-    this.consumer = consumer;
-    await consumer.run((batch) => this.onBatch(batch));
-    return consumer;
+    await this.tasks.start();
+  }
+
+  get done(): Promise<void> {
+    return this.tasks.done;
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.stop();
-    await this.queue.run(async () => {
-      for (const task of [...this.tasks.values()]) await this.dropTask(task);
-    });
-  }
-
-  /** Forgets a task: its state may be ahead of what was committed, or the partition went elsewhere. */
-  private async dropTask(task: Task): Promise<void> {
-    if (this.tasks.get(task.partition) === task) this.tasks.delete(task.partition);
-    task.store.discardChanges();
-    await task.producer.close().catch(() => {});
-    await task.store.close();
+    await this.tasks.stop();
   }
 
   /** Pending entries per partition (for metrics and tests). */
   pending(): Map<number, number> {
-    return new Map([...this.tasks].map(([p, t]) => [p, t.store.size()]));
+    return new Map(this.tasks.all().map((t) => [t.context.partition, t.state.store.size()]));
   }
 
-  private async task(batch: PartitionBatch): Promise<Task> {
-    const existing = this.tasks.get(batch.partition);
-    if (existing && existing.generation === batch.generation) return existing;
-    // New assignment: someone else may have processed this partition meanwhile. Fence, then restore.
-    if (existing) await this.dropTask(existing);
-    const producer = await this.deps.transport.transactionalProducer(`${this.deps.transactionalIdPrefix}-${batch.partition}`);
-    const store = new ChangelogRecorder(this.deps.createStore(batch.partition));
+  /** Partition p's join state, restored from partition p of the changelog. */
+  private async restore(ctx: TaskContext): Promise<JoinTask> {
+    const store = new ChangelogRecorder(this.deps.createStore(ctx.partition));
     let watermark = Number.NEGATIVE_INFINITY;
-    await this.deps.transport.readToEnd(this.deps.topics.changelog, [batch.partition], (records) => {
+    await this.deps.transport.readToEnd(this.deps.topics.changelog, [ctx.partition], (records) => {
       store.transaction(() => {
         for (const record of records) {
           const change = decodeChangelogRecord(record);
@@ -162,16 +160,7 @@ export class JoinerProcessor {
     store.restoreWatermark(watermark);
     const joiner = new Joiner(store, this.deps.joiner);
     joiner.watermark = watermark;
-    // The previous owner may have committed after our consumer fetched its start offsets and before
-    // the fencing above (kafkajs has no KIP-447): what it committed is in the restored state.
-    const skipBelow = new Map<string, number>();
-    for (const topic of [this.deps.topics.predictions, this.deps.topics.feedback]) {
-      const committed = (await this.deps.transport.committedOffsets(this.deps.groupId, topic)).find((o) => o.partition === batch.partition);
-      if (committed) skipBelow.set(topic, committed.offset);
-    }
-    const task: Task = { partition: batch.partition, generation: batch.generation, joiner, store, producer, skipBelow };
-    this.tasks.set(batch.partition, task);
-    return task;
+    return { joiner, store };
   }
 
   /**
@@ -180,76 +169,49 @@ export class JoinerProcessor {
    * this at the end of its input (the replay's clock stops at the last event).
    */
   async advanceTasks(eventTime: number): Promise<void> {
-    await this.queue.run(async () => {
-      for (const task of [...this.tasks.values()]) {
-        const counters = (task.joiner.counters = emptyCounters());
-        const cause: LogRecord = { topic: '', partition: task.partition, offset: -1, key: null, value: null, timestamp: eventTime, headers: {} };
-        let out: OutgoingRecord[];
-        try {
-          const outputs = task.store.transaction(() => task.joiner.advance(eventTime));
-          out = await this.encodeOutputs([{ record: cause, outputs }], [], this.deps.clock.now());
-          out.push(...task.store.drainChanges(this.deps.topics.changelog, task.partition, task.joiner.watermark));
-        } catch (error) {
-          await this.dropTask(task);
-          throw error;
-        }
-        await this.commit(task, out, [], counters);
-      }
+    await this.tasks.forEach(async (task, ctx) => {
+      const counters = (task.joiner.counters = emptyCounters());
+      const cause: LogRecord = { topic: '', partition: ctx.partition, offset: -1, key: null, value: null, timestamp: eventTime, headers: {} };
+      const outputs = task.store.transaction(() => task.joiner.advance(eventTime));
+      const out = await this.encodeOutputs([{ record: cause, outputs }], [], this.deps.clock.now());
+      await this.commit(task, ctx, out, [], counters);
     });
   }
 
-
-  private async commit(task: Task, out: OutgoingRecord[], offsets: Array<{ topic: string; partition: number; offset: number }>, counters: JoinCounters): Promise<void> {
-    try {
-      await task.producer.sendWithOffsets(out, { groupId: this.deps.groupId, offsets });
-    } catch (error) {
-      // The state is now ahead of what was committed: drop the task so it is restored.
-      await this.dropTask(task);
-      throw error;
-    }
+  /** The batch's outputs, the changelog of what it changed and its offsets, in one transaction. */
+  private async commit(task: JoinTask, ctx: TaskContext, out: OutgoingRecord[], offsets: Array<{ topic: string; partition: number; offset: number }>, counters: JoinCounters): Promise<void> {
+    for (const change of task.store.drainChanges(this.deps.topics.changelog, ctx.partition, task.joiner.watermark)) out.push(change);
+    await ctx.commit(out, offsets);
     addCounters(this.totals, counters);
-    this.deps.onCommitted?.(counters, task.partition);
+    this.deps.observer?.joined?.(counters, ctx.partition);
   }
 
-  private onBatch(batch: PartitionBatch): Promise<void> {
-    return this.queue.run(() => this.processBatch(batch));
-  }
-
-  private async processBatch(batch: PartitionBatch): Promise<void> {
-    const task = await this.task(batch);
+  private async processBatch(task: JoinTask, batch: PartitionBatch, ctx: TaskContext): Promise<void> {
     const now = this.deps.clock.now();
     const letters: DeadLetter[] = [];
-    let out: OutgoingRecord[];
     const counters = (task.joiner.counters = emptyCounters());
-    try {
-      // Decode (async), join (synchronous, one store transaction), encode (async).
-      const skip = task.skipBelow.get(batch.topic) ?? 0;
-      const inputs = await this.decode(skip > 0 ? batch.records.filter((r) => r.offset >= skip) : batch.records, now, letters);
-      const results = task.store.transaction(() =>
-        inputs.map((input) => ({
-          record: input.record,
-          outputs: 'prediction' in input ? task.joiner.onPrediction(input.prediction) : task.joiner.onFeedback(input.feedback),
-        })),
-      );
-      out = await this.encodeOutputs(results, letters, now);
-      out.push(...task.store.drainChanges(this.deps.topics.changelog, batch.partition, task.joiner.watermark));
-    } catch (error) {
-      // Decoding or encoding failed mid-batch (e.g. the registry is down): the state moved, so restore it.
-      await this.dropTask(task);
-      throw error;
-    }
-    await this.commit(task, out, [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }], counters);
+    // Decode (async), join (synchronous, one store transaction), encode (async).
+    const inputs = await this.decode(batch.records, now, letters);
+    const results = task.store.transaction(() =>
+      inputs.map((input) => ({
+        record: input.record,
+        outputs: 'prediction' in input ? task.joiner.onPrediction(input.prediction) : task.joiner.onFeedback(input.feedback),
+      })),
+    );
+    const out = await this.encodeOutputs(results, letters, now);
+    await this.commit(task, ctx, out, [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }], counters);
   }
 
   /** Output records for join results, then the dead letters (those from decoding and those the join rejected). */
   private async encodeOutputs(results: Array<{ record: LogRecord; outputs: JoinOutput[] }>, letters: DeadLetter[], now: number): Promise<OutgoingRecord[]> {
     const out: OutgoingRecord[] = [];
     for (const { record, outputs } of results) {
-      for (const output of outputs) out.push(...(await this.toRecords(output, record, now, letters)));
+      for (const output of outputs) {
+        const encoded = await this.toRecord(output, record, now, letters);
+        if (encoded) out.push(encoded);
+      }
     }
-    for (const letter of letters) {
-      out.push({ topic: this.deps.topics.deadLetters, key: letter.key, value: await this.deps.codecs.deadLetter.encode(letter), timestamp: now });
-    }
+    for (const letter of await deadLetterRecords(letters, this.deps.topics.deadLetters, this.deps.codecs.deadLetter, now)) out.push(letter);
     return out;
   }
 
@@ -271,23 +233,21 @@ export class JoinerProcessor {
     return inputs;
   }
 
-  private async toRecords(output: JoinOutput, source: LogRecord, now: number, letters: DeadLetter[]): Promise<OutgoingRecord[]> {
+  private async toRecord(output: JoinOutput, source: LogRecord, now: number, letters: DeadLetter[]): Promise<OutgoingRecord | undefined> {
     const { topics, codecs } = this.deps;
     // Output records carry the event time of the input that caused them.
     const timestamp = source.timestamp;
     switch (output.kind) {
       case 'example':
-        return [{ topic: topics.labelled, key: Buffer.from(output.example.model), value: await codecs.labelled.encode(output.example), timestamp }];
+        return { topic: topics.labelled, key: Buffer.from(output.example.model), value: await codecs.labelled.encode(output.example), timestamp };
       case 'unmatched':
-        return [
-          {
-            topic: topics.unmatched,
-            key: Buffer.from(output.feedback.prediction_id),
-            value: await codecs.feedback.encode(output.feedback),
-            timestamp,
-            headers: { reason: output.reason },
-          },
-        ];
+        return {
+          topic: topics.unmatched,
+          key: Buffer.from(output.feedback.prediction_id),
+          value: await codecs.feedback.encode(output.feedback),
+          timestamp,
+          headers: { reason: output.reason },
+        };
       case 'rejected': {
         if (output.input === 'feedback' && source.topic !== topics.feedback) {
           // Feedback that waited for its prediction and proved invalid for it: its bytes are re-encoded.
@@ -297,7 +257,7 @@ export class JoinerProcessor {
         } else {
           letters.push(deadLetterFor(source, JOINER_STAGE, 'validation', output.reason, now));
         }
-        return [];
+        return undefined;
       }
     }
   }

@@ -11,19 +11,21 @@
  * `snapshotIntervalMs` after the first unpublished one) the task publishes
  * a snapshot of every challenger that learned since its last one, the dead
  * letters, and the input offset in one transaction. A task that (re)starts
- * on a partition fences the previous owner (transactional id
- * `<prefix>-<p>`), restores the latest snapshot of each challenger from
- * partition p of `model-snapshots`, and resumes from the committed offset:
- * exactly the state the published snapshots hold.
+ * on a partition (partition-tasks.ts: after fencing the previous owner)
+ * restores the latest snapshot of each challenger from partition p of
+ * `model-snapshots`, and resumes from the committed offset: exactly the
+ * state the published snapshots hold.
  */
-import { SerialQueue } from '../core/serial.js';
 import type { Clock } from '../core/clock.js';
 import { FeedbackloopError } from '../core/errors.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample, type ModelSnapshot } from '../core/events.js';
 import { Learner, type LearnerOptions } from '../core/learn/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogConsumer, LogTransport, OutgoingRecord, PartitionBatch, TransactionalProducer } from '../adapters/log/transport.js';
-import { decodeRecord } from './decode.js';
+import type { OutgoingRecord, LogTransport, PartitionBatch } from '../adapters/log/transport.js';
+import { deadLetterRecords, decodeRecord } from './decode.js';
+import { PartitionTasks, type TaskContext } from './partition-tasks.js';
+import type { Processor } from './processor.js';
+import type { PipelineObserver } from '../core/observer.js';
 
 export const LEARNER_STAGE = 'learner';
 
@@ -52,15 +54,14 @@ export interface LearnerProcessorDeps {
    */
   createdAt: 'event-time' | 'clock';
   clock: Clock;
-  /** After each published transaction (for metrics and tests). */
-  onPublished?: (partition: number, snapshots: ModelSnapshot[]) => void;
+  /** Hooks: `published` after each published transaction. */
+  observer?: PipelineObserver;
 }
 
-interface Task {
-  partition: number;
-  generation: number;
+/** A partition's state: its challengers, and what they learned since the last publication. */
+interface LearnTask {
   learner: Learner;
-  producer: TransactionalProducer;
+  ctx: TaskContext;
   /** Offset after the last learned record, and what is committed. */
   position: number;
   committed: number;
@@ -69,15 +70,26 @@ interface Task {
   letters: DeadLetter[];
 }
 
-export class LearnerProcessor {
-  private readonly tasks = new Map<number, Task>();
-  private consumer: LogConsumer | undefined;
+export class LearnerProcessor implements Processor {
+  readonly name = 'learner';
+  readonly inputs: string[];
+  readonly outputs: string[];
+  private readonly tasks: PartitionTasks<LearnTask>;
   private timer: NodeJS.Timeout | undefined;
-  private readonly queue = new SerialQueue();
   /** Every snapshot this instance published (the replay writes them out). */
   readonly published: ModelSnapshot[] = [];
 
-  constructor(private readonly deps: LearnerProcessorDeps) {}
+  constructor(private readonly deps: LearnerProcessorDeps) {
+    this.inputs = [deps.topics.labelled];
+    this.outputs = [deps.topics.snapshots, deps.topics.deadLetters];
+    this.tasks = new PartitionTasks<LearnTask>({
+      transport: deps.transport,
+      groupId: deps.groupId,
+      topics: this.inputs,
+      transactionalIdPrefix: deps.transactionalIdPrefix,
+      work: { open: (ctx) => this.restore(ctx), process: (task, batch) => this.onBatch(task, batch) },
+    });
+  }
 
   async checkCoPartitioning(): Promise<void> {
     const { transport, topics } = this.deps;
@@ -91,56 +103,46 @@ export class LearnerProcessor {
     }
   }
 
-  async start(): Promise<LogConsumer> {
+  async start(): Promise<void> {
     await this.checkCoPartitioning();
-    const consumer = await this.deps.transport.consumer({ groupId: this.deps.groupId, topics: [this.deps.topics.labelled] });
-    this.consumer = consumer;
-    await consumer.run((batch) => this.queue.run(() => this.onBatch(batch)));
+    await this.tasks.start();
     const every = Math.max(50, Math.floor(this.deps.snapshotIntervalMs / 4));
     if (every <= 2 ** 31 - 1) {
       this.timer = setInterval(() => {
-        this.queue.run(() => this.publishDue()).catch(() => {});
+        this.tasks.serially(() => this.publishDue()).catch(() => {});
       }, every);
       this.timer.unref();
     }
-    return consumer;
+  }
+
+  get done(): Promise<void> {
+    return this.tasks.done;
   }
 
   /** Publishes what is pending (a graceful stop loses nothing), then leaves the group. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.queue.run(async () => {
-      for (const task of this.tasks.values()) if (task.position > task.committed || task.letters.length > 0) await this.publish(task);
+    await this.tasks.stop(async () => {
+      for (const { state: task } of this.tasks.all()) if (task.position > task.committed || task.letters.length > 0) await this.publish(task);
     });
-    await this.consumer?.stop();
-    for (const task of this.tasks.values()) await task.producer.close().catch(() => {});
-    this.tasks.clear();
   }
 
   /** Stops as a crash would: nothing pending is published (for tests). */
   async abandon(): Promise<void> {
     clearInterval(this.timer);
-    await this.consumer?.stop();
-    for (const task of this.tasks.values()) await task.producer.close().catch(() => {});
-    this.tasks.clear();
+    await this.tasks.stop();
   }
 
   learners(): Map<number, Learner> {
-    return new Map([...this.tasks].map(([p, t]) => [p, t.learner]));
+    return new Map(this.tasks.all().map((t) => [t.context.partition, t.state.learner]));
   }
 
-
-  private async task(batch: PartitionBatch): Promise<Task> {
-    const existing = this.tasks.get(batch.partition);
-    if (existing && existing.generation === batch.generation) return existing;
-    if (existing) await existing.producer.close().catch(() => {});
-    // Fence the previous owner (its open transaction is aborted), then restore what it published.
-    const producer = await this.deps.transport.transactionalProducer(`${this.deps.transactionalIdPrefix}-${batch.partition}`);
+  /** The newest snapshot of each challenger of partition p (the snapshots partition holds its whole history). */
+  private async restore(ctx: TaskContext): Promise<LearnTask> {
     const learner = new Learner(this.deps.learner);
-    // The newest snapshot of each challenger (the partition holds its whole history).
     const latest = new Map<string, { sequence: number; snapshot: ModelSnapshot }>();
-    await this.deps.transport.readToEnd(this.deps.topics.snapshots, [batch.partition], async (records) => {
-      await this.consumer?.heartbeat().catch(() => {});
+    await this.deps.transport.readToEnd(this.deps.topics.snapshots, [ctx.partition], async (records) => {
+      await ctx.heartbeat();
       for (const record of records) {
         let snapshot: ModelSnapshot;
         try {
@@ -154,23 +156,13 @@ export class LearnerProcessor {
       }
     });
     for (const { snapshot } of latest.values()) learner.restore(snapshot);
-    // The previous owner may have committed after our consumer fetched its start offset and
-    // before the fencing above (kafkajs has no KIP-447): resume after whatever is committed now.
-    const committed = (await this.deps.transport.committedOffsets(this.deps.groupId, batch.topic)).find((o) => o.partition === batch.partition)?.offset ?? 0;
-    const resumeAt = Math.max(batch.records[0]?.offset ?? batch.nextOffset, committed);
-    const task: Task = {
-      partition: batch.partition, generation: batch.generation, learner, producer,
-      position: resumeAt, committed: resumeAt, pending: 0, firstPendingAt: undefined, letters: [],
-    };
-    this.tasks.set(batch.partition, task);
-    return task;
+    const resumeAt = ctx.resumeAt(this.deps.topics.labelled);
+    return { learner, ctx, position: resumeAt, committed: resumeAt, pending: 0, firstPendingAt: undefined, letters: [] };
   }
 
-  private async onBatch(batch: PartitionBatch): Promise<void> {
-    const task = await this.task(batch);
+  private async onBatch(task: LearnTask, batch: PartitionBatch): Promise<void> {
     const now = this.deps.clock.now();
     for (const record of batch.records) {
-      if (record.offset < task.committed) continue; // Already in the restored snapshots.
       const decoded = await decodeRecord(record, this.deps.codecs.labelled as Codec<unknown>, validateLabelledExample, LEARNER_STAGE, now);
       if (decoded.ok) task.learner.learn(decoded.value);
       else task.letters.push(decoded.letter);
@@ -186,35 +178,26 @@ export class LearnerProcessor {
 
   private async publishDue(): Promise<void> {
     const now = this.deps.clock.now();
-    for (const task of this.tasks.values()) {
+    for (const { state: task } of this.tasks.all()) {
       if (task.firstPendingAt !== undefined && now - task.firstPendingAt >= this.deps.snapshotIntervalMs) await this.publish(task);
     }
   }
 
   /** One transaction: the snapshots of every challenger that learned, the dead letters, the input offset. */
-  private async publish(task: Task): Promise<void> {
+  private async publish(task: LearnTask): Promise<void> {
     const now = this.deps.clock.now();
     const snapshots = task.learner.snapshot(this.deps.createdAt === 'clock' ? now : undefined);
     const out: OutgoingRecord[] = [];
     for (const snapshot of snapshots) {
-      out.push({ topic: this.deps.topics.snapshots, partition: task.partition, key: Buffer.from(snapshot.version), value: await this.deps.codecs.snapshot.encode(snapshot), timestamp: now });
+      out.push({ topic: this.deps.topics.snapshots, partition: task.ctx.partition, key: Buffer.from(snapshot.version), value: await this.deps.codecs.snapshot.encode(snapshot), timestamp: now });
     }
-    for (const letter of task.letters) {
-      out.push({ topic: this.deps.topics.deadLetters, key: letter.key, value: await this.deps.codecs.deadLetter.encode(letter), timestamp: now });
-    }
-    try {
-      await task.producer.sendWithOffsets(out, { groupId: this.deps.groupId, offsets: [{ topic: this.deps.topics.labelled, partition: task.partition, offset: task.position }] });
-    } catch (error) {
-      // The learner is now ahead of what was published: forget the task, so the partition is restored.
-      this.tasks.delete(task.partition);
-      await task.producer.close().catch(() => {});
-      throw error;
-    }
+    for (const letter of await deadLetterRecords(task.letters, this.deps.topics.deadLetters, this.deps.codecs.deadLetter, now)) out.push(letter);
+    await task.ctx.commit(out, [{ topic: this.deps.topics.labelled, partition: task.ctx.partition, offset: task.position }]);
     task.committed = task.position;
     task.pending = 0;
     task.firstPendingAt = undefined;
     task.letters = [];
-    this.published.push(...snapshots);
-    this.deps.onPublished?.(task.partition, snapshots);
+    for (const snapshot of snapshots) this.published.push(snapshot);
+    this.deps.observer?.published?.(snapshots, task.ctx.partition);
   }
 }

@@ -7,11 +7,13 @@
 import type { Clock } from '../core/clock.js';
 import { validatePrediction, type DeadLetter, type Prediction } from '../core/events.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogConsumer, LogTransport } from '../adapters/log/transport.js';
-import type { PipelineMetrics } from '../adapters/http/metrics.js';
+import type { LogTransport, PartitionBatch } from '../adapters/log/transport.js';
 import { predictionRow } from '../adapters/clickhouse/rows.js';
 import type { Sink } from '../sinks/sink.js';
 import { decodeRecord } from './decode.js';
+import { PartitionTasks } from './partition-tasks.js';
+import type { Processor } from './processor.js';
+import type { PipelineObserver } from '../core/observer.js';
 
 export const ARCHIVE_STAGE = 'prediction-archive';
 
@@ -23,12 +25,41 @@ export interface PredictionArchiveDeps {
   rows: Sink<ReturnType<typeof predictionRow>>;
   deadLetters: Sink<DeadLetter>;
   clock: Clock;
-  metrics?: PipelineMetrics;
+  /** Hooks: `recordsIn`, `deadLetter`, `commitFailed` (an offset commit failed: the rows are keyed, the records are written again). */
+  observer?: PipelineObserver;
 }
 
-export async function startPredictionArchive(deps: PredictionArchiveDeps): Promise<LogConsumer> {
-  const consumer = await deps.transport.consumer({ groupId: deps.groupId, topics: [deps.topic] });
-  await consumer.run(async (batch) => {
+export class PredictionArchive implements Processor {
+  readonly name = 'archive';
+  readonly inputs: string[];
+  readonly outputs: string[] = [];
+  private readonly tasks: PartitionTasks<void>;
+
+  constructor(private readonly deps: PredictionArchiveDeps) {
+    this.inputs = [deps.topic];
+    this.tasks = new PartitionTasks<void>({
+      transport: deps.transport,
+      groupId: deps.groupId,
+      topics: this.inputs,
+      work: { open: async () => {}, process: (_, batch) => this.onBatch(batch) },
+      onCommitFailed: (error) => deps.observer?.commitFailed?.(ARCHIVE_STAGE, error),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.tasks.start();
+  }
+
+  get done(): Promise<void> {
+    return this.tasks.done;
+  }
+
+  stop(): Promise<void> {
+    return this.tasks.stop();
+  }
+
+  private async onBatch(batch: PartitionBatch): Promise<void> {
+    const { deps } = this;
     const now = deps.clock.now();
     const rows: Array<ReturnType<typeof predictionRow>> = [];
     const letters: DeadLetter[] = [];
@@ -39,9 +70,8 @@ export async function startPredictionArchive(deps: PredictionArchiveDeps): Promi
     }
     await deps.rows.writeBatch(rows);
     await deps.deadLetters.writeBatch(letters);
-    deps.metrics?.recordsIn.inc({ topic: batch.topic }, batch.records.length);
-    for (const letter of letters) deps.metrics?.deadLetters.inc({ stage: ARCHIVE_STAGE, error_class: letter.error_class });
-    await consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }]);
-  });
-  return consumer;
+    deps.observer?.recordsIn?.(batch.topic, batch.records.length);
+    for (const letter of letters) deps.observer?.deadLetter?.(letter);
+    await this.tasks.commitHeld([{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }]);
+  }
 }

@@ -8,8 +8,8 @@
  * (to `model-promotions`, key model), its dead letters and its input offset.
  *
  * State: the policies are a function of the example sequence alone, so a
- * task that (re)starts on a partition fences the previous owner
- * (transactional id `<prefix>-<p>`) and rebuilds them by re-reading the
+ * task that (re)starts on a partition (partition-tasks.ts: after fencing the
+ * previous owner) rebuilds them by re-reading the
  * partition from the start up to where it resumes, publishing nothing (those
  * decisions were committed with those offsets). Two instances therefore
  * never both decide on one example.
@@ -29,9 +29,12 @@ import type { Clock } from '../core/clock.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample, type PromotionDecision } from '../core/events.js';
 import { PromotionPolicy, toPromotionDecision, type PolicyDecision, type PolicyOptions } from '../core/promote/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogConsumer, LogRecord, LogTransport, OutgoingRecord, PartitionBatch, TransactionalProducer } from '../adapters/log/transport.js';
-import { decodeRecord, rereadLabelled } from './decode.js';
-import { SerialQueue } from '../core/serial.js';
+import type { LogConsumer, LogTransport, OutgoingRecord, PartitionBatch } from '../adapters/log/transport.js';
+import { deadLetterRecords, decodeRecord, rereadLabelled } from './decode.js';
+import { PartitionTasks, type TaskContext } from './partition-tasks.js';
+import type { Processor } from './processor.js';
+import type { PipelineObserver } from '../core/observer.js';
+import { applyRecords, followTopic } from './topic-feed.js';
 
 export const PROMOTER_STAGE = 'promoter';
 
@@ -55,60 +58,66 @@ export interface PromoterProcessorDeps {
   /** Who decided (PromotionDecision.actor). */
   actor: string;
   clock: Clock;
-  onDecided?: (decisions: PromotionDecision[]) => void;
-  /** A manual decision was read from the topic for the first time by this instance (every one, at each start). */
-  onManual?: (decision: PromotionDecision) => void;
+  /** Hooks: `decided` (decisions published), `manual` (a manual decision read for the first time by this instance: every one, at each start). */
+  observer?: PipelineObserver;
 }
 
-interface Task {
-  partition: number;
-  generation: number;
+/** A partition's state: a policy per model, and how many decisions each made (for deterministic decision ids). */
+interface PromoteTask {
   policies: Map<string, PromotionPolicy>;
-  /** Decisions per model so far (for deterministic decision ids). */
   decided: Map<string, number>;
-  producer: TransactionalProducer;
-  /** Records below this offset are already reflected (rebuilt from) and are skipped. */
-  skipBelow: number;
 }
 
-export class PromoterProcessor {
-  private readonly tasks = new Map<number, Task>();
-  private readonly queue = new SerialQueue();
-  private consumer: LogConsumer | undefined;
+export class PromoterProcessor implements Processor {
+  readonly name = 'promoter';
+  readonly inputs: string[];
+  readonly outputs: string[];
+  private readonly tasks: PartitionTasks<PromoteTask>;
   private requestFeed: LogConsumer | undefined;
   /** Manual decisions seen, per model, in topic order (by decision id: re-deliveries are ignored). */
   private readonly requests = new Map<string, Map<string, PromotionDecision>>();
   /** Every decision this instance published (the replay writes them out). */
   readonly published: PromotionDecision[] = [];
 
-  constructor(private readonly deps: PromoterProcessorDeps) {}
+  constructor(private readonly deps: PromoterProcessorDeps) {
+    this.inputs = [deps.topics.labelled];
+    this.outputs = [deps.topics.promotions, deps.topics.deadLetters];
+    this.tasks = new PartitionTasks<PromoteTask>({
+      transport: deps.transport,
+      groupId: deps.groupId,
+      topics: this.inputs,
+      transactionalIdPrefix: deps.transactionalIdPrefix,
+      work: { open: (ctx) => this.rebuild(ctx), process: (task, batch, ctx) => this.onBatch(task, batch, ctx) },
+    });
+  }
 
-  async start(): Promise<LogConsumer> {
-    const { transport, topics, groupId } = this.deps;
-    const feed = await transport.consumer({ groupId: `${groupId}-requests-${randomUUID()}`, topics: [topics.promotions], fromBeginning: true });
-    this.requestFeed = feed;
-    await feed.run((batch) => this.queue.run(async () => this.onRequests(batch.records)));
-    const consumer = await transport.consumer({ groupId, topics: [topics.labelled] });
-    this.consumer = consumer;
-    await consumer.run((batch) => this.queue.run(() => this.onBatch(batch)));
-    return consumer;
+  async start(): Promise<void> {
+    const { transport, topics, groupId, codecs } = this.deps;
+    this.requestFeed = await followTopic(transport, {
+      topic: topics.promotions,
+      groupId: `${groupId}-requests-${randomUUID()}`,
+      codec: codecs.promotion,
+      // Between batches: a request reaches the policies in topic order relative to the examples.
+      apply: (decision) => this.tasks.serially(async () => this.onRequest(decision)),
+    });
+    await this.tasks.start();
+  }
+
+  get done(): Promise<void> {
+    return this.tasks.done;
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.stop();
+    await this.tasks.stop();
     await this.requestFeed?.stop();
-    await this.queue.run(async () => {
-      for (const task of this.tasks.values()) await task.producer.close().catch(() => {});
-      this.tasks.clear();
-    });
   }
 
   /** The policies of the current tasks (for tests and status). */
   policies(): PromotionPolicy[] {
-    return [...this.tasks.values()].flatMap((t) => [...t.policies.values()]);
+    return this.tasks.all().flatMap((t) => [...t.state.policies.values()]);
   }
 
-  private policy(task: Task, model: string): PromotionPolicy {
+  private policy(task: PromoteTask, model: string): PromotionPolicy {
     let policy = task.policies.get(model);
     if (!policy) {
       task.policies.set(model, (policy = new PromotionPolicy(model, this.deps.policyOf(model))));
@@ -117,60 +126,42 @@ export class PromoterProcessor {
     return policy;
   }
 
-  /** Keeps the manual decisions among records of `model-promotions` and hands them to the policies. */
-  private async onRequests(records: LogRecord[]): Promise<void> {
-    for (const record of records) {
-      if (record.value === null) continue;
-      let decision: PromotionDecision;
-      try {
-        decision = await this.deps.codecs.promotion.decode(record.value);
-      } catch {
-        continue; // not ours to judge: the registry dead-letters undecodable decisions
-      }
-      if (!decision.decision_id.startsWith(MANUAL_DECISION_PREFIX)) continue;
-      let mine = this.requests.get(decision.model);
-      if (!mine) this.requests.set(decision.model, (mine = new Map()));
-      if (mine.has(decision.decision_id)) continue;
-      mine.set(decision.decision_id, decision);
-      this.deps.onManual?.(decision);
-      for (const task of this.tasks.values()) task.policies.get(decision.model)?.request(decision);
-    }
+  /** Keeps a manual decision read from `model-promotions` and hands it to the policies (undecodable ones are the registry's to dead-letter). */
+  private onRequest(decision: PromotionDecision): void {
+    if (!decision.decision_id.startsWith(MANUAL_DECISION_PREFIX)) return;
+    let mine = this.requests.get(decision.model);
+    if (!mine) this.requests.set(decision.model, (mine = new Map()));
+    if (mine.has(decision.decision_id)) return;
+    mine.set(decision.decision_id, decision);
+    this.deps.observer?.manual?.(decision);
+    for (const task of this.tasks.all()) task.state.policies.get(decision.model)?.request(decision);
   }
 
-  private async task(batch: PartitionBatch): Promise<Task> {
-    const existing = this.tasks.get(batch.partition);
-    if (existing && existing.generation === batch.generation) return existing;
-    if (existing) await existing.producer.close().catch(() => {});
-    const producer = await this.deps.transport.transactionalProducer(`${this.deps.transactionalIdPrefix}-${batch.partition}`);
-    // The previous owner may have committed after our consumer fetched its start offset and
-    // before the fencing above (kafkajs has no KIP-447): resume after whatever is committed now.
-    const committed = (await this.deps.transport.committedOffsets(this.deps.groupId, batch.topic)).find((o) => o.partition === batch.partition)?.offset ?? 0;
-    const resumeAt = Math.max(batch.records[0]?.offset ?? batch.nextOffset, committed);
-    const task: Task = { partition: batch.partition, generation: batch.generation, policies: new Map(), decided: new Map(), producer, skipBelow: resumeAt };
+  /** Partition p's policies, from every manual decision so far and the examples before resumeAt (publishing nothing). */
+  private async rebuild(ctx: TaskContext): Promise<PromoteTask> {
+    const task: PromoteTask = { policies: new Map(), decided: new Map() };
     // Every manual decision so far, before the rebuild applies them (the feed may not have caught up).
     const promotions = this.deps.topics.promotions;
     const all = Array.from({ length: await this.deps.transport.partitionCount(promotions) }, (_, p) => p);
-    await this.deps.transport.readToEnd(promotions, all, (records) => this.onRequests(records));
-    await rereadLabelled(this.deps.transport, this.deps.topics.labelled, batch.partition, resumeAt, this.deps.codecs.labelled, () => this.consumer?.heartbeat() ?? Promise.resolve(), (example) => {
+    await this.deps.transport.readToEnd(promotions, all, (records) => applyRecords(records, { codec: this.deps.codecs.promotion, apply: (d) => this.onRequest(d) }));
+    const labelled = this.deps.topics.labelled;
+    await rereadLabelled(this.deps.transport, labelled, ctx.partition, ctx.resumeAt(labelled), this.deps.codecs.labelled, () => ctx.heartbeat(), (example) => {
       for (const d of this.policy(task, example.model).observe(example)) this.count(task, d);
     });
-    this.tasks.set(batch.partition, task);
     return task;
   }
 
-  private count(task: Task, d: PolicyDecision): number {
+  private count(task: PromoteTask, d: PolicyDecision): number {
     const k = (task.decided.get(d.model) ?? 0) + 1;
     task.decided.set(d.model, k);
     return k;
   }
 
-  private async onBatch(batch: PartitionBatch): Promise<void> {
-    const task = await this.task(batch);
+  private async onBatch(task: PromoteTask, batch: PartitionBatch, ctx: TaskContext): Promise<void> {
     const now = this.deps.clock.now();
     const letters: DeadLetter[] = [];
     const decisions: PromotionDecision[] = [];
     for (const record of batch.records) {
-      if (record.offset < task.skipBelow) continue;
       const decoded = await decodeRecord(record, this.deps.codecs.labelled as Codec<unknown>, validateLabelledExample, PROMOTER_STAGE, now);
       if (!decoded.ok) {
         letters.push(decoded.letter);
@@ -183,16 +174,9 @@ export class PromoterProcessor {
     }
     const out: OutgoingRecord[] = [];
     for (const d of decisions) out.push({ topic: this.deps.topics.promotions, key: Buffer.from(d.model), value: await this.deps.codecs.promotion.encode(d), timestamp: now });
-    for (const letter of letters) out.push({ topic: this.deps.topics.deadLetters, key: letter.key, value: await this.deps.codecs.deadLetter.encode(letter), timestamp: now });
-    try {
-      await task.producer.sendWithOffsets(out, { groupId: this.deps.groupId, offsets: [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }] });
-    } catch (error) {
-      // The policies moved past what was committed: forget the task, so the partition is rebuilt.
-      this.tasks.delete(task.partition);
-      await task.producer.close().catch(() => {});
-      throw error;
-    }
-    this.published.push(...decisions);
-    if (decisions.length > 0) this.deps.onDecided?.(decisions);
+    for (const letter of await deadLetterRecords(letters, this.deps.topics.deadLetters, this.deps.codecs.deadLetter, now)) out.push(letter);
+    await ctx.commit(out, [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }]);
+    for (const d of decisions) this.published.push(d);
+    if (decisions.length > 0) this.deps.observer?.decided?.(decisions);
   }
 }

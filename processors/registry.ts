@@ -19,13 +19,15 @@ import type { Clock } from '../core/clock.js';
 import { ValidationError } from '../core/errors.js';
 import type { Decision, DeadLetter, FeatureSpec, ModelSnapshot, PromotionDecision } from '../core/events.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogConsumer, LogTransport, PartitionBatch } from '../adapters/log/transport.js';
-import type { PipelineMetrics } from '../adapters/http/metrics.js';
+import type { LogTransport, PartitionBatch } from '../adapters/log/transport.js';
 import { sqlString, type ClickHouseStore } from '../adapters/clickhouse/store.js';
 import { championHistoryRow, modelVersionRow } from '../adapters/clickhouse/rows.js';
 import { ClickHouseTableSink } from '../sinks/clickhouse-table.js';
 import type { Sink } from '../sinks/sink.js';
 import { decodeRecord } from './decode.js';
+import { PartitionTasks } from './partition-tasks.js';
+import type { Processor } from './processor.js';
+import type { PipelineObserver } from '../core/observer.js';
 
 export const REGISTRY_STAGE = 'model-registry';
 export const MODEL_VERSIONS_TABLE = 'model_versions';
@@ -44,15 +46,13 @@ export interface RegistryProcessorDeps {
   store: Pick<ClickHouseStore, 'insert'>;
   deadLetters: Sink<DeadLetter>;
   clock: Clock;
-  metrics?: PipelineMetrics;
-  /** A ClickHouse insert failed and is retried (consumption waits); for logging. */
-  onRetry?: (table: string, error: unknown, attempt: number, delayMs: number) => void;
   /**
-   * A heartbeat while waiting for ClickHouse, or an offset commit, failed.
-   * Not fatal: the rows are keyed, so records committed late are merely
-   * written again.
+   * Hooks: `recordsIn`, `deadLetter`, `sinkRetry` (a ClickHouse insert failed
+   * and is retried; consumption waits), `commitFailed` (a heartbeat while
+   * waiting for ClickHouse, or an offset commit, failed: not fatal, the rows
+   * are keyed, so records committed late are merely written again).
    */
-  onCommitFailed?: (error: unknown) => void;
+  observer?: PipelineObserver;
   /** Retry timing of the ClickHouse writes (defaults: those of ClickHouseTableSink, heartbeat every second). */
   retry?: { initialDelayMs?: number; maxDelayMs?: number; heartbeatIntervalMs?: number };
 }
@@ -60,17 +60,29 @@ export interface RegistryProcessorDeps {
 type VersionRow = ReturnType<typeof modelVersionRow>;
 type HistoryRow = ReturnType<typeof championHistoryRow>;
 
-export class RegistryProcessor {
-  private consumer: LogConsumer | undefined;
+export class RegistryProcessor implements Processor {
+  readonly name = 'registry';
+  readonly inputs: string[];
+  readonly outputs: string[] = [];
+  /** No state: a task per partition number only tracks the assignment. */
+  private readonly tasks: PartitionTasks<void>;
   private readonly abort = new AbortController();
   private readonly versions: ClickHouseTableSink<VersionRow>;
   private readonly history: ClickHouseTableSink<HistoryRow>;
 
   constructor(private readonly deps: RegistryProcessorDeps) {
+    this.inputs = [deps.topics.snapshots, deps.topics.promotions];
+    this.tasks = new PartitionTasks<void>({
+      transport: deps.transport,
+      groupId: deps.groupId,
+      topics: this.inputs,
+      work: { open: async () => {}, process: (_, batch) => this.onBatch(batch) },
+      onCommitFailed: (error) => deps.observer?.commitFailed?.(REGISTRY_STAGE, error),
+    });
     const sinkOptions = (table: string) => ({
-      ...(deps.onRetry ? { onRetry: (error: unknown, attempt: number, delayMs: number) => deps.onRetry!(table, error, attempt, delayMs) } : {}),
+      ...(deps.observer?.sinkRetry ? { onRetry: (error: unknown, attempt: number, delayMs: number) => deps.observer?.sinkRetry?.(table, error, attempt, delayMs) } : {}),
       // Stay in the consumer group while ClickHouse is down.
-      heartbeat: () => this.heartbeat(),
+      heartbeat: () => this.tasks.heartbeat(),
       signal: this.abort.signal,
       ...(deps.retry?.initialDelayMs !== undefined ? { initialDelayMs: deps.retry.initialDelayMs } : {}),
       ...(deps.retry?.maxDelayMs !== undefined ? { maxDelayMs: deps.retry.maxDelayMs } : {}),
@@ -80,12 +92,12 @@ export class RegistryProcessor {
     this.history = new ClickHouseTableSink<HistoryRow>(deps.store, CHAMPION_HISTORY_TABLE, sinkOptions(CHAMPION_HISTORY_TABLE));
   }
 
-  async start(): Promise<LogConsumer> {
-    const { topics } = this.deps;
-    const consumer = await this.deps.transport.consumer({ groupId: this.deps.groupId, topics: [topics.snapshots, topics.promotions] });
-    this.consumer = consumer;
-    await consumer.run((batch) => this.onBatch(batch));
-    return consumer;
+  async start(): Promise<void> {
+    await this.tasks.start();
+  }
+
+  get done(): Promise<void> {
+    return this.tasks.done;
   }
 
   /**
@@ -94,19 +106,7 @@ export class RegistryProcessor {
    */
   async stop(): Promise<void> {
     this.abort.abort(new Error('registry processor stopping'));
-    await this.consumer?.stop();
-  }
-
-  /**
-   * Tells the group this member is alive (while a write waits for
-   * ClickHouse). A failure (e.g. the group is rebalancing) is reported
-   * through onCommitFailed, not thrown, so the consumer does not crash: the
-   * write goes on waiting; if the partitions moved meanwhile, the commit
-   * after it fails too (also reported) and the new owner writes the same
-   * rows again.
-   */
-  async heartbeat(): Promise<void> {
-    await this.consumer?.heartbeat().catch((error: unknown) => this.deps.onCommitFailed?.(error));
+    await this.tasks.stop();
   }
 
   private async onBatch(batch: PartitionBatch): Promise<void> {
@@ -137,14 +137,10 @@ export class RegistryProcessor {
       if (this.abort.signal.aborted) return;
       throw error;
     }
-    deps.metrics?.recordsIn.inc({ topic: batch.topic }, batch.records.length);
-    for (const letter of letters) deps.metrics?.deadLetters.inc({ stage: REGISTRY_STAGE, error_class: letter.error_class });
-    try {
-      await this.consumer!.commit([{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }]);
-    } catch (error) {
-      // The rows are durable and keyed: records whose commit was lost are written again, replacing themselves.
-      deps.onCommitFailed?.(error);
-    }
+    deps.observer?.recordsIn?.(batch.topic, batch.records.length);
+    for (const letter of letters) deps.observer?.deadLetter?.(letter);
+    // The rows are durable and keyed: records whose commit is lost are written again, replacing themselves.
+    await this.tasks.commitHeld([{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }]);
   }
 }
 

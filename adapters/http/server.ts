@@ -4,12 +4,17 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
 
 export interface ReadinessCheck {
   name: string;
   /** Resolves true when the dependency is usable. */
   check: () => Promise<boolean>;
+}
+
+/** What /metrics serves: the text exposition format and its content type (a prom-client Registry is one). */
+export interface MetricsSource {
+  metrics(): Promise<string>;
+  readonly contentType: string;
 }
 
 export interface HttpEndpoint {
@@ -20,7 +25,7 @@ export interface HttpEndpoint {
 export async function startHttpEndpoint(options: {
   host: string;
   port: number;
-  registry: Registry;
+  registry: MetricsSource;
   readiness?: ReadinessCheck[];
 }): Promise<HttpEndpoint> {
   const checks = options.readiness ?? [];

@@ -1,7 +1,8 @@
 import { loadConfig } from '../../adapters/config/index.js';
 import { createLogger } from '../../adapters/logging/index.js';
 import { errorMessage, FeedbackloopError } from '../../core/errors.js';
-import { openRuntime, topicSpecs } from '../runtime.js';
+import { openRuntime } from '../../runtime/connect.js';
+import { topicSpecs } from '../../runtime/pipeline.js';
 
 /** Connects to every configured server and prints one line per check; fails if any failed. */
 export async function commandCheck(options: { config?: string }): Promise<void> {

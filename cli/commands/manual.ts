@@ -19,7 +19,8 @@ import { createLogger } from '../../adapters/logging/index.js';
 import { ConfigError } from '../../core/errors.js';
 import type { Decision, PromotionDecision } from '../../core/events.js';
 import { MANUAL_DECISION_PREFIX } from '../../processors/promoter.js';
-import { openRuntime, readPromotionDecisions, topicSpecs } from '../runtime.js';
+import { openRuntime, readPromotionDecisions } from '../../runtime/connect.js';
+import { topicSpecs } from '../../runtime/pipeline.js';
 
 export type ManualDecision = Extract<Decision, 'PROMOTE' | 'ROLLBACK' | 'PIN' | 'UNPIN'>;
 

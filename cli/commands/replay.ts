@@ -1,6 +1,6 @@
 import { loadConfig } from '../../adapters/config/index.js';
 import { systemClock } from '../../core/clock.js';
-import { replay, type ReplaySummary } from '../replay.js';
+import { replay, type ReplaySummary } from '../../runtime/replay.js';
 import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
 import { ClickHouseEvaluatorSink } from '../../sinks/index.js';
 

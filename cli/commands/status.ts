@@ -18,7 +18,8 @@
  */
 import { loadConfig, type Config } from '../../adapters/config/index.js';
 import { ClickHouseStore, sqlString } from '../../adapters/clickhouse/index.js';
-import { parsePrometheusText, topicLag } from '../../adapters/http/index.js';
+import { parsePrometheusText } from '../../adapters/http/index.js';
+import { topicLag } from '../../adapters/prometheus/index.js';
 import { tcpReachable } from '../../adapters/kafka/reachable.js';
 import type { LogTransport } from '../../adapters/log/transport.js';
 import { createLogger } from '../../adapters/logging/index.js';
@@ -45,7 +46,8 @@ import {
   type StatusReport,
   type TopicLagStatus,
 } from '../status.js';
-import { clickhouseOptions, consumerGroups, openRuntime, readPromotionDecisions, type Runtime } from '../runtime.js';
+import { clickhouseOptions, openRuntime, readPromotionDecisions, type Runtime } from '../../runtime/connect.js';
+import { consumerGroups } from '../../runtime/pipeline.js';
 import { PROCESSORS } from './run.js';
 
 export interface StatusOptions {

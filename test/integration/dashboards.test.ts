@@ -11,13 +11,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { championHistoryRow, ClickHouseStore } from '../../adapters/clickhouse/index.js';
 import { championHistory, manualDecision } from '../../cli/commands/manual.js';
-import { createEvaluatorMetrics, createPipelineMetrics, registerConsumerLag } from '../../adapters/http/index.js';
-import type { LogTransport } from '../../adapters/log/transport.js';
+import { createPipelineMetrics } from '../../adapters/prometheus/index.js';
 import { commandReplay } from '../../cli/commands/replay.js';
 import type { Feedback, FeedbackType, Prediction } from '../../core/events.js';
 import { uniqueName } from '../support/collect.js';
@@ -147,12 +145,9 @@ describe('Grafana dashboards', () => {
   });
 
   it('every Prometheus query reads metrics and labels that feedbackloop registers', () => {
-    const registry = new Registry();
     const pipeline = createPipelineMetrics({ defaultMetrics: false });
-    createEvaluatorMetrics(registry, { segments: false });
-    registerConsumerLag(registry, {} as LogTransport, () => []);
     const labels = new Map<string, string[]>();
-    for (const metric of [...pipeline.registry.getMetricsAsArray(), ...registry.getMetricsAsArray()]) {
+    for (const metric of pipeline.registry.getMetricsAsArray()) {
       const { name, labelNames } = metric as unknown as { name: string; labelNames: string[]; type: string };
       labels.set(name, labelNames);
       // Histogram series.

@@ -24,7 +24,7 @@ import { buildConfig } from '../../adapters/config/index.js';
 import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import { MemoryTransport } from '../../adapters/log/memory.js';
-import { evaluatorOptions } from '../../cli/runtime.js';
+import { evaluatorOptions } from '../../runtime/settings.js';
 import { ManualClock } from '../../core/clock.js';
 import type { LabelledExample } from '../../core/events.js';
 import type { DriftRecord, FeedbackStat, MetricPoint } from '../../core/evaluate/index.js';

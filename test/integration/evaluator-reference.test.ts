@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildConfig } from '../../adapters/config/index.js';
-import { replay } from '../../cli/replay.js';
+import { replay } from '../../runtime/replay.js';
 import { ManualClock } from '../../core/clock.js';
 import type { MetricPoint } from '../../core/evaluate/index.js';
 import type { Feedback, FeedbackType, Prediction } from '../../core/events.js';

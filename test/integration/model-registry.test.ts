@@ -132,7 +132,7 @@ describe('model registry on real Kafka, registry and ClickHouse', () => {
       store,
       deadLetters: new ClickHouseDeadLetterSink(store),
       clock: systemClock,
-      onCommitFailed: (error) => groupErrors.push(error),
+      observer: { commitFailed: (_processor, error) => groupErrors.push(error) },
     });
     processors.push(processor);
     await processor.start();

@@ -14,7 +14,7 @@ import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import type { LogConsumer } from '../../adapters/log/transport.js';
 import { systemClock } from '../../core/clock.js';
 import type { DeadLetter, Prediction } from '../../core/events.js';
-import { startPredictionArchive } from '../../processors/prediction-archive.js';
+import { PredictionArchive } from '../../processors/prediction-archive.js';
 import { ClickHouseDeadLetterSink, ClickHouseTableSink, FanOutSink, TopicDeadLetterSink } from '../../sinks/index.js';
 import { collect, sleep, uniqueName } from '../support/collect.js';
 import { samplePrediction } from '../support/samples.js';
@@ -24,7 +24,7 @@ describe('foundation pipeline on real Kafka, registry and ClickHouse', () => {
   let transport: KafkaTransport;
   let store: ClickHouseStore;
   let registry: SchemaRegistry;
-  const consumers: LogConsumer[] = [];
+  const consumers: Array<Pick<LogConsumer, 'stop'>> = [];
   const database = uniqueName('test').replace(/-/g, '_');
 
   beforeAll(async () => {
@@ -78,7 +78,7 @@ describe('foundation pipeline on real Kafka, registry and ClickHouse', () => {
       { topic, key: Buffer.from(last.prediction_id), value: await codec.encode(last) },
     ]);
 
-    const consumer = await startPredictionArchive({
+    const consumer = new PredictionArchive({
       transport,
       topic,
       groupId: uniqueName('archive'),
@@ -87,6 +87,7 @@ describe('foundation pipeline on real Kafka, registry and ClickHouse', () => {
       deadLetters: new FanOutSink([new TopicDeadLetterSink(producer, deadCodec, deadTopic), new ClickHouseDeadLetterSink(store)]),
       clock: systemClock,
     });
+    await consumer.start();
     consumers.push(consumer);
 
     // The dead letter arrives on its topic, Avro-encoded through the registry.

@@ -44,7 +44,7 @@ import { buildConfig } from '../../adapters/config/index.js';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import { partitionForKey } from '../../adapters/log/partitioner.js';
 import type { OutgoingRecord } from '../../adapters/log/transport.js';
-import { policyOptions } from '../../cli/runtime.js';
+import { policyOptions } from '../../runtime/settings.js';
 import type { DeadLetter, Decision, LabelledExample, PromotionDecision } from '../../core/events.js';
 import { PromotionPolicy, toPromotionDecision, type PolicyOptions } from '../../core/promote/index.js';
 import { uniqueName } from '../support/collect.js';

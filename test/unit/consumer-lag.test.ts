@@ -1,7 +1,6 @@
 /** The consumer-lag gauge, computed at scrape time from committed and end offsets (topicLag, which `status` shows too). */
-import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { registerConsumerLag, topicLag } from '../../adapters/http/index.js';
+import { createPipelineMetrics, topicLag } from '../../adapters/prometheus/index.js';
 import { MemoryTransport } from '../../adapters/log/memory.js';
 
 describe('feedbackloop_consumer_lag', () => {
@@ -13,8 +12,8 @@ describe('feedbackloop_consumer_lag', () => {
     await producer.send([0, 1].map((i) => ({ topic: 'in', partition: 1, key: null, value: Buffer.from(String(i)) })));
     const consumer = await log.consumer({ groupId: 'g', topics: ['in'] });
     await consumer.commit([{ topic: 'in', partition: 0, offset: 2 }]);
-    const registry = new Registry();
-    registerConsumerLag(registry, log, () => [{ groupId: 'g', topics: ['in'] }]);
+    const { registry, watch } = createPipelineMetrics({ defaultMetrics: false });
+    watch({ consumerLag: { transport: log, groups: () => [{ groupId: 'g', topics: ['in'] }] } });
     // Partition 0: 5 - 2; partition 1: 2 - nothing committed.
     expect(await registry.metrics()).toContain('feedbackloop_consumer_lag{group="g",topic="in"} 5');
     expect(await topicLag(log, 'g', 'in')).toEqual([

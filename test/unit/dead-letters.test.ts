@@ -3,7 +3,7 @@ import { MemoryTransport } from '../../adapters/log/memory.js';
 import { LocalCodec } from '../../adapters/codec/codec.js';
 import { ManualClock } from '../../core/clock.js';
 import type { DeadLetter, Prediction } from '../../core/events.js';
-import { startPredictionArchive } from '../../processors/prediction-archive.js';
+import { PredictionArchive } from '../../processors/prediction-archive.js';
 import type { Sink } from '../../sinks/sink.js';
 import { samplePrediction } from '../support/samples.js';
 
@@ -32,7 +32,7 @@ describe('dead-letter path (in-process log)', () => {
     ]);
     const rows = new ArraySink<{ prediction_id: string }>();
     const letters = new ArraySink<DeadLetter>();
-    const consumer = await startPredictionArchive({
+    const consumer = new PredictionArchive({
       transport: log,
       topic: 'predictions',
       groupId: 'archive',
@@ -41,6 +41,7 @@ describe('dead-letter path (in-process log)', () => {
       deadLetters: letters,
       clock: new ManualClock(42),
     });
+    await consumer.start();
     await log.whenIdle();
     await consumer.stop();
 

@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../adapters/logging/index.js';
-import { createPipelineMetrics, startHttpEndpoint } from '../../adapters/http/index.js';
+import { startHttpEndpoint } from '../../adapters/http/index.js';
+import { createPipelineMetrics } from '../../adapters/prometheus/index.js';
 import { FeedbackloopError } from '../../core/errors.js';
 import { retry } from '../../core/retry.js';
 import { parseDuration, formatDuration } from '../../core/duration.js';
@@ -29,7 +30,7 @@ describe('logging', () => {
 describe('HTTP endpoint', () => {
   it('serves /metrics, /healthz and /readyz', async () => {
     const metrics = createPipelineMetrics({ defaultMetrics: false });
-    metrics.recordsIn.inc({ topic: 'predictions' }, 3);
+    metrics.observer.recordsIn('predictions', 3);
     let ready = false;
     const endpoint = await startHttpEndpoint({
       host: '127.0.0.1',

@@ -10,7 +10,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LmdbJoinStore } from '../../adapters/state/lmdb-join-store.js';
 import { MemoryTransport } from '../../adapters/log/memory.js';
 import { buildConfig } from '../../adapters/config/index.js';
-import { joinerTopics, makeCodecs } from '../../cli/runtime.js';
+import { makeCodecs } from '../../adapters/codec/codecs.js';
+import { joinerTopics } from '../../runtime/settings.js';
 import { ManualClock } from '../../core/clock.js';
 import type { Prediction } from '../../core/events.js';
 import { Joiner, MemoryJoinStore, type JoinEntry, type JoinerOptions, type JoinOutput, type JoinStore } from '../../core/join/index.js';
@@ -329,7 +330,7 @@ describe('LmdbJoinStore in the JoinerProcessor (restored from the changelog at a
         { name: t.predictions, partitions: 2 }, { name: t.feedback, partitions: 2 }, { name: t.labelled_examples, partitions: 2 },
         { name: t.unmatched_feedback, partitions: 2 }, { name: t.dead_letters, partitions: 2 }, { name: t.joiner_changelog, partitions: 2, compacted: true },
       ]);
-      const codecs = makeCodecs(config, undefined);
+      const codecs = makeCodecs(config.topics, undefined);
       const producer = await transport.producer();
       const send = async (part: StreamEvent[]) => {
         const records = [];

@@ -178,7 +178,7 @@ describe('the promoter processor honours manual decisions on the topic', () => {
     return new PromoterProcessor({
       transport: log, topics: TOPICS, groupId: 'promoter', transactionalIdPrefix: 'promoter', codecs,
       policyOf: () => ({}), actor: 'promoter', clock: new ManualClock(T0),
-      onManual: (d) => seen.push(`${d.decision} ${d.decision_id}`),
+      observer: { manual: (d) => seen.push(`${d.decision} ${d.decision_id}`) },
     });
   };
   const send = async (log: MemoryTransport, topic: string, values: Array<LabelledExample | PromotionDecision>) => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildConfig } from '../../adapters/config/index.js';
-import { replay } from '../../cli/replay.js';
+import { replay } from '../../runtime/replay.js';
 import { ManualClock } from '../../core/clock.js';
 import type { Feedback, LabelledExample, Prediction } from '../../core/events.js';
 import { seededRandom } from '../support/random.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../adapters/config/index.js';
 import { ManualClock } from '../../core/clock.js';
-import { replay } from '../../cli/replay.js';
+import { replay } from '../../runtime/replay.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const readJsonl = (path: string) =>

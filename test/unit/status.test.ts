@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { buildConfig } from '../../adapters/config/index.js';
 import { parsePrometheusText } from '../../adapters/http/index.js';
 import { defaultMetricsUrls, defaultWindow, latestFiguresQuery } from '../../cli/commands/status.js';
-import { consumerGroups } from '../../cli/runtime.js';
+import { consumerGroups } from '../../runtime/pipeline.js';
 import { PROCESSORS } from '../../cli/commands/run.js';
 import {
   championMoves,

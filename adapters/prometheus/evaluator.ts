@@ -7,19 +7,16 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Evaluator } from '../../core/evaluate/index.js';
-import type { EvaluatorObserver } from '../../processors/evaluator.js';
+import type { PipelineObserver } from '../../core/observer.js';
 
 /** Figures exported as gauges (the others stay in ClickHouse). */
 export const GAUGE_FIGURES = [
   'count', 'accuracy', 'precision', 'recall', 'f1', 'fpr', 'log_loss', 'brier', 'roc_auc', 'pr_auc', 'ece', 'mae', 'rmse', 'r2', 'mape',
 ] as const;
 
-export interface EvaluatorMetrics extends EvaluatorObserver {
-  /** For ClickHouseTableSink's onRetry. */
-  sinkRetry(table: string): void;
-}
+export type EvaluatorHooks = Required<Pick<PipelineObserver, 'evaluated' | 'flushed' | 'sinkRetry'>>;
 
-export function createEvaluatorMetrics(registry: Registry, options: { segments: boolean }): EvaluatorMetrics {
+export function evaluatorMetrics(registry: Registry, options: { segments: boolean }): EvaluatorHooks {
   const figure = new Gauge({
     name: 'feedbackloop_model_metric',
     help: 'Live figure of a model per role (champion, challenger, previous), version, segment (* unless evaluator.prometheus_segments) and window (total, last_<n>). NaN-free: a figure with no value (zero denominator) is not exported.',
@@ -79,7 +76,7 @@ export function createEvaluatorMetrics(registry: Registry, options: { segments: 
   };
 
   return {
-    batch(_partition, applied, seconds) {
+    evaluated(_partition, applied, seconds) {
       batchSeconds.observe(seconds);
       for (const example of applied) {
         const kind = example.label === null ? 'expired' : example.correction_of === null ? 'label' : 'correction';

@@ -31,7 +31,7 @@ export async function topicLag(transport: Pick<LogTransport, 'committedOffsets' 
   });
 }
 
-export function registerConsumerLag(registry: Registry, transport: LogTransport, groups: () => LaggingGroup[], onError?: (error: unknown) => void): Gauge<'group' | 'topic'> {
+export function registerConsumerLag(registry: Registry, transport: Pick<LogTransport, 'committedOffsets' | 'endOffsets'>, groups: () => LaggingGroup[], onError?: (error: unknown) => void): Gauge<'group' | 'topic'> {
   return new Gauge({
     name: 'feedbackloop_consumer_lag',
     help: 'Records in an input topic not yet committed by a processor\'s consumer group (end offset minus committed offset, summed over partitions).',

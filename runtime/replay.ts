@@ -27,23 +27,19 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Config } from '../adapters/config/index.js';
+import { makeCodecs } from '../adapters/codec/codecs.js';
 import { MemoryTransport } from '../adapters/log/memory.js';
 import type { LogRecord, OutgoingRecord } from '../adapters/log/transport.js';
 import type { Clock } from '../core/clock.js';
 import { ConfigError, errorMessage, ValidationError } from '../core/errors.js';
 import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type ModelSnapshot, type Prediction, type PromotionDecision } from '../core/events.js';
-import { MemoryJoinStore, type JoinCounters } from '../core/join/index.js';
-import { JoinerProcessor } from '../processors/joiner.js';
-import { deadLetterJson } from '../sinks/dead-letters.js';
-import { evaluatorOptions, joinerTopics, learnerSettings, makeCodecs, policyOptions, promoterTopics } from './runtime.js';
-import { EvaluatorProcessor } from '../processors/evaluator.js';
-import { LearnerProcessor } from '../processors/learner.js';
-import { PromoterProcessor } from '../processors/promoter.js';
-import { RegistryProcessor } from '../processors/registry.js';
+import { emptyCounters, MemoryJoinStore, type JoinCounters } from '../core/join/index.js';
 import type { ClickHouseStore } from '../adapters/clickhouse/index.js';
-import { SnapshotScorer } from '../core/learn/index.js';
 import { renderReport, type ReportSummary } from '../core/report/index.js';
+import { deadLetterJson } from '../sinks/dead-letters.js';
 import { FanOutEvaluatorSink, FileEvaluatorSink, type EvaluatorSink } from '../sinks/evaluator.js';
+import type { Sink } from '../sinks/sink.js';
+import { Pipeline, topicSpecs, type PipelineEnv, type ProcessorName } from './pipeline.js';
 
 export interface ReplayInput {
   predictions: string;
@@ -162,6 +158,18 @@ function inProcessingOrder(records: LogRecord[]): LogRecord[] {
   return [...records].sort((a, b) => a.timestamp - b.timestamp || a.partition - b.partition || a.offset - b.offset);
 }
 
+/** A sink that keeps what it is given (the evaluator's and the registry's dead letters). */
+function collecting<T>(into: T[]): Sink<T> {
+  return { connect: async () => {}, writeBatch: async (items) => void items.forEach((item) => into.push(item)), close: async () => {} };
+}
+
+/** The largest timestamp of the events (a loop: the inputs can be far larger than a call's arguments). */
+function lastTimestamp(...inputs: Array<Array<FileEvent<{ timestamp: number }>>>): number {
+  let end = Number.NEGATIVE_INFINITY;
+  for (const events of inputs) for (const e of events) if (e.value.timestamp > end) end = e.value.timestamp;
+  return end;
+}
+
 export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   const { config, clock, clickhouse } = input;
   const now = clock.now();
@@ -180,126 +188,53 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   const log = new MemoryTransport(() => clock.now());
   // One partition per topic: the replay is one thread anyway, and so its outputs (and the
   // evaluator's sliding windows) follow event time, not the interleaving of partition batches.
-  const partitions = 1;
-  await log.ensureTopics([
-    { name: t.predictions, partitions },
-    { name: t.feedback, partitions },
-    { name: t.labelled_examples, partitions },
-    { name: t.unmatched_feedback, partitions },
-    { name: t.dead_letters, partitions },
-    { name: t.joiner_changelog, partitions, compacted: true },
-    { name: t.model_snapshots, partitions, compacted: true },
-    { name: t.model_promotions, partitions },
-  ]);
-  const codecs = makeCodecs(config, undefined);
+  await log.ensureTopics(topicSpecs(config).map((spec) => ({ ...spec, partitions: 1 })));
+  const codecs = makeCodecs(t, undefined);
   const producer = await log.producer();
   const source = (path: string, line: number) => ({ file: resolve(path), line: String(line) });
-  const predictionRecords = await Promise.all(
-    predictions.map(async (e) => ({
-      topic: t.predictions, key: Buffer.from(e.value.prediction_id), value: await codecs.prediction.encode(e.value),
-      timestamp: e.value.timestamp, headers: source(input.predictions, e.line),
-    })),
-  );
-  const feedbackRecords = await Promise.all(
-    feedback.map(async (e) => ({
-      topic: t.feedback, key: Buffer.from(e.value.prediction_id), value: await codecs.feedback.encode(e.value),
-      timestamp: e.value.timestamp, headers: source(input.feedback, e.line),
-    })),
-  );
+  const predictionRecords: OutgoingRecord[] = [];
+  for (const e of predictions) {
+    predictionRecords.push({ topic: t.predictions, key: Buffer.from(e.value.prediction_id), value: await codecs.prediction.encode(e.value), timestamp: e.value.timestamp, headers: source(input.predictions, e.line) });
+  }
+  const feedbackRecords: OutgoingRecord[] = [];
+  for (const e of feedback) {
+    feedbackRecords.push({ topic: t.feedback, key: Buffer.from(e.value.prediction_id), value: await codecs.feedback.encode(e.value), timestamp: e.value.timestamp, headers: source(input.feedback, e.line) });
+  }
 
-  const taskOf = (model: string) => config.models[model]?.task ?? 'binary';
-  // Shadow scoring: the joiner scores each prediction with the newest snapshot of every challenger
-  // made before the prediction's time (the learner stamps snapshots with event time).
-  const scorer = new SnapshotScorer({ retainMs: config.joiner.join_window });
-  const learner = new LearnerProcessor({
-    transport: log,
-    ...learnerSettings(config),
-    groupId: 'replay-learner',
-    transactionalIdPrefix: 'replay-learner',
-    codecs,
-    snapshotEvery: config.learner.snapshot_every,
-    snapshotIntervalMs: Number.MAX_SAFE_INTEGER,
-    createdAt: 'event-time',
-    clock,
-  });
-  const promoter = new PromoterProcessor({
-    transport: log,
-    topics: promoterTopics(config),
-    groupId: 'replay-promoter',
-    transactionalIdPrefix: 'replay-promoter',
-    codecs,
-    policyOf: (model) => policyOptions(config, model),
-    actor: 'feedbackloop-promoter (replay)',
-    clock,
-  });
-  // Snapshots reach the scorer between input chunks only, so which snapshot scores a prediction
-  // does not depend on how the processors' batches interleave inside a chunk (deterministic).
-  const arrived: ModelSnapshot[] = [];
-  const snapshotFeed = await log.consumer({ groupId: 'replay-shadow-scorer', topics: [t.model_snapshots] });
-  await snapshotFeed.run(async (batch) => {
-    for (const record of batch.records) arrived.push(await codecs.snapshot.decode(record.value));
-  });
-  // Decisions too (the previous champion is shadow-scored from a promotion on), after the snapshots.
-  const decided: PromotionDecision[] = [];
-  const decisionFeed = await log.consumer({ groupId: 'replay-shadow-decisions', topics: [t.model_promotions] });
-  await decisionFeed.run(async (batch) => {
-    for (const record of batch.records) decided.push(await codecs.promotion.decode(record.value));
-  });
-  const stores = new Map<number, MemoryJoinStore>();
-  const joiner = new JoinerProcessor({
-    transport: log,
-    topics: joinerTopics(config),
-    groupId: 'replay-joiner',
-    transactionalIdPrefix: 'replay-joiner',
-    codecs,
-    joiner: {
-      joinWindowMs: config.joiner.join_window,
-      earlyFeedbackTtlMs: config.joiner.early_feedback_ttl,
-      emitUnlabelled: config.joiner.emit_unlabelled,
-      taskOf,
-      shadowScorer: scorer,
-    },
-    createStore: (partition) => {
-      const store = new MemoryJoinStore();
-      stores.set(partition, store);
-      return store;
-    },
-    clock,
-  });
   await mkdir(input.out, { recursive: true });
   const files = new FileEvaluatorSink(input.out);
-  const evaluatorLetters: DeadLetter[] = [];
-  const evaluator = new EvaluatorProcessor({
+  const processorLetters: DeadLetter[] = [];
+  const stores: MemoryJoinStore[] = [];
+  const env: PipelineEnv = {
+    config,
     transport: log,
-    topic: t.labelled_examples,
-    groupId: 'replay-evaluator',
-    codec: codecs.labelled,
-    evaluator: evaluatorOptions(config),
-    sink: clickhouse ? new FanOutEvaluatorSink([files, clickhouse]) : files,
-    deadLetters: { connect: async () => {}, writeBatch: async (l) => void evaluatorLetters.push(...l), close: async () => {} },
-    // Everything in memory until the end, unless ClickHouse wants batches.
-    flush: clickhouse
-      ? { maxRows: config.evaluator.flush_rows, maxBytes: config.evaluator.flush_bytes, intervalMs: Number.MAX_SAFE_INTEGER }
-      : { maxRows: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER, intervalMs: Number.MAX_SAFE_INTEGER },
+    codecs,
     clock,
-  });
-  await joiner.start();
-  await learner.start();
-  await promoter.start();
-  await evaluator.start();
-  // With ClickHouse: the registry tables too, from the same topics `run --only registry` reads.
-  const registry = input.registry
-    ? new RegistryProcessor({
-        transport: log,
-        topics: { snapshots: t.model_snapshots, promotions: t.model_promotions },
-        groupId: 'replay-registry',
-        codecs,
-        store: input.registry,
-        deadLetters: { connect: async () => {}, writeBatch: async (l) => void evaluatorLetters.push(...l), close: async () => {} },
-        clock,
-      })
-    : undefined;
-  await registry?.start();
+    name: 'replay',
+    time: 'event-time',
+    joinStore: () => {
+      const store = new MemoryJoinStore();
+      stores.push(store);
+      return store;
+    },
+    evaluator: {
+      sink: clickhouse ? new FanOutEvaluatorSink([files, clickhouse]) : files,
+      // Everything in memory until the end, unless ClickHouse wants batches.
+      flush: clickhouse
+        ? { maxRows: config.evaluator.flush_rows, maxBytes: config.evaluator.flush_bytes, intervalMs: Number.MAX_SAFE_INTEGER }
+        : { maxRows: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER, intervalMs: Number.MAX_SAFE_INTEGER },
+    },
+    deadLetters: collecting(processorLetters),
+    // With ClickHouse: the registry tables too, from the same topics `run --only registry` reads.
+    ...(input.registry ? { clickhouse: input.registry } : {}),
+    observer: {},
+  };
+  const names: ProcessorName[] = ['joiner', 'learner', 'promoter', 'evaluator', ...(input.registry ? (['registry'] as const) : [])];
+  const pipeline = new Pipeline(env, names);
+  const joiner = pipeline.get('joiner')!;
+  const learner = pipeline.get('learner')!;
+  const promoter = pipeline.get('promoter')!;
+  await pipeline.start();
   // The input goes in in event-time chunks, each processed through every processor before the
   // next: the learner's snapshots then keep up with the predictions they shadow-score.
   const total = predictionRecords.length + feedbackRecords.length;
@@ -307,27 +242,20 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   for (const chunk of eventTimeChunks(predictionRecords, feedbackRecords, REPLAY_CHUNK)) {
     await producer.send(chunk);
     await log.whenIdle();
-    for (const snapshot of arrived.splice(0)) scorer.add(snapshot);
-    for (const decision of decided.splice(0)) scorer.decide(decision);
+    pipeline.feed?.applyArrived();
     input.onProgress?.((done += chunk.length), total);
   }
   // The replay's event time ends at its last event, in every partition.
-  const end = Math.max(...predictions.map((e) => e.value.timestamp), ...feedback.map((e) => e.value.timestamp));
+  const end = lastTimestamp(predictions, feedback);
   if (Number.isFinite(end)) await joiner.advanceTasks(end);
-  await joiner.stop();
+  // Pending join entries, before the joiner's stop drops its tasks.
+  const pendingAtEnd = stores.reduce((sum, store) => sum + store.size(), 0);
   await log.whenIdle();
-  await learner.stop();
-  await promoter.stop();
-  await log.whenIdle();
-  await registry?.stop();
-  await log.whenIdle();
-  await snapshotFeed.stop();
-  await decisionFeed.stop();
-  await evaluator.stop({ final: true });
+  await pipeline.stop(() => log.whenIdle());
   await writeFile(join(input.out, 'snapshots.jsonl'), jsonl(learner.published.map(snapshotLine)));
   await writeFile(join(input.out, 'promotions.jsonl'), jsonl(promoter.published.map(promotionLine)));
   await files.close();
-  letters.push(...evaluatorLetters);
+  for (const letter of processorLetters) letters.push(letter);
 
   // Collect the outputs.
   const examples: LabelledExample[] = [];
@@ -389,7 +317,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     unmatched: c.unmatched,
     expired_labelled: c.expired_labelled,
     expired_unlabelled: c.expired_unlabelled,
-    pending_at_end: [...stores.values()].reduce((sum, s) => sum + s.size(), 0),
+    pending_at_end: pendingAtEnd,
     dead_letters: letters.length,
     by_model: c.byModel,
     metric_points: files.points.rows.size,

@@ -1,0 +1,63 @@
+/**
+ * Counters of what the processors did: records read, dead letters, join
+ * outcomes, snapshots published, promotion decisions. Fed through the
+ * PipelineObserver hooks.
+ */
+import { Counter, type Registry } from 'prom-client';
+import type { PipelineObserver } from '../../core/observer.js';
+
+type ProcessorHooks = Required<Pick<PipelineObserver, 'recordsIn' | 'deadLetter' | 'joined' | 'published' | 'decided' | 'manual' | 'commitFailed'>>;
+
+export function processorMetrics(registry: Registry, startedAt = Date.now()): ProcessorHooks {
+  const recordsIn = new Counter({
+    name: 'feedbackloop_records_in_total',
+    help: 'Records read from the log, by topic.',
+    labelNames: ['topic'],
+    registers: [registry],
+  });
+  const deadLetters = new Counter({
+    name: 'feedbackloop_dead_letters_total',
+    help: 'Records that could not be processed and went to the dead-letter path, by stage and error class.',
+    labelNames: ['stage', 'error_class'],
+    registers: [registry],
+  });
+  const joinEvents = new Counter({
+    name: 'feedbackloop_join_events_total',
+    help: 'Joiner outcomes: labelled, corrections, duplicates, uncertain, superseded, confirmations, unmatched, rejected, expired_labelled, expired_unlabelled.',
+    labelNames: ['event'],
+    registers: [registry],
+  });
+  const snapshots = new Counter({
+    name: 'feedbackloop_snapshots_published_total',
+    help: 'Model snapshots the learner published, by model and challenger.',
+    labelNames: ['model', 'challenger'],
+    registers: [registry],
+  });
+  const decisions = new Counter({
+    name: 'feedbackloop_promotion_decisions_total',
+    help: 'Promotion decisions by model and decision (PROMOTE, ROLLBACK, PIN, UNPIN): those this promoter published, and manual ones (feedbackloop promote | rollback | pin | unpin) made while it runs.',
+    labelNames: ['model', 'decision'],
+    registers: [registry],
+  });
+  return {
+    recordsIn: (topic, count) => recordsIn.inc({ topic }, count),
+    deadLetter: (letter) => deadLetters.inc({ stage: letter.stage, error_class: letter.error_class }),
+    joined: (delta) => {
+      for (const [event, value] of Object.entries(delta)) {
+        if (typeof value === 'number' && value > 0) joinEvents.inc({ event }, value);
+      }
+    },
+    published: (published) => {
+      for (const s of published) snapshots.inc({ model: s.model, challenger: s.challenger });
+    },
+    decided: (published) => {
+      for (const d of published) decisions.inc({ model: d.model, decision: d.decision });
+    },
+    // Those made while this process runs (the ChampionChanged alert): the promoter re-reads the
+    // whole topic at every start, older ones were counted before.
+    manual: (d) => {
+      if (d.decided_at >= startedAt) decisions.inc({ model: d.model, decision: d.decision });
+    },
+    commitFailed: () => {},
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * What the processors report as they go, as plain hooks: the Prometheus
+ * adapter (adapters/prometheus) turns them into metrics and `run` adds its
+ * log lines; a replay or a test passes what it needs, or nothing. Every hook
+ * is optional and must not throw.
+ */
+import type { Evaluator, EvaluatorRows } from './evaluate/index.js';
+import type { DeadLetter, LabelledExample, ModelSnapshot, PromotionDecision } from './events.js';
+import type { JoinCounters } from './join/index.js';
+
+export interface PipelineObserver {
+  /** Records a processor read, by topic (processors without a transaction of their own). */
+  recordsIn?(topic: string, count: number): void;
+  /** A record went to the dead-letter path. */
+  deadLetter?(letter: DeadLetter): void;
+  /** The joiner committed a batch: the counters' increments. */
+  joined?(delta: JoinCounters, partition: number): void;
+  /** The learner published snapshots (one transaction). */
+  published?(snapshots: ModelSnapshot[], partition: number): void;
+  /** The promoter published decisions. */
+  decided?(decisions: PromotionDecision[]): void;
+  /** The promoter read a manual decision for the first time (every one, at each start). */
+  manual?(decision: PromotionDecision): void;
+  /** The evaluator applied a live batch. */
+  evaluated?(partition: number, examples: LabelledExample[], seconds: number): void;
+  /** The evaluator wrote its rows, with the evaluators of every task (for live gauges). */
+  flushed?(evaluators: Evaluator[], rows: EvaluatorRows, seconds: number): void;
+  /** A write to a sink table failed and is retried (consumption waits). */
+  sinkRetry?(table: string, error: unknown, attempt: number, delayMs: number): void;
+  /** A heartbeat or an offset commit failed (not fatal: the records are processed again, to the same result). */
+  commitFailed?(processor: string, error: unknown): void;
+}

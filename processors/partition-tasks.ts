@@ -1,0 +1,260 @@
+/**
+ * The partition task every processor runs on (docs/architecture.md, "The
+ * partition task"): one task per input partition number this member holds,
+ * created when a batch of a new assignment generation arrives and dropped
+ * when the partition moves, the processor stops or a batch fails.
+ *
+ * PartitionTasks owns the lifecycle; a processor supplies only what its
+ * state is and what a batch does to it (PartitionWork):
+ *
+ * - **assignment**: a batch whose generation differs from the task's means
+ *   another member may have processed the partition meanwhile: the old task
+ *   is dropped and a new one opened.
+ * - **fencing** (exactly-once processors, `transactionalIdPrefix` set): the
+ *   new task first creates the transactional producer `<prefix>-<p>`, which
+ *   fences the previous owner and aborts its open transaction.
+ * - **resuming**: after fencing, the offsets committed for partition p of
+ *   each input are read again (kafkajs has no KIP-447: the previous owner may
+ *   have committed after our consumer fetched its start offsets); records
+ *   below `resumeAt(topic)` are already reflected in the restored state and
+ *   are skipped before the processor sees them.
+ * - **restoring**: `open` builds the state (from a changelog, snapshots, or
+ *   by re-reading the input up to `resumeAt`), heartbeating meanwhile.
+ * - **committing**: `commit` sends outputs and input offsets in one
+ *   transaction; `commitHeld` commits offsets through the consumer, for the
+ *   partitions this member still holds (processors whose outputs are
+ *   idempotent rows).
+ * - **failure**: a batch, open or commit that throws drops the task (its
+ *   state may be ahead of what was committed) and the error goes on to the
+ *   consumer, which re-delivers (retriable) or stops.
+ *
+ * Batches, timer jobs (`serially`) and stops never interleave.
+ */
+import { SerialQueue } from '../core/serial.js';
+import type {
+  LogConsumer,
+  LogTransport,
+  OutgoingRecord,
+  PartitionBatch,
+  TopicPartitionOffset,
+  TransactionalProducer,
+} from '../adapters/log/transport.js';
+
+/** What a task knows of its partition, handed to the processor's work. */
+export interface TaskContext {
+  readonly partition: number;
+  readonly generation: number;
+  /** The first offset of `topic` (partition p) not yet reflected in the state. */
+  resumeAt(topic: string): number;
+  /** Keeps the member in its group during long work (a restore, a sink that waits); never throws. */
+  heartbeat(): Promise<void>;
+  /** One transaction: `records` and the input `offsets` (exactly-once processors only). */
+  commit(records: OutgoingRecord[], offsets: TopicPartitionOffset[]): Promise<void>;
+}
+
+/** A processor's part: its per-partition state and what a batch does to it. */
+export interface PartitionWork<S> {
+  /** Builds partition p's state, resuming at `ctx.resumeAt`. */
+  open(ctx: TaskContext): Promise<S>;
+  /** One batch (records below resumeAt already removed). */
+  process(state: S, batch: PartitionBatch, ctx: TaskContext): Promise<void>;
+  /** Releases the state of a dropped task (its store); must not throw. */
+  close?(state: S): Promise<void>;
+}
+
+export interface PartitionTasksOptions<S> {
+  transport: LogTransport;
+  groupId: string;
+  /** Co-partitioned input topics: partition p of each belongs to task p. */
+  topics: string[];
+  /** Exactly-once processors: transactional ids are `<prefix>-<partition>`. */
+  transactionalIdPrefix?: string;
+  work: PartitionWork<S>;
+  /** A heartbeat or a consumer commit failed (not fatal: the records are processed again, to the same result). */
+  onCommitFailed?: (error: unknown) => void;
+}
+
+export interface Task<S> {
+  readonly context: TaskContext;
+  readonly state: S;
+}
+
+/** A task as PartitionTasks holds it: with its fencing producer, opened once, dropped once. */
+interface OpenTask<S> extends Task<S> {
+  producer: TransactionalProducer | undefined;
+  dropped: boolean;
+}
+
+export class PartitionTasks<S> {
+  private readonly tasks = new Map<number, OpenTask<S>>();
+  private readonly queue = new SerialQueue();
+  private consumer: LogConsumer | undefined;
+  private stopping = false;
+
+  constructor(private readonly options: PartitionTasksOptions<S>) {}
+
+  /** Joins the group and starts handing batches to the work. */
+  async start(): Promise<void> {
+    const { transport, groupId, topics } = this.options;
+    const consumer = await transport.consumer({ groupId, topics });
+    this.consumer = consumer;
+    await consumer.run((batch) => this.queue.run(() => this.onBatch(batch)));
+  }
+
+  /** Settles when the consumer stops: rejects when a batch failed in a way a retry cannot mend. */
+  get done(): Promise<void> {
+    return this.consumer?.done ?? Promise.resolve();
+  }
+
+  /** Runs `job` between batches (timers, a final flush, advancing event time). */
+  serially<T>(job: () => Promise<T>): Promise<T> {
+    return this.queue.run(job);
+  }
+
+  /**
+   * Runs `job` on every open task in partition order, between batches; a
+   * task whose job throws is dropped (its state moved past what was
+   * committed) and the error is thrown.
+   */
+  async forEach(job: (state: S, ctx: TaskContext) => Promise<void>): Promise<void> {
+    await this.queue.run(async () => {
+      for (const task of this.inOrder()) {
+        try {
+          await job(task.state, task.context);
+        } catch (error) {
+          await this.drop(task);
+          throw error;
+        }
+      }
+    });
+  }
+
+  /** The open tasks, in partition order. */
+  all(): Array<Task<S>> {
+    return this.inOrder();
+  }
+
+  private inOrder(): Array<OpenTask<S>> {
+    return [...this.tasks.values()].sort((a, b) => a.context.partition - b.context.partition);
+  }
+
+  /**
+   * Leaves the group: `before` runs first, between batches (a graceful stop
+   * publishing what is pending); then every task is dropped.
+   */
+  async stop(before?: () => Promise<void>): Promise<void> {
+    if (before) await this.queue.run(before);
+    this.stopping = true;
+    await this.consumer?.stop();
+    await this.queue.run(async () => {
+      for (const task of [...this.tasks.values()]) await this.drop(task);
+    });
+  }
+
+  /** Heartbeats the group; a failure (a rebalance is coming) is reported, not thrown. */
+  async heartbeat(): Promise<void> {
+    await this.consumer?.heartbeat().catch((error: unknown) => this.options.onCommitFailed?.(error));
+  }
+
+  /**
+   * Commits offsets through the consumer for the partitions this member still
+   * holds in its current generation; a failure is reported, not thrown.
+   * Returns the offsets committed.
+   */
+  async commitHeld(offsets: TopicPartitionOffset[]): Promise<TopicPartitionOffset[]> {
+    const current = this.consumer?.assignment();
+    if (!this.consumer || !current) return [];
+    const held = new Set(current.partitions.map((tp) => `${tp.topic}\u0000${tp.partition}`));
+    const mine = offsets.filter(
+      (o) => held.has(`${o.topic}\u0000${o.partition}`) && this.tasks.get(o.partition)?.context.generation === current.generation,
+    );
+    if (mine.length === 0) return [];
+    try {
+      await this.consumer.commit(mine);
+      return mine;
+    } catch (error) {
+      this.options.onCommitFailed?.(error);
+      return [];
+    }
+  }
+
+  private async onBatch(batch: PartitionBatch): Promise<void> {
+    if (this.stopping) return;
+    const task = await this.task(batch);
+    const from = task.context.resumeAt(batch.topic);
+    const skip = (batch.records[0]?.offset ?? from) < from;
+    try {
+      await this.options.work.process(task.state, skip ? { ...batch, records: batch.records.filter((r) => r.offset >= from) } : batch, task.context);
+    } catch (error) {
+      await this.drop(task);
+      throw error;
+    }
+  }
+
+  private async task(batch: PartitionBatch): Promise<OpenTask<S>> {
+    const existing = this.tasks.get(batch.partition);
+    if (existing?.context.generation === batch.generation) return existing;
+    if (existing) await this.drop(existing);
+    const producer = await this.fence(batch.partition);
+    try {
+      const resume = await this.resumeOffsets(batch, producer !== undefined);
+      const context = this.context(batch, resume, () => task);
+      const task: OpenTask<S> = { context, producer, dropped: false, state: await this.options.work.open(context) };
+      this.tasks.set(batch.partition, task);
+      return task;
+    } catch (error) {
+      await producer?.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  private async fence(partition: number): Promise<TransactionalProducer | undefined> {
+    const prefix = this.options.transactionalIdPrefix;
+    return prefix === undefined ? undefined : this.options.transport.transactionalProducer(`${prefix}-${partition}`);
+  }
+
+  /**
+   * Where each input resumes: the batch's first offset, and after fencing
+   * whatever the previous owner committed last (it may be further).
+   */
+  private async resumeOffsets(batch: PartitionBatch, fenced: boolean): Promise<Map<string, number>> {
+    const resume = new Map<string, number>([[batch.topic, batch.records[0]?.offset ?? batch.nextOffset]]);
+    if (!fenced) return resume;
+    for (const topic of this.options.topics) {
+      const committed = (await this.options.transport.committedOffsets(this.options.groupId, topic)).find((o) => o.partition === batch.partition);
+      if (committed) resume.set(topic, Math.max(resume.get(topic) ?? 0, committed.offset));
+    }
+    return resume;
+  }
+
+  /** The context of a task being opened (`task()` gives the task once it is open: commit needs its producer). */
+  private context(batch: PartitionBatch, resume: Map<string, number>, task: () => OpenTask<S>): TaskContext {
+    const { groupId } = this.options;
+    return {
+      partition: batch.partition,
+      generation: batch.generation,
+      resumeAt: (topic) => resume.get(topic) ?? 0,
+      heartbeat: () => this.heartbeat(),
+      commit: async (records, offsets) => {
+        const open = task();
+        if (!open.producer) throw new Error(`processor group ${groupId} is not transactional: it commits with commitHeld`);
+        try {
+          await open.producer.sendWithOffsets(records, { groupId, offsets });
+        } catch (error) {
+          // The state is now ahead of what was committed: drop the task so it is restored.
+          await this.drop(open);
+          throw error;
+        }
+      },
+    };
+  }
+
+  /** Forgets a task: its state may be ahead of what was committed, or the partition went elsewhere. */
+  private async drop(task: OpenTask<S>): Promise<void> {
+    if (task.dropped) return;
+    task.dropped = true;
+    if (this.tasks.get(task.context.partition) === task) this.tasks.delete(task.context.partition);
+    await task.producer?.close().catch(() => {});
+    await this.options.work.close?.(task.state);
+  }
+}

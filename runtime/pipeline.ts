@@ -1,0 +1,292 @@
+/**
+ * The pipeline, defined once (docs/architecture.md, "The pipeline"): which
+ * processors there are, what each reads, what it needs, and how it is built
+ * from the config. `run` (Kafka) and `replay` (the in-process log) are two
+ * drivers of this one definition: they differ only in the environment they
+ * pass (transport, state stores, sinks, the clock) and in the loop that
+ * drives the processors. Adding a processor means adding one entry to
+ * PROCESSORS.
+ */
+import type { Config } from '../adapters/config/index.js';
+import type { Codecs } from '../adapters/codec/codecs.js';
+import type { ClickHouseStore } from '../adapters/clickhouse/index.js';
+import type { LogRecord, LogTransport, TopicSpec } from '../adapters/log/transport.js';
+import type { Clock } from '../core/clock.js';
+import type { DeadLetter } from '../core/events.js';
+import type { JoinStore } from '../core/join/index.js';
+import { SnapshotScorer } from '../core/learn/index.js';
+import type { PipelineObserver } from '../core/observer.js';
+import { ConfigError } from '../core/errors.js';
+import { ClickHouseTableSink } from '../sinks/clickhouse-table.js';
+import type { EvaluatorSink } from '../sinks/evaluator.js';
+import type { Sink } from '../sinks/sink.js';
+import { EvaluatorProcessor, type EvaluatorFlushPolicy } from '../processors/evaluator.js';
+import { JoinerProcessor } from '../processors/joiner.js';
+import { LearnerProcessor } from '../processors/learner.js';
+import { PredictionArchive } from '../processors/prediction-archive.js';
+import type { Processor } from '../processors/processor.js';
+import { PromoterProcessor } from '../processors/promoter.js';
+import { RegistryProcessor } from '../processors/registry.js';
+import { evaluatorOptions, joinerTopics, learnerSettings, modelKind, policyOptions, promoterTopics } from './settings.js';
+import { ShadowFeed } from './shadow-feed.js';
+
+export const PROCESSOR_NAMES = ['joiner', 'learner', 'promoter', 'evaluator', 'archive', 'registry'] as const;
+export type ProcessorName = (typeof PROCESSOR_NAMES)[number];
+
+/** What a driver provides: everything in which `run` and `replay` differ. */
+export interface PipelineEnv {
+  config: Config;
+  transport: LogTransport;
+  codecs: Codecs;
+  clock: Clock;
+  /** Consumer groups and transactional ids are `<name>-<processor>`; the promoter's actor names it too. */
+  name: string;
+  /**
+   * `wall-clock` (run): snapshots are stamped with the clock and also
+   * published every learner.snapshot_interval; events too far ahead of the
+   * clock are refused; shadow scores use each snapshot as it arrives.
+   * `event-time` (replay): the input's own time rules: snapshots are stamped
+   * with the event time of their newest example and reach the shadow scorer
+   * between input chunks (`feed.applyArrived()`); the evaluator's sliding
+   * windows are closed at stop (the input has ended).
+   */
+  time: 'wall-clock' | 'event-time';
+  /** A fresh, empty store for one partition's join state. */
+  joinStore: (partition: number) => JoinStore;
+  /** Where the evaluator's rows go, and when it flushes. */
+  evaluator?: { sink: EvaluatorSink; flush: EvaluatorFlushPolicy };
+  /** Dead letters of the processors without a transaction of their own (evaluator, archive, registry). */
+  deadLetters: Sink<DeadLetter>;
+  /** ClickHouse, for the archive and the registry. */
+  clickhouse?: Pick<ClickHouseStore, 'insert'>;
+  observer: PipelineObserver;
+  /** A shadow-scoring feed record that could not be used (skipped). */
+  onFeedSkipped?: (error: unknown, record: LogRecord, what: string) => void;
+}
+
+interface ProcessorDefinition {
+  /** The topics its consumer group reads. */
+  inputs(topics: Config['topics']): string[];
+  /** Needs clickhouse.url: what it writes there, for the error when it is missing. */
+  clickhouse?: string;
+  build(env: PipelineEnv, shadow: SnapshotScorer): Processor;
+}
+
+/** The processors, in the order they start (upstream first) and stop. */
+export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
+  joiner: {
+    inputs: (t) => [t.predictions, t.feedback],
+    build: (env, shadow) => {
+      const { config } = env;
+      const j = config.joiner;
+      return new JoinerProcessor({
+        ...groupOf(env, 'joiner'),
+        transport: env.transport,
+        topics: joinerTopics(config),
+        codecs: env.codecs,
+        joiner: {
+          joinWindowMs: j.join_window,
+          earlyFeedbackTtlMs: j.early_feedback_ttl,
+          emitUnlabelled: j.emit_unlabelled,
+          taskOf: (model) => modelKind(config, model),
+          shadowScorer: shadow,
+          ...(env.time === 'wall-clock' ? { maxEventTime: () => env.clock.now() + j.max_future } : {}),
+        },
+        createStore: env.joinStore,
+        clock: env.clock,
+        observer: env.observer,
+      });
+    },
+  },
+  learner: {
+    inputs: (t) => [t.labelled_examples],
+    build: (env) =>
+      new LearnerProcessor({
+        ...groupOf(env, 'learner'),
+        ...learnerSettings(env.config),
+        transport: env.transport,
+        codecs: env.codecs,
+        snapshotEvery: env.config.learner.snapshot_every,
+        snapshotIntervalMs: env.time === 'wall-clock' ? env.config.learner.snapshot_interval : Number.MAX_SAFE_INTEGER,
+        createdAt: env.time === 'wall-clock' ? 'clock' : 'event-time',
+        clock: env.clock,
+        observer: env.observer,
+      }),
+  },
+  promoter: {
+    inputs: (t) => [t.labelled_examples],
+    build: (env) =>
+      new PromoterProcessor({
+        ...groupOf(env, 'promoter'),
+        transport: env.transport,
+        topics: promoterTopics(env.config),
+        codecs: env.codecs,
+        policyOf: (model) => policyOptions(env.config, model),
+        actor: `feedbackloop-promoter (${env.name})`,
+        clock: env.clock,
+        observer: env.observer,
+      }),
+  },
+  evaluator: {
+    inputs: (t) => [t.labelled_examples],
+    clickhouse: 'the evaluator writes its figures to ClickHouse: set clickhouse.url (replay writes them to files)',
+    build: (env) => {
+      const { sink, flush } = required(env.evaluator, 'evaluator');
+      return new EvaluatorProcessor({
+        groupId: groupOf(env, 'evaluator').groupId,
+        transport: env.transport,
+        topic: env.config.topics.labelled_examples,
+        codec: env.codecs.labelled,
+        evaluator: evaluatorOptions(env.config),
+        sink,
+        deadLetters: env.deadLetters,
+        flush,
+        finalAtStop: env.time === 'event-time',
+        clock: env.clock,
+        observer: env.observer,
+      });
+    },
+  },
+  archive: {
+    inputs: (t) => [t.predictions],
+    clickhouse: 'the archive processor writes predictions to ClickHouse: set clickhouse.url',
+    build: (env) =>
+      new PredictionArchive({
+        groupId: groupOf(env, 'archive').groupId,
+        transport: env.transport,
+        topic: env.config.topics.predictions,
+        codec: env.codecs.prediction,
+        rows: new ClickHouseTableSink(required(env.clickhouse, 'archive'), 'predictions', {
+          onRetry: (error, attempt, delay) => env.observer.sinkRetry?.('predictions', error, attempt, delay),
+        }),
+        deadLetters: env.deadLetters,
+        clock: env.clock,
+        observer: env.observer,
+      }),
+  },
+  registry: {
+    inputs: (t) => [t.model_snapshots, t.model_promotions],
+    clickhouse: 'the registry processor writes the model registry to ClickHouse: set clickhouse.url',
+    build: (env) =>
+      new RegistryProcessor({
+        groupId: groupOf(env, 'registry').groupId,
+        transport: env.transport,
+        topics: { snapshots: env.config.topics.model_snapshots, promotions: env.config.topics.model_promotions },
+        codecs: env.codecs,
+        store: required(env.clickhouse, 'registry'),
+        deadLetters: env.deadLetters,
+        clock: env.clock,
+        observer: env.observer,
+      }),
+  },
+};
+
+function groupOf(env: PipelineEnv, processor: ProcessorName): { groupId: string; transactionalIdPrefix: string } {
+  return { groupId: `${env.name}-${processor}`, transactionalIdPrefix: `${env.name}-${processor}` };
+}
+
+function required<T>(value: T | undefined, processor: ProcessorName): T {
+  if (value === undefined) throw new ConfigError('clickhouse.url', PROCESSORS[processor].clickhouse ?? `${processor} is missing a sink`);
+  return value;
+}
+
+/** Every topic of the pipeline, as it is created when missing (run, check, and the manual commands). */
+export function topicSpecs(config: Config): TopicSpec[] {
+  const t = config.topics;
+  return [
+    { name: t.predictions, partitions: t.partitions },
+    { name: t.feedback, partitions: t.partitions },
+    // The evaluator rebuilds its windows from the whole topic: never delete it by age.
+    { name: t.labelled_examples, partitions: t.partitions, keepForever: true },
+    { name: t.model_snapshots, partitions: t.partitions, compacted: true },
+    { name: t.model_promotions, partitions: t.partitions },
+    { name: t.dead_letters, partitions: t.partitions },
+    { name: t.unmatched_feedback, partitions: t.partitions },
+    { name: t.joiner_changelog, partitions: t.partitions, compacted: true },
+  ];
+}
+
+/** Each processor's consumer group (`<name>-<processor>`) and the topics it reads: for the lag gauge and `status`. */
+export function consumerGroups(config: Config, processors: readonly string[], name = config.kafka.client_id): Array<{ processor: string; groupId: string; topics: string[] }> {
+  return processors.map((processor) => ({
+    processor,
+    groupId: `${name}-${processor}`,
+    topics: isProcessorName(processor) ? PROCESSORS[processor].inputs(config.topics) : [],
+  }));
+}
+
+export function isProcessorName(name: string): name is ProcessorName {
+  return (PROCESSOR_NAMES as readonly string[]).includes(name);
+}
+
+/** The processors to run by default: every one whose servers are configured. */
+export function defaultProcessors(config: Config): ProcessorName[] {
+  return PROCESSOR_NAMES.filter((name) => PROCESSORS[name].clickhouse === undefined || config.clickhouse.url !== null);
+}
+
+/** The built pipeline: its processors (in PROCESSORS order) and the joiner's shadow scoring. */
+export class Pipeline {
+  readonly shadow: SnapshotScorer;
+  readonly processors: Processor[];
+  /** The shadow scorer's feeds, when the joiner runs. */
+  readonly feed: ShadowFeed | undefined;
+
+  constructor(env: PipelineEnv, names: readonly ProcessorName[]) {
+    this.shadow = new SnapshotScorer({ retainMs: env.config.joiner.join_window });
+    this.processors = PROCESSOR_NAMES.filter((name) => names.includes(name)).map((name) => PROCESSORS[name].build(env, this.shadow));
+    const t = env.config.topics;
+    this.feed = names.includes('joiner')
+      ? new ShadowFeed({
+          transport: env.transport,
+          topics: { snapshots: t.model_snapshots, promotions: t.model_promotions },
+          codecs: env.codecs,
+          scorer: this.shadow,
+          groupPrefix: `${env.name}-joiner`,
+          mode: env.time === 'wall-clock' ? 'live' : 'held',
+          ...(env.onFeedSkipped ? { onSkipped: env.onFeedSkipped } : {}),
+        })
+      : undefined;
+  }
+
+  /** The processor named `name`, if it runs here. */
+  get<K extends keyof Built>(name: K): Built[K] | undefined {
+    return this.processors.find((p) => p.name === name) as Built[K] | undefined;
+  }
+
+  /** Starts the shadow feeds, then the processors, upstream first. */
+  async start(): Promise<void> {
+    await this.feed?.start();
+    for (const processor of this.processors) await processor.start();
+  }
+
+  /** Settles when any processor stops; rejects with the first that crashed. */
+  get done(): Promise<void> {
+    return Promise.race(this.processors.map((p) => p.done));
+  }
+
+  /**
+   * Stops the processors upstream first, each gracefully (what is pending is
+   * committed); `settle` runs after each (replay: until the in-process log is
+   * idle, so the processors downstream have read everything before they
+   * stop). Then the feeds.
+   */
+  async stop(settle: () => Promise<void> = async () => {}): Promise<void> {
+    const failures: unknown[] = [];
+    for (const processor of this.processors) {
+      await processor.stop().catch((error: unknown) => failures.push(error));
+      await settle();
+    }
+    await this.feed?.stop();
+    if (failures.length > 0) throw failures[0];
+  }
+}
+
+/** The processors' classes by name, for typed access to a driver's needs (counters, published decisions). */
+interface Built {
+  joiner: JoinerProcessor;
+  learner: LearnerProcessor;
+  promoter: PromoterProcessor;
+  evaluator: EvaluatorProcessor;
+  archive: PredictionArchive;
+  registry: RegistryProcessor;
+}

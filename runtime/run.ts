@@ -1,0 +1,136 @@
+/**
+ * The production driver of the pipeline: its processors against Kafka (and
+ * ClickHouse), with the join state on disk, Prometheus metrics and
+ * /metrics, /healthz, /readyz served, until SIGINT or SIGTERM, or until a
+ * processor fails in a way a retry cannot mend.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../adapters/config/index.js';
+import { startHttpEndpoint } from '../adapters/http/index.js';
+import type { Logger } from '../adapters/logging/index.js';
+import type { LogProducer } from '../adapters/log/transport.js';
+import { LmdbJoinStore } from '../adapters/state/lmdb-join-store.js';
+import { prepareStateRoot } from '../adapters/state/state-root.js';
+import { systemClock } from '../core/clock.js';
+import { ConfigError } from '../core/errors.js';
+import type { PipelineObserver } from '../core/observer.js';
+import { ClickHouseDeadLetterSink, ClickHouseEvaluatorSink, FanOutSink, TopicDeadLetterSink } from '../sinks/index.js';
+import { openRuntime, type Runtime } from './connect.js';
+import { consumerGroups, Pipeline, PROCESSORS, topicSpecs, type PipelineEnv, type ProcessorName } from './pipeline.js';
+
+export async function runPipeline(config: Config, logger: Logger, selected: ProcessorName[]): Promise<void> {
+  if (config.kafka.brokers.length === 0) {
+    throw new ConfigError('kafka.brokers', 'run needs Kafka (set kafka.brokers or FEEDBACKLOOP_KAFKA_BROKERS); to process files without servers use replay');
+  }
+  for (const name of selected) {
+    const needs = PROCESSORS[name].clickhouse;
+    if (needs && config.clickhouse.url === null) throw new ConfigError('clickhouse.url', needs);
+  }
+  const runtime = await openRuntime(config, logger);
+  await runtime.transport.ensureTopics(topicSpecs(config));
+  const producer = await runtime.transport.producer();
+  // The evaluator's ClickHouse writes heartbeat its group while ClickHouse is down.
+  const heartbeat = () => pipeline.get('evaluator')?.heartbeat() ?? Promise.resolve();
+  const pipeline: Pipeline = new Pipeline(environment(runtime, producer, heartbeat), selected);
+  runtime.metrics.watch({
+    pendingJoins: () => pipeline.get('joiner')?.pending() ?? new Map(),
+    shadowStaleness: () => pipeline.shadow.stats(),
+    consumerLag: {
+      transport: runtime.transport,
+      groups: () => consumerGroups(config, selected),
+      onError: (error) => logger.debug({ err: error }, 'consumer lag not available'),
+    },
+  });
+  const endpoint = await startHttpEndpoint({
+    host: config.http.host,
+    port: config.http.port,
+    registry: runtime.metrics.registry,
+    readiness: runtime.clickhouse ? [{ name: 'clickhouse', check: () => runtime.clickhouse!.ping() }] : [],
+  });
+  try {
+    await pipeline.start();
+    logger.info({ processors: selected, port: endpoint.port }, 'feedbackloop running');
+    const signal = await Promise.race([stopSignal(), pipeline.done.then(() => new Promise<never>(() => {}))]);
+    logger.info({ signal }, 'stopping');
+  } finally {
+    await pipeline.stop().catch((error: unknown) => logger.warn({ err: error }, 'a processor did not stop cleanly'));
+    await producer.close().catch(() => {});
+    await endpoint.close();
+    await runtime.close();
+  }
+}
+
+/** What `run` gives the pipeline: Kafka, the disk join state, ClickHouse sinks, the wall clock, metrics and logs. */
+function environment(runtime: Runtime, producer: LogProducer, evaluatorHeartbeat: () => Promise<void>): PipelineEnv {
+  const { config, logger } = runtime;
+  const state = prepareStateRoot(config.joiner.state_dir ?? join(tmpdir(), 'feedbackloop-state'));
+  if (state.removed.length > 0) logger.info({ removed: state.removed }, 'removed the join state left by stopped processes');
+  const store = runtime.clickhouse;
+  const deadLetters = new TopicDeadLetterSink(producer, runtime.codecs.deadLetter, config.topics.dead_letters);
+  const observer = loggingObserver(runtime.metrics.observer, logger);
+  const e = config.evaluator;
+  return {
+    config,
+    transport: runtime.transport,
+    codecs: runtime.codecs,
+    clock: systemClock,
+    name: config.kafka.client_id,
+    time: 'wall-clock',
+    // Off the heap, rebuilt from the changelog at every assignment.
+    joinStore: (partition) => new LmdbJoinStore({ dir: state.root, partition }),
+    ...(store
+      ? {
+          evaluator: {
+            sink: new ClickHouseEvaluatorSink(store, systemClock, {
+              maxRows: e.flush_rows,
+              maxBytes: e.flush_bytes,
+              table: (table) => ({
+                onRetry: (error, attempt, delay) => observer.sinkRetry(table, error, attempt, delay),
+                // Stay in the consumer group while ClickHouse is down.
+                heartbeat: evaluatorHeartbeat,
+              }),
+            }),
+            flush: { maxRows: e.flush_rows, maxBytes: e.flush_bytes, intervalMs: e.flush_interval },
+          },
+          clickhouse: store,
+        }
+      : {}),
+    deadLetters: store ? new FanOutSink([deadLetters, new ClickHouseDeadLetterSink(store)]) : deadLetters,
+    observer,
+    onFeedSkipped: (error, record, what) =>
+      logger.warn({ err: error, topic: record.topic, partition: record.partition, offset: record.offset }, `${what} cannot be used for shadow scoring; skipped`),
+  };
+}
+
+/** The metrics' hooks, plus the log lines an operator reads: decisions, retries, failed commits. */
+function loggingObserver(metrics: Required<PipelineObserver>, logger: Logger): Required<PipelineObserver> {
+  return {
+    ...metrics,
+    decided: (decisions) => {
+      metrics.decided(decisions);
+      for (const d of decisions) {
+        logger.info({ model: d.model, decision: d.decision, from: d.from_version, to: d.to_version, n: d.sample_size, reason: d.reason }, 'promotion decision');
+      }
+    },
+    manual: (d) => {
+      metrics.manual(d);
+      logger.info({ model: d.model, decision: d.decision, from: d.from_version, to: d.to_version, actor: d.actor, reason: d.reason }, 'manual promotion decision');
+    },
+    sinkRetry: (table, error, attempt, delay) => {
+      metrics.sinkRetry(table, error, attempt, delay);
+      logger.warn({ err: error, table, attempt, delay_ms: delay }, 'clickhouse insert failed; retrying (consumption paused)');
+    },
+    commitFailed: (processor, error) => {
+      metrics.commitFailed(processor, error);
+      logger.warn({ err: error, processor }, 'heartbeat or offset commit failed; the records will be processed again (same results)');
+    },
+  };
+}
+
+function stopSignal(): Promise<string> {
+  return new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}

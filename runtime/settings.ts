@@ -1,0 +1,92 @@
+/**
+ * From the validated config to each processor's topics and options: the one
+ * place a config key becomes a processor setting (run and replay both build
+ * their pipeline from these).
+ */
+import type { Config } from '../adapters/config/index.js';
+import type { EvaluatorOptions } from '../core/evaluate/index.js';
+import type { LearnerOptions } from '../core/learn/index.js';
+import type { PolicyOptions } from '../core/promote/index.js';
+import { parseDuration } from '../core/duration.js';
+import type { JoinerTopics } from '../processors/joiner.js';
+import type { LearnerTopics } from '../processors/learner.js';
+import type { PromoterTopics } from '../processors/promoter.js';
+
+/** What a model predicts (models.<name>.task): binary unless the config says otherwise. */
+export function modelKind(config: Config, model: string): 'binary' | 'regression' {
+  return config.models[model]?.task ?? 'binary';
+}
+
+/** The joiner's topics, from the config's topic names. */
+export function joinerTopics(config: Config): JoinerTopics {
+  const t = config.topics;
+  return {
+    predictions: t.predictions,
+    feedback: t.feedback,
+    labelled: t.labelled_examples,
+    unmatched: t.unmatched_feedback,
+    deadLetters: t.dead_letters,
+    changelog: t.joiner_changelog,
+  };
+}
+
+/** The evaluator core's options from the config (windows were checked to be durations at load). */
+export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
+  const e = config.evaluator;
+  return {
+    taskOf: (model) => modelKind(config, model),
+    windows: e.windows.map((name) => ({ name, ms: parseDuration(name)! })),
+    rollingSize: e.rolling_size,
+    rollingEmitEvery: e.rolling_emit_every,
+    joinWindowMs: config.joiner.join_window,
+    graceMs: e.window_grace,
+    segments: e.segments,
+    fairnessAttributes: e.fairness_attributes,
+    calibrationBins: e.calibration_bins,
+    aucExactLimit: e.auc_exact_limit,
+    aucBins: e.auc_bins,
+    drift: {
+      referenceSize: e.drift_reference_size,
+      windowSize: e.drift_window_size,
+      bins: e.drift_bins,
+      psiThreshold: e.psi_threshold,
+      ksAlpha: e.ks_alpha,
+      detectors: e.drift_detectors,
+    },
+  };
+}
+
+/** The learner's topics and options from the config. */
+export function learnerSettings(config: Config): { topics: LearnerTopics; learner: Partial<LearnerOptions> } {
+  const t = config.topics;
+  return {
+    topics: { labelled: t.labelled_examples, snapshots: t.model_snapshots, deadLetters: t.dead_letters },
+    learner: {
+      taskOf: (model) => modelKind(config, model),
+      challengersOf: (model) => config.models[model]?.challengers ?? [],
+      trainOnCorrections: config.learner.train_on_corrections,
+    },
+  };
+}
+
+/** The promoter's topics from the config. */
+export function promoterTopics(config: Config): PromoterTopics {
+  const t = config.topics;
+  return { labelled: t.labelled_examples, promotions: t.model_promotions, deadLetters: t.dead_letters };
+}
+
+/** A model's promotion policy from the config. */
+export function policyOptions(config: Config, model: string): Partial<PolicyOptions> {
+  const p = config.promoter;
+  return {
+    task: modelKind(config, model),
+    alpha: p.alpha,
+    ...(p.metric === 'default' ? {} : { metric: p.metric }),
+    minSamples: p.min_samples,
+    minEffect: p.min_effect,
+    maxRecallDrop: p.max_recall_drop,
+    maxEce: p.max_ece,
+    cooldownMs: p.cooldown,
+    watchExamples: p.watch_examples,
+  };
+}
