@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { buildConfig, redactConfig } from '../../adapters/config/index.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { buildConfig, redactConfig, type Config, type ModelConfig } from '../../adapters/config/index.js';
 import { ConfigError } from '../../core/errors.js';
 
 function configError(fn: () => unknown): ConfigError {
@@ -85,5 +85,58 @@ describe('challenger presets in the config', () => {
     expect(buildConfig({ models: { m: { challengers: ['logreg', 'ftrl'] } } }).models.m!.challengers).toEqual(['logreg', 'ftrl']);
     expect(() => buildConfig({ models: { m: { challengers: ['xgboost'] } } })).toThrow(/models\.m\.challengers: unknown challenger preset "xgboost"/);
     expect(() => buildConfig({ models: { eta: { task: 'regression', challengers: ['logreg'] } } })).toThrow(/models\.eta\.challengers: logreg is a binary preset but eta is a regression model/);
+  });
+});
+
+describe('the Config type, derived from CONFIG_SPEC and MODEL_FIELDS (checked by tsc)', () => {
+  it('gives each kind its loaded type, and null only to a key without a default', () => {
+    const config = buildConfig({});
+    expectTypeOf<keyof Config>().toEqualTypeOf<'kafka' | 'topics' | 'clickhouse' | 'joiner' | 'evaluator' | 'learner' | 'promoter' | 'http' | 'log' | 'models'>();
+    expectTypeOf<keyof Config['http']>().toEqualTypeOf<'host' | 'port'>();
+    expectTypeOf(config.kafka.client_id).toEqualTypeOf<string>();
+    expectTypeOf(config.clickhouse.password).toEqualTypeOf<string>();
+    expectTypeOf(config.kafka.sasl_username).toEqualTypeOf<string | null>();
+    expectTypeOf(config.joiner.state_dir).toEqualTypeOf<string | null>();
+    expectTypeOf(config.clickhouse.url).toEqualTypeOf<string | null>();
+    expectTypeOf(config.http.port).toEqualTypeOf<number>();
+    expectTypeOf(config.promoter.alpha).toEqualTypeOf<number>();
+    expectTypeOf(config.joiner.join_window).toEqualTypeOf<number>();
+    expectTypeOf(config.kafka.ssl).toEqualTypeOf<boolean>();
+    expectTypeOf(config.kafka.brokers).toEqualTypeOf<string[]>();
+    expectTypeOf(config.evaluator.windows).toEqualTypeOf<string[]>();
+    expectTypeOf(config.kafka.sasl_mechanism).toEqualTypeOf<'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512'>();
+    expectTypeOf(config.log.level).toEqualTypeOf<'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'>();
+    expectTypeOf(config.models).toEqualTypeOf<Record<string, ModelConfig>>();
+    expectTypeOf<ModelConfig>().toEqualTypeOf<{ task: 'binary' | 'regression'; challengers: string[] }>();
+    expect(config.joiner.state_dir).toBeNull();
+  });
+
+  it('takes what each key may hold and refuses the rest', () => {
+    const config = buildConfig({});
+    config.kafka.sasl_username = null;
+    config.clickhouse.url = null;
+    config.kafka.sasl_mechanism = 'scram-sha-512';
+    config.http = { host: '::', port: 0 };
+    config.models.m = { task: 'regression', challengers: ['linreg'] };
+    // @ts-expect-error a string with a default is never null
+    config.kafka.client_id = null;
+    // @ts-expect-error a url is a string
+    config.clickhouse.url = 8123;
+    // @ts-expect-error an int is a number
+    config.http.port = '9464';
+    // @ts-expect-error a duration is milliseconds once loaded
+    config.kafka.session_timeout = '10s';
+    // @ts-expect-error a boolean is a boolean
+    config.kafka.ssl = 'true';
+    // @ts-expect-error a list holds strings
+    config.kafka.brokers = [9092];
+    // @ts-expect-error a list is never null (empty when unset)
+    config.evaluator.windows = null;
+    // @ts-expect-error an enum holds one of its values
+    config.log.level = 'verbose';
+    // @ts-expect-error a model's task is one of its values
+    config.models.m = { task: 'ranking', challengers: [] };
+    // @ts-expect-error no key the spec does not declare
+    config.http.hostname = 'localhost';
   });
 });
