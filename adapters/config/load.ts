@@ -159,10 +159,14 @@ function readSections(raw: Raw, env: Env): Raw {
   return out;
 }
 
-/** `models.<name>` for every model the document names. */
+/**
+ * `models.<name>` for every model the document names. A null-prototype
+ * object: model names come from the user, and a model called `__proto__`
+ * or `constructor` must be an entry like any other, not the prototype.
+ */
 function readModels(given: unknown): Record<string, Raw> {
   const models = mappingAt('models', given, 'a mapping of model name to settings');
-  const out: Record<string, Raw> = {};
+  const out: Record<string, Raw> = Object.create(null);
   for (const [name, settings] of Object.entries(models)) {
     out[name] = readFields(`models.${name}`, MODEL_FIELDS, mappingAt(`models.${name}`, settings), undefined);
   }

@@ -80,6 +80,16 @@ describe('config', () => {
   });
 });
 
+describe('model names in the config', () => {
+  it('keeps a model named like an Object property as an entry, not a prototype', () => {
+    const config = buildConfig(JSON.parse('{"models": {"__proto__": {"task": "regression"}, "constructor": {}}}'));
+    expect(Object.keys(config.models)).toEqual(['__proto__', 'constructor']);
+    expect(config.models['__proto__']).toEqual({ task: 'regression', challengers: [] });
+    expect(config.models.toString).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(redactConfig(config))).models).toEqual({ ['__proto__']: { task: 'regression', challengers: [] }, constructor: { task: 'binary', challengers: [] } });
+  });
+});
+
 describe('challenger presets in the config', () => {
   it('accepts known presets of the model task and refuses others, naming the key', () => {
     expect(buildConfig({ models: { m: { challengers: ['logreg', 'ftrl'] } } }).models.m!.challengers).toEqual(['logreg', 'ftrl']);
