@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { buildConfig, redactConfig, type Config, type ModelConfig } from '../../adapters/config/index.js';
+import { buildConfig, modelKindOf, redactConfig, type Config, type ModelConfig } from '../../adapters/config/index.js';
 import { ConfigError } from '../../core/errors.js';
 
 function configError(fn: () => unknown): ConfigError {
@@ -87,6 +87,24 @@ describe('model names in the config', () => {
     expect(config.models['__proto__']).toEqual({ task: 'regression', challengers: [] });
     expect(config.models.toString).toBeUndefined();
     expect(JSON.parse(JSON.stringify(redactConfig(config))).models).toEqual({ ['__proto__']: { task: 'regression', challengers: [] }, constructor: { task: 'binary', challengers: [] } });
+  });
+});
+
+describe('modelKindOf', () => {
+  it('is the task the config gives a model, binary for any other name', () => {
+    const config = buildConfig(JSON.parse('{"models": {"eta": {"task": "regression"}, "__proto__": {"task": "regression"}, "fraud": null}}'));
+    expect(modelKindOf(config, 'eta')).toBe('regression');
+    expect(modelKindOf(config, '__proto__')).toBe('regression');
+    expect(modelKindOf(config, 'fraud')).toBe('binary');
+    expect(modelKindOf(config, 'churn')).toBe('binary');
+    expect(modelKindOf(config, 'constructor')).toBe('binary');
+  });
+
+  it('counts only own entries of models, also in a config built by hand', () => {
+    const inherited: Record<string, ModelConfig> = Object.create({ eta: { task: 'regression', challengers: [] } });
+    const config: Config = { ...buildConfig({}), models: inherited };
+    expect(modelKindOf(config, 'eta')).toBe('binary');
+    expect(modelKindOf({ ...config, models: { eta: { task: 'regression', challengers: [] } } }, 'eta')).toBe('regression');
   });
 });
 
