@@ -119,7 +119,7 @@ function coerce(key: string, spec: FieldSpec, value: unknown, fromEnv: boolean):
     case 'list': {
       const list = fromEnv && typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
       if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) throw expected('a list of strings');
-      return list;
+      return [...list]; // a copy: never the spec's (read-only) default array
     }
     case 'enum': {
       if (typeof value !== 'string' || !spec.values.includes(value)) throw expected(`one of ${spec.values.join(', ')}`);

@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { buildConfig, modelKindOf, redactConfig, type Config, type ModelConfig } from '../../adapters/config/index.js';
+import { buildConfig, CONFIG_SPEC, modelKindOf, redactConfig, type Config, type ModelConfig } from '../../adapters/config/index.js';
 import { ConfigError } from '../../core/errors.js';
 
 function configError(fn: () => unknown): ConfigError {
@@ -70,6 +70,12 @@ describe('config', () => {
     expect(
       configError(() => buildConfig({ kafka: { brokers: ['a:1'], schema_registry_url: 'http://r', sasl_mechanism: 'plain' } })).key,
     ).toBe('kafka.sasl_username');
+  });
+
+  it('loads a default list as a copy: changing it changes neither the spec nor the next config', () => {
+    buildConfig({}).evaluator.windows.push('15m');
+    expect(buildConfig({}).evaluator.windows).toEqual(['1h', '1d']);
+    expect(CONFIG_SPEC.evaluator.fields.windows.default).toEqual(['1h', '1d']);
   });
 
   it('redacts secrets for printing', () => {
