@@ -1,2 +1,3 @@
-export { buildConfig, loadConfig, redactConfig, envName, ENV_PREFIX, type Config, type ModelConfig } from './load.js';
-export { CONFIG_SPEC, MODEL_FIELDS, type FieldSpec, type SectionSpec } from './spec.js';
+export { buildConfig, loadConfig, redactConfig, envName, ENV_PREFIX } from './load.js';
+export { modelKindOf } from './models.js';
+export { CONFIG_SPEC, MODEL_FIELDS, type Config, type FieldSpec, type ModelConfig, type SectionSpec } from './spec.js';

@@ -8,99 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import { PRESETS } from '../../core/learn/presets.js';
-import { CONFIG_SPEC, MODEL_FIELDS, type FieldSpec } from './spec.js';
-
-export interface ModelConfig {
-  task: 'binary' | 'regression';
-  challengers: string[];
-}
-
-export interface Config {
-  kafka: {
-    brokers: string[];
-    client_id: string;
-    schema_registry_url: string | null;
-    replication_factor: number;
-    sasl_mechanism: 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
-    sasl_username: string | null;
-    sasl_password: string | null;
-    ssl: boolean;
-    /** Milliseconds. */
-    session_timeout: number;
-  };
-  topics: {
-    predictions: string;
-    feedback: string;
-    labelled_examples: string;
-    model_snapshots: string;
-    model_promotions: string;
-    dead_letters: string;
-    unmatched_feedback: string;
-    joiner_changelog: string;
-    partitions: number;
-  };
-  joiner: {
-    /** Milliseconds. */
-    join_window: number;
-    /** Milliseconds. */
-    early_feedback_ttl: number;
-    emit_unlabelled: boolean;
-    /** Milliseconds. */
-    max_future: number;
-    state_dir: string | null;
-  };
-  clickhouse: {
-    url: string | null;
-    database: string;
-    username: string;
-    password: string;
-    /** Milliseconds. */
-    request_timeout: number;
-  };
-  evaluator: {
-    windows: string[];
-    /** Milliseconds. */
-    window_grace: number;
-    rolling_size: number;
-    rolling_emit_every: number;
-    segments: boolean;
-    fairness_attributes: string[];
-    calibration_bins: number;
-    auc_exact_limit: number;
-    auc_bins: number;
-    drift_reference_size: number;
-    drift_window_size: number;
-    drift_bins: number;
-    psi_threshold: number;
-    ks_alpha: number;
-    drift_detectors: boolean;
-    flush_rows: number;
-    flush_bytes: number;
-    /** Milliseconds. */
-    flush_interval: number;
-    prometheus_segments: boolean;
-  };
-  learner: {
-    snapshot_every: number;
-    /** Milliseconds. */
-    snapshot_interval: number;
-    train_on_corrections: boolean;
-  };
-  promoter: {
-    alpha: number;
-    metric: 'default' | 'log_loss' | 'brier' | 'error_rate' | 'squared_error';
-    min_samples: number;
-    min_effect: number;
-    max_recall_drop: number;
-    max_ece: number;
-    /** Milliseconds. */
-    cooldown: number;
-    watch_examples: number;
-  };
-  http: { host: string; port: number };
-  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
-  models: Record<string, ModelConfig>;
-}
+import { CONFIG_SPEC, MODEL_FIELDS, type Config, type FieldSpec, type ModelConfig, type SectionSpec } from './spec.js';
 
 export const ENV_PREFIX = 'FEEDBACKLOOP_';
 
@@ -109,6 +17,7 @@ export function envName(section: string, key: string): string {
 }
 
 type Raw = Record<string, unknown>;
+type Env = Record<string, string | undefined>;
 
 function typeOf(value: unknown): string {
   if (value === null) return 'null';
@@ -150,14 +59,26 @@ function unknownKey(path: string, key: string, known: string[]): ConfigError {
   return new ConfigError(path ? `${path}.${key}` : key, `unknown key${hint ? ` (did you mean ${hint}?)` : ''}; known keys: ${known.join(', ')}`);
 }
 
+/** Throws for the first key of `given` that is not in `known`. */
+function rejectUnknown(path: string, given: Raw, known: string[]): void {
+  for (const key of Object.keys(given)) if (!known.includes(key)) throw unknownKey(path, key, known);
+}
+
+function isMapping(value: unknown): value is Raw {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `value` as a mapping (absent or null: an empty one), or a ConfigError naming `path`. */
+function mappingAt(path: string, value: unknown, what = 'a mapping'): Raw {
+  const given = value ?? {};
+  if (!isMapping(given)) throw new ConfigError(path, `expected ${what}, got ${typeOf(given)}`);
+  return given;
+}
+
 /** Converts one value (from YAML, or a string from the environment) to the field's type. */
 function coerce(key: string, spec: FieldSpec, value: unknown, fromEnv: boolean): unknown {
-  const empty = value === null || value === undefined || (fromEnv && value === '' && spec.kind !== 'string');
-  if (empty) {
-    // An empty environment value or an explicit null means "not set": the default, or nothing.
-    if (spec.default === null || spec.default === undefined) return spec.kind === 'list' ? [] : null;
-    return coerce(key, spec, spec.default, false);
-  }
+  // An empty environment value or an explicit null means "not set": the default, or nothing.
+  if (value === null || value === undefined || (fromEnv && value === '' && spec.kind !== 'string')) return defaultValue(key, spec);
   const expected = (what: string) => new ConfigError(key, `expected ${what}, got ${typeOf(value)}`);
   switch (spec.kind) {
     case 'string':
@@ -198,10 +119,10 @@ function coerce(key: string, spec: FieldSpec, value: unknown, fromEnv: boolean):
     case 'list': {
       const list = fromEnv && typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
       if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) throw expected('a list of strings');
-      return list;
+      return [...list]; // a copy: never the spec's (read-only) default array
     }
     case 'enum': {
-      if (typeof value !== 'string' || !spec.values!.includes(value)) throw expected(`one of ${spec.values!.join(', ')}`);
+      if (typeof value !== 'string' || !spec.values.includes(value)) throw expected(`one of ${spec.values.join(', ')}`);
       return value;
     }
   }
@@ -212,80 +133,92 @@ function defaultValue(key: string, spec: FieldSpec): unknown {
   return coerce(key, spec, spec.default, false);
 }
 
-/**
- * Builds a Config from a parsed YAML document and an environment. Pure:
- * no file or process access, so it is tested directly.
- */
-export function buildConfig(document: unknown, env: Record<string, string | undefined> = {}): Config {
-  if (document !== null && document !== undefined && (typeof document !== 'object' || Array.isArray(document))) {
-    throw new ConfigError('(top level)', `expected a mapping of sections, got ${typeOf(document)}`);
-  }
-  const raw = (document ?? {}) as Raw;
-  const sections = [...Object.keys(CONFIG_SPEC), 'models'];
-  for (const key of Object.keys(raw)) if (!sections.includes(key)) throw unknownKey('', key, sections);
+/** One field: from the environment (sections only), else from the document, else its default. */
+function readField(path: string, key: string, spec: FieldSpec, given: Raw, env: Env | undefined): unknown {
+  const name = envName(path, key);
+  const fromEnv = env?.[name];
+  if (fromEnv !== undefined) return coerce(`${path}.${key} (from ${name})`, spec, fromEnv, true);
+  if (Object.hasOwn(given, key)) return coerce(`${path}.${key}`, spec, given[key], false);
+  return defaultValue(`${path}.${key}`, spec);
+}
 
+/** Every field of a section (or of one model) from its mapping in the document. */
+function readFields(path: string, fields: Record<string, FieldSpec>, given: Raw, env: Env | undefined): Raw {
+  rejectUnknown(path, given, Object.keys(fields));
+  const values: Raw = {};
+  for (const [key, spec] of Object.entries(fields)) values[key] = readField(path, key, spec, given, env);
+  return values;
+}
+
+/** CONFIG_SPEC as a table looked up by section name. */
+const SECTIONS: Record<string, SectionSpec> = CONFIG_SPEC;
+
+function readSections(raw: Raw, env: Env): Raw {
   const out: Raw = {};
-  for (const [section, sectionSpec] of Object.entries(CONFIG_SPEC)) {
-    const given = raw[section] ?? {};
-    if (typeof given !== 'object' || given === null || Array.isArray(given)) {
-      throw new ConfigError(section, `expected a mapping, got ${typeOf(given)}`);
-    }
-    const known = Object.keys(sectionSpec.fields);
-    for (const key of Object.keys(given)) if (!known.includes(key)) throw unknownKey(section, key, known);
-    const values: Raw = {};
-    for (const [key, spec] of Object.entries(sectionSpec.fields)) {
-      const path = `${section}.${key}`;
-      const fromEnv = env[envName(section, key)];
-      if (fromEnv !== undefined) {
-        values[key] = coerce(`${path} (from ${envName(section, key)})`, spec, fromEnv, true);
-      } else if (key in (given as Raw)) {
-        values[key] = coerce(path, spec, (given as Raw)[key], false);
-      } else {
-        values[key] = defaultValue(path, spec);
-      }
-    }
-    out[section] = values;
-  }
+  for (const [section, spec] of Object.entries(SECTIONS)) out[section] = readFields(section, spec.fields, mappingAt(section, raw[section]), env);
+  return out;
+}
 
-  const models = raw.models ?? {};
-  if (typeof models !== 'object' || models === null || Array.isArray(models)) {
-    throw new ConfigError('models', `expected a mapping of model name to settings, got ${typeOf(models)}`);
+/**
+ * `models.<name>` for every model the document names. A null-prototype
+ * object: model names come from the user, and a model called `__proto__`
+ * or `constructor` must be an entry like any other, not the prototype.
+ */
+function readModels(given: unknown): Record<string, Raw> {
+  const models = mappingAt('models', given, 'a mapping of model name to settings');
+  const out: Record<string, Raw> = Object.create(null);
+  for (const [name, settings] of Object.entries(models)) {
+    out[name] = readFields(`models.${name}`, MODEL_FIELDS, mappingAt(`models.${name}`, settings), undefined);
   }
-  const modelOut: Record<string, Raw> = {};
-  for (const [name, settings] of Object.entries(models as Raw)) {
-    const given = settings ?? {};
-    if (typeof given !== 'object' || Array.isArray(given)) {
-      throw new ConfigError(`models.${name}`, `expected a mapping, got ${typeOf(given)}`);
-    }
-    const known = Object.keys(MODEL_FIELDS);
-    for (const key of Object.keys(given)) if (!known.includes(key)) throw unknownKey(`models.${name}`, key, known);
-    const values: Raw = {};
-    for (const [key, spec] of Object.entries(MODEL_FIELDS)) {
-      const path = `models.${name}.${key}`;
-      values[key] = key in given ? coerce(path, spec, (given as Raw)[key], false) : defaultValue(path, spec);
-    }
-    modelOut[name] = values;
-  }
-  out.models = modelOut;
+  return out;
+}
 
-  const config = out as unknown as Config;
-  if (config.kafka.brokers.length > 0 && !config.kafka.schema_registry_url) {
-    throw new ConfigError('kafka.schema_registry_url', 'required when kafka.brokers is set (records are Avro in the Confluent wire format)');
-  }
-  for (const [name, model] of Object.entries(config.models)) {
+/**
+ * The document and environment read into a Config: the loader's one cast.
+ * TypeScript cannot follow the loops over Object.entries() above to the
+ * mapped type Config, but at run time they guarantee its shape: every
+ * section and key of CONFIG_SPEC (and of MODEL_FIELDS for each model) is
+ * read, and coerce() returns for each kind the type Config derives for it
+ * or throws (an unset key: null, or [] for a list, as Config says). The
+ * type test in test/unit/config.test.ts keeps the derivation exact.
+ */
+function readConfig(raw: Raw, env: Env): Config {
+  return { ...readSections(raw, env), models: readModels(raw.models) } as Config;
+}
+
+function checkChallengers(models: Record<string, ModelConfig>): void {
+  for (const [name, model] of Object.entries(models)) {
     for (const preset of model.challengers) {
       const known = PRESETS[preset];
       if (!Object.hasOwn(PRESETS, preset) || !known) throw new ConfigError(`models.${name}.challengers`, `unknown challenger preset ${JSON.stringify(preset)} (known: ${Object.keys(PRESETS).join(', ')})`);
       if (known.task !== model.task) throw new ConfigError(`models.${name}.challengers`, `${preset} is a ${known.task} preset but ${name} is a ${model.task} model`);
     }
   }
+}
+
+function checkWindows(windows: string[]): void {
   const names = new Set<string>();
-  for (const window of config.evaluator.windows) {
+  for (const window of windows) {
     const ms = parseDuration(window);
     if (ms === undefined || ms <= 0) throw new ConfigError('evaluator.windows', `${JSON.stringify(window)} is not a duration (e.g. 15m, 1h, 1d)`);
     if (names.has(window)) throw new ConfigError('evaluator.windows', `${window} is listed twice`);
     names.add(window);
   }
+}
+
+/**
+ * Builds a Config from a parsed YAML document and an environment. Pure:
+ * no file or process access, so it is tested directly.
+ */
+export function buildConfig(document: unknown, env: Env = {}): Config {
+  const raw = mappingAt('(top level)', document, 'a mapping of sections');
+  rejectUnknown('', raw, [...Object.keys(CONFIG_SPEC), 'models']);
+  const config = readConfig(raw, env);
+  if (config.kafka.brokers.length > 0 && !config.kafka.schema_registry_url) {
+    throw new ConfigError('kafka.schema_registry_url', 'required when kafka.brokers is set (records are Avro in the Confluent wire format)');
+  }
+  checkChallengers(config.models);
+  checkWindows(config.evaluator.windows);
   if (config.kafka.sasl_mechanism !== 'none' && (!config.kafka.sasl_username || !config.kafka.sasl_password)) {
     throw new ConfigError('kafka.sasl_username', `sasl_username and sasl_password are required with sasl_mechanism ${config.kafka.sasl_mechanism}`);
   }
@@ -293,7 +226,7 @@ export function buildConfig(document: unknown, env: Record<string, string | unde
 }
 
 /** Reads and validates the config file (optional) with the process environment. */
-export function loadConfig(file: string | undefined, env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(file: string | undefined, env: Env = process.env): Config {
   let document: unknown = {};
   if (file) {
     let text: string;
@@ -313,11 +246,11 @@ export function loadConfig(file: string | undefined, env: Record<string, string 
 
 /** The config with secrets replaced, for printing and logging. */
 export function redactConfig(config: Config): Config {
-  const copy = structuredClone(config) as unknown as Record<string, Raw>;
-  for (const [section, spec] of Object.entries(CONFIG_SPEC)) {
-    for (const [key, field] of Object.entries(spec.fields)) {
-      if (field.secret && copy[section]?.[key]) copy[section]![key] = '[redacted]';
-    }
+  const copy = structuredClone(config);
+  const sections: Record<string, Raw> = copy;
+  for (const [section, spec] of Object.entries(SECTIONS)) {
+    const values = sections[section];
+    for (const [key, field] of Object.entries(spec.fields)) if (field.secret && values?.[key]) values[key] = '[redacted]';
   }
-  return copy as unknown as Config;
+  return copy;
 }

@@ -1,25 +1,35 @@
 /**
  * Every configuration key, its type, default and meaning: the one place
- * config keys are defined. docs/config.md is generated from this table
- * (npm run docs:config) and a test keeps the two in step.
+ * config keys are defined. The Config type (at the end) is derived from
+ * these tables, and docs/config.md is generated from them (npm run
+ * docs:config); a test keeps the doc in step.
  *
  * Each leaf key can be overridden from the environment:
  * `kafka.schema_registry_url` -> FEEDBACKLOOP_KAFKA_SCHEMA_REGISTRY_URL.
  */
 
-export type FieldKind = 'string' | 'int' | 'number' | 'boolean' | 'duration' | 'list' | 'enum' | 'url';
+export type FieldKind = FieldSpec['kind'];
 
-export interface FieldSpec {
-  kind: FieldKind;
+interface FieldBase {
   doc: string;
-  /** Omitted = optional with no value (null). */
-  default?: string | number | boolean | string[] | null;
-  min?: number;
-  max?: number;
-  values?: readonly string[];
   /** Never logged; redacted in `feedbackloop config --print`. */
   secret?: boolean;
 }
+
+/**
+ * One key. `default` omitted or null: optional with no value (null; an
+ * empty list for a list). A duration's default is written like its YAML
+ * value ('30s') and loads as milliseconds.
+ */
+export type FieldSpec = FieldBase &
+  (
+    | { kind: 'string' | 'url'; default?: string | null }
+    | { kind: 'int' | 'number'; default?: number | null; min?: number; max?: number }
+    | { kind: 'duration'; default?: string | null }
+    | { kind: 'boolean'; default?: boolean | null }
+    | { kind: 'list'; default?: readonly string[] | null }
+    | { kind: 'enum'; values: readonly string[]; default?: string | null }
+  );
 
 export interface SectionSpec {
   doc: string;
@@ -27,16 +37,16 @@ export interface SectionSpec {
 }
 
 /** `models.<name>.*`: per-model settings; any model name is allowed. */
-export const MODEL_FIELDS: Record<string, FieldSpec> = {
+export const MODEL_FIELDS = {
   task: { kind: 'enum', values: ['binary', 'regression'], default: 'binary', doc: 'What the model predicts: a probability of the positive class, or a value.' },
   challengers: {
     kind: 'list',
     default: [],
     doc: 'Challenger presets the learner trains for this model (logreg, logreg_adagrad, logreg_adam, ftrl, pa, naive_bayes for binary; linreg, linreg_adam, pa_regressor for regression). Empty: logreg (binary) or linreg (regression).',
   },
-};
+} as const satisfies Record<string, FieldSpec>;
 
-export const CONFIG_SPEC: Record<string, SectionSpec> = {
+export const CONFIG_SPEC = {
   kafka: {
     doc: 'Kafka and the schema registry. With no brokers, feedbackloop runs on the in-process log.',
     fields: {
@@ -143,4 +153,39 @@ export const CONFIG_SPEC: Record<string, SectionSpec> = {
       level: { kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', doc: 'Lowest level written.' },
     },
   },
-};
+} as const satisfies Record<string, SectionSpec>;
+
+/** What a field of this kind holds once loaded (a duration: milliseconds). */
+type LoadedKind<F extends FieldSpec> = F extends { kind: 'string' | 'url' }
+  ? string
+  : F extends { kind: 'int' | 'number' | 'duration' }
+    ? number
+    : F extends { kind: 'boolean' }
+      ? boolean
+      : F extends { kind: 'enum'; values: readonly (infer V)[] }
+        ? V
+        : never;
+
+/** A loaded field: a list is always a list (empty when unset); any other kind without a default may be null. */
+export type FieldValue<F extends FieldSpec> = F extends { kind: 'list' }
+  ? string[]
+  : F extends { default: NonNullable<unknown> }
+    ? LoadedKind<F>
+    : LoadedKind<F> | null;
+
+/** The loaded values of a table of fields, one per key. */
+export type FieldValues<Fields extends Record<string, FieldSpec>> = { -readonly [K in keyof Fields]: FieldValue<Fields[K]> };
+
+/** `models.<name>`, typed from MODEL_FIELDS. */
+export type ModelConfig = FieldValues<typeof MODEL_FIELDS>;
+
+type Sections = typeof CONFIG_SPEC;
+
+type SectionValues = { -readonly [S in keyof Sections]: FieldValues<Sections[S]['fields']> };
+
+/**
+ * The loaded configuration, typed from CONFIG_SPEC and MODEL_FIELDS. A type
+ * (not an interface) so that it is also a Record<string, ...>: the loader
+ * reads and redacts it section by section.
+ */
+export type Config = SectionValues & { models: Record<string, ModelConfig> };

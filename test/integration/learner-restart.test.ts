@@ -22,7 +22,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCodec, RegistryCodec } from '../../adapters/codec/codec.js';
-import { loadConfig, type Config } from '../../adapters/config/index.js';
+import { loadConfig, modelKindOf, type Config } from '../../adapters/config/index.js';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import { MemoryTransport } from '../../adapters/log/memory.js';
 import { ManualClock } from '../../core/clock.js';
@@ -45,7 +45,7 @@ const CONFIG_YAML = 'models:\n  fraud:\n    challengers: [logreg, ftrl]\n  spam:
 /** The learner options `feedbackloop run` derives from the config (cli/commands/run.ts). */
 function learnerOptions(config: Config): Partial<LearnerOptions> {
   return {
-    taskOf: (model) => config.models[model]?.task ?? 'binary',
+    taskOf: (model) => modelKindOf(config, model),
     challengersOf: (model) => config.models[model]?.challengers ?? [],
     trainOnCorrections: config.learner.train_on_corrections,
   };

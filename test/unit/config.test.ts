@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { buildConfig, redactConfig } from '../../adapters/config/index.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { buildConfig, CONFIG_SPEC, modelKindOf, redactConfig, type Config, type ModelConfig } from '../../adapters/config/index.js';
 import { ConfigError } from '../../core/errors.js';
 
 function configError(fn: () => unknown): ConfigError {
@@ -72,6 +72,12 @@ describe('config', () => {
     ).toBe('kafka.sasl_username');
   });
 
+  it('loads a default list as a copy: changing it changes neither the spec nor the next config', () => {
+    buildConfig({}).evaluator.windows.push('15m');
+    expect(buildConfig({}).evaluator.windows).toEqual(['1h', '1d']);
+    expect(CONFIG_SPEC.evaluator.fields.windows.default).toEqual(['1h', '1d']);
+  });
+
   it('redacts secrets for printing', () => {
     const config = buildConfig({ clickhouse: { password: 'hunter2' }, kafka: { sasl_password: 's3cret' } });
     const shown = JSON.stringify(redactConfig(config));
@@ -80,10 +86,91 @@ describe('config', () => {
   });
 });
 
+describe('model names in the config', () => {
+  it('keeps a model named like an Object property as an entry, not a prototype', () => {
+    const config = buildConfig(JSON.parse('{"models": {"__proto__": {"task": "regression"}, "constructor": {}}}'));
+    expect(Object.keys(config.models)).toEqual(['__proto__', 'constructor']);
+    expect(config.models['__proto__']).toEqual({ task: 'regression', challengers: [] });
+    expect(config.models.toString).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(redactConfig(config))).models).toEqual({ ['__proto__']: { task: 'regression', challengers: [] }, constructor: { task: 'binary', challengers: [] } });
+  });
+});
+
+describe('modelKindOf', () => {
+  it('is the task the config gives a model, binary for any other name', () => {
+    const config = buildConfig(JSON.parse('{"models": {"eta": {"task": "regression"}, "__proto__": {"task": "regression"}, "fraud": null}}'));
+    expect(modelKindOf(config, 'eta')).toBe('regression');
+    expect(modelKindOf(config, '__proto__')).toBe('regression');
+    expect(modelKindOf(config, 'fraud')).toBe('binary');
+    expect(modelKindOf(config, 'churn')).toBe('binary');
+    expect(modelKindOf(config, 'constructor')).toBe('binary');
+  });
+
+  it('counts only own entries of models, also in a config built by hand', () => {
+    const inherited: Record<string, ModelConfig> = Object.create({ eta: { task: 'regression', challengers: [] } });
+    const config: Config = { ...buildConfig({}), models: inherited };
+    expect(modelKindOf(config, 'eta')).toBe('binary');
+    expect(modelKindOf({ ...config, models: { eta: { task: 'regression', challengers: [] } } }, 'eta')).toBe('regression');
+  });
+});
+
 describe('challenger presets in the config', () => {
   it('accepts known presets of the model task and refuses others, naming the key', () => {
     expect(buildConfig({ models: { m: { challengers: ['logreg', 'ftrl'] } } }).models.m!.challengers).toEqual(['logreg', 'ftrl']);
     expect(() => buildConfig({ models: { m: { challengers: ['xgboost'] } } })).toThrow(/models\.m\.challengers: unknown challenger preset "xgboost"/);
     expect(() => buildConfig({ models: { eta: { task: 'regression', challengers: ['logreg'] } } })).toThrow(/models\.eta\.challengers: logreg is a binary preset but eta is a regression model/);
+  });
+});
+
+describe('the Config type, derived from CONFIG_SPEC and MODEL_FIELDS (checked by tsc)', () => {
+  it('gives each kind its loaded type, and null only to a key without a default', () => {
+    const config = buildConfig({});
+    expectTypeOf<keyof Config>().toEqualTypeOf<'kafka' | 'topics' | 'clickhouse' | 'joiner' | 'evaluator' | 'learner' | 'promoter' | 'http' | 'log' | 'models'>();
+    expectTypeOf<keyof Config['http']>().toEqualTypeOf<'host' | 'port'>();
+    expectTypeOf(config.kafka.client_id).toEqualTypeOf<string>();
+    expectTypeOf(config.clickhouse.password).toEqualTypeOf<string>();
+    expectTypeOf(config.kafka.sasl_username).toEqualTypeOf<string | null>();
+    expectTypeOf(config.joiner.state_dir).toEqualTypeOf<string | null>();
+    expectTypeOf(config.clickhouse.url).toEqualTypeOf<string | null>();
+    expectTypeOf(config.http.port).toEqualTypeOf<number>();
+    expectTypeOf(config.promoter.alpha).toEqualTypeOf<number>();
+    expectTypeOf(config.joiner.join_window).toEqualTypeOf<number>();
+    expectTypeOf(config.kafka.ssl).toEqualTypeOf<boolean>();
+    expectTypeOf(config.kafka.brokers).toEqualTypeOf<string[]>();
+    expectTypeOf(config.evaluator.windows).toEqualTypeOf<string[]>();
+    expectTypeOf(config.kafka.sasl_mechanism).toEqualTypeOf<'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512'>();
+    expectTypeOf(config.log.level).toEqualTypeOf<'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'>();
+    expectTypeOf(config.models).toEqualTypeOf<Record<string, ModelConfig>>();
+    expectTypeOf<ModelConfig>().toEqualTypeOf<{ task: 'binary' | 'regression'; challengers: string[] }>();
+    expect(config.joiner.state_dir).toBeNull();
+  });
+
+  it('takes what each key may hold and refuses the rest', () => {
+    const config = buildConfig({});
+    config.kafka.sasl_username = null;
+    config.clickhouse.url = null;
+    config.kafka.sasl_mechanism = 'scram-sha-512';
+    config.http = { host: '::', port: 0 };
+    config.models.m = { task: 'regression', challengers: ['linreg'] };
+    // @ts-expect-error a string with a default is never null
+    config.kafka.client_id = null;
+    // @ts-expect-error a url is a string
+    config.clickhouse.url = 8123;
+    // @ts-expect-error an int is a number
+    config.http.port = '9464';
+    // @ts-expect-error a duration is milliseconds once loaded
+    config.kafka.session_timeout = '10s';
+    // @ts-expect-error a boolean is a boolean
+    config.kafka.ssl = 'true';
+    // @ts-expect-error a list holds strings
+    config.kafka.brokers = [9092];
+    // @ts-expect-error a list is never null (empty when unset)
+    config.evaluator.windows = null;
+    // @ts-expect-error an enum holds one of its values
+    config.log.level = 'verbose';
+    // @ts-expect-error a model's task is one of its values
+    config.models.m = { task: 'ranking', challengers: [] };
+    // @ts-expect-error no key the spec does not declare
+    config.http.hostname = 'localhost';
   });
 });
