@@ -6,6 +6,7 @@ COPY core core
 COPY adapters adapters
 COPY processors processors
 COPY sinks sinks
+COPY demo demo
 COPY cli cli
 COPY schemas schemas
 RUN npm ci --no-audit --no-fund && npm run build && npm prune --omit=dev

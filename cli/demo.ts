@@ -19,7 +19,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildConfig } from '../adapters/config/index.js';
-import { mulberry32 } from '../bench/stream.js';
+import { mulberry32 } from '../demo/random.js';
 import { ManualClock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import type { Feedback, FeedbackType, Prediction } from '../core/events.js';
