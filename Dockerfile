@@ -1,4 +1,10 @@
 # feedbackloop as a container (used by docker-compose.yml).
+# The build stage copies the shipped folders the image runs (demo/ holds the
+# synthetic world of `feedbackloop demo`; scorer/ is a library for upstream
+# apps, not run here); bench/ and test/ stay out, and nothing shipped imports
+# them (test/unit/layers.test.ts). A new shipped folder needs a COPY line
+# here: test/integration/docker-context.test.ts builds these stages from
+# exactly what they copy and runs the CLI and the demo.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
@@ -6,6 +12,7 @@ COPY core core
 COPY adapters adapters
 COPY processors processors
 COPY sinks sinks
+COPY demo demo
 COPY cli cli
 COPY schemas schemas
 RUN npm ci --no-audit --no-fund && npm run build && npm prune --omit=dev

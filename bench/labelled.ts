@@ -8,7 +8,7 @@
  * joiner emits them.
  */
 import type { LabelledExample } from '../core/events.js';
-import { mulberry32 } from './stream.js';
+import { mulberry32 } from '../demo/random.js';
 
 const HOUR = 3_600_000;
 export const T0 = 1_763_942_400_000;

@@ -29,7 +29,7 @@
 import { pathToFileURL } from 'node:url';
 import type { LabelledExample } from '../core/events.js';
 import { PromotionPolicy, type PolicyOptions } from '../core/promote/index.js';
-import { mulberry32 } from './stream.js';
+import { mulberry32 } from '../demo/random.js';
 import { numberOption } from './options.js';
 
 export const T0 = 1_763_942_400_000;

@@ -23,7 +23,7 @@ import { MemoryTransport } from '../adapters/log/memory.js';
 import type { LabelledExample, ModelSnapshot, PromotionDecision } from '../core/events.js';
 import { Learner, SnapshotScorer } from '../core/learn/index.js';
 import { ChampionScorer } from '../scorer/index.js';
-import { mulberry32 } from './stream.js';
+import { mulberry32 } from '../demo/random.js';
 import { numberOption } from './options.js';
 
 const N = numberOption('snapshots', 2000);

@@ -14,18 +14,7 @@
  */
 import type { Feedback, FeedbackType, Prediction } from '../core/events.js';
 import type { Task } from '../core/join/index.js';
-
-/** mulberry32: a small, fast, seeded 32-bit PRNG. Returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../demo/random.js';
 
 export type StreamEvent = { kind: 'prediction'; event: Prediction } | { kind: 'feedback'; event: Feedback };
 

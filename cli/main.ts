@@ -8,7 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage, FeedbackloopError } from '../core/errors.js';
 import { commandCheck } from './commands/check.js';
 import { commandConfig } from './commands/config.js';
-import { commandDemo } from './demo.js';
+import { commandDemo } from './commands/demo.js';
 import { commandManual, type ManualDecision, type ManualOptions } from './commands/manual.js';
 import { commandReplay } from './commands/replay.js';
 import { commandRun, PROCESSORS } from './commands/run.js';

@@ -8,8 +8,9 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { demo, DEMO_CHANGE, DEMO_COUNTS } from '../../cli/demo.js';
 import type { DriftRecord, MetricPoint } from '../../core/evaluate/index.js';
+import { demo } from '../../demo/run-demo.js';
+import { DEMO_CHANGE, DEMO_COUNTS } from '../../demo/scenario.js';
 
 const readJsonl = <T>(path: string): T[] => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
 

@@ -16,7 +16,8 @@ import { ManualClock } from '../../core/clock.js';
 import type { Prediction } from '../../core/events.js';
 import { Joiner, MemoryJoinStore, type JoinEntry, type JoinerOptions, type JoinOutput, type JoinStore } from '../../core/join/index.js';
 import { JoinerProcessor } from '../../processors/joiner.js';
-import { joinStream, mulberry32, taskOf, type StreamEvent, type StreamOptions } from '../../bench/stream.js';
+import { joinStream, taskOf, type StreamEvent, type StreamOptions } from '../../bench/stream.js';
+import { mulberry32 } from '../../demo/random.js';
 
 const HOUR = 3_600_000;
 const T0 = 1_763_942_400_000;

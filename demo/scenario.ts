@@ -1,0 +1,14 @@
+/**
+ * The demo's world in numbers: when its event time starts, how long it
+ * lasts, when fraud-detector's concept changes and how many predictions
+ * each model makes.
+ */
+
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
+export const DEMO_START = Date.UTC(2025, 5, 2);
+export const DEMO_DAYS = 4;
+/** The concept change of fraud-detector: the midpoint. */
+export const DEMO_CHANGE = DEMO_START + (DEMO_DAYS / 2) * DAY;
+export const DEMO_COUNTS = { 'fraud-detector': 20_000, 'churn-predictor': 5_000 } as const;
+export type DemoModel = keyof typeof DEMO_COUNTS;
