@@ -12,6 +12,7 @@ COPY core core
 COPY adapters adapters
 COPY processors processors
 COPY sinks sinks
+COPY runtime runtime
 COPY demo demo
 COPY cli cli
 COPY schemas schemas

@@ -7,7 +7,7 @@
  * drives the processors. Adding a processor means adding one entry to
  * PROCESSORS.
  */
-import type { Config } from '../adapters/config/index.js';
+import { modelKindOf, type Config } from '../adapters/config/index.js';
 import type { Codecs } from '../adapters/codec/codecs.js';
 import type { ClickHouseStore } from '../adapters/clickhouse/index.js';
 import type { LogRecord, LogTransport, TopicSpec } from '../adapters/log/transport.js';
@@ -27,7 +27,7 @@ import { PredictionArchive } from '../processors/prediction-archive.js';
 import type { Processor } from '../processors/processor.js';
 import { PromoterProcessor } from '../processors/promoter.js';
 import { RegistryProcessor } from '../processors/registry.js';
-import { evaluatorOptions, joinerTopics, learnerSettings, modelKind, policyOptions, promoterTopics } from './settings.js';
+import { evaluatorOptions, joinerTopics, learnerSettings, policyOptions, promoterTopics } from './settings.js';
 import { ShadowFeed } from './shadow-feed.js';
 
 export const PROCESSOR_NAMES = ['joiner', 'learner', 'promoter', 'evaluator', 'archive', 'registry'] as const;
@@ -88,7 +88,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
           joinWindowMs: j.join_window,
           earlyFeedbackTtlMs: j.early_feedback_ttl,
           emitUnlabelled: j.emit_unlabelled,
-          taskOf: (model) => modelKind(config, model),
+          taskOf: (model) => modelKindOf(config, model),
           shadowScorer: shadow,
           ...(env.time === 'wall-clock' ? { maxEventTime: () => env.clock.now() + j.max_future } : {}),
         },

@@ -3,7 +3,7 @@
  * place a config key becomes a processor setting (run and replay both build
  * their pipeline from these).
  */
-import type { Config } from '../adapters/config/index.js';
+import { modelKindOf, type Config } from '../adapters/config/index.js';
 import type { EvaluatorOptions } from '../core/evaluate/index.js';
 import type { LearnerOptions } from '../core/learn/index.js';
 import type { PolicyOptions } from '../core/promote/index.js';
@@ -11,11 +11,6 @@ import { parseDuration } from '../core/duration.js';
 import type { JoinerTopics } from '../processors/joiner.js';
 import type { LearnerTopics } from '../processors/learner.js';
 import type { PromoterTopics } from '../processors/promoter.js';
-
-/** What a model predicts (models.<name>.task): binary unless the config says otherwise. */
-export function modelKind(config: Config, model: string): 'binary' | 'regression' {
-  return config.models[model]?.task ?? 'binary';
-}
 
 /** The joiner's topics, from the config's topic names. */
 export function joinerTopics(config: Config): JoinerTopics {
@@ -34,7 +29,7 @@ export function joinerTopics(config: Config): JoinerTopics {
 export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
   const e = config.evaluator;
   return {
-    taskOf: (model) => modelKind(config, model),
+    taskOf: (model) => modelKindOf(config, model),
     windows: e.windows.map((name) => ({ name, ms: parseDuration(name)! })),
     rollingSize: e.rolling_size,
     rollingEmitEvery: e.rolling_emit_every,
@@ -62,7 +57,7 @@ export function learnerSettings(config: Config): { topics: LearnerTopics; learne
   return {
     topics: { labelled: t.labelled_examples, snapshots: t.model_snapshots, deadLetters: t.dead_letters },
     learner: {
-      taskOf: (model) => modelKind(config, model),
+      taskOf: (model) => modelKindOf(config, model),
       challengersOf: (model) => config.models[model]?.challengers ?? [],
       trainOnCorrections: config.learner.train_on_corrections,
     },
@@ -79,7 +74,7 @@ export function promoterTopics(config: Config): PromoterTopics {
 export function policyOptions(config: Config, model: string): Partial<PolicyOptions> {
   const p = config.promoter;
   return {
-    task: modelKind(config, model),
+    task: modelKindOf(config, model),
     alpha: p.alpha,
     ...(p.metric === 'default' ? {} : { metric: p.metric }),
     minSamples: p.min_samples,
