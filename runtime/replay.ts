@@ -27,13 +27,14 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Config } from '../adapters/config/index.js';
-import { makeCodecs } from '../adapters/codec/codecs.js';
+import type { Codec } from '../adapters/codec/codec.js';
+import { makeCodecs, type Codecs } from '../adapters/codec/codecs.js';
 import { MemoryTransport } from '../adapters/log/memory.js';
 import type { LogRecord, OutgoingRecord } from '../adapters/log/transport.js';
 import type { Clock } from '../core/clock.js';
 import { ConfigError, errorMessage, ValidationError } from '../core/errors.js';
 import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type ModelSnapshot, type Prediction, type PromotionDecision } from '../core/events.js';
-import { emptyCounters, MemoryJoinStore, type JoinCounters } from '../core/join/index.js';
+import { MemoryJoinStore, type JoinCounters } from '../core/join/index.js';
 import type { ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { renderReport, type ReportSummary } from '../core/report/index.js';
 import { deadLetterJson } from '../sinks/dead-letters.js';
@@ -170,10 +171,8 @@ function lastTimestamp(...inputs: Array<Array<FileEvent<{ timestamp: number }>>>
   return end;
 }
 
-export async function replay(input: ReplayInput): Promise<ReplaySummary> {
-  const { config, clock, clickhouse } = input;
-  const now = clock.now();
-  const letters: DeadLetter[] = [];
+/** The input files, each line a validated event or a dead letter. */
+async function readInputs(input: ReplayInput, now: number, letters: DeadLetter[]): Promise<{ predictions: Array<FileEvent<Prediction>>; feedback: Array<FileEvent<Feedback>> }> {
   for (const [option, path] of [['--predictions', input.predictions], ['--feedback', input.feedback]] as const) {
     try {
       await access(path, constants.R_OK);
@@ -181,35 +180,29 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
       throw new ConfigError(option, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : errorMessage(error)}`);
     }
   }
-  const predictions = await readEvents<Prediction>(input.predictions, validatePrediction, now, letters);
-  const feedback = await readEvents<Feedback>(input.feedback, validateFeedback, now, letters);
+  return {
+    predictions: await readEvents<Prediction>(input.predictions, validatePrediction, now, letters),
+    feedback: await readEvents<Feedback>(input.feedback, validateFeedback, now, letters),
+  };
+}
 
-  const t = config.topics;
-  const log = new MemoryTransport(() => clock.now());
-  // One partition per topic: the replay is one thread anyway, and so its outputs (and the
-  // evaluator's sliding windows) follow event time, not the interleaving of partition batches.
-  await log.ensureTopics(topicSpecs(config).map((spec) => ({ ...spec, partitions: 1 })));
-  const codecs = makeCodecs(t, undefined);
-  const producer = await log.producer();
-  const source = (path: string, line: number) => ({ file: resolve(path), line: String(line) });
-  const predictionRecords: OutgoingRecord[] = [];
-  for (const e of predictions) {
-    predictionRecords.push({ topic: t.predictions, key: Buffer.from(e.value.prediction_id), value: await codecs.prediction.encode(e.value), timestamp: e.value.timestamp, headers: source(input.predictions, e.line) });
+/** Events as records of their topic, keyed by prediction_id, with the file and line they came from. */
+async function toRecords<T extends { prediction_id: string; timestamp: number }>(events: Array<FileEvent<T>>, topic: string, codec: Codec<T>, path: string): Promise<OutgoingRecord[]> {
+  const out: OutgoingRecord[] = [];
+  for (const e of events) {
+    out.push({ topic, key: Buffer.from(e.value.prediction_id), value: await codec.encode(e.value), timestamp: e.value.timestamp, headers: { file: resolve(path), line: String(e.line) } });
   }
-  const feedbackRecords: OutgoingRecord[] = [];
-  for (const e of feedback) {
-    feedbackRecords.push({ topic: t.feedback, key: Buffer.from(e.value.prediction_id), value: await codecs.feedback.encode(e.value), timestamp: e.value.timestamp, headers: source(input.feedback, e.line) });
-  }
+  return out;
+}
 
-  await mkdir(input.out, { recursive: true });
-  const files = new FileEvaluatorSink(input.out);
-  const processorLetters: DeadLetter[] = [];
-  const stores: MemoryJoinStore[] = [];
-  const env: PipelineEnv = {
+/** What the replay gives the pipeline: the in-process log, join state in memory, files (and ClickHouse), event time. */
+function replayEnvironment(input: ReplayInput, log: MemoryTransport, codecs: Codecs, files: FileEvaluatorSink, letters: DeadLetter[], stores: MemoryJoinStore[]): PipelineEnv {
+  const { config, clickhouse } = input;
+  return {
     config,
     transport: log,
     codecs,
-    clock,
+    clock: input.clock,
     name: 'replay',
     time: 'event-time',
     joinStore: () => {
@@ -224,19 +217,64 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
         ? { maxRows: config.evaluator.flush_rows, maxBytes: config.evaluator.flush_bytes, intervalMs: Number.MAX_SAFE_INTEGER }
         : { maxRows: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER, intervalMs: Number.MAX_SAFE_INTEGER },
     },
-    deadLetters: collecting(processorLetters),
+    deadLetters: collecting(letters),
     // With ClickHouse: the registry tables too, from the same topics `run --only registry` reads.
     ...(input.registry ? { clickhouse: input.registry } : {}),
     observer: {},
   };
+}
+
+/** The examples, unmatched feedback and dead letters the processors wrote to the in-process log, for the files. */
+async function collectOutputs(log: MemoryTransport, topics: Config['topics'], codecs: Codecs, letters: DeadLetter[]): Promise<{ examples: LabelledExample[]; unlabelled: LabelledExample[]; unmatched: unknown[] }> {
+  const examples: LabelledExample[] = [];
+  const unlabelled: LabelledExample[] = [];
+  for (const record of inProcessingOrder(log.records(topics.labelled_examples))) {
+    const example = await codecs.labelled.decode(record.value);
+    (example.label === null ? unlabelled : examples).push(example);
+  }
+  const unmatched: unknown[] = [];
+  for (const record of inProcessingOrder(log.records(topics.unmatched_feedback))) {
+    unmatched.push({ ...(await codecs.feedback.decode(record.value)), reason: record.headers.reason ?? null });
+  }
+  // Dead letters from the processors point at in-process records; name the file line they came from.
+  const inputs = new Map<string, LogRecord[]>([
+    [topics.predictions, log.records(topics.predictions)],
+    [topics.feedback, log.records(topics.feedback)],
+  ]);
+  for (const record of log.records(topics.dead_letters)) {
+    const letter = await codecs.deadLetter.decode(record.value);
+    // One partition per topic: the offset indexes the topic's records.
+    const origin = letter.partition === 0 ? inputs.get(letter.topic)?.[letter.offset] : undefined;
+    letters.push(origin?.headers.file ? { ...letter, topic: origin.headers.file, partition: 0, offset: Number(origin.headers.line) } : letter);
+  }
+  return { examples, unlabelled, unmatched };
+}
+
+export async function replay(input: ReplayInput): Promise<ReplaySummary> {
+  const { config, clock } = input;
+  const letters: DeadLetter[] = [];
+  const { predictions, feedback } = await readInputs(input, clock.now(), letters);
+  const t = config.topics;
+  const log = new MemoryTransport(() => clock.now());
+  // One partition per topic: the replay is one thread anyway, and so its outputs (and the
+  // evaluator's sliding windows) follow event time, not the interleaving of partition batches.
+  await log.ensureTopics(topicSpecs(config).map((spec) => ({ ...spec, partitions: 1 })));
+  const codecs = makeCodecs(t, undefined);
+  const predictionRecords = await toRecords(predictions, t.predictions, codecs.prediction, input.predictions);
+  const feedbackRecords = await toRecords(feedback, t.feedback, codecs.feedback, input.feedback);
+
+  await mkdir(input.out, { recursive: true });
+  const files = new FileEvaluatorSink(input.out);
+  const stores: MemoryJoinStore[] = [];
   const names: ProcessorName[] = ['joiner', 'learner', 'promoter', 'evaluator', ...(input.registry ? (['registry'] as const) : [])];
-  const pipeline = new Pipeline(env, names);
+  const pipeline = new Pipeline(replayEnvironment(input, log, codecs, files, letters, stores), names);
   const joiner = pipeline.get('joiner')!;
   const learner = pipeline.get('learner')!;
   const promoter = pipeline.get('promoter')!;
   await pipeline.start();
   // The input goes in in event-time chunks, each processed through every processor before the
   // next: the learner's snapshots then keep up with the predictions they shadow-score.
+  const producer = await log.producer();
   const total = predictionRecords.length + feedbackRecords.length;
   let done = 0;
   for (const chunk of eventTimeChunks(predictionRecords, feedbackRecords, REPLAY_CHUNK)) {
@@ -248,44 +286,10 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   // The replay's event time ends at its last event, in every partition.
   const end = lastTimestamp(predictions, feedback);
   if (Number.isFinite(end)) await joiner.advanceTasks(end);
-  // Pending join entries, before the joiner's stop drops its tasks.
-  const pendingAtEnd = stores.reduce((sum, store) => sum + store.size(), 0);
   await log.whenIdle();
   await pipeline.stop(() => log.whenIdle());
-  await writeFile(join(input.out, 'snapshots.jsonl'), jsonl(learner.published.map(snapshotLine)));
-  await writeFile(join(input.out, 'promotions.jsonl'), jsonl(promoter.published.map(promotionLine)));
   await files.close();
-  for (const letter of processorLetters) letters.push(letter);
-
-  // Collect the outputs.
-  const examples: LabelledExample[] = [];
-  const unlabelled: LabelledExample[] = [];
-  for (const record of inProcessingOrder(log.records(t.labelled_examples))) {
-    const example = await codecs.labelled.decode(record.value);
-    (example.label === null ? unlabelled : examples).push(example);
-  }
-  const unmatched: unknown[] = [];
-  for (const record of inProcessingOrder(log.records(t.unmatched_feedback))) {
-    unmatched.push({ ...(await codecs.feedback.decode(record.value)), reason: record.headers.reason ?? null });
-  }
-  // Dead letters from the processors point at in-process records; name the file line they came from.
-  const byPartition = new Map<string, LogRecord[]>();
-  for (const topic of [t.predictions, t.feedback]) {
-    for (const record of log.records(topic)) {
-      const key = `${topic}\u0000${record.partition}`;
-      if (!byPartition.has(key)) byPartition.set(key, []);
-      byPartition.get(key)!.push(record);
-    }
-  }
-  for (const record of log.records(t.dead_letters)) {
-    const letter = await codecs.deadLetter.decode(record.value);
-    const origin = byPartition.get(`${letter.topic}\u0000${letter.partition}`)?.[letter.offset];
-    if (origin?.headers.file) {
-      letters.push({ ...letter, topic: origin.headers.file, partition: 0, offset: Number(origin.headers.line) });
-    } else {
-      letters.push(letter);
-    }
-  }
+  const { examples, unlabelled, unmatched } = await collectOutputs(log, t, codecs, letters);
 
   const paths = {
     labelled: join(input.out, 'labelled.jsonl'),
@@ -302,6 +306,8 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   await writeFile(paths.unlabelled, jsonl(unlabelled));
   await writeFile(paths.unmatched, jsonl(unmatched));
   await writeFile(paths.dead_letters, jsonl(letters.map((l) => ({ file: l.topic, line: l.offset, ...deadLetterJson(l) }))));
+  await writeFile(paths.snapshots, jsonl(learner.published.map(snapshotLine)));
+  await writeFile(paths.promotions, jsonl(promoter.published.map(promotionLine)));
 
   const c: JoinCounters = joiner.totals;
   const final = files.final();
@@ -317,7 +323,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     unmatched: c.unmatched,
     expired_labelled: c.expired_labelled,
     expired_unlabelled: c.expired_unlabelled,
-    pending_at_end: pendingAtEnd,
+    pending_at_end: stores.reduce((sum, store) => sum + store.size(), 0),
     dead_letters: letters.length,
     by_model: c.byModel,
     metric_points: files.points.rows.size,
