@@ -1,0 +1,161 @@
+/**
+ * The partition task every processor runs on, driven through the interleavings
+ * that break a hand-written lifecycle: a previous owner that commits after the
+ * new owner's consumer fetched its start offset (kafkajs has no KIP-447), a
+ * rebalance in the middle of a stream, a batch that fails half-way, and a
+ * commit for a partition this member no longer holds.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryTransport } from '../../adapters/log/memory.js';
+import type { LogTransport, TransactionalProducer } from '../../adapters/log/transport.js';
+import { PartitionTasks, type PartitionWork, type TaskContext } from '../../processors/partition-tasks.js';
+
+const IN = 'in';
+const OUT = 'out';
+
+/** Produces `count` records to partition `partition` of IN, values "<partition>:<i>". */
+async function produce(log: MemoryTransport, partition: number, from: number, count: number): Promise<void> {
+  const producer = await log.producer();
+  const records = Array.from({ length: count }, (_, k) => ({ topic: IN, partition, key: null, value: Buffer.from(`${partition}:${from + k}`), timestamp: from + k }));
+  await producer.send(records);
+}
+
+/** A processor that copies each input record to OUT in the batch's transaction, and says what it saw. */
+function copier(seen: { opened: Array<{ partition: number; resumeAt: number }>; closed: number[]; processed: string[] }, gate?: (ctx: TaskContext) => Promise<void>): PartitionWork<{ partition: number }> {
+  return {
+    open: async (ctx) => {
+      seen.opened.push({ partition: ctx.partition, resumeAt: ctx.resumeAt(IN) });
+      return { partition: ctx.partition };
+    },
+    process: async (_state, batch, ctx) => {
+      await gate?.(ctx);
+      for (const r of batch.records) seen.processed.push(r.value!.toString());
+      const out = batch.records.map((r) => ({ topic: OUT, partition: 0, key: null, value: r.value }));
+      await ctx.commit(out, [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }]);
+    },
+    close: async (state) => void seen.closed.push(state.partition),
+  };
+}
+
+const newSeen = () => ({ opened: [] as Array<{ partition: number; resumeAt: number }>, closed: [] as number[], processed: [] as string[] });
+
+async function setUp(partitions: number): Promise<MemoryTransport> {
+  const log = new MemoryTransport();
+  await log.ensureTopics([{ name: IN, partitions }, { name: OUT, partitions: 1 }]);
+  return log;
+}
+
+/** The in-process log, but creating a transactional producer (fencing) goes through `fence`. */
+function delegate(log: MemoryTransport, fence: (id: string) => Promise<TransactionalProducer>): LogTransport {
+  return {
+    ensureTopics: (specs) => log.ensureTopics(specs),
+    partitionCount: (topic) => log.partitionCount(topic),
+    committedOffsets: (group, topic) => log.committedOffsets(group, topic),
+    endOffsets: (topic) => log.endOffsets(topic),
+    producer: () => log.producer(),
+    transactionalProducer: fence,
+    consumer: (options) => log.consumer(options),
+    readToEnd: (topic, partitions, onRecords) => log.readToEnd(topic, partitions, onRecords),
+    close: () => log.close(),
+  };
+}
+
+const outputs = (log: MemoryTransport) => log.records(OUT).map((r) => r.value!.toString());
+
+describe('partition tasks', () => {
+  it('a new owner resumes after what the previous owner committed between its fetch and the fencing: every record out once', async () => {
+    const log = await setUp(1);
+    await produce(log, 0, 0, 10);
+    // A holds partition 0 and is inside a batch (held at the gate).
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let inBatch!: () => void;
+    const entered = new Promise<void>((resolve) => (inBatch = resolve));
+    const a = newSeen();
+    const first = new PartitionTasks({ transport: log, groupId: 'g', topics: [IN], transactionalIdPrefix: 't', work: copier(a, async () => { inBatch(); await held; }) });
+    await first.start();
+    await entered;
+    // B joins; A leaves with its batch still open, so B is assigned partition 0 from the committed
+    // offset (0). Between B's fetch and B's fencing, A's batch commits 0..9: B must resume at 10.
+    let stopping: Promise<void> | undefined;
+    const fencing = delegate(log, async (id) => {
+      release();
+      await stopping;
+      return log.transactionalProducer(id);
+    });
+    const b = newSeen();
+    const second = new PartitionTasks({ transport: fencing, groupId: 'g', topics: [IN], transactionalIdPrefix: 't', work: copier(b) });
+    await second.start();
+    stopping = first.stop();
+    await stopping;
+    await produce(log, 0, 10, 5);
+    await log.whenIdle();
+    expect(a.processed).toEqual(Array.from({ length: 10 }, (_, i) => `0:${i}`));
+    expect(b.opened).toEqual([{ partition: 0, resumeAt: 10 }]);
+    expect(b.processed).toEqual(Array.from({ length: 5 }, (_, i) => `0:${10 + i}`));
+    expect(outputs(log)).toEqual(Array.from({ length: 15 }, (_, i) => `0:${i}`));
+    await second.stop();
+  });
+
+  it('a rebalance drops the tasks of the old generation and reopens each at its committed offset', async () => {
+    const log = await setUp(2);
+    await produce(log, 0, 0, 4);
+    await produce(log, 1, 0, 4);
+    const a = newSeen();
+    const first = new PartitionTasks({ transport: log, groupId: 'g', topics: [IN], transactionalIdPrefix: 't', work: copier(a) });
+    await first.start();
+    await log.whenIdle();
+    expect(a.opened).toEqual([{ partition: 0, resumeAt: 0 }, { partition: 1, resumeAt: 0 }]);
+    // A second member joins: partition 1 moves to it; A's next batch of partition 0 is of a new generation.
+    const b = newSeen();
+    const second = new PartitionTasks({ transport: log, groupId: 'g', topics: [IN], transactionalIdPrefix: 't', work: copier(b) });
+    await second.start();
+    await produce(log, 0, 4, 2);
+    await produce(log, 1, 4, 2);
+    await log.whenIdle();
+    expect(a.closed).toEqual([0]); // the old task of partition 0, replaced
+    expect(a.opened.slice(2)).toEqual([{ partition: 0, resumeAt: 4 }]);
+    expect(b.opened).toEqual([{ partition: 1, resumeAt: 4 }]);
+    expect([...outputs(log)].sort()).toEqual(['0:0', '0:1', '0:2', '0:3', '0:4', '0:5', '1:0', '1:1', '1:2', '1:3', '1:4', '1:5']);
+    // The stale task of partition 1 is still open at A: a commit through it is fenced, and drops it.
+    const stale = first.all().find((t) => t.context.partition === 1)!;
+    await expect(stale.context.commit([{ topic: OUT, partition: 0, key: null, value: Buffer.from('stale') }], [])).rejects.toThrow(/fenced/);
+    expect(first.all().map((t) => t.context.partition)).toEqual([0]);
+    expect(a.closed).toEqual([0, 1]);
+    // commitHeld commits only what this member holds now.
+    expect(await first.commitHeld([{ topic: IN, partition: 1, offset: 0 }])).toEqual([]);
+    expect((await log.committedOffsets('g', IN)).map((o) => o.offset)).toEqual([6, 6]);
+    await second.stop();
+    await first.stop();
+  });
+
+  it('a batch that fails drops its task (its state is ahead of the commit); the next owner restores at the committed offset', async () => {
+    const log = await setUp(1);
+    await produce(log, 0, 0, 3);
+    const a = newSeen();
+    let fail = false;
+    const failing = copier(a);
+    const first = new PartitionTasks({
+      transport: log, groupId: 'g', topics: [IN], transactionalIdPrefix: 't',
+      work: { ...failing, process: async (state, batch, ctx) => { if (fail) throw new Error('boom'); await failing.process(state, batch, ctx); } },
+    });
+    await first.start();
+    await log.whenIdle();
+    fail = true;
+    await produce(log, 0, 3, 2);
+    await expect(log.whenIdle()).rejects.toThrow('boom');
+    await expect(first.done).rejects.toThrow('boom');
+    expect(a.closed).toEqual([0]);
+    expect(first.all()).toEqual([]);
+    expect((await log.committedOffsets('g', IN)).map((o) => o.offset)).toEqual([3]);
+    expect(outputs(log)).toEqual(['0:0', '0:1', '0:2']);
+    // The in-process log reports the crash to every later whenIdle(): wait for the commit instead.
+    const b = newSeen();
+    const second = new PartitionTasks({ transport: log, groupId: 'g', topics: [IN], transactionalIdPrefix: 't', work: copier(b) });
+    await second.start();
+    for (let i = 0; i < 200 && (await log.committedOffsets('g', IN))[0]!.offset < 5; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(b.opened).toEqual([{ partition: 0, resumeAt: 3 }]);
+    expect(outputs(log)).toEqual(['0:0', '0:1', '0:2', '0:3', '0:4']);
+    await second.stop();
+  });
+});
