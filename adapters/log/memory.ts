@@ -474,9 +474,10 @@ class MemoryConsumer implements LogConsumer {
       } catch (error) {
         this.busy = false;
         this.stopped = true;
-        this.log.leave(this.groupId, this);
+        // The crash first: leaving makes every member idle, and whenIdle() must not resolve on that.
         this.rejectDone(error);
         this.log.reportCrash(error);
+        this.log.leave(this.groupId, this);
         return;
       }
       this.busy = false;
