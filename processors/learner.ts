@@ -17,6 +17,7 @@
  * exactly the state the published snapshots hold.
  */
 import { SerialQueue } from '../core/serial.js';
+import { parseSnapshotVersion } from '../core/contracts/index.js';
 import type { Clock } from '../core/clock.js';
 import { FeedbackloopError } from '../core/errors.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample, type ModelSnapshot } from '../core/events.js';
@@ -148,7 +149,7 @@ export class LearnerProcessor {
         } catch {
           continue; // Not a snapshot we can read: nothing to restore from it.
         }
-        const sequence = Number(snapshot.version.slice(snapshot.version.lastIndexOf('@') + 1));
+        const sequence = parseSnapshotVersion(snapshot.version)?.sequence ?? 0; // 0 for another version: never taken.
         const key = `${snapshot.model}\u0000${snapshot.challenger}`;
         if (!((latest.get(key)?.sequence ?? 0) >= sequence)) latest.set(key, { sequence, snapshot });
       }

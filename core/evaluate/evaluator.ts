@@ -29,6 +29,7 @@
  * (the latest value of each: a consumer keeps the last one per key), drift
  * records and feedback statistics.
  */
+import { versionIdentity } from '../contracts/index.js';
 import { ADWIN, DDM, PageHinkley, type DriftDetector } from '../drift/index.js';
 import { binOf, kolmogorovSmirnov, psi, quantileEdges, histogram } from '../drift/index.js';
 import { BinaryMetrics, RegressionMetrics, Rolling, type BinaryFigures, type BinaryObservation, type RegressionFigures } from '../metrics/index.js';
@@ -105,8 +106,7 @@ export const TOTAL = 'total';
 /** Shadow-score keys `previous:<version>` are the previous champion; any other key is a challenger snapshot `<name>@<n>`. */
 export function shadowRole(key: string): { role: 'challenger' | 'previous'; version: string } {
   if (key.startsWith('previous:')) return { role: 'previous', version: key.slice('previous:'.length) };
-  const at = key.lastIndexOf('@');
-  return { role: 'challenger', version: at > 0 ? key.slice(0, at) : key };
+  return { role: 'challenger', version: versionIdentity(key) };
 }
 
 type Metric = BinaryMetrics | RegressionMetrics;

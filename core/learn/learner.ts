@@ -17,6 +17,7 @@
  * the same order). `restore` loads a snapshot back, so a restarted learner
  * goes on from exactly the published state.
  */
+import { parseSnapshotVersion, snapshotVersion } from '../contracts/index.js';
 import type { LabelledExample, ModelSnapshot } from '../events.js';
 import { murmur3, pipelineFromSnapshot, type Pipeline } from '../models/index.js';
 import { createChallenger, defaultChallengers, type Task } from './presets.js';
@@ -134,7 +135,7 @@ export class Learner {
       for (const c of list) {
         if (!c.dirty) continue;
         c.sequence++;
-        const version = `${c.model}/${c.name}@${c.sequence}`;
+        const version = snapshotVersion(c.model, c.name, c.sequence);
         out.push({
           model: c.model,
           version,
@@ -154,13 +155,13 @@ export class Learner {
     return out;
   }
 
-  /** Loads a published snapshot back (on restart): that challenger goes on from it. */
+  /** Loads a published snapshot back (on restart): that challenger goes on from it. A version without `@<n>` is ignored. */
   restore(snapshot: ModelSnapshot): void {
     const list = this.challengersOf(snapshot.model);
     const c = list.find((x) => x.name === snapshot.challenger);
     if (!c) return; // A challenger no longer configured.
-    const sequence = Number(snapshot.version.slice(snapshot.version.lastIndexOf('@') + 1));
-    if (!(sequence > c.sequence)) return; // Older than what is loaded.
+    const sequence = parseSnapshotVersion(snapshot.version)?.sequence;
+    if (sequence === undefined || sequence <= c.sequence) return; // Not a snapshot version, or older than what is loaded.
     c.pipeline = pipelineFromSnapshot(JSON.parse(snapshot.parameters));
     c.sequence = sequence;
     c.parent = snapshot.version;

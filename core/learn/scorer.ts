@@ -43,6 +43,7 @@
  * topics are read by separate consumers; at start the snapshots take
  * longer) waits for it: previous scores start when it arrives.
  */
+import { parseSnapshotVersion } from '../contracts/index.js';
 import type { ModelSnapshot, Prediction, PromotionDecision } from '../events.js';
 import type { ShadowScorer } from '../join/index.js';
 import { ModelError, pipelineFromSnapshot, type Pipeline } from '../models/index.js';
@@ -92,16 +93,6 @@ export interface ScorerStats {
   meanStalenessMs: number;
 }
 
-/** The n of a snapshot version `<model>/<challenger>@<n>`, or undefined when it has none. */
-export function sequenceOf(version: string): number | undefined {
-  const at = version.lastIndexOf('@');
-  if (at <= 0) return undefined;
-  const text = version.slice(at + 1);
-  if (!/^[0-9]+$/.test(text)) return undefined;
-  const n = Number(text);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-
 export interface SnapshotScorerOptions {
   /** How long a dropped snapshot stays available to a decision naming it, after its successor's created_at. Default 7 days. */
   retainMs?: number;
@@ -123,11 +114,11 @@ export class SnapshotScorer implements ShadowScorer {
   /**
    * Loads a snapshot. A duplicate version, or one that can no longer be
    * chosen, is ignored; parameters that do not parse as a pipeline snapshot
-   * (or a version without `@<n>`) throw a ModelError naming the version.
+   * (or a version that is not `<model>/<challenger>@<n>`) throw a ModelError naming the version.
    */
   add(snapshot: ModelSnapshot): void {
-    const sequence = sequenceOf(snapshot.version);
-    if (sequence === undefined) throw new ModelError(`snapshot ${JSON.stringify(snapshot.version)}: the version does not end in @<n>`);
+    const sequence = parseSnapshotVersion(snapshot.version)?.sequence;
+    if (sequence === undefined) throw new ModelError(`snapshot ${JSON.stringify(snapshot.version)}: the version is not <model>/<challenger>@<n>`);
     const model = this.modelState(snapshot.model);
     let challenger = model.challengers.get(snapshot.challenger);
     if (!challenger) {
@@ -170,7 +161,7 @@ export class SnapshotScorer implements ShadowScorer {
     if (decision.decision !== 'PROMOTE') return;
     if (replaced !== null) {
       model.previous = { version: replaced.version, snapshot: replaced, pipeline: parsePipeline(replaced), since: decision.at };
-    } else if (sequenceOf(decision.from_version) !== undefined && decision.from_version.startsWith(`${decision.model}/`)) {
+    } else if (parseSnapshotVersion(decision.from_version)?.model === decision.model) {
       // One of our snapshots, not read yet (at start the snapshots topic takes longer than the decisions).
       model.awaitedPrevious = { version: decision.from_version, since: decision.at };
     }

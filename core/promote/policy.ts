@@ -84,6 +84,7 @@
  * published already); state().decisions lists them with the rest.
  */
 import { formatDuration } from '../duration.js';
+import { parseSnapshotVersion, versionIdentity } from '../contracts/index.js';
 import { shadowRole, type Task } from '../evaluate/index.js';
 import type { Decision, LabelledExample, PromotionDecision } from '../events.js';
 import { BinaryMetrics, LOG_LOSS_EPSILON } from '../metrics/index.js';
@@ -219,16 +220,9 @@ export function lossOf(metric: PromotionMetric, label: number, score: number, th
   }
 }
 
-/** A version's model identity: a snapshot key without its `@n` (other versions are their own identity). */
-function identityOf(version: string): string {
-  return shadowRole(version).version;
-}
-
-/** The `@n` of a snapshot key, -1 when it has none (so the newest snapshot of an identity wins). */
+/** The `@n` of a snapshot key, -1 when it is not a snapshot version (so the newest snapshot of an identity wins). */
 function snapshotNumber(key: string): number {
-  const at = key.lastIndexOf('@');
-  const n = at > 0 ? Number(key.slice(at + 1)) : Number.NaN;
-  return Number.isFinite(n) ? n : -1;
+  return parseSnapshotVersion(key)?.sequence ?? -1;
 }
 
 interface Scored {
@@ -525,7 +519,7 @@ export class PromotionPolicy {
     if (holder.kind === 'model') return this.scoreOfIdentity(holder.identity, example);
     // Upstream's own model: the served score, unless upstream now serves the policy's champion.
     const champion = this.champion;
-    if (champion.kind === 'upstream' || identityOf(example.model_version) !== champion.identity) {
+    if (champion.kind === 'upstream' || versionIdentity(example.model_version) !== champion.identity) {
       return { score: example.score, version: example.model_version };
     }
     const keys = Object.keys(example.shadow_scores).filter((key) => key.startsWith('previous:')).sort();
@@ -535,14 +529,14 @@ export class PromotionPolicy {
 
   /** A model followed by identity: as served, else its newest shadow snapshot, else as a previous champion. */
   private scoreOfIdentity(identity: string, example: LabelledExample): Scored | null {
-    if (identityOf(example.model_version) === identity) return { score: example.score, version: example.model_version };
+    if (versionIdentity(example.model_version) === identity) return { score: example.score, version: example.model_version };
     let best: string | null = null;
     let fallback: Scored | null = null;
     for (const key of Object.keys(example.shadow_scores).sort()) {
       const role = shadowRole(key);
       if (role.role === 'challenger') {
         if (role.version === identity && (best === null || snapshotNumber(key) > snapshotNumber(best))) best = key;
-      } else if (fallback === null && identityOf(role.version) === identity) {
+      } else if (fallback === null && versionIdentity(role.version) === identity) {
         fallback = { score: example.shadow_scores[key]!, version: role.version };
       }
     }
@@ -595,8 +589,8 @@ export class PromotionPolicy {
         if (this.pinReason !== null) this.watch = null;
         break;
       case 'ROLLBACK': {
-        const target = identityOf(r.to_version);
-        const restoresPrevious = this.previous !== null && this.previousVersion !== null && identityOf(this.previousVersion) === target;
+        const target = versionIdentity(r.to_version);
+        const restoresPrevious = this.previous !== null && this.previousVersion !== null && versionIdentity(this.previousVersion) === target;
         if (!restoresPrevious) this.previous = { kind: 'model', identity: target };
         this.decide(applied('ROLLBACK', current, r.to_version));
         break;
@@ -713,9 +707,9 @@ export class PromotionPolicy {
     if (d.decision === 'PROMOTE') {
       this.previous = this.champion;
       this.previousVersion = d.from_version;
-      this.champion = { kind: 'model', identity: identityOf(d.to_version) };
+      this.champion = { kind: 'model', identity: versionIdentity(d.to_version) };
       this.championVersion = d.to_version;
-      this.watch = this.options.watchExamples > 0 ? new Comparison(identityOf(d.from_version), this.options) : null;
+      this.watch = this.options.watchExamples > 0 ? new Comparison(versionIdentity(d.from_version), this.options) : null;
     } else if (d.decision === 'ROLLBACK') {
       this.champion = this.previous ?? { kind: 'upstream' };
       this.championVersion = d.to_version;
@@ -732,7 +726,7 @@ export class PromotionPolicy {
 
   private describe(holder: Holder, version: string | null): ChampionState {
     return holder.kind === 'upstream'
-      ? { source: 'upstream', identity: version === null ? null : identityOf(version), version }
+      ? { source: 'upstream', identity: version === null ? null : versionIdentity(version), version }
       : { source: 'shadow', identity: holder.identity, version };
   }
 }

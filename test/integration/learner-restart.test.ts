@@ -26,6 +26,7 @@ import { loadConfig, type Config } from '../../adapters/config/index.js';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import { MemoryTransport } from '../../adapters/log/memory.js';
 import { ManualClock } from '../../core/clock.js';
+import { parseSnapshotVersion } from '../../core/contracts/index.js';
 import type { DeadLetter, LabelledExample, ModelSnapshot } from '../../core/events.js';
 import type { LearnerOptions } from '../../core/learn/index.js';
 import { LearnerProcessor } from '../../processors/learner.js';
@@ -52,7 +53,7 @@ function learnerOptions(config: Config): Partial<LearnerOptions> {
 }
 
 const keyOf = (s: ModelSnapshot) => `${s.model}/${s.challenger}`;
-const sequenceOf = (version: string) => Number(version.slice(version.lastIndexOf('@') + 1));
+const sequenceOf = (version: string) => parseSnapshotVersion(version)!.sequence;
 
 /** The last snapshot per (model, challenger). */
 function latest(snapshots: ModelSnapshot[]): Map<string, ModelSnapshot> {

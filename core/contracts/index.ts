@@ -1,0 +1,1 @@
+export { parseSnapshotVersion, snapshotVersion, versionIdentity, type SnapshotVersion } from './snapshot-version.js';

@@ -1,0 +1,65 @@
+/**
+ * The grammars of core/contracts, with their edge cases: what each builder
+ * writes, what each parser reads back, and what it answers for keys outside
+ * the grammar.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseSnapshotVersion, snapshotVersion, versionIdentity } from '../../core/contracts/index.js';
+
+describe('snapshot version <model>/<challenger>@<n>', () => {
+  it('builds and parses a version', () => {
+    expect(snapshotVersion('fraud', 'logreg', 3)).toBe('fraud/logreg@3');
+    expect(parseSnapshotVersion('fraud/logreg@3')).toEqual({ model: 'fraud', challenger: 'logreg', sequence: 3 });
+    expect(parseSnapshotVersion('fraud/logreg@0')).toEqual({ model: 'fraud', challenger: 'logreg', sequence: 0 });
+  });
+
+  it('splits at the last @ and the last / before it: a model may hold / and @, a challenger @', () => {
+    expect(parseSnapshotVersion('team/fraud/logreg@12')).toEqual({ model: 'team/fraud', challenger: 'logreg', sequence: 12 });
+    expect(parseSnapshotVersion('fr@ud/logreg@2')).toEqual({ model: 'fr@ud', challenger: 'logreg', sequence: 2 });
+    expect(parseSnapshotVersion('fraud/log@reg@4')).toEqual({ model: 'fraud', challenger: 'log@reg', sequence: 4 });
+    expect(parseSnapshotVersion('a/b@c/d@e@5')).toEqual({ model: 'a/b@c', challenger: 'd@e', sequence: 5 });
+    expect(snapshotVersion('team/fr@ud', 'log@reg', 7)).toBe('team/fr@ud/log@reg@7');
+    expect(parseSnapshotVersion('team/fr@ud/log@reg@7')).toEqual({ model: 'team/fr@ud', challenger: 'log@reg', sequence: 7 });
+  });
+
+  it('reads leading zeros and the largest safe integer', () => {
+    expect(parseSnapshotVersion('fraud/logreg@007')).toEqual({ model: 'fraud', challenger: 'logreg', sequence: 7 });
+    expect(parseSnapshotVersion('fraud/logreg@9007199254740991')).toEqual({ model: 'fraud', challenger: 'logreg', sequence: 9007199254740991 });
+  });
+
+  it('answers undefined for anything else: no @n, no digits, a sign, an exponent, a space, a huge n', () => {
+    for (const version of [
+      'fraud/logreg', 'fraud/logreg@', 'fraud/logreg@abc', 'fraud/logreg@3a', 'fraud/logreg@-1', 'fraud/logreg@+1',
+      'fraud/logreg@1e3', 'fraud/logreg@1.5', 'fraud/logreg@ 5', 'fraud/logreg@0x1f', 'fraud/logreg@٣',
+      'fraud/logreg@9007199254740992', 'fraud/logreg@99999999999999999999', 'v1', 'v1@abc', '',
+    ]) {
+      expect(parseSnapshotVersion(version), version).toBeUndefined();
+    }
+  });
+
+  it('answers undefined for a missing / or an empty part', () => {
+    for (const version of ['logreg@3', '@3', '/logreg@3', 'fraud/@3', '/@3', 'fraud@logreg/x@', 'fraud/logreg/@3']) {
+      expect(parseSnapshotVersion(version), version).toBeUndefined();
+    }
+  });
+
+  it('refuses to build what would not parse back', () => {
+    expect(() => snapshotVersion('', 'logreg', 1)).toThrow(RangeError);
+    expect(() => snapshotVersion('fraud', '', 1)).toThrow(RangeError);
+    expect(() => snapshotVersion('fraud', 'a/b', 1)).toThrow('not a snapshot version: model "fraud", challenger "a/b", n 1');
+    expect(() => snapshotVersion('fraud', 'logreg', -1)).toThrow(RangeError);
+    expect(() => snapshotVersion('fraud', 'logreg', 1.5)).toThrow(RangeError);
+    expect(() => snapshotVersion('fraud', 'logreg', Number.NaN)).toThrow(RangeError);
+    expect(() => snapshotVersion('fraud', 'logreg', 2 ** 53)).toThrow(RangeError);
+  });
+
+  it('names an identity: a snapshot version without its @n, any other version itself', () => {
+    expect(versionIdentity('fraud/logreg@12')).toBe('fraud/logreg');
+    expect(versionIdentity('team/fraud/log@reg@1')).toBe('team/fraud/log@reg');
+    expect(versionIdentity('v1')).toBe('v1');
+    expect(versionIdentity('v1@abc')).toBe('v1@abc');
+    expect(versionIdentity('logreg@3')).toBe('logreg@3');
+    expect(versionIdentity('fraud/logreg@-1')).toBe('fraud/logreg@-1');
+    expect(versionIdentity('')).toBe('');
+  });
+});
