@@ -29,7 +29,7 @@
  * (the latest value of each: a consumer keeps the last one per key), drift
  * records and feedback statistics.
  */
-import { versionIdentity } from '../contracts/index.js';
+import { parseShadowKey, versionIdentity, type ShadowKey } from '../contracts/index.js';
 import { ADWIN, DDM, PageHinkley, type DriftDetector } from '../drift/index.js';
 import { binOf, kolmogorovSmirnov, psi, quantileEdges, histogram } from '../drift/index.js';
 import { BinaryMetrics, RegressionMetrics, Rolling, type BinaryFigures, type BinaryObservation, type RegressionFigures } from '../metrics/index.js';
@@ -103,10 +103,10 @@ export const DEFAULT_EVALUATOR_OPTIONS: EvaluatorOptions = {
 export const ALL = '*';
 export const TOTAL = 'total';
 
-/** Shadow-score keys `previous:<version>` are the previous champion; any other key is a challenger snapshot `<name>@<n>`. */
-export function shadowRole(key: string): { role: 'challenger' | 'previous'; version: string } {
-  if (key.startsWith('previous:')) return { role: 'previous', version: key.slice('previous:'.length) };
-  return { role: 'challenger', version: versionIdentity(key) };
+/** The role and cell version of a shadow score: the previous champion under its version, a challenger under its identity (versionIdentity). */
+export function shadowRole(key: string): ShadowKey {
+  const parsed = parseShadowKey(key);
+  return parsed.role === 'previous' ? parsed : { role: 'challenger', version: versionIdentity(parsed.version) };
 }
 
 type Metric = BinaryMetrics | RegressionMetrics;

@@ -4,8 +4,8 @@
  * `add` loads a published ModelSnapshot (what the learner writes); `score`,
  * called by the joiner when a prediction arrives, scores the prediction with
  * every challenger of its model and returns `{ <snapshot version>: score }`,
- * the labelled example's `shadow_scores` (the evaluator follows a challenger
- * across its versions, see evaluator.ts `shadowRole`).
+ * the labelled example's `shadow_scores` (keys: contracts/shadow-key.ts; the
+ * evaluator follows a challenger across its versions, see its `shadowRole`).
  *
  * No look-ahead: a prediction at time t is scored by the newest snapshot of
  * each challenger whose `created_at` <= t, i.e. what the challenger would have
@@ -31,7 +31,7 @@
  * The previous champion (DESIGN.md, "Roles"): `decide` takes the decisions
  * of `model-promotions`. After a PROMOTE whose `from_version` is one of our
  * snapshots, every prediction at or after the decision's `at` also gets
- * `previous:<from_version>`, that exact snapshot's score, so the replaced
+ * that exact snapshot's score as the previous champion, so the replaced
  * champion keeps being measured (and the promoter's rollback watch has its
  * score once upstream serves the new one); a ROLLBACK ends it. A previous
  * champion that upstream built itself (no snapshot) cannot be scored here.
@@ -43,7 +43,7 @@
  * topics are read by separate consumers; at start the snapshots take
  * longer) waits for it: previous scores start when it arrives.
  */
-import { parseSnapshotVersion } from '../contracts/index.js';
+import { parseSnapshotVersion, shadowKey } from '../contracts/index.js';
 import type { ModelSnapshot, Prediction, PromotionDecision } from '../events.js';
 import type { ShadowScorer } from '../join/index.js';
 import { ModelError, pipelineFromSnapshot, type Pipeline } from '../models/index.js';
@@ -74,7 +74,7 @@ interface ModelState {
   dropped: Map<string, { snapshot: ModelSnapshot; replacedAt: number }>;
   /** The champion named by the latest PROMOTE / ROLLBACK (its snapshot once known). */
   champion: { version: string; snapshot: ModelSnapshot | null } | null;
-  /** The previous champion, scored as `previous:<version>` from `since` (event time) on. */
+  /** The previous champion, scored in that role from `since` (event time) on. */
   previous: { version: string; snapshot: ModelSnapshot; pipeline: Pipeline; since: number } | null;
   /** A previous champion named by a decision before its snapshot was added (the two topics are read apart). */
   awaitedPrevious: { version: string; since: number } | null;
@@ -148,7 +148,7 @@ export class SnapshotScorer implements ShadowScorer {
 
   /**
    * Applies a decision of `model-promotions` (see the file comment): after a PROMOTE from one of
-   * our snapshots, predictions at or after its `at` get that snapshot's score as `previous:<v>`;
+   * our snapshots, predictions at or after its `at` get that snapshot's score as the previous champion;
    * a ROLLBACK ends it. Other decisions change nothing.
    */
   decide(decision: PromotionDecision): void {
@@ -167,7 +167,7 @@ export class SnapshotScorer implements ShadowScorer {
     }
   }
 
-  /** The previous champion scored as `previous:<version>` of a model, if any. */
+  /** The previous champion a model's predictions are scored with, if any. */
   previousOf(model: string): { version: string; since: number } | null {
     const previous = this.models.get(model)?.previous;
     return previous ? { version: previous.version, since: previous.since } : null;
@@ -244,7 +244,7 @@ export class SnapshotScorer implements ShadowScorer {
         continue;
       }
       if (lookAhead) this.outOfOrder++;
-      out[chosen!.snapshot.version] = value;
+      out[shadowKey('challenger', chosen!.snapshot.version)] = value;
       const staleness = t - chosen!.snapshot.created_at;
       this.scored++;
       this.stalenessSum += staleness;
@@ -253,7 +253,7 @@ export class SnapshotScorer implements ShadowScorer {
     const previous = model.previous;
     if (previous !== null && t >= previous.since) {
       const value = previous.pipeline.predictOne(prediction);
-      if (Number.isFinite(value)) out[`previous:${previous.version}`] = value;
+      if (Number.isFinite(value)) out[shadowKey('previous', previous.version)] = value;
       else this.nonFinite++;
     }
     return out;

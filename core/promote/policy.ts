@@ -9,19 +9,20 @@
  *  - the champion: until the first promotion, what upstream served (the
  *    example's `score`, under its `model_version`, whatever that version is);
  *    after a promotion, the promoted challenger (see below);
- *  - challengers: every shadow score `<model>/<name>@<n>` except the
- *    champion's, identified by the key without `@n`, so a learning
- *    challenger is followed across its snapshots;
+ *  - challengers: every challenger shadow score (a snapshot version) except
+ *    the champion's, identified by the version without its `@n`
+ *    (versionIdentity), so a learning challenger is followed across its
+ *    snapshots;
  *  - previous: after a promotion, the champion it replaced (during the
  *    rollback watch only).
  * A promoted challenger stays the champion *for the policy* even though
  * upstream goes on serving its own model until it acts on the decision: its
  * score on an example is the `score` when the example's model_version is one
- * of its snapshots (upstream serves it), else its shadow score, else a
- * `previous:<version>` shadow score of it. The replaced champion's score is,
+ * of its snapshots (upstream serves it), else its shadow score, else its
+ * shadow score as the previous champion. The replaced champion's score is,
  * for upstream's own model, the `score` while upstream has not switched
- * (model_version is not a snapshot of the new champion), else its
- * `previous:<version>` shadow score; for a replaced challenger, resolved as
+ * (model_version is not a snapshot of the new champion), else its shadow
+ * score as the previous champion; for a replaced challenger, resolved as
  * above. An example where a side has no score is not paired for that
  * comparison.
  *
@@ -84,8 +85,8 @@
  * published already); state().decisions lists them with the rest.
  */
 import { formatDuration } from '../duration.js';
-import { parseSnapshotVersion, versionIdentity } from '../contracts/index.js';
-import { shadowRole, type Task } from '../evaluate/index.js';
+import { parseShadowKey, parseSnapshotVersion, versionIdentity } from '../contracts/index.js';
+import type { Task } from '../evaluate/index.js';
 import type { Decision, LabelledExample, PromotionDecision } from '../events.js';
 import { BinaryMetrics, LOG_LOSS_EPSILON } from '../metrics/index.js';
 import { ConfidenceSequence } from './sequence.js';
@@ -522,9 +523,8 @@ export class PromotionPolicy {
     if (champion.kind === 'upstream' || versionIdentity(example.model_version) !== champion.identity) {
       return { score: example.score, version: example.model_version };
     }
-    const keys = Object.keys(example.shadow_scores).filter((key) => key.startsWith('previous:')).sort();
-    const key = keys[0];
-    return key === undefined ? null : { score: example.shadow_scores[key]!, version: shadowRole(key).version };
+    const key = Object.keys(example.shadow_scores).sort().find((k) => parseShadowKey(k).role === 'previous');
+    return key === undefined ? null : { score: example.shadow_scores[key]!, version: parseShadowKey(key).version };
   }
 
   /** A model followed by identity: as served, else its newest shadow snapshot, else as a previous champion. */
@@ -533,11 +533,12 @@ export class PromotionPolicy {
     let best: string | null = null;
     let fallback: Scored | null = null;
     for (const key of Object.keys(example.shadow_scores).sort()) {
-      const role = shadowRole(key);
-      if (role.role === 'challenger') {
-        if (role.version === identity && (best === null || snapshotNumber(key) > snapshotNumber(best))) best = key;
-      } else if (fallback === null && versionIdentity(role.version) === identity) {
-        fallback = { score: example.shadow_scores[key]!, version: role.version };
+      const { role, version } = parseShadowKey(key);
+      if (versionIdentity(version) !== identity) continue;
+      if (role === 'challenger') {
+        if (best === null || snapshotNumber(key) > snapshotNumber(best)) best = key;
+      } else {
+        fallback ??= { score: example.shadow_scores[key]!, version };
       }
     }
     return best !== null ? { score: example.shadow_scores[best]!, version: best } : fallback;
@@ -547,11 +548,12 @@ export class PromotionPolicy {
   private challengersOf(example: LabelledExample): Array<[string, Scored]> {
     const byIdentity = new Map<string, string>();
     for (const key of Object.keys(example.shadow_scores).sort()) {
-      const role = shadowRole(key);
-      if (role.role !== 'challenger') continue;
-      if (this.champion.kind === 'model' && role.version === this.champion.identity) continue;
-      const seen = byIdentity.get(role.version);
-      if (seen === undefined || snapshotNumber(key) > snapshotNumber(seen)) byIdentity.set(role.version, key);
+      const { role, version } = parseShadowKey(key);
+      if (role !== 'challenger') continue;
+      const identity = versionIdentity(version);
+      if (this.champion.kind === 'model' && identity === this.champion.identity) continue;
+      const seen = byIdentity.get(identity);
+      if (seen === undefined || snapshotNumber(key) > snapshotNumber(seen)) byIdentity.set(identity, key);
     }
     return [...byIdentity].map(([identity, key]) => [identity, { score: example.shadow_scores[key]!, version: key }]);
   }

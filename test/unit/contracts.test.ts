@@ -4,7 +4,7 @@
  * the grammar.
  */
 import { describe, expect, it } from 'vitest';
-import { parseSnapshotVersion, snapshotVersion, versionIdentity } from '../../core/contracts/index.js';
+import { parseShadowKey, parseSnapshotVersion, shadowKey, snapshotVersion, versionIdentity } from '../../core/contracts/index.js';
 
 describe('snapshot version <model>/<challenger>@<n>', () => {
   it('builds and parses a version', () => {
@@ -61,5 +61,28 @@ describe('snapshot version <model>/<challenger>@<n>', () => {
     expect(versionIdentity('logreg@3')).toBe('logreg@3');
     expect(versionIdentity('fraud/logreg@-1')).toBe('fraud/logreg@-1');
     expect(versionIdentity('')).toBe('');
+  });
+});
+
+describe('shadow-score key', () => {
+  it('builds the previous champion behind previous:, a challenger as its version', () => {
+    expect(shadowKey('previous', 'v6')).toBe('previous:v6');
+    expect(shadowKey('previous', 'fraud/logreg@3')).toBe('previous:fraud/logreg@3');
+    expect(shadowKey('challenger', 'fraud/logreg@3')).toBe('fraud/logreg@3');
+  });
+
+  it('parses every key: previous: decides, the rest is a challenger version', () => {
+    expect(parseShadowKey('previous:v6')).toEqual({ role: 'previous', version: 'v6' });
+    expect(parseShadowKey('previous:fraud/logreg@3')).toEqual({ role: 'previous', version: 'fraud/logreg@3' });
+    expect(parseShadowKey('previous:previous:v6')).toEqual({ role: 'previous', version: 'previous:v6' });
+    expect(parseShadowKey('previous:')).toEqual({ role: 'previous', version: '' });
+    expect(parseShadowKey('fraud/logreg@3')).toEqual({ role: 'challenger', version: 'fraud/logreg@3' });
+    expect(parseShadowKey('previous')).toEqual({ role: 'challenger', version: 'previous' });
+    expect(parseShadowKey('Previous:v6')).toEqual({ role: 'challenger', version: 'Previous:v6' });
+    expect(parseShadowKey('')).toEqual({ role: 'challenger', version: '' });
+  });
+
+  it('reads a challenger of a model named previous:<...> as a previous champion (the prefix decides)', () => {
+    expect(parseShadowKey(shadowKey('challenger', 'previous:m/logreg@1'))).toEqual({ role: 'previous', version: 'm/logreg@1' });
   });
 });
