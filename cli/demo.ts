@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { buildConfig } from '../adapters/config/index.js';
 import { mulberry32 } from '../bench/stream.js';
 import { ManualClock } from '../core/clock.js';
+import { ALL_SEGMENTS } from '../core/contracts/index.js';
 import { ConfigError } from '../core/errors.js';
 import type { Feedback, FeedbackType, Prediction } from '../core/events.js';
 import type { DriftRecord, MetricPoint } from '../core/evaluate/index.js';
@@ -188,7 +189,7 @@ export function formatDemo(
   const lines: string[] = [];
   const header = `    ${''.padEnd(30)} ${'n'.padStart(6)}  ${['precision', 'recall', 'f1', 'logloss', 'rocauc'].map((h) => h.slice(0, 6).padStart(6)).join('  ')}`;
   for (const model of Object.keys(DEMO_COUNTS)) {
-    const mine = metrics.filter((p) => p.model === model && p.segment === '*');
+    const mine = metrics.filter((p) => p.model === model && p.segment === ALL_SEGMENTS);
     const champion = mine.find((p) => p.role === 'champion')?.model_version ?? '?';
     lines.push(`${model} (champion ${champion}; ${summary.by_model[model]?.labelled ?? 0} labelled)`, header);
     const days = [...new Set(mine.filter((p) => p.role === 'champion' && p.window === '1d').map((p) => p.window_start))].sort((a, b) => a - b);

@@ -29,7 +29,7 @@
  * (the latest value of each: a consumer keeps the last one per key), drift
  * records and feedback statistics.
  */
-import { parseShadowKey, versionIdentity, type ShadowKey } from '../contracts/index.js';
+import { ALL_SEGMENTS, fairnessGapKey, parseSegmentKey, parseShadowKey, segmentKey, versionIdentity, type ShadowKey } from '../contracts/index.js';
 import { ADWIN, DDM, PageHinkley, type DriftDetector } from '../drift/index.js';
 import { binOf, kolmogorovSmirnov, psi, quantileEdges, histogram } from '../drift/index.js';
 import { BinaryMetrics, RegressionMetrics, Rolling, type BinaryFigures, type BinaryObservation, type RegressionFigures } from '../metrics/index.js';
@@ -100,8 +100,9 @@ export const DEFAULT_EVALUATOR_OPTIONS: EvaluatorOptions = {
   drift: { referenceSize: 1000, windowSize: 1000, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true },
 };
 
-export const ALL = '*';
 export const TOTAL = 'total';
+/** Role and version of the input-feature drift records (the inputs are no role's). */
+const INPUTS = '*';
 
 /** The role and cell version of a shadow score: the previous champion under its version, a challenger under its identity (versionIdentity). */
 export function shadowRole(key: string): ShadowKey {
@@ -358,11 +359,11 @@ export class Evaluator {
   }
 
   private segmentsOf(state: ModelState, segments: Record<string, string>): string[] {
-    const out = [ALL];
+    const out = [ALL_SEGMENTS];
     if (!this.options.segments) return out;
     for (const attr of Object.keys(segments).sort()) {
       const value = segments[attr]!;
-      out.push(`${attr}=${value}`);
+      out.push(segmentKey(attr, value));
       let values = state.segmentValues.get(attr);
       if (!values) state.segmentValues.set(attr, (values = new Set()));
       values.add(value);
@@ -539,7 +540,7 @@ export class Evaluator {
     const o = this.options.drift;
     if (o.referenceSize <= 0) return;
     for (const feature of Object.keys(example.features).sort()) {
-      this.pendingDrift.push(...this.monitor(state, ALL, ALL, feature).add(example.features[feature]!, example.timestamp, at, state.n, state.model, o));
+      this.pendingDrift.push(...this.monitor(state, INPUTS, INPUTS, feature).add(example.features[feature]!, example.timestamp, at, state.n, state.model, o));
     }
     for (const { role, version, score } of scored) {
       this.pendingDrift.push(...this.monitor(state, role, version, 'score').add(score, example.timestamp, at, state.n, state.model, o));
@@ -620,7 +621,7 @@ export class Evaluator {
       let total = 0;
       let windowEnd = 0;
       for (const value of values) {
-        const cell = state.cells.get(keyOf(role, version, `${attr}=${value}`));
+        const cell = state.cells.get(keyOf(role, version, segmentKey(attr, value)));
         const index = this.options.windows.findIndex((w) => w.name === window);
         const stats = !cell ? undefined : window === TOTAL ? cell.total : cell.tumbling[index]?.get(start);
         if (!stats) continue;
@@ -635,7 +636,7 @@ export class Evaluator {
       if (rates.length === 0) continue;
       const size = this.options.windows.find((w) => w.name === window)?.ms;
       const where = {
-        model: state.model, model_version: version, role, segment: `${attr}=${ALL}`, window,
+        model: state.model, model_version: version, role, segment: fairnessGapKey(attr), window,
         window_start: start, window_end: size === undefined ? windowEnd : start + size,
       };
       const gap = (xs: number[]) => (xs.length < 2 ? null : Math.max(...xs) - Math.min(...xs));
@@ -667,7 +668,8 @@ export class Evaluator {
         stats.dirty = false;
         const { cell, window, start } = stats;
         points.push(...this.windowPoints(state, stats));
-        const attr = cell.segment === ALL ? undefined : cell.segment.slice(0, cell.segment.indexOf('='));
+        const segment = parseSegmentKey(cell.segment);
+        const attr = segment !== undefined && segment.kind !== 'all' ? segment.attribute : undefined;
         if (attr !== undefined && this.options.fairnessAttributes.includes(attr)) {
           fairness.set(keyOf(cell.role, cell.version, window, start), { role: cell.role, version: cell.version, window, start });
         }
@@ -747,7 +749,7 @@ export class Evaluator {
   *live(includeSegments: boolean): Generator<{ model: string; role: string; version: string; segment: string; window: string; figures: Figures }> {
     for (const state of this.models.values()) {
       for (const cell of state.cells.values()) {
-        if (!includeSegments && cell.segment !== ALL) continue;
+        if (!includeSegments && cell.segment !== ALL_SEGMENTS) continue;
         yield { model: state.model, role: cell.role, version: cell.version, segment: cell.segment, window: TOTAL, figures: cell.total.metric.get() };
         if (cell.rolling && cell.rolling.count() > 0) {
           yield { model: state.model, role: cell.role, version: cell.version, segment: cell.segment, window: `last_${cell.rolling.size}`, figures: cell.rolling.get() };

@@ -15,6 +15,7 @@
  * MAX_FINE_POINTS windows as a thin line and the coarsest as bold level
  * segments. Every text from the data is escaped.
  */
+import { ALL_SEGMENTS, parseSegmentKey } from '../contracts/index.js';
 import { parseDuration } from '../duration.js';
 import type { DriftRecord, FeedbackStat, MetricPoint } from '../evaluate/rows.js';
 import type { ModelCounters } from '../join/index.js';
@@ -110,7 +111,7 @@ const short = (model: string, version: string) => (version.startsWith(`${model}/
 function seriesKeys(model: string, points: MetricPoint[]): SeriesKey[] {
   const seen = new Map<string, { role: string; version: string; first: number }>();
   for (const p of points) {
-    if (p.segment !== '*' || !(p.role in ROLE_ORDER)) continue;
+    if (p.segment !== ALL_SEGMENTS || !(p.role in ROLE_ORDER)) continue;
     const key = `${p.role}\u0000${p.model_version}`;
     const first = p.window === 'total' ? Number.POSITIVE_INFINITY : p.window_start;
     const current = seen.get(key);
@@ -128,14 +129,14 @@ function seriesKeys(model: string, points: MetricPoint[]): SeriesKey[] {
   });
 }
 
-/** The model's figures for segment '*', by role, version, window and metric, in time order. */
+/** The model's figures for all examples (ALL_SEGMENTS), by role, version, window and metric, in time order. */
 class Figures {
   private readonly byKey = new Map<string, Point[]>();
   private readonly totals = new Map<string, MetricPoint>();
 
   constructor(points: MetricPoint[]) {
     for (const p of points) {
-      if (p.segment !== '*') continue;
+      if (p.segment !== ALL_SEGMENTS) continue;
       if (p.window === 'total') this.totals.set(`${p.role}\u0000${p.model_version}\u0000${p.metric}`, p);
       const key = `${p.role}\u0000${p.model_version}\u0000${p.window}\u0000${p.metric}`;
       if (!this.byKey.has(key)) this.byKey.set(key, []);
@@ -157,7 +158,7 @@ class Figures {
 export function chooseWindows(points: MetricPoint[]): Array<{ window: string; style: SeriesLine['style'] }> {
   const starts = new Map<string, Set<number>>();
   for (const p of points) {
-    if (p.segment !== '*' || parseDuration(p.window) === undefined) continue;
+    if (p.segment !== ALL_SEGMENTS || parseDuration(p.window) === undefined) continue;
     if (!starts.has(p.window)) starts.set(p.window, new Set());
     starts.get(p.window)!.add(p.window_start);
   }
@@ -415,16 +416,27 @@ function feedbackSection(m: ModelData): string {
   return `<p>Labels counted per UTC day of the feedback that gave them, by feedback type; a correction replaces an earlier label (overturned) of another source.</p>${table(headers, rows, 'feedback')}${worstTable}`;
 }
 
+/** The fairness-gap keys among the points' segments, each with its attribute. */
+function gapAttributes(points: MetricPoint[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const p of points) {
+    const segment = parseSegmentKey(p.segment);
+    if (segment?.kind === 'gap') out.set(p.segment, segment.attribute);
+  }
+  return out;
+}
+
 function fairnessSection(m: ModelData, keys: SeriesKey[]): string {
-  const total = m.points.filter((p) => p.window === 'total' && p.segment !== '*');
+  const total = m.points.filter((p) => p.window === 'total' && p.segment !== ALL_SEGMENTS);
   if (total.length === 0) return '<p class="none">No segments (predictions carry no <code>segments</code>).</p>';
+  const gapOf = gapAttributes(total);
   const binary = m.task === 'binary';
   const parts: string[] = [];
   for (const k of keys.filter((key) => key.role === 'champion')) {
     const mine = total.filter((p) => p.role === k.role && p.model_version === k.version);
     const bySegment = new Map<string, Map<string, number | null>>();
     for (const p of mine) {
-      if (p.segment.endsWith('=*')) continue;
+      if (gapOf.has(p.segment)) continue;
       if (!bySegment.has(p.segment)) bySegment.set(p.segment, new Map());
       bySegment.get(p.segment)!.set(p.metric, p.value);
     }
@@ -443,21 +455,21 @@ function fairnessSection(m: ModelData, keys: SeriesKey[]): string {
       : ['segment', 'n', 'MAE', 'RMSE', 'R²'];
     parts.push(`<h4>${swatch(k.color)}${esc(k.label)}, whole history</h4>${table(headers, rows, 'fairness')}`);
   }
-  const gaps = total.filter((p) => p.segment.endsWith('=*'));
-  const attributes = [...new Set(gaps.map((p) => p.segment))].sort();
-  if (attributes.length === 0) {
+  const gaps = total.filter((p) => gapOf.has(p.segment));
+  const gapKeys = [...gapOf.keys()].sort();
+  if (gapKeys.length === 0) {
     parts.push('<p class="none">No fairness attribute configured (<code>evaluator.fairness_attributes</code>): no gaps computed.</p>');
   }
-  for (const attribute of attributes) {
+  for (const gapKey of gapKeys) {
     const rows = keys
       .map((k) => {
-        const v = (metric: string) => gaps.find((p) => p.segment === attribute && p.role === k.role && p.model_version === k.version && p.metric === metric)?.value;
+        const v = (metric: string) => gaps.find((p) => p.segment === gapKey && p.role === k.role && p.model_version === k.version && p.metric === metric)?.value;
         if (v('groups') === undefined) return null;
         return [`${swatch(k.color)}${esc(k.label)}`, num(v('demographic_parity_difference')), num(v('equal_opportunity_difference')), int(v('smallest_group_count')), int(v('groups'))];
       })
       .filter((r): r is string[] => r !== null);
     parts.push(
-      `<h4>Gaps across ${esc(attribute.slice(0, -2))}</h4>` +
+      `<h4>Gaps across ${esc(gapOf.get(gapKey)!)}</h4>` +
         table(['model', 'demographic parity difference (max − min predicted positive share)', 'equal opportunity difference (max − min recall)', 'smallest group (n)', 'groups'], rows, 'gaps'),
     );
   }
@@ -471,7 +483,7 @@ function modelSection(m: ModelData): string {
   const decisions = decisionMarkers(m.model, m.decisions);
   const markers = [...driftMarkers(m.drift), ...decisions];
   const drawn = new Set(windows.map((w) => w.window));
-  const times = m.points.filter((p) => p.segment === '*' && drawn.has(p.window)).flatMap((p) => [p.window_start, p.window_end]);
+  const times = m.points.filter((p) => p.segment === ALL_SEGMENTS && drawn.has(p.window)).flatMap((p) => [p.window_start, p.window_end]);
   const domain = timeDomain([...times, ...m.drift.filter((d) => d.detected).map((d) => d.at), ...m.decisions.map((d) => d.at)]);
   const c = m.counters;
   const champion = keys.filter((k) => k.role === 'champion').map((k) => k.version).join(', ') || '–';

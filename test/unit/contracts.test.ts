@@ -4,7 +4,9 @@
  * the grammar.
  */
 import { describe, expect, it } from 'vitest';
-import { parseShadowKey, parseSnapshotVersion, shadowKey, snapshotVersion, versionIdentity } from '../../core/contracts/index.js';
+import {
+  ALL_SEGMENTS, fairnessGapKey, parseSegmentKey, parseShadowKey, parseSnapshotVersion, segmentKey, shadowKey, snapshotVersion, versionIdentity,
+} from '../../core/contracts/index.js';
 
 describe('snapshot version <model>/<challenger>@<n>', () => {
   it('builds and parses a version', () => {
@@ -84,5 +86,39 @@ describe('shadow-score key', () => {
 
   it('reads a challenger of a model named previous:<...> as a previous champion (the prefix decides)', () => {
     expect(parseShadowKey(shadowKey('challenger', 'previous:m/logreg@1'))).toEqual({ role: 'previous', version: 'm/logreg@1' });
+  });
+});
+
+describe('segment key', () => {
+  it('builds all examples, one value of an attribute, and the gaps across an attribute', () => {
+    expect(ALL_SEGMENTS).toBe('*');
+    expect(segmentKey('region', 'eu')).toBe('region=eu');
+    expect(fairnessGapKey('region')).toBe('region=*');
+  });
+
+  it('parses each form', () => {
+    expect(parseSegmentKey('*')).toEqual({ kind: 'all' });
+    expect(parseSegmentKey('region=eu')).toEqual({ kind: 'value', attribute: 'region', value: 'eu' });
+    expect(parseSegmentKey('region=*')).toEqual({ kind: 'gap', attribute: 'region' });
+  });
+
+  it('splits at the first =: a value may hold =, an attribute may not', () => {
+    expect(parseSegmentKey('formula=a=b')).toEqual({ kind: 'value', attribute: 'formula', value: 'a=b' });
+    expect(parseSegmentKey(segmentKey('a=b', 'c'))).toEqual({ kind: 'value', attribute: 'a', value: 'b=c' });
+    expect(parseSegmentKey(fairnessGapKey('a=b'))).toEqual({ kind: 'value', attribute: 'a', value: 'b=*' });
+    expect(parseSegmentKey('a==*')).toEqual({ kind: 'value', attribute: 'a', value: '=*' });
+  });
+
+  it('reads a value * as the gap key of its attribute, and takes empty attributes and values', () => {
+    expect(parseSegmentKey(segmentKey('region', '*'))).toEqual({ kind: 'gap', attribute: 'region' });
+    expect(parseSegmentKey('region=')).toEqual({ kind: 'value', attribute: 'region', value: '' });
+    expect(parseSegmentKey('=eu')).toEqual({ kind: 'value', attribute: '', value: 'eu' });
+    expect(parseSegmentKey('=*')).toEqual({ kind: 'gap', attribute: '' });
+    expect(parseSegmentKey('=')).toEqual({ kind: 'value', attribute: '', value: '' });
+    expect(parseSegmentKey('region=**')).toEqual({ kind: 'value', attribute: 'region', value: '**' });
+  });
+
+  it('answers undefined for a key that is neither * nor holds a =', () => {
+    for (const key of ['', '**', 'region', ' *', '* ', 'all']) expect(parseSegmentKey(key), key).toBeUndefined();
   });
 });
