@@ -207,7 +207,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     })),
   );
 
-  const taskOf = (model: string) => config.models[model]?.task ?? 'binary';
+  const kindOf = (model: string) => config.models[model]?.task ?? 'binary';
   // Shadow scoring: the joiner scores each prediction with the newest snapshot of every challenger
   // made before the prediction's time (the learner stamps snapshots with event time).
   const scorer = new SnapshotScorer({ retainMs: config.joiner.join_window });
@@ -256,7 +256,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
       joinWindowMs: config.joiner.join_window,
       earlyFeedbackTtlMs: config.joiner.early_feedback_ttl,
       emitUnlabelled: config.joiner.emit_unlabelled,
-      taskOf,
+      kindOf,
       shadowScorer: scorer,
     },
     createStore: (partition) => {
@@ -398,8 +398,8 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     decisions: promoter.published.length,
     files: paths,
   };
-  const tasks = Object.fromEntries(Object.entries(config.models).map(([model, m]) => [model, m.task]));
-  await writeFile(paths.report, renderReport({ summary, ...final, decisions: promoter.published.map(promotionLine), tasks }));
+  const kinds = Object.fromEntries(Object.entries(config.models).map(([model, m]) => [model, m.task]));
+  await writeFile(paths.report, renderReport({ summary, ...final, decisions: promoter.published.map(promotionLine), kinds }));
   await writeFile(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }

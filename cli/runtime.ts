@@ -61,7 +61,7 @@ export function joinerTopics(config: Config): JoinerTopics {
 export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
   const e = config.evaluator;
   return {
-    taskOf: (model) => config.models[model]?.task ?? 'binary',
+    kindOf: (model) => config.models[model]?.task ?? 'binary',
     windows: e.windows.map((name) => ({ name, ms: parseDuration(name)! })),
     rollingSize: e.rolling_size,
     rollingEmitEvery: e.rolling_emit_every,
@@ -89,7 +89,7 @@ export function learnerSettings(config: Config): { topics: LearnerTopics; learne
   return {
     topics: { labelled: t.labelled_examples, snapshots: t.model_snapshots, deadLetters: t.dead_letters },
     learner: {
-      taskOf: (model) => config.models[model]?.task ?? 'binary',
+      kindOf: (model) => config.models[model]?.task ?? 'binary',
       challengersOf: (model) => config.models[model]?.challengers ?? [],
       trainOnCorrections: config.learner.train_on_corrections,
     },
@@ -106,7 +106,7 @@ export function promoterTopics(config: Config): PromoterTopics {
 export function policyOptions(config: Config, model: string): Partial<PolicyOptions> {
   const p = config.promoter;
   return {
-    task: config.models[model]?.task ?? 'binary',
+    kind: config.models[model]?.task ?? 'binary',
     alpha: p.alpha,
     ...(p.metric === 'default' ? {} : { metric: p.metric }),
     minSamples: p.min_samples,

@@ -6,7 +6,7 @@
  * reads the servers and hands the answers in.
  */
 import type { PartitionLag, PrometheusText } from '../adapters/http/index.js';
-import type { PromotionDecision } from '../core/events.js';
+import type { ModelKind, PromotionDecision } from '../core/events.js';
 import { duration, int, isoMinute, num, pct } from '../core/report/format.js';
 
 // ---------------------------------------------------------------- champions
@@ -164,7 +164,7 @@ export interface FigureLine {
 
 export interface ModelFigures {
   model: string;
-  task: 'binary' | 'regression';
+  task: ModelKind;
   lines: FigureLine[];
 }
 

@@ -71,6 +71,9 @@ export interface ModelSnapshot {
 export const DECISIONS = ['PROMOTE', 'HOLD', 'ROLLBACK', 'PIN', 'UNPIN'] as const;
 export type Decision = (typeof DECISIONS)[number];
 
+/** What a model predicts: a probability of the positive class (binary) or a number (regression). */
+export type ModelKind = 'binary' | 'regression';
+
 export interface PromotionDecision {
   decision_id: string;
   model: string;

@@ -101,7 +101,7 @@ export async function commandRun(options: { config?: string; only?: string[] }):
         joinWindowMs: config.joiner.join_window,
         earlyFeedbackTtlMs: config.joiner.early_feedback_ttl,
         emitUnlabelled: config.joiner.emit_unlabelled,
-        taskOf: (model) => config.models[model]?.task ?? 'binary',
+        kindOf: (model) => config.models[model]?.task ?? 'binary',
         maxEventTime: () => systemClock.now() + config.joiner.max_future,
         shadowScorer: scorer,
       },

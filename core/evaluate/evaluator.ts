@@ -34,10 +34,8 @@ import { ADWIN, DDM, PageHinkley, type DriftDetector } from '../drift/index.js';
 import { binOf, kolmogorovSmirnov, psi, quantileEdges, histogram } from '../drift/index.js';
 import { BinaryMetrics, RegressionMetrics, Rolling, type BinaryFigures, type BinaryObservation, type RegressionFigures } from '../metrics/index.js';
 import { QuantileSketch } from '../metrics/quantiles.js';
-import type { LabelledExample } from '../events.js';
+import type { LabelledExample, ModelKind } from '../events.js';
 import type { DriftRecord, FeedbackStat, MetricPoint } from './rows.js';
-
-export type Task = 'binary' | 'regression';
 
 export interface TumblingWindow {
   /** As written in the points' `window` column, e.g. `1h`. */
@@ -46,7 +44,7 @@ export interface TumblingWindow {
 }
 
 export interface EvaluatorOptions {
-  taskOf: (model: string) => Task;
+  kindOf: (model: string) => ModelKind;
   /** Tumbling windows by prediction timestamp. Default 1h and 1d. */
   windows: TumblingWindow[];
   /** Size of the sliding count window; 0 = none. Default 1000. */
@@ -82,7 +80,7 @@ export interface EvaluatorOptions {
 }
 
 export const DEFAULT_EVALUATOR_OPTIONS: EvaluatorOptions = {
-  taskOf: () => 'binary',
+  kindOf: () => 'binary',
   windows: [
     { name: '1h', ms: 3_600_000 },
     { name: '1d', ms: 86_400_000 },
@@ -231,14 +229,14 @@ class DistributionMonitor {
 class ErrorDetectors {
   readonly detectors: Array<{ statistic: string; detector: DriftDetector; threshold: number; value: () => number | null }>;
 
-  constructor(task: Task) {
+  constructor(kind: ModelKind) {
     const adwin = new ADWIN();
     const pageHinkley = new PageHinkley();
     this.detectors = [
       { statistic: 'adwin', detector: adwin, threshold: adwin.options.delta, value: () => adwin.estimation },
       { statistic: 'page_hinkley', detector: pageHinkley, threshold: pageHinkley.options.threshold, value: () => null },
     ];
-    if (task === 'binary') {
+    if (kind === 'binary') {
       const ddm = new DDM();
       this.detectors.push({ statistic: 'ddm', detector: ddm, threshold: ddm.options.driftLevel, value: () => null });
     }
@@ -277,7 +275,7 @@ class ModelState {
 
   constructor(
     readonly model: string,
-    readonly task: Task,
+    readonly kind: ModelKind,
   ) {}
 }
 
@@ -318,13 +316,13 @@ export class Evaluator {
 
   private state(model: string): ModelState {
     let state = this.models.get(model);
-    if (!state) this.models.set(model, (state = new ModelState(model, this.options.taskOf(model))));
+    if (!state) this.models.set(model, (state = new ModelState(model, this.options.kindOf(model))));
     return state;
   }
 
-  private newMetric(task: Task, exact: boolean): Metric {
+  private newMetric(kind: ModelKind, exact: boolean): Metric {
     const o = this.options;
-    if (task === 'regression') return new RegressionMetrics();
+    if (kind === 'regression') return new RegressionMetrics();
     return new BinaryMetrics(o.calibrationBins, exact ? {} : { maxDistinctScores: o.aucExactLimit, scoreBins: o.aucBins });
   }
 
@@ -334,9 +332,9 @@ export class Evaluator {
     if (!cell) {
       const champion = role === 'champion';
       const o = this.options;
-      const rolling = o.rollingSize > 0 ? new Rolling<Observation, Figures>(this.newMetric(state.task, true), o.rollingSize) : undefined;
+      const rolling = o.rollingSize > 0 ? new Rolling<Observation, Figures>(this.newMetric(state.kind, true), o.rollingSize) : undefined;
       const make = (owner: Cell, window: string, start: number) =>
-        new WindowStats(owner, window, start, this.newMetric(state.task, false), champion ? new QuantileSketch(o.delayAccuracy) : undefined);
+        new WindowStats(owner, window, start, this.newMetric(state.kind, false), champion ? new QuantileSketch(o.delayAccuracy) : undefined);
       cell = new Cell(role, version, segment, make, o.windows.length, rolling);
       state.cells.set(key, cell);
     }
@@ -551,8 +549,8 @@ export class Evaluator {
     if (!this.options.drift.detectors) return;
     const key = keyOf(role, version);
     let set = state.detectors.get(key);
-    if (!set) state.detectors.set(key, (set = new ErrorDetectors(state.task)));
-    const error = state.task === 'binary' ? Number((o.score >= o.threshold ? 1 : 0) !== o.label) : Math.abs(o.score - o.label);
+    if (!set) state.detectors.set(key, (set = new ErrorDetectors(state.kind)));
+    const error = state.kind === 'binary' ? Number((o.score >= o.threshold ? 1 : 0) !== o.label) : Math.abs(o.score - o.label);
     for (const d of set.detectors) {
       d.detector.update(error);
       if (!d.detector.driftDetected) continue;
@@ -610,7 +608,7 @@ export class Evaluator {
 
   /** Demographic parity and equal-opportunity gaps across the values of an attribute, in one window. */
   private fairnessPoints(state: ModelState, role: string, version: string, window: string, start: number): MetricPoint[] {
-    if (state.task !== 'binary') return [];
+    if (state.kind !== 'binary') return [];
     const out: MetricPoint[] = [];
     for (const attr of this.options.fairnessAttributes) {
       const values = state.segmentValues.get(attr);

@@ -18,19 +18,19 @@
  * goes on from exactly the published state.
  */
 import { parseSnapshotVersion, snapshotVersion } from '../contracts/index.js';
-import type { LabelledExample, ModelSnapshot } from '../events.js';
+import type { LabelledExample, ModelKind, ModelSnapshot } from '../events.js';
 import { murmur3, pipelineFromSnapshot, type Pipeline } from '../models/index.js';
-import { createChallenger, defaultChallengers, type Task } from './presets.js';
+import { createChallenger, defaultChallengers } from './presets.js';
 
 export interface LearnerOptions {
-  taskOf: (model: string) => Task;
-  /** Challenger preset names per model; default: defaultChallengers(task). */
+  kindOf: (model: string) => ModelKind;
+  /** Challenger preset names per model; default: defaultChallengers(kind). */
   challengersOf: (model: string) => string[];
   trainOnCorrections: boolean;
 }
 
 export const DEFAULT_LEARNER_OPTIONS: LearnerOptions = {
-  taskOf: () => 'binary',
+  kindOf: () => 'binary',
   challengersOf: () => [],
   trainOnCorrections: true,
 };
@@ -77,11 +77,11 @@ export class Learner {
   private challengersOf(model: string): Challenger[] {
     let list = this.challengers.get(model);
     if (!list) {
-      const task = this.options.taskOf(model);
+      const kind = this.options.kindOf(model);
       const configured = this.options.challengersOf(model);
-      const names = configured.length > 0 ? configured : defaultChallengers(task);
+      const names = configured.length > 0 ? configured : defaultChallengers(kind);
       list = names.map((name) => ({
-        model, name, pipeline: createChallenger(name, task), sequence: 0, parent: null, dataHash: EMPTY_DATA_HASH, dirty: false, lastEventTime: Number.NEGATIVE_INFINITY,
+        model, name, pipeline: createChallenger(name, kind), sequence: 0, parent: null, dataHash: EMPTY_DATA_HASH, dirty: false, lastEventTime: Number.NEGATIVE_INFINITY,
       }));
       this.challengers.set(model, list);
     }

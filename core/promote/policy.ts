@@ -86,8 +86,7 @@
  */
 import { formatDuration } from '../duration.js';
 import { parseShadowKey, parseSnapshotVersion, versionIdentity } from '../contracts/index.js';
-import type { Task } from '../evaluate/index.js';
-import type { Decision, LabelledExample, PromotionDecision } from '../events.js';
+import type { Decision, LabelledExample, ModelKind, PromotionDecision } from '../events.js';
 import { BinaryMetrics, LOG_LOSS_EPSILON } from '../metrics/index.js';
 import { ConfidenceSequence } from './sequence.js';
 
@@ -99,8 +98,8 @@ const BINARY_METRICS: readonly PromotionMetric[] = ['log_loss', 'brier', 'error_
 export const ECE_BINS = 10;
 
 export interface PolicyOptions {
-  /** The model's task. Default binary. */
-  task: Task;
+  /** The model's kind. Default binary. */
+  kind: ModelKind;
   /** Level of every test (promotion and rollback). Default 0.05. */
   alpha: number;
   /** The loss compared. Default log_loss for a binary model, squared_error for a regression. */
@@ -124,7 +123,7 @@ export interface PolicyOptions {
 }
 
 export const DEFAULT_POLICY_OPTIONS: Omit<PolicyOptions, 'metric'> = {
-  task: 'binary',
+  kind: 'binary',
   alpha: 0.05,
   minSamples: 500,
   minEffect: 0,
@@ -251,7 +250,7 @@ class Comparison {
     private readonly options: PolicyOptions,
   ) {
     this.sequence = new ConfidenceSequence({ plannedSamples: options.plannedSamples, plannedAlpha: options.alpha });
-    const binary = options.task === 'binary';
+    const binary = options.kind === 'binary';
     // One exact score, then a single bin: only the confusion counts and calibration bins are read.
     this.base = binary ? new BinaryMetrics(ECE_BINS, { maxDistinctScores: 1, scoreBins: 1 }) : null;
     this.other = binary ? new BinaryMetrics(ECE_BINS, { maxDistinctScores: 1, scoreBins: 1 }) : null;
@@ -360,10 +359,10 @@ function checkOptions(o: PolicyOptions): void {
   const fail = (key: string, what: string, value: unknown) => {
     throw new RangeError(`promotion policy: ${key} must be ${what}, got ${String(value)}`);
   };
-  if (o.task !== 'binary' && o.task !== 'regression') fail('task', 'binary or regression', o.task);
+  if (o.kind !== 'binary' && o.kind !== 'regression') fail('kind', 'binary or regression', o.kind);
   if (!(o.alpha > 0 && o.alpha < 1)) fail('alpha', 'in (0, 1)', o.alpha);
-  const allowed = o.task === 'binary' ? BINARY_METRICS : (['squared_error'] as const);
-  if (!allowed.includes(o.metric)) fail('metric', `one of ${allowed.join(', ')} for a ${o.task} model`, o.metric);
+  const allowed = o.kind === 'binary' ? BINARY_METRICS : (['squared_error'] as const);
+  if (!allowed.includes(o.metric)) fail('metric', `one of ${allowed.join(', ')} for a ${o.kind} model`, o.metric);
   if (!Number.isInteger(o.minSamples) || o.minSamples < 1) fail('minSamples', 'a positive integer', o.minSamples);
   if (!Number.isFinite(o.minEffect)) fail('minEffect', 'a finite number', o.minEffect);
   if (!(o.maxRecallDrop >= 0)) fail('maxRecallDrop', 'a non-negative number (Infinity: no guardrail)', o.maxRecallDrop);
@@ -375,7 +374,7 @@ function checkOptions(o: PolicyOptions): void {
 
 /** The policy in one line, for the decision's `policy` field. */
 export function describePolicy(o: PolicyOptions): string {
-  const guardrails = o.task === 'binary' ? ` max_recall_drop=${o.maxRecallDrop} max_ece=${o.maxEce}` : '';
+  const guardrails = o.kind === 'binary' ? ` max_recall_drop=${o.maxRecallDrop} max_ece=${o.maxEce}` : '';
   return (
     `asymptotic-cs alpha=${o.alpha} metric=${o.metric} min_samples=${o.minSamples} min_effect=${o.minEffect} ` +
     `planned_samples=${o.plannedSamples}${guardrails} cooldown=${formatDuration(o.cooldownMs)} watch=${o.watchExamples}`
@@ -406,9 +405,9 @@ export class PromotionPolicy {
     readonly model: string,
     options: Partial<PolicyOptions> = {},
   ) {
-    const task = options.task ?? DEFAULT_POLICY_OPTIONS.task;
+    const kind = options.kind ?? DEFAULT_POLICY_OPTIONS.kind;
     const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<PolicyOptions>;
-    this.options = { ...DEFAULT_POLICY_OPTIONS, metric: task === 'binary' ? 'log_loss' : 'squared_error', ...given, task };
+    this.options = { ...DEFAULT_POLICY_OPTIONS, metric: kind === 'binary' ? 'log_loss' : 'squared_error', ...given, kind };
     checkOptions(this.options);
     this.policy = describePolicy(this.options);
     this.pinReason = this.options.pinned ? 'pinned by configuration' : null;

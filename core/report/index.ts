@@ -18,6 +18,7 @@
 import { ALL_SEGMENTS, parseSegmentKey } from '../contracts/index.js';
 import { parseDuration } from '../duration.js';
 import type { DriftRecord, FeedbackStat, MetricPoint } from '../evaluate/rows.js';
+import type { ModelKind } from '../events.js';
 import type { ModelCounters } from '../join/index.js';
 import { DAY, duration, esc, HOUR, int, isoDay, isoMinute, MINUTE, num, pct } from './format.js';
 import { extent, lineChart, markerColor, timeDomain, timeline, type Marker, type MarkerKind, type Point, type Series, type SeriesLine, type TimelineRow } from './svg.js';
@@ -58,8 +59,8 @@ export interface ReportInput {
   drift: DriftRecord[];
   feedback: FeedbackStat[];
   decisions: ReportDecision[];
-  /** Task per model; a model not named here is a regression model if it has regression figures. */
-  tasks?: Record<string, 'binary' | 'regression'>;
+  /** Kind per model; a model not named here is a regression model if it has regression figures. */
+  kinds?: Record<string, ModelKind>;
 }
 
 /** Windows per series above which a window size is too fine to draw. */
@@ -233,7 +234,7 @@ function legend(keys: SeriesKey[], windows: Array<{ window: string; style: strin
 interface ModelData {
   model: string;
   index: number;
-  task: 'binary' | 'regression';
+  kind: ModelKind;
   counters: ModelCounters | undefined;
   points: MetricPoint[];
   drift: DriftRecord[];
@@ -242,7 +243,7 @@ interface ModelData {
 }
 
 function metricCharts(m: ModelData, figures: Figures, keys: SeriesKey[], windows: ReturnType<typeof chooseWindows>, domain: [number, number], markers: Marker[]): string {
-  const metrics = m.task === 'regression' ? REGRESSION_CHARTS : BINARY_CHARTS;
+  const metrics = m.kind === 'regression' ? REGRESSION_CHARTS : BINARY_CHARTS;
   return metrics
     .map((metric) => {
       const info = METRICS[metric]!;
@@ -267,7 +268,7 @@ function metricCharts(m: ModelData, figures: Figures, keys: SeriesKey[], windows
 }
 
 function totalsTable(m: ModelData, figures: Figures, keys: SeriesKey[]): string {
-  const binary = m.task === 'binary';
+  const binary = m.kind === 'binary';
   const headers = binary
     ? ['model', 'n', 'positives', 'precision', 'recall', 'F1', 'log loss', 'ROC AUC', 'PR AUC', 'ECE', 'Brier']
     : ['model', 'n', 'MAE', 'RMSE', 'R²', 'MAPE'];
@@ -430,7 +431,7 @@ function fairnessSection(m: ModelData, keys: SeriesKey[]): string {
   const total = m.points.filter((p) => p.window === 'total' && p.segment !== ALL_SEGMENTS);
   if (total.length === 0) return '<p class="none">No segments (predictions carry no <code>segments</code>).</p>';
   const gapOf = gapAttributes(total);
-  const binary = m.task === 'binary';
+  const binary = m.kind === 'binary';
   const parts: string[] = [];
   for (const k of keys.filter((key) => key.role === 'champion')) {
     const mine = total.filter((p) => p.role === k.role && p.model_version === k.version);
@@ -490,7 +491,7 @@ function modelSection(m: ModelData): string {
   const counts = c
     ? `${int(c.predictions)} predictions · ${int(c.labelled)} labelled · ${int(c.corrections)} corrections · ${int(c.expired_labelled)} closed with a label · ${int(c.expired_unlabelled)} expired unlabelled`
     : '';
-  const head = `<h2>${esc(m.model)} <span class="tag">${m.task}</span></h2><p class="meta">champion ${esc(champion)}${counts ? ` · ${counts}` : ''}</p>`;
+  const head = `<h2>${esc(m.model)} <span class="tag">${m.kind}</span></h2><p class="meta">champion ${esc(champion)}${counts ? ` · ${counts}` : ''}</p>`;
   if (domain === null) {
     return `<section class="model" id="model-${m.index}" data-model="${esc(m.model)}">${head}<p class="none">No figures over time yet.</p>` +
       `<h3>Totals</h3>${totalsTable(m, figures, keys)}<h3>Promotions and rollbacks</h3>${decisionsTable(m)}<h3>Feedback</h3>${feedbackSection(m)}</section>`;
@@ -626,7 +627,7 @@ export function renderReport(input: ReportInput): string {
     return modelSection({
       model,
       index,
-      task: input.tasks?.[model] ?? (regression ? 'regression' : 'binary'),
+      kind: input.kinds?.[model] ?? (regression ? 'regression' : 'binary'),
       counters: input.summary.by_model[model],
       points: mine,
       drift: drift.get(model)!,

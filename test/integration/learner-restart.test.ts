@@ -46,7 +46,7 @@ const CONFIG_YAML = 'models:\n  fraud:\n    challengers: [logreg, ftrl]\n  spam:
 /** The learner options `feedbackloop run` derives from the config (cli/commands/run.ts). */
 function learnerOptions(config: Config): Partial<LearnerOptions> {
   return {
-    taskOf: (model) => config.models[model]?.task ?? 'binary',
+    kindOf: (model) => config.models[model]?.task ?? 'binary',
     challengersOf: (model) => config.models[model]?.challengers ?? [],
     trainOnCorrections: config.learner.train_on_corrections,
   };

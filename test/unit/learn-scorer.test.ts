@@ -142,7 +142,7 @@ describe('SnapshotScorer', () => {
   });
 
   it('leaves out and counts a non-finite score', () => {
-    const learner = new Learner({ taskOf: () => 'regression' });
+    const learner = new Learner({ kindOf: () => 'regression' });
     for (const x of STREAM.slice(0, 50)) learner.learn(x);
     const [snapshot] = learner.snapshot(100);
     const scorer = new SnapshotScorer();

@@ -30,7 +30,7 @@ const algorithmOf = (learner: Learner, model: string, challenger: string) => lea
 
 describe('Learner challengers', () => {
   it('gives a binary model logreg and a regression model linreg by default', () => {
-    const learner = new Learner({ taskOf: (model) => (model === 'churn' ? 'regression' : 'binary') });
+    const learner = new Learner({ kindOf: (model) => (model === 'churn' ? 'regression' : 'binary') });
     for (const x of STREAM.slice(0, 30)) learner.learn(x);
     expect(algorithmOf(learner, 'fraud', 'logreg')).toBe('logistic_regression');
     expect(algorithmOf(learner, 'churn', 'linreg')).toBe('linear_regression');
@@ -60,7 +60,7 @@ describe('Learner challengers', () => {
 
     const wrongTask = new Learner({ challengersOf: () => ['linreg'] });
     expect(() => wrongTask.learn(FRAUD[0]!)).toThrow(/challenger preset linreg is for regression models, not binary/);
-    const wrongTask2 = new Learner({ taskOf: () => 'regression', challengersOf: () => ['ftrl'] });
+    const wrongTask2 = new Learner({ kindOf: () => 'regression', challengersOf: () => ['ftrl'] });
     expect(() => wrongTask2.learn(FRAUD[0]!)).toThrow(ModelError);
     expect(() => createChallenger('constructor', 'binary')).toThrow(/unknown challenger preset/);
     expect(() => createChallenger('logreg', 'regression')).toThrow(/logreg is for binary models, not regression/);
@@ -211,7 +211,7 @@ describe('Learner corrections and unlearnable examples', () => {
   });
 
   it('learns any finite label for a regression model', () => {
-    const learner = new Learner({ taskOf: () => 'regression' });
+    const learner = new Learner({ kindOf: () => 'regression' });
     learner.learn({ ...FIRST_LABELS[0]!, label: 0.5 });
     learner.learn({ ...FIRST_LABELS[1]!, label: -120.25 });
     expect(learner.counters).toMatchObject({ learned: 2, rejected: 0 });
@@ -221,7 +221,7 @@ describe('Learner corrections and unlearnable examples', () => {
 
 describe('Learner restore', () => {
   const options: Partial<LearnerOptions> = {
-    taskOf: (model) => (model === 'churn' ? 'regression' : 'binary'),
+    kindOf: (model) => (model === 'churn' ? 'regression' : 'binary'),
     challengersOf: (model) => (model === 'fraud' ? ['logreg', 'logreg_adam', 'ftrl', 'pa', 'naive_bayes'] : []),
   };
   const K = 400;
