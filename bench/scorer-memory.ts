@@ -21,7 +21,7 @@
 import { LocalCodec } from '../adapters/codec/codec.js';
 import { MemoryTransport } from '../adapters/log/memory.js';
 import type { LabelledExample, ModelSnapshot, PromotionDecision } from '../core/events.js';
-import { Learner, SnapshotScorer } from '../core/learn/index.js';
+import { ChallengerTrainer, SnapshotScorer } from '../core/learn/index.js';
 import { ChampionScorer } from '../scorer/index.js';
 import { mulberry32 } from './stream.js';
 import { numberOption } from './options.js';
@@ -48,7 +48,7 @@ function example(random: () => number, i: number): LabelledExample {
 
 // The snapshots, made once (the learner learns 20 examples between two).
 const random = mulberry32(7);
-const learner = new Learner({ challengersOf: () => ['logreg', 'ftrl'] });
+const learner = new ChallengerTrainer({ challengersOf: () => ['logreg', 'ftrl'] });
 const snapshots: ModelSnapshot[] = [];
 for (let k = 0; k < N; k++) {
   for (let j = 0; j < 20; j++) learner.learn(example(random, k * 20 + j));

@@ -17,7 +17,7 @@ import { kafkaLogCreator, type Logger } from '../adapters/logging/index.js';
 import type { JoinerTopics } from '../processors/joiner.js';
 import type { LearnerTopics } from '../processors/learner.js';
 import type { PromoterTopics } from '../processors/promoter.js';
-import type { LearnerOptions } from '../core/learn/index.js';
+import type { TrainerOptions } from '../core/learn/index.js';
 import type { EvaluatorOptions } from '../core/evaluate/index.js';
 import type { PolicyOptions } from '../core/promote/index.js';
 import { parseDuration } from '../core/duration.js';
@@ -84,7 +84,7 @@ export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
 }
 
 /** The learner's topics and options from the config (run and replay). */
-export function learnerSettings(config: Config): { topics: LearnerTopics; learner: Partial<LearnerOptions> } {
+export function learnerSettings(config: Config): { topics: LearnerTopics; learner: Partial<TrainerOptions> } {
   const t = config.topics;
   return {
     topics: { labelled: t.labelled_examples, snapshots: t.model_snapshots, deadLetters: t.dead_letters },

@@ -2,7 +2,7 @@
  * The learner processor: labelled examples -> model snapshots.
  *
  * One task per partition p of `labelled-examples` (keyed by model, so a
- * model's examples all reach one task), with its own Learner (core/learn).
+ * model's examples all reach one task), with its own ChallengerTrainer (core/learn).
  * Snapshots of partition p's models go to partition p of `model-snapshots`
  * (the two topics have the same partition count; checked at start).
  *
@@ -21,7 +21,7 @@ import { parseSnapshotVersion } from '../core/contracts/index.js';
 import type { Clock } from '../core/clock.js';
 import { FeedbackloopError } from '../core/errors.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample, type ModelSnapshot } from '../core/events.js';
-import { Learner, type LearnerOptions } from '../core/learn/index.js';
+import { ChallengerTrainer, type TrainerOptions } from '../core/learn/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import type { LogConsumer, LogTransport, OutgoingRecord, PartitionBatch, TransactionalProducer } from '../adapters/log/transport.js';
 import { decodeRecord } from './decode.js';
@@ -41,7 +41,7 @@ export interface LearnerProcessorDeps {
   /** Transactional ids are `<prefix>-<partition>`. */
   transactionalIdPrefix: string;
   codecs: { labelled: Codec<LabelledExample>; snapshot: Codec<ModelSnapshot>; deadLetter: Codec<DeadLetter> };
-  learner: Partial<LearnerOptions>;
+  learner: Partial<TrainerOptions>;
   /** Publish after this many examples of a partition. */
   snapshotEvery: number;
   /** ... or this long after the first unpublished example. */
@@ -60,7 +60,7 @@ export interface LearnerProcessorDeps {
 interface Task {
   partition: number;
   generation: number;
-  learner: Learner;
+  learner: ChallengerTrainer;
   producer: TransactionalProducer;
   /** Offset after the last learned record, and what is committed. */
   position: number;
@@ -126,7 +126,7 @@ export class LearnerProcessor {
     this.tasks.clear();
   }
 
-  learners(): Map<number, Learner> {
+  learners(): Map<number, ChallengerTrainer> {
     return new Map([...this.tasks].map(([p, t]) => [p, t.learner]));
   }
 
@@ -137,7 +137,7 @@ export class LearnerProcessor {
     if (existing) await existing.producer.close().catch(() => {});
     // Fence the previous owner (its open transaction is aborted), then restore what it published.
     const producer = await this.deps.transport.transactionalProducer(`${this.deps.transactionalIdPrefix}-${batch.partition}`);
-    const learner = new Learner(this.deps.learner);
+    const learner = new ChallengerTrainer(this.deps.learner);
     // The newest snapshot of each challenger (the partition holds its whole history).
     const latest = new Map<string, { sequence: number; snapshot: ModelSnapshot }>();
     await this.deps.transport.readToEnd(this.deps.topics.snapshots, [batch.partition], async (records) => {

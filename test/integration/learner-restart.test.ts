@@ -28,7 +28,7 @@ import { MemoryTransport } from '../../adapters/log/memory.js';
 import { ManualClock } from '../../core/clock.js';
 import { parseSnapshotVersion } from '../../core/contracts/index.js';
 import type { DeadLetter, LabelledExample, ModelSnapshot } from '../../core/events.js';
-import type { LearnerOptions } from '../../core/learn/index.js';
+import type { TrainerOptions } from '../../core/learn/index.js';
 import { LearnerProcessor } from '../../processors/learner.js';
 import { uniqueName } from '../support/collect.js';
 import { failIfDied, JoinerProcess, joinerEnvironment, pipelineTopics } from '../support/joiner-process.js';
@@ -44,7 +44,7 @@ const SNAPSHOT_EVERY = 500;
 const CONFIG_YAML = 'models:\n  fraud:\n    challengers: [logreg, ftrl]\n  spam:\n    challengers: [pa, naive_bayes]\n';
 
 /** The learner options `feedbackloop run` derives from the config (cli/commands/run.ts). */
-function learnerOptions(config: Config): Partial<LearnerOptions> {
+function learnerOptions(config: Config): Partial<TrainerOptions> {
   return {
     kindOf: (model) => config.models[model]?.task ?? 'binary',
     challengersOf: (model) => config.models[model]?.challengers ?? [],

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LabelledExample, ModelSnapshot, Prediction } from '../../core/events.js';
-import { Learner, SnapshotScorer } from '../../core/learn/index.js';
+import { ChallengerTrainer, SnapshotScorer } from '../../core/learn/index.js';
 import { ModelError, pipelineFromSnapshot } from '../../core/models/index.js';
 import { labelledStream } from '../support/labelled.js';
 
@@ -14,7 +14,7 @@ const STREAM = labelledStream(600, 11).filter((x) => x.model === 'fraud');
 
 /** Snapshots of the fraud model's logreg challenger after each `every` examples, created at the given times. */
 function snapshots(count: number, every: number, createdAt: (i: number) => number): ModelSnapshot[] {
-  const learner = new Learner();
+  const learner = new ChallengerTrainer();
   const out: ModelSnapshot[] = [];
   for (let i = 0; i < count; i++) {
     for (let j = 0; j < every; j++) learner.learn(STREAM[(i * every + j) % STREAM.length]!);
@@ -72,7 +72,7 @@ describe('SnapshotScorer', () => {
   });
 
   it('scores every challenger of the model, each with its own snapshot', () => {
-    const learner = new Learner({ challengersOf: () => ['logreg', 'pa', 'naive_bayes'] });
+    const learner = new ChallengerTrainer({ challengersOf: () => ['logreg', 'pa', 'naive_bayes'] });
     for (const x of STREAM.slice(0, 30)) learner.learn(x);
     const first = learner.snapshot(100);
     for (const x of STREAM.slice(30, 40)) learner.learn(x);
@@ -142,7 +142,7 @@ describe('SnapshotScorer', () => {
   });
 
   it('leaves out and counts a non-finite score', () => {
-    const learner = new Learner({ kindOf: () => 'regression' });
+    const learner = new ChallengerTrainer({ kindOf: () => 'regression' });
     for (const x of STREAM.slice(0, 50)) learner.learn(x);
     const [snapshot] = learner.snapshot(100);
     const scorer = new SnapshotScorer();

@@ -1,5 +1,5 @@
 /**
- * The learner (pure core): labelled examples in, model snapshots out.
+ * The challenger trainer (pure core): labelled examples in, model snapshots out.
  *
  * Each model has challengers (named presets, see presets.ts), each an
  * OnlineModel pipeline trained online from the labelled examples of its
@@ -14,7 +14,7 @@
  * `<model>/<challenger>@<n>` (n counts that challenger's snapshots), the
  * parent version, the training count, and a data hash chained over the
  * example ids learned from, in order (equal hashes = the same examples in
- * the same order). `restore` loads a snapshot back, so a restarted learner
+ * the same order). `restore` loads a snapshot back, so a restarted trainer
  * goes on from exactly the published state.
  */
 import { parseSnapshotVersion, snapshotVersion } from '../contracts/index.js';
@@ -22,14 +22,14 @@ import type { LabelledExample, ModelKind, ModelSnapshot } from '../events.js';
 import { murmur3, pipelineFromSnapshot, type Pipeline } from '../models/index.js';
 import { createChallenger, defaultChallengers } from './presets.js';
 
-export interface LearnerOptions {
+export interface TrainerOptions {
   kindOf: (model: string) => ModelKind;
   /** Challenger preset names per model; default: defaultChallengers(kind). */
   challengersOf: (model: string) => string[];
   trainOnCorrections: boolean;
 }
 
-export const DEFAULT_LEARNER_OPTIONS: LearnerOptions = {
+export const DEFAULT_TRAINER_OPTIONS: TrainerOptions = {
   kindOf: () => 'binary',
   challengersOf: () => [],
   trainOnCorrections: true,
@@ -49,7 +49,7 @@ interface Challenger {
   lastEventTime: number;
 }
 
-export interface LearnerCounters {
+export interface TrainerCounters {
   learned: number;
   corrections_learned: number;
   corrections_skipped: number;
@@ -65,13 +65,13 @@ export function chainHash(previous: string, exampleId: string): string {
 
 export const EMPTY_DATA_HASH = '00000000';
 
-export class Learner {
-  readonly options: LearnerOptions;
+export class ChallengerTrainer {
+  readonly options: TrainerOptions;
   private readonly challengers = new Map<string, Challenger[]>();
-  readonly counters: LearnerCounters = { learned: 0, corrections_learned: 0, corrections_skipped: 0, unlabelled_skipped: 0, rejected: 0 };
+  readonly counters: TrainerCounters = { learned: 0, corrections_learned: 0, corrections_skipped: 0, unlabelled_skipped: 0, rejected: 0 };
 
-  constructor(options: Partial<LearnerOptions> = {}) {
-    this.options = { ...DEFAULT_LEARNER_OPTIONS, ...options };
+  constructor(options: Partial<TrainerOptions> = {}) {
+    this.options = { ...DEFAULT_TRAINER_OPTIONS, ...options };
   }
 
   private challengersOf(model: string): Challenger[] {
