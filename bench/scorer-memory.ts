@@ -21,7 +21,7 @@
 import { LocalCodec } from '../adapters/codec/codec.js';
 import { MemoryTransport } from '../adapters/log/memory.js';
 import type { LabelledExample, ModelSnapshot, PromotionDecision } from '../core/events.js';
-import { ChallengerTrainer, SnapshotScorer } from '../core/learn/index.js';
+import { ChallengerTrainer, ShadowScorer } from '../core/learn/index.js';
 import { ChampionScorer } from '../scorer/index.js';
 import { mulberry32 } from './stream.js';
 import { numberOption } from './options.js';
@@ -66,7 +66,7 @@ function held(retainMs: number): { kept: number; mb: number; ms: number } {
   gc!();
   const before = used();
   const started = performance.now();
-  const scorer = new SnapshotScorer({ retainMs });
+  const scorer = new ShadowScorer({ retainMs });
   // Each snapshot as the joiner has it: its own decoded copy (the parameters text included).
   for (const s of snapshots) scorer.add({ ...s, parameters: Buffer.from(s.parameters).toString() });
   const ms = performance.now() - started;

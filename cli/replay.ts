@@ -41,7 +41,7 @@ import { LearnerProcessor } from '../processors/learner.js';
 import { PromoterProcessor } from '../processors/promoter.js';
 import { RegistryProcessor } from '../processors/registry.js';
 import type { ClickHouseStore } from '../adapters/clickhouse/index.js';
-import { SnapshotScorer } from '../core/learn/index.js';
+import { ShadowScorer } from '../core/learn/index.js';
 import { renderReport, type ReportSummary } from '../core/report/index.js';
 import { FanOutEvaluatorSink, FileEvaluatorSink, type EvaluatorSink } from '../sinks/evaluator.js';
 
@@ -210,7 +210,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   const kindOf = (model: string) => config.models[model]?.task ?? 'binary';
   // Shadow scoring: the joiner scores each prediction with the newest snapshot of every challenger
   // made before the prediction's time (the learner stamps snapshots with event time).
-  const scorer = new SnapshotScorer({ retainMs: config.joiner.join_window });
+  const scorer = new ShadowScorer({ retainMs: config.joiner.join_window });
   const learner = new LearnerProcessor({
     transport: log,
     ...learnerSettings(config),

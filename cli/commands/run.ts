@@ -17,7 +17,7 @@ import { EvaluatorProcessor } from '../../processors/evaluator.js';
 import { LearnerProcessor } from '../../processors/learner.js';
 import { PromoterProcessor } from '../../processors/promoter.js';
 import { RegistryProcessor } from '../../processors/registry.js';
-import { SnapshotScorer } from '../../core/learn/index.js';
+import { ShadowScorer } from '../../core/learn/index.js';
 import { createEvaluatorMetrics, registerConsumerLag } from '../../adapters/http/index.js';
 import { consumerGroups, evaluatorOptions, joinerTopics, learnerSettings, openRuntime, policyOptions, promoterTopics, topicSpecs } from '../runtime.js';
 
@@ -55,7 +55,7 @@ export async function commandRun(options: { config?: string; only?: string[] }):
     });
     // Shadow scoring: every snapshot the learners publish, from the start of the topic (each
     // joiner instance reads all of them: its own consumer group, never committed).
-    const scorer = new SnapshotScorer({ retainMs: config.joiner.join_window });
+    const scorer = new ShadowScorer({ retainMs: config.joiner.join_window });
     /** Reads a whole topic from its start in a group of its own (never committed), handing on each value. */
     const follow = async <T>(topic: string, name: string, codec: Codec<T>, apply: (value: T) => void, what: string) => {
       const feed = await runtime.transport.consumer({

@@ -22,13 +22,13 @@ import { feedbackHash, labelFrom, outranks, TRUST } from './resolution.js';
 import type { JoinEntry, JoinStore } from './store.js';
 
 /** Scores a prediction with every current challenger (and the previous champion after a promotion). */
-export interface ShadowScorer {
+export interface ShadowScoring {
   /** Version -> score, made now, at prediction time. */
   score(prediction: Prediction): Record<string, number>;
 }
 
 /** The scorer set when no challenger exists yet: every prediction gets empty shadow scores. */
-export const NO_CHALLENGERS: ShadowScorer = { score: () => ({}) };
+export const NO_CHALLENGERS: ShadowScoring = { score: () => ({}) };
 
 export interface JoinerOptions {
   /** How long a prediction waits for feedback, in event time. Default 7 days. */
@@ -39,7 +39,7 @@ export interface JoinerOptions {
   emitUnlabelled: boolean;
   /** The kind of a model (binary unless configured). */
   kindOf: (model: string) => ModelKind;
-  shadowScorer: ShadowScorer;
+  shadowScorer: ShadowScoring;
   /**
    * Latest event time accepted: an event stamped later is rejected, since it
    * would move the watermark and expire every pending prediction at once.

@@ -1,3 +1,3 @@
 export { ChallengerTrainer, DEFAULT_TRAINER_OPTIONS, chainHash, EMPTY_DATA_HASH, type TrainerOptions, type TrainerCounters } from './trainer.js';
 export { PRESETS, defaultChallengers, createChallenger } from './presets.js';
-export { SnapshotScorer, type ScorerStats } from './scorer.js';
+export { ShadowScorer, type ShadowScorerStats } from './shadow-scorer.js';

@@ -45,7 +45,7 @@
  */
 import { parseSnapshotVersion, shadowKey } from '../contracts/index.js';
 import type { ModelSnapshot, Prediction, PromotionDecision } from '../events.js';
-import type { ShadowScorer } from '../join/index.js';
+import type { ShadowScoring } from '../join/index.js';
 import { ModelError, pipelineFromSnapshot, type Pipeline } from '../models/index.js';
 
 interface Entry {
@@ -80,7 +80,7 @@ interface ModelState {
   awaitedPrevious: { version: string; since: number } | null;
 }
 
-export interface ScorerStats {
+export interface ShadowScorerStats {
   /** Scores returned (one per challenger per prediction). */
   scored: number;
   /** Scores made with a snapshot created after the prediction (an out-of-order prediction, see the file comment). */
@@ -93,12 +93,12 @@ export interface ScorerStats {
   meanStalenessMs: number;
 }
 
-export interface SnapshotScorerOptions {
+export interface ShadowScorerOptions {
   /** How long a dropped snapshot stays available to a decision naming it, after its successor's created_at. Default 7 days. */
   retainMs?: number;
 }
 
-export class SnapshotScorer implements ShadowScorer {
+export class ShadowScorer implements ShadowScoring {
   private readonly models = new Map<string, ModelState>();
   private readonly retainMs: number;
   private scored = 0;
@@ -107,7 +107,7 @@ export class SnapshotScorer implements ShadowScorer {
   private maxStaleness = Number.NEGATIVE_INFINITY;
   private stalenessSum = 0;
 
-  constructor(options: SnapshotScorerOptions = {}) {
+  constructor(options: ShadowScorerOptions = {}) {
     this.retainMs = options.retainMs ?? 7 * 86_400_000;
   }
 
@@ -259,7 +259,7 @@ export class SnapshotScorer implements ShadowScorer {
     return out;
   }
 
-  stats(): ScorerStats {
+  stats(): ShadowScorerStats {
     return {
       scored: this.scored,
       outOfOrder: this.outOfOrder,
