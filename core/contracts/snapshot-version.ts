@@ -21,16 +21,25 @@ export interface SnapshotVersion {
   sequence: number;
 }
 
-const DIGITS = /^[0-9]+$/;
+/** The n of decimal digits from `start` to the end of `text`; undefined when there are none, others, or too many. */
+function digitsFrom(text: string, start: number): number | undefined {
+  if (start >= text.length) return undefined;
+  let n = 0;
+  for (let i = start; i < text.length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    n = n * 10 + digit;
+  }
+  return Number.isSafeInteger(n) ? n : undefined;
+}
 
-/** Where the `/` and the `@` of a snapshot version are; undefined when it is not one. */
+/** Where the `/` and the `@` of a snapshot version are, and its n; undefined when it is not one. */
 function split(version: string): { slash: number; at: number; sequence: number } | undefined {
   const at = version.lastIndexOf('@');
   const slash = version.lastIndexOf('/', at - 1);
   if (at < 0 || slash <= 0 || slash + 1 === at) return undefined;
-  const digits = version.slice(at + 1);
-  const sequence = Number(digits);
-  return DIGITS.test(digits) && Number.isSafeInteger(sequence) ? { slash, at, sequence } : undefined;
+  const sequence = digitsFrom(version, at + 1);
+  return sequence === undefined ? undefined : { slash, at, sequence };
 }
 
 /** Model, challenger and n of a snapshot version; undefined when the version is not one (see the file comment). */
