@@ -44,7 +44,7 @@ import { ManualClock } from '../core/clock.js';
 import type { Prediction } from '../core/events.js';
 import { Joiner, MemoryJoinStore, type JoinEntry, type JoinerOptions, type JoinStore } from '../core/join/index.js';
 import { JoinerProcessor } from '../processors/joiner.js';
-import { joinStream, taskOf, type StreamEvent, type StreamOptions } from './stream.js';
+import { joinStream, kindOf, type StreamEvent, type StreamOptions } from './stream.js';
 
 // ------------------------------------------------------------------ options
 
@@ -69,7 +69,7 @@ const HOUR = 3_600_000;
 const T0 = 1_763_942_400_000;
 const WINDOW = HOUR;
 const TTL = 10 * 60_000;
-const JOINER: Partial<JoinerOptions> = { joinWindowMs: WINDOW, earlyFeedbackTtlMs: TTL, taskOf };
+const JOINER: Partial<JoinerOptions> = { joinWindowMs: WINDOW, earlyFeedbackTtlMs: TTL, kindOf };
 /** The mixed stream: 100 ms between predictions, so ~36k predictions wait at once in steady state. */
 const MIXED: StreamOptions = { predictions: MIXED_PREDICTIONS, seed: 42, meanGapMs: 100, joinWindowMs: WINDOW, earlyFeedbackTtlMs: TTL, granularityMs: 1, startMs: T0 };
 /** The 1M pending: predictions only, 1 ms apart, before the mixed stream's start; a 30-day window keeps them pending throughout. */

@@ -21,7 +21,7 @@
 import { LocalCodec } from '../adapters/codec/codec.js';
 import { MemoryTransport } from '../adapters/log/memory.js';
 import type { LabelledExample, ModelSnapshot, PromotionDecision } from '../core/events.js';
-import { Learner, SnapshotScorer } from '../core/learn/index.js';
+import { ChallengerTrainer, ShadowScorer } from '../core/learn/index.js';
 import { ChampionScorer } from '../scorer/index.js';
 import { mulberry32 } from '../demo/random.js';
 import { numberOption } from './options.js';
@@ -48,7 +48,7 @@ function example(random: () => number, i: number): LabelledExample {
 
 // The snapshots, made once (the learner learns 20 examples between two).
 const random = mulberry32(7);
-const learner = new Learner({ challengersOf: () => ['logreg', 'ftrl'] });
+const learner = new ChallengerTrainer({ challengersOf: () => ['logreg', 'ftrl'] });
 const snapshots: ModelSnapshot[] = [];
 for (let k = 0; k < N; k++) {
   for (let j = 0; j < 20; j++) learner.learn(example(random, k * 20 + j));
@@ -66,7 +66,7 @@ function held(retainMs: number): { kept: number; mb: number; ms: number } {
   gc!();
   const before = used();
   const started = performance.now();
-  const scorer = new SnapshotScorer({ retainMs });
+  const scorer = new ShadowScorer({ retainMs });
   // Each snapshot as the joiner has it: its own decoded copy (the parameters text included).
   for (const s of snapshots) scorer.add({ ...s, parameters: Buffer.from(s.parameters).toString() });
   const ms = performance.now() - started;

@@ -13,7 +13,7 @@
  * which may lag its arrival a little (or a lot, for a late prediction).
  */
 import type { Feedback, FeedbackType, Prediction } from '../core/events.js';
-import type { Task } from '../core/join/index.js';
+import type { ModelKind } from '../core/events.js';
 import { mulberry32 } from '../demo/random.js';
 
 export type StreamEvent = { kind: 'prediction'; event: Prediction } | { kind: 'feedback'; event: Feedback };
@@ -37,8 +37,8 @@ export interface StreamOptions {
 }
 
 export const MODELS = ['fraud-detector', 'churn', 'spam-filter', 'eta'] as const;
-/** The task of each model in the stream (eta is a regression). */
-export const taskOf = (model: string): Task => (model === 'eta' ? 'regression' : 'binary');
+/** The kind of each model in the stream (eta is a regression). */
+export const kindOf = (model: string): ModelKind => (model === 'eta' ? 'regression' : 'binary');
 
 const TYPES: FeedbackType[] = ['USER_CONFIRMED', 'USER_REJECTED', 'AUTO_VALIDATED', 'EXPERT_REVIEW'];
 const COUNTRIES = ['DE', 'FR', 'US', 'BR', 'IN', 'JP'];

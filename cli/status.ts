@@ -7,7 +7,7 @@
  */
 import type { PrometheusText } from '../adapters/http/index.js';
 import type { PartitionLag } from '../adapters/prometheus/index.js';
-import type { PromotionDecision } from '../core/events.js';
+import type { ModelKind, PromotionDecision } from '../core/events.js';
 import { duration, int, isoMinute, num, pct } from '../core/report/format.js';
 
 // ---------------------------------------------------------------- champions
@@ -165,7 +165,7 @@ export interface FigureLine {
 
 export interface ModelFigures {
   model: string;
-  task: 'binary' | 'regression';
+  task: ModelKind;
   lines: FigureLine[];
 }
 

@@ -68,7 +68,11 @@ export interface ModelSnapshot {
   created_at: number;
 }
 
-export type Decision = 'PROMOTE' | 'HOLD' | 'ROLLBACK' | 'PIN' | 'UNPIN';
+export const DECISIONS = ['PROMOTE', 'HOLD', 'ROLLBACK', 'PIN', 'UNPIN'] as const;
+export type Decision = (typeof DECISIONS)[number];
+
+/** What a model predicts: a probability of the positive class (binary) or a number (regression). */
+export type ModelKind = 'binary' | 'regression';
 
 export interface PromotionDecision {
   decision_id: string;
@@ -110,12 +114,17 @@ function isObject(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function requireString(obj: Obj, field: string, what: string): string {
+function requireString(obj: Obj, field: string, what: string, options: { empty?: boolean } = {}): string {
   const value = obj[field];
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new ValidationError(`${what}: ${field} must be a non-empty string, got ${describe(value)}`);
+  if (typeof value !== 'string' || (value.length === 0 && !options.empty)) {
+    throw new ValidationError(`${what}: ${field} must be a ${options.empty ? '' : 'non-empty '}string, got ${describe(value)}`);
   }
   return value;
+}
+
+/** A string that may be empty. */
+function requireText(obj: Obj, field: string, what: string): string {
+  return requireString(obj, field, what, { empty: true });
 }
 
 function optionalString(obj: Obj, field: string, what: string): string | null {
@@ -125,12 +134,16 @@ function optionalString(obj: Obj, field: string, what: string): string | null {
   return value;
 }
 
-function requireTimestamp(obj: Obj, field: string, what: string): number {
+function requireCount(obj: Obj, field: string, what: string, expected = 'a non-negative integer'): number {
   const value = obj[field];
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new ValidationError(`${what}: ${field} must be epoch milliseconds (a non-negative integer), got ${describe(value)}`);
+    throw new ValidationError(`${what}: ${field} must be ${expected}, got ${describe(value)}`);
   }
   return value;
+}
+
+function requireTimestamp(obj: Obj, field: string, what: string): number {
+  return requireCount(obj, field, what, 'epoch milliseconds (a non-negative integer)');
 }
 
 function requireFinite(obj: Obj, field: string, what: string, fallback?: number): number {
@@ -138,6 +151,13 @@ function requireFinite(obj: Obj, field: string, what: string, fallback?: number)
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new ValidationError(`${what}: ${field} must be a finite number, got ${describe(value)}`);
   }
+  return value;
+}
+
+function optionalFinite(obj: Obj, field: string, what: string): number | null {
+  const value = obj[field];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ValidationError(`${what}: ${field} must be a finite number or null, got ${describe(value)}`);
   return value;
 }
 
@@ -253,5 +273,61 @@ export function validateLabelledExample(value: unknown): LabelledExample {
     label_delay_ms: optionalInteger(value, 'label_delay_ms', what),
     correction_of: optionalString(value, 'correction_of', what),
     shadow_scores: numberMap(value, 'shadow_scores', what, false),
+  };
+}
+
+/** Checks a decoded object against the ModelSnapshot contract (what the registry reads of it); returns a clean copy or throws ValidationError. */
+export function validateModelSnapshot(value: unknown): ModelSnapshot {
+  const what = 'model snapshot';
+  if (!isObject(value)) throw new ValidationError(`${what} must be an object`);
+  const schema = value.feature_schema ?? [];
+  if (!Array.isArray(schema) || !schema.every((f: unknown) => isObject(f) && typeof f.name === 'string' && (f.kind === 'NUMERIC' || f.kind === 'CATEGORICAL'))) {
+    throw new ValidationError(`${what}: feature_schema must be a list of {name, kind: NUMERIC or CATEGORICAL}`);
+  }
+  return {
+    model: requireString(value, 'model', what),
+    version: requireString(value, 'version', what),
+    challenger: requireText(value, 'challenger', what),
+    algorithm: requireText(value, 'algorithm', what),
+    parameters: requireText(value, 'parameters', what),
+    feature_schema: schema.map((f: FeatureSpec) => ({ name: f.name, kind: f.kind })),
+    training_count: requireCount(value, 'training_count', what),
+    data_hash: requireText(value, 'data_hash', what),
+    parent_version: optionalString(value, 'parent_version', what),
+    created_at: requireTimestamp(value, 'created_at', what),
+  };
+}
+
+/** A map of numbers that may be missing or null (then empty). */
+function optionalNumberMap(obj: Obj, field: string, what: string): Record<string, number> {
+  return obj[field] === null ? {} : numberMap(obj, field, what, false);
+}
+
+/** Checks a decoded object against the PromotionDecision contract; returns a clean copy or throws ValidationError. */
+export function validatePromotionDecision(value: unknown): PromotionDecision {
+  const what = 'promotion decision';
+  if (!isObject(value)) throw new ValidationError(`${what} must be an object`);
+  const decision = value.decision;
+  if (typeof decision !== 'string' || !(DECISIONS as readonly string[]).includes(decision)) {
+    throw new ValidationError(`${what}: decision must be one of ${DECISIONS.join(', ')}`);
+  }
+  return {
+    decision_id: requireString(value, 'decision_id', what),
+    model: requireString(value, 'model', what),
+    from_version: requireText(value, 'from_version', what),
+    to_version: requireText(value, 'to_version', what),
+    decision: decision as Decision,
+    policy: requireText(value, 'policy', what),
+    statistic: optionalFinite(value, 'statistic', what),
+    p_value: optionalFinite(value, 'p_value', what),
+    bound: optionalFinite(value, 'bound', what),
+    alpha: optionalFinite(value, 'alpha', what),
+    sample_size: requireCount(value, 'sample_size', what),
+    metric_deltas: optionalNumberMap(value, 'metric_deltas', what),
+    guardrails: optionalNumberMap(value, 'guardrails', what),
+    reason: requireText(value, 'reason', what),
+    actor: requireText(value, 'actor', what),
+    at: requireTimestamp(value, 'at', what),
+    decided_at: requireTimestamp(value, 'decided_at', what),
   };
 }

@@ -3,6 +3,7 @@
  * total figures, the best challenger's, the drift alarms and the promotions;
  * then the joiner's counts and the files written.
  */
+import { ALL_SEGMENTS } from '../core/contracts/index.js';
 import type { DriftRecord, MetricPoint } from '../core/evaluate/index.js';
 import type { ReportDecision } from '../core/report/index.js';
 import type { ReplaySummary } from '../runtime/replay.js';
@@ -63,7 +64,7 @@ function promotionLines(model: string, promotions: ReportDecision[]): string[] {
 }
 
 function modelSection(model: string, summary: ReplaySummary, outputs: DemoOutputs): string[] {
-  const mine = outputs.metrics.filter((p) => p.model === model && p.segment === '*');
+  const mine = outputs.metrics.filter((p) => p.model === model && p.segment === ALL_SEGMENTS);
   const champion = mine.find((p) => p.role === 'champion')?.model_version ?? '?';
   return [
     `${model} (champion ${champion}; ${summary.by_model[model]?.labelled ?? 0} labelled)`, HEADER,

@@ -2,7 +2,7 @@
  * The learner processor: labelled examples -> model snapshots.
  *
  * One task per partition p of `labelled-examples` (keyed by model, so a
- * model's examples all reach one task), with its own Learner (core/learn).
+ * model's examples all reach one task), with its own ChallengerTrainer (core/learn).
  * Snapshots of partition p's models go to partition p of `model-snapshots`
  * (the two topics have the same partition count; checked at start).
  *
@@ -19,7 +19,8 @@
 import type { Clock } from '../core/clock.js';
 import { FeedbackloopError } from '../core/errors.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample, type ModelSnapshot } from '../core/events.js';
-import { Learner, type LearnerOptions } from '../core/learn/index.js';
+import { ChallengerTrainer, type TrainerOptions } from '../core/learn/index.js';
+import { parseSnapshotVersion } from '../core/contracts/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import type { OutgoingRecord, LogTransport, PartitionBatch } from '../adapters/log/transport.js';
 import { deadLetterRecords, decodeRecord } from './decode.js';
@@ -42,7 +43,7 @@ export interface LearnerProcessorDeps {
   /** Transactional ids are `<prefix>-<partition>`. */
   transactionalIdPrefix: string;
   codecs: { labelled: Codec<LabelledExample>; snapshot: Codec<ModelSnapshot>; deadLetter: Codec<DeadLetter> };
-  learner: Partial<LearnerOptions>;
+  learner: Partial<TrainerOptions>;
   /** Publish after this many examples of a partition. */
   snapshotEvery: number;
   /** ... or this long after the first unpublished example. */
@@ -60,7 +61,7 @@ export interface LearnerProcessorDeps {
 
 /** A partition's state: its challengers, and what they learned since the last publication. */
 interface LearnTask {
-  learner: Learner;
+  learner: ChallengerTrainer;
   ctx: TaskContext;
   /** Offset after the last learned record, and what is committed. */
   position: number;
@@ -133,13 +134,13 @@ export class LearnerProcessor implements Processor {
     await this.tasks.stop();
   }
 
-  learners(): Map<number, Learner> {
+  learners(): Map<number, ChallengerTrainer> {
     return new Map(this.tasks.all().map((t) => [t.context.partition, t.state.learner]));
   }
 
   /** The newest snapshot of each challenger of partition p (the snapshots partition holds its whole history). */
   private async restore(ctx: TaskContext): Promise<LearnTask> {
-    const learner = new Learner(this.deps.learner);
+    const learner = new ChallengerTrainer(this.deps.learner);
     const latest = new Map<string, { sequence: number; snapshot: ModelSnapshot }>();
     await this.deps.transport.readToEnd(this.deps.topics.snapshots, [ctx.partition], async (records) => {
       await ctx.heartbeat();
@@ -150,7 +151,7 @@ export class LearnerProcessor implements Processor {
         } catch {
           continue; // Not a snapshot we can read: nothing to restore from it.
         }
-        const sequence = Number(snapshot.version.slice(snapshot.version.lastIndexOf('@') + 1));
+        const sequence = parseSnapshotVersion(snapshot.version)?.sequence ?? 0; // 0 for another version: never taken.
         const key = `${snapshot.model}\u0000${snapshot.challenger}`;
         if (!((latest.get(key)?.sequence ?? 0) >= sequence)) latest.set(key, { sequence, snapshot });
       }

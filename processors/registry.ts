@@ -16,8 +16,7 @@
  * lasts and consumption waits, heartbeating the group meanwhile.
  */
 import type { Clock } from '../core/clock.js';
-import { ValidationError } from '../core/errors.js';
-import type { Decision, DeadLetter, FeatureSpec, ModelSnapshot, PromotionDecision } from '../core/events.js';
+import { validateModelSnapshot, validatePromotionDecision, type DeadLetter, type ModelSnapshot, type PromotionDecision } from '../core/events.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import type { LogTransport, PartitionBatch } from '../adapters/log/transport.js';
 import { sqlString, type ClickHouseStore } from '../adapters/clickhouse/store.js';
@@ -142,108 +141,6 @@ export class RegistryProcessor implements Processor {
     // The rows are durable and keyed: records whose commit is lost are written again, replacing themselves.
     await this.tasks.commitHeld([{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }]);
   }
-}
-
-// ------------------------------------------------------------------ validation
-
-const DECISIONS: readonly Decision[] = ['PROMOTE', 'HOLD', 'ROLLBACK', 'PIN', 'UNPIN'];
-
-type Obj = Record<string, unknown>;
-
-function isObject(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function text(obj: Obj, field: string, what: string, options: { nonEmpty?: boolean } = {}): string {
-  const value = obj[field];
-  if (typeof value !== 'string' || (options.nonEmpty && value.length === 0)) {
-    throw new ValidationError(`${what}: ${field} must be a ${options.nonEmpty ? 'non-empty ' : ''}string`);
-  }
-  return value;
-}
-
-function textOrNull(obj: Obj, field: string, what: string): string | null {
-  const value = obj[field];
-  if (value === null || value === undefined) return null;
-  if (typeof value !== 'string') throw new ValidationError(`${what}: ${field} must be a string or null`);
-  return value;
-}
-
-function count(obj: Obj, field: string, what: string): number {
-  const value = obj[field];
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new ValidationError(`${what}: ${field} must be a non-negative integer`);
-  }
-  return value;
-}
-
-function finiteOrNull(obj: Obj, field: string, what: string): number | null {
-  const value = obj[field];
-  if (value === null || value === undefined) return null;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ValidationError(`${what}: ${field} must be a finite number or null`);
-  return value;
-}
-
-function numbers(obj: Obj, field: string, what: string): Record<string, number> {
-  const value = obj[field] ?? {};
-  if (!isObject(value)) throw new ValidationError(`${what}: ${field} must be a map of numbers`);
-  const out: Record<string, number> = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValidationError(`${what}: ${field}.${key} must be a finite number`);
-    out[key] = v;
-  }
-  return out;
-}
-
-/** Checks a decoded object against the ModelSnapshot contract (what the registry reads of it); returns a clean copy or throws ValidationError. */
-export function validateModelSnapshot(value: unknown): ModelSnapshot {
-  const what = 'model snapshot';
-  if (!isObject(value)) throw new ValidationError(`${what} must be an object`);
-  const schema = value.feature_schema ?? [];
-  if (!Array.isArray(schema) || !schema.every((f: unknown) => isObject(f) && typeof f.name === 'string' && (f.kind === 'NUMERIC' || f.kind === 'CATEGORICAL'))) {
-    throw new ValidationError(`${what}: feature_schema must be a list of {name, kind: NUMERIC or CATEGORICAL}`);
-  }
-  return {
-    model: text(value, 'model', what, { nonEmpty: true }),
-    version: text(value, 'version', what, { nonEmpty: true }),
-    challenger: text(value, 'challenger', what),
-    algorithm: text(value, 'algorithm', what),
-    parameters: text(value, 'parameters', what),
-    feature_schema: schema.map((f: FeatureSpec) => ({ name: f.name, kind: f.kind })),
-    training_count: count(value, 'training_count', what),
-    data_hash: text(value, 'data_hash', what),
-    parent_version: textOrNull(value, 'parent_version', what),
-    created_at: count(value, 'created_at', what),
-  };
-}
-
-/** Checks a decoded object against the PromotionDecision contract; returns a clean copy or throws ValidationError. */
-export function validatePromotionDecision(value: unknown): PromotionDecision {
-  const what = 'promotion decision';
-  if (!isObject(value)) throw new ValidationError(`${what} must be an object`);
-  const decision = value.decision;
-  if (typeof decision !== 'string' || !(DECISIONS as readonly string[]).includes(decision)) {
-    throw new ValidationError(`${what}: decision must be one of ${DECISIONS.join(', ')}`);
-  }
-  return {
-    decision_id: text(value, 'decision_id', what, { nonEmpty: true }),
-    model: text(value, 'model', what, { nonEmpty: true }),
-    from_version: text(value, 'from_version', what),
-    to_version: text(value, 'to_version', what),
-    decision: decision as Decision,
-    policy: text(value, 'policy', what),
-    statistic: finiteOrNull(value, 'statistic', what),
-    p_value: finiteOrNull(value, 'p_value', what),
-    bound: finiteOrNull(value, 'bound', what),
-    alpha: finiteOrNull(value, 'alpha', what),
-    sample_size: count(value, 'sample_size', what),
-    metric_deltas: numbers(value, 'metric_deltas', what),
-    guardrails: numbers(value, 'guardrails', what),
-    reason: text(value, 'reason', what),
-    actor: text(value, 'actor', what),
-    at: count(value, 'at', what),
-    decided_at: count(value, 'decided_at', what),
-  };
 }
 
 // --------------------------------------------------------------------- queries

@@ -14,7 +14,7 @@ import type { LogRecord, LogTransport, TopicSpec } from '../adapters/log/transpo
 import type { Clock } from '../core/clock.js';
 import type { DeadLetter } from '../core/events.js';
 import type { JoinStore } from '../core/join/index.js';
-import { SnapshotScorer } from '../core/learn/index.js';
+import { ShadowScorer } from '../core/learn/index.js';
 import type { PipelineObserver } from '../core/observer.js';
 import { ConfigError } from '../core/errors.js';
 import { ClickHouseTableSink } from '../sinks/clickhouse-table.js';
@@ -69,7 +69,7 @@ interface ProcessorDefinition {
   inputs(topics: Config['topics']): string[];
   /** Needs clickhouse.url: what it writes there, for the error when it is missing. */
   clickhouse?: string;
-  build(env: PipelineEnv, shadow: SnapshotScorer): Processor;
+  build(env: PipelineEnv, shadow: ShadowScorer): Processor;
 }
 
 /** The processors, in the order they start (upstream first) and stop. */
@@ -88,7 +88,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
           joinWindowMs: j.join_window,
           earlyFeedbackTtlMs: j.early_feedback_ttl,
           emitUnlabelled: j.emit_unlabelled,
-          taskOf: (model) => modelKindOf(config, model),
+          kindOf: (model) => modelKindOf(config, model),
           shadowScorer: shadow,
           ...(env.time === 'wall-clock' ? { maxEventTime: () => env.clock.now() + j.max_future } : {}),
         },
@@ -226,13 +226,13 @@ export function defaultProcessors(config: Config): ProcessorName[] {
 
 /** The built pipeline: its processors (in PROCESSORS order) and the joiner's shadow scoring. */
 export class Pipeline {
-  readonly shadow: SnapshotScorer;
+  readonly shadow: ShadowScorer;
   readonly processors: Processor[];
   /** The shadow scorer's feeds, when the joiner runs. */
   readonly feed: ShadowFeed | undefined;
 
   constructor(env: PipelineEnv, names: readonly ProcessorName[]) {
-    this.shadow = new SnapshotScorer({ retainMs: env.config.joiner.join_window });
+    this.shadow = new ShadowScorer({ retainMs: env.config.joiner.join_window });
     this.processors = PROCESSOR_NAMES.filter((name) => names.includes(name)).map((name) => PROCESSORS[name].build(env, this.shadow));
     const t = env.config.topics;
     this.feed = names.includes('joiner')

@@ -332,8 +332,8 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     decisions: promoter.published.length,
     files: paths,
   };
-  const tasks = Object.fromEntries(Object.entries(config.models).map(([model, m]) => [model, m.task]));
-  await writeFile(paths.report, renderReport({ summary, ...final, decisions: promoter.published.map(promotionLine), tasks }));
+  const kinds = Object.fromEntries(Object.entries(config.models).map(([model, m]) => [model, m.task]));
+  await writeFile(paths.report, renderReport({ summary, ...final, decisions: promoter.published.map(promotionLine), kinds }));
   await writeFile(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }

@@ -5,7 +5,7 @@
  */
 import { modelKindOf, type Config } from '../adapters/config/index.js';
 import type { EvaluatorOptions } from '../core/evaluate/index.js';
-import type { LearnerOptions } from '../core/learn/index.js';
+import type { TrainerOptions } from '../core/learn/index.js';
 import type { PolicyOptions } from '../core/promote/index.js';
 import { parseDuration } from '../core/duration.js';
 import type { JoinerTopics } from '../processors/joiner.js';
@@ -29,7 +29,7 @@ export function joinerTopics(config: Config): JoinerTopics {
 export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
   const e = config.evaluator;
   return {
-    taskOf: (model) => modelKindOf(config, model),
+    kindOf: (model) => modelKindOf(config, model),
     windows: e.windows.map((name) => ({ name, ms: parseDuration(name)! })),
     rollingSize: e.rolling_size,
     rollingEmitEvery: e.rolling_emit_every,
@@ -52,12 +52,12 @@ export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
 }
 
 /** The learner's topics and options from the config. */
-export function learnerSettings(config: Config): { topics: LearnerTopics; learner: Partial<LearnerOptions> } {
+export function learnerSettings(config: Config): { topics: LearnerTopics; learner: Partial<TrainerOptions> } {
   const t = config.topics;
   return {
     topics: { labelled: t.labelled_examples, snapshots: t.model_snapshots, deadLetters: t.dead_letters },
     learner: {
-      taskOf: (model) => modelKindOf(config, model),
+      kindOf: (model) => modelKindOf(config, model),
       challengersOf: (model) => config.models[model]?.challengers ?? [],
       trainOnCorrections: config.learner.train_on_corrections,
     },
@@ -74,7 +74,7 @@ export function promoterTopics(config: Config): PromoterTopics {
 export function policyOptions(config: Config, model: string): Partial<PolicyOptions> {
   const p = config.promoter;
   return {
-    task: modelKindOf(config, model),
+    kind: modelKindOf(config, model),
     alpha: p.alpha,
     ...(p.metric === 'default' ? {} : { metric: p.metric }),
     minSamples: p.min_samples,

@@ -12,14 +12,14 @@
 import type { LogConsumer, LogRecord, LogTransport } from '../adapters/log/transport.js';
 import type { Codecs } from '../adapters/codec/codecs.js';
 import type { ModelSnapshot, PromotionDecision } from '../core/events.js';
-import type { SnapshotScorer } from '../core/learn/index.js';
+import type { ShadowScorer } from '../core/learn/index.js';
 import { followTopic } from '../processors/topic-feed.js';
 
 export interface ShadowFeedOptions {
   transport: LogTransport;
   topics: { snapshots: string; promotions: string };
   codecs: Pick<Codecs, 'snapshot' | 'promotion'>;
-  scorer: SnapshotScorer;
+  scorer: ShadowScorer;
   /** Prefix of the feeds' consumer groups (a unique suffix is added). */
   groupPrefix: string;
   mode: 'live' | 'held';

@@ -35,9 +35,9 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { RegistryCodec, type Codec } from '../adapters/codec/codec.js';
 import { KafkaTransport } from '../adapters/kafka/transport.js';
 import type { LogConsumer, LogRecord, LogTransport } from '../adapters/log/transport.js';
+import { parseSnapshotVersion, versionIdentity } from '../core/contracts/index.js';
 import { DecodeError, errorMessage, FeedbackloopError } from '../core/errors.js';
 import type { ModelSnapshot, PromotionDecision } from '../core/events.js';
-import { sequenceOf } from '../core/learn/index.js';
 import { pipelineFromSnapshot, type ModelInput, type Pipeline } from '../core/models/index.js';
 
 export interface ChampionScorerOptions {
@@ -75,9 +75,9 @@ export class OwnModelError extends FeedbackloopError {
 }
 
 /** A version is one of our snapshots when it reads `<model>/<challenger>@<n>`. */
-const isSnapshotVersion = (model: string, version: string) => version.startsWith(`${model}/`) && /@\d+$/.test(version);
-/** `<model>/<challenger>@<n>` -> [`<model>/<challenger>`, n] (n 0 when it has none). */
-const lineOf = (version: string): [string, number] => [version.slice(0, version.lastIndexOf('@')), sequenceOf(version) ?? 0];
+const isSnapshotVersion = (model: string, version: string) => parseSnapshotVersion(version)?.model === model;
+/** `<model>/<challenger>@<n>` -> [`<model>/<challenger>`, n] (another version: [itself, 0]). */
+const lineOf = (version: string): [string, number] => [versionIdentity(version), parseSnapshotVersion(version)?.sequence ?? 0];
 
 export class ChampionScorer {
   private current: { version: string; pipeline: Pipeline } | undefined;

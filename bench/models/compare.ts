@@ -24,6 +24,7 @@ import {
   type JsonObject,
   type ModelInput,
 } from '../../core/models/index.js';
+import type { ModelKind } from '../../core/events.js';
 
 const MIN_SECONDS = 0.5;
 
@@ -35,7 +36,7 @@ interface Spec {
 }
 interface Meta {
   name: string;
-  task: 'binary' | 'regression';
+  task: ModelKind;
   numeric: string[];
   onehot: string[];
   hashed: string[];

@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { loadConfig } from '../../adapters/config/index.js';
 import { createLogger } from '../../adapters/logging/index.js';
+import { parseSnapshotVersion } from '../../core/contracts/index.js';
 import { ConfigError } from '../../core/errors.js';
 import type { Decision, PromotionDecision } from '../../core/events.js';
 import { MANUAL_DECISION_PREFIX } from '../../processors/promoter.js';
@@ -87,7 +88,8 @@ export function manualDecision(kind: ManualDecision, options: ManualOptions, his
     if (target === history.champion) throw new ConfigError('--to', `${target} is already the champion of ${model}`);
     to = target;
   }
-  if ((kind === 'PROMOTE' || kind === 'ROLLBACK') && /@\d+$/.test(to) && !to.startsWith(`${model}/`)) {
+  const snapshotOf = parseSnapshotVersion(to)?.model;
+  if ((kind === 'PROMOTE' || kind === 'ROLLBACK') && snapshotOf !== undefined && snapshotOf !== model) {
     throw new ConfigError('--to', `${to} is a snapshot of another model (snapshots of ${model} are named ${model}/<challenger>@<n>)`);
   }
   if (kind === 'PIN' && history.pinned) throw new ConfigError('pin', `${model} is already pinned (unpin it first to change the reason)`);

@@ -23,6 +23,7 @@ import { topicLag } from '../../adapters/prometheus/index.js';
 import { tcpReachable } from '../../adapters/kafka/reachable.js';
 import type { LogTransport } from '../../adapters/log/transport.js';
 import { createLogger } from '../../adapters/logging/index.js';
+import { ALL_SEGMENTS } from '../../core/contracts/index.js';
 import { parseDuration } from '../../core/duration.js';
 import { ConfigError, errorMessage, FeedbackloopError, isRetriable } from '../../core/errors.js';
 import { CHAMPION_HISTORY_TABLE, registryQueries } from '../../processors/registry.js';
@@ -215,20 +216,21 @@ async function historyChampions(store: ClickHouseStore, url: string, database: s
 }
 
 /**
- * metric_points, segment `*`, the figures status shows: `total`, and per
+ * metric_points, segment ALL_SEGMENTS, the figures status shows: `total`, and per
  * model the latest `window` whose end has passed (the latest one, open,
  * when none has ended yet).
  */
 export function latestFiguresQuery(window: string, now: number): string {
   const w = sqlString(window);
   const metrics = STATUS_METRICS.map(sqlString).join(', ');
+  const all = sqlString(ALL_SEGMENTS);
   return `SELECT model, role, model_version, window, window_start_ms, window_end_ms, metric, value, count
 FROM metric_points FINAL
-WHERE segment = '*' AND metric IN (${metrics})
+WHERE segment = ${all} AND metric IN (${metrics})
   AND (window = 'total' OR (window = ${w} AND (model, window_start_ms) IN (
     SELECT model, if(countIf(window_end_ms <= ${now}) > 0, maxIf(window_start_ms, window_end_ms <= ${now}), max(window_start_ms))
     FROM metric_points
-    WHERE segment = '*' AND window = ${w}
+    WHERE segment = ${all} AND window = ${w}
     GROUP BY model)))
 ORDER BY model, window, role, model_version, metric`;
 }

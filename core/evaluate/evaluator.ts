@@ -29,14 +29,13 @@
  * (the latest value of each: a consumer keeps the last one per key), drift
  * records and feedback statistics.
  */
+import { ALL_SEGMENTS, fairnessGapKey, parseSegmentKey, parseShadowKey, segmentKey, versionIdentity, type ShadowKey } from '../contracts/index.js';
 import { ADWIN, DDM, PageHinkley, type DriftDetector } from '../drift/index.js';
 import { binOf, kolmogorovSmirnov, psi, quantileEdges, histogram } from '../drift/index.js';
 import { BinaryMetrics, RegressionMetrics, Rolling, type BinaryFigures, type BinaryObservation, type RegressionFigures } from '../metrics/index.js';
 import { QuantileSketch } from '../metrics/quantiles.js';
-import type { LabelledExample } from '../events.js';
+import type { LabelledExample, ModelKind } from '../events.js';
 import type { DriftRecord, FeedbackStat, MetricPoint } from './rows.js';
-
-export type Task = 'binary' | 'regression';
 
 export interface TumblingWindow {
   /** As written in the points' `window` column, e.g. `1h`. */
@@ -45,7 +44,7 @@ export interface TumblingWindow {
 }
 
 export interface EvaluatorOptions {
-  taskOf: (model: string) => Task;
+  kindOf: (model: string) => ModelKind;
   /** Tumbling windows by prediction timestamp. Default 1h and 1d. */
   windows: TumblingWindow[];
   /** Size of the sliding count window; 0 = none. Default 1000. */
@@ -81,7 +80,7 @@ export interface EvaluatorOptions {
 }
 
 export const DEFAULT_EVALUATOR_OPTIONS: EvaluatorOptions = {
-  taskOf: () => 'binary',
+  kindOf: () => 'binary',
   windows: [
     { name: '1h', ms: 3_600_000 },
     { name: '1d', ms: 86_400_000 },
@@ -99,14 +98,14 @@ export const DEFAULT_EVALUATOR_OPTIONS: EvaluatorOptions = {
   drift: { referenceSize: 1000, windowSize: 1000, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true },
 };
 
-export const ALL = '*';
 export const TOTAL = 'total';
+/** Role and version of the input-feature drift records (the inputs are no role's). */
+const INPUTS = '*';
 
-/** Shadow-score keys `previous:<version>` are the previous champion; any other key is a challenger snapshot `<name>@<n>`. */
-export function shadowRole(key: string): { role: 'challenger' | 'previous'; version: string } {
-  if (key.startsWith('previous:')) return { role: 'previous', version: key.slice('previous:'.length) };
-  const at = key.lastIndexOf('@');
-  return { role: 'challenger', version: at > 0 ? key.slice(0, at) : key };
+/** The role and cell version of a shadow score: the previous champion under its version, a challenger under its identity (versionIdentity). */
+export function shadowRole(key: string): ShadowKey {
+  const parsed = parseShadowKey(key);
+  return parsed.role === 'previous' ? parsed : { role: 'challenger', version: versionIdentity(parsed.version) };
 }
 
 type Metric = BinaryMetrics | RegressionMetrics;
@@ -230,14 +229,14 @@ class DistributionMonitor {
 class ErrorDetectors {
   readonly detectors: Array<{ statistic: string; detector: DriftDetector; threshold: number; value: () => number | null }>;
 
-  constructor(task: Task) {
+  constructor(kind: ModelKind) {
     const adwin = new ADWIN();
     const pageHinkley = new PageHinkley();
     this.detectors = [
       { statistic: 'adwin', detector: adwin, threshold: adwin.options.delta, value: () => adwin.estimation },
       { statistic: 'page_hinkley', detector: pageHinkley, threshold: pageHinkley.options.threshold, value: () => null },
     ];
-    if (task === 'binary') {
+    if (kind === 'binary') {
       const ddm = new DDM();
       this.detectors.push({ statistic: 'ddm', detector: ddm, threshold: ddm.options.driftLevel, value: () => null });
     }
@@ -276,7 +275,7 @@ class ModelState {
 
   constructor(
     readonly model: string,
-    readonly task: Task,
+    readonly kind: ModelKind,
   ) {}
 }
 
@@ -317,13 +316,13 @@ export class Evaluator {
 
   private state(model: string): ModelState {
     let state = this.models.get(model);
-    if (!state) this.models.set(model, (state = new ModelState(model, this.options.taskOf(model))));
+    if (!state) this.models.set(model, (state = new ModelState(model, this.options.kindOf(model))));
     return state;
   }
 
-  private newMetric(task: Task, exact: boolean): Metric {
+  private newMetric(kind: ModelKind, exact: boolean): Metric {
     const o = this.options;
-    if (task === 'regression') return new RegressionMetrics();
+    if (kind === 'regression') return new RegressionMetrics();
     return new BinaryMetrics(o.calibrationBins, exact ? {} : { maxDistinctScores: o.aucExactLimit, scoreBins: o.aucBins });
   }
 
@@ -333,9 +332,9 @@ export class Evaluator {
     if (!cell) {
       const champion = role === 'champion';
       const o = this.options;
-      const rolling = o.rollingSize > 0 ? new Rolling<Observation, Figures>(this.newMetric(state.task, true), o.rollingSize) : undefined;
+      const rolling = o.rollingSize > 0 ? new Rolling<Observation, Figures>(this.newMetric(state.kind, true), o.rollingSize) : undefined;
       const make = (owner: Cell, window: string, start: number) =>
-        new WindowStats(owner, window, start, this.newMetric(state.task, false), champion ? new QuantileSketch(o.delayAccuracy) : undefined);
+        new WindowStats(owner, window, start, this.newMetric(state.kind, false), champion ? new QuantileSketch(o.delayAccuracy) : undefined);
       cell = new Cell(role, version, segment, make, o.windows.length, rolling);
       state.cells.set(key, cell);
     }
@@ -358,11 +357,11 @@ export class Evaluator {
   }
 
   private segmentsOf(state: ModelState, segments: Record<string, string>): string[] {
-    const out = [ALL];
+    const out = [ALL_SEGMENTS];
     if (!this.options.segments) return out;
     for (const attr of Object.keys(segments).sort()) {
       const value = segments[attr]!;
-      out.push(`${attr}=${value}`);
+      out.push(segmentKey(attr, value));
       let values = state.segmentValues.get(attr);
       if (!values) state.segmentValues.set(attr, (values = new Set()));
       values.add(value);
@@ -539,7 +538,7 @@ export class Evaluator {
     const o = this.options.drift;
     if (o.referenceSize <= 0) return;
     for (const feature of Object.keys(example.features).sort()) {
-      this.pendingDrift.push(...this.monitor(state, ALL, ALL, feature).add(example.features[feature]!, example.timestamp, at, state.n, state.model, o));
+      this.pendingDrift.push(...this.monitor(state, INPUTS, INPUTS, feature).add(example.features[feature]!, example.timestamp, at, state.n, state.model, o));
     }
     for (const { role, version, score } of scored) {
       this.pendingDrift.push(...this.monitor(state, role, version, 'score').add(score, example.timestamp, at, state.n, state.model, o));
@@ -550,8 +549,8 @@ export class Evaluator {
     if (!this.options.drift.detectors) return;
     const key = keyOf(role, version);
     let set = state.detectors.get(key);
-    if (!set) state.detectors.set(key, (set = new ErrorDetectors(state.task)));
-    const error = state.task === 'binary' ? Number((o.score >= o.threshold ? 1 : 0) !== o.label) : Math.abs(o.score - o.label);
+    if (!set) state.detectors.set(key, (set = new ErrorDetectors(state.kind)));
+    const error = state.kind === 'binary' ? Number((o.score >= o.threshold ? 1 : 0) !== o.label) : Math.abs(o.score - o.label);
     for (const d of set.detectors) {
       d.detector.update(error);
       if (!d.detector.driftDetected) continue;
@@ -609,7 +608,7 @@ export class Evaluator {
 
   /** Demographic parity and equal-opportunity gaps across the values of an attribute, in one window. */
   private fairnessPoints(state: ModelState, role: string, version: string, window: string, start: number): MetricPoint[] {
-    if (state.task !== 'binary') return [];
+    if (state.kind !== 'binary') return [];
     const out: MetricPoint[] = [];
     for (const attr of this.options.fairnessAttributes) {
       const values = state.segmentValues.get(attr);
@@ -620,7 +619,7 @@ export class Evaluator {
       let total = 0;
       let windowEnd = 0;
       for (const value of values) {
-        const cell = state.cells.get(keyOf(role, version, `${attr}=${value}`));
+        const cell = state.cells.get(keyOf(role, version, segmentKey(attr, value)));
         const index = this.options.windows.findIndex((w) => w.name === window);
         const stats = !cell ? undefined : window === TOTAL ? cell.total : cell.tumbling[index]?.get(start);
         if (!stats) continue;
@@ -635,7 +634,7 @@ export class Evaluator {
       if (rates.length === 0) continue;
       const size = this.options.windows.find((w) => w.name === window)?.ms;
       const where = {
-        model: state.model, model_version: version, role, segment: `${attr}=${ALL}`, window,
+        model: state.model, model_version: version, role, segment: fairnessGapKey(attr), window,
         window_start: start, window_end: size === undefined ? windowEnd : start + size,
       };
       const gap = (xs: number[]) => (xs.length < 2 ? null : Math.max(...xs) - Math.min(...xs));
@@ -667,7 +666,8 @@ export class Evaluator {
         stats.dirty = false;
         const { cell, window, start } = stats;
         points.push(...this.windowPoints(state, stats));
-        const attr = cell.segment === ALL ? undefined : cell.segment.slice(0, cell.segment.indexOf('='));
+        const segment = parseSegmentKey(cell.segment);
+        const attr = segment !== undefined && segment.kind !== 'all' ? segment.attribute : undefined;
         if (attr !== undefined && this.options.fairnessAttributes.includes(attr)) {
           fairness.set(keyOf(cell.role, cell.version, window, start), { role: cell.role, version: cell.version, window, start });
         }
@@ -747,7 +747,7 @@ export class Evaluator {
   *live(includeSegments: boolean): Generator<{ model: string; role: string; version: string; segment: string; window: string; figures: Figures }> {
     for (const state of this.models.values()) {
       for (const cell of state.cells.values()) {
-        if (!includeSegments && cell.segment !== ALL) continue;
+        if (!includeSegments && cell.segment !== ALL_SEGMENTS) continue;
         yield { model: state.model, role: cell.role, version: cell.version, segment: cell.segment, window: TOTAL, figures: cell.total.metric.get() };
         if (cell.rolling && cell.rolling.count() > 0) {
           yield { model: state.model, role: cell.role, version: cell.version, segment: cell.segment, window: `last_${cell.rolling.size}`, figures: cell.rolling.get() };

@@ -1,3 +1,3 @@
-export { Evaluator, DEFAULT_EVALUATOR_OPTIONS, shadowRole, ALL, TOTAL } from './evaluator.js';
-export type { EvaluatorOptions, EvaluatorOutput, ModelHealth, TumblingWindow, Task } from './evaluator.js';
+export { Evaluator, DEFAULT_EVALUATOR_OPTIONS, shadowRole, TOTAL } from './evaluator.js';
+export type { EvaluatorOptions, EvaluatorOutput, ModelHealth, TumblingWindow } from './evaluator.js';
 export type { MetricPoint, DriftRecord, FeedbackStat, Versioned, EvaluatorRows } from './rows.js';

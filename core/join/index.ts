@@ -1,5 +1,5 @@
 export { Joiner, NO_CHALLENGERS, DEFAULT_JOINER_OPTIONS, emptyCounters } from './joiner.js';
-export type { JoinerOptions, JoinOutput, JoinCounters, ModelCounters, ShadowScorer } from './joiner.js';
+export type { JoinerOptions, JoinOutput, JoinCounters, ModelCounters, ShadowScoring } from './joiner.js';
 export { MemoryJoinStore } from './store.js';
 export type { JoinEntry, JoinStore, ResolvedLabel } from './store.js';
-export { TRUST, labelFrom, outranks, predictedClass, feedbackHash, type Task } from './resolution.js';
+export { TRUST, labelFrom, outranks, predictedClass, feedbackHash } from './resolution.js';

@@ -17,18 +17,18 @@
  *    score out of range, a reused prediction_id); the processor dead-letters it.
  */
 import { formatDuration } from '../duration.js';
-import type { Feedback, LabelledExample, Prediction } from '../events.js';
-import { feedbackHash, labelFrom, outranks, TRUST, type Task } from './resolution.js';
+import type { Feedback, LabelledExample, ModelKind, Prediction } from '../events.js';
+import { feedbackHash, labelFrom, outranks, TRUST } from './resolution.js';
 import type { JoinEntry, JoinStore } from './store.js';
 
 /** Scores a prediction with every current challenger (and the previous champion after a promotion). */
-export interface ShadowScorer {
+export interface ShadowScoring {
   /** Version -> score, made now, at prediction time. */
   score(prediction: Prediction): Record<string, number>;
 }
 
 /** The scorer set when no challenger exists yet: every prediction gets empty shadow scores. */
-export const NO_CHALLENGERS: ShadowScorer = { score: () => ({}) };
+export const NO_CHALLENGERS: ShadowScoring = { score: () => ({}) };
 
 export interface JoinerOptions {
   /** How long a prediction waits for feedback, in event time. Default 7 days. */
@@ -37,9 +37,9 @@ export interface JoinerOptions {
   earlyFeedbackTtlMs: number;
   /** Emit an example with label null when a prediction expires unlabelled. Default true. */
   emitUnlabelled: boolean;
-  /** The task of a model (binary unless configured). */
-  taskOf: (model: string) => Task;
-  shadowScorer: ShadowScorer;
+  /** The kind of a model (binary unless configured). */
+  kindOf: (model: string) => ModelKind;
+  shadowScorer: ShadowScoring;
   /**
    * Latest event time accepted: an event stamped later is rejected, since it
    * would move the watermark and expire every pending prediction at once.
@@ -52,7 +52,7 @@ export const DEFAULT_JOINER_OPTIONS: JoinerOptions = {
   joinWindowMs: 7 * 86_400_000,
   earlyFeedbackTtlMs: 3_600_000,
   emitUnlabelled: true,
-  taskOf: () => 'binary',
+  kindOf: () => 'binary',
   shadowScorer: NO_CHALLENGERS,
   maxEventTime: () => Number.POSITIVE_INFINITY,
 };
@@ -135,8 +135,8 @@ export class Joiner {
     const future = this.tooLate(prediction.timestamp);
     if (future) return this.reject([], { kind: 'rejected', input: 'prediction', prediction_id: id, reason: future, event: prediction });
     const out = this.advance(prediction.timestamp);
-    const task = this.options.taskOf(prediction.model);
-    if (task === 'binary') {
+    const kind = this.options.kindOf(prediction.model);
+    if (kind === 'binary') {
       const problem =
         prediction.score < 0 || prediction.score > 1
           ? `score ${prediction.score} is out of range for binary model ${prediction.model} (expected a probability in [0, 1])`
@@ -254,7 +254,7 @@ export class Joiner {
       this.counters.uncertain++;
       return [];
     }
-    const resolution = labelFrom(feedback, prediction, this.options.taskOf(prediction.model));
+    const resolution = labelFrom(feedback, prediction, this.options.kindOf(prediction.model));
     if ('reason' in resolution) {
       return this.reject([], { kind: 'rejected', input: 'feedback', prediction_id: id, reason: resolution.reason, event: feedback });
     }

@@ -4,9 +4,7 @@
  * its timestamp) wins. A null label on a binary model: CONFIRMED = the
  * prediction was right, REJECTED = it was wrong.
  */
-import type { Feedback, FeedbackType, Prediction } from '../events.js';
-
-export type Task = 'binary' | 'regression';
+import type { Feedback, FeedbackType, ModelKind, Prediction } from '../events.js';
 
 export const TRUST: Record<FeedbackType, number> = {
   EXPERT_REVIEW: 3,
@@ -21,18 +19,18 @@ export function predictedClass(prediction: Prediction): number {
 }
 
 /** The label a feedback says, or why it says none (a reason for the dead-letter record). */
-export function labelFrom(feedback: Feedback, prediction: Prediction, task: Task): { label: number } | { reason: string } {
+export function labelFrom(feedback: Feedback, prediction: Prediction, kind: ModelKind): { label: number } | { reason: string } {
   const label = feedback.label;
   if (label !== null) {
-    if (task === 'binary' && label !== 0 && label !== 1) {
+    if (kind === 'binary' && label !== 0 && label !== 1) {
       return { reason: `label ${label} is out of range for binary model ${prediction.model} (expected 0 or 1)` };
     }
     return { label };
   }
   if (feedback.feedback_type === 'USER_CONFIRMED') {
-    return { label: task === 'binary' ? predictedClass(prediction) : prediction.score };
+    return { label: kind === 'binary' ? predictedClass(prediction) : prediction.score };
   }
-  if (feedback.feedback_type === 'USER_REJECTED' && task === 'binary') {
+  if (feedback.feedback_type === 'USER_REJECTED' && kind === 'binary') {
     return { label: 1 - predictedClass(prediction) };
   }
   return {

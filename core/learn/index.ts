@@ -1,3 +1,3 @@
-export { Learner, DEFAULT_LEARNER_OPTIONS, chainHash, EMPTY_DATA_HASH, type LearnerOptions, type LearnerCounters } from './learner.js';
-export { PRESETS, defaultChallengers, createChallenger, type Task } from './presets.js';
-export { SnapshotScorer, sequenceOf, type ScorerStats } from './scorer.js';
+export { ChallengerTrainer, DEFAULT_TRAINER_OPTIONS, chainHash, EMPTY_DATA_HASH, type TrainerOptions, type TrainerCounters } from './trainer.js';
+export { PRESETS, defaultChallengers, createChallenger } from './presets.js';
+export { ShadowScorer, type ShadowScorerStats } from './shadow-scorer.js';

@@ -1,7 +1,7 @@
 /**
  * Named challenger presets: what `models.<name>.challengers` in the config
  * lists. Each builds an untrained OnlineModel pipeline (encoders, then an
- * estimator) for a task; numeric features are standardised online, low-
+ * estimator) for a model kind; numeric features are standardised online, low-
  * cardinality categoricals one-hot encoded (up to 32 values a feature, the
  * rest share an "other" column), and the FTRL preset hashes categoricals
  * into 4,096 buckets (snapshots are dense: keep hashed blocks small).
@@ -11,12 +11,12 @@ import {
   PAClassifier, PARegressor, Pipeline, StandardScaler, adagrad, adam, sgd,
 } from '../models/index.js';
 import { ModelError } from '../models/index.js';
-
-export type Task = 'binary' | 'regression';
+import type { ModelKind } from '../events.js';
 
 const scaled = () => [new StandardScaler(), new OneHotEncoder({ maxCategories: 32 })];
 
-export const PRESETS: Record<string, { task: Task; doc: string; build: () => Pipeline }> = {
+/** Preset name -> the kind of model it is for (`task`, as the config's `models.<name>.task`), its description and builder. */
+export const PRESETS: Record<string, { task: ModelKind; doc: string; build: () => Pipeline }> = {
   logreg: { task: 'binary', doc: 'standard scaler + one-hot + logistic regression (SGD, lr 0.01)', build: () => new Pipeline(scaled(), new LogisticRegression({ optimizer: sgd(0.01) })) },
   logreg_adagrad: { task: 'binary', doc: 'standard scaler + one-hot + logistic regression (AdaGrad, lr 0.1)', build: () => new Pipeline(scaled(), new LogisticRegression({ optimizer: adagrad(0.1) })) },
   logreg_adam: { task: 'binary', doc: 'standard scaler + one-hot + logistic regression (Adam, lr 0.01)', build: () => new Pipeline(scaled(), new LogisticRegression({ optimizer: adam(0.01) })) },
@@ -29,13 +29,13 @@ export const PRESETS: Record<string, { task: Task; doc: string; build: () => Pip
 };
 
 /** The challengers a model gets when its config names none. */
-export function defaultChallengers(task: Task): string[] {
-  return task === 'binary' ? ['logreg'] : ['linreg'];
+export function defaultChallengers(kind: ModelKind): string[] {
+  return kind === 'binary' ? ['logreg'] : ['linreg'];
 }
 
-export function createChallenger(name: string, task: Task): Pipeline {
+export function createChallenger(name: string, kind: ModelKind): Pipeline {
   const preset = Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
   if (!preset) throw new ModelError(`unknown challenger preset ${JSON.stringify(name)} (known: ${Object.keys(PRESETS).join(', ')})`);
-  if (preset.task !== task) throw new ModelError(`challenger preset ${name} is for ${preset.task} models, not ${task}`);
+  if (preset.task !== kind) throw new ModelError(`challenger preset ${name} is for ${preset.task} models, not ${kind}`);
   return preset.build();
 }

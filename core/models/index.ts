@@ -25,7 +25,7 @@ export {
   type FeatureHasherHyperparameters,
 } from './preprocessing.js';
 export { Pipeline } from './pipeline.js';
-export { modelFromSnapshot, pipelineFromSnapshot, createEstimator, ALGORITHMS } from './registry.js';
+export { modelFromSnapshot, pipelineFromSnapshot, createEstimator, ALGORITHMS } from './algorithms.js';
 export {
   ModelError,
   SNAPSHOT_VERSION,

@@ -25,7 +25,7 @@
  *    momentum still move the weights.
  *  - Learning rates are constants (River also takes schedulers).
  */
-import type { Task } from '../join/index.js';
+import type { ModelKind } from '../events.js';
 import {
   checkExample,
   finite,
@@ -105,7 +105,7 @@ function checkOptimizer(algorithm: string, o: Optimizer): Optimizer {
 
 abstract class LinearModel implements Estimator {
   abstract readonly algorithm: string;
-  abstract readonly task: Task;
+  abstract readonly task: ModelKind;
   readonly options: Readonly<LinearHyperparameters>;
 
   // Hyperparameters copied to plain fields: the hot loop reads them without

@@ -13,7 +13,7 @@
  * Predictions: the probability of class 1 for a binary model, the value for
  * a regression model.
  */
-import type { Task } from '../join/index.js';
+import type { ModelKind } from '../events.js';
 import { ModelError, type JsonObject, type ModelSnapshotData } from './snapshot.js';
 import type { SparseVector } from './vector.js';
 
@@ -31,7 +31,7 @@ export interface ModelInput {
 export interface Learner<X> {
   /** The name snapshots carry ("logistic_regression", "pipeline", ...). */
   readonly algorithm: string;
-  readonly task: Task;
+  readonly task: ModelKind;
   /** Examples learned from (weight > 0), for ModelSnapshot.training_count. */
   readonly trainingCount: number;
   /**
@@ -65,7 +65,7 @@ export interface OnlineModel extends Learner<ModelInput> {
  * Checks a label and weight before any state changes. Returns false when the
  * example has weight 0 (nothing to learn).
  */
-export function checkExample(algorithm: string, task: Task, y: number, weight: number): boolean {
+export function checkExample(algorithm: string, task: ModelKind, y: number, weight: number): boolean {
   if (task === 'binary' ? y !== 0 && y !== 1 : !Number.isFinite(y)) {
     throw new ModelError(`${algorithm}: label ${y} is not ${task === 'binary' ? '0 or 1' : 'a finite number'}`);
   }

@@ -19,7 +19,7 @@
  *    does not (expect different figures on regression streams).
  *  - ||x||^2 is a plain sum of squares (River: numpy's norm, squared).
  */
-import type { Task } from '../join/index.js';
+import type { ModelKind } from '../events.js';
 import { checkExample, flag, nonNegative, positive, sigmoid, type Estimator } from './model.js';
 import { encodeFloats, encodeNumber, FieldReader, ModelError, SNAPSHOT_VERSION, type JsonObject, type ModelSnapshotData } from './snapshot.js';
 import { ensureLength, type SparseVector } from './vector.js';
@@ -37,7 +37,7 @@ export type PARegressorOptions = Partial<PAHyperparameters & { eps: number }>;
 
 abstract class PassiveAggressive implements Estimator {
   abstract readonly algorithm: string;
-  abstract readonly task: Task;
+  abstract readonly task: ModelKind;
   protected dimension = 0;
   protected weights: Float64Array = new Float64Array(0);
   protected intercept = 0;

@@ -9,19 +9,20 @@
  *  - the champion: until the first promotion, what upstream served (the
  *    example's `score`, under its `model_version`, whatever that version is);
  *    after a promotion, the promoted challenger (see below);
- *  - challengers: every shadow score `<model>/<name>@<n>` except the
- *    champion's, identified by the key without `@n`, so a learning
- *    challenger is followed across its snapshots;
+ *  - challengers: every challenger shadow score (a snapshot version) except
+ *    the champion's, identified by the version without its `@n`
+ *    (versionIdentity), so a learning challenger is followed across its
+ *    snapshots;
  *  - previous: after a promotion, the champion it replaced (during the
  *    rollback watch only).
  * A promoted challenger stays the champion *for the policy* even though
  * upstream goes on serving its own model until it acts on the decision: its
  * score on an example is the `score` when the example's model_version is one
- * of its snapshots (upstream serves it), else its shadow score, else a
- * `previous:<version>` shadow score of it. The replaced champion's score is,
+ * of its snapshots (upstream serves it), else its shadow score, else its
+ * shadow score as the previous champion. The replaced champion's score is,
  * for upstream's own model, the `score` while upstream has not switched
- * (model_version is not a snapshot of the new champion), else its
- * `previous:<version>` shadow score; for a replaced challenger, resolved as
+ * (model_version is not a snapshot of the new champion), else its shadow
+ * score as the previous champion; for a replaced challenger, resolved as
  * above. An example where a side has no score is not paired for that
  * comparison.
  *
@@ -84,8 +85,8 @@
  * published already); state().decisions lists them with the rest.
  */
 import { formatDuration } from '../duration.js';
-import { shadowRole, type Task } from '../evaluate/index.js';
-import type { Decision, LabelledExample, PromotionDecision } from '../events.js';
+import { parseShadowKey, parseSnapshotVersion, versionIdentity } from '../contracts/index.js';
+import type { Decision, LabelledExample, ModelKind, PromotionDecision } from '../events.js';
 import { BinaryMetrics, LOG_LOSS_EPSILON } from '../metrics/index.js';
 import { ConfidenceSequence } from './sequence.js';
 
@@ -97,8 +98,8 @@ const BINARY_METRICS: readonly PromotionMetric[] = ['log_loss', 'brier', 'error_
 export const ECE_BINS = 10;
 
 export interface PolicyOptions {
-  /** The model's task. Default binary. */
-  task: Task;
+  /** The model's kind. Default binary. */
+  kind: ModelKind;
   /** Level of every test (promotion and rollback). Default 0.05. */
   alpha: number;
   /** The loss compared. Default log_loss for a binary model, squared_error for a regression. */
@@ -122,7 +123,7 @@ export interface PolicyOptions {
 }
 
 export const DEFAULT_POLICY_OPTIONS: Omit<PolicyOptions, 'metric'> = {
-  task: 'binary',
+  kind: 'binary',
   alpha: 0.05,
   minSamples: 500,
   minEffect: 0,
@@ -219,16 +220,9 @@ export function lossOf(metric: PromotionMetric, label: number, score: number, th
   }
 }
 
-/** A version's model identity: a snapshot key without its `@n` (other versions are their own identity). */
-function identityOf(version: string): string {
-  return shadowRole(version).version;
-}
-
-/** The `@n` of a snapshot key, -1 when it has none (so the newest snapshot of an identity wins). */
+/** The `@n` of a snapshot key, -1 when it is not a snapshot version (so the newest snapshot of an identity wins). */
 function snapshotNumber(key: string): number {
-  const at = key.lastIndexOf('@');
-  const n = at > 0 ? Number(key.slice(at + 1)) : Number.NaN;
-  return Number.isFinite(n) ? n : -1;
+  return parseSnapshotVersion(key)?.sequence ?? -1;
 }
 
 interface Scored {
@@ -256,7 +250,7 @@ class Comparison {
     private readonly options: PolicyOptions,
   ) {
     this.sequence = new ConfidenceSequence({ plannedSamples: options.plannedSamples, plannedAlpha: options.alpha });
-    const binary = options.task === 'binary';
+    const binary = options.kind === 'binary';
     // One exact score, then a single bin: only the confusion counts and calibration bins are read.
     this.base = binary ? new BinaryMetrics(ECE_BINS, { maxDistinctScores: 1, scoreBins: 1 }) : null;
     this.other = binary ? new BinaryMetrics(ECE_BINS, { maxDistinctScores: 1, scoreBins: 1 }) : null;
@@ -365,10 +359,10 @@ function checkOptions(o: PolicyOptions): void {
   const fail = (key: string, what: string, value: unknown) => {
     throw new RangeError(`promotion policy: ${key} must be ${what}, got ${String(value)}`);
   };
-  if (o.task !== 'binary' && o.task !== 'regression') fail('task', 'binary or regression', o.task);
+  if (o.kind !== 'binary' && o.kind !== 'regression') fail('kind', 'binary or regression', o.kind);
   if (!(o.alpha > 0 && o.alpha < 1)) fail('alpha', 'in (0, 1)', o.alpha);
-  const allowed = o.task === 'binary' ? BINARY_METRICS : (['squared_error'] as const);
-  if (!allowed.includes(o.metric)) fail('metric', `one of ${allowed.join(', ')} for a ${o.task} model`, o.metric);
+  const allowed = o.kind === 'binary' ? BINARY_METRICS : (['squared_error'] as const);
+  if (!allowed.includes(o.metric)) fail('metric', `one of ${allowed.join(', ')} for a ${o.kind} model`, o.metric);
   if (!Number.isInteger(o.minSamples) || o.minSamples < 1) fail('minSamples', 'a positive integer', o.minSamples);
   if (!Number.isFinite(o.minEffect)) fail('minEffect', 'a finite number', o.minEffect);
   if (!(o.maxRecallDrop >= 0)) fail('maxRecallDrop', 'a non-negative number (Infinity: no guardrail)', o.maxRecallDrop);
@@ -380,7 +374,7 @@ function checkOptions(o: PolicyOptions): void {
 
 /** The policy in one line, for the decision's `policy` field. */
 export function describePolicy(o: PolicyOptions): string {
-  const guardrails = o.task === 'binary' ? ` max_recall_drop=${o.maxRecallDrop} max_ece=${o.maxEce}` : '';
+  const guardrails = o.kind === 'binary' ? ` max_recall_drop=${o.maxRecallDrop} max_ece=${o.maxEce}` : '';
   return (
     `asymptotic-cs alpha=${o.alpha} metric=${o.metric} min_samples=${o.minSamples} min_effect=${o.minEffect} ` +
     `planned_samples=${o.plannedSamples}${guardrails} cooldown=${formatDuration(o.cooldownMs)} watch=${o.watchExamples}`
@@ -411,9 +405,9 @@ export class PromotionPolicy {
     readonly model: string,
     options: Partial<PolicyOptions> = {},
   ) {
-    const task = options.task ?? DEFAULT_POLICY_OPTIONS.task;
+    const kind = options.kind ?? DEFAULT_POLICY_OPTIONS.kind;
     const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<PolicyOptions>;
-    this.options = { ...DEFAULT_POLICY_OPTIONS, metric: task === 'binary' ? 'log_loss' : 'squared_error', ...given, task };
+    this.options = { ...DEFAULT_POLICY_OPTIONS, metric: kind === 'binary' ? 'log_loss' : 'squared_error', ...given, kind };
     checkOptions(this.options);
     this.policy = describePolicy(this.options);
     this.pinReason = this.options.pinned ? 'pinned by configuration' : null;
@@ -525,25 +519,25 @@ export class PromotionPolicy {
     if (holder.kind === 'model') return this.scoreOfIdentity(holder.identity, example);
     // Upstream's own model: the served score, unless upstream now serves the policy's champion.
     const champion = this.champion;
-    if (champion.kind === 'upstream' || identityOf(example.model_version) !== champion.identity) {
+    if (champion.kind === 'upstream' || versionIdentity(example.model_version) !== champion.identity) {
       return { score: example.score, version: example.model_version };
     }
-    const keys = Object.keys(example.shadow_scores).filter((key) => key.startsWith('previous:')).sort();
-    const key = keys[0];
-    return key === undefined ? null : { score: example.shadow_scores[key]!, version: shadowRole(key).version };
+    const key = Object.keys(example.shadow_scores).sort().find((k) => parseShadowKey(k).role === 'previous');
+    return key === undefined ? null : { score: example.shadow_scores[key]!, version: parseShadowKey(key).version };
   }
 
   /** A model followed by identity: as served, else its newest shadow snapshot, else as a previous champion. */
   private scoreOfIdentity(identity: string, example: LabelledExample): Scored | null {
-    if (identityOf(example.model_version) === identity) return { score: example.score, version: example.model_version };
+    if (versionIdentity(example.model_version) === identity) return { score: example.score, version: example.model_version };
     let best: string | null = null;
     let fallback: Scored | null = null;
     for (const key of Object.keys(example.shadow_scores).sort()) {
-      const role = shadowRole(key);
-      if (role.role === 'challenger') {
-        if (role.version === identity && (best === null || snapshotNumber(key) > snapshotNumber(best))) best = key;
-      } else if (fallback === null && identityOf(role.version) === identity) {
-        fallback = { score: example.shadow_scores[key]!, version: role.version };
+      const { role, version } = parseShadowKey(key);
+      if (versionIdentity(version) !== identity) continue;
+      if (role === 'challenger') {
+        if (best === null || snapshotNumber(key) > snapshotNumber(best)) best = key;
+      } else {
+        fallback ??= { score: example.shadow_scores[key]!, version };
       }
     }
     return best !== null ? { score: example.shadow_scores[best]!, version: best } : fallback;
@@ -553,11 +547,12 @@ export class PromotionPolicy {
   private challengersOf(example: LabelledExample): Array<[string, Scored]> {
     const byIdentity = new Map<string, string>();
     for (const key of Object.keys(example.shadow_scores).sort()) {
-      const role = shadowRole(key);
-      if (role.role !== 'challenger') continue;
-      if (this.champion.kind === 'model' && role.version === this.champion.identity) continue;
-      const seen = byIdentity.get(role.version);
-      if (seen === undefined || snapshotNumber(key) > snapshotNumber(seen)) byIdentity.set(role.version, key);
+      const { role, version } = parseShadowKey(key);
+      if (role !== 'challenger') continue;
+      const identity = versionIdentity(version);
+      if (this.champion.kind === 'model' && identity === this.champion.identity) continue;
+      const seen = byIdentity.get(identity);
+      if (seen === undefined || snapshotNumber(key) > snapshotNumber(seen)) byIdentity.set(identity, key);
     }
     return [...byIdentity].map(([identity, key]) => [identity, { score: example.shadow_scores[key]!, version: key }]);
   }
@@ -595,8 +590,8 @@ export class PromotionPolicy {
         if (this.pinReason !== null) this.watch = null;
         break;
       case 'ROLLBACK': {
-        const target = identityOf(r.to_version);
-        const restoresPrevious = this.previous !== null && this.previousVersion !== null && identityOf(this.previousVersion) === target;
+        const target = versionIdentity(r.to_version);
+        const restoresPrevious = this.previous !== null && this.previousVersion !== null && versionIdentity(this.previousVersion) === target;
         if (!restoresPrevious) this.previous = { kind: 'model', identity: target };
         this.decide(applied('ROLLBACK', current, r.to_version));
         break;
@@ -713,9 +708,9 @@ export class PromotionPolicy {
     if (d.decision === 'PROMOTE') {
       this.previous = this.champion;
       this.previousVersion = d.from_version;
-      this.champion = { kind: 'model', identity: identityOf(d.to_version) };
+      this.champion = { kind: 'model', identity: versionIdentity(d.to_version) };
       this.championVersion = d.to_version;
-      this.watch = this.options.watchExamples > 0 ? new Comparison(identityOf(d.from_version), this.options) : null;
+      this.watch = this.options.watchExamples > 0 ? new Comparison(versionIdentity(d.from_version), this.options) : null;
     } else if (d.decision === 'ROLLBACK') {
       this.champion = this.previous ?? { kind: 'upstream' };
       this.championVersion = d.to_version;
@@ -732,7 +727,7 @@ export class PromotionPolicy {
 
   private describe(holder: Holder, version: string | null): ChampionState {
     return holder.kind === 'upstream'
-      ? { source: 'upstream', identity: version === null ? null : identityOf(version), version }
+      ? { source: 'upstream', identity: version === null ? null : versionIdentity(version), version }
       : { source: 'shadow', identity: holder.identity, version };
   }
 }

@@ -15,8 +15,10 @@
  * MAX_FINE_POINTS windows as a thin line and the coarsest as bold level
  * segments. Every text from the data is escaped.
  */
+import { ALL_SEGMENTS, parseSegmentKey } from '../contracts/index.js';
 import { parseDuration } from '../duration.js';
 import type { DriftRecord, FeedbackStat, MetricPoint } from '../evaluate/rows.js';
+import type { ModelKind } from '../events.js';
 import type { ModelCounters } from '../join/index.js';
 import { DAY, duration, esc, HOUR, int, isoDay, isoMinute, MINUTE, num, pct } from './format.js';
 import { extent, lineChart, markerColor, timeDomain, timeline, type Marker, type MarkerKind, type Point, type Series, type SeriesLine, type TimelineRow } from './svg.js';
@@ -57,8 +59,8 @@ export interface ReportInput {
   drift: DriftRecord[];
   feedback: FeedbackStat[];
   decisions: ReportDecision[];
-  /** Task per model; a model not named here is a regression model if it has regression figures. */
-  tasks?: Record<string, 'binary' | 'regression'>;
+  /** Kind per model; a model not named here is a regression model if it has regression figures. */
+  kinds?: Record<string, ModelKind>;
 }
 
 /** Windows per series above which a window size is too fine to draw. */
@@ -110,7 +112,7 @@ const short = (model: string, version: string) => (version.startsWith(`${model}/
 function seriesKeys(model: string, points: MetricPoint[]): SeriesKey[] {
   const seen = new Map<string, { role: string; version: string; first: number }>();
   for (const p of points) {
-    if (p.segment !== '*' || !(p.role in ROLE_ORDER)) continue;
+    if (p.segment !== ALL_SEGMENTS || !(p.role in ROLE_ORDER)) continue;
     const key = `${p.role}\u0000${p.model_version}`;
     const first = p.window === 'total' ? Number.POSITIVE_INFINITY : p.window_start;
     const current = seen.get(key);
@@ -128,14 +130,14 @@ function seriesKeys(model: string, points: MetricPoint[]): SeriesKey[] {
   });
 }
 
-/** The model's figures for segment '*', by role, version, window and metric, in time order. */
+/** The model's figures for all examples (ALL_SEGMENTS), by role, version, window and metric, in time order. */
 class Figures {
   private readonly byKey = new Map<string, Point[]>();
   private readonly totals = new Map<string, MetricPoint>();
 
   constructor(points: MetricPoint[]) {
     for (const p of points) {
-      if (p.segment !== '*') continue;
+      if (p.segment !== ALL_SEGMENTS) continue;
       if (p.window === 'total') this.totals.set(`${p.role}\u0000${p.model_version}\u0000${p.metric}`, p);
       const key = `${p.role}\u0000${p.model_version}\u0000${p.window}\u0000${p.metric}`;
       if (!this.byKey.has(key)) this.byKey.set(key, []);
@@ -157,7 +159,7 @@ class Figures {
 export function chooseWindows(points: MetricPoint[]): Array<{ window: string; style: SeriesLine['style'] }> {
   const starts = new Map<string, Set<number>>();
   for (const p of points) {
-    if (p.segment !== '*' || parseDuration(p.window) === undefined) continue;
+    if (p.segment !== ALL_SEGMENTS || parseDuration(p.window) === undefined) continue;
     if (!starts.has(p.window)) starts.set(p.window, new Set());
     starts.get(p.window)!.add(p.window_start);
   }
@@ -232,7 +234,7 @@ function legend(keys: SeriesKey[], windows: Array<{ window: string; style: strin
 interface ModelData {
   model: string;
   index: number;
-  task: 'binary' | 'regression';
+  kind: ModelKind;
   counters: ModelCounters | undefined;
   points: MetricPoint[];
   drift: DriftRecord[];
@@ -241,7 +243,7 @@ interface ModelData {
 }
 
 function metricCharts(m: ModelData, figures: Figures, keys: SeriesKey[], windows: ReturnType<typeof chooseWindows>, domain: [number, number], markers: Marker[]): string {
-  const metrics = m.task === 'regression' ? REGRESSION_CHARTS : BINARY_CHARTS;
+  const metrics = m.kind === 'regression' ? REGRESSION_CHARTS : BINARY_CHARTS;
   return metrics
     .map((metric) => {
       const info = METRICS[metric]!;
@@ -266,7 +268,7 @@ function metricCharts(m: ModelData, figures: Figures, keys: SeriesKey[], windows
 }
 
 function totalsTable(m: ModelData, figures: Figures, keys: SeriesKey[]): string {
-  const binary = m.task === 'binary';
+  const binary = m.kind === 'binary';
   const headers = binary
     ? ['model', 'n', 'positives', 'precision', 'recall', 'F1', 'log loss', 'ROC AUC', 'PR AUC', 'ECE', 'Brier']
     : ['model', 'n', 'MAE', 'RMSE', 'R²', 'MAPE'];
@@ -415,16 +417,27 @@ function feedbackSection(m: ModelData): string {
   return `<p>Labels counted per UTC day of the feedback that gave them, by feedback type; a correction replaces an earlier label (overturned) of another source.</p>${table(headers, rows, 'feedback')}${worstTable}`;
 }
 
+/** The fairness-gap keys among the points' segments, each with its attribute. */
+function gapAttributes(points: MetricPoint[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const p of points) {
+    const segment = parseSegmentKey(p.segment);
+    if (segment?.kind === 'gap') out.set(p.segment, segment.attribute);
+  }
+  return out;
+}
+
 function fairnessSection(m: ModelData, keys: SeriesKey[]): string {
-  const total = m.points.filter((p) => p.window === 'total' && p.segment !== '*');
+  const total = m.points.filter((p) => p.window === 'total' && p.segment !== ALL_SEGMENTS);
   if (total.length === 0) return '<p class="none">No segments (predictions carry no <code>segments</code>).</p>';
-  const binary = m.task === 'binary';
+  const gapOf = gapAttributes(total);
+  const binary = m.kind === 'binary';
   const parts: string[] = [];
   for (const k of keys.filter((key) => key.role === 'champion')) {
     const mine = total.filter((p) => p.role === k.role && p.model_version === k.version);
     const bySegment = new Map<string, Map<string, number | null>>();
     for (const p of mine) {
-      if (p.segment.endsWith('=*')) continue;
+      if (gapOf.has(p.segment)) continue;
       if (!bySegment.has(p.segment)) bySegment.set(p.segment, new Map());
       bySegment.get(p.segment)!.set(p.metric, p.value);
     }
@@ -443,21 +456,21 @@ function fairnessSection(m: ModelData, keys: SeriesKey[]): string {
       : ['segment', 'n', 'MAE', 'RMSE', 'R²'];
     parts.push(`<h4>${swatch(k.color)}${esc(k.label)}, whole history</h4>${table(headers, rows, 'fairness')}`);
   }
-  const gaps = total.filter((p) => p.segment.endsWith('=*'));
-  const attributes = [...new Set(gaps.map((p) => p.segment))].sort();
-  if (attributes.length === 0) {
+  const gaps = total.filter((p) => gapOf.has(p.segment));
+  const gapKeys = [...gapOf.keys()].sort();
+  if (gapKeys.length === 0) {
     parts.push('<p class="none">No fairness attribute configured (<code>evaluator.fairness_attributes</code>): no gaps computed.</p>');
   }
-  for (const attribute of attributes) {
+  for (const gapKey of gapKeys) {
     const rows = keys
       .map((k) => {
-        const v = (metric: string) => gaps.find((p) => p.segment === attribute && p.role === k.role && p.model_version === k.version && p.metric === metric)?.value;
+        const v = (metric: string) => gaps.find((p) => p.segment === gapKey && p.role === k.role && p.model_version === k.version && p.metric === metric)?.value;
         if (v('groups') === undefined) return null;
         return [`${swatch(k.color)}${esc(k.label)}`, num(v('demographic_parity_difference')), num(v('equal_opportunity_difference')), int(v('smallest_group_count')), int(v('groups'))];
       })
       .filter((r): r is string[] => r !== null);
     parts.push(
-      `<h4>Gaps across ${esc(attribute.slice(0, -2))}</h4>` +
+      `<h4>Gaps across ${esc(gapOf.get(gapKey)!)}</h4>` +
         table(['model', 'demographic parity difference (max − min predicted positive share)', 'equal opportunity difference (max − min recall)', 'smallest group (n)', 'groups'], rows, 'gaps'),
     );
   }
@@ -471,14 +484,14 @@ function modelSection(m: ModelData): string {
   const decisions = decisionMarkers(m.model, m.decisions);
   const markers = [...driftMarkers(m.drift), ...decisions];
   const drawn = new Set(windows.map((w) => w.window));
-  const times = m.points.filter((p) => p.segment === '*' && drawn.has(p.window)).flatMap((p) => [p.window_start, p.window_end]);
+  const times = m.points.filter((p) => p.segment === ALL_SEGMENTS && drawn.has(p.window)).flatMap((p) => [p.window_start, p.window_end]);
   const domain = timeDomain([...times, ...m.drift.filter((d) => d.detected).map((d) => d.at), ...m.decisions.map((d) => d.at)]);
   const c = m.counters;
   const champion = keys.filter((k) => k.role === 'champion').map((k) => k.version).join(', ') || '–';
   const counts = c
     ? `${int(c.predictions)} predictions · ${int(c.labelled)} labelled · ${int(c.corrections)} corrections · ${int(c.expired_labelled)} closed with a label · ${int(c.expired_unlabelled)} expired unlabelled`
     : '';
-  const head = `<h2>${esc(m.model)} <span class="tag">${m.task}</span></h2><p class="meta">champion ${esc(champion)}${counts ? ` · ${counts}` : ''}</p>`;
+  const head = `<h2>${esc(m.model)} <span class="tag">${m.kind}</span></h2><p class="meta">champion ${esc(champion)}${counts ? ` · ${counts}` : ''}</p>`;
   if (domain === null) {
     return `<section class="model" id="model-${m.index}" data-model="${esc(m.model)}">${head}<p class="none">No figures over time yet.</p>` +
       `<h3>Totals</h3>${totalsTable(m, figures, keys)}<h3>Promotions and rollbacks</h3>${decisionsTable(m)}<h3>Feedback</h3>${feedbackSection(m)}</section>`;
@@ -614,7 +627,7 @@ export function renderReport(input: ReportInput): string {
     return modelSection({
       model,
       index,
-      task: input.tasks?.[model] ?? (regression ? 'regression' : 'binary'),
+      kind: input.kinds?.[model] ?? (regression ? 'regression' : 'binary'),
       counters: input.summary.by_model[model],
       points: mine,
       drift: drift.get(model)!,

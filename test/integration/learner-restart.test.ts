@@ -26,8 +26,9 @@ import { loadConfig, modelKindOf, type Config } from '../../adapters/config/inde
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import { MemoryTransport } from '../../adapters/log/memory.js';
 import { ManualClock } from '../../core/clock.js';
+import { parseSnapshotVersion } from '../../core/contracts/index.js';
 import type { DeadLetter, LabelledExample, ModelSnapshot } from '../../core/events.js';
-import type { LearnerOptions } from '../../core/learn/index.js';
+import type { TrainerOptions } from '../../core/learn/index.js';
 import { LearnerProcessor } from '../../processors/learner.js';
 import { uniqueName } from '../support/collect.js';
 import { failIfDied, JoinerProcess, joinerEnvironment, pipelineTopics } from '../support/joiner-process.js';
@@ -43,16 +44,16 @@ const SNAPSHOT_EVERY = 500;
 const CONFIG_YAML = 'models:\n  fraud:\n    challengers: [logreg, ftrl]\n  spam:\n    challengers: [pa, naive_bayes]\n';
 
 /** The learner options `feedbackloop run` derives from the config (cli/commands/run.ts). */
-function learnerOptions(config: Config): Partial<LearnerOptions> {
+function learnerOptions(config: Config): Partial<TrainerOptions> {
   return {
-    taskOf: (model) => modelKindOf(config, model),
+    kindOf: (model) => modelKindOf(config, model),
     challengersOf: (model) => config.models[model]?.challengers ?? [],
     trainOnCorrections: config.learner.train_on_corrections,
   };
 }
 
 const keyOf = (s: ModelSnapshot) => `${s.model}/${s.challenger}`;
-const sequenceOf = (version: string) => Number(version.slice(version.lastIndexOf('@') + 1));
+const sequenceOf = (version: string) => parseSnapshotVersion(version)!.sequence;
 
 /** The last snapshot per (model, challenger). */
 function latest(snapshots: ModelSnapshot[]): Map<string, ModelSnapshot> {

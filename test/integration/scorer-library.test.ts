@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryCodec } from '../../adapters/codec/codec.js';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import type { ModelSnapshot, PromotionDecision } from '../../core/events.js';
-import { Learner } from '../../core/learn/index.js';
+import { ChallengerTrainer } from '../../core/learn/index.js';
 import { pipelineFromSnapshot } from '../../core/models/index.js';
 import { ChampionScorer } from '../../scorer/index.js';
 import { sleep, uniqueName } from '../support/collect.js';
@@ -58,7 +58,7 @@ describe('scorer library on real Kafka and the schema registry', () => {
       snapshot: new RegistryCodec<ModelSnapshot>(registry, 'ModelSnapshot', `${topics.snapshots}-value`),
       promotion: new RegistryCodec<PromotionDecision>(registry, 'PromotionDecision', `${topics.promotions}-value`),
     };
-    const learner = new Learner({ challengersOf: () => ['logreg'] });
+    const learner = new ChallengerTrainer({ challengersOf: () => ['logreg'] });
     const examples = labelledStream(3000, 4).filter((e) => e.model === 'fraud');
     const published: ModelSnapshot[] = [];
     for (let k = 0; k < 60; k++) {

@@ -206,7 +206,7 @@ describe('joiner', () => {
   });
 
   it('two models interleaved: each keeps its own task and counters', () => {
-    const { j } = joiner({ taskOf: (m) => (m === 'eta' ? 'regression' : 'binary') });
+    const { j } = joiner({ kindOf: (m) => (m === 'eta' ? 'regression' : 'binary') });
     const out = [
       ...j.onPrediction(prediction('f1', T0, 0.7)),
       ...j.onPrediction(prediction('e1', T0 + 1, 12.5, { model: 'eta', threshold: 0.5 })),
@@ -229,7 +229,7 @@ describe('joiner', () => {
   });
 
   it('rejects inputs that break the contract for their model, with reasons, and keeps going', () => {
-    const { j } = joiner({ taskOf: (m) => (m === 'eta' ? 'regression' : 'binary') });
+    const { j } = joiner({ kindOf: (m) => (m === 'eta' ? 'regression' : 'binary') });
     expect(view(j.onPrediction(prediction('s', T0, 1.5)))).toEqual([
       { rejected: 's', input: 'prediction', reason: 'score 1.5 is out of range for binary model fraud (expected a probability in [0, 1])' },
     ]);

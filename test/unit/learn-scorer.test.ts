@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LabelledExample, ModelSnapshot, Prediction } from '../../core/events.js';
-import { Learner, SnapshotScorer } from '../../core/learn/index.js';
+import { ChallengerTrainer, ShadowScorer } from '../../core/learn/index.js';
 import { ModelError, pipelineFromSnapshot } from '../../core/models/index.js';
 import { labelledStream } from '../support/labelled.js';
 
@@ -14,7 +14,7 @@ const STREAM = labelledStream(600, 11).filter((x) => x.model === 'fraud');
 
 /** Snapshots of the fraud model's logreg challenger after each `every` examples, created at the given times. */
 function snapshots(count: number, every: number, createdAt: (i: number) => number): ModelSnapshot[] {
-  const learner = new Learner();
+  const learner = new ChallengerTrainer();
   const out: ModelSnapshot[] = [];
   for (let i = 0; i < count; i++) {
     for (let j = 0; j < every; j++) learner.learn(STREAM[(i * every + j) % STREAM.length]!);
@@ -33,13 +33,13 @@ function prediction(timestamp: number, of: LabelledExample = STREAM[0]!, model =
 
 const expected = (snapshot: ModelSnapshot, p: Prediction) => pipelineFromSnapshot(JSON.parse(snapshot.parameters)).predictOne(p);
 
-describe('SnapshotScorer', () => {
+describe('ShadowScorer', () => {
   const [s1, s2] = snapshots(2, 20, (i) => (i + 1) * 100) as [ModelSnapshot, ModelSnapshot];
 
   it('scores with the newest snapshot created at or before the prediction (no look-ahead)', () => {
     expect(s1.version).toBe('fraud/logreg@1');
     expect(s2.version).toBe('fraud/logreg@2');
-    const scorer = new SnapshotScorer();
+    const scorer = new ShadowScorer();
     scorer.add(s1);
     scorer.add(s2);
     expect(scorer.score(prediction(50))).toEqual({});
@@ -56,7 +56,7 @@ describe('SnapshotScorer', () => {
   });
 
   it('orders snapshots by sequence number whatever order they arrive in, and ignores duplicates', () => {
-    const scorer = new SnapshotScorer();
+    const scorer = new ShadowScorer();
     scorer.add(s2);
     scorer.add(s1);
     scorer.add(s2);
@@ -72,12 +72,12 @@ describe('SnapshotScorer', () => {
   });
 
   it('scores every challenger of the model, each with its own snapshot', () => {
-    const learner = new Learner({ challengersOf: () => ['logreg', 'pa', 'naive_bayes'] });
+    const learner = new ChallengerTrainer({ challengersOf: () => ['logreg', 'pa', 'naive_bayes'] });
     for (const x of STREAM.slice(0, 30)) learner.learn(x);
     const first = learner.snapshot(100);
     for (const x of STREAM.slice(30, 40)) learner.learn(x);
     const second = learner.snapshot(200).filter((s) => s.challenger !== 'pa');
-    const scorer = new SnapshotScorer();
+    const scorer = new ShadowScorer();
     for (const s of [...first, ...second]) scorer.add(s);
     const p = prediction(300, STREAM[50]);
     const scores = scorer.score(p);
@@ -87,7 +87,7 @@ describe('SnapshotScorer', () => {
 
   it('keeps memory bounded: only the current snapshot (and newer ones) per challenger', () => {
     const all = snapshots(60, 5, (i) => 1_000 * (i + 1));
-    const scorer = new SnapshotScorer();
+    const scorer = new ShadowScorer();
     let maxKept = 0;
     all.forEach((s, i) => {
       scorer.add(s);
@@ -110,7 +110,7 @@ describe('SnapshotScorer', () => {
 
   it('before any prediction (a joiner reading the whole snapshots topic at start), keeps only the snapshots of retainMs', () => {
     const all = snapshots(100, 2, (i) => 1_000 * (i + 1));
-    const scorer = new SnapshotScorer({ retainMs: 10_000 });
+    const scorer = new ShadowScorer({ retainMs: 10_000 });
     for (const s of all) scorer.add(s);
     // Newest created at 100,000: kept are the one current at 90,000 (@90) and the ten after it.
     expect(scorer.kept('fraud', 'logreg')).toBe(11);
@@ -124,7 +124,7 @@ describe('SnapshotScorer', () => {
 
   it('gives an out-of-order prediction the oldest kept snapshot, and counts it', () => {
     const all = snapshots(3, 10, (i) => 100 * (i + 1)); // created at 100, 200, 300
-    const scorer = new SnapshotScorer();
+    const scorer = new ShadowScorer();
     for (const s of all) scorer.add(s);
     expect(Object.keys(scorer.score(prediction(250)))).toEqual(['fraud/logreg@2']); // @1 dropped
     expect(scorer.kept('fraud', 'logreg')).toBe(2);
@@ -142,10 +142,10 @@ describe('SnapshotScorer', () => {
   });
 
   it('leaves out and counts a non-finite score', () => {
-    const learner = new Learner({ taskOf: () => 'regression' });
+    const learner = new ChallengerTrainer({ kindOf: () => 'regression' });
     for (const x of STREAM.slice(0, 50)) learner.learn(x);
     const [snapshot] = learner.snapshot(100);
-    const scorer = new SnapshotScorer();
+    const scorer = new ShadowScorer();
     scorer.add(snapshot!);
     // A finite feature so large that, standardised, it overflows to Infinity.
     const p = { ...prediction(200), features: { amount: 50, age: 1e308 } };
@@ -156,7 +156,7 @@ describe('SnapshotScorer', () => {
   });
 
   it('refuses parameters that are not a pipeline snapshot with a ModelError naming the version', () => {
-    const scorer = new SnapshotScorer();
+    const scorer = new ShadowScorer();
     expect(() => scorer.add({ ...s1, parameters: 'not json' })).toThrow(ModelError);
     expect(() => scorer.add({ ...s1, parameters: 'not json' })).toThrow(/fraud\/logreg@1/);
     const state = JSON.parse(s1.parameters) as { state: Record<string, unknown> };
@@ -172,7 +172,7 @@ describe('SnapshotScorer', () => {
 
   it('scores the previous champion after a promotion from one of our snapshots, from the decision on', () => {
     const five = snapshots(5, 10, (i) => (i + 1) * 100);
-    const scorer = new SnapshotScorer({ retainMs: 250 });
+    const scorer = new ShadowScorer({ retainMs: 250 });
     for (const snapshot of five) scorer.add(snapshot);
     const decision = (kind: 'PROMOTE' | 'ROLLBACK', from: string, to: string, at: number) => ({
       decision_id: `fraud#${at}`, model: 'fraud', from_version: from, to_version: to, decision: kind, policy: 'p', statistic: null, p_value: null,
@@ -208,7 +208,7 @@ describe('SnapshotScorer', () => {
 
   it('a decision read before the snapshot it names as previous (the topics are read apart) still scores it once it arrives', () => {
     const three = snapshots(3, 10, (i) => (i + 1) * 100);
-    const scorer = new SnapshotScorer();
+    const scorer = new ShadowScorer();
     scorer.add(three[2]!);
     const promote = {
       decision_id: 'fraud#9', model: 'fraud', from_version: 'fraud/logreg@1', to_version: 'fraud/logreg@3', decision: 'PROMOTE' as const, policy: 'p',

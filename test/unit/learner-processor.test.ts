@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalCodec } from '../../adapters/codec/codec.js';
 import { MemoryTransport } from '../../adapters/log/memory.js';
 import { ManualClock, systemClock } from '../../core/clock.js';
+import { parseSnapshotVersion } from '../../core/contracts/index.js';
 import type { DeadLetter, LabelledExample, ModelSnapshot } from '../../core/events.js';
 import { LearnerProcessor } from '../../processors/learner.js';
 import { labelledStream, T0 } from '../support/labelled.js';
@@ -45,7 +46,7 @@ async function latestSnapshots(log: MemoryTransport): Promise<Map<string, ModelS
   const out = new Map<string, ModelSnapshot>();
   for (const record of log.records(TOPICS.snapshots)) {
     const s = await codecs.snapshot.decode(record.value);
-    const n = (v: string) => Number(v.slice(v.lastIndexOf('@') + 1));
+    const n = (v: string) => parseSnapshotVersion(v)!.sequence;
     const key = `${s.model}/${s.challenger}`;
     if (!out.has(key) || n(out.get(key)!.version) < n(s.version)) out.set(key, s);
   }

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LabelledExample, ModelSnapshot } from '../../core/events.js';
-import { chainHash, createChallenger, EMPTY_DATA_HASH, Learner, type LearnerOptions } from '../../core/learn/index.js';
+import { chainHash, createChallenger, EMPTY_DATA_HASH, ChallengerTrainer, type TrainerOptions } from '../../core/learn/index.js';
 import { ModelError, type ModelInput, type Pipeline } from '../../core/models/index.js';
 import { labelledStream } from '../support/labelled.js';
 
@@ -26,11 +26,11 @@ const predictions = (pipeline: Pipeline | undefined) => {
   return PROBES.map((x) => pipeline!.predictOne(x));
 };
 
-const algorithmOf = (learner: Learner, model: string, challenger: string) => learner.pipeline(model, challenger)?.estimator.algorithm;
+const algorithmOf = (learner: ChallengerTrainer, model: string, challenger: string) => learner.pipeline(model, challenger)?.estimator.algorithm;
 
-describe('Learner challengers', () => {
+describe('ChallengerTrainer challengers', () => {
   it('gives a binary model logreg and a regression model linreg by default', () => {
-    const learner = new Learner({ taskOf: (model) => (model === 'churn' ? 'regression' : 'binary') });
+    const learner = new ChallengerTrainer({ kindOf: (model) => (model === 'churn' ? 'regression' : 'binary') });
     for (const x of STREAM.slice(0, 30)) learner.learn(x);
     expect(algorithmOf(learner, 'fraud', 'logreg')).toBe('logistic_regression');
     expect(algorithmOf(learner, 'churn', 'linreg')).toBe('linear_regression');
@@ -41,7 +41,7 @@ describe('Learner challengers', () => {
   });
 
   it('uses the configured presets', () => {
-    const learner = new Learner({ challengersOf: (model) => (model === 'fraud' ? ['ftrl', 'pa', 'naive_bayes'] : []) });
+    const learner = new ChallengerTrainer({ challengersOf: (model) => (model === 'fraud' ? ['ftrl', 'pa', 'naive_bayes'] : []) });
     for (const x of STREAM.slice(0, 30)) learner.learn(x);
     expect(algorithmOf(learner, 'fraud', 'ftrl')).toBe('ftrl_logistic_regression');
     expect(algorithmOf(learner, 'fraud', 'pa')).toBe('pa_classifier');
@@ -52,25 +52,25 @@ describe('Learner challengers', () => {
   });
 
   it('refuses an unknown preset, or a preset of the other task, with a ModelError', () => {
-    const unknown = new Learner({ challengersOf: () => ['logreg', 'xgboost'] });
+    const unknown = new ChallengerTrainer({ challengersOf: () => ['logreg', 'xgboost'] });
     expect(() => unknown.learn(FRAUD[0]!)).toThrow(ModelError);
     expect(() => unknown.learn(FRAUD[0]!)).toThrow(/unknown challenger preset "xgboost" \(known: .*logreg.*\)/);
     expect(unknown.counters.learned).toBe(0);
     expect(unknown.dirty()).toBe(false);
 
-    const wrongTask = new Learner({ challengersOf: () => ['linreg'] });
+    const wrongTask = new ChallengerTrainer({ challengersOf: () => ['linreg'] });
     expect(() => wrongTask.learn(FRAUD[0]!)).toThrow(/challenger preset linreg is for regression models, not binary/);
-    const wrongTask2 = new Learner({ taskOf: () => 'regression', challengersOf: () => ['ftrl'] });
+    const wrongTask2 = new ChallengerTrainer({ kindOf: () => 'regression', challengersOf: () => ['ftrl'] });
     expect(() => wrongTask2.learn(FRAUD[0]!)).toThrow(ModelError);
     expect(() => createChallenger('constructor', 'binary')).toThrow(/unknown challenger preset/);
     expect(() => createChallenger('logreg', 'regression')).toThrow(/logreg is for binary models, not regression/);
   });
 });
 
-describe('Learner learning', () => {
+describe('ChallengerTrainer learning', () => {
   it('trains each challenger exactly as a hand-trained preset on the same examples', () => {
     const n = FIRST_LABELS.length;
-    const learner = new Learner();
+    const learner = new ChallengerTrainer();
     const byHand = createChallenger('logreg', 'binary');
     for (const x of FIRST_LABELS) {
       learner.learn(x);
@@ -86,13 +86,13 @@ describe('Learner learning', () => {
   });
 });
 
-describe('Learner snapshots', () => {
-  const options: Partial<LearnerOptions> = { challengersOf: (model) => (model === 'fraud' ? ['logreg', 'pa'] : []) };
+describe('ChallengerTrainer snapshots', () => {
+  const options: Partial<TrainerOptions> = { challengersOf: (model) => (model === 'fraud' ? ['logreg', 'pa'] : []) };
   const fraud = FIRST_LABELS.slice(0, 40);
   const churn = STREAM.filter((x) => x.model === 'churn' && x.correction_of === null).slice(0, 20);
 
   it('snapshots only the challengers that learned, with versions @1, @2... chained by parent_version', () => {
-    const learner = new Learner(options);
+    const learner = new ChallengerTrainer(options);
     expect(learner.snapshot()).toEqual([]);
     for (const x of fraud.slice(0, 20)) learner.learn(x);
     for (const x of churn.slice(0, 10)) learner.learn(x);
@@ -117,7 +117,7 @@ describe('Learner snapshots', () => {
   });
 
   it('carries the training count, data hash chained over the example ids, schema and created_at', () => {
-    const learner = new Learner(options);
+    const learner = new ChallengerTrainer(options);
     for (const x of fraud.slice(0, 25)) learner.learn(x);
     const [logreg, pa] = learner.snapshot() as [ModelSnapshot, ModelSnapshot];
     const hash25 = fraud.slice(0, 25).reduce((h, x) => chainHash(h, x.example_id), EMPTY_DATA_HASH);
@@ -145,7 +145,7 @@ describe('Learner snapshots', () => {
   });
 
   it('stamps created_at with the feedback time, or the prediction time when there is none', () => {
-    const learner = new Learner();
+    const learner = new ChallengerTrainer();
     learner.learn({ ...fraud[0]!, timestamp: 1_000, feedback_timestamp: 5_000 });
     learner.learn({ ...fraud[1]!, timestamp: 2_000, feedback_timestamp: 3_000 });
     expect(learner.snapshot()[0]!.created_at).toBe(5_000);
@@ -154,12 +154,12 @@ describe('Learner snapshots', () => {
   });
 });
 
-describe('Learner corrections and unlearnable examples', () => {
+describe('ChallengerTrainer corrections and unlearnable examples', () => {
   const corrections = FRAUD.filter((x) => x.correction_of !== null).length;
 
   it('learns a correction as a new example by default', () => {
     expect(corrections).toBeGreaterThan(10);
-    const learner = new Learner();
+    const learner = new ChallengerTrainer();
     for (const x of FRAUD) learner.learn(x);
     expect(learner.pipeline('fraud', 'logreg')!.trainingCount).toBe(FRAUD.length);
     expect(learner.counters).toMatchObject({ learned: FIRST_LABELS.length, corrections_learned: corrections, corrections_skipped: 0 });
@@ -169,9 +169,9 @@ describe('Learner corrections and unlearnable examples', () => {
   });
 
   it('skips corrections with trainOnCorrections false: as if they never came', () => {
-    const learner = new Learner({ trainOnCorrections: false });
+    const learner = new ChallengerTrainer({ trainOnCorrections: false });
     for (const x of FRAUD) learner.learn(x);
-    const without = new Learner();
+    const without = new ChallengerTrainer();
     for (const x of FIRST_LABELS) without.learn(x);
     expect(learner.counters).toMatchObject({ learned: FIRST_LABELS.length, corrections_learned: 0, corrections_skipped: corrections });
     expect(learner.pipeline('fraud', 'logreg')!.trainingCount).toBe(FIRST_LABELS.length);
@@ -180,7 +180,7 @@ describe('Learner corrections and unlearnable examples', () => {
   });
 
   it('skips unlabelled examples and rejects a label a binary model cannot learn, changing nothing', () => {
-    const learner = new Learner({ challengersOf: () => ['logreg', 'ftrl'] });
+    const learner = new ChallengerTrainer({ challengersOf: () => ['logreg', 'ftrl'] });
     for (const x of FIRST_LABELS.slice(0, 30)) learner.learn(x);
     const before = learner.snapshot();
     const probesBefore = predictions(learner.pipeline('fraud', 'logreg'));
@@ -198,7 +198,7 @@ describe('Learner corrections and unlearnable examples', () => {
 
     // And goes on as one that never saw them.
     learner.learn(FIRST_LABELS[32]!);
-    const clean = new Learner({ challengersOf: () => ['logreg', 'ftrl'] });
+    const clean = new ChallengerTrainer({ challengersOf: () => ['logreg', 'ftrl'] });
     for (const x of FIRST_LABELS.slice(0, 30)) clean.learn(x);
     const cleanBefore = clean.snapshot();
     clean.learn(FIRST_LABELS[32]!);
@@ -211,7 +211,7 @@ describe('Learner corrections and unlearnable examples', () => {
   });
 
   it('learns any finite label for a regression model', () => {
-    const learner = new Learner({ taskOf: () => 'regression' });
+    const learner = new ChallengerTrainer({ kindOf: () => 'regression' });
     learner.learn({ ...FIRST_LABELS[0]!, label: 0.5 });
     learner.learn({ ...FIRST_LABELS[1]!, label: -120.25 });
     expect(learner.counters).toMatchObject({ learned: 2, rejected: 0 });
@@ -219,9 +219,9 @@ describe('Learner corrections and unlearnable examples', () => {
   });
 });
 
-describe('Learner restore', () => {
-  const options: Partial<LearnerOptions> = {
-    taskOf: (model) => (model === 'churn' ? 'regression' : 'binary'),
+describe('ChallengerTrainer restore', () => {
+  const options: Partial<TrainerOptions> = {
+    kindOf: (model) => (model === 'churn' ? 'regression' : 'binary'),
     challengersOf: (model) => (model === 'fraud' ? ['logreg', 'logreg_adam', 'ftrl', 'pa', 'naive_bayes'] : []),
   };
   const K = 400;
@@ -229,15 +229,15 @@ describe('Learner restore', () => {
   const tail = STREAM.slice(K);
 
   const key = (s: ModelSnapshot) => ({ ...s });
-  const probeAll = (learner: Learner, snapshots: ModelSnapshot[]) => snapshots.flatMap((s) => predictions(learner.pipeline(s.model, s.challenger)));
+  const probeAll = (learner: ChallengerTrainer, snapshots: ModelSnapshot[]) => snapshots.flatMap((s) => predictions(learner.pipeline(s.model, s.challenger)));
 
   it('goes on from restored snapshots bit-identically to an uninterrupted learner', () => {
-    const uninterrupted = new Learner(options);
+    const uninterrupted = new ChallengerTrainer(options);
     for (const x of head) uninterrupted.learn(x);
     const atK = uninterrupted.snapshot();
     expect(atK).toHaveLength(5 + 2);
 
-    const restored = new Learner(options);
+    const restored = new ChallengerTrainer(options);
     for (const s of atK) restored.restore(s);
     expect(restored.dirty()).toBe(false);
     expect(restored.snapshot()).toEqual([]);
@@ -258,13 +258,13 @@ describe('Learner restore', () => {
   });
 
   it('ignores a snapshot older than (or the same as) what is loaded', () => {
-    const learner = new Learner(options);
+    const learner = new ChallengerTrainer(options);
     for (const x of head) learner.learn(x);
     const first = learner.snapshot();
     for (const x of tail) learner.learn(x);
     const second = learner.snapshot();
 
-    const restored = new Learner(options);
+    const restored = new ChallengerTrainer(options);
     for (const s of second) restored.restore(s);
     const probes = probeAll(restored, second);
     for (const s of [...first, ...second]) restored.restore(s);
@@ -282,10 +282,10 @@ describe('Learner restore', () => {
   });
 
   it('ignores a snapshot of a challenger no longer configured', () => {
-    const learner = new Learner(options);
+    const learner = new ChallengerTrainer(options);
     for (const x of head) learner.learn(x);
     const snapshots = learner.snapshot();
-    const fewer = new Learner({ ...options, challengersOf: () => [] });
+    const fewer = new ChallengerTrainer({ ...options, challengersOf: () => [] });
     for (const s of snapshots) fewer.restore(s);
     expect(fewer.pipeline('fraud', 'ftrl')).toBeUndefined();
     expect(fewer.pipeline('fraud', 'logreg')!.trainingCount).toBe(snapshots[0]!.training_count);

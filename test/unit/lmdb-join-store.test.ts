@@ -16,7 +16,7 @@ import { ManualClock } from '../../core/clock.js';
 import type { Prediction } from '../../core/events.js';
 import { Joiner, MemoryJoinStore, type JoinEntry, type JoinerOptions, type JoinOutput, type JoinStore } from '../../core/join/index.js';
 import { JoinerProcessor } from '../../processors/joiner.js';
-import { joinStream, taskOf, type StreamEvent, type StreamOptions } from '../../bench/stream.js';
+import { joinStream, kindOf, type StreamEvent, type StreamOptions } from '../../bench/stream.js';
 import { mulberry32 } from '../../demo/random.js';
 
 const HOUR = 3_600_000;
@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(DIR, { recursive: true, force: true }));
 
-const JOINER: Partial<JoinerOptions> = { joinWindowMs: HOUR, earlyFeedbackTtlMs: 10 * 60_000, taskOf };
+const JOINER: Partial<JoinerOptions> = { joinWindowMs: HOUR, earlyFeedbackTtlMs: 10 * 60_000, kindOf };
 
 function stream(seed: number, predictions: number, granularityMs = 1000): StreamEvent[] {
   const options: StreamOptions = { predictions, seed, meanGapMs: 2000, joinWindowMs: HOUR, earlyFeedbackTtlMs: 10 * 60_000, granularityMs, startMs: T0 };

@@ -282,7 +282,7 @@ describe('PromotionPolicy', () => {
   });
 
   it('runs a regression model on squared error, without guardrails', () => {
-    const policy = new PromotionPolicy('eta', { task: 'regression' });
+    const policy = new PromotionPolicy('eta', { kind: 'regression' });
     expect(policy.options.metric).toBe('squared_error');
     const examples = [...stream({ examples: 2000, model: 'eta', challengers: { gbm: noisy(0.2) } })].map((x) => ({
       ...x,
@@ -292,7 +292,7 @@ describe('PromotionPolicy', () => {
     }));
     const decisions = run(policy, examples);
     expect(decisions.map((d) => [d.decision, d.index, d.to_version, d.guardrails])).toEqual([['PROMOTE', 499, 'eta/gbm@1', {}]]);
-    expect(() => new PromotionPolicy('eta', { task: 'regression', metric: 'log_loss' })).toThrow(/metric must be one of squared_error/);
+    expect(() => new PromotionPolicy('eta', { kind: 'regression', metric: 'log_loss' })).toThrow(/metric must be one of squared_error/);
     expect(() => new PromotionPolicy('fraud', { alpha: 1 } as Partial<PolicyOptions>)).toThrow(/alpha must be in \(0, 1\)/);
   });
 

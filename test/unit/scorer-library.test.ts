@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalCodec } from '../../adapters/codec/codec.js';
 import { MemoryTransport } from '../../adapters/log/memory.js';
 import type { ModelSnapshot, PromotionDecision } from '../../core/events.js';
-import { Learner } from '../../core/learn/index.js';
+import { ChallengerTrainer } from '../../core/learn/index.js';
 import { pipelineFromSnapshot } from '../../core/models/index.js';
 import { ChampionScorer, OwnModelError } from '../../scorer/index.js';
 import { labelledStream } from '../support/labelled.js';
@@ -31,7 +31,7 @@ describe('ChampionScorer', () => {
     const publish = async (snapshots: ModelSnapshot[]) =>
       producer.send(await Promise.all(snapshots.map(async (s) => ({ topic: 'model-snapshots', key: Buffer.from(s.version), value: await codecs.snapshot.encode(s) }))));
 
-    const learner = new Learner({ challengersOf: () => ['logreg', 'ftrl'] });
+    const learner = new ChallengerTrainer({ challengersOf: () => ['logreg', 'ftrl'] });
     const examples = labelledStream(600, 3).filter((e) => e.model === 'fraud');
     const published: ModelSnapshot[] = [];
     for (let i = 0; i < examples.length; i++) {
@@ -113,7 +113,7 @@ describe('ChampionScorer', () => {
     const send = async (topic: string, key: string, value: Buffer) => producer.send([{ topic, key: Buffer.from(key), value }]);
 
     // 60 snapshots of logreg, one every 12 hours over 30 days.
-    const learner = new Learner({ challengersOf: () => ['logreg'] });
+    const learner = new ChallengerTrainer({ challengersOf: () => ['logreg'] });
     const examples = labelledStream(3000, 4).filter((e) => e.model === 'fraud');
     const published: ModelSnapshot[] = [];
     for (let k = 0; k < 60; k++) {

@@ -1,5 +1,5 @@
 /**
- * The learner (pure core): labelled examples in, model snapshots out.
+ * The challenger trainer (pure core): labelled examples in, model snapshots out.
  *
  * Each model has challengers (named presets, see presets.ts), each an
  * OnlineModel pipeline trained online from the labelled examples of its
@@ -14,22 +14,23 @@
  * `<model>/<challenger>@<n>` (n counts that challenger's snapshots), the
  * parent version, the training count, and a data hash chained over the
  * example ids learned from, in order (equal hashes = the same examples in
- * the same order). `restore` loads a snapshot back, so a restarted learner
+ * the same order). `restore` loads a snapshot back, so a restarted trainer
  * goes on from exactly the published state.
  */
-import type { LabelledExample, ModelSnapshot } from '../events.js';
+import { parseSnapshotVersion, snapshotVersion } from '../contracts/index.js';
+import type { LabelledExample, ModelKind, ModelSnapshot } from '../events.js';
 import { murmur3, pipelineFromSnapshot, type Pipeline } from '../models/index.js';
-import { createChallenger, defaultChallengers, type Task } from './presets.js';
+import { createChallenger, defaultChallengers } from './presets.js';
 
-export interface LearnerOptions {
-  taskOf: (model: string) => Task;
-  /** Challenger preset names per model; default: defaultChallengers(task). */
+export interface TrainerOptions {
+  kindOf: (model: string) => ModelKind;
+  /** Challenger preset names per model; default: defaultChallengers(kind). */
   challengersOf: (model: string) => string[];
   trainOnCorrections: boolean;
 }
 
-export const DEFAULT_LEARNER_OPTIONS: LearnerOptions = {
-  taskOf: () => 'binary',
+export const DEFAULT_TRAINER_OPTIONS: TrainerOptions = {
+  kindOf: () => 'binary',
   challengersOf: () => [],
   trainOnCorrections: true,
 };
@@ -48,7 +49,7 @@ interface Challenger {
   lastEventTime: number;
 }
 
-export interface LearnerCounters {
+export interface TrainerCounters {
   learned: number;
   corrections_learned: number;
   corrections_skipped: number;
@@ -64,23 +65,23 @@ export function chainHash(previous: string, exampleId: string): string {
 
 export const EMPTY_DATA_HASH = '00000000';
 
-export class Learner {
-  readonly options: LearnerOptions;
+export class ChallengerTrainer {
+  readonly options: TrainerOptions;
   private readonly challengers = new Map<string, Challenger[]>();
-  readonly counters: LearnerCounters = { learned: 0, corrections_learned: 0, corrections_skipped: 0, unlabelled_skipped: 0, rejected: 0 };
+  readonly counters: TrainerCounters = { learned: 0, corrections_learned: 0, corrections_skipped: 0, unlabelled_skipped: 0, rejected: 0 };
 
-  constructor(options: Partial<LearnerOptions> = {}) {
-    this.options = { ...DEFAULT_LEARNER_OPTIONS, ...options };
+  constructor(options: Partial<TrainerOptions> = {}) {
+    this.options = { ...DEFAULT_TRAINER_OPTIONS, ...options };
   }
 
   private challengersOf(model: string): Challenger[] {
     let list = this.challengers.get(model);
     if (!list) {
-      const task = this.options.taskOf(model);
+      const kind = this.options.kindOf(model);
       const configured = this.options.challengersOf(model);
-      const names = configured.length > 0 ? configured : defaultChallengers(task);
+      const names = configured.length > 0 ? configured : defaultChallengers(kind);
       list = names.map((name) => ({
-        model, name, pipeline: createChallenger(name, task), sequence: 0, parent: null, dataHash: EMPTY_DATA_HASH, dirty: false, lastEventTime: Number.NEGATIVE_INFINITY,
+        model, name, pipeline: createChallenger(name, kind), sequence: 0, parent: null, dataHash: EMPTY_DATA_HASH, dirty: false, lastEventTime: Number.NEGATIVE_INFINITY,
       }));
       this.challengers.set(model, list);
     }
@@ -134,7 +135,7 @@ export class Learner {
       for (const c of list) {
         if (!c.dirty) continue;
         c.sequence++;
-        const version = `${c.model}/${c.name}@${c.sequence}`;
+        const version = snapshotVersion(c.model, c.name, c.sequence);
         out.push({
           model: c.model,
           version,
@@ -154,13 +155,13 @@ export class Learner {
     return out;
   }
 
-  /** Loads a published snapshot back (on restart): that challenger goes on from it. */
+  /** Loads a published snapshot back (on restart): that challenger goes on from it. A version without `@<n>` is ignored. */
   restore(snapshot: ModelSnapshot): void {
     const list = this.challengersOf(snapshot.model);
     const c = list.find((x) => x.name === snapshot.challenger);
     if (!c) return; // A challenger no longer configured.
-    const sequence = Number(snapshot.version.slice(snapshot.version.lastIndexOf('@') + 1));
-    if (!(sequence > c.sequence)) return; // Older than what is loaded.
+    const sequence = parseSnapshotVersion(snapshot.version)?.sequence;
+    if (sequence === undefined || sequence <= c.sequence) return; // Not a snapshot version, or older than what is loaded.
     c.pipeline = pipelineFromSnapshot(JSON.parse(snapshot.parameters));
     c.sequence = sequence;
     c.parent = snapshot.version;

@@ -4,8 +4,8 @@
  * `add` loads a published ModelSnapshot (what the learner writes); `score`,
  * called by the joiner when a prediction arrives, scores the prediction with
  * every challenger of its model and returns `{ <snapshot version>: score }`,
- * the labelled example's `shadow_scores` (the evaluator follows a challenger
- * across its versions, see evaluator.ts `shadowRole`).
+ * the labelled example's `shadow_scores` (keys: contracts/shadow-key.ts; the
+ * evaluator follows a challenger across its versions, see its `shadowRole`).
  *
  * No look-ahead: a prediction at time t is scored by the newest snapshot of
  * each challenger whose `created_at` <= t, i.e. what the challenger would have
@@ -31,7 +31,7 @@
  * The previous champion (DESIGN.md, "Roles"): `decide` takes the decisions
  * of `model-promotions`. After a PROMOTE whose `from_version` is one of our
  * snapshots, every prediction at or after the decision's `at` also gets
- * `previous:<from_version>`, that exact snapshot's score, so the replaced
+ * that exact snapshot's score as the previous champion, so the replaced
  * champion keeps being measured (and the promoter's rollback watch has its
  * score once upstream serves the new one); a ROLLBACK ends it. A previous
  * champion that upstream built itself (no snapshot) cannot be scored here.
@@ -43,8 +43,9 @@
  * topics are read by separate consumers; at start the snapshots take
  * longer) waits for it: previous scores start when it arrives.
  */
+import { parseSnapshotVersion, shadowKey } from '../contracts/index.js';
 import type { ModelSnapshot, Prediction, PromotionDecision } from '../events.js';
-import type { ShadowScorer } from '../join/index.js';
+import type { ShadowScoring } from '../join/index.js';
 import { ModelError, pipelineFromSnapshot, type Pipeline } from '../models/index.js';
 
 interface Entry {
@@ -73,13 +74,13 @@ interface ModelState {
   dropped: Map<string, { snapshot: ModelSnapshot; replacedAt: number }>;
   /** The champion named by the latest PROMOTE / ROLLBACK (its snapshot once known). */
   champion: { version: string; snapshot: ModelSnapshot | null } | null;
-  /** The previous champion, scored as `previous:<version>` from `since` (event time) on. */
+  /** The previous champion, scored in that role from `since` (event time) on. */
   previous: { version: string; snapshot: ModelSnapshot; pipeline: Pipeline; since: number } | null;
   /** A previous champion named by a decision before its snapshot was added (the two topics are read apart). */
   awaitedPrevious: { version: string; since: number } | null;
 }
 
-export interface ScorerStats {
+export interface ShadowScorerStats {
   /** Scores returned (one per challenger per prediction). */
   scored: number;
   /** Scores made with a snapshot created after the prediction (an out-of-order prediction, see the file comment). */
@@ -92,22 +93,12 @@ export interface ScorerStats {
   meanStalenessMs: number;
 }
 
-/** The n of a snapshot version `<model>/<challenger>@<n>`, or undefined when it has none. */
-export function sequenceOf(version: string): number | undefined {
-  const at = version.lastIndexOf('@');
-  if (at <= 0) return undefined;
-  const text = version.slice(at + 1);
-  if (!/^[0-9]+$/.test(text)) return undefined;
-  const n = Number(text);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-
-export interface SnapshotScorerOptions {
+export interface ShadowScorerOptions {
   /** How long a dropped snapshot stays available to a decision naming it, after its successor's created_at. Default 7 days. */
   retainMs?: number;
 }
 
-export class SnapshotScorer implements ShadowScorer {
+export class ShadowScorer implements ShadowScoring {
   private readonly models = new Map<string, ModelState>();
   private readonly retainMs: number;
   private scored = 0;
@@ -116,18 +107,18 @@ export class SnapshotScorer implements ShadowScorer {
   private maxStaleness = Number.NEGATIVE_INFINITY;
   private stalenessSum = 0;
 
-  constructor(options: SnapshotScorerOptions = {}) {
+  constructor(options: ShadowScorerOptions = {}) {
     this.retainMs = options.retainMs ?? 7 * 86_400_000;
   }
 
   /**
    * Loads a snapshot. A duplicate version, or one that can no longer be
    * chosen, is ignored; parameters that do not parse as a pipeline snapshot
-   * (or a version without `@<n>`) throw a ModelError naming the version.
+   * (or a version that is not `<model>/<challenger>@<n>`) throw a ModelError naming the version.
    */
   add(snapshot: ModelSnapshot): void {
-    const sequence = sequenceOf(snapshot.version);
-    if (sequence === undefined) throw new ModelError(`snapshot ${JSON.stringify(snapshot.version)}: the version does not end in @<n>`);
+    const sequence = parseSnapshotVersion(snapshot.version)?.sequence;
+    if (sequence === undefined) throw new ModelError(`snapshot ${JSON.stringify(snapshot.version)}: the version is not <model>/<challenger>@<n>`);
     const model = this.modelState(snapshot.model);
     let challenger = model.challengers.get(snapshot.challenger);
     if (!challenger) {
@@ -157,7 +148,7 @@ export class SnapshotScorer implements ShadowScorer {
 
   /**
    * Applies a decision of `model-promotions` (see the file comment): after a PROMOTE from one of
-   * our snapshots, predictions at or after its `at` get that snapshot's score as `previous:<v>`;
+   * our snapshots, predictions at or after its `at` get that snapshot's score as the previous champion;
    * a ROLLBACK ends it. Other decisions change nothing.
    */
   decide(decision: PromotionDecision): void {
@@ -170,13 +161,13 @@ export class SnapshotScorer implements ShadowScorer {
     if (decision.decision !== 'PROMOTE') return;
     if (replaced !== null) {
       model.previous = { version: replaced.version, snapshot: replaced, pipeline: parsePipeline(replaced), since: decision.at };
-    } else if (sequenceOf(decision.from_version) !== undefined && decision.from_version.startsWith(`${decision.model}/`)) {
+    } else if (parseSnapshotVersion(decision.from_version)?.model === decision.model) {
       // One of our snapshots, not read yet (at start the snapshots topic takes longer than the decisions).
       model.awaitedPrevious = { version: decision.from_version, since: decision.at };
     }
   }
 
-  /** The previous champion scored as `previous:<version>` of a model, if any. */
+  /** The previous champion a model's predictions are scored with, if any. */
   previousOf(model: string): { version: string; since: number } | null {
     const previous = this.models.get(model)?.previous;
     return previous ? { version: previous.version, since: previous.since } : null;
@@ -253,7 +244,7 @@ export class SnapshotScorer implements ShadowScorer {
         continue;
       }
       if (lookAhead) this.outOfOrder++;
-      out[chosen!.snapshot.version] = value;
+      out[shadowKey('challenger', chosen!.snapshot.version)] = value;
       const staleness = t - chosen!.snapshot.created_at;
       this.scored++;
       this.stalenessSum += staleness;
@@ -262,13 +253,13 @@ export class SnapshotScorer implements ShadowScorer {
     const previous = model.previous;
     if (previous !== null && t >= previous.since) {
       const value = previous.pipeline.predictOne(prediction);
-      if (Number.isFinite(value)) out[`previous:${previous.version}`] = value;
+      if (Number.isFinite(value)) out[shadowKey('previous', previous.version)] = value;
       else this.nonFinite++;
     }
     return out;
   }
 
-  stats(): ScorerStats {
+  stats(): ShadowScorerStats {
     return {
       scored: this.scored,
       outOfOrder: this.outOfOrder,

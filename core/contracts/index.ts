@@ -1,0 +1,3 @@
+export { parseSnapshotVersion, snapshotVersion, versionIdentity, type SnapshotVersion } from './snapshot-version.js';
+export { parseShadowKey, shadowKey, type ShadowKey, type ShadowRole } from './shadow-key.js';
+export { ALL_SEGMENTS, fairnessGapKey, parseSegmentKey, segmentKey, type SegmentKey } from './segment-key.js';
