@@ -11,6 +11,7 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY core core
 COPY adapters adapters
 COPY processors processors
+COPY report report
 COPY sinks sinks
 COPY runtime runtime
 COPY demo demo

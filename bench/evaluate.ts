@@ -26,7 +26,7 @@
  *     a known example: the delay of the first alarm of each statistic.
  */
 import { LocalCodec } from '../adapters/codec/codec.js';
-import { MemoryTransport } from '../adapters/log/memory.js';
+import { MemoryTransport } from '../adapters/transport/memory.js';
 import { ManualClock } from '../core/clock.js';
 import { Evaluator } from '../core/evaluate/index.js';
 import type { LabelledExample } from '../core/events.js';

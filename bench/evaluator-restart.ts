@@ -18,7 +18,7 @@
  * segment attributes, fairness on `region`, every ninth label corrected).
  */
 import { LocalCodec } from '../adapters/codec/codec.js';
-import { MemoryTransport } from '../adapters/log/memory.js';
+import { MemoryTransport } from '../adapters/transport/memory.js';
 import { ManualClock } from '../core/clock.js';
 import type { LabelledExample } from '../core/events.js';
 import type { EvaluatorRows } from '../core/evaluate/index.js';

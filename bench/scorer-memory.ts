@@ -19,7 +19,7 @@
  * retention (7 days) and with none (what it did before).
  */
 import { LocalCodec } from '../adapters/codec/codec.js';
-import { MemoryTransport } from '../adapters/log/memory.js';
+import { MemoryTransport } from '../adapters/transport/memory.js';
 import type { LabelledExample, ModelSnapshot, PromotionDecision } from '../core/events.js';
 import { ChallengerTrainer, ShadowScorer } from '../core/learn/index.js';
 import { ChampionScorer } from '../scorer/index.js';

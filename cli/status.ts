@@ -8,7 +8,7 @@
 import type { PrometheusText } from '../adapters/http/index.js';
 import type { PartitionLag } from '../adapters/prometheus/index.js';
 import type { ModelKind, PromotionDecision } from '../core/events.js';
-import { duration, int, isoMinute, num, pct } from '../core/report/format.js';
+import { duration, int, isoMinute, num, pct } from '../report/format.js';
 
 // ---------------------------------------------------------------- champions
 

@@ -1,5 +1,5 @@
 /**
- * The event contracts of DESIGN.md as TypeScript types, with validation.
+ * The event contracts (docs/architecture.md, "Event contracts") as TypeScript types, with validation.
  * Field names are the Avro field names (schemas/*.avsc); JSON Lines files
  * used by `replay` carry the same names. Timestamps are epoch milliseconds.
  */

@@ -5,7 +5,7 @@
  */
 import { ALL_SEGMENTS } from '../core/contracts/index.js';
 import type { DriftRecord, MetricPoint } from '../core/evaluate/index.js';
-import type { ReportDecision } from '../core/report/index.js';
+import type { ReportDecision } from '../report/index.js';
 import type { ReplaySummary } from '../runtime/replay.js';
 import { DEMO_CHANGE, DEMO_COUNTS } from './scenario.js';
 

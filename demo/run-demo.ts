@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ManualClock } from '../core/clock.js';
 import type { Feedback, Prediction } from '../core/events.js';
 import type { DriftRecord, MetricPoint } from '../core/evaluate/index.js';
-import type { ReportDecision } from '../core/report/index.js';
+import type { ReportDecision } from '../report/index.js';
 import { replay, type ReplaySummary } from '../runtime/replay.js';
 import { demoConfig } from './config.js';
 import { formatDemo, type DemoOutputs } from './report.js';

@@ -7,7 +7,7 @@
 import { DecodeError, ValidationError } from '../core/errors.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample } from '../core/events.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogRecord, LogTransport, OutgoingRecord } from '../adapters/log/transport.js';
+import type { LogRecord, LogTransport, OutgoingRecord } from '../adapters/transport/transport.js';
 
 export type Decoded<T> = { ok: true; value: T; record: LogRecord } | { ok: false; letter: DeadLetter };
 

@@ -28,7 +28,7 @@ import type { Clock } from '../core/clock.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample } from '../core/events.js';
 import { Evaluator, type EvaluatorOptions, type EvaluatorRows, type Versioned } from '../core/evaluate/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogTransport, PartitionBatch, TopicPartitionOffset } from '../adapters/log/transport.js';
+import type { LogTransport, PartitionBatch, TopicPartitionOffset } from '../adapters/transport/transport.js';
 import type { Sink } from '../sinks/sink.js';
 import type { EvaluatorSink } from '../sinks/evaluator.js';
 import { decodeRecord, rereadLabelled } from './decode.js';

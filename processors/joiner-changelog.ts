@@ -7,7 +7,7 @@
  */
 import { FeedbackloopError } from '../core/errors.js';
 import type { JoinEntry, JoinStore } from '../core/join/index.js';
-import type { LogRecord, OutgoingRecord } from '../adapters/log/transport.js';
+import type { LogRecord, OutgoingRecord } from '../adapters/transport/transport.js';
 
 /** Changelog key of the watermark record (no prediction_id starts with NUL). */
 export const WATERMARK_KEY = '\u0000watermark';

@@ -18,7 +18,7 @@ import type { Clock } from '../core/clock.js';
 import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type Prediction } from '../core/events.js';
 import { Joiner, emptyCounters, type JoinCounters, type JoinerOptions, type JoinOutput, type JoinStore } from '../core/join/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogRecord, LogTransport, OutgoingRecord, PartitionBatch } from '../adapters/log/transport.js';
+import type { LogRecord, LogTransport, OutgoingRecord, PartitionBatch } from '../adapters/transport/transport.js';
 import { ChangelogRecorder, decodeChangelogRecord } from './joiner-changelog.js';
 import { deadLetterFor, deadLetterRecords, decodeRecord } from './decode.js';
 import { PartitionTasks, type TaskContext } from './partition-tasks.js';

@@ -22,7 +22,7 @@ import { validateLabelledExample, type DeadLetter, type LabelledExample, type Mo
 import { ChallengerTrainer, type TrainerOptions } from '../core/learn/index.js';
 import { parseSnapshotVersion } from '../core/contracts/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { OutgoingRecord, LogTransport, PartitionBatch } from '../adapters/log/transport.js';
+import type { OutgoingRecord, LogTransport, PartitionBatch } from '../adapters/transport/transport.js';
 import { deadLetterRecords, decodeRecord } from './decode.js';
 import { PartitionTasks, type TaskContext } from './partition-tasks.js';
 import type { Processor } from './processor.js';

@@ -38,7 +38,7 @@ import type {
   PartitionBatch,
   TopicPartitionOffset,
   TransactionalProducer,
-} from '../adapters/log/transport.js';
+} from '../adapters/transport/transport.js';
 
 /** What a task knows of its partition, handed to the processor's work. */
 export interface TaskContext {

@@ -7,7 +7,7 @@
 import type { Clock } from '../core/clock.js';
 import { validatePrediction, type DeadLetter, type Prediction } from '../core/events.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogTransport, PartitionBatch } from '../adapters/log/transport.js';
+import type { LogTransport, PartitionBatch } from '../adapters/transport/transport.js';
 import { predictionRow } from '../adapters/clickhouse/rows.js';
 import type { Sink } from '../sinks/sink.js';
 import { decodeRecord } from './decode.js';

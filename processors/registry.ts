@@ -18,7 +18,7 @@
 import type { Clock } from '../core/clock.js';
 import { validateModelSnapshot, validatePromotionDecision, type DeadLetter, type ModelSnapshot, type PromotionDecision } from '../core/events.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogTransport, PartitionBatch } from '../adapters/log/transport.js';
+import type { LogTransport, PartitionBatch } from '../adapters/transport/transport.js';
 import { sqlString, type ClickHouseStore } from '../adapters/clickhouse/store.js';
 import { championHistoryRow, modelVersionRow } from '../adapters/clickhouse/rows.js';
 import { ClickHouseTableSink } from '../sinks/clickhouse-table.js';

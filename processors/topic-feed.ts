@@ -7,7 +7,7 @@
  * processor that follows it.
  */
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogConsumer, LogRecord, LogTransport } from '../adapters/log/transport.js';
+import type { LogConsumer, LogRecord, LogTransport } from '../adapters/transport/transport.js';
 
 export interface TopicFeedOptions<T> {
   topic: string;

@@ -10,7 +10,7 @@
 import { modelKindOf, type Config } from '../adapters/config/index.js';
 import type { Codecs } from '../adapters/codec/codecs.js';
 import type { ClickHouseStore } from '../adapters/clickhouse/index.js';
-import type { LogRecord, LogTransport, TopicSpec } from '../adapters/log/transport.js';
+import type { LogRecord, LogTransport, TopicSpec } from '../adapters/transport/transport.js';
 import type { Clock } from '../core/clock.js';
 import type { DeadLetter } from '../core/events.js';
 import type { JoinStore } from '../core/join/index.js';

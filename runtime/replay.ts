@@ -3,7 +3,7 @@
  * the in-process log, with no servers. Used by `feedbackloop replay`, the
  * demo and the tests.
  *
- * Input: JSON Lines with the Avro field names of DESIGN.md. Output in DIR:
+ * Input: JSON Lines with the Avro field names of schemas/ (docs/architecture.md, "Event contracts"). Output in DIR:
  *   labelled.jsonl      one line per labelled example or correction, in processing order
  *   unlabelled.jsonl    predictions that expired without a label (when joiner.emit_unlabelled)
  *   unmatched.jsonl     feedback whose prediction never came, with the reason
@@ -29,14 +29,14 @@ import { createInterface } from 'node:readline';
 import type { Config } from '../adapters/config/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import { makeCodecs, type Codecs } from '../adapters/codec/codecs.js';
-import { MemoryTransport } from '../adapters/log/memory.js';
-import type { LogRecord, OutgoingRecord } from '../adapters/log/transport.js';
+import { MemoryTransport } from '../adapters/transport/memory.js';
+import type { LogRecord, OutgoingRecord } from '../adapters/transport/transport.js';
 import type { Clock } from '../core/clock.js';
 import { ConfigError, errorMessage, ValidationError } from '../core/errors.js';
 import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type ModelSnapshot, type Prediction, type PromotionDecision } from '../core/events.js';
 import { MemoryJoinStore, type JoinCounters } from '../core/join/index.js';
 import type { ClickHouseStore } from '../adapters/clickhouse/index.js';
-import { renderReport, type ReportSummary } from '../core/report/index.js';
+import { renderReport, type ReportSummary } from '../report/index.js';
 import { deadLetterJson } from '../sinks/dead-letters.js';
 import { FanOutEvaluatorSink, FileEvaluatorSink, type EvaluatorSink } from '../sinks/evaluator.js';
 import type { Sink } from '../sinks/sink.js';
@@ -332,7 +332,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
     decisions: promoter.published.length,
     files: paths,
   };
-  const kinds = Object.fromEntries(Object.entries(config.models).map(([model, m]) => [model, m.task]));
+  const kinds = new Map(Object.entries(config.models).map(([model, m]) => [model, m.task]));
   await writeFile(paths.report, renderReport({ summary, ...final, decisions: promoter.published.map(promotionLine), kinds }));
   await writeFile(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
   return summary;

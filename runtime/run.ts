@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Config } from '../adapters/config/index.js';
 import { startHttpEndpoint } from '../adapters/http/index.js';
 import type { Logger } from '../adapters/logging/index.js';
-import type { LogProducer } from '../adapters/log/transport.js';
+import type { LogProducer } from '../adapters/transport/transport.js';
 import { LmdbJoinStore } from '../adapters/state/lmdb-join-store.js';
 import { prepareStateRoot } from '../adapters/state/state-root.js';
 import { systemClock } from '../core/clock.js';

@@ -9,7 +9,7 @@
  * which snapshot scores a prediction does not depend on how the processors'
  * batches interleave (a replay is deterministic).
  */
-import type { LogConsumer, LogRecord, LogTransport } from '../adapters/log/transport.js';
+import type { LogConsumer, LogRecord, LogTransport } from '../adapters/transport/transport.js';
 import type { Codecs } from '../adapters/codec/codecs.js';
 import type { ModelSnapshot, PromotionDecision } from '../core/events.js';
 import type { ShadowScorer } from '../core/learn/index.js';

@@ -34,7 +34,7 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { RegistryCodec, type Codec } from '../adapters/codec/codec.js';
 import { KafkaTransport } from '../adapters/kafka/transport.js';
-import type { LogConsumer, LogRecord, LogTransport } from '../adapters/log/transport.js';
+import type { LogConsumer, LogRecord, LogTransport } from '../adapters/transport/transport.js';
 import { parseSnapshotVersion, versionIdentity } from '../core/contracts/index.js';
 import { DecodeError, errorMessage, FeedbackloopError } from '../core/errors.js';
 import type { ModelSnapshot, PromotionDecision } from '../core/events.js';

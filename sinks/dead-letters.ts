@@ -7,7 +7,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DeadLetter } from '../core/events.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogProducer } from '../adapters/log/transport.js';
+import type { LogProducer } from '../adapters/transport/transport.js';
 import { deadLetterRow, type ClickHouseStore } from '../adapters/clickhouse/index.js';
 import type { Sink } from './sink.js';
 

@@ -11,7 +11,7 @@
  * members and the coordinator hands each its MemberAssignment.
  */
 import { AssignerProtocol, type PartitionAssigner } from 'kafkajs';
-import { coPartitionedAssignment } from '../log/co-partition.js';
+import { coPartitionedAssignment } from '../transport/co-partition.js';
 
 export const CO_PARTITIONED_ASSIGNER = 'FeedbackloopCoPartitioned';
 const VERSION = 0;

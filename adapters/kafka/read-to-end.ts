@@ -27,7 +27,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { FeedbackloopError } from '../../core/errors.js';
-import type { LogRecord } from '../log/transport.js';
+import type { LogRecord } from '../transport/transport.js';
 
 export interface ReadToEndDeps {
   kafka: Kafka;

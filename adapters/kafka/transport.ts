@@ -38,7 +38,7 @@ import type {
   TopicPartitionOffset,
   TopicSpec,
   TransactionalProducer,
-} from '../log/transport.js';
+} from '../transport/transport.js';
 
 export interface KafkaTransportOptions {
   brokers: string[];

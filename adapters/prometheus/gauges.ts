@@ -5,7 +5,7 @@
  * exports nothing.
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { LogTransport } from '../log/transport.js';
+import type { LogTransport } from '../transport/transport.js';
 import { registerConsumerLag, type LaggingGroup } from './lag.js';
 
 export interface GaugeSources {

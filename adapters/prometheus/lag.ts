@@ -4,7 +4,7 @@
  * group that committed nothing on a partition lags by the whole partition.
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { LogTransport } from '../log/transport.js';
+import type { LogTransport } from '../transport/transport.js';
 
 export interface LaggingGroup {
   groupId: string;

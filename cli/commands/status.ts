@@ -21,7 +21,7 @@ import { ClickHouseStore, sqlString } from '../../adapters/clickhouse/index.js';
 import { parsePrometheusText } from '../../adapters/http/index.js';
 import { topicLag } from '../../adapters/prometheus/index.js';
 import { tcpReachable } from '../../adapters/kafka/reachable.js';
-import type { LogTransport } from '../../adapters/log/transport.js';
+import type { LogTransport } from '../../adapters/transport/transport.js';
 import { createLogger } from '../../adapters/logging/index.js';
 import { ALL_SEGMENTS } from '../../core/contracts/index.js';
 import { parseDuration } from '../../core/duration.js';

@@ -1,5 +1,5 @@
 /**
- * Label resolution (DESIGN.md): trust order EXPERT_REVIEW > AUTO_VALIDATED >
+ * Label resolution (docs/architecture.md, "Event contracts"): trust order EXPERT_REVIEW > AUTO_VALIDATED >
  * USER_CONFIRMED = USER_REJECTED; among equal trust the later feedback (by
  * its timestamp) wins. A null label on a binary model: CONFIRMED = the
  * prediction was right, REJECTED = it was wrong.

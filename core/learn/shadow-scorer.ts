@@ -28,7 +28,7 @@
  * holds the ModelSnapshot as given (its `parameters` text included, for
  * `latest`) and the rebuilt pipeline.
  *
- * The previous champion (DESIGN.md, "Roles"): `decide` takes the decisions
+ * The previous champion (docs/architecture.md, "Event contracts", roles): `decide` takes the decisions
  * of `model-promotions`. After a PROMOTE whose `from_version` is one of our
  * snapshots, every prediction at or after the decision's `at` also gets
  * that exact snapshot's score as the previous champion, so the replaced

@@ -5,7 +5,7 @@
  * timestamp), so the decisions are a function of the sequence of examples
  * alone.
  *
- * Who is compared (DESIGN.md, "Roles"):
+ * Who is compared (docs/architecture.md, "Event contracts", roles):
  *  - the champion: until the first promotion, what upstream served (the
  *    example's `score`, under its `model_version`, whatever that version is);
  *    after a promotion, the promoted challenger (see below);

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeedbackloopError } from '../../core/errors.js';
-import { partitionForKey } from '../../adapters/log/partitioner.js';
-import type { LogConsumer, LogRecord, LogTransport, PartitionBatch } from '../../adapters/log/transport.js';
+import { partitionForKey } from '../../adapters/transport/partitioner.js';
+import type { LogConsumer, LogRecord, LogTransport, PartitionBatch } from '../../adapters/transport/transport.js';
 import { collect, sleep, uniqueName, waitFor } from '../support/collect.js';
 
 export interface ContractOptions {

@@ -23,7 +23,7 @@ import { RegistryCodec, LocalCodec } from '../../adapters/codec/codec.js';
 import { buildConfig } from '../../adapters/config/index.js';
 import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
-import { MemoryTransport } from '../../adapters/log/memory.js';
+import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { evaluatorOptions } from '../../runtime/settings.js';
 import { ManualClock } from '../../core/clock.js';
 import type { LabelledExample } from '../../core/events.js';

@@ -28,7 +28,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
-import type { LogProducer } from '../../adapters/log/transport.js';
+import type { LogProducer } from '../../adapters/transport/transport.js';
 import { join } from 'node:path';
 import { uniqueName } from '../support/collect.js';
 import { DAY, JOINER_ENV, JOINER_OPTIONS, JoinerProcess, joinerEnvironment, pipelineTopics, removeStateDir, STATE_DIR } from '../support/joiner-process.js';

@@ -2,7 +2,7 @@ import { logLevel, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CO_PARTITIONED_ASSIGNER } from '../../adapters/kafka/co-partitioned-assigner.js';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
-import type { LogRecord } from '../../adapters/log/transport.js';
+import type { LogRecord } from '../../adapters/transport/transport.js';
 import { describeTransportContract } from '../contract/transport-contract.js';
 import { uniqueName, waitFor } from '../support/collect.js';
 import { requireStack, STACK } from '../support/stack.js';

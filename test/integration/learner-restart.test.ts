@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCodec, RegistryCodec } from '../../adapters/codec/codec.js';
 import { loadConfig, modelKindOf, type Config } from '../../adapters/config/index.js';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
-import { MemoryTransport } from '../../adapters/log/memory.js';
+import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { ManualClock } from '../../core/clock.js';
 import { parseSnapshotVersion } from '../../core/contracts/index.js';
 import type { DeadLetter, LabelledExample, ModelSnapshot } from '../../core/events.js';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryCodec } from '../../adapters/codec/codec.js';
 import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
-import type { LogConsumer } from '../../adapters/log/transport.js';
+import type { LogConsumer } from '../../adapters/transport/transport.js';
 import { systemClock } from '../../core/clock.js';
 import type { DeadLetter, Prediction } from '../../core/events.js';
 import { PredictionArchive } from '../../processors/prediction-archive.js';

@@ -42,8 +42,8 @@ import { noisy, promotionStream, sigmoid, type SimulatedChallenger } from '../..
 import { RegistryCodec } from '../../adapters/codec/codec.js';
 import { buildConfig } from '../../adapters/config/index.js';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
-import { partitionForKey } from '../../adapters/log/partitioner.js';
-import type { OutgoingRecord } from '../../adapters/log/transport.js';
+import { partitionForKey } from '../../adapters/transport/partitioner.js';
+import type { OutgoingRecord } from '../../adapters/transport/transport.js';
 import { policyOptions } from '../../runtime/settings.js';
 import type { DeadLetter, Decision, LabelledExample, PromotionDecision } from '../../core/events.js';
 import { PromotionPolicy, toPromotionDecision, type PolicyOptions } from '../../core/promote/index.js';

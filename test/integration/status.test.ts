@@ -26,7 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryCodec } from '../../adapters/codec/codec.js';
 import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
-import { partitionForKey } from '../../adapters/log/partitioner.js';
+import { partitionForKey } from '../../adapters/transport/partitioner.js';
 import type { StatusReport } from '../../cli/status.js';
 import type { Feedback, Prediction, PromotionDecision } from '../../core/events.js';
 import { uniqueName } from '../support/collect.js';

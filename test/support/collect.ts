@@ -1,4 +1,4 @@
-import type { LogConsumer, LogRecord, PartitionBatch } from '../../adapters/log/transport.js';
+import type { LogConsumer, LogRecord, PartitionBatch } from '../../adapters/transport/transport.js';
 
 /**
  * Runs `consumer` until `count` records arrived (or `timeoutMs` passed) and

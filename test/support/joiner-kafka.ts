@@ -7,7 +7,7 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { AssignerProtocol, type Admin } from 'kafkajs';
 import { RegistryCodec, type Codec } from '../../adapters/codec/codec.js';
 import type { KafkaTransport } from '../../adapters/kafka/transport.js';
-import type { LogRecord, OutgoingRecord, TopicSpec } from '../../adapters/log/transport.js';
+import type { LogRecord, OutgoingRecord, TopicSpec } from '../../adapters/transport/transport.js';
 import type { DeadLetter, Feedback, LabelledExample, Prediction } from '../../core/events.js';
 import type { PipelineTopics } from './joiner-process.js';
 import { canonicalJson, normalizeReason, sideOf, type ExpectedJoin, type GarbageForm, type InputSide, type StreamEvent } from './streams.js';

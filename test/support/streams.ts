@@ -14,7 +14,7 @@
  */
 import { emptyCounters, Joiner, MemoryJoinStore, type JoinCounters, type JoinerOptions, type JoinOutput } from '../../core/join/index.js';
 import { addCounters } from '../../processors/joiner.js';
-import { partitionForKey } from '../../adapters/log/partitioner.js';
+import { partitionForKey } from '../../adapters/transport/partitioner.js';
 import type { Feedback, FeedbackType, LabelledExample, Prediction } from '../../core/events.js';
 
 /** mulberry32: small, fast, good enough for test data, and the same on every machine. */

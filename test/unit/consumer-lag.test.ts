@@ -1,7 +1,7 @@
 /** The consumer-lag gauge, computed at scrape time from committed and end offsets (topicLag, which `status` shows too). */
 import { describe, expect, it } from 'vitest';
 import { createPipelineMetrics, topicLag } from '../../adapters/prometheus/index.js';
-import { MemoryTransport } from '../../adapters/log/memory.js';
+import { MemoryTransport } from '../../adapters/transport/memory.js';
 
 describe('feedbackloop_consumer_lag', () => {
   it('is end minus committed, summed over partitions; an uncommitted partition lags by all of it (committed: null)', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryTransport } from '../../adapters/log/memory.js';
+import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { LocalCodec } from '../../adapters/codec/codec.js';
 import { ManualClock } from '../../core/clock.js';
 import type { DeadLetter, Prediction } from '../../core/events.js';

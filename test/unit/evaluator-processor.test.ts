@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LocalCodec } from '../../adapters/codec/codec.js';
-import { MemoryTransport } from '../../adapters/log/memory.js';
+import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { ManualClock } from '../../core/clock.js';
 import type { DeadLetter, LabelledExample } from '../../core/events.js';
 import { EvaluatorProcessor } from '../../processors/evaluator.js';

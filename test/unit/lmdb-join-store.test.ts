@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LmdbJoinStore } from '../../adapters/state/lmdb-join-store.js';
-import { MemoryTransport } from '../../adapters/log/memory.js';
+import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { buildConfig } from '../../adapters/config/index.js';
 import { makeCodecs } from '../../adapters/codec/codecs.js';
 import { joinerTopics } from '../../runtime/settings.js';

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { noisy, promotionStream, T0 } from '../../bench/promotion-sim.js';
 import { LocalCodec } from '../../adapters/codec/codec.js';
-import { MemoryTransport } from '../../adapters/log/memory.js';
+import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { ManualClock } from '../../core/clock.js';
 import { ConfigError } from '../../core/errors.js';
 import type { DeadLetter, LabelledExample, PromotionDecision } from '../../core/events.js';

@@ -1,9 +1,9 @@
 import { AssignerProtocol, type Cluster } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { coPartitionedAssigner } from '../../adapters/kafka/co-partitioned-assigner.js';
-import { coPartitionedAssignment } from '../../adapters/log/co-partition.js';
-import { MemoryTransport } from '../../adapters/log/memory.js';
-import type { LogConsumer } from '../../adapters/log/transport.js';
+import { coPartitionedAssignment } from '../../adapters/transport/co-partition.js';
+import { MemoryTransport } from '../../adapters/transport/memory.js';
+import type { LogConsumer } from '../../adapters/transport/transport.js';
 import { describeTransportContract } from '../contract/transport-contract.js';
 import { collect } from '../support/collect.js';
 

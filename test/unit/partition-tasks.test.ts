@@ -6,8 +6,8 @@
  * commit for a partition this member no longer holds.
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryTransport } from '../../adapters/log/memory.js';
-import type { LogTransport, TransactionalProducer } from '../../adapters/log/transport.js';
+import { MemoryTransport } from '../../adapters/transport/memory.js';
+import type { LogTransport, TransactionalProducer } from '../../adapters/transport/transport.js';
 import { PartitionTasks, type PartitionWork, type TaskContext } from '../../processors/partition-tasks.js';
 
 const IN = 'in';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Partitioners } from 'kafkajs';
-import { murmur2, partitionForKey } from '../../adapters/log/partitioner.js';
+import { murmur2, partitionForKey } from '../../adapters/transport/partitioner.js';
 
 describe('murmur2 partitioner', () => {
   it('matches known Kafka murmur2 values', () => {

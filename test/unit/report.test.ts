@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DriftRecord, FeedbackStat, MetricPoint } from '../../core/evaluate/index.js';
-import { BINARY_CHARTS, chooseWindows, MAX_FINE_POINTS, REGRESSION_CHARTS, renderReport, type ReportDecision, type ReportInput } from '../../core/report/index.js';
+import { BINARY_CHARTS, chooseWindows, MAX_FINE_POINTS, REGRESSION_CHARTS, renderReport, type ReportDecision, type ReportInput } from '../../report/index.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

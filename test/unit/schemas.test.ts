@@ -16,7 +16,7 @@ describe('Avro schemas', () => {
     expect(await codec.decode(bytes)).toEqual(SAMPLES[name]);
   });
 
-  it('Prediction has exactly the contract field names of DESIGN.md, with the stated defaults', () => {
+  it('Prediction has exactly the contract field names of docs/architecture.md, with the stated defaults', () => {
     const fields = JSON.parse(loadSchema('Prediction').text).fields as Array<{ name: string; default?: unknown }>;
     expect(fields.map((f) => f.name)).toEqual([
       'prediction_id', 'model', 'model_version', 'timestamp', 'features', 'categorical', 'segments', 'score', 'threshold',

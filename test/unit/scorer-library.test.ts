@@ -7,7 +7,7 @@
 import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { LocalCodec } from '../../adapters/codec/codec.js';
-import { MemoryTransport } from '../../adapters/log/memory.js';
+import { MemoryTransport } from '../../adapters/transport/memory.js';
 import type { ModelSnapshot, PromotionDecision } from '../../core/events.js';
 import { ChallengerTrainer } from '../../core/learn/index.js';
 import { pipelineFromSnapshot } from '../../core/models/index.js';

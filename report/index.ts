@@ -15,11 +15,11 @@
  * MAX_FINE_POINTS windows as a thin line and the coarsest as bold level
  * segments. Every text from the data is escaped.
  */
-import { ALL_SEGMENTS, parseSegmentKey } from '../contracts/index.js';
-import { parseDuration } from '../duration.js';
-import type { DriftRecord, FeedbackStat, MetricPoint } from '../evaluate/rows.js';
-import type { ModelKind } from '../events.js';
-import type { ModelCounters } from '../join/index.js';
+import { ALL_SEGMENTS, parseSegmentKey } from '../core/contracts/index.js';
+import { parseDuration } from '../core/duration.js';
+import type { DriftRecord, FeedbackStat, MetricPoint } from '../core/evaluate/rows.js';
+import type { ModelKind } from '../core/events.js';
+import type { ModelCounters } from '../core/join/index.js';
 import { DAY, duration, esc, HOUR, int, isoDay, isoMinute, MINUTE, num, pct } from './format.js';
 import { extent, lineChart, markerColor, timeDomain, timeline, type Marker, type MarkerKind, type Point, type Series, type SeriesLine, type TimelineRow } from './svg.js';
 
@@ -60,7 +60,7 @@ export interface ReportInput {
   feedback: FeedbackStat[];
   decisions: ReportDecision[];
   /** Kind per model; a model not named here is a regression model if it has regression figures. */
-  kinds?: Record<string, ModelKind>;
+  kinds?: ReadonlyMap<string, ModelKind>;
 }
 
 /** Windows per series above which a window size is too fine to draw. */
@@ -627,7 +627,7 @@ export function renderReport(input: ReportInput): string {
     return modelSection({
       model,
       index,
-      kind: input.kinds?.[model] ?? (regression ? 'regression' : 'binary'),
+      kind: input.kinds?.get(model) ?? (regression ? 'regression' : 'binary'),
       counters: input.summary.by_model[model],
       points: mine,
       drift: drift.get(model)!,

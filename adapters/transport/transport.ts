@@ -1,7 +1,7 @@
 /**
- * The log interface every processor is written against (DESIGN.md, "Two
- * transports, one code path"). Two implementations: Kafka (kafkajs) and the
- * in-process log (MemoryTransport), the embedded default. Values and keys
+ * The log interface every processor is written against (docs/architecture.md,
+ * "The pipeline"). Two implementations: Kafka (kafkajs) and the in-process
+ * log (MemoryTransport), the embedded default. Values and keys
  * are bytes here; codecs (adapters/codec) turn them into events.
  *
  * Offsets follow Kafka: a committed offset is the offset of the NEXT record
