@@ -11,7 +11,7 @@ import { commandConfig } from './commands/config.js';
 import { commandDemo } from './commands/demo.js';
 import { commandManual, type ManualDecision, type ManualOptions } from './commands/manual.js';
 import { commandReplay } from './commands/replay.js';
-import { commandRun, PROCESSORS } from './commands/run.js';
+import { registerRun } from './commands/run.js';
 import { commandStatus, type StatusOptions } from './commands/status.js';
 
 export const EXIT_FAILED = 1;
@@ -29,13 +29,8 @@ function program(): Command {
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
 
-  cli
-    .command('run')
-    .description('Run the pipeline processors against Kafka, until SIGINT or SIGTERM.')
-    .option('-c, --config <file>', 'YAML config file (environment variables FEEDBACKLOOP_<SECTION>_<KEY> override it)')
-    .option('--only <processors...>', `run only these processors (${PROCESSORS.join(', ')})`)
-    .addHelpText('after', '\nExample:\n  FEEDBACKLOOP_KAFKA_BROKERS=127.0.0.1:9092 FEEDBACKLOOP_KAFKA_SCHEMA_REGISTRY_URL=http://127.0.0.1:8081 \\\n    feedbackloop run --only archive')
-    .action(async (options: { config?: string; only?: string[] }) => commandRun(options));
+  // The order of the calls is the order of the commands in `--help`.
+  registerRun(cli);
 
   cli
     .command('replay')
