@@ -10,7 +10,7 @@ import { commandCheck } from './commands/check.js';
 import { commandConfig } from './commands/config.js';
 import { commandDemo } from './commands/demo.js';
 import { commandManual, type ManualDecision, type ManualOptions } from './commands/manual.js';
-import { commandReplay } from './commands/replay.js';
+import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { commandStatus, type StatusOptions } from './commands/status.js';
 
@@ -31,28 +31,7 @@ function program(): Command {
 
   // The order of the calls is the order of the commands in `--help`.
   registerRun(cli);
-
-  cli
-    .command('replay')
-    .description('Replay files of predictions and feedback through the pipeline in-process, with no servers.')
-    .requiredOption('--predictions <file>', 'JSON Lines file of Prediction events (field names as in schemas/Prediction.avsc)')
-    .requiredOption('--feedback <file>', 'JSON Lines file of Feedback events (field names as in schemas/Feedback.avsc)')
-    .requiredOption('--out <dir>', 'output folder (created if missing)')
-    .option('-c, --config <file>', 'YAML config file (join window, model tasks, ...)')
-    .addHelpText(
-      'after',
-      '\nWrites to --out: labelled.jsonl (one line per labelled example or correction; the last line\n' +
-        'for a prediction_id carries its final label), unlabelled.jsonl, unmatched.jsonl,\n' +
-        'dead_letters.jsonl (malformed lines with file, line and reason), metrics.jsonl (the final value\n' +
-        'of every figure), drift.jsonl, feedback.jsonl, snapshots.jsonl (the challengers\' models),\n' +
-        'promotions.jsonl (the promoter\'s decisions), report.html (every model\'s figures, drift,\n' +
-        'decisions, feedback and fairness on one self-contained page) and summary.json.\n' +
-        'A model the config does not name is taken as binary: give a regression model its task\n' +
-        '(models.<name>.task: regression), or its predictions are dead-lettered (score out of range).\n\n' +
-        'Example:\n  feedbackloop replay --predictions examples/predictions.jsonl --feedback examples/feedback.jsonl \\\n' +
-        '    --config examples/config.yaml --out out/',
-    )
-    .action(async (options: { predictions: string; feedback: string; out: string; config?: string }) => commandReplay(options));
+  registerReplay(cli);
 
   cli
     .command('demo')
