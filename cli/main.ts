@@ -8,7 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage, FeedbackloopError } from '../core/errors.js';
 import { commandCheck } from './commands/check.js';
 import { commandConfig } from './commands/config.js';
-import { commandDemo } from './commands/demo.js';
+import { registerDemo } from './commands/demo.js';
 import { commandManual, type ManualDecision, type ManualOptions } from './commands/manual.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
@@ -32,26 +32,7 @@ function program(): Command {
   // The order of the calls is the order of the commands in `--help`.
   registerRun(cli);
   registerReplay(cli);
-
-  cli
-    .command('demo')
-    .description('Generate a seeded synthetic world (no servers) and replay it: drift, a degrading champion, a promoted challenger.')
-    .option('--out <dir>', 'output folder (created if missing)', './demo-out')
-    .option('--seed <n>', 'seed of the generator (the same seed writes the same files)', '7')
-    .addHelpText(
-      'after',
-      '\nGenerates DIR/input/predictions.jsonl and DIR/input/feedback.jsonl over 4 days of event time:\n' +
-        '  fraud-detector   20,000 predictions; at the midpoint the concept changes (account_age_days flips,\n' +
-        '                   amounts grow), so drift is detected and the champion degrades; challengers\n' +
-        '                   logreg and ftrl learn online and one is promoted\n' +
-        '  churn-predictor  5,000 predictions, stationary\n' +
-        'with delayed feedback of all four types, wrong user verdicts corrected by experts, duplicates,\n' +
-        'uncertain reviews and predictions never labelled. Then replays them into DIR (the files of\n' +
-        '`feedbackloop replay`) and prints the champion\'s daily figures, the best challenger, the drift\n' +
-        'alarms and the promotions. Progress goes to stderr, the summary to stdout.\n\n' +
-        'Example:\n  feedbackloop demo --out demo-out/ --seed 7',
-    )
-    .action(async (options: { out: string; seed: string }) => commandDemo(options));
+  registerDemo(cli);
 
   const manual: Array<{ kind: ManualDecision; name: string; summary: string; to?: string; after: string }> = [
     {
