@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage, FeedbackloopError } from '../core/errors.js';
-import { commandCheck } from './commands/check.js';
+import { registerCheck } from './commands/check.js';
 import { commandConfig } from './commands/config.js';
 import { registerDemo } from './commands/demo.js';
 import { registerManual } from './commands/manual.js';
@@ -34,12 +34,7 @@ function program(): Command {
   registerReplay(cli);
   registerDemo(cli);
   registerManual(cli);
-
-  cli
-    .command('check')
-    .description('Validate the config, connect to every configured server, create missing topics and tables, and report.')
-    .option('-c, --config <file>', 'YAML config file')
-    .action(async (options: { config?: string }) => commandCheck(options));
+  registerCheck(cli);
 
   cli
     .command('status')
