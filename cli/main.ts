@@ -12,7 +12,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerManual } from './commands/manual.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
-import { commandStatus, type StatusOptions } from './commands/status.js';
+import { registerStatus } from './commands/status.js';
 
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
@@ -35,34 +35,7 @@ function program(): Command {
   registerDemo(cli);
   registerManual(cli);
   registerCheck(cli);
-
-  cli
-    .command('status')
-    .description('Show what a running deployment is doing: the champion of every model, the latest figures, pending joins and consumer lag.')
-    .option('-c, --config <file>', 'YAML config file of the deployment (needs kafka.brokers; clickhouse.url for figures)')
-    .option('--json', 'print one JSON object instead of tables')
-    .option('--metrics <urls...>', '/metrics URLs of the running processes to ask for pending joins (default: http://127.0.0.1:<http.port>/metrics)')
-    .option('--window <w>', 'tumbling window whose latest ended figures are shown besides total (default: the longest of evaluator.windows)')
-    .addHelpText(
-      'after',
-      '\nReads, and changes nothing:\n' +
-        '  champions      the model-promotions topic (read to its end) and, with clickhouse.url, the\n' +
-        '                 champion_history table: the latest PROMOTE or ROLLBACK per model, whichever source\n' +
-        '                 has the later one (each answer says where it came from); a model without any\n' +
-        '                 decision: the version upstream serves, from metric_points (role champion); and\n' +
-        '                 whether the model is pinned (feedbackloop pin), by whom and why\n' +
-        '  figures        metric_points FINAL, segment *: the latest ended --window window and total, per\n' +
-        '                 role and version: n, ROC AUC, log loss, precision, recall (binary) or RMSE, MAE\n' +
-        '                 (regression), label coverage and median label delay (champion)\n' +
-        '  pending joins  feedbackloop_joiner_pending_predictions from the joiners\' /metrics (--metrics)\n' +
-        '  consumer lag   each processor\'s group <kafka.client_id>-<processor>: end offset minus committed\n' +
-        '                 offset of its input topics; "not started" when the group committed nothing\n\n' +
-        'Exit codes: 0 every server answered; 1 a server failed (the report is still printed, the message\n' +
-        'says which and what to check); 2 bad usage or configuration (no kafka.brokers: status needs a\n' +
-        'deployment; replay and demo write their figures to files).\n\n' +
-        'Example:\n  feedbackloop status --config prod.yaml --metrics http://joiner-1:9464/metrics http://joiner-2:9464/metrics',
-    )
-    .action(async (options: StatusOptions) => commandStatus(options));
+  registerStatus(cli);
 
   cli
     .command('config')
