@@ -7,7 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage, FeedbackloopError } from '../core/errors.js';
 import { registerCheck } from './commands/check.js';
-import { commandConfig } from './commands/config.js';
+import { registerConfig } from './commands/config.js';
 import { registerDemo } from './commands/demo.js';
 import { registerManual } from './commands/manual.js';
 import { registerReplay } from './commands/replay.js';
@@ -36,13 +36,7 @@ function program(): Command {
   registerManual(cli);
   registerCheck(cli);
   registerStatus(cli);
-
-  cli
-    .command('config')
-    .description('Validate the config and print the effective settings (secrets redacted), or the documentation of every key.')
-    .option('-c, --config <file>', 'YAML config file')
-    .option('--keys', 'print every config key with its type, default and meaning')
-    .action(async (options: { config?: string; keys?: boolean }) => commandConfig(options));
+  registerConfig(cli);
 
   return cli;
 }
