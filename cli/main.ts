@@ -6,13 +6,13 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage, FeedbackloopError } from '../core/errors.js';
-import { commandCheck } from './commands/check.js';
-import { commandConfig } from './commands/config.js';
-import { commandDemo } from './commands/demo.js';
-import { commandManual, type ManualDecision, type ManualOptions } from './commands/manual.js';
-import { commandReplay } from './commands/replay.js';
-import { commandRun, PROCESSORS } from './commands/run.js';
-import { commandStatus, type StatusOptions } from './commands/status.js';
+import { registerCheck } from './commands/check.js';
+import { registerConfig } from './commands/config.js';
+import { registerDemo } from './commands/demo.js';
+import { registerManual } from './commands/manual.js';
+import { registerReplay } from './commands/replay.js';
+import { registerRun } from './commands/run.js';
+import { registerStatus } from './commands/status.js';
 
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
@@ -29,138 +29,14 @@ function program(): Command {
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
 
-  cli
-    .command('run')
-    .description('Run the pipeline processors against Kafka, until SIGINT or SIGTERM.')
-    .option('-c, --config <file>', 'YAML config file (environment variables FEEDBACKLOOP_<SECTION>_<KEY> override it)')
-    .option('--only <processors...>', `run only these processors (${PROCESSORS.join(', ')})`)
-    .addHelpText('after', '\nExample:\n  FEEDBACKLOOP_KAFKA_BROKERS=127.0.0.1:9092 FEEDBACKLOOP_KAFKA_SCHEMA_REGISTRY_URL=http://127.0.0.1:8081 \\\n    feedbackloop run --only archive')
-    .action(async (options: { config?: string; only?: string[] }) => commandRun(options));
-
-  cli
-    .command('replay')
-    .description('Replay files of predictions and feedback through the pipeline in-process, with no servers.')
-    .requiredOption('--predictions <file>', 'JSON Lines file of Prediction events (field names as in schemas/Prediction.avsc)')
-    .requiredOption('--feedback <file>', 'JSON Lines file of Feedback events (field names as in schemas/Feedback.avsc)')
-    .requiredOption('--out <dir>', 'output folder (created if missing)')
-    .option('-c, --config <file>', 'YAML config file (join window, model tasks, ...)')
-    .addHelpText(
-      'after',
-      '\nWrites to --out: labelled.jsonl (one line per labelled example or correction; the last line\n' +
-        'for a prediction_id carries its final label), unlabelled.jsonl, unmatched.jsonl,\n' +
-        'dead_letters.jsonl (malformed lines with file, line and reason), metrics.jsonl (the final value\n' +
-        'of every figure), drift.jsonl, feedback.jsonl, snapshots.jsonl (the challengers\' models),\n' +
-        'promotions.jsonl (the promoter\'s decisions), report.html (every model\'s figures, drift,\n' +
-        'decisions, feedback and fairness on one self-contained page) and summary.json.\n' +
-        'A model the config does not name is taken as binary: give a regression model its task\n' +
-        '(models.<name>.task: regression), or its predictions are dead-lettered (score out of range).\n\n' +
-        'Example:\n  feedbackloop replay --predictions examples/predictions.jsonl --feedback examples/feedback.jsonl \\\n' +
-        '    --config examples/config.yaml --out out/',
-    )
-    .action(async (options: { predictions: string; feedback: string; out: string; config?: string }) => commandReplay(options));
-
-  cli
-    .command('demo')
-    .description('Generate a seeded synthetic world (no servers) and replay it: drift, a degrading champion, a promoted challenger.')
-    .option('--out <dir>', 'output folder (created if missing)', './demo-out')
-    .option('--seed <n>', 'seed of the generator (the same seed writes the same files)', '7')
-    .addHelpText(
-      'after',
-      '\nGenerates DIR/input/predictions.jsonl and DIR/input/feedback.jsonl over 4 days of event time:\n' +
-        '  fraud-detector   20,000 predictions; at the midpoint the concept changes (account_age_days flips,\n' +
-        '                   amounts grow), so drift is detected and the champion degrades; challengers\n' +
-        '                   logreg and ftrl learn online and one is promoted\n' +
-        '  churn-predictor  5,000 predictions, stationary\n' +
-        'with delayed feedback of all four types, wrong user verdicts corrected by experts, duplicates,\n' +
-        'uncertain reviews and predictions never labelled. Then replays them into DIR (the files of\n' +
-        '`feedbackloop replay`) and prints the champion\'s daily figures, the best challenger, the drift\n' +
-        'alarms and the promotions. Progress goes to stderr, the summary to stdout.\n\n' +
-        'Example:\n  feedbackloop demo --out demo-out/ --seed 7',
-    )
-    .action(async (options: { out: string; seed: string }) => commandDemo(options));
-
-  const manual: Array<{ kind: ManualDecision; name: string; summary: string; to?: string; after: string }> = [
-    {
-      kind: 'PROMOTE', name: 'promote', summary: 'Make a version the champion of a model now (a manual PROMOTE decision).',
-      to: 'the version to promote: a challenger snapshot (<model>/<challenger>@<n>, see snapshots.jsonl or the model_versions table) or a version upstream serves',
-      after: 'Example:\n  feedbackloop promote --model fraud-detector --to fraud-detector/logreg@47 --reason "validated offline on the Q3 holdout"',
-    },
-    {
-      kind: 'ROLLBACK', name: 'rollback', summary: 'Return a model to its previous champion (a manual ROLLBACK decision).',
-      to: 'the version to return to (default: the champion before the latest promotion)',
-      after: 'Example:\n  feedbackloop rollback --model fraud-detector --reason "complaints about false declines since 14:00"',
-    },
-    {
-      kind: 'PIN', name: 'pin', summary: 'Freeze the champion of a model: no automatic promotion or rollback until `unpin`.',
-      after: 'Manual promote and rollback still work while pinned.\n\nExample:\n  feedbackloop pin --model fraud-detector --reason "holiday traffic, no changes until Jan 5"',
-    },
-    {
-      kind: 'UNPIN', name: 'unpin', summary: 'Let the promoter decide for a model again after `pin`.',
-      after: 'Example:\n  feedbackloop unpin --model fraud-detector --reason "freeze over"',
-    },
-  ];
-  for (const m of manual) {
-    const command = cli
-      .command(m.name)
-      .description(m.summary)
-      .requiredOption('--model <name>', 'the model')
-      .requiredOption('--reason <text>', 'why (required; recorded in the champion history with your name)');
-    if (m.to !== undefined) command.option('--to <version>', m.to);
-    command
-      .option('--actor <name>', 'who decides (recorded as user:<name>; default: your login name)')
-      .option('-c, --config <file>', 'YAML config file (needs kafka.brokers: the decision goes to the model-promotions topic)')
-      .addHelpText(
-        'after',
-        '\nPublishes one decision (decision id manual:<uuid>) to the model-promotions topic: scorers using\n' +
-          'feedbackloop/scorer act on PROMOTE and ROLLBACK at once, `run --only registry` records it in\n' +
-          'champion_history, and the promoter applies it from the first labelled example at or after it.\n\n' +
-          m.after,
-      )
-      .action(async (options: ManualOptions) => {
-        await commandManual(m.kind, options);
-      });
-  }
-
-  cli
-    .command('check')
-    .description('Validate the config, connect to every configured server, create missing topics and tables, and report.')
-    .option('-c, --config <file>', 'YAML config file')
-    .action(async (options: { config?: string }) => commandCheck(options));
-
-  cli
-    .command('status')
-    .description('Show what a running deployment is doing: the champion of every model, the latest figures, pending joins and consumer lag.')
-    .option('-c, --config <file>', 'YAML config file of the deployment (needs kafka.brokers; clickhouse.url for figures)')
-    .option('--json', 'print one JSON object instead of tables')
-    .option('--metrics <urls...>', '/metrics URLs of the running processes to ask for pending joins (default: http://127.0.0.1:<http.port>/metrics)')
-    .option('--window <w>', 'tumbling window whose latest ended figures are shown besides total (default: the longest of evaluator.windows)')
-    .addHelpText(
-      'after',
-      '\nReads, and changes nothing:\n' +
-        '  champions      the model-promotions topic (read to its end) and, with clickhouse.url, the\n' +
-        '                 champion_history table: the latest PROMOTE or ROLLBACK per model, whichever source\n' +
-        '                 has the later one (each answer says where it came from); a model without any\n' +
-        '                 decision: the version upstream serves, from metric_points (role champion); and\n' +
-        '                 whether the model is pinned (feedbackloop pin), by whom and why\n' +
-        '  figures        metric_points FINAL, segment *: the latest ended --window window and total, per\n' +
-        '                 role and version: n, ROC AUC, log loss, precision, recall (binary) or RMSE, MAE\n' +
-        '                 (regression), label coverage and median label delay (champion)\n' +
-        '  pending joins  feedbackloop_joiner_pending_predictions from the joiners\' /metrics (--metrics)\n' +
-        '  consumer lag   each processor\'s group <kafka.client_id>-<processor>: end offset minus committed\n' +
-        '                 offset of its input topics; "not started" when the group committed nothing\n\n' +
-        'Exit codes: 0 every server answered; 1 a server failed (the report is still printed, the message\n' +
-        'says which and what to check); 2 bad usage or configuration (no kafka.brokers: status needs a\n' +
-        'deployment; replay and demo write their figures to files).\n\n' +
-        'Example:\n  feedbackloop status --config prod.yaml --metrics http://joiner-1:9464/metrics http://joiner-2:9464/metrics',
-    )
-    .action(async (options: StatusOptions) => commandStatus(options));
-
-  cli
-    .command('config')
-    .description('Validate the config and print the effective settings (secrets redacted), or the documentation of every key.')
-    .option('-c, --config <file>', 'YAML config file')
-    .option('--keys', 'print every config key with its type, default and meaning')
-    .action(async (options: { config?: string; keys?: boolean }) => commandConfig(options));
+  // The order of the calls is the order of the commands in `--help`.
+  registerRun(cli);
+  registerReplay(cli);
+  registerDemo(cli);
+  registerManual(cli);
+  registerCheck(cli);
+  registerStatus(cli);
+  registerConfig(cli);
 
   return cli;
 }

@@ -1,8 +1,18 @@
+import type { Command } from 'commander';
 import { loadConfig } from '../../adapters/config/index.js';
 import { createLogger } from '../../adapters/logging/index.js';
 import { errorMessage, FeedbackloopError } from '../../core/errors.js';
 import { openRuntime } from '../../runtime/connect.js';
 import { topicSpecs } from '../../runtime/pipeline.js';
+
+/** Declares `feedbackloop check` on the program. */
+export function registerCheck(cli: Command): void {
+  cli
+    .command('check')
+    .description('Validate the config, connect to every configured server, create missing topics and tables, and report.')
+    .option('-c, --config <file>', 'YAML config file')
+    .action(async (options: { config?: string }) => commandCheck(options));
+}
 
 /** Connects to every configured server and prints one line per check; fails if any failed. */
 export async function commandCheck(options: { config?: string }): Promise<void> {

@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { CONFIG_SPEC, MODEL_FIELDS, envName, loadConfig, redactConfig, type FieldSpec } from '../../adapters/config/index.js';
 
 function describeField(key: string, field: FieldSpec, env: string | undefined): string {
@@ -17,6 +18,16 @@ export function configKeysText(): string {
   lines.push('models.<name>: per-model settings (any model name).');
   for (const [key, field] of Object.entries(MODEL_FIELDS)) lines.push(describeField(`models.<name>.${key}`, field, undefined));
   return `${lines.join('\n')}\n`;
+}
+
+/** Declares `feedbackloop config` on the program. */
+export function registerConfig(cli: Command): void {
+  cli
+    .command('config')
+    .description('Validate the config and print the effective settings (secrets redacted), or the documentation of every key.')
+    .option('-c, --config <file>', 'YAML config file')
+    .option('--keys', 'print every config key with its type, default and meaning')
+    .action(async (options: { config?: string; keys?: boolean }) => commandConfig(options));
 }
 
 export async function commandConfig(options: { config?: string; keys?: boolean }): Promise<void> {

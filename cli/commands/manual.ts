@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
+import type { Command } from 'commander';
 import { loadConfig } from '../../adapters/config/index.js';
 import { createLogger } from '../../adapters/logging/index.js';
 import { parseSnapshotVersion } from '../../core/contracts/index.js';
@@ -120,6 +121,53 @@ function safeLogin(): string {
     return process.env.USER || process.env.LOGNAME || userInfo().username || 'unknown';
   } catch {
     return 'unknown';
+  }
+}
+
+/** The four manual decision commands: name, summary, what --to means (none: no --to) and their example. */
+const MANUAL_COMMANDS: Array<{ kind: ManualDecision; name: string; summary: string; to?: string; after: string }> = [
+  {
+    kind: 'PROMOTE', name: 'promote', summary: 'Make a version the champion of a model now (a manual PROMOTE decision).',
+    to: 'the version to promote: a challenger snapshot (<model>/<challenger>@<n>, see snapshots.jsonl or the model_versions table) or a version upstream serves',
+    after: 'Example:\n  feedbackloop promote --model fraud-detector --to fraud-detector/logreg@47 --reason "validated offline on the Q3 holdout"',
+  },
+  {
+    kind: 'ROLLBACK', name: 'rollback', summary: 'Return a model to its previous champion (a manual ROLLBACK decision).',
+    to: 'the version to return to (default: the champion before the latest promotion)',
+    after: 'Example:\n  feedbackloop rollback --model fraud-detector --reason "complaints about false declines since 14:00"',
+  },
+  {
+    kind: 'PIN', name: 'pin', summary: 'Freeze the champion of a model: no automatic promotion or rollback until `unpin`.',
+    after: 'Manual promote and rollback still work while pinned.\n\nExample:\n  feedbackloop pin --model fraud-detector --reason "holiday traffic, no changes until Jan 5"',
+  },
+  {
+    kind: 'UNPIN', name: 'unpin', summary: 'Let the promoter decide for a model again after `pin`.',
+    after: 'Example:\n  feedbackloop unpin --model fraud-detector --reason "freeze over"',
+  },
+];
+
+/** Declares `feedbackloop promote | rollback | pin | unpin` on the program. */
+export function registerManual(cli: Command): void {
+  for (const m of MANUAL_COMMANDS) {
+    const command = cli
+      .command(m.name)
+      .description(m.summary)
+      .requiredOption('--model <name>', 'the model')
+      .requiredOption('--reason <text>', 'why (required; recorded in the champion history with your name)');
+    if (m.to !== undefined) command.option('--to <version>', m.to);
+    command
+      .option('--actor <name>', 'who decides (recorded as user:<name>; default: your login name)')
+      .option('-c, --config <file>', 'YAML config file (needs kafka.brokers: the decision goes to the model-promotions topic)')
+      .addHelpText(
+        'after',
+        '\nPublishes one decision (decision id manual:<uuid>) to the model-promotions topic: scorers using\n' +
+          'feedbackloop/scorer act on PROMOTE and ROLLBACK at once, `run --only registry` records it in\n' +
+          'champion_history, and the promoter applies it from the first labelled example at or after it.\n\n' +
+          m.after,
+      )
+      .action(async (options: ManualOptions) => {
+        await commandManual(m.kind, options);
+      });
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { loadConfig } from '../../adapters/config/index.js';
 import { systemClock } from '../../core/clock.js';
 import { replay, type ReplaySummary } from '../../runtime/replay.js';
@@ -36,6 +37,31 @@ export function formatSummary(summary: ReplaySummary): string {
     ([model, c]) => `  ${model}: ${c.predictions} predictions, ${c.labelled} labelled, ${c.corrections} corrections`,
   );
   return [`replay summary`, ...lines, ...(models.length ? ['per model', ...models] : []), `written to ${summary.files.summary.replace(/summary\.json$/, '')}`, `report: ${summary.files.report}`].join('\n');
+}
+
+/** Declares `feedbackloop replay` on the program. */
+export function registerReplay(cli: Command): void {
+  cli
+    .command('replay')
+    .description('Replay files of predictions and feedback through the pipeline in-process, with no servers.')
+    .requiredOption('--predictions <file>', 'JSON Lines file of Prediction events (field names as in schemas/Prediction.avsc)')
+    .requiredOption('--feedback <file>', 'JSON Lines file of Feedback events (field names as in schemas/Feedback.avsc)')
+    .requiredOption('--out <dir>', 'output folder (created if missing)')
+    .option('-c, --config <file>', 'YAML config file (join window, model tasks, ...)')
+    .addHelpText(
+      'after',
+      '\nWrites to --out: labelled.jsonl (one line per labelled example or correction; the last line\n' +
+        'for a prediction_id carries its final label), unlabelled.jsonl, unmatched.jsonl,\n' +
+        'dead_letters.jsonl (malformed lines with file, line and reason), metrics.jsonl (the final value\n' +
+        'of every figure), drift.jsonl, feedback.jsonl, snapshots.jsonl (the challengers\' models),\n' +
+        'promotions.jsonl (the promoter\'s decisions), report.html (every model\'s figures, drift,\n' +
+        'decisions, feedback and fairness on one self-contained page) and summary.json.\n' +
+        'A model the config does not name is taken as binary: give a regression model its task\n' +
+        '(models.<name>.task: regression), or its predictions are dead-lettered (score out of range).\n\n' +
+        'Example:\n  feedbackloop replay --predictions examples/predictions.jsonl --feedback examples/feedback.jsonl \\\n' +
+        '    --config examples/config.yaml --out out/',
+    )
+    .action(async (options: ReplayOptions) => commandReplay(options));
 }
 
 export async function commandReplay(options: ReplayOptions): Promise<void> {

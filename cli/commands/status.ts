@@ -16,6 +16,7 @@
  * A server that fails leaves its sections empty and is named with what to
  * do; the report is still printed, then the command fails (exit 1).
  */
+import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../adapters/config/index.js';
 import { ClickHouseStore, sqlString } from '../../adapters/clickhouse/index.js';
 import { parsePrometheusText } from '../../adapters/http/index.js';
@@ -69,6 +70,37 @@ export function defaultMetricsUrls(config: Config): string[] {
 export function defaultWindow(config: Config): string {
   const windows = config.evaluator.windows.map((name) => ({ name, ms: parseDuration(name) ?? 0 }));
   return windows.sort((a, b) => b.ms - a.ms)[0]?.name ?? 'total';
+}
+
+/** Declares `feedbackloop status` on the program. */
+export function registerStatus(cli: Command): void {
+  cli
+    .command('status')
+    .description('Show what a running deployment is doing: the champion of every model, the latest figures, pending joins and consumer lag.')
+    .option('-c, --config <file>', 'YAML config file of the deployment (needs kafka.brokers; clickhouse.url for figures)')
+    .option('--json', 'print one JSON object instead of tables')
+    .option('--metrics <urls...>', '/metrics URLs of the running processes to ask for pending joins (default: http://127.0.0.1:<http.port>/metrics)')
+    .option('--window <w>', 'tumbling window whose latest ended figures are shown besides total (default: the longest of evaluator.windows)')
+    .addHelpText(
+      'after',
+      '\nReads, and changes nothing:\n' +
+        '  champions      the model-promotions topic (read to its end) and, with clickhouse.url, the\n' +
+        '                 champion_history table: the latest PROMOTE or ROLLBACK per model, whichever source\n' +
+        '                 has the later one (each answer says where it came from); a model without any\n' +
+        '                 decision: the version upstream serves, from metric_points (role champion); and\n' +
+        '                 whether the model is pinned (feedbackloop pin), by whom and why\n' +
+        '  figures        metric_points FINAL, segment *: the latest ended --window window and total, per\n' +
+        '                 role and version: n, ROC AUC, log loss, precision, recall (binary) or RMSE, MAE\n' +
+        '                 (regression), label coverage and median label delay (champion)\n' +
+        '  pending joins  feedbackloop_joiner_pending_predictions from the joiners\' /metrics (--metrics)\n' +
+        '  consumer lag   each processor\'s group <kafka.client_id>-<processor>: end offset minus committed\n' +
+        '                 offset of its input topics; "not started" when the group committed nothing\n\n' +
+        'Exit codes: 0 every server answered; 1 a server failed (the report is still printed, the message\n' +
+        'says which and what to check); 2 bad usage or configuration (no kafka.brokers: status needs a\n' +
+        'deployment; replay and demo write their figures to files).\n\n' +
+        'Example:\n  feedbackloop status --config prod.yaml --metrics http://joiner-1:9464/metrics http://joiner-2:9464/metrics',
+    )
+    .action(async (options: StatusOptions) => commandStatus(options));
 }
 
 export async function commandStatus(options: StatusOptions): Promise<void> {
