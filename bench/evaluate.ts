@@ -31,7 +31,7 @@ import { ManualClock } from '../core/clock.js';
 import { Evaluator } from '../core/evaluate/index.js';
 import type { LabelledExample } from '../core/events.js';
 import { EvaluatorProcessor } from '../processors/evaluator.js';
-import { FileEvaluatorSink } from '../sinks/evaluator.js';
+import { FileEvaluatorSink } from '../sinks/evaluator-rows.js';
 import { labelledStream as stream, T0 } from './labelled.js';
 import { numberOption } from './options.js';
 

@@ -23,7 +23,7 @@ import { ManualClock } from '../core/clock.js';
 import type { LabelledExample } from '../core/events.js';
 import type { EvaluatorRows } from '../core/evaluate/index.js';
 import { EvaluatorProcessor } from '../processors/evaluator.js';
-import type { EvaluatorSink } from '../sinks/evaluator.js';
+import type { EvaluatorSink } from '../sinks/evaluator-rows.js';
 import { labelledStream, T0 } from './labelled.js';
 import { numberOption } from './options.js';
 

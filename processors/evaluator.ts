@@ -30,7 +30,7 @@ import { Evaluator, type EvaluatorOptions, type EvaluatorRows, type Versioned } 
 import type { Codec } from '../adapters/codec/codec.js';
 import type { LogTransport, PartitionBatch, TopicPartitionOffset } from '../adapters/transport/transport.js';
 import type { Sink } from '../sinks/sink.js';
-import type { EvaluatorSink } from '../sinks/evaluator.js';
+import type { EvaluatorSink } from '../sinks/evaluator-rows.js';
 import { decodeRecord, rereadLabelled } from './decode.js';
 import { PartitionTasks, type TaskContext } from './partition-tasks.js';
 import type { Processor } from './processor.js';

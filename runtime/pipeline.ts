@@ -18,7 +18,7 @@ import { ShadowScorer } from '../core/learn/index.js';
 import type { PipelineObserver } from '../core/observer.js';
 import { ConfigError } from '../core/errors.js';
 import { ClickHouseTableSink } from '../sinks/clickhouse-table.js';
-import type { EvaluatorSink } from '../sinks/evaluator.js';
+import type { EvaluatorSink } from '../sinks/evaluator-rows.js';
 import type { Sink } from '../sinks/sink.js';
 import { EvaluatorProcessor, type EvaluatorFlushPolicy } from '../processors/evaluator.js';
 import { JoinerProcessor } from '../processors/joiner.js';

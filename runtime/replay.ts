@@ -38,7 +38,7 @@ import { MemoryJoinStore, type JoinCounters } from '../core/join/index.js';
 import type { ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { renderReport, type ReportSummary } from '../report/index.js';
 import { deadLetterJson } from '../sinks/dead-letters.js';
-import { FanOutEvaluatorSink, FileEvaluatorSink, type EvaluatorSink } from '../sinks/evaluator.js';
+import { FanOutEvaluatorSink, FileEvaluatorSink, type EvaluatorSink } from '../sinks/evaluator-rows.js';
 import type { Sink } from '../sinks/sink.js';
 import { Pipeline, topicSpecs, type PipelineEnv, type ProcessorName } from './pipeline.js';
 

@@ -7,7 +7,7 @@
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { PipelineObserver } from '../../core/observer.js';
-import { evaluatorMetrics } from './evaluator.js';
+import { evaluatorMetrics } from './model-gauges.js';
 import { liveGauges, type GaugeSources } from './gauges.js';
 import { processorMetrics } from './processors.js';
 

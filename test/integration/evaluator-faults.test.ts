@@ -29,7 +29,7 @@ import { ManualClock } from '../../core/clock.js';
 import type { LabelledExample } from '../../core/events.js';
 import type { DriftRecord, FeedbackStat, MetricPoint } from '../../core/evaluate/index.js';
 import { EvaluatorProcessor } from '../../processors/evaluator.js';
-import { FileEvaluatorSink, driftKey, feedbackKey, pointKey } from '../../sinks/evaluator.js';
+import { FileEvaluatorSink, driftKey, feedbackKey, pointKey } from '../../sinks/evaluator-rows.js';
 import { uniqueName } from '../support/collect.js';
 import { failIfDied, JoinerProcess, pipelineTopics } from '../support/joiner-process.js';
 import { chunks, GroupProgress, sleep } from '../support/joiner-kafka.js';

@@ -10,7 +10,7 @@ import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { ManualClock } from '../../core/clock.js';
 import type { DeadLetter, LabelledExample } from '../../core/events.js';
 import { EvaluatorProcessor } from '../../processors/evaluator.js';
-import { FileEvaluatorSink } from '../../sinks/evaluator.js';
+import { FileEvaluatorSink } from '../../sinks/evaluator-rows.js';
 import type { Sink } from '../../sinks/sink.js';
 import { labelledStream as stream, T0 } from '../support/labelled.js';
 
