@@ -53,8 +53,9 @@ async function main(): Promise<void> {
   let written: EvaluatorRows | undefined;
   let flushedAt = 0;
   const sink: EvaluatorSink = {
-    write: async (rows) => {
-      written ??= rows;
+    connect: async () => {},
+    writeBatch: async (batches) => {
+      written ??= batches[0];
       flushedAt ||= performance.now();
     },
     close: async () => {},

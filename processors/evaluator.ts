@@ -193,7 +193,7 @@ export class EvaluatorProcessor implements Processor {
       if (task.position > task.committed) offsets.push({ topic: this.deps.topic, partition: task.partition, offset: task.position });
     }
     if (rows.points.length + rows.drift.length + rows.feedback.length + rows.examples.length === 0 && offsets.length === 0) return;
-    await this.deps.sink.write(rows);
+    await this.deps.sink.writeBatch([rows]);
     this.examples = [];
     this.bufferedBytes = 0;
     this.firstBufferedAt = undefined;

@@ -38,8 +38,8 @@ import { MemoryJoinStore, type JoinCounters } from '../core/join/index.js';
 import type { ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { renderReport, type ReportSummary } from '../report/index.js';
 import { deadLetterJson } from '../sinks/dead-letters.js';
-import { FanOutEvaluatorSink, FileEvaluatorSink, type EvaluatorSink } from '../sinks/evaluator-rows.js';
-import type { Sink } from '../sinks/sink.js';
+import { FileEvaluatorSink, type EvaluatorSink } from '../sinks/evaluator-rows.js';
+import { FanOutSink, type Sink } from '../sinks/sink.js';
 import { Pipeline, topicSpecs, type PipelineEnv, type ProcessorName } from './pipeline.js';
 
 export interface ReplayInput {
@@ -211,7 +211,7 @@ function replayEnvironment(input: ReplayInput, log: MemoryTransport, codecs: Cod
       return store;
     },
     evaluator: {
-      sink: clickhouse ? new FanOutEvaluatorSink([files, clickhouse]) : files,
+      sink: clickhouse ? new FanOutSink([files, clickhouse]) : files,
       // Everything in memory until the end, unless ClickHouse wants batches.
       flush: clickhouse
         ? { maxRows: config.evaluator.flush_rows, maxBytes: config.evaluator.flush_bytes, intervalMs: Number.MAX_SAFE_INTEGER }

@@ -80,19 +80,3 @@ export class ClickHouseDeadLetterSink implements Sink<DeadLetter> {
   async close(): Promise<void> {}
 }
 
-/** Writes every batch to each of several sinks (e.g. the topic and ClickHouse). */
-export class FanOutSink<T> implements Sink<T> {
-  constructor(private readonly sinks: Sink<T>[]) {}
-
-  async connect(): Promise<void> {
-    for (const sink of this.sinks) await sink.connect();
-  }
-
-  async writeBatch(items: T[]): Promise<void> {
-    for (const sink of this.sinks) await sink.writeBatch(items);
-  }
-
-  async close(): Promise<void> {
-    for (const sink of this.sinks) await sink.close();
-  }
-}

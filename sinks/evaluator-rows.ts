@@ -1,5 +1,5 @@
 /**
- * Where the evaluator's rows go. write() resolves once they are durable, so
+ * Where the evaluator's rows go. writeBatch() resolves once they are durable, so
  * the processor commits its offsets after it.
  *
  * - ClickHouseEvaluatorSink: the four evaluator tables (ReplacingMergeTree
@@ -15,11 +15,10 @@ import type { DriftRecord, EvaluatorRows, FeedbackStat, MetricPoint, Versioned }
 import { driftRow, feedbackStatRow, labelledExampleRow, metricPointRow, type ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { BatchingSink } from './batching.js';
 import { ClickHouseTableSink, type ClickHouseTableSinkOptions } from './clickhouse-table.js';
+import type { Sink } from './sink.js';
 
-export interface EvaluatorSink {
-  write(rows: EvaluatorRows): Promise<void>;
-  close(): Promise<void>;
-}
+/** A sink of the evaluator's rows: each item of a batch is the rows of one flush. */
+export type EvaluatorSink = Sink<EvaluatorRows>;
 
 export const EVALUATOR_TABLES = { points: 'metric_points', drift: 'drift_events', feedback: 'feedback_stats', examples: 'labelled_examples' } as const;
 
@@ -36,7 +35,13 @@ export class ClickHouseEvaluatorSink implements EvaluatorSink {
     this.tables = { points: make(EVALUATOR_TABLES.points), drift: make(EVALUATOR_TABLES.drift), feedback: make(EVALUATOR_TABLES.feedback), examples: make(EVALUATOR_TABLES.examples) };
   }
 
-  async write(rows: EvaluatorRows): Promise<void> {
+  async connect(): Promise<void> {}
+
+  async writeBatch(batches: EvaluatorRows[]): Promise<void> {
+    for (const rows of batches) await this.write(rows);
+  }
+
+  private async write(rows: EvaluatorRows): Promise<void> {
     const now = this.clock.now();
     // The audit trail first, the figures derived from it after.
     await this.tables.examples.writeBatch(rows.examples.map((r) => labelledExampleRow(r.value, r.version)));
@@ -99,10 +104,14 @@ export class FileEvaluatorSink implements EvaluatorSink {
     return { metrics: join(this.dir, 'metrics.jsonl'), drift: join(this.dir, 'drift.jsonl'), feedback: join(this.dir, 'feedback.jsonl') };
   }
 
-  async write(rows: EvaluatorRows): Promise<void> {
-    this.points.add(rows.points);
-    this.drift.add(rows.drift);
-    this.feedback.add(rows.feedback);
+  async connect(): Promise<void> {}
+
+  async writeBatch(batches: EvaluatorRows[]): Promise<void> {
+    for (const rows of batches) {
+      this.points.add(rows.points);
+      this.drift.add(rows.drift);
+      this.feedback.add(rows.feedback);
+    }
   }
 
   /** The final rows, in a stable order. */
@@ -122,18 +131,5 @@ export class FileEvaluatorSink implements EvaluatorSink {
     await writeFile(this.files.metrics, jsonl(points));
     await writeFile(this.files.drift, jsonl(drift));
     await writeFile(this.files.feedback, jsonl(feedback));
-  }
-}
-
-/** Writes to several evaluator sinks in turn (a replay's files and ClickHouse). */
-export class FanOutEvaluatorSink implements EvaluatorSink {
-  constructor(private readonly sinks: EvaluatorSink[]) {}
-
-  async write(rows: EvaluatorRows): Promise<void> {
-    for (const sink of this.sinks) await sink.write(rows);
-  }
-
-  async close(): Promise<void> {
-    for (const sink of this.sinks) await sink.close();
   }
 }
