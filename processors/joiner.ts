@@ -147,7 +147,9 @@ export class JoinerProcessor implements Processor {
   private async restore(ctx: TaskContext): Promise<JoinTask> {
     const store = new ChangelogRecorder(this.deps.createStore(ctx.partition));
     let watermark = Number.NEGATIVE_INFINITY;
-    await this.deps.transport.readToEnd(this.deps.topics.changelog, [ctx.partition], (records) => {
+    await this.deps.transport.readToEnd(this.deps.topics.changelog, [ctx.partition], async (records) => {
+      // A long restore must not cost the member its place in the group.
+      await ctx.heartbeat();
       store.transaction(() => {
         for (const record of records) {
           const change = decodeChangelogRecord(record);
