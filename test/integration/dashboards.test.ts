@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { championHistoryRow, ClickHouseStore } from '../../adapters/clickhouse/index.js';
-import { championHistory, manualDecision } from '../../cli/commands/manual.js';
+import { championHistory, manualDecision } from '../../runtime/manual-decisions.js';
 import { createPipelineMetrics } from '../../adapters/prometheus/index.js';
 import { commandReplay } from '../../cli/commands/replay.js';
 import type { Feedback, FeedbackType, Prediction } from '../../core/events.js';

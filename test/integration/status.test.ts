@@ -27,7 +27,7 @@ import { RegistryCodec } from '../../adapters/codec/codec.js';
 import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import { partitionForKey } from '../../adapters/transport/partitioner.js';
-import type { StatusReport } from '../../cli/status.js';
+import type { StatusReport } from '../../runtime/status/index.js';
 import type { Feedback, Prediction, PromotionDecision } from '../../core/events.js';
 import { uniqueName } from '../support/collect.js';
 import { CLI, failIfDied, JOINER_ENV, JoinerProcess, joinerEnvironment, pipelineTopics, STATE_DIR } from '../support/joiner-process.js';

@@ -13,7 +13,7 @@ import { ManualClock } from '../../core/clock.js';
 import { ConfigError } from '../../core/errors.js';
 import type { DeadLetter, LabelledExample, PromotionDecision } from '../../core/events.js';
 import { PromotionPolicy, type PolicyDecision } from '../../core/promote/index.js';
-import { championHistory, manualDecision, type ManualDecision } from '../../cli/commands/manual.js';
+import { championHistory, manualDecision, type ManualDecision } from '../../runtime/manual-decisions.js';
 import { PromoterProcessor } from '../../processors/promoter.js';
 
 const MINUTE = 60_000;

@@ -8,7 +8,7 @@ import { Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { buildConfig } from '../../adapters/config/index.js';
 import { parsePrometheusText } from '../../adapters/http/index.js';
-import { defaultMetricsUrls, defaultWindow, latestFiguresQuery } from '../../cli/commands/status.js';
+import { defaultMetricsUrls, defaultWindow } from '../../cli/commands/status.js';
 import { consumerGroups } from '../../runtime/pipeline.js';
 import { PROCESSORS } from '../../cli/commands/run.js';
 import {
@@ -18,6 +18,7 @@ import {
   figuresByModel,
   formatStatus,
   groupStatus,
+  latestFiguresQuery,
   latestMoves,
   pendingJoins,
   renderTable,
@@ -26,7 +27,7 @@ import {
   type ChampionMove,
   type MetricPointRow,
   type StatusReport,
-} from '../../cli/status.js';
+} from '../../runtime/status/index.js';
 import type { PromotionDecision } from '../../core/events.js';
 import { SAMPLES } from '../support/samples.js';
 

@@ -1,0 +1,85 @@
+/**
+ * `feedbackloop status`: the latest figures per model (metric_points rows
+ * grouped by model, window, role and version) and the version upstream
+ * serves. Pure: runtime/status/gather-clickhouse.ts reads the rows.
+ */
+import type { ModelKind } from '../../core/events.js';
+
+/** A row of metric_points as status reads it (segment `*`). */
+export interface MetricPointRow {
+  model: string;
+  role: string;
+  model_version: string;
+  window: string;
+  window_start_ms: number;
+  window_end_ms: number;
+  metric: string;
+  value: number | null;
+  count: number;
+}
+
+/** The figures status shows, binary and regression; `count` is shown as n. */
+export const BINARY_FIGURES = ['count', 'roc_auc', 'log_loss', 'precision', 'recall', 'label_coverage', 'label_delay_p50'] as const;
+export const REGRESSION_FIGURES = ['count', 'rmse', 'mae', 'label_coverage', 'label_delay_p50'] as const;
+export const STATUS_METRICS: readonly string[] = [...new Set<string>([...BINARY_FIGURES, ...REGRESSION_FIGURES])];
+
+export interface FigureLine {
+  role: string;
+  version: string;
+  window: string;
+  window_start_ms: number;
+  window_end_ms: number;
+  /** A tumbling window whose end is still ahead (its figures will change). */
+  open: boolean;
+  figures: Record<string, number | null>;
+}
+
+export interface ModelFigures {
+  model: string;
+  task: ModelKind;
+  lines: FigureLine[];
+}
+
+const ROLE_ORDER = ['champion', 'previous', 'challenger'];
+const roleRank = (role: string) => (ROLE_ORDER.includes(role) ? ROLE_ORDER.indexOf(role) : ROLE_ORDER.length);
+
+/** Groups figure rows by model, window (tumbling first, then total), role (champion, previous, challengers) and version. */
+export function figuresByModel(rows: MetricPointRow[], now: number): ModelFigures[] {
+  const models = new Map<string, Map<string, FigureLine>>();
+  for (const row of rows) {
+    let lines = models.get(row.model);
+    if (!lines) models.set(row.model, (lines = new Map()));
+    const key = JSON.stringify([row.window, row.window_start_ms, row.role, row.model_version]);
+    let line = lines.get(key);
+    if (!line) {
+      line = {
+        role: row.role, version: row.model_version, window: row.window, window_start_ms: row.window_start_ms, window_end_ms: row.window_end_ms,
+        open: row.window !== 'total' && row.window_end_ms > now, figures: {},
+      };
+      lines.set(key, line);
+    }
+    line.figures[row.metric] = row.value;
+  }
+  return [...models].sort(([a], [b]) => a.localeCompare(b)).map(([model, lines]) => {
+    const all = [...lines.values()].sort(
+      (a, b) =>
+        Number(a.window === 'total') - Number(b.window === 'total') ||
+        a.window.localeCompare(b.window) ||
+        roleRank(a.role) - roleRank(b.role) ||
+        a.version.localeCompare(b.version),
+    );
+    const regression = all.some((l) => 'rmse' in l.figures || 'mae' in l.figures) && !all.some((l) => 'roc_auc' in l.figures || 'precision' in l.figures);
+    return { model, task: regression ? 'regression' : 'binary', lines: all };
+  });
+}
+
+/** Per model, the version upstream serves: the champion-role version of the `total` window with the latest end. */
+export function upstreamVersions(rows: MetricPointRow[]): Map<string, string> {
+  const best = new Map<string, MetricPointRow>();
+  for (const row of rows) {
+    if (row.role !== 'champion' || row.window !== 'total') continue;
+    const current = best.get(row.model);
+    if (!current || row.window_end_ms > current.window_end_ms) best.set(row.model, row);
+  }
+  return new Map([...best].map(([model, row]) => [model, row.model_version]));
+}

@@ -1,0 +1,87 @@
+/**
+ * `feedbackloop status`, what it reads from ClickHouse: champion_history
+ * (the registry's champion query) and metric_points (the figures).
+ */
+import { sqlString, type ClickHouseStore } from '../../adapters/clickhouse/index.js';
+import { ALL_SEGMENTS } from '../../core/contracts/index.js';
+import { errorMessage, isRetriable } from '../../core/errors.js';
+import { CHAMPION_HISTORY_TABLE, registryQueries } from '../../processors/registry.js';
+import { latestMoves, type ChampionMove } from './champions.js';
+import { STATUS_METRICS, type MetricPointRow } from './figures.js';
+import type { Fail } from './report.js';
+
+/** What to tell a user whose ClickHouse query failed, and whether asking again may help. */
+function clickhouseProblem(url: string, database: string, table: string, error: unknown): [string, boolean] {
+  const message = errorMessage(error);
+  if (/Code: 81\b|UNKNOWN_DATABASE|Database \S+ doesn't exist/i.test(message)) {
+    return [`ClickHouse at ${url} has no database ${database}: check clickhouse.database (\`feedbackloop check\` or \`run\` creates it)`, false];
+  }
+  if (/Code: 60\b|UNKNOWN_TABLE|Table \S+ doesn't exist/i.test(message)) {
+    return [`ClickHouse at ${url} has no table ${database}.${table}: check clickhouse.database (\`feedbackloop check\` or \`run\` creates the tables)`, false];
+  }
+  return [`ClickHouse at ${url}: ${message}`, isRetriable(error)];
+}
+
+/** The latest PROMOTE / ROLLBACK per model in champion_history; undefined when it could not be read. */
+export async function historyChampions(store: ClickHouseStore, url: string, database: string, fail: Fail): Promise<Map<string, ChampionMove> | undefined> {
+  type Row = { model: string; champion: string; deployed_at_ms: string; by_decision: string; by_decision_kind: string; replaced: string; published_at_ms: string; deployed_by: string; why: string };
+  try {
+    // The registry's champion query (docs/registry.md); UInt64 columns come back as strings.
+    const rows = await store.select<Row>(registryQueries.champions());
+    return latestMoves(
+      rows.map((r) => ({
+        model: r.model,
+        decision: r.by_decision_kind === 'ROLLBACK' ? 'ROLLBACK' : 'PROMOTE',
+        decision_id: r.by_decision,
+        from_version: r.replaced,
+        to_version: r.champion,
+        actor: r.deployed_by,
+        reason: r.why,
+        at: Number(r.deployed_at_ms),
+        decided_at: Number(r.published_at_ms),
+      })),
+    );
+  } catch (error) {
+    fail('clickhouse', ...clickhouseProblem(url, database, CHAMPION_HISTORY_TABLE, error));
+    return undefined;
+  }
+}
+
+/**
+ * metric_points, segment ALL_SEGMENTS, the figures status shows: `total`, and per
+ * model the latest `window` whose end has passed (the latest one, open,
+ * when none has ended yet).
+ */
+export function latestFiguresQuery(window: string, now: number): string {
+  const w = sqlString(window);
+  const metrics = STATUS_METRICS.map(sqlString).join(', ');
+  const all = sqlString(ALL_SEGMENTS);
+  return `SELECT model, role, model_version, window, window_start_ms, window_end_ms, metric, value, count
+FROM metric_points FINAL
+WHERE segment = ${all} AND metric IN (${metrics})
+  AND (window = 'total' OR (window = ${w} AND (model, window_start_ms) IN (
+    SELECT model, if(countIf(window_end_ms <= ${now}) > 0, maxIf(window_start_ms, window_end_ms <= ${now}), max(window_start_ms))
+    FROM metric_points
+    WHERE segment = ${all} AND window = ${w}
+    GROUP BY model)))
+ORDER BY model, window, role, model_version, metric`;
+}
+
+/** The rows of latestFiguresQuery; undefined when they could not be read. */
+export async function latestFigures(store: ClickHouseStore, url: string, database: string, window: string, now: number, fail: Fail): Promise<MetricPointRow[] | undefined> {
+  type Row = Omit<MetricPointRow, 'window_start_ms' | 'window_end_ms' | 'count' | 'value'> & { window_start_ms: string | number; window_end_ms: string | number; count: string | number; value: number | string | null };
+  try {
+    // UInt64 columns come back as strings in JSON.
+    const rows = await store.select<Row>(latestFiguresQuery(window, now));
+    return rows.map((r) => ({
+      ...r,
+      window_start_ms: Number(r.window_start_ms),
+      window_end_ms: Number(r.window_end_ms),
+      count: Number(r.count),
+      value: r.value === null ? null : Number(r.value),
+    }));
+  } catch (error) {
+    fail('clickhouse', ...clickhouseProblem(url, database, 'metric_points', error));
+    return undefined;
+  }
+}

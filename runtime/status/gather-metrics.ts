@@ -1,0 +1,20 @@
+/**
+ * `feedbackloop status`, what it scrapes: a process's /metrics (the joiners'
+ * pending joins).
+ */
+import { parsePrometheusText } from '../../adapters/http/index.js';
+import { errorMessage } from '../../core/errors.js';
+import type { MetricsScrape } from './pending-joins.js';
+
+/** The text of one /metrics endpoint, or why it did not answer (3 s at most). */
+export async function scrapeMetrics(url: string): Promise<MetricsScrape> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    if (!response.ok) return { url, error: `HTTP ${response.status}` };
+    return { url, text: parsePrometheusText(await response.text()) };
+  } catch (error) {
+    // fetch says "fetch failed"; the cause says why (ECONNREFUSED, a bad port, ...).
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return { url, error: cause?.code ?? cause?.message ?? errorMessage(error) };
+  }
+}

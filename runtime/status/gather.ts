@@ -1,0 +1,88 @@
+/**
+ * `feedbackloop status`, the gathering: what a running deployment is doing,
+ * read from its servers without changing anything (no topic, table or group
+ * is created; reading the promotions topic uses a throw-away consumer group
+ * that is deleted afterwards).
+ *
+ * - champions: the model-promotions topic (read to its end) and, with
+ *   clickhouse.url, champion_history; models without a decision: the
+ *   version upstream serves, from metric_points;
+ * - figures: metric_points (FINAL), segment `*`, the latest ended window of
+ *   one size and `total`;
+ * - pending joins: the joiners' feedbackloop_joiner_pending_predictions
+ *   gauge, scraped from /metrics;
+ * - consumer lag: each processor's group, committed vs end offsets.
+ *
+ * A server that fails leaves its sections empty and becomes a problem of the
+ * report, named with what to do.
+ */
+import type { Config } from '../../adapters/config/index.js';
+import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
+import { tcpReachable } from '../../adapters/kafka/reachable.js';
+import { createLogger } from '../../adapters/logging/index.js';
+import { clickhouseOptions, openRuntime } from '../connect.js';
+import { chooseChampions } from './champions.js';
+import { figuresByModel, upstreamVersions } from './figures.js';
+import { historyChampions, latestFigures } from './gather-clickhouse.js';
+import { consumerLag, topicChampions } from './gather-kafka.js';
+import { scrapeMetrics } from './gather-metrics.js';
+import { pendingJoins } from './pending-joins.js';
+import type { Fail, StatusReport } from './report.js';
+
+/** Reads every section; a server that fails becomes a problem of the report instead of an exception. */
+export async function gatherStatus(config: Config, options: { window: string; metricsUrls: string[]; now?: () => number }): Promise<StatusReport> {
+  const now = options.now ?? Date.now;
+  const ch = clickhouseOptions(config);
+  const report: StatusReport = {
+    at: now(),
+    kafka: { brokers: config.kafka.brokers, client_id: config.kafka.client_id },
+    clickhouse: ch ? { url: ch.url, database: ch.database } : null,
+    champions: [],
+    figures: null,
+    pending: pendingJoins([]),
+    lag: [],
+    notes: [],
+    problems: [],
+  };
+  const fail: Fail = (server, message, retriable = true) => {
+    if (!report.problems.some((p) => p.message === message)) report.problems.push({ server, message, retriable });
+  };
+  const note = (text: string) => {
+    report.notes.push(text);
+  };
+  if (!ch) note('no clickhouse.url: no figures, and models without a promotion decision are not listed');
+
+  // The kafkajs client retries a broker that is not there for many seconds: ask the socket first.
+  const kafkaUp = (await Promise.all(config.kafka.brokers.map((b) => tcpReachable(b, 3000)))).some(Boolean);
+  // Status reads quietly: its findings are the report (log.level debug shows the clients' logs).
+  const logger = createLogger(config.log.level === 'info' ? 'silent' : config.log.level);
+  const runtime = kafkaUp ? await openRuntime(config, logger, { defaultMetrics: false, clickhouse: false }) : undefined;
+  if (!kafkaUp) fail('kafka', `Kafka at ${config.kafka.brokers.join(',')} unreachable: is it running? check kafka.brokers (FEEDBACKLOOP_KAFKA_BROKERS)`);
+  let store = ch ? ClickHouseStore.connect({ ...ch, quiet: true }) : undefined;
+  if (store && !(await store.ping().catch(() => false))) {
+    fail('clickhouse', `ClickHouse at ${ch!.url} unreachable: is it running? check clickhouse.url (FEEDBACKLOOP_CLICKHOUSE_URL)`);
+    await store.close().catch(() => {});
+    store = undefined;
+  }
+  try {
+    const [topicMoves, history, figures, scrapes, lag] = await Promise.all([
+      runtime ? topicChampions(runtime, fail, note) : undefined,
+      store ? historyChampions(store, ch!.url, ch!.database, fail) : undefined,
+      store ? latestFigures(store, ch!.url, ch!.database, options.window, now(), fail) : undefined,
+      Promise.all(options.metricsUrls.map(scrapeMetrics)),
+      runtime ? consumerLag(runtime.transport, config, fail, note) : [],
+    ]);
+    report.figures = figures ? { window: options.window, models: figuresByModel(figures, now()) } : null;
+    report.champions = chooseChampions({
+      ...(topicMoves ? { topic: topicMoves.moves, pins: topicMoves.pins } : {}),
+      ...(history ? { history } : {}),
+      ...(figures ? { upstream: upstreamVersions(figures) } : {}),
+    });
+    report.pending = pendingJoins(scrapes);
+    report.lag = lag;
+  } finally {
+    await runtime?.close().catch(() => {});
+    await store?.close().catch(() => {});
+  }
+  return report;
+}
