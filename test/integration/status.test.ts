@@ -134,7 +134,8 @@ describe('feedbackloop status against a running deployment', () => {
       if (Number(rows[0]!.n) === 1 && Number(history[0]!.n) === 1) break;
       await sleep(200);
     }
-    await sleep(500); // the evaluator's offset commit follows its write
+    // The evaluator's offset commit follows its write: wait for it (past the last commit marker).
+    await new GroupProgress(admin, `${clientId}-evaluator`, [topics.labelled]).waitCaughtUp({ timeoutMs: 60_000, check });
 
     // Offsets set by hand for the archive group (nobody runs it): 1 on partition 0, 2 on partition 1.
     await admin.setOffsets({ groupId: `${clientId}-archive`, topic: topics.predictions, partitions: [{ partition: 0, offset: '1' }, { partition: 1, offset: '2' }] });
