@@ -1,3 +1,7 @@
 export { ConfidenceSequence, boundary, plannedRho, type ConfidenceSequenceOptions } from './sequence.js';
-export { PromotionPolicy, DEFAULT_POLICY_OPTIONS, ECE_BINS, describePolicy, lossOf, toPromotionDecision } from './policy.js';
-export type { PolicyOptions, PolicyDecision, PolicyState, ComparisonState, ChampionState, PromotionMetric } from './policy.js';
+export { PromotionPolicy } from './policy.js';
+export { DEFAULT_POLICY_OPTIONS, describePolicy, type PolicyOptions, type PromotionMetric } from './options.js';
+export { ECE_BINS } from './guardrails.js';
+export { lossOf } from './loss.js';
+export { toPromotionDecision, type PolicyDecision } from './decision.js';
+export type { PolicyState, ComparisonState, ChampionState } from './state.js';

@@ -84,302 +84,15 @@
  * clear the pin. Manual decisions are not returned by observe() (they are
  * published already); state().decisions lists them with the rest.
  */
-import { formatDuration } from '../duration.js';
-import { parseShadowKey, parseSnapshotVersion, versionIdentity } from '../contracts/index.js';
-import type { Decision, LabelledExample, ModelKind, PromotionDecision } from '../events.js';
-import { BinaryMetrics, LOG_LOSS_EPSILON } from '../metrics/index.js';
-import { ConfidenceSequence } from './sequence.js';
-
-export type PromotionMetric = 'log_loss' | 'brier' | 'error_rate' | 'squared_error';
-
-const BINARY_METRICS: readonly PromotionMetric[] = ['log_loss', 'brier', 'error_rate'];
-
-/** Equal-width calibration bins of the ECE guardrail (as the evaluator's default). */
-export const ECE_BINS = 10;
-
-export interface PolicyOptions {
-  /** The model's kind. Default binary. */
-  kind: ModelKind;
-  /** Level of every test (promotion and rollback). Default 0.05. */
-  alpha: number;
-  /** The loss compared. Default log_loss for a binary model, squared_error for a regression. */
-  metric: PromotionMetric;
-  /** Paired examples before any decision. Default 500. */
-  minSamples: number;
-  /** The lower bound of the mean loss difference must exceed this to promote. Default 0. */
-  minEffect: number;
-  /** Binary: the challenger's recall may be at most this far below the champion's. Default 0.05. */
-  maxRecallDrop: number;
-  /** Binary: the challenger's expected calibration error may be at most this. Default 0.15. */
-  maxEce: number;
-  /** No promotion for this long (event time) after a decision. Default 6 h. */
-  cooldownMs: number;
-  /** Paired examples after a promotion during which a rollback is tested. 0 = no watch. Default 2000. */
-  watchExamples: number;
-  /** Start pinned (no automatic decisions). Default false. */
-  pinned: boolean;
-  /** Where the confidence sequences are tightest (t*, see sequence.ts). Default 1000. */
-  plannedSamples: number;
-}
-
-export const DEFAULT_POLICY_OPTIONS: Omit<PolicyOptions, 'metric'> = {
-  kind: 'binary',
-  alpha: 0.05,
-  minSamples: 500,
-  minEffect: 0,
-  maxRecallDrop: 0.05,
-  maxEce: 0.15,
-  cooldownMs: 6 * 3_600_000,
-  watchExamples: 2000,
-  pinned: false,
-  plannedSamples: 1000,
-};
-
-/** A decision of the policy; toPromotionDecision makes the event of it. */
-export interface PolicyDecision {
-  decision: Decision;
-  model: string;
-  from_version: string;
-  to_version: string;
-  /** Event time of the example that completed the evidence (or of the latest example, for PIN / UNPIN). */
-  at: number;
-  /** Paired examples behind the decision. */
-  n: number;
-  /** The mean loss difference (PROMOTE: champion − challenger; ROLLBACK: new − previous). */
-  statistic: number | null;
-  /** The lower confidence bound of that mean. */
-  bound: number | null;
-  alpha: number;
-  metric: PromotionMetric;
-  metric_deltas: Record<string, number>;
-  guardrails: Record<string, number>;
-  /** The policy in one line (options that matter). */
-  policy: string;
-  reason: string;
-}
-
-/** One comparison as state() shows it. */
-export interface ComparisonState {
-  /** The challenger's identity (its snapshot keys without `@n`); for the watch, the previous champion. */
-  identity: string;
-  /** Its latest version seen. */
-  version: string;
-  n: number;
-  /** Mean loss difference and its confidence sequence at level alpha. */
-  mean: number;
-  variance: number;
-  lower: number;
-  upper: number;
-  champion_loss: number | null;
-  challenger_loss: number | null;
-  champion_recall: number | null;
-  challenger_recall: number | null;
-  challenger_ece: number | null;
-  /** Why it is not promoted (null before its first paired example). */
-  hold: string | null;
-}
-
-export interface ChampionState {
-  /** upstream: what prediction events carry; shadow: a promoted challenger followed by its identity. */
-  source: 'upstream' | 'shadow';
-  identity: string | null;
-  /** Latest version seen for it (null before any). */
-  version: string | null;
-}
-
-export interface PolicyState {
-  model: string;
-  champion: ChampionState;
-  previous: ChampionState | null;
-  pinned: boolean;
-  pin_reason: string | null;
-  /** Latest event time seen. */
-  event_time: number | null;
-  /** No promotion before this event time (null: none pending). */
-  cooldown_until: number | null;
-  /** The rollback watch after a promotion; `previous` in the comparison's terms: d = loss_new − loss_previous. */
-  watch: (ComparisonState & { remaining: number }) | null;
-  challengers: ComparisonState[];
-  decisions: PolicyDecision[];
-  counters: { labelled: number; unlabelled: number; unpaired: number };
-}
-
-/** The loss of one prediction (lower is better). Log loss clips like the evaluator (1e-15). */
-export function lossOf(metric: PromotionMetric, label: number, score: number, threshold: number): number {
-  switch (metric) {
-    case 'log_loss': {
-      const p = Math.min(1 - LOG_LOSS_EPSILON, Math.max(LOG_LOSS_EPSILON, score));
-      return label === 1 ? -Math.log(p) : -Math.log(1 - p);
-    }
-    case 'brier':
-      return (score - label) ** 2;
-    case 'error_rate':
-      return (score >= threshold ? 1 : 0) === label ? 0 : 1;
-    case 'squared_error':
-      return (score - label) ** 2;
-  }
-}
-
-/** The `@n` of a snapshot key, -1 when it is not a snapshot version (so the newest snapshot of an identity wins). */
-function snapshotNumber(key: string): number {
-  return parseSnapshotVersion(key)?.sequence ?? -1;
-}
-
-interface Scored {
-  score: number;
-  version: string;
-}
-
-/** Where a champion's (or previous champion's) score comes from. */
-type Holder = { kind: 'upstream' } | { kind: 'model'; identity: string };
-
-/** A paired comparison: loss sums of both sides, the sequence of differences, and (binary) both sides' metrics. */
-class Comparison {
-  readonly sequence: ConfidenceSequence;
-  baseLoss = 0;
-  otherLoss = 0;
-  /** Latest versions seen of the base (champion) and of the other side. */
-  baseVersion = '';
-  otherVersion = '';
-  hold: string | null = null;
-  private readonly base: BinaryMetrics | null;
-  private readonly other: BinaryMetrics | null;
-
-  constructor(
-    readonly identity: string,
-    private readonly options: PolicyOptions,
-  ) {
-    this.sequence = new ConfidenceSequence({ plannedSamples: options.plannedSamples, plannedAlpha: options.alpha });
-    const binary = options.kind === 'binary';
-    // One exact score, then a single bin: only the confusion counts and calibration bins are read.
-    this.base = binary ? new BinaryMetrics(ECE_BINS, { maxDistinctScores: 1, scoreBins: 1 }) : null;
-    this.other = binary ? new BinaryMetrics(ECE_BINS, { maxDistinctScores: 1, scoreBins: 1 }) : null;
-  }
-
-  add(example: LabelledExample, label: number, base: Scored, other: Scored): void {
-    const { metric } = this.options;
-    const threshold = example.threshold;
-    const baseLoss = lossOf(metric, label, base.score, threshold);
-    const otherLoss = lossOf(metric, label, other.score, threshold);
-    this.baseLoss += baseLoss;
-    this.otherLoss += otherLoss;
-    this.sequence.update(baseLoss - otherLoss);
-    this.base?.update({ label, score: base.score, threshold });
-    this.other?.update({ label, score: other.score, threshold });
-    this.baseVersion = base.version;
-    this.otherVersion = other.version;
-  }
-
-  get n(): number {
-    return this.sequence.count;
-  }
-
-  lower(): number {
-    return this.sequence.lower(this.options.alpha);
-  }
-
-  figures(): { baseRecall: number | null; otherRecall: number | null; baseEce: number | null; otherEce: number | null } {
-    const base = this.base?.get();
-    const other = this.other?.get();
-    return { baseRecall: base?.recall ?? null, otherRecall: other?.recall ?? null, baseEce: base?.ece ?? null, otherEce: other?.ece ?? null };
-  }
-
-  /** Mean losses and, for a binary model, recall and ECE deltas (other − base). */
-  deltas(): Record<string, number> {
-    const n = this.n;
-    const out: Record<string, number> = { mean_loss_difference: this.sequence.mean };
-    if (n > 0) {
-      out.champion_loss = this.baseLoss / n;
-      out.challenger_loss = this.otherLoss / n;
-    }
-    const f = this.figures();
-    if (f.baseRecall !== null && f.otherRecall !== null) out.recall_delta = f.otherRecall - f.baseRecall;
-    if (f.baseEce !== null && f.otherEce !== null) out.ece_delta = f.otherEce - f.baseEce;
-    return out;
-  }
-
-  /** The guardrail figures present (binary only). */
-  guardrails(): Record<string, number> {
-    const f = this.figures();
-    const out: Record<string, number> = {};
-    if (f.otherRecall !== null) out.challenger_recall = f.otherRecall;
-    if (f.baseRecall !== null) out.champion_recall = f.baseRecall;
-    if (f.otherEce !== null) out.challenger_ece = f.otherEce;
-    if (f.baseEce !== null) out.champion_ece = f.baseEce;
-    return out;
-  }
-
-  /** Why the guardrails block the other side, or null when they pass (always null for a regression). */
-  guardrailBreach(): string | null {
-    if (this.base === null) return null;
-    const { maxRecallDrop, maxEce } = this.options;
-    const f = this.figures();
-    if (Number.isFinite(maxRecallDrop)) {
-      if (f.baseRecall === null || f.otherRecall === null) return 'guardrail: recall is undefined (no positive label among the paired examples)';
-      const drop = f.baseRecall - f.otherRecall;
-      // A tolerance for rounding: a drop of exactly maxRecallDrop passes.
-      if (drop > maxRecallDrop + 1e-12) {
-        return `guardrail: challenger recall ${fmt(f.otherRecall)} is ${fmt(drop)} below the champion's ${fmt(f.baseRecall)} (at most ${fmt(maxRecallDrop)} allowed)`;
-      }
-    }
-    if (Number.isFinite(maxEce) && f.otherEce !== null && f.otherEce > maxEce) {
-      return `guardrail: challenger ECE ${fmt(f.otherEce)} is above ${fmt(maxEce)}`;
-    }
-    return null;
-  }
-
-  state(): ComparisonState {
-    const n = this.n;
-    const f = this.figures();
-    const { alpha } = this.options;
-    return {
-      identity: this.identity,
-      version: this.otherVersion,
-      n,
-      mean: this.sequence.mean,
-      variance: this.sequence.variance,
-      lower: this.sequence.lower(alpha),
-      upper: this.sequence.upper(alpha),
-      champion_loss: n > 0 ? this.baseLoss / n : null,
-      challenger_loss: n > 0 ? this.otherLoss / n : null,
-      champion_recall: f.baseRecall,
-      challenger_recall: f.otherRecall,
-      challenger_ece: f.otherEce,
-      hold: this.hold,
-    };
-  }
-}
-
-/** Four significant digits, for reasons. */
-function fmt(x: number): string {
-  return String(Number(x.toPrecision(4)));
-}
-
-function checkOptions(o: PolicyOptions): void {
-  const fail = (key: string, what: string, value: unknown) => {
-    throw new RangeError(`promotion policy: ${key} must be ${what}, got ${String(value)}`);
-  };
-  if (o.kind !== 'binary' && o.kind !== 'regression') fail('kind', 'binary or regression', o.kind);
-  if (!(o.alpha > 0 && o.alpha < 1)) fail('alpha', 'in (0, 1)', o.alpha);
-  const allowed = o.kind === 'binary' ? BINARY_METRICS : (['squared_error'] as const);
-  if (!allowed.includes(o.metric)) fail('metric', `one of ${allowed.join(', ')} for a ${o.kind} model`, o.metric);
-  if (!Number.isInteger(o.minSamples) || o.minSamples < 1) fail('minSamples', 'a positive integer', o.minSamples);
-  if (!Number.isFinite(o.minEffect)) fail('minEffect', 'a finite number', o.minEffect);
-  if (!(o.maxRecallDrop >= 0)) fail('maxRecallDrop', 'a non-negative number (Infinity: no guardrail)', o.maxRecallDrop);
-  if (!(o.maxEce >= 0)) fail('maxEce', 'a non-negative number (Infinity: no guardrail)', o.maxEce);
-  if (!(o.cooldownMs >= 0) || !Number.isFinite(o.cooldownMs)) fail('cooldownMs', 'a non-negative number of milliseconds', o.cooldownMs);
-  if (!Number.isInteger(o.watchExamples) || o.watchExamples < 0) fail('watchExamples', 'a non-negative integer', o.watchExamples);
-  if (!(o.plannedSamples > 0) || !Number.isFinite(o.plannedSamples)) fail('plannedSamples', 'a positive number', o.plannedSamples);
-}
-
-/** The policy in one line, for the decision's `policy` field. */
-export function describePolicy(o: PolicyOptions): string {
-  const guardrails = o.kind === 'binary' ? ` max_recall_drop=${o.maxRecallDrop} max_ece=${o.maxEce}` : '';
-  return (
-    `asymptotic-cs alpha=${o.alpha} metric=${o.metric} min_samples=${o.minSamples} min_effect=${o.minEffect} ` +
-    `planned_samples=${o.plannedSamples}${guardrails} cooldown=${formatDuration(o.cooldownMs)} watch=${o.watchExamples}`
-  );
-}
+import { versionIdentity } from '../contracts/index.js';
+import type { Decision, LabelledExample, PromotionDecision } from '../events.js';
+import { Comparison } from './comparison.js';
+import { blankDecision, promotionDecision, rollbackDecision, type PolicyDecision } from './decision.js';
+import { fmt } from './format.js';
+import { ManualRequests } from './manual.js';
+import { describePolicy, resolveOptions, type PolicyOptions } from './options.js';
+import { challengersOf, scoreOf, type Holder, type Scored } from './scores.js';
+import { describeHolder, type PolicyState } from './state.js';
 
 export class PromotionPolicy {
   readonly options: PolicyOptions;
@@ -397,20 +110,17 @@ export class PromotionPolicy {
   private cooldownUntil: number | null = null;
   private readonly decisions: PolicyDecision[] = [];
   private readonly counters = { labelled: 0, unlabelled: 0, unpaired: 0 };
-  /** Manual decisions requested and not applied yet, in request order. */
-  private requests: PromotionDecision[] = [];
-  private readonly requested = new Set<string>();
+  /** Manual decisions requested and not applied yet. */
+  private readonly requests: ManualRequests;
 
   constructor(
     readonly model: string,
     options: Partial<PolicyOptions> = {},
   ) {
-    const kind = options.kind ?? DEFAULT_POLICY_OPTIONS.kind;
-    const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<PolicyOptions>;
-    this.options = { ...DEFAULT_POLICY_OPTIONS, metric: kind === 'binary' ? 'log_loss' : 'squared_error', ...given, kind };
-    checkOptions(this.options);
+    this.options = resolveOptions(options);
     this.policy = describePolicy(this.options);
     this.pinReason = this.options.pinned ? 'pinned by configuration' : null;
+    this.requests = new ManualRequests(model);
   }
 
   /** Applies one labelled example of this model; returns the decisions it completes (at most one). */
@@ -428,7 +138,7 @@ export class PromotionPolicy {
     }
     this.counters.labelled++;
 
-    const champion = this.scoreOf(this.champion, example);
+    const champion = scoreOf(this.champion, this.champion, example);
     if (champion === null) {
       this.counters.unpaired++;
       return [];
@@ -439,7 +149,7 @@ export class PromotionPolicy {
     if (rollback !== null) return [this.decide(rollback)];
 
     const paired: Comparison[] = [];
-    for (const [identity, challenger] of this.challengersOf(example)) {
+    for (const [identity, challenger] of challengersOf(this.champion, example)) {
       let comparison = this.comparisons.get(identity);
       if (comparison === undefined) {
         comparison = new Comparison(identity, this.options);
@@ -458,7 +168,7 @@ export class PromotionPolicy {
         winner = comparison;
       }
     }
-    return winner === null ? [] : [this.decide(this.promotion(winner, at))];
+    return winner === null ? [] : [this.decide(promotionDecision(this, winner, at))];
   }
 
   /** Freezes the champion (no automatic decision) until unpin(). */
@@ -479,28 +189,20 @@ export class PromotionPolicy {
    * PROMOTE, ROLLBACK, PIN or UNPIN.
    */
   request(decision: PromotionDecision): void {
-    if (decision.model !== this.model) {
-      throw new Error(`promotion policy of ${this.model} was given a decision of model ${decision.model}`);
-    }
-    if (!['PROMOTE', 'ROLLBACK', 'PIN', 'UNPIN'].includes(decision.decision)) {
-      throw new Error(`promotion policy: a manual ${decision.decision} decision cannot be applied`);
-    }
-    if (this.requested.has(decision.decision_id)) return;
-    this.requested.add(decision.decision_id);
-    this.requests.push(decision);
+    this.requests.add(decision);
   }
 
   /** Manual decisions requested but not applied yet (no example at or after their `at` so far). */
   pendingRequests(): PromotionDecision[] {
-    return [...this.requests];
+    return this.requests.pending();
   }
 
   state(): PolicyState {
     const watch = this.watch;
     return {
       model: this.model,
-      champion: this.describe(this.champion, this.championVersion),
-      previous: this.previous === null ? null : this.describe(this.previous, this.previousVersion),
+      champion: describeHolder(this.champion, this.championVersion),
+      previous: this.previous === null ? null : describeHolder(this.previous, this.previousVersion),
       pinned: this.pinReason !== null,
       pin_reason: this.pinReason,
       event_time: this.eventTime,
@@ -512,67 +214,18 @@ export class PromotionPolicy {
     };
   }
 
-  // ------------------------------------------------------------ scores
-
-  /** The score of a champion (or previous champion) on an example, or null when it has none there. */
-  private scoreOf(holder: Holder, example: LabelledExample): Scored | null {
-    if (holder.kind === 'model') return this.scoreOfIdentity(holder.identity, example);
-    // Upstream's own model: the served score, unless upstream now serves the policy's champion.
-    const champion = this.champion;
-    if (champion.kind === 'upstream' || versionIdentity(example.model_version) !== champion.identity) {
-      return { score: example.score, version: example.model_version };
-    }
-    const key = Object.keys(example.shadow_scores).sort().find((k) => parseShadowKey(k).role === 'previous');
-    return key === undefined ? null : { score: example.shadow_scores[key]!, version: parseShadowKey(key).version };
-  }
-
-  /** A model followed by identity: as served, else its newest shadow snapshot, else as a previous champion. */
-  private scoreOfIdentity(identity: string, example: LabelledExample): Scored | null {
-    if (versionIdentity(example.model_version) === identity) return { score: example.score, version: example.model_version };
-    let best: string | null = null;
-    let fallback: Scored | null = null;
-    for (const key of Object.keys(example.shadow_scores).sort()) {
-      const { role, version } = parseShadowKey(key);
-      if (versionIdentity(version) !== identity) continue;
-      if (role === 'challenger') {
-        if (best === null || snapshotNumber(key) > snapshotNumber(best)) best = key;
-      } else {
-        fallback ??= { score: example.shadow_scores[key]!, version };
-      }
-    }
-    return best !== null ? { score: example.shadow_scores[best]!, version: best } : fallback;
-  }
-
-  /** The challengers scored on an example (newest snapshot per identity), the champion excluded. */
-  private challengersOf(example: LabelledExample): Array<[string, Scored]> {
-    const byIdentity = new Map<string, string>();
-    for (const key of Object.keys(example.shadow_scores).sort()) {
-      const { role, version } = parseShadowKey(key);
-      if (role !== 'challenger') continue;
-      const identity = versionIdentity(version);
-      if (this.champion.kind === 'model' && identity === this.champion.identity) continue;
-      const seen = byIdentity.get(identity);
-      if (seen === undefined || snapshotNumber(key) > snapshotNumber(seen)) byIdentity.set(identity, key);
-    }
-    return [...byIdentity].map(([identity, key]) => [identity, { score: example.shadow_scores[key]!, version: key }]);
-  }
-
   // ------------------------------------------------------------ decisions
 
   /** Applies, in request order, the manual decisions due at event time `at`. */
   private applyRequests(at: number): void {
-    if (this.requests.length === 0) return;
-    const due = this.requests.filter((r) => r.at <= at);
-    if (due.length === 0) return;
-    this.requests = this.requests.filter((r) => r.at > at);
-    for (const r of due) this.applyManual(r);
+    for (const r of this.requests.due(at)) this.applyManual(r);
   }
 
   private applyManual(r: PromotionDecision): void {
     const by = `${r.actor}: ${r.reason}`;
     const current = this.currentVersion();
     const applied = (decision: Decision, from: string, to: string): PolicyDecision => ({
-      ...this.base(decision, from, to, r.at),
+      ...blankDecision(this, decision, from, to, r.at),
       policy: 'manual',
       reason: `manual ${decision} by ${by}`,
     });
@@ -612,26 +265,14 @@ export class PromotionPolicy {
   private watchStep(example: LabelledExample, label: number, champion: Scored, at: number): PolicyDecision | null {
     const watch = this.watch;
     if (watch === null || this.previous === null) return null;
-    const previous = this.scoreOf(this.previous, example);
+    const previous = scoreOf(this.previous, this.champion, example);
     if (previous === null) return null;
     this.previousVersion = previous.version;
     watch.add(example, label, champion, previous);
-    const { alpha, minSamples, watchExamples, metric } = this.options;
+    const { minSamples, watchExamples } = this.options;
     const lower = watch.lower();
     if (watch.n >= minSamples && lower > 0 && this.pinReason === null) {
-      const mean = watch.sequence.mean;
-      return {
-        ...this.base('ROLLBACK', champion.version, previous.version, at),
-        n: watch.n,
-        statistic: mean,
-        bound: lower,
-        metric_deltas: { ...watch.deltas(), mean_loss_difference: mean },
-        guardrails: watch.guardrails(),
-        reason:
-          `${champion.version} is worse than ${previous.version} on ${metric} since its promotion: mean loss difference ` +
-          `(new − previous) ${fmt(mean)} over ${watch.n} paired examples, lower bound ${fmt(lower)} > 0 at alpha ${alpha}; ` +
-          `rolled back to ${previous.version}`,
-      };
+      return rollbackDecision(this, watch, champion.version, previous.version, at);
     }
     watch.hold = lower > 0 && this.pinReason !== null ? `pinned: ${this.pinReason}` : null;
     if (watch.n >= watchExamples) this.watch = null; // passed
@@ -653,53 +294,9 @@ export class PromotionPolicy {
     return null;
   }
 
-  private promotion(c: Comparison, at: number): PolicyDecision {
-    const { alpha, metric, minEffect } = this.options;
-    const mean = c.sequence.mean;
-    const lower = c.lower();
-    const n = c.n;
-    const from = c.baseVersion;
-    const to = c.otherVersion;
-    const f = c.figures();
-    const guardrailText =
-      f.baseRecall !== null && f.otherRecall !== null && f.otherEce !== null
-        ? `; recall ${fmt(f.baseRecall)} → ${fmt(f.otherRecall)}, challenger ECE ${fmt(f.otherEce)}`
-        : '';
-    return {
-      ...this.base('PROMOTE', from, to, at),
-      n,
-      statistic: mean,
-      bound: lower,
-      metric_deltas: c.deltas(),
-      guardrails: c.guardrails(),
-      reason:
-        `${to} beats ${from} on ${metric}: mean loss ${fmt(c.baseLoss / n)} → ${fmt(c.otherLoss / n)} ` +
-        `(difference ${fmt(mean)}) over ${n} paired examples, lower bound ${fmt(lower)} > ${minEffect} at alpha ${alpha}${guardrailText}`,
-    };
-  }
-
   private manual(decision: 'PIN' | 'UNPIN', reason: string): PolicyDecision {
     const version = this.currentVersion();
-    return { ...this.base(decision, version, version, this.eventTime ?? 0), reason };
-  }
-
-  private base(decision: Decision, from: string, to: string, at: number): PolicyDecision {
-    return {
-      decision,
-      model: this.model,
-      from_version: from,
-      to_version: to,
-      at,
-      n: 0,
-      statistic: null,
-      bound: null,
-      alpha: this.options.alpha,
-      metric: this.options.metric,
-      metric_deltas: {},
-      guardrails: {},
-      policy: this.policy,
-      reason: '',
-    };
+    return { ...blankDecision(this, decision, version, version, this.eventTime ?? 0), reason };
   }
 
   /** Records a decision and applies it to the roles. */
@@ -724,33 +321,4 @@ export class PromotionPolicy {
     this.cooldownUntil = d.at + this.options.cooldownMs;
     return d;
   }
-
-  private describe(holder: Holder, version: string | null): ChampionState {
-    return holder.kind === 'upstream'
-      ? { source: 'upstream', identity: version === null ? null : versionIdentity(version), version }
-      : { source: 'shadow', identity: holder.identity, version };
-  }
-}
-
-/** The PromotionDecision event of a policy decision (the processor supplies id, actor and wall-clock time). */
-export function toPromotionDecision(d: PolicyDecision, meta: { decision_id: string; actor: string; decided_at: number }): PromotionDecision {
-  return {
-    decision_id: meta.decision_id,
-    model: d.model,
-    from_version: d.from_version,
-    to_version: d.to_version,
-    decision: d.decision,
-    policy: d.policy,
-    statistic: d.statistic,
-    p_value: null,
-    bound: d.bound,
-    alpha: d.alpha,
-    sample_size: d.n,
-    metric_deltas: d.metric_deltas,
-    guardrails: d.guardrails,
-    reason: d.reason,
-    actor: meta.actor,
-    at: d.at,
-    decided_at: meta.decided_at,
-  };
 }

@@ -1,0 +1,97 @@
+import type { LabelledExample } from '../events.js';
+import { guardrailBreach, guardrailFigures, PairedMetrics, type Figures } from './guardrails.js';
+import { lossOf } from './loss.js';
+import type { PolicyOptions } from './options.js';
+import type { Scored } from './scores.js';
+import { ConfidenceSequence } from './sequence.js';
+import type { ComparisonState } from './state.js';
+
+/** A paired comparison: loss sums of both sides, the sequence of differences, and (binary) both sides' metrics. */
+export class Comparison {
+  readonly sequence: ConfidenceSequence;
+  baseLoss = 0;
+  otherLoss = 0;
+  /** Latest versions seen of the base (champion) and of the other side. */
+  baseVersion = '';
+  otherVersion = '';
+  hold: string | null = null;
+  private readonly metrics: PairedMetrics | null;
+
+  constructor(
+    readonly identity: string,
+    private readonly options: PolicyOptions,
+  ) {
+    this.sequence = new ConfidenceSequence({ plannedSamples: options.plannedSamples, plannedAlpha: options.alpha });
+    this.metrics = options.kind === 'binary' ? new PairedMetrics() : null;
+  }
+
+  add(example: LabelledExample, label: number, base: Scored, other: Scored): void {
+    const { metric } = this.options;
+    const threshold = example.threshold;
+    const baseLoss = lossOf(metric, label, base.score, threshold);
+    const otherLoss = lossOf(metric, label, other.score, threshold);
+    this.baseLoss += baseLoss;
+    this.otherLoss += otherLoss;
+    this.sequence.update(baseLoss - otherLoss);
+    this.metrics?.update(label, threshold, base.score, other.score);
+    this.baseVersion = base.version;
+    this.otherVersion = other.version;
+  }
+
+  get n(): number {
+    return this.sequence.count;
+  }
+
+  lower(): number {
+    return this.sequence.lower(this.options.alpha);
+  }
+
+  figures(): Figures {
+    return this.metrics === null ? { baseRecall: null, otherRecall: null, baseEce: null, otherEce: null } : this.metrics.figures();
+  }
+
+  /** Mean losses and, for a binary model, recall and ECE deltas (other − base). */
+  deltas(): Record<string, number> {
+    const n = this.n;
+    const out: Record<string, number> = { mean_loss_difference: this.sequence.mean };
+    if (n > 0) {
+      out.champion_loss = this.baseLoss / n;
+      out.challenger_loss = this.otherLoss / n;
+    }
+    const f = this.figures();
+    if (f.baseRecall !== null && f.otherRecall !== null) out.recall_delta = f.otherRecall - f.baseRecall;
+    if (f.baseEce !== null && f.otherEce !== null) out.ece_delta = f.otherEce - f.baseEce;
+    return out;
+  }
+
+  /** The guardrail figures present (binary only). */
+  guardrails(): Record<string, number> {
+    return guardrailFigures(this.figures());
+  }
+
+  /** Why the guardrails block the other side, or null when they pass (always null for a regression). */
+  guardrailBreach(): string | null {
+    return this.metrics === null ? null : guardrailBreach(this.figures(), this.options);
+  }
+
+  state(): ComparisonState {
+    const n = this.n;
+    const f = this.figures();
+    const { alpha } = this.options;
+    return {
+      identity: this.identity,
+      version: this.otherVersion,
+      n,
+      mean: this.sequence.mean,
+      variance: this.sequence.variance,
+      lower: this.sequence.lower(alpha),
+      upper: this.sequence.upper(alpha),
+      champion_loss: n > 0 ? this.baseLoss / n : null,
+      challenger_loss: n > 0 ? this.otherLoss / n : null,
+      champion_recall: f.baseRecall,
+      challenger_recall: f.otherRecall,
+      challenger_ece: f.otherEce,
+      hold: this.hold,
+    };
+  }
+}
