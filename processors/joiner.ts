@@ -21,7 +21,7 @@ import type { Codec } from '../adapters/codec/codec.js';
 import type { LogRecord, LogTransport, OutgoingRecord, PartitionBatch } from '../adapters/transport/transport.js';
 import { ChangelogRecorder, decodeChangelogRecord } from './joiner-changelog.js';
 import { deadLetterFor, deadLetterRecords, decodeRecord } from './decode.js';
-import { PartitionTasks, type TaskContext } from './partition-tasks.js';
+import { PartitionTasks, type AlignOptions, type TaskContext } from './partition-tasks.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
 
@@ -51,6 +51,8 @@ export interface JoinerProcessorDeps {
   joiner: Partial<JoinerOptions>;
   /** A fresh, empty store for a partition's state. */
   createStore: (partition: number) => JoinStore;
+  /** Event-time alignment of predictions and feedback (default: 5 s wait, 20,000 records buffered per input). */
+  align?: AlignOptions;
   clock: Clock;
   /** Hooks: `joined` after each committed batch, with the counters' increments. */
   observer?: PipelineObserver;
@@ -84,6 +86,8 @@ export class JoinerProcessor implements Processor {
   private readonly tasks: PartitionTasks<JoinTask>;
   /** Counters over every batch this instance committed. */
   readonly totals: JoinCounters = emptyCounters();
+  /** Records decoded for their event time, waiting in the alignment buffers to be processed. */
+  private readonly decoded = new WeakMap<LogRecord, JoinInput | { letter: DeadLetter }>();
 
   constructor(private readonly deps: JoinerProcessorDeps) {
     const t = deps.topics;
@@ -94,6 +98,8 @@ export class JoinerProcessor implements Processor {
       groupId: deps.groupId,
       topics: this.inputs,
       transactionalIdPrefix: deps.transactionalIdPrefix,
+      align: { ...(deps.align ?? { maxWaitMs: 5_000, maxBuffered: 20_000 }), eventTime: (record) => this.eventTime(record) },
+      onFailed: (error) => deps.observer?.commitFailed?.(JOINER_STAGE, error),
       work: {
         open: (ctx) => this.restore(ctx),
         process: (task, batch, ctx) => this.processBatch(task, batch, ctx),
@@ -219,20 +225,43 @@ export class JoinerProcessor implements Processor {
 
   /** Reads the batch's records; one that cannot be read becomes a dead letter. */
   private async decode(records: LogRecord[], now: number, letters: DeadLetter[]): Promise<JoinInput[]> {
-    const { topics, codecs } = this.deps;
     const inputs: JoinInput[] = [];
     for (const record of records) {
-      if (record.topic === topics.predictions) {
-        const decoded = await decodeRecord(record, codecs.prediction as Codec<unknown>, validatePrediction, JOINER_STAGE, now);
-        if (decoded.ok) inputs.push({ record, prediction: decoded.value });
-        else letters.push(decoded.letter);
-      } else {
-        const decoded = await decodeRecord(record, codecs.feedback as Codec<unknown>, validateFeedback, JOINER_STAGE, now);
-        if (decoded.ok) inputs.push({ record, feedback: decoded.value });
-        else letters.push(decoded.letter);
-      }
+      const input = this.decoded.get(record) ?? (await this.decodeOne(record, now));
+      this.decoded.delete(record);
+      if ('letter' in input) letters.push(input.letter);
+      else inputs.push(input);
     }
     return inputs;
+  }
+
+  private async decodeOne(record: LogRecord, now: number): Promise<JoinInput | { letter: DeadLetter }> {
+    const { topics, codecs } = this.deps;
+    if (record.topic === topics.predictions) {
+      const decoded = await decodeRecord(record, codecs.prediction as Codec<unknown>, validatePrediction, JOINER_STAGE, now);
+      return decoded.ok ? { record, prediction: decoded.value } : { letter: decoded.letter };
+    }
+    const decoded = await decodeRecord(record, codecs.feedback as Codec<unknown>, validateFeedback, JOINER_STAGE, now);
+    return decoded.ok ? { record, feedback: decoded.value } : { letter: decoded.letter };
+  }
+
+  /**
+   * A record's event time for the alignment of the inputs: the event's own
+   * timestamp (the decoded event is kept for the batch that processes it).
+   * A record that does not decode sorts by its log timestamp (it becomes a
+   * dead letter when processed); a codec that cannot answer now (the
+   * registry is down) leaves it to the batch to fail and be retried.
+   */
+  private async eventTime(record: LogRecord): Promise<number> {
+    try {
+      const input = await this.decodeOne(record, this.deps.clock.now());
+      this.decoded.set(record, input);
+      if ('prediction' in input) return input.prediction.timestamp;
+      if ('feedback' in input) return input.feedback.timestamp;
+    } catch {
+      // Decoded again when processed, where the error counts.
+    }
+    return record.timestamp;
   }
 
   private async toRecord(output: JoinOutput, source: LogRecord, now: number, letters: DeadLetter[]): Promise<OutgoingRecord | undefined> {

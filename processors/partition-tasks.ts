@@ -28,11 +28,20 @@
  *   state may be ahead of what was committed) and the error goes on to the
  *   consumer, which re-delivers (retriable) or stops.
  *
+ * - **event-time alignment** (`align`, for tasks that join their inputs):
+ *   batches are buffered per input and handed on in timestamp order across
+ *   the inputs (aligned-inputs.ts), waiting a bounded time for an input that
+ *   may still deliver older records; an input buffered past `maxBuffered`
+ *   records is paused until the others catch up. A failed task's inputs are
+ *   rewound to the committed offsets, so nothing it held is lost.
+ *
  * Batches, timer jobs (`serially`) and stops never interleave.
  */
 import { SerialQueue } from '../core/serial.js';
+import { AlignedInputs } from './aligned-inputs.js';
 import type {
   LogConsumer,
+  LogRecord,
   LogTransport,
   OutgoingRecord,
   PartitionBatch,
@@ -72,7 +81,23 @@ export interface PartitionTasksOptions<S> {
   work: PartitionWork<S>;
   /** A heartbeat or a consumer commit failed (not fatal: the records are processed again, to the same result). */
   onCommitFailed?: (error: unknown) => void;
+  /** Hand on the inputs' records in event-time order (see the file comment). */
+  align?: AlignOptions;
+  /** A task failed outside a batch (an aligned task's delayed run): it was dropped and its inputs rewound. */
+  onFailed?: (error: unknown) => void;
 }
+
+export interface AlignOptions {
+  /** The longest wait for an input that may still deliver older records. */
+  maxWaitMs: number;
+  /** Records buffered for one input before it is paused. */
+  maxBuffered: number;
+  /** A record's event time (default: its log timestamp); must not throw (fall back to the log timestamp). */
+  eventTime?: (record: LogRecord) => Promise<number>;
+}
+
+/** Records handed to the work at a time, at most. */
+const MAX_ALIGNED_BATCH = 500;
 
 export interface Task<S> {
   readonly context: TaskContext;
@@ -83,6 +108,10 @@ export interface Task<S> {
 interface OpenTask<S> extends Task<S> {
   producer: TransactionalProducer | undefined;
   dropped: boolean;
+  /** With `align`: the buffered inputs, the paused ones, and the timer of a wait. */
+  aligned: AlignedInputs | undefined;
+  paused: Set<string>;
+  timer: NodeJS.Timeout | undefined;
 }
 
 export class PartitionTasks<S> {
@@ -122,7 +151,7 @@ export class PartitionTasks<S> {
         try {
           await job(task.state, task.context);
         } catch (error) {
-          await this.drop(task);
+          await this.fail(task);
           throw error;
         }
       }
@@ -182,13 +211,80 @@ export class PartitionTasks<S> {
     if (this.stopping) return;
     const task = await this.task(batch);
     const from = task.context.resumeAt(batch.topic);
-    const skip = (batch.records[0]?.offset ?? from) < from;
+    const fresh = (batch.records[0]?.offset ?? from) < from ? { ...batch, records: batch.records.filter((r) => r.offset >= from) } : batch;
+    if (!task.aligned) return this.process(task, fresh);
+    const eventTime = this.options.align?.eventTime;
+    const times: number[] = [];
+    for (const record of fresh.records) times.push(eventTime ? await eventTime(record) : record.timestamp);
+    task.aligned.push(fresh, times, Date.now());
+    await this.drain(task);
+  }
+
+  /** One batch through the work; a failure drops the task (and rewinds what it held) and is thrown. */
+  private async process(task: OpenTask<S>, batch: PartitionBatch): Promise<void> {
     try {
-      await this.options.work.process(task.state, skip ? { ...batch, records: batch.records.filter((r) => r.offset >= from) } : batch, task.context);
+      await this.options.work.process(task.state, batch, task.context);
     } catch (error) {
-      await this.drop(task);
+      await this.fail(task);
       throw error;
     }
+  }
+
+  /** Hands an aligned task's buffered records on in event-time order, until it must wait or is empty. */
+  private async drain(task: OpenTask<S>): Promise<void> {
+    clearTimeout(task.timer);
+    task.timer = undefined;
+    for (;;) {
+      if (task.dropped || !task.aligned) return;
+      const now = Date.now();
+      const step = task.aligned.next(now);
+      if (step.kind === 'batch') {
+        await this.process(task, step.batch);
+        continue;
+      }
+      if (step.kind === 'wait') task.timer = setTimeout(() => this.drainLater(task), step.until - now);
+      break;
+    }
+    this.flowControl(task);
+  }
+
+  /** A wait ran out: drain between batches; a failure here has no consumer to go to, so it is reported. */
+  private drainLater(task: OpenTask<S>): void {
+    this.queue.run(() => this.drain(task)).catch((error: unknown) => this.options.onFailed?.(error));
+  }
+
+  /** Pauses an input buffered past maxBuffered; resumes it once it is down to half. */
+  private flowControl(task: OpenTask<S>): void {
+    const { align } = this.options;
+    if (!task.aligned || !align || !this.consumer) return;
+    for (const topic of this.options.topics) {
+      const buffered = task.aligned.buffered(topic);
+      const tp = [{ topic, partition: task.context.partition }];
+      if (!task.paused.has(topic) && buffered > align.maxBuffered) {
+        task.paused.add(topic);
+        this.consumer.pause(tp);
+      } else if (task.paused.has(topic) && buffered <= align.maxBuffered / 2) {
+        task.paused.delete(topic);
+        this.consumer.resume(tp);
+      }
+    }
+  }
+
+  /**
+   * Drops a failed task. An aligned task held records past what it
+   * committed: its inputs go back to the committed offsets (or where the task
+   * resumed), so they are delivered again to the task reopened after it.
+   */
+  private async fail(task: OpenTask<S>): Promise<void> {
+    await this.drop(task);
+    if (!task.aligned || !this.consumer || this.stopping) return;
+    const partition = task.context.partition;
+    const offsets: TopicPartitionOffset[] = [];
+    for (const topic of this.options.topics) {
+      const committed = (await this.options.transport.committedOffsets(this.options.groupId, topic)).find((o) => o.partition === partition);
+      offsets.push({ topic, partition, offset: committed?.offset ?? task.context.resumeAt(topic) });
+    }
+    this.consumer.seek(offsets);
   }
 
   private async task(batch: PartitionBatch): Promise<OpenTask<S>> {
@@ -199,13 +295,28 @@ export class PartitionTasks<S> {
     try {
       const resume = await this.resumeOffsets(batch, producer !== undefined);
       const context = this.context(batch, resume, () => task);
-      const task: OpenTask<S> = { context, producer, dropped: false, state: await this.options.work.open(context) };
+      const { align, topics } = this.options;
+      const aligned = align ? await this.alignedInputs(batch, context, align) : undefined;
+      const state = await this.options.work.open(context);
+      const task: OpenTask<S> = { context, producer, dropped: false, state, aligned, paused: new Set(), timer: undefined };
       this.tasks.set(batch.partition, task);
       return task;
     } catch (error) {
       await producer?.close().catch(() => {});
       throw error;
     }
+  }
+
+  /** The buffers of an aligned task, knowing where each input partition ends now. */
+  private async alignedInputs(batch: PartitionBatch, context: TaskContext, align: AlignOptions): Promise<AlignedInputs> {
+    const ends = new Map<string, number>();
+    for (const topic of this.options.topics) {
+      ends.set(topic, (await this.options.transport.endOffsets(topic)).find((o) => o.partition === batch.partition)?.offset ?? 0);
+    }
+    return new AlignedInputs(this.options.topics, batch.partition, batch.generation, context.resumeAt, (topic) => ends.get(topic) ?? 0, Date.now(), {
+      maxWaitMs: align.maxWaitMs,
+      maxBatch: MAX_ALIGNED_BATCH,
+    });
   }
 
   private async fence(partition: number): Promise<TransactionalProducer | undefined> {
@@ -253,6 +364,8 @@ export class PartitionTasks<S> {
   private async drop(task: OpenTask<S>): Promise<void> {
     if (task.dropped) return;
     task.dropped = true;
+    clearTimeout(task.timer);
+    if (task.paused.size > 0) this.consumer?.resume([...task.paused].map((topic) => ({ topic, partition: task.context.partition })));
     if (this.tasks.get(task.context.partition) === task) this.tasks.delete(task.context.partition);
     await task.producer?.close().catch(() => {});
     await this.options.work.close?.(task.state);

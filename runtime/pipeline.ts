@@ -30,6 +30,9 @@ import { RegistryProcessor } from '../processors/registry.js';
 import { evaluatorOptions, joinerTopics, learnerSettings, policyOptions, promoterTopics } from './settings.js';
 import { ShadowFeed } from './shadow-feed.js';
 
+/** Records of one input partition the joiner buffers for event-time alignment before it pauses that partition. */
+const JOINER_MAX_BUFFERED = 20_000;
+
 export const PROCESSOR_NAMES = ['joiner', 'learner', 'promoter', 'evaluator', 'archive', 'registry'] as const;
 export type ProcessorName = (typeof PROCESSOR_NAMES)[number];
 
@@ -93,6 +96,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
           ...(env.time === 'wall-clock' ? { maxEventTime: () => env.clock.now() + j.max_future } : {}),
         },
         createStore: env.joinStore,
+        align: { maxWaitMs: j.input_wait, maxBuffered: JOINER_MAX_BUFFERED },
         clock: env.clock,
         observer: env.observer,
       });

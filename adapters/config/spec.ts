@@ -92,6 +92,11 @@ export const CONFIG_SPEC = {
       early_feedback_ttl: { kind: 'duration', default: '1h', doc: 'How long feedback that arrives before its prediction waits for it; then it is sent on as unmatched.' },
       emit_unlabelled: { kind: 'boolean', default: true, doc: 'Emit an example with label null when a prediction expires without a label.' },
       max_future: { kind: 'duration', default: '1h', doc: 'In run: events stamped more than this ahead of the wall clock are dead-lettered (they would expire every pending prediction). Not applied by replay.' },
+      input_wait: {
+        kind: 'duration',
+        default: '5s',
+        doc: "Event-time alignment: the joiner reads predictions and feedback of a partition in timestamp order; when one of them is behind (records on the broker not yet fetched), it waits at most this long for them before it reads the other ahead.",
+      },
       state_dir: { kind: 'string', default: null, doc: 'In run: folder for the on-disk (LMDB) join state, rebuilt from the changelog at start. Default: a folder under the system temp dir.' },
     },
   },

@@ -423,6 +423,7 @@ class KafkaConsumer implements LogConsumer {
               partition: batch.partition,
               records,
               nextOffset,
+              highWatermark: Number(batch.highWatermark),
               generation: this.generation,
             });
           } catch (error) {
@@ -463,6 +464,20 @@ class KafkaConsumer implements LogConsumer {
   async heartbeat(): Promise<void> {
     if (this.stopped || !this.sendHeartbeat) return;
     await this.beat(this.sendHeartbeat);
+  }
+
+  pause(partitions: Array<{ topic: string; partition: number }>): void {
+    if (!this.stopped) this.consumer.pause(partitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+  }
+
+  resume(partitions: Array<{ topic: string; partition: number }>): void {
+    if (!this.stopped) this.consumer.resume(partitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+  }
+
+  /** The next fetch of each partition starts there; the rest of a fetch in hand is skipped (kafkajs marks it stale). */
+  seek(offsets: TopicPartitionOffset[]): void {
+    if (this.stopped) return;
+    for (const { topic, partition, offset } of offsets) this.consumer.seek({ topic, partition, offset: String(offset) });
   }
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {

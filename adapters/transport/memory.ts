@@ -342,6 +342,8 @@ class MemoryConsumer implements LogConsumer {
   private readonly maxBatchSize: number;
   /** Next offset to deliver, per assigned partition. */
   private positions = new Map<string, { topic: string; partition: number; next: number }>();
+  /** Paused partitions (by tpKey): not delivered until resumed. */
+  private readonly paused = new Set<string>();
   private generation = 0;
   private running = false;
   private busy = false;
@@ -387,6 +389,23 @@ class MemoryConsumer implements LogConsumer {
     this.log.commitOffsets(this.groupId, offsets);
   }
 
+  pause(partitions: Array<{ topic: string; partition: number }>): void {
+    for (const { topic, partition } of partitions) this.paused.add(tpKey(topic, partition));
+  }
+
+  resume(partitions: Array<{ topic: string; partition: number }>): void {
+    for (const { topic, partition } of partitions) this.paused.delete(tpKey(topic, partition));
+    this.log.notifyChange();
+  }
+
+  seek(offsets: TopicPartitionOffset[]): void {
+    for (const { topic, partition, offset } of offsets) {
+      const position = this.positions.get(tpKey(topic, partition));
+      if (position) position.next = offset;
+    }
+    this.log.notifyChange();
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -417,6 +436,7 @@ class MemoryConsumer implements LogConsumer {
     let bestTs = Infinity;
     let bestRank = Infinity;
     for (const position of this.positions.values()) {
+      if (this.paused.has(tpKey(position.topic, position.partition))) continue;
       const log = this.log.topic(position.topic).partitions[position.partition]!;
       const head = log[position.next];
       if (!head) continue;
@@ -455,6 +475,7 @@ class MemoryConsumer implements LogConsumer {
       partition: position.partition,
       records,
       nextOffset: last.offset + 1,
+      highWatermark: log.length,
       generation: this.generation,
     };
   }

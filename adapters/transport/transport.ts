@@ -51,6 +51,11 @@ export interface PartitionBatch {
   /** What to commit once every record of the batch is done: last offset + 1. */
   nextOffset: number;
   /**
+   * The partition's end offset (the next offset to be written) when the batch
+   * was fetched: a consumer at or past it has read everything there was.
+   */
+  highWatermark: number;
+  /**
    * The consumer's assignment generation when the batch was delivered (equal
    * to `assignment().generation` at that moment). It changes whenever the
    * group rebalances (this member joined or rejoined), so a processor seeing a
@@ -106,6 +111,14 @@ export interface LogConsumer {
   assignment(): ConsumerAssignment;
   /** Commits offsets for this consumer's group. */
   commit(offsets: TopicPartitionOffset[]): Promise<void>;
+  /** Stops fetching these partitions until resume() (what was delivered stays delivered). */
+  pause(partitions: Array<{ topic: string; partition: number }>): void;
+  resume(partitions: Array<{ topic: string; partition: number }>): void;
+  /**
+   * Delivers these partitions again from the given offsets (records delivered
+   * but not processed, e.g. held by a task that failed, come again).
+   */
+  seek(offsets: TopicPartitionOffset[]): void;
   /**
    * Tells the group this member is alive (Kafka: a heartbeat, sent only when
    * the heartbeat interval elapsed). For a handler or flush that waits long

@@ -1,0 +1,121 @@
+/**
+ * Event-time alignment of the joiner's inputs: the join's output must not
+ * depend on how the two topics' records interleave in consumption. A
+ * backlog on both topics is consumed by a deliberately adversarial consumer
+ * that delivers the whole feedback topic before any prediction (as a Kafka
+ * consumer catching up may fetch one topic far ahead of the other); without
+ * alignment the partition's watermark runs ahead with the feedback and every
+ * feedback waiting for its prediction expires as unmatched.
+ */
+import { describe, expect, it } from 'vitest';
+import { buildConfig } from '../../adapters/config/index.js';
+import { makeCodecs } from '../../adapters/codec/codecs.js';
+import { MemoryTransport } from '../../adapters/transport/memory.js';
+import type { LogTransport } from '../../adapters/transport/transport.js';
+import { ManualClock } from '../../core/clock.js';
+import type { Feedback, Prediction } from '../../core/events.js';
+import { MemoryJoinStore } from '../../core/join/index.js';
+import { JoinerProcessor } from '../../processors/joiner.js';
+import { topicSpecs } from '../../runtime/pipeline.js';
+import { joinerTopics } from '../../runtime/settings.js';
+import { greedyTransport } from '../support/greedy-consumer.js';
+import { seededRandom } from '../support/random.js';
+
+const T0 = Date.UTC(2025, 5, 2);
+const HOUR = 3_600_000;
+const PREDICTIONS = 12_000;
+
+/** Predictions over two days; each labelled, positives a day later, negatives within the hour (delay depends on the outcome). */
+function backlog(seed: number): { predictions: Prediction[]; feedback: Feedback[] } {
+  const random = seededRandom(seed);
+  const predictions: Prediction[] = [];
+  const feedback: Feedback[] = [];
+  for (let i = 0; i < PREDICTIONS; i++) {
+    const timestamp = T0 + Math.floor((i / PREDICTIONS) * 48 * HOUR);
+    const positive = random() < 0.2;
+    predictions.push({
+      prediction_id: `p-${i}`, model: 'fraud', model_version: 'v1', timestamp, features: { x: random() }, categorical: {}, segments: {},
+      score: positive ? 0.7 : 0.2, threshold: 0.5,
+    });
+    const delay = positive ? 20 * HOUR + random() * 8 * HOUR : random() * HOUR;
+    feedback.push({ prediction_id: `p-${i}`, timestamp: timestamp + Math.floor(delay), feedback_type: 'AUTO_VALIDATED', label: positive ? 1 : 0, uncertain: false, source: null, notes: null });
+  }
+  feedback.sort((a, b) => a.timestamp - b.timestamp);
+  return { predictions, feedback };
+}
+
+/**
+ * `logTime`: the records' log timestamps are the events' (`event`), or
+ * misleading (`produced`: every feedback record stamped before every
+ * prediction, as when a backlog of feedback is loaded first): the joiner
+ * aligns on the events' own timestamps either way.
+ */
+async function join(transportOf: (log: MemoryTransport) => LogTransport, seed: number, logTime: 'event' | 'produced' = 'event'): Promise<{ labelled: string[]; unmatched: number }> {
+  const config = buildConfig({ topics: { partitions: 2 } });
+  const t = config.topics;
+  const log = new MemoryTransport();
+  await log.ensureTopics(topicSpecs(config));
+  const codecs = makeCodecs(t, undefined);
+  const { predictions, feedback } = backlog(seed);
+  const producer = await log.producer();
+  const records = [];
+  const stamp = (event: number, topic: 'p' | 'f') => (logTime === 'event' ? event : topic === 'f' ? T0 : T0 + 100 * HOUR);
+  for (const p of predictions) records.push({ topic: t.predictions, key: Buffer.from(p.prediction_id), value: await codecs.prediction.encode(p), timestamp: stamp(p.timestamp, 'p') });
+  for (const f of feedback) records.push({ topic: t.feedback, key: Buffer.from(f.prediction_id), value: await codecs.feedback.encode(f), timestamp: stamp(f.timestamp, 'f') });
+  await producer.send(records);
+  const joiner = new JoinerProcessor({
+    transport: transportOf(log), topics: joinerTopics(config), groupId: 'joiner', transactionalIdPrefix: 'joiner', codecs,
+    joiner: { joinWindowMs: config.joiner.join_window, earlyFeedbackTtlMs: config.joiner.early_feedback_ttl }, createStore: () => new MemoryJoinStore(),
+    clock: new ManualClock(T0),
+  });
+  await joiner.start();
+  // Until both inputs are committed to their ends.
+  const caughtUp = async () => {
+    for (const topic of [t.predictions, t.feedback]) {
+      const committed = new Map((await log.committedOffsets('joiner', topic)).map((o) => [o.partition, o.offset]));
+      for (const end of await log.endOffsets(topic)) if ((committed.get(end.partition) ?? 0) < end.offset) return false;
+    }
+    return true;
+  };
+  for (let i = 0; i < 3000 && !(await caughtUp()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  await joiner.stop();
+  const labelled: string[] = [];
+  for (const record of log.records(t.labelled_examples)) {
+    const example = await codecs.labelled.decode(record.value);
+    labelled.push(`${example.prediction_id}=${example.label}`);
+  }
+  return { labelled: labelled.sort(), unmatched: log.records(t.unmatched_feedback).length };
+}
+
+describe('joiner: event-time alignment of predictions and feedback', () => {
+  it('joins every feedback when the whole feedback backlog is delivered before any prediction, exactly as in event-time order', async () => {
+    const inOrder = await join((log) => log, 11);
+    let delivered: string[] = [];
+    const adversarial = await join((log) => {
+      const transport = greedyTransport(log, 'feedback');
+      const consumer = transport.consumer.bind(transport);
+      transport.consumer = async (options) => {
+        const c = await consumer(options);
+        delivered = (c as unknown as { delivered: string[] }).delivered;
+        return c;
+      };
+      return transport;
+    }, 11);
+    // The consumer was adversarial: it delivered feedback first, as long as it was not paused.
+    expect(delivered.slice(0, 10)).toEqual(Array(10).fill('feedback'));
+    expect(inOrder.unmatched).toBe(0);
+    expect(inOrder.labelled).toHaveLength(PREDICTIONS);
+    expect(adversarial.unmatched).toBe(0);
+    expect(adversarial.labelled).toEqual(inOrder.labelled);
+  });
+
+  it('aligns on the events\' own timestamps, not the records\' log timestamps (feedback loaded before the predictions)', async () => {
+    const inOrder = await join((log) => log, 12);
+    const loadedFirst = await join((log) => log, 12, 'produced');
+    const adversarial = await join((log) => greedyTransport(log, 'feedback'), 12, 'produced');
+    expect(loadedFirst.unmatched).toBe(0);
+    expect(loadedFirst.labelled).toEqual(inOrder.labelled);
+    expect(adversarial.unmatched).toBe(0);
+    expect(adversarial.labelled).toEqual(inOrder.labelled);
+  });
+});
