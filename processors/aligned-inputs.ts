@@ -38,10 +38,13 @@ interface Input {
   emptySince: number;
 }
 
-export type AlignedStep =
-  | { kind: 'batch'; batch: PartitionBatch }
-  | { kind: 'wait'; until: number }
-  | { kind: 'idle' };
+/** A run of records of several inputs, in event-time order, and what to commit once it is processed. */
+export interface AlignedBatch extends PartitionBatch {
+  /** The offset after the last record taken (or delivered) of each input the run took from. */
+  offsets: Array<{ topic: string; partition: number; offset: number }>;
+}
+
+export type AlignedStep = { kind: 'batch'; batch: AlignedBatch } | { kind: 'wait'; until: number } | { kind: 'idle' };
 
 export class AlignedInputs {
   private readonly inputs: Input[];
@@ -75,23 +78,63 @@ export class AlignedInputs {
     return this.size(this.input(topic));
   }
 
-  /** The next run of records in event-time order, or how long to wait for an input that may deliver older ones. */
+  /**
+   * The next run of records in event-time order across the inputs (at most
+   * maxBatch), up to where an empty input that may still deliver older
+   * records must be waited for; or how long to wait; or idle.
+   */
   next(now: number): AlignedStep {
-    const candidate = this.earliest();
-    if (!candidate) return { kind: 'idle' };
-    let limit = Number.POSITIVE_INFINITY;
-    let waitUntil = Number.NEGATIVE_INFINITY;
-    for (const input of this.inputs) {
-      if (input === candidate) continue;
-      const head = input.times[input.head];
-      if (head !== undefined) {
-        limit = Math.min(limit, head);
-      } else if (!this.caughtUp(input)) {
-        waitUntil = Math.max(waitUntil, input.emptySince + this.options.maxWaitMs);
+    const records: LogRecord[] = [];
+    const taken = new Map<Input, number>();
+    while (records.length < this.options.maxBatch) {
+      const input = this.earliest();
+      if (!input) break;
+      const until = this.waitFor(input, now);
+      if (until !== undefined) {
+        if (records.length === 0) return { kind: 'wait', until };
+        break;
       }
+      const record = input.records[input.head]!;
+      records.push(record);
+      input.head++;
+      taken.set(input, this.settle(input, record, now));
     }
-    if (waitUntil > now) return { kind: 'wait', until: waitUntil };
-    return { kind: 'batch', batch: this.take(candidate, limit, now) };
+    if (records.length === 0) return { kind: 'idle' };
+    const first = records[0]!;
+    const offsets = [...taken].map(([input, offset]) => ({ topic: input.topic, partition: this.partition, offset }));
+    const own = offsets.find((o) => o.topic === first.topic)!;
+    return {
+      kind: 'batch',
+      batch: { topic: first.topic, partition: this.partition, records, nextOffset: own.offset, highWatermark: this.input(first.topic).highWatermark, generation: this.generation, offsets },
+    };
+  }
+
+  /** Until when to wait before taking `candidate`'s head: some other input is empty but may deliver older records. */
+  private waitFor(candidate: Input, now: number): number | undefined {
+    let until: number | undefined;
+    for (const input of this.inputs) {
+      if (input === candidate || this.size(input) > 0 || this.caughtUp(input)) continue;
+      const deadline = input.emptySince + this.options.maxWaitMs;
+      if (deadline > now) until = Math.max(until ?? deadline, deadline);
+    }
+    return until;
+  }
+
+  /** After a record was taken: the offset to commit for its input (past what was delivered once its buffer is empty). */
+  private settle(input: Input, record: LogRecord, now: number): number {
+    if (this.size(input) === 0) {
+      input.records = [];
+      input.times = [];
+      input.head = 0;
+      input.emptySince = now;
+      return input.delivered;
+    }
+    if (input.head > 4096 && input.head * 2 > input.records.length) {
+      input.records = input.records.slice(input.head);
+      input.times = input.times.slice(input.head);
+      input.head = 0;
+    }
+    return record.offset + 1;
   }
 
   private input(topic: string): Input {
@@ -116,42 +159,5 @@ export class AlignedInputs {
       if (head !== undefined && (!best || head < best.times[best.head]!)) best = input;
     }
     return best;
-  }
-
-  /**
-   * Takes the candidate's records up to `limit` (the other heads' earliest
-   * timestamp; on a tie the earlier input goes first), at most maxBatch.
-   */
-  private take(input: Input, limit: number, now: number): PartitionBatch {
-    const first = this.inputs.indexOf(input);
-    const tieFirst = this.inputs.every((other, i) => i >= first || other.times[other.head] !== limit);
-    const records: LogRecord[] = [];
-    while (records.length < this.options.maxBatch && input.head < input.records.length) {
-      const time = input.times[input.head]!;
-      if (records.length > 0 && (time > limit || (time === limit && !tieFirst))) break;
-      records.push(input.records[input.head]!);
-      input.head++;
-    }
-    const drained = this.size(input) === 0;
-    if (drained) {
-      input.records = [];
-      input.times = [];
-      input.head = 0;
-      input.emptySince = now;
-    } else if (input.head > 4096 && input.head * 2 > input.records.length) {
-      input.records = input.records.slice(input.head);
-      input.times = input.times.slice(input.head);
-      input.head = 0;
-    }
-    const last = records[records.length - 1]!;
-    return {
-      topic: input.topic,
-      partition: this.partition,
-      records,
-      // Past the end of what was delivered once the buffer is empty (a fetch may end on commit markers).
-      nextOffset: drained ? input.delivered : last.offset + 1,
-      highWatermark: input.highWatermark,
-      generation: this.generation,
-    };
   }
 }

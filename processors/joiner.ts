@@ -21,7 +21,7 @@ import type { Codec } from '../adapters/codec/codec.js';
 import type { LogRecord, LogTransport, OutgoingRecord, PartitionBatch } from '../adapters/transport/transport.js';
 import { ChangelogRecorder, decodeChangelogRecord } from './joiner-changelog.js';
 import { deadLetterFor, deadLetterRecords, decodeRecord } from './decode.js';
-import { PartitionTasks, type AlignOptions, type TaskContext } from './partition-tasks.js';
+import { offsetsOf, PartitionTasks, type AlignOptions, type TaskContext } from './partition-tasks.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
 
@@ -207,7 +207,7 @@ export class JoinerProcessor implements Processor {
       })),
     );
     const out = await this.encodeOutputs(results, letters, now);
-    await this.commit(task, ctx, out, [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }], counters);
+    await this.commit(task, ctx, out, offsetsOf(batch), counters);
   }
 
   /** Output records for join results, then the dead letters (those from decoding and those the join rejected). */

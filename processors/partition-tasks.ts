@@ -38,7 +38,7 @@
  * Batches, timer jobs (`serially`) and stops never interleave.
  */
 import { SerialQueue } from '../core/serial.js';
-import { AlignedInputs } from './aligned-inputs.js';
+import { AlignedInputs, type AlignedBatch } from './aligned-inputs.js';
 import type {
   LogConsumer,
   LogRecord,
@@ -65,7 +65,7 @@ export interface TaskContext {
 export interface PartitionWork<S> {
   /** Builds partition p's state, resuming at `ctx.resumeAt`. */
   open(ctx: TaskContext): Promise<S>;
-  /** One batch (records below resumeAt already removed). */
+  /** One batch (records below resumeAt already removed; an aligned task's runs mix its inputs: commit offsetsOf(batch)). */
   process(state: S, batch: PartitionBatch, ctx: TaskContext): Promise<void>;
   /** Releases the state of a dropped task (its store); must not throw. */
   close?(state: S): Promise<void>;
@@ -94,6 +94,14 @@ export interface AlignOptions {
   maxBuffered: number;
   /** A record's event time (default: its log timestamp); must not throw (fall back to the log timestamp). */
   eventTime?: (record: LogRecord) => Promise<number>;
+}
+
+/**
+ * The input offsets to commit once `batch` is processed: its own, or for an
+ * aligned task's run, those of every input it took records from.
+ */
+export function offsetsOf(batch: PartitionBatch): TopicPartitionOffset[] {
+  return 'offsets' in batch ? (batch as AlignedBatch).offsets : [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }];
 }
 
 /** Records handed to the work at a time, at most. */

@@ -1,0 +1,101 @@
+/**
+ * A backlog on both input topics, on the real stack: a start after an outage,
+ * or a new deployment on existing topics. 50,000 predictions over two days and
+ * their feedback (positives labelled a day later, negatives within the hour)
+ * are all produced before `feedbackloop run --only joiner` starts, the
+ * feedback first, so the feedback records even carry the earlier log
+ * timestamps. With the default settings (early_feedback_ttl 1h), a joiner
+ * that reads feedback ahead of predictions moves its watermark with the
+ * feedback and expires the feedback waiting for predictions it has not read
+ * yet (measured before alignment: a third of the feedback went to
+ * unmatched-feedback). Every feedback here has its prediction: the joiner
+ * must label every one and leave nothing unmatched.
+ */
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { logLevel, type Admin } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaTransport } from '../../adapters/kafka/transport.js';
+import type { OutgoingRecord } from '../../adapters/transport/transport.js';
+import type { Feedback, Prediction } from '../../core/events.js';
+import { uniqueName } from '../support/collect.js';
+import { JoinerProcess, joinerEnvironment, pipelineTopics } from '../support/joiner-process.js';
+import { chunks, GroupProgress, joinerCodecs, pipelineTopicSpecs, readTopic } from '../support/joiner-kafka.js';
+import { seededRandom } from '../support/random.js';
+import { requireStack, STACK } from '../support/stack.js';
+
+const PREDICTIONS = 50_000;
+const PARTITIONS = 3;
+const HOUR = 3_600_000;
+
+function backlog(seed: number, start: number): { predictions: Prediction[]; feedback: Feedback[] } {
+  const random = seededRandom(seed);
+  const predictions: Prediction[] = [];
+  const feedback: Feedback[] = [];
+  for (let i = 0; i < PREDICTIONS; i++) {
+    const timestamp = start + Math.floor((i / PREDICTIONS) * 48 * HOUR);
+    const positive = random() < 0.2;
+    predictions.push({
+      prediction_id: `p-${i}`, model: 'fraud', model_version: 'v1', timestamp, features: { x: random() }, categorical: {}, segments: {},
+      score: positive ? 0.7 : 0.2, threshold: 0.5,
+    });
+    const delay = positive ? 20 * HOUR + random() * 8 * HOUR : random() * HOUR;
+    feedback.push({ prediction_id: `p-${i}`, timestamp: timestamp + Math.floor(delay), feedback_type: 'AUTO_VALIDATED', label: positive ? 1 : 0, uncertain: false, source: null, notes: null });
+  }
+  feedback.sort((a, b) => a.timestamp - b.timestamp);
+  return { predictions, feedback };
+}
+
+describe('joiner: a backlog on both topics, feedback produced first', () => {
+  let transport: KafkaTransport;
+  let admin: Admin;
+  let child: JoinerProcess | undefined;
+
+  beforeAll(async () => {
+    await requireStack('kafka', 'registry');
+    transport = new KafkaTransport({ brokers: STACK.brokers, clientId: uniqueName('joiner-backlog-test'), kafka: { logLevel: logLevel.NOTHING } });
+    admin = transport.kafka.admin();
+    await admin.connect();
+  });
+
+  afterAll(async () => {
+    await child?.stop();
+    await admin?.disconnect().catch(() => {});
+    await transport?.close();
+  });
+
+  it(`labels all ${PREDICTIONS} feedback and leaves none unmatched`, async () => {
+    const prefix = uniqueName('backlog');
+    const topics = pipelineTopics(prefix);
+    await transport.ensureTopics(pipelineTopicSpecs(topics, PARTITIONS));
+    const codecs = joinerCodecs(new SchemaRegistry({ host: STACK.registryUrl }), topics);
+    // Event time ends three days ago: nothing is stamped in the future.
+    const { predictions, feedback } = backlog(20_261_205, Date.now() - 5 * 24 * HOUR);
+    const records: OutgoingRecord[] = [];
+    for (const f of feedback) records.push({ topic: topics.feedback, key: Buffer.from(f.prediction_id), value: await codecs.feedback.encode(f) });
+    for (const p of predictions) records.push({ topic: topics.predictions, key: Buffer.from(p.prediction_id), value: await codecs.prediction.encode(p) });
+    const producer = await transport.producer();
+    for (const chunk of chunks(records, 5_000)) await producer.send(chunk);
+    await producer.close();
+
+    const started = Date.now();
+    const env = joinerEnvironment({ clientId: prefix, topics, partitions: PARTITIONS });
+    child = await JoinerProcess.start({ name: `${prefix}-run`, env });
+    const running = child;
+    const progress = new GroupProgress(admin, `${prefix}-joiner`, [topics.predictions, topics.feedback]);
+    await progress.waitCaughtUp({
+      timeoutMs: 240_000,
+      check: () => {
+        if (running.diedOnItsOwn()) throw new Error(`${running.name} exited (${JSON.stringify(running.exit)}); log ${running.logFile}:\n${running.tail()}`);
+      },
+    });
+    const seconds = (Date.now() - started) / 1000;
+    const labelled = await readTopic(transport, topics.labelled, PARTITIONS);
+    const unmatched = await readTopic(transport, topics.unmatched, PARTITIONS);
+    console.log(JSON.stringify({ inputRecords: records.length, seconds, recordsPerSecond: Math.round(records.length / seconds), labelled: labelled.length, unmatched: unmatched.length }));
+    expect(unmatched.length).toBe(0);
+    expect(labelled.length).toBe(PREDICTIONS);
+    const ids = new Set<string>();
+    for (const record of labelled) ids.add((await codecs.labelled.decode(record.value)).prediction_id);
+    expect(ids.size).toBe(PREDICTIONS);
+  });
+});
