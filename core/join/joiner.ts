@@ -167,11 +167,11 @@ export class Joiner {
     };
     // Feedback that came first is applied now, in the order of its timestamps.
     const early = [...(existing?.early ?? [])].sort((a, b) => a.timestamp - b.timestamp);
-    for (const feedback of early) out.push(...this.apply(id, entry, feedback));
+    for (const feedback of early) for (const output of this.apply(id, entry, feedback)) out.push(output);
     if (entry.expires_at <= this.watermark) {
       // Arrived after its own window (a late replay): joined with what was waiting, then expired.
       if (existing) this.store.delete(id);
-      out.push(...this.expire(id, entry));
+      for (const output of this.expire(id, entry)) out.push(output);
       return out;
     }
     this.store.set(id, entry);
@@ -207,7 +207,7 @@ export class Joiner {
     }
     entry.seen.push(hash);
     if (entry.prediction === null) entry.early.push(feedback);
-    else out.push(...this.apply(id, entry, feedback));
+    else for (const output of this.apply(id, entry, feedback)) out.push(output);
     this.store.set(id, entry);
     return out;
   }
@@ -221,7 +221,8 @@ export class Joiner {
       const entry = this.store.get(id);
       if (!entry || entry.expires_at !== at) continue; // stale index item
       this.store.delete(id);
-      out.push(...this.expire(id, entry));
+      // One by one: an entry's early feedback has no bound, and a spread into push() overflows the stack past ~120k items.
+      for (const output of this.expire(id, entry)) out.push(output);
     }
     return out;
   }
