@@ -734,7 +734,7 @@ export class Evaluator {
   }
 
   health(): Record<string, ModelHealth> {
-    const out: Record<string, ModelHealth> = {};
+    const out: Record<string, ModelHealth> = Object.create(null); // keyed by model name: `__proto__` is an entry like any other
     for (const [model, state] of this.models) {
       let open = 0;
       for (const cell of state.cells.values()) for (const byStart of cell.tumbling) open += byStart.size;
