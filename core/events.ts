@@ -161,12 +161,25 @@ function optionalFinite(obj: Obj, field: string, what: string): number | null {
   return value;
 }
 
+/**
+ * The entries of a map field. Any key is an ordinary name (`constructor`,
+ * `toString`…) but `__proto__`, which is refused rather than lost: copied
+ * into an object it would set the prototype and vanish, avsc's decoder
+ * drops it, and the join state's msgpack (lmdb-js) renames it.
+ */
+function mapEntries(map: Obj, field: string, what: string): Array<[string, unknown]> {
+  if (Object.hasOwn(map, '__proto__')) {
+    throw new ValidationError(`${what}: ${field} has the key "__proto__", which no map accepts (it cannot stay an ordinary key through the codec and the join state)`);
+  }
+  return Object.entries(map);
+}
+
 function numberMap(obj: Obj, field: string, what: string, required: boolean): Record<string, number> {
   const value = obj[field];
   if (value === undefined && !required) return {};
   if (!isObject(value)) throw new ValidationError(`${what}: ${field} must be a map of numbers, got ${describe(value)}`);
   const out: Record<string, number> = {};
-  for (const [key, v] of Object.entries(value)) {
+  for (const [key, v] of mapEntries(value, field, what)) {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       throw new ValidationError(`${what}: ${field}.${key} must be a finite number, got ${describe(v)}`);
     }
@@ -180,7 +193,7 @@ function stringMap(obj: Obj, field: string, what: string): Record<string, string
   if (value === undefined || value === null) return {};
   if (!isObject(value)) throw new ValidationError(`${what}: ${field} must be a map of strings, got ${describe(value)}`);
   const out: Record<string, string> = {};
-  for (const [key, v] of Object.entries(value)) {
+  for (const [key, v] of mapEntries(value, field, what)) {
     if (typeof v !== 'string') throw new ValidationError(`${what}: ${field}.${key} must be a string, got ${describe(v)}`);
     out[key] = v;
   }

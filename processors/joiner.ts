@@ -16,7 +16,7 @@
 import { FeedbackloopError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type Prediction } from '../core/events.js';
-import { Joiner, emptyCounters, type JoinCounters, type JoinerOptions, type JoinOutput, type JoinStore } from '../core/join/index.js';
+import { Joiner, emptyCounters, modelCounters, type JoinCounters, type JoinerOptions, type JoinOutput, type JoinStore } from '../core/join/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import type { LogRecord, LogTransport, OutgoingRecord, PartitionBatch } from '../adapters/transport/transport.js';
 import { ChangelogRecorder, decodeChangelogRecord } from './joiner-changelog.js';
@@ -71,7 +71,7 @@ export function addCounters(into: JoinCounters, from: JoinCounters): JoinCounter
     (into[key] as number) += from[key] as number;
   }
   for (const [model, counters] of Object.entries(from.byModel)) {
-    const target = (into.byModel[model] ??= { predictions: 0, labelled: 0, corrections: 0, expired_labelled: 0, expired_unlabelled: 0 });
+    const target = modelCounters(into.byModel, model);
     for (const key of Object.keys(counters) as Array<keyof typeof counters>) target[key] += counters[key];
   }
   return into;

@@ -3,7 +3,7 @@
  * place a config key becomes a processor setting (run and replay both build
  * their pipeline from these).
  */
-import { modelKindOf, type Config } from '../adapters/config/index.js';
+import { modelChallengersOf, modelKindOf, type Config } from '../adapters/config/index.js';
 import type { EvaluatorOptions } from '../core/evaluate/index.js';
 import type { TrainerOptions } from '../core/learn/index.js';
 import type { PolicyOptions } from '../core/promote/index.js';
@@ -58,7 +58,7 @@ export function learnerSettings(config: Config): { topics: LearnerTopics; learne
     topics: { labelled: t.labelled_examples, snapshots: t.model_snapshots, deadLetters: t.dead_letters },
     learner: {
       kindOf: (model) => modelKindOf(config, model),
-      challengersOf: (model) => config.models[model]?.challengers ?? [],
+      challengersOf: (model) => modelChallengersOf(config, model),
       trainOnCorrections: config.learner.train_on_corrections,
     },
   };

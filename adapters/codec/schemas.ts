@@ -37,13 +37,55 @@ function findSchemasDir(): string {
 
 export const SCHEMAS_DIR = findSchemasDir();
 
+/** The part of avsc's (internal) Tap that reads a map: block counts and strings. */
+interface Tap {
+  readLong(): number;
+  skipLong(): void;
+  readString(): string;
+}
+
+/**
+ * An Avro map that refuses the key `__proto__`. avsc reads a map into a
+ * plain object by assignment, where that key sets the prototype (a number
+ * or a string is ignored): the entry would vanish without a word. Here the
+ * decode throws instead, so the record becomes a dead letter that says why
+ * (as the validators of core/events.ts refuse the key). Every other key,
+ * `constructor` and `toString` included, is an ordinary own entry. Reads
+ * the same bytes as avsc's MapType._read (avsc 5): blocks of entries until
+ * a count of 0; a negative count is followed by the block's size in bytes.
+ */
+class KeyCheckedMapType extends avro.types.MapType {
+  _read(tap: Tap): Record<string, unknown> {
+    const values = this.valuesType as { _read(tap: Tap): unknown };
+    const out: Record<string, unknown> = {};
+    for (let n = tap.readLong(); n !== 0; n = tap.readLong()) {
+      if (n < 0) {
+        n = -n;
+        tap.skipLong();
+      }
+      for (; n > 0; n--) {
+        const key = tap.readString();
+        if (key === '__proto__') throw new Error('a map has the key "__proto__", which no map accepts (it would not stay an ordinary key)');
+        out[key] = values._read(tap);
+      }
+    }
+    return out;
+  }
+}
+
+/** Builds every map of a schema as a KeyCheckedMapType (avsc's own type otherwise). */
+function keyCheckedMaps(schema: avro.Schema, opts: avro.ForSchemaOptions): avro.Type | undefined {
+  const s = schema as { type?: unknown };
+  return typeof schema === 'object' && s.type === 'map' ? new KeyCheckedMapType(schema, opts) : undefined;
+}
+
 const cache = new Map<SchemaName, LoadedSchema>();
 
 export function loadSchema(name: SchemaName): LoadedSchema {
   let loaded = cache.get(name);
   if (!loaded) {
     const text = readFileSync(join(SCHEMAS_DIR, `${name}.avsc`), 'utf8');
-    loaded = { name, text: JSON.stringify(JSON.parse(text)), type: avro.Type.forSchema(JSON.parse(text)) };
+    loaded = { name, text: JSON.stringify(JSON.parse(text)), type: avro.Type.forSchema(JSON.parse(text), { typeHook: keyCheckedMaps }) };
     cache.set(name, loaded);
   }
   return loaded;

@@ -1,3 +1,3 @@
 export { buildConfig, loadConfig, redactConfig, envName, ENV_PREFIX } from './load.js';
-export { modelKindOf } from './models.js';
+export { modelChallengersOf, modelKindOf } from './models.js';
 export { CONFIG_SPEC, MODEL_FIELDS, type Config, type FieldSpec, type ModelConfig, type SectionSpec } from './spec.js';

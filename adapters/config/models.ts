@@ -7,6 +7,15 @@ import { MODEL_FIELDS, type Config, type ModelConfig } from './spec.js';
  * (`constructor`, `__proto__`).
  */
 export function modelKindOf(config: Config, model: string): ModelConfig['task'] {
-  const settings = Object.hasOwn(config.models, model) ? config.models[model] : undefined;
-  return settings?.task ?? MODEL_FIELDS.task.default;
+  return settingsOf(config, model)?.task ?? MODEL_FIELDS.task.default;
+}
+
+/** The challenger presets `models.<name>.challengers` names for `model` (none for a model the config does not name); as safe as modelKindOf. */
+export function modelChallengersOf(config: Config, model: string): ModelConfig['challengers'] {
+  return settingsOf(config, model)?.challengers ?? [];
+}
+
+/** The config's own entry for `model`, never an inherited member. */
+function settingsOf(config: Config, model: string): ModelConfig | undefined {
+  return Object.hasOwn(config.models, model) ? config.models[model] : undefined;
 }

@@ -133,11 +133,11 @@ function idOfKey(key: Buffer): string {
   for (let p = 8; p + 1 < key.length; p += 2) {
     units.push((key[p]! << 8) | key[p + 1]!);
     if (units.length === 4096) {
-      id += String.fromCharCode(...units);
+      id += String.fromCharCode(...units); // bounded: 4096 UTF-16 units, flushed here every 4096
       units.length = 0;
     }
   }
-  return id + String.fromCharCode(...units);
+  return id + String.fromCharCode(...units); // bounded: fewer than 4096 units (the loop flushes at 4096)
 }
 
 function entryKey(id: string): string {

@@ -31,7 +31,7 @@ export function formatSummary(summary: ReplaySummary): string {
     ['snapshots published', summary.snapshots_published],
     ['promotion decisions', summary.decisions],
   ];
-  const width = Math.max(...rows.map(([name]) => name.length));
+  const width = rows.reduce((most, [name]) => Math.max(most, name.length), 0);
   const lines = rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`);
   const models = Object.entries(summary.by_model).map(
     ([model, c]) => `  ${model}: ${c.predictions} predictions, ${c.labelled} labelled, ${c.corrections} corrections`,

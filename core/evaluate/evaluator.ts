@@ -510,7 +510,7 @@ export class Evaluator {
     cell.sinceEmit++;
     if (cell.sinceEmit >= this.options.rollingEmitEvery) {
       cell.sinceEmit = 0;
-      if (!this.quiet) this.pendingPoints.push(...this.rollingPoints(state, cell));
+      if (!this.quiet) for (const p of this.rollingPoints(state, cell)) this.pendingPoints.push(p);
     }
   }
 
@@ -538,10 +538,10 @@ export class Evaluator {
     const o = this.options.drift;
     if (o.referenceSize <= 0) return;
     for (const feature of Object.keys(example.features).sort()) {
-      this.pendingDrift.push(...this.monitor(state, INPUTS, INPUTS, feature).add(example.features[feature]!, example.timestamp, at, state.n, state.model, o));
+      for (const d of this.monitor(state, INPUTS, INPUTS, feature).add(example.features[feature]!, example.timestamp, at, state.n, state.model, o)) this.pendingDrift.push(d);
     }
     for (const { role, version, score } of scored) {
-      this.pendingDrift.push(...this.monitor(state, role, version, 'score').add(score, example.timestamp, at, state.n, state.model, o));
+      for (const d of this.monitor(state, role, version, 'score').add(score, example.timestamp, at, state.n, state.model, o)) this.pendingDrift.push(d);
     }
   }
 
@@ -637,7 +637,7 @@ export class Evaluator {
         model: state.model, model_version: version, role, segment: fairnessGapKey(attr), window,
         window_start: start, window_end: size === undefined ? windowEnd : start + size,
       };
-      const gap = (xs: number[]) => (xs.length < 2 ? null : Math.max(...xs) - Math.min(...xs));
+      const gap = (xs: number[]) => (xs.length < 2 ? null : xs.reduce((a, b) => Math.max(a, b)) - xs.reduce((a, b) => Math.min(a, b)));
       out.push(
         point(where, 'demographic_parity_difference', gap(rates), total),
         point(where, 'equal_opportunity_difference', gap(tprs), total),
@@ -665,7 +665,7 @@ export class Evaluator {
       for (const stats of state.dirty) {
         stats.dirty = false;
         const { cell, window, start } = stats;
-        points.push(...this.windowPoints(state, stats));
+        for (const p of this.windowPoints(state, stats)) points.push(p);
         const segment = parseSegmentKey(cell.segment);
         const attr = segment !== undefined && segment.kind !== 'all' ? segment.attribute : undefined;
         if (attr !== undefined && this.options.fairnessAttributes.includes(attr)) {
@@ -673,7 +673,7 @@ export class Evaluator {
         }
       }
       state.dirty.length = 0;
-      for (const f of fairness.values()) points.push(...this.fairnessPoints(state, f.role, f.version, f.window, f.start));
+      for (const f of fairness.values()) for (const p of this.fairnessPoints(state, f.role, f.version, f.window, f.start)) points.push(p);
       for (const key of state.dirtyFeedback) feedback.push({ ...state.feedback.get(key)! });
       state.dirtyFeedback.clear();
       this.forget(state);
@@ -713,7 +713,7 @@ export class Evaluator {
       for (const cell of state.cells.values()) {
         if (cell.rolling && cell.sinceEmit > 0) {
           cell.sinceEmit = 0;
-          this.pendingPoints.push(...this.rollingPoints(state, cell));
+          for (const p of this.rollingPoints(state, cell)) this.pendingPoints.push(p);
         }
       }
     }
@@ -734,7 +734,7 @@ export class Evaluator {
   }
 
   health(): Record<string, ModelHealth> {
-    const out: Record<string, ModelHealth> = {};
+    const out: Record<string, ModelHealth> = Object.create(null); // keyed by model name: `__proto__` is an entry like any other
     for (const [model, state] of this.models) {
       let open = 0;
       for (const cell of state.cells.values()) for (const byStart of cell.tumbling) open += byStart.size;

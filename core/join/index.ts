@@ -1,4 +1,4 @@
-export { Joiner, NO_CHALLENGERS, DEFAULT_JOINER_OPTIONS, emptyCounters } from './joiner.js';
+export { Joiner, NO_CHALLENGERS, DEFAULT_JOINER_OPTIONS, emptyCounters, modelCounters } from './joiner.js';
 export type { JoinerOptions, JoinOutput, JoinCounters, ModelCounters, ShadowScoring } from './joiner.js';
 export { MemoryJoinStore } from './store.js';
 export type { JoinEntry, JoinStore, ResolvedLabel } from './store.js';

@@ -89,14 +89,29 @@ export interface JoinCounters {
   rejected: number;
   expired_labelled: number;
   expired_unlabelled: number;
+  /**
+   * Counters per model name. A null-prototype object (JSON-serialisable, it
+   * is summary.json's by_model): a model named `__proto__`, `constructor` or
+   * `toString` is an entry like any other, never Object.prototype or an
+   * inherited member. Read it with Object.hasOwn.
+   */
   byModel: Record<string, ModelCounters>;
 }
 
 export function emptyCounters(): JoinCounters {
   return {
     predictions: 0, feedback: 0, labelled: 0, corrections: 0, confirmations: 0, superseded: 0,
-    duplicates: 0, uncertain: 0, unmatched: 0, rejected: 0, expired_labelled: 0, expired_unlabelled: 0, byModel: {},
+    duplicates: 0, uncertain: 0, unmatched: 0, rejected: 0, expired_labelled: 0, expired_unlabelled: 0,
+    byModel: Object.create(null) as Record<string, ModelCounters>,
   };
+}
+
+/** A model's counters in `byModel`, created (as an own entry, whatever the name) when missing. */
+export function modelCounters(byModel: Record<string, ModelCounters>, model: string): ModelCounters {
+  if (Object.hasOwn(byModel, model)) return byModel[model]!;
+  const counters: ModelCounters = { predictions: 0, labelled: 0, corrections: 0, expired_labelled: 0, expired_unlabelled: 0 };
+  Object.defineProperty(byModel, model, { value: counters, writable: true, enumerable: true, configurable: true });
+  return counters;
 }
 
 function sameMap<V>(a: Record<string, V>, b: Record<string, V>): boolean {
@@ -167,11 +182,11 @@ export class Joiner {
     };
     // Feedback that came first is applied now, in the order of its timestamps.
     const early = [...(existing?.early ?? [])].sort((a, b) => a.timestamp - b.timestamp);
-    for (const feedback of early) out.push(...this.apply(id, entry, feedback));
+    for (const feedback of early) for (const output of this.apply(id, entry, feedback)) out.push(output);
     if (entry.expires_at <= this.watermark) {
       // Arrived after its own window (a late replay): joined with what was waiting, then expired.
       if (existing) this.store.delete(id);
-      out.push(...this.expire(id, entry));
+      for (const output of this.expire(id, entry)) out.push(output);
       return out;
     }
     this.store.set(id, entry);
@@ -207,7 +222,7 @@ export class Joiner {
     }
     entry.seen.push(hash);
     if (entry.prediction === null) entry.early.push(feedback);
-    else out.push(...this.apply(id, entry, feedback));
+    else for (const output of this.apply(id, entry, feedback)) out.push(output);
     this.store.set(id, entry);
     return out;
   }
@@ -221,7 +236,8 @@ export class Joiner {
       const entry = this.store.get(id);
       if (!entry || entry.expires_at !== at) continue; // stale index item
       this.store.delete(id);
-      out.push(...this.expire(id, entry));
+      // One by one: an entry's early feedback has no bound, and a spread into push() overflows the stack past ~120k items.
+      for (const output of this.expire(id, entry)) out.push(output);
     }
     return out;
   }
@@ -233,12 +249,7 @@ export class Joiner {
   }
 
   private model(name: string) {
-    let counters = this.counters.byModel[name];
-    if (!counters) {
-      counters = { predictions: 0, labelled: 0, corrections: 0, expired_labelled: 0, expired_unlabelled: 0 };
-      this.counters.byModel[name] = counters;
-    }
-    return counters;
+    return modelCounters(this.counters.byModel, name);
   }
 
   private reject(out: JoinOutput[], rejection: Extract<JoinOutput, { kind: 'rejected' }>): JoinOutput[] {

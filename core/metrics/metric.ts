@@ -69,7 +69,7 @@ export class Rolling<O, V> implements Metric<O, V> {
     const ordered = [...this.window.slice(this.head), ...this.window.slice(0, this.head)];
     ordered.splice(ordered.indexOf(observation), 1);
     this.window.length = 0;
-    this.window.push(...ordered);
+    for (const o of ordered) this.window.push(o); // not push(...ordered): a window can outgrow the call stack
     this.head = 0;
     return true;
   }

@@ -56,7 +56,7 @@ function figureLines(figures: StatusReport['figures'], configured: boolean): str
     out.push(`  ${m.model} (${m.task})`);
     const rows = [['window', 'role', 'version', ...names.map((n) => HEADINGS[n] ?? n)]];
     for (const line of m.lines) rows.push([windowLabel(line), line.role, line.version, ...names.map((n) => figureCell(n, line.figures[n]))]);
-    out.push(...renderTable(rows, `lll${'r'.repeat(names.length)}`, '    '));
+    for (const line of renderTable(rows, `lll${'r'.repeat(names.length)}`, '    ')) out.push(line);
   }
   return out;
 }
@@ -106,7 +106,13 @@ export function formatStatus(report: StatusReport): string {
     'Consumer lag (records not yet committed)',
     ...lagLines(report.lag),
   ];
-  if (report.notes.length > 0) lines.push('', 'Notes', ...report.notes.map((n) => `  ${n}`));
-  if (report.problems.length > 0) lines.push('', 'Problems', ...report.problems.map((p) => `  ${p.server}: ${p.message}`));
+  if (report.notes.length > 0) {
+    lines.push('', 'Notes');
+    for (const n of report.notes) lines.push(`  ${n}`);
+  }
+  if (report.problems.length > 0) {
+    lines.push('', 'Problems');
+    for (const p of report.problems) lines.push(`  ${p.server}: ${p.message}`);
+  }
   return `${lines.join('\n')}\n`;
 }

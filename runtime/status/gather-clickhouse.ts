@@ -42,7 +42,8 @@ export async function historyChampions(store: ClickHouseStore, url: string, data
       })),
     );
   } catch (error) {
-    fail('clickhouse', ...clickhouseProblem(url, database, CHAMPION_HISTORY_TABLE, error));
+    const [message, retriable] = clickhouseProblem(url, database, CHAMPION_HISTORY_TABLE, error);
+    fail('clickhouse', message, retriable);
     return undefined;
   }
 }
@@ -81,7 +82,8 @@ export async function latestFigures(store: ClickHouseStore, url: string, databas
       value: r.value === null ? null : Number(r.value),
     }));
   } catch (error) {
-    fail('clickhouse', ...clickhouseProblem(url, database, 'metric_points', error));
+    const [message, retriable] = clickhouseProblem(url, database, 'metric_points', error);
+    fail('clickhouse', message, retriable);
     return undefined;
   }
 }

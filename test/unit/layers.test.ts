@@ -5,12 +5,11 @@
  * the image), and core/ imports no package but the ones listed below. A
  * shipped folder that does not exist (yet) counts as empty.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = resolve(import.meta.dirname, '..', '..');
+import { ROOT, sourceFiles } from './shipped-files.js';
 
 /** The layer of each shipped folder, lowest first. */
 const LAYERS: Readonly<Record<string, number>> = {
@@ -25,16 +24,6 @@ interface Violation {
   line: number;
   specifier: string;
   rule: string;
-}
-
-/** Every .ts file below a folder of the repository, as paths relative to the root; none if it is missing. */
-function sourceFiles(folder: string): string[] {
-  const dir = join(ROOT, folder);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((name) => name.endsWith('.ts'))
-    .map((name) => join(folder, name))
-    .sort();
 }
 
 /** The top folder of a repository path ('' for a file at the root or outside the repository). */
