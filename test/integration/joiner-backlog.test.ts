@@ -16,34 +16,16 @@ import { logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import type { OutgoingRecord } from '../../adapters/transport/transport.js';
-import type { Feedback, Prediction } from '../../core/events.js';
 import { uniqueName } from '../support/collect.js';
 import { JoinerProcess, joinerEnvironment, pipelineTopics } from '../support/joiner-process.js';
 import { chunks, GroupProgress, joinerCodecs, pipelineTopicSpecs, readTopic } from '../support/joiner-kafka.js';
-import { seededRandom } from '../support/random.js';
+import { outcomeDelayedStream } from '../support/backlog.js';
 import { requireStack, STACK } from '../support/stack.js';
 
 const PREDICTIONS = 50_000;
 const PARTITIONS = 3;
 const HOUR = 3_600_000;
 
-function backlog(seed: number, start: number): { predictions: Prediction[]; feedback: Feedback[] } {
-  const random = seededRandom(seed);
-  const predictions: Prediction[] = [];
-  const feedback: Feedback[] = [];
-  for (let i = 0; i < PREDICTIONS; i++) {
-    const timestamp = start + Math.floor((i / PREDICTIONS) * 48 * HOUR);
-    const positive = random() < 0.2;
-    predictions.push({
-      prediction_id: `p-${i}`, model: 'fraud', model_version: 'v1', timestamp, features: { x: random() }, categorical: {}, segments: {},
-      score: positive ? 0.7 : 0.2, threshold: 0.5,
-    });
-    const delay = positive ? 20 * HOUR + random() * 8 * HOUR : random() * HOUR;
-    feedback.push({ prediction_id: `p-${i}`, timestamp: timestamp + Math.floor(delay), feedback_type: 'AUTO_VALIDATED', label: positive ? 1 : 0, uncertain: false, source: null, notes: null });
-  }
-  feedback.sort((a, b) => a.timestamp - b.timestamp);
-  return { predictions, feedback };
-}
 
 describe('joiner: a backlog on both topics, feedback produced first', () => {
   let transport: KafkaTransport;
@@ -69,7 +51,7 @@ describe('joiner: a backlog on both topics, feedback produced first', () => {
     await transport.ensureTopics(pipelineTopicSpecs(topics, PARTITIONS));
     const codecs = joinerCodecs(new SchemaRegistry({ host: STACK.registryUrl }), topics);
     // Event time ends three days ago: nothing is stamped in the future.
-    const { predictions, feedback } = backlog(20_261_205, Date.now() - 5 * 24 * HOUR);
+    const { predictions, feedback } = outcomeDelayedStream(PREDICTIONS, 20_261_205, Date.now() - 5 * 24 * HOUR);
     const records: OutgoingRecord[] = [];
     for (const f of feedback) records.push({ topic: topics.feedback, key: Buffer.from(f.prediction_id), value: await codecs.feedback.encode(f) });
     for (const p of predictions) records.push({ topic: topics.predictions, key: Buffer.from(p.prediction_id), value: await codecs.prediction.encode(p) });

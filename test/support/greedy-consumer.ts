@@ -16,7 +16,8 @@ import type {
   TopicPartitionOffset,
 } from '../../adapters/transport/transport.js';
 
-export function greedyTransport(log: MemoryTransport, first: string): LogTransport {
+/** The in-process log as a LogTransport, with some of its methods replaced. */
+export function delegating(log: MemoryTransport, overrides: Partial<LogTransport>): LogTransport {
   return {
     ensureTopics: (specs) => log.ensureTopics(specs),
     partitionCount: (topic) => log.partitionCount(topic),
@@ -24,10 +25,15 @@ export function greedyTransport(log: MemoryTransport, first: string): LogTranspo
     endOffsets: (topic) => log.endOffsets(topic),
     producer: () => log.producer(),
     transactionalProducer: (id) => log.transactionalProducer(id),
-    consumer: async (options) => new GreedyConsumer(log, options, first),
+    consumer: (options) => log.consumer(options),
     readToEnd: (topic, partitions, onRecords) => log.readToEnd(topic, partitions, onRecords),
     close: () => log.close(),
+    ...overrides,
   };
+}
+
+export function greedyTransport(log: MemoryTransport, first: string): LogTransport {
+  return delegating(log, { consumer: async (options) => new GreedyConsumer(log, options, first) });
 }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;

@@ -13,36 +13,17 @@ import { makeCodecs } from '../../adapters/codec/codecs.js';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
 import type { LogTransport } from '../../adapters/transport/transport.js';
 import { ManualClock } from '../../core/clock.js';
-import type { Feedback, Prediction } from '../../core/events.js';
 import { MemoryJoinStore } from '../../core/join/index.js';
 import { JoinerProcessor } from '../../processors/joiner.js';
 import { topicSpecs } from '../../runtime/pipeline.js';
 import { joinerTopics } from '../../runtime/settings.js';
 import { greedyTransport } from '../support/greedy-consumer.js';
-import { seededRandom } from '../support/random.js';
+import { outcomeDelayedStream } from '../support/backlog.js';
 
 const T0 = Date.UTC(2025, 5, 2);
 const HOUR = 3_600_000;
 const PREDICTIONS = 12_000;
 
-/** Predictions over two days; each labelled, positives a day later, negatives within the hour (delay depends on the outcome). */
-function backlog(seed: number): { predictions: Prediction[]; feedback: Feedback[] } {
-  const random = seededRandom(seed);
-  const predictions: Prediction[] = [];
-  const feedback: Feedback[] = [];
-  for (let i = 0; i < PREDICTIONS; i++) {
-    const timestamp = T0 + Math.floor((i / PREDICTIONS) * 48 * HOUR);
-    const positive = random() < 0.2;
-    predictions.push({
-      prediction_id: `p-${i}`, model: 'fraud', model_version: 'v1', timestamp, features: { x: random() }, categorical: {}, segments: {},
-      score: positive ? 0.7 : 0.2, threshold: 0.5,
-    });
-    const delay = positive ? 20 * HOUR + random() * 8 * HOUR : random() * HOUR;
-    feedback.push({ prediction_id: `p-${i}`, timestamp: timestamp + Math.floor(delay), feedback_type: 'AUTO_VALIDATED', label: positive ? 1 : 0, uncertain: false, source: null, notes: null });
-  }
-  feedback.sort((a, b) => a.timestamp - b.timestamp);
-  return { predictions, feedback };
-}
 
 /**
  * `logTime`: the records' log timestamps are the events' (`event`), or
@@ -56,7 +37,7 @@ async function join(transportOf: (log: MemoryTransport) => LogTransport, seed: n
   const log = new MemoryTransport();
   await log.ensureTopics(topicSpecs(config));
   const codecs = makeCodecs(t, undefined);
-  const { predictions, feedback } = backlog(seed);
+  const { predictions, feedback } = outcomeDelayedStream(PREDICTIONS, seed, T0);
   const producer = await log.producer();
   const records = [];
   const stamp = (event: number, topic: 'p' | 'f') => (logTime === 'event' ? event : topic === 'f' ? T0 : T0 + 100 * HOUR);

@@ -7,8 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
-import type { LogTransport, TransactionalProducer } from '../../adapters/transport/transport.js';
 import { PartitionTasks, type PartitionWork, type TaskContext } from '../../processors/partition-tasks.js';
+import { delegating } from '../support/greedy-consumer.js';
 
 const IN = 'in';
 const OUT = 'out';
@@ -45,21 +45,6 @@ async function setUp(partitions: number): Promise<MemoryTransport> {
   return log;
 }
 
-/** The in-process log, but creating a transactional producer (fencing) goes through `fence`. */
-function delegate(log: MemoryTransport, fence: (id: string) => Promise<TransactionalProducer>): LogTransport {
-  return {
-    ensureTopics: (specs) => log.ensureTopics(specs),
-    partitionCount: (topic) => log.partitionCount(topic),
-    committedOffsets: (group, topic) => log.committedOffsets(group, topic),
-    endOffsets: (topic) => log.endOffsets(topic),
-    producer: () => log.producer(),
-    transactionalProducer: fence,
-    consumer: (options) => log.consumer(options),
-    readToEnd: (topic, partitions, onRecords) => log.readToEnd(topic, partitions, onRecords),
-    close: () => log.close(),
-  };
-}
-
 const outputs = (log: MemoryTransport) => log.records(OUT).map((r) => r.value!.toString());
 
 describe('partition tasks', () => {
@@ -78,10 +63,12 @@ describe('partition tasks', () => {
     // B joins; A leaves with its batch still open, so B is assigned partition 0 from the committed
     // offset (0). Between B's fetch and B's fencing, A's batch commits 0..9: B must resume at 10.
     let stopping: Promise<void> | undefined;
-    const fencing = delegate(log, async (id) => {
-      release();
-      await stopping;
-      return log.transactionalProducer(id);
+    const fencing = delegating(log, {
+      transactionalProducer: async (id) => {
+        release();
+        await stopping;
+        return log.transactionalProducer(id);
+      },
     });
     const b = newSeen();
     const second = new PartitionTasks({ transport: fencing, groupId: 'g', topics: [IN], transactionalIdPrefix: 't', work: copier(b) });
