@@ -107,6 +107,32 @@ export interface DeadLetter {
 }
 
 // ---------------------------------------------------------------- validation
+//
+// A validator accepts exactly what its Avro schema (schemas/*.avsc) carries
+// through avsc (adapters/codec) unchanged, so an event that passes it always
+// encodes and decodes to an equal event (test/unit/codec-agreement.test.ts):
+//
+// - double: a finite number (avsc would write NaN and ±Infinity, which no
+//   reader here accepts); -0 and denormals round-trip as they are.
+// - long: an integer from LONG_MIN to LONG_MAX. avsc refuses to encode past
+//   ±(2^53 − 2) ("potential precision loss": 2^53 − 1 is a safe integer but
+//   not an avsc long), and below −2^52 it encodes without complaint but
+//   decodes another number (the zigzag form 2|n| − 1 is odd and past 2^53, so
+//   it is rounded to an even neighbour and read back as a positive number).
+//   -0 is read back as 0, so the validator returns 0 for it.
+// - timestamps (epoch milliseconds): an integer from 0 to TIMESTAMP_MAX, so
+//   that the difference of two (label_delay_ms) is a long too.
+// - string (values and map keys): well-formed UTF-16. A lone surrogate has no
+//   UTF-8 form: it would be written as U+FFFD and read back different.
+// - map keys: anything but "__proto__", which a plain object cannot hold as a
+//   key (the copy, and avsc's decoder, would drop it silently).
+
+/** The smallest integer an Avro long carries exactly through avsc: −2^52. */
+export const LONG_MIN = -(2 ** 52);
+/** The largest integer avsc encodes as an Avro long: 2^53 − 2 (it refuses 2^53 − 1). */
+export const LONG_MAX = 2 ** 53 - 2;
+/** The latest timestamp accepted: 2^52 ms (in the year 144,683), so that differences of timestamps are longs. */
+export const TIMESTAMP_MAX = 2 ** 52;
 
 type Obj = Record<string, unknown>;
 
@@ -114,12 +140,29 @@ function isObject(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A lone surrogate (half of a pair without its other half): with the u flag, a whole pair is one code point and does not match. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** String.prototype.isWellFormed (Node 20; not in the ES2022 lib), else the regular expression. */
+const isWellFormed: (value: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
+    ? (value) => (value as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (value) => !LONE_SURROGATE.test(value);
+
+/** Throws unless `value` has a UTF-8 form (Avro strings are UTF-8). */
+function requireWellFormed(value: string, name: string, what: string): string {
+  if (!isWellFormed(value)) {
+    throw new ValidationError(`${what}: ${name} must be well-formed Unicode text (it holds a lone UTF-16 surrogate, which has no UTF-8 form), got ${describe(value)}`);
+  }
+  return value;
+}
+
 function requireString(obj: Obj, field: string, what: string, options: { empty?: boolean } = {}): string {
   const value = obj[field];
   if (typeof value !== 'string' || (value.length === 0 && !options.empty)) {
     throw new ValidationError(`${what}: ${field} must be a ${options.empty ? '' : 'non-empty '}string, got ${describe(value)}`);
   }
-  return value;
+  return requireWellFormed(value, field, what);
 }
 
 /** A string that may be empty. */
@@ -131,19 +174,44 @@ function optionalString(obj: Obj, field: string, what: string): string | null {
   const value = obj[field];
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string') throw new ValidationError(`${what}: ${field} must be a string or null, got ${describe(value)}`);
-  return value;
+  return requireWellFormed(value, field, what);
 }
 
-function requireCount(obj: Obj, field: string, what: string, expected = 'a non-negative integer'): number {
+/** An integer in [min, max] (-0 comes back as 0, as Avro reads it), or null when `nullable` and missing or null. */
+function integerIn(obj: Obj, field: string, what: string, min: number, max: number, expected: string, nullable: boolean): number | null {
   const value = obj[field];
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new ValidationError(`${what}: ${field} must be ${expected}, got ${describe(value)}`);
+  if (nullable && (value === undefined || value === null)) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ValidationError(`${what}: ${field} must be ${expected}${nullable ? ' or null' : ''}, got ${describe(value)}`);
   }
-  return value;
+  return value === 0 ? 0 : value;
+}
+
+const COUNT = `an integer from 0 to ${LONG_MAX} (2^53 - 2, the largest Avro long)`;
+const EPOCH_MS = `epoch milliseconds: an integer from 0 to ${TIMESTAMP_MAX} (2^52)`;
+
+/** A count (Avro long, never negative). */
+function requireCount(obj: Obj, field: string, what: string): number {
+  return integerIn(obj, field, what, 0, LONG_MAX, COUNT, false)!;
 }
 
 function requireTimestamp(obj: Obj, field: string, what: string): number {
-  return requireCount(obj, field, what, 'epoch milliseconds (a non-negative integer)');
+  return integerIn(obj, field, what, 0, TIMESTAMP_MAX, EPOCH_MS, false)!;
+}
+
+function optionalTimestamp(obj: Obj, field: string, what: string): number | null {
+  return integerIn(obj, field, what, 0, TIMESTAMP_MAX, EPOCH_MS, true);
+}
+
+/** Any Avro long avsc carries exactly, or null. */
+function optionalLong(obj: Obj, field: string, what: string): number | null {
+  return integerIn(obj, field, what, LONG_MIN, LONG_MAX, `an integer from ${LONG_MIN} (-2^52) to ${LONG_MAX} (2^53 - 2)`, true);
+}
+
+/** A map key: well-formed, and not the one key a plain object cannot hold. */
+/** A map key the codec carries unchanged (`__proto__` is refused by mapEntries). */
+function requireKey(key: string, field: string, what: string): string {
+  return isWellFormed(key) ? key : requireWellFormed(key, `${field} key ${describe(key)}`, what);
 }
 
 function requireFinite(obj: Obj, field: string, what: string, fallback?: number): number {
@@ -180,6 +248,7 @@ function numberMap(obj: Obj, field: string, what: string, required: boolean): Re
   if (!isObject(value)) throw new ValidationError(`${what}: ${field} must be a map of numbers, got ${describe(value)}`);
   const out: Record<string, number> = {};
   for (const [key, v] of mapEntries(value, field, what)) {
+    requireKey(key, field, what);
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       throw new ValidationError(`${what}: ${field}.${key} must be a finite number, got ${describe(v)}`);
     }
@@ -194,8 +263,9 @@ function stringMap(obj: Obj, field: string, what: string): Record<string, string
   if (!isObject(value)) throw new ValidationError(`${what}: ${field} must be a map of strings, got ${describe(value)}`);
   const out: Record<string, string> = {};
   for (const [key, v] of mapEntries(value, field, what)) {
+    requireKey(key, field, what);
     if (typeof v !== 'string') throw new ValidationError(`${what}: ${field}.${key} must be a string, got ${describe(v)}`);
-    out[key] = v;
+    out[key] = isWellFormed(v) ? v : requireWellFormed(v, `${field}.${key}`, what);
   }
   return out;
 }
@@ -252,13 +322,6 @@ export function validateFeedback(value: unknown): Feedback {
   };
 }
 
-function optionalInteger(obj: Obj, field: string, what: string): number | null {
-  const value = obj[field];
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new ValidationError(`${what}: ${field} must be an integer or null, got ${describe(value)}`);
-  return value;
-}
-
 /**
  * Checks a decoded object against the LabelledExample contract (what the
  * joiner writes; read by the evaluator, learner and promoter). Avro admits
@@ -282,8 +345,8 @@ export function validateLabelledExample(value: unknown): LabelledExample {
     label: (label as number | null | undefined) ?? null,
     feedback_type: (type as FeedbackType | null | undefined) ?? null,
     source: optionalString(value, 'source', what),
-    feedback_timestamp: optionalInteger(value, 'feedback_timestamp', what),
-    label_delay_ms: optionalInteger(value, 'label_delay_ms', what),
+    feedback_timestamp: optionalTimestamp(value, 'feedback_timestamp', what),
+    label_delay_ms: optionalLong(value, 'label_delay_ms', what),
     correction_of: optionalString(value, 'correction_of', what),
     shadow_scores: numberMap(value, 'shadow_scores', what, false),
   };
@@ -303,7 +366,7 @@ export function validateModelSnapshot(value: unknown): ModelSnapshot {
     challenger: requireText(value, 'challenger', what),
     algorithm: requireText(value, 'algorithm', what),
     parameters: requireText(value, 'parameters', what),
-    feature_schema: schema.map((f: FeatureSpec) => ({ name: f.name, kind: f.kind })),
+    feature_schema: schema.map((f: FeatureSpec, i) => ({ name: isWellFormed(f.name) ? f.name : requireWellFormed(f.name, `feature_schema[${i}].name`, what), kind: f.kind })),
     training_count: requireCount(value, 'training_count', what),
     data_hash: requireText(value, 'data_hash', what),
     parent_version: optionalString(value, 'parent_version', what),

@@ -13,7 +13,7 @@ import type { ClickHouseStore } from '../adapters/clickhouse/index.js';
 import type { LogRecord, LogTransport, TopicSpec } from '../adapters/transport/transport.js';
 import type { Clock } from '../core/clock.js';
 import type { DeadLetter } from '../core/events.js';
-import type { JoinStore } from '../core/join/index.js';
+import { wallClock, type JoinStore } from '../core/join/index.js';
 import { ShadowScorer } from '../core/learn/index.js';
 import type { PipelineObserver } from '../core/observer.js';
 import { ConfigError } from '../core/errors.js';
@@ -27,7 +27,7 @@ import { PredictionArchive } from '../processors/prediction-archive.js';
 import type { Processor } from '../processors/processor.js';
 import { PromoterProcessor } from '../processors/promoter.js';
 import { RegistryProcessor } from '../processors/registry.js';
-import { evaluatorOptions, joinerTopics, learnerSettings, policyOptions, promoterTopics } from './settings.js';
+import { evaluatorOptions, joinerTimeBounds, joinerTopics, learnerSettings, policyOptions, promoterTopics } from './settings.js';
 import { ShadowFeed } from './shadow-feed.js';
 
 /** Records of one input partition the joiner buffers for event-time alignment before it pauses that partition. */
@@ -46,12 +46,15 @@ export interface PipelineEnv {
   name: string;
   /**
    * `wall-clock` (run): snapshots are stamped with the clock and also
-   * published every learner.snapshot_interval; events too far ahead of the
-   * clock are refused; shadow scores use each snapshot as it arrives.
+   * published every learner.snapshot_interval; the joiner refuses events
+   * more than joiner.max_future ahead of the clock; shadow scores use each
+   * snapshot as it arrives.
    * `event-time` (replay): the input's own time rules: snapshots are stamped
    * with the event time of their newest example and reach the shadow scorer
    * between input chunks (`feed.applyArrived()`); the evaluator's sliding
-   * windows are closed at stop (the input has ended).
+   * windows are closed at stop (the input has ended); the driver checks its
+   * input against joiner.max_future on the stream's own time before it goes
+   * in, so the joiner applies only joiner.min_timestamp.
    */
   time: 'wall-clock' | 'event-time';
   /** A fresh, empty store for one partition's join state. */
@@ -93,7 +96,10 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
           emitUnlabelled: j.emit_unlabelled,
           kindOf: (model) => modelKindOf(config, model),
           shadowScorer: shadow,
-          ...(env.time === 'wall-clock' ? { maxEventTime: () => env.clock.now() + j.max_future } : {}),
+          // The floor in both drivers; the ceiling against the wall clock in run (replay checks
+          // it against the stream's own time as it reads its input: runtime/replay.ts).
+          timeBounds: joinerTimeBounds(config),
+          ...(env.time === 'wall-clock' ? { eventClock: wallClock(() => env.clock.now()) } : {}),
         },
         createStore: env.joinStore,
         align: { maxWaitMs: j.input_wait, maxBuffered: JOINER_MAX_BUFFERED },

@@ -7,7 +7,9 @@
  *   labelled.jsonl      one line per labelled example or correction, in processing order
  *   unlabelled.jsonl    predictions that expired without a label (when joiner.emit_unlabelled)
  *   unmatched.jsonl     feedback whose prediction never came, with the reason
- *   dead_letters.jsonl  malformed lines and rejected events, with file, line and reason
+ *   dead_letters.jsonl  malformed lines, lines stamped outside the plausible event times
+ *                       (joiner.min_timestamp, joiner.max_future against the stream's own time)
+ *                       and rejected events, with file, line and reason
  *   metrics.jsonl       the final figure of every metric point (model, version, role, segment, window)
  *   drift.jsonl         every drift test (PSI/KS per window) and every detector alarm
  *   feedback.jsonl      feedback statistics per model, UTC day, feedback type and source
@@ -34,13 +36,14 @@ import type { LogRecord, OutgoingRecord } from '../adapters/transport/transport.
 import type { Clock } from '../core/clock.js';
 import { ConfigError, errorMessage, ValidationError } from '../core/errors.js';
 import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type ModelSnapshot, type Prediction, type PromotionDecision } from '../core/events.js';
-import { MemoryJoinStore, type JoinCounters } from '../core/join/index.js';
+import { MemoryJoinStore, StreamTimeCheck, type Checked, type JoinCounters, type TimeBounds } from '../core/join/index.js';
 import type { ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { renderReport, type ReportSummary } from '../report/index.js';
 import { deadLetterJson } from '../sinks/dead-letters.js';
 import { FileEvaluatorSink, type EvaluatorSink } from '../sinks/evaluator-rows.js';
 import { FanOutSink, type Sink } from '../sinks/sink.js';
 import { Pipeline, topicSpecs, type PipelineEnv, type ProcessorName } from './pipeline.js';
+import { joinerTimeBounds } from './settings.js';
 
 export interface ReplayInput {
   predictions: string;
@@ -73,37 +76,60 @@ interface FileEvent<T> {
   line: number;
 }
 
-/** Reads a JSON Lines file; a line that is not JSON or breaks the contract becomes a dead letter. */
-async function readEvents<T>(
+/**
+ * Reads a JSON Lines file; a line that is not JSON, breaks the contract, or
+ * is stamped outside the plausible event times (before joiner.min_timestamp,
+ * or more than joiner.max_future ahead of the stream's own time: the rule of
+ * StreamTimeCheck, core/join/time-bounds.ts) becomes a dead letter. Time is
+ * checked here, before the files are merged by event time, as a line
+ * stamped far ahead would also hold back the rest of its file in the merge.
+ */
+async function readEvents<T extends { timestamp: number }>(
   path: string,
+  what: string,
   validate: (value: unknown) => T,
+  bounds: TimeBounds,
   now: number,
   letters: DeadLetter[],
 ): Promise<Array<FileEvent<T>>> {
   const events: Array<FileEvent<T>> = [];
+  const refused: DeadLetter[] = [];
+  const letter = (line: number, text: string, errorClass: string, message: string): DeadLetter => ({
+    topic: path, partition: 0, offset: line, key: null, value: Buffer.from(text, 'utf8'),
+    error_class: errorClass, error_message: message, stage: 'replay-input', failed_at: now,
+  });
+  const time = new StreamTimeCheck<{ value: T; line: number; text: string }>('timestamp', bounds);
+  const take = (verdicts: Array<Checked<{ value: T; line: number; text: string }>>) => {
+    for (const { item, problem } of verdicts) {
+      if (problem === undefined) events.push({ value: item.value, line: item.line });
+      else refused.push(letter(item.line, item.text, 'validation', `line ${item.line}: ${what}: ${problem}`));
+    }
+  };
   const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
   let number = 0;
   for await (const text of lines) {
     number++;
     if (text.trim() === '') continue;
-    const letter = (errorClass: string, message: string): DeadLetter => ({
-      topic: path, partition: 0, offset: number, key: null, value: Buffer.from(text, 'utf8'),
-      error_class: errorClass, error_message: message, stage: 'replay-input', failed_at: now,
-    });
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      letters.push(letter('decode', `line ${number} is not JSON: ${errorMessage(error)}`));
+      refused.push(letter(number, text, 'decode', `line ${number} is not JSON: ${errorMessage(error)}`));
       continue;
     }
+    let value: T;
     try {
-      events.push({ value: validate(parsed), line: number });
+      value = validate(parsed);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      letters.push(letter('validation', `line ${number}: ${error.message}`));
+      refused.push(letter(number, text, 'validation', `line ${number}: ${error.message}`));
+      continue;
     }
+    take(time.push({ value, line: number, text }, value.timestamp));
   }
+  take(time.end());
+  // In line order (a time verdict can come a few lines late).
+  for (const l of refused.sort((a, b) => a.offset - b.offset)) letters.push(l);
   return events;
 }
 
@@ -181,8 +207,8 @@ async function readInputs(input: ReplayInput, now: number, letters: DeadLetter[]
     }
   }
   return {
-    predictions: await readEvents<Prediction>(input.predictions, validatePrediction, now, letters),
-    feedback: await readEvents<Feedback>(input.feedback, validateFeedback, now, letters),
+    predictions: await readEvents<Prediction>(input.predictions, 'prediction', validatePrediction, joinerTimeBounds(input.config), now, letters),
+    feedback: await readEvents<Feedback>(input.feedback, 'feedback', validateFeedback, joinerTimeBounds(input.config), now, letters),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { modelChallengersOf, modelKindOf, type Config } from '../adapters/config/index.js';
 import type { EvaluatorOptions } from '../core/evaluate/index.js';
+import type { TimeBounds } from '../core/join/index.js';
 import type { TrainerOptions } from '../core/learn/index.js';
 import type { PolicyOptions } from '../core/promote/index.js';
 import { parseDuration } from '../core/duration.js';
@@ -23,6 +24,11 @@ export function joinerTopics(config: Config): JoinerTopics {
     deadLetters: t.dead_letters,
     changelog: t.joiner_changelog,
   };
+}
+
+/** The joiner's plausible event times (joiner.min_timestamp, joiner.max_future): run and replay apply the same bounds. */
+export function joinerTimeBounds(config: Config): TimeBounds {
+  return { minTimestamp: config.joiner.min_timestamp, maxFutureMs: config.joiner.max_future };
 }
 
 /** The evaluator core's options from the config (windows were checked to be durations at load). */

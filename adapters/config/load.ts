@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import { PRESETS } from '../../core/learn/presets.js';
+import { TIMESTAMP_MAX } from '../../core/events.js';
 import { CONFIG_SPEC, MODEL_FIELDS, type Config, type FieldSpec, type ModelConfig, type SectionSpec } from './spec.js';
 
 export const ENV_PREFIX = 'FEEDBACKLOOP_';
@@ -116,6 +117,13 @@ function coerce(key: string, spec: FieldSpec, value: unknown, fromEnv: boolean):
       if (ms === undefined) throw expected('a duration like 500ms, 30s, 15m, 1h, 7d');
       return ms;
     }
+    case 'timestamp': {
+      const ms = typeof value === 'number' ? value : typeof value === 'string' ? parseTimestamp(value) : undefined;
+      const what = 'a UTC date like 2000-01-01, a date-time with its zone like 2000-01-01T00:00:00Z, or epoch milliseconds';
+      if (ms === undefined || !Number.isInteger(ms)) throw expected(what);
+      if (ms < 0 || ms > TIMESTAMP_MAX) throw new ConfigError(key, `must be from 1970-01-01 to ${TIMESTAMP_MAX} ms (the latest timestamp an event may carry), got ${ms}`);
+      return ms;
+    }
     case 'list': {
       const list = fromEnv && typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
       if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) throw expected('a list of strings');
@@ -126,6 +134,24 @@ function coerce(key: string, spec: FieldSpec, value: unknown, fromEnv: boolean):
       return value;
     }
   }
+}
+
+const TIMESTAMP_TEXT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/** "2000-01-01" (UTC), "2000-01-01T12:30:00.5+02:00" (a zone is required), or digits (epoch ms) -> epoch ms; undefined if not one. */
+function parseTimestamp(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const m = TIMESTAMP_TEXT.exec(trimmed);
+  if (!m) return undefined;
+  const [year, month, day, hour = 0, minute = 0, second = 0] = m.slice(1, 7).map((part) => Number(part ?? 0)) as number[];
+  const millis = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
+  const date = new Date(Date.UTC(year!, month! - 1, day!, hour, minute, second, millis));
+  // Date.UTC rolls over (February 30 is March 1): the fields must come back as given.
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month! - 1 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return undefined;
+  const zone = m[8];
+  const offset = zone === undefined || zone === 'Z' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60_000;
+  return date.getTime() - offset;
 }
 
 function defaultValue(key: string, spec: FieldSpec): unknown {

@@ -19,13 +19,15 @@ interface FieldBase {
 /**
  * One key. `default` omitted or null: optional with no value (null; an
  * empty list for a list). A duration's default is written like its YAML
- * value ('30s') and loads as milliseconds.
+ * value ('30s') and loads as milliseconds; a timestamp's too ('2000-01-01')
+ * and loads as epoch milliseconds.
  */
 export type FieldSpec = FieldBase &
   (
     | { kind: 'string' | 'url'; default?: string | null }
     | { kind: 'int' | 'number'; default?: number | null; min?: number; max?: number }
     | { kind: 'duration'; default?: string | null }
+    | { kind: 'timestamp'; default?: string | null }
     | { kind: 'boolean'; default?: boolean | null }
     | { kind: 'list'; default?: readonly string[] | null }
     | { kind: 'enum'; values: readonly string[]; default?: string | null }
@@ -91,7 +93,16 @@ export const CONFIG_SPEC = {
       join_window: { kind: 'duration', default: '7d', doc: 'How long a prediction waits for feedback after its timestamp; then it expires (counted for label coverage).' },
       early_feedback_ttl: { kind: 'duration', default: '1h', doc: 'How long feedback that arrives before its prediction waits for it; then it is sent on as unmatched.' },
       emit_unlabelled: { kind: 'boolean', default: true, doc: 'Emit an example with label null when a prediction expires without a label.' },
-      max_future: { kind: 'duration', default: '1h', doc: 'In run: events stamped more than this ahead of the wall clock are dead-lettered (they would expire every pending prediction). Not applied by replay.' },
+      max_future: {
+        kind: 'duration',
+        default: '1h',
+        doc: "Events stamped more than this ahead of the clock are dead-lettered (they would expire every pending prediction): in run the wall clock; in replay the stream's own time, the later of the latest timestamp accepted before the event in its file and the median of the next 5 events of the file (the last event of a file is not checked against it; see the README, The joiner).",
+      },
+      min_timestamp: {
+        kind: 'timestamp',
+        default: '2000-01-01',
+        doc: 'Events stamped before this are dead-lettered (a timestamp in seconds instead of milliseconds lands in 1970), in run and replay: a UTC date (2000-01-01), a date-time with its zone (2000-01-01T00:00:00Z) or epoch milliseconds.',
+      },
       input_wait: {
         kind: 'duration',
         default: '5s',
@@ -163,7 +174,7 @@ export const CONFIG_SPEC = {
 /** What a field of this kind holds once loaded (a duration: milliseconds). */
 type LoadedKind<F extends FieldSpec> = F extends { kind: 'string' | 'url' }
   ? string
-  : F extends { kind: 'int' | 'number' | 'duration' }
+  : F extends { kind: 'int' | 'number' | 'duration' | 'timestamp' }
     ? number
     : F extends { kind: 'boolean' }
       ? boolean

@@ -3,3 +3,5 @@ export type { JoinerOptions, JoinOutput, JoinCounters, ModelCounters, ShadowScor
 export { MemoryJoinStore } from './store.js';
 export type { JoinEntry, JoinStore, ResolvedLabel } from './store.js';
 export { TRUST, labelFrom, outranks, predictedClass, feedbackHash } from './resolution.js';
+export { LOOKAHEAD, NO_CLOCK, STREAM_TIME, StreamTimeCheck, UNBOUNDED, showTime, timeProblem, wallClock } from './time-bounds.js';
+export type { Checked, ClockReading, TimeBounds } from './time-bounds.js';

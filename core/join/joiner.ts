@@ -20,6 +20,7 @@ import { formatDuration } from '../duration.js';
 import type { Feedback, LabelledExample, ModelKind, Prediction } from '../events.js';
 import { feedbackHash, labelFrom, outranks, TRUST } from './resolution.js';
 import type { JoinEntry, JoinStore } from './store.js';
+import { NO_CLOCK, timeProblem, UNBOUNDED, type ClockReading, type TimeBounds } from './time-bounds.js';
 
 /** Scores a prediction with every current challenger (and the previous champion after a promotion). */
 export interface ShadowScoring {
@@ -41,11 +42,18 @@ export interface JoinerOptions {
   kindOf: (model: string) => ModelKind;
   shadowScorer: ShadowScoring;
   /**
-   * Latest event time accepted: an event stamped later is rejected, since it
-   * would move the watermark and expire every pending prediction at once.
-   * Default: no limit (a replay of files); the processor sets now + joiner.max_future.
+   * The plausible event times (time-bounds.ts): an event stamped before
+   * `timeBounds.minTimestamp`, or more than `timeBounds.maxFutureMs` ahead
+   * of `eventClock()`, is rejected (it would move the watermark and expire
+   * every pending prediction at once, or is in seconds). Default: no bounds.
    */
-  maxEventTime: () => number;
+  timeBounds: TimeBounds;
+  /**
+   * The clock read for each event: in `run` the wall clock. Default: none
+   * (only the floor applies; a replay checks the ceiling against the
+   * stream's own time as it reads its input).
+   */
+  eventClock: () => ClockReading;
 }
 
 export const DEFAULT_JOINER_OPTIONS: JoinerOptions = {
@@ -54,7 +62,8 @@ export const DEFAULT_JOINER_OPTIONS: JoinerOptions = {
   emitUnlabelled: true,
   kindOf: () => 'binary',
   shadowScorer: NO_CHALLENGERS,
-  maxEventTime: () => Number.POSITIVE_INFINITY,
+  timeBounds: UNBOUNDED,
+  eventClock: NO_CLOCK,
 };
 
 export type JoinOutput =
@@ -147,8 +156,8 @@ export class Joiner {
 
   onPrediction(prediction: Prediction): JoinOutput[] {
     const id = prediction.prediction_id;
-    const future = this.tooLate(prediction.timestamp);
-    if (future) return this.reject([], { kind: 'rejected', input: 'prediction', prediction_id: id, reason: future, event: prediction });
+    const implausible = this.implausibleTime(prediction.timestamp);
+    if (implausible) return this.reject([], { kind: 'rejected', input: 'prediction', prediction_id: id, reason: implausible, event: prediction });
     const out = this.advance(prediction.timestamp);
     const kind = this.options.kindOf(prediction.model);
     if (kind === 'binary') {
@@ -196,8 +205,8 @@ export class Joiner {
 
   onFeedback(feedback: Feedback): JoinOutput[] {
     const id = feedback.prediction_id;
-    const future = this.tooLate(feedback.timestamp);
-    if (future) return this.reject([], { kind: 'rejected', input: 'feedback', prediction_id: id, reason: future, event: feedback });
+    const implausible = this.implausibleTime(feedback.timestamp);
+    if (implausible) return this.reject([], { kind: 'rejected', input: 'feedback', prediction_id: id, reason: implausible, event: feedback });
     const out = this.advance(feedback.timestamp);
     this.counters.feedback++;
     const hash = feedbackHash(feedback);
@@ -242,10 +251,9 @@ export class Joiner {
     return out;
   }
 
-  /** Why an event time is not accepted (too far in the future), or undefined. */
-  private tooLate(timestamp: number): string | undefined {
-    const limit = this.options.maxEventTime();
-    return timestamp > limit ? `timestamp ${timestamp} is later than the latest accepted event time ${limit} (clock skew beyond joiner.max_future?)` : undefined;
+  /** Why an event's timestamp is not accepted (before the floor, too far ahead of the clock), or undefined. */
+  private implausibleTime(timestamp: number): string | undefined {
+    return timeProblem('timestamp', timestamp, this.options.timeBounds, this.options.eventClock());
   }
 
   private model(name: string) {

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { wallClock } from '../../core/join/index.js';
 import type { JoinerTopics } from '../../processors/joiner.js';
 import { stackEnvironment } from './stack.js';
 
@@ -18,7 +19,14 @@ export const STATE_DIR = join(ROOT, '.cache', 'test-state');
 
 export const DAY = 86_400_000;
 /** The joiner's settings in the integration tests, for the child (environment) and for the pure core computing the expected output. */
-export const JOINER_OPTIONS = { joinWindowMs: 7 * DAY, earlyFeedbackTtlMs: DAY, emitUnlabelled: true, maxEventTime: () => Date.now() + 3_600_000 };
+export const JOINER_OPTIONS = {
+  joinWindowMs: 7 * DAY,
+  earlyFeedbackTtlMs: DAY,
+  emitUnlabelled: true,
+  // joiner.min_timestamp's default (2000-01-01) and joiner.max_future (1h) against the wall clock, as in `run`.
+  timeBounds: { minTimestamp: 946_684_800_000, maxFutureMs: 3_600_000 },
+  eventClock: wallClock(() => Date.now()),
+};
 export const JOINER_ENV = {
   FEEDBACKLOOP_JOINER_JOIN_WINDOW: '7d',
   FEEDBACKLOOP_JOINER_EARLY_FEEDBACK_TTL: '1d',

@@ -398,9 +398,11 @@ export function expectedJoin(
   return result;
 }
 
-/** A rejection reason without what depends on the wall clock (the latest accepted event time is now + joiner.max_future). */
+/** A rejection reason without what depends on the wall clock (its reading, and the accepted range's end: now + joiner.max_future). */
 export function normalizeReason(reason: string): string {
-  return reason.replace(/latest accepted event time -?\d+/g, 'latest accepted event time <now + max_future>');
+  return reason
+    .replace(/ahead of the wall clock, -?\d+ \([^)]*\)/g, 'ahead of the wall clock, <now>')
+    .replace(/, -?\d+ \([^)]*\)\]/g, ', <now + max_future>]');
 }
 
 /** JSON with object keys sorted at every level: equal values give equal strings. */

@@ -86,6 +86,30 @@ describe('config', () => {
   });
 });
 
+describe('joiner.min_timestamp (a timestamp key)', () => {
+  it('defaults to 2000-01-01 and reads a UTC date, a date-time with its zone, or epoch milliseconds', () => {
+    expect(buildConfig({}).joiner.min_timestamp).toBe(946_684_800_000);
+    expect(buildConfig({ joiner: { min_timestamp: '2020-02-29' } }).joiner.min_timestamp).toBe(Date.UTC(2020, 1, 29));
+    expect(buildConfig({ joiner: { min_timestamp: '2020-01-01T02:00:00+02:00' } }).joiner.min_timestamp).toBe(Date.UTC(2020, 0, 1));
+    expect(buildConfig({ joiner: { min_timestamp: '2020-01-01T00:00:00.5Z' } }).joiner.min_timestamp).toBe(Date.UTC(2020, 0, 1) + 500);
+    expect(buildConfig({ joiner: { min_timestamp: 0 } }).joiner.min_timestamp).toBe(0);
+    expect(buildConfig({}, { FEEDBACKLOOP_JOINER_MIN_TIMESTAMP: '1577836800000' }).joiner.min_timestamp).toBe(Date.UTC(2020, 0, 1));
+    expect(buildConfig({}, { FEEDBACKLOOP_JOINER_MIN_TIMESTAMP: '2020-01-01' }).joiner.min_timestamp).toBe(Date.UTC(2020, 0, 1));
+    expectTypeOf(buildConfig({}).joiner.min_timestamp).toEqualTypeOf<number>();
+  });
+
+  it('refuses what is not a timestamp, a date that does not exist, a date-time without its zone, and a value out of range', () => {
+    const what = 'expected a UTC date like 2000-01-01, a date-time with its zone like 2000-01-01T00:00:00Z, or epoch milliseconds';
+    expect(configError(() => buildConfig({ joiner: { min_timestamp: 'yesterday' } })).message).toBe(`config: joiner.min_timestamp: ${what}, got the string "yesterday"`);
+    expect(configError(() => buildConfig({ joiner: { min_timestamp: '2021-02-29' } })).message).toBe(`config: joiner.min_timestamp: ${what}, got the string "2021-02-29"`);
+    expect(configError(() => buildConfig({ joiner: { min_timestamp: '2021-01-01T00:00:00' } })).message).toBe(`config: joiner.min_timestamp: ${what}, got the string "2021-01-01T00:00:00"`);
+    expect(configError(() => buildConfig({ joiner: { min_timestamp: 1.5 } })).message).toBe(`config: joiner.min_timestamp: ${what}, got number 1.5`);
+    expect(configError(() => buildConfig({ joiner: { min_timestamp: -1 } })).message).toBe(
+      'config: joiner.min_timestamp: must be from 1970-01-01 to 4503599627370496 ms (the latest timestamp an event may carry), got -1',
+    );
+  });
+});
+
 describe('model names in the config', () => {
   it('keeps a model named like an Object property as an entry, not a prototype', () => {
     const config = buildConfig(JSON.parse('{"models": {"__proto__": {"task": "regression"}, "constructor": {}}}'));

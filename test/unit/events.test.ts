@@ -40,8 +40,8 @@ describe('validateModelSnapshot', () => {
     expect(message(() => validateModelSnapshot({ ...SNAPSHOT, feature_schema: [{ name: 'x', kind: 'TEXT' }] }))).toBe('model snapshot: feature_schema must be a list of {name, kind: NUMERIC or CATEGORICAL}');
     expect(message(() => validateModelSnapshot({ ...SNAPSHOT, version: '' }))).toBe('model snapshot: version must be a non-empty string, got ""');
     expect(message(() => validateModelSnapshot({ ...SNAPSHOT, parameters: null }))).toBe('model snapshot: parameters must be a string, got null');
-    expect(message(() => validateModelSnapshot({ ...SNAPSHOT, training_count: 1.5 }))).toBe('model snapshot: training_count must be a non-negative integer, got 1.5');
-    expect(message(() => validateModelSnapshot({ ...SNAPSHOT, created_at: -1 }))).toBe('model snapshot: created_at must be epoch milliseconds (a non-negative integer), got -1');
+    expect(message(() => validateModelSnapshot({ ...SNAPSHOT, training_count: 1.5 }))).toBe('model snapshot: training_count must be an integer from 0 to 9007199254740990 (2^53 - 2, the largest Avro long), got 1.5');
+    expect(message(() => validateModelSnapshot({ ...SNAPSHOT, created_at: -1 }))).toBe('model snapshot: created_at must be epoch milliseconds: an integer from 0 to 4503599627370496 (2^52), got -1');
   });
 });
 
@@ -57,7 +57,7 @@ describe('validatePromotionDecision', () => {
     expect(message(() => validatePromotionDecision({ ...DECISION, decision: 'MAYBE' }))).toBe('promotion decision: decision must be one of PROMOTE, HOLD, ROLLBACK, PIN, UNPIN');
     expect(message(() => validatePromotionDecision({ ...DECISION, statistic: Number.NaN }))).toBe('promotion decision: statistic must be a finite number or null, got NaN');
     expect(message(() => validatePromotionDecision({ ...DECISION, metric_deltas: { log_loss: 'x' } }))).toBe('promotion decision: metric_deltas.log_loss must be a finite number, got "x"');
-    expect(message(() => validatePromotionDecision({ ...DECISION, sample_size: -1 }))).toBe('promotion decision: sample_size must be a non-negative integer, got -1');
-    expect(message(() => validatePromotionDecision({ ...DECISION, decided_at: undefined }))).toBe('promotion decision: decided_at must be epoch milliseconds (a non-negative integer), got nothing (missing)');
+    expect(message(() => validatePromotionDecision({ ...DECISION, sample_size: -1 }))).toBe('promotion decision: sample_size must be an integer from 0 to 9007199254740990 (2^53 - 2, the largest Avro long), got -1');
+    expect(message(() => validatePromotionDecision({ ...DECISION, decided_at: undefined }))).toBe('promotion decision: decided_at must be epoch milliseconds: an integer from 0 to 4503599627370496 (2^52), got nothing (missing)');
   });
 });

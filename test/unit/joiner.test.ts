@@ -292,13 +292,45 @@ describe('joiner guards', () => {
     expect(j.counters).toMatchObject({ duplicates: 1, rejected: 0 });
   });
 
-  it('an event stamped beyond the latest accepted time is rejected and does not move the watermark', () => {
-    const { j, store } = joiner({ maxEventTime: () => T0 + HOUR, joinWindowMs: DAY });
+  it('an event stamped more than max_future ahead of the clock is rejected, naming the field, value and range, and does not move the watermark', () => {
+    const bounds = { minTimestamp: 946_684_800_000, maxFutureMs: HOUR };
+    const { j, store } = joiner({ timeBounds: bounds, eventClock: () => ({ what: 'the wall clock', at: T0 }), joinWindowMs: DAY });
     j.onPrediction(prediction('a', T0, 0.9));
     expect(view(j.onFeedback(feedback('x', T0 + 365 * DAY, 'USER_CONFIRMED', 1)))).toEqual([
-      { rejected: 'x', input: 'feedback', reason: `timestamp ${T0 + 365 * DAY} is later than the latest accepted event time ${T0 + HOUR} (clock skew beyond joiner.max_future?)` },
+      {
+        rejected: 'x',
+        input: 'feedback',
+        reason:
+          'timestamp 1795478400000 (2026-11-24T00:00:00.000Z) is more than joiner.max_future (1h) ahead of the wall clock, 1763942400000 (2025-11-24T00:00:00.000Z): ' +
+          'the accepted range is [946684800000 (2000-01-01T00:00:00.000Z), 1763946000000 (2025-11-24T01:00:00.000Z)]',
+      },
     ]);
-    expect(j.watermark).toBe(T0);
-    expect(store.size()).toBe(1);
+    // Exactly max_future ahead is still accepted.
+    expect(view(j.onPrediction(prediction('b', T0 + HOUR, 0.9)))).toEqual([]);
+    expect(j.watermark).toBe(T0 + HOUR);
+    expect(store.size()).toBe(2);
+  });
+
+  it('an event stamped before joiner.min_timestamp (seconds instead of milliseconds) is rejected with the range, and does not move the watermark', () => {
+    const bounds = { minTimestamp: 946_684_800_000, maxFutureMs: HOUR };
+    const { j, store } = joiner({ timeBounds: bounds, eventClock: () => ({ what: 'the wall clock', at: T0 }) });
+    expect(view(j.onPrediction(prediction('s', T0 / 1000, 0.9)))).toEqual([
+      {
+        rejected: 's',
+        input: 'prediction',
+        reason:
+          'timestamp 1763942400 (1970-01-21T09:59:02.400Z) is before joiner.min_timestamp: ' +
+          'the accepted range is [946684800000 (2000-01-01T00:00:00.000Z), 1763946000000 (2025-11-24T01:00:00.000Z)] (seconds instead of milliseconds?)',
+      },
+    ]);
+    expect(j.watermark).toBe(Number.NEGATIVE_INFINITY);
+    expect(store.size()).toBe(0);
+    // Without a clock (the replay's joiner: its input was checked as it was read), only the floor applies.
+    const { j: floorOnly } = joiner({ timeBounds: bounds });
+    expect(view(floorOnly.onFeedback(feedback('s', 5, 'USER_CONFIRMED', 1)))[0]).toMatchObject({
+      reason: 'timestamp 5 (1970-01-01T00:00:00.005Z) is before joiner.min_timestamp: the accepted range is [946684800000 (2000-01-01T00:00:00.000Z), the clock + 1h]',
+    });
+    expect(floorOnly.onPrediction(prediction('far', 2 ** 52, 0.9))).toEqual([]);
+    expect(floorOnly.counters.rejected).toBe(1);
   });
 });
