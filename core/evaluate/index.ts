@@ -1,3 +1,7 @@
-export { Evaluator, DEFAULT_EVALUATOR_OPTIONS, shadowRole, TOTAL } from './evaluator.js';
-export type { EvaluatorOptions, EvaluatorOutput, ModelHealth, TumblingWindow } from './evaluator.js';
+export { Evaluator } from './evaluator.js';
+export { DEFAULT_EVALUATOR_OPTIONS } from './options.js';
+export { shadowRole, TOTAL } from './cells.js';
+export type { EvaluatorOutput } from './evaluator.js';
+export type { EvaluatorOptions, TumblingWindow } from './options.js';
+export type { ModelHealth } from './live.js';
 export type { MetricPoint, DriftRecord, FeedbackStat, Versioned, EvaluatorRows } from './rows.js';

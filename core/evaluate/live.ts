@@ -1,0 +1,44 @@
+/**
+ * Live figures for gauges: the current figures of the `total` and sliding
+ * windows of every cell, and each model's stream health.
+ */
+import { ALL_SEGMENTS } from '../contracts/index.js';
+import { TOTAL, type Figures } from './cells.js';
+import type { ModelState } from './model-state.js';
+
+export interface ModelHealth {
+  examples: number;
+  late: number;
+  orphan_corrections: number;
+  open_windows: number;
+  remembered_examples: number;
+}
+
+/** The current figures of one window of one cell. */
+export interface LiveFigures {
+  model: string;
+  role: string;
+  version: string;
+  segment: string;
+  window: string;
+  figures: Figures;
+}
+
+export function healthOf(state: ModelState): ModelHealth {
+  let open = 0;
+  for (const cell of state.cells.values()) for (const byStart of cell.tumbling) open += byStart.size;
+  return { examples: state.n, late: state.late, orphan_corrections: state.orphanCorrections, open_windows: open, remembered_examples: state.counted.size };
+}
+
+/** The figures of the `total` and (when not empty) sliding window of each cell; of the `*` segment only unless includeSegments. */
+export function* liveFigures(models: Iterable<ModelState>, includeSegments: boolean): Generator<LiveFigures> {
+  for (const state of models) {
+    for (const cell of state.cells.values()) {
+      if (!includeSegments && cell.segment !== ALL_SEGMENTS) continue;
+      yield { model: state.model, role: cell.role, version: cell.version, segment: cell.segment, window: TOTAL, figures: cell.total.metric.get() };
+      if (cell.rolling && cell.rolling.count() > 0) {
+        yield { model: state.model, role: cell.role, version: cell.version, segment: cell.segment, window: `last_${cell.rolling.size}`, figures: cell.rolling.get() };
+      }
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The evaluator's options and their defaults (see evaluator.ts for what
+ * they shape).
+ */
+import type { ModelKind } from '../events.js';
+
+export interface TumblingWindow {
+  /** As written in the points' `window` column, e.g. `1h`. */
+  name: string;
+  ms: number;
+}
+
+export interface EvaluatorOptions {
+  kindOf: (model: string) => ModelKind;
+  /** Tumbling windows by prediction timestamp. Default 1h and 1d. */
+  windows: TumblingWindow[];
+  /** Size of the sliding count window; 0 = none. Default 1000. */
+  rollingSize: number;
+  /** A sliding-window point is written every this many updates of its cell. Default 100. */
+  rollingEmitEvery: number;
+  /** How long a prediction may wait for its label (the joiner's join window). */
+  joinWindowMs: number;
+  /** Extra time a tumbling window stays open after the join window (late joiner partitions). Default 1 day. */
+  graceMs: number;
+  /** Figures per value of each segments attribute. Default true. */
+  segments: boolean;
+  /** Attributes to compute fairness gaps across. Default none. */
+  fairnessAttributes: string[];
+  calibrationBins: number;
+  /** Exact AUC up to this many distinct scores per window, then score histograms (see BinaryMetrics). */
+  aucExactLimit: number;
+  aucBins: number;
+  /** Relative accuracy of the label-delay quantiles. */
+  delayAccuracy: number;
+  drift: {
+    /** The first N examples (per stream) form the reference. 0 = no distribution drift. */
+    referenceSize: number;
+    /** Compare each following window of N examples with the reference. */
+    windowSize: number;
+    bins: number;
+    psiThreshold: number;
+    /** Significance level of the two-sample KS test. */
+    ksAlpha: number;
+    /** ADWIN, Page-Hinkley and DDM on each model's error stream. */
+    detectors: boolean;
+  };
+}
+
+export const DEFAULT_EVALUATOR_OPTIONS: EvaluatorOptions = {
+  kindOf: () => 'binary',
+  windows: [
+    { name: '1h', ms: 3_600_000 },
+    { name: '1d', ms: 86_400_000 },
+  ],
+  rollingSize: 1000,
+  rollingEmitEvery: 100,
+  joinWindowMs: 7 * 86_400_000,
+  graceMs: 86_400_000,
+  segments: true,
+  fairnessAttributes: [],
+  calibrationBins: 10,
+  aucExactLimit: 200,
+  aucBins: 1_000,
+  delayAccuracy: 0.01,
+  drift: { referenceSize: 1000, windowSize: 1000, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true },
+};

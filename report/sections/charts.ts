@@ -1,0 +1,54 @@
+/** The metric charts of a model: one per metric, a line per series, with the markers. */
+import { figure } from '../html.js';
+import type { ModelData } from '../input.js';
+import type { chooseWindows, Figures, SeriesKey } from '../series.js';
+import { lineChart, type Marker, type Series } from '../svg.js';
+
+export const BINARY_CHARTS = ['precision', 'recall', 'f1', 'log_loss', 'roc_auc'] as const;
+export const REGRESSION_CHARTS = ['mae', 'rmse', 'r2'] as const;
+
+interface MetricInfo {
+  title: string;
+  axis: string;
+  digits: number;
+  lo?: number;
+  hi?: number;
+  bounds?: [number, number];
+}
+
+const SHARE: Pick<MetricInfo, 'digits' | 'bounds'> = { digits: 2, bounds: [0, 1] };
+const METRICS: Record<string, MetricInfo> = {
+  precision: { title: 'Precision', axis: 'precision (TP / predicted positive)', ...SHARE },
+  recall: { title: 'Recall', axis: 'recall (TP / positive)', ...SHARE },
+  f1: { title: 'F1', axis: 'F1', ...SHARE },
+  log_loss: { title: 'Log loss (lower is better)', axis: 'log loss (nats per example)', digits: 3, lo: 0 },
+  roc_auc: { title: 'ROC AUC', axis: 'ROC AUC', ...SHARE },
+  mae: { title: 'MAE (lower is better)', axis: 'mean absolute error (label units)', digits: 3, lo: 0 },
+  rmse: { title: 'RMSE (lower is better)', axis: 'root mean squared error (label units)', digits: 3, lo: 0 },
+  r2: { title: 'R²', axis: 'R² (1 is perfect)', digits: 3, bounds: [Number.NEGATIVE_INFINITY, 1] },
+};
+
+export function metricCharts(m: ModelData, figures: Figures, keys: SeriesKey[], windows: ReturnType<typeof chooseWindows>, domain: [number, number], markers: Marker[]): string {
+  const metrics = m.kind === 'regression' ? REGRESSION_CHARTS : BINARY_CHARTS;
+  return metrics
+    .map((metric) => {
+      const info = METRICS[metric]!;
+      const series: Series[] = keys.map((k) => ({
+        label: k.label,
+        color: k.color,
+        attrs: { role: k.role, version: k.version },
+        lines: windows.map((w) => ({ window: w.window, style: w.style, points: figures.series(k.role, k.version, w.window, metric) })),
+      }));
+      const chart = lineChart({
+        attrs: { model: m.model, metric },
+        title: `${m.model}: ${info.title}`,
+        domain,
+        y: { label: info.axis, format: (v) => v.toFixed(info.digits), ...(info.lo === undefined ? {} : { lo: info.lo }), ...(info.hi === undefined ? {} : { hi: info.hi }), ...(info.bounds ? { bounds: info.bounds } : {}) },
+        series,
+        markers,
+        empty: 'no labelled examples',
+      });
+      return figure(chart, info.title);
+    })
+    .join('\n');
+}
