@@ -6,7 +6,7 @@ import type { DriftRecord, FeedbackStat, MetricPoint } from '../core/evaluate/ro
 import type { ModelKind } from '../core/events.js';
 import type { ModelCounters } from '../core/join/index.js';
 
-/** The counts in the report's header: a replay's summary (cli/replay.ts's ReplaySummary extends this). */
+/** The counts in the report's header: a replay's summary (runtime/replay.ts's ReplaySummary extends this). */
 export interface ReportSummary {
   predictions_read: number;
   feedback_read: number;
