@@ -63,6 +63,11 @@ export async function startHttpEndpoint(options: {
   });
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // Keep-alive connections (a Prometheus scraper's) would hold close() open for minutes: end them.
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { Agent, get } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../adapters/logging/index.js';
 import { startHttpEndpoint } from '../../adapters/http/index.js';
@@ -28,6 +29,24 @@ describe('logging', () => {
 });
 
 describe('HTTP endpoint', () => {
+  it('closes at once while a request is still open (a /readyz check that hangs: a broker or ClickHouse that does not answer)', async () => {
+    const metrics = createPipelineMetrics({ defaultMetrics: false });
+    const endpoint = await startHttpEndpoint({
+      host: '127.0.0.1', port: 0, registry: metrics.registry,
+      readiness: [{ name: 'hangs', check: () => new Promise<boolean>(() => {}) }],
+    });
+    const agent = new Agent({ keepAlive: true });
+    const answered = new Promise<string>((resolve) => {
+      get({ host: '127.0.0.1', port: endpoint.port, path: '/readyz', agent }, (response) => resolve(`status ${response.statusCode}`)).on('error', (error) => resolve(error.message));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    await endpoint.close();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(await answered).toMatch(/socket hang up|ECONNRESET/);
+    agent.destroy();
+  });
+
   it('serves /metrics, /healthz and /readyz', async () => {
     const metrics = createPipelineMetrics({ defaultMetrics: false });
     metrics.observer.recordsIn('predictions', 3);
