@@ -50,9 +50,10 @@ export interface KafkaTransportOptions {
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   /**
-   * How long a consumer's fetch waits for data (kafkajs maxWaitTimeInMs,
-   * default 5000). An idle member only notices a rebalance between fetches,
-   * so this also bounds how long a join waits for it.
+   * How long a consumer's fetch waits for data (kafkajs maxWaitTimeInMs;
+   * default here 500, kafkajs's own is 5000). An idle member only notices a
+   * rebalance between fetches, and a stop waits for the fetch in flight, so
+   * this also bounds how long a join and a stop wait for it.
    */
   maxWaitTimeMs?: number;
 }
@@ -293,7 +294,9 @@ export class KafkaTransport implements LogTransport {
       heartbeatInterval: this.options.heartbeatIntervalMs ?? 1_000,
       rebalanceTimeout: 30_000,
       partitionAssigners: [coPartitionedAssigner],
-      ...(this.options.maxWaitTimeMs !== undefined ? { maxWaitTimeInMs: this.options.maxWaitTimeMs } : {}),
+      // A fetch waits this long for records at the broker, and a stop waits for the fetch: kafkajs's 5 s made
+      // every idle consumer (the feeds of the shadow scorer and the promoter) hold a SIGTERM for 5 s each.
+      maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 500,
     });
     await consumer.connect();
     this.open.add(consumer);
