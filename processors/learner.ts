@@ -17,13 +17,13 @@
  * state the published snapshots hold.
  */
 import type { Clock } from '../core/clock.js';
-import { FeedbackloopError } from '../core/errors.js';
+import { FeedbackloopError, ValidationError } from '../core/errors.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample, type ModelSnapshot } from '../core/events.js';
 import { ChallengerTrainer, type TrainerOptions } from '../core/learn/index.js';
 import { parseSnapshotVersion } from '../core/contracts/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { OutgoingRecord, LogTransport, PartitionBatch } from '../adapters/transport/transport.js';
-import { deadLetterRecords, decodeRecord } from './decode.js';
+import type { LogRecord, OutgoingRecord, LogTransport, PartitionBatch } from '../adapters/transport/transport.js';
+import { deadLetterFor, deadLetterRecords, decodeRecord } from './decode.js';
 import { PartitionTasks, type TaskContext } from './partition-tasks.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
@@ -165,7 +165,7 @@ export class LearnerProcessor implements Processor {
     const now = this.deps.clock.now();
     for (const record of batch.records) {
       const decoded = await decodeRecord(record, this.deps.codecs.labelled as Codec<unknown>, validateLabelledExample, LEARNER_STAGE, now);
-      if (decoded.ok) task.learner.learn(decoded.value);
+      if (decoded.ok) this.learn(task, decoded.value, record, now);
       else task.letters.push(decoded.letter);
       task.position = record.offset + 1;
       // Every snapshotEvery records of the partition, wherever batches happen to end: the
@@ -175,6 +175,24 @@ export class LearnerProcessor implements Processor {
     task.position = Math.max(task.position, batch.nextOffset);
     // What is left after the last publication waits at most snapshotIntervalMs.
     if (task.position > task.committed || task.letters.length > 0) task.firstPendingAt ??= now;
+  }
+
+  /**
+   * One example through the trainer. An example beyond learner.max_feature_magnitude
+   * (a ValidationError: nothing learned) and a challenger the trainer's last guard
+   * rebuilt from its last snapshot become dead letters of this record, published
+   * with the snapshots.
+   */
+  private learn(task: LearnTask, example: LabelledExample, record: LogRecord, now: number): void {
+    let reverted: string[];
+    try {
+      reverted = task.learner.learn(example);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      task.letters.push(deadLetterFor(record, LEARNER_STAGE, 'validation', error.message, now));
+      return;
+    }
+    for (const message of reverted) task.letters.push(deadLetterFor(record, LEARNER_STAGE, 'non_finite', message, now));
   }
 
   private async publishDue(): Promise<void> {

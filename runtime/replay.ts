@@ -34,6 +34,7 @@ import { makeCodecs, type Codecs } from '../adapters/codec/codecs.js';
 import { MemoryTransport } from '../adapters/transport/memory.js';
 import type { LogRecord, OutgoingRecord } from '../adapters/transport/transport.js';
 import type { Clock } from '../core/clock.js';
+import type { PipelineObserver } from '../core/observer.js';
 import { ConfigError, errorMessage, ValidationError } from '../core/errors.js';
 import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type ModelSnapshot, type Prediction, type PromotionDecision } from '../core/events.js';
 import { MemoryJoinStore, StreamTimeCheck, type Checked, type JoinCounters, type TimeBounds } from '../core/join/index.js';
@@ -57,6 +58,8 @@ export interface ReplayInput {
   registry?: Pick<ClickHouseStore, 'insert'>;
   /** Called after each input chunk with the events processed so far and the total. */
   onProgress?: (done: number, total: number) => void;
+  /** Hooks into the processors (e.g. `published`: every snapshot with its parameters, which snapshots.jsonl leaves out). */
+  observer?: PipelineObserver;
 }
 
 /** The counts (the report's header shows those of ReportSummary: predictions and feedback read, labelled, dead letters…) and the files. */
@@ -246,7 +249,7 @@ function replayEnvironment(input: ReplayInput, log: MemoryTransport, codecs: Cod
     deadLetters: collecting(letters),
     // With ClickHouse: the registry tables too, from the same topics `run --only registry` reads.
     ...(input.registry ? { clickhouse: input.registry } : {}),
-    observer: {},
+    observer: input.observer ?? {},
   };
 }
 

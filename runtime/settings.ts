@@ -66,6 +66,7 @@ export function learnerSettings(config: Config): { topics: LearnerTopics; learne
       kindOf: (model) => modelKindOf(config, model),
       challengersOf: (model) => modelChallengersOf(config, model),
       trainOnCorrections: config.learner.train_on_corrections,
+      maxFeatureMagnitude: config.learner.max_feature_magnitude,
     },
   };
 }

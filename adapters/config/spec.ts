@@ -141,6 +141,7 @@ export const CONFIG_SPEC = {
       snapshot_every: { kind: 'int', default: 1000, min: 1, max: 100_000_000, doc: 'Publish snapshots (with the input offsets, one transaction) after this many examples of a partition.' },
       snapshot_interval: { kind: 'duration', default: '30s', doc: '... or this long after the first unpublished example (run only).' },
       train_on_corrections: { kind: 'boolean', default: true, doc: 'A correction cannot be unlearned: learn the corrected label as a new example (true), or skip corrections (false).' },
+      max_feature_magnitude: { kind: 'number', default: 1e9, min: 1, max: 1e150, doc: 'An example with a numeric feature (or, for a regression model, a label) beyond ± this is not learned: dead-lettered by the learner (stage learner, error class validation). At most 1e150, so that squares of values stay finite in the models\' statistics.' },
     },
   },
   promoter: {

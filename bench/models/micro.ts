@@ -7,6 +7,9 @@
  * --expose-gc): 0 for the estimator; through a pipeline, V8 boxes each double
  * it reads from the input object during for-in (our code allocates nothing).
  *
+ * The trainer checks each step with `learnedFinite` (its last guard,
+ * core/learn/trainer.ts); "learn + check" measures that.
+ *
  * Usage: node --expose-gc --import tsx bench/models/micro.ts
  */
 import { LogisticRegression, NumericFeatures, Pipeline, SparseVector, StandardScaler, type ModelInput } from '../../core/models/index.js';
@@ -70,6 +73,11 @@ const cases: Array<[string, (i: number) => void]> = [
     raw.learnOne(inputs[i]!, labels[i]!);
   }],
   ['pipeline [StandardScaler] learnOne', (i) => scaled.learnOne(inputs[i]!, labels[i]!)],
+  // What the trainer does per challenger and example: learn, then its last guard.
+  ['pipeline [StandardScaler] learn + check', (i) => {
+    scaled.learnOne(inputs[i]!, labels[i]!);
+    if (!scaled.learnedFinite()) sink = NaN;
+  }],
   ['pipeline [StandardScaler] predict + learn', (i) => {
     sink += scaled.predictOne(inputs[i]!);
     scaled.learnOne(inputs[i]!, labels[i]!);

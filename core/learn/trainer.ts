@@ -16,8 +16,27 @@
  * example ids learned from, in order (equal hashes = the same examples in
  * the same order). `restore` loads a snapshot back, so a restarted trainer
  * goes on from exactly the published state.
+ *
+ * Two guards keep a challenger finite (issue 12: features around 1e308 turned
+ * a logistic regression into NaN for good):
+ *  - the bound: an example with a numeric feature, or (regression) a label,
+ *    whose absolute value exceeds `maxFeatureMagnitude` is learned by no
+ *    challenger; `learn` throws a ValidationError naming the model, the
+ *    feature and the value (the learner processor dead-letters it);
+ *  - the last guard: after each learn step the challenger scores the example
+ *    it just learned, as the estimator saw it (`Pipeline.learnedFinite`: one
+ *    sparse dot product on the vector already encoded, no allocation). A
+ *    non-finite raw score (logit or value) means a weight it touched, the
+ *    intercept or an encoded value overflowed; that challenger is then rebuilt
+ *    from its last snapshot (published or restored; untrained if none), losing
+ *    what it learned since, and `learn` returns a message saying so. Copying the
+ *    state before every step would cost a snapshot per example; the score check
+ *    costs one dot product. It does not read the optimizer's accumulators nor
+ *    the encoders' statistics: the bound keeps those finite (squares of values
+ *    up to 1e150 are finite; the config caps the bound there).
  */
 import { parseSnapshotVersion, snapshotVersion } from '../contracts/index.js';
+import { ValidationError } from '../errors.js';
 import type { LabelledExample, ModelKind, ModelSnapshot } from '../events.js';
 import { murmur3, pipelineFromSnapshot, type Pipeline } from '../models/index.js';
 import { createChallenger, defaultChallengers } from './presets.js';
@@ -27,12 +46,18 @@ export interface TrainerOptions {
   /** Challenger preset names per model; default: defaultChallengers(kind). */
   challengersOf: (model: string) => string[];
   trainOnCorrections: boolean;
+  /** Examples with a numeric feature (or a regression label) beyond ± this are not learned (see the file comment). */
+  maxFeatureMagnitude: number;
+  /** Builds a challenger from its preset name (tests may build others). */
+  build: (name: string, kind: ModelKind) => Pipeline;
 }
 
 export const DEFAULT_TRAINER_OPTIONS: TrainerOptions = {
   kindOf: () => 'binary',
   challengersOf: () => [],
   trainOnCorrections: true,
+  maxFeatureMagnitude: 1e9,
+  build: createChallenger,
 };
 
 interface Challenger {
@@ -47,6 +72,8 @@ interface Challenger {
   dirty: boolean;
   /** Event time of the newest example learned. */
   lastEventTime: number;
+  /** The last snapshot made or restored (parameters text; null: none yet), what the last guard goes back to. */
+  good: { parameters: string | null; dataHash: string; lastEventTime: number };
 }
 
 export interface TrainerCounters {
@@ -56,6 +83,10 @@ export interface TrainerCounters {
   unlabelled_skipped: number;
   /** Examples a challenger could not learn (ModelError: e.g. a label that is not 0/1 for a binary model). */
   rejected: number;
+  /** Examples refused by the bound (a feature or label beyond maxFeatureMagnitude). */
+  out_of_bounds: number;
+  /** Challengers rebuilt from their last snapshot by the last guard (a learn step left them non-finite). */
+  reverted: number;
 }
 
 /** Chains an example id into a data hash (murmur3 of the previous hash and the id; 8 hex digits). */
@@ -68,7 +99,7 @@ export const EMPTY_DATA_HASH = '00000000';
 export class ChallengerTrainer {
   readonly options: TrainerOptions;
   private readonly challengers = new Map<string, Challenger[]>();
-  readonly counters: TrainerCounters = { learned: 0, corrections_learned: 0, corrections_skipped: 0, unlabelled_skipped: 0, rejected: 0 };
+  readonly counters: TrainerCounters = { learned: 0, corrections_learned: 0, corrections_skipped: 0, unlabelled_skipped: 0, rejected: 0, out_of_bounds: 0, reverted: 0 };
 
   constructor(options: Partial<TrainerOptions> = {}) {
     this.options = { ...DEFAULT_TRAINER_OPTIONS, ...options };
@@ -81,24 +112,32 @@ export class ChallengerTrainer {
       const configured = this.options.challengersOf(model);
       const names = configured.length > 0 ? configured : defaultChallengers(kind);
       list = names.map((name) => ({
-        model, name, pipeline: createChallenger(name, kind), sequence: 0, parent: null, dataHash: EMPTY_DATA_HASH, dirty: false, lastEventTime: Number.NEGATIVE_INFINITY,
+        model, name, pipeline: this.options.build(name, kind), sequence: 0, parent: null, dataHash: EMPTY_DATA_HASH, dirty: false, lastEventTime: Number.NEGATIVE_INFINITY,
+        good: { parameters: null, dataHash: EMPTY_DATA_HASH, lastEventTime: Number.NEGATIVE_INFINITY },
       }));
       this.challengers.set(model, list);
     }
     return list;
   }
 
-  /** Trains every challenger of the example's model on it (see the file comment for corrections). */
-  learn(example: LabelledExample): void {
+  /**
+   * Trains every challenger of the example's model on it (see the file comment
+   * for corrections and the guards). Throws a ValidationError for an example
+   * beyond the bound (nothing learned); returns a message for each challenger
+   * the last guard rebuilt (empty: none).
+   */
+  learn(example: LabelledExample): string[] {
     if (example.label === null) {
       this.counters.unlabelled_skipped++;
-      return;
+      return [];
     }
     if (example.correction_of !== null && !this.options.trainOnCorrections) {
       this.counters.corrections_skipped++;
-      return;
+      return [];
     }
+    this.checkBound(example, example.label);
     const eventTime = example.feedback_timestamp ?? example.timestamp;
+    const reverted: string[] = [];
     let learnedBy = 0;
     for (const c of this.challengersOf(example.model)) {
       try {
@@ -107,14 +146,49 @@ export class ChallengerTrainer {
         this.counters.rejected++;
         continue;
       }
+      if (!c.pipeline.learnedFinite()) {
+        reverted.push(this.revert(c, example.example_id));
+        continue;
+      }
       learnedBy++;
       c.dataHash = chainHash(c.dataHash, example.example_id);
       c.dirty = true;
       c.lastEventTime = Math.max(c.lastEventTime, eventTime);
     }
-    if (learnedBy === 0) return; // Rejected by every challenger: not learned.
-    if (example.correction_of !== null) this.counters.corrections_learned++;
-    else this.counters.learned++;
+    if (learnedBy > 0) { // else rejected or reverted by every challenger: not learned.
+      if (example.correction_of !== null) this.counters.corrections_learned++;
+      else this.counters.learned++;
+    }
+    return reverted;
+  }
+
+  /** The bound: throws (nothing learned) when a numeric feature or a regression label is beyond ± maxFeatureMagnitude. */
+  private checkBound(example: LabelledExample, label: number): void {
+    const max = this.options.maxFeatureMagnitude;
+    const refuse = (what: string, value: number) => {
+      this.counters.out_of_bounds++;
+      throw new ValidationError(
+        `model ${example.model}: ${what} = ${value} is beyond learner.max_feature_magnitude (${max}); example ${example.example_id} of prediction ${example.prediction_id} not learned`,
+      );
+    };
+    const features = example.features;
+    for (const name in features) {
+      const v = features[name]!;
+      if (v > max || v < -max) refuse(`feature ${JSON.stringify(name)}`, v);
+    }
+    if (label > max || label < -max) refuse('label', label);
+  }
+
+  /** The last guard: challenger c goes back to its last snapshot (or starts untrained), and the message says so. */
+  private revert(c: Challenger, exampleId: string): string {
+    this.counters.reverted++;
+    const kind = this.options.kindOf(c.model);
+    c.pipeline = c.good.parameters === null ? this.options.build(c.name, kind) : pipelineFromSnapshot(JSON.parse(c.good.parameters));
+    c.dataHash = c.good.dataHash;
+    c.lastEventTime = c.good.lastEventTime;
+    c.dirty = false;
+    const back = c.parent ?? 'untrained';
+    return `model ${c.model}: challenger ${c.name} turned non-finite learning example ${exampleId}; rebuilt from ${back} (what it learned since is lost)`;
   }
 
   /** True when some challenger learned since its last snapshot. */
@@ -136,12 +210,14 @@ export class ChallengerTrainer {
         if (!c.dirty) continue;
         c.sequence++;
         const version = snapshotVersion(c.model, c.name, c.sequence);
+        const parameters = JSON.stringify(c.pipeline.toSnapshot());
+        c.good = { parameters, dataHash: c.dataHash, lastEventTime: c.lastEventTime };
         out.push({
           model: c.model,
           version,
           challenger: c.name,
           algorithm: c.pipeline.estimator.algorithm,
-          parameters: JSON.stringify(c.pipeline.toSnapshot()),
+          parameters,
           feature_schema: c.pipeline.featureSchema(),
           training_count: c.pipeline.trainingCount,
           data_hash: c.dataHash,
@@ -168,6 +244,7 @@ export class ChallengerTrainer {
     c.dataHash = snapshot.data_hash;
     c.dirty = false;
     c.lastEventTime = snapshot.created_at;
+    c.good = { parameters: snapshot.parameters, dataHash: snapshot.data_hash, lastEventTime: snapshot.created_at };
   }
 
   /** The current model of a challenger (for tests and the bench). */

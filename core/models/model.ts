@@ -50,6 +50,8 @@ export interface Learner<X> {
 }
 
 export interface Estimator extends Learner<SparseVector> {
+  /** The score before any link (w·x + b: the logit of a logistic model), for the models that have one. */
+  rawOne?(x: SparseVector): number;
   clone(): Estimator;
   /** The hyperparameters as given to the constructor, with defaults filled in. */
   hyperparameters(): JsonObject;

@@ -56,6 +56,20 @@ export class Pipeline implements OnlineModel {
     this.estimator.learnOne(this.encode(x, true), y, weight);
   }
 
+  /**
+   * Is the model finite where the last learnOne changed it? The raw score
+   * (the logit, not the probability: sigmoid(±Infinity) is finite) of the
+   * example just learned, as the estimator saw it (the reused vector): one
+   * sparse dot product, nothing allocated. A weight it touched, the intercept
+   * or an encoded value that overflowed makes it NaN or infinite. The
+   * trainer's last guard (core/learn/trainer.ts). Meaningless before a
+   * learnOne, or after one of weight 0.
+   */
+  learnedFinite(): boolean {
+    const estimator = this.estimator;
+    return Number.isFinite(estimator.rawOne ? estimator.rawOne(this.vector) : estimator.predictOne(this.vector));
+  }
+
   predictOne(x: ModelInput): number {
     return this.estimator.predictOne(this.encode(x, false));
   }
