@@ -5,15 +5,13 @@ import { ConfigError } from '../../core/errors.js';
 import { defaultProcessors, isProcessorName, PROCESSOR_NAMES, type ProcessorName } from '../../runtime/pipeline.js';
 import { runPipeline } from '../../runtime/run.js';
 
-export const PROCESSORS = PROCESSOR_NAMES;
-
 /** Declares `feedbackloop run` on the program. */
 export function registerRun(cli: Command): void {
   cli
     .command('run')
     .description('Run the pipeline processors against Kafka, until SIGINT or SIGTERM.')
     .option('-c, --config <file>', 'YAML config file (environment variables FEEDBACKLOOP_<SECTION>_<KEY> override it)')
-    .option('--only <processors...>', `run only these processors (${PROCESSORS.join(', ')})`)
+    .option('--only <processors...>', `run only these processors (${PROCESSOR_NAMES.join(', ')})`)
     .addHelpText('after', '\nExample:\n  FEEDBACKLOOP_KAFKA_BROKERS=127.0.0.1:9092 FEEDBACKLOOP_KAFKA_SCHEMA_REGISTRY_URL=http://127.0.0.1:8081 \\\n    feedbackloop run --only archive')
     .action(async (options: { config?: string; only?: string[] }) => commandRun(options));
 }

@@ -9,8 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { buildConfig } from '../../adapters/config/index.js';
 import { parsePrometheusText } from '../../adapters/http/index.js';
 import { defaultMetricsUrls, defaultWindow } from '../../cli/commands/status.js';
-import { consumerGroups } from '../../runtime/pipeline.js';
-import { PROCESSORS } from '../../cli/commands/run.js';
+import { consumerGroups, PROCESSOR_NAMES } from '../../runtime/pipeline.js';
 import {
   championMoves,
   chooseChampions,
@@ -257,7 +256,7 @@ describe('consumer lag', () => {
 
   it('the groups are those of run: <client_id>-<processor> over its input topics', () => {
     const config = buildConfig({ kafka: { client_id: 'fl' }, topics: { predictions: 'p', feedback: 'f', labelled_examples: 'le' } });
-    expect(consumerGroups(config, PROCESSORS)).toEqual([
+    expect(consumerGroups(config, PROCESSOR_NAMES)).toEqual([
       { processor: 'joiner', groupId: 'fl-joiner', topics: ['p', 'f'] },
       { processor: 'learner', groupId: 'fl-learner', topics: ['le'] },
       { processor: 'promoter', groupId: 'fl-promoter', topics: ['le'] },
