@@ -4,11 +4,18 @@
  */
 export class FeedbackloopError extends Error {
   readonly retriable: boolean;
+  /**
+   * Not about one record: every record would fail the same way (a refused
+   * commit, a missing table, bad credentials, a bad setting). A processor
+   * stops on it instead of dead-lettering record after record.
+   */
+  readonly systemic: boolean;
 
-  constructor(message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+  constructor(message: string, options: { retriable?: boolean; systemic?: boolean; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.retriable = options.retriable ?? false;
+    this.systemic = options.systemic ?? false;
   }
 }
 
@@ -17,7 +24,7 @@ export class ConfigError extends FeedbackloopError {
   readonly key: string;
 
   constructor(key: string, message: string) {
-    super(`config: ${key}: ${message}`);
+    super(`config: ${key}: ${message}`, { systemic: true });
     this.key = key;
   }
 }
@@ -46,6 +53,11 @@ export function isRetriable(error: unknown): boolean {
     return (error as { retriable: unknown }).retriable === true;
   }
   return false;
+}
+
+/** Would every record fail this way (see FeedbackloopError.systemic)? */
+export function isSystemic(error: unknown): boolean {
+  return error instanceof FeedbackloopError && error.systemic;
 }
 
 export function errorMessage(error: unknown): string {

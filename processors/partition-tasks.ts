@@ -25,8 +25,15 @@
  *   partitions this member still holds (processors whose outputs are
  *   idempotent rows).
  * - **failure**: a batch, open or commit that throws drops the task (its
- *   state may be ahead of what was committed) and the error goes on to the
- *   consumer, which re-delivers (retriable) or stops.
+ *   state may be ahead of what was committed) and rewinds its inputs to the
+ *   committed offsets. An error a retry can mend goes on to the consumer,
+ *   which delivers again (and `health` hears of it until a batch succeeds);
+ *   so does a systemic one (a refused commit: every record would fail), which
+ *   stops the processor.
+ * - **poison records** (`poison` set): any other error is about the batch's
+ *   records. The batch's records are then processed one at a time after the
+ *   restore; the one that fails again is dead-lettered (stage, error, the
+ *   record) and skipped from then on, and the task goes on (poison.ts).
  *
  * - **event-time alignment** (`align`, for tasks that join their inputs):
  *   batches are buffered per input and handed on in timestamp order across
@@ -37,8 +44,12 @@
  *
  * Batches, timer jobs (`serially`) and stops never interleave.
  */
+import { errorMessage, FeedbackloopError, isRetriable, isSystemic } from '../core/errors.js';
+import type { DeadLetter } from '../core/events.js';
 import { SerialQueue } from '../core/serial.js';
 import { AlignedInputs, type AlignedBatch } from './aligned-inputs.js';
+import { deadLetterFor } from './decode.js';
+import { oneByOne, PoisonLedger, type PoisonLimits } from './poison.js';
 import type {
   LogConsumer,
   LogRecord,
@@ -85,6 +96,22 @@ export interface PartitionTasksOptions<S> {
   align?: AlignOptions;
   /** A task failed outside a batch (an aligned task's delayed run): it was dropped and its inputs rewound. */
   onFailed?: (error: unknown) => void;
+  /** Dead-letter poison records and go on (see the file comment); without it, any failure is thrown. */
+  poison?: PoisonOptions;
+  /** Told when a batch failed in a way a retry can mend, and when a batch succeeded again. */
+  health?: { failing(error: unknown): void; recovered(): void };
+}
+
+export interface PoisonOptions {
+  /** The dead letters' `stage`. */
+  stage: string;
+  /** Exactly-once processors: a dead letter as a record of their transaction (it goes out with the task's next commit). */
+  encode?: (letter: DeadLetter) => Promise<OutgoingRecord>;
+  /** The others: writes a dead letter at once (at least once: it is written again if the process dies before a commit passes the record). */
+  write?: (letter: DeadLetter) => Promise<void>;
+  /** Told of each poison record, once (log line, metric). */
+  onPoisoned?: (letter: DeadLetter) => void;
+  limits?: PoisonLimits;
 }
 
 export interface AlignOptions {
@@ -120,15 +147,28 @@ interface OpenTask<S> extends Task<S> {
   aligned: AlignedInputs | undefined;
   paused: Set<string>;
   timer: NodeJS.Timeout | undefined;
+  /** Dead letters of poison records skipped, for the task's next transaction. */
+  letters: OutgoingRecord[];
 }
+
+/** A dead letter's error message at most this long (a stack of errors can be long). */
+const MAX_ERROR_MESSAGE = 2_000;
 
 export class PartitionTasks<S> {
   private readonly tasks = new Map<number, OpenTask<S>>();
   private readonly queue = new SerialQueue();
   private consumer: LogConsumer | undefined;
   private stopping = false;
+  private readonly poisons: PoisonLedger | undefined;
 
-  constructor(private readonly options: PartitionTasksOptions<S>) {}
+  constructor(private readonly options: PartitionTasksOptions<S>) {
+    this.poisons = options.poison ? new PoisonLedger(options.poison.limits) : undefined;
+  }
+
+  /** Poison records remembered until a commit passes them (for tests). */
+  poisonsKnown(): number {
+    return this.poisons?.size() ?? 0;
+  }
 
   /** Joins the group and starts handing batches to the work. */
   async start(): Promise<void> {
@@ -208,6 +248,7 @@ export class PartitionTasks<S> {
     if (mine.length === 0) return [];
     try {
       await this.consumer.commit(mine);
+      this.poisons?.committed(mine);
       return mine;
     } catch (error) {
       this.options.onCommitFailed?.(error);
@@ -219,7 +260,8 @@ export class PartitionTasks<S> {
     if (this.stopping) return;
     const task = await this.task(batch);
     const from = task.context.resumeAt(batch.topic);
-    const fresh = (batch.records[0]?.offset ?? from) < from ? { ...batch, records: batch.records.filter((r) => r.offset >= from) } : batch;
+    const unread = (batch.records[0]?.offset ?? from) < from ? { ...batch, records: batch.records.filter((r) => r.offset >= from) } : batch;
+    const fresh = await this.withoutPoisons(task, unread);
     if (!task.aligned) return this.process(task, fresh);
     const eventTime = this.options.align?.eventTime;
     const times: number[] = [];
@@ -228,14 +270,73 @@ export class PartitionTasks<S> {
     await this.drain(task);
   }
 
-  /** One batch through the work; a failure drops the task (and rewinds what it held) and is thrown. */
+  /**
+   * One batch through the work (one record at a time where a poison is
+   * being looked for). A failure drops the task and rewinds its inputs; see
+   * `failed` for what happens next.
+   */
   private async process(task: OpenTask<S>, batch: PartitionBatch): Promise<void> {
+    if (batch.records.length > 1 && this.poisons?.isolating(batch)) {
+      for (const one of oneByOne(batch, offsetsOf(batch))) {
+        if (task.dropped) return;
+        await this.process(task, one);
+      }
+      return;
+    }
     try {
       await this.options.work.process(task.state, batch, task.context);
     } catch (error) {
       await this.fail(task);
-      throw error;
+      await this.failed(batch, error);
+      return;
     }
+    this.poisons?.succeeded(batch.partition);
+    this.options.health?.recovered();
+  }
+
+  /**
+   * After a failed batch: an error a retry can mend, or a systemic one, is
+   * thrown (to the consumer); otherwise the batch is looked through one
+   * record at a time once delivered again, and a single record that failed
+   * is a poison.
+   */
+  private async failed(batch: PartitionBatch, error: unknown): Promise<void> {
+    if (isRetriable(error)) this.options.health?.failing(error);
+    if (!this.poisons || isRetriable(error) || isSystemic(error) || batch.records.length === 0) throw error;
+    if (batch.records.length > 1) return this.poisons.isolate(batch.partition, offsetsOf(batch));
+    const stop = this.poisons.poisoned(batch.records[0]!, error);
+    if (stop !== undefined) {
+      throw new FeedbackloopError(`${this.options.groupId}: ${stop}: that is a fault of the processor, not of the records; the last error: ${errorMessage(error)}`, {
+        systemic: true,
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * The batch without the poison records it holds: their dead letters go
+   * into the task's next transaction (exactly-once processors) or are written
+   * now, once. The batch keeps its end offset, so a commit passes them.
+   */
+  private async withoutPoisons(task: OpenTask<S>, batch: PartitionBatch): Promise<PartitionBatch> {
+    const poisons = this.poisons;
+    const policy = this.options.poison;
+    if (!poisons || !policy || poisons.size() === 0) return batch;
+    const records: LogRecord[] = [];
+    for (const record of batch.records) {
+      const poison = poisons.find(record);
+      if (!poison) {
+        records.push(record);
+        continue;
+      }
+      const message = errorMessage(poison.error).slice(0, MAX_ERROR_MESSAGE);
+      const letter = deadLetterFor(record, policy.stage, 'processing', message, Date.now());
+      if (policy.encode) task.letters.push(await policy.encode(letter));
+      else if (!poison.written) await policy.write?.(letter);
+      if (!poison.written) policy.onPoisoned?.(letter);
+      poison.written = true;
+    }
+    return records.length === batch.records.length ? batch : { ...batch, records };
   }
 
   /** Hands an aligned task's buffered records on in event-time order, until it must wait or is empty. */
@@ -279,13 +380,14 @@ export class PartitionTasks<S> {
   }
 
   /**
-   * Drops a failed task. An aligned task held records past what it
-   * committed: its inputs go back to the committed offsets (or where the task
-   * resumed), so they are delivered again to the task reopened after it.
+   * Drops a failed task and rewinds its inputs to the committed offsets (or
+   * where the task resumed): what it processed since its last commit (a
+   * learner commits every n examples, an aligned task holds records back)
+   * is delivered again, to the task reopened after it.
    */
   private async fail(task: OpenTask<S>): Promise<void> {
     await this.drop(task);
-    if (!task.aligned || !this.consumer || this.stopping) return;
+    if (!this.consumer || this.stopping) return;
     const partition = task.context.partition;
     const offsets: TopicPartitionOffset[] = [];
     for (const topic of this.options.topics) {
@@ -306,7 +408,7 @@ export class PartitionTasks<S> {
       const { align, topics } = this.options;
       const aligned = align ? await this.alignedInputs(batch, context, align) : undefined;
       const state = await this.options.work.open(context);
-      const task: OpenTask<S> = { context, producer, dropped: false, state, aligned, paused: new Set(), timer: undefined };
+      const task: OpenTask<S> = { context, producer, dropped: false, state, aligned, paused: new Set(), timer: undefined, letters: [] };
       this.tasks.set(batch.partition, task);
       return task;
     } catch (error) {
@@ -356,14 +458,16 @@ export class PartitionTasks<S> {
       heartbeat: () => this.heartbeat(),
       commit: async (records, offsets) => {
         const open = task();
-        if (!open.producer) throw new Error(`processor group ${groupId} is not transactional: it commits with commitHeld`);
+        if (!open.producer) throw new FeedbackloopError(`processor group ${groupId} is not transactional: it commits with commitHeld`, { systemic: true });
         try {
-          await open.producer.sendWithOffsets(records, { groupId, offsets });
+          await open.producer.sendWithOffsets(open.letters.length > 0 ? records.concat(open.letters) : records, { groupId, offsets });
         } catch (error) {
           // The state is now ahead of what was committed: drop the task so it is restored.
           await this.drop(open);
-          throw error;
+          throw commitFailure(groupId, batch.partition, error);
         }
+        open.letters = [];
+        this.poisons?.committed(offsets);
       },
     };
   }
@@ -378,4 +482,13 @@ export class PartitionTasks<S> {
     await task.producer?.close().catch(() => {});
     await this.options.work.close?.(task.state);
   }
+}
+
+/** A refused commit is about the transport, not the batch's records (never a poison); retriable if the cause is. */
+function commitFailure(groupId: string, partition: number, error: unknown): FeedbackloopError {
+  return new FeedbackloopError(`${groupId}: the commit of partition ${partition} failed: ${errorMessage(error)}`, {
+    retriable: isRetriable(error),
+    systemic: true,
+    cause: error,
+  });
 }

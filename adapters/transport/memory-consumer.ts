@@ -31,6 +31,8 @@ export class MemoryConsumer implements LogConsumer {
   private positions = new Map<string, { topic: string; partition: number; next: number }>();
   /** Paused partitions (by tpKey): not delivered until resumed. */
   private readonly paused = new Set<string>();
+  /** Partitions sought since the batch in hand was taken: their position is the seek's, not past the batch. */
+  private readonly sought = new Set<string>();
   private generation = 0;
   private running = false;
   private busy = false;
@@ -89,6 +91,7 @@ export class MemoryConsumer implements LogConsumer {
     for (const { topic, partition, offset } of offsets) {
       const position = this.positions.get(tpKey(topic, partition));
       if (position) position.next = offset;
+      this.sought.add(tpKey(topic, partition));
     }
     this.log.notifyChange();
   }
@@ -176,6 +179,7 @@ export class MemoryConsumer implements LogConsumer {
         continue;
       }
       const generation = batch.generation;
+      this.sought.clear();
       this.busy = true;
       try {
         await handler(batch);
@@ -191,7 +195,7 @@ export class MemoryConsumer implements LogConsumer {
       this.busy = false;
       // After a rebalance the partition may belong to someone else now; they start from the committed offset.
       const position = this.positions.get(tpKey(batch.topic, batch.partition));
-      if (position && generation === this.generation) position.next = batch.nextOffset;
+      if (position && generation === this.generation && !this.sought.has(tpKey(batch.topic, batch.partition))) position.next = batch.nextOffset;
       this.log.checkIdle();
       // Let other consumers and timers run, every few milliseconds of work.
       if (performance.now() - lastYield > 5) {
