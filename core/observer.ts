@@ -27,6 +27,12 @@ export interface PipelineObserver {
   flushed?(evaluators: Evaluator[], rows: EvaluatorRows, seconds: number): void;
   /** A write to a sink table failed and is retried (consumption waits). */
   sinkRetry?(table: string, error: unknown, attempt: number, delayMs: number): void;
+  /** A record made a processor fail (not its decoding: its processing); it was dead-lettered and skipped. */
+  poisoned?(letter: DeadLetter): void;
+  /** A batch of `processor` failed in a way a retry can mend; it is delivered again. */
+  retrying?(processor: string, error: unknown): void;
+  /** A batch of `processor` succeeded (after `retrying`: it recovered). */
+  recovered?(processor: string): void;
   /** A heartbeat or an offset commit failed (not fatal: the records are processed again, to the same result). */
   commitFailed?(processor: string, error: unknown): void;
 }

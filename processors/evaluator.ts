@@ -35,6 +35,7 @@ import { decodeRecord, rereadLabelled } from './decode.js';
 import { PartitionTasks, type TaskContext } from './partition-tasks.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
+import { poisonToSink, taskHealth } from './poison.js';
 
 export const EVALUATOR_STAGE = 'evaluator';
 /**
@@ -95,6 +96,8 @@ export class EvaluatorProcessor implements Processor {
       topics: this.inputs,
       work: { open: (ctx) => this.rebuild(ctx), process: (task, batch) => this.onBatch(task, batch) },
       onCommitFailed: (error) => deps.observer?.commitFailed?.(EVALUATOR_STAGE, error),
+      poison: poisonToSink(EVALUATOR_STAGE, deps.deadLetters, deps.observer),
+      health: taskHealth(EVALUATOR_STAGE, deps.observer),
     });
   }
 

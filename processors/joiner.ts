@@ -22,6 +22,7 @@ import type { LogRecord, LogTransport, OutgoingRecord, PartitionBatch } from '..
 import { ChangelogRecorder, decodeChangelogRecord } from './joiner-changelog.js';
 import { deadLetterFor, deadLetterRecords, decodeRecord } from './decode.js';
 import { offsetsOf, PartitionTasks, type AlignOptions, type TaskContext } from './partition-tasks.js';
+import { poisonToTopic, taskHealth } from './poison.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
 
@@ -100,6 +101,8 @@ export class JoinerProcessor implements Processor {
       transactionalIdPrefix: deps.transactionalIdPrefix,
       align: { ...(deps.align ?? { maxWaitMs: 5_000, maxBuffered: 20_000 }), eventTime: (record) => this.eventTime(record) },
       onFailed: (error) => deps.observer?.commitFailed?.(JOINER_STAGE, error),
+      poison: poisonToTopic(JOINER_STAGE, deps.topics.deadLetters, deps.codecs.deadLetter, deps.observer),
+      health: taskHealth(JOINER_STAGE, deps.observer),
       work: {
         open: (ctx) => this.restore(ctx),
         process: (task, batch, ctx) => this.processBatch(task, batch, ctx),

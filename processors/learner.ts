@@ -27,6 +27,7 @@ import { deadLetterFor, deadLetterRecords, decodeRecord } from './decode.js';
 import { PartitionTasks, type TaskContext } from './partition-tasks.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
+import { poisonToTopic, taskHealth } from './poison.js';
 
 export const LEARNER_STAGE = 'learner';
 
@@ -89,6 +90,8 @@ export class LearnerProcessor implements Processor {
       topics: this.inputs,
       transactionalIdPrefix: deps.transactionalIdPrefix,
       work: { open: (ctx) => this.restore(ctx), process: (task, batch) => this.onBatch(task, batch) },
+      poison: poisonToTopic(LEARNER_STAGE, deps.topics.deadLetters, deps.codecs.deadLetter, deps.observer),
+      health: taskHealth(LEARNER_STAGE, deps.observer),
     });
   }
 

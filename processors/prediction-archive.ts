@@ -14,6 +14,7 @@ import { decodeRecord } from './decode.js';
 import { PartitionTasks } from './partition-tasks.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
+import { poisonToSink, taskHealth } from './poison.js';
 
 export const ARCHIVE_STAGE = 'prediction-archive';
 
@@ -43,6 +44,8 @@ export class PredictionArchive implements Processor {
       topics: this.inputs,
       work: { open: async () => {}, process: (_, batch) => this.onBatch(batch) },
       onCommitFailed: (error) => deps.observer?.commitFailed?.(ARCHIVE_STAGE, error),
+      poison: poisonToSink(ARCHIVE_STAGE, deps.deadLetters, deps.observer),
+      health: taskHealth(ARCHIVE_STAGE, deps.observer),
     });
   }
 

@@ -35,6 +35,7 @@ import { PartitionTasks, type TaskContext } from './partition-tasks.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
 import { applyRecords, followTopic } from './topic-feed.js';
+import { poisonToTopic, taskHealth } from './poison.js';
 
 export const PROMOTER_STAGE = 'promoter';
 
@@ -88,6 +89,8 @@ export class PromoterProcessor implements Processor {
       topics: this.inputs,
       transactionalIdPrefix: deps.transactionalIdPrefix,
       work: { open: (ctx) => this.rebuild(ctx), process: (task, batch, ctx) => this.onBatch(task, batch, ctx) },
+      poison: poisonToTopic(PROMOTER_STAGE, deps.topics.deadLetters, deps.codecs.deadLetter, deps.observer),
+      health: taskHealth(PROMOTER_STAGE, deps.observer),
     });
   }
 

@@ -3,10 +3,10 @@
  * outcomes, snapshots published, promotion decisions. Fed through the
  * PipelineObserver hooks.
  */
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { PipelineObserver } from '../../core/observer.js';
 
-type ProcessorHooks = Required<Pick<PipelineObserver, 'recordsIn' | 'deadLetter' | 'joined' | 'published' | 'decided' | 'manual' | 'commitFailed'>>;
+type ProcessorHooks = Required<Pick<PipelineObserver, 'recordsIn' | 'deadLetter' | 'joined' | 'published' | 'decided' | 'manual' | 'commitFailed' | 'poisoned' | 'retrying' | 'recovered'>>;
 
 export function processorMetrics(registry: Registry, startedAt = Date.now()): ProcessorHooks {
   const recordsIn = new Counter({
@@ -39,6 +39,14 @@ export function processorMetrics(registry: Registry, startedAt = Date.now()): Pr
     labelNames: ['model', 'decision'],
     registers: [registry],
   });
+  // Keyed by our own processor names (a fixed set), never by input.
+  const retryingSince = new Map<string, number>();
+  const retrying = new Gauge({
+    name: 'feedbackloop_processor_retrying_since_seconds',
+    help: 'Since when (Unix seconds) a processor has been retrying a batch that failed in a way a retry can mend (a server down or busy); 0 while its batches succeed.',
+    labelNames: ['processor'],
+    registers: [registry],
+  });
   return {
     recordsIn: (topic, count) => recordsIn.inc({ topic }, count),
     deadLetter: (letter) => deadLetters.inc({ stage: letter.stage, error_class: letter.error_class }),
@@ -59,5 +67,14 @@ export function processorMetrics(registry: Registry, startedAt = Date.now()): Pr
       if (d.decided_at >= startedAt) decisions.inc({ model: d.model, decision: d.decision });
     },
     commitFailed: () => {},
+    // Counted with the dead letters (error_class "processing"); `run` adds a log line.
+    poisoned: () => {},
+    retrying: (processor) => {
+      if (retryingSince.get(processor) === undefined) retryingSince.set(processor, Date.now() / 1000);
+      retrying.set({ processor }, retryingSince.get(processor)!);
+    },
+    recovered: (processor) => {
+      if (retryingSince.delete(processor)) retrying.set({ processor }, 0);
+    },
   };
 }
