@@ -17,6 +17,7 @@ import { ConfigError } from '../core/errors.js';
 import type { PipelineObserver } from '../core/observer.js';
 import { ClickHouseDeadLetterSink, ClickHouseEvaluatorSink, FanOutSink, TopicDeadLetterSink } from '../sinks/index.js';
 import { openRuntime, type Runtime } from './connect.js';
+import { ProcessorHealth } from './health.js';
 import { consumerGroups, Pipeline, PROCESSORS, topicSpecs, type PipelineEnv, type ProcessorName } from './pipeline.js';
 
 export async function runPipeline(config: Config, logger: Logger, selected: ProcessorName[]): Promise<void> {
@@ -32,7 +33,8 @@ export async function runPipeline(config: Config, logger: Logger, selected: Proc
   const producer = await runtime.transport.producer();
   // The evaluator's ClickHouse writes heartbeat its group while ClickHouse is down.
   const heartbeat = () => pipeline.get('evaluator')?.heartbeat() ?? Promise.resolve();
-  const pipeline: Pipeline = new Pipeline(environment(runtime, producer, heartbeat), selected);
+  const health = new ProcessorHealth(config.http.unhealthy_after);
+  const pipeline: Pipeline = new Pipeline(environment(runtime, producer, heartbeat, health), selected);
   runtime.metrics.watch({
     pendingJoins: () => pipeline.get('joiner')?.pending() ?? new Map(),
     shadowStaleness: () => pipeline.shadow.stats(),
@@ -46,7 +48,10 @@ export async function runPipeline(config: Config, logger: Logger, selected: Proc
     host: config.http.host,
     port: config.http.port,
     registry: runtime.metrics.registry,
-    readiness: runtime.clickhouse ? [{ name: 'clickhouse', check: () => runtime.clickhouse!.ping() }] : [],
+    readiness: [
+      ...(runtime.clickhouse ? [{ name: 'clickhouse', check: () => runtime.clickhouse!.ping() }] : []),
+      { name: 'processors', check: async () => health.ready() },
+    ],
   });
   try {
     await pipeline.start();
@@ -62,13 +67,13 @@ export async function runPipeline(config: Config, logger: Logger, selected: Proc
 }
 
 /** What `run` gives the pipeline: Kafka, the disk join state, ClickHouse sinks, the wall clock, metrics and logs. */
-function environment(runtime: Runtime, producer: LogProducer, evaluatorHeartbeat: () => Promise<void>): PipelineEnv {
+function environment(runtime: Runtime, producer: LogProducer, evaluatorHeartbeat: () => Promise<void>, health: ProcessorHealth): PipelineEnv {
   const { config, logger } = runtime;
   const state = prepareStateRoot(config.joiner.state_dir ?? join(tmpdir(), 'feedbackloop-state'));
   if (state.removed.length > 0) logger.info({ removed: state.removed }, 'removed the join state left by stopped processes');
   const store = runtime.clickhouse;
   const deadLetters = new TopicDeadLetterSink(producer, runtime.codecs.deadLetter, config.topics.dead_letters);
-  const observer = loggingObserver(runtime.metrics.observer, logger);
+  const observer = loggingObserver(runtime.metrics.observer, logger, health);
   const e = config.evaluator;
   return {
     config,
@@ -104,9 +109,24 @@ function environment(runtime: Runtime, producer: LogProducer, evaluatorHeartbeat
 }
 
 /** The metrics' hooks, plus the log lines an operator reads: decisions, retries, failed commits. */
-function loggingObserver(metrics: Required<PipelineObserver>, logger: Logger): Required<PipelineObserver> {
+function loggingObserver(metrics: Required<PipelineObserver>, logger: Logger, health: ProcessorHealth): Required<PipelineObserver> {
+  const readiness = health.hooks();
   return {
     ...metrics,
+    poisoned: (letter) => {
+      metrics.poisoned(letter);
+      const { stage, topic, partition, offset, error_message: error } = letter;
+      logger.warn({ stage, topic, partition, offset, error }, 'a record made the processor fail; it was dead-lettered and skipped (the rest goes on)');
+    },
+    retrying: (processor, error) => {
+      metrics.retrying(processor, error);
+      readiness.retrying(processor, error);
+      logger.warn({ err: error, processor }, 'a batch failed in a way a retry can mend; it is processed again');
+    },
+    recovered: (processor) => {
+      metrics.recovered(processor);
+      readiness.recovered(processor);
+    },
     decided: (decisions) => {
       metrics.decided(decisions);
       for (const d of decisions) {

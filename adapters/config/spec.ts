@@ -162,6 +162,11 @@ export const CONFIG_SPEC = {
     fields: {
       host: { kind: 'string', default: '0.0.0.0', doc: 'Address to listen on.' },
       port: { kind: 'int', default: 9464, min: 0, max: 65535, doc: 'Port; 0 picks a free one.' },
+      unhealthy_after: {
+        kind: 'duration',
+        default: '60s',
+        doc: '/readyz answers 503 once a processor has been retrying a failed batch this long (a server down or busy: it keeps retrying); ClickHouse not answering makes it 503 at once.',
+      },
     },
   },
   log: {

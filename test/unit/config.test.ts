@@ -150,7 +150,7 @@ describe('the Config type, derived from CONFIG_SPEC and MODEL_FIELDS (checked by
   it('gives each kind its loaded type, and null only to a key without a default', () => {
     const config = buildConfig({});
     expectTypeOf<keyof Config>().toEqualTypeOf<'kafka' | 'topics' | 'clickhouse' | 'joiner' | 'evaluator' | 'learner' | 'promoter' | 'http' | 'log' | 'models'>();
-    expectTypeOf<keyof Config['http']>().toEqualTypeOf<'host' | 'port'>();
+    expectTypeOf<keyof Config['http']>().toEqualTypeOf<'host' | 'port' | 'unhealthy_after'>();
     expectTypeOf(config.kafka.client_id).toEqualTypeOf<string>();
     expectTypeOf(config.clickhouse.password).toEqualTypeOf<string>();
     expectTypeOf(config.kafka.sasl_username).toEqualTypeOf<string | null>();
@@ -174,7 +174,7 @@ describe('the Config type, derived from CONFIG_SPEC and MODEL_FIELDS (checked by
     config.kafka.sasl_username = null;
     config.clickhouse.url = null;
     config.kafka.sasl_mechanism = 'scram-sha-512';
-    config.http = { host: '::', port: 0 };
+    config.http = { host: '::', port: 0, unhealthy_after: 1_000 };
     config.models.m = { task: 'regression', challengers: ['linreg'] };
     // @ts-expect-error a string with a default is never null
     config.kafka.client_id = null;
