@@ -13,9 +13,13 @@ import type { LogProducer } from '../adapters/transport/transport.js';
 import { LmdbJoinStore } from '../adapters/state/lmdb-join-store.js';
 import { prepareStateRoot } from '../adapters/state/state-root.js';
 import { systemClock } from '../core/clock.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, type FeedbackloopError } from '../core/errors.js';
+import type { DeadLetter } from '../core/events.js';
 import type { PipelineObserver } from '../core/observer.js';
+import { serverErrorCode } from '../adapters/clickhouse/store.js';
+import { rejectedRowLetter } from '../sinks/clickhouse-table.js';
 import { ClickHouseDeadLetterSink, ClickHouseEvaluatorSink, FanOutSink, TopicDeadLetterSink } from '../sinks/index.js';
+import type { Sink } from '../sinks/sink.js';
 import { openRuntime, type Runtime } from './connect.js';
 import { ProcessorHealth } from './health.js';
 import { consumerGroups, Pipeline, PROCESSORS, topicSpecs, type PipelineEnv, type ProcessorName } from './pipeline.js';
@@ -94,6 +98,7 @@ function environment(runtime: Runtime, producer: LogProducer, evaluatorHeartbeat
                 onRetry: (error, attempt, delay) => observer.sinkRetry(table, error, attempt, delay),
                 // Stay in the consumer group while ClickHouse is down.
                 heartbeat: evaluatorHeartbeat,
+                onRejected: rejectedRows(table, deadLetters, observer, logger),
               }),
             }),
             flush: { maxRows: e.flush_rows, maxBytes: e.flush_bytes, intervalMs: e.flush_interval },
@@ -105,6 +110,22 @@ function environment(runtime: Runtime, producer: LogProducer, evaluatorHeartbeat
     observer,
     onFeedSkipped: (error, record, what) =>
       logger.warn({ err: error, topic: record.topic, partition: record.partition, offset: record.offset }, `${what} cannot be used for shadow scoring; skipped`),
+  };
+}
+
+/**
+ * A row ClickHouse refused for its content (the rest of its batch is
+ * written): a dead letter on the topic, a warn line. Only the topic: the
+ * dead_letters table cannot hold it (its partition and offset columns are
+ * unsigned, and its key (topic, partition, offset, stage) would keep one
+ * refused row per table), and a refusal there must never come back here.
+ */
+function rejectedRows(table: string, topic: Sink<DeadLetter>, observer: PipelineObserver, logger: Logger) {
+  return async (row: object, error: FeedbackloopError): Promise<void> => {
+    const letter = rejectedRowLetter(table, row, error, systemClock.now());
+    logger.warn({ err: error, table, code: serverErrorCode(error) }, 'clickhouse refused a row; dead-lettered, the rest of its batch written');
+    await topic.writeBatch([letter]);
+    observer.deadLetter?.(letter);
   };
 }
 
