@@ -111,7 +111,8 @@ export class ClickHouseCallError extends FeedbackloopError {
   readonly serverCode: string | undefined;
 
   constructor(message: string, kind: ClickHouseErrorKind, serverCode: string | undefined, cause: unknown) {
-    super(message, { retriable: kind === 'unavailable', cause });
+    // A fatal error (a missing table, refused credentials) would fail every row: systemic, never a poison record.
+    super(message, { retriable: kind === 'unavailable', systemic: kind === 'fatal', cause });
     this.kind = kind;
     this.serverCode = serverCode;
   }
