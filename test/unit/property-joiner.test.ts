@@ -167,7 +167,8 @@ const badRecord: fc.Arbitrary<Bad> = fc.record({
 /** The bad record `n`, made from what precedes it (a reused id takes the latest good prediction's, or is stamped before the floor). */
 function makeBad(bad: Bad, n: number, before: Event[]): Event {
   const base: Prediction = { prediction_id: `bad${n}`, model: 'm', model_version: 'v1', timestamp: T0 + bad.at, features: {}, categorical: {}, segments: {}, score: 0.5, threshold: 0.5 };
-  const reused = before.findLast((e): e is { prediction: Prediction } => 'prediction' in e && e.prediction.prediction_id.startsWith('g'));
+  const goods = before.filter((e): e is { prediction: Prediction } => 'prediction' in e && e.prediction.prediction_id.startsWith('g'));
+  const reused = goods[goods.length - 1];
   switch (bad.kind) {
     case 'score':
       return { prediction: { ...base, score: bad.value } };
