@@ -6,7 +6,9 @@
  * feedback that arrives before its prediction waits up to the early-feedback
  * TTL. Each call first advances the watermark (expiring what fell out of
  * the window), then applies the event, so the output depends only on the
- * order of the input.
+ * order of the input. A prediction refused for itself (its time, a score or
+ * threshold out of range, a reused id) is refused first and moves nothing:
+ * a dead-lettered record leaves the others' outputs as they were.
  *
  * Outputs:
  *  - example: a labelled example; a correction when `correction_of` names
@@ -156,27 +158,15 @@ export class Joiner {
 
   onPrediction(prediction: Prediction): JoinOutput[] {
     const id = prediction.prediction_id;
-    const implausible = this.implausibleTime(prediction.timestamp);
-    if (implausible) return this.reject([], { kind: 'rejected', input: 'prediction', prediction_id: id, reason: implausible, event: prediction });
+    // Refused before event time moves: a record that is dead-lettered must not expire what others wait for.
+    const problem = this.implausibleTime(prediction.timestamp) ?? this.outOfRange(prediction) ?? this.reused(prediction);
+    if (problem) return this.reject([], { kind: 'rejected', input: 'prediction', prediction_id: id, reason: problem, event: prediction });
     const out = this.advance(prediction.timestamp);
-    const kind = this.options.kindOf(prediction.model);
-    if (kind === 'binary') {
-      const problem =
-        prediction.score < 0 || prediction.score > 1
-          ? `score ${prediction.score} is out of range for binary model ${prediction.model} (expected a probability in [0, 1])`
-          : prediction.threshold < 0 || prediction.threshold > 1
-            ? `threshold ${prediction.threshold} is out of range for binary model ${prediction.model} (expected [0, 1])`
-            : undefined;
-      if (problem) return this.reject(out, { kind: 'rejected', input: 'prediction', prediction_id: id, reason: problem, event: prediction });
-    }
     const existing = this.store.get(id);
     if (existing?.prediction) {
-      if (samePrediction(existing.prediction, prediction)) {
-        this.counters.duplicates++;
-        return out;
-      }
-      const reason = `prediction_id ${id} was already used by a different prediction`;
-      return this.reject(out, { kind: 'rejected', input: 'prediction', prediction_id: id, reason, event: prediction });
+      // Still held after the advance, and reused() found it equal: an exact duplicate.
+      this.counters.duplicates++;
+      return out;
     }
     this.counters.predictions++;
     this.model(prediction.model).predictions++;
@@ -249,6 +239,26 @@ export class Joiner {
       for (const output of this.expire(id, entry)) out.push(output);
     }
     return out;
+  }
+
+  /** Why a binary model's score or threshold is out of range, or undefined. */
+  private outOfRange(prediction: Prediction): string | undefined {
+    if (this.options.kindOf(prediction.model) !== 'binary') return undefined;
+    if (prediction.score < 0 || prediction.score > 1) {
+      return `score ${prediction.score} is out of range for binary model ${prediction.model} (expected a probability in [0, 1])`;
+    }
+    if (prediction.threshold < 0 || prediction.threshold > 1) {
+      return `threshold ${prediction.threshold} is out of range for binary model ${prediction.model} (expected [0, 1])`;
+    }
+    return undefined;
+  }
+
+  /** Why the id is taken: a different prediction under it that advancing to this one's time would not expire; or undefined. */
+  private reused(prediction: Prediction): string | undefined {
+    const existing = this.store.get(prediction.prediction_id);
+    if (!existing?.prediction || existing.expires_at <= Math.max(this.watermark, prediction.timestamp)) return undefined;
+    if (samePrediction(existing.prediction, prediction)) return undefined;
+    return `prediction_id ${prediction.prediction_id} was already used by a different prediction`;
   }
 
   /** Why an event's timestamp is not accepted (before the floor, too far ahead of the clock), or undefined. */

@@ -333,4 +333,18 @@ describe('joiner guards', () => {
     expect(floorOnly.onPrediction(prediction('far', 2 ** 52, 0.9))).toEqual([]);
     expect(floorOnly.counters.rejected).toBe(1);
   });
+
+  it('a prediction rejected for its score, threshold or a reused id does not move the watermark (property-joiner counterexample)', () => {
+    // Feedback waits for g2; a rejected prediction stamped two hours later must not expire it.
+    const joiner = new Joiner(new MemoryJoinStore(), { joinWindowMs: DAY, earlyFeedbackTtlMs: HOUR });
+    expect(joiner.onPrediction(prediction('g1', T0, 0.9))).toEqual([]);
+    expect(joiner.onFeedback(feedback('g2', T0, 'USER_CONFIRMED', null))).toEqual([]);
+    const later = T0 + 2 * HOUR;
+    for (const bad of [prediction('bad1', later, -0.5), prediction('bad2', later, 0.5, { threshold: 1.5 }), prediction('g1', later, 0.1)]) {
+      expect(view(joiner.onPrediction(bad))).toEqual([{ rejected: bad.prediction_id, input: 'prediction', reason: expect.any(String) }]);
+    }
+    expect(joiner.watermark).toBe(T0);
+    expect(view(joiner.onPrediction(prediction('g2', T0, 0.9)))).toEqual([{ example: 'g2#1', label: 1, type: 'USER_CONFIRMED', delay: 0, correction_of: null }]);
+    expect(joiner.counters.rejected).toBe(3);
+  });
 });
