@@ -37,11 +37,27 @@ function findSchemasDir(): string {
 
 export const SCHEMAS_DIR = findSchemasDir();
 
-/** The part of avsc's (internal) Tap that reads a map: block counts and strings. */
+/** The part of avsc's (internal) Tap that reads a map or an array: block counts, strings, where it is. */
 interface Tap {
   readLong(): number;
   skipLong(): void;
   readString(): string;
+  buf: Buffer;
+  pos: number;
+}
+
+/**
+ * The entries of a map or array block, once checked against the bytes left:
+ * every entry of ours takes at least one byte (a map key, a record with a
+ * string), so a larger count is a lie. avsc believes it and loops (reading
+ * past the end) for as long as it says: 12 bytes claiming 1e11 entries held
+ * a processor for minutes. Throws (the record becomes a dead letter).
+ */
+function blockCount(tap: Tap, n: number): number {
+  const count = n < 0 ? -n : n;
+  if (n < 0) tap.skipLong();
+  if (count > tap.buf.length - tap.pos) throw new Error(`a block claims ${count} entries but only ${Math.max(0, tap.buf.length - tap.pos)} bytes are left`);
+  return count;
 }
 
 /**
@@ -59,11 +75,7 @@ class KeyCheckedMapType extends avro.types.MapType {
     const values = this.valuesType as { _read(tap: Tap): unknown };
     const out: Record<string, unknown> = {};
     for (let n = tap.readLong(); n !== 0; n = tap.readLong()) {
-      if (n < 0) {
-        n = -n;
-        tap.skipLong();
-      }
-      for (; n > 0; n--) {
+      for (n = blockCount(tap, n); n > 0; n--) {
         const key = tap.readString();
         if (key === '__proto__') throw new Error('a map has the key "__proto__", which no map accepts (it would not stay an ordinary key)');
         out[key] = values._read(tap);
@@ -73,10 +85,24 @@ class KeyCheckedMapType extends avro.types.MapType {
   }
 }
 
-/** Builds every map of a schema as a KeyCheckedMapType (avsc's own type otherwise). */
+/** An Avro array whose block counts are checked against the bytes left (see blockCount); avsc's ArrayType._read otherwise. */
+class CountCheckedArrayType extends avro.types.ArrayType {
+  _read(tap: Tap): unknown[] {
+    const items = this.itemsType as unknown as { _read(tap: Tap): unknown };
+    const out: unknown[] = [];
+    for (let n = tap.readLong(); n !== 0; n = tap.readLong()) {
+      for (n = blockCount(tap, n); n > 0; n--) out.push(items._read(tap));
+    }
+    return out;
+  }
+}
+
+/** Builds every map and array of a schema as the checked types above (avsc's own types otherwise). */
 function keyCheckedMaps(schema: avro.Schema, opts: avro.ForSchemaOptions): avro.Type | undefined {
   const s = schema as { type?: unknown };
-  return typeof schema === 'object' && s.type === 'map' ? new KeyCheckedMapType(schema, opts) : undefined;
+  if (typeof schema !== 'object') return undefined;
+  if (s.type === 'map') return new KeyCheckedMapType(schema, opts);
+  return s.type === 'array' ? new CountCheckedArrayType(schema, opts) : undefined;
 }
 
 const cache = new Map<SchemaName, LoadedSchema>();

@@ -74,6 +74,18 @@ describe('LocalCodec errors', () => {
     expect((error as DecodeError).retriable).toBe(false);
   });
 
+  // Found by the property suite: avsc believes a block's count and loops for as long as it says.
+  it.each([
+    ['a map', 'Prediction', [0x02, 0x61, 0x02, 0x61, 0x02, 0x61, 0x00]],
+    ['an array', 'ModelSnapshot', [0x02, 0x61, 0x02, 0x61, 0x02, 0x61, 0x02, 0x61, 0x02, 0x61]],
+  ] as const)('%s block that claims 1e11 entries in 12 bytes is a DecodeError at once, not a hang', async (_name, schema, head) => {
+    const zigzag = [0x80, 0xa0, 0xb7, 0x87, 0xe9, 0x05]; // 1e11 as a zigzag varint
+    const bytes = Buffer.concat([Buffer.from([0, 0, 0, 0, SCHEMA_NAMES.indexOf(schema) + 1]), Buffer.from(head), Buffer.from(zigzag)]);
+    const error = await new LocalCodec<unknown>(schema).decode(bytes).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DecodeError);
+    expect((error as Error).message).toMatch(/claims 100000000000 entries but only 0 bytes are left/);
+  });
+
   it('a null value is a DecodeError', async () => {
     await expect(codec.decode(null)).rejects.toThrow(/no value/);
   });
