@@ -46,7 +46,7 @@ export class RegressionMetrics implements Metric<RegressionObservation, Regressi
       count: this.n,
       mae: ratio(this.absErrorSum, this.n),
       rmse: mse === null ? null : Math.sqrt(Math.max(0, mse)),
-      r2: totalSquares <= 0 ? null : 1 - this.squaredErrorSum / totalSquares,
+      r2: rSquared(this.squaredErrorSum, totalSquares),
       mape: ratio(this.percentSum, this.n),
     };
   }
@@ -54,4 +54,14 @@ export class RegressionMetrics implements Metric<RegressionObservation, Regressi
   clone(): RegressionMetrics {
     return new RegressionMetrics();
   }
+}
+
+/**
+ * 1 - SSE/SST, or null when the labels do not vary: SST is 0, or so small
+ * (cancellation, underflow: labels near 1e-162) that the ratio overflows.
+ */
+function rSquared(squaredErrors: number, totalSquares: number): number | null {
+  if (!(totalSquares > 0)) return null;
+  const r2 = 1 - squaredErrors / totalSquares;
+  return Number.isFinite(r2) ? r2 : null;
 }

@@ -90,4 +90,13 @@ describe('regression metrics, by hand', () => {
     expect(f.mape).toBeCloseTo((0.2 + 0.1 + 0.1) / 3, 15);
     expect(new RegressionMetrics().get()).toEqual({ count: 0, mae: null, rmse: null, r2: null, mape: null });
   });
+
+  // Found by the property suite: labels near 1e-162 square to a denormal SST, and SSE/SST overflowed to -Infinity.
+  it('R² is null, never infinite, when the labels barely vary', () => {
+    const m = new RegressionMetrics();
+    m.update({ label: 1.5717277847026288e-162, score: 0.5 });
+    m.update({ label: 0, score: 0.5 });
+    expect(m.get().r2).toBeNull();
+    expect(m.get().rmse).toBeCloseTo(0.5, 15);
+  });
 });
