@@ -24,6 +24,7 @@
  * write to a slow or absent ClickHouse waits (retrying, heartbeating the
  * group) and consumption waits with it: memory stays bounded.
  */
+import { errorMessage, FeedbackloopError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample } from '../core/events.js';
 import { Evaluator, type EvaluatorOptions, type EvaluatorRows, type Versioned } from '../core/evaluate/index.js';
@@ -108,7 +109,8 @@ export class EvaluatorProcessor implements Processor {
     if (every > 2 ** 31 - 1) return;
     this.timer = setInterval(() => {
       if (this.firstBufferedAt !== undefined && this.deps.clock.now() - this.firstBufferedAt >= this.deps.flush.intervalMs) {
-        this.tasks.serially(() => this.flush()).catch(() => {});
+        // A failed write crashes the processor (a retry cannot mend it: the sink retries what it can).
+        this.tasks.serially(() => this.flush()).catch((error: unknown) => this.tasks.crash(error));
       }
     }, every);
     this.timer.unref();
@@ -182,8 +184,28 @@ export class EvaluatorProcessor implements Processor {
     if (this.examples.length >= this.deps.flush.maxRows || this.bufferedBytes >= this.deps.flush.maxBytes) await this.flush();
   }
 
-  /** Drains every task, writes the rows, then commits the offsets they cover. */
+  /**
+   * Drains every task, writes the rows, then commits the offsets they cover.
+   * A write that fails lost what was drained: every task is dropped and
+   * rewound to its commit, so the rows are computed again by the tasks
+   * rebuilt after it; the error is thrown, systemic (it is no record's fault).
+   */
   private async flush(final = false): Promise<void> {
+    try {
+      await this.drainAndWrite(final);
+    } catch (error) {
+      await this.tasks.failAll();
+      this.examples = [];
+      this.bufferedBytes = 0;
+      this.firstBufferedAt = undefined;
+      throw new FeedbackloopError(`evaluator: writing its rows failed (the drained figures are computed again after the restart): ${errorMessage(error)}`, {
+        systemic: true,
+        cause: error,
+      });
+    }
+  }
+
+  private async drainAndWrite(final: boolean): Promise<void> {
     const started = performance.now();
     const rows: EvaluatorRows = { points: [], drift: [], feedback: [], examples: this.examples };
     const offsets: TopicPartitionOffset[] = [];

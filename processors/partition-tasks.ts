@@ -160,9 +160,14 @@ export class PartitionTasks<S> {
   private consumer: LogConsumer | undefined;
   private stopping = false;
   private readonly poisons: PoisonLedger | undefined;
+  /** Rejects when crash() is called: work outside batches (a timer's write) failed for good. */
+  private readonly crashed: Promise<never>;
+  private rejectCrashed!: (error: unknown) => void;
 
   constructor(private readonly options: PartitionTasksOptions<S>) {
     this.poisons = options.poison ? new PoisonLedger(options.poison.limits) : undefined;
+    this.crashed = new Promise<never>((_resolve, reject) => (this.rejectCrashed = reject));
+    this.crashed.catch(() => {});
   }
 
   /** Poison records remembered until a commit passes them (for tests). */
@@ -178,9 +183,29 @@ export class PartitionTasks<S> {
     await consumer.run((batch) => this.queue.run(() => this.onBatch(batch)));
   }
 
-  /** Settles when the consumer stops: rejects when a batch failed in a way a retry cannot mend. */
+  /** Settles when the consumer stops: rejects when a batch (or, see crash(), other work) failed in a way a retry cannot mend. */
   get done(): Promise<void> {
-    return this.consumer?.done ?? Promise.resolve();
+    return Promise.race([this.consumer?.done ?? Promise.resolve(), this.crashed]);
+  }
+
+  /**
+   * Work outside a batch (a timer's write) failed in a way a retry cannot
+   * mend: leaves the group, and `done` rejects with `error`.
+   */
+  crash(error: unknown): void {
+    this.rejectCrashed(error);
+    this.stopping = true;
+    void this.consumer?.stop().catch(() => {});
+  }
+
+  /**
+   * Drops every task and rewinds its inputs to the committed offsets, for
+   * work that failed after it changed every task's state (a write of rows
+   * drained from all of them): they are rebuilt, and what was lost is
+   * computed again. Call it between batches (inside `serially` or a batch).
+   */
+  async failAll(): Promise<void> {
+    for (const task of this.inOrder()) await this.fail(task);
   }
 
   /** Runs `job` between batches (timers, a final flush, advancing event time). */

@@ -170,6 +170,11 @@ export class MemoryTransport implements LogTransport {
     });
   }
 
+  /** Forgets a consumer's crash, so whenIdle() waits for the members started after it (a restart). */
+  forgetCrash(): void {
+    this.crashError = undefined;
+  }
+
   // ------------------------------------------------------------ internals
 
   topic(name: string): MemoryTopic {

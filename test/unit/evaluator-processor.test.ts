@@ -22,12 +22,12 @@ async function produce(log: MemoryTransport, examples: LabelledExample[]): Promi
   await producer.send(await Promise.all(examples.map(async (e) => ({ topic: TOPIC, key: Buffer.from(e.model), value: await codec.encode(e), timestamp: e.feedback_timestamp ?? e.timestamp }))));
 }
 
-function processor(log: MemoryTransport, sink: FileEvaluatorSink, letters: DeadLetter[], maxRows: number, rebuildDiscardEvery?: number): EvaluatorProcessor {
+function processor(log: MemoryTransport, sink: FileEvaluatorSink, letters: DeadLetter[], maxRows: number, rebuildDiscardEvery?: number, timing = { intervalMs: 60_000, clock: new ManualClock(T0) }): EvaluatorProcessor {
   const deadLetters: Sink<DeadLetter> = { connect: async () => {}, writeBatch: async (l) => void letters.push(...l), close: async () => {} };
   return new EvaluatorProcessor({
     transport: log, topic: TOPIC, groupId: 'evaluator', codec,
     evaluator: { rollingSize: 100, rollingEmitEvery: 10, fairnessAttributes: ['region'], drift: { referenceSize: 200, windowSize: 200, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true } },
-    sink, deadLetters, flush: { maxRows, maxBytes: 1e9, intervalMs: 60_000 }, clock: new ManualClock(T0), rebuildDiscardEvery,
+    sink, deadLetters, flush: { maxRows, maxBytes: 1e9, intervalMs: timing.intervalMs }, clock: timing.clock, rebuildDiscardEvery,
   });
 }
 
@@ -78,6 +78,48 @@ describe('evaluator processor', () => {
     expect(x.drift.length).toBeGreaterThan(0);
     expect(x.points.some((p) => p.role === 'challenger' && p.model_version === 'fraud/lr')).toBe(true);
     expect(x.points.some((p) => p.segment === 'region=*' && p.metric === 'demographic_parity_difference')).toBe(true);
+  });
+
+  it('a timed write that fails loses no figure: the processor stops (it used to go on without them), and the next one computes them again', async () => {
+    const examples = stream(3000, 5);
+    const straightLog = new MemoryTransport();
+    await straightLog.ensureTopics([{ name: TOPIC, partitions: 2 }]);
+    await produce(straightLog, examples);
+    const straight = new FileEvaluatorSink('/nonexistent');
+    const a = processor(straightLog, straight, [], 100);
+    await a.start();
+    await straightLog.whenIdle();
+    await a.stop();
+
+    const log = new MemoryTransport();
+    await log.ensureTopics([{ name: TOPIC, partitions: 2 }]);
+    await produce(log, examples);
+    const store = new FileEvaluatorSink('/nonexistent');
+    // The first timed write fails after the evaluators drained its rows (a disk full: no retry mends it).
+    let writes = 0;
+    const failing = Object.assign(Object.create(store) as FileEvaluatorSink, {
+      writeBatch: async (batches: Parameters<FileEvaluatorSink['writeBatch']>[0]) => {
+        if (++writes === 1) throw new Error('disk full');
+        await store.writeBatch(batches);
+      },
+    });
+    const clock = new ManualClock(T0);
+    const first = processor(log, failing, [], 1e9, undefined, { intervalMs: 200, clock });
+    await first.start();
+    await log.whenIdle();
+    clock.advance(1_000); // the interval is due: the timer flushes
+    await expect(first.done).rejects.toThrow(/writing its rows failed .*: disk full/);
+    await first.abandon();
+    expect(await log.committedOffsets('evaluator', TOPIC)).toEqual([]);
+    const second = processor(log, store, [], 100);
+    await second.start();
+    await log.whenIdle();
+    await second.stop();
+    expect(writes).toBe(1);
+    expect(final(store).points.length).toBeGreaterThan(2000);
+    expect(final(store).points).toEqual(final(straight).points);
+    expect(final(store).drift).toEqual(final(straight).drift);
+    expect(final(store).feedback).toEqual(final(straight).feedback);
   });
 
   it('a record that is not a labelled example is dead-lettered; the rest is evaluated', async () => {
