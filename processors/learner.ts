@@ -17,7 +17,7 @@
  * state the published snapshots hold.
  */
 import type { Clock } from '../core/clock.js';
-import { FeedbackloopError, ValidationError } from '../core/errors.js';
+import { DecodeError, FeedbackloopError, ValidationError } from '../core/errors.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample, type ModelSnapshot } from '../core/events.js';
 import { ChallengerTrainer, type TrainerOptions } from '../core/learn/index.js';
 import { parseSnapshotVersion } from '../core/contracts/index.js';
@@ -151,8 +151,11 @@ export class LearnerProcessor implements Processor {
         let snapshot: ModelSnapshot;
         try {
           snapshot = await this.deps.codecs.snapshot.decode(record.value);
-        } catch {
-          continue; // Not a snapshot we can read: nothing to restore from it.
+        } catch (error) {
+          // Not a snapshot we can read: nothing to restore from it. But a registry that is down is
+          // no reason to start afresh (and publish version numbers already taken): the open fails, and is retried.
+          if (error instanceof DecodeError) continue;
+          throw error;
         }
         const sequence = parseSnapshotVersion(snapshot.version)?.sequence ?? 0; // 0 for another version: never taken.
         const key = `${snapshot.model}\u0000${snapshot.challenger}`;

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalCodec } from '../../adapters/codec/codec.js';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { ManualClock, systemClock } from '../../core/clock.js';
+import { FeedbackloopError } from '../../core/errors.js';
 import { parseSnapshotVersion } from '../../core/contracts/index.js';
 import type { DeadLetter, LabelledExample, ModelSnapshot } from '../../core/events.js';
 import { LearnerProcessor } from '../../processors/learner.js';
@@ -91,6 +92,32 @@ describe('learner processor', () => {
     const fraud = examples.filter((e) => e.model === 'fraud');
     expect(a.get('fraud/logreg')!.training_count).toBe(fraud.length);
     expect(a.get('fraud/logreg')!.parent_version).toMatch(/^fraud\/logreg@\d+$/);
+  });
+
+  it('a schema registry that is down while it restores is not "no snapshot": the task does not open (no version number is reused)', async () => {
+    const log = await setup();
+    await produce(log, labelledStream(600, 3));
+    const first = processor(log, 100);
+    await first.start();
+    await log.whenIdle();
+    await first.stop();
+    const published = log.records(TOPICS.snapshots).length;
+    expect(published).toBeGreaterThan(0);
+    await produce(log, labelledStream(100, 4));
+    // The registry answers nothing now: decoding a snapshot fails in a way a retry can mend.
+    const down = Object.assign(Object.create(codecs.snapshot) as typeof codecs.snapshot, {
+      decode: async () => {
+        throw new FeedbackloopError('schema registry unreachable', { retriable: true });
+      },
+    });
+    const second = new LearnerProcessor({
+      transport: log, topics: TOPICS, groupId: 'learner', transactionalIdPrefix: 'learner', codecs: { ...codecs, snapshot: down },
+      learner: { challengersOf: (model) => (model === 'fraud' ? ['logreg', 'ftrl'] : []) },
+      snapshotEvery: 100, snapshotIntervalMs: 1e12, createdAt: 'event-time', clock: new ManualClock(T0),
+    });
+    await second.start();
+    await expect(second.done).rejects.toThrow('schema registry unreachable');
+    expect(log.records(TOPICS.snapshots)).toHaveLength(published);
   });
 
   it('publishes the rest of a batch within the snapshot interval when no more records come', async () => {
