@@ -4,9 +4,11 @@
  * joiner's shadow scorer follows model-snapshots and model-promotions this
  * way, and the promoter the manual decisions. A record that cannot be
  * decoded or applied is reported and skipped: a feed never stops the
- * processor that follows it.
+ * processor that follows it. An error a retry can mend (the schema registry
+ * is down) is not a reason to skip: it is thrown, and the batch is read again.
  */
 import type { Codec } from '../adapters/codec/codec.js';
+import { isRetriable } from '../core/errors.js';
 import type { LogConsumer, LogRecord, LogTransport } from '../adapters/transport/transport.js';
 
 export interface TopicFeedOptions<T> {
@@ -25,6 +27,7 @@ export async function applyRecords<T>(records: LogRecord[], options: Pick<TopicF
     try {
       await options.apply(await options.codec.decode(record.value), record);
     } catch (error) {
+      if (isRetriable(error)) throw error;
       options.onSkipped?.(error, record);
     }
   }
