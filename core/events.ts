@@ -4,6 +4,7 @@
  * used by `replay` carry the same names. Timestamps are epoch milliseconds.
  */
 import { ValidationError } from './errors.js';
+import { checkEntries, checkLength, DEFAULT_RECORD_LIMITS, maxExampleIdLength, type RecordLimits } from './limits.js';
 
 export const FEEDBACK_TYPES = ['USER_CONFIRMED', 'USER_REJECTED', 'AUTO_VALIDATED', 'EXPERT_REVIEW'] as const;
 export type FeedbackType = (typeof FEEDBACK_TYPES)[number];
@@ -126,6 +127,13 @@ export interface DeadLetter {
 //   UTF-8 form: it would be written as U+FFFD and read back different.
 // - map keys: anything but "__proto__", which a plain object cannot hold as a
 //   key (the copy, and avsc's decoder, would drop it silently).
+//
+// On top of what the codec carries, the record limits (core/limits.ts,
+// config `limits.*`) bound the identifiers, names and map sizes of the events
+// upstream sends (Prediction, Feedback, and the LabelledExample made of
+// them): a subset of what the codec carries, so what they accept still
+// round-trips. The events only our processors write (ModelSnapshot,
+// PromotionDecision) are bounded by what they are made of.
 
 /** The smallest integer an Avro long carries exactly through avsc: −2^52. */
 export const LONG_MIN = -(2 ** 52);
@@ -242,13 +250,34 @@ function mapEntries(map: Obj, field: string, what: string): Array<[string, unkno
   return Object.entries(map);
 }
 
-function numberMap(obj: Obj, field: string, what: string, required: boolean): Record<string, number> {
+/** How many entries a map may have and how long its keys (and string values) may be, and the settings that say so. */
+interface MapBounds {
+  entries: number;
+  entriesSetting: string;
+  length: number;
+}
+
+const UNBOUNDED_MAP: MapBounds = { entries: Number.POSITIVE_INFINITY, entriesSetting: '', length: Number.POSITIVE_INFINITY };
+
+/** The bounds of a map of names (features, categorical, segments): at most `entries` entries (set by `setting`), names of max_name_length. */
+function namesMap(limits: RecordLimits, entries: number, setting: string): MapBounds {
+  return { entries, entriesSetting: setting, length: limits.maxNameLength };
+}
+
+/** Counted before any copy (checkEntries): an oversized map is refused without being read. */
+function boundedEntries(map: Obj, field: string, what: string, bounds: MapBounds): Array<[string, unknown]> {
+  checkEntries(map, bounds.entries, field, what, bounds.entriesSetting);
+  return mapEntries(map, field, what);
+}
+
+function numberMap(obj: Obj, field: string, what: string, required: boolean, bounds: MapBounds = UNBOUNDED_MAP): Record<string, number> {
   const value = obj[field];
   if (value === undefined && !required) return {};
   if (!isObject(value)) throw new ValidationError(`${what}: ${field} must be a map of numbers, got ${describe(value)}`);
   const out: Record<string, number> = {};
-  for (const [key, v] of mapEntries(value, field, what)) {
+  for (const [key, v] of boundedEntries(value, field, what, bounds)) {
     requireKey(key, field, what);
+    checkLength(key, bounds.length, `${field} key`, what, 'limits.max_name_length');
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       throw new ValidationError(`${what}: ${field}.${key} must be a finite number, got ${describe(v)}`);
     }
@@ -257,14 +286,16 @@ function numberMap(obj: Obj, field: string, what: string, required: boolean): Re
   return out;
 }
 
-function stringMap(obj: Obj, field: string, what: string): Record<string, string> {
+function stringMap(obj: Obj, field: string, what: string, bounds: MapBounds): Record<string, string> {
   const value = obj[field];
   if (value === undefined || value === null) return {};
   if (!isObject(value)) throw new ValidationError(`${what}: ${field} must be a map of strings, got ${describe(value)}`);
   const out: Record<string, string> = {};
-  for (const [key, v] of mapEntries(value, field, what)) {
+  for (const [key, v] of boundedEntries(value, field, what, bounds)) {
     requireKey(key, field, what);
+    checkLength(key, bounds.length, `${field} key`, what, 'limits.max_name_length');
     if (typeof v !== 'string') throw new ValidationError(`${what}: ${field}.${key} must be a string, got ${describe(v)}`);
+    checkLength(v, bounds.length, `${field}.${key.length > 40 ? `${key.slice(0, 40)}…` : key}`, what, 'limits.max_name_length');
     out[key] = isWellFormed(v) ? v : requireWellFormed(v, `${field}.${key}`, what);
   }
   return out;
@@ -278,25 +309,40 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? (Array.isArray(value) ? 'an array' : 'an object') : String(value);
 }
 
-/** Checks a decoded object against the Prediction contract; returns a clean copy or throws ValidationError. */
-export function validatePrediction(value: unknown): Prediction {
+/** An identifier: a non-empty string of at most limits.max_id_length (`max` for the ids made of one). */
+function requireId(obj: Obj, field: string, what: string, limits: RecordLimits, max = limits.maxIdLength): string {
+  return checkLength(requireString(obj, field, what), max, field, what, 'limits.max_id_length');
+}
+
+/** An identifier or null. */
+function optionalId(obj: Obj, field: string, what: string, limits: RecordLimits, max = limits.maxIdLength): string | null {
+  const value = optionalString(obj, field, what);
+  return value === null ? null : checkLength(value, max, field, what, 'limits.max_id_length');
+}
+
+/**
+ * Checks a decoded object against the Prediction contract and the record
+ * limits; returns a clean copy or throws ValidationError.
+ */
+export function validatePrediction(value: unknown, limits: RecordLimits = DEFAULT_RECORD_LIMITS): Prediction {
   if (!isObject(value)) throw new ValidationError(`prediction must be an object, got ${describe(value)}`);
   const what = 'prediction';
+  const features = namesMap(limits, limits.maxFeatures, 'limits.max_features');
   return {
-    prediction_id: requireString(value, 'prediction_id', what),
-    model: requireString(value, 'model', what),
-    model_version: requireString(value, 'model_version', what),
+    prediction_id: requireId(value, 'prediction_id', what, limits),
+    model: requireId(value, 'model', what, limits),
+    model_version: requireId(value, 'model_version', what, limits),
     timestamp: requireTimestamp(value, 'timestamp', what),
-    features: numberMap(value, 'features', what, true),
-    categorical: stringMap(value, 'categorical', what),
-    segments: stringMap(value, 'segments', what),
+    features: numberMap(value, 'features', what, true, features),
+    categorical: stringMap(value, 'categorical', what, features),
+    segments: stringMap(value, 'segments', what, namesMap(limits, limits.maxSegments, 'limits.max_segments')),
     score: requireFinite(value, 'score', what),
     threshold: requireFinite(value, 'threshold', what, 0.5),
   };
 }
 
-/** Checks a decoded object against the Feedback contract; returns a clean copy or throws ValidationError. */
-export function validateFeedback(value: unknown): Feedback {
+/** Checks a decoded object against the Feedback contract and the record limits; returns a clean copy or throws ValidationError. */
+export function validateFeedback(value: unknown, limits: RecordLimits = DEFAULT_RECORD_LIMITS): Feedback {
   if (!isObject(value)) throw new ValidationError(`feedback must be an object, got ${describe(value)}`);
   const what = 'feedback';
   const type = value.feedback_type;
@@ -312,12 +358,13 @@ export function validateFeedback(value: unknown): Feedback {
     throw new ValidationError(`${what}: uncertain must be a boolean, got ${describe(uncertain)}`);
   }
   return {
-    prediction_id: requireString(value, 'prediction_id', what),
+    prediction_id: requireId(value, 'prediction_id', what, limits),
     timestamp: requireTimestamp(value, 'timestamp', what),
     feedback_type: type as FeedbackType,
     label: (label as number | null | undefined) ?? null,
     uncertain: uncertain ?? false,
-    source: optionalString(value, 'source', what),
+    source: optionalId(value, 'source', what, limits),
+    // Free text: bounded by the record's size only (it is carried, never a key of any state).
     notes: optionalString(value, 'notes', what),
   };
 }
@@ -325,12 +372,16 @@ export function validateFeedback(value: unknown): Feedback {
 /**
  * Checks a decoded object against the LabelledExample contract (what the
  * joiner writes; read by the evaluator, learner and promoter). Avro admits
- * NaN doubles, so numbers are checked to be finite.
+ * NaN doubles, so numbers are checked to be finite. The record limits are
+ * the prediction's (an example the joiner made passes them; one written
+ * before they existed, or under larger ones, is refused where it is read);
+ * example ids are a prediction_id and `#<n>`. Shadow-score keys are snapshot
+ * versions our learner made: bounded by the model name and the config.
  */
-export function validateLabelledExample(value: unknown): LabelledExample {
+export function validateLabelledExample(value: unknown, limits: RecordLimits = DEFAULT_RECORD_LIMITS): LabelledExample {
   if (!isObject(value)) throw new ValidationError(`labelled example must be an object, got ${describe(value)}`);
   const what = 'labelled example';
-  const prediction = validatePrediction(value);
+  const prediction = validatePrediction(value, limits);
   const type = value.feedback_type;
   if (type !== undefined && type !== null && !(FEEDBACK_TYPES as readonly string[]).includes(type as string)) {
     throw new ValidationError(`${what}: feedback_type must be one of ${FEEDBACK_TYPES.join(', ')} or null, got ${describe(type)}`);
@@ -340,14 +391,14 @@ export function validateLabelledExample(value: unknown): LabelledExample {
     throw new ValidationError(`${what}: label must be a finite number or null, got ${describe(label)}`);
   }
   return {
-    example_id: requireString(value, 'example_id', what),
+    example_id: requireId(value, 'example_id', what, limits, maxExampleIdLength(limits)),
     ...prediction,
     label: (label as number | null | undefined) ?? null,
     feedback_type: (type as FeedbackType | null | undefined) ?? null,
-    source: optionalString(value, 'source', what),
+    source: optionalId(value, 'source', what, limits),
     feedback_timestamp: optionalTimestamp(value, 'feedback_timestamp', what),
     label_delay_ms: optionalLong(value, 'label_delay_ms', what),
-    correction_of: optionalString(value, 'correction_of', what),
+    correction_of: optionalId(value, 'correction_of', what, limits, maxExampleIdLength(limits)),
     shadow_scores: numberMap(value, 'shadow_scores', what, false),
   };
 }

@@ -6,6 +6,7 @@
  */
 import { DecodeError, ValidationError } from '../core/errors.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample } from '../core/events.js';
+import type { RecordLimits } from '../core/limits.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import type { LogRecord, LogTransport, OutgoingRecord } from '../adapters/transport/transport.js';
 
@@ -54,7 +55,8 @@ export async function decodeRecord<T>(
  * not ours to read is skipped (it was dead-lettered when first read); any
  * other error (a registry that is down) is thrown, so the rebuild is retried
  * rather than finished with a hole. `heartbeat` runs between fetches: a long
- * rebuild must not cost the member its place in the group.
+ * rebuild must not cost the member its place in the group. `limits` must be
+ * those the live path reads with, so the rebuild skips what it refused.
  */
 export async function rereadLabelled(
   transport: LogTransport,
@@ -64,6 +66,7 @@ export async function rereadLabelled(
   codec: Codec<LabelledExample>,
   heartbeat: () => Promise<void>,
   apply: (example: LabelledExample) => void,
+  limits?: RecordLimits,
 ): Promise<void> {
   await transport.readToEnd(topic, [partition], async (records) => {
     await heartbeat().catch(() => {});
@@ -71,7 +74,7 @@ export async function rereadLabelled(
       if (record.offset >= until) continue;
       let example: LabelledExample;
       try {
-        example = validateLabelledExample(await codec.decode(record.value));
+        example = validateLabelledExample(await codec.decode(record.value), limits);
       } catch (error) {
         if (error instanceof DecodeError || error instanceof ValidationError) continue;
         throw error;

@@ -27,6 +27,7 @@
 import { errorMessage, FeedbackloopError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample } from '../core/events.js';
+import type { RecordLimits } from '../core/limits.js';
 import { Evaluator, type EvaluatorOptions, type EvaluatorRows, type Versioned } from '../core/evaluate/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import type { LogTransport, PartitionBatch, TopicPartitionOffset } from '../adapters/transport/transport.js';
@@ -58,6 +59,8 @@ export interface EvaluatorProcessorDeps {
   groupId: string;
   codec: Codec<LabelledExample>;
   evaluator: Partial<EvaluatorOptions>;
+  /** Bounds on each input record (limits.*; default: the defaults): a record past them is dead-lettered. */
+  limits?: RecordLimits;
   sink: EvaluatorSink;
   deadLetters: Sink<DeadLetter>;
   flush: EvaluatorFlushPolicy;
@@ -152,7 +155,7 @@ export class EvaluatorProcessor implements Processor {
     await rereadLabelled(this.deps.transport, this.deps.topic, ctx.partition, resumeAt, this.deps.codec, () => ctx.heartbeat(), (example) => {
       evaluator.restore(example);
       if (++applied % discardEvery === 0) evaluator.discard();
-    });
+    }, this.deps.limits);
     evaluator.discard();
     return { partition: ctx.partition, evaluator, position: resumeAt, committed: resumeAt };
   }
@@ -163,7 +166,7 @@ export class EvaluatorProcessor implements Processor {
     const letters: DeadLetter[] = [];
     const applied: LabelledExample[] = [];
     for (const record of batch.records) {
-      const decoded = await decodeRecord(record, this.deps.codec as Codec<unknown>, validateLabelledExample, EVALUATOR_STAGE, now);
+      const decoded = await decodeRecord(record, this.deps.codec as Codec<unknown>, (v) => validateLabelledExample(v, this.deps.limits), EVALUATOR_STAGE, now);
       if (!decoded.ok) {
         letters.push(decoded.letter);
         continue;

@@ -2,8 +2,9 @@
  * The joiner's changelog: every key a batch touched is written to the
  * compacted changelog topic (the entry as JSON, or a tombstone when it is
  * gone), plus the partition's watermark, in the same transaction as the
- * batch's outputs and offsets. Restoring a partition replays its changelog
- * into an empty store.
+ * batch's outputs and offsets, and each model the partition admitted
+ * (limits.max_models: a restart admits the same models). Restoring a
+ * partition replays its changelog into an empty store.
  */
 import { FeedbackloopError } from '../core/errors.js';
 import type { JoinEntry, JoinStore } from '../core/join/index.js';
@@ -12,7 +13,13 @@ import type { LogRecord, OutgoingRecord } from '../adapters/transport/transport.
 /** Changelog key of the watermark record (no prediction_id starts with NUL). */
 export const WATERMARK_KEY = '\u0000watermark';
 
-export type ChangelogChange = { kind: 'watermark'; watermark: number } | { kind: 'entry'; key: string; entry: JoinEntry | null };
+/** Changelog keys of the admitted models: this prefix and the name (one record each, never deleted). */
+export const MODEL_KEY_PREFIX = '\u0000model:';
+
+export type ChangelogChange =
+  | { kind: 'watermark'; watermark: number }
+  | { kind: 'model'; model: string }
+  | { kind: 'entry'; key: string; entry: JoinEntry | null };
 
 export function decodeChangelogRecord(record: LogRecord): ChangelogChange {
   if (!record.key) throw new FeedbackloopError(`changelog record ${record.topic}/${record.partition}@${record.offset} has no key`);
@@ -20,6 +27,7 @@ export function decodeChangelogRecord(record: LogRecord): ChangelogChange {
   if (key === WATERMARK_KEY) {
     return { kind: 'watermark', watermark: (JSON.parse(record.value!.toString('utf8')) as { watermark: number }).watermark };
   }
+  if (key.startsWith(MODEL_KEY_PREFIX)) return { kind: 'model', model: key.slice(MODEL_KEY_PREFIX.length) };
   return { kind: 'entry', key, entry: record.value === null ? null : (JSON.parse(record.value.toString('utf8')) as JoinEntry) };
 }
 
@@ -86,9 +94,10 @@ export class ChangelogRecorder implements JoinStore {
     this.lastWatermark = watermark;
   }
 
-  /** The changelog records for everything changed since the last drain, and forgets them. */
-  drainChanges(topic: string, partition: number, watermark: number): OutgoingRecord[] {
+  /** The changelog records for everything changed since the last drain (and the models admitted meanwhile), and forgets them. */
+  drainChanges(topic: string, partition: number, watermark: number, models: readonly string[] = []): OutgoingRecord[] {
     const out: OutgoingRecord[] = [];
+    for (const model of models) out.push({ topic, partition, key: Buffer.from(`${MODEL_KEY_PREFIX}${model}`, 'utf8'), value: Buffer.from('{}', 'utf8') });
     for (const [id, entry] of this.dirty) {
       out.push({ topic, partition, key: Buffer.from(id, 'utf8'), value: entry ? Buffer.from(JSON.stringify(entry), 'utf8') : null });
     }

@@ -15,6 +15,7 @@
  */
 import { FeedbackloopError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
+import { DEFAULT_RECORD_LIMITS, type RecordLimits } from '../core/limits.js';
 import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type Prediction } from '../core/events.js';
 import { Joiner, emptyCounters, modelCounters, type JoinCounters, type JoinerOptions, type JoinOutput, type JoinStore } from '../core/join/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
@@ -50,6 +51,8 @@ export interface JoinerProcessorDeps {
     deadLetter: Codec<DeadLetter>;
   };
   joiner: Partial<JoinerOptions>;
+  /** Bounds on each input record (limits.*; default: the defaults): a record past them is dead-lettered. */
+  limits?: RecordLimits;
   /** A fresh, empty store for a partition's state. */
   createStore: (partition: number) => JoinStore;
   /** Event-time alignment of predictions and feedback (default: 5 s wait, 20,000 records buffered per input). */
@@ -156,6 +159,7 @@ export class JoinerProcessor implements Processor {
   private async restore(ctx: TaskContext): Promise<JoinTask> {
     const store = new ChangelogRecorder(this.deps.createStore(ctx.partition));
     let watermark = Number.NEGATIVE_INFINITY;
+    const models: string[] = [];
     await this.deps.transport.readToEnd(this.deps.topics.changelog, [ctx.partition], async (records) => {
       // A long restore must not cost the member its place in the group.
       await ctx.heartbeat();
@@ -163,6 +167,7 @@ export class JoinerProcessor implements Processor {
         for (const record of records) {
           const change = decodeChangelogRecord(record);
           if (change.kind === 'watermark') watermark = change.watermark;
+          else if (change.kind === 'model') models.push(change.model);
           else if (change.entry) store.restore(change.key, change.entry);
           else store.restoreDelete(change.key);
         }
@@ -171,6 +176,7 @@ export class JoinerProcessor implements Processor {
     store.restoreWatermark(watermark);
     const joiner = new Joiner(store, this.deps.joiner);
     joiner.watermark = watermark;
+    for (const model of models) joiner.restoreModel(model);
     return { joiner, store };
   }
 
@@ -191,7 +197,7 @@ export class JoinerProcessor implements Processor {
 
   /** The batch's outputs, the changelog of what it changed and its offsets, in one transaction. */
   private async commit(task: JoinTask, ctx: TaskContext, out: OutgoingRecord[], offsets: Array<{ topic: string; partition: number; offset: number }>, counters: JoinCounters): Promise<void> {
-    for (const change of task.store.drainChanges(this.deps.topics.changelog, ctx.partition, task.joiner.watermark)) out.push(change);
+    for (const change of task.store.drainChanges(this.deps.topics.changelog, ctx.partition, task.joiner.watermark, task.joiner.takeNewModels())) out.push(change);
     await ctx.commit(out, offsets);
     addCounters(this.totals, counters);
     this.deps.observer?.joined?.(counters, ctx.partition);
@@ -240,11 +246,12 @@ export class JoinerProcessor implements Processor {
 
   private async decodeOne(record: LogRecord, now: number): Promise<JoinInput | { letter: DeadLetter }> {
     const { topics, codecs } = this.deps;
+    const limits = this.deps.limits ?? DEFAULT_RECORD_LIMITS;
     if (record.topic === topics.predictions) {
-      const decoded = await decodeRecord(record, codecs.prediction as Codec<unknown>, validatePrediction, JOINER_STAGE, now);
+      const decoded = await decodeRecord(record, codecs.prediction as Codec<unknown>, (v) => validatePrediction(v, limits), JOINER_STAGE, now);
       return decoded.ok ? { record, prediction: decoded.value } : { letter: decoded.letter };
     }
-    const decoded = await decodeRecord(record, codecs.feedback as Codec<unknown>, validateFeedback, JOINER_STAGE, now);
+    const decoded = await decodeRecord(record, codecs.feedback as Codec<unknown>, (v) => validateFeedback(v, limits), JOINER_STAGE, now);
     return decoded.ok ? { record, feedback: decoded.value } : { letter: decoded.letter };
   }
 

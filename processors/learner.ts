@@ -19,6 +19,7 @@
 import type { Clock } from '../core/clock.js';
 import { DecodeError, FeedbackloopError, ValidationError } from '../core/errors.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample, type ModelSnapshot } from '../core/events.js';
+import type { RecordLimits } from '../core/limits.js';
 import { ChallengerTrainer, type TrainerOptions } from '../core/learn/index.js';
 import { parseSnapshotVersion } from '../core/contracts/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
@@ -45,6 +46,8 @@ export interface LearnerProcessorDeps {
   transactionalIdPrefix: string;
   codecs: { labelled: Codec<LabelledExample>; snapshot: Codec<ModelSnapshot>; deadLetter: Codec<DeadLetter> };
   learner: Partial<TrainerOptions>;
+  /** Bounds on each input record (limits.*; default: the defaults): a record past them is dead-lettered. */
+  limits?: RecordLimits;
   /** Publish after this many examples of a partition. */
   snapshotEvery: number;
   /** ... or this long after the first unpublished example. */
@@ -170,7 +173,7 @@ export class LearnerProcessor implements Processor {
   private async onBatch(task: LearnTask, batch: PartitionBatch): Promise<void> {
     const now = this.deps.clock.now();
     for (const record of batch.records) {
-      const decoded = await decodeRecord(record, this.deps.codecs.labelled as Codec<unknown>, validateLabelledExample, LEARNER_STAGE, now);
+      const decoded = await decodeRecord(record, this.deps.codecs.labelled as Codec<unknown>, (v) => validateLabelledExample(v, this.deps.limits), LEARNER_STAGE, now);
       if (decoded.ok) this.learn(task, decoded.value, record, now);
       else task.letters.push(decoded.letter);
       task.position = record.offset + 1;

@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import { validatePrediction, type DeadLetter, type Prediction } from '../core/events.js';
+import type { RecordLimits } from '../core/limits.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import type { LogTransport, PartitionBatch } from '../adapters/transport/transport.js';
 import { predictionRow } from '../adapters/clickhouse/rows.js';
@@ -23,6 +24,8 @@ export interface PredictionArchiveDeps {
   topic: string;
   groupId: string;
   codec: Codec<Prediction>;
+  /** Bounds on each input record (limits.*; default: the defaults): a record past them is dead-lettered. */
+  limits?: RecordLimits;
   rows: Sink<ReturnType<typeof predictionRow>>;
   deadLetters: Sink<DeadLetter>;
   clock: Clock;
@@ -67,7 +70,7 @@ export class PredictionArchive implements Processor {
     const rows: Array<ReturnType<typeof predictionRow>> = [];
     const letters: DeadLetter[] = [];
     for (const record of batch.records) {
-      const decoded = await decodeRecord(record, deps.codec as Codec<unknown>, validatePrediction, ARCHIVE_STAGE, now);
+      const decoded = await decodeRecord(record, deps.codec as Codec<unknown>, (v) => validatePrediction(v, deps.limits), ARCHIVE_STAGE, now);
       if (decoded.ok) rows.push(predictionRow(decoded.value, now));
       else letters.push(decoded.letter);
     }

@@ -27,6 +27,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample, type PromotionDecision } from '../core/events.js';
+import type { RecordLimits } from '../core/limits.js';
 import { PromotionPolicy, toPromotionDecision, type PolicyDecision, type PolicyOptions } from '../core/promote/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import type { LogConsumer, LogTransport, OutgoingRecord, PartitionBatch } from '../adapters/transport/transport.js';
@@ -56,6 +57,8 @@ export interface PromoterProcessorDeps {
   transactionalIdPrefix: string;
   codecs: { labelled: Codec<LabelledExample>; promotion: Codec<PromotionDecision>; deadLetter: Codec<DeadLetter> };
   policyOf: (model: string) => Partial<PolicyOptions>;
+  /** Bounds on each input record (limits.*; default: the defaults): a record past them is dead-lettered. */
+  limits?: RecordLimits;
   /** Who decided (PromotionDecision.actor). */
   actor: string;
   clock: Clock;
@@ -150,7 +153,7 @@ export class PromoterProcessor implements Processor {
     const labelled = this.deps.topics.labelled;
     await rereadLabelled(this.deps.transport, labelled, ctx.partition, ctx.resumeAt(labelled), this.deps.codecs.labelled, () => ctx.heartbeat(), (example) => {
       for (const d of this.policy(task, example.model).observe(example)) this.count(task, d);
-    });
+    }, this.deps.limits);
     return task;
   }
 
@@ -165,7 +168,7 @@ export class PromoterProcessor implements Processor {
     const letters: DeadLetter[] = [];
     const decisions: PromotionDecision[] = [];
     for (const record of batch.records) {
-      const decoded = await decodeRecord(record, this.deps.codecs.labelled as Codec<unknown>, validateLabelledExample, PROMOTER_STAGE, now);
+      const decoded = await decodeRecord(record, this.deps.codecs.labelled as Codec<unknown>, (v) => validateLabelledExample(v, this.deps.limits), PROMOTER_STAGE, now);
       if (!decoded.ok) {
         letters.push(decoded.letter);
         continue;

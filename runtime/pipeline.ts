@@ -27,7 +27,7 @@ import { PredictionArchive } from '../processors/prediction-archive.js';
 import type { Processor } from '../processors/processor.js';
 import { PromoterProcessor } from '../processors/promoter.js';
 import { RegistryProcessor } from '../processors/registry.js';
-import { evaluatorOptions, joinerTimeBounds, joinerTopics, learnerSettings, policyOptions, promoterTopics } from './settings.js';
+import { evaluatorOptions, joinerModelBound, joinerTimeBounds, joinerTopics, learnerSettings, policyOptions, promoterTopics, recordLimits } from './settings.js';
 import { ShadowFeed } from './shadow-feed.js';
 
 /** Records of one input partition the joiner buffers for event-time alignment before it pauses that partition. */
@@ -100,7 +100,9 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
           // it against the stream's own time as it reads its input: runtime/replay.ts).
           timeBounds: joinerTimeBounds(config),
           ...(env.time === 'wall-clock' ? { eventClock: wallClock(() => env.clock.now()) } : {}),
+          ...joinerModelBound(config),
         },
+        limits: recordLimits(config),
         createStore: env.joinStore,
         align: { maxWaitMs: j.input_wait, maxBuffered: JOINER_MAX_BUFFERED },
         clock: env.clock,
@@ -116,6 +118,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
         ...learnerSettings(env.config),
         transport: env.transport,
         codecs: env.codecs,
+        limits: recordLimits(env.config),
         snapshotEvery: env.config.learner.snapshot_every,
         snapshotIntervalMs: env.time === 'wall-clock' ? env.config.learner.snapshot_interval : Number.MAX_SAFE_INTEGER,
         createdAt: env.time === 'wall-clock' ? 'clock' : 'event-time',
@@ -132,6 +135,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
         topics: promoterTopics(env.config),
         codecs: env.codecs,
         policyOf: (model) => policyOptions(env.config, model),
+        limits: recordLimits(env.config),
         actor: `feedbackloop-promoter (${env.name})`,
         clock: env.clock,
         observer: env.observer,
@@ -148,6 +152,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
         topic: env.config.topics.labelled_examples,
         codec: env.codecs.labelled,
         evaluator: evaluatorOptions(env.config),
+        limits: recordLimits(env.config),
         sink,
         deadLetters: env.deadLetters,
         flush,
@@ -166,6 +171,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
         transport: env.transport,
         topic: env.config.topics.predictions,
         codec: env.codecs.prediction,
+        limits: recordLimits(env.config),
         rows: new ClickHouseTableSink(required(env.clickhouse, 'archive'), 'predictions', {
           onRetry: (error, attempt, delay) => env.observer.sinkRetry?.('predictions', error, attempt, delay),
         }),

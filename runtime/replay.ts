@@ -44,7 +44,7 @@ import { deadLetterJson } from '../sinks/dead-letters.js';
 import { FileEvaluatorSink, type EvaluatorSink } from '../sinks/evaluator-rows.js';
 import { FanOutSink, type Sink } from '../sinks/sink.js';
 import { Pipeline, topicSpecs, type PipelineEnv, type ProcessorName } from './pipeline.js';
-import { joinerTimeBounds } from './settings.js';
+import { joinerTimeBounds, recordLimits } from './settings.js';
 
 export interface ReplayInput {
   predictions: string;
@@ -209,9 +209,10 @@ async function readInputs(input: ReplayInput, now: number, letters: DeadLetter[]
       throw new ConfigError(option, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : errorMessage(error)}`);
     }
   }
+  const limits = recordLimits(input.config);
   return {
-    predictions: await readEvents<Prediction>(input.predictions, 'prediction', validatePrediction, joinerTimeBounds(input.config), now, letters),
-    feedback: await readEvents<Feedback>(input.feedback, 'feedback', validateFeedback, joinerTimeBounds(input.config), now, letters),
+    predictions: await readEvents<Prediction>(input.predictions, 'prediction', (v) => validatePrediction(v, limits), joinerTimeBounds(input.config), now, letters),
+    feedback: await readEvents<Feedback>(input.feedback, 'feedback', (v) => validateFeedback(v, limits), joinerTimeBounds(input.config), now, letters),
   };
 }
 

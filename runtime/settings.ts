@@ -7,6 +7,7 @@ import { modelChallengersOf, modelKindOf, type Config } from '../adapters/config
 import type { EvaluatorOptions } from '../core/evaluate/index.js';
 import type { TimeBounds } from '../core/join/index.js';
 import type { TrainerOptions } from '../core/learn/index.js';
+import type { RecordLimits } from '../core/limits.js';
 import type { PolicyOptions } from '../core/promote/index.js';
 import { parseDuration } from '../core/duration.js';
 import type { JoinerTopics } from '../processors/joiner.js';
@@ -31,6 +32,17 @@ export function joinerTimeBounds(config: Config): TimeBounds {
   return { minTimestamp: config.joiner.min_timestamp, maxFutureMs: config.joiner.max_future };
 }
 
+/** The bounds on each input record (limits.*): every processor reads its input with the same. */
+export function recordLimits(config: Config): RecordLimits {
+  const l = config.limits;
+  return { maxIdLength: l.max_id_length, maxNameLength: l.max_name_length, maxFeatures: l.max_features, maxSegments: l.max_segments };
+}
+
+/** The joiner's bound on distinct models (limits.max_models): configured models always pass. */
+export function joinerModelBound(config: Config): { maxModels: number; configuredModel: (model: string) => boolean } {
+  return { maxModels: config.limits.max_models, configuredModel: (model) => Object.hasOwn(config.models, model) };
+}
+
 /** The evaluator core's options from the config (windows were checked to be durations at load). */
 export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
   const e = config.evaluator;
@@ -42,6 +54,8 @@ export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
     joinWindowMs: config.joiner.join_window,
     graceMs: e.window_grace,
     segments: e.segments,
+    maxSegmentValues: e.max_segment_values,
+    maxSegmentAttributes: e.max_segment_attributes,
     fairnessAttributes: e.fairness_attributes,
     calibrationBins: e.calibration_bins,
     aucExactLimit: e.auc_exact_limit,
@@ -67,6 +81,7 @@ export function learnerSettings(config: Config): { topics: LearnerTopics; learne
       challengersOf: (model) => modelChallengersOf(config, model),
       trainOnCorrections: config.learner.train_on_corrections,
       maxFeatureMagnitude: config.learner.max_feature_magnitude,
+      maxModelFeatures: config.learner.max_model_features,
     },
   };
 }

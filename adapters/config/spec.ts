@@ -7,6 +7,9 @@
  * Each leaf key can be overridden from the environment:
  * `kafka.schema_registry_url` -> FEEDBACKLOOP_KAFKA_SCHEMA_REGISTRY_URL.
  */
+import {
+  DEFAULT_MAX_MODEL_FEATURES, DEFAULT_MAX_MODELS, DEFAULT_MAX_SEGMENT_ATTRIBUTES, DEFAULT_MAX_SEGMENT_VALUES, DEFAULT_RECORD_LIMITS, OTHER_SEGMENT_VALUE,
+} from '../../core/limits.js';
 
 export type FieldKind = FieldSpec['kind'];
 
@@ -132,6 +135,20 @@ export const CONFIG_SPEC = {
       flush_rows: { kind: 'int', default: 5000, min: 1, max: 10_000_000, doc: 'Write to ClickHouse once this many examples are buffered (also the most rows per insert).' },
       flush_bytes: { kind: 'int', default: 8_000_000, min: 1000, doc: 'Write once the buffered examples weigh this many bytes (also the most bytes per insert).' },
       flush_interval: { kind: 'duration', default: '5s', doc: 'Write at the latest this long after the first unwritten example.' },
+      max_segment_values: {
+        kind: 'int',
+        default: DEFAULT_MAX_SEGMENT_VALUES,
+        min: 1,
+        max: 100_000,
+        doc: `Distinct values of a segments attribute the evaluator keeps apart, per model (the first seen, in the order of its input partition); later values are counted in the segment \`<attribute>=${OTHER_SEGMENT_VALUE}\` (a value named ${OTHER_SEGMENT_VALUE} shares it). A restart re-reads the input, so it pools the same values.`,
+      },
+      max_segment_attributes: {
+        kind: 'int',
+        default: DEFAULT_MAX_SEGMENT_ATTRIBUTES,
+        min: 0,
+        max: 10_000,
+        doc: 'Distinct segments attributes the evaluator keeps per model (the first seen); examples still count in `*` and their other attributes, the later attributes are not segmented (counted).',
+      },
       prometheus_segments: { kind: 'boolean', default: false, doc: 'Export per-segment gauges to Prometheus too (segment values become label values: mind the cardinality).' },
     },
   },
@@ -141,6 +158,13 @@ export const CONFIG_SPEC = {
       snapshot_every: { kind: 'int', default: 1000, min: 1, max: 100_000_000, doc: 'Publish snapshots (with the input offsets, one transaction) after this many examples of a partition.' },
       snapshot_interval: { kind: 'duration', default: '30s', doc: '... or this long after the first unpublished example (run only).' },
       train_on_corrections: { kind: 'boolean', default: true, doc: 'A correction cannot be unlearned: learn the corrected label as a new example (true), or skip corrections (false).' },
+      max_model_features: {
+        kind: 'int',
+        default: DEFAULT_MAX_MODEL_FEATURES,
+        min: 1,
+        max: 1_000_000,
+        doc: "Distinct feature names each challenger learns, numeric and categorical each (the first seen; hashed categoricals have no names to count). Later names are ignored when learning, as an unknown name is when scoring (counted). The names learned are in the snapshots, so a restart keeps the same.",
+      },
       max_feature_magnitude: { kind: 'number', default: 1e9, min: 1, max: 1e150, doc: 'An example with a numeric feature (or, for a regression model, a label) beyond ± this is not learned: dead-lettered by the learner (stage learner, error class validation). At most 1e150, so that squares of values stay finite in the models\' statistics.' },
     },
   },
@@ -155,6 +179,22 @@ export const CONFIG_SPEC = {
       max_ece: { kind: 'number', default: 0.15, min: 0, max: 1, doc: "Guardrail (binary): the challenger's expected calibration error may be at most this." },
       cooldown: { kind: 'duration', default: '6h', doc: 'No automatic decision for a model this long (event time) after one.' },
       watch_examples: { kind: 'int', default: 2000, min: 0, max: 100_000_000, doc: 'Paired examples after a promotion during which a significantly worse new champion is rolled back; 0 = no watch.' },
+    },
+  },
+  limits: {
+    doc: "Bounds on input that would otherwise grow the pipeline's state without limit (README, \"Limits, bad input and faults\"). Lengths count UTF-16 code units. A record beyond a per-record limit is dead-lettered (error class validation) by the first processor that reads it, and by those that read the labelled examples made before the limit.",
+    fields: {
+      max_id_length: { kind: 'int', default: DEFAULT_RECORD_LIMITS.maxIdLength, min: 16, max: 65_536, doc: "Longest prediction_id, model, model_version and feedback source (a labelled example's ids may be 17 longer: `<prediction_id>#<n>`)." },
+      max_name_length: { kind: 'int', default: DEFAULT_RECORD_LIMITS.maxNameLength, min: 16, max: 65_536, doc: 'Longest key of features, categorical and segments, and value of categorical and segments.' },
+      max_features: { kind: 'int', default: DEFAULT_RECORD_LIMITS.maxFeatures, min: 1, max: 1_000_000, doc: 'Most entries of a prediction\'s features, and of its categorical (each).' },
+      max_segments: { kind: 'int', default: DEFAULT_RECORD_LIMITS.maxSegments, min: 0, max: 10_000, doc: "Most entries of a prediction's segments." },
+      max_models: {
+        kind: 'int',
+        default: DEFAULT_MAX_MODELS,
+        min: 1,
+        max: 1_000_000,
+        doc: 'Distinct models the joiner admits per input partition (the first seen; kept in its changelog, so a restart admits the same). A prediction of any other model is dead-lettered (its feedback ends unmatched). Models configured under models.<name> are always admitted and not counted.',
+      },
     },
   },
   http: {

@@ -61,7 +61,21 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
     registers: [registry],
   });
 
+  const pooled = new Gauge({
+    name: 'feedbackloop_segment_overflow',
+    help: 'Segment cardinality past its bound, per model since the evaluator (re)built its state: kind values_pooled (examples counted in <attribute>=other, past evaluator.max_segment_values) and attributes_dropped (attributes not segmented, past evaluator.max_segment_attributes).',
+    labelNames: ['model', 'kind'],
+    registers: [registry],
+  });
+
   const refresh = (evaluators: Evaluator[]) => {
+    pooled.reset();
+    for (const evaluator of evaluators) {
+      for (const [model, health] of Object.entries(evaluator.health())) {
+        pooled.inc({ model, kind: 'values_pooled' }, health.segment_values_pooled);
+        pooled.inc({ model, kind: 'attributes_dropped' }, health.segment_attributes_dropped);
+      }
+    }
     figure.reset();
     for (const evaluator of evaluators) {
       for (const live of evaluator.live(options.segments)) {

@@ -12,6 +12,10 @@ export interface ModelHealth {
   orphan_corrections: number;
   open_windows: number;
   remembered_examples: number;
+  /** Examples counted in `<attribute>=other`, their value past evaluator.max_segment_values (per attribute). */
+  segment_values_pooled: number;
+  /** Segment attributes not segmented, past evaluator.max_segment_attributes (per example and attribute). */
+  segment_attributes_dropped: number;
 }
 
 /** The current figures of one window of one cell. */
@@ -27,7 +31,10 @@ export interface LiveFigures {
 export function healthOf(state: ModelState): ModelHealth {
   let open = 0;
   for (const cell of state.cells.values()) for (const byStart of cell.tumbling) open += byStart.size;
-  return { examples: state.n, late: state.late, orphan_corrections: state.orphanCorrections, open_windows: open, remembered_examples: state.counted.size };
+  return {
+    examples: state.n, late: state.late, orphan_corrections: state.orphanCorrections, open_windows: open, remembered_examples: state.counted.size,
+    segment_values_pooled: state.pooledSegmentValues, segment_attributes_dropped: state.droppedSegmentAttributes,
+  };
 }
 
 /** The figures of the `total` and (when not empty) sliding window of each cell; of the `*` segment only unless includeSegments. */

@@ -5,6 +5,7 @@
  */
 import { ALL_SEGMENTS, segmentKey } from '../contracts/index.js';
 import type { ModelKind } from '../events.js';
+import { FirstSeen, OTHER_SEGMENT_VALUE } from '../limits.js';
 import { keyOf, newCell, type Cell, type WindowStats } from './cells.js';
 import { CorrectionMemory } from './corrections.js';
 import { FeedbackStats } from './feedback.js';
@@ -17,8 +18,16 @@ export class ModelState {
   readonly counted = new CorrectionMemory();
   readonly drift: ModelDrift;
   readonly feedback: FeedbackStats;
-  /** Segment values seen per attribute (for fairness). */
+  /** Segment values seen per attribute (for fairness): at most maxSegmentValues each, plus `other`. */
   readonly segmentValues = new Map<string, Set<string>>();
+  /** The attributes segmented (the first maxSegmentAttributes seen). */
+  private readonly attributes: FirstSeen;
+  /** The values kept apart per attribute (the first maxSegmentValues seen). */
+  private readonly distinct = new Map<string, FirstSeen>();
+  /** Examples counted in `<attribute>=other` because their value came past maxSegmentValues (once per attribute). */
+  pooledSegmentValues = 0;
+  /** Segment attributes of examples not segmented because the attribute came past maxSegmentAttributes. */
+  droppedSegmentAttributes = 0;
   /** Largest event time seen in this model's stream. */
   watermark = Number.NEGATIVE_INFINITY;
   /** Examples (labelled or not, corrections included) in this model's stream. */
@@ -32,6 +41,7 @@ export class ModelState {
     readonly kind: ModelKind,
     private readonly options: EvaluatorOptions,
   ) {
+    this.attributes = new FirstSeen(options.maxSegmentAttributes);
     this.drift = new ModelDrift(model, kind);
     this.feedback = new FeedbackStats(model);
   }
@@ -53,18 +63,39 @@ export class ModelState {
     this.dirty.push(stats);
   }
 
-  /** The segments an example counts in (`*`, then `attr=value` by attribute), noting the values seen. */
+  /**
+   * The segments an example counts in (`*`, then `attr=value` by attribute),
+   * noting the values seen. Bounded (segment keys come from input): an
+   * attribute past maxSegmentAttributes is not segmented, a value past
+   * maxSegmentValues of its attribute counts in `attr=other`. The first seen
+   * are kept, in the order of the stream, so a rebuild from the same input
+   * decides the same.
+   */
   segmentsOf(segments: Record<string, string>): string[] {
     const out = [ALL_SEGMENTS];
     if (!this.options.segments) return out;
     for (const attr of Object.keys(segments).sort()) {
-      const value = segments[attr]!;
+      if (!this.attributes.admit(attr)) {
+        this.droppedSegmentAttributes++;
+        continue;
+      }
+      const value = this.boundedValue(attr, segments[attr]!);
       out.push(segmentKey(attr, value));
       let values = this.segmentValues.get(attr);
       if (!values) this.segmentValues.set(attr, (values = new Set()));
       values.add(value);
     }
     return out;
+  }
+
+  /** The value itself while its attribute has room (or had it when the value came first), else `other` (counted). */
+  private boundedValue(attr: string, value: string): string {
+    if (value === OTHER_SEGMENT_VALUE) return value; // the pool itself takes no place among the distinct values
+    let distinct = this.distinct.get(attr);
+    if (!distinct) this.distinct.set(attr, (distinct = new FirstSeen(this.options.maxSegmentValues)));
+    if (distinct.admit(value)) return value;
+    this.pooledSegmentValues++;
+    return OTHER_SEGMENT_VALUE;
   }
 
   /** Frees windows that can no longer change and examples that can no longer be corrected. */

@@ -3,6 +3,7 @@
  * they shape).
  */
 import type { ModelKind } from '../events.js';
+import { DEFAULT_MAX_SEGMENT_ATTRIBUTES, DEFAULT_MAX_SEGMENT_VALUES } from '../limits.js';
 
 export interface TumblingWindow {
   /** As written in the points' `window` column, e.g. `1h`. */
@@ -24,6 +25,10 @@ export interface EvaluatorOptions {
   graceMs: number;
   /** Figures per value of each segments attribute. Default true. */
   segments: boolean;
+  /** Distinct values per model and attribute kept apart; later ones count in `<attribute>=other`. Default 100. */
+  maxSegmentValues: number;
+  /** Distinct segment attributes per model; later ones are not segmented. Default 32. */
+  maxSegmentAttributes: number;
   /** Attributes to compute fairness gaps across. Default none. */
   fairnessAttributes: string[];
   calibrationBins: number;
@@ -57,6 +62,8 @@ export const DEFAULT_EVALUATOR_OPTIONS: EvaluatorOptions = {
   joinWindowMs: 7 * 86_400_000,
   graceMs: 86_400_000,
   segments: true,
+  maxSegmentValues: DEFAULT_MAX_SEGMENT_VALUES,
+  maxSegmentAttributes: DEFAULT_MAX_SEGMENT_ATTRIBUTES,
   fairnessAttributes: [],
   calibrationBins: 10,
   aucExactLimit: 200,

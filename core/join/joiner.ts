@@ -16,10 +16,19 @@
  *    prediction expires without a label and emitUnlabelled is on.
  *  - unmatched: feedback whose prediction never arrived in time.
  *  - rejected: an input that breaks the contract for its model (label or
- *    score out of range, a reused prediction_id); the processor dead-letters it.
+ *    score out of range, a reused prediction_id), or a prediction of a model
+ *    past `maxModels`; the processor dead-letters it.
+ *
+ * Models are the one name the join turns into state of its own (per-model
+ * counters here, and every processor downstream keeps per-model state), so
+ * their number is bounded: the first `maxModels` distinct models seen are
+ * admitted (configured ones always, uncounted); the set survives a restart
+ * (`restoreModel`, the processor keeps it in the changelog with the entries,
+ * `takeNewModels`).
  */
 import { formatDuration } from '../duration.js';
 import type { Feedback, LabelledExample, ModelKind, Prediction } from '../events.js';
+import { FirstSeen } from '../limits.js';
 import { feedbackHash, labelFrom, outranks, TRUST } from './resolution.js';
 import type { JoinEntry, JoinStore } from './store.js';
 import { NO_CLOCK, timeProblem, UNBOUNDED, type ClockReading, type TimeBounds } from './time-bounds.js';
@@ -56,6 +65,10 @@ export interface JoinerOptions {
    * stream's own time as it reads its input).
    */
   eventClock: () => ClockReading;
+  /** Distinct models admitted (limits.max_models), configured ones not counted. Default: no bound. */
+  maxModels: number;
+  /** Models always admitted, and not counted (those configured under models.<name>). */
+  configuredModel: (model: string) => boolean;
 }
 
 export const DEFAULT_JOINER_OPTIONS: JoinerOptions = {
@@ -66,6 +79,8 @@ export const DEFAULT_JOINER_OPTIONS: JoinerOptions = {
   shadowScorer: NO_CHALLENGERS,
   timeBounds: UNBOUNDED,
   eventClock: NO_CLOCK,
+  maxModels: Number.POSITIVE_INFINITY,
+  configuredModel: () => false,
 };
 
 export type JoinOutput =
@@ -98,6 +113,8 @@ export interface JoinCounters {
   uncertain: number;
   unmatched: number;
   rejected: number;
+  /** Predictions refused because their model came past maxModels (also counted in rejected). */
+  models_refused: number;
   expired_labelled: number;
   expired_unlabelled: number;
   /**
@@ -112,7 +129,7 @@ export interface JoinCounters {
 export function emptyCounters(): JoinCounters {
   return {
     predictions: 0, feedback: 0, labelled: 0, corrections: 0, confirmations: 0, superseded: 0,
-    duplicates: 0, uncertain: 0, unmatched: 0, rejected: 0, expired_labelled: 0, expired_unlabelled: 0,
+    duplicates: 0, uncertain: 0, unmatched: 0, rejected: 0, models_refused: 0, expired_labelled: 0, expired_unlabelled: 0,
     byModel: Object.create(null) as Record<string, ModelCounters>,
   };
 }
@@ -146,6 +163,10 @@ export class Joiner {
   counters: JoinCounters;
   /** Largest event timestamp seen (ms); restored with the state. */
   watermark = Number.NEGATIVE_INFINITY;
+  /** The models admitted (past the configured ones); restored with the state. */
+  private readonly models: FirstSeen;
+  /** Models admitted since the last takeNewModels(), for the changelog. */
+  private newModels: string[] = [];
 
   constructor(
     private readonly store: JoinStore,
@@ -154,12 +175,26 @@ export class Joiner {
   ) {
     this.options = { ...DEFAULT_JOINER_OPTIONS, ...options };
     this.counters = counters;
+    this.models = new FirstSeen(this.options.maxModels);
+  }
+
+  /** Puts back a model admitted before a restart (from the changelog). */
+  restoreModel(model: string): void {
+    this.models.add(model);
+  }
+
+  /** The models admitted since the last call (each once), to be recorded with the batch. */
+  takeNewModels(): string[] {
+    const out = this.newModels;
+    this.newModels = [];
+    return out;
   }
 
   onPrediction(prediction: Prediction): JoinOutput[] {
     const id = prediction.prediction_id;
-    // Refused before event time moves: a record that is dead-lettered must not expire what others wait for.
-    const problem = this.implausibleTime(prediction.timestamp) ?? this.outOfRange(prediction) ?? this.reused(prediction);
+    // Refused before event time moves: a record that is dead-lettered must not expire what others wait for
+    // (and a refused model leaves the join as if it never came).
+    const problem = this.implausibleTime(prediction.timestamp) ?? this.refusedModel(prediction.model) ?? this.outOfRange(prediction) ?? this.reused(prediction);
     if (problem) return this.reject([], { kind: 'rejected', input: 'prediction', prediction_id: id, reason: problem, event: prediction });
     const out = this.advance(prediction.timestamp);
     const existing = this.store.get(id);
@@ -264,6 +299,18 @@ export class Joiner {
   /** Why an event's timestamp is not accepted (before the floor, too far ahead of the clock), or undefined. */
   private implausibleTime(timestamp: number): string | undefined {
     return timeProblem('timestamp', timestamp, this.options.timeBounds, this.options.eventClock());
+  }
+
+  /** Why a prediction of `model` is not admitted (past maxModels), or undefined; admits it when there is room. */
+  private refusedModel(model: string): string | undefined {
+    if (this.options.configuredModel(model) || this.models.has(model)) return undefined;
+    if (this.models.admit(model)) {
+      this.newModels.push(model);
+      return undefined;
+    }
+    this.counters.models_refused++;
+    const max = this.options.maxModels;
+    return `model ${JSON.stringify(model)} is not admitted: this joiner partition already admitted ${max} other models, limits.max_models (${max}; models configured under models.<name> are always admitted)`;
   }
 
   private model(name: string) {

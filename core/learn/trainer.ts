@@ -34,11 +34,19 @@
  *    costs one dot product. It does not read the optimizer's accumulators nor
  *    the encoders' statistics: the bound keeps those finite (squares of values
  *    up to 1e150 are finite; the config caps the bound there).
+ *
+ * Feature names come from input, and each new one grows a challenger (a
+ * column, its statistics, its weights), so each challenger's encoders learn
+ * at most `maxModelFeatures` names each (Pipeline.limitFeatureNames); a later
+ * name is ignored when learning, as an unknown name is when scoring, and the
+ * example counts in `features_ignored`. The names learned are in the
+ * snapshots, so a restarted challenger knows the same ones.
  */
 import { parseSnapshotVersion, snapshotVersion } from '../contracts/index.js';
 import { ValidationError } from '../errors.js';
 import type { LabelledExample, ModelKind, ModelSnapshot } from '../events.js';
 import { murmur3, pipelineFromSnapshot, type Pipeline } from '../models/index.js';
+import { DEFAULT_MAX_MODEL_FEATURES } from '../limits.js';
 import { createChallenger, defaultChallengers } from './presets.js';
 
 export interface TrainerOptions {
@@ -48,6 +56,8 @@ export interface TrainerOptions {
   trainOnCorrections: boolean;
   /** Examples with a numeric feature (or a regression label) beyond ± this are not learned (see the file comment). */
   maxFeatureMagnitude: number;
+  /** Feature names each challenger's encoders learn, each (see the file comment). */
+  maxModelFeatures: number;
   /** Builds a challenger from its preset name (tests may build others). */
   build: (name: string, kind: ModelKind) => Pipeline;
 }
@@ -57,6 +67,7 @@ export const DEFAULT_TRAINER_OPTIONS: TrainerOptions = {
   challengersOf: () => [],
   trainOnCorrections: true,
   maxFeatureMagnitude: 1e9,
+  maxModelFeatures: DEFAULT_MAX_MODEL_FEATURES,
   build: createChallenger,
 };
 
@@ -87,6 +98,8 @@ export interface TrainerCounters {
   out_of_bounds: number;
   /** Challengers rebuilt from their last snapshot by the last guard (a learn step left them non-finite). */
   reverted: number;
+  /** Examples with a feature name some challenger ignored, past maxModelFeatures. */
+  features_ignored: number;
 }
 
 /** Chains an example id into a data hash (murmur3 of the previous hash and the id; 8 hex digits). */
@@ -99,7 +112,7 @@ export const EMPTY_DATA_HASH = '00000000';
 export class ChallengerTrainer {
   readonly options: TrainerOptions;
   private readonly challengers = new Map<string, Challenger[]>();
-  readonly counters: TrainerCounters = { learned: 0, corrections_learned: 0, corrections_skipped: 0, unlabelled_skipped: 0, rejected: 0, out_of_bounds: 0, reverted: 0 };
+  readonly counters: TrainerCounters = { learned: 0, corrections_learned: 0, corrections_skipped: 0, unlabelled_skipped: 0, rejected: 0, out_of_bounds: 0, reverted: 0, features_ignored: 0 };
 
   constructor(options: Partial<TrainerOptions> = {}) {
     this.options = { ...DEFAULT_TRAINER_OPTIONS, ...options };
@@ -112,7 +125,7 @@ export class ChallengerTrainer {
       const configured = this.options.challengersOf(model);
       const names = configured.length > 0 ? configured : defaultChallengers(kind);
       list = names.map((name) => ({
-        model, name, pipeline: this.options.build(name, kind), sequence: 0, parent: null, dataHash: EMPTY_DATA_HASH, dirty: false, lastEventTime: Number.NEGATIVE_INFINITY,
+        model, name, pipeline: this.bounded(this.options.build(name, kind)), sequence: 0, parent: null, dataHash: EMPTY_DATA_HASH, dirty: false, lastEventTime: Number.NEGATIVE_INFINITY,
         good: { parameters: null, dataHash: EMPTY_DATA_HASH, lastEventTime: Number.NEGATIVE_INFINITY },
       }));
       this.challengers.set(model, list);
@@ -139,13 +152,16 @@ export class ChallengerTrainer {
     const eventTime = example.feedback_timestamp ?? example.timestamp;
     const reverted: string[] = [];
     let learnedBy = 0;
+    let ignored = false;
     for (const c of this.challengersOf(example.model)) {
+      const skipped = c.pipeline.skippedFeatureNames;
       try {
         c.pipeline.learnOne(example, example.label);
       } catch {
         this.counters.rejected++;
         continue;
       }
+      if (c.pipeline.skippedFeatureNames > skipped) ignored = true;
       if (!c.pipeline.learnedFinite()) {
         reverted.push(this.revert(c, example.example_id));
         continue;
@@ -155,11 +171,17 @@ export class ChallengerTrainer {
       c.dirty = true;
       c.lastEventTime = Math.max(c.lastEventTime, eventTime);
     }
+    if (ignored) this.counters.features_ignored++;
     if (learnedBy > 0) { // else rejected or reverted by every challenger: not learned.
       if (example.correction_of !== null) this.counters.corrections_learned++;
       else this.counters.learned++;
     }
     return reverted;
+  }
+
+  /** A challenger's pipeline with the bound on feature names (not part of its snapshot: set on every pipeline made or restored). */
+  private bounded(pipeline: Pipeline): Pipeline {
+    return pipeline.limitFeatureNames(this.options.maxModelFeatures);
   }
 
   /** The bound: throws (nothing learned) when a numeric feature or a regression label is beyond ± maxFeatureMagnitude. */
@@ -183,7 +205,7 @@ export class ChallengerTrainer {
   private revert(c: Challenger, exampleId: string): string {
     this.counters.reverted++;
     const kind = this.options.kindOf(c.model);
-    c.pipeline = c.good.parameters === null ? this.options.build(c.name, kind) : pipelineFromSnapshot(JSON.parse(c.good.parameters));
+    c.pipeline = this.bounded(c.good.parameters === null ? this.options.build(c.name, kind) : pipelineFromSnapshot(JSON.parse(c.good.parameters)));
     c.dataHash = c.good.dataHash;
     c.lastEventTime = c.good.lastEventTime;
     c.dirty = false;
@@ -238,7 +260,7 @@ export class ChallengerTrainer {
     if (!c) return; // A challenger no longer configured.
     const sequence = parseSnapshotVersion(snapshot.version)?.sequence;
     if (sequence === undefined || sequence <= c.sequence) return; // Not a snapshot version, or older than what is loaded.
-    c.pipeline = pipelineFromSnapshot(JSON.parse(snapshot.parameters));
+    c.pipeline = this.bounded(pipelineFromSnapshot(JSON.parse(snapshot.parameters)));
     c.sequence = sequence;
     c.parent = snapshot.version;
     c.dataHash = snapshot.data_hash;

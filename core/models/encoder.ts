@@ -7,9 +7,27 @@ import type { ModelInput } from './model.js';
 import { ModelError, type JsonObject } from './snapshot.js';
 import type { SparseVector } from './vector.js';
 
-/** Hands out column numbers, in order; owned by a pipeline and shared by its encoders. */
+/**
+ * Hands out column numbers, in order; owned by a pipeline and shared by its
+ * encoders. It also carries the pipeline's bound on feature names: an encoder
+ * that keeps state per name learns at most `maxNames` names (each encoder its
+ * own count); a later name is skipped when learning, as an unknown one is when
+ * predicting, and counted in `skippedNames`. Names come from input, so
+ * without it a model grows with every new name (learner.max_model_features).
+ * The bound is not part of a snapshot: the names learned are, and the trainer
+ * sets the bound again on a restored pipeline.
+ */
 export class ColumnSpace {
   size = 0;
+  maxNames = Number.POSITIVE_INFINITY;
+  skippedNames = 0;
+
+  /** May an encoder that knows `known` names learn one more? Counts a refusal. */
+  admitsName(known: number): boolean {
+    if (known < this.maxNames) return true;
+    this.skippedNames++;
+    return false;
+  }
 
   allocate(): number {
     return this.size++;

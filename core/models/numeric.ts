@@ -15,11 +15,11 @@ export class NumericIndex {
   readonly columns: number[] = [];
   private readonly byName = new Map<string, number>();
 
-  /** The local index of a feature, or -1 (unknown, and not learning). */
+  /** The local index of a feature, or -1 (unknown, and not learning or past the space's bound on names). */
   resolve(name: string, learn: boolean, space: ColumnSpace): number {
     const local = this.byName.get(name);
     if (local !== undefined) return local;
-    return learn ? this.add(name, space.allocate()) : -1;
+    return learn && space.admitsName(this.names.length) ? this.add(name, space.allocate()) : -1;
   }
 
   add(name: string, column: number): number {

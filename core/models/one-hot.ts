@@ -69,7 +69,7 @@ export class OneHotEncoder implements Encoder {
   private one(name: string, value: string, out: SparseVector, learn: boolean, space: ColumnSpace): void {
     let categories = this.byFeature.get(name);
     if (categories === undefined) {
-      if (!learn) return;
+      if (!learn || !space.admitsName(this.featureOrder.length)) return;
       categories = new Categories();
       this.byFeature.set(name, categories);
       this.featureOrder.push(name);

@@ -45,6 +45,20 @@ export class Pipeline implements OnlineModel {
     return this.estimator.trainingCount;
   }
 
+  /**
+   * Bounds the feature names each of its encoders learns (ColumnSpace.maxNames;
+   * learner.max_model_features): later names are skipped when learning.
+   */
+  limitFeatureNames(max: number): this {
+    this.columns.maxNames = max;
+    return this;
+  }
+
+  /** Names skipped by the bound so far (each time an example had one). */
+  get skippedFeatureNames(): number {
+    return this.columns.skippedNames;
+  }
+
   /** Columns in use (the width of the estimator's arrays). */
   get columnCount(): number {
     return this.columns.size;

@@ -35,6 +35,7 @@ export class StandardScaler implements Encoder {
         const v = features[name];
         if (!present(v)) continue;
         const k = index.resolve(name, true, space);
+        if (k < 0) continue; // past the bound on names: skipped, as when predicting
         if (k >= this.counts.length) this.grow(k + 1);
         // River's update, operation for operation; the standard deviation is
         // kept so predicting needs no square root (same bits as sqrt(var)).

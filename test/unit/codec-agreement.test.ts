@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalCodec } from '../../adapters/codec/codec.js';
 import { loadSchema } from '../../adapters/codec/schemas.js';
 import { ValidationError } from '../../core/errors.js';
+import { DEFAULT_RECORD_LIMITS, NO_RECORD_LIMITS } from '../../core/limits.js';
 import {
   LONG_MAX, LONG_MIN, TIMESTAMP_MAX,
   validateFeedback, validateLabelledExample, validateModelSnapshot, validatePrediction, validatePromotionDecision,
@@ -300,19 +301,56 @@ describe('validators and codecs agree', () => {
     for (const value of [1e308, -1e308, 5e-324, -0, 0]) expect(await outcome('Prediction', 'score', value)).toBe('accepted');
     for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) expect(await outcome('Prediction', 'score', value)).toBe('refused');
     expect(() => validatePrediction({ ...SAMPLES.Prediction, score: Number.POSITIVE_INFINITY })).toThrow('prediction: score must be a finite number, got Infinity');
-    // Strings: any length; a lone surrogate (no UTF-8 form) is refused.
-    expect(await outcome('Prediction', 'model', 'm'.repeat(1_000_000))).toBe('accepted');
+    // Strings: any length the record limits allow (core/limits.ts); a lone surrogate (no UTF-8 form) is refused.
+    expect(await outcome('Prediction', 'model', 'm'.repeat(1_000_000))).toBe('refused');
     expect(await outcome('Feedback', 'notes', 'a\u{1F600}b')).toBe('accepted');
     expect(() => validateFeedback({ ...SAMPLES.Feedback, source: 'user-\uD800' })).toThrow(
       'feedback: source must be well-formed Unicode text (it holds a lone UTF-16 surrogate, which has no UTF-8 form), got "user-\\ud800"',
     );
     // Maps: empty and huge ones round-trip; "__proto__" and a lone surrogate as keys are refused.
     expect(await outcome('Prediction', 'features', {})).toBe('accepted');
-    expect(await outcome('Prediction', 'features', Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`f${i}`, i / 3])))).toBe('accepted');
+    expect(await outcome('Prediction', 'features', Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`f${i}`, i / 3])))).toBe('refused');
     expect(() => validatePrediction({ ...SAMPLES.Prediction, features: JSON.parse('{"a": 1, "__proto__": 2}') })).toThrow('prediction: features has the key "__proto__"');
     expect(() => validatePrediction({ ...SAMPLES.Prediction, segments: { '\uDC00': 'x' } })).toThrow(
       'prediction: segments key "\\udc00" must be well-formed Unicode text (it holds a lone UTF-16 surrogate, which has no UTF-8 form), got "\\udc00"',
     );
+  });
+
+  it('what the validators accept at the record limits the codec carries unchanged, in 1-, 3- and 4-byte characters; and without limits, past them', async () => {
+    const L = DEFAULT_RECORD_LIMITS;
+    /** `n` UTF-16 code units of `char` (an astral character is two). */
+    const text = (n: number, char: string) => char.repeat(Math.floor(n / char.length));
+    const names = (count: number, length: number, char: string) => Array.from({ length: count }, (_, i) => `${i}`.padStart(8, '0') + text(length - 8, char));
+    for (const char of ['x', '\u65E5', '\u{1F600}']) {
+      const id = text(L.maxIdLength, char);
+      const keys = names(L.maxFeatures, L.maxNameLength, char);
+      const raw = {
+        ...SAMPLES.Prediction, prediction_id: id, model: id, model_version: id,
+        features: Object.fromEntries(keys.map((k, i) => [k, i / 3])),
+        categorical: Object.fromEntries(keys.map((k) => [k, text(L.maxNameLength, char)])),
+        segments: Object.fromEntries(names(L.maxSegments, L.maxNameLength, char).map((k) => [k, text(L.maxNameLength, char)])),
+      };
+      expect(id.length).toBe(L.maxIdLength);
+      expect(await checkAgreement('Prediction', raw, [])).toBe('accepted');
+      // The labelled example the joiner makes of it passes the same limits (its ids are `<prediction_id>#<n>`).
+      const example = { ...SAMPLES.LabelledExample, ...raw, example_id: `${id}#12`, correction_of: `${id}#11`, source: id };
+      expect(await checkAgreement('LabelledExample', example, [])).toBe('accepted');
+      expect(await checkAgreement('Feedback', { ...SAMPLES.Feedback, prediction_id: id, source: id }, [])).toBe('accepted');
+    }
+    // One past each limit is refused, naming the field (checkAgreement checks the message).
+    const over = (field: string, value: unknown) => checkAgreement('Prediction', { ...SAMPLES.Prediction, [field]: value }, [field]);
+    expect(await over('model', 'm'.repeat(L.maxIdLength + 1))).toBe('refused');
+    expect(await over('prediction_id', 'p'.repeat(L.maxIdLength + 1))).toBe('refused');
+    expect(await over('segments', Object.fromEntries(names(L.maxSegments + 1, 10, 'x').map((k) => [k, 'v'])))).toBe('refused');
+    expect(await over('features', Object.fromEntries(names(L.maxFeatures + 1, 10, 'x').map((k) => [k, 1])))).toBe('refused');
+    expect(await over('features', { ['f'.repeat(L.maxNameLength + 1)]: 1 })).toBe('refused');
+    expect(await over('categorical', { plan: 'p'.repeat(L.maxNameLength + 1) })).toBe('refused');
+    expect(await checkAgreement('Feedback', { ...SAMPLES.Feedback, source: 's'.repeat(L.maxIdLength + 1) }, ['source'])).toBe('refused');
+    // Without limits the line is the codec's own again: a 1 MB name and 50,000 features round-trip.
+    const big = { ...SAMPLES.Prediction, model: 'm'.repeat(1_000_000), features: Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`f${i}`, i / 3])) };
+    const event = validatePrediction(big, NO_RECORD_LIMITS);
+    const codec = new LocalCodec<unknown>('Prediction');
+    expect(difference(await codec.decode(await codec.encode(event)), event)).toBeUndefined();
   });
 
   it('the bounds are avsc\'s own: it refuses a long past 2^53 - 2 and reads one below -2^52 back as another number', () => {

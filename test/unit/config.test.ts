@@ -149,7 +149,8 @@ describe('challenger presets in the config', () => {
 describe('the Config type, derived from CONFIG_SPEC and MODEL_FIELDS (checked by tsc)', () => {
   it('gives each kind its loaded type, and null only to a key without a default', () => {
     const config = buildConfig({});
-    expectTypeOf<keyof Config>().toEqualTypeOf<'kafka' | 'topics' | 'clickhouse' | 'joiner' | 'evaluator' | 'learner' | 'promoter' | 'http' | 'log' | 'models'>();
+    expectTypeOf<keyof Config>().toEqualTypeOf<'kafka' | 'topics' | 'clickhouse' | 'joiner' | 'evaluator' | 'learner' | 'promoter' | 'limits' | 'http' | 'log' | 'models'>();
+    expectTypeOf(config.limits.max_models).toEqualTypeOf<number>();
     expectTypeOf<keyof Config['http']>().toEqualTypeOf<'host' | 'port' | 'unhealthy_after'>();
     expectTypeOf(config.kafka.client_id).toEqualTypeOf<string>();
     expectTypeOf(config.clickhouse.password).toEqualTypeOf<string>();

@@ -78,7 +78,7 @@ describe('ChallengerTrainer learning', () => {
     }
     expect(n).toBeGreaterThan(250);
     expect(learner.pipeline('fraud', 'logreg')!.trainingCount).toBe(n);
-    expect(learner.counters).toEqual({ learned: n, corrections_learned: 0, corrections_skipped: 0, unlabelled_skipped: 0, rejected: 0, out_of_bounds: 0, reverted: 0 });
+    expect(learner.counters).toEqual({ learned: n, corrections_learned: 0, corrections_skipped: 0, unlabelled_skipped: 0, rejected: 0, out_of_bounds: 0, reverted: 0, features_ignored: 0 });
     bitsEqual(predictions(learner.pipeline('fraud', 'logreg')), predictions(byHand));
     expect(JSON.stringify(learner.pipeline('fraud', 'logreg')!.toSnapshot())).toBe(JSON.stringify(byHand.toSnapshot()));
     // And it learned something.
