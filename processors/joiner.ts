@@ -17,7 +17,7 @@ import { FeedbackloopError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { DEFAULT_RECORD_LIMITS, type RecordLimits } from '../core/limits.js';
 import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type Prediction } from '../core/events.js';
-import { Joiner, emptyCounters, modelCounters, type JoinCounters, type JoinerOptions, type JoinOutput, type JoinStore } from '../core/join/index.js';
+import { Joiner, emptyCounters, modelCounters, NO_CLOCK, timeProblem, UNBOUNDED, type JoinCounters, type JoinerOptions, type JoinOutput, type JoinStore } from '../core/join/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import type { LogRecord, LogTransport, OutgoingRecord, PartitionBatch } from '../adapters/transport/transport.js';
 import { ChangelogRecorder, decodeChangelogRecord } from './joiner-changelog.js';
@@ -259,19 +259,28 @@ export class JoinerProcessor implements Processor {
    * A record's event time for the alignment of the inputs: the event's own
    * timestamp (the decoded event is kept for the batch that processes it).
    * A record that does not decode sorts by its log timestamp (it becomes a
-   * dead letter when processed); a codec that cannot answer now (the
-   * registry is down) leaves it to the batch to fail and be retried.
+   * dead letter when processed), and so does an event whose own time the join
+   * will refuse (in microseconds, far ahead): sorted by it, it would hold
+   * back every later record of its input while the other input runs ahead.
+   * A codec that cannot answer now (the registry is down) leaves it to the
+   * batch to fail and be retried.
    */
   private async eventTime(record: LogRecord): Promise<number> {
     try {
       const input = await this.decodeOne(record, this.deps.clock.now());
       this.decoded.set(record, input);
-      if ('prediction' in input) return input.prediction.timestamp;
-      if ('feedback' in input) return input.feedback.timestamp;
+      const time = 'prediction' in input ? input.prediction.timestamp : 'feedback' in input ? input.feedback.timestamp : undefined;
+      if (time !== undefined && this.plausible(time)) return time;
     } catch {
       // Decoded again when processed, where the error counts.
     }
     return record.timestamp;
+  }
+
+  /** Would the join take an event stamped `time` (the same bounds as core/join's check)? */
+  private plausible(time: number): boolean {
+    const { timeBounds, eventClock } = this.deps.joiner;
+    return timeProblem('timestamp', time, timeBounds ?? UNBOUNDED, (eventClock ?? NO_CLOCK)()) === undefined;
   }
 
   private async toRecord(output: JoinOutput, source: LogRecord, now: number, letters: DeadLetter[]): Promise<OutgoingRecord | undefined> {
