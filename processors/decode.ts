@@ -5,26 +5,15 @@
  * thrown, so the batch is retried rather than a good record thrown away.
  */
 import { DecodeError, ValidationError } from '../core/errors.js';
+import { deadLetterFor } from '../core/dead-letters.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample } from '../core/events.js';
 import type { RecordLimits } from '../core/limits.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import type { LogRecord, LogTransport, OutgoingRecord } from '../adapters/transport/transport.js';
 
-export type Decoded<T> = { ok: true; value: T; record: LogRecord } | { ok: false; letter: DeadLetter };
+export { deadLetterFor };
 
-export function deadLetterFor(record: LogRecord, stage: string, errorClass: string, message: string, now: number): DeadLetter {
-  return {
-    topic: record.topic,
-    partition: record.partition,
-    offset: record.offset,
-    key: record.key,
-    value: record.value,
-    error_class: errorClass,
-    error_message: message,
-    stage,
-    failed_at: now,
-  };
-}
+export type Decoded<T> = { ok: true; value: T; record: LogRecord } | { ok: false; letter: DeadLetter };
 
 export async function decodeRecord<T>(
   record: LogRecord,

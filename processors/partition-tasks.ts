@@ -151,9 +151,6 @@ interface OpenTask<S> extends Task<S> {
   letters: OutgoingRecord[];
 }
 
-/** A dead letter's error message at most this long (a stack of errors can be long). */
-const MAX_ERROR_MESSAGE = 2_000;
-
 export class PartitionTasks<S> {
   private readonly tasks = new Map<number, OpenTask<S>>();
   private readonly queue = new SerialQueue();
@@ -354,8 +351,7 @@ export class PartitionTasks<S> {
         records.push(record);
         continue;
       }
-      const message = errorMessage(poison.error).slice(0, MAX_ERROR_MESSAGE);
-      const letter = deadLetterFor(record, policy.stage, 'processing', message, Date.now());
+      const letter = deadLetterFor(record, policy.stage, 'processing', errorMessage(poison.error), Date.now());
       if (policy.encode) task.letters.push(await policy.encode(letter));
       else if (!poison.written) await policy.write?.(letter);
       if (!poison.written) policy.onPoisoned?.(letter);

@@ -23,6 +23,7 @@
  * `signal` stops the waiting: once aborted, writeBatch throws a
  * non-retriable error (an insert in flight is aborted too).
  */
+import { deadLetterFor } from '../core/dead-letters.js';
 import type { DeadLetter } from '../core/events.js';
 import { FeedbackloopError } from '../core/errors.js';
 import { retry } from '../core/retry.js';
@@ -57,17 +58,9 @@ export interface ClickHouseTableSinkOptions<Row = object> {
  */
 export function rejectedRowLetter(table: string, row: object, error: Error, now: number): DeadLetter {
   const where = `clickhouse:${table}`;
-  return {
-    topic: where,
-    partition: -1,
-    offset: -1,
-    key: null,
-    value: Buffer.from(JSON.stringify(row), 'utf8'),
-    error_class: 'clickhouse_rejected',
-    error_message: error.message,
-    stage: where,
-    failed_at: now,
-  };
+  const record = { topic: where, partition: -1, offset: -1, key: null, value: Buffer.from(JSON.stringify(row), 'utf8') };
+  // The same bounds as every dead letter (a value cut past DEAD_LETTER_MAX_VALUE, the message too).
+  return deadLetterFor(record, where, 'clickhouse_rejected', error.message, now);
 }
 
 export class ClickHouseTableSink<Row extends object> implements Sink<Row> {

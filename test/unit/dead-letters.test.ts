@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { LocalCodec } from '../../adapters/codec/codec.js';
 import { ManualClock } from '../../core/clock.js';
+import { DEAD_LETTER_MAX_VALUE, deadLetterFor } from '../../core/dead-letters.js';
 import type { DeadLetter, Prediction } from '../../core/events.js';
 import { PredictionArchive } from '../../processors/prediction-archive.js';
 import type { Sink } from '../../sinks/sink.js';
@@ -56,5 +57,17 @@ describe('dead-letter path (in-process log)', () => {
     expect(letters.items[0]!.stage).toBe('prediction-archive');
     expect(letters.items[0]!.failed_at).toBe(42);
     expect(await log.committedOffsets('archive', 'predictions')).toEqual([{ topic: 'predictions', partition: 0, offset: 5 }]);
+  });
+});
+
+describe('a dead letter is bounded (it is a record too)', () => {
+  it('cuts a value past DEAD_LETTER_MAX_VALUE and says where the whole record is; a smaller one is kept whole', () => {
+    const big = Buffer.alloc(DEAD_LETTER_MAX_VALUE + 10, 0x61);
+    const letter = deadLetterFor({ topic: 'predictions', partition: 2, offset: 77, key: Buffer.from('k'), value: big }, 'joiner', 'validation', 'too long', 5);
+    expect(letter.value).toEqual(big.subarray(0, DEAD_LETTER_MAX_VALUE));
+    expect(letter.error_message).toBe(`too long (value cut to its first ${DEAD_LETTER_MAX_VALUE} of ${DEAD_LETTER_MAX_VALUE + 10} bytes: the whole record is at predictions/2@77)`);
+    const small = deadLetterFor({ topic: 't', partition: 0, offset: 1, key: null, value: Buffer.from('v') }, 's', 'c', 'x'.repeat(5_000), 5);
+    expect(small.value).toEqual(Buffer.from('v'));
+    expect(small.error_message).toHaveLength(2_001);
   });
 });
