@@ -10,6 +10,9 @@
  * - Group assignment is co-partitioned (co-partitioned-assigner.ts), and
  *   every (re)join starts a new assignment generation, taken from kafkajs's
  *   GROUP_JOIN event (see KafkaConsumer).
+ * - A broker fault that passes (errors.ts: the broker restarting, a
+ *   coordinator loading or moving, CONCURRENT_TRANSACTIONS) never ends a
+ *   consumer: it restarts from the committed offsets until the broker is back.
  */
 import {
   Kafka,
@@ -25,6 +28,7 @@ import {
 import { FeedbackloopError, isRetriable } from '../../core/errors.js';
 import { SerialQueue } from '../../core/serial.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
+import { backoff, isBrokerFault, retryBrokerFaults } from './errors.js';
 import { readToEnd, toLogRecord } from './read-to-end.js';
 import type {
   BatchHandler,
@@ -190,7 +194,7 @@ export class KafkaTransport implements LogTransport {
       for (let attempt = 1; ; attempt++) {
         const admin = await this.getAdmin();
         try {
-          return await admin.fetchTopicOffsets(topic);
+          return await retryBrokerFaults(() => admin.fetchTopicOffsets(topic));
         } catch (error) {
           if (!(error instanceof TypeError) || !/\.pop\(/.test(error.message)) throw error;
           if (attempt >= 10) {
@@ -211,7 +215,8 @@ export class KafkaTransport implements LogTransport {
 
   async committedOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]> {
     const admin = await this.getAdmin();
-    const result = await admin.fetchOffsets({ groupId, topics: [topic] });
+    // Right after a broker restart the group coordinator answers "loading" or "not the coordinator" for a while.
+    const result = await retryBrokerFaults(() => admin.fetchOffsets({ groupId, topics: [topic] }));
     const out: TopicPartitionOffset[] = [];
     for (const t of result) {
       for (const p of t.partitions) {
@@ -297,6 +302,9 @@ export class KafkaTransport implements LogTransport {
       // A fetch waits this long for records at the broker, and a stop waits for the fetch: kafkajs's 5 s made
       // every idle consumer (the feeds of the shadow scorer and the promoter) hold a SIGTERM for 5 s each.
       maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 500,
+      // KafkaConsumer restarts a crashed consumer itself (after broker faults kafkajs calls non-retriable too),
+      // and never once it is stopping: kafkajs's own restart timer outlived disconnect() and kept `run` alive.
+      retry: { retries: 5, restartOnFailure: async () => false },
     });
     await consumer.connect();
     this.open.add(consumer);
@@ -340,6 +348,17 @@ const REJOIN_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GRO
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+type ConsumerRunConfig = Parameters<Consumer['run']>[0];
+
+/** The innermost cause (kafkajs wraps the error it gave up on), as kafkajs looks at it to decide a restart. */
+function rootCause(error: unknown): unknown {
+  let e = error;
+  for (let depth = 0; depth < 10 && typeof e === 'object' && e !== null && (e as { cause?: unknown }).cause !== undefined; depth++) {
+    e = (e as { cause?: unknown }).cause;
+  }
+  return e;
+}
+
 class KafkaConsumer implements LogConsumer {
   readonly groupId: string;
   readonly done: Promise<void>;
@@ -353,6 +372,15 @@ class KafkaConsumer implements LogConsumer {
   private rejoining = false;
   /** kafkajs's heartbeat of the latest eachBatch call (it heartbeats the current member of the group). */
   private sendHeartbeat: (() => Promise<void>) | undefined;
+  /** What `run` gave kafkajs, to run it again after a broker fault. */
+  private runConfig: ConsumerRunConfig | undefined;
+  /** A broker fault stopped the kafkajs consumer: it runs again after `restartTimer`; deliver nothing meanwhile. */
+  private restartPending = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** The kafkajs run (its join) of a restart in flight: a stop waits for it, then disconnects. */
+  private restarting: Promise<void> | undefined;
+  /** Restarts since the last successful join (the backoff grows with them). */
+  private restarts = 0;
 
   constructor(
     private readonly consumer: Consumer,
@@ -365,9 +393,13 @@ class KafkaConsumer implements LogConsumer {
       this.rejectDone = reject;
     });
     this.done.catch(() => {});
-    consumer.on(consumer.events.CRASH, (event) => {
-      // kafkajs restarts by itself after retriable errors; a crash it will not restart from ends the consumer.
-      if (!event.payload.restart) this.rejectDone(event.payload.error);
+    // kafkajs has disconnected a crashed consumer and leaves the restart to us (restartOnFailure: false): a broker
+    // fault, or what kafkajs itself would restart from (a retriable error, its "retries exceeded"), runs it again;
+    // anything else ends the consumer.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (this.stopped) return;
+      if (isBrokerFault(payload.error) || isRetriable(rootCause(payload.error))) this.scheduleRestart(payload.error);
+      else this.rejectDone(payload.error);
     });
     // kafkajs (2.2.4, consumerGroup.joinAndSync) emits GROUP_JOIN synchronously once join and sync
     // succeeded, and (re)joins only when no batch of the group is in flight: in runner.start before
@@ -385,6 +417,7 @@ class KafkaConsumer implements LogConsumer {
       );
       this.held = new Set(this.partitions.map((tp) => tpKey(tp.topic, tp.partition)));
       this.rejoining = false;
+      this.restarts = 0;
     });
   }
 
@@ -395,14 +428,14 @@ class KafkaConsumer implements LogConsumer {
   async run(handler: BatchHandler): Promise<void> {
     const maxBatchSize = this.options.maxBatchSize ?? 500;
     await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
-    await this.consumer.run({
+    this.runConfig = {
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         this.sendHeartbeat = heartbeat;
         const messages = batch.messages;
         for (let start = 0; start < messages.length; start += maxBatchSize) {
-          if (this.stopped || !isRunning() || isStale()) return;
+          if (this.stopped || this.restartPending || !isRunning() || isStale()) return;
           // Returning without resolving leaves the records to whoever holds the partition next.
           if (this.rejoining || !this.held.has(tpKey(batch.topic, batch.partition))) return;
           // Sent only when the heartbeat interval elapsed. Once a heartbeat reports a rebalance,
@@ -430,6 +463,12 @@ class KafkaConsumer implements LogConsumer {
               generation: this.generation,
             });
           } catch (error) {
+            // A broker fault: start again from the committed offsets. (Re-delivering from kafkajs's resolved
+            // offsets would skip what an aligned task had buffered, if its rewind could not reach the broker.)
+            if (isBrokerFault(error)) {
+              this.restartAfterBatch(error);
+              return;
+            }
             // kafkajs would retry any error forever; only what says it is retriable gets that.
             if (isRetriable(error)) throw error;
             this.crash(error);
@@ -438,7 +477,39 @@ class KafkaConsumer implements LogConsumer {
           resolveOffset(String(nextOffset - 1));
         }
       },
+    };
+    await this.consumer.run(this.runConfig);
+  }
+
+  /** A batch failed on a broker fault: stop the kafkajs consumer once eachBatch has returned, then run it again. */
+  private restartAfterBatch(error: unknown): void {
+    if (this.stopped || this.restartPending) return;
+    this.restartPending = true;
+    setImmediate(() => {
+      this.consumer
+        .disconnect()
+        .catch(() => {})
+        .finally(() => this.scheduleRestart(error));
     });
+  }
+
+  /** Runs the (disconnected) kafkajs consumer again after a backoff; a failed join crashes it again (CRASH above). */
+  private scheduleRestart(error: unknown): void {
+    if (this.stopped) return;
+    this.restartPending = true;
+    const delay = backoff(this.restarts++, 5_000);
+    this.consumer.logger().warn('Kafka unavailable; restarting the consumer from its committed offsets', {
+      groupId: this.groupId,
+      error: (error as Error)?.message ?? String(error),
+      restarts: this.restarts,
+      delayMs: delay,
+    });
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      if (this.stopped || !this.runConfig) return;
+      this.restartPending = false;
+      this.restarting = this.consumer.run(this.runConfig).catch((e: unknown) => this.scheduleRestart(e));
+    }, delay);
   }
 
   private async beat(send: () => Promise<void>): Promise<void> {
@@ -470,17 +541,32 @@ class KafkaConsumer implements LogConsumer {
   }
 
   pause(partitions: Array<{ topic: string; partition: number }>): void {
-    if (!this.stopped) this.consumer.pause(partitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+    this.whileRunning(() => this.consumer.pause(partitions.map(({ topic, partition }) => ({ topic, partitions: [partition] }))));
   }
 
   resume(partitions: Array<{ topic: string; partition: number }>): void {
-    if (!this.stopped) this.consumer.resume(partitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+    this.whileRunning(() => this.consumer.resume(partitions.map(({ topic, partition }) => ({ topic, partitions: [partition] }))));
   }
 
   /** The next fetch of each partition starts there; the rest of a fetch in hand is skipped (kafkajs marks it stale). */
   seek(offsets: TopicPartitionOffset[]): void {
-    if (this.stopped) return;
-    for (const { topic, partition, offset } of offsets) this.consumer.seek({ topic, partition, offset: String(offset) });
+    this.whileRunning(() => {
+      for (const { topic, partition, offset } of offsets) this.consumer.seek({ topic, partition, offset: String(offset) });
+    });
+  }
+
+  /**
+   * Pausing, resuming and seeking act on the running kafkajs consumer. One crashed or stopped for a restart
+   * has none (kafkajs throws "not initialized"), and its restart starts from the committed offsets with
+   * nothing paused: there is nothing to do.
+   */
+  private whileRunning(act: () => void): void {
+    if (this.stopped || this.restartPending) return;
+    try {
+      act();
+    } catch (error) {
+      if (!/not initialized/.test((error as Error)?.message ?? '')) throw error;
+    }
   }
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
@@ -490,6 +576,9 @@ class KafkaConsumer implements LogConsumer {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    clearTimeout(this.restartTimer);
+    // A restart's join in flight would leave a running consumer behind the disconnect: let it finish first.
+    await this.restarting;
     await this.consumer.disconnect();
     this.partitions = [];
     this.held.clear();

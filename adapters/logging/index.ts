@@ -37,18 +37,46 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   );
 }
 
+/**
+ * What a broker says while it restarts, moves a leader or coordinator, or
+ * finishes a transaction: kafkajs logs these at error level, and the
+ * transport retries every one of them (adapters/kafka/errors.ts). At warn, an
+ * error line still means something an operator must act on.
+ */
+const ROUTINE_BROKER_EVENT = new RegExp(
+  [
+    'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'Connection error', 'Connection timeout', 'Closed connection',
+    'Not connected', 'socket hang up', 'Failed to connect to seed broker', 'No broker available', 'not find broker',
+    'coordinator is loading', 'not the correct coordinator', 'coordinator is not available', 'group coordinator',
+    'no leader', 'leader is not available', 'not the leader', 'Leader not available', 'request timed out',
+    'rebalanc', 'Restarting the consumer', 'KafkaJSNumberOfRetriesExceeded', 'Broker not connected',
+    'fewer in-sync replicas',
+  ].join('|'),
+  'i',
+);
+
+/** kafkajs logs the broker's routine "retry later" answers inside transactions as errors; they are retried. */
+const CONCURRENT_TRANSACTIONS = /CONCURRENT_TRANSACTIONS|concurrent operation/i;
+
+/** The text of a kafkajs log entry: its message, error and stack. */
+function entryText(message: string, extra: Record<string, unknown>): string {
+  return [message, extra.error, extra.stack].filter((part) => part !== undefined).map(String).join(' ');
+}
+
 /** Routes kafkajs's own log lines into our logger. */
 export function kafkaLogCreator(logger: Logger): logCreator {
   return () => ({ level, log }) => {
     const { message, ...extra } = log;
     const child = { component: 'kafkajs', ...extra };
-    // kafkajs logs the broker's routine "retry later" answers inside transactions as errors.
-    if ((extra as { error?: unknown }).error !== undefined && /CONCURRENT_TRANSACTIONS|concurrent operation/i.test(String((extra as { error?: unknown }).error))) {
+    const text = entryText(message, extra);
+    if (CONCURRENT_TRANSACTIONS.test(text)) {
       logger.debug(child, message);
       return;
     }
-    if (level === KafkaLogLevel.ERROR || level === KafkaLogLevel.NOTHING) logger.error(child, message);
-    else if (level === KafkaLogLevel.WARN) logger.warn(child, message);
+    if (level === KafkaLogLevel.ERROR || level === KafkaLogLevel.NOTHING) {
+      if (ROUTINE_BROKER_EVENT.test(text)) logger.warn(child, message);
+      else logger.error(child, message);
+    } else if (level === KafkaLogLevel.WARN) logger.warn(child, message);
     else if (level === KafkaLogLevel.INFO) logger.info(child, message);
     else logger.debug(child, message);
   };

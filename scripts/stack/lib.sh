@@ -6,8 +6,13 @@
 STACK_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$STACK_SCRIPTS/../.." && pwd)"
 
-STATE_DIR="$REPO_ROOT/.stack"                          # runtime data, logs, pid files (git-ignored)
-CACHE_DIR="$REPO_ROOT/.cache/stack"                    # downloaded jars (git-ignored)
+# physical DIR: DIR with its symbolic links resolved (itself when it does not exist yet). The
+# daemons' command lines carry these paths (the markers below), so a checkout whose .stack and
+# .cache/stack link to another checkout's (a git worktree) finds and restarts that stack's daemons.
+physical() { if [[ -d "$1" ]]; then (cd -P "$1" && pwd); else printf '%s' "$1"; fi; }
+
+STATE_DIR="$(physical "$REPO_ROOT/.stack")"            # runtime data, logs, pid files (git-ignored)
+CACHE_DIR="$(physical "$REPO_ROOT/.cache/stack")"      # downloaded jars (git-ignored)
 M2_REPO="${STACK_M2_REPO:-$CACHE_DIR/m2}"              # Maven local repository
 
 KAFKA_VERSION="${STACK_KAFKA_VERSION:-3.9.2}"
@@ -28,6 +33,8 @@ ENV_FILE="$STATE_DIR/env"
 say() { printf '[stack] %s\n' "$*"; }
 warn() { printf '[stack] WARNING: %s\n' "$*" >&2; }
 die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
+# elapsed [SINCE]: seconds since SINCE (default T_START, set by start.sh), as "12s".
+elapsed() { printf '%ss' "$((SECONDS - ${1:-${T_START:-0}}))"; }
 
 kafka_major() { printf '%s' "${KAFKA_VERSION%%.*}"; }
 

@@ -6,6 +6,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { AssignerProtocol, type Admin } from 'kafkajs';
 import { RegistryCodec, type Codec } from '../../adapters/codec/codec.js';
+import { retryBrokerFaults } from '../../adapters/kafka/errors.js';
 import type { KafkaTransport } from '../../adapters/kafka/transport.js';
 import type { LogRecord, OutgoingRecord, TopicSpec } from '../../adapters/transport/transport.js';
 import type { DeadLetter, Feedback, LabelledExample, Prediction } from '../../core/events.js';
@@ -130,7 +131,9 @@ export class GroupProgress {
   /** Committed offset per `topic/partition` (0 when nothing is committed). */
   async committed(): Promise<Map<string, number>> {
     const out = new Map<string, number>();
-    for (const t of await this.admin.fetchOffsets({ groupId: this.groupId, topics: this.topics })) {
+    // Retried: right after a broker restart the coordinator answers "loading" or "not the coordinator" for a while.
+    const offsets = await retryBrokerFaults(() => this.admin.fetchOffsets({ groupId: this.groupId, topics: this.topics }));
+    for (const t of offsets) {
       for (const p of t.partitions) out.set(`${t.topic}/${p.partition}`, Math.max(0, Number(p.offset)));
     }
     return out;
@@ -140,7 +143,7 @@ export class GroupProgress {
   async ends(): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     for (const topic of this.topics) {
-      for (const p of await this.admin.fetchTopicOffsets(topic)) out.set(`${topic}/${p.partition}`, Number(p.high));
+      for (const p of await retryBrokerFaults(() => this.admin.fetchTopicOffsets(topic))) out.set(`${topic}/${p.partition}`, Number(p.high));
     }
     return out;
   }

@@ -97,6 +97,7 @@ export class JoinerProcess {
   readonly signalsSent: NodeJS.Signals[] = [];
   private readonly lines: string[] = [];
   private readonly problemCounts: Record<string, number> = {};
+  private readonly errorLines: string[] = [];
   private partial = '';
   private readonly log: WriteStream;
 
@@ -113,6 +114,7 @@ export class JoinerProcess {
       this.partial = parts.pop() ?? '';
       for (const line of parts) {
         if (/"level":(40|50|60)/.test(line)) this.countProblem(line);
+        if (/"level":(50|60)/.test(line) && this.errorLines.length < 20) this.errorLines.push(line);
         this.lines.push(line);
         if (this.lines.length > 400) this.lines.shift();
       }
@@ -195,6 +197,11 @@ export class JoinerProcess {
   /** Lines it wrote at level warn (40) or above, among its last 400. */
   problems(): string[] {
     return this.lines.filter((line) => /"level":(40|50|60)/.test(line));
+  }
+
+  /** Its first 20 lines at level error (50) or fatal (60), kafkajs's included. */
+  errors(): string[] {
+    return [...this.errorLines];
   }
 
   /** Its warn/error lines counted by message (kafkajs's included), for the test's figures. */

@@ -1,0 +1,99 @@
+/**
+ * Which Kafka errors are a broker fault that passes: the broker restarting, a
+ * leader or coordinator moving or loading, a transaction still being
+ * finished. kafkajs flags several of them non-retriable (a group coordinator
+ * it cannot find, CONCURRENT_TRANSACTIONS and REBALANCE_IN_PROGRESS per the
+ * protocol table, its own "retries exceeded" wrapper), and then neither its
+ * consumer restarts nor our consumer re-delivers: `run` ended on a broker
+ * restart. These are retried instead, for as long as they last.
+ */
+
+/** kafkajs error classes that mean "the broker or the network is not there (yet)". */
+const TRANSIENT_NAMES = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSStaleTopicMetadataAssignment',
+  'KafkaJSLockTimeout',
+  // kafkajs gave up retrying an error it deemed retriable.
+  'KafkaJSNumberOfRetriesExceeded',
+]);
+
+/** Protocol error types a broker answers while it starts, moves a leader or coordinator, or finishes a transaction. */
+const TRANSIENT_TYPES = new Set([
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'REQUEST_TIMED_OUT',
+  'BROKER_NOT_AVAILABLE',
+  'REPLICA_NOT_AVAILABLE',
+  'NETWORK_EXCEPTION',
+  'GROUP_LOAD_IN_PROGRESS',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'REBALANCE_IN_PROGRESS',
+  'CONCURRENT_TRANSACTIONS',
+  'KAFKA_STORAGE_ERROR',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'OFFSET_NOT_AVAILABLE',
+  'PREFERRED_LEADER_NOT_AVAILABLE',
+  'UNSTABLE_OFFSET_COMMIT',
+]);
+
+/** Socket errors of a broker that is down or restarting. */
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Fencing means another owner took over: never a fault that passes, wherever it appears in the chain. */
+const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'TRANSACTION_COORDINATOR_FENCED', 'FENCED_INSTANCE_ID']);
+
+interface ErrorLike {
+  name?: unknown;
+  type?: unknown;
+  code?: unknown;
+  cause?: unknown;
+}
+
+/** The error and its causes, outermost first (bounded: a cause chain could loop). */
+function chain(error: unknown): ErrorLike[] {
+  const out: ErrorLike[] = [];
+  for (let e = error; typeof e === 'object' && e !== null && out.length < 10; e = (e as ErrorLike).cause) {
+    if (out.includes(e as ErrorLike)) break;
+    out.push(e as ErrorLike);
+  }
+  return out;
+}
+
+/** Is `error` (or what caused it) a broker fault that passes with time: retry, keep the group and the process. */
+export function isBrokerFault(error: unknown): boolean {
+  const errors = chain(error);
+  if (errors.some((e) => FENCED_TYPES.has(String(e.type)))) return false;
+  return errors.some((e) => TRANSIENT_NAMES.has(String(e.name)) || TRANSIENT_TYPES.has(String(e.type)) || TRANSIENT_CODES.has(String(e.code)));
+}
+
+/** Retry delays: 250 ms doubling to at most `maxMs`. */
+export function backoff(attempt: number, maxMs: number): number {
+  return Math.min(maxMs, 250 * 2 ** Math.min(attempt, 10));
+}
+
+/**
+ * Runs `call`, retrying broker faults `attempts` times in all with backoff (a
+ * coordinator that is loading after a restart answers within seconds); any
+ * other error, or the last fault, is thrown.
+ */
+export async function retryBrokerFaults<T>(call: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt >= attempts || !isBrokerFault(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, backoff(attempt, 2_000)));
+    }
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Which Kafka errors the transport retries as a passing broker fault
+ * (adapters/kafka/errors.ts), and at which level kafkajs's lines about them
+ * are logged (adapters/logging).
+ */
+import { Writable } from 'node:stream';
+import { KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, logLevel } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { isBrokerFault, retryBrokerFaults } from '../../adapters/kafka/errors.js';
+import { createLogger, kafkaLogCreator } from '../../adapters/logging/index.js';
+import { FeedbackloopError } from '../../core/errors.js';
+
+const protocolError = (type: string, retriable: boolean) => Object.assign(new KafkaJSProtocolError('broker said no'), { type, retriable });
+
+describe('broker faults', () => {
+  it('are what a restarting broker, a moving coordinator or a finishing transaction answer, however kafkajs wraps them', () => {
+    const refused = Object.assign(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED' });
+    expect(isBrokerFault(refused)).toBe(true);
+    expect(isBrokerFault(new KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 5, retryTime: 1000 }))).toBe(true);
+    expect(isBrokerFault(new (KafkaJSGroupCoordinatorNotFound as unknown as new (message: string) => Error)('Failed to find group coordinator'))).toBe(true);
+    for (const type of ['CONCURRENT_TRANSACTIONS', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'GROUP_LOAD_IN_PROGRESS', 'LEADER_NOT_AVAILABLE']) {
+      expect(isBrokerFault(Object.assign(new KafkaJSNonRetriableError(type), { cause: protocolError(type, false) })), type).toBe(true);
+    }
+    expect(isBrokerFault(new FeedbackloopError('commit failed', { cause: refused }))).toBe(true);
+  });
+
+  it('are not a fenced producer, a bad request, or our own errors', () => {
+    const fenced = protocolError('INVALID_PRODUCER_EPOCH', false);
+    expect(isBrokerFault(fenced)).toBe(false);
+    // Fencing wins even when a connection error is also in the chain.
+    expect(isBrokerFault(Object.assign(new KafkaJSConnectionError('closed'), { cause: fenced }))).toBe(false);
+    expect(isBrokerFault(protocolError('MESSAGE_TOO_LARGE', false))).toBe(false);
+    expect(isBrokerFault(new FeedbackloopError('topic x does not exist'))).toBe(false);
+    expect(isBrokerFault(new TypeError('x is undefined'))).toBe(false);
+    expect(isBrokerFault(undefined)).toBe(false);
+  });
+
+  it('are retried a bounded number of times; other errors at once', async () => {
+    let calls = 0;
+    await expect(retryBrokerFaults(async () => (++calls < 3 ? Promise.reject(protocolError('NOT_COORDINATOR_FOR_GROUP', true)) : 'ok'), 4)).resolves.toBe('ok');
+    expect(calls).toBe(3);
+    calls = 0;
+    await expect(retryBrokerFaults(async () => (++calls, Promise.reject(new Error('bug'))), 4)).rejects.toThrow('bug');
+    expect(calls).toBe(1);
+  });
+});
+
+describe("kafkajs's log lines", () => {
+  function levels(entries: Array<{ level: logLevel; message: string; error?: string }>): number[] {
+    const lines: string[] = [];
+    const out = new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) });
+    const log = kafkaLogCreator(createLogger('debug', out))(logLevel.DEBUG);
+    for (const { level, message, error } of entries) log({ namespace: 'x', level, label: 'ERROR', log: { timestamp: '', message, ...(error ? { error } : {}) } });
+    return lines.map((line) => (JSON.parse(line) as { level: number }).level);
+  }
+
+  it('about a broker away or loading are warnings; concurrent transactions debug; anything else stays an error', () => {
+    expect(
+      levels([
+        { level: logLevel.ERROR, message: 'Connection error: connect ECONNREFUSED 127.0.0.1:9092' },
+        { level: logLevel.ERROR, message: 'Response InitProducerId(key: 22, version: 1)', error: "The coordinator is loading and hence can't process requests for this group" },
+        { level: logLevel.ERROR, message: 'Crash: KafkaJSGroupCoordinatorNotFound: Failed to find group coordinator' },
+        { level: logLevel.ERROR, message: 'Failed to send messages: The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing' },
+        { level: logLevel.ERROR, message: 'Crash: KafkaJSNonRetriableError: Invalid topic' },
+      ]),
+    ).toEqual([40, 40, 40, 20, 50]);
+  });
+});
