@@ -474,6 +474,8 @@ class KafkaConsumer implements LogConsumer {
             this.crash(error);
             return;
           }
+          // The handler rewound this partition (a failed task, a poison record): the seek decides where it goes on.
+          if (isStale()) return;
           resolveOffset(String(nextOffset - 1));
         }
       },
