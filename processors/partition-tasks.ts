@@ -157,6 +157,8 @@ export class PartitionTasks<S> {
   private consumer: LogConsumer | undefined;
   private stopping = false;
   private readonly poisons: PoisonLedger | undefined;
+  /** Partitions of a failed task whose rewind could not read the committed offsets (the broker away): rewound at their next batch. */
+  private readonly unwound = new Map<number, (topic: string) => number>();
   /** Rejects when crash() is called: work outside batches (a timer's write) failed for good. */
   private readonly crashed: Promise<never>;
   private rejectCrashed!: (error: unknown) => void;
@@ -280,6 +282,9 @@ export class PartitionTasks<S> {
 
   private async onBatch(batch: PartitionBatch): Promise<void> {
     if (this.stopping) return;
+    // Its records may lie past what a failed task held uncommitted: rewind first (the seek delivers them again).
+    const unwound = this.unwound.get(batch.partition);
+    if (unwound) return this.rewind(batch.partition, unwound);
     const task = await this.task(batch);
     const from = task.context.resumeAt(batch.topic);
     const unread = (batch.records[0]?.offset ?? from) < from ? { ...batch, records: batch.records.filter((r) => r.offset >= from) } : batch;
@@ -409,13 +414,26 @@ export class PartitionTasks<S> {
   private async fail(task: OpenTask<S>): Promise<void> {
     await this.drop(task);
     if (!this.consumer || this.stopping) return;
-    const partition = task.context.partition;
+    const resumeAt = (topic: string) => task.context.resumeAt(topic);
+    this.unwound.set(task.context.partition, resumeAt);
+    await this.rewind(task.context.partition, resumeAt);
+  }
+
+  /**
+   * Seeks every input of `partition` to its committed offset (`fallback`
+   * where nothing is committed). Until that succeeds the partition stays in
+   * `unwound`, and its next batch tries again instead of being processed:
+   * a delayed run that failed while the broker was away has no consumer to
+   * restart, and its records must not be skipped.
+   */
+  private async rewind(partition: number, fallback: (topic: string) => number): Promise<void> {
     const offsets: TopicPartitionOffset[] = [];
     for (const topic of this.options.topics) {
       const committed = (await this.options.transport.committedOffsets(this.options.groupId, topic)).find((o) => o.partition === partition);
-      offsets.push({ topic, partition, offset: committed?.offset ?? task.context.resumeAt(topic) });
+      offsets.push({ topic, partition, offset: committed?.offset ?? fallback(topic) });
     }
-    this.consumer.seek(offsets);
+    this.consumer?.seek(offsets);
+    this.unwound.delete(partition);
   }
 
   private async task(batch: PartitionBatch): Promise<OpenTask<S>> {

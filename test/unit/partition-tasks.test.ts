@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
+import { FeedbackloopError } from '../../core/errors.js';
 import { PartitionTasks, type PartitionWork, type TaskContext } from '../../processors/partition-tasks.js';
 import { delegating } from '../support/greedy-consumer.js';
 
@@ -144,5 +145,48 @@ describe('partition tasks', () => {
     expect(b.opened).toEqual([{ partition: 0, resumeAt: 3 }]);
     expect(outputs(log)).toEqual(['0:0', '0:1', '0:2', '0:3', '0:4']);
     await second.stop();
+  });
+
+  it('an aligned run that fails while the committed offsets cannot be read (the broker away) is rewound at the next batch: nothing it held is skipped', async () => {
+    const log = await setUp(1);
+    await log.ensureTopics([{ name: 'other', partitions: 1 }]);
+    await produce(log, 0, 0, 10);
+    let failRun = true;
+    let offsetsDown = false;
+    // `other` claims records it never delivers: every run of `in` waits maxWaitMs, then runs from the timer.
+    const transport = delegating(log, {
+      endOffsets: async (topic) => (topic === 'other' ? [{ topic, partition: 0, offset: 100 }] : log.endOffsets(topic)),
+      committedOffsets: async (group, topic) => {
+        if (offsetsDown) throw new Error('broker away');
+        return log.committedOffsets(group, topic);
+      },
+    });
+    const seen = newSeen();
+    const work = copier(seen);
+    const failed: unknown[] = [];
+    const tasks = new PartitionTasks({
+      transport, groupId: 'g', topics: [IN, 'other'], transactionalIdPrefix: 't',
+      align: { maxWaitMs: 20, maxBuffered: 1_000 },
+      onFailed: (error) => void failed.push(error),
+      work: {
+        ...work,
+        process: async (state, batch, ctx) => {
+          if (failRun) {
+            failRun = false;
+            offsetsDown = true;
+            throw new FeedbackloopError('server busy', { retriable: true });
+          }
+          await work.process(state, batch, ctx);
+        },
+      },
+    });
+    await tasks.start();
+    for (let i = 0; i < 400 && failed.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(String(failed[0])).toMatch(/broker away/);
+    offsetsDown = false;
+    await produce(log, 0, 10, 1);
+    for (let i = 0; i < 400 && outputs(log).length < 11; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(outputs(log)).toEqual(Array.from({ length: 11 }, (_, i) => `0:${i}`));
+    await tasks.stop();
   });
 });
