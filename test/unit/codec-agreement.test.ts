@@ -15,22 +15,14 @@ import { LocalCodec } from '../../adapters/codec/codec.js';
 import { loadSchema } from '../../adapters/codec/schemas.js';
 import { ValidationError } from '../../core/errors.js';
 import { DEFAULT_RECORD_LIMITS, NO_RECORD_LIMITS } from '../../core/limits.js';
-import {
-  LONG_MAX, LONG_MIN, TIMESTAMP_MAX,
-  validateFeedback, validateLabelledExample, validateModelSnapshot, validatePrediction, validatePromotionDecision,
-} from '../../core/events.js';
+import { LONG_MAX, LONG_MIN, TIMESTAMP_MAX, validateFeedback, validateLabelledExample, validatePrediction } from '../../core/events.js';
 import { mulberry32, type Random } from '../../demo/random.js';
 import { SAMPLES } from '../support/samples.js';
+import { VALIDATED_NAMES, VALIDATORS, type ValidatedName } from '../support/validators.js';
 
-const VALIDATED = {
-  Prediction: validatePrediction,
-  Feedback: validateFeedback,
-  LabelledExample: validateLabelledExample,
-  ModelSnapshot: validateModelSnapshot,
-  PromotionDecision: validatePromotionDecision,
-} as const;
-type Validated = keyof typeof VALIDATED;
-const NAMES = Object.keys(VALIDATED) as Validated[];
+const VALIDATED = VALIDATORS;
+type Validated = ValidatedName;
+const NAMES = VALIDATED_NAMES;
 
 // ------------------------------------------------------------ the schemas' fields
 

@@ -33,6 +33,19 @@ function processor(log: MemoryTransport, sink: FileEvaluatorSink, letters: DeadL
 
 const final = (sink: FileEvaluatorSink) => sink.final();
 
+/** What an uninterrupted run over `examples` writes (two partitions, a flush every 100). */
+async function uninterrupted(examples: LabelledExample[]): Promise<FileEvaluatorSink> {
+  const log = new MemoryTransport();
+  await log.ensureTopics([{ name: TOPIC, partitions: 2 }]);
+  await produce(log, examples);
+  const sink = new FileEvaluatorSink('/nonexistent');
+  const p = processor(log, sink, [], 100);
+  await p.start();
+  await log.whenIdle();
+  await p.stop();
+  return sink;
+}
+
 describe('evaluator processor', () => {
   it.each([
     ['once at its end', undefined],
@@ -41,14 +54,7 @@ describe('evaluator processor', () => {
     const examples = stream(3000, 5);
     const half = Math.floor(examples.length / 2);
 
-    const straightLog = new MemoryTransport();
-    await straightLog.ensureTopics([{ name: TOPIC, partitions: 2 }]);
-    await produce(straightLog, examples);
-    const straight = new FileEvaluatorSink('/nonexistent');
-    const a = processor(straightLog, straight, [], 100);
-    await a.start();
-    await straightLog.whenIdle();
-    await a.stop();
+    const straight = await uninterrupted(examples);
 
     const log = new MemoryTransport();
     await log.ensureTopics([{ name: TOPIC, partitions: 2 }]);
@@ -82,14 +88,7 @@ describe('evaluator processor', () => {
 
   it('a timed write that fails loses no figure: the processor stops (it used to go on without them), and the next one computes them again', async () => {
     const examples = stream(3000, 5);
-    const straightLog = new MemoryTransport();
-    await straightLog.ensureTopics([{ name: TOPIC, partitions: 2 }]);
-    await produce(straightLog, examples);
-    const straight = new FileEvaluatorSink('/nonexistent');
-    const a = processor(straightLog, straight, [], 100);
-    await a.start();
-    await straightLog.whenIdle();
-    await a.stop();
+    const straight = await uninterrupted(examples);
 
     const log = new MemoryTransport();
     await log.ensureTopics([{ name: TOPIC, partitions: 2 }]);

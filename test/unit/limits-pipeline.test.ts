@@ -5,10 +5,10 @@
  * other output exactly as a replay without them, and dead-letters each with
  * its reason; the joiner's admitted models survive a restart (its changelog).
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { replayLines, replayOutputs } from '../support/replay-files.js';
 import { buildConfig, loadConfig, type Config } from '../../adapters/config/index.js';
 import { makeCodecs } from '../../adapters/codec/codecs.js';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
@@ -18,7 +18,6 @@ import { MemoryJoinStore } from '../../core/join/index.js';
 import { JoinerProcessor } from '../../processors/joiner.js';
 import { MODEL_KEY_PREFIX } from '../../processors/joiner-changelog.js';
 import { topicSpecs } from '../../runtime/pipeline.js';
-import { replay, type ReplaySummary } from '../../runtime/replay.js';
 import { joinerModelBound, joinerTopics, recordLimits } from '../../runtime/settings.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -27,24 +26,9 @@ const T0 = 1_763_942_400_000;
 const lines = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean);
 const readJsonl = (path: string) => lines(path).map((line) => JSON.parse(line) as Record<string, unknown>);
 
-async function run(predictions: string[], feedback: string[], config: Config): Promise<{ out: string; summary: ReplaySummary }> {
-  const dir = mkdtempSync(join(tmpdir(), 'replay-limits-'));
-  writeFileSync(join(dir, 'predictions.jsonl'), `${predictions.join('\n')}\n`);
-  writeFileSync(join(dir, 'feedback.jsonl'), `${feedback.join('\n')}\n`);
-  const out = join(dir, 'out');
-  const summary = await replay({ predictions: join(dir, 'predictions.jsonl'), feedback: join(dir, 'feedback.jsonl'), out, config, clock: new ManualClock(1_800_000_000_000) });
-  return { out, summary };
-}
+const run = replayLines;
 
-/** Every output file but the dead letters, the summary and the report (which show the counts). */
-function outputs(out: string): Record<string, string> {
-  return Object.fromEntries(
-    readdirSync(out)
-      .filter((f) => !['dead_letters.jsonl', 'summary.json', 'report.html'].includes(f))
-      .sort()
-      .map((f) => [f, readFileSync(join(out, f), 'utf8')]),
-  );
-}
+const outputs = replayOutputs;
 
 describe('replay: input past the limits', () => {
   // Two models are configured (always admitted); one more may come.

@@ -16,22 +16,14 @@ import { describe, expect, it } from 'vitest';
 import { LocalCodec, type Codec } from '../../adapters/codec/codec.js';
 import { SCHEMA_NAMES } from '../../adapters/codec/schemas.js';
 import type { LogRecord } from '../../adapters/transport/transport.js';
-import {
-  validateFeedback, validateLabelledExample, validateModelSnapshot, validatePrediction, validatePromotionDecision,
-} from '../../core/events.js';
 import { decodeRecord } from '../../processors/decode.js';
 import { runs } from '../support/properties.js';
 import { SAMPLES } from '../support/samples.js';
+import { VALIDATED_NAMES, VALIDATORS, type ValidatedName } from '../support/validators.js';
 
-const READERS = {
-  Prediction: validatePrediction,
-  Feedback: validateFeedback,
-  LabelledExample: validateLabelledExample,
-  ModelSnapshot: validateModelSnapshot,
-  PromotionDecision: validatePromotionDecision,
-} as const;
-type Name = keyof typeof READERS;
-const NAMES = Object.keys(READERS) as Name[];
+const READERS = VALIDATORS;
+type Name = ValidatedName;
+const NAMES = VALIDATED_NAMES;
 const HEADER = 5;
 
 const anyBytes = (maxLength: number) => fc.uint8Array({ maxLength }).map((bytes) => Buffer.from(bytes));

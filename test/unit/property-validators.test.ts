@@ -11,21 +11,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LocalCodec } from '../../adapters/codec/codec.js';
 import { ValidationError } from '../../core/errors.js';
-import {
-  validateFeedback, validateLabelledExample, validateModelSnapshot, validatePrediction, validatePromotionDecision,
-} from '../../core/events.js';
 import { anyField, PROTOTYPE_NAMES, runs } from '../support/properties.js';
 import { SAMPLES } from '../support/samples.js';
+import { VALIDATED_NAMES, VALIDATORS, type ValidatedName } from '../support/validators.js';
 
-const VALIDATORS = {
-  Prediction: validatePrediction,
-  Feedback: validateFeedback,
-  LabelledExample: validateLabelledExample,
-  ModelSnapshot: validateModelSnapshot,
-  PromotionDecision: validatePromotionDecision,
-} as const;
-type Name = keyof typeof VALIDATORS;
-const NAMES = Object.keys(VALIDATORS) as Name[];
+type Name = ValidatedName;
+const NAMES = VALIDATED_NAMES;
 
 /** Where two values differ (numbers by Object.is: -0 is not 0), or undefined. */
 function difference(a: unknown, b: unknown, path = '(event)'): string | undefined {

@@ -5,15 +5,14 @@
  * other events' outputs are exactly those of a replay without it; a stream
  * that moves forward over 30 days loses nothing.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ReplaySummary } from '../../runtime/replay.js';
+import { replayLines, replayOutputs } from '../support/replay-files.js';
 import { buildConfig, loadConfig } from '../../adapters/config/index.js';
-import { ManualClock } from '../../core/clock.js';
 import type { Config } from '../../adapters/config/index.js';
 import { mulberry32 } from '../../demo/random.js';
-import { replay, type ReplaySummary } from '../../runtime/replay.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const MINUTE = 60_000;
@@ -27,24 +26,9 @@ const readJsonl = (path: string) =>
 
 const lines = (path: string) => readFileSync(path, 'utf8').split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
 
-async function run(predictions: string[], feedback: string[], config: Config): Promise<{ out: string; summary: ReplaySummary }> {
-  const dir = mkdtempSync(join(tmpdir(), 'replay-time-'));
-  writeFileSync(join(dir, 'predictions.jsonl'), `${predictions.join('\n')}\n`);
-  writeFileSync(join(dir, 'feedback.jsonl'), `${feedback.join('\n')}\n`);
-  const out = join(dir, 'out');
-  const summary = await replay({ predictions: join(dir, 'predictions.jsonl'), feedback: join(dir, 'feedback.jsonl'), out, config, clock: new ManualClock(1_800_000_000_000) });
-  return { out, summary };
-}
+const run = replayLines;
 
-/** Every output file but the dead letters, the summary and the report (which show the counts), as text. */
-function outputs(out: string): Record<string, string> {
-  return Object.fromEntries(
-    readdirSync(out)
-      .filter((f) => !['dead_letters.jsonl', 'summary.json', 'report.html'].includes(f))
-      .sort()
-      .map((f) => [f, readFileSync(join(out, f), 'utf8')]),
-  );
-}
+const outputs = replayOutputs;
 
 const counts = (summary: ReplaySummary) => {
   const { files: _, dead_letters: __, ...rest } = summary;
