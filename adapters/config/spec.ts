@@ -109,7 +109,7 @@ export const CONFIG_SPEC = {
       input_wait: {
         kind: 'duration',
         default: '5s',
-        doc: "Event-time alignment: the joiner reads predictions and feedback of a partition in timestamp order; when one of them is behind (records on the broker not yet fetched), it waits at most this long for them before it reads the other ahead.",
+        doc: "Event-time alignment: the joiner reads predictions and feedback of a partition in timestamp order; when one of them is behind (records on the broker not yet fetched), it waits at most this long for them before it reads the other ahead (time spent processing other partitions' records does not count: the consumer was not fetching).",
       },
       state_dir: { kind: 'string', default: null, doc: 'In run: folder for the on-disk (LMDB) join state, rebuilt from the changelog at start. Default: a folder under the system temp dir.' },
     },

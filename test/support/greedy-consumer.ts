@@ -33,7 +33,21 @@ export function delegating(log: MemoryTransport, overrides: Partial<LogTransport
 }
 
 export function greedyTransport(log: MemoryTransport, first: string): LogTransport {
-  return delegating(log, { consumer: async (options) => new GreedyConsumer(log, options, first) });
+  return delegating(log, { consumer: async (options) => new GreedyConsumer(log, options, (topic) => (topic === first ? 0 : 1)) });
+}
+
+/**
+ * Delivers partitions in the order given (`topic:partition`, each one's
+ * whole backlog before the next), then any other: e.g. one partition's
+ * feedback, then another partition's both topics, then the first one's
+ * predictions.
+ */
+export function scriptedTransport(log: MemoryTransport, order: string[]): LogTransport {
+  const rank = (topic: string, partition: number) => {
+    const i = order.indexOf(`${topic}:${partition}`);
+    return i < 0 ? order.length : i;
+  };
+  return delegating(log, { consumer: async (options) => new GreedyConsumer(log, options, rank) });
 }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -52,7 +66,8 @@ class GreedyConsumer implements LogConsumer {
   constructor(
     private readonly log: MemoryTransport,
     private readonly options: ConsumerOptions,
-    private readonly first: string,
+    /** Lower first: the partition with records and the lowest rank is delivered next. */
+    private readonly rank: (topic: string, partition: number) => number,
   ) {
     this.groupId = options.groupId;
     this.done = new Promise<void>((resolve, reject) => {
@@ -74,14 +89,13 @@ class GreedyConsumer implements LogConsumer {
   }
 
   private pick(): { topic: string; partition: number; next: number } | undefined {
-    let fallback: { topic: string; partition: number; next: number } | undefined;
+    let best: { topic: string; partition: number; next: number } | undefined;
     for (const position of this.positions.values()) {
       if (this.paused.has(key(position.topic, position.partition))) continue;
       if (position.next >= this.log.endOffset(position.topic, position.partition)) continue;
-      if (position.topic === this.first) return position;
-      fallback ??= position;
+      if (!best || this.rank(position.topic, position.partition) < this.rank(best.topic, best.partition)) best = position;
     }
-    return fallback;
+    return best;
   }
 
   private async loop(handler: BatchHandler): Promise<void> {

@@ -8,8 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { FeedbackloopError } from '../../core/errors.js';
-import { PartitionTasks, type PartitionWork, type TaskContext } from '../../processors/partition-tasks.js';
-import { delegating } from '../support/greedy-consumer.js';
+import { offsetsOf, PartitionTasks, type PartitionWork, type TaskContext } from '../../processors/partition-tasks.js';
+import { delegating, scriptedTransport } from '../support/greedy-consumer.js';
 
 const IN = 'in';
 const OUT = 'out';
@@ -187,6 +187,39 @@ describe('partition tasks', () => {
     await produce(log, 0, 10, 1);
     for (let i = 0; i < 400 && outputs(log).length < 11; i++) await new Promise((r) => setTimeout(r, 5));
     expect(outputs(log)).toEqual(Array.from({ length: 11 }, (_, i) => `0:${i}`));
+    await tasks.stop();
+  });
+
+  it('time spent on other partitions\' batches does not use up an aligned task\'s wait for its lagging input', async () => {
+    const log = await setUp(2);
+    await log.ensureTopics([{ name: 'other', partitions: 2 }]);
+    // Partition 0: `in` at even times, `other` at odd times; partition 1: the same, to keep the consumer busy.
+    const producer = await log.producer();
+    for (const partition of [0, 1]) {
+      await producer.send(Array.from({ length: 20 }, (_, i) => ({ topic: IN, partition, key: null, value: Buffer.from(`in-${partition}:${2 * i}`), timestamp: 2 * i })));
+      await producer.send(Array.from({ length: 20 }, (_, i) => ({ topic: 'other', partition, key: null, value: Buffer.from(`other-${partition}:${2 * i + 1}`), timestamp: 2 * i + 1 })));
+    }
+    // The consumer delivers partition 0's `in`, then all of partition 1 (slow to process), then partition 0's `other`.
+    const transport = scriptedTransport(log, ['in:0', 'in:1', 'other:1', 'other:0']);
+    const processed: string[] = [];
+    const tasks = new PartitionTasks({
+      transport, groupId: 'g', topics: [IN, 'other'], transactionalIdPrefix: 't',
+      align: { maxWaitMs: 100, maxBuffered: 1_000 },
+      work: {
+        open: async () => ({}),
+        process: async (_state, batch, ctx) => {
+          // Each record of partition 1 takes 20 ms: 40 of them, 800 ms, far past the 100 ms wait.
+          if (batch.partition === 1) await new Promise((r) => setTimeout(r, 20 * batch.records.length));
+          for (const r of batch.records) processed.push(r.value!.toString());
+          await ctx.commit([], offsetsOf(batch));
+        },
+      },
+    });
+    await tasks.start();
+    for (let i = 0; i < 600 && processed.filter((v) => v.includes('-0:')).length < 40; i++) await new Promise((r) => setTimeout(r, 5));
+    // Partition 0 in event-time order: its `other` was waited for, not overtaken.
+    const partition0 = processed.filter((v) => v.includes('-0:')).map((v) => Number(v.split(':')[1]));
+    expect(partition0).toEqual(Array.from({ length: 40 }, (_, t) => t));
     await tasks.stop();
   });
 });
