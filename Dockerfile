@@ -27,5 +27,10 @@ COPY schemas schemas
 COPY dashboards dashboards
 COPY package.json ./
 USER node
+# Inside a container 127.0.0.1 (the default of http.host) is reachable from
+# that container only: listen on every interface of its own network, whose
+# boundary is the published port. Set http.* TLS and credentials when that
+# port is published beyond this machine (README, Security).
+ENV FEEDBACKLOOP_HTTP_HOST=0.0.0.0
 EXPOSE 9464
 ENTRYPOINT ["node", "dist/cli/main.js"]

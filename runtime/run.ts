@@ -7,7 +7,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../adapters/config/index.js';
-import { startHttpEndpoint } from '../adapters/http/index.js';
+import { challenges, httpSecurity, startHttpEndpoint } from '../adapters/http/index.js';
 import type { Logger } from '../adapters/logging/index.js';
 import type { LogProducer } from '../adapters/transport/transport.js';
 import { LmdbJoinStore } from '../adapters/state/lmdb-join-store.js';
@@ -28,6 +28,8 @@ export async function runPipeline(config: Config, logger: Logger, selected: Proc
   if (config.kafka.brokers.length === 0) {
     throw new ConfigError('kafka.brokers', 'run needs Kafka (set kafka.brokers or FEEDBACKLOOP_KAFKA_BROKERS); to process files without servers use replay');
   }
+  // Before any connection: an unreadable certificate is a config error, not a failure after start-up.
+  const security = httpSecurity(config.http);
   for (const name of selected) {
     const needs = PROCESSORS[name].clickhouse;
     if (needs && config.clickhouse.url === null) throw new ConfigError('clickhouse.url', needs);
@@ -46,12 +48,14 @@ export async function runPipeline(config: Config, logger: Logger, selected: Proc
       transport: runtime.transport,
       groups: () => consumerGroups(config, selected),
       onError: (error) => logger.debug({ err: error }, 'consumer lag not available'),
+      cacheMs: config.http.lag_cache,
     },
   });
   const endpoint = await startHttpEndpoint({
     host: config.http.host,
     port: config.http.port,
     registry: runtime.metrics.registry,
+    ...security,
     readiness: [
       ...(runtime.clickhouse ? [{ name: 'clickhouse', check: () => runtime.clickhouse!.ping() }] : []),
       { name: 'processors', check: async () => health.ready() },
@@ -59,7 +63,7 @@ export async function runPipeline(config: Config, logger: Logger, selected: Proc
   });
   try {
     await pipeline.start();
-    logger.info({ processors: selected, port: endpoint.port }, 'feedbackloop running');
+    logger.info({ processors: selected, address: endpoint.address, port: endpoint.port, tls: security.tls !== undefined, auth: challenges(security.credentials).length > 0 }, 'feedbackloop running');
     const signal = await Promise.race([stopSignal(), pipeline.done.then(() => new Promise<never>(() => {}))]);
     logger.info({ signal }, 'stopping');
   } finally {

@@ -232,6 +232,24 @@ function checkWindows(windows: string[]): void {
   }
 }
 
+/** Keys of the HTTP endpoint that are set in pairs: half a TLS setup or half a credential is a mistake, not a choice. */
+const HTTP_PAIRS = [
+  ['tls_cert_file', 'tls_key_file'],
+  ['basic_auth_username', 'basic_auth_password'],
+] as const;
+
+function checkHttp(http: Config['http']): void {
+  // An empty value (FEEDBACKLOOP_HTTP_BEARER_TOKEN=) would match an empty credential: refused, not taken as unset.
+  for (const key of ['tls_cert_file', 'tls_key_file', 'basic_auth_username', 'basic_auth_password', 'bearer_token'] as const) {
+    if (http[key] === '') throw new ConfigError(`http.${key}`, 'is empty; leave it unset to go without');
+  }
+  for (const [a, b] of HTTP_PAIRS) {
+    if ((http[a] === null) !== (http[b] === null)) throw new ConfigError(`http.${http[a] === null ? a : b}`, `${a} and ${b} are set together, or neither`);
+  }
+  // RFC 7617: the user-id of basic auth ends at the first colon.
+  if (http.basic_auth_username?.includes(':')) throw new ConfigError('http.basic_auth_username', 'must not contain a colon (RFC 7617)');
+}
+
 /**
  * Builds a Config from a parsed YAML document and an environment. Pure:
  * no file or process access, so it is tested directly.
@@ -245,6 +263,7 @@ export function buildConfig(document: unknown, env: Env = {}): Config {
   }
   checkChallengers(config.models);
   checkWindows(config.evaluator.windows);
+  checkHttp(config.http);
   if (config.kafka.sasl_mechanism !== 'none' && (!config.kafka.sasl_username || !config.kafka.sasl_password)) {
     throw new ConfigError('kafka.sasl_username', `sasl_username and sasl_password are required with sasl_mechanism ${config.kafka.sasl_mechanism}`);
   }

@@ -198,15 +198,25 @@ export const CONFIG_SPEC = {
     },
   },
   http: {
-    doc: 'The HTTP endpoint: GET /metrics (Prometheus), /healthz, /readyz.',
+    doc: 'The HTTP endpoint: GET /metrics (Prometheus), /healthz, /readyz; its address, TLS and credentials serve every path (README, Security).',
     fields: {
-      host: { kind: 'string', default: '0.0.0.0', doc: 'Address to listen on.' },
+      host: {
+        kind: 'string',
+        default: '127.0.0.1',
+        doc: 'Address to listen on: 127.0.0.1 serves this machine only; 0.0.0.0 (or ::) every interface, reachable by anyone on the network: then set TLS and credentials. The container image sets 0.0.0.0 (its published port is the boundary).',
+      },
       port: { kind: 'int', default: 9464, min: 0, max: 65535, doc: 'Port; 0 picks a free one.' },
       unhealthy_after: {
         kind: 'duration',
         default: '60s',
         doc: '/readyz answers 503 once a processor has been retrying a failed batch this long (a server down or busy: it keeps retrying); ClickHouse not answering makes it 503 at once.',
       },
+      tls_cert_file: { kind: 'string', default: null, doc: 'PEM certificate (chain) file: serve HTTPS instead of HTTP. Set with tls_key_file, or neither. Read at start.' },
+      tls_key_file: { kind: 'string', default: null, doc: 'PEM private key file of tls_cert_file. Read at start.' },
+      basic_auth_username: { kind: 'string', default: null, doc: 'With basic_auth_password: every path but /healthz requires these credentials (HTTP basic auth), or the bearer token when one is set too.' },
+      basic_auth_password: { kind: 'string', default: null, secret: true, doc: 'The basic auth password (plain text: keep it in FEEDBACKLOOP_HTTP_BASIC_AUTH_PASSWORD or a file only its user reads). Without TLS it crosses the network readable.' },
+      bearer_token: { kind: 'string', default: null, secret: true, doc: 'Every path but /healthz requires `Authorization: Bearer <token>` (Prometheus: authorization.credentials), or the basic auth credentials when those are set too.' },
+      lag_cache: { kind: 'duration', default: '15s', doc: 'feedbackloop_consumer_lag is computed (Kafka admin calls per group and topic) at most once per this interval; scrapes in between, and concurrent ones, get the same figures. 0 = at every scrape.' },
     },
   },
   log: {

@@ -23,6 +23,12 @@ export const REDACTED_PATHS = [
   '*.headers.authorization',
   'token',
   '*.token',
+  'basic_auth_password',
+  '*.basic_auth_password',
+  '*.*.basic_auth_password',
+  'bearer_token',
+  '*.bearer_token',
+  '*.*.bearer_token',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -1,12 +1,12 @@
 /**
  * Gauges computed when Prometheus scrapes: what the running processors hold
  * (the joiner's pending entries, the shadow scorer's staleness) and each
- * consumer group's lag. A source not set (its processor does not run here)
+ * consumer group's lag (cached: it costs Kafka admin calls). A source not set (its processor does not run here)
  * exports nothing.
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { LogTransport } from '../transport/transport.js';
-import { registerConsumerLag, type LaggingGroup } from './lag.js';
+import { cachedFor, groupLags, registerConsumerLag, type LaggingGroup } from './lag.js';
 
 export interface GaugeSources {
   /** Entries in the join state, by input partition. */
@@ -14,7 +14,17 @@ export interface GaugeSources {
   /** Age of the snapshots used for shadow scoring (prediction time minus created_at), max and mean. */
   shadowStaleness?: () => { maxStalenessMs: number; meanStalenessMs: number };
   /** The consumer groups whose lag to export, and the transport to ask. */
-  consumerLag?: { transport: LogTransport; groups: () => LaggingGroup[]; onError?: (error: unknown) => void };
+  consumerLag?: ConsumerLagSource;
+}
+
+export interface ConsumerLagSource {
+  transport: Pick<LogTransport, 'committedOffsets' | 'endOffsets'>;
+  groups: () => LaggingGroup[];
+  onError?: (error: unknown) => void;
+  /** Figures computed at most once per this many milliseconds (http.lag_cache; default 0: at every scrape). */
+  cacheMs?: number;
+  /** The clock of the cache (default Date.now). */
+  now?: () => number;
 }
 
 export function liveGauges(registry: Registry, sources: GaugeSources): void {
@@ -41,10 +51,14 @@ export function liveGauges(registry: Registry, sources: GaugeSources): void {
       this.set({ stat: 'mean' }, stats.meanStalenessMs / 1000);
     },
   });
-  registerConsumerLag(
-    registry,
-    { committedOffsets: (group, topic) => sources.consumerLag!.transport.committedOffsets(group, topic), endOffsets: (topic) => sources.consumerLag!.transport.endOffsets(topic) },
-    () => sources.consumerLag?.groups() ?? [],
-    (error) => sources.consumerLag?.onError?.(error),
+  // Sources are set after the registry is made (watch): read them at each scrape.
+  const lag = cachedFor(
+    async () => {
+      const source = sources.consumerLag;
+      return source ? groupLags(source.transport, source.groups(), source.onError) : [];
+    },
+    () => sources.consumerLag?.cacheMs ?? 0,
+    () => (sources.consumerLag?.now ?? Date.now)(),
   );
+  registerConsumerLag(registry, lag);
 }

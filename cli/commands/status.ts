@@ -20,9 +20,10 @@ export interface StatusOptions {
   window?: string;
 }
 
-/** The /metrics URL of a process on this machine with this config, or none when http.port is 0 (a free port). */
+/** The /metrics URL of a process on this machine with this config (https with a certificate), or none when http.port is 0 (a free port). */
 export function defaultMetricsUrls(config: Config): string[] {
-  return config.http.port === 0 ? [] : [`http://127.0.0.1:${config.http.port}/metrics`];
+  const scheme = config.http.tls_cert_file === null ? 'http' : 'https';
+  return config.http.port === 0 ? [] : [`${scheme}://127.0.0.1:${config.http.port}/metrics`];
 }
 
 /** The longest configured tumbling window (1d by default). */

@@ -6,10 +6,11 @@ import { parsePrometheusText } from '../../adapters/http/index.js';
 import { errorMessage } from '../../core/errors.js';
 import type { MetricsScrape } from './pending-joins.js';
 
-/** The text of one /metrics endpoint, or why it did not answer (3 s at most). */
-export async function scrapeMetrics(url: string): Promise<MetricsScrape> {
+/** The text of one /metrics endpoint (sent `authorization` when the endpoint asks credentials), or why it did not answer (3 s at most). */
+export async function scrapeMetrics(url: string, authorization?: string): Promise<MetricsScrape> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
+    const response = await fetch(url, { headers, signal: AbortSignal.timeout(3000) });
     if (!response.ok) return { url, error: `HTTP ${response.status}` };
     return { url, text: parsePrometheusText(await response.text()) };
   } catch (error) {

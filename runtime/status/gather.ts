@@ -18,6 +18,7 @@
  */
 import type { Config } from '../../adapters/config/index.js';
 import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
+import { authorizationHeader, httpCredentials } from '../../adapters/http/index.js';
 import { tcpReachable } from '../../adapters/kafka/reachable.js';
 import { createLogger } from '../../adapters/logging/index.js';
 import { clickhouseOptions, openRuntime } from '../connect.js';
@@ -69,7 +70,7 @@ export async function gatherStatus(config: Config, options: { window: string; me
       runtime ? topicChampions(runtime, fail, note) : undefined,
       store ? historyChampions(store, ch!.url, ch!.database, fail) : undefined,
       store ? latestFigures(store, ch!.url, ch!.database, options.window, now(), fail) : undefined,
-      Promise.all(options.metricsUrls.map(scrapeMetrics)),
+      Promise.all(options.metricsUrls.map((url) => scrapeMetrics(url, authorizationHeader(httpCredentials(config.http))))),
       runtime ? consumerLag(runtime.transport, config, fail, note) : [],
     ]);
     report.figures = figures ? { window: options.window, models: figuresByModel(figures, now()) } : null;

@@ -151,7 +151,10 @@ describe('the Config type, derived from CONFIG_SPEC and MODEL_FIELDS (checked by
     const config = buildConfig({});
     expectTypeOf<keyof Config>().toEqualTypeOf<'kafka' | 'topics' | 'clickhouse' | 'joiner' | 'evaluator' | 'learner' | 'promoter' | 'limits' | 'http' | 'log' | 'models'>();
     expectTypeOf(config.limits.max_models).toEqualTypeOf<number>();
-    expectTypeOf<keyof Config['http']>().toEqualTypeOf<'host' | 'port' | 'unhealthy_after'>();
+    expectTypeOf<keyof Config['http']>().toEqualTypeOf<
+      'host' | 'port' | 'unhealthy_after' | 'tls_cert_file' | 'tls_key_file' | 'basic_auth_username' | 'basic_auth_password' | 'bearer_token' | 'lag_cache'
+    >();
+    expectTypeOf(config.http.bearer_token).toEqualTypeOf<string | null>();
     expectTypeOf(config.kafka.client_id).toEqualTypeOf<string>();
     expectTypeOf(config.clickhouse.password).toEqualTypeOf<string>();
     expectTypeOf(config.kafka.sasl_username).toEqualTypeOf<string | null>();
@@ -175,7 +178,9 @@ describe('the Config type, derived from CONFIG_SPEC and MODEL_FIELDS (checked by
     config.kafka.sasl_username = null;
     config.clickhouse.url = null;
     config.kafka.sasl_mechanism = 'scram-sha-512';
-    config.http = { host: '::', port: 0, unhealthy_after: 1_000 };
+    config.http = {
+      host: '::', port: 0, unhealthy_after: 1_000, tls_cert_file: null, tls_key_file: null, basic_auth_username: null, basic_auth_password: null, bearer_token: 't', lag_cache: 0,
+    };
     config.models.m = { task: 'regression', challengers: ['linreg'] };
     // @ts-expect-error a string with a default is never null
     config.kafka.client_id = null;

@@ -271,6 +271,7 @@ describe('defaults', () => {
   it('asks /metrics on the configured port of this machine, and shows the longest window', () => {
     expect(defaultMetricsUrls(buildConfig({}))).toEqual(['http://127.0.0.1:9464/metrics']);
     expect(defaultMetricsUrls(buildConfig({ http: { port: 0 } }))).toEqual([]);
+    expect(defaultMetricsUrls(buildConfig({ http: { tls_cert_file: 'c.pem', tls_key_file: 'k.pem' } }))).toEqual(['https://127.0.0.1:9464/metrics']);
     expect(defaultWindow(buildConfig({}))).toBe('1d');
     expect(defaultWindow(buildConfig({ evaluator: { windows: ['15m', '6h', '1h'] } }))).toBe('6h');
     expect(defaultWindow(buildConfig({ evaluator: { windows: [] } }))).toBe('total');
