@@ -19,17 +19,19 @@ export const REDACTED = '***';
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s'"<>`]+/gi;
 
 /**
- * The user-info of a URL: from `://` to the last `@` of the URL (greedy, so
- * a raw `@` in a password is covered; a `/` in a password too, at worst a
- * path with an `@` is over-redacted).
+ * The user-info of a URL: from `://` to its first `@` (even past a `/`: a
+ * raw `/` in a password), then on to every further `@` before the host ends
+ * (a raw `@` in a password). At worst an `@` in the path of a URL without
+ * credentials is taken for one: over-redacted, never leaked.
  */
-const USER_INFO = /^([a-z][a-z0-9+.-]*:\/\/)([^\s@]*)@/i;
+const USER_INFO = /^([a-z][a-z0-9+.-]*:\/\/)([^\s@]*@(?:[^\s@/?#]*@)*)/i;
 
 /** Query (or matrix) parameters whose name says they carry a credential. */
 const SECRET_PARAM = /([?&;][^=&#;\s]*(?:pass|pwd|secret|token|key|auth|credential|signature|sig)[^=&#;\s]*=)([^&#;\s]*)/gi;
 
 function redactUserInfo(url: string): string {
-  return url.replace(USER_INFO, (_match, scheme: string, info: string) => {
+  return url.replace(USER_INFO, (_match, scheme: string, withAt: string) => {
+    const info = withAt.slice(0, -1);
     const colon = info.indexOf(':');
     return colon < 0 ? `${scheme}${REDACTED}@` : `${scheme}${info.slice(0, colon)}:${REDACTED}@`;
   });

@@ -4,12 +4,16 @@
  */
 import { parsePrometheusText } from '../../adapters/http/index.js';
 import { errorMessage } from '../../core/errors.js';
+import { splitUrlCredentials } from '../../core/redact.js';
 import type { MetricsScrape } from './pending-joins.js';
 
 /** The text of one /metrics endpoint, or why it did not answer (3 s at most). */
 export async function scrapeMetrics(url: string): Promise<MetricsScrape> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    // fetch refuses a URL with credentials: they go as basic auth instead.
+    const { url: bare, username, password } = splitUrlCredentials(url);
+    const headers = username || password ? { authorization: `Basic ${Buffer.from(`${username ?? ''}:${password ?? ''}`).toString('base64')}` } : undefined;
+    const response = await fetch(bare, { signal: AbortSignal.timeout(3000), ...(headers ? { headers } : {}) });
     if (!response.ok) return { url, error: `HTTP ${response.status}` };
     return { url, text: parsePrometheusText(await response.text()) };
   } catch (error) {
