@@ -319,7 +319,7 @@ export function loadConfig(file: string | undefined, env: Env = process.env): Co
   return config;
 }
 
-/** The config with secrets replaced, for printing and logging. */
+/** The config with secrets replaced and credentials inside URLs redacted, for printing and logging. */
 export function redactConfig(config: Config): Config {
   const copy = structuredClone(config);
   const sections: Record<string, Raw> = copy;
