@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage, FeedbackloopError } from '../core/errors.js';
+import { redactUrlsIn } from '../core/redact.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
 import { registerDemo } from './commands/demo.js';
@@ -49,12 +50,13 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? 0 : EXIT_USAGE;
     }
+    // The last guard: an error quoting a URL (ours or a client's) never shows its credentials.
     if (error instanceof ConfigError) {
-      process.stderr.write(`error: ${error.message}\n`);
+      process.stderr.write(`error: ${redactUrlsIn(error.message)}\n`);
       return EXIT_USAGE;
     }
     const retriable = error instanceof FeedbackloopError && error.retriable;
-    process.stderr.write(`error: ${errorMessage(error)}${retriable ? '\n(this may pass on a retry: a server was unreachable or busy)' : ''}\n`);
+    process.stderr.write(`error: ${redactUrlsIn(errorMessage(error))}${retriable ? '\n(this may pass on a retry: a server was unreachable or busy)' : ''}\n`);
     return EXIT_FAILED;
   }
 }

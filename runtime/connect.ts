@@ -4,17 +4,19 @@
  * kafka.brokers is set, otherwise the in-process log.
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type { SASLOptions } from 'kafkajs';
-import type { Config } from '../adapters/config/index.js';
+import { readTlsFiles, type Config } from '../adapters/config/index.js';
 import { makeCodecs, type Codecs } from '../adapters/codec/codecs.js';
 import { KafkaTransport } from '../adapters/kafka/transport.js';
 import { MemoryTransport } from '../adapters/transport/memory.js';
 import type { LogTransport } from '../adapters/transport/transport.js';
-import { ClickHouseStore, type ClickHouseOptions } from '../adapters/clickhouse/index.js';
+import { ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { createPipelineMetrics, type PipelineMetrics } from '../adapters/prometheus/index.js';
 import { kafkaLogCreator, type Logger } from '../adapters/logging/index.js';
 import { DecodeError } from '../core/errors.js';
 import type { PromotionDecision } from '../core/events.js';
+import { clickhouseOptions, kafkaSecurity, registryClientArgs } from './client-options.js';
+
+export { clickhouseOptions } from './client-options.js';
 
 export interface Runtime {
   config: Config;
@@ -27,38 +29,26 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** How to reach ClickHouse, when clickhouse.url is set. */
-export function clickhouseOptions(config: Config): ClickHouseOptions | undefined {
-  const c = config.clickhouse;
-  if (!c.url) return undefined;
-  return { url: c.url, database: c.database, username: c.username, password: c.password, requestTimeoutMs: c.request_timeout };
-}
-
-function saslOf(config: Config): SASLOptions | undefined {
-  const k = config.kafka;
-  if (k.sasl_mechanism === 'none') return undefined;
-  return { mechanism: k.sasl_mechanism, username: k.sasl_username!, password: k.sasl_password! } as SASLOptions;
-}
-
 export async function openRuntime(config: Config, logger: Logger, options: { defaultMetrics?: boolean; clickhouse?: boolean } = {}): Promise<Runtime> {
   const metrics = createPipelineMetrics({ ...options, segments: config.evaluator.prometheus_segments });
   let transport: LogTransport;
   let registry: SchemaRegistry | undefined;
+  // Read once per process: a rotated certificate or key takes a restart (README, Rotating credentials).
+  const tls = readTlsFiles(config);
   if (config.kafka.brokers.length > 0) {
-    const sasl = saslOf(config);
     transport = new KafkaTransport({
       brokers: config.kafka.brokers,
       clientId: config.kafka.client_id,
       replicationFactor: config.kafka.replication_factor,
       sessionTimeoutMs: config.kafka.session_timeout,
       heartbeatIntervalMs: Math.max(100, Math.floor(config.kafka.session_timeout / 10)),
-      kafka: { ssl: config.kafka.ssl, logCreator: kafkaLogCreator(logger), ...(sasl ? { sasl } : {}) },
+      kafka: { ...kafkaSecurity(config, tls), logCreator: kafkaLogCreator(logger) },
     });
-    registry = new SchemaRegistry({ host: config.kafka.schema_registry_url! });
+    registry = new SchemaRegistry(registryClientArgs(config, tls));
   } else {
     transport = new MemoryTransport();
   }
-  const clickhouseSettings = options.clickhouse === false ? undefined : clickhouseOptions(config);
+  const clickhouseSettings = options.clickhouse === false ? undefined : clickhouseOptions(config, tls);
   const clickhouse = clickhouseSettings ? await ClickHouseStore.open(clickhouseSettings) : undefined;
   return {
     config,

@@ -4,6 +4,7 @@
  */
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { FeedbackloopError } from '../../core/errors.js';
+import { redactUrl, redactUrlsIn } from '../../core/redact.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, type Migration } from './migrations.js';
 
 export interface ClickHouseOptions {
@@ -12,6 +13,8 @@ export interface ClickHouseOptions {
   username: string;
   password: string;
   requestTimeoutMs: number;
+  /** PEM of the CA(s) that sign an https:// server's certificate, instead of the system's (clickhouse.ca_file). */
+  caCert?: Buffer;
   /** No log lines of the client's own on stderr (its failures still reach the caller, as errors). */
   quiet?: boolean;
 }
@@ -153,7 +156,8 @@ function networkFailure(error: unknown): boolean {
 export function clickhouseError(action: string, error: unknown): FeedbackloopError {
   if (error instanceof FeedbackloopError) return error;
   const message = (error as { message?: unknown })?.message;
-  const text = typeof message === 'string' ? message : String(error);
+  // The client's and Node's messages may quote a URL: never with its credentials.
+  const text = redactUrlsIn(typeof message === 'string' ? message : String(error));
   return new ClickHouseCallError(`clickhouse: ${action}: ${text}`, insertFailure(error), serverErrorCode(error), error);
 }
 
@@ -168,12 +172,14 @@ export function sqlIdentifier(name: string): string {
   return name;
 }
 
-function clientOptions(options: ClickHouseOptions) {
+/** The @clickhouse/client settings of these options (exported for the tests of the TLS plumbing). */
+export function clientOptions(options: ClickHouseOptions) {
   return {
     url: options.url,
     username: options.username,
     password: options.password,
     request_timeout: options.requestTimeoutMs,
+    ...(options.caCert ? { tls: { ca_cert: options.caCert } } : {}),
     ...(options.quiet ? { log: { level: ClickHouseLogLevel.OFF } } : {}),
   };
 }
@@ -195,7 +201,7 @@ export class ClickHouseStore {
     try {
       await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
     } catch (error) {
-      throw clickhouseError(`cannot create database ${database} at ${options.url}`, error);
+      throw clickhouseError(`cannot create database ${database} at ${redactUrl(options.url)}`, error);
     } finally {
       await bootstrap.close();
     }

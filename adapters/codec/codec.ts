@@ -14,6 +14,7 @@
 import avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { DecodeError, FeedbackloopError } from '../../core/errors.js';
+import { redactUrlsIn } from '../../core/redact.js';
 import { retry } from '../../core/retry.js';
 import { explainInvalid, loadSchema, SCHEMA_NAMES, type SchemaName } from './schemas.js';
 
@@ -137,7 +138,8 @@ export class RegistryCodec<T> implements Codec<T> {
       return r.id;
     } catch (error) {
       const status = httpStatus(error);
-      const message = (error as Error).message;
+      // mappersmith's messages may quote the registry's URL: never with its credentials.
+      const message = redactUrlsIn((error as Error).message);
       const race = status === 409 && !/incompatib/i.test(message);
       throw new FeedbackloopError(`schema registry: cannot register ${this.schema} under ${this.subject}: ${message}`, {
         retriable: race || status === undefined || status >= 500,
@@ -176,7 +178,7 @@ export class RegistryCodec<T> implements Codec<T> {
     } catch (error) {
       const status = httpStatus(error);
       if (status === 404) throw new DecodeError(`schema id ${id} is unknown to the schema registry`, 'unknown_schema', error);
-      throw new FeedbackloopError(`schema registry: cannot fetch schema ${id}: ${(error as Error).message}`, {
+      throw new FeedbackloopError(`schema registry: cannot fetch schema ${id}: ${redactUrlsIn((error as Error).message)}`, {
         retriable: status === undefined || status >= 500,
         cause: error,
       });

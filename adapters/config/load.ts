@@ -9,6 +9,8 @@ import { ConfigError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import { PRESETS } from '../../core/learn/presets.js';
 import { TIMESTAMP_MAX } from '../../core/events.js';
+import { redactUrl } from '../../core/redact.js';
+import { readTlsFiles } from './tls-files.js';
 import { CONFIG_SPEC, MODEL_FIELDS, type Config, type FieldSpec, type ModelConfig, type SectionSpec } from './spec.js';
 
 export const ENV_PREFIX = 'FEEDBACKLOOP_';
@@ -76,11 +78,21 @@ function mappingAt(path: string, value: unknown, what = 'a mapping'): Raw {
   return given;
 }
 
+/**
+ * What was found, for an error message: the value itself, except for a
+ * secret or a URL (which may carry credentials), whose type only is named.
+ */
+function foundOf(spec: FieldSpec, value: unknown): string {
+  if (!spec.secret && spec.kind !== 'url') return typeOf(value);
+  const type = Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : typeof value === 'string' ? 'a string' : typeof value;
+  return `${type} (not shown: it may hold a credential)`;
+}
+
 /** Converts one value (from YAML, or a string from the environment) to the field's type. */
 function coerce(key: string, spec: FieldSpec, value: unknown, fromEnv: boolean): unknown {
   // An empty environment value or an explicit null means "not set": the default, or nothing.
   if (value === null || value === undefined || (fromEnv && value === '' && spec.kind !== 'string')) return defaultValue(key, spec);
-  const expected = (what: string) => new ConfigError(key, `expected ${what}, got ${typeOf(value)}`);
+  const expected = (what: string) => new ConfigError(key, `expected ${what}, got ${foundOf(spec, value)}`);
   switch (spec.kind) {
     case 'string':
       if (typeof value !== 'string') throw expected('a string');
@@ -267,7 +279,41 @@ export function buildConfig(document: unknown, env: Env = {}): Config {
   if (config.kafka.sasl_mechanism !== 'none' && (!config.kafka.sasl_username || !config.kafka.sasl_password)) {
     throw new ConfigError('kafka.sasl_username', `sasl_username and sasl_password are required with sasl_mechanism ${config.kafka.sasl_mechanism}`);
   }
+  checkKafkaTls(config.kafka);
+  checkRegistryAuth(config.kafka);
+  checkCaNeedsHttps('clickhouse.ca_file', config.clickhouse.ca_file, 'clickhouse.url', config.clickhouse.url);
   return config;
+}
+
+/** TLS files go with kafka.ssl: a CA given while the connection is plain TCP would look secure and not be. */
+function checkKafkaTls(k: Config['kafka']): void {
+  const files = { ssl_ca_file: k.ssl_ca_file, ssl_cert_file: k.ssl_cert_file, ssl_key_file: k.ssl_key_file, ssl_key_password: k.ssl_key_password };
+  for (const [key, value] of Object.entries(files)) {
+    if (value && !k.ssl) throw new ConfigError(`kafka.${key}`, 'set kafka.ssl: true to use it (without it the brokers are reached over plain TCP)');
+  }
+  if (Boolean(k.ssl_cert_file) !== Boolean(k.ssl_key_file)) {
+    throw new ConfigError(k.ssl_cert_file ? 'kafka.ssl_key_file' : 'kafka.ssl_cert_file', 'mutual TLS needs both kafka.ssl_cert_file and kafka.ssl_key_file');
+  }
+  if (k.ssl_key_password && !k.ssl_key_file) throw new ConfigError('kafka.ssl_key_password', 'is the passphrase of kafka.ssl_key_file, which is not set');
+}
+
+/** Basic auth of the registry: both or neither, and not also in the URL (which of two would win is a guess). */
+function checkRegistryAuth(k: Config['kafka']): void {
+  if (Boolean(k.schema_registry_username) !== Boolean(k.schema_registry_password)) {
+    throw new ConfigError(k.schema_registry_username ? 'kafka.schema_registry_password' : 'kafka.schema_registry_username', 'basic auth needs both kafka.schema_registry_username and kafka.schema_registry_password');
+  }
+  const url = k.schema_registry_url;
+  if (url && k.schema_registry_username) {
+    const inUrl = new URL(url);
+    if (inUrl.username !== '' || inUrl.password !== '') {
+      throw new ConfigError('kafka.schema_registry_url', 'holds credentials and kafka.schema_registry_username is set too: give them one way');
+    }
+  }
+  checkCaNeedsHttps('kafka.schema_registry_ca_file', k.schema_registry_ca_file, 'kafka.schema_registry_url', url);
+}
+
+function checkCaNeedsHttps(key: string, caFile: string | null, urlKey: string, url: string | null): void {
+  if (caFile && !(url && new URL(url).protocol === 'https:')) throw new ConfigError(key, `needs an https:// ${urlKey} (a CA verifies a TLS server)`);
 }
 
 /** Reads and validates the config file (optional) with the process environment. */
@@ -286,16 +332,23 @@ export function loadConfig(file: string | undefined, env: Env = process.env): Co
       throw new ConfigError('--config', `${file} is not valid YAML: ${(error as Error).message}`);
     }
   }
-  return buildConfig(document, env);
+  const config = buildConfig(document, env);
+  // Every certificate and key is read now, so that a missing or unreadable one is a config error at start.
+  readTlsFiles(config);
+  return config;
 }
 
-/** The config with secrets replaced, for printing and logging. */
+/** The config with secrets replaced and credentials inside URLs redacted, for printing and logging. */
 export function redactConfig(config: Config): Config {
   const copy = structuredClone(config);
   const sections: Record<string, Raw> = copy;
   for (const [section, spec] of Object.entries(SECTIONS)) {
     const values = sections[section];
-    for (const [key, field] of Object.entries(spec.fields)) if (field.secret && values?.[key]) values[key] = '[redacted]';
+    for (const [key, field] of Object.entries(spec.fields)) {
+      const value = values?.[key];
+      if (field.secret && value) values[key] = '[redacted]';
+      else if (field.kind === 'url' && typeof value === 'string') values![key] = redactUrl(value);
+    }
   }
   return copy;
 }

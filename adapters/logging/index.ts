@@ -1,9 +1,11 @@
 /**
  * pino logging: JSON lines on stderr, credentials redacted wherever they
- * appear in a logged object.
+ * appear in a logged object (by path), and credentials inside any URL of a
+ * line (an error message quoting one) replaced by *** as the line is written.
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { logLevel as KafkaLogLevel, type logCreator } from 'kafkajs';
+import { redactUrlsIn } from '../../core/redact.js';
 
 export type { Logger } from 'pino';
 
@@ -17,6 +19,21 @@ export const REDACTED_PATHS = [
   '*.*.sasl_password',
   'sasl.password',
   '*.sasl.password',
+  'ssl_key_password',
+  '*.ssl_key_password',
+  '*.*.ssl_key_password',
+  'schema_registry_password',
+  '*.schema_registry_password',
+  '*.*.schema_registry_password',
+  'passphrase',
+  '*.passphrase',
+  '*.ssl.passphrase',
+  'ssl.key',
+  '*.ssl.key',
+  'tls.key',
+  '*.tls.key',
+  'auth.password',
+  '*.auth.password',
   'authorization',
   '*.authorization',
   'headers.authorization',
@@ -38,6 +55,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       base: { service: 'feedbackloop' },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      hooks: { streamWrite: redactUrlsIn },
     },
     destination ?? pino.destination(2),
   );

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../adapters/config/index.js';
+import { loadConfig, type Config } from '../../adapters/config/index.js';
 import { createLogger } from '../../adapters/logging/index.js';
 import { errorMessage, FeedbackloopError } from '../../core/errors.js';
+import { redactUrl, redactUrlsIn } from '../../core/redact.js';
 import { openRuntime } from '../../runtime/connect.js';
 import { topicSpecs } from '../../runtime/pipeline.js';
 
@@ -14,11 +15,19 @@ export function registerCheck(cli: Command): void {
     .action(async (options: { config?: string }) => commandCheck(options));
 }
 
+/** How the brokers are reached, for the check's line: TLS (with which files), SASL. */
+function kafkaSecurityText(config: Config): string {
+  const k = config.kafka;
+  const tls = !k.ssl ? 'plain TCP' : `TLS${k.ssl_ca_file ? ', own CA' : ''}${k.ssl_cert_file ? ', client certificate' : ''}`;
+  return k.sasl_mechanism === 'none' ? tls : `${tls}, SASL ${k.sasl_mechanism} as ${k.sasl_username}`;
+}
+
 /** Connects to every configured server and prints one line per check; fails if any failed. */
 export async function commandCheck(options: { config?: string }): Promise<void> {
   const config = loadConfig(options.config);
   const logger = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
-  const say = (ok: boolean, what: string, detail: string) => process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${what}: ${detail}\n`);
+  // Details quote URLs and the servers' errors: never with credentials.
+  const say = (ok: boolean, what: string, detail: string) => process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${what}: ${redactUrlsIn(detail)}\n`);
   const failures: string[] = [];
   say(true, 'config', options.config ? `${options.config} is valid` : 'defaults and environment are valid');
 
@@ -30,7 +39,7 @@ export async function commandCheck(options: { config?: string }): Promise<void> 
     throw new FeedbackloopError('check failed: clickhouse', { retriable: error instanceof FeedbackloopError && error.retriable, cause: error });
   }
   try {
-    if (runtime.clickhouse) say(true, 'clickhouse', `${config.clickhouse.url} database ${config.clickhouse.database}, migrations applied`);
+    if (runtime.clickhouse) say(true, 'clickhouse', `${redactUrl(config.clickhouse.url!)} database ${config.clickhouse.database}, migrations applied`);
     else say(true, 'clickhouse', 'not configured: metrics go to files');
 
     if (config.kafka.brokers.length === 0) {
@@ -40,7 +49,7 @@ export async function commandCheck(options: { config?: string }): Promise<void> 
         await runtime.transport.ensureTopics(topicSpecs(config));
         const predictions = await runtime.transport.partitionCount(config.topics.predictions);
         const feedback = await runtime.transport.partitionCount(config.topics.feedback);
-        say(true, 'kafka', `${config.kafka.brokers.join(',')}: topics present (${config.topics.predictions}: ${predictions} partitions, ${config.topics.feedback}: ${feedback})`);
+        say(true, 'kafka', `${config.kafka.brokers.join(',')} (${kafkaSecurityText(config)}): topics present (${config.topics.predictions}: ${predictions} partitions, ${config.topics.feedback}: ${feedback})`);
         if (predictions !== feedback) {
           failures.push('co-partitioning');
           say(false, 'co-partitioning', `${config.topics.predictions} has ${predictions} partitions but ${config.topics.feedback} has ${feedback}; they must be equal`);
@@ -51,7 +60,7 @@ export async function commandCheck(options: { config?: string }): Promise<void> 
       }
       try {
         const id = await (runtime.codecs.prediction as { register?: () => Promise<number> }).register?.();
-        say(true, 'schema registry', `${config.kafka.schema_registry_url}: Prediction schema registered as id ${id}`);
+        say(true, 'schema registry', `${redactUrl(config.kafka.schema_registry_url!)}${config.kafka.schema_registry_username ? ' (basic auth)' : ''}: Prediction schema registered as id ${id}`);
       } catch (error) {
         failures.push('schema registry');
         say(false, 'schema registry', errorMessage(error));

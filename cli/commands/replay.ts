@@ -3,6 +3,8 @@ import { loadConfig } from '../../adapters/config/index.js';
 import { systemClock } from '../../core/clock.js';
 import { replay, type ReplaySummary } from '../../runtime/replay.js';
 import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
+import { redactUrl } from '../../core/redact.js';
+import { clickhouseOptions } from '../../runtime/client-options.js';
 import { ClickHouseEvaluatorSink } from '../../sinks/index.js';
 
 export interface ReplayOptions {
@@ -67,16 +69,15 @@ export function registerReplay(cli: Command): void {
 export async function commandReplay(options: ReplayOptions): Promise<void> {
   const config = loadConfig(options.config);
   const c = config.clickhouse;
-  const store = c.url
-    ? await ClickHouseStore.open({ url: c.url, database: c.database, username: c.username, password: c.password, requestTimeoutMs: c.request_timeout })
-    : undefined;
+  const reach = clickhouseOptions(config);
+  const store = reach ? await ClickHouseStore.open(reach) : undefined;
   try {
     const clickhouse = store
       ? new ClickHouseEvaluatorSink(store, systemClock, { maxRows: config.evaluator.flush_rows, maxBytes: config.evaluator.flush_bytes })
       : undefined;
     const summary = await replay({ ...options, config, clock: systemClock, ...(clickhouse && store ? { clickhouse, registry: store } : {}) });
     process.stdout.write(`${formatSummary(summary)}\n`);
-    if (store) process.stdout.write(`metrics also written to ClickHouse ${c.url} database ${c.database}\n`);
+    if (store) process.stdout.write(`metrics also written to ClickHouse ${redactUrl(c.url!)} database ${c.database}\n`);
   } finally {
     await store?.close();
   }

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../adapters/config/index.js';
 import { parseDuration } from '../../core/duration.js';
 import { ConfigError, FeedbackloopError } from '../../core/errors.js';
+import { redactUrl } from '../../core/redact.js';
 import { formatStatus, gatherStatus } from '../../runtime/status/index.js';
 
 export interface StatusOptions {
@@ -76,7 +77,7 @@ export async function commandStatus(options: StatusOptions): Promise<void> {
   if (window !== 'total' && parseDuration(window) === undefined) throw new ConfigError('--window', `expected a window such as 1h or 1d (one of evaluator.windows), got ${JSON.stringify(window)}`);
   const urls = options.metrics ?? defaultMetricsUrls(config);
   for (const url of urls) {
-    if (!URL.canParse(url)) throw new ConfigError('--metrics', `not a URL: ${JSON.stringify(url)} (e.g. http://127.0.0.1:9464/metrics)`);
+    if (!URL.canParse(url)) throw new ConfigError('--metrics', `not a URL: ${JSON.stringify(redactUrl(url))} (e.g. http://127.0.0.1:9464/metrics)`);
   }
 
   const report = await gatherStatus(config, { window, metricsUrls: urls });

@@ -5,13 +5,15 @@
 import { sqlString, type ClickHouseStore } from '../../adapters/clickhouse/index.js';
 import { ALL_SEGMENTS } from '../../core/contracts/index.js';
 import { errorMessage, isRetriable } from '../../core/errors.js';
+import { redactUrl } from '../../core/redact.js';
 import { CHAMPION_HISTORY_TABLE, registryQueries } from '../../processors/registry.js';
 import { latestMoves, type ChampionMove } from './champions.js';
 import { STATUS_METRICS, type MetricPointRow } from './figures.js';
 import type { Fail } from './report.js';
 
 /** What to tell a user whose ClickHouse query failed, and whether asking again may help. */
-function clickhouseProblem(url: string, database: string, table: string, error: unknown): [string, boolean] {
+function clickhouseProblem(rawUrl: string, database: string, table: string, error: unknown): [string, boolean] {
+  const url = redactUrl(rawUrl);
   const message = errorMessage(error);
   if (/Code: 81\b|UNKNOWN_DATABASE|Database \S+ doesn't exist/i.test(message)) {
     return [`ClickHouse at ${url} has no database ${database}: check clickhouse.database (\`feedbackloop check\` or \`run\` creates it)`, false];

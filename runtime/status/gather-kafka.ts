@@ -7,6 +7,7 @@ import type { Config } from '../../adapters/config/index.js';
 import { topicLag } from '../../adapters/prometheus/index.js';
 import type { LogTransport } from '../../adapters/transport/transport.js';
 import { errorMessage, FeedbackloopError } from '../../core/errors.js';
+import { redactUrl } from '../../core/redact.js';
 import { readPromotionDecisions, type Runtime } from '../connect.js';
 import { consumerGroups, PROCESSOR_NAMES } from '../pipeline.js';
 import { championMoves, currentPins, latestMoves, type ChampionMove, type PinStatus } from './champions.js';
@@ -33,7 +34,7 @@ export async function topicChampions(runtime: Runtime, fail: Fail, note: (text: 
     if (undecodable > 0) note(`${undecodable} record(s) on ${topic} are not promotion decisions and were skipped`);
     return { moves: latestMoves(championMoves(decisions)), pins: currentPins(decisions) };
   } catch (error) {
-    const registry = runtime.config.kafka.schema_registry_url;
+    const registry = redactUrl(runtime.config.kafka.schema_registry_url ?? '');
     if (errorMessage(error).startsWith('schema registry')) fail('schema registry', `Schema registry at ${registry} unreachable: is it running? check kafka.schema_registry_url (${errorMessage(error)})`);
     else fail('kafka', `Kafka at ${runtime.config.kafka.brokers.join(',')}: cannot read topic ${topic}: ${errorMessage(error)}`);
     return undefined;

@@ -21,14 +21,20 @@ import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
 import { authorizationHeader, httpCredentials } from '../../adapters/http/index.js';
 import { tcpReachable } from '../../adapters/kafka/reachable.js';
 import { createLogger } from '../../adapters/logging/index.js';
+import { redactUrl, redactUrlsIn } from '../../core/redact.js';
 import { clickhouseOptions, openRuntime } from '../connect.js';
 import { chooseChampions } from './champions.js';
 import { figuresByModel, upstreamVersions } from './figures.js';
 import { historyChampions, latestFigures } from './gather-clickhouse.js';
 import { consumerLag, topicChampions } from './gather-kafka.js';
 import { scrapeMetrics } from './gather-metrics.js';
-import { pendingJoins } from './pending-joins.js';
+import { pendingJoins, type MetricsScrape } from './pending-joins.js';
 import type { Fail, StatusReport } from './report.js';
+
+/** A scrape as the report shows it: its URL (a --metrics URL may carry credentials) and error redacted. */
+function redactScrape(scrape: MetricsScrape): MetricsScrape {
+  return 'error' in scrape ? { url: redactUrl(scrape.url), error: redactUrlsIn(scrape.error) } : { ...scrape, url: redactUrl(scrape.url) };
+}
 
 /** Reads every section; a server that fails becomes a problem of the report instead of an exception. */
 export async function gatherStatus(config: Config, options: { window: string; metricsUrls: string[]; now?: () => number }): Promise<StatusReport> {
@@ -37,7 +43,7 @@ export async function gatherStatus(config: Config, options: { window: string; me
   const report: StatusReport = {
     at: now(),
     kafka: { brokers: config.kafka.brokers, client_id: config.kafka.client_id },
-    clickhouse: ch ? { url: ch.url, database: ch.database } : null,
+    clickhouse: ch ? { url: redactUrl(ch.url), database: ch.database } : null,
     champions: [],
     figures: null,
     pending: pendingJoins([]),
@@ -45,11 +51,13 @@ export async function gatherStatus(config: Config, options: { window: string; me
     notes: [],
     problems: [],
   };
-  const fail: Fail = (server, message, retriable = true) => {
+  // Problems and notes quote URLs and the servers' errors: never with credentials.
+  const fail: Fail = (server, text, retriable = true) => {
+    const message = redactUrlsIn(text);
     if (!report.problems.some((p) => p.message === message)) report.problems.push({ server, message, retriable });
   };
   const note = (text: string) => {
-    report.notes.push(text);
+    report.notes.push(redactUrlsIn(text));
   };
   if (!ch) note('no clickhouse.url: no figures, and models without a promotion decision are not listed');
 
@@ -61,7 +69,7 @@ export async function gatherStatus(config: Config, options: { window: string; me
   if (!kafkaUp) fail('kafka', `Kafka at ${config.kafka.brokers.join(',')} unreachable: is it running? check kafka.brokers (FEEDBACKLOOP_KAFKA_BROKERS)`);
   let store = ch ? ClickHouseStore.connect({ ...ch, quiet: true }) : undefined;
   if (store && !(await store.ping().catch(() => false))) {
-    fail('clickhouse', `ClickHouse at ${ch!.url} unreachable: is it running? check clickhouse.url (FEEDBACKLOOP_CLICKHOUSE_URL)`);
+    fail('clickhouse', `ClickHouse at ${redactUrl(ch!.url)} unreachable: is it running? check clickhouse.url (FEEDBACKLOOP_CLICKHOUSE_URL)`);
     await store.close().catch(() => {});
     store = undefined;
   }
@@ -70,7 +78,7 @@ export async function gatherStatus(config: Config, options: { window: string; me
       runtime ? topicChampions(runtime, fail, note) : undefined,
       store ? historyChampions(store, ch!.url, ch!.database, fail) : undefined,
       store ? latestFigures(store, ch!.url, ch!.database, options.window, now(), fail) : undefined,
-      Promise.all(options.metricsUrls.map((url) => scrapeMetrics(url, authorizationHeader(httpCredentials(config.http))))),
+      Promise.all(options.metricsUrls.map(async (url) => redactScrape(await scrapeMetrics(url, authorizationHeader(httpCredentials(config.http)))))),
       runtime ? consumerLag(runtime.transport, config, fail, note) : [],
     ]);
     report.figures = figures ? { window: options.window, models: figuresByModel(figures, now()) } : null;
