@@ -1,6 +1,6 @@
 /**
  * A backlog on both input topics, on the real stack: a start after an outage,
- * or a new deployment on existing topics. 50,000 predictions over two days and
+ * or a new deployment on existing topics. 150,000 predictions over two days and
  * their feedback (positives labelled a day later, negatives within the hour)
  * are all produced before `feedbackloop run --only joiner` starts, the
  * feedback first, so the feedback records even carry the earlier log
@@ -22,7 +22,7 @@ import { chunks, GroupProgress, joinerCodecs, pipelineTopicSpecs, readTopic } fr
 import { outcomeDelayedStream } from '../support/backlog.js';
 import { requireStack, STACK } from '../support/stack.js';
 
-const PREDICTIONS = 50_000;
+const PREDICTIONS = 150_000;
 const PARTITIONS = 3;
 const HOUR = 3_600_000;
 
