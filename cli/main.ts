@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage, FeedbackloopError } from '../core/errors.js';
+import { registerAcls } from './commands/acls.js';
 import { redactUrlsIn } from '../core/redact.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
@@ -38,6 +39,7 @@ function program(): Command {
   registerCheck(cli);
   registerStatus(cli);
   registerConfig(cli);
+  registerAcls(cli);
 
   return cli;
 }

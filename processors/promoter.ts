@@ -43,6 +43,9 @@ export const PROMOTER_STAGE = 'promoter';
 /** Decision ids of manual decisions (the CLI's promote, rollback, pin and unpin) start with this. */
 export const MANUAL_DECISION_PREFIX = 'manual:';
 
+/** The middle of the manual-request feed's group id, `<groupId>-requests-<uuid>` (runtime/acls.ts grants it by prefix). */
+export const REQUEST_FEED_GROUP = 'requests';
+
 export interface PromoterTopics {
   labelled: string;
   promotions: string;
@@ -101,7 +104,7 @@ export class PromoterProcessor implements Processor {
     const { transport, topics, groupId, codecs } = this.deps;
     this.requestFeed = await followTopic(transport, {
       topic: topics.promotions,
-      groupId: `${groupId}-requests-${randomUUID()}`,
+      groupId: `${groupId}-${REQUEST_FEED_GROUP}-${randomUUID()}`,
       codec: codecs.promotion,
       // Between batches: a request reaches the policies in topic order relative to the examples.
       apply: (decision) => this.tasks.serially(async () => this.onRequest(decision)),

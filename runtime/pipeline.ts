@@ -25,10 +25,10 @@ import { JoinerProcessor } from '../processors/joiner.js';
 import { LearnerProcessor } from '../processors/learner.js';
 import { PredictionArchive } from '../processors/prediction-archive.js';
 import type { Processor } from '../processors/processor.js';
-import { PromoterProcessor } from '../processors/promoter.js';
+import { PromoterProcessor, REQUEST_FEED_GROUP } from '../processors/promoter.js';
 import { RegistryProcessor } from '../processors/registry.js';
 import { evaluatorOptions, joinerModelBound, joinerTimeBounds, joinerTopics, learnerSettings, policyOptions, promoterTopics, recordLimits } from './settings.js';
-import { ShadowFeed } from './shadow-feed.js';
+import { SHADOW_FEED_GROUPS, ShadowFeed } from './shadow-feed.js';
 
 /** Records of one input partition the joiner buffers for event-time alignment before it pauses that partition. */
 const JOINER_MAX_BUFFERED = 20_000;
@@ -70,9 +70,29 @@ export interface PipelineEnv {
   onFeedSkipped?: (error: unknown, record: LogRecord, what: string) => void;
 }
 
+/**
+ * What a processor does on Kafka besides reading `inputs` in its group
+ * `<name>-<processor>`: runtime/acls.ts derives the ACLs it needs from this
+ * (test/unit/acls.test.ts checks it against the built processors, and
+ * test/integration/kafka-acls.test.ts runs `run` under exactly those ACLs).
+ */
+export interface KafkaAccess {
+  /** Topics it produces to, its dead letters included. */
+  outputs(topics: Config['topics']): string[];
+  /** Topics whose partitions it re-reads from their start to restore its state (readToEnd, in ephemeral groups). */
+  restores(topics: Config['topics']): string[];
+  /** Topics it follows each in a consumer group of its own, `<name>-<processor>-<group>-<unique>`, that never commits. */
+  feeds(topics: Config['topics']): Array<{ group: string; topic: string }>;
+  /** Exactly once: it writes through transactional producers `<name>-<processor>-<partition>`. */
+  transactional: boolean;
+}
+
+const noFeeds = (): Array<{ group: string; topic: string }> => [];
+
 interface ProcessorDefinition {
   /** The topics its consumer group reads. */
   inputs(topics: Config['topics']): string[];
+  kafka: KafkaAccess;
   /** Needs clickhouse.url: what it writes there, for the error when it is missing. */
   clickhouse?: string;
   build(env: PipelineEnv, shadow: ShadowScorer): Processor;
@@ -82,6 +102,16 @@ interface ProcessorDefinition {
 export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
   joiner: {
     inputs: (t) => [t.predictions, t.feedback],
+    kafka: {
+      outputs: (t) => [t.labelled_examples, t.unmatched_feedback, t.dead_letters, t.joiner_changelog],
+      restores: (t) => [t.joiner_changelog],
+      // The shadow scorer's feeds (Pipeline builds them with the joiner).
+      feeds: (t) => [
+        { group: SHADOW_FEED_GROUPS.snapshots, topic: t.model_snapshots },
+        { group: SHADOW_FEED_GROUPS.promotions, topic: t.model_promotions },
+      ],
+      transactional: true,
+    },
     build: (env, shadow) => {
       const { config } = env;
       const j = config.joiner;
@@ -112,6 +142,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
   },
   learner: {
     inputs: (t) => [t.labelled_examples],
+    kafka: { outputs: (t) => [t.model_snapshots, t.dead_letters], restores: (t) => [t.model_snapshots], feeds: noFeeds, transactional: true },
     build: (env) =>
       new LearnerProcessor({
         ...groupOf(env, 'learner'),
@@ -128,6 +159,13 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
   },
   promoter: {
     inputs: (t) => [t.labelled_examples],
+    kafka: {
+      outputs: (t) => [t.model_promotions, t.dead_letters],
+      // Every manual decision so far, and partition p of its input up to where it resumes.
+      restores: (t) => [t.model_promotions, t.labelled_examples],
+      feeds: (t) => [{ group: REQUEST_FEED_GROUP, topic: t.model_promotions }],
+      transactional: true,
+    },
     build: (env) =>
       new PromoterProcessor({
         ...groupOf(env, 'promoter'),
@@ -143,6 +181,8 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
   },
   evaluator: {
     inputs: (t) => [t.labelled_examples],
+    // Its dead letters go to the topic through run's shared (idempotent, not transactional) producer.
+    kafka: { outputs: (t) => [t.dead_letters], restores: (t) => [t.labelled_examples], feeds: noFeeds, transactional: false },
     clickhouse: 'the evaluator writes its figures to ClickHouse: set clickhouse.url (replay writes them to files)',
     build: (env) => {
       const { sink, flush } = required(env.evaluator, 'evaluator');
@@ -164,6 +204,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
   },
   archive: {
     inputs: (t) => [t.predictions],
+    kafka: { outputs: (t) => [t.dead_letters], restores: () => [], feeds: noFeeds, transactional: false },
     clickhouse: 'the archive processor writes predictions to ClickHouse: set clickhouse.url',
     build: (env) =>
       new PredictionArchive({
@@ -182,6 +223,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
   },
   registry: {
     inputs: (t) => [t.model_snapshots, t.model_promotions],
+    kafka: { outputs: (t) => [t.dead_letters], restores: () => [], feeds: noFeeds, transactional: false },
     clickhouse: 'the registry processor writes the model registry to ClickHouse: set clickhouse.url',
     build: (env) =>
       new RegistryProcessor({
@@ -197,8 +239,14 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
   },
 };
 
+/** A processor's consumer group, also the prefix of its transactional ids (`<group>-<partition>`) and its feeds' groups. */
+export function processorGroupId(name: string, processor: string): string {
+  return `${name}-${processor}`;
+}
+
 function groupOf(env: PipelineEnv, processor: ProcessorName): { groupId: string; transactionalIdPrefix: string } {
-  return { groupId: `${env.name}-${processor}`, transactionalIdPrefix: `${env.name}-${processor}` };
+  const id = processorGroupId(env.name, processor);
+  return { groupId: id, transactionalIdPrefix: id };
 }
 
 function required<T>(value: T | undefined, processor: ProcessorName): T {
@@ -226,7 +274,7 @@ export function topicSpecs(config: Config): TopicSpec[] {
 export function consumerGroups(config: Config, processors: readonly string[], name = config.kafka.client_id): Array<{ processor: string; groupId: string; topics: string[] }> {
   return processors.map((processor) => ({
     processor,
-    groupId: `${name}-${processor}`,
+    groupId: processorGroupId(name, processor),
     topics: isProcessorName(processor) ? PROCESSORS[processor].inputs(config.topics) : [],
   }));
 }
@@ -257,7 +305,7 @@ export class Pipeline {
           topics: { snapshots: t.model_snapshots, promotions: t.model_promotions },
           codecs: env.codecs,
           scorer: this.shadow,
-          groupPrefix: `${env.name}-joiner`,
+          groupPrefix: processorGroupId(env.name, 'joiner'),
           mode: env.time === 'wall-clock' ? 'live' : 'held',
           ...(env.onFeedSkipped ? { onSkipped: env.onFeedSkipped } : {}),
         })

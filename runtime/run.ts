@@ -35,8 +35,11 @@ export async function runPipeline(config: Config, logger: Logger, selected: Proc
     if (needs && config.clickhouse.url === null) throw new ConfigError('clickhouse.url', needs);
   }
   const runtime = await openRuntime(config, logger);
-  await runtime.transport.ensureTopics(topicSpecs(config));
-  const producer = await runtime.transport.producer();
+  // Open clients would keep the process from exiting on a failure at start (a topic it may not create).
+  const producer = await closeOnFailure(runtime, async () => {
+    await runtime.transport.ensureTopics(topicSpecs(config));
+    return runtime.transport.producer();
+  });
   // The evaluator's ClickHouse writes heartbeat its group while ClickHouse is down.
   const heartbeat = () => pipeline.get('evaluator')?.heartbeat() ?? Promise.resolve();
   const health = new ProcessorHealth(config.http.unhealthy_after);
@@ -71,6 +74,15 @@ export async function runPipeline(config: Config, logger: Logger, selected: Proc
     await producer.close().catch(() => {});
     await endpoint.close();
     await runtime.close();
+  }
+}
+
+async function closeOnFailure<T>(runtime: Runtime, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    await runtime.close().catch(() => {});
+    throw error;
   }
 }
 

@@ -27,6 +27,9 @@ export interface ShadowFeedOptions {
   onSkipped?: (error: unknown, record: LogRecord, what: string) => void;
 }
 
+/** The middle of each feed's group id, `<groupPrefix>-<this>-<unique>` (runtime/acls.ts grants them by prefix). */
+export const SHADOW_FEED_GROUPS = { snapshots: 'scorer', promotions: 'decisions' } as const;
+
 export class ShadowFeed {
   private readonly feeds: LogConsumer[] = [];
   private readonly snapshots: ModelSnapshot[] = [];
@@ -41,7 +44,7 @@ export class ShadowFeed {
     this.feeds.push(
       await followTopic(transport, {
         topic: topics.snapshots,
-        groupId: `${this.options.groupPrefix}-scorer-${unique}`,
+        groupId: `${this.options.groupPrefix}-${SHADOW_FEED_GROUPS.snapshots}-${unique}`,
         codec: codecs.snapshot,
         apply: (snapshot) => (mode === 'live' ? scorer.add(snapshot) : void this.snapshots.push(snapshot)),
         onSkipped: skipped('a model snapshot'),
@@ -50,7 +53,7 @@ export class ShadowFeed {
     this.feeds.push(
       await followTopic(transport, {
         topic: topics.promotions,
-        groupId: `${this.options.groupPrefix}-decisions-${unique}`,
+        groupId: `${this.options.groupPrefix}-${SHADOW_FEED_GROUPS.promotions}-${unique}`,
         codec: codecs.promotion,
         apply: (decision) => (mode === 'live' ? scorer.decide(decision) : void this.decisions.push(decision)),
         onSkipped: skipped('a promotion decision'),

@@ -7,6 +7,7 @@
  * consumer restarts nor our consumer re-delivers: `run` ended on a broker
  * restart. These are retried instead, for as long as they last.
  */
+import { refusalOf } from './authorization.js';
 
 /** kafkajs error classes that mean "the broker or the network is not there (yet)". */
 const TRANSIENT_NAMES = new Set([
@@ -72,6 +73,8 @@ function chain(error: unknown): ErrorLike[] {
 
 /** Is `error` (or what caused it) a broker fault that passes with time: retry, keep the group and the process. */
 export function isBrokerFault(error: unknown): boolean {
+  // A refusal for want of an ACL lasts until someone grants it (kafkajs may report it as a coordinator not found).
+  if (refusalOf(error)) return false;
   const errors = chain(error);
   if (errors.some((e) => FENCED_TYPES.has(String(e.type)))) return false;
   return errors.some((e) => TRANSIENT_NAMES.has(String(e.name)) || TRANSIENT_TYPES.has(String(e.type)) || TRANSIENT_CODES.has(String(e.code)));

@@ -38,9 +38,14 @@ export interface ReadToEndDeps {
   groupPrefix: string;
   /** Partition count of the topic (throws a clear error if it does not exist). */
   partitionCount: (topic: string) => Promise<number>;
+  /** The error to end the read with when Kafka refused it for want of an ACL (naming what to grant). */
+  refusal?: (error: unknown, groupId: string) => Error | undefined;
   /** Registers the consumer so that closing the transport also closes it; returns the unregister function. */
   track: (client: { disconnect(): Promise<void> }) => () => void;
 }
+
+/** The middle of the ephemeral groups' ids, `<groupPrefix>-read-to-end-<uuid>` (runtime/acls.ts grants them by prefix). */
+export const READ_TO_END_GROUP = 'read-to-end';
 
 export function toLogRecord(topic: string, partition: number, m: KafkaMessage): LogRecord {
   return {
@@ -87,7 +92,7 @@ export async function readToEnd(
   }
   if (pending.size === 0) return { endOffsets };
 
-  const groupId = `${deps.groupPrefix}-read-to-end-${randomUUID()}`;
+  const groupId = `${deps.groupPrefix}-${READ_TO_END_GROUP}-${randomUUID()}`;
   const consumer = deps.kafka.consumer({
     groupId,
     readUncommitted: false,
@@ -126,7 +131,7 @@ export async function readToEnd(
       if (payload.topic === topic) advance(payload.partition, Number(payload.lastOffset) + 1);
     });
     // A crash ends the read: a restarted kafkajs consumer would start over in a new member.
-    consumer.on(consumer.events.CRASH, ({ payload }) => settle(payload.error));
+    consumer.on(consumer.events.CRASH, ({ payload }) => settle(deps.refusal?.(payload.error, groupId) ?? payload.error));
 
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });

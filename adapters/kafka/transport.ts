@@ -26,10 +26,11 @@ import {
   type TopicMessages,
 } from 'kafkajs';
 import { FeedbackloopError, isRetriable } from '../../core/errors.js';
+import { AuthorizationLog, grant, KafkaAuthorizationError, partitionsNotAttempted } from './authorization.js';
 import { SerialQueue } from '../../core/serial.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { backoff, isBrokerFault, retryBrokerFaults } from './errors.js';
-import { readToEnd, toLogRecord } from './read-to-end.js';
+import { READ_TO_END_GROUP, readToEnd, toLogRecord } from './read-to-end.js';
 import type {
   BatchHandler,
   ConsumerAssignment,
@@ -117,13 +118,17 @@ export class KafkaTransport implements LogTransport {
   readonly kafka: Kafka;
   private admin: Promise<Admin> | undefined;
   private readonly open = new Set<{ disconnect(): Promise<void> }>();
+  /** The refusals kafkajs logged: some of its errors lose them (adapters/kafka/authorization.ts). */
+  private readonly authorizations = new AuthorizationLog();
 
   constructor(private readonly options: KafkaTransportOptions) {
+    const logCreator = options.kafka?.logCreator;
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
       logLevel: KafkaLogLevel.WARN,
       ...options.kafka,
+      ...(logCreator ? { logCreator: this.authorizations.wrap(logCreator) } : {}),
     });
   }
 
@@ -163,7 +168,13 @@ export class KafkaTransport implements LogTransport {
     } catch (error) {
       // Another instance may have created them in between: fine if they exist now.
       const now = new Set(await admin.listTopics());
-      if (!missing.every((spec) => now.has(spec.name))) throw error;
+      const absent = missing.filter((spec) => !now.has(spec.name)).map((spec) => spec.name);
+      if (absent.length === 0) return;
+      const refusal = this.authorizations.explain(error, []);
+      if (refusal) {
+        throw new KafkaAuthorizationError(refusal, `creating the missing topics ${absent.join(', ')}`, `have an administrator create them (or ${grant(`CREATE on TOPIC ${absent.join(', ')}`)})`, error);
+      }
+      throw error;
     }
   }
 
@@ -267,6 +278,8 @@ export class KafkaTransport implements LogTransport {
     } catch (error) {
       this.open.delete(producer);
       await producer.disconnect().catch(() => {});
+      const refusal = this.authorizations.explain(error, ['TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
+      if (refusal) throw new KafkaAuthorizationError(refusal, `the transactional id ${transactionalId}`, grant(`WRITE and DESCRIBE on TRANSACTIONAL_ID ${transactionalId}`), error);
       throw error;
     }
     return {
@@ -281,7 +294,7 @@ export class KafkaTransport implements LogTransport {
           await transaction.commit();
         } catch (error) {
           await transaction.abort().catch(() => {});
-          throw error;
+          throw this.transactionRefusal(error, transactionalId, records, commit.groupId) ?? error;
         }
       },
       close: async () => {
@@ -289,6 +302,19 @@ export class KafkaTransport implements LogTransport {
         await producer.disconnect();
       },
     };
+  }
+
+  /** The refusal behind a failed transaction, naming what it wrote to, its group or its id. */
+  private transactionRefusal(error: unknown, transactionalId: string, records: OutgoingRecord[], groupId: string): KafkaAuthorizationError | undefined {
+    const topics = [...new Set(records.map((r) => r.topic))].join(', ');
+    const refusal = this.authorizations.explain(error, ['TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED']);
+    if (refusal === 'GROUP_AUTHORIZATION_FAILED') return new KafkaAuthorizationError(refusal, `the offsets of group ${groupId} in a transaction`, grant(`READ on GROUP ${groupId}`), error);
+    if (refusal === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED') return new KafkaAuthorizationError(refusal, `the transactional id ${transactionalId}`, grant(`WRITE and DESCRIBE on TRANSACTIONAL_ID ${transactionalId}`), error);
+    if (refusal || partitionsNotAttempted(error)) {
+      const why = refusal ?? 'OPERATION_NOT_ATTEMPTED: a topic refused or missing';
+      return new KafkaAuthorizationError(why, `a transaction of ${transactionalId} writing to ${topics} (one of them at least)`, grant(`WRITE and DESCRIBE on TOPIC ${topics}`), error);
+    }
+    return undefined;
   }
 
   async consumer(options: ConsumerOptions): Promise<LogConsumer> {
@@ -308,7 +334,7 @@ export class KafkaTransport implements LogTransport {
     });
     await consumer.connect();
     this.open.add(consumer);
-    return new KafkaConsumer(consumer, options, () => this.open.delete(consumer));
+    return new KafkaConsumer(consumer, options, () => this.open.delete(consumer), this.authorizations);
   }
 
   async readToEnd(
@@ -323,6 +349,12 @@ export class KafkaTransport implements LogTransport {
         topicOffsets: (t) => this.topicOffsets(t),
         groupPrefix: this.options.clientId,
         partitionCount: (t) => this.partitionCount(t),
+        refusal: (error, groupId) => {
+          const refusal = this.authorizations.explain(error, ['GROUP_AUTHORIZATION_FAILED']);
+          if (!refusal) return undefined;
+          const prefix = `${this.options.clientId}-${READ_TO_END_GROUP}-`;
+          return new KafkaAuthorizationError(refusal, `re-reading ${topic} in group ${groupId}`, grant(`READ and DELETE on GROUP prefix ${prefix}, READ and DESCRIBE on TOPIC ${topic}`), error);
+        },
         track: (client) => {
           this.open.add(client);
           return () => this.open.delete(client);
@@ -386,6 +418,7 @@ class KafkaConsumer implements LogConsumer {
     private readonly consumer: Consumer,
     private readonly options: ConsumerOptions,
     private readonly onClose: () => void,
+    private readonly authorizations: AuthorizationLog,
   ) {
     this.groupId = options.groupId;
     this.done = new Promise<void>((resolve, reject) => {
@@ -398,6 +431,12 @@ class KafkaConsumer implements LogConsumer {
     // anything else ends the consumer.
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (this.stopped) return;
+      const refusal = this.authorizations.explain(payload.error, ['GROUP_AUTHORIZATION_FAILED']);
+      if (refusal) {
+        const topics = options.topics.join(', ');
+        this.rejectDone(new KafkaAuthorizationError(refusal, `consumer group ${this.groupId} reading ${topics}`, grant(`READ on GROUP ${this.groupId}, READ and DESCRIBE on TOPIC ${topics}`), payload.error));
+        return;
+      }
       if (isBrokerFault(payload.error) || isRetriable(rootCause(payload.error))) this.scheduleRestart(payload.error);
       else this.rejectDone(payload.error);
     });

@@ -9,6 +9,14 @@ KAFKA_TIMEOUT="${KAFKA_TIMEOUT:-${STACK_KAFKA_TIMEOUT:-${STACK_TIMEOUT:-120}}}"
 KAFKA_MARKER="$(kafka_marker)"
 KAFKA_LOG="$KAFKA_DIR/logs/server.log"
 
+# What kafka-secure.sh (the SASL/ACL broker) sets before sourcing this file; the stack's broker
+# keeps the defaults: the config template, the admin password it renders in, extra `format`
+# arguments (SCRAM credentials) and the client arguments of the readiness probe.
+KAFKA_TEMPLATE="${KAFKA_TEMPLATE:-$STACK_SCRIPTS/kafka-server.properties.in}"
+KAFKA_ADMIN_PASSWORD="${KAFKA_ADMIN_PASSWORD:-}"
+declare -p KAFKA_FORMAT_ARGS >/dev/null 2>&1 || KAFKA_FORMAT_ARGS=()
+declare -p KAFKA_PROBE_ARGS >/dev/null 2>&1 || KAFKA_PROBE_ARGS=()
+
 kafka_log_opts() {
   if (($(kafka_major) >= 4)); then
     printf '%s\n' "-Dlog4j2.configurationFile=$1"
@@ -57,7 +65,8 @@ kafka_render_config() {
   sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
       -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
       -e "s|@KAFKA_DATA_DIR@|$KAFKA_DIR/data|g" \
-      "$STACK_SCRIPTS/kafka-server.properties.in" >"$KAFKA_DIR/server.properties.tmp"
+      -e "s|@KAFKA_ADMIN_PASSWORD@|$KAFKA_ADMIN_PASSWORD|g" \
+      "$KAFKA_TEMPLATE" >"$KAFKA_DIR/server.properties.tmp"
   mv "$KAFKA_DIR/server.properties.tmp" "$KAFKA_DIR/server.properties"
 }
 
@@ -78,7 +87,7 @@ kafka_format() {
     [[ "$id" != -* ]] && break
   done
   say "kafka: formatting storage (cluster id $id)"
-  if ! kafka_tool kafka.tools.StorageTool format -t "$id" -c "$KAFKA_DIR/server.properties" \
+  if ! kafka_tool kafka.tools.StorageTool format -t "$id" -c "$KAFKA_DIR/server.properties" "${KAFKA_FORMAT_ARGS[@]}" \
       >"$KAFKA_DIR/logs/format.log" 2>&1; then
     cat "$KAFKA_DIR/logs/format.log" >&2 || true
     die "kafka: storage format failed; log: $KAFKA_DIR/logs/format.log"
@@ -156,7 +165,7 @@ kafka_wait() {
     pid="$(pid_from_file "$KAFKA_PID_FILE" "$KAFKA_MARKER")" || kafka_fail "the broker process exited during startup"
     # Ready = the broker answers a metadata request (list topics) from the admin client.
     if port_open "$KAFKA_PORT" &&
-      kafka_tool timeout 30 org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list \
+      kafka_tool timeout 30 org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" "${KAFKA_PROBE_ARGS[@]}" --list \
         >"$probe_log" 2>&1; then
       say "kafka: ready on 127.0.0.1:$KAFKA_PORT (pid $pid, $(elapsed "$t"))"
       return 0

@@ -49,6 +49,8 @@ elif [[ -f "$REGISTRY_SCRIPT" && -x "$REGISTRY_SCRIPT" ]]; then
   if ((rc != 0)); then warn "registry: scripts/stack/registry.sh stop exited with $rc"; fi
 fi
 stop_service kafka "$KAFKA_PID_FILE" "$(kafka_marker)"
+# The secured broker of the ACL test (scripts/stack/kafka-secure.sh), if a test left it running.
+if [[ -f "$STATE_DIR/kafka-secure.pid" ]]; then bash "$STACK_SCRIPTS/kafka-secure.sh" stop; fi
 stop_service clickhouse "$CLICKHOUSE_PID_FILE" "$(clickhouse_marker)"
 rm -f "$ENV_FILE"
 
