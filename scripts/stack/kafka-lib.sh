@@ -11,10 +11,12 @@ KAFKA_LOG="$KAFKA_DIR/logs/server.log"
 
 # What kafka-secure.sh (the SASL/ACL broker) sets before sourcing this file; the stack's broker
 # keeps the defaults: the config template, the admin password it renders in, extra `format`
-# arguments (SCRAM credentials) and the client arguments of the readiness probe.
+# arguments (SCRAM credentials), the client arguments of the readiness probe and extra sed
+# expressions for the template (its optional TLS listener).
 KAFKA_TEMPLATE="${KAFKA_TEMPLATE:-$STACK_SCRIPTS/kafka-server.properties.in}"
 KAFKA_ADMIN_PASSWORD="${KAFKA_ADMIN_PASSWORD:-}"
 declare -p KAFKA_FORMAT_ARGS >/dev/null 2>&1 || KAFKA_FORMAT_ARGS=()
+declare -p KAFKA_RENDER_ARGS >/dev/null 2>&1 || KAFKA_RENDER_ARGS=()
 declare -p KAFKA_PROBE_ARGS >/dev/null 2>&1 || KAFKA_PROBE_ARGS=()
 
 kafka_log_opts() {
@@ -66,7 +68,7 @@ kafka_render_config() {
       -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
       -e "s|@KAFKA_DATA_DIR@|$KAFKA_DIR/data|g" \
       -e "s|@KAFKA_ADMIN_PASSWORD@|$KAFKA_ADMIN_PASSWORD|g" \
-      "$KAFKA_TEMPLATE" >"$KAFKA_DIR/server.properties.tmp"
+      "${KAFKA_RENDER_ARGS[@]}" "$KAFKA_TEMPLATE" >"$KAFKA_DIR/server.properties.tmp"
   mv "$KAFKA_DIR/server.properties.tmp" "$KAFKA_DIR/server.properties"
 }
 

@@ -4,6 +4,10 @@
 # (test/integration/kafka-acls.test.ts). The same cached jars as the stack's broker, its own
 # data (.stack/kafka-secure), its own ports; KRaft, one node. `admin` is the only super user
 # (it creates the topics, users and ACLs); every other user needs an ACL for all it does.
+# A SASL_SSL listener too (127.0.0.1:19094, same users and ACLs) when .stack/kafka-secure/tls/
+# holds broker.pem (key and certificate chain) and ca.pem: the encrypted end-to-end test writes
+# them, from a CA it makes, before it starts the broker (test/support/secure-kafka.ts); read at
+# start only: a broker already running keeps its listeners until restarted.
 # Needs the jars: run scripts/stack/start.sh once first.
 #
 # Usage: bash scripts/stack/kafka-secure.sh start|stop|status|env|user NAME PASSWORD
@@ -16,6 +20,7 @@
 #   env     print its settings (FEEDBACKLOOP_SECURE_KAFKA_*), as start writes them to
 #           .stack/kafka-secure/env.
 # Environment: STACK_KAFKA_SECURE_PORT [19092], STACK_KAFKA_SECURE_CONTROLLER_PORT [19093],
+#              STACK_KAFKA_SECURE_TLS_PORT [19094],
 #              STACK_KAFKA_SECURE_ADMIN_PASSWORD [admin-secret], STACK_KAFKA_SECURE_HEAP [512m],
 #              STACK_KAFKA_TIMEOUT [120].
 set -euo pipefail
@@ -39,14 +44,32 @@ ADMIN_CONFIG="$KAFKA_DIR/admin.properties"
 KAFKA_PROBE_ARGS=(--command-config "$ADMIN_CONFIG")
 SECURE_ENV="$KAFKA_DIR/env"
 GRACE="${STACK_STOP_GRACE:-30}"
+KAFKA_TLS_PORT="${STACK_KAFKA_SECURE_TLS_PORT:-19094}"
+KAFKA_TLS_DIR="$KAFKA_DIR/tls"
+
+# The TLS listener's lines of the template are kept only when its certificate is there; read at
+# each (re)start, as the template is rendered then.
+if [[ -s "$KAFKA_TLS_DIR/broker.pem" && -s "$KAFKA_TLS_DIR/ca.pem" ]]; then
+  KAFKA_RENDER_ARGS=(-e "s|@KAFKA_TLS_LISTENER@|,SASL_SSL://127.0.0.1:$KAFKA_TLS_PORT|g" -e "s|@KAFKA_TLS_DIR@|$KAFKA_TLS_DIR|g" -e 's|^@TLS@||')
+else
+  KAFKA_RENDER_ARGS=(-e "s|@KAFKA_TLS_LISTENER@||g" -e "s|@KAFKA_TLS_DIR@|$KAFKA_TLS_DIR|g" -e '/^@TLS@/d')
+fi
 
 # shellcheck source=scripts/stack/kafka-lib.sh
 source "$STACK_SCRIPTS/kafka-lib.sh"
+
+# Whether the running broker has the TLS listener: its rendered config says (the certificate
+# may have been written after it started).
+tls_listener() { grep -q '^listeners=.*SASL_SSL://' "$KAFKA_DIR/server.properties" 2>/dev/null; }
 
 secure_env() {
   printf 'FEEDBACKLOOP_SECURE_KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT"
   printf 'FEEDBACKLOOP_SECURE_KAFKA_ADMIN_USERNAME=admin\n'
   printf 'FEEDBACKLOOP_SECURE_KAFKA_ADMIN_PASSWORD=%s\n' "$KAFKA_ADMIN_PASSWORD"
+  if tls_listener; then
+    printf 'FEEDBACKLOOP_SECURE_KAFKA_TLS_BROKERS=127.0.0.1:%s\n' "$KAFKA_TLS_PORT"
+    printf 'FEEDBACKLOOP_SECURE_KAFKA_TLS_CA_FILE=%s\n' "$KAFKA_TLS_DIR/ca.pem"
+  fi
 }
 
 # The Kafka tools' client settings for admin (the readiness probe, kafka-acls by hand).
@@ -70,9 +93,15 @@ secure_start() {
   write_admin_config
   kafka_launch
   kafka_wait
+  local tls=''
+  if tls_listener; then
+    # All listeners open together; the probe went through the plaintext one.
+    port_open "$KAFKA_TLS_PORT" || kafka_fail "the SASL_SSL listener on 127.0.0.1:$KAFKA_TLS_PORT is not open"
+    tls=", SASL_SSL on 127.0.0.1:$KAFKA_TLS_PORT (CA $KAFKA_TLS_DIR/ca.pem)"
+  fi
   secure_env >"$SECURE_ENV.tmp"
   mv "$SECURE_ENV.tmp" "$SECURE_ENV"
-  say "kafka-secure: SASL_PLAINTEXT/SCRAM-SHA-512 with ACLs on 127.0.0.1:$KAFKA_PORT, super user admin ($(elapsed "$t")); settings in $SECURE_ENV"
+  say "kafka-secure: SASL_PLAINTEXT/SCRAM-SHA-512 with ACLs on 127.0.0.1:$KAFKA_PORT$tls, super user admin ($(elapsed "$t")); settings in $SECURE_ENV"
 }
 
 secure_stop() {

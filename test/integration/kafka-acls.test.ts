@@ -28,7 +28,7 @@ import { outcomeDelayedStream } from '../support/backlog.js';
 import { uniqueName } from '../support/collect.js';
 import { JoinerProcess, joinerEnvironment, type Exit, pipelineTopics, type PipelineTopics } from '../support/joiner-process.js';
 import { chunks, GroupProgress, joinerCodecs, pipelineTopicSpecs, readTopic, type JoinerCodecs } from '../support/joiner-kafka.js';
-import { adminTransport, createUser, grantAcls, secureKafka, startSecureKafka, stopSecureKafka } from '../support/secure-kafka.js';
+import { adminTransport, createUser, ensureTopics, grantAcls, secureKafka, startSecureKafka, stopSecureKafka } from '../support/secure-kafka.js';
 import { requireStack, STACK } from '../support/stack.js';
 
 const PREDICTIONS = 3_000;
@@ -101,7 +101,7 @@ describe('feedbackloop run on a broker enforcing SASL/SCRAM and ACLs, as a least
     const prefix = uniqueName(name);
     const topics = pipelineTopics(prefix);
     const absent = missing(topics);
-    await admin.ensureTopics(pipelineTopicSpecs(topics, PARTITIONS).filter((spec) => !absent.includes(spec.name)));
+    await ensureTopics(admin, pipelineTopicSpecs(topics, PARTITIONS).filter((spec) => !absent.includes(spec.name)));
     const user = `${prefix}-user`;
     const password = `${prefix}-secret`;
     const env = joinerEnvironment({

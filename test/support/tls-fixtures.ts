@@ -28,13 +28,16 @@ function openssl(dir: string, args: string[]): void {
 }
 
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
+/** A server certificate's extensions: valid for 127.0.0.1, where the tests' servers listen. */
+export const SERVER_EXTENSIONS = 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n';
 
-function makeCa(dir: string, name: string): void {
+/** `<name>.pem` and its key `<name>.key` (unencrypted PKCS#8) in `dir`: a self-signed CA. */
+export function makeCa(dir: string, name: string): void {
   openssl(dir, ['req', '-x509', ...EC, '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=${name}`]);
 }
 
-/** A certificate for `cn` signed by ca.pem, its key encrypted when `passphrase` is given. */
-function makeSigned(dir: string, name: string, cn: string, extensions: string, passphrase?: string): void {
+/** `<name>.pem` for `cn` signed by dir's ca.pem (ca.key), its key `<name>.key` encrypted when `passphrase` is given. */
+export function makeSigned(dir: string, name: string, cn: string, extensions: string, passphrase?: string): void {
   const keyArgs = passphrase === undefined ? ['-nodes'] : ['-passout', `pass:${passphrase}`];
   openssl(dir, ['req', ...EC, ...keyArgs, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
   writeFileSync(join(dir, `${name}.ext`), extensions);
@@ -45,7 +48,7 @@ export function makeTlsFixtures(passphrase = 'Key-Passphrase-c41b'): TlsFixtures
   const dir = mkdtempSync(join(tmpdir(), 'feedbackloop-tls-'));
   makeCa(dir, 'ca');
   makeCa(dir, 'other-ca');
-  makeSigned(dir, 'server', '127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  makeSigned(dir, 'server', '127.0.0.1', SERVER_EXTENSIONS);
   makeSigned(dir, 'client', 'feedbackloop-client', 'extendedKeyUsage=clientAuth\n', passphrase);
   return {
     dir,
