@@ -1,16 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import { configError } from '../support/config-error.js';
 import { buildConfig, CONFIG_SPEC, modelKindOf, redactConfig, type Config, type ModelConfig } from '../../adapters/config/index.js';
 import { ConfigError } from '../../core/errors.js';
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('config', () => {
   it('has working defaults: the in-process log and file output', () => {

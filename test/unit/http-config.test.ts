@@ -5,21 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { configError } from '../support/config-error.js';
 import { buildConfig, redactConfig } from '../../adapters/config/index.js';
 import { httpSecurity } from '../../adapters/http/index.js';
 import { createLogger } from '../../adapters/logging/index.js';
 import { commandConfig } from '../../cli/commands/config.js';
 import { ConfigError } from '../../core/errors.js';
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('http config', () => {
   it('defaults: 127.0.0.1, no TLS, no credentials, consumer lag cached 15 s', () => {

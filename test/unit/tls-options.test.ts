@@ -13,6 +13,7 @@ import { connect as tlsConnect, createServer as createTlsServer, type Connection
 import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configError } from '../support/config-error.js';
 import { buildConfig, readTlsFiles, type Config } from '../../adapters/config/index.js';
 import { ClickHouseStore, clientOptions } from '../../adapters/clickhouse/store.js';
 import { ConfigError } from '../../core/errors.js';
@@ -35,16 +36,6 @@ function mutualTlsKafka(extra: Record<string, unknown> = {}): Record<string, unk
     ssl_key_password: tls.passphrase,
     ...extra,
   };
-}
-
-function configError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('Kafka TLS options', () => {
