@@ -31,14 +31,47 @@
  * throws an OwnModelError naming the version, so the app scores with its own
  * model again — until a later decision names a snapshot.
  */
+import { Agent as HttpsAgent } from 'node:https';
+import type { ConnectionOptions } from 'node:tls';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { SASLOptions } from 'kafkajs';
 import { RegistryCodec, type Codec } from '../adapters/codec/codec.js';
-import { KafkaTransport } from '../adapters/kafka/transport.js';
+import { KafkaTransport, type KafkaTransportOptions } from '../adapters/kafka/transport.js';
 import type { LogConsumer, LogRecord, LogTransport } from '../adapters/transport/transport.js';
 import { parseSnapshotVersion, versionIdentity } from '../core/contracts/index.js';
 import { DecodeError, errorMessage, FeedbackloopError } from '../core/errors.js';
 import type { ModelSnapshot, PromotionDecision } from '../core/events.js';
 import { pipelineFromSnapshot, type ModelInput, type Pipeline } from '../core/models/index.js';
+
+/**
+ * Where the scorer's servers are, and how it proves who it is: the same
+ * settings `run` takes (README, "Security"), as values rather than files.
+ */
+export interface ScorerConnection {
+  brokers: string[];
+  schemaRegistryUrl: string;
+  clientId?: string;
+  /** Kafka TLS: true (the system's CAs) or Node's TLS options (`ca`, and `cert` + `key` for mutual TLS). */
+  ssl?: boolean | ConnectionOptions;
+  /** Kafka SASL (plain, scram-sha-256, scram-sha-512). */
+  sasl?: SASLOptions;
+  /** The registry's basic auth, and the CA(s) its https certificate is checked against. */
+  schemaRegistry?: { username?: string; password?: string; ca?: string | Buffer };
+}
+
+type RegistryArgs = ConstructorParameters<typeof SchemaRegistry>[0];
+
+/** The Kafka transport's and the registry client's settings for a connection (checked: never an unverified TLS peer). */
+export function scorerClients(c: ScorerConnection): { transport: KafkaTransportOptions; registry: { args: RegistryArgs } } {
+  const kafka = { ...(c.ssl === undefined ? {} : { ssl: typeof c.ssl === 'boolean' ? c.ssl : { ...c.ssl, rejectUnauthorized: true } }), ...(c.sasl ? { sasl: c.sasl } : {}) };
+  const r = c.schemaRegistry;
+  const args: RegistryArgs = {
+    host: c.schemaRegistryUrl,
+    ...(r?.username ? { auth: { username: r.username, password: r.password ?? '' } } : {}),
+    ...(r?.ca ? { agent: new HttpsAgent({ ca: r.ca, rejectUnauthorized: true }) } : {}),
+  };
+  return { transport: { brokers: c.brokers, clientId: c.clientId ?? 'feedbackloop-scorer', kafka }, registry: { args } };
+}
 
 export interface ChampionScorerOptions {
   transport: LogTransport;
@@ -132,10 +165,11 @@ export class ChampionScorer {
     return scorer;
   }
 
-  /** A scorer on Kafka and a schema registry (what upstream apps use). */
-  static async connect(options: { brokers: string[]; schemaRegistryUrl: string; clientId?: string } & Omit<ChampionScorerOptions, 'transport' | 'codecs'>): Promise<ChampionScorer> {
-    const transport = new KafkaTransport({ brokers: options.brokers, clientId: options.clientId ?? 'feedbackloop-scorer' });
-    const registry = new SchemaRegistry({ host: options.schemaRegistryUrl });
+  /** A scorer on Kafka and a schema registry (what upstream apps use), over TLS and with credentials when given. */
+  static async connect(options: ScorerConnection & Omit<ChampionScorerOptions, 'transport' | 'codecs'>): Promise<ChampionScorer> {
+    const { transport: transportOptions, registry: registryArgs } = scorerClients(options);
+    const transport = new KafkaTransport(transportOptions);
+    const registry = new SchemaRegistry(registryArgs.args);
     const snapshotsTopic = options.topics?.snapshots ?? 'model-snapshots';
     const promotionsTopic = options.topics?.promotions ?? 'model-promotions';
     const scorer = await ChampionScorer.start({
