@@ -48,7 +48,9 @@ describe('the Docker build context', () => {
     const app = inFolder(last, '.');
     expect(existsSync(join(app, 'dist', 'cli', 'main.js'))).toBe(true);
 
-    const entrypoint = image.entrypoint.map(quote).join(' ');
+    // A container's loopback is its own: the image listens on every address (README, "The HTTP endpoint").
+    expect(image.env).toContain('FEEDBACKLOOP_HTTP_HOST=0.0.0.0');
+    const entrypoint = ['env', ...image.env, ...image.entrypoint].map(quote).join(' ');
     expect(entrypoint).not.toBe('');
     expect(sh(`${entrypoint} --help`, app)).toContain('demo');
     const out = join(root, 'demo-out');

@@ -125,6 +125,15 @@ export function applyCopy(args: string, to: StageFolder, context: string, built:
 export interface BuiltImage {
   stages: Map<string, StageFolder>;
   entrypoint: string[];
+  /** The last stage's ENV, as `NAME=value` words (for `env` before the entrypoint). */
+  env: string[];
+}
+
+/** An ENV instruction's `NAME=value` pairs (the only form we write: no quotes, no spaces in values). */
+function envPairs(args: string): string[] {
+  const pairs = args.split(/\s+/);
+  for (const pair of pairs) if (!/^[A-Z_][A-Z0-9_]*=[^"'\s]*$/.test(pair)) throw new Error(`ENV form not modelled: ${args}`);
+  return pairs;
 }
 
 /** Instructions that change nothing a plain folder can show. */
@@ -153,11 +162,16 @@ function applyInstruction({ keyword, args }: Instruction, folder: StageFolder, c
 export function buildStages(dockerfile: string, context: string, root: string, run: Runner): BuiltImage {
   const built = new Map<string, StageFolder>();
   let entrypoint: string[] = [];
+  let env: string[] = [];
   for (const stage of stages(readFileSync(dockerfile, 'utf8'))) {
     const folder: StageFolder = { dir: join(root, stage.name), workdir: '/' };
     mkdirSync(folder.dir, { recursive: true });
-    for (const instruction of stage.instructions) entrypoint = applyInstruction(instruction, folder, context, built, run) ?? entrypoint;
+    env = [];
+    for (const instruction of stage.instructions) {
+      if (instruction.keyword === 'ENV') for (const pair of envPairs(instruction.args)) env.push(pair);
+      else entrypoint = applyInstruction(instruction, folder, context, built, run) ?? entrypoint;
+    }
     built.set(stage.name, folder);
   }
-  return { stages: built, entrypoint };
+  return { stages: built, entrypoint, env };
 }
