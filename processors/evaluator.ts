@@ -198,9 +198,7 @@ export class EvaluatorProcessor implements Processor {
       await this.drainAndWrite(final);
     } catch (error) {
       await this.tasks.failAll();
-      this.examples = [];
-      this.bufferedBytes = 0;
-      this.firstBufferedAt = undefined;
+      this.forgetBuffered();
       throw new FeedbackloopError(`evaluator: writing its rows failed (the drained figures are computed again after the restart): ${errorMessage(error)}`, {
         systemic: true,
         cause: error,
@@ -222,15 +220,20 @@ export class EvaluatorProcessor implements Processor {
     }
     if (rows.points.length + rows.drift.length + rows.feedback.length + rows.examples.length === 0 && offsets.length === 0) return;
     await this.deps.sink.writeBatch([rows]);
-    this.examples = [];
-    this.bufferedBytes = 0;
-    this.firstBufferedAt = undefined;
+    this.forgetBuffered();
     // Only what this member still holds: a task of an older assignment may have been taken over.
     for (const o of await this.tasks.commitHeld(offsets)) {
       const task = this.tasks.all().find((t) => t.context.partition === o.partition);
       if (task) task.state.committed = o.offset;
     }
     this.deps.observer?.flushed?.(this.evaluators(), rows, (performance.now() - started) / 1000);
+  }
+
+  /** Empties the buffer of examples: written, or given up with the tasks that applied them. */
+  private forgetBuffered(): void {
+    this.examples = [];
+    this.bufferedBytes = 0;
+    this.firstBufferedAt = undefined;
   }
 
   /** Heartbeats the group while a write waits (ClickHouse down): errors only mean a rebalance is coming. */
