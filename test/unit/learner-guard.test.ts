@@ -81,7 +81,7 @@ async function replayStream(bad: boolean) {
     predictions: join(dir, 'p.jsonl'), feedback: join(dir, 'f.jsonl'), out,
     config: buildConfig({ learner: { snapshot_every: 100 }, models: { fraud: { challengers: CHALLENGERS } } }),
     clock: new ManualClock(0),
-    observer: { published: (published) => snapshots.push(...published) },
+    observer: { published: (published) => void published.forEach((s) => snapshots.push(s)) },
   });
   return {
     badIds,
@@ -114,7 +114,7 @@ describe('learners never turn NaN', () => {
     for (const s of dirty.snapshots) assertFinite(JSON.parse(s.parameters), s.version);
 
     // Shadow scores keep coming after the bad examples, from every challenger.
-    const lastBad = Math.max(...dirty.labelled.filter((e) => dirty.badIds.has(e.prediction_id)).map((e) => e.feedback_timestamp ?? e.timestamp));
+    const lastBad = dirty.labelled.filter((e) => dirty.badIds.has(e.prediction_id)).reduce((max, e) => Math.max(max, e.feedback_timestamp ?? e.timestamp), Number.NEGATIVE_INFINITY);
     const after = dirty.labelled.filter((e) => e.timestamp > lastBad + 12 * 3_600_000);
     expect(after.length).toBeGreaterThan(500);
     for (const challenger of CHALLENGERS) {
