@@ -30,12 +30,13 @@ export function labelledStream(n: number, seed: number, change?: { at: number },
       features: { amount: random() * 100 + (changed ? 30 : 0), age: random() }, categorical: {},
       segments: { region: ['eu', 'us', 'apac'][Math.floor(random() * 3)]!, plan: random() < 0.5 ? 'free' : 'pro' },
       score, threshold: 0.5, label, feedback_type: 'USER_CONFIRMED', source: `u${i % 50}`,
-      feedback_timestamp: timestamp + delay, label_delay_ms: delay, correction_of: null,
+      feedback_timestamp: timestamp + delay, label_delay_ms: delay, correction_of: null, replaces: null,
       shadow_scores: { [`${model}/lr@${1 + (i >> 10)}`]: Math.min(1, Math.max(0, score + (random() - 0.5) / 5)) },
     };
     out.push(x);
     if (!change && i % 9 === 0) {
-      out.push({ ...x, example_id: `${i}#2`, label: 1 - label, feedback_type: 'EXPERT_REVIEW', source: 'analyst', feedback_timestamp: x.feedback_timestamp! + HOUR, correction_of: x.example_id });
+      out.push({ ...x, example_id: `${i}#2`, label: 1 - label, feedback_type: 'EXPERT_REVIEW', source: 'analyst', feedback_timestamp: x.feedback_timestamp! + HOUR, correction_of: x.example_id,
+        replaces: { label, feedback_type: 'USER_CONFIRMED', source: x.source, feedback_timestamp: x.feedback_timestamp! } });
     }
   }
   // Label-arrival order, as the joiner emits them.

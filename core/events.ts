@@ -49,6 +49,16 @@ export interface LabelledExample {
   label_delay_ms: number | null;
   correction_of: string | null;
   shadow_scores: Record<string, number>;
+  /** On a correction: the label it replaces, as the replaced example carried it (what downstream reverts); null otherwise and on corrections of older joiners. */
+  replaces: ReplacedLabel | null;
+}
+
+/** The label fields of the example a correction replaces (its prediction and scores are the correction's own). */
+export interface ReplacedLabel {
+  label: number;
+  feedback_type: FeedbackType;
+  source: string | null;
+  feedback_timestamp: number;
 }
 
 export interface FeatureSpec {
@@ -400,6 +410,30 @@ export function validateLabelledExample(value: unknown, limits: RecordLimits = D
     label_delay_ms: optionalLong(value, 'label_delay_ms', what),
     correction_of: optionalId(value, 'correction_of', what, limits, maxExampleIdLength(limits)),
     shadow_scores: numberMap(value, 'shadow_scores', what, false),
+    replaces: replacedLabel(value, what, limits),
+  };
+}
+
+/** The `replaces` field: null, or the replaced label (only on a correction). */
+function replacedLabel(obj: Obj, what: string, limits: RecordLimits): ReplacedLabel | null {
+  const value = obj.replaces;
+  if (value === undefined || value === null) return null;
+  const field = `${what}: replaces`;
+  if (!isObject(value)) throw new ValidationError(`${field} must be an object or null, got ${describe(value)}`);
+  if (obj.correction_of === undefined || obj.correction_of === null) throw new ValidationError(`${field} is set but correction_of is not (only a correction replaces a label)`);
+  const label = value.label;
+  if (typeof label !== 'number' || !Number.isFinite(label)) throw new ValidationError(`${field}.label must be a finite number, got ${describe(label)}`);
+  const type = value.feedback_type;
+  if (typeof type !== 'string' || !(FEEDBACK_TYPES as readonly string[]).includes(type)) {
+    throw new ValidationError(`${field}.feedback_type must be one of ${FEEDBACK_TYPES.join(', ')}, got ${describe(type)}`);
+  }
+  // The field helpers name the field they read: read these under their full names.
+  const nested: Obj = { 'replaces.source': value.source, 'replaces.feedback_timestamp': value.feedback_timestamp };
+  return {
+    label,
+    feedback_type: type as FeedbackType,
+    source: optionalId(nested, 'replaces.source', what, limits),
+    feedback_timestamp: requireTimestamp(nested, 'replaces.feedback_timestamp', what),
   };
 }
 

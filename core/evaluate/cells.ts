@@ -41,6 +41,8 @@ export class WindowStats {
 export interface Observation extends BinaryObservation {
   /** Label time (event time of the feedback). */
   at: number;
+  /** The example it came from (a correction names it: the sliding window reverts it by this). */
+  id: string;
 }
 
 export class Cell {

@@ -1,70 +1,46 @@
 /**
- * The correction memory: what is kept of each counted example, for as long
- * as a correction may name it (the horizon), to revert it from every window
- * that still holds it; and the shared strings and segment lists that keep
- * that memory small.
+ * Corrections: what a correction reverts, rebuilt from what it carries
+ * (`replaces`: the replaced label, feedback type, source and time; its
+ * prediction, scores and segments are the correction's own), so the
+ * evaluator remembers no example.
  */
+import type { LabelledExample } from '../events.js';
 import type { Observation } from './cells.js';
-import type { CountedFeedback } from './feedback.js';
+import { dayOf, type CountedFeedback } from './feedback.js';
 
-/** What is remembered of a counted example, to revert it when corrected. */
-export interface Counted extends CountedFeedback {
+/** What a correction reverts: the replaced example, rebuilt from the correction (its `replaces` and its own prediction). */
+export interface Replaced extends CountedFeedback {
   timestamp: number;
-  /** Its segments as segmentsOf() gave them (one shared array per combination). */
+  /** Its segments: the correction's (the same prediction). */
   segments: readonly string[];
   label: number;
   observations: Array<{ role: string; version: string; observation: Observation }>;
 }
 
-/** The counted examples of one model by example id. */
-export class CorrectionMemory {
-  private readonly counted = new Map<string, Counted>();
-
-  get size(): number {
-    return this.counted.size;
-  }
-
-  /**
-   * The counted example a correction names, no longer remembered after this;
-   * undefined when it is unknown.
-   */
-  take(id: string, watermark: number, horizon: number): Counted | undefined {
-    let old = this.counted.get(id);
-    // Deterministic whether or not it is still in memory: past the horizon it is gone.
-    if (old && old.timestamp + horizon < watermark) old = undefined;
-    if (old) this.counted.delete(id);
-    return old;
-  }
-
-  remember(id: string, counted: Counted): void {
-    this.counted.set(id, counted);
-  }
-
-  /** Frees the examples predicted before the limit (they can no longer be corrected). */
-  forget(limit: number): void {
-    for (const [id, counted] of this.counted) if (counted.timestamp < limit) this.counted.delete(id);
-  }
-}
-
-/** One copy of each text and segment list that many remembered examples share. */
-export class Interner {
-  /** Strings many examples share (versions, feedback types): one copy each. */
-  private readonly strings = new Map<string, string>();
-  /** Segment lists by their joined text: one array per combination. */
-  private readonly segmentLists = new Map<string, readonly string[]>();
-
-  text(text: string): string {
-    const known = this.strings.get(text);
-    if (known !== undefined) return known;
-    this.strings.set(text, text);
-    return text;
-  }
-
-  segments(list: string[]): readonly string[] {
-    const key = list.join('\u0000');
-    const known = this.segmentLists.get(key);
-    if (known !== undefined) return known;
-    this.segmentLists.set(key, list);
-    return list;
-  }
+/**
+ * The example a correction replaces, or undefined when there is nothing to
+ * revert: a correction from a joiner before schema version 2 (no
+ * `replaces`), or one whose prediction is past the horizon (its windows
+ * closed and, before, its memory freed; deterministic either way).
+ */
+export function replacedBy(
+  example: LabelledExample,
+  segments: readonly string[],
+  scored: Array<{ role: string; version: string; score: number }>,
+  watermark: number,
+  horizon: number,
+): Replaced | undefined {
+  const replaces = example.replaces;
+  if (example.correction_of === null || replaces === null || example.timestamp + horizon < watermark) return undefined;
+  const id = example.correction_of;
+  const observation: Observation = { label: replaces.label, score: 0, threshold: example.threshold, at: replaces.feedback_timestamp, id };
+  return {
+    timestamp: example.timestamp,
+    segments,
+    label: replaces.label,
+    feedbackDay: dayOf(replaces.feedback_timestamp),
+    feedbackType: replaces.feedback_type,
+    source: replaces.source ?? '',
+    observations: scored.map(({ role, version, score }) => ({ role, version, observation: { ...observation, score } })),
+  };
 }

@@ -13,7 +13,8 @@
  *
  * Corrections: an example with `correction_of` retracts the example it
  * names (its contribution is reverted from every window that still holds
- * it) and is then counted as the new label. Expired, unlabelled examples
+ * it; what to revert is in the correction's `replaces`, so no example is
+ * remembered) and is then counted as the new label. Expired, unlabelled examples
  * (label null) count toward label coverage and input drift only.
  *
  * Determinism: every figure is a function of the sequence of examples
@@ -30,8 +31,8 @@
  * records and feedback statistics.
  */
 import type { LabelledExample } from '../events.js';
-import { shadowRole, type WindowStats } from './cells.js';
-import { Interner, type Counted } from './corrections.js';
+import { shadowRole, type Observation, type WindowStats } from './cells.js';
+import { replacedBy, type Replaced } from './corrections.js';
 import { fairnessPoints, noteFairness, type FairnessWindow } from './fairness.js';
 import { dayOf } from './feedback.js';
 import { healthOf, liveFigures, type LiveFigures, type ModelHealth } from './live.js';
@@ -54,8 +55,6 @@ export class Evaluator {
   /** Rows produced as a stream goes (sliding windows, drift), waiting for drain. */
   private pendingPoints: MetricPoint[] = [];
   private pendingDrift: DriftRecord[] = [];
-  /** Strings and segment lists many examples share: one copy each. */
-  private readonly shared = new Interner();
   /** Set while restore() applies an example: no sliding-window figures are computed. */
   private quiet = false;
 
@@ -81,14 +80,13 @@ export class Evaluator {
     state.n++;
     const starts = startsOf(this.options, state.watermark, example.timestamp);
     if (starts.includes(-1)) state.late++;
-    const segments = this.shared.segments(state.segmentsOf(example.segments));
+    const segments = state.segmentsOf(example.segments);
 
     const at = eventTime;
-    // Versions interned: an example remembered for corrections holds no strings of its own but its source.
-    const scored: Scored[] = [{ role: 'champion', version: this.shared.text(example.model_version), score: example.score }];
+    const scored: Scored[] = [{ role: 'champion', version: example.model_version, score: example.score }];
     for (const key of Object.keys(example.shadow_scores).sort()) {
       const { role, version } = shadowRole(key);
-      scored.push({ role, version: this.shared.text(version), score: example.shadow_scores[key]! });
+      scored.push({ role, version, score: example.shadow_scores[key]! });
     }
     // Input and score distributions: once per prediction (a correction has the same inputs).
     if (example.correction_of === null) state.drift.observeDistributions(example, scored, at, state.n, this.options.drift, this.pendingDrift);
@@ -111,16 +109,15 @@ export class Evaluator {
 
   /** A label (or a correction, which first retracts the example it names) in every window of every role's cells. */
   private countLabel(state: ModelState, example: LabelledExample, label: number, segments: readonly string[], starts: number[], scored: Scored[], at: number): void {
-    let old: Counted | undefined;
+    let old: Replaced | undefined;
     if (example.correction_of !== null) {
-      old = state.counted.take(example.correction_of, state.watermark, this.horizon);
-      if (old) this.retract(state, old);
-      else state.orphanCorrections++;
+      old = replacedBy(example, segments, scored, state.watermark, this.horizon);
+      if (old && !this.retract(state, old)) old = undefined;
+      if (!old) state.orphanCorrections++;
     }
 
-    const observations: Counted['observations'] = scored.map(({ role, version, score }) => ({
-      role, version, observation: { label, score, threshold: example.threshold, at },
-    }));
+    const id = example.example_id;
+    const observations = scored.map(({ role, version, score }) => ({ role, version, observation: { label, score, threshold: example.threshold, at, id } }));
     const first = example.correction_of === null;
     for (const { role, version, observation } of observations) {
       for (const segment of segments) {
@@ -143,22 +140,31 @@ export class Evaluator {
     const feedbackType = example.feedback_type ?? '';
     const source = example.source ?? '';
     state.feedback.count(feedbackDay, feedbackType, source, old);
-    state.counted.remember(example.example_id, { timestamp: example.timestamp, segments, label, feedbackDay, feedbackType: this.shared.text(feedbackType), source, observations });
   }
 
-  /** Reverts a counted example from every window that still holds it. */
-  private retract(state: ModelState, old: Counted): void {
-    const segments = old.segments;
+  /**
+   * Reverts a counted example from every window that still holds it; false
+   * (nothing reverted) when some window cannot hold it: it was never counted
+   * here (a correction no joiner would write), and reverting would drive
+   * counts negative.
+   */
+  private retract(state: ModelState, old: Replaced): boolean {
+    const targets: Array<{ stats: WindowStats; observation: Observation }> = [];
+    const starts = startsOf(this.options, state.watermark, old.timestamp);
     for (const { role, version, observation } of old.observations) {
-      for (const segment of segments) {
-        const cell = state.cell(role, version, segment);
-        eachWindow(this.options, cell, startsOf(this.options, state.watermark, old.timestamp), (stats) => {
-          stats.metric.revert(observation);
-          state.touch(stats);
-        });
-        cell.rolling?.revert(observation);
+      for (const segment of old.segments) {
+        eachWindow(this.options, state.cell(role, version, segment), starts, (stats) => targets.push({ stats, observation }));
       }
     }
+    for (const { stats, observation } of targets) if (!stats.metric.holds(observation)) return false;
+    for (const { stats, observation } of targets) {
+      stats.metric.revert(observation);
+      state.touch(stats);
+    }
+    for (const { role, version, observation } of old.observations) {
+      for (const segment of old.segments) state.cell(role, version, segment).rolling?.revertWhere((o) => o.id === observation.id);
+    }
+    return true;
   }
 
   /**

@@ -11,7 +11,6 @@ export interface ModelHealth {
   late: number;
   orphan_corrections: number;
   open_windows: number;
-  remembered_examples: number;
   /** Examples counted in `<attribute>=other`, their value past evaluator.max_segment_values (per attribute). */
   segment_values_pooled: number;
   /** Segment attributes not segmented, past evaluator.max_segment_attributes (per example and attribute). */
@@ -32,7 +31,7 @@ export function healthOf(state: ModelState): ModelHealth {
   let open = 0;
   for (const cell of state.cells.values()) for (const byStart of cell.tumbling) open += byStart.size;
   return {
-    examples: state.n, late: state.late, orphan_corrections: state.orphanCorrections, open_windows: open, remembered_examples: state.counted.size,
+    examples: state.n, late: state.late, orphan_corrections: state.orphanCorrections, open_windows: open,
     segment_values_pooled: state.pooledSegmentValues, segment_attributes_dropped: state.droppedSegmentAttributes,
   };
 }

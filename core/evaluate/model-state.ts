@@ -1,13 +1,12 @@
 /**
- * All the evaluator keeps of one model's stream: its cells, correction
- * memory, drift monitors, feedback statistics, stream position and the
- * windows changed since the last drain.
+ * All the evaluator keeps of one model's stream: its cells, drift
+ * monitors, feedback statistics, stream position and the windows changed
+ * since the last drain. Nothing per example: bounded by cells and open windows.
  */
 import { ALL_SEGMENTS, segmentKey } from '../contracts/index.js';
 import type { ModelKind } from '../events.js';
 import { FirstSeen, OTHER_SEGMENT_VALUE } from '../limits.js';
 import { keyOf, newCell, type Cell, type WindowStats } from './cells.js';
-import { CorrectionMemory } from './corrections.js';
 import { FeedbackStats } from './feedback.js';
 import { ModelDrift } from './model-drift.js';
 import type { EvaluatorOptions } from './options.js';
@@ -15,7 +14,6 @@ import { forgetClosedWindows } from './windows.js';
 
 export class ModelState {
   readonly cells = new Map<string, Cell>();
-  readonly counted = new CorrectionMemory();
   readonly drift: ModelDrift;
   readonly feedback: FeedbackStats;
   /** Segment values seen per attribute (for fairness): at most maxSegmentValues each, plus `other`. */
@@ -98,11 +96,10 @@ export class ModelState {
     return OTHER_SEGMENT_VALUE;
   }
 
-  /** Frees windows that can no longer change and examples that can no longer be corrected. */
+  /** Frees windows that can no longer change and feedback statistics no correction can reach. */
   forget(horizon: number): void {
     const limit = this.watermark - horizon;
     forgetClosedWindows(this.options, this.cells.values(), limit);
-    this.counted.forget(limit);
     this.feedback.forget(limit);
   }
 }

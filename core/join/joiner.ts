@@ -27,10 +27,10 @@
  * `takeNewModels`).
  */
 import { formatDuration } from '../duration.js';
-import type { Feedback, LabelledExample, ModelKind, Prediction } from '../events.js';
+import type { Feedback, LabelledExample, ModelKind, Prediction, ReplacedLabel } from '../events.js';
 import { FirstSeen } from '../limits.js';
 import { feedbackHash, labelFrom, outranks, TRUST } from './resolution.js';
-import type { JoinEntry, JoinStore } from './store.js';
+import type { JoinEntry, JoinStore, ResolvedLabel } from './store.js';
 import { NO_CLOCK, timeProblem, UNBOUNDED, type ClockReading, type TimeBounds } from './time-bounds.js';
 
 /** Scores a prediction with every current challenger (and the previous champion after a promotion). */
@@ -342,7 +342,8 @@ export class Joiner {
     }
     if (current && current.label === resolution.label) {
       // Same label from a more trusted (or later) source: it now stands behind the example.
-      entry.resolved = { ...current, trust, feedback_type: feedback.feedback_type, feedback_timestamp: feedback.timestamp, source: feedback.source };
+      const emitted = current.emitted ?? { feedback_type: current.feedback_type, source: current.source, feedback_timestamp: current.feedback_timestamp };
+      entry.resolved = { ...current, trust, feedback_type: feedback.feedback_type, feedback_timestamp: feedback.timestamp, source: feedback.source, emitted };
       this.counters.confirmations++;
       return [];
     }
@@ -362,7 +363,7 @@ export class Joiner {
       this.counters.labelled++;
       this.model(prediction.model).labelled++;
     }
-    return [{ kind: 'example', example: this.example(entry, current ? current.example_id : null) }];
+    return [{ kind: 'example', example: this.example(entry, current) }];
   }
 
   private expire(id: string, entry: JoinEntry): JoinOutput[] {
@@ -384,7 +385,8 @@ export class Joiner {
     return [{ kind: 'example', example: this.example(entry, null) }];
   }
 
-  private example(entry: JoinEntry, correctionOf: string | null): LabelledExample {
+  /** The example of the entry's label in force; a correction of `replaced` when given. */
+  private example(entry: JoinEntry, replaced: ResolvedLabel | null): LabelledExample {
     const p = entry.prediction!;
     const r = entry.resolved;
     return {
@@ -403,8 +405,15 @@ export class Joiner {
       source: r ? r.source : null,
       feedback_timestamp: r ? r.feedback_timestamp : null,
       label_delay_ms: r ? r.feedback_timestamp - p.timestamp : null,
-      correction_of: correctionOf,
+      correction_of: replaced ? replaced.example_id : null,
       shadow_scores: entry.shadow_scores,
+      replaces: replaced ? replacedLabelOf(replaced) : null,
     };
   }
+}
+
+/** What the example carrying `resolved` was counted with downstream. */
+function replacedLabelOf(resolved: ResolvedLabel): ReplacedLabel {
+  const emitted = resolved.emitted ?? resolved;
+  return { label: resolved.label, feedback_type: emitted.feedback_type, source: emitted.source, feedback_timestamp: emitted.feedback_timestamp };
 }

@@ -6,7 +6,7 @@
  * MemoryJoinStore keeps everything on the heap (replays, tests); the
  * processor's disk-backed store keeps entries off the heap.
  */
-import type { Feedback, FeedbackType, Prediction } from '../events.js';
+import type { Feedback, FeedbackType, Prediction, ReplacedLabel } from '../events.js';
 
 /** The label currently in force for a prediction, and where it came from. */
 export interface ResolvedLabel {
@@ -17,6 +17,12 @@ export interface ResolvedLabel {
   source: string | null;
   /** The example that carries this label downstream. */
   example_id: string;
+  /**
+   * What that example carried, when a later feedback with the same label took
+   * over (it is not re-emitted): a correction of it must name what was counted.
+   * Absent: the fields above are the example's.
+   */
+  emitted?: Pick<ReplacedLabel, 'feedback_type' | 'source' | 'feedback_timestamp'>;
 }
 
 export interface JoinEntry {

@@ -147,6 +147,18 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     this.add(o, -(o.weight ?? 1));
   }
 
+  /** Could `o` have been added (its confusion cell and its score's count hold its weight)? Reverting one that was not would drive counts negative. */
+  holds(o: BinaryObservation): boolean {
+    const w = o.weight ?? 1;
+    const positive = o.label === 1;
+    const predicted = o.score >= o.threshold;
+    const cell = predicted ? (positive ? this.tp : this.fp) : positive ? this.fn : this.tn;
+    if (cell < w) return false;
+    if (this.binPositives === null) return (this.byScore.get(o.score)?.[positive ? 0 : 1] ?? 0) >= w;
+    const bins = positive ? this.binPositives : this.binNegatives!;
+    return bins[binOf(o.score, this.scoreBins)]! >= w;
+  }
+
   /** True once the per-score counts are binned (it never goes back). */
   get approximate(): boolean {
     return this.binPositives !== null;

@@ -62,8 +62,18 @@ export class Rolling<O, V> implements Metric<O, V> {
    * Returns false when it already left the window (nothing to undo).
    */
   revert(observation: O): boolean {
-    const index = this.window.indexOf(observation);
+    return this.revertWhere((o) => o === observation);
+  }
+
+  /**
+   * Reverts the first observation still inside the window that `match`
+   * picks (a corrected label, found by its example id). Returns false when
+   * there is none (it already left the window: nothing to undo).
+   */
+  revertWhere(match: (observation: O) => boolean): boolean {
+    const index = this.window.findIndex(match);
     if (index < 0) return false;
+    const observation = this.window[index]!;
     this.metric.revert(observation);
     // Keep order: remove it and close the gap (rare: corrections only).
     const ordered = [...this.window.slice(this.head), ...this.window.slice(0, this.head)];

@@ -29,6 +29,11 @@ export class RegressionMetrics implements Metric<RegressionObservation, Regressi
     this.add(o, -(o.weight ?? 1));
   }
 
+  /** Could `o` have been added (the count holds its weight)? */
+  holds(o: RegressionObservation): boolean {
+    return this.n >= (o.weight ?? 1);
+  }
+
   private add(o: RegressionObservation, w: number): void {
     const error = o.score - o.label;
     this.n += w;

@@ -159,7 +159,10 @@ describe('evaluator tables on the real ClickHouse', () => {
       shadow_scores: {},
       categorical: { country: 'DE' },
     };
-    const correction: LabelledExample = { ...example, example_id: 'p-1#2', label: 0, correction_of: 'p-1#1', label_delay_ms: -5 };
+    const correction: LabelledExample = {
+      ...example, example_id: 'p-1#2', label: 0, correction_of: 'p-1#1', label_delay_ms: -5,
+      replaces: { label: 1, feedback_type: 'EXPERT_REVIEW', source: 'analyst-17', feedback_timestamp: example.feedback_timestamp! },
+    };
     await store.insert('labelled_examples', [labelledExampleRow(example, 1), labelledExampleRow(unlabelled, 1), labelledExampleRow(correction, 1)]);
     const rows = await store.select<Record<string, unknown>>(
       `SELECT example_id, prediction_id, label, feedback_type, source, feedback_ts_ms, label_delay_ms, correction_of, ts_ms, toUnixTimestamp(ts) AS ts_s,

@@ -3,11 +3,14 @@
  * a field with a default passes the registry's BACKWARD check while adding
  * one without a default fails it.
  */
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { readFileSync } from 'node:fs';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RegistryCodec } from '../../adapters/codec/codec.js';
 import { loadSchema, SCHEMA_NAMES } from '../../adapters/codec/schemas.js';
 import { DecodeError } from '../../core/errors.js';
+import { validateLabelledExample } from '../../core/events.js';
 import { SAMPLES } from '../support/samples.js';
 import { uniqueName } from '../support/collect.js';
 import { requireStack, STACK } from '../support/stack.js';
@@ -53,6 +56,23 @@ describe('schema registry (real)', () => {
     const error = await codec.decode(bytes).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DecodeError);
     expect((error as DecodeError).errorClass).toBe('unknown_schema');
+  });
+
+  it('LabelledExample v2 (replaces) is BACKWARD compatible with v1, and a v1 record (an older joiner) reads as replaces: null', async () => {
+    const subject = `${uniqueName('migrate-labelled')}-value`;
+    const v1 = readFileSync(new URL('../fixtures/schemas/LabelledExample.v1.avsc', import.meta.url), 'utf8');
+    expect((await registryCall('PUT', `/config/${subject}`, { compatibility: 'BACKWARD' })).status).toBe(200);
+    const { id } = await registry.register({ type: SchemaType.AVRO, schema: v1 }, { subject });
+    // The new joiner's codec registers v2 under the same subject: accepted by the BACKWARD rule.
+    const codec = new RegistryCodec<unknown>(registry, 'LabelledExample', subject);
+    expect(await codec.register()).not.toBe(id);
+    // A correction an older joiner wrote (v1 wire format) decodes through the new reader schema.
+    const { replaces: _, ...old } = { ...SAMPLES.LabelledExample, example_id: 'p-1#2', correction_of: 'p-1#1' };
+    const body = avro.Type.forSchema(JSON.parse(v1)).toBuffer(old);
+    const header = Buffer.alloc(5);
+    header.writeInt32BE(id, 1);
+    const decoded = validateLabelledExample(await codec.decode(Buffer.concat([header, body])));
+    expect(decoded).toEqual({ ...old, replaces: null });
   });
 
   it.each(SCHEMA_NAMES)('%s: a new field with a default is BACKWARD compatible, one without is not', async (name) => {

@@ -49,6 +49,7 @@ export const SAMPLES = {
     label_delay_ms: 3_600_000,
     correction_of: null,
     shadow_scores: { 'fraud-detector/logreg@3': 0.71 },
+    replaces: null,
   } satisfies LabelledExample,
   ModelSnapshot: {
     model: 'fraud-detector',

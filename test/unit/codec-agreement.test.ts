@@ -15,7 +15,7 @@ import { LocalCodec } from '../../adapters/codec/codec.js';
 import { loadSchema } from '../../adapters/codec/schemas.js';
 import { ValidationError } from '../../core/errors.js';
 import { DEFAULT_RECORD_LIMITS, NO_RECORD_LIMITS } from '../../core/limits.js';
-import { LONG_MAX, LONG_MIN, TIMESTAMP_MAX, validateFeedback, validateLabelledExample, validatePrediction } from '../../core/events.js';
+import { FEEDBACK_TYPES, LONG_MAX, LONG_MIN, TIMESTAMP_MAX, validateFeedback, validateLabelledExample, validatePrediction } from '../../core/events.js';
 import { mulberry32, type Random } from '../../demo/random.js';
 import { SAMPLES } from '../support/samples.js';
 import { VALIDATED_NAMES, VALIDATORS, type ValidatedName } from '../support/validators.js';
@@ -149,9 +149,26 @@ function valueFor(random: Random, avroType: AvroType): unknown {
         Object.fromEntries(items.fields.map((f) => [f.name, random() < 0.7 ? validSample(f.type, random) : valueFor(random, f.type)])),
       );
     }
+    case 'record': {
+      // LabelledExample.replaces: mostly valid fields, now and then not an object.
+      if (random() < 0.1) return oneOf(random, ['x', 1, []]);
+      const fields = (type as { fields: AvroField[] }).fields;
+      return Object.fromEntries(fields.map((f) => [f.name, random() < 0.6 ? validFieldValue(f.type, random) : valueFor(random, f.type)]));
+    }
+    case 'FeedbackType': // a reference to the enum defined earlier in the schema
+      return valueFor(random, { type: 'enum', symbols: [...FEEDBACK_TYPES] } as AvroType);
     default:
       throw new Error(`no generator for Avro type ${name}`);
   }
+}
+
+/** A value that fits a record's field. */
+function validFieldValue(type: AvroType, random: Random): unknown {
+  const { type: t } = unwrap(type);
+  if (t === 'double') return random();
+  if (t === 'long') return 1_763_942_400_000 + Math.floor(random() * 1e6);
+  if (t === 'FeedbackType') return oneOf(random, [...FEEDBACK_TYPES]);
+  return validSample(type, random);
 }
 
 /** A value that fits the field, for the array items. */

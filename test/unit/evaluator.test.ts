@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Evaluator, shadowRole, type EvaluatorOptions, type MetricPoint } from '../../core/evaluate/index.js';
 import { psi, histogram, quantileEdges } from '../../core/drift/index.js';
-import type { LabelledExample } from '../../core/events.js';
+import type { LabelledExample, ReplacedLabel } from '../../core/events.js';
 import { seededRandom as mulberry32 } from '../support/random.js';
 
 const HOUR = 3_600_000;
@@ -36,8 +36,14 @@ function example(overrides: Partial<LabelledExample> = {}): LabelledExample {
     label_delay_ms: delay,
     correction_of: null,
     shadow_scores: {},
+    replaces: null,
     ...overrides,
   };
+}
+
+/** What a joiner's correction of `x` carries: the label x was counted with. */
+function replacedOf(x: LabelledExample): ReplacedLabel {
+  return { label: x.label!, feedback_type: x.feedback_type!, source: x.source, feedback_timestamp: x.feedback_timestamp! };
 }
 
 const noDrift: Partial<EvaluatorOptions> = { drift: { referenceSize: 0, windowSize: 1, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: false } };
@@ -70,7 +76,7 @@ function cutStream(): LabelledExample[] {
       feedback_timestamp: timestamp + Math.floor(random() * 10 * HOUR),
     });
     stream.push(x);
-    if (i % 10 === 9) stream.push({ ...x, example_id: `${x.example_id}-fix`, label: 1 - x.label!, correction_of: x.example_id, feedback_type: 'EXPERT_REVIEW' });
+    if (i % 10 === 9) stream.push({ ...x, example_id: `${x.example_id}-fix`, label: 1 - x.label!, correction_of: x.example_id, feedback_type: 'EXPERT_REVIEW', replaces: replacedOf(x) });
     if (i % 17 === 0) stream.push({ ...x, example_id: `${x.example_id}-exp`, prediction_id: `${x.prediction_id}-exp`, label: null, feedback_timestamp: null, label_delay_ms: null });
   }
   stream.sort((a, b) => (a.feedback_timestamp ?? a.timestamp + 7 * 24 * HOUR) - (b.feedback_timestamp ?? b.timestamp + 7 * 24 * HOUR));
@@ -115,6 +121,7 @@ describe('evaluator', () => {
       feedback_timestamp: first.feedback_timestamp! + HOUR,
       label_delay_ms: first.label_delay_ms! + HOUR,
       correction_of: first.example_id,
+      replaces: replacedOf(first),
     };
     const corrected = new Evaluator(noDrift);
     for (const x of [first, other, correction]) corrected.onExample(x);
@@ -135,6 +142,33 @@ describe('evaluator', () => {
     const stats = new Map(out.feedback.map((s) => [`${s.feedback_type}/${s.source}`, s]));
     expect(stats.get('USER_CONFIRMED/alice')).toMatchObject({ labels: 1, corrections: 0, overturned: 1, overturned_by_expert: 1 });
     expect(stats.get('EXPERT_REVIEW/bob')).toMatchObject({ labels: 0, corrections: 1, overturned: 0 });
+  });
+
+  it('a correction without `replaces` (an older joiner) or replacing a label never counted here is an orphan: nothing is reverted', () => {
+    const first = example({ label: 1, score: 0.7 });
+    const fix = { ...first, example_id: 'fix-1', label: 0, feedback_type: 'EXPERT_REVIEW' as const, correction_of: first.example_id };
+    const e = new Evaluator(noDrift);
+    e.onExample(first);
+    // Claims to replace a label 0 with score 0.7 (a false positive) that was never counted: reverting it would make fp -1.
+    e.onExample({ ...fix, replaces: { ...replacedOf(first), label: 0 } });
+    e.onExample({ ...fix, example_id: 'fix-2', replaces: null });
+    const p = latest(e.drain().points);
+    expect(value(p, { metric: 'count' })).toBe(3);
+    expect(value(p, { metric: 'tp' })).toBe(1);
+    expect(value(p, { metric: 'fp' })).toBe(2);
+    expect(e.health().m).toMatchObject({ orphan_corrections: 2 });
+  });
+
+  it('no example is remembered: a correction past the horizon is an orphan, as when examples were remembered and freed', () => {
+    const options = { ...noDrift, joinWindowMs: HOUR, graceMs: 0 };
+    const first = example({ label: 1, score: 0.7 });
+    const e = new Evaluator(options);
+    e.onExample(first);
+    // A later example moves the model's event time past the first one's horizon.
+    e.onExample(example({ timestamp: T0 + 240 * HOUR, label: 0, score: 0.1 }));
+    e.onExample({ ...first, example_id: 'fix', label: 0, correction_of: first.example_id, feedback_timestamp: T0 + 240 * HOUR, replaces: replacedOf(first) });
+    expect(e.health().m).toMatchObject({ orphan_corrections: 1 });
+    expect(value(latest(e.drain().points), { metric: 'tp' })).toBe(1);
   });
 
   it('the final figures do not depend on where the stream was cut (drain at random cuts vs once)', () => {
@@ -235,7 +269,7 @@ describe('evaluator', () => {
     expect(value(last, { window: 'last_3', start: T0 + 2, metric: 'fp' })).toBe(3);
     expect(value(last, { window: 'last_3', start: T0 + 2, metric: 'count' })).toBe(3);
     // Correct the newest: it leaves the window and its correction enters as the newest.
-    e.onExample({ ...xs[4]!, example_id: 'fix', label: 1, correction_of: xs[4]!.example_id, feedback_timestamp: T0 + 10 });
+    e.onExample({ ...xs[4]!, example_id: 'fix', label: 1, correction_of: xs[4]!.example_id, feedback_timestamp: T0 + 10, replaces: replacedOf(xs[4]!) });
     points = e.drain().points.filter((x) => x.window === 'last_3' && x.segment === '*');
     const after = latest(points);
     expect(value(after, { window: 'last_3', start: T0 + 2, metric: 'tp' })).toBe(1);

@@ -57,7 +57,7 @@ describe('joiner', () => {
           example_id: 'a#1', prediction_id: 'a', model: 'fraud', model_version: 'v1', timestamp: T0,
           features: { amount: 10 }, categorical: {}, segments: { region: 'eu' }, score: 0.8, threshold: 0.5,
           label: 1, feedback_type: 'USER_CONFIRMED', source: 'u1', feedback_timestamp: T0 + 90_000,
-          label_delay_ms: 90_000, correction_of: null, shadow_scores: {},
+          label_delay_ms: 90_000, correction_of: null, shadow_scores: {}, replaces: null,
         },
       },
     ]);
@@ -106,6 +106,20 @@ describe('joiner', () => {
     // A later user feedback cannot overrule the expert, whatever it says.
     expect(j.onFeedback(feedback('a', T0 + 3 * DAY, 'USER_REJECTED', 1))).toEqual([]);
     expect(j.counters).toMatchObject({ labelled: 1, corrections: 1, superseded: 1 });
+  });
+
+  it('a correction carries the label it replaces as the replaced example carried it, also after an agreeing feedback took over', () => {
+    const { j } = joiner();
+    j.onPrediction(prediction('a', T0, 0.9));
+    j.onFeedback(feedback('a', T0 + HOUR, 'USER_CONFIRMED', 1, { source: 'alice' }));
+    // Agrees: emits nothing, so downstream still counts a#1 as alice's USER_CONFIRMED at T0 + 1h.
+    expect(j.onFeedback(feedback('a', T0 + 2 * HOUR, 'AUTO_VALIDATED', 1, { source: 'rules' }))).toEqual([]);
+    const [fix] = j.onFeedback(feedback('a', T0 + DAY, 'EXPERT_REVIEW', 0, { source: 'analyst' }));
+    expect(fix).toMatchObject({ kind: 'example', example: { example_id: 'a#2', correction_of: 'a#1', label: 0 } });
+    expect(fix!.kind === 'example' && fix!.example.replaces).toEqual({ label: 1, feedback_type: 'USER_CONFIRMED', source: 'alice', feedback_timestamp: T0 + HOUR });
+    // A correction of the correction replaces what a#2 carried.
+    const [again] = j.onFeedback(feedback('a', T0 + 2 * DAY, 'EXPERT_REVIEW', 1, { source: 'lead' }));
+    expect(again!.kind === 'example' && again!.example.replaces).toEqual({ label: 0, feedback_type: 'EXPERT_REVIEW', source: 'analyst', feedback_timestamp: T0 + DAY });
   });
 
   it('equal trust: the later feedback by timestamp wins, an older one arriving late does not', () => {

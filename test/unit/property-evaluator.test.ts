@@ -47,12 +47,15 @@ function exampleArb(models: string[], odd: boolean): fc.Arbitrary<LabelledExampl
       shadow: fc.dictionary(odd ? fc.constantFrom('previous:v0', 'x/lr@1', 'toString', 'previous:__proto__') : fc.constantFrom('m/lr@1'), odd ? bigOrSmall : fc.double({ min: 0, max: 1, noNaN: true }), { maxKeys: 2 }),
       correction: fc.option(fc.nat(50), { freq: 4 }),
       type: fc.constantFrom(...FEEDBACK_TYPES),
+      replaced: odd ? fc.constantFrom(0, -0, 0.5, 1) : fc.constantFrom(0, 1),
     })
     .map((x) => ({
       example_id: `${x.model}-${x.n}#${x.correction === null ? 1 : 2}`, prediction_id: `${x.model}-${x.n}`, model: x.model, model_version: x.version,
       timestamp: x.at, features: { a: x.score }, categorical: {}, segments: Object.assign(Object.create(null), x.segments), score: x.score, threshold: 0.5,
       label: x.label, feedback_type: x.label === null ? null : x.type, source: x.label === null ? null : 'u', feedback_timestamp: x.label === null ? null : x.at + x.delay,
       label_delay_ms: x.label === null ? null : x.delay, correction_of: x.correction === null || x.label === null ? null : `${x.model}-${x.correction}#1`, shadow_scores: x.shadow,
+      // A correction of an arbitrary example (hostile: not what a joiner writes): it replaces a label that example may never have had.
+      replaces: x.correction === null || x.label === null ? null : { label: x.replaced, feedback_type: x.type, source: 'u', feedback_timestamp: x.at },
     }));
 }
 
