@@ -246,7 +246,7 @@ describe('CLI commands with every secret set', () => {
       cli(['status', '--json', '--metrics', metricsUrl], urls),
       cli(['run'], keys), // ClickHouse fails first
       cli(['run'], urls),
-      cli(['run', '--only', 'joiner'], noClickHouse(urls), 8_000), // kafkajs retries, logging each attempt
+      cli(['run', '--only', 'joiner'], noClickHouse(urls), 15_000), // kafkajs retries, logging each attempt (8 s missed its first log line on a loaded machine)
       cli(replay, keys),
       cli(replay, urls),
       cli(['pin', '--model', 'm', '--reason', 'r'], noClickHouse(urls), 8_000),
