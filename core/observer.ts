@@ -21,8 +21,8 @@ export interface PipelineObserver {
   decided?(decisions: PromotionDecision[]): void;
   /** The promoter read a manual decision for the first time (every one, at each start). */
   manual?(decision: PromotionDecision): void;
-  /** The evaluator applied a live batch. */
-  evaluated?(partition: number, examples: LabelledExample[], seconds: number): void;
+  /** The evaluator applied a live batch; `evaluators`: those of every task (their live figures include it). */
+  evaluated?(partition: number, examples: LabelledExample[], seconds: number, evaluators: Evaluator[]): void;
   /** The evaluator wrote its rows, with the evaluators of every task (for live gauges). */
   flushed?(evaluators: Evaluator[], rows: EvaluatorRows, seconds: number): void;
   /** A write to a sink table failed and is retried (consumption waits). */

@@ -183,7 +183,7 @@ export class EvaluatorProcessor implements Processor {
       await this.deps.deadLetters.writeBatch(letters);
       for (const letter of letters) this.deps.observer?.deadLetter?.(letter);
     }
-    this.deps.observer?.evaluated?.(batch.partition, applied, (performance.now() - started) / 1000);
+    this.deps.observer?.evaluated?.(batch.partition, applied, (performance.now() - started) / 1000, this.evaluators());
     if (this.examples.length >= this.deps.flush.maxRows || this.bufferedBytes >= this.deps.flush.maxBytes) await this.flush();
   }
 

@@ -22,6 +22,7 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
     help: 'Live figure of a model per role (champion, challenger, previous), version, segment (* unless evaluator.prometheus_segments) and window (total, last_<n>). NaN-free: a figure with no value (zero denominator) is not exported.',
     labelNames: ['model', 'role', 'version', 'segment', 'window', 'metric'],
     registers: [registry],
+    collect: () => refreshIfStale(),
   });
   const examples = new Counter({
     name: 'feedbackloop_examples_evaluated_total',
@@ -66,6 +67,7 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
     help: 'Segment cardinality past its bound, per model since the evaluator (re)built its state: kind values_pooled (examples counted in <attribute>=other, past evaluator.max_segment_values) and attributes_dropped (attributes not segmented, past evaluator.max_segment_attributes).',
     labelNames: ['model', 'kind'],
     registers: [registry],
+    collect: () => refreshIfStale(),
   });
 
   const refresh = (evaluators: Evaluator[]) => {
@@ -89,9 +91,24 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
     }
   };
 
+  // The gauges are computed when scraped, from the evaluators as the last batch left them:
+  // a label reaches /metrics as soon as its batch is applied, not at the next flush.
+  let current: Evaluator[] = [];
+  let stale = false;
+  const refreshIfStale = () => {
+    if (!stale) return;
+    stale = false;
+    refresh(current);
+  };
+  const later = (evaluators: Evaluator[]) => {
+    current = evaluators;
+    stale = true;
+  };
+
   return {
-    evaluated(_partition, applied, seconds) {
+    evaluated(_partition, applied, seconds, evaluators) {
       batchSeconds.observe(seconds);
+      later(evaluators);
       for (const example of applied) {
         const kind = example.label === null ? 'expired' : example.correction_of === null ? 'label' : 'correction';
         examples.inc({ model: example.model, kind });
@@ -103,10 +120,11 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
       for (const { value: d } of rows.drift) {
         if (d.detected) drift.inc({ model: d.model, role: d.role, feature: d.feature, statistic: d.statistic });
       }
-      refresh(evaluators);
+      later(evaluators);
     },
     sinkRetry(table) {
       retries.inc({ table });
     },
   };
 }
+

@@ -7,8 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import { LocalCodec } from '../../adapters/codec/codec.js';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
+import { Registry } from 'prom-client';
+import { evaluatorMetrics } from '../../adapters/prometheus/model-gauges.js';
 import { ManualClock } from '../../core/clock.js';
 import type { DeadLetter, LabelledExample } from '../../core/events.js';
+import type { PipelineObserver } from '../../core/observer.js';
 import { EvaluatorProcessor } from '../../processors/evaluator.js';
 import { FileEvaluatorSink } from '../../sinks/evaluator-rows.js';
 import type { Sink } from '../../sinks/sink.js';
@@ -22,12 +25,15 @@ async function produce(log: MemoryTransport, examples: LabelledExample[]): Promi
   await producer.send(await Promise.all(examples.map(async (e) => ({ topic: TOPIC, key: Buffer.from(e.model), value: await codec.encode(e), timestamp: e.feedback_timestamp ?? e.timestamp }))));
 }
 
-function processor(log: MemoryTransport, sink: FileEvaluatorSink, letters: DeadLetter[], maxRows: number, rebuildDiscardEvery?: number, timing = { intervalMs: 60_000, clock: new ManualClock(T0) }): EvaluatorProcessor {
+function processor(
+  log: MemoryTransport, sink: FileEvaluatorSink, letters: DeadLetter[], maxRows: number, rebuildDiscardEvery?: number,
+  timing = { intervalMs: 60_000, clock: new ManualClock(T0) }, observer?: PipelineObserver,
+): EvaluatorProcessor {
   const deadLetters: Sink<DeadLetter> = { connect: async () => {}, writeBatch: async (l) => void letters.push(...l), close: async () => {} };
   return new EvaluatorProcessor({
     transport: log, topic: TOPIC, groupId: 'evaluator', codec,
     evaluator: { rollingSize: 100, rollingEmitEvery: 10, fairnessAttributes: ['region'], drift: { referenceSize: 200, windowSize: 200, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true } },
-    sink, deadLetters, flush: { maxRows, maxBytes: 1e9, intervalMs: timing.intervalMs }, clock: timing.clock, rebuildDiscardEvery,
+    sink, deadLetters, flush: { maxRows, maxBytes: 1e9, intervalMs: timing.intervalMs }, clock: timing.clock, rebuildDiscardEvery, observer,
   });
 }
 
@@ -47,6 +53,28 @@ async function uninterrupted(examples: LabelledExample[]): Promise<FileEvaluator
 }
 
 describe('evaluator processor', () => {
+  it('the live gauges show a batch as soon as it is applied, long before the rows are flushed', async () => {
+    const log = new MemoryTransport();
+    await log.ensureTopics([{ name: TOPIC, partitions: 2 }]);
+    const registry = new Registry();
+    const sink = new FileEvaluatorSink('/nonexistent');
+    const p = processor(log, sink, [], 1e9, undefined, { intervalMs: 3_600_000, clock: new ManualClock(T0) }, evaluatorMetrics(registry, { segments: false }));
+    await p.start();
+    const count = async () => {
+      const metric = await registry.getSingleMetric('feedbackloop_model_metric')!.get();
+      return metric.values.find((v) => v.labels.model === 'fraud' && v.labels.role === 'champion' && v.labels.window === 'total' && v.labels.metric === 'count')?.value;
+    };
+    const examples = stream(90, 3).filter((e) => e.model === 'fraud' && e.correction_of === null);
+    await produce(log, examples.slice(0, 10));
+    await log.whenIdle();
+    expect(await count()).toBe(10);
+    await produce(log, examples.slice(10));
+    await log.whenIdle();
+    expect(await count()).toBe(examples.length);
+    expect(sink.final().points).toHaveLength(0); // nothing flushed yet
+    await p.stop();
+  });
+
   it.each([
     ['once at its end', undefined],
     ['every 7 examples', 7],
