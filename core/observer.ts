@@ -8,6 +8,19 @@ import type { Evaluator, EvaluatorRows } from './evaluate/index.js';
 import type { DeadLetter, LabelledExample, ModelSnapshot, PromotionDecision } from './events.js';
 import type { JoinCounters } from './join/index.js';
 
+/** How a partition task built its state at (re)assignment (processors with checkpoints). */
+export interface RestoreReport {
+  processor: string;
+  partition: number;
+  /** `checkpoint`: its state, then the input after it; `start`: the input re-read from the partition's start. */
+  from: 'checkpoint' | 'start';
+  /** Why no checkpoint was used (from `start`). */
+  reason?: string;
+  /** Input records re-read. */
+  reread: number;
+  ms: number;
+}
+
 export interface PipelineObserver {
   /** Records a processor read, by topic (processors without a transaction of their own). */
   recordsIn?(topic: string, count: number): void;
@@ -21,6 +34,8 @@ export interface PipelineObserver {
   decided?(decisions: PromotionDecision[]): void;
   /** The promoter read a manual decision for the first time (every one, at each start). */
   manual?(decision: PromotionDecision): void;
+  /** A partition task restored its state (from a checkpoint and the input after it, or from the partition's start, and why). */
+  restored?(report: RestoreReport): void;
   /** The evaluator applied a live batch; `evaluators`: those of every task (their live figures include it). */
   evaluated?(partition: number, examples: LabelledExample[], seconds: number, evaluators: Evaluator[]): void;
   /** The evaluator wrote its rows, with the evaluators of every task (for live gauges). */

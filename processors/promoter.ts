@@ -7,11 +7,17 @@
  * (core/promote). Each batch is one transaction: the decisions it completed
  * (to `model-promotions`, key model), its dead letters and its input offset.
  *
- * State: the policies are a function of the example sequence alone, so a
- * task that (re)starts on a partition (partition-tasks.ts: after fencing the
- * previous owner) rebuilds them by re-reading the
- * partition from the start up to where it resumes, publishing nothing (those
- * decisions were committed with those offsets). Two instances therefore
+ * State: the policies are a function of the example sequence alone. Every
+ * `checkpointEvery` examples a batch's transaction also carries a
+ * checkpoint of the partition's state (checkpoint.ts, promoter-state.ts:
+ * the policies and decision counts, covering the batch's input offset) to
+ * partition p of the compacted checkpoint topic. A task that (re)starts on
+ * a partition (partition-tasks.ts: after fencing the previous owner)
+ * restores the latest checkpoint and re-reads only the partition after it,
+ * up to where it resumes, publishing nothing (those decisions were
+ * committed with those offsets); without a usable checkpoint (none yet,
+ * another format, other policy settings) it re-reads the partition from
+ * the start, and says why (observer `restored`). Two instances therefore
  * never both decide on one example.
  *
  * Manual decisions (`feedbackloop promote | rollback | pin | unpin`: events
@@ -31,7 +37,11 @@ import type { RecordLimits } from '../core/limits.js';
 import { PromotionPolicy, toPromotionDecision, type PolicyDecision, type PolicyOptions } from '../core/promote/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import type { LogConsumer, LogTransport, OutgoingRecord, PartitionBatch } from '../adapters/transport/transport.js';
+import { FeedbackloopError } from '../core/errors.js';
+import { checkpointRecords } from './checkpoint.js';
+import { restoreCheckpoint } from './checkpoint-restore.js';
 import { deadLetterRecords, decodeRecord, rereadLabelled } from './decode.js';
+import { decodePromoteState, encodePromoteState, type PromoteState } from './promoter-state.js';
 import { PartitionTasks, type TaskContext } from './partition-tasks.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
@@ -50,6 +60,8 @@ export interface PromoterTopics {
   labelled: string;
   promotions: string;
   deadLetters: string;
+  /** Compacted, at least as many partitions as `labelled`. */
+  checkpoints: string;
 }
 
 export interface PromoterProcessorDeps {
@@ -64,15 +76,16 @@ export interface PromoterProcessorDeps {
   limits?: RecordLimits;
   /** Who decided (PromotionDecision.actor). */
   actor: string;
+  /** A checkpoint of a partition's state with the batch that reaches this many records since its last one (0: none). */
+  checkpointEvery: number;
   clock: Clock;
   /** Hooks: `decided` (decisions published), `manual` (a manual decision read for the first time by this instance: every one, at each start). */
   observer?: PipelineObserver;
 }
 
-/** A partition's state: a policy per model, and how many decisions each made (for deterministic decision ids). */
-interface PromoteTask {
-  policies: Map<string, PromotionPolicy>;
-  decided: Map<string, number>;
+/** A partition's state, and the input records since its last checkpoint (those a restore would re-read). */
+interface PromoteTask extends PromoteState {
+  sinceCheckpoint: number;
 }
 
 export class PromoterProcessor implements Processor {
@@ -88,7 +101,7 @@ export class PromoterProcessor implements Processor {
 
   constructor(private readonly deps: PromoterProcessorDeps) {
     this.inputs = [deps.topics.labelled];
-    this.outputs = [deps.topics.promotions, deps.topics.deadLetters];
+    this.outputs = [deps.topics.promotions, deps.topics.deadLetters, deps.topics.checkpoints];
     this.tasks = new PartitionTasks<PromoteTask>({
       transport: deps.transport,
       groupId: deps.groupId,
@@ -102,6 +115,10 @@ export class PromoterProcessor implements Processor {
 
   async start(): Promise<void> {
     const { transport, topics, groupId, codecs } = this.deps;
+    const [inputs, checkpoints] = [await transport.partitionCount(topics.labelled), await transport.partitionCount(topics.checkpoints)];
+    if (checkpoints < inputs) {
+      throw new FeedbackloopError(`the promoter's checkpoint topic ${topics.checkpoints} has ${checkpoints} partitions, fewer than ${topics.labelled} (${inputs})`, { systemic: true });
+    }
     this.requestFeed = await followTopic(transport, {
       topic: topics.promotions,
       groupId: `${groupId}-${REQUEST_FEED_GROUP}-${randomUUID()}`,
@@ -146,18 +163,41 @@ export class PromoterProcessor implements Processor {
     for (const task of this.tasks.all()) task.state.policies.get(decision.model)?.request(decision);
   }
 
-  /** Partition p's policies, from every manual decision so far and the examples before resumeAt (publishing nothing). */
+  /**
+   * Partition p's policies, from every manual decision so far, the latest checkpoint (if usable)
+   * and the examples after it before resumeAt (publishing nothing).
+   */
   private async rebuild(ctx: TaskContext): Promise<PromoteTask> {
-    const task: PromoteTask = { policies: new Map(), decided: new Map() };
+    const started = performance.now();
     // Every manual decision so far, before the rebuild applies them (the feed may not have caught up).
     const promotions = this.deps.topics.promotions;
     const all = Array.from({ length: await this.deps.transport.partitionCount(promotions) }, (_, p) => p);
     await this.deps.transport.readToEnd(promotions, all, (records) => applyRecords(records, { codec: this.deps.codecs.promotion, apply: (d) => this.onRequest(d) }));
-    const labelled = this.deps.topics.labelled;
-    await rereadLabelled(this.deps.transport, labelled, ctx.partition, ctx.resumeAt(labelled), this.deps.codecs.labelled, () => ctx.heartbeat(), (example) => {
+    const { transport, topics, codecs, limits } = this.deps;
+    const labelled = topics.labelled;
+    const restored = await restoreCheckpoint({ transport, topic: topics.checkpoints, inputs: [labelled], ctx, decode: (bytes) => decodePromoteState(bytes, this.deps.policyOf) });
+    const task: PromoteTask = { ...(restored.state ?? { policies: new Map(), decided: new Map() }), sinceCheckpoint: 0 };
+    // The requests a checkpointed policy has not seen (it ignores those it has, by id).
+    for (const [model, policy] of task.policies) for (const request of this.requests.get(model)?.values() ?? []) policy.request(request);
+    const from = restored.from[labelled]!;
+    task.sinceCheckpoint = await rereadLabelled(transport, labelled, ctx.partition, ctx.resumeAt(labelled), codecs.labelled, () => ctx.heartbeat(), (example) => {
       for (const d of this.policy(task, example.model).observe(example)) this.count(task, d);
-    }, this.deps.limits);
+    }, limits, from);
+    this.deps.observer?.restored?.({
+      processor: this.name, partition: ctx.partition, from: restored.state ? 'checkpoint' : 'start',
+      ...(restored.reason === undefined ? {} : { reason: restored.reason }), reread: task.sinceCheckpoint, ms: performance.now() - started,
+    });
     return task;
+  }
+
+  /** The checkpoint records of a task whose batch reached checkpointEvery records since the last one (none otherwise). */
+  private checkpoint(task: PromoteTask, batch: PartitionBatch): OutgoingRecord[] {
+    task.sinceCheckpoint += batch.records.length;
+    const every = this.deps.checkpointEvery;
+    if (every <= 0 || task.sinceCheckpoint < every) return [];
+    task.sinceCheckpoint = 0;
+    const state = encodePromoteState(task);
+    return checkpointRecords(this.deps.topics.checkpoints, batch.partition, { state, offsets: { [batch.topic]: batch.nextOffset } });
   }
 
   private count(task: PromoteTask, d: PolicyDecision): number {
@@ -184,6 +224,7 @@ export class PromoterProcessor implements Processor {
     const out: OutgoingRecord[] = [];
     for (const d of decisions) out.push({ topic: this.deps.topics.promotions, key: Buffer.from(d.model), value: await this.deps.codecs.promotion.encode(d), timestamp: now });
     for (const letter of await deadLetterRecords(letters, this.deps.topics.deadLetters, this.deps.codecs.deadLetter, now)) out.push(letter);
+    for (const record of this.checkpoint(task, batch)) out.push(record);
     await ctx.commit(out, [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }]);
     for (const d of decisions) this.published.push(d);
     if (decisions.length > 0) this.deps.observer?.decided?.(decisions);

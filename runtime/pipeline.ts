@@ -160,9 +160,9 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
   promoter: {
     inputs: (t) => [t.labelled_examples],
     kafka: {
-      outputs: (t) => [t.model_promotions, t.dead_letters],
-      // Every manual decision so far, and partition p of its input up to where it resumes.
-      restores: (t) => [t.model_promotions, t.labelled_examples],
+      outputs: (t) => [t.model_promotions, t.dead_letters, t.promoter_checkpoints],
+      // Every manual decision so far, partition p's checkpoint, and partition p of its input after it up to where it resumes.
+      restores: (t) => [t.model_promotions, t.promoter_checkpoints, t.labelled_examples],
       feeds: (t) => [{ group: REQUEST_FEED_GROUP, topic: t.model_promotions }],
       transactional: true,
     },
@@ -175,6 +175,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
         policyOf: (model) => policyOptions(env.config, model),
         limits: recordLimits(env.config),
         actor: `feedbackloop-promoter (${env.name})`,
+        checkpointEvery: env.config.promoter.checkpoint_every,
         clock: env.clock,
         observer: env.observer,
       }),
@@ -267,6 +268,7 @@ export function topicSpecs(config: Config): TopicSpec[] {
     { name: t.dead_letters, partitions: t.partitions },
     { name: t.unmatched_feedback, partitions: t.partitions },
     { name: t.joiner_changelog, partitions: t.partitions, compacted: true },
+    { name: t.promoter_checkpoints, partitions: t.partitions, compacted: true },
   ];
 }
 

@@ -174,6 +174,13 @@ function loggingObserver(metrics: Required<PipelineObserver>, logger: Logger, he
       metrics.manual(d);
       logger.info({ model: d.model, decision: d.decision, from: d.from_version, to: d.to_version, actor: d.actor, reason: d.reason }, 'manual promotion decision');
     },
+    restored: (report) => {
+      metrics.restored(report);
+      const { processor, partition, from, reason, reread, ms } = report;
+      const fields = { processor, partition, from, reread, ms, ...(reason === undefined ? {} : { reason }) };
+      if (from === 'checkpoint') logger.info(fields, 'partition state restored from its checkpoint and the input after it');
+      else logger.info(fields, 'partition state rebuilt from the start of its input (no usable checkpoint)');
+    },
     sinkRetry: (table, error, attempt, delay) => {
       metrics.sinkRetry(table, error, attempt, delay);
       logger.warn({ err: error, table, attempt, delay_ms: delay }, 'clickhouse insert failed; retrying (consumption paused)');

@@ -89,7 +89,7 @@ export function learnerSettings(config: Config): { topics: LearnerTopics; learne
 /** The promoter's topics from the config. */
 export function promoterTopics(config: Config): PromoterTopics {
   const t = config.topics;
-  return { labelled: t.labelled_examples, promotions: t.model_promotions, deadLetters: t.dead_letters };
+  return { labelled: t.labelled_examples, promotions: t.model_promotions, deadLetters: t.dead_letters, checkpoints: t.promoter_checkpoints };
 }
 
 /** A model's promotion policy from the config. */

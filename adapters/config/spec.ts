@@ -92,6 +92,7 @@ export const CONFIG_SPEC = {
       dead_letters: { kind: 'string', default: 'dead-letters', doc: 'Records that could not be processed, with the reason.' },
       unmatched_feedback: { kind: 'string', default: 'unmatched-feedback', doc: 'Feedback whose prediction never arrived within the early-feedback TTL (Feedback records, key prediction_id).' },
       joiner_changelog: { kind: 'string', default: 'feedbackloop-joiner-changelog', doc: "The joiner's state changelog (compacted, as many partitions as predictions)." },
+      promoter_checkpoints: { kind: 'string', default: 'feedbackloop-promoter-checkpoints', doc: "The promoter's state checkpoints (compacted, at least as many partitions as labelled_examples)." },
       partitions: { kind: 'int', default: 3, min: 1, max: 1024, doc: 'Partitions of topics feedbackloop creates on Kafka (replay runs one partition per topic: its outputs then follow event time).' },
     },
   },
@@ -195,6 +196,13 @@ export const CONFIG_SPEC = {
       max_ece: { kind: 'number', default: 0.15, min: 0, max: 1, doc: "Guardrail (binary): the challenger's expected calibration error may be at most this." },
       cooldown: { kind: 'duration', default: '6h', doc: 'No automatic decision for a model this long (event time) after one.' },
       watch_examples: { kind: 'int', default: 2000, min: 0, max: 100_000_000, doc: 'Paired examples after a promotion during which a significantly worse new champion is rolled back; 0 = no watch.' },
+      checkpoint_every: {
+        kind: 'int',
+        default: 10_000,
+        min: 0,
+        max: 100_000_000,
+        doc: "Labelled examples of a partition between two checkpoints of its promotion policies (topics.promoter_checkpoints, in the transaction of the batch that reaches the count): a restart restores the latest and re-reads only the examples after it. 0 = none: a restart re-reads the partition from its start.",
+      },
     },
   },
   limits: {

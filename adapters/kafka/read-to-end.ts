@@ -1,7 +1,7 @@
 /**
  * LogTransport.readToEnd over kafkajs: reads some partitions of a topic from
- * the log start to their end as of the call (committed records only), for
- * restoring state from a changelog.
+ * the log start (or a given offset) to their end as of the call (committed
+ * records only), for restoring state from a changelog.
  *
  * kafkajs cannot assign partitions by hand, so this runs a consumer in an
  * ephemeral group of its own (unique id, one member, so it gets every
@@ -74,6 +74,7 @@ export async function readToEnd(
   topic: string,
   partitions: number[],
   onRecords: (records: LogRecord[]) => void | Promise<void>,
+  from?: ReadonlyMap<number, number>,
 ): Promise<{ endOffsets: Map<number, number> }> {
   const count = await deps.partitionCount(topic);
   for (const p of partitions) {
@@ -88,7 +89,8 @@ export async function readToEnd(
     if (!entry) throw new FeedbackloopError(`no offsets for ${topic}/${partition}`, { retriable: true });
     const end = Number(entry.offset);
     endOffsets.set(partition, end);
-    if (end > Number(entry.low)) pending.set(partition, { next: Number(entry.low), end });
+    const start = Math.max(Number(entry.low), from?.get(partition) ?? 0);
+    if (end > start) pending.set(partition, { next: start, end });
   }
   if (pending.size === 0) return { endOffsets };
 
@@ -140,7 +142,8 @@ export async function readToEnd(
       eachBatch: async ({ batch }) => {
         const state = pending.get(batch.partition);
         if (settled || batch.topic !== topic || !state) return;
-        // `next` also drops what a rejoin (e.g. after a session timeout) fetches a second time.
+        // `next` also drops what a rejoin (e.g. after a session timeout) fetches a second time, and what
+        // precedes `from` when a fetch from the log start went out before the seek below took effect.
         const records = batch.messages
           .filter((m) => Number(m.offset) >= state.next && Number(m.offset) < state.end)
           .map((m) => toLogRecord(topic, batch.partition, m));
@@ -153,6 +156,12 @@ export async function readToEnd(
         }
       },
     });
+    // Partitions read from `from`: fetch from there (a seek needs a running consumer; kafkajs applies it at its next fetch).
+    for (const [partition, state] of pending) {
+      if (from?.has(partition) && state.next > Number(offsets.find((o) => o.partition === partition)!.low)) {
+        consumer.seek({ topic, partition, offset: String(state.next) });
+      }
+    }
     await finished;
     return { endOffsets };
   } finally {

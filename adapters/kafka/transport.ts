@@ -341,6 +341,7 @@ export class KafkaTransport implements LogTransport {
     topic: string,
     partitions: number[],
     onRecords: (records: LogRecord[]) => void | Promise<void>,
+    from?: ReadonlyMap<number, number>,
   ): Promise<{ endOffsets: Map<number, number> }> {
     return readToEnd(
       {
@@ -363,6 +364,7 @@ export class KafkaTransport implements LogTransport {
       topic,
       partitions,
       onRecords,
+      from,
     );
   }
 

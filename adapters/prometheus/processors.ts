@@ -6,7 +6,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { PipelineObserver } from '../../core/observer.js';
 
-type ProcessorHooks = Required<Pick<PipelineObserver, 'recordsIn' | 'deadLetter' | 'joined' | 'published' | 'decided' | 'manual' | 'commitFailed' | 'poisoned' | 'retrying' | 'recovered'>>;
+type ProcessorHooks = Required<Pick<PipelineObserver, 'recordsIn' | 'deadLetter' | 'joined' | 'published' | 'decided' | 'manual' | 'commitFailed' | 'poisoned' | 'retrying' | 'recovered' | 'restored'>>;
 
 export function processorMetrics(registry: Registry, startedAt = Date.now()): ProcessorHooks {
   const recordsIn = new Counter({
@@ -67,6 +67,8 @@ export function processorMetrics(registry: Registry, startedAt = Date.now()): Pr
       if (d.decided_at >= startedAt) decisions.inc({ model: d.model, decision: d.decision });
     },
     commitFailed: () => {},
+    // A log line in `run`.
+    restored: () => {},
     // Counted with the dead letters (error_class "processing"); `run` adds a log line.
     poisoned: () => {},
     retrying: (processor) => {

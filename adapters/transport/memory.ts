@@ -121,6 +121,7 @@ export class MemoryTransport implements LogTransport {
     topic: string,
     partitions: number[],
     onRecords: (records: LogRecord[]) => void | Promise<void>,
+    from?: ReadonlyMap<number, number>,
   ): Promise<{ endOffsets: Map<number, number> }> {
     const log = this.topic(topic);
     // The ends as of the call: records appended while we deliver are not read.
@@ -132,7 +133,7 @@ export class MemoryTransport implements LogTransport {
     }
     for (const [partition, end] of endOffsets) {
       const records = log.partitions[partition]!;
-      for (let offset = 0; offset < end; offset += READ_CHUNK) {
+      for (let offset = Math.max(0, from?.get(partition) ?? 0); offset < end; offset += READ_CHUNK) {
         await onRecords(records.slice(offset, Math.min(end, offset + READ_CHUNK)));
       }
     }

@@ -179,11 +179,16 @@ export interface LogTransport {
    * must have such transactions ended first; creating a
    * transactionalProducer with the writer's id does that (it aborts the
    * open one, and returns once the broker completed it).
+   *
+   * `from` (partition -> offset) starts those partitions there instead of at
+   * the log start (a restore that has a checkpoint re-reads only the tail
+   * after it); records below it are not delivered.
    */
   readToEnd(
     topic: string,
     partitions: number[],
     onRecords: (records: LogRecord[]) => void | Promise<void>,
+    from?: ReadonlyMap<number, number>,
   ): Promise<{ endOffsets: Map<number, number> }>;
   close(): Promise<void>;
 }

@@ -81,6 +81,25 @@ export interface BinaryMetricsOptions {
   scoreBins?: number;
 }
 
+/**
+ * A BinaryMetrics as plain data (toState / fromState), for checkpoints:
+ * numbers and arrays only (Infinity allowed: maxDistinctScores).
+ */
+export interface BinaryMetricsState {
+  calibrationBins: number;
+  maxDistinctScores: number;
+  scoreBins: number;
+  confusion: [tp: number, fp: number, tn: number, fn: number];
+  logLossSum: number;
+  brierSum: number;
+  /** Exact mode: [score, weight of positives, weight of negatives], ascending by score (empty once binned). */
+  byScore: Array<[number, number, number]>;
+  /** Binned mode: weights of positives and negatives per score bin (null while exact). */
+  binned: { positives: number[]; negatives: number[] } | null;
+  /** Calibration bins: weight, weighted score sum, weighted label sum. */
+  calibration: { count: number[]; score: number[]; positive: number[] };
+}
+
 /** [weight of positives, weight of negatives] at one score or in one score bin, ascending by score. */
 type ScoreCounts = readonly [number, number];
 
@@ -299,9 +318,54 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     });
   }
 
+  toState(): BinaryMetricsState {
+    const byScore: Array<[number, number, number]> = [];
+    for (const score of this.scores) {
+      const [pos, neg] = this.byScore.get(score)!;
+      byScore.push([score, pos, neg]);
+    }
+    return {
+      calibrationBins: this.calibrationBins,
+      maxDistinctScores: this.maxDistinctScores,
+      scoreBins: this.scoreBins,
+      confusion: [this.tp, this.fp, this.tn, this.fn],
+      logLossSum: this.logLossSum,
+      brierSum: this.brierSum,
+      byScore,
+      binned: this.binPositives === null || this.binNegatives === null ? null : { positives: Array.from(this.binPositives), negatives: Array.from(this.binNegatives) },
+      calibration: { count: Array.from(this.binCount), score: Array.from(this.binScore), positive: Array.from(this.binPositive) },
+    };
+  }
+
+  /** The metrics toState() described; throws a RangeError on a state that does not hold together. */
+  static fromState(state: BinaryMetricsState): BinaryMetrics {
+    const m = new BinaryMetrics(state.calibrationBins, { maxDistinctScores: state.maxDistinctScores, scoreBins: state.scoreBins });
+    [m.tp, m.fp, m.tn, m.fn] = state.confusion;
+    m.logLossSum = state.logLossSum;
+    m.brierSum = state.brierSum;
+    for (const [score, pos, neg] of state.byScore) {
+      m.byScore.set(score, [pos, neg]);
+      m.scores.push(score);
+    }
+    if (state.binned !== null) {
+      m.binPositives = sized(state.binned.positives, state.scoreBins, 'score bins');
+      m.binNegatives = sized(state.binned.negatives, state.scoreBins, 'score bins');
+    }
+    m.binCount.set(sized(state.calibration.count, state.calibrationBins, 'calibration bins'));
+    m.binScore.set(sized(state.calibration.score, state.calibrationBins, 'calibration bins'));
+    m.binPositive.set(sized(state.calibration.positive, state.calibrationBins, 'calibration bins'));
+    return m;
+  }
+
   clone(): BinaryMetrics {
     return new BinaryMetrics(this.calibrationBins, { maxDistinctScores: this.maxDistinctScores, scoreBins: this.scoreBins });
   }
+}
+
+/** `values` as a Float64Array of `length` entries; a RangeError when it has another length. */
+function sized(values: readonly number[], length: number, what: string): Float64Array {
+  if (values.length !== length) throw new RangeError(`BinaryMetrics state: ${values.length} ${what}, expected ${length}`);
+  return Float64Array.from(values);
 }
 
 /**

@@ -1,10 +1,15 @@
 import type { LabelledExample } from '../events.js';
+import { PolicyStateMismatch, type ComparisonData } from './data.js';
 import { guardrailBreach, guardrailFigures, PairedMetrics, type Figures } from './guardrails.js';
 import { lossOf } from './loss.js';
 import type { PolicyOptions } from './options.js';
 import type { Scored } from './scores.js';
 import { ConfidenceSequence } from './sequence.js';
 import type { ComparisonState } from './state.js';
+
+function sequenceOptions(options: PolicyOptions): { plannedSamples: number; plannedAlpha: number } {
+  return { plannedSamples: options.plannedSamples, plannedAlpha: options.alpha };
+}
 
 /** A paired comparison: loss sums of both sides, the sequence of differences, and (binary) both sides' metrics. */
 export class Comparison {
@@ -20,9 +25,39 @@ export class Comparison {
   constructor(
     readonly identity: string,
     private readonly options: PolicyOptions,
+    restored?: { sequence: ConfidenceSequence; metrics: PairedMetrics | null },
   ) {
-    this.sequence = new ConfidenceSequence({ plannedSamples: options.plannedSamples, plannedAlpha: options.alpha });
-    this.metrics = options.kind === 'binary' ? new PairedMetrics() : null;
+    this.sequence = restored?.sequence ?? new ConfidenceSequence(sequenceOptions(options));
+    this.metrics = restored ? restored.metrics : options.kind === 'binary' ? new PairedMetrics() : null;
+  }
+
+  /** Plain data (promoter checkpoints); the options are not in it. */
+  toState(): ComparisonData {
+    return {
+      identity: this.identity,
+      sequence: this.sequence.toState(),
+      baseLoss: this.baseLoss,
+      otherLoss: this.otherLoss,
+      baseVersion: this.baseVersion,
+      otherVersion: this.otherVersion,
+      hold: this.hold,
+      metrics: this.metrics === null ? null : this.metrics.toState(),
+    };
+  }
+
+  /** The comparison toState() described, under `options`; a PolicyStateMismatch when its metrics are not the kind's. */
+  static fromState(data: ComparisonData, options: PolicyOptions): Comparison {
+    if ((data.metrics === null) !== (options.kind !== 'binary')) {
+      throw new PolicyStateMismatch(`comparison ${data.identity}: state ${data.metrics === null ? 'without' : 'with'} binary metrics, the model is ${options.kind}`);
+    }
+    const sequence = ConfidenceSequence.fromState(data.sequence, sequenceOptions(options));
+    const c = new Comparison(data.identity, options, { sequence, metrics: data.metrics === null ? null : PairedMetrics.fromState(data.metrics) });
+    c.baseLoss = data.baseLoss;
+    c.otherLoss = data.otherLoss;
+    c.baseVersion = data.baseVersion;
+    c.otherVersion = data.otherVersion;
+    c.hold = data.hold;
+    return c;
   }
 
   add(example: LabelledExample, label: number, base: Scored, other: Scored): void {

@@ -4,7 +4,7 @@
  * check of the other side's against maxRecallDrop and maxEce. A regression
  * has none.
  */
-import { BinaryMetrics } from '../metrics/index.js';
+import { BinaryMetrics, type BinaryMetricsState } from '../metrics/index.js';
 import { fmt } from './format.js';
 import type { PolicyOptions } from './options.js';
 
@@ -21,9 +21,25 @@ export interface Figures {
 
 /** Both sides' binary metrics over the paired examples. */
 export class PairedMetrics {
-  // One exact score, then a single bin: only the confusion counts and calibration bins are read.
-  private readonly base = new BinaryMetrics(ECE_BINS, { maxDistinctScores: 1, scoreBins: 1 });
-  private readonly other = new BinaryMetrics(ECE_BINS, { maxDistinctScores: 1, scoreBins: 1 });
+  constructor(
+    // One exact score, then a single bin: only the confusion counts and calibration bins are read.
+    private readonly base = new BinaryMetrics(ECE_BINS, { maxDistinctScores: 1, scoreBins: 1 }),
+    private readonly other = new BinaryMetrics(ECE_BINS, { maxDistinctScores: 1, scoreBins: 1 }),
+  ) {}
+
+  toState(): { base: BinaryMetricsState; other: BinaryMetricsState } {
+    return { base: this.base.toState(), other: this.other.toState() };
+  }
+
+  /** The metrics toState() described; a RangeError when they are not this kind's (other bins). */
+  static fromState(data: { base: BinaryMetricsState; other: BinaryMetricsState }): PairedMetrics {
+    for (const side of [data.base, data.other]) {
+      if (side.calibrationBins !== ECE_BINS || side.maxDistinctScores !== 1 || side.scoreBins !== 1) {
+        throw new RangeError(`paired metrics state: ${side.calibrationBins} calibration bins, expected ${ECE_BINS}`);
+      }
+    }
+    return new PairedMetrics(BinaryMetrics.fromState(data.base), BinaryMetrics.fromState(data.other));
+  }
 
   update(label: number, threshold: number, baseScore: number, otherScore: number): void {
     this.base.update({ label, score: baseScore, threshold });

@@ -1,5 +1,6 @@
 export { ConfidenceSequence, boundary, plannedRho, type ConfidenceSequenceOptions } from './sequence.js';
-export { PromotionPolicy } from './policy.js';
+export { DECISIONS_KEPT, PromotionPolicy } from './policy.js';
+export { PolicyStateMismatch, type PolicyData } from './data.js';
 export { DEFAULT_POLICY_OPTIONS, describePolicy, type PolicyOptions, type PromotionMetric } from './options.js';
 export { ECE_BINS } from './guardrails.js';
 export { lossOf } from './loss.js';

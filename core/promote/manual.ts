@@ -3,6 +3,7 @@
  * comment of policy.ts): a queue in request order, without re-deliveries.
  */
 import type { PromotionDecision } from '../events.js';
+import { PolicyStateMismatch, type ManualRequestsData } from './data.js';
 
 export class ManualRequests {
   /** Manual decisions requested and not applied yet, in request order. */
@@ -10,6 +11,21 @@ export class ManualRequests {
   private readonly requested = new Set<string>();
 
   constructor(private readonly model: string) {}
+
+  /** Plain data (promoter checkpoints). */
+  toState(): ManualRequestsData {
+    return { pending: [...this.requests], requested: Array.from(this.requested) };
+  }
+
+  static fromState(model: string, data: ManualRequestsData): ManualRequests {
+    const requests = new ManualRequests(model);
+    for (const id of data.requested) requests.requested.add(id);
+    for (const decision of data.pending) {
+      if (decision.model !== model) throw new PolicyStateMismatch(`manual requests of ${model}: a pending decision of model ${decision.model}`);
+      requests.requests.push(decision);
+    }
+    return requests;
+  }
 
   /** Queues a decision; one whose id was seen before is ignored. Throws on another model's decision or one that is not PROMOTE, ROLLBACK, PIN or UNPIN. */
   add(decision: PromotionDecision): void {

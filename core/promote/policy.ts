@@ -82,17 +82,26 @@
  * ROLLBACK restores the previous champion when it names it, else makes the
  * named version the champion; both start the cool-down. PIN / UNPIN set and
  * clear the pin. Manual decisions are not returned by observe() (they are
- * published already); state().decisions lists them with the rest.
+ * published already); state().decisions lists them with the rest (the
+ * latest DECISIONS_KEPT; decisions_total counts them all).
+ *
+ * toState() / fromState() turn the policy into plain data and back (the
+ * promoter's checkpoints, data.ts): a restored policy goes on exactly as the
+ * one it was taken from, given the same settings; other settings are refused.
  */
 import { versionIdentity } from '../contracts/index.js';
 import type { Decision, LabelledExample, PromotionDecision } from '../events.js';
 import { Comparison } from './comparison.js';
+import { PolicyStateMismatch, type PolicyData } from './data.js';
 import { blankDecision, promotionDecision, rollbackDecision, type PolicyDecision } from './decision.js';
 import { fmt } from './format.js';
 import { ManualRequests } from './manual.js';
 import { describePolicy, resolveOptions, type PolicyOptions } from './options.js';
 import { challengersOf, scoreOf, type Holder, type Scored } from './scores.js';
 import { describeHolder, type PolicyState } from './state.js';
+
+/** Decisions state() lists (and a checkpoint keeps): the latest ones; `decisions_total` counts them all. */
+export const DECISIONS_KEPT = 100;
 
 export class PromotionPolicy {
   readonly options: PolicyOptions;
@@ -108,10 +117,12 @@ export class PromotionPolicy {
   private pinReason: string | null;
   private eventTime: number | null = null;
   private cooldownUntil: number | null = null;
-  private readonly decisions: PolicyDecision[] = [];
-  private readonly counters = { labelled: 0, unlabelled: 0, unpaired: 0 };
+  /** The latest DECISIONS_KEPT decisions, oldest first. */
+  private decisions: PolicyDecision[] = [];
+  private decisionCount = 0;
+  private counters = { labelled: 0, unlabelled: 0, unpaired: 0 };
   /** Manual decisions requested and not applied yet. */
-  private readonly requests: ManualRequests;
+  private requests: ManualRequests;
 
   constructor(
     readonly model: string,
@@ -121,6 +132,55 @@ export class PromotionPolicy {
     this.policy = describePolicy(this.options);
     this.pinReason = this.options.pinned ? 'pinned by configuration' : null;
     this.requests = new ManualRequests(model);
+  }
+
+  /** The policy as plain data (for checkpoints), without its options: fromState takes them. */
+  toState(): PolicyData {
+    return {
+      model: this.model,
+      kind: this.options.kind,
+      policy: this.policy,
+      champion: { ...this.champion },
+      championVersion: this.championVersion,
+      previous: this.previous === null ? null : { ...this.previous },
+      previousVersion: this.previousVersion,
+      comparisons: Array.from(this.comparisons.values(), (c) => c.toState()),
+      watch: this.watch === null ? null : this.watch.toState(),
+      pinReason: this.pinReason,
+      eventTime: this.eventTime,
+      cooldownUntil: this.cooldownUntil,
+      decisions: this.decisions.map((d) => ({ ...d, metric_deltas: { ...d.metric_deltas }, guardrails: { ...d.guardrails } })),
+      decisionCount: this.decisionCount,
+      counters: { ...this.counters },
+      requests: this.requests.toState(),
+    };
+  }
+
+  /**
+   * The policy toState() described, under `options`. Throws a PolicyStateMismatch when the state
+   * is another model's or was made under other settings (kind, or anything describePolicy names):
+   * its sums would not be what these settings make of the same examples.
+   */
+  static fromState(model: string, options: Partial<PolicyOptions>, data: PolicyData): PromotionPolicy {
+    const policy = new PromotionPolicy(model, options);
+    if (data.model !== model) throw new PolicyStateMismatch(`promotion policy of ${model}: the state is of model ${data.model}`);
+    if (data.kind !== policy.options.kind || data.policy !== policy.policy) {
+      throw new PolicyStateMismatch(`promotion policy of ${model}: the state was made under other settings (${data.kind}: ${data.policy}; now ${policy.options.kind}: ${policy.policy})`);
+    }
+    policy.champion = data.champion;
+    policy.championVersion = data.championVersion;
+    policy.previous = data.previous;
+    policy.previousVersion = data.previousVersion;
+    for (const c of data.comparisons) policy.comparisons.set(c.identity, Comparison.fromState(c, policy.options));
+    policy.watch = data.watch === null ? null : Comparison.fromState(data.watch, policy.options);
+    policy.pinReason = data.pinReason;
+    policy.eventTime = data.eventTime;
+    policy.cooldownUntil = data.cooldownUntil;
+    policy.decisions = data.decisions.slice(-DECISIONS_KEPT);
+    policy.decisionCount = data.decisionCount;
+    policy.counters = { ...data.counters };
+    policy.requests = ManualRequests.fromState(model, data.requests);
+    return policy;
   }
 
   /** Applies one labelled example of this model; returns the decisions it completes (at most one). */
@@ -210,6 +270,7 @@ export class PromotionPolicy {
       watch: watch === null ? null : { ...watch.state(), remaining: this.options.watchExamples - watch.n },
       challengers: [...this.comparisons.values()].map((c) => c.state()),
       decisions: [...this.decisions],
+      decisions_total: this.decisionCount,
       counters: { ...this.counters },
     };
   }
@@ -232,11 +293,11 @@ export class PromotionPolicy {
     switch (r.decision) {
       case 'PIN':
         this.pinReason = by;
-        this.decisions.push(applied('PIN', current, current));
+        this.record(applied('PIN', current, current));
         return;
       case 'UNPIN':
         this.pinReason = null;
-        this.decisions.push(applied('UNPIN', current, current));
+        this.record(applied('UNPIN', current, current));
         return;
       case 'PROMOTE':
         this.decide(applied('PROMOTE', current, r.to_version));
@@ -299,9 +360,16 @@ export class PromotionPolicy {
     return { ...blankDecision(this, decision, version, version, this.eventTime ?? 0), reason };
   }
 
+  /** Keeps a decision for state() (the latest DECISIONS_KEPT) and counts it. */
+  private record(d: PolicyDecision): void {
+    this.decisions.push(d);
+    if (this.decisions.length > DECISIONS_KEPT) this.decisions.shift();
+    this.decisionCount++;
+  }
+
   /** Records a decision and applies it to the roles. */
   private decide(d: PolicyDecision): PolicyDecision {
-    this.decisions.push(d);
+    this.record(d);
     if (d.decision === 'PROMOTE') {
       this.previous = this.champion;
       this.previousVersion = d.from_version;

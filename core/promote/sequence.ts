@@ -36,6 +36,8 @@
  * target to have a finite fourth moment.
  */
 
+import type { SequenceData } from './data.js';
+
 /** The paper's ρ for a planned sample size t* at level α. */
 export function plannedRho(alpha: number, plannedSamples: number): number {
   checkAlpha(alpha);
@@ -73,6 +75,23 @@ export class ConfidenceSequence {
 
   constructor(options: ConfidenceSequenceOptions = {}) {
     this.rho = plannedRho(options.plannedAlpha ?? 0.05, options.plannedSamples ?? 1000);
+  }
+
+  /** Plain data (promoter checkpoints); the options are not in it. */
+  toState(): SequenceData {
+    return { n: this.n, mean: this.runningMean, squares: this.squares };
+  }
+
+  /** The sequence toState() described, with these options. */
+  static fromState(data: SequenceData, options: ConfidenceSequenceOptions = {}): ConfidenceSequence {
+    if (!(Number.isInteger(data.n) && data.n >= 0 && Number.isFinite(data.mean) && Number.isFinite(data.squares))) {
+      throw new RangeError(`ConfidenceSequence state: n ${data.n}, mean ${data.mean}, squares ${data.squares}`);
+    }
+    const sequence = new ConfidenceSequence(options);
+    sequence.n = data.n;
+    sequence.runningMean = data.mean;
+    sequence.squares = data.squares;
+    return sequence;
   }
 
   update(d: number): void {

@@ -45,7 +45,10 @@ export interface PolicyState {
   /** The rollback watch after a promotion; `previous` in the comparison's terms: d = loss_new − loss_previous. */
   watch: (ComparisonState & { remaining: number }) | null;
   challengers: ComparisonState[];
+  /** The latest decisions (at most DECISIONS_KEPT, policy.ts), oldest first. */
   decisions: PolicyDecision[];
+  /** Every decision so far (also those no longer listed). */
+  decisions_total: number;
   counters: { labelled: number; unlabelled: number; unpaired: number };
 }
 

@@ -329,6 +329,23 @@ export function describeTransportContract(name: string, makeTransport: () => Pro
       expect(text(got[3]!.key)).toBe('k3');
     });
 
+    it('readToEnd from an offset delivers only the records from there, and nothing when it is at the end', async () => {
+      const topic = uniqueName('restore-from');
+      await transport.ensureTopics([{ name: topic, partitions: 2 }]);
+      const producer = await transport.producer();
+      await producer.send([
+        ...Array.from({ length: 30 }, (_, i) => ({ topic, partition: 0, key: null, value: Buffer.from(`a${i}`) })),
+        ...Array.from({ length: 5 }, (_, i) => ({ topic, partition: 1, key: null, value: Buffer.from(`b${i}`) })),
+      ]);
+      await producer.close();
+      const got: LogRecord[] = [];
+      const { endOffsets } = await transport.readToEnd(topic, [0, 1], (records) => {
+        for (const r of records) got.push(r);
+      }, new Map([[0, 27], [1, 5]]));
+      expect([...endOffsets].sort()).toEqual([[0, 30], [1, 5]]);
+      expect(got.map((r) => `${r.partition}/${r.offset}/${text(r.value)}`)).toEqual(['0/27/a27', '0/28/a28', '0/29/a29']);
+    });
+
     it('readToEnd returns at once for an empty partition, and refuses a missing one', async () => {
       const topic = uniqueName('restore-empty');
       await transport.ensureTopics([{ name: topic, partitions: 2 }]);

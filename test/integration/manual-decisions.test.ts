@@ -40,7 +40,7 @@ const MODEL = 'fraud';
 
 describe('manual promote, rollback, pin and unpin on real Kafka, registry and ClickHouse', () => {
   const prefix = uniqueName('manual');
-  const topics = { labelled: `${prefix}-labelled`, promotions: `${prefix}-promotions`, deadLetters: `${prefix}-dead`, snapshots: `${prefix}-snapshots` };
+  const topics = { labelled: `${prefix}-labelled`, promotions: `${prefix}-promotions`, deadLetters: `${prefix}-dead`, snapshots: `${prefix}-snapshots`, checkpoints: `${prefix}-checkpoints` };
   const database = uniqueName('test_manual').replace(/-/g, '_');
   let transport: KafkaTransport;
   let store: ClickHouseStore;
@@ -93,9 +93,9 @@ describe('manual promote, rollback, pin and unpin on real Kafka, registry and Cl
 
   async function promoter(): Promise<PromoterProcessor> {
     const p = new PromoterProcessor({
-      transport, topics: { labelled: topics.labelled, promotions: topics.promotions, deadLetters: topics.deadLetters },
+      transport, topics: { labelled: topics.labelled, promotions: topics.promotions, deadLetters: topics.deadLetters, checkpoints: topics.checkpoints },
       groupId: `${prefix}-promoter`, transactionalIdPrefix: `${prefix}-promoter`, codecs,
-      policyOf: () => ({}), actor: 'feedbackloop-promoter (test)', clock: systemClock,
+      policyOf: () => ({}), actor: 'feedbackloop-promoter (test)', clock: systemClock, checkpointEvery: 10_000,
     });
     promoters.push(p);
     await p.start();
@@ -113,6 +113,7 @@ describe('manual promote, rollback, pin and unpin on real Kafka, registry and Cl
       { name: topics.promotions, partitions: 2 },
       { name: topics.deadLetters, partitions: 1 },
       { name: topics.snapshots, partitions: 1 },
+      { name: topics.checkpoints, partitions: 2, compacted: true },
     ]);
     const registry = new SchemaRegistry({ host: STACK.registryUrl });
     codecs = {

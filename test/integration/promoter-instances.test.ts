@@ -36,12 +36,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { logLevel, type Admin } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { noisy, promotionStream, sigmoid, type SimulatedChallenger } from '../../bench/promotion-sim.js';
 import { RegistryCodec } from '../../adapters/codec/codec.js';
 import { buildConfig } from '../../adapters/config/index.js';
-import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import { partitionForKey } from '../../adapters/transport/partitioner.js';
 import type { OutgoingRecord } from '../../adapters/transport/transport.js';
 import { policyOptions } from '../../runtime/settings.js';
@@ -50,7 +48,8 @@ import { PromotionPolicy, toPromotionDecision, type PolicyOptions } from '../../
 import { uniqueName } from '../support/collect.js';
 import { failIfDied, JoinerProcess, joinerEnvironment, pipelineTopics } from '../support/joiner-process.js';
 import { GroupProgress, groupAssignments, pipelineTopicSpecs, produceHeldBack, readTopic, sleep, waitGroupMembers } from '../support/joiner-kafka.js';
-import { requireStack, STACK } from '../support/stack.js';
+import { childSuite } from '../support/child-suite.js';
+import { STACK } from '../support/stack.js';
 
 const PARTITIONS = 3;
 const EXAMPLES_PER_MODEL = 3000;
@@ -153,30 +152,10 @@ function loggedDecisions(logFile: string): Record<string, number> {
 }
 
 describe('promoter: two instances on real Kafka, one SIGKILLed mid-stream', () => {
-  let transport: KafkaTransport;
-  let admin: Admin;
-  const processes: JoinerProcess[] = [];
-  /** Topics and group of a passed run, deleted at the end (a failed run keeps them for diagnosis). */
-  const passed: Array<{ topics: string[]; groupId: string }> = [];
-
-  beforeAll(async () => {
-    await requireStack('kafka', 'registry');
-    transport = new KafkaTransport({ brokers: STACK.brokers, clientId: uniqueName('promoter-instances-test'), kafka: { logLevel: logLevel.NOTHING } });
-    admin = transport.kafka.admin();
-    await admin.connect();
-  });
-
-  afterAll(async () => {
-    for (const p of processes) await p.stop('SIGKILL', 5_000).catch(() => {});
-    await transport?.close();
-    if (passed.length > 0) {
-      await admin.deleteTopics({ topics: passed.flatMap((p) => p.topics) }).catch(() => {});
-      await admin.deleteGroups(passed.map((p) => p.groupId)).catch(() => {});
-    }
-    await admin?.disconnect();
-  });
+  const suite = childSuite('promoter-instances-test');
 
   it('exactly the decisions of the pure policies, once each: none lost, none twice across the takeover', async () => {
+    const { transport, admin, processes, passed } = suite;
     const started = Date.now();
     const prefix = uniqueName('promoters');
     const topics = pipelineTopics(prefix);

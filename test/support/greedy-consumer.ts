@@ -26,7 +26,7 @@ export function delegating(log: MemoryTransport, overrides: Partial<LogTransport
     producer: () => log.producer(),
     transactionalProducer: (id) => log.transactionalProducer(id),
     consumer: (options) => log.consumer(options),
-    readToEnd: (topic, partitions, onRecords) => log.readToEnd(topic, partitions, onRecords),
+    readToEnd: (topic, partitions, onRecords, from) => log.readToEnd(topic, partitions, onRecords, from),
     close: () => log.close(),
     ...overrides,
   };

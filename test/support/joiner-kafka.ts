@@ -23,6 +23,7 @@ export function pipelineTopicSpecs(topics: PipelineTopics, partitions: number): 
     { name: topics.deadLetters, partitions },
     { name: topics.unmatched, partitions },
     { name: topics.changelog, partitions, compacted: true },
+    { name: topics.checkpoints, partitions, compacted: true },
   ];
 }
 

@@ -38,6 +38,8 @@ export const JOINER_ENV = {
 export interface PipelineTopics extends JoinerTopics {
   snapshots: string;
   promotions: string;
+  /** The promoter's checkpoints. */
+  checkpoints: string;
 }
 
 export function pipelineTopics(prefix: string): PipelineTopics {
@@ -50,6 +52,7 @@ export function pipelineTopics(prefix: string): PipelineTopics {
     changelog: `${prefix}-joiner-changelog`,
     snapshots: `${prefix}-model-snapshots`,
     promotions: `${prefix}-model-promotions`,
+    checkpoints: `${prefix}-promoter-checkpoints`,
   };
 }
 
@@ -74,6 +77,7 @@ export function joinerEnvironment(options: { clientId: string; topics: PipelineT
     FEEDBACKLOOP_TOPICS_JOINER_CHANGELOG: topics.changelog,
     FEEDBACKLOOP_TOPICS_MODEL_SNAPSHOTS: topics.snapshots,
     FEEDBACKLOOP_TOPICS_MODEL_PROMOTIONS: topics.promotions,
+    FEEDBACKLOOP_TOPICS_PROMOTER_CHECKPOINTS: topics.checkpoints,
     FEEDBACKLOOP_TOPICS_PARTITIONS: String(options.partitions),
     FEEDBACKLOOP_HTTP_PORT: '0',
     FEEDBACKLOOP_HTTP_HOST: '127.0.0.1',

@@ -68,7 +68,7 @@ function recording(inner: MemoryTransport, accesses: Access[]): LogTransport {
       for (const topic of options.topics) note('TOPIC', topic, 'READ');
       return inner.consumer(options);
     },
-    readToEnd: (topic, partitions, onRecords) => (note('TOPIC', topic, 'READ'), inner.readToEnd(topic, partitions, onRecords)),
+    readToEnd: (topic, partitions, onRecords, from) => (note('TOPIC', topic, 'READ'), inner.readToEnd(topic, partitions, onRecords, from)),
     close: () => inner.close(),
   };
 }

@@ -164,7 +164,7 @@ describe('the manual command', () => {
 });
 
 describe('the promoter processor honours manual decisions on the topic', () => {
-  const TOPICS = { labelled: 'labelled', promotions: 'promotions', deadLetters: 'dead' };
+  const TOPICS = { labelled: 'labelled', promotions: 'promotions', deadLetters: 'dead', checkpoints: 'checkpoints' };
   const codecs = {
     labelled: new LocalCodec<LabelledExample>('LabelledExample'),
     promotion: new LocalCodec<PromotionDecision>('PromotionDecision'),
@@ -177,7 +177,7 @@ describe('the promoter processor honours manual decisions on the topic', () => {
     manualSeen.push(seen);
     return new PromoterProcessor({
       transport: log, topics: TOPICS, groupId: 'promoter', transactionalIdPrefix: 'promoter', codecs,
-      policyOf: () => ({}), actor: 'promoter', clock: new ManualClock(T0),
+      policyOf: () => ({}), actor: 'promoter', clock: new ManualClock(T0), checkpointEvery: 500,
       observer: { manual: (d) => seen.push(`${d.decision} ${d.decision_id}`) },
     });
   };
@@ -194,7 +194,7 @@ describe('the promoter processor honours manual decisions on the topic', () => {
 
   it('no automatic decision while pinned; the restarted promoter rebuilds with the pin and decides once after the unpin', async () => {
     const log = new MemoryTransport();
-    await log.ensureTopics([{ name: TOPICS.labelled, partitions: 2 }, { name: TOPICS.promotions, partitions: 2 }, { name: TOPICS.deadLetters, partitions: 1 }]);
+    await log.ensureTopics([{ name: TOPICS.labelled, partitions: 2 }, { name: TOPICS.promotions, partitions: 2 }, { name: TOPICS.deadLetters, partitions: 1 }, { name: TOPICS.checkpoints, partitions: 2, compacted: true }]);
     const stream = examples();
     const first = processor(log);
     await first.start();

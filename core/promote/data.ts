@@ -1,0 +1,65 @@
+/**
+ * A promotion policy as plain data (PromotionPolicy.toState / fromState),
+ * for the promoter's checkpoints: objects, arrays, numbers, strings and
+ * null only, so any structured-clone encoding (v8.serialize) carries it.
+ * The settings (PolicyOptions) are not in it: fromState takes them, and
+ * refuses a state made under other settings (`policy`, the one-line
+ * description of the options that shape the state, must be the same).
+ */
+import type { PromotionDecision } from '../events.js';
+import type { BinaryMetricsState } from '../metrics/index.js';
+import type { PolicyDecision } from './decision.js';
+import type { Holder } from './scores.js';
+
+/** ConfidenceSequence: Welford's count, mean and sum of squared deviations. */
+export interface SequenceData {
+  n: number;
+  mean: number;
+  squares: number;
+}
+
+export interface ComparisonData {
+  identity: string;
+  sequence: SequenceData;
+  baseLoss: number;
+  otherLoss: number;
+  baseVersion: string;
+  otherVersion: string;
+  hold: string | null;
+  /** Both sides' binary metrics (null for a regression). */
+  metrics: { base: BinaryMetricsState; other: BinaryMetricsState } | null;
+}
+
+export interface ManualRequestsData {
+  /** Requested and not applied yet, in request order. */
+  pending: PromotionDecision[];
+  /** Every decision id requested so far (re-deliveries are ignored). */
+  requested: string[];
+}
+
+export interface PolicyData {
+  model: string;
+  /** The model's kind and describePolicy(options) when the state was taken: fromState refuses other settings. */
+  kind: string;
+  policy: string;
+  champion: Holder;
+  championVersion: string | null;
+  previous: Holder | null;
+  previousVersion: string | null;
+  /** In the policy's order (first seen first). */
+  comparisons: ComparisonData[];
+  watch: ComparisonData | null;
+  pinReason: string | null;
+  eventTime: number | null;
+  cooldownUntil: number | null;
+  /** The latest decisions (at most DECISIONS_KEPT) and how many there were in all. */
+  decisions: PolicyDecision[];
+  decisionCount: number;
+  counters: { labelled: number; unlabelled: number; unpaired: number };
+  requests: ManualRequestsData;
+}
+
+/** Thrown by fromState when a state cannot be used with the given settings (or is not a policy's state). */
+export class PolicyStateMismatch extends Error {
+  override readonly name = 'PolicyStateMismatch';
+}
