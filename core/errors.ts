@@ -46,6 +46,20 @@ export class ValidationError extends FeedbackloopError {
   }
 }
 
+/**
+ * A saved state (a checkpoint) that does not fit the settings it is restored
+ * with: `setting` names the one that changed since the state was saved. The
+ * caller restores without it (re-reads its input) instead.
+ */
+export class StateMismatchError extends FeedbackloopError {
+  readonly setting: string;
+
+  constructor(setting: string, message: string) {
+    super(`state does not fit the settings: ${setting} changed since it was saved (${message})`, { retriable: false });
+    this.setting = setting;
+  }
+}
+
 /** Is this error worth retrying? Our errors say so; kafkajs errors carry the same flag. */
 export function isRetriable(error: unknown): boolean {
   if (error instanceof FeedbackloopError) return error.retriable;

@@ -117,4 +117,19 @@ export class FirstSeen {
   values(): IterableIterator<string> {
     return this.names.values();
   }
+
+  /** The names admitted, in the order they came. */
+  toState(): FirstSeenState {
+    return [...this.names];
+  }
+
+  /** The names of a state put back (past `max` too, as `add` does, when the limit was lowered since). */
+  static fromState(state: FirstSeenState, max: number): FirstSeen {
+    const seen = new FirstSeen(max);
+    for (const name of state) seen.add(name);
+    return seen;
+  }
 }
+
+/** A FirstSeen's state: the names admitted, first first. */
+export type FirstSeenState = string[];

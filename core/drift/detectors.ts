@@ -7,7 +7,11 @@
  * - DDM (Gama et al. 2004): a rise in the error rate of a 0/1 stream.
  * - ADWIN (Bifet & Gavaldà 2007): a change in the mean of a bounded stream,
  *   with an adaptive window kept in exponential-histogram buckets.
+ *
+ * Each has a state of plain data (toState) and is rebuilt from it with the
+ * options its constructor took (fromState).
  */
+import { StateMismatchError } from '../errors.js';
 
 export interface DriftDetector {
   update(x: number): void;
@@ -28,6 +32,14 @@ export interface PageHinkleyOptions {
   threshold: number;
   /** Forgetting factor of the cumulative sum. */
   alpha: number;
+}
+
+export interface PageHinkleyState {
+  count: number;
+  driftDetected: boolean;
+  mean: number;
+  sum: number;
+  minimum: number;
 }
 
 export class PageHinkley implements DriftDetector {
@@ -62,12 +74,36 @@ export class PageHinkley implements DriftDetector {
   clone(): PageHinkley {
     return new PageHinkley(this.options);
   }
+
+  toState(): PageHinkleyState {
+    const { count, driftDetected, mean, sum, minimum } = this;
+    return { count, driftDetected, mean, sum, minimum };
+  }
+
+  static fromState(state: PageHinkleyState, options: Partial<PageHinkleyOptions> = {}): PageHinkley {
+    const detector = new PageHinkley(options);
+    detector.count = state.count;
+    detector.driftDetected = state.driftDetected;
+    detector.mean = state.mean;
+    detector.sum = state.sum;
+    detector.minimum = state.minimum;
+    return detector;
+  }
 }
 
 export interface DdmOptions {
   minInstances: number;
   warningLevel: number;
   driftLevel: number;
+}
+
+export interface DdmState {
+  count: number;
+  driftDetected: boolean;
+  warningDetected: boolean;
+  errorRate: number;
+  minimumP: number;
+  minimumS: number;
 }
 
 export class DDM implements DriftDetector {
@@ -112,6 +148,22 @@ export class DDM implements DriftDetector {
   clone(): DDM {
     return new DDM(this.options);
   }
+
+  toState(): DdmState {
+    const { count, driftDetected, warningDetected, errorRate, minimumP, minimumS } = this;
+    return { count, driftDetected, warningDetected, errorRate, minimumP, minimumS };
+  }
+
+  static fromState(state: DdmState, options: Partial<DdmOptions> = {}): DDM {
+    const detector = new DDM(options);
+    detector.count = state.count;
+    detector.driftDetected = state.driftDetected;
+    detector.warningDetected = state.warningDetected;
+    detector.errorRate = state.errorRate;
+    detector.minimumP = state.minimumP;
+    detector.minimumS = state.minimumS;
+    return detector;
+  }
 }
 
 export interface AdwinOptions {
@@ -123,6 +175,16 @@ export interface AdwinOptions {
   maxBuckets: number;
   /** Smallest sub-window on either side of a cut. */
   minWindow: number;
+}
+
+/** ADWIN's state: its rows of buckets (row r: buckets of 2^r elements, newest first), window sums and clock. */
+export interface AdwinState {
+  driftDetected: boolean;
+  rows: Array<{ totals: number[]; variances: number[] }>;
+  width: number;
+  total: number;
+  variance: number;
+  ticks: number;
 }
 
 /**
@@ -240,5 +302,28 @@ export class ADWIN implements DriftDetector {
 
   clone(): ADWIN {
     return new ADWIN(this.options);
+  }
+
+  toState(): AdwinState {
+    const rows = this.rows.map((row) => ({ totals: row.totals.slice(), variances: row.variances.slice() }));
+    const { driftDetected, width, total, variance, ticks } = this;
+    return { driftDetected, rows, width, total, variance, ticks };
+  }
+
+  /** The detector of a state, with the constructor's options; a row fuller than maxBuckets allows is refused. */
+  static fromState(state: AdwinState, options: Partial<AdwinOptions> = {}): ADWIN {
+    const detector = new ADWIN(options);
+    for (const row of state.rows) {
+      if (row.totals.length > detector.options.maxBuckets) {
+        throw new StateMismatchError('ADWIN maxBuckets', `a row of ${row.totals.length} buckets saved, at most ${detector.options.maxBuckets} now`);
+      }
+    }
+    detector.rows = state.rows.map((row) => ({ totals: row.totals.slice(), variances: row.variances.slice() }));
+    detector.driftDetected = state.driftDetected;
+    detector.width = state.width;
+    detector.total = state.total;
+    detector.variance = state.variance;
+    detector.ticks = state.ticks;
+    return detector;
   }
 }

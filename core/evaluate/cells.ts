@@ -4,9 +4,13 @@
  * sliding count window; and the keys they are found by.
  */
 import { parseShadowKey, versionIdentity, type ShadowKey } from '../contracts/index.js';
-import { BinaryMetrics, RegressionMetrics, Rolling, type BinaryFigures, type BinaryObservation, type RegressionFigures } from '../metrics/index.js';
-import { QuantileSketch } from '../metrics/quantiles.js';
+import { StateMismatchError } from '../errors.js';
 import type { ModelKind } from '../events.js';
+import {
+  BinaryMetrics, RegressionMetrics, Rolling,
+  type BinaryFigures, type BinaryMetricsOptions, type BinaryMetricsState, type BinaryObservation, type RegressionFigures, type RegressionMetricsState, type RollingState,
+} from '../metrics/index.js';
+import { QuantileSketch, type QuantileSketchState } from '../metrics/quantiles.js';
 import type { EvaluatorOptions } from './options.js';
 
 export const TOTAL = 'total';
@@ -19,6 +23,18 @@ export function shadowRole(key: string): ShadowKey {
 
 export type Metric = BinaryMetrics | RegressionMetrics;
 export type Figures = BinaryFigures | RegressionFigures;
+export type MetricState = BinaryMetricsState | RegressionMetricsState;
+
+/** A WindowStats' state (never one changed since the last drain): its window, counts, metric and (champion) label delays. */
+export interface WindowStatsState {
+  window: string;
+  start: number;
+  labelled: number;
+  expired: number;
+  lastTimestamp: number;
+  metric: MetricState;
+  delay: QuantileSketchState | null;
+}
 
 /** One window of one cell: the metric, and for the champion role label delay and coverage. */
 export class WindowStats {
@@ -36,6 +52,23 @@ export class WindowStats {
     readonly metric: Metric,
     readonly delay: QuantileSketch | undefined,
   ) {}
+
+  toState(): WindowStatsState {
+    if (this.dirty) throw new Error(`WindowStats.toState: the ${this.window} window at ${this.start} changed since the last drain: drain (or discard) first`);
+    const { window, start, labelled, expired, lastTimestamp } = this;
+    return { window, start, labelled, expired, lastTimestamp, metric: this.metric.toState(), delay: this.delay?.toState() ?? null };
+  }
+
+  /** The window of a state in `cell`, its metric and label delays restored under the settings `o` and the model's kind. */
+  static fromState(state: WindowStatsState, cell: Cell, o: EvaluatorOptions, kind: ModelKind): WindowStats {
+    if ((state.delay !== null) !== (cell.role === 'champion')) throw new Error(`WindowStats.fromState: label delays saved for the ${cell.role} role`);
+    const delay = state.delay === null ? undefined : QuantileSketch.fromState(state.delay, o.delayAccuracy);
+    const stats = new WindowStats(cell, state.window, state.start, restoreMetric(o, kind, false, state.metric), delay);
+    stats.labelled = state.labelled;
+    stats.expired = state.expired;
+    stats.lastTimestamp = state.lastTimestamp;
+    return stats;
+  }
 }
 
 export interface Observation extends BinaryObservation {
@@ -45,22 +78,39 @@ export interface Observation extends BinaryObservation {
   id: string;
 }
 
+/**
+ * A Cell's state: its names, the windows `total`, the open tumbling windows
+ * (per window in the options' order, in the order they opened) and the
+ * sliding window, and the updates since its last sliding-window figures.
+ */
+export interface CellState {
+  role: string;
+  version: string;
+  segment: string;
+  total: WindowStatsState;
+  tumbling: WindowStatsState[][];
+  rolling: RollingState<Observation, MetricState> | null;
+  sinceEmit: number;
+}
+
 export class Cell {
   readonly total: WindowStats;
   /** Per tumbling window (in options order): start -> stats. */
   readonly tumbling: Array<Map<number, WindowStats>>;
-  readonly rolling: Rolling<Observation, Figures> | undefined;
+  readonly rolling: Rolling<Observation, Figures, Metric> | undefined;
   sinceEmit = 0;
 
+  /** `total` makes the window `total` (a new one by `make` unless given: a restored one). */
   constructor(
     readonly role: string,
     readonly version: string,
     readonly segment: string,
     private readonly make: (cell: Cell, window: string, start: number) => WindowStats,
     windows: number,
-    rolling: Rolling<Observation, Figures> | undefined,
+    rolling: Rolling<Observation, Figures, Metric> | undefined,
+    total: (cell: Cell) => WindowStats = (cell) => make(cell, TOTAL, 0),
   ) {
-    this.total = make(this, TOTAL, 0);
+    this.total = total(this);
     this.tumbling = Array.from({ length: windows }, () => new Map());
     this.rolling = rolling;
   }
@@ -71,20 +121,71 @@ export class Cell {
     if (!stats) byStart.set(start, (stats = this.make(this, name, start)));
     return stats;
   }
+
+  toState(): CellState {
+    const { role, version, segment, sinceEmit } = this;
+    const tumbling = this.tumbling.map((byStart) => {
+      const windows: WindowStatsState[] = [];
+      for (const stats of byStart.values()) windows.push(stats.toState());
+      return windows;
+    });
+    const rolling = this.rolling?.toState((metric) => metric.toState()) ?? null;
+    return { role, version, segment, total: this.total.toState(), tumbling, rolling, sinceEmit };
+  }
+
+  /** The cell of a state, under the options newCell takes; throws a StateMismatchError where the state does not fit them. */
+  static fromState(state: CellState, o: EvaluatorOptions, kind: ModelKind): Cell {
+    checkCellFits(state, o);
+    const rolling = state.rolling === null ? undefined : Rolling.fromState<Observation, Figures, Metric>(state.rolling, restoreMetric(o, kind, true, state.rolling.metric), o.rollingSize);
+    const total = (owner: Cell) => WindowStats.fromState(state.total, owner, o, kind);
+    const cell = new Cell(state.role, state.version, state.segment, windowMaker(o, kind, state.role), o.windows.length, rolling, total);
+    state.tumbling.forEach((windows, i) => {
+      for (const w of windows) cell.tumbling[i]!.set(w.start, WindowStats.fromState(w, cell, o, kind));
+    });
+    cell.sinceEmit = state.sinceEmit;
+    return cell;
+  }
+}
+
+/** Throws unless the cell's windows are the options' ones: the tumbling windows, the sliding window and its emission. */
+function checkCellFits(state: CellState, o: EvaluatorOptions): void {
+  const names = o.windows.map((w) => w.name).join(', ');
+  if (state.tumbling.length !== o.windows.length) throw new StateMismatchError('evaluator.windows', `${state.tumbling.length} tumbling windows saved, ${names} now`);
+  for (const [i, windows] of state.tumbling.entries()) {
+    for (const w of windows) if (w.window !== o.windows[i]!.name) throw new StateMismatchError('evaluator.windows', `a ${w.window} window saved where ${names} are now`);
+  }
+  if ((state.rolling !== null) !== (o.rollingSize > 0)) throw new StateMismatchError('evaluator.rolling_size', `${state.rolling === null ? 'no' : 'a'} sliding window saved, rolling_size ${o.rollingSize} now`);
+  if (state.sinceEmit >= o.rollingEmitEvery && state.rolling !== null) {
+    throw new StateMismatchError('evaluator.rolling_emit_every', `${state.sinceEmit} updates since the last figures saved, figures every ${o.rollingEmitEvery} now`);
+  }
 }
 
 export const keyOf = (...parts: Array<string | number>) => parts.join('\u0000');
 
 function newMetric(o: EvaluatorOptions, kind: ModelKind, exact: boolean): Metric {
   if (kind === 'regression') return new RegressionMetrics();
-  return new BinaryMetrics(o.calibrationBins, exact ? {} : { maxDistinctScores: o.aucExactLimit, scoreBins: o.aucBins });
+  return new BinaryMetrics(o.calibrationBins, binaryOptions(o, exact));
+}
+
+/** The metric of a state, under the settings newMetric gives it. */
+function restoreMetric(o: EvaluatorOptions, kind: ModelKind, exact: boolean, state: MetricState): Metric {
+  if (state.kind !== kind) throw new StateMismatchError('the model task (models.<name>.task)', `${state.kind} metrics saved, the model is ${kind} now`);
+  if (state.kind === 'regression') return RegressionMetrics.fromState(state);
+  return BinaryMetrics.fromState(state, o.calibrationBins, binaryOptions(o, exact));
+}
+
+function binaryOptions(o: EvaluatorOptions, exact: boolean): BinaryMetricsOptions {
+  return exact ? {} : { maxDistinctScores: o.aucExactLimit, scoreBins: o.aucBins };
+}
+
+/** How a cell of the role makes its windows: bounded metrics, label delays for the champion. */
+function windowMaker(o: EvaluatorOptions, kind: ModelKind, role: string): (owner: Cell, window: string, start: number) => WindowStats {
+  const champion = role === 'champion';
+  return (owner, window, start) => new WindowStats(owner, window, start, newMetric(o, kind, false), champion ? new QuantileSketch(o.delayAccuracy) : undefined);
 }
 
 /** A new cell: exact metrics in its sliding window, bounded ones in the others, label delays for the champion. */
 export function newCell(o: EvaluatorOptions, kind: ModelKind, role: string, version: string, segment: string): Cell {
-  const champion = role === 'champion';
-  const rolling = o.rollingSize > 0 ? new Rolling<Observation, Figures>(newMetric(o, kind, true), o.rollingSize) : undefined;
-  const make = (owner: Cell, window: string, start: number) =>
-    new WindowStats(owner, window, start, newMetric(o, kind, false), champion ? new QuantileSketch(o.delayAccuracy) : undefined);
-  return new Cell(role, version, segment, make, o.windows.length, rolling);
+  const rolling = o.rollingSize > 0 ? new Rolling<Observation, Figures, Metric>(newMetric(o, kind, true), o.rollingSize) : undefined;
+  return new Cell(role, version, segment, windowMaker(o, kind, role), o.windows.length, rolling);
 }

@@ -37,7 +37,7 @@ import { fairnessPoints, noteFairness, type FairnessWindow } from './fairness.js
 import { dayOf } from './feedback.js';
 import { healthOf, liveFigures, type LiveFigures, type ModelHealth } from './live.js';
 import type { Scored } from './model-drift.js';
-import { ModelState } from './model-state.js';
+import { ModelState, type ModelStateState } from './model-state.js';
 import { DEFAULT_EVALUATOR_OPTIONS, type EvaluatorOptions } from './options.js';
 import { rollingPoints, windowPoints } from './points.js';
 import type { DriftRecord, FeedbackStat, MetricPoint } from './rows.js';
@@ -47,6 +47,11 @@ export interface EvaluatorOutput {
   points: MetricPoint[];
   drift: DriftRecord[];
   feedback: FeedbackStat[];
+}
+
+/** An Evaluator's state (see Evaluator.toState): each model's, in the order the models came. */
+export interface EvaluatorState {
+  models: Array<[string, ModelStateState]>;
 }
 
 export class Evaluator {
@@ -242,5 +247,24 @@ export class Evaluator {
   /** Live figures of the `total` and sliding windows (for Prometheus gauges). */
   *live(includeSegments: boolean): Generator<LiveFigures> {
     yield* liveFigures(this.models.values(), includeSegments);
+  }
+
+  /**
+   * The state of every model, as plain data (a checkpoint); only right after
+   * drain() or discard(): throws while output is pending.
+   */
+  toState(): EvaluatorState {
+    if (this.pendingPoints.length > 0 || this.pendingDrift.length > 0) throw new Error('Evaluator.toState: output is pending: drain (or discard) first');
+    const models: EvaluatorState['models'] = [];
+    for (const [model, state] of this.models) models.push([model, state.toState()]);
+    return { models };
+  }
+
+  /** An evaluator restored from a state under these options; throws a StateMismatchError where the state does not fit them. */
+  static fromState(state: EvaluatorState, options: Partial<EvaluatorOptions> = {}): Evaluator {
+    const evaluator = new Evaluator(options);
+    const o = evaluator.options;
+    for (const [model, s] of state.models) evaluator.models.set(model, ModelState.fromState(s, model, o.kindOf(model), o));
+    return evaluator;
   }
 }

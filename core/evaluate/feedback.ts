@@ -17,6 +17,12 @@ export interface CountedFeedback {
   source: string;
 }
 
+/** A FeedbackStats' state: its statistics (rows) in the order they came, and the keys changed since the last drain, in order. */
+export interface FeedbackStatsState {
+  stats: FeedbackStat[];
+  dirty: string[];
+}
+
 export class FeedbackStats {
   private readonly stats = new Map<string, FeedbackStat>();
   /** Keys of the statistics changed since the last drain. */
@@ -62,5 +68,18 @@ export class FeedbackStats {
   /** Frees the statistics whose day started more than two days before the limit, unless changed since the last drain. */
   forget(limit: number): void {
     for (const [key, stat] of this.stats) if (stat.day + 2 * DAY_MS < limit && !this.dirty.has(key)) this.stats.delete(key);
+  }
+
+  toState(): FeedbackStatsState {
+    const stats: FeedbackStat[] = [];
+    for (const stat of this.stats.values()) stats.push({ ...stat });
+    return { stats, dirty: [...this.dirty] };
+  }
+
+  static fromState(state: FeedbackStatsState, model: string): FeedbackStats {
+    const feedback = new FeedbackStats(model);
+    for (const stat of state.stats) feedback.stats.set(keyOf(stat.day, stat.feedback_type, stat.source), { ...stat, model });
+    for (const key of state.dirty) feedback.dirty.add(key);
+    return feedback;
   }
 }

@@ -3,10 +3,11 @@
  * against the stream's first N values, and ADWIN, Page-Hinkley and (binary)
  * DDM on each role's error stream.
  */
-import { ADWIN, DDM, PageHinkley, type DriftDetector } from '../drift/index.js';
-import { binOf, kolmogorovSmirnov, psi, quantileEdges, histogram } from '../drift/index.js';
+import { ADWIN, DDM, PageHinkley, type AdwinState, type DdmState, type DriftDetector, type PageHinkleyState } from '../drift/index.js';
+import { StateMismatchError } from '../errors.js';
 import type { LabelledExample, ModelKind } from '../events.js';
 import { keyOf, type Observation } from './cells.js';
+import { DistributionMonitor, type DistributionMonitorState } from './distribution-monitor.js';
 import type { EvaluatorOptions } from './options.js';
 import type { DriftRecord } from './rows.js';
 
@@ -20,73 +21,47 @@ export interface Scored {
   score: number;
 }
 
-/** PSI and KS of windows of a stream of values against its first N values. */
-class DistributionMonitor {
-  private reference: number[] = [];
-  private edges: number[] | undefined;
-  private referenceCounts: number[] | undefined;
-  private current: number[] = [];
-  private firstTimestamp = Number.POSITIVE_INFINITY;
-  private lastTimestamp = Number.NEGATIVE_INFINITY;
-
-  constructor(
-    readonly role: string,
-    readonly version: string,
-    readonly feature: string,
-  ) {}
-
-  /** Adds a value; returns the records of a completed window. */
-  add(value: number, timestamp: number, at: number, n: number, model: string, o: EvaluatorOptions['drift']): DriftRecord[] {
-    if (!this.edges) {
-      this.reference.push(value);
-      if (this.reference.length === o.referenceSize) {
-        this.edges = quantileEdges(this.reference, o.bins);
-        this.referenceCounts = histogram(this.edges, this.reference);
-      }
-      return [];
-    }
-    this.current.push(value);
-    this.firstTimestamp = Math.min(this.firstTimestamp, timestamp);
-    this.lastTimestamp = Math.max(this.lastTimestamp, timestamp);
-    if (this.current.length < o.windowSize) return [];
-    const counts = new Array<number>(this.edges.length + 1).fill(0);
-    for (const v of this.current) counts[binOf(this.edges, v)]!++;
-    const psiValue = psi(this.referenceCounts!, counts);
-    const ks = kolmogorovSmirnov(this.reference, this.current);
-    const m = this.reference.length;
-    const k = this.current.length;
-    // Asymptotic critical value of D at level alpha: c(alpha) * sqrt((m + k) / (m k)).
-    const ksCritical = Math.sqrt(-Math.log(o.ksAlpha / 2) / 2) * Math.sqrt((m + k) / (m * k));
-    const base = {
-      model, model_version: this.version, role: this.role, feature: this.feature,
-      window: `last_${o.windowSize}`, window_start: this.firstTimestamp, window_end: this.lastTimestamp, at, n,
-    };
-    this.current = [];
-    this.firstTimestamp = Number.POSITIVE_INFINITY;
-    this.lastTimestamp = Number.NEGATIVE_INFINITY;
-    return [
-      { ...base, statistic: 'psi', value: psiValue, threshold: o.psiThreshold, detected: psiValue !== null && psiValue > o.psiThreshold },
-      { ...base, statistic: 'ks', value: ks?.statistic ?? null, threshold: ksCritical, detected: ks !== null && ks.statistic > ksCritical },
-    ];
-  }
+/** The state of one role's error detectors (DDM's null for a regression model). */
+export interface ErrorDetectorsState {
+  adwin: AdwinState;
+  pageHinkley: PageHinkleyState;
+  ddm: DdmState | null;
 }
 
 /** ADWIN, Page-Hinkley and (binary) DDM on one role's error stream. */
 class ErrorDetectors {
   readonly detectors: Array<{ statistic: string; detector: DriftDetector; threshold: number; value: () => number | null }>;
 
-  constructor(kind: ModelKind) {
-    const adwin = new ADWIN();
-    const pageHinkley = new PageHinkley();
+  constructor(
+    kind: ModelKind,
+    private readonly adwin = new ADWIN(),
+    private readonly pageHinkley = new PageHinkley(),
+    private readonly ddm: DDM | null = kind === 'binary' ? new DDM() : null,
+  ) {
     this.detectors = [
       { statistic: 'adwin', detector: adwin, threshold: adwin.options.delta, value: () => adwin.estimation },
       { statistic: 'page_hinkley', detector: pageHinkley, threshold: pageHinkley.options.threshold, value: () => null },
     ];
-    if (kind === 'binary') {
-      const ddm = new DDM();
-      this.detectors.push({ statistic: 'ddm', detector: ddm, threshold: ddm.options.driftLevel, value: () => null });
-    }
+    if (ddm !== null) this.detectors.push({ statistic: 'ddm', detector: ddm, threshold: ddm.options.driftLevel, value: () => null });
   }
+
+  toState(): ErrorDetectorsState {
+    return { adwin: this.adwin.toState(), pageHinkley: this.pageHinkley.toState(), ddm: this.ddm?.toState() ?? null };
+  }
+
+  static fromState(state: ErrorDetectorsState, kind: ModelKind): ErrorDetectors {
+    if ((state.ddm !== null) !== (kind === 'binary')) {
+      throw new StateMismatchError('the model task', `error detectors of a ${state.ddm === null ? 'regression' : 'binary'} model saved, the model is ${kind} now`);
+    }
+    const ddm = state.ddm === null ? null : DDM.fromState(state.ddm);
+    return new ErrorDetectors(kind, ADWIN.fromState(state.adwin), PageHinkley.fromState(state.pageHinkley), ddm);
+  }
+}
+
+/** A ModelDrift's state: its distribution monitors and its error detectors by role and version (keyOf), each in the order they came. */
+export interface ModelDriftState {
+  monitors: DistributionMonitorState[];
+  detectors: Array<[string, ErrorDetectorsState]>;
 }
 
 /** The drift monitors and detectors of one model's stream. */
@@ -133,5 +108,21 @@ export class ModelDrift {
         window_start: example.timestamp, window_end: example.timestamp, at, n,
       });
     }
+  }
+
+  toState(): ModelDriftState {
+    const monitors: DistributionMonitorState[] = [];
+    for (const monitor of this.monitors.values()) monitors.push(monitor.toState());
+    const detectors: ModelDriftState['detectors'] = [];
+    for (const [key, set] of this.detectors) detectors.push([key, set.toState()]);
+    return { monitors, detectors };
+  }
+
+  /** The drift of a state, with the constructor's model and kind and the drift settings its monitors are checked against. */
+  static fromState(state: ModelDriftState, model: string, kind: ModelKind, o: EvaluatorOptions['drift']): ModelDrift {
+    const drift = new ModelDrift(model, kind);
+    for (const m of state.monitors) drift.monitors.set(keyOf(m.role, m.version, m.feature), DistributionMonitor.fromState(m, o));
+    for (const [key, set] of state.detectors) drift.detectors.set(key, ErrorDetectors.fromState(set, kind));
+    return drift;
   }
 }

@@ -5,12 +5,31 @@
  */
 import { ALL_SEGMENTS, segmentKey } from '../contracts/index.js';
 import type { ModelKind } from '../events.js';
-import { FirstSeen, OTHER_SEGMENT_VALUE } from '../limits.js';
-import { keyOf, newCell, type Cell, type WindowStats } from './cells.js';
-import { FeedbackStats } from './feedback.js';
-import { ModelDrift } from './model-drift.js';
+import { FirstSeen, OTHER_SEGMENT_VALUE, type FirstSeenState } from '../limits.js';
+import { Cell, keyOf, newCell, type CellState, type WindowStats } from './cells.js';
+import { FeedbackStats, type FeedbackStatsState } from './feedback.js';
+import { ModelDrift, type ModelDriftState } from './model-drift.js';
 import type { EvaluatorOptions } from './options.js';
 import { forgetClosedWindows } from './windows.js';
+
+/**
+ * A ModelState's state, taken right after a drain (no window changed since):
+ * all of it. Maps as lists of entries, in the order they came.
+ */
+export interface ModelStateState {
+  cells: CellState[];
+  drift: ModelDriftState;
+  feedback: FeedbackStatsState;
+  segmentValues: Array<[string, string[]]>;
+  attributes: FirstSeenState;
+  distinct: Array<[string, FirstSeenState]>;
+  pooledSegmentValues: number;
+  droppedSegmentAttributes: number;
+  watermark: number;
+  n: number;
+  late: number;
+  orphanCorrections: number;
+}
 
 export class ModelState {
   readonly cells = new Map<string, Cell>();
@@ -101,5 +120,42 @@ export class ModelState {
     const limit = this.watermark - horizon;
     forgetClosedWindows(this.options, this.cells.values(), limit);
     this.feedback.forget(limit);
+  }
+
+  /** The state; only right after a drain: throws while a window changed since. */
+  toState(): ModelStateState {
+    if (this.dirty.length > 0) throw new Error(`ModelState.toState: ${this.dirty.length} windows of ${this.model} changed since the last drain: drain (or discard) first`);
+    const cells: CellState[] = [];
+    for (const cell of this.cells.values()) cells.push(cell.toState());
+    const segmentValues: ModelStateState['segmentValues'] = [];
+    for (const [attr, values] of this.segmentValues) segmentValues.push([attr, [...values]]);
+    const distinct: ModelStateState['distinct'] = [];
+    for (const [attr, seen] of this.distinct) distinct.push([attr, seen.toState()]);
+    const { pooledSegmentValues, droppedSegmentAttributes, watermark, n, late, orphanCorrections } = this;
+    return {
+      cells, drift: this.drift.toState(), feedback: this.feedback.toState(), segmentValues, attributes: this.attributes.toState(), distinct,
+      pooledSegmentValues, droppedSegmentAttributes, watermark, n, late, orphanCorrections,
+    };
+  }
+
+  /** The model's state restored under the constructor's settings. */
+  static fromState(state: ModelStateState, model: string, kind: ModelKind, options: EvaluatorOptions): ModelState {
+    const restored = new ModelState(model, kind, options);
+    // The parts the constructor makes, replaced by the restored ones.
+    Object.assign(restored, {
+      attributes: FirstSeen.fromState(state.attributes, options.maxSegmentAttributes),
+      drift: ModelDrift.fromState(state.drift, model, kind, options.drift),
+      feedback: FeedbackStats.fromState(state.feedback, model),
+    });
+    for (const cell of state.cells) restored.cells.set(keyOf(cell.role, cell.version, cell.segment), Cell.fromState(cell, options, kind));
+    for (const [attr, values] of state.segmentValues) restored.segmentValues.set(attr, new Set(values));
+    for (const [attr, seen] of state.distinct) restored.distinct.set(attr, FirstSeen.fromState(seen, options.maxSegmentValues));
+    restored.pooledSegmentValues = state.pooledSegmentValues;
+    restored.droppedSegmentAttributes = state.droppedSegmentAttributes;
+    restored.watermark = state.watermark;
+    restored.n = state.n;
+    restored.late = state.late;
+    restored.orphanCorrections = state.orphanCorrections;
+    return restored;
   }
 }

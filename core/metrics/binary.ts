@@ -36,6 +36,7 @@
  * the AUC is null). Average precision has no such bound; it is typically
  * within a few thousandths with 1,000 bins (see test/unit/metrics-binned.test.ts).
  */
+import { StateMismatchError } from '../errors.js';
 import { ratio, type BinaryObservation, type Metric } from './metric.js';
 
 export const LOG_LOSS_EPSILON = 1e-15;
@@ -82,22 +83,22 @@ export interface BinaryMetricsOptions {
 }
 
 /**
- * A BinaryMetrics as plain data (toState / fromState), for checkpoints:
- * numbers and arrays only (Infinity allowed: maxDistinctScores).
+ * A BinaryMetrics' state (its settings are not in it). Exact mode: `scores`
+ * ascending with the weights of positives and negatives at each, and
+ * `bins` null; binned: `scores` empty and `bins` the weights per score bin.
+ * `calibration`: weight, score sum and positive sum per calibration bin.
  */
 export interface BinaryMetricsState {
-  calibrationBins: number;
-  maxDistinctScores: number;
-  scoreBins: number;
-  confusion: [tp: number, fp: number, tn: number, fn: number];
+  kind: 'binary';
+  tp: number;
+  fp: number;
+  tn: number;
+  fn: number;
   logLossSum: number;
   brierSum: number;
-  /** Exact mode: [score, weight of positives, weight of negatives], ascending by score (empty once binned). */
-  byScore: Array<[number, number, number]>;
-  /** Binned mode: weights of positives and negatives per score bin (null while exact). */
-  binned: { positives: number[]; negatives: number[] } | null;
-  /** Calibration bins: weight, weighted score sum, weighted label sum. */
-  calibration: { count: number[]; score: number[]; positive: number[] };
+  scores: { score: Float64Array; positives: Float64Array; negatives: Float64Array };
+  bins: { positives: Float64Array; negatives: Float64Array } | null;
+  calibration: { count: Float64Array; score: Float64Array; positive: Float64Array };
 }
 
 /** [weight of positives, weight of negatives] at one score or in one score bin, ascending by score. */
@@ -318,54 +319,63 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     });
   }
 
-  toState(): BinaryMetricsState {
-    const byScore: Array<[number, number, number]> = [];
-    for (const score of this.scores) {
-      const [pos, neg] = this.byScore.get(score)!;
-      byScore.push([score, pos, neg]);
-    }
-    return {
-      calibrationBins: this.calibrationBins,
-      maxDistinctScores: this.maxDistinctScores,
-      scoreBins: this.scoreBins,
-      confusion: [this.tp, this.fp, this.tn, this.fn],
-      logLossSum: this.logLossSum,
-      brierSum: this.brierSum,
-      byScore,
-      binned: this.binPositives === null || this.binNegatives === null ? null : { positives: Array.from(this.binPositives), negatives: Array.from(this.binNegatives) },
-      calibration: { count: Array.from(this.binCount), score: Array.from(this.binScore), positive: Array.from(this.binPositive) },
-    };
-  }
-
-  /** The metrics toState() described; throws a RangeError on a state that does not hold together. */
-  static fromState(state: BinaryMetricsState): BinaryMetrics {
-    const m = new BinaryMetrics(state.calibrationBins, { maxDistinctScores: state.maxDistinctScores, scoreBins: state.scoreBins });
-    [m.tp, m.fp, m.tn, m.fn] = state.confusion;
-    m.logLossSum = state.logLossSum;
-    m.brierSum = state.brierSum;
-    for (const [score, pos, neg] of state.byScore) {
-      m.byScore.set(score, [pos, neg]);
-      m.scores.push(score);
-    }
-    if (state.binned !== null) {
-      m.binPositives = sized(state.binned.positives, state.scoreBins, 'score bins');
-      m.binNegatives = sized(state.binned.negatives, state.scoreBins, 'score bins');
-    }
-    m.binCount.set(sized(state.calibration.count, state.calibrationBins, 'calibration bins'));
-    m.binScore.set(sized(state.calibration.score, state.calibrationBins, 'calibration bins'));
-    m.binPositive.set(sized(state.calibration.positive, state.calibrationBins, 'calibration bins'));
-    return m;
-  }
-
   clone(): BinaryMetrics {
     return new BinaryMetrics(this.calibrationBins, { maxDistinctScores: this.maxDistinctScores, scoreBins: this.scoreBins });
   }
+
+  toState(): BinaryMetricsState {
+    const n = this.scores.length;
+    const scores = { score: new Float64Array(n), positives: new Float64Array(n), negatives: new Float64Array(n) };
+    for (let i = 0; i < n; i++) {
+      const [pos, neg] = this.byScore.get(this.scores[i]!)!;
+      scores.score[i] = this.scores[i]!;
+      scores.positives[i] = pos;
+      scores.negatives[i] = neg;
+    }
+    const bins = this.binPositives === null ? null : { positives: this.binPositives.slice(), negatives: this.binNegatives!.slice() };
+    const calibration = { count: this.binCount.slice(), score: this.binScore.slice(), positive: this.binPositive.slice() };
+    const { tp, fp, tn, fn, logLossSum, brierSum } = this;
+    return { kind: 'binary', tp, fp, tn, fn, logLossSum, brierSum, scores, bins, calibration };
+  }
+
+  /** The metrics of a state, with the constructor's settings; throws a StateMismatchError where the state does not fit them. */
+  static fromState(state: BinaryMetricsState, calibrationBins = 10, options: BinaryMetricsOptions = {}): BinaryMetrics {
+    const metrics = new BinaryMetrics(calibrationBins, options);
+    checkFits(state, metrics);
+    metrics.tp = state.tp;
+    metrics.fp = state.fp;
+    metrics.tn = state.tn;
+    metrics.fn = state.fn;
+    metrics.logLossSum = state.logLossSum;
+    metrics.brierSum = state.brierSum;
+    for (let i = 0; i < state.scores.score.length; i++) {
+      const score = state.scores.score[i]!;
+      metrics.scores.push(score);
+      metrics.byScore.set(score, [state.scores.positives[i]!, state.scores.negatives[i]!]);
+    }
+    if (state.bins !== null) {
+      metrics.binPositives = state.bins.positives.slice();
+      metrics.binNegatives = state.bins.negatives.slice();
+    }
+    metrics.binCount.set(state.calibration.count);
+    metrics.binScore.set(state.calibration.score);
+    metrics.binPositive.set(state.calibration.positive);
+    return metrics;
+  }
 }
 
-/** `values` as a Float64Array of `length` entries; a RangeError when it has another length. */
-function sized(values: readonly number[], length: number, what: string): Float64Array {
-  if (values.length !== length) throw new RangeError(`BinaryMetrics state: ${values.length} ${what}, expected ${length}`);
-  return Float64Array.from(values);
+/** Throws unless a state fits the settings of `metrics` (a new one): its kind, calibration bins and score bins or limit. */
+function checkFits(state: BinaryMetricsState, metrics: BinaryMetrics): void {
+  if (state.kind !== 'binary') throw new StateMismatchError('the model task', `a ${String(state.kind)} state restored as binary metrics`);
+  const calibration = state.calibration.count.length;
+  if (calibration !== metrics.calibrationBins) throw new StateMismatchError('calibrationBins', `${calibration} saved, ${metrics.calibrationBins} now`);
+  if (state.bins !== null && state.bins.positives.length !== metrics.scoreBins) {
+    throw new StateMismatchError('scoreBins', `${state.bins.positives.length} saved, ${metrics.scoreBins} now`);
+  }
+  if (state.bins !== null && metrics.maxDistinctScores === Infinity) throw new StateMismatchError('maxDistinctScores', 'binned scores saved, exact scores only now');
+  if (state.scores.score.length > metrics.maxDistinctScores) {
+    throw new StateMismatchError('maxDistinctScores', `${state.scores.score.length} distinct scores saved, at most ${metrics.maxDistinctScores} now`);
+  }
 }
 
 /**

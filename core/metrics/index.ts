@@ -1,4 +1,4 @@
-export { Rolling, ratio, type Metric, type BinaryObservation, type RegressionObservation } from './metric.js';
+export { Rolling, ratio, type RollingState, type Metric, type BinaryObservation, type RegressionObservation } from './metric.js';
 export { BinaryMetrics, LOG_LOSS_EPSILON, type BinaryFigures, type BinaryMetricsOptions, type BinaryMetricsState, type ReliabilityBin } from './binary.js';
-export { RegressionMetrics, type RegressionFigures } from './regression.js';
-export { QuantileSketch } from './quantiles.js';
+export { RegressionMetrics, type RegressionFigures, type RegressionMetricsState } from './regression.js';
+export { QuantileSketch, type QuantileSketchState } from './quantiles.js';

@@ -1,3 +1,5 @@
+import { StateMismatchError } from '../errors.js';
+
 /**
  * The metric interface (River-like): update with an observation, revert it
  * (for corrections and sliding windows), get the current value. A ratio
@@ -31,16 +33,24 @@ export function ratio(numerator: number, denominator: number): number | null {
   return denominator === 0 ? null : numerator / denominator;
 }
 
+/** A Rolling window's state: its observations oldest first, and the wrapped metric's state (S). */
+export interface RollingState<O, S> {
+  window: O[];
+  metric: S;
+}
+
 /**
  * Sliding count window: the last `size` observations, in update order.
- * Observations that leave the window are reverted from the wrapped metric.
+ * Observations that leave the window are reverted from the wrapped metric
+ * (of type M, so its own state can be taken: see toState).
  */
-export class Rolling<O, V> implements Metric<O, V> {
+export class Rolling<O, V, M extends Metric<O, V> = Metric<O, V>> implements Metric<O, V> {
   private readonly window: O[] = [];
   private head = 0;
 
   constructor(
-    private readonly metric: Metric<O, V>,
+    // `& Metric<O, V>`: so O and V are inferred from the metric given.
+    private readonly metric: M & Metric<O, V>,
     readonly size: number,
   ) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`Rolling window size must be a positive integer, got ${size}`);
@@ -105,5 +115,21 @@ export class Rolling<O, V> implements Metric<O, V> {
 
   clone(): Rolling<O, V> {
     return new Rolling(this.metric.clone(), this.size);
+  }
+
+  /** The observations oldest first (the objects themselves: they are never changed) and the wrapped metric's state. */
+  toState<S>(metricState: (metric: M) => S): RollingState<O, S> {
+    const window: O[] = [];
+    const full = this.window.length === this.size;
+    for (let i = 0; i < this.window.length; i++) window.push(this.window[full ? (this.head + i) % this.size : i]!);
+    return { window, metric: metricState(this.metric) };
+  }
+
+  /** The window of a state around `metric` (restored from state.metric by the caller), of `size` as the constructor's. */
+  static fromState<O, V, M extends Metric<O, V>>(state: RollingState<O, unknown>, metric: M, size: number): Rolling<O, V, M> {
+    const rolling = new Rolling<O, V, M>(metric, size);
+    if (state.window.length > size) throw new StateMismatchError('the sliding window size', `${state.window.length} observations saved, the window holds ${size}`);
+    for (const o of state.window) rolling.window.push(o);
+    return rolling;
   }
 }

@@ -24,6 +24,13 @@ export const MIN_POSITIVE = 1e-9;
 /** A bucket whose count falls to this or less (float residue of fractional weights) is empty. Weights are counts, far above it. */
 const EMPTY = 1e-9;
 
+/** A QuantileSketch's state: the zero bucket, and each bucket's index and count in the sketch's own order (its sums follow it). */
+export interface QuantileSketchState {
+  zeroCount: number;
+  indices: Float64Array;
+  counts: Float64Array;
+}
+
 export class QuantileSketch {
   private readonly gamma: number;
   private readonly logGamma: number;
@@ -86,6 +93,25 @@ export class QuantileSketch {
   /** An empty sketch with the same relative accuracy. */
   clone(): QuantileSketch {
     return new QuantileSketch(this.relativeAccuracy);
+  }
+
+  toState(): QuantileSketchState {
+    const indices = new Float64Array(this.buckets.size);
+    const counts = new Float64Array(this.buckets.size);
+    let b = 0;
+    for (const [i, c] of this.buckets) {
+      indices[b] = i;
+      counts[b++] = c;
+    }
+    return { zeroCount: this.zeroCount, indices, counts };
+  }
+
+  /** The sketch of a state, with the constructor's accuracy (which the state cannot be checked against: it holds bucket indices only). */
+  static fromState(state: QuantileSketchState, relativeAccuracy = 0.01): QuantileSketch {
+    const sketch = new QuantileSketch(relativeAccuracy);
+    sketch.zeroCount = state.zeroCount;
+    for (let b = 0; b < state.indices.length; b++) sketch.buckets.set(state.indices[b]!, state.counts[b]!);
+    return sketch;
   }
 
   private valueOf(i: number): number {

@@ -3,6 +3,7 @@
  * MAPE (sklearn's definition: |error| / max(|y|, machine epsilon)).
  * R² is null when the true values do not vary.
  */
+import { StateMismatchError } from '../errors.js';
 import { ratio, type Metric, type RegressionObservation } from './metric.js';
 
 export interface RegressionFigures {
@@ -11,6 +12,17 @@ export interface RegressionFigures {
   rmse: number | null;
   r2: number | null;
   mape: number | null;
+}
+
+/** A RegressionMetrics' state: its running sums. */
+export interface RegressionMetricsState {
+  kind: 'regression';
+  n: number;
+  absErrorSum: number;
+  squaredErrorSum: number;
+  labelSum: number;
+  labelSquaredSum: number;
+  percentSum: number;
 }
 
 export class RegressionMetrics implements Metric<RegressionObservation, RegressionFigures> {
@@ -58,6 +70,23 @@ export class RegressionMetrics implements Metric<RegressionObservation, Regressi
 
   clone(): RegressionMetrics {
     return new RegressionMetrics();
+  }
+
+  toState(): RegressionMetricsState {
+    const { n, absErrorSum, squaredErrorSum, labelSum, labelSquaredSum, percentSum } = this;
+    return { kind: 'regression', n, absErrorSum, squaredErrorSum, labelSum, labelSquaredSum, percentSum };
+  }
+
+  static fromState(state: RegressionMetricsState): RegressionMetrics {
+    if (state.kind !== 'regression') throw new StateMismatchError('the model task', `a ${String(state.kind)} state restored as regression metrics`);
+    const metrics = new RegressionMetrics();
+    metrics.n = state.n;
+    metrics.absErrorSum = state.absErrorSum;
+    metrics.squaredErrorSum = state.squaredErrorSum;
+    metrics.labelSum = state.labelSum;
+    metrics.labelSquaredSum = state.labelSquaredSum;
+    metrics.percentSum = state.percentSum;
+    return metrics;
   }
 }
 

@@ -1,0 +1,47 @@
+/**
+ * An evaluator checkpoint as bytes: the Evaluator's plain state
+ * (Evaluator.toState, taken right after a drain) serialized by V8 (which
+ * keeps -Infinity, NaN, Maps and typed arrays), with a format version.
+ * Core holds the state; the bytes are this adapter's (core imports no
+ * package, node: builtins included).
+ */
+import { deserialize, serialize } from 'node:v8';
+import { Evaluator, type EvaluatorOptions, type EvaluatorState } from '../../core/evaluate/index.js';
+import { FeedbackloopError, StateMismatchError, errorMessage } from '../../core/errors.js';
+
+/** The format written; a checkpoint of any other is not usable. */
+export const CHECKPOINT_FORMAT = 1;
+
+/**
+ * A checkpoint that cannot be restored (another format, bytes that do not
+ * decode, a state that does not fit the settings: see `cause`). The caller
+ * restores without it, re-reading its input.
+ */
+export class UnusableCheckpointError extends FeedbackloopError {
+  constructor(message: string, cause?: unknown) {
+    super(`unusable evaluator checkpoint: ${message}`, { retriable: false, cause });
+  }
+}
+
+export function encodeEvaluatorState(evaluator: Evaluator): Buffer {
+  const state: EvaluatorState = evaluator.toState();
+  return serialize({ format: CHECKPOINT_FORMAT, state });
+}
+
+/** The evaluator of a checkpoint under these options; throws UnusableCheckpointError when it cannot be. */
+export function decodeEvaluatorState(buffer: Uint8Array, options: Partial<EvaluatorOptions> = {}): Evaluator {
+  let decoded: unknown;
+  try {
+    decoded = deserialize(buffer);
+  } catch (error) {
+    throw new UnusableCheckpointError(`its bytes do not decode (${errorMessage(error)})`, error);
+  }
+  const format = typeof decoded === 'object' && decoded !== null ? (decoded as { format?: unknown }).format : undefined;
+  if (format !== CHECKPOINT_FORMAT) throw new UnusableCheckpointError(`format ${String(format)}, this version reads format ${CHECKPOINT_FORMAT}`);
+  try {
+    return Evaluator.fromState((decoded as { state: EvaluatorState }).state, options);
+  } catch (error) {
+    // A setting changed since (StateMismatchError), or a state of this format that is not whole.
+    throw new UnusableCheckpointError(error instanceof StateMismatchError ? error.message : `its state does not restore (${errorMessage(error)})`, error);
+  }
+}
