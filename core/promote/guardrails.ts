@@ -31,14 +31,10 @@ export class PairedMetrics {
     return { base: this.base.toState(), other: this.other.toState() };
   }
 
-  /** The metrics toState() described; a RangeError when they are not this kind's (other bins). */
+  /** The metrics toState() described; a StateMismatchError when they are not this kind's (other bins). */
   static fromState(data: { base: BinaryMetricsState; other: BinaryMetricsState }): PairedMetrics {
-    for (const side of [data.base, data.other]) {
-      if (side.calibrationBins !== ECE_BINS || side.maxDistinctScores !== 1 || side.scoreBins !== 1) {
-        throw new RangeError(`paired metrics state: ${side.calibrationBins} calibration bins, expected ${ECE_BINS}`);
-      }
-    }
-    return new PairedMetrics(BinaryMetrics.fromState(data.base), BinaryMetrics.fromState(data.other));
+    const settings = { maxDistinctScores: 1, scoreBins: 1 };
+    return new PairedMetrics(BinaryMetrics.fromState(data.base, ECE_BINS, settings), BinaryMetrics.fromState(data.other, ECE_BINS, settings));
   }
 
   update(label: number, threshold: number, baseScore: number, otherScore: number): void {
