@@ -25,20 +25,27 @@ export interface RestoreOptions<S> {
   ctx: Pick<TaskContext, 'partition' | 'resumeAt' | 'heartbeat'>;
   /** The state of a checkpoint; throws when it does not fit (another format, other settings): no checkpoint is used. */
   decode: (state: Buffer) => S;
+  /**
+   * Use a checkpoint ahead of the committed offsets (default: refuse it). For
+   * a processor that writes its checkpoint outside the offsets' transaction,
+   * after its output is durable (the evaluator): its state there is the one
+   * a re-read would build, and what lies between was written already.
+   */
+  acceptAhead?: boolean;
 }
 
 export async function restoreCheckpoint<S>(options: RestoreOptions<S>): Promise<Restored<S>> {
   const { transport, topic, inputs, ctx } = options;
-  const start: Record<string, number> = {};
+  const start: Record<string, number> = Object.create(null); // keyed by topic names (`__proto__` is one Kafka allows)
   for (const input of inputs) start[input] = 0;
   const read = await readCheckpoint(transport, topic, ctx.partition, () => ctx.heartbeat());
   if (!read.checkpoint) return { state: undefined, from: start, reason: read.reason };
-  const from: Record<string, number> = {};
+  const from: Record<string, number> = Object.create(null);
   for (const input of inputs) {
-    const offset = read.checkpoint.offsets[input];
+    const offset = Object.hasOwn(read.checkpoint.offsets, input) ? read.checkpoint.offsets[input] : undefined;
     if (!Number.isInteger(offset) || offset! < 0) return { state: undefined, from: start, reason: `checkpoint ${read.id} does not cover ${input}` };
     // Written with the offsets it covers: ahead of them only when the group's offsets were moved back by hand.
-    if (offset! > ctx.resumeAt(input)) return { state: undefined, from: start, reason: `checkpoint ${read.id} is ahead of the committed offset of ${input} (${offset} > ${ctx.resumeAt(input)})` };
+    if (offset! > ctx.resumeAt(input) && !options.acceptAhead) return { state: undefined, from: start, reason: `checkpoint ${read.id} is ahead of the committed offset of ${input} (${offset} > ${ctx.resumeAt(input)})` };
     from[input] = offset!;
   }
   try {

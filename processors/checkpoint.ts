@@ -26,6 +26,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { LogRecord, LogTransport, OutgoingRecord } from '../adapters/transport/transport.js';
+import { FeedbackloopError } from '../core/errors.js';
 
 /** The header format this code writes and reads; a checkpoint of any other is not used. */
 export const CHECKPOINT_FORMAT = 1;
@@ -155,5 +156,13 @@ export class CheckpointAssembler {
   private fail(reason: string): void {
     this.building = undefined;
     this.problem = reason;
+  }
+}
+
+/** Refuses to start (systemic) when the checkpoint topic has fewer partitions than the input: partition p's checkpoint goes to partition p. */
+export async function requireCheckpointPartitions(transport: LogTransport, processor: string, checkpoints: string, input: string): Promise<void> {
+  const [inputs, available] = [await transport.partitionCount(input), await transport.partitionCount(checkpoints)];
+  if (available < inputs) {
+    throw new FeedbackloopError(`the ${processor}'s checkpoint topic ${checkpoints} has ${available} partitions, fewer than ${input} (${inputs})`, { systemic: true });
   }
 }

@@ -6,17 +6,25 @@
  * One task per partition of `labelled-examples` (keyed by model, so a model
  * lives in one partition), each with its own Evaluator (core/evaluate).
  *
- * Exactly-once figures without a state changelog: the evaluator's figures
- * are a function of the sequence of examples in the partition alone (see
- * core/evaluate), and every row carries a version (the partition offset it
- * reflects) in a ReplacingMergeTree, so the latest row per key wins. Offsets
- * are committed only after the rows that cover them are durable. A task
- * that (re)starts on a partition rebuilds its state by re-reading the
- * partition from the beginning up to where consumption resumes, writing
- * nothing; from there it writes exactly the rows an uninterrupted run would
- * have written last. The cost is a restart time proportional to the
- * partition's history (documented; labelled-examples must be retained as
- * long as the `total` windows should reach back).
+ * Exactly-once figures: the evaluator's figures and state are a function
+ * of the sequence of examples in the partition alone (see core/evaluate),
+ * and every row carries a version (the partition offset it reflects) in a
+ * ReplacingMergeTree, so the latest row per key wins. Offsets are committed
+ * only after the rows that cover them are durable.
+ *
+ * Checkpoints (docs/architecture.md, "Checkpoints"): at a flush, once
+ * `checkpoints.intervalMs` passed since a partition's last one, its drained
+ * state is written to the compacted checkpoint topic with the offset it
+ * reflects, after the rows are durable and before the offsets are
+ * committed (not in one transaction: any checkpoint is the state at its
+ * offset, and the rows before it are written, so a checkpoint ahead of the
+ * committed offset is as good as one behind it). A task that (re)starts on
+ * a partition restores the latest checkpoint and re-reads only the input
+ * after it, writing nothing (records below a checkpoint ahead of the
+ * commit are skipped); without a usable one (none yet, other settings) it
+ * re-reads the partition from its start, and says why (observer
+ * `restored`). From there it writes exactly the rows an uninterrupted run
+ * would have written last.
  *
  * Batching: examples are applied as they come; figures are drained and
  * written when the buffered audit rows reach flush.max_rows or
@@ -30,7 +38,7 @@ import { validateLabelledExample, type DeadLetter, type LabelledExample } from '
 import type { RecordLimits } from '../core/limits.js';
 import { Evaluator, type EvaluatorOptions, type EvaluatorRows, type Versioned } from '../core/evaluate/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogTransport, PartitionBatch, TopicPartitionOffset } from '../adapters/transport/transport.js';
+import type { LogProducer, LogTransport, OutgoingRecord, PartitionBatch, TopicPartitionOffset } from '../adapters/transport/transport.js';
 import type { Sink } from '../sinks/sink.js';
 import type { EvaluatorSink } from '../sinks/evaluator-rows.js';
 import { decodeRecord, rereadLabelled } from './decode.js';
@@ -38,6 +46,9 @@ import { PartitionTasks, type TaskContext } from './partition-tasks.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
 import { poisonToSink, taskHealth } from './poison.js';
+import { checkpointRecords, requireCheckpointPartitions } from './checkpoint.js';
+import { restoreCheckpoint } from './checkpoint-restore.js';
+import { decodeEvaluatorState, encodeEvaluatorState } from '../adapters/state/evaluator-checkpoint.js';
 
 export const EVALUATOR_STAGE = 'evaluator';
 /**
@@ -71,6 +82,8 @@ export interface EvaluatorProcessorDeps {
   observer?: PipelineObserver;
   /** Examples a rebuild applies between discards (default 10,000; tests make it small). */
   rebuildDiscardEvery?: number;
+  /** Checkpoint each partition's state to this compacted topic at the first flush `intervalMs` after its last one (absent: restarts re-read from the start). */
+  checkpoints?: { topic: string; intervalMs: number };
 }
 
 /** A partition's state: its evaluator, and how far it got. */
@@ -80,6 +93,8 @@ interface EvaluateTask {
   /** Offset after the last applied record: the version of drained figures and what to commit after a flush. */
   position: number;
   committed: number;
+  /** Clock time of its last checkpoint (-Infinity: none since a re-read from the start, so the next flush writes one). */
+  checkpointedAt: number;
 }
 
 export class EvaluatorProcessor implements Processor {
@@ -91,6 +106,7 @@ export class EvaluatorProcessor implements Processor {
   private bufferedBytes = 0;
   private firstBufferedAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private checkpointProducer: LogProducer | undefined;
 
   constructor(private readonly deps: EvaluatorProcessorDeps) {
     this.inputs = [deps.topic];
@@ -106,6 +122,11 @@ export class EvaluatorProcessor implements Processor {
   }
 
   async start(): Promise<void> {
+    const { checkpoints, transport, topic } = this.deps;
+    if (checkpoints) {
+      await requireCheckpointPartitions(transport, 'evaluator', checkpoints.topic, topic);
+      this.checkpointProducer = await transport.producer();
+    }
     await this.tasks.start();
     // Checks four times per interval; an interval too long for a timer (a replay) means at the end only.
     const every = Math.max(50, Math.floor(this.deps.flush.intervalMs / 4));
@@ -130,12 +151,19 @@ export class EvaluatorProcessor implements Processor {
   async stop(options: { final?: boolean } = {}): Promise<void> {
     clearInterval(this.timer);
     await this.tasks.stop(() => this.flush(options.final ?? this.deps.finalAtStop ?? false));
+    await this.closeProducer();
+  }
+
+  private async closeProducer(): Promise<void> {
+    await this.checkpointProducer?.close().catch(() => {});
+    this.checkpointProducer = undefined;
   }
 
   /** Stops as a crash would: nothing buffered is written or committed (for tests). */
   async abandon(): Promise<void> {
     clearInterval(this.timer);
     await this.tasks.stop();
+    await this.closeProducer();
   }
 
   /** Evaluators of the current tasks (for gauges and tests). */
@@ -143,21 +171,46 @@ export class EvaluatorProcessor implements Processor {
     return this.tasks.all().map((t) => t.state.evaluator);
   }
 
-  /** Rebuilds partition p's evaluator from the partition's start up to where this task resumes. */
+  /** Partition p's evaluator where this task resumes: its checkpoint and the input after it, or the input from its start. */
   private async rebuild(ctx: TaskContext): Promise<EvaluateTask> {
-    const evaluator = new Evaluator(this.deps.evaluator);
-    const resumeAt = ctx.resumeAt(this.deps.topic);
-    // The rows of a rebuild were written before the records were committed: restore() computes
-    // no sliding figures, and discard() drops the rest as it goes, so nothing piles up (the state
-    // does not depend on when it drains).
+    const started = performance.now();
+    const { topic } = this.deps;
+    const restored = await this.restore(ctx);
+    const evaluator = restored.state ?? new Evaluator(this.deps.evaluator);
+    const from = restored.from[topic] ?? 0;
+    const resumeAt = ctx.resumeAt(topic);
+    const reread = from < resumeAt ? await this.reread(ctx, evaluator, from, resumeAt) : 0;
+    this.deps.observer?.restored?.({
+      processor: this.name, partition: ctx.partition, from: restored.state ? 'checkpoint' : 'start',
+      ...(restored.reason === undefined ? {} : { reason: restored.reason }), reread, ms: performance.now() - started,
+    });
+    // A checkpoint ahead of the commit: the records up to it are in the state and their rows written.
+    const position = Math.max(from, resumeAt);
+    const checkpointedAt = restored.state ? this.deps.clock.now() : Number.NEGATIVE_INFINITY;
+    return { partition: ctx.partition, evaluator, position, committed: resumeAt, checkpointedAt };
+  }
+
+  private async restore(ctx: TaskContext): Promise<{ state: Evaluator | undefined; from: Record<string, number>; reason?: string }> {
+    const { checkpoints, transport, topic } = this.deps;
+    if (!checkpoints) return { state: undefined, from: {}, reason: 'checkpoints are off' };
+    const decode = (bytes: Buffer) => decodeEvaluatorState(bytes, this.deps.evaluator);
+    return restoreCheckpoint({ transport, topic: checkpoints.topic, inputs: [topic], ctx, decode, acceptAhead: true });
+  }
+
+  /**
+   * Applies the input from `from` up to `resumeAt`, writing nothing: those rows were written
+   * before the records were committed. restore() computes no sliding figures and discard()
+   * drops the rest as it goes, so nothing piles up (the state does not depend on when it drains).
+   */
+  private async reread(ctx: TaskContext, evaluator: Evaluator, from: number, resumeAt: number): Promise<number> {
     const discardEvery = this.deps.rebuildDiscardEvery ?? REBUILD_DISCARD_EVERY;
     let applied = 0;
-    await rereadLabelled(this.deps.transport, this.deps.topic, ctx.partition, resumeAt, this.deps.codec, () => ctx.heartbeat(), (example) => {
+    const read = await rereadLabelled(this.deps.transport, this.deps.topic, ctx.partition, resumeAt, this.deps.codec, () => ctx.heartbeat(), (example) => {
       evaluator.restore(example);
       if (++applied % discardEvery === 0) evaluator.discard();
-    }, this.deps.limits);
+    }, this.deps.limits, from);
     evaluator.discard();
-    return { partition: ctx.partition, evaluator, position: resumeAt, committed: resumeAt };
+    return read;
   }
 
   private async onBatch(task: EvaluateTask, batch: PartitionBatch): Promise<void> {
@@ -166,6 +219,7 @@ export class EvaluatorProcessor implements Processor {
     const letters: DeadLetter[] = [];
     const applied: LabelledExample[] = [];
     for (const record of batch.records) {
+      if (record.offset < task.position) continue; // in the restored checkpoint already
       const decoded = await decodeRecord(record, this.deps.codec as Codec<unknown>, (v) => validateLabelledExample(v, this.deps.limits), EVALUATOR_STAGE, now);
       if (!decoded.ok) {
         letters.push(decoded.letter);
@@ -177,7 +231,7 @@ export class EvaluatorProcessor implements Processor {
       this.examples.push({ value: example, version: record.offset });
       this.bufferedBytes += record.value?.length ?? 0;
     }
-    task.position = batch.nextOffset;
+    task.position = Math.max(task.position, batch.nextOffset);
     this.firstBufferedAt ??= now;
     if (letters.length > 0) {
       await this.deps.deadLetters.writeBatch(letters);
@@ -221,12 +275,37 @@ export class EvaluatorProcessor implements Processor {
     if (rows.points.length + rows.drift.length + rows.feedback.length + rows.examples.length === 0 && offsets.length === 0) return;
     await this.deps.sink.writeBatch([rows]);
     this.forgetBuffered();
+    await this.checkpoint();
     // Only what this member still holds: a task of an older assignment may have been taken over.
     for (const o of await this.tasks.commitHeld(offsets)) {
       const task = this.tasks.all().find((t) => t.context.partition === o.partition);
       if (task) task.state.committed = o.offset;
     }
     this.deps.observer?.flushed?.(this.evaluators(), rows, (performance.now() - started) / 1000);
+  }
+
+  /**
+   * Writes the checkpoint of every task held whose interval passed (right
+   * after a drain: toState needs drained evaluators). A failure is reported,
+   * not thrown: the rows are durable, a restart just re-reads more.
+   */
+  private async checkpoint(): Promise<void> {
+    const { checkpoints, clock, topic } = this.deps;
+    if (!checkpoints || !this.checkpointProducer) return;
+    const now = clock.now();
+    const due = this.tasks.held().filter(({ state: t }) => now - t.checkpointedAt >= checkpoints.intervalMs && t.position > 0);
+    const records: OutgoingRecord[] = [];
+    for (const { state: t } of due) {
+      const state = encodeEvaluatorState(t.evaluator);
+      for (const r of checkpointRecords(checkpoints.topic, t.partition, { state, offsets: { [topic]: t.position } })) records.push(r);
+    }
+    if (records.length === 0) return;
+    try {
+      await this.checkpointProducer.send(records);
+      for (const { state: t } of due) t.checkpointedAt = now;
+    } catch (error) {
+      this.deps.observer?.commitFailed?.(EVALUATOR_STAGE, error);
+    }
   }
 
   /** Empties the buffer of examples: written, or given up with the tasks that applied them. */

@@ -237,6 +237,16 @@ export class PartitionTasks<S> {
     return this.inOrder();
   }
 
+  /** The open tasks of the partitions this member holds in its current generation (of all inputs), in partition order. */
+  held(): Array<Task<S>> {
+    const current = this.consumer?.assignment();
+    if (!current) return [];
+    const held = new Set(current.partitions.map((tp) => `${tp.topic}\u0000${tp.partition}`));
+    return this.inOrder().filter(
+      (task) => task.context.generation === current.generation && this.options.topics.every((topic) => held.has(`${topic}\u0000${task.context.partition}`)),
+    );
+  }
+
   private inOrder(): Array<OpenTask<S>> {
     return [...this.tasks.values()].sort((a, b) => a.context.partition - b.context.partition);
   }

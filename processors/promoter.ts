@@ -37,8 +37,7 @@ import type { RecordLimits } from '../core/limits.js';
 import { PromotionPolicy, toPromotionDecision, type PolicyDecision, type PolicyOptions } from '../core/promote/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import type { LogConsumer, LogTransport, OutgoingRecord, PartitionBatch } from '../adapters/transport/transport.js';
-import { FeedbackloopError } from '../core/errors.js';
-import { checkpointRecords } from './checkpoint.js';
+import { checkpointRecords, requireCheckpointPartitions } from './checkpoint.js';
 import { restoreCheckpoint } from './checkpoint-restore.js';
 import { deadLetterRecords, decodeRecord, rereadLabelled } from './decode.js';
 import { decodePromoteState, encodePromoteState, type PromoteState } from './promoter-state.js';
@@ -115,10 +114,7 @@ export class PromoterProcessor implements Processor {
 
   async start(): Promise<void> {
     const { transport, topics, groupId, codecs } = this.deps;
-    const [inputs, checkpoints] = [await transport.partitionCount(topics.labelled), await transport.partitionCount(topics.checkpoints)];
-    if (checkpoints < inputs) {
-      throw new FeedbackloopError(`the promoter's checkpoint topic ${topics.checkpoints} has ${checkpoints} partitions, fewer than ${topics.labelled} (${inputs})`, { systemic: true });
-    }
+    await requireCheckpointPartitions(transport, 'promoter', topics.checkpoints, topics.labelled);
     this.requestFeed = await followTopic(transport, {
       topic: topics.promotions,
       groupId: `${groupId}-${REQUEST_FEED_GROUP}-${randomUUID()}`,

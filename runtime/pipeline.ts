@@ -183,7 +183,8 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
   evaluator: {
     inputs: (t) => [t.labelled_examples],
     // Its dead letters go to the topic through run's shared (idempotent, not transactional) producer.
-    kafka: { outputs: (t) => [t.dead_letters], restores: (t) => [t.labelled_examples], feeds: noFeeds, transactional: false },
+    // Partition p's checkpoint, then partition p of its input after it up to where it resumes.
+    kafka: { outputs: (t) => [t.dead_letters, t.evaluator_checkpoints], restores: (t) => [t.evaluator_checkpoints, t.labelled_examples], feeds: noFeeds, transactional: false },
     clickhouse: 'the evaluator writes its figures to ClickHouse: set clickhouse.url (replay writes them to files)',
     build: (env) => {
       const { sink, flush } = required(env.evaluator, 'evaluator');
@@ -198,6 +199,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
         deadLetters: env.deadLetters,
         flush,
         finalAtStop: env.time === 'event-time',
+        ...evaluatorCheckpoints(env),
         clock: env.clock,
         observer: env.observer,
       });
@@ -269,7 +271,15 @@ export function topicSpecs(config: Config): TopicSpec[] {
     { name: t.unmatched_feedback, partitions: t.partitions },
     { name: t.joiner_changelog, partitions: t.partitions, compacted: true },
     { name: t.promoter_checkpoints, partitions: t.partitions, compacted: true },
+    { name: t.evaluator_checkpoints, partitions: t.partitions, compacted: true },
   ];
+}
+
+/** The evaluator's checkpoints: in run, every evaluator.checkpoint_interval (0: none); a replay never restarts, so none. */
+function evaluatorCheckpoints(env: PipelineEnv): { checkpoints?: { topic: string; intervalMs: number } } {
+  const intervalMs = env.config.evaluator.checkpoint_interval;
+  if (env.time === 'event-time' || intervalMs <= 0) return {};
+  return { checkpoints: { topic: env.config.topics.evaluator_checkpoints, intervalMs } };
 }
 
 /** Each processor's consumer group (`<name>-<processor>`) and the topics it reads: for the lag gauge and `status`. */

@@ -93,6 +93,7 @@ export const CONFIG_SPEC = {
       unmatched_feedback: { kind: 'string', default: 'unmatched-feedback', doc: 'Feedback whose prediction never arrived within the early-feedback TTL (Feedback records, key prediction_id).' },
       joiner_changelog: { kind: 'string', default: 'feedbackloop-joiner-changelog', doc: "The joiner's state changelog (compacted, as many partitions as predictions)." },
       promoter_checkpoints: { kind: 'string', default: 'feedbackloop-promoter-checkpoints', doc: "The promoter's state checkpoints (compacted, at least as many partitions as labelled_examples)." },
+      evaluator_checkpoints: { kind: 'string', default: 'feedbackloop-evaluator-checkpoints', doc: "The evaluator's state checkpoints (compacted, at least as many partitions as labelled_examples)." },
       partitions: { kind: 'int', default: 3, min: 1, max: 1024, doc: 'Partitions of topics feedbackloop creates on Kafka (replay runs one partition per topic: its outputs then follow event time).' },
     },
   },
@@ -152,6 +153,11 @@ export const CONFIG_SPEC = {
       flush_rows: { kind: 'int', default: 5000, min: 1, max: 10_000_000, doc: 'Write to ClickHouse once this many examples are buffered (also the most rows per insert).' },
       flush_bytes: { kind: 'int', default: 8_000_000, min: 1000, doc: 'Write once the buffered examples weigh this many bytes (also the most bytes per insert).' },
       flush_interval: { kind: 'duration', default: '5s', doc: 'Write at the latest this long after the first unwritten example.' },
+      checkpoint_interval: {
+        kind: 'duration',
+        default: '1m',
+        doc: "In run: a partition's evaluator state is checkpointed (topics.evaluator_checkpoints) at the first flush this long after its last checkpoint; a restart restores the latest and re-reads only the examples after it. 0s = none: a restart re-reads the partition from its start. (replay writes none: nothing restarts.)",
+      },
       max_segment_values: {
         kind: 'int',
         default: DEFAULT_MAX_SEGMENT_VALUES,

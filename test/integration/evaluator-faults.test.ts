@@ -133,6 +133,7 @@ describe('evaluator: SIGKILLed once, ClickHouse stopped for 60 s, final figures 
     await transport.ensureTopics([
       { name: topics.labelled, partitions: PARTITIONS, keepForever: true },
       { name: topics.deadLetters, partitions: PARTITIONS },
+      { name: topics.evaluatorCheckpoints, partitions: PARTITIONS, compacted: true },
     ]);
     const env = stackEnvironment({
       ...EVALUATOR_ENV,
@@ -145,6 +146,7 @@ describe('evaluator: SIGKILLed once, ClickHouse stopped for 60 s, final figures 
       FEEDBACKLOOP_TOPICS_JOINER_CHANGELOG: topics.changelog,
       FEEDBACKLOOP_TOPICS_MODEL_SNAPSHOTS: topics.snapshots,
       FEEDBACKLOOP_TOPICS_MODEL_PROMOTIONS: topics.promotions,
+      FEEDBACKLOOP_TOPICS_EVALUATOR_CHECKPOINTS: topics.evaluatorCheckpoints,
       FEEDBACKLOOP_TOPICS_PARTITIONS: String(PARTITIONS),
       FEEDBACKLOOP_CLICKHOUSE_DATABASE: database,
       FEEDBACKLOOP_HTTP_PORT: '0',

@@ -24,6 +24,7 @@ export function pipelineTopicSpecs(topics: PipelineTopics, partitions: number): 
     { name: topics.unmatched, partitions },
     { name: topics.changelog, partitions, compacted: true },
     { name: topics.checkpoints, partitions, compacted: true },
+    { name: topics.evaluatorCheckpoints, partitions, compacted: true },
   ];
 }
 

@@ -40,6 +40,7 @@ export interface PipelineTopics extends JoinerTopics {
   promotions: string;
   /** The promoter's checkpoints. */
   checkpoints: string;
+  evaluatorCheckpoints: string;
 }
 
 export function pipelineTopics(prefix: string): PipelineTopics {
@@ -53,6 +54,7 @@ export function pipelineTopics(prefix: string): PipelineTopics {
     snapshots: `${prefix}-model-snapshots`,
     promotions: `${prefix}-model-promotions`,
     checkpoints: `${prefix}-promoter-checkpoints`,
+    evaluatorCheckpoints: `${prefix}-evaluator-checkpoints`,
   };
 }
 
@@ -78,6 +80,7 @@ export function joinerEnvironment(options: { clientId: string; topics: PipelineT
     FEEDBACKLOOP_TOPICS_MODEL_SNAPSHOTS: topics.snapshots,
     FEEDBACKLOOP_TOPICS_MODEL_PROMOTIONS: topics.promotions,
     FEEDBACKLOOP_TOPICS_PROMOTER_CHECKPOINTS: topics.checkpoints,
+    FEEDBACKLOOP_TOPICS_EVALUATOR_CHECKPOINTS: topics.evaluatorCheckpoints,
     FEEDBACKLOOP_TOPICS_PARTITIONS: String(options.partitions),
     FEEDBACKLOOP_HTTP_PORT: '0',
     FEEDBACKLOOP_HTTP_HOST: '127.0.0.1',

@@ -11,8 +11,8 @@ import { Registry } from 'prom-client';
 import { evaluatorMetrics } from '../../adapters/prometheus/model-gauges.js';
 import { ManualClock } from '../../core/clock.js';
 import type { DeadLetter, LabelledExample } from '../../core/events.js';
-import type { PipelineObserver } from '../../core/observer.js';
-import { EvaluatorProcessor } from '../../processors/evaluator.js';
+import type { RestoreReport } from '../../core/observer.js';
+import { EvaluatorProcessor, type EvaluatorProcessorDeps } from '../../processors/evaluator.js';
 import { FileEvaluatorSink } from '../../sinks/evaluator-rows.js';
 import type { Sink } from '../../sinks/sink.js';
 import { labelledStream as stream, T0 } from '../support/labelled.js';
@@ -27,13 +27,13 @@ async function produce(log: MemoryTransport, examples: LabelledExample[]): Promi
 
 function processor(
   log: MemoryTransport, sink: FileEvaluatorSink, letters: DeadLetter[], maxRows: number, rebuildDiscardEvery?: number,
-  timing = { intervalMs: 60_000, clock: new ManualClock(T0) }, observer?: PipelineObserver,
+  timing = { intervalMs: 60_000, clock: new ManualClock(T0) }, extra: Partial<EvaluatorProcessorDeps> = {},
 ): EvaluatorProcessor {
   const deadLetters: Sink<DeadLetter> = { connect: async () => {}, writeBatch: async (l) => void letters.push(...l), close: async () => {} };
   return new EvaluatorProcessor({
     transport: log, topic: TOPIC, groupId: 'evaluator', codec,
     evaluator: { rollingSize: 100, rollingEmitEvery: 10, fairnessAttributes: ['region'], drift: { referenceSize: 200, windowSize: 200, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true } },
-    sink, deadLetters, flush: { maxRows, maxBytes: 1e9, intervalMs: timing.intervalMs }, clock: timing.clock, rebuildDiscardEvery, observer,
+    sink, deadLetters, flush: { maxRows, maxBytes: 1e9, intervalMs: timing.intervalMs }, clock: timing.clock, rebuildDiscardEvery, ...extra,
   });
 }
 
@@ -58,7 +58,7 @@ describe('evaluator processor', () => {
     await log.ensureTopics([{ name: TOPIC, partitions: 2 }]);
     const registry = new Registry();
     const sink = new FileEvaluatorSink('/nonexistent');
-    const p = processor(log, sink, [], 1e9, undefined, { intervalMs: 3_600_000, clock: new ManualClock(T0) }, evaluatorMetrics(registry, { segments: false }));
+    const p = processor(log, sink, [], 1e9, undefined, { intervalMs: 3_600_000, clock: new ManualClock(T0) }, { observer: evaluatorMetrics(registry, { segments: false }) });
     await p.start();
     const count = async () => {
       const metric = await registry.getSingleMetric('feedbackloop_model_metric')!.get();
@@ -112,6 +112,46 @@ describe('evaluator processor', () => {
     expect(x.drift.length).toBeGreaterThan(0);
     expect(x.points.some((p) => p.role === 'challenger' && p.model_version === 'fraud/lr')).toBe(true);
     expect(x.points.some((p) => p.segment === 'region=*' && p.metric === 'demographic_parity_difference')).toBe(true);
+  });
+
+  it.each([
+    ['behind the committed offsets', false],
+    ['ahead of them (written, then the commit lost)', true],
+  ])('a restart from a checkpoint %s re-reads only the tail and writes exactly the figures of an uninterrupted run', async (_, ahead) => {
+    const examples = stream(3000, 5);
+    const half = Math.floor(examples.length / 2);
+    const straight = await uninterrupted(examples);
+
+    const log = new MemoryTransport();
+    await log.ensureTopics([{ name: TOPIC, partitions: 2 }, { name: 'checkpoints', partitions: 2, compacted: true }]);
+    await produce(log, examples.slice(0, half));
+    const store = new FileEvaluatorSink('/nonexistent');
+    const reports: RestoreReport[] = [];
+    const withCheckpoints = (intervalMs: number) =>
+      processor(log, store, [], 700, undefined, undefined, { observer: { restored: (r) => reports.push(r) }, checkpoints: { topic: 'checkpoints', intervalMs } });
+    const first = withCheckpoints(0); // a checkpoint at every flush
+    await first.start();
+    await log.whenIdle();
+    await first.abandon();
+    const committed = await log.committedOffsets('evaluator', TOPIC);
+    if (ahead) log.commitOffsets('evaluator', committed.map((o) => ({ ...o, offset: Math.max(0, o.offset - 300) })));
+    await produce(log, examples.slice(half));
+    const second = withCheckpoints(3_600_000);
+    await second.start();
+    await log.whenIdle();
+    await second.stop();
+
+    // The first run found no checkpoint and said so; the second restored both partitions from one.
+    expect(reports.slice(0, 2).map((r) => [r.from, r.reason])).toEqual([['start', 'no checkpoint yet'], ['start', 'no checkpoint yet']]);
+    const restarts = reports.slice(2);
+    expect(restarts.map((r) => r.from)).toEqual(['checkpoint', 'checkpoint']);
+    // The first run flushed every 700 examples: the tail after its last checkpoint is shorter than that.
+    for (const r of restarts) expect(r.reread).toBeLessThan(700);
+    const x = final(straight);
+    const y = final(store);
+    expect(y.points).toEqual(x.points);
+    expect(y.drift).toEqual(x.drift);
+    expect(y.feedback).toEqual(x.feedback);
   });
 
   it('a timed write that fails loses no figure: the processor stops (it used to go on without them), and the next one computes them again', async () => {
