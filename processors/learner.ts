@@ -81,8 +81,13 @@ export class LearnerProcessor implements Processor {
   readonly outputs: string[];
   private readonly tasks: PartitionTasks<LearnTask>;
   private timer: NodeJS.Timeout | undefined;
-  /** Every snapshot this instance published (the replay writes them out). */
+  /** Every snapshot this instance published since the last takePublished() (the replay writes them out). */
   readonly published: ModelSnapshot[] = [];
+
+  /** Empties `published`, returning what it held (the replay writes them out as it goes, so they do not pile up). */
+  takePublished(): ModelSnapshot[] {
+    return this.published.splice(0);
+  }
 
   constructor(private readonly deps: LearnerProcessorDeps) {
     this.inputs = [deps.topics.labelled];

@@ -95,8 +95,13 @@ export class PromoterProcessor implements Processor {
   private requestFeed: LogConsumer | undefined;
   /** Manual decisions seen, per model, in topic order (by decision id: re-deliveries are ignored). */
   private readonly requests = new Map<string, Map<string, PromotionDecision>>();
-  /** Every decision this instance published (the replay writes them out). */
+  /** Every decision this instance published since the last takePublished() (the replay writes them out). */
   readonly published: PromotionDecision[] = [];
+
+  /** Empties `published`, returning what it held (the replay writes them out as it goes, so they do not pile up). */
+  takePublished(): PromotionDecision[] {
+    return this.published.splice(0);
+  }
 
   constructor(private readonly deps: PromoterProcessorDeps) {
     this.inputs = [deps.topics.labelled];

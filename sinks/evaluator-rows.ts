@@ -8,12 +8,12 @@
  * - FileEvaluatorSink: a replay's files; keeps the latest row per key and
  *   writes metrics.jsonl, drift.jsonl and feedback.jsonl on close.
  */
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { DriftRecord, EvaluatorRows, FeedbackStat, MetricPoint, Versioned } from '../core/evaluate/index.js';
 import { driftRow, feedbackStatRow, labelledExampleRow, metricPointRow, type ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { BatchingSink } from './batching.js';
+import { JsonlWriter } from './jsonl-writer.js';
 import { ClickHouseTableSink, type ClickHouseTableSinkOptions } from './clickhouse-table.js';
 import type { Sink } from './sink.js';
 
@@ -93,6 +93,13 @@ const compare = (a: Array<string | number>, b: Array<string | number>) => {
   return 0;
 };
 
+/** Rows as a JSON Lines file, written as a stream. */
+async function writeJsonl(path: string, rows: unknown[]): Promise<void> {
+  const out = new JsonlWriter(path);
+  for (const row of rows) await out.row(row);
+  await out.close();
+}
+
 export class FileEvaluatorSink implements EvaluatorSink {
   readonly points = new Latest<MetricPoint>(pointKey);
   readonly drift = new Latest<DriftRecord>(driftKey);
@@ -125,11 +132,11 @@ export class FileEvaluatorSink implements EvaluatorSink {
     };
   }
 
+  /** Writes the files a line at a time (metrics.jsonl outgrows a string long before memory). */
   async close(): Promise<void> {
     const { points, drift, feedback } = this.final();
-    const jsonl = (rows: unknown[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
-    await writeFile(this.files.metrics, jsonl(points));
-    await writeFile(this.files.drift, jsonl(drift));
-    await writeFile(this.files.feedback, jsonl(feedback));
+    await writeJsonl(this.files.metrics, points);
+    await writeJsonl(this.files.drift, drift);
+    await writeJsonl(this.files.feedback, feedback);
   }
 }

@@ -116,6 +116,11 @@ export class MemoryConsumer implements LogConsumer {
     this.positions = next;
   }
 
+  /** The next offset this member will deliver of a partition it holds (undefined: not held). */
+  position(topic: string, partition: number): number | undefined {
+    return this.positions.get(tpKey(topic, partition))?.next;
+  }
+
   isIdle(): boolean {
     if (!this.running || this.stopped) return true;
     return !this.busy && this.pickPartition() === undefined;
@@ -127,8 +132,7 @@ export class MemoryConsumer implements LogConsumer {
     let bestRank = Infinity;
     for (const position of this.positions.values()) {
       if (this.paused.has(tpKey(position.topic, position.partition))) continue;
-      const log = this.log.topic(position.topic).partitions[position.partition]!;
-      const head = log[position.next];
+      const head = this.log.topic(position.topic).partitions[position.partition]!.first(position.next)?.record;
       if (!head) continue;
       const rank = this.topics.indexOf(position.topic) * 1e6 + position.partition;
       if (head.timestamp < bestTs || (head.timestamp === bestTs && rank < bestRank)) {
@@ -144,18 +148,20 @@ export class MemoryConsumer implements LogConsumer {
     const position = this.pickPartition();
     if (!position) return undefined;
     const log = this.log.topic(position.topic).partitions[position.partition]!;
+    const first = log.first(position.next)!;
     // Stay in event-time order among co-partitioned siblings (partition p of the other topics, which a
     // processor handles as one task): take records up to the next head of any of them. Partitions with
     // other numbers are independent tasks, so their heads do not cut the batch short.
     let limit = Infinity;
     for (const other of this.positions.values()) {
       if (other === position || other.partition !== position.partition) continue;
-      const head = this.log.topic(other.topic).partitions[other.partition]![other.next];
+      const head = this.log.topic(other.topic).partitions[other.partition]!.first(other.next)?.record;
       if (head && head.timestamp < limit) limit = head.timestamp;
     }
     const records: LogRecord[] = [];
-    for (let offset = position.next; offset < log.length && records.length < this.maxBatchSize; offset++) {
-      const record = log[offset]!;
+    for (let index = first.index; records.length < this.maxBatchSize; index++) {
+      const record = log.at(index);
+      if (!record) break;
       if (records.length > 0 && record.timestamp > limit) break;
       records.push(record);
     }
@@ -165,7 +171,7 @@ export class MemoryConsumer implements LogConsumer {
       partition: position.partition,
       records,
       nextOffset: last.offset + 1,
-      highWatermark: log.length,
+      highWatermark: log.end,
       generation: this.generation,
     };
   }

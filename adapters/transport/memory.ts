@@ -22,6 +22,7 @@ import { FeedbackloopError } from '../../core/errors.js';
 import { coPartitionedAssignment } from './co-partition.js';
 import { partitionForKey } from './partitioner.js';
 import { MemoryConsumer, tpKey } from './memory-consumer.js';
+import { PartitionLog } from './partition-log.js';
 import type {
   ConsumerOptions,
   LogConsumer,
@@ -36,7 +37,7 @@ import type {
 
 interface MemoryTopic {
   spec: TopicSpec;
-  partitions: LogRecord[][];
+  partitions: PartitionLog[];
   roundRobin: number;
 }
 
@@ -69,7 +70,7 @@ export class MemoryTransport implements LogTransport {
       if (this.topics.has(spec.name)) continue;
       this.topics.set(spec.name, {
         spec: { ...spec },
-        partitions: Array.from({ length: spec.partitions }, () => []),
+        partitions: Array.from({ length: spec.partitions }, () => new PartitionLog()),
         roundRobin: 0,
       });
       created.add(spec.name);
@@ -85,7 +86,7 @@ export class MemoryTransport implements LogTransport {
   }
 
   async endOffsets(topic: string): Promise<TopicPartitionOffset[]> {
-    return this.topic(topic).partitions.map((records, partition) => ({ topic, partition, offset: records.length }));
+    return this.topic(topic).partitions.map((records, partition) => ({ topic, partition, offset: records.end }));
   }
 
   async committedOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]> {
@@ -129,12 +130,16 @@ export class MemoryTransport implements LogTransport {
     for (const partition of partitions) {
       const records = log.partitions[partition];
       if (!records) throw new FeedbackloopError(`topic ${topic} has no partition ${partition}`);
-      endOffsets.set(partition, records.length);
+      endOffsets.set(partition, records.end);
     }
     for (const [partition, end] of endOffsets) {
       const records = log.partitions[partition]!;
-      for (let offset = Math.max(0, from?.get(partition) ?? 0); offset < end; offset += READ_CHUNK) {
-        await onRecords(records.slice(offset, Math.min(end, offset + READ_CHUNK)));
+      // From `from` (or the earliest retained record); positions are looked up again after each await (a release may run meanwhile).
+      for (let next = Math.max(0, from?.get(partition) ?? 0); next < end; ) {
+        const chunk = records.slice(next, end, READ_CHUNK);
+        if (chunk.length === 0) break;
+        await onRecords(chunk);
+        next = chunk[chunk.length - 1]!.offset + 1;
       }
     }
     return { endOffsets };
@@ -152,12 +157,32 @@ export class MemoryTransport implements LogTransport {
   endOffset(topic: string, partition: number): number {
     const records = this.topic(topic).partitions[partition];
     if (!records) throw new FeedbackloopError(`topic ${topic} has no partition ${partition}`);
-    return records.length;
+    return records.end;
   }
 
-  /** All records of a topic, partition by partition, in offset order (for tests and replay output). */
+  /** All retained records of a topic, partition by partition, in offset order (for tests). */
   records(topic: string): LogRecord[] {
-    return this.topic(topic).partitions.flat();
+    return this.topic(topic).partitions.flatMap((p) => p.all());
+  }
+
+  /** The retained records of a partition from `offset` on (the earliest retained one if it was freed). */
+  readFrom(topic: string, partition: number, offset: number): LogRecord[] {
+    const log = this.topic(topic).partitions[partition];
+    if (!log) throw new FeedbackloopError(`topic ${topic} has no partition ${partition}`);
+    return log.slice(offset, log.end);
+  }
+
+  /** The record at an offset, if it is retained. */
+  recordAt(topic: string, partition: number, offset: number): LogRecord | undefined {
+    const found = this.topic(topic).partitions[partition]?.first(offset)?.record;
+    return found?.offset === offset ? found : undefined;
+  }
+
+  /** Records retained per topic (every partition), e.g. to see what a release left. */
+  retained(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [name, topic] of this.topics) out.set(name, topic.partitions.reduce((sum, p) => sum + p.retained, 0));
+    return out;
   }
 
   /**
@@ -174,6 +199,46 @@ export class MemoryTransport implements LogTransport {
   /** Forgets a consumer's crash, so whenIdle() waits for the members started after it (a restart). */
   forgetCrash(): void {
     this.crashError = undefined;
+  }
+
+  /**
+   * Frees what every reader has consumed (the replay calls it between its
+   * chunks; nothing is freed otherwise). A partition's readers are the
+   * consumer groups that read or committed it (their committed offset and
+   * each member's next offset) and `readers` (offsets of readers outside
+   * the log, e.g. the replay's own, of the topics it reads). Below the
+   * lowest of them, a plain topic's records are freed; a compacted topic
+   * keeps the latest record per key there (everywhere when it has no
+   * reader: a compacted topic is read whole, by restores). A plain topic
+   * with no reader keeps everything. A reader that asks for a freed offset
+   * gets the earliest retained one. Restores that re-read a partition from
+   * its start (the evaluator's, the promoter's, the shadow feeds') then see
+   * only what is retained: call it only where no processor restarts.
+   */
+  release(readers: TopicPartitionOffset[] = []): void {
+    for (const [name, topic] of this.topics) {
+      topic.partitions.forEach((log, partition) => {
+        const own = readers.filter((r) => r.topic === name && r.partition === partition).map((r) => r.offset);
+        const below = lowest([...own, ...this.groupOffsets(name, partition)]);
+        if (topic.spec.compacted) log.compactBelow(below ?? log.end);
+        else if (below !== undefined) log.freeBelow(below);
+      });
+    }
+  }
+
+  /** Where each consumer group that reads or committed a partition stands on it (0 for a reader with neither). */
+  private groupOffsets(topic: string, partition: number): number[] {
+    const out: number[] = [];
+    for (const group of this.groups.values()) {
+      const committed = group.committed.get(tpKey(topic, partition));
+      const readers = group.members.filter((m) => m.topics.includes(topic));
+      const held = readers.map((m) => m.position(topic, partition)).filter((next) => next !== undefined);
+      if (committed !== undefined) out.push(committed);
+      for (const next of held) out.push(next);
+      // Subscribed, but neither held nor committed yet: it will read from the start.
+      if (readers.length > 0 && held.length === 0 && committed === undefined) out.push(0);
+    }
+    return out;
   }
 
   // ------------------------------------------------------------ internals
@@ -201,11 +266,9 @@ export class MemoryTransport implements LogTransport {
       return { topic, partition, record };
     });
     for (const { topic, partition, record } of placed) {
-      const log = topic.partitions[partition]!;
-      log.push({
+      topic.partitions[partition]!.push({
         topic: record.topic,
         partition,
-        offset: log.length,
         key: record.key,
         value: record.value,
         timestamp: record.timestamp ?? this.now(),
@@ -304,6 +367,13 @@ export class MemoryTransport implements LogTransport {
       for (const w of waiters) w.resolve();
     });
   }
+}
+
+/** The smallest of the offsets; undefined for none. */
+function lowest(offsets: number[]): number | undefined {
+  let min: number | undefined;
+  for (const o of offsets) if (min === undefined || o < min) min = o;
+  return min;
 }
 
 class MemoryTransactionalProducer implements TransactionalProducer {
