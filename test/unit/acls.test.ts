@@ -116,7 +116,7 @@ describe('feedbackloop acls: the Kafka ACLs run needs', () => {
     expect([...seen('TRANSACTIONAL_ID')].map((id) => id.replace(/-\d+$/, '')).filter((id, i, all) => all.indexOf(id) === i).sort()).toEqual(['acme-joiner', 'acme-learner', 'acme-promoter']);
     const t = config.topics;
     const written = new Set(accesses.filter((a) => a.operation === 'WRITE' && a.resourceType === 'TOPIC').map((a) => a.name));
-    expect([...written].sort()).toEqual([t.labelled_examples, t.joiner_changelog, t.model_snapshots].sort());
+    expect([...written].sort()).toEqual([t.labelled_examples, t.joiner_changelog, t.model_snapshots, t.evaluator_checkpoints].sort());
   });
 
   it('grant no more than each processor needs: no CLUSTER, no CREATE, no wildcard', () => {
