@@ -20,7 +20,7 @@
  */
 import type { Config } from '../adapters/config/index.js';
 import { READ_TO_END_GROUP } from '../adapters/kafka/read-to-end.js';
-import { PROCESSOR_NAMES, PROCESSORS, processorGroupId, topicSpecs, type ProcessorName } from './pipeline.js';
+import { PROCESSOR_NAMES, PROCESSORS, processorGroupId, topicSpecsFor, type ProcessorName } from './pipeline.js';
 
 export type AclResourceType = 'TOPIC' | 'GROUP' | 'TRANSACTIONAL_ID' | 'CLUSTER';
 export type AclPatternType = 'LITERAL' | 'PREFIXED';
@@ -84,7 +84,7 @@ export function kafkaAcls(config: Config, processors: readonly ProcessorName[] =
   const name = options.name ?? config.kafka.client_id;
   const acls = PROCESSOR_NAMES.filter((p) => processors.includes(p)).flatMap((p) => processorAcls(config, p, name));
   if (options.createTopics) {
-    for (const spec of topicSpecs(config)) {
+    for (const spec of topicSpecsFor(config, processors)) {
       acls.push({ resourceType: 'TOPIC', patternType: 'LITERAL', name: spec.name, operations: ['CREATE', 'DESCRIBE'], for: 'run', why: 'creates the topic when it is missing' });
     }
   }

@@ -275,6 +275,24 @@ export function topicSpecs(config: Config): TopicSpec[] {
   ];
 }
 
+/**
+ * The topics of topicSpecs that the selected processors use (inputs, outputs,
+ * restores, feeds): what `run --only …` makes sure exist. A least-privilege
+ * user for those processors may not even see the others.
+ */
+export function topicSpecsFor(config: Config, selected: readonly ProcessorName[]): TopicSpec[] {
+  const t = config.topics;
+  const used = new Set<string>();
+  for (const name of selected) {
+    const def = PROCESSORS[name];
+    for (const topic of def.inputs(t)) used.add(topic);
+    for (const topic of def.kafka.outputs(t)) used.add(topic);
+    for (const topic of def.kafka.restores(t)) used.add(topic);
+    for (const feed of def.kafka.feeds(t)) used.add(feed.topic);
+  }
+  return topicSpecs(config).filter((spec) => used.has(spec.name));
+}
+
 /** The evaluator's checkpoints: in run, every evaluator.checkpoint_interval (0: none); a replay never restarts, so none. */
 function evaluatorCheckpoints(env: PipelineEnv): { checkpoints?: { topic: string; intervalMs: number } } {
   const intervalMs = env.config.evaluator.checkpoint_interval;

@@ -22,7 +22,7 @@ import { ClickHouseDeadLetterSink, ClickHouseEvaluatorSink, FanOutSink, TopicDea
 import type { Sink } from '../sinks/sink.js';
 import { openRuntime, type Runtime } from './connect.js';
 import { ProcessorHealth } from './health.js';
-import { consumerGroups, Pipeline, PROCESSORS, topicSpecs, type PipelineEnv, type ProcessorName } from './pipeline.js';
+import { consumerGroups, Pipeline, PROCESSORS, topicSpecsFor, type PipelineEnv, type ProcessorName } from './pipeline.js';
 
 export async function runPipeline(config: Config, logger: Logger, selected: ProcessorName[]): Promise<void> {
   if (config.kafka.brokers.length === 0) {
@@ -37,7 +37,7 @@ export async function runPipeline(config: Config, logger: Logger, selected: Proc
   const runtime = await openRuntime(config, logger);
   // Open clients would keep the process from exiting on a failure at start (a topic it may not create).
   const producer = await closeOnFailure(runtime, async () => {
-    await runtime.transport.ensureTopics(topicSpecs(config));
+    await runtime.transport.ensureTopics(topicSpecsFor(config, selected));
     return runtime.transport.producer();
   });
   // The evaluator's ClickHouse writes heartbeat its group while ClickHouse is down.

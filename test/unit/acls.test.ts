@@ -128,7 +128,12 @@ describe('feedbackloop acls: the Kafka ACLs run needs', () => {
     // The joiner alone: its topics, not the learner's output.
     const joiner = kafkaAcls(config, ['joiner']);
     expect(joiner.find((a) => a.name === config.topics.model_snapshots)?.operations).toEqual(['READ', 'DESCRIBE']);
-    expect(kafkaAcls(config, ['joiner'], { createTopics: true }).filter((a) => a.operations.includes('CREATE')).map((a) => a.name)).toEqual(topicSpecs(config).map((s) => s.name));
+    // Creating topics: only those the selected processors use (the checkpoint topics are not the joiner's).
+    const t = config.topics;
+    expect(kafkaAcls(config, ['joiner'], { createTopics: true }).filter((a) => a.operations.includes('CREATE')).map((a) => a.name)).toEqual(
+      topicSpecs(config).map((s) => s.name).filter((name) => name !== t.promoter_checkpoints && name !== t.evaluator_checkpoints),
+    );
+    expect(kafkaAcls(config, undefined, { createTopics: true }).filter((a) => a.operations.includes('CREATE')).map((a) => a.name)).toEqual(topicSpecs(config).map((s) => s.name));
   });
 
   it('print as kafka-acls.sh commands, one per resource pattern', () => {

@@ -127,11 +127,13 @@ describe('the evaluator checkpoint as bytes (adapters/state)', () => {
 
   it('is unusable in another format, as bytes that do not decode, or under settings it does not fit (naming the setting)', async () => {
     const { serialize } = await import('node:v8');
+    const { gzipSync } = await import('node:zlib');
     const evaluator = new Evaluator(OPTIONS);
     run(evaluator, examples);
     const bytes = encodeEvaluatorState(evaluator);
-    expect(() => decodeEvaluatorState(serialize({ format: 2, state: evaluator.toState() }), OPTIONS)).toThrowError(/unusable evaluator checkpoint: format 2, this version reads format 1/);
+    expect(() => decodeEvaluatorState(gzipSync(serialize({ format: 2, state: evaluator.toState() })), OPTIONS)).toThrowError(/unusable evaluator checkpoint: format 2, this version reads format 1/);
     expect(() => decodeEvaluatorState(Buffer.from('not a checkpoint'), OPTIONS)).toThrowError(UnusableCheckpointError);
+    expect(() => decodeEvaluatorState(gzipSync(Buffer.from('not a checkpoint')), OPTIONS)).toThrowError(UnusableCheckpointError);
     expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, calibrationBins: 10 })).toThrowError(/calibrationBins changed/);
     expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, windows: [{ name: '1h', ms: HOUR }] })).toThrowError(/evaluator\.windows changed/);
     expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, drift: { ...OPTIONS.drift!, bins: 8 } })).toThrowError(/evaluator\.drift_bins changed/);
