@@ -59,6 +59,8 @@ export interface LearnerProcessorDeps {
    */
   createdAt: 'event-time' | 'clock';
   clock: Clock;
+  /** Keep what is published for takePublished() (default true: the replay and tests; `run` keeps none, or it would pile up). */
+  keepPublished?: boolean;
   /** Hooks: `published` after each published transaction. */
   observer?: PipelineObserver;
 }
@@ -230,7 +232,7 @@ export class LearnerProcessor implements Processor {
     task.pending = 0;
     task.firstPendingAt = undefined;
     task.letters = [];
-    for (const snapshot of snapshots) this.published.push(snapshot);
+    if (this.deps.keepPublished ?? true) for (const snapshot of snapshots) this.published.push(snapshot);
     this.deps.observer?.published?.(snapshots, task.ctx.partition);
   }
 }

@@ -78,6 +78,8 @@ export interface PromoterProcessorDeps {
   /** A checkpoint of a partition's state with the batch that reaches this many records since its last one (0: none). */
   checkpointEvery: number;
   clock: Clock;
+  /** Keep what is published for takePublished() (default true: the replay and tests; `run` keeps none, or it would pile up). */
+  keepPublished?: boolean;
   /** Hooks: `decided` (decisions published), `manual` (a manual decision read for the first time by this instance: every one, at each start). */
   observer?: PipelineObserver;
 }
@@ -227,7 +229,7 @@ export class PromoterProcessor implements Processor {
     for (const letter of await deadLetterRecords(letters, this.deps.topics.deadLetters, this.deps.codecs.deadLetter, now)) out.push(letter);
     for (const record of this.checkpoint(task, batch)) out.push(record);
     await ctx.commit(out, [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }]);
-    for (const d of decisions) this.published.push(d);
+    if (this.deps.keepPublished ?? true) for (const d of decisions) this.published.push(d);
     if (decisions.length > 0) this.deps.observer?.decided?.(decisions);
   }
 }

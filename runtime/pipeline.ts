@@ -151,6 +151,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
         codecs: env.codecs,
         limits: recordLimits(env.config),
         snapshotEvery: env.config.learner.snapshot_every,
+            keepPublished: env.time === 'event-time', // the replay writes them out; run would only pile them up
         snapshotIntervalMs: env.time === 'wall-clock' ? env.config.learner.snapshot_interval : Number.MAX_SAFE_INTEGER,
         createdAt: env.time === 'wall-clock' ? 'clock' : 'event-time',
         clock: env.clock,
@@ -176,6 +177,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
         limits: recordLimits(env.config),
         actor: `feedbackloop-promoter (${env.name})`,
         checkpointEvery: env.config.promoter.checkpoint_every,
+        keepPublished: env.time === 'event-time',
         clock: env.clock,
         observer: env.observer,
       }),

@@ -74,7 +74,7 @@ function recording(inner: MemoryTransport, accesses: Access[]): LogTransport {
 }
 
 /** Runs every processor over a stream of predictions and feedback; returns what they did on the log. */
-async function accessesOfRun(config: Config, name: string): Promise<Access[]> {
+async function accessesOfRun(config: Config, name: string): Promise<{ accesses: Access[]; kept: number }> {
   const clock = new ManualClock(Date.now());
   const log = new MemoryTransport(() => clock.now());
   await log.ensureTopics(topicSpecs(config));
@@ -98,13 +98,16 @@ async function accessesOfRun(config: Config, name: string): Promise<Access[]> {
   for (const f of feedback) await producer.send([{ topic: config.topics.feedback, key: Buffer.from(f.prediction_id), value: await codecs.feedback.encode(f) }]);
   await log.whenIdle();
   await pipeline.stop(() => log.whenIdle());
-  return accesses;
+  // What run's learner and promoter kept of what they published (a replay writes it out; run must not pile it up).
+  const kept = pipeline.get('learner')!.published.length + pipeline.get('promoter')!.published.length;
+  return { accesses, kept };
 }
 
 describe('feedbackloop acls: the Kafka ACLs run needs', () => {
   it('allow everything every processor does on the log, and the stream went through all of them', async () => {
     const config = buildConfig({ topics: { partitions: 2 }, learner: { snapshot_every: 50 }, kafka: { client_id: 'acme' } });
-    const accesses = await accessesOfRun(config, 'acme');
+    const { accesses, kept } = await accessesOfRun(config, 'acme');
+    expect(kept).toBe(0);
     const acls = kafkaAcls(config);
     const refused = accesses.filter((a) => !allowed(acls, a));
     expect(refused).toEqual([]);
