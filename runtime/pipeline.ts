@@ -259,6 +259,9 @@ function required<T>(value: T | undefined, processor: ProcessorName): T {
   return value;
 }
 
+/** segment.ms of the checkpoint topics: a restore reads at most about this long of checkpoints (plus the cleaner's lag). */
+export const CHECKPOINT_SEGMENT_MS = 10 * 60_000;
+
 /** Every topic of the pipeline, as it is created when missing (run, check, and the manual commands). */
 export function topicSpecs(config: Config): TopicSpec[] {
   const t = config.topics;
@@ -272,8 +275,9 @@ export function topicSpecs(config: Config): TopicSpec[] {
     { name: t.dead_letters, partitions: t.partitions },
     { name: t.unmatched_feedback, partitions: t.partitions },
     { name: t.joiner_changelog, partitions: t.partitions, compacted: true },
-    { name: t.promoter_checkpoints, partitions: t.partitions, compacted: true },
-    { name: t.evaluator_checkpoints, partitions: t.partitions, compacted: true },
+    // A restore reads the checkpoints not compacted yet: roll segments often so that stays a few.
+    { name: t.promoter_checkpoints, partitions: t.partitions, compacted: true, segmentMs: CHECKPOINT_SEGMENT_MS },
+    { name: t.evaluator_checkpoints, partitions: t.partitions, compacted: true, segmentMs: CHECKPOINT_SEGMENT_MS },
   ];
 }
 

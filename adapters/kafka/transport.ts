@@ -162,6 +162,7 @@ export class KafkaTransport implements LogTransport {
           configEntries: [
             ...(spec.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
             ...(spec.keepForever ? [{ name: 'retention.ms', value: '-1' }] : []),
+            ...(spec.segmentMs === undefined ? [] : [{ name: 'segment.ms', value: String(spec.segmentMs) }]),
           ],
         })),
       });

@@ -20,6 +20,13 @@ export interface TopicSpec {
    * at once).
    */
   keepForever?: boolean;
+  /**
+   * Roll a new log segment at least this often (segment.ms). Compaction never
+   * touches the active segment, so on a topic of large values replaced often
+   * (the checkpoints) a reader would otherwise read every value written since
+   * the segment began (up to 1 GB or 7 days by the broker's defaults).
+   */
+  segmentMs?: number;
 }
 
 export interface OutgoingRecord {

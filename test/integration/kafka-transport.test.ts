@@ -1,4 +1,4 @@
-import { logLevel, type Admin, type Producer } from 'kafkajs';
+import { ConfigResourceTypes, logLevel, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CO_PARTITIONED_ASSIGNER } from '../../adapters/kafka/co-partitioned-assigner.js';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
@@ -178,6 +178,14 @@ describe('Kafka specifics: readToEnd with transactions, assigner', () => {
     const { groups } = await admin.describeGroups([groupId]);
     expect(groups[0]?.protocol).toBe(CO_PARTITIONED_ASSIGNER);
     await consumer.stop();
+  });
+
+  it('creates a compacted topic with the segment.ms it asks for (the checkpoint topics roll often so compaction keeps up)', async () => {
+    const topic = uniqueName('segments');
+    await transport.ensureTopics([{ name: topic, partitions: 1, compacted: true, segmentMs: 600_000 }]);
+    const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
+    const entries = new Map(resources[0]!.configEntries.map((e) => [e.configName, e.configValue]));
+    expect([entries.get('cleanup.policy'), entries.get('segment.ms')]).toEqual(['compact', '600000']);
   });
 
   it('leaves no consumer group behind', async () => {
