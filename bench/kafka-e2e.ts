@@ -443,12 +443,14 @@ async function latencyPhase(run: RunProcess, producer: LogProducer, codecs: Join
     await producer.send(tail);
     for (const p of tailProbes) p.ackedAt = Date.now();
   }
-  const seconds = (Date.now() - started) / 1000;
+  const lastSendAt = Date.now();
+  const seconds = (lastSendAt - started) / 1000;
   producing = false;
   stoppedAt = Date.now();
   await Promise.all([gaugePoller, clickhousePoller]);
   const sendSorted = [...sendMs].sort((a, b) => a - b);
   return {
+    last_send_at: lastSendAt,
     target_events_per_second: o.rate,
     events,
     predictions,
@@ -607,8 +609,8 @@ async function main(): Promise<void> {
     if (o.latencySeconds > 0) {
       const loadBeforeLatency = load();
       const latency = await latencyPhase(run, producer, codecs, topics, database);
-      t = Date.now();
-      const after = await waitAllCaughtUp(admin, groups, t, 300_000, () => r.check());
+      // From the last send: the probes were all seen (or given up on) before this starts.
+      const after = await waitAllCaughtUp(admin, groups, latency.last_send_at, 300_000, () => r.check());
       result.latency = { ...latency, caught_up_after_s: Math.round(after.seconds * 10) / 10, load_before: loadBeforeLatency, load_after: load() };
       console.log(`latency: ${latency.events} events in ${latency.seconds} s = ${latency.events_per_second} events/s (target ${o.rate}), ${latency.probes} probes (1 in ${o.sample} predictions, model ${PROBE_MODEL}), evaluator.flush_interval ${o.flushInterval}s`);
       console.log('  feedback sent → ...     n   p50 ms   p99 ms   max ms  missing');
