@@ -127,6 +127,11 @@ function replayEnvironment(input: ReplayInput, log: MemoryTransport, codecs: Cod
       stores.push(store);
       return store;
     },
+    // Pure cost here (memory: the latest entry of every pending prediction as JSON; CPU: the
+    // JSON of every touched entry per batch): nothing restores a joiner task mid-replay (one
+    // process, one member of each group, no restart). Only a poison record would (its task is
+    // reopened); without a changelog the joiner then stops the replay instead (processors/joiner.ts).
+    joinerChangelog: false,
     evaluator: {
       sink: clickhouse ? new FanOutSink([files, clickhouse]) : files,
       // In batches (the files keep the latest row per key, so when it flushes does not change them), never by the clock.
