@@ -36,13 +36,14 @@ import { access, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../adapters/config/index.js';
 import { makeCodecs, type Codecs } from '../adapters/codec/codecs.js';
+import { avroPredictionPacking } from '../adapters/codec/prediction-packing.js';
 import { MemoryTransport } from '../adapters/transport/memory.js';
 import type { OutgoingRecord } from '../adapters/transport/transport.js';
 import type { Clock } from '../core/clock.js';
 import type { PipelineObserver } from '../core/observer.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type Prediction } from '../core/events.js';
-import { MemoryJoinStore, type JoinCounters } from '../core/join/index.js';
+import { PackedJoinStore, type JoinCounters, type JoinStore } from '../core/join/index.js';
 import type { ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { renderReport, type ReportSummary } from '../report/index.js';
 import { FileEvaluatorSink, type EvaluatorSink } from '../sinks/evaluator-rows.js';
@@ -113,7 +114,7 @@ function inputChunks(input: ReplayInput, files: ReturnType<typeof inputFiles>, c
 }
 
 /** What the replay gives the pipeline: the in-process log, join state in memory, files (and ClickHouse), event time. */
-function replayEnvironment(input: ReplayInput, log: MemoryTransport, codecs: Codecs, files: FileEvaluatorSink, letters: Sink<DeadLetter>, stores: MemoryJoinStore[]): PipelineEnv {
+function replayEnvironment(input: ReplayInput, log: MemoryTransport, codecs: Codecs, files: FileEvaluatorSink, letters: Sink<DeadLetter>, stores: JoinStore[]): PipelineEnv {
   const { config, clickhouse } = input;
   return {
     config,
@@ -122,8 +123,9 @@ function replayEnvironment(input: ReplayInput, log: MemoryTransport, codecs: Cod
     clock: input.clock,
     name: 'replay',
     time: 'event-time',
+    // Pending predictions packed as Avro (a third of their decoded size; core/join/packed-store.ts).
     joinStore: () => {
-      const store = new MemoryJoinStore();
+      const store = new PackedJoinStore(avroPredictionPacking());
       stores.push(store);
       return store;
     },
@@ -184,7 +186,7 @@ async function run(input: ReplayInput, log: MemoryTransport, codecs: Codecs, tmp
   const outputs = new ReplayOutputs(input.out, tmp, log, config.topics, codecs);
   const inputs = inputFiles(input, clock.now(), outputs);
   const files = new FileEvaluatorSink(input.out);
-  const stores: MemoryJoinStore[] = [];
+  const stores: JoinStore[] = [];
   const names: ProcessorName[] = ['joiner', 'learner', 'promoter', 'evaluator', ...(input.registry ? (['registry'] as const) : [])];
   const pipeline = new Pipeline(replayEnvironment(input, log, codecs, files, outputs.letterSink(), stores), names);
   const joiner = pipeline.get('joiner')!;
