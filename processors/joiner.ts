@@ -307,7 +307,7 @@ export class JoinerProcessor implements Processor {
     const timestamp = source.timestamp;
     switch (output.kind) {
       case 'example':
-        return { topic: topics.labelled, key: Buffer.from(output.example.model), value: await codecs.labelled.encode(output.example), timestamp };
+        return { topic: topics.labelled, key: Buffer.from(output.example.model), value: await codecs.labelled.encode(output.example), timestamp, decoded: output.example };
       case 'unmatched':
         return {
           topic: topics.unmatched,

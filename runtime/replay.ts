@@ -67,6 +67,12 @@ export interface ReplayInput {
   onProgress?: (done: number, total: number) => void;
   /** Hooks into the processors (e.g. `published`: every snapshot with its parameters, which snapshots.jsonl leaves out). */
   observer?: PipelineObserver;
+  /**
+   * The in-process log carries each input event and labelled example beside its bytes, so
+   * the processors reading it skip the Avro decode (default true; processors/decode.ts says
+   * why that is safe). False: every reader decodes the bytes, as on Kafka (the same outputs).
+   */
+  keepDecoded?: boolean;
 }
 
 /** The counts (the report's header shows those of ReportSummary: predictions and feedback read, labelled, dead letters…) and the files. */
@@ -167,7 +173,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   const { config, clock } = input;
   await checkReadable(input);
   const t = config.topics;
-  const log = new MemoryTransport(() => clock.now());
+  const log = new MemoryTransport(() => clock.now(), input.keepDecoded ?? true);
   // One partition per topic: the replay is one thread anyway, and so its outputs (and the
   // evaluator's sliding windows) follow event time, not the interleaving of partition batches.
   await log.ensureTopics(topicSpecs(config).map((spec) => ({ ...spec, partitions: 1 })));
