@@ -8,7 +8,7 @@
  * after a full GC, minus that before the join (the encoded records stay
  * alive in both).
  *
- *   node --expose-gc --import tsx bench/join-store-memory.ts [--predictions N]
+ *   npm run bench:join-store-memory [-- --predictions N]
  *
  * Default: 100,000 predictions, all inside the 7-day join window.
  */
