@@ -22,12 +22,19 @@ export async function decodeRecord<T>(
   stage: string,
   now: number,
 ): Promise<Decoded<T>> {
-  let raw: unknown;
-  try {
-    raw = await codec.decode(record.value);
-  } catch (error) {
-    if (error instanceof DecodeError) return { ok: false, letter: deadLetterFor(record, stage, error.errorClass, error.message, now) };
-    throw error;
+  let raw: unknown = record.decoded;
+  // The in-process log may carry the event beside its bytes (the replay's inputs, the joiner's
+  // outputs): each was validated, and encoded by this schema just before it was produced, and a
+  // validated event's Avro round trip gives it back equal (its strings are well formed), so the
+  // decode is skipped. The validation is not: it applies this reader's limits and gives each
+  // reader its own copy (the learner, promoter and evaluator read the same record).
+  if (raw === undefined) {
+    try {
+      raw = await codec.decode(record.value);
+    } catch (error) {
+      if (error instanceof DecodeError) return { ok: false, letter: deadLetterFor(record, stage, error.errorClass, error.message, now) };
+      throw error;
+    }
   }
   try {
     return { ok: true, value: validate(raw), record };

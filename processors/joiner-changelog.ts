@@ -31,13 +31,19 @@ export function decodeChangelogRecord(record: LogRecord): ChangelogChange {
   return { kind: 'entry', key, entry: record.value === null ? null : (JSON.parse(record.value.toString('utf8')) as JoinEntry) };
 }
 
-/** A JoinStore that remembers which keys changed since the last drain, and their last value. */
+/**
+ * A JoinStore that remembers which keys changed since the last drain, and their last value.
+ * With `recording` false it remembers nothing and drains nothing (a joiner without a changelog).
+ */
 export class ChangelogRecorder implements JoinStore {
   /** id -> the entry last set (null: deleted). Kept so the drain need not read the store back. */
   private readonly dirty = new Map<string, JoinEntry | null>();
   private lastWatermark = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly inner: JoinStore) {}
+  constructor(
+    private readonly inner: JoinStore,
+    private readonly recording = true,
+  ) {}
 
   get(id: string): JoinEntry | undefined {
     return this.inner.get(id);
@@ -45,12 +51,12 @@ export class ChangelogRecorder implements JoinStore {
 
   set(id: string, entry: JoinEntry): void {
     this.inner.set(id, entry);
-    this.dirty.set(id, entry);
+    if (this.recording) this.dirty.set(id, entry);
   }
 
   delete(id: string): void {
     this.inner.delete(id);
-    this.dirty.set(id, null);
+    if (this.recording) this.dirty.set(id, null);
   }
 
   transaction<T>(fn: () => T): T {
@@ -97,6 +103,7 @@ export class ChangelogRecorder implements JoinStore {
   /** The changelog records for everything changed since the last drain (and the models admitted meanwhile), and forgets them. */
   drainChanges(topic: string, partition: number, watermark: number, models: readonly string[] = []): OutgoingRecord[] {
     const out: OutgoingRecord[] = [];
+    if (!this.recording) return out;
     for (const model of models) out.push({ topic, partition, key: Buffer.from(`${MODEL_KEY_PREFIX}${model}`, 'utf8'), value: Buffer.from('{}', 'utf8') });
     for (const [id, entry] of this.dirty) {
       out.push({ topic, partition, key: Buffer.from(id, 'utf8'), value: entry ? Buffer.from(JSON.stringify(entry), 'utf8') : null });

@@ -60,6 +60,13 @@ export interface JoinerProcessorDeps {
   clock: Clock;
   /** Hooks: `joined` after each committed batch, with the counters' increments. */
   observer?: PipelineObserver;
+  /**
+   * Write the changelog (default true). Only a driver in which no joiner task is
+   * ever restored may turn it off: the replay (see PipelineEnv.joinerChangelog).
+   * Without it, a partition's task opened a second time (after a failed batch:
+   * a poison record) fails the processor rather than go on with an empty store.
+   */
+  changelog?: boolean;
 }
 
 /** A partition's state: the join over its restored store. */
@@ -90,6 +97,8 @@ export class JoinerProcessor implements Processor {
   private readonly tasks: PartitionTasks<JoinTask>;
   /** Counters over every batch this instance committed. */
   readonly totals: JoinCounters = emptyCounters();
+  /** Partitions whose task was opened (without a changelog, none may be opened twice). */
+  private readonly opened = new Set<number>();
   /** Records decoded for their event time, waiting in the alignment buffers to be processed. */
   private readonly decoded = new WeakMap<LogRecord, JoinInput | { letter: DeadLetter }>();
 
@@ -157,7 +166,8 @@ export class JoinerProcessor implements Processor {
 
   /** Partition p's join state, restored from partition p of the changelog. */
   private async restore(ctx: TaskContext): Promise<JoinTask> {
-    const store = new ChangelogRecorder(this.deps.createStore(ctx.partition));
+    this.checkRestorable(ctx.partition);
+    const store = new ChangelogRecorder(this.deps.createStore(ctx.partition), this.deps.changelog !== false);
     let watermark = Number.NEGATIVE_INFINITY;
     const models: string[] = [];
     await this.deps.transport.readToEnd(this.deps.topics.changelog, [ctx.partition], async (records) => {
@@ -178,6 +188,14 @@ export class JoinerProcessor implements Processor {
     joiner.watermark = watermark;
     for (const model of models) joiner.restoreModel(model);
     return { joiner, store };
+  }
+
+  /** Without a changelog a task's state cannot be rebuilt: a second open of a partition is a fault (systemic: it stops the joiner). */
+  private checkRestorable(partition: number): void {
+    if (this.deps.changelog === false && this.opened.has(partition)) {
+      throw new FeedbackloopError(`joiner: partition ${partition} must be restored, but this joiner writes no changelog (a replay does not restart)`, { systemic: true });
+    }
+    this.opened.add(partition);
   }
 
   /**
@@ -289,7 +307,7 @@ export class JoinerProcessor implements Processor {
     const timestamp = source.timestamp;
     switch (output.kind) {
       case 'example':
-        return { topic: topics.labelled, key: Buffer.from(output.example.model), value: await codecs.labelled.encode(output.example), timestamp };
+        return { topic: topics.labelled, key: Buffer.from(output.example.model), value: await codecs.labelled.encode(output.example), timestamp, decoded: output.example };
       case 'unmatched':
         return {
           topic: topics.unmatched,

@@ -59,6 +59,14 @@ export interface PipelineEnv {
   time: 'wall-clock' | 'event-time';
   /** A fresh, empty store for one partition's join state. */
   joinStore: (partition: number) => JoinStore;
+  /**
+   * The joiner writes its changelog (default true; `run` always does). The
+   * changelog exists only to restore a joiner task after a restart or a
+   * rebalance; a driver may turn it off only if no joiner task is ever
+   * restored with state to hand over (the replay: one process, one member,
+   * no restart mid-run; a crash ends the replay).
+   */
+  joinerChangelog?: boolean;
   /** Where the evaluator's rows go, and when it flushes. */
   evaluator?: { sink: EvaluatorSink; flush: EvaluatorFlushPolicy };
   /** Dead letters of the processors without a transaction of their own (evaluator, archive, registry). */
@@ -134,6 +142,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
         },
         limits: recordLimits(config),
         createStore: env.joinStore,
+        changelog: env.joinerChangelog !== false,
         align: { maxWaitMs: j.input_wait, maxBuffered: JOINER_MAX_BUFFERED },
         clock: env.clock,
         observer: env.observer,

@@ -127,7 +127,7 @@ export class InputFile<T extends Event> {
 export async function* asRecords<T extends Event>(events: AsyncIterable<{ value: T; line: number }>, topic: string, codec: Codec<T>, path: string): AsyncGenerator<OutgoingRecord> {
   const file = resolve(path);
   for await (const e of events) {
-    yield { topic, key: Buffer.from(e.value.prediction_id), value: await codec.encode(e.value), timestamp: e.value.timestamp, headers: { file, line: String(e.line) } };
+    yield { topic, key: Buffer.from(e.value.prediction_id), value: await codec.encode(e.value), timestamp: e.value.timestamp, headers: { file, line: String(e.line) }, decoded: e.value };
   }
 }
 

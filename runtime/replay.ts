@@ -36,13 +36,14 @@ import { access, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../adapters/config/index.js';
 import { makeCodecs, type Codecs } from '../adapters/codec/codecs.js';
+import { avroPredictionPacking } from '../adapters/codec/prediction-packing.js';
 import { MemoryTransport } from '../adapters/transport/memory.js';
 import type { OutgoingRecord } from '../adapters/transport/transport.js';
 import type { Clock } from '../core/clock.js';
 import type { PipelineObserver } from '../core/observer.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type Prediction } from '../core/events.js';
-import { MemoryJoinStore, type JoinCounters } from '../core/join/index.js';
+import { PackedJoinStore, type JoinCounters, type JoinStore } from '../core/join/index.js';
 import type { ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { renderReport, type ReportSummary } from '../report/index.js';
 import { FileEvaluatorSink, type EvaluatorSink } from '../sinks/evaluator-rows.js';
@@ -66,6 +67,12 @@ export interface ReplayInput {
   onProgress?: (done: number, total: number) => void;
   /** Hooks into the processors (e.g. `published`: every snapshot with its parameters, which snapshots.jsonl leaves out). */
   observer?: PipelineObserver;
+  /**
+   * The in-process log carries each input event and labelled example beside its bytes, so
+   * the processors reading it skip the Avro decode (default true; processors/decode.ts says
+   * why that is safe). False: every reader decodes the bytes, as on Kafka (the same outputs).
+   */
+  keepDecoded?: boolean;
 }
 
 /** The counts (the report's header shows those of ReportSummary: predictions and feedback read, labelled, dead letters…) and the files. */
@@ -113,7 +120,7 @@ function inputChunks(input: ReplayInput, files: ReturnType<typeof inputFiles>, c
 }
 
 /** What the replay gives the pipeline: the in-process log, join state in memory, files (and ClickHouse), event time. */
-function replayEnvironment(input: ReplayInput, log: MemoryTransport, codecs: Codecs, files: FileEvaluatorSink, letters: Sink<DeadLetter>, stores: MemoryJoinStore[]): PipelineEnv {
+function replayEnvironment(input: ReplayInput, log: MemoryTransport, codecs: Codecs, files: FileEvaluatorSink, letters: Sink<DeadLetter>, stores: JoinStore[]): PipelineEnv {
   const { config, clickhouse } = input;
   return {
     config,
@@ -122,11 +129,17 @@ function replayEnvironment(input: ReplayInput, log: MemoryTransport, codecs: Cod
     clock: input.clock,
     name: 'replay',
     time: 'event-time',
+    // Pending predictions packed as Avro (a third of their decoded size; core/join/packed-store.ts).
     joinStore: () => {
-      const store = new MemoryJoinStore();
+      const store = new PackedJoinStore(avroPredictionPacking());
       stores.push(store);
       return store;
     },
+    // Pure cost here (memory: the latest entry of every pending prediction as JSON; CPU: the
+    // JSON of every touched entry per batch): nothing restores a joiner task mid-replay (one
+    // process, one member of each group, no restart). Only a poison record would (its task is
+    // reopened); without a changelog the joiner then stops the replay instead (processors/joiner.ts).
+    joinerChangelog: false,
     evaluator: {
       sink: clickhouse ? new FanOutSink([files, clickhouse]) : files,
       // In batches (the files keep the latest row per key, so when it flushes does not change them), never by the clock.
@@ -160,7 +173,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
   const { config, clock } = input;
   await checkReadable(input);
   const t = config.topics;
-  const log = new MemoryTransport(() => clock.now());
+  const log = new MemoryTransport(() => clock.now(), input.keepDecoded ?? true);
   // One partition per topic: the replay is one thread anyway, and so its outputs (and the
   // evaluator's sliding windows) follow event time, not the interleaving of partition batches.
   await log.ensureTopics(topicSpecs(config).map((spec) => ({ ...spec, partitions: 1 })));
@@ -179,7 +192,7 @@ async function run(input: ReplayInput, log: MemoryTransport, codecs: Codecs, tmp
   const outputs = new ReplayOutputs(input.out, tmp, log, config.topics, codecs);
   const inputs = inputFiles(input, clock.now(), outputs);
   const files = new FileEvaluatorSink(input.out);
-  const stores: MemoryJoinStore[] = [];
+  const stores: JoinStore[] = [];
   const names: ProcessorName[] = ['joiner', 'learner', 'promoter', 'evaluator', ...(input.registry ? (['registry'] as const) : [])];
   const pipeline = new Pipeline(replayEnvironment(input, log, codecs, files, outputs.letterSink(), stores), names);
   const joiner = pipeline.get('joiner')!;

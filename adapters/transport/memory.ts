@@ -59,7 +59,14 @@ export class MemoryTransport implements LogTransport {
   private crashError: unknown = undefined;
   private closed = false;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /**
+   * @param keepDecoded keep each record's `decoded` event beside its bytes,
+   * so a reader skips the codec (processors/decode.ts); the replay's choice.
+   */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly keepDecoded = false,
+  ) {}
 
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
     const created = new Set<string>();
@@ -273,6 +280,7 @@ export class MemoryTransport implements LogTransport {
         value: record.value,
         timestamp: record.timestamp ?? this.now(),
         headers: { ...record.headers },
+        ...(this.keepDecoded && record.decoded !== undefined ? { decoded: record.decoded } : {}),
       });
     }
     this.notifyChange();

@@ -38,6 +38,11 @@ export interface OutgoingRecord {
   /** Epoch ms; defaults to now. */
   timestamp?: number;
   headers?: Record<string, string>;
+  /**
+   * The validated event `value` encodes, for the in-process log to carry
+   * beside the bytes (MemoryTransport's `keepDecoded`); Kafka ignores it.
+   */
+  decoded?: unknown;
 }
 
 export interface LogRecord {
@@ -48,6 +53,8 @@ export interface LogRecord {
   value: Buffer | null;
   timestamp: number;
   headers: Record<string, string>;
+  /** The event `value` encodes, as it was produced (OutgoingRecord.decoded; the in-process log only). */
+  decoded?: unknown;
 }
 
 /** Records of one partition, in offset order. */

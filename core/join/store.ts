@@ -3,10 +3,12 @@
  * times. Synchronous by design: the join runs a whole batch without
  * awaiting, and the processor wraps a batch in one store transaction.
  *
- * MemoryJoinStore keeps everything on the heap (replays, tests); the
+ * MemoryJoinStore keeps everything on the heap (tests); PackedJoinStore
+ * (packed-store.ts) too, each prediction as its bytes (replays); the
  * processor's disk-backed store keeps entries off the heap.
  */
 import type { Feedback, FeedbackType, Prediction, ReplacedLabel } from '../events.js';
+import { ExpiryHeap } from './expiry-heap.js';
 
 /** The label currently in force for a prediction, and where it came from. */
 export interface ResolvedLabel {
@@ -62,11 +64,10 @@ export interface JoinStore {
   close?(): Promise<void> | void;
 }
 
-/** A binary min-heap on (at, id) plus a Map of entries. */
+/** A Map of entries plus an expiry heap. */
 export class MemoryJoinStore implements JoinStore {
   private readonly entries = new Map<string, JoinEntry>();
-  private readonly heapAt: number[] = [];
-  private readonly heapId: string[] = [];
+  private readonly expiries = new ExpiryHeap();
 
   get(predictionId: string): JoinEntry | undefined {
     return this.entries.get(predictionId);
@@ -90,57 +91,10 @@ export class MemoryJoinStore implements JoinStore {
   }
 
   addExpiry(at: number, id: string): void {
-    this.heapAt.push(at);
-    this.heapId.push(id);
-    let i = this.heapAt.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(i, parent)) break;
-      this.swap(i, parent);
-      i = parent;
-    }
+    this.expiries.add(at, id);
   }
 
   takeExpired(watermark: number): Array<{ at: number; id: string }> {
-    const out: Array<{ at: number; id: string }> = [];
-    while (this.heapAt.length > 0 && this.heapAt[0]! <= watermark) {
-      out.push({ at: this.heapAt[0]!, id: this.heapId[0]! });
-      this.pop();
-    }
-    return out;
-  }
-
-  private less(a: number, b: number): boolean {
-    const atA = this.heapAt[a]!;
-    const atB = this.heapAt[b]!;
-    return atA < atB || (atA === atB && this.heapId[a]! < this.heapId[b]!);
-  }
-
-  private swap(a: number, b: number): void {
-    const at = this.heapAt[a]!;
-    this.heapAt[a] = this.heapAt[b]!;
-    this.heapAt[b] = at;
-    const id = this.heapId[a]!;
-    this.heapId[a] = this.heapId[b]!;
-    this.heapId[b] = id;
-  }
-
-  private pop(): void {
-    const lastAt = this.heapAt.pop()!;
-    const lastId = this.heapId.pop()!;
-    if (this.heapAt.length === 0) return;
-    this.heapAt[0] = lastAt;
-    this.heapId[0] = lastId;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let smallest = i;
-      if (left < this.heapAt.length && this.less(left, smallest)) smallest = left;
-      if (right < this.heapAt.length && this.less(right, smallest)) smallest = right;
-      if (smallest === i) return;
-      this.swap(i, smallest);
-      i = smallest;
-    }
+    return this.expiries.takeUpTo(watermark);
   }
 }
