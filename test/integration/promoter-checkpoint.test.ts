@@ -150,9 +150,12 @@ describe('promoter: a restart after a long history resumes from its checkpoint',
     expect([...new Set(restores.map((r) => r.partition))].sort()).toEqual([...partitionsWithData].sort());
     for (const r of restores) {
       expect(r, `log ${second.logFile}`).toMatchObject({ from: 'checkpoint' });
+      // Bounded by the checkpoint interval, not by the history (a partition with 8,400 committed may re-read up to 1,999).
       expect(r.reread).toBeLessThan(CHECKPOINT_EVERY);
-      expect(r.reread).toBeLessThan((history.get(`${topics.labelled}/${r.partition}`) ?? 0) / 5);
     }
+    // And far less than the history where the history is long: the longest partition re-read under a fifth of it.
+    const longest = [...partitionsWithData].sort((a, b) => (history.get(`${topics.labelled}/${b}`) ?? 0) - (history.get(`${topics.labelled}/${a}`) ?? 0))[0]!;
+    for (const r of restores.filter((x) => x.partition === longest)) expect(r.reread).toBeLessThan((history.get(`${topics.labelled}/${longest}`) ?? 0) / 5);
 
     // (b) Exactly the reference decisions, model by model in order, once each.
     for (const plan of PLANS) {
