@@ -7,8 +7,8 @@
  * Core holds the state; the bytes are this adapter's (core imports no
  * package, node: builtins included).
  */
-import { deserialize, serialize } from 'node:v8';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { decodeState, encodeState } from './structured.js';
 import { Evaluator, type EvaluatorOptions, type EvaluatorState } from '../../core/evaluate/index.js';
 import { FeedbackloopError, StateMismatchError, errorMessage } from '../../core/errors.js';
 
@@ -28,14 +28,14 @@ export class UnusableCheckpointError extends FeedbackloopError {
 
 export function encodeEvaluatorState(evaluator: Evaluator): Buffer {
   const state: EvaluatorState = evaluator.toState();
-  return gzipSync(serialize({ format: CHECKPOINT_FORMAT, state }), { level: 1 });
+  return gzipSync(encodeState({ format: CHECKPOINT_FORMAT, state }), { level: 1 });
 }
 
 /** The evaluator of a checkpoint under these options; throws UnusableCheckpointError when it cannot be. */
 export function decodeEvaluatorState(buffer: Uint8Array, options: Partial<EvaluatorOptions> = {}): Evaluator {
   let decoded: unknown;
   try {
-    decoded = deserialize(gunzipSync(buffer));
+    decoded = decodeState(gunzipSync(buffer));
   } catch (error) {
     throw new UnusableCheckpointError(`its bytes do not decode (${errorMessage(error)})`, error);
   }
