@@ -100,3 +100,31 @@ export async function retryBrokerFaults<T>(call: () => Promise<T>, attempts = 6)
     }
   }
 }
+
+/** Is `error` (or what caused it) CONCURRENT_TRANSACTIONS: the coordinator is still ending this producer's previous transaction. */
+export function isConcurrentTransaction(error: unknown): boolean {
+  return chain(error).some((e) => e.type === 'CONCURRENT_TRANSACTIONS');
+}
+
+/**
+ * Runs the step that adds a group's offsets to a transaction
+ * (AddOffsetsToTxn), retrying while the coordinator answers
+ * CONCURRENT_TRANSACTIONS: it is still writing the markers of the transaction
+ * this producer just committed, which takes milliseconds. Java's producer
+ * retries this inside the client; kafkajs does not, and failing the batch
+ * instead made the member reprocess it and rejoin its group. The refused
+ * request changed nothing, so repeating it is safe. (Not for sends: kafkajs
+ * may have written to some brokers before another refused, and a repeated
+ * sendBatch would write those records twice.) 20 ms doubling to 500 ms, 8
+ * attempts (about 2.5 s).
+ */
+export async function retryConcurrentTransaction<T>(step: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (attempt >= attempts || !isConcurrentTransaction(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(500, 20 * 2 ** (attempt - 1))));
+    }
+  }
+}

@@ -29,7 +29,7 @@ import { FeedbackloopError, isRetriable } from '../../core/errors.js';
 import { AuthorizationLog, grant, KafkaAuthorizationError, partitionsNotAttempted } from './authorization.js';
 import { SerialQueue } from '../../core/serial.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
-import { backoff, isBrokerFault, retryBrokerFaults } from './errors.js';
+import { backoff, isBrokerFault, retryBrokerFaults, retryConcurrentTransaction } from './errors.js';
 import { READ_TO_END_GROUP, readToEnd, toLogRecord } from './read-to-end.js';
 import type {
   BatchHandler,
@@ -290,7 +290,7 @@ export class KafkaTransport implements LogTransport {
           // Several sends, one transaction: all of them commit together or none does.
           for (const chunk of chunkRecords(records)) await transaction.sendBatch({ topicMessages: toMessages(chunk), acks: -1 });
           if (commit.offsets.length > 0) {
-            await transaction.sendOffsets({ consumerGroupId: commit.groupId, topics: offsetsByTopic(commit.offsets) });
+            await retryConcurrentTransaction(() => transaction.sendOffsets({ consumerGroupId: commit.groupId, topics: offsetsByTopic(commit.offsets) }));
           }
           await transaction.commit();
         } catch (error) {

@@ -224,15 +224,27 @@ export async function waitGroupMembers(admin: Admin, groupId: string, members: n
   }
 }
 
-/** Partitions of `topic` each member of `groupId` holds, by member id (sorted). */
-export async function groupAssignments(admin: Admin, groupId: string, topic: string): Promise<Map<string, number[]>> {
-  const { groups } = await admin.describeGroups([groupId]);
-  const out = new Map<string, number[]>();
-  for (const member of groups[0]?.members ?? []) {
-    const decoded = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
-    out.set(member.memberId, [...(decoded?.assignment[topic] ?? [])].sort((a, b) => a - b));
+/**
+ * Partitions of `topic` each member of `groupId` holds, by member id (sorted),
+ * read once the group is Stable: during a rebalance the broker reports no
+ * assignment at all (a member's retried batch can make it rejoin at any time).
+ */
+export async function groupAssignments(admin: Admin, groupId: string, topic: string, timeoutMs = 30_000): Promise<Map<string, number[]>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { groups } = await admin.describeGroups([groupId]);
+    const group = groups[0];
+    if (group?.state === 'Stable') {
+      const out = new Map<string, number[]>();
+      for (const member of group.members) {
+        const decoded = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
+        out.set(member.memberId, [...(decoded?.assignment[topic] ?? [])].sort((a, b) => a - b));
+      }
+      return out;
+    }
+    if (Date.now() > deadline) throw new Error(`group ${groupId} not Stable within ${timeoutMs} ms (now ${group?.state})`);
+    await sleep(100);
   }
-  return out;
 }
 
 /** Every committed record of `topic` (read_committed, up to the last stable offset). */

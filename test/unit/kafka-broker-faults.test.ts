@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import { KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { isBrokerFault, retryBrokerFaults } from '../../adapters/kafka/errors.js';
+import { isBrokerFault, retryBrokerFaults, retryConcurrentTransaction } from '../../adapters/kafka/errors.js';
 import { createLogger, kafkaLogCreator } from '../../adapters/logging/index.js';
 import { FeedbackloopError } from '../../core/errors.js';
 
@@ -41,6 +41,21 @@ describe('broker faults', () => {
     expect(calls).toBe(3);
     calls = 0;
     await expect(retryBrokerFaults(async () => (++calls, Promise.reject(new Error('bug'))), 4)).rejects.toThrow('bug');
+    expect(calls).toBe(1);
+  });
+});
+
+describe('adding offsets to a transaction', () => {
+  it('is repeated while the coordinator still ends the previous transaction, a bounded number of times; nothing else is', async () => {
+    const concurrent = () => new FeedbackloopError('commit failed', { cause: protocolError('CONCURRENT_TRANSACTIONS', false) });
+    let calls = 0;
+    await expect(retryConcurrentTransaction(async () => (++calls < 3 ? Promise.reject(concurrent()) : 'added'))).resolves.toBe('added');
+    expect(calls).toBe(3);
+    calls = 0;
+    await expect(retryConcurrentTransaction(async () => { calls++; throw concurrent(); }, 4)).rejects.toThrow('commit failed');
+    expect(calls).toBe(4);
+    calls = 0;
+    await expect(retryConcurrentTransaction(async () => { calls++; throw protocolError('INVALID_PRODUCER_EPOCH', false); })).rejects.toThrow('broker said no');
     expect(calls).toBe(1);
   });
 });
