@@ -271,14 +271,20 @@ function required<T>(value: T | undefined, processor: ProcessorName): T {
 /** segment.ms of the checkpoint topics: a restore reads at most about this long of checkpoints (plus the cleaner's lag). */
 export const CHECKPOINT_SEGMENT_MS = 10 * 60_000;
 
+/** labelled-examples: kept `labelled_examples_retention` after arrival (0: for ever). */
+function labelledExamplesSpec(t: Config['topics']): TopicSpec {
+  const retention = t.labelled_examples_retention;
+  return retention === 0 ? { name: t.labelled_examples, partitions: t.partitions, keepForever: true } : { name: t.labelled_examples, partitions: t.partitions, retentionMs: retention };
+}
+
 /** Every topic of the pipeline, as it is created when missing (run, check, and the manual commands). */
 export function topicSpecs(config: Config): TopicSpec[] {
   const t = config.topics;
   return [
     { name: t.predictions, partitions: t.partitions },
     { name: t.feedback, partitions: t.partitions },
-    // The evaluator rebuilds its windows from the whole topic: never delete it by age.
-    { name: t.labelled_examples, partitions: t.partitions, keepForever: true },
+    // Restores start from checkpoints; only a rebuild (no usable checkpoint) reads what is retained.
+    labelledExamplesSpec(t),
     { name: t.model_snapshots, partitions: t.partitions, compacted: true },
     { name: t.model_promotions, partitions: t.partitions },
     { name: t.dead_letters, partitions: t.partitions },

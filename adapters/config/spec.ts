@@ -87,6 +87,11 @@ export const CONFIG_SPEC = {
       predictions: { kind: 'string', default: 'predictions', doc: 'Prediction events (key prediction_id).' },
       feedback: { kind: 'string', default: 'feedback', doc: 'Feedback events (key prediction_id); must have as many partitions as predictions.' },
       labelled_examples: { kind: 'string', default: 'labelled-examples', doc: 'Joined examples (key model).' },
+      labelled_examples_retention: {
+        kind: 'duration',
+        default: '30d',
+        doc: "How long labelled_examples keeps a record after it arrived, when feedbackloop creates the topic (retention.ms, with message.timestamp.type LogAppendTime so replayed history is not deleted at once). Restarts restore checkpoints and read only what follows them; a rebuild with no usable checkpoint (checkpoints off, a changed evaluator or promotion setting) reads only what is retained, so its `total` figures start there. 0s = keep for ever.",
+      },
       model_snapshots: { kind: 'string', default: 'model-snapshots', doc: 'Model snapshots (compacted, key model/version).' },
       model_promotions: { kind: 'string', default: 'model-promotions', doc: 'Promotion decisions (key model).' },
       dead_letters: { kind: 'string', default: 'dead-letters', doc: 'Records that could not be processed, with the reason.' },

@@ -161,7 +161,7 @@ export class KafkaTransport implements LogTransport {
           replicationFactor: this.options.replicationFactor ?? 1,
           configEntries: [
             ...(spec.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
-            ...(spec.keepForever ? [{ name: 'retention.ms', value: '-1' }] : []),
+            ...retentionEntries(spec),
             ...(spec.segmentMs === undefined ? [] : [{ name: 'segment.ms', value: String(spec.segmentMs) }]),
           ],
         })),
@@ -629,4 +629,14 @@ class KafkaConsumer implements LogConsumer {
     this.onClose();
     this.resolveDone();
   }
+}
+
+/** retention.ms (and the append-time stamps a finite one counts from) of a topic to create. */
+function retentionEntries(spec: TopicSpec): Array<{ name: string; value: string }> {
+  if (spec.keepForever) return [{ name: 'retention.ms', value: '-1' }];
+  if (spec.retentionMs === undefined) return [];
+  return [
+    { name: 'retention.ms', value: String(spec.retentionMs) },
+    { name: 'message.timestamp.type', value: 'LogAppendTime' },
+  ];
 }

@@ -21,6 +21,13 @@ export interface TopicSpec {
    */
   keepForever?: boolean;
   /**
+   * Delete records this long after they were appended (retention.ms, with
+   * message.timestamp.type = LogAppendTime: the broker stamps each record
+   * with its arrival, so records that carry an old event time, e.g. history
+   * replayed through Kafka, are not deleted at once). Ignored with keepForever.
+   */
+  retentionMs?: number;
+  /**
    * Roll a new log segment at least this often (segment.ms). Compaction never
    * touches the active segment, so on a topic of large values replaced often
    * (the checkpoints) a reader would otherwise read every value written since

@@ -188,6 +188,24 @@ describe('Kafka specifics: readToEnd with transactions, assigner', () => {
     expect([entries.get('cleanup.policy'), entries.get('segment.ms')]).toEqual(['compact', '600000']);
   });
 
+  it('keeps records of a finite-retention topic by arrival, not by the old time they carry (replayed history)', async () => {
+    const topic = uniqueName('retention');
+    await transport.ensureTopics([{ name: topic, partitions: 1, retentionMs: 86_400_000 }]);
+    const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
+    const entries = new Map(resources[0]!.configEntries.map((e) => [e.configName, e.configValue]));
+    expect([entries.get('retention.ms'), entries.get('message.timestamp.type')]).toEqual(['86400000', 'LogAppendTime']);
+    const yearAgo = Date.now() - 365 * 86_400_000;
+    const producer = await transport.producer();
+    const before = Date.now();
+    await producer.send([{ topic, key: null, value: Buffer.from('old'), timestamp: yearAgo }]);
+    await producer.close();
+    const read: LogRecord[] = [];
+    await transport.readToEnd(topic, [0], (records) => void read.push(...records));
+    expect(read.map((r) => r.value?.toString())).toEqual(['old']);
+    // Stamped on arrival: retention counts from now, not from a year ago.
+    expect(read[0]!.timestamp).toBeGreaterThanOrEqual(before - 1_000);
+  });
+
   it('leaves no consumer group behind', async () => {
     const { groups } = await admin.listGroups();
     expect(groups.filter((g) => g.groupId.startsWith(`${CLIENT_ID}-read-to-end-`))).toEqual([]);

@@ -2,6 +2,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { configError } from '../support/config-error.js';
 import { buildConfig, CONFIG_SPEC, modelKindOf, redactConfig, type Config, type ModelConfig } from '../../adapters/config/index.js';
 import { ConfigError } from '../../core/errors.js';
+import { topicSpecs } from '../../runtime/pipeline.js';
 
 describe('config', () => {
   it('has working defaults: the in-process log and file output', () => {
@@ -193,5 +194,16 @@ describe('the Config type, derived from CONFIG_SPEC and MODEL_FIELDS (checked by
     config.models.m = { task: 'ranking', challengers: [] };
     // @ts-expect-error no key the spec does not declare
     config.http.hostname = 'localhost';
+  });
+});
+
+describe('labelled-examples retention', () => {
+  const spec = (file: object) => topicSpecs(buildConfig(file)).find((s) => s.name === 'labelled-examples')!;
+
+  it('is 30 days after arrival by default, kept for ever with 0s, and refused when not a duration', () => {
+    expect(spec({})).toEqual({ name: 'labelled-examples', partitions: 3, retentionMs: 30 * 86_400_000 });
+    expect(spec({ topics: { labelled_examples_retention: '0s' } })).toEqual({ name: 'labelled-examples', partitions: 3, keepForever: true });
+    expect(spec({ topics: { labelled_examples_retention: '2w' } }).retentionMs).toBe(14 * 86_400_000);
+    expect(() => buildConfig({ topics: { labelled_examples_retention: 'a month' } })).toThrow(/labelled_examples_retention/);
   });
 });
