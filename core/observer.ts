@@ -19,6 +19,8 @@ export interface RestoreReport {
   /** Input records re-read. */
   reread: number;
   ms: number;
+  /** Examples of the re-read that made the state throw, left out (poisons dead-lettered when first processed). */
+  skipped?: Array<{ offset: number; error: string }>;
 }
 
 export interface PipelineObserver {

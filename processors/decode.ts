@@ -6,10 +6,9 @@
  */
 import { DecodeError, ValidationError } from '../core/errors.js';
 import { deadLetterFor } from '../core/dead-letters.js';
-import { validateLabelledExample, type DeadLetter, type LabelledExample } from '../core/events.js';
-import type { RecordLimits } from '../core/limits.js';
+import type { DeadLetter } from '../core/events.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogRecord, LogTransport, OutgoingRecord } from '../adapters/transport/transport.js';
+import type { LogRecord, OutgoingRecord } from '../adapters/transport/transport.js';
 
 export { deadLetterFor };
 
@@ -42,48 +41,6 @@ export async function decodeRecord<T>(
     if (error instanceof ValidationError) return { ok: false, letter: deadLetterFor(record, stage, 'validation', error.message, now) };
     throw error;
   }
-}
-
-/**
- * Re-reads partition `partition` of `topic` from its start (or from offset
- * `from`: the tail after a checkpoint) up to (not including) offset `until`,
- * for a task rebuilding its state from its input:
- * each labelled example goes to `apply`, in offset order. A record that is
- * not ours to read is skipped (it was dead-lettered when first read); any
- * other error (a registry that is down) is thrown, so the rebuild is retried
- * rather than finished with a hole. `heartbeat` runs between fetches: a long
- * rebuild must not cost the member its place in the group. `limits` must be
- * those the live path reads with, so the rebuild skips what it refused.
- * Resolves with the number of records re-read (those in the range).
- */
-export async function rereadLabelled(
-  transport: LogTransport,
-  topic: string,
-  partition: number,
-  until: number,
-  codec: Codec<LabelledExample>,
-  heartbeat: () => Promise<void>,
-  apply: (example: LabelledExample) => void,
-  limits?: RecordLimits,
-  from = 0,
-): Promise<number> {
-  let read = 0;
-  await transport.readToEnd(topic, [partition], async (records) => {
-    await heartbeat().catch(() => {});
-    for (const record of records) {
-      if (record.offset >= until || record.offset < from) continue;
-      read++;
-      let example: LabelledExample;
-      try {
-        example = validateLabelledExample(await codec.decode(record.value), limits);
-      } catch (error) {
-        if (error instanceof DecodeError || error instanceof ValidationError) continue;
-        throw error;
-      }
-      apply(example);
-    }
-  }, from > 0 ? new Map([[partition, from]]) : undefined);
-  return read;
 }
 
 /** Dead letters as records of the dead-letter topic (the processors that write them in their transaction). */

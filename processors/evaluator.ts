@@ -41,7 +41,8 @@ import type { Codec } from '../adapters/codec/codec.js';
 import type { LogProducer, LogTransport, OutgoingRecord, PartitionBatch, TopicPartitionOffset } from '../adapters/transport/transport.js';
 import type { Sink } from '../sinks/sink.js';
 import type { EvaluatorSink } from '../sinks/evaluator-rows.js';
-import { decodeRecord, rereadLabelled } from './decode.js';
+import { decodeRecord } from './decode.js';
+import { rebuildSkipping, rereadLabelled } from './reread.js';
 import { PartitionTasks, type TaskContext } from './partition-tasks.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
@@ -175,14 +176,19 @@ export class EvaluatorProcessor implements Processor {
   private async rebuild(ctx: TaskContext): Promise<EvaluateTask> {
     const started = performance.now();
     const { topic } = this.deps;
-    const restored = await this.restore(ctx);
-    const evaluator = restored.state ?? new Evaluator(this.deps.evaluator);
-    const from = restored.from[topic] ?? 0;
     const resumeAt = ctx.resumeAt(topic);
-    const reread = from < resumeAt ? await this.reread(ctx, evaluator, from, resumeAt) : 0;
+    const { built, skipped } = await rebuildSkipping(async (skip) => {
+      const restored = await this.restore(ctx);
+      const evaluator = restored.state ?? new Evaluator(this.deps.evaluator);
+      const from = restored.from[topic] ?? 0;
+      const reread = from < resumeAt ? await this.reread(ctx, evaluator, from, resumeAt, skip) : 0;
+      return { restored, evaluator, from, reread };
+    });
+    const { restored, evaluator, from, reread } = built;
     this.deps.observer?.restored?.({
       processor: this.name, partition: ctx.partition, from: restored.state ? 'checkpoint' : 'start',
       ...(restored.reason === undefined ? {} : { reason: restored.reason }), reread, ms: performance.now() - started,
+      ...(skipped.length === 0 ? {} : { skipped }),
     });
     // A checkpoint ahead of the commit: the records up to it are in the state and their rows written.
     const position = Math.max(from, resumeAt);
@@ -202,13 +208,15 @@ export class EvaluatorProcessor implements Processor {
    * before the records were committed. restore() computes no sliding figures and discard()
    * drops the rest as it goes, so nothing piles up (the state does not depend on when it drains).
    */
-  private async reread(ctx: TaskContext, evaluator: Evaluator, from: number, resumeAt: number): Promise<number> {
+  private async reread(ctx: TaskContext, evaluator: Evaluator, from: number, until: number, skip: ReadonlySet<number>): Promise<number> {
     const discardEvery = this.deps.rebuildDiscardEvery ?? REBUILD_DISCARD_EVERY;
     let applied = 0;
-    const read = await rereadLabelled(this.deps.transport, this.deps.topic, ctx.partition, resumeAt, this.deps.codec, () => ctx.heartbeat(), (example) => {
+    const { transport, topic, codec, limits } = this.deps;
+    const options = { transport, topic, partition: ctx.partition, from, until, codec, limits, heartbeat: () => ctx.heartbeat(), skip };
+    const read = await rereadLabelled(options, (example) => {
       evaluator.restore(example);
       if (++applied % discardEvery === 0) evaluator.discard();
-    }, this.deps.limits, from);
+    });
     evaluator.discard();
     return read;
   }

@@ -39,7 +39,8 @@ import type { Codec } from '../adapters/codec/codec.js';
 import type { LogConsumer, LogTransport, OutgoingRecord, PartitionBatch } from '../adapters/transport/transport.js';
 import { checkpointRecords, requireCheckpointPartitions } from './checkpoint.js';
 import { restoreCheckpoint } from './checkpoint-restore.js';
-import { deadLetterRecords, decodeRecord, rereadLabelled } from './decode.js';
+import { deadLetterRecords, decodeRecord } from './decode.js';
+import { rebuildSkipping, rereadLabelled } from './reread.js';
 import { decodePromoteState, encodePromoteState, type PromoteState } from './promoter-state.js';
 import { PartitionTasks, type TaskContext } from './partition-tasks.js';
 import type { Processor } from './processor.js';
@@ -176,21 +177,29 @@ export class PromoterProcessor implements Processor {
     const promotions = this.deps.topics.promotions;
     const all = Array.from({ length: await this.deps.transport.partitionCount(promotions) }, (_, p) => p);
     await this.deps.transport.readToEnd(promotions, all, (records) => applyRecords(records, { codec: this.deps.codecs.promotion, apply: (d) => this.onRequest(d) }));
+    const { built, skipped } = await rebuildSkipping((skip) => this.restoreTask(ctx, skip));
+    const { restored, task } = built;
+    this.deps.observer?.restored?.({
+      processor: this.name, partition: ctx.partition, from: restored.state ? 'checkpoint' : 'start',
+      ...(restored.reason === undefined ? {} : { reason: restored.reason }), reread: task.sinceCheckpoint, ms: performance.now() - started,
+      ...(skipped.length === 0 ? {} : { skipped }),
+    });
+    return task;
+  }
+
+  /** The latest usable checkpoint, then the examples after it before resumeAt (but those at `skip`). */
+  private async restoreTask(ctx: TaskContext, skip: ReadonlySet<number>) {
     const { transport, topics, codecs, limits } = this.deps;
     const labelled = topics.labelled;
     const restored = await restoreCheckpoint({ transport, topic: topics.checkpoints, inputs: [labelled], ctx, decode: (bytes) => decodePromoteState(bytes, this.deps.policyOf) });
     const task: PromoteTask = { ...(restored.state ?? { policies: new Map(), decided: new Map() }), sinceCheckpoint: 0 };
     // The requests a checkpointed policy has not seen (it ignores those it has, by id).
     for (const [model, policy] of task.policies) for (const request of this.requests.get(model)?.values() ?? []) policy.request(request);
-    const from = restored.from[labelled]!;
-    task.sinceCheckpoint = await rereadLabelled(transport, labelled, ctx.partition, ctx.resumeAt(labelled), codecs.labelled, () => ctx.heartbeat(), (example) => {
+    const options = { transport, topic: labelled, partition: ctx.partition, from: restored.from[labelled]!, until: ctx.resumeAt(labelled), codec: codecs.labelled, limits, heartbeat: () => ctx.heartbeat(), skip };
+    task.sinceCheckpoint = await rereadLabelled(options, (example) => {
       for (const d of this.policy(task, example.model).observe(example)) this.count(task, d);
-    }, limits, from);
-    this.deps.observer?.restored?.({
-      processor: this.name, partition: ctx.partition, from: restored.state ? 'checkpoint' : 'start',
-      ...(restored.reason === undefined ? {} : { reason: restored.reason }), reread: task.sinceCheckpoint, ms: performance.now() - started,
     });
-    return task;
+    return { restored, task };
   }
 
   /** The checkpoint records of a task whose batch reached checkpointEvery records since the last one (none otherwise). */

@@ -176,8 +176,8 @@ function loggingObserver(metrics: Required<PipelineObserver>, logger: Logger, he
     },
     restored: (report) => {
       metrics.restored(report);
-      const { processor, partition, from, reason, reread, ms } = report;
-      const fields = { processor, partition, from, reread, ms, ...(reason === undefined ? {} : { reason }) };
+      const { processor, partition, from, reason, reread, ms, skipped } = report;
+      const fields = { processor, partition, from, reread, ms, ...(reason === undefined ? {} : { reason }), ...(skipped === undefined ? {} : { skipped }) };
       if (from === 'checkpoint') logger.info(fields, 'partition state restored from its checkpoint and the input after it');
       else logger.info(fields, 'partition state rebuilt from the start of its input (no usable checkpoint)');
     },

@@ -4,7 +4,7 @@
  * final figures of an uninterrupted run; bad records are dead-lettered;
  * offsets are committed only after a flush.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LocalCodec } from '../../adapters/codec/codec.js';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { Registry } from 'prom-client';
@@ -12,6 +12,7 @@ import { evaluatorMetrics } from '../../adapters/prometheus/model-gauges.js';
 import { ManualClock } from '../../core/clock.js';
 import type { DeadLetter, LabelledExample } from '../../core/events.js';
 import type { RestoreReport } from '../../core/observer.js';
+import { Evaluator } from '../../core/evaluate/index.js';
 import { EvaluatorProcessor, type EvaluatorProcessorDeps } from '../../processors/evaluator.js';
 import { FileEvaluatorSink } from '../../sinks/evaluator-rows.js';
 import type { Sink } from '../../sinks/sink.js';
@@ -209,5 +210,60 @@ describe('evaluator processor', () => {
     expect(count('churn')).toBe(1);
     // Offsets past the bad record were committed after the flush.
     expect((await log.committedOffsets('evaluator', TOPIC))[0]?.offset).toBe(3);
+  });
+});
+
+describe('evaluator processor: a poison record behind the committed offsets', () => {
+  it('is skipped again when a restart re-reads it (it was dead-lettered when processed): the processor goes on, to the figures of an uninterrupted run', async () => {
+    const examples = stream(1200, 5);
+    const poison = examples[300]!;
+    const throwsOn = (e: LabelledExample) => {
+      if (e.example_id === poison.example_id) throw new Error(`cannot evaluate ${e.example_id}`);
+    };
+    const onExample = Evaluator.prototype.onExample;
+    const restore = Evaluator.prototype.restore;
+    const spies = [
+      vi.spyOn(Evaluator.prototype, 'onExample').mockImplementation(function (this: Evaluator, e) { throwsOn(e); return onExample.call(this, e); }),
+      vi.spyOn(Evaluator.prototype, 'restore').mockImplementation(function (this: Evaluator, e) { throwsOn(e); return restore.call(this, e); }),
+    ];
+    try {
+      const straightLetters: DeadLetter[] = [];
+      const straight = new FileEvaluatorSink('/nonexistent');
+      {
+        const log = new MemoryTransport();
+        await log.ensureTopics([{ name: TOPIC, partitions: 2 }]);
+        await produce(log, examples);
+        const p = processor(log, straight, straightLetters, 100);
+        await p.start();
+        await log.whenIdle();
+        await p.stop();
+      }
+      expect(straightLetters.map((l) => l.error_message)).toEqual([`cannot evaluate ${poison.example_id}`]);
+
+      const log = new MemoryTransport();
+      await log.ensureTopics([{ name: TOPIC, partitions: 2 }]);
+      await produce(log, examples.slice(0, 800));
+      const store = new FileEvaluatorSink('/nonexistent');
+      const letters: DeadLetter[] = [];
+      const reports: RestoreReport[] = [];
+      const first = processor(log, store, letters, 100);
+      await first.start();
+      await log.whenIdle();
+      await first.stop(); // committed past the poison
+      await produce(log, examples.slice(800));
+      const second = processor(log, store, letters, 100, undefined, undefined, { observer: { restored: (r) => reports.push(r) } });
+      await second.start();
+      await log.whenIdle();
+      await second.stop();
+      await expect(second.done).resolves.toBeUndefined();
+
+      expect(letters).toHaveLength(1); // once, when first processed
+      expect(reports.flatMap((r) => r.skipped ?? [])).toHaveLength(1);
+      expect(final(store).points).toEqual(final(straight).points);
+      expect(final(store).drift).toEqual(final(straight).drift);
+      expect(final(store).feedback).toEqual(final(straight).feedback);
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
   });
 });

@@ -6,7 +6,7 @@
  * (none, other settings) it re-reads the partition from its start and says
  * why.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { noisy, promotionStream, sigmoid, type SimulatedChallenger } from '../../bench/promotion-sim.js';
 import { LocalCodec } from '../../adapters/codec/codec.js';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
@@ -14,7 +14,7 @@ import type { LogTransport } from '../../adapters/transport/transport.js';
 import { ManualClock } from '../../core/clock.js';
 import type { DeadLetter, LabelledExample, PromotionDecision } from '../../core/events.js';
 import type { RestoreReport } from '../../core/observer.js';
-import type { PolicyOptions } from '../../core/promote/index.js';
+import { PromotionPolicy, type PolicyOptions } from '../../core/promote/index.js';
 import { PromoterProcessor } from '../../processors/promoter.js';
 
 const T0 = 1_763_942_400_000;
@@ -173,5 +173,44 @@ describe('the promoter restores from its checkpoints', () => {
     await send(none, stream);
     await off.stop();
     expect(none.records(TOPICS.checkpoints)).toEqual([]);
+  });
+});
+
+describe('the promoter and a poison record behind its committed offsets', () => {
+  it('skips it again when a restart re-reads it (dead-lettered once, when processed), and publishes what an uninterrupted run publishes', async () => {
+    const stream = examples();
+    const poison = stream[1500]!;
+    const observe = PromotionPolicy.prototype.observe;
+    const spy = vi.spyOn(PromotionPolicy.prototype, 'observe').mockImplementation(function (this: PromotionPolicy, e) {
+      if (e.example_id === poison.example_id) throw new Error(`cannot observe ${e.example_id}`);
+      return observe.call(this, e);
+    });
+    try {
+      const reference = await newLog();
+      const uninterrupted = promoter(reference, []);
+      await uninterrupted.start();
+      await send(reference, stream);
+      await uninterrupted.stop();
+      const expected = await decisionsOn(reference);
+      expect(expected.length).toBeGreaterThan(0);
+
+      const log = await newLog();
+      const reports: RestoreReport[] = [];
+      const first = promoter(log, reports, {}, 0); // no checkpoints: the restart re-reads the poison
+      await first.start();
+      await send(log, stream.slice(0, 3000));
+      await first.stop();
+      const second = promoter(log, reports, {}, 0);
+      await second.start();
+      await send(log, stream.slice(3000));
+      await second.stop();
+      await expect(second.done).resolves.toBeUndefined();
+
+      expect(await decisionsOn(log)).toEqual(expected);
+      expect(log.records(TOPICS.deadLetters)).toHaveLength(1);
+      expect(reports.flatMap((r) => r.skipped ?? []).map((s) => s.error)).toEqual([`cannot observe ${poison.example_id}`]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
