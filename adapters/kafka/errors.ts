@@ -90,13 +90,18 @@ export function backoff(attempt: number, maxMs: number): number {
  * coordinator that is loading after a restart answers within seconds); any
  * other error, or the last fault, is thrown.
  */
-export async function retryBrokerFaults<T>(call: () => Promise<T>, attempts = 6): Promise<T> {
+export function retryBrokerFaults<T>(call: () => Promise<T>, attempts = 6): Promise<T> {
+  return retrying(call, attempts, isBrokerFault, (attempt) => backoff(attempt, 2_000));
+}
+
+/** Runs `call` up to `attempts` times while it fails with an error `retry` accepts, waiting `delay(attempt)` ms between. */
+async function retrying<T>(call: () => Promise<T>, attempts: number, retry: (error: unknown) => boolean, delay: (attempt: number) => number): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (error) {
-      if (attempt >= attempts || !isBrokerFault(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, backoff(attempt, 2_000)));
+      if (attempt >= attempts || !retry(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay(attempt)));
     }
   }
 }
@@ -118,13 +123,6 @@ export function isConcurrentTransaction(error: unknown): boolean {
  * sendBatch would write those records twice.) 20 ms doubling to 500 ms, 8
  * attempts (about 2.5 s).
  */
-export async function retryConcurrentTransaction<T>(step: () => Promise<T>, attempts = 8): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await step();
-    } catch (error) {
-      if (attempt >= attempts || !isConcurrentTransaction(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(500, 20 * 2 ** (attempt - 1))));
-    }
-  }
+export function retryConcurrentTransaction<T>(step: () => Promise<T>, attempts = 8): Promise<T> {
+  return retrying(step, attempts, isConcurrentTransaction, (attempt) => Math.min(500, 20 * 2 ** (attempt - 1)));
 }

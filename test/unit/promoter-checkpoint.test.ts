@@ -90,17 +90,22 @@ async function send(log: MemoryTransport, batch: LabelledExample[]): Promise<voi
 
 const decisionsOn = async (log: MemoryTransport) => Promise.all(log.records(TOPICS.promotions).map(async (r) => codecs.promotion.decode(r.value)));
 
+/** The decisions one promoter, never restarted, publishes for `stream`. */
+async function uninterruptedDecisions(stream: LabelledExample[]): Promise<PromotionDecision[]> {
+  const reference = await newLog();
+  const uninterrupted = promoter(reference, []);
+  await uninterrupted.start();
+  await send(reference, stream);
+  await uninterrupted.stop();
+  return decisionsOn(reference);
+}
+
 describe('the promoter restores from its checkpoints', () => {
   it('a restart after checkpoints re-reads only the tail and publishes exactly what an uninterrupted run publishes', async () => {
     const stream = examples();
     const split = 4300;
 
-    const reference = await newLog();
-    const uninterrupted = promoter(reference, []);
-    await uninterrupted.start();
-    await send(reference, stream);
-    await uninterrupted.stop();
-    const expected = await decisionsOn(reference);
+    const expected = await uninterruptedDecisions(stream);
     expect(expected.map((d) => `${d.decision_id} ${d.decision} ${d.to_version}`).sort()).toEqual([
       'fraud#1 PROMOTE fraud/lr@1', 'fraud#2 ROLLBACK v1', 'spam#1 PROMOTE spam/lr@3', 'spam#2 PROMOTE spam/ftrl@6',
     ]);
@@ -186,12 +191,7 @@ describe('the promoter and a poison record behind its committed offsets', () => 
       return observe.call(this, e);
     });
     try {
-      const reference = await newLog();
-      const uninterrupted = promoter(reference, []);
-      await uninterrupted.start();
-      await send(reference, stream);
-      await uninterrupted.stop();
-      const expected = await decisionsOn(reference);
+      const expected = await uninterruptedDecisions(stream);
       expect(expected.length).toBeGreaterThan(0);
 
       const log = await newLog();
