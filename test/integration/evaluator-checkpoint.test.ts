@@ -29,10 +29,10 @@ import type { OutgoingRecord } from '../../adapters/transport/transport.js';
 import type { LabelledExample } from '../../core/events.js';
 import { childSuite } from '../support/child-suite.js';
 import { uniqueName } from '../support/collect.js';
-import { clickhouseEvaluatorRows, compareEvaluatorRows, expectedEvaluatorRows } from '../support/evaluator-rows.js';
+import { clickhouseEvaluatorRows, compareEvaluatorRows, EVALUATOR_TEST_ENV, expectedEvaluatorRows } from '../support/evaluator-rows.js';
 import { failIfDied, JoinerProcess, joinerEnvironment, pipelineTopics } from '../support/joiner-process.js';
 import { CheckpointAssembler } from '../../processors/checkpoint.js';
-import { GroupProgress, produceHeldBack, readTopic, waitGroupMembers } from '../support/joiner-kafka.js';
+import { GroupProgress, produceHeldBack, readTopic, takeOver, waitGroupMembers } from '../support/joiner-kafka.js';
 import { labelledStream } from '../support/labelled.js';
 import { requireStack, STACK } from '../support/stack.js';
 
@@ -46,17 +46,7 @@ const KILL_AT = 0.75;
 const RESTORE_BOUND_MS = 5_000;
 
 /** The evaluator settings of the children (environment) and of the reference run (same config). */
-const EVALUATOR_ENV = {
-  FEEDBACKLOOP_EVALUATOR_CHECKPOINT_INTERVAL: '1s',
-  FEEDBACKLOOP_EVALUATOR_FLUSH_INTERVAL: '1s',
-  FEEDBACKLOOP_EVALUATOR_FLUSH_ROWS: '2000',
-  FEEDBACKLOOP_EVALUATOR_FAIRNESS_ATTRIBUTES: 'region',
-  FEEDBACKLOOP_EVALUATOR_ROLLING_SIZE: '500',
-  FEEDBACKLOOP_EVALUATOR_ROLLING_EMIT_EVERY: '50',
-  FEEDBACKLOOP_EVALUATOR_DRIFT_REFERENCE_SIZE: '500',
-  FEEDBACKLOOP_EVALUATOR_DRIFT_WINDOW_SIZE: '500',
-  FEEDBACKLOOP_CLICKHOUSE_REQUEST_TIMEOUT: '5s',
-};
+const EVALUATOR_ENV = { ...EVALUATOR_TEST_ENV, FEEDBACKLOOP_EVALUATOR_CHECKPOINT_INTERVAL: '1s' };
 
 interface RestoreLine {
   partition: number;
@@ -145,14 +135,7 @@ describe('evaluator: a restart after a long history resumes from its checkpoint'
     });
 
     // The second takes over (once the session timeout drops the first) from the checkpoints, then the rest comes.
-    const takeoverStarted = Date.now();
-    const second = await JoinerProcess.start({ name: `${prefix}-second`, env, processors: ['evaluator'] });
-    processes.push(second);
-    await waitGroupMembers(admin, groupId, 1, 60_000);
-    producing.release();
-    await producing.done;
-    await progress.waitCaughtUp({ timeoutMs: 120_000, check: alive });
-    const caughtUpMs = Date.now() - takeoverStarted;
+    const { child: second, caughtUpMs } = await takeOver({ admin, name: `${prefix}-second`, env, processors: ['evaluator'], processes, producing, progress, alive });
     const secondExit = await second.stop('SIGTERM');
     const ends = await progress.ends();
 

@@ -28,7 +28,7 @@ import { PromotionPolicy, toPromotionDecision } from '../../core/promote/index.j
 import { policyOptions } from '../../runtime/settings.js';
 import { uniqueName } from '../support/collect.js';
 import { failIfDied, JoinerProcess, joinerEnvironment, pipelineTopics } from '../support/joiner-process.js';
-import { GroupProgress, pipelineTopicSpecs, produceHeldBack, readTopic, waitGroupMembers } from '../support/joiner-kafka.js';
+import { GroupProgress, pipelineTopicSpecs, produceHeldBack, readTopic, takeOver, waitGroupMembers } from '../support/joiner-kafka.js';
 import { childSuite } from '../support/child-suite.js';
 import { STACK } from '../support/stack.js';
 
@@ -117,14 +117,7 @@ describe('promoter: a restart after a long history resumes from its checkpoint',
     const history = await progress.committed();
 
     // The second one takes over (after the session timeout drops the first) and restores from the checkpoints.
-    const takeoverStarted = Date.now();
-    const second = await JoinerProcess.start({ name: `${prefix}-second`, env, processors: ['promoter'] });
-    processes.push(second);
-    await waitGroupMembers(admin, groupId, 1, 60_000);
-    producing.release();
-    await producing.done;
-    await progress.waitCaughtUp({ timeoutMs: 120_000, check: alive });
-    const caughtUpMs = Date.now() - takeoverStarted;
+    const { child: second, caughtUpMs } = await takeOver({ admin, name: `${prefix}-second`, env, processors: ['promoter'], processes, producing, progress, alive });
     const secondExit = await second.stop('SIGTERM');
     await producer.close();
 

@@ -17,6 +17,18 @@ import { evaluatorOptions } from '../../runtime/settings.js';
 import { FileEvaluatorSink, driftKey, feedbackKey, pointKey } from '../../sinks/evaluator-rows.js';
 import { T0 } from './labelled.js';
 
+/** Evaluator settings (environment) of the integration tests' children and of their reference runs: small windows, 1 s flushes. */
+export const EVALUATOR_TEST_ENV = {
+  FEEDBACKLOOP_EVALUATOR_FLUSH_INTERVAL: '1s',
+  FEEDBACKLOOP_EVALUATOR_FLUSH_ROWS: '2000',
+  FEEDBACKLOOP_EVALUATOR_FAIRNESS_ATTRIBUTES: 'region',
+  FEEDBACKLOOP_EVALUATOR_ROLLING_SIZE: '500',
+  FEEDBACKLOOP_EVALUATOR_ROLLING_EMIT_EVERY: '50',
+  FEEDBACKLOOP_EVALUATOR_DRIFT_REFERENCE_SIZE: '500',
+  FEEDBACKLOOP_EVALUATOR_DRIFT_WINDOW_SIZE: '500',
+  FEEDBACKLOOP_CLICKHOUSE_REQUEST_TIMEOUT: '5s',
+};
+
 export interface EvaluatorFigures {
   points: MetricPoint[];
   drift: DriftRecord[];

@@ -10,7 +10,7 @@ import { retryBrokerFaults } from '../../adapters/kafka/errors.js';
 import type { KafkaTransport } from '../../adapters/kafka/transport.js';
 import type { LogRecord, OutgoingRecord, TopicSpec } from '../../adapters/transport/transport.js';
 import type { DeadLetter, Feedback, LabelledExample, Prediction } from '../../core/events.js';
-import type { PipelineTopics } from './joiner-process.js';
+import { JoinerProcess, type PipelineTopics } from './joiner-process.js';
 import { canonicalJson, normalizeReason, sideOf, type ExpectedJoin, type GarbageForm, type InputSide, type StreamEvent } from './streams.js';
 
 export function pipelineTopicSpecs(topics: PipelineTopics, partitions: number): TopicSpec[] {
@@ -375,4 +375,24 @@ export function cleanCheck(check: OutputCheck): OutputCheck {
     unmatched: { expected: check.unmatched.expected, actual: check.unmatched.expected, withoutReason: 0, missing: [], extra: [], missingCount: 0, extraCount: 0 },
     deadLetters: { expected: check.deadLetters.expected, actual: check.deadLetters.expected, missing: [], extra: [], missingCount: 0, extraCount: 0 },
   };
+}
+
+/**
+ * A second child of `processors` takes over from a killed first one: it
+ * starts, the group drops the first (session timeout) and holds it alone,
+ * the held-back records go out, and it catches up. Resolves with the child
+ * (in `processes` too) and the milliseconds from its start to caught up.
+ */
+export async function takeOver(options: {
+  admin: Admin; name: string; env: Record<string, string>; processors: string[]; processes: JoinerProcess[];
+  producing: { done: Promise<void>; release: () => void }; progress: GroupProgress; alive: () => void;
+}): Promise<{ child: JoinerProcess; caughtUpMs: number }> {
+  const started = Date.now();
+  const child = await JoinerProcess.start({ name: options.name, env: options.env, processors: options.processors });
+  options.processes.push(child);
+  await waitGroupMembers(options.admin, options.progress.groupId, 1, 60_000);
+  options.producing.release();
+  await options.producing.done;
+  await options.progress.waitCaughtUp({ timeoutMs: 120_000, check: options.alive });
+  return { child, caughtUpMs: Date.now() - started };
 }
