@@ -12,8 +12,12 @@ import { decodeState, encodeState } from './structured.js';
 import { Evaluator, type EvaluatorOptions, type EvaluatorState } from '../../core/evaluate/index.js';
 import { FeedbackloopError, StateMismatchError, errorMessage } from '../../core/errors.js';
 
-/** The format written; a checkpoint of any other is not usable. */
-export const CHECKPOINT_FORMAT = 1;
+/**
+ * The format written; a checkpoint of any other is not usable. 2: the drift
+ * detectors as River's (ADWIN's rows oldest first, a regression model's
+ * ScaledAdwin) and R² from centred sums.
+ */
+export const CHECKPOINT_FORMAT = 2;
 
 /**
  * A checkpoint that cannot be restored (another format, bytes that do not

@@ -1,12 +1,22 @@
 /**
  * Concept-drift detectors over a model's error stream (River-like:
- * update(x) then driftDetected). Each resets itself after a detection, so
- * the next change can be detected too.
+ * update(x) then driftDetected). Each resets itself, its whole state, on
+ * the update after a detection, so one change gives one alarm and the next
+ * change can be detected too. Each follows River 0.26 (drift.PageHinkley
+ * with mode "up", drift.binary.DDM, drift.ADWIN) to the order of its
+ * floating-point operations, so it raises the same alarms at the same
+ * examples (bench/reference/detector_reference.py,
+ * test/integration/detector-reference.test.ts).
  *
  * - PageHinkley: a rise in the mean of a real-valued stream (e.g. log loss).
- * - DDM (Gama et al. 2004): a rise in the error rate of a 0/1 stream.
- * - ADWIN (Bifet & Gavaldà 2007): a change in the mean of a bounded stream,
- *   with an adaptive window kept in exponential-histogram buckets.
+ * - DDM (Gama et al. 2004): a rise in the error rate of a 0/1 stream; as
+ *   River and MOA, strict levels (p + s > p_min + k·s_min) checked only
+ *   after more than minInstances examples, so a model that made no error
+ *   yet (p_min = s_min = 0) raises nothing until it errs.
+ * - ADWIN (Bifet & Gavaldà 2007): a change in the mean of a stream of
+ *   values in [0, 1] (its bound assumes that range), with an adaptive
+ *   window kept in exponential-histogram buckets. For values of any other
+ *   scale (a regression model's |error|) see scaled-adwin.ts.
  *
  * Each has a state of plain data (toState) and is rebuilt from it with the
  * options its constructor took (fromState).
@@ -21,6 +31,11 @@ export interface DriftDetector {
   /** Examples seen since the last reset. */
   readonly count: number;
   clone(): DriftDetector;
+}
+
+/** River's running mean (stats.Mean), operation for operation. */
+function nextMean(mean: number, count: number, x: number): number {
+  return mean + (1 / count) * (x - mean);
 }
 
 export interface PageHinkleyOptions {
@@ -42,13 +57,14 @@ export interface PageHinkleyState {
   minimum: number;
 }
 
+/** Page-Hinkley for a rise: sum = α·sum + (x − mean) − δ; drift when sum − min(sum) > λ. */
 export class PageHinkley implements DriftDetector {
   readonly options: PageHinkleyOptions;
   count = 0;
   driftDetected = false;
   private mean = 0;
   private sum = 0;
-  private minimum = 0;
+  private minimum = Number.POSITIVE_INFINITY;
 
   constructor(options: Partial<PageHinkleyOptions> = {}) {
     this.options = { minInstances: 30, delta: 0.005, threshold: 50, alpha: 1 - 0.0001, ...options };
@@ -57,17 +73,17 @@ export class PageHinkley implements DriftDetector {
   update(x: number): void {
     if (this.driftDetected) this.reset();
     this.count++;
-    this.mean += (x - this.mean) / this.count;
-    this.sum = this.options.alpha * this.sum + (x - this.mean - this.options.delta);
-    this.minimum = Math.min(this.minimum, this.sum);
-    if (this.count >= this.options.minInstances && this.sum - this.minimum > this.options.threshold) this.driftDetected = true;
+    this.mean = nextMean(this.mean, this.count, x);
+    this.sum = this.options.alpha * this.sum + (x - this.mean) - this.options.delta;
+    if (this.sum < this.minimum) this.minimum = this.sum;
+    if (this.count >= this.options.minInstances) this.driftDetected = this.sum - this.minimum > this.options.threshold;
   }
 
   private reset(): void {
     this.count = 0;
     this.mean = 0;
     this.sum = 0;
-    this.minimum = 0;
+    this.minimum = Number.POSITIVE_INFINITY;
     this.driftDetected = false;
   }
 
@@ -92,6 +108,7 @@ export class PageHinkley implements DriftDetector {
 }
 
 export interface DdmOptions {
+  /** Examples before the levels are checked: from example minInstances + 1 on (River's warm_start). */
   minInstances: number;
   warningLevel: number;
   driftLevel: number;
@@ -123,17 +140,16 @@ export class DDM implements DriftDetector {
   update(x: number): void {
     if (this.driftDetected) this.reset();
     this.count++;
-    this.errorRate += (x - this.errorRate) / this.count;
+    this.errorRate = nextMean(this.errorRate, this.count, x);
     const s = Math.sqrt((this.errorRate * (1 - this.errorRate)) / this.count);
-    this.warningDetected = false;
-    if (this.count < this.options.minInstances) return;
-    if (this.errorRate + s <= this.minimumP + this.minimumS) {
+    if (this.count <= this.options.minInstances) return;
+    const level = this.errorRate + s;
+    if (level <= this.minimumP + this.minimumS) {
       this.minimumP = this.errorRate;
       this.minimumS = s;
     }
-    const level = this.errorRate + s;
-    if (level >= this.minimumP + this.options.driftLevel * this.minimumS) this.driftDetected = true;
-    else if (level >= this.minimumP + this.options.warningLevel * this.minimumS) this.warningDetected = true;
+    this.driftDetected = level > this.minimumP + this.options.driftLevel * this.minimumS;
+    this.warningDetected = !this.driftDetected && level > this.minimumP + this.options.warningLevel * this.minimumS;
   }
 
   private reset(): void {
@@ -175,12 +191,20 @@ export interface AdwinOptions {
   maxBuckets: number;
   /** Smallest sub-window on either side of a cut. */
   minWindow: number;
+  /** No cut is looked for until the window holds more than this many values. */
+  gracePeriod: number;
 }
 
-/** ADWIN's state: its rows of buckets (row r: buckets of 2^r elements, newest first), window sums and clock. */
+/** A row of buckets, oldest first: row r's buckets each hold 2^r values (their total and variance). */
+interface AdwinRow {
+  totals: number[];
+  variances: number[];
+}
+
+/** ADWIN's state: its rows of buckets (row r: buckets of 2^r values, oldest first), window sums and clock. */
 export interface AdwinState {
   driftDetected: boolean;
-  rows: Array<{ totals: number[]; variances: number[] }>;
+  rows: AdwinRow[];
   width: number;
   total: number;
   variance: number;
@@ -188,23 +212,26 @@ export interface AdwinState {
 }
 
 /**
- * ADWIN2: the window is a list of rows; row r holds up to maxBuckets+1
- * buckets of 2^r elements each (total and variance). A cut between an older
- * part W0 and a newer part W1 is made when their means differ by more than
- *   ε = sqrt((2/m)·σ²·ln(2/δ')) + (2/(3m))·ln(2/δ'),  m = 1/(1/n0 + 1/n1),
- * δ' = δ / ln(n), σ² the window's variance; the older part is dropped.
+ * ADWIN2 as River and MOA: the window is a list of rows; row r holds up to
+ * maxBuckets+1 buckets of 2^r values each (total and variance). Every
+ * `clock` updates, a cut between an older part W0 (n0 values) and a newer
+ * part W1 (n1) is made when their means differ by more than
+ *   ε = sqrt(2·m·σ²·d) + (2/3)·d·m,  m = 1/(n0 − w + 1) + 1/(n1 − w + 1),
+ * d = ln(2·ln(n)/δ), σ² the window's variance, w = minWindow; the oldest
+ * bucket is dropped and the cuts are looked for again. A cut is a
+ * detection; the next update starts from an empty window (as River).
  */
 export class ADWIN implements DriftDetector {
   readonly options: AdwinOptions;
   driftDetected = false;
-  private rows: Array<{ totals: number[]; variances: number[] }> = [];
+  private rows: AdwinRow[] = [];
   private width = 0;
   private total = 0;
   private variance = 0;
   private ticks = 0;
 
   constructor(options: Partial<AdwinOptions> = {}) {
-    this.options = { delta: 0.002, clock: 32, maxBuckets: 5, minWindow: 5, ...options };
+    this.options = { delta: 0.002, clock: 32, maxBuckets: 5, minWindow: 5, gracePeriod: 10, ...options };
   }
 
   get count(): number {
@@ -217,65 +244,66 @@ export class ADWIN implements DriftDetector {
   }
 
   update(x: number): void {
-    this.driftDetected = false;
+    if (this.driftDetected) this.reset();
     this.insert(x);
     this.ticks++;
-    if (this.ticks % this.options.clock === 0 && this.width > 2 * this.options.minWindow) {
+    if (this.ticks % this.options.clock === 0 && this.width > this.options.gracePeriod) {
       while (this.cut()) this.driftDetected = true;
     }
   }
 
+  private reset(): void {
+    this.rows = [];
+    this.width = 0;
+    this.total = 0;
+    this.variance = 0;
+    this.ticks = 0;
+    this.driftDetected = false;
+  }
+
   private insert(x: number): void {
-    if (this.width > 0) {
-      const mean = this.total / this.width;
-      this.variance += (this.width * (x - mean) ** 2) / (this.width + 1);
-    }
     this.width++;
+    if (this.width > 1) {
+      const d = x - this.total / (this.width - 1);
+      this.variance += ((this.width - 1) * d * d) / this.width;
+    }
     this.total += x;
     if (this.rows.length === 0) this.rows.push({ totals: [], variances: [] });
-    this.rows[0]!.totals.unshift(x);
-    this.rows[0]!.variances.unshift(0);
-    // Merge the two oldest buckets of a full row into one bucket of the next row.
-    for (let r = 0; r < this.rows.length; r++) {
+    this.rows[0]!.totals.push(x);
+    this.rows[0]!.variances.push(0);
+    this.compress();
+  }
+
+  /** Merges the two oldest buckets of a full row into one bucket of the next row, row after row. */
+  private compress(): void {
+    for (let r = 0; r < this.rows.length && this.rows[r]!.totals.length > this.options.maxBuckets; r++) {
       const row = this.rows[r]!;
-      if (row.totals.length <= this.options.maxBuckets) break;
       const size = 2 ** r;
-      const t1 = row.totals.pop()!;
-      const v1 = row.variances.pop()!;
-      const t2 = row.totals.pop()!;
-      const v2 = row.variances.pop()!;
-      const mean1 = t1 / size;
-      const mean2 = t2 / size;
-      const merged = v1 + v2 + (size * size * (mean1 - mean2) ** 2) / (2 * size);
+      const [t0, t1] = row.totals.splice(0, 2) as [number, number];
+      const [v0, v1] = row.variances.splice(0, 2) as [number, number];
+      const d = t0 / size - t1 / size;
       if (r + 1 === this.rows.length) this.rows.push({ totals: [], variances: [] });
-      this.rows[r + 1]!.totals.unshift(t1 + t2);
-      this.rows[r + 1]!.variances.unshift(merged);
+      this.rows[r + 1]!.totals.push(t0 + t1);
+      this.rows[r + 1]!.variances.push(v0 + v1 + size * 0.5 * d * d);
     }
   }
 
-  /** Looks for one cut from the oldest end; drops the oldest bucket if found. */
+  /** Looks for one cut, walking from the oldest bucket; drops the oldest bucket if it finds one. */
   private cut(): boolean {
-    const n = this.width;
-    const varianceW = this.variance / n;
-    const deltaPrime = this.options.delta / Math.log(n);
-    const logTerm = Math.log(2 / deltaPrime);
     let n0 = 0;
+    let n1 = this.width;
     let total0 = 0;
-    // Walk buckets from the oldest (last row, last bucket) towards the newest.
+    let total1 = this.total;
     for (let r = this.rows.length - 1; r >= 0; r--) {
-      const row = this.rows[r]!;
+      const { totals } = this.rows[r]!;
       const size = 2 ** r;
-      for (let b = row.totals.length - 1; b >= 0; b--) {
+      for (let b = 0; b < totals.length; b++) {
         n0 += size;
-        total0 += row.totals[b]!;
-        const n1 = n - n0;
-        if (n1 < this.options.minWindow) return false;
-        if (n0 < this.options.minWindow) continue;
-        const mean0 = total0 / n0;
-        const mean1 = (this.total - total0) / n1;
-        const m = 1 / (1 / n0 + 1 / n1);
-        const epsilon = Math.sqrt((2 / m) * varianceW * logTerm) + (2 / (3 * m)) * logTerm;
-        if (Math.abs(mean0 - mean1) > epsilon) {
+        n1 -= size;
+        total0 += totals[b]!;
+        total1 -= totals[b]!;
+        if (r === 0 && b === totals.length - 1) return false;
+        if (n0 >= this.options.minWindow && n1 >= this.options.minWindow && this.differ(n0, n1, total0 / n0 - total1 / n1)) {
           this.dropOldest();
           return true;
         }
@@ -284,19 +312,24 @@ export class ADWIN implements DriftDetector {
     return false;
   }
 
+  /** The cut test: do means differing by `difference` over n0 and n1 values differ by more than ε? */
+  private differ(n0: number, n1: number, difference: number): boolean {
+    const d = Math.log((2 * Math.log(this.width)) / this.options.delta);
+    const w = this.options.minWindow;
+    const m = 1 / (n0 - w + 1) + 1 / (n1 - w + 1);
+    const epsilon = Math.sqrt(2 * m * (this.variance / this.width) * d) + (2 / 3) * d * m;
+    return Math.abs(difference) > epsilon;
+  }
+
   private dropOldest(): void {
-    const r = this.rows.length - 1;
-    const row = this.rows[r]!;
-    const size = 2 ** r;
-    const t = row.totals.pop()!;
-    const v = row.variances.pop()!;
-    const mean = t / size;
-    const restWidth = this.width - size;
-    const restMean = restWidth > 0 ? (this.total - t) / restWidth : 0;
-    this.variance -= v + (size * restWidth * (mean - restMean) ** 2) / (size + restWidth);
-    this.variance = Math.max(0, this.variance);
-    this.width = restWidth;
+    const row = this.rows[this.rows.length - 1]!;
+    const size = 2 ** (this.rows.length - 1);
+    const t = row.totals.shift()!;
+    const v = row.variances.shift()!;
+    this.width -= size;
     this.total -= t;
+    const d = t / size - this.total / this.width;
+    this.variance -= v + (size * this.width * d * d) / (size + this.width);
     if (row.totals.length === 0) this.rows.pop();
   }
 

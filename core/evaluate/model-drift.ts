@@ -1,9 +1,12 @@
 /**
  * Drift per model: PSI and KS of each input feature and each role's score
  * against the stream's first N values, and ADWIN, Page-Hinkley and (binary)
- * DDM on each role's error stream.
+ * DDM on each role's error stream. A binary model's errors (0/1) go to
+ * ADWIN as they are; a regression model's |error| goes to ScaledAdwin
+ * (ADWIN on "above the reference's median error"), whose alarms do not
+ * depend on the label's units.
  */
-import { ADWIN, DDM, PageHinkley, type AdwinState, type DdmState, type DriftDetector, type PageHinkleyState } from '../drift/index.js';
+import { ADWIN, DDM, ScaledAdwin, PageHinkley, type AdwinState, type DdmState, type DriftDetector, type ScaledAdwinState, type PageHinkleyState } from '../drift/index.js';
 import { StateMismatchError } from '../errors.js';
 import type { LabelledExample, ModelKind } from '../events.js';
 import { keyOf, type Observation } from './cells.js';
@@ -21,9 +24,9 @@ export interface Scored {
   score: number;
 }
 
-/** The state of one role's error detectors (DDM's null for a regression model). */
+/** The state of one role's error detectors (a regression model's ADWIN on scaled errors; DDM's null for it). */
 export interface ErrorDetectorsState {
-  adwin: AdwinState;
+  adwin: AdwinState | ScaledAdwinState;
   pageHinkley: PageHinkleyState;
   ddm: DdmState | null;
 }
@@ -34,12 +37,12 @@ class ErrorDetectors {
 
   constructor(
     kind: ModelKind,
-    private readonly adwin = new ADWIN(),
+    private readonly adwin: ADWIN | ScaledAdwin = kind === 'binary' ? new ADWIN() : new ScaledAdwin(),
     private readonly pageHinkley = new PageHinkley(),
     private readonly ddm: DDM | null = kind === 'binary' ? new DDM() : null,
   ) {
     this.detectors = [
-      { statistic: 'adwin', detector: adwin, threshold: adwin.options.delta, value: () => adwin.estimation },
+      { statistic: 'adwin', detector: adwin, threshold: adwin instanceof ADWIN ? adwin.options.delta : adwin.delta, value: () => adwin.estimation },
       { statistic: 'page_hinkley', detector: pageHinkley, threshold: pageHinkley.options.threshold, value: () => null },
     ];
     if (ddm !== null) this.detectors.push({ statistic: 'ddm', detector: ddm, threshold: ddm.options.driftLevel, value: () => null });
@@ -54,7 +57,8 @@ class ErrorDetectors {
       throw new StateMismatchError('the model task', `error detectors of a ${state.ddm === null ? 'regression' : 'binary'} model saved, the model is ${kind} now`);
     }
     const ddm = state.ddm === null ? null : DDM.fromState(state.ddm);
-    return new ErrorDetectors(kind, ADWIN.fromState(state.adwin), PageHinkley.fromState(state.pageHinkley), ddm);
+    const adwin = kind === 'binary' ? ADWIN.fromState(state.adwin as AdwinState) : ScaledAdwin.fromState(state.adwin as ScaledAdwinState);
+    return new ErrorDetectors(kind, adwin, PageHinkley.fromState(state.pageHinkley), ddm);
   }
 }
 

@@ -114,4 +114,35 @@ describe('metrics against scikit-learn', () => {
     expectClose(total.get() as unknown as Record<string, unknown>, ref.total!, REGRESSION_KEYS);
     expectClose(rolling.get() as unknown as Record<string, unknown>, ref.last!, REGRESSION_KEYS);
   });
+
+  it('regression: R² of 200,000 labels around 1e5 within 1e-9 relative of r2_score, in total, with corrections reverted, and over a sliding window of 50,000', () => {
+    const random = seededRandom(6);
+    const stream: RegressionObservation[] = Array.from({ length: 200_000 }, () => {
+      const label = 1e5 + random() * 10;
+      return { label, score: label + (random() - 0.5) * 6 };
+    });
+    const total = new RegressionMetrics();
+    const corrected = new RegressionMetrics();
+    const rolling = new Rolling(new RegressionMetrics(), 50_000);
+    for (const o of stream) {
+      total.update(o);
+      rolling.update(o);
+      if (random() < 0.1) {
+        const wrong = { ...o, label: o.label + 3 };
+        corrected.update(wrong);
+        corrected.revert(wrong);
+      }
+      corrected.update(o);
+    }
+    const ref = reference({ regression: { total: stream, last: stream.slice(-50_000) } });
+    const relative = (ours: number | null, theirs: number) => Math.abs(ours! - theirs) / Math.abs(theirs);
+    // The uncentred formula this replaced, for scale: Σy² − (Σy)²/n cancels.
+    const sum = stream.reduce((s, o) => s + o.label, 0);
+    const naiveTotalSquares = stream.reduce((s, o) => s + o.label * o.label, 0) - (sum * sum) / stream.length;
+    const sse = stream.reduce((s, o) => s + (o.score - o.label) ** 2, 0);
+    console.log(`R² at 1e5: r2_score ${ref.total!.r2}; centred off by ${relative(total.get().r2, ref.total!.r2!)}, Σy² − (Σy)²/n off by ${relative(1 - sse / naiveTotalSquares, ref.total!.r2!)}`);
+    expect(relative(total.get().r2, ref.total!.r2!)).toBeLessThanOrEqual(1e-9);
+    expect(relative(corrected.get().r2, ref.total!.r2!)).toBeLessThanOrEqual(1e-9);
+    expect(relative(rolling.get().r2, ref.last!.r2!)).toBeLessThanOrEqual(1e-9);
+  });
 });

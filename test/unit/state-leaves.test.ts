@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ADWIN, DDM, PageHinkley } from '../../core/drift/index.js';
+import { ADWIN, DDM, ScaledAdwin, PageHinkley } from '../../core/drift/index.js';
 import { StateMismatchError } from '../../core/errors.js';
 import { Cell, newCell, type Observation } from '../../core/evaluate/cells.js';
 import { DistributionMonitor } from '../../core/evaluate/distribution-monitor.js';
@@ -170,6 +170,18 @@ describe('checkpoints of the drift detectors', () => {
       apply: (d: DDM, x: number) => (d.update(x), [d.driftDetected, d.warningDetected, d.count]),
     };
     fc.assert(fc.property(bits, fc.nat(310), (xs, k) => expectResumes(resumable, xs, k)), runs(100));
+  });
+
+  it('ScaledAdwin resumes exactly (its reference filling or its scale, and its ADWIN)', () => {
+    const options = { referenceSize: 9, adwin: { clock: 4, maxBuckets: 3, minWindow: 3, delta: 0.05 } };
+    const resumable = {
+      fresh: () => new ScaledAdwin(options), toState: (d: ScaledAdwin) => d.toState(), fromState: (s: ReturnType<ScaledAdwin['toState']>) => ScaledAdwin.fromState(s, options),
+      apply: (d: ScaledAdwin, x: number) => (d.update(x), [d.driftDetected, d.count, d.estimation, d.level]),
+    };
+    fc.assert(fc.property(values, fc.nat(310), (xs, k) => expectResumes(resumable, xs, k)), runs(100));
+    const filling = new ScaledAdwin(options);
+    for (let i = 0; i < 5; i++) filling.update(i);
+    mismatch('reference size', () => ScaledAdwin.fromState(filling.toState(), { ...options, referenceSize: 5 }));
   });
 
   it('refuses an ADWIN state of more buckets a row than maxBuckets allows', () => {
