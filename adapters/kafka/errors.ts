@@ -87,7 +87,7 @@ function chain(error: unknown): ErrorLike[] {
     if (typeof e !== 'object' || e === null || out.includes(e as ErrorLike)) continue;
     out.push(e as ErrorLike);
     queue.push((e as ErrorLike).cause);
-    if (Array.isArray((e as ErrorLike).errors)) queue.push(...((e as ErrorLike).errors as unknown[]));
+    if (Array.isArray((e as ErrorLike).errors)) for (const inner of (e as ErrorLike).errors as unknown[]) queue.push(inner);
   }
   return out;
 }
