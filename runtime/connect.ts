@@ -7,6 +7,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { readTlsFiles, type Config } from '../adapters/config/index.js';
 import { makeCodecs, type Codecs } from '../adapters/codec/codecs.js';
 import { KafkaTransport } from '../adapters/kafka/transport.js';
+import { PlatformaticTransport } from '../adapters/kafka/platformatic-transport.js';
 import { MemoryTransport } from '../adapters/transport/memory.js';
 import type { LogTransport } from '../adapters/transport/transport.js';
 import { ClickHouseStore } from '../adapters/clickhouse/index.js';
@@ -36,14 +37,17 @@ export async function openRuntime(config: Config, logger: Logger, options: { def
   // Read once per process: a rotated certificate or key takes a restart (README, Rotating credentials).
   const tls = readTlsFiles(config);
   if (config.kafka.brokers.length > 0) {
-    transport = new KafkaTransport({
+    const settings = {
       brokers: config.kafka.brokers,
       clientId: config.kafka.client_id,
       replicationFactor: config.kafka.replication_factor,
       sessionTimeoutMs: config.kafka.session_timeout,
       heartbeatIntervalMs: Math.max(100, Math.floor(config.kafka.session_timeout / 10)),
-      kafka: { ...kafkaSecurity(config, tls), logCreator: kafkaLogCreator(logger) },
-    });
+    };
+    transport =
+      config.kafka.client === 'platformatic'
+        ? new PlatformaticTransport({ ...settings, kafka: kafkaSecurity(config, tls) })
+        : new KafkaTransport({ ...settings, kafka: { ...kafkaSecurity(config, tls), logCreator: kafkaLogCreator(logger) } });
     registry = new SchemaRegistry(registryClientArgs(config, tls));
   } else {
     transport = new MemoryTransport();

@@ -57,6 +57,12 @@ export const CONFIG_SPEC = {
     fields: {
       brokers: { kind: 'list', default: [], doc: 'Bootstrap brokers, host:port (comma-separated in the environment). Empty = in-process log.' },
       client_id: { kind: 'string', default: 'feedbackloop', doc: 'Kafka client id.' },
+      client: {
+        kind: 'enum',
+        values: ['kafkajs', 'platformatic'],
+        default: 'kafkajs',
+        doc: 'The Kafka client library the processors use: kafkajs, or @platformatic/kafka (measured side by side in the README, Transports; no AWS IAM SASL, and Kafka\'s refusals are not translated into the ACL to grant).',
+      },
       schema_registry_url: {
         kind: 'url',
         default: null,

@@ -29,6 +29,7 @@ const TRANSIENT_NAMES = new Set([
 const TRANSIENT_TYPES = new Set([
   'LEADER_NOT_AVAILABLE',
   'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
   'REQUEST_TIMED_OUT',
   'BROKER_NOT_AVAILABLE',
   'REPLICA_NOT_AVAILABLE',
@@ -36,6 +37,9 @@ const TRANSIENT_TYPES = new Set([
   'GROUP_LOAD_IN_PROGRESS',
   'GROUP_COORDINATOR_NOT_AVAILABLE',
   'NOT_COORDINATOR_FOR_GROUP',
+  'NOT_COORDINATOR',
+  'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
   'NOT_ENOUGH_REPLICAS',
   'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
   'REBALANCE_IN_PROGRESS',
@@ -52,32 +56,57 @@ const TRANSIENT_TYPES = new Set([
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** Fencing means another owner took over: never a fault that passes, wherever it appears in the chain. */
-const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'TRANSACTION_COORDINATOR_FENCED', 'FENCED_INSTANCE_ID']);
+const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTION_COORDINATOR_FENCED', 'FENCED_INSTANCE_ID']);
+
+/** @platformatic/kafka error codes of a broker that is down, restarting or slow to answer. */
+const TRANSIENT_PLATFORMATIC_CODES = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT']);
 
 interface ErrorLike {
   name?: unknown;
+  /** kafkajs: the protocol error's name. */
   type?: unknown;
+  /** @platformatic/kafka: the protocol error's name. */
+  apiId?: unknown;
   code?: unknown;
   cause?: unknown;
+  /** @platformatic/kafka's MultipleErrors (an AggregateError): the errors of every attempt or broker. */
+  errors?: unknown;
 }
 
-/** The error and its causes, outermost first (bounded: a cause chain could loop). */
+const MAX_CHAIN = 20;
+
+/**
+ * The error, its causes and the errors it aggregates, outermost first
+ * (bounded: a cause chain could loop).
+ */
 function chain(error: unknown): ErrorLike[] {
   const out: ErrorLike[] = [];
-  for (let e = error; typeof e === 'object' && e !== null && out.length < 10; e = (e as ErrorLike).cause) {
-    if (out.includes(e as ErrorLike)) break;
+  const queue: unknown[] = [error];
+  while (queue.length > 0 && out.length < MAX_CHAIN) {
+    const e = queue.shift();
+    if (typeof e !== 'object' || e === null || out.includes(e as ErrorLike)) continue;
     out.push(e as ErrorLike);
+    queue.push((e as ErrorLike).cause);
+    if (Array.isArray((e as ErrorLike).errors)) for (const inner of (e as ErrorLike).errors as unknown[]) queue.push(inner);
   }
   return out;
 }
+
+const protocolName = (e: ErrorLike) => String(e.type ?? e.apiId);
 
 /** Is `error` (or what caused it) a broker fault that passes with time: retry, keep the group and the process. */
 export function isBrokerFault(error: unknown): boolean {
   // A refusal for want of an ACL lasts until someone grants it (kafkajs may report it as a coordinator not found).
   if (refusalOf(error)) return false;
   const errors = chain(error);
-  if (errors.some((e) => FENCED_TYPES.has(String(e.type)))) return false;
-  return errors.some((e) => TRANSIENT_NAMES.has(String(e.name)) || TRANSIENT_TYPES.has(String(e.type)) || TRANSIENT_CODES.has(String(e.code)));
+  if (errors.some((e) => FENCED_TYPES.has(protocolName(e)))) return false;
+  return errors.some(
+    (e) =>
+      TRANSIENT_NAMES.has(String(e.name)) ||
+      TRANSIENT_TYPES.has(protocolName(e)) ||
+      TRANSIENT_CODES.has(String(e.code)) ||
+      TRANSIENT_PLATFORMATIC_CODES.has(String(e.code)),
+  );
 }
 
 /** Retry delays: 250 ms doubling to at most `maxMs`. */
