@@ -137,7 +137,7 @@ async function retrying<T>(call: () => Promise<T>, attempts: number, retry: (err
 
 /** Is `error` (or what caused it) CONCURRENT_TRANSACTIONS: the coordinator is still ending this producer's previous transaction. */
 export function isConcurrentTransaction(error: unknown): boolean {
-  return chain(error).some((e) => e.type === 'CONCURRENT_TRANSACTIONS');
+  return chain(error).some((e) => protocolName(e) === 'CONCURRENT_TRANSACTIONS');
 }
 
 /**
