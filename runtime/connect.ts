@@ -7,7 +7,6 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { readTlsFiles, type Config } from '../adapters/config/index.js';
 import { makeCodecs, type Codecs } from '../adapters/codec/codecs.js';
 import { KafkaTransport } from '../adapters/kafka/transport.js';
-import { PlatformaticTransport } from '../adapters/kafka/platformatic-transport.js';
 import { MemoryTransport } from '../adapters/transport/memory.js';
 import type { LogTransport } from '../adapters/transport/transport.js';
 import { ClickHouseStore } from '../adapters/clickhouse/index.js';
@@ -46,7 +45,8 @@ export async function openRuntime(config: Config, logger: Logger, options: { def
     };
     transport =
       config.kafka.client === 'platformatic'
-        ? new PlatformaticTransport({ ...settings, kafka: kafkaSecurity(config, tls) })
+        ? // Loaded only when chosen: every other process (the CLI's commands included) skips its start-up cost.
+          new (await import('../adapters/kafka/platformatic-transport.js')).PlatformaticTransport({ ...settings, kafka: kafkaSecurity(config, tls) })
         : new KafkaTransport({ ...settings, kafka: { ...kafkaSecurity(config, tls), logCreator: kafkaLogCreator(logger) } });
     registry = new SchemaRegistry(registryClientArgs(config, tls));
   } else {
