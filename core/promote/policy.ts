@@ -92,10 +92,11 @@
 import { versionIdentity } from '../contracts/index.js';
 import type { Decision, LabelledExample, PromotionDecision } from '../events.js';
 import { Comparison } from './comparison.js';
-import { PolicyStateMismatch, type PolicyData } from './data.js';
+import { PolicyStateMismatch, type PolicyCounters, type PolicyData } from './data.js';
 import { blankDecision, promotionDecision, rollbackDecision, type PolicyDecision } from './decision.js';
 import { fmt } from './format.js';
 import { ManualRequests } from './manual.js';
+import { binOf, maturedBefore } from './maturity.js';
 import { describePolicy, resolveOptions, type PolicyOptions } from './options.js';
 import { challengersOf, scoreOf, type Holder, type Scored } from './scores.js';
 import { describeHolder, type PolicyState } from './state.js';
@@ -120,7 +121,9 @@ export class PromotionPolicy {
   /** The latest DECISIONS_KEPT decisions, oldest first. */
   private decisions: PolicyDecision[] = [];
   private decisionCount = 0;
-  private counters = { labelled: 0, unlabelled: 0, unpaired: 0 };
+  private counters: PolicyCounters = { labelled: 0, unlabelled: 0, unpaired: 0, late: 0 };
+  /** The maturity clock: the latest feedback or prediction time seen (every prediction seen is at or before it). */
+  private clock: number | null = null;
   /** Manual decisions requested and not applied yet. */
   private requests: ManualRequests;
 
@@ -148,6 +151,7 @@ export class PromotionPolicy {
       watch: this.watch === null ? null : this.watch.toState(),
       pinReason: this.pinReason,
       eventTime: this.eventTime,
+      clock: this.clock,
       cooldownUntil: this.cooldownUntil,
       decisions: this.decisions.map((d) => ({ ...d, metric_deltas: { ...d.metric_deltas }, guardrails: { ...d.guardrails } })),
       decisionCount: this.decisionCount,
@@ -175,10 +179,11 @@ export class PromotionPolicy {
     policy.watch = data.watch === null ? null : Comparison.fromState(data.watch, policy.options);
     policy.pinReason = data.pinReason;
     policy.eventTime = data.eventTime;
+    policy.clock = data.clock ?? data.eventTime;
     policy.cooldownUntil = data.cooldownUntil;
     policy.decisions = data.decisions.slice(-DECISIONS_KEPT);
     policy.decisionCount = data.decisionCount;
-    policy.counters = { ...data.counters };
+    policy.counters = { ...data.counters, late: data.counters.late ?? 0 }; // absent before maturity
     policy.requests = ManualRequests.fromState(model, data.requests);
     return policy;
   }
@@ -191,43 +196,12 @@ export class PromotionPolicy {
     const at = example.feedback_timestamp ?? example.timestamp;
     this.applyRequests(at);
     this.eventTime = this.eventTime === null ? at : Math.max(this.eventTime, at);
-    const label = example.label;
-    if (label === null) {
-      this.counters.unlabelled++;
-      return [];
-    }
-    this.counters.labelled++;
-
-    const champion = scoreOf(this.champion, this.champion, example);
-    if (champion === null) {
-      this.counters.unpaired++;
-      return [];
-    }
-    this.championVersion = champion.version;
-
-    const rollback = this.watchStep(example, label, champion, at);
+    this.clock = Math.max(this.clock ?? at, at, example.timestamp);
+    this.take(example);
+    if (this.options.maturityMs > 0) this.release();
+    const rollback = this.watchDecision(at);
     if (rollback !== null) return [this.decide(rollback)];
-
-    const paired: Comparison[] = [];
-    for (const [identity, challenger] of challengersOf(this.champion, example)) {
-      let comparison = this.comparisons.get(identity);
-      if (comparison === undefined) {
-        comparison = new Comparison(identity, this.options);
-        this.comparisons.set(identity, comparison);
-      }
-      comparison.add(example, label, champion, challenger);
-      paired.push(comparison);
-    }
-    if (paired.length === 0) this.counters.unpaired++;
-
-    let winner: Comparison | null = null;
-    for (const comparison of paired) {
-      comparison.hold = this.holdReason(comparison);
-      if (comparison.hold !== null) continue;
-      if (winner === null || comparison.lower() > winner.lower() || (comparison.lower() === winner.lower() && comparison.identity < winner.identity)) {
-        winner = comparison;
-      }
-    }
+    const winner = this.winner();
     return winner === null ? [] : [this.decide(promotionDecision(this, winner, at))];
   }
 
@@ -322,22 +296,85 @@ export class PromotionPolicy {
     return this.championVersion ?? (this.champion.kind === 'model' ? this.champion.identity : 'upstream');
   }
 
-  /** Adds the example to the rollback watch; a ROLLBACK when the new champion is significantly worse. */
-  private watchStep(example: LabelledExample, label: number, champion: Scored, at: number): PolicyDecision | null {
-    const watch = this.watch;
-    if (watch === null || this.previous === null) return null;
+  /** Counts the example and adds it, paired, to the rollback watch and to the comparisons (now, or to wait for maturity). */
+  private take(example: LabelledExample): void {
+    const label = example.label;
+    if (label === null) {
+      this.counters.unlabelled++;
+      return;
+    }
+    this.counters.labelled++;
+    const bin = this.options.maturityMs > 0 ? binOf(example.timestamp, this.options.maturityMs) : null;
+    if (bin !== null && bin < this.frontier()) {
+      this.counters.late++;
+      return;
+    }
+    const champion = scoreOf(this.champion, this.champion, example);
+    if (champion === null) {
+      this.counters.unpaired++;
+      return;
+    }
+    this.championVersion = champion.version;
+    this.watchAdd(example, label, champion, bin);
+    let paired = 0;
+    for (const [identity, challenger] of challengersOf(this.champion, example)) {
+      let comparison = this.comparisons.get(identity);
+      if (comparison === undefined) {
+        comparison = new Comparison(identity, this.options);
+        this.comparisons.set(identity, comparison);
+      }
+      comparison.add(example, label, champion, challenger, bin);
+      paired++;
+    }
+    if (paired === 0) this.counters.unpaired++;
+  }
+
+  /** The first prediction-time bin not matured at the clock (maturity.ts). */
+  private frontier(): number {
+    return maturedBefore(this.clock ?? Number.NEGATIVE_INFINITY, this.options.maturityMs);
+  }
+
+  /** Moves the matured bins of the watch and of every comparison into their sequences. */
+  private release(): void {
+    const frontier = this.frontier();
+    this.watch?.release(frontier);
+    for (const comparison of this.comparisons.values()) comparison.release(frontier);
+  }
+
+  private watchAdd(example: LabelledExample, label: number, champion: Scored, bin: number | null): void {
+    if (this.watch === null || this.previous === null) return;
     const previous = scoreOf(this.previous, this.champion, example);
-    if (previous === null) return null;
+    if (previous === null) return;
     this.previousVersion = previous.version;
-    watch.add(example, label, champion, previous);
+    this.watch.add(example, label, champion, previous, bin);
+  }
+
+  /** When the watch's sequence grew: a ROLLBACK if the new champion is significantly worse; ends a passed watch. */
+  private watchDecision(at: number): PolicyDecision | null {
+    const watch = this.watch;
+    if (watch === null || this.previous === null || !watch.takeFresh()) return null;
     const { minSamples, watchExamples } = this.options;
     const lower = watch.lower();
     if (watch.n >= minSamples && lower > 0 && this.pinReason === null) {
-      return rollbackDecision(this, watch, champion.version, previous.version, at);
+      return rollbackDecision(this, watch, watch.baseVersion, watch.otherVersion, at);
     }
     watch.hold = lower > 0 && this.pinReason !== null ? `pinned: ${this.pinReason}` : null;
     if (watch.n >= watchExamples) this.watch = null; // passed
     return null;
+  }
+
+  /** Among the comparisons whose sequence grew, the one to promote (largest lower bound, then smallest identity), or null. */
+  private winner(): Comparison | null {
+    let winner: Comparison | null = null;
+    for (const comparison of this.comparisons.values()) {
+      if (!comparison.takeFresh()) continue;
+      comparison.hold = this.holdReason(comparison);
+      if (comparison.hold !== null) continue;
+      if (winner === null || comparison.lower() > winner.lower() || (comparison.lower() === winner.lower() && comparison.identity < winner.identity)) {
+        winner = comparison;
+      }
+    }
+    return winner;
   }
 
   /** Why a comparison does not promote now, or null when it may. */
