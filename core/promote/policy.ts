@@ -59,6 +59,46 @@
  * The cool-down does not hold a rollback back (the watch is the safety valve
  * and has its own limit); it does start one.
  *
+ * The test under label delay (option maturityMs, `promoter.maturity`).
+ * The sequence assumes its differences share one mean. In label-arrival
+ * order they do not when the delay depends on the outcome (chargebacks take
+ * weeks, cleared transactions an hour): the first labels are mostly
+ * negatives, so a challenger better on negatives only (and worse overall)
+ * leads early and is promoted — bench/promotion-delay-sim.ts measures 100%
+ * of such streams. With a horizon H > 0 a paired example enters the
+ * sequences (the challengers' and the rollback watch's) only once its
+ * prediction time is H older than the policy's clock (the latest feedback
+ * or prediction time seen), in prediction-time order, by prediction-time
+ * bins of width H / MATURITY_BINS merged exactly (maturity.ts); decisions
+ * are looked for only when a bin enters. Why it is valid: if the predictions
+ * are exchangeable in prediction time (the stationarity today's test assumes
+ * of the labels) and every label comes within H, the matured examples are
+ * all the labelled predictions up to a time, in their own order, so the
+ * differences in the sequence again share one mean whatever the delays;
+ * looking only at bin boundaries is looking at some of the times of a
+ * confidence sequence, which holds at all of them. Its assumptions:
+ *  - H covers the label delays (set it to joiner.join_window): a label that
+ *    comes after its prediction matured is dropped and counted as `late`;
+ *    if those are mostly of one outcome, the bias is back in proportion;
+ *  - a prediction that never gets a label (the joiner's expiry emits it with
+ *    label null) is not compared, as before: the test is on the labelled
+ *    predictions. Where silence means an outcome (no chargeback = genuine),
+ *    upstream should send that label, or the compared population lacks it;
+ *  - the guardrails (recall, ECE) are point estimates over the paired
+ *    examples as they arrive, matured or not: recall is conditional on the
+ *    positives, which a delay that depends only on the outcome leaves an
+ *    unbiased sample of;
+ *  - the cost: a decision waits H (plus up to one bin) of event time after
+ *    the evidence it uses, so it takes more labels read than today's test.
+ *
+ * Several challengers: each is tested against the champion at level alpha
+ * with no multiplicity correction. Under the null each lower bound errs
+ * with probability at most alpha (about alpha / 2: the sequence is
+ * two-sided, sequence.ts), so by the union bound k challengers falsely
+ * promote with probability at most k·alpha (about k·alpha / 2) until the
+ * champion changes. For a family-wise rate alpha with k challengers, set
+ * `promoter.alpha` to alpha / k (Bonferroni).
+ *
  * Corrections are used as they come: an example with correction_of is one
  * more observation of the same prediction under its new label; the
  * retracted label's difference stays in the sequence. The test is on the
