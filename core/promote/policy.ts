@@ -30,7 +30,8 @@
  * paired differences d = loss_champion − loss_challenger (positive: the
  * challenger is better), over the examples where both have a score, since
  * the challenger was first seen or the champion last changed. A challenger
- * is promoted on an example where it is paired and
+ * is promoted on an example where it is paired (with a maturity horizon:
+ * where one of its bins matures, see below) and
  *  - n ≥ minSamples, and the lower bound at level alpha > minEffect;
  *  - binary guardrails on the same paired examples pass: the challenger's
  *    recall at the threshold is at most maxRecallDrop below the
