@@ -128,7 +128,7 @@ const SCENARIOS: Scenario[] = [
 ];
 
 /** ROC AUC of scores against labels (ties one half). */
-function rocAuc(scores: Float64Array, labels: Uint8Array): number {
+export function rocAuc(scores: Float64Array, labels: Uint8Array): number {
   const order = Array.from(scores.keys()).sort((a, b) => scores[a]! - scores[b]!);
   let negatives = 0;
   let positives = 0;
@@ -214,7 +214,7 @@ export function clopperPearson(k: number, n: number, level = 0.95): [number, num
   return [lower, upper];
 }
 
-function median(values: number[]): number | null {
+export function median(values: number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

@@ -105,5 +105,6 @@ export function policyOptions(config: Config, model: string): Partial<PolicyOpti
     maxEce: p.max_ece,
     cooldownMs: p.cooldown,
     watchExamples: p.watch_examples,
+    maturityMs: p.maturity,
   };
 }

@@ -213,6 +213,11 @@ export const CONFIG_SPEC = {
       max_ece: { kind: 'number', default: 0.15, min: 0, max: 1, doc: "Guardrail (binary): the challenger's expected calibration error may be at most this." },
       cooldown: { kind: 'duration', default: '6h', doc: 'No automatic decision for a model this long (event time) after one.' },
       watch_examples: { kind: 'int', default: 2000, min: 0, max: 100_000_000, doc: 'Paired examples after a promotion during which a significantly worse new champion is rolled back; 0 = no watch.' },
+      maturity: {
+        kind: 'duration',
+        default: '0s',
+        doc: "Delay-aware test: a paired example enters the promotion (and rollback) test only once its prediction is this much older than the latest event time seen, in prediction-time order, so labels that come late (chargebacks, renewals) weigh as much as fast ones. Set it to joiner.join_window (or the longest label delay) when label delay depends on the outcome: with 0s, a challenger better only on the fast-labelled examples can be promoted (README, the promoter). A label that comes after its prediction matured is not tested (counted as late). 0s = as labels arrive.",
+      },
       checkpoint_every: {
         kind: 'int',
         default: 10_000,

@@ -2,6 +2,7 @@ import type { LabelledExample } from '../events.js';
 import { PolicyStateMismatch, type ComparisonData } from './data.js';
 import { guardrailBreach, guardrailFigures, PairedMetrics, type Figures } from './guardrails.js';
 import { lossOf } from './loss.js';
+import { MaturingBins } from './maturity.js';
 import type { PolicyOptions } from './options.js';
 import type { Scored } from './scores.js';
 import { ConfidenceSequence } from './sequence.js';
@@ -11,9 +12,17 @@ function sequenceOptions(options: PolicyOptions): { plannedSamples: number; plan
   return { plannedSamples: options.plannedSamples, plannedAlpha: options.alpha };
 }
 
-/** A paired comparison: loss sums of both sides, the sequence of differences, and (binary) both sides' metrics. */
+/**
+ * A paired comparison: loss sums of both sides, the sequence of differences, and (binary) both sides'
+ * metrics. With a maturity horizon, differences wait in prediction-time bins (maturity.ts) and enter
+ * the sequence and the loss sums when released; the guardrail metrics take every paired example as
+ * it arrives.
+ */
 export class Comparison {
   readonly sequence: ConfidenceSequence;
+  private pending: MaturingBins;
+  /** The sequence grew since takeFresh() last looked. */
+  private fresh = false;
   baseLoss = 0;
   otherLoss = 0;
   /** Latest versions seen of the base (champion) and of the other side. */
@@ -25,9 +34,10 @@ export class Comparison {
   constructor(
     readonly identity: string,
     private readonly options: PolicyOptions,
-    restored?: { sequence: ConfidenceSequence; metrics: PairedMetrics | null },
+    restored?: { sequence: ConfidenceSequence; metrics: PairedMetrics | null; pending: MaturingBins },
   ) {
     this.sequence = restored?.sequence ?? new ConfidenceSequence(sequenceOptions(options));
+    this.pending = restored?.pending ?? new MaturingBins();
     this.metrics = restored ? restored.metrics : options.kind === 'binary' ? new PairedMetrics() : null;
   }
 
@@ -42,6 +52,7 @@ export class Comparison {
       otherVersion: this.otherVersion,
       hold: this.hold,
       metrics: this.metrics === null ? null : this.metrics.toState(),
+      pending: this.pending.toState(),
     };
   }
 
@@ -51,7 +62,8 @@ export class Comparison {
       throw new PolicyStateMismatch(`comparison ${data.identity}: state ${data.metrics === null ? 'without' : 'with'} binary metrics, the model is ${options.kind}`);
     }
     const sequence = ConfidenceSequence.fromState(data.sequence, sequenceOptions(options));
-    const c = new Comparison(data.identity, options, { sequence, metrics: data.metrics === null ? null : PairedMetrics.fromState(data.metrics) });
+    const metrics = data.metrics === null ? null : PairedMetrics.fromState(data.metrics);
+    const c = new Comparison(data.identity, options, { sequence, metrics, pending: MaturingBins.fromState(data.pending ?? []) });
     c.baseLoss = data.baseLoss;
     c.otherLoss = data.otherLoss;
     c.baseVersion = data.baseVersion;
@@ -60,17 +72,40 @@ export class Comparison {
     return c;
   }
 
-  add(example: LabelledExample, label: number, base: Scored, other: Scored): void {
+  /** One paired example: into the sequence now (bin null), or into the prediction-time bin `bin` to wait for maturity. */
+  add(example: LabelledExample, label: number, base: Scored, other: Scored, bin: number | null): void {
     const { metric } = this.options;
     const threshold = example.threshold;
     const baseLoss = lossOf(metric, label, base.score, threshold);
     const otherLoss = lossOf(metric, label, other.score, threshold);
-    this.baseLoss += baseLoss;
-    this.otherLoss += otherLoss;
-    this.sequence.update(baseLoss - otherLoss);
+    if (bin === null) {
+      this.baseLoss += baseLoss;
+      this.otherLoss += otherLoss;
+      this.sequence.update(baseLoss - otherLoss);
+      this.fresh = true;
+    } else {
+      this.pending.add(bin, baseLoss, otherLoss);
+    }
     this.metrics?.update(label, threshold, base.score, other.score);
     this.baseVersion = base.version;
     this.otherVersion = other.version;
+  }
+
+  /** Merges the matured bins (those below `frontier`) into the sequence, oldest first. */
+  release(frontier: number): void {
+    for (const b of this.pending.release(frontier)) {
+      this.sequence.merge(b.n, b.mean, b.squares);
+      this.baseLoss += b.baseLoss;
+      this.otherLoss += b.otherLoss;
+      this.fresh = true;
+    }
+  }
+
+  /** Whether the sequence grew since the last call (a decision is looked for only then). */
+  takeFresh(): boolean {
+    const fresh = this.fresh;
+    this.fresh = false;
+    return fresh;
   }
 
   get n(): number {
@@ -126,6 +161,7 @@ export class Comparison {
       champion_recall: f.baseRecall,
       challenger_recall: f.otherRecall,
       challenger_ece: f.otherEce,
+      maturing: this.pending.waiting,
       hold: this.hold,
     };
   }

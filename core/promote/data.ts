@@ -18,6 +18,16 @@ export interface SequenceData {
   squares: number;
 }
 
+/** One prediction-time bin of differences waiting to mature (maturity.ts). */
+export interface BinData {
+  bin: number;
+  n: number;
+  mean: number;
+  squares: number;
+  baseLoss: number;
+  otherLoss: number;
+}
+
 export interface ComparisonData {
   identity: string;
   sequence: SequenceData;
@@ -28,6 +38,8 @@ export interface ComparisonData {
   hold: string | null;
   /** Both sides' binary metrics (null for a regression). */
   metrics: { base: BinaryMetricsState; other: BinaryMetricsState } | null;
+  /** Differences waiting for their bin to mature, oldest bin first (absent in checkpoints made before maturity). */
+  pending?: BinData[];
 }
 
 export interface ManualRequestsData {
@@ -51,12 +63,22 @@ export interface PolicyData {
   watch: ComparisonData | null;
   pinReason: string | null;
   eventTime: number | null;
+  /** The maturity clock: the latest feedback or prediction time seen (absent in checkpoints made before maturity). */
+  clock?: number | null;
   cooldownUntil: number | null;
   /** The latest decisions (at most DECISIONS_KEPT) and how many there were in all. */
   decisions: PolicyDecision[];
   decisionCount: number;
-  counters: { labelled: number; unlabelled: number; unpaired: number };
+  counters: PolicyCounters;
   requests: ManualRequestsData;
+}
+
+/** Examples seen: labelled, unlabelled (label null), unpaired (no champion or no challenger score), late (matured before its label came). */
+export interface PolicyCounters {
+  labelled: number;
+  unlabelled: number;
+  unpaired: number;
+  late: number;
 }
 
 /** Thrown by fromState when a state cannot be used with the given settings (or is not a policy's state). */

@@ -29,6 +29,13 @@ export interface PolicyOptions {
   pinned: boolean;
   /** Where the confidence sequences are tightest (t*, see sequence.ts). Default 1000. */
   plannedSamples: number;
+  /**
+   * The maturity horizon (ms of event time): a paired example enters the test once its prediction
+   * is this much older than the policy's clock, in prediction-time order (maturity.ts). 0 = as labels
+   * arrive (the test before maturity). Set it to the join window when label delay depends on the
+   * outcome. Default 0.
+   */
+  maturityMs: number;
 }
 
 export const DEFAULT_POLICY_OPTIONS: Omit<PolicyOptions, 'metric'> = {
@@ -42,6 +49,7 @@ export const DEFAULT_POLICY_OPTIONS: Omit<PolicyOptions, 'metric'> = {
   watchExamples: 2000,
   pinned: false,
   plannedSamples: 1000,
+  maturityMs: 0,
 };
 
 /** The options given over the defaults (undefined: the default); the metric defaults by kind. Checked. */
@@ -68,13 +76,16 @@ function checkOptions(o: PolicyOptions): void {
   if (!(o.cooldownMs >= 0) || !Number.isFinite(o.cooldownMs)) fail('cooldownMs', 'a non-negative number of milliseconds', o.cooldownMs);
   if (!Number.isInteger(o.watchExamples) || o.watchExamples < 0) fail('watchExamples', 'a non-negative integer', o.watchExamples);
   if (!(o.plannedSamples > 0) || !Number.isFinite(o.plannedSamples)) fail('plannedSamples', 'a positive number', o.plannedSamples);
+  if (!Number.isInteger(o.maturityMs) || o.maturityMs < 0) fail('maturityMs', 'a non-negative integer number of milliseconds', o.maturityMs);
 }
 
 /** The policy in one line, for the decision's `policy` field. */
 export function describePolicy(o: PolicyOptions): string {
   const guardrails = o.kind === 'binary' ? ` max_recall_drop=${o.maxRecallDrop} max_ece=${o.maxEce}` : '';
+  // Named only when set, so the policies (and checkpoints) made before maturity keep their description.
+  const maturity = o.maturityMs > 0 ? ` maturity=${formatDuration(o.maturityMs)}` : '';
   return (
     `asymptotic-cs alpha=${o.alpha} metric=${o.metric} min_samples=${o.minSamples} min_effect=${o.minEffect} ` +
-    `planned_samples=${o.plannedSamples}${guardrails} cooldown=${formatDuration(o.cooldownMs)} watch=${o.watchExamples}`
+    `planned_samples=${o.plannedSamples}${guardrails} cooldown=${formatDuration(o.cooldownMs)} watch=${o.watchExamples}${maturity}`
   );
 }

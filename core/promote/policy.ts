@@ -30,7 +30,8 @@
  * paired differences d = loss_champion − loss_challenger (positive: the
  * challenger is better), over the examples where both have a score, since
  * the challenger was first seen or the champion last changed. A challenger
- * is promoted on an example where it is paired and
+ * is promoted on an example where it is paired (with a maturity horizon:
+ * where one of its bins matures, see below) and
  *  - n ≥ minSamples, and the lower bound at level alpha > minEffect;
  *  - binary guardrails on the same paired examples pass: the challenger's
  *    recall at the threshold is at most maxRecallDrop below the
@@ -58,6 +59,46 @@
  * new champion's version on that example, to_version: the previous one's).
  * The cool-down does not hold a rollback back (the watch is the safety valve
  * and has its own limit); it does start one.
+ *
+ * The test under label delay (option maturityMs, `promoter.maturity`).
+ * The sequence assumes its differences share one mean. In label-arrival
+ * order they do not when the delay depends on the outcome (chargebacks take
+ * weeks, cleared transactions an hour): the first labels are mostly
+ * negatives, so a challenger better on negatives only (and worse overall)
+ * leads early and is promoted — bench/promotion-delay-sim.ts measures 100%
+ * of such streams. With a horizon H > 0 a paired example enters the
+ * sequences (the challengers' and the rollback watch's) only once its
+ * prediction time is H older than the policy's clock (the latest feedback
+ * or prediction time seen), in prediction-time order, by prediction-time
+ * bins of width H / MATURITY_BINS merged exactly (maturity.ts); decisions
+ * are looked for only when a bin enters. Why it is valid: if the predictions
+ * are exchangeable in prediction time (the stationarity today's test assumes
+ * of the labels) and every label comes within H, the matured examples are
+ * all the labelled predictions up to a time, in their own order, so the
+ * differences in the sequence again share one mean whatever the delays;
+ * looking only at bin boundaries is looking at some of the times of a
+ * confidence sequence, which holds at all of them. Its assumptions:
+ *  - H covers the label delays (set it to joiner.join_window): a label that
+ *    comes after its prediction matured is dropped and counted as `late`;
+ *    if those are mostly of one outcome, the bias is back in proportion;
+ *  - a prediction that never gets a label (the joiner's expiry emits it with
+ *    label null) is not compared, as before: the test is on the labelled
+ *    predictions. Where silence means an outcome (no chargeback = genuine),
+ *    upstream should send that label, or the compared population lacks it;
+ *  - the guardrails (recall, ECE) are point estimates over the paired
+ *    examples as they arrive, matured or not: recall is conditional on the
+ *    positives, which a delay that depends only on the outcome leaves an
+ *    unbiased sample of;
+ *  - the cost: a decision waits H (plus up to one bin) of event time after
+ *    the evidence it uses, so it takes more labels read than today's test.
+ *
+ * Several challengers: each is tested against the champion at level alpha
+ * with no multiplicity correction. Under the null each lower bound errs
+ * with probability at most alpha (about alpha / 2: the sequence is
+ * two-sided, sequence.ts), so by the union bound k challengers falsely
+ * promote with probability at most k·alpha (about k·alpha / 2) until the
+ * champion changes. For a family-wise rate alpha with k challengers, set
+ * `promoter.alpha` to alpha / k (Bonferroni).
  *
  * Corrections are used as they come: an example with correction_of is one
  * more observation of the same prediction under its new label; the
@@ -92,10 +133,11 @@
 import { versionIdentity } from '../contracts/index.js';
 import type { Decision, LabelledExample, PromotionDecision } from '../events.js';
 import { Comparison } from './comparison.js';
-import { PolicyStateMismatch, type PolicyData } from './data.js';
+import { PolicyStateMismatch, type PolicyCounters, type PolicyData } from './data.js';
 import { blankDecision, promotionDecision, rollbackDecision, type PolicyDecision } from './decision.js';
 import { fmt } from './format.js';
 import { ManualRequests } from './manual.js';
+import { binOf, maturedBefore } from './maturity.js';
 import { describePolicy, resolveOptions, type PolicyOptions } from './options.js';
 import { challengersOf, scoreOf, type Holder, type Scored } from './scores.js';
 import { describeHolder, type PolicyState } from './state.js';
@@ -120,7 +162,9 @@ export class PromotionPolicy {
   /** The latest DECISIONS_KEPT decisions, oldest first. */
   private decisions: PolicyDecision[] = [];
   private decisionCount = 0;
-  private counters = { labelled: 0, unlabelled: 0, unpaired: 0 };
+  private counters: PolicyCounters = { labelled: 0, unlabelled: 0, unpaired: 0, late: 0 };
+  /** The maturity clock: the latest feedback or prediction time seen (every prediction seen is at or before it). */
+  private clock: number | null = null;
   /** Manual decisions requested and not applied yet. */
   private requests: ManualRequests;
 
@@ -148,6 +192,7 @@ export class PromotionPolicy {
       watch: this.watch === null ? null : this.watch.toState(),
       pinReason: this.pinReason,
       eventTime: this.eventTime,
+      clock: this.clock,
       cooldownUntil: this.cooldownUntil,
       decisions: this.decisions.map((d) => ({ ...d, metric_deltas: { ...d.metric_deltas }, guardrails: { ...d.guardrails } })),
       decisionCount: this.decisionCount,
@@ -175,10 +220,11 @@ export class PromotionPolicy {
     policy.watch = data.watch === null ? null : Comparison.fromState(data.watch, policy.options);
     policy.pinReason = data.pinReason;
     policy.eventTime = data.eventTime;
+    policy.clock = data.clock ?? data.eventTime;
     policy.cooldownUntil = data.cooldownUntil;
     policy.decisions = data.decisions.slice(-DECISIONS_KEPT);
     policy.decisionCount = data.decisionCount;
-    policy.counters = { ...data.counters };
+    policy.counters = { ...data.counters, late: data.counters.late ?? 0 }; // absent before maturity
     policy.requests = ManualRequests.fromState(model, data.requests);
     return policy;
   }
@@ -191,43 +237,12 @@ export class PromotionPolicy {
     const at = example.feedback_timestamp ?? example.timestamp;
     this.applyRequests(at);
     this.eventTime = this.eventTime === null ? at : Math.max(this.eventTime, at);
-    const label = example.label;
-    if (label === null) {
-      this.counters.unlabelled++;
-      return [];
-    }
-    this.counters.labelled++;
-
-    const champion = scoreOf(this.champion, this.champion, example);
-    if (champion === null) {
-      this.counters.unpaired++;
-      return [];
-    }
-    this.championVersion = champion.version;
-
-    const rollback = this.watchStep(example, label, champion, at);
+    this.clock = Math.max(this.clock ?? at, at, example.timestamp);
+    this.take(example);
+    if (this.options.maturityMs > 0) this.release();
+    const rollback = this.watchDecision(at);
     if (rollback !== null) return [this.decide(rollback)];
-
-    const paired: Comparison[] = [];
-    for (const [identity, challenger] of challengersOf(this.champion, example)) {
-      let comparison = this.comparisons.get(identity);
-      if (comparison === undefined) {
-        comparison = new Comparison(identity, this.options);
-        this.comparisons.set(identity, comparison);
-      }
-      comparison.add(example, label, champion, challenger);
-      paired.push(comparison);
-    }
-    if (paired.length === 0) this.counters.unpaired++;
-
-    let winner: Comparison | null = null;
-    for (const comparison of paired) {
-      comparison.hold = this.holdReason(comparison);
-      if (comparison.hold !== null) continue;
-      if (winner === null || comparison.lower() > winner.lower() || (comparison.lower() === winner.lower() && comparison.identity < winner.identity)) {
-        winner = comparison;
-      }
-    }
+    const winner = this.winner();
     return winner === null ? [] : [this.decide(promotionDecision(this, winner, at))];
   }
 
@@ -322,22 +337,85 @@ export class PromotionPolicy {
     return this.championVersion ?? (this.champion.kind === 'model' ? this.champion.identity : 'upstream');
   }
 
-  /** Adds the example to the rollback watch; a ROLLBACK when the new champion is significantly worse. */
-  private watchStep(example: LabelledExample, label: number, champion: Scored, at: number): PolicyDecision | null {
-    const watch = this.watch;
-    if (watch === null || this.previous === null) return null;
+  /** Counts the example and adds it, paired, to the rollback watch and to the comparisons (now, or to wait for maturity). */
+  private take(example: LabelledExample): void {
+    const label = example.label;
+    if (label === null) {
+      this.counters.unlabelled++;
+      return;
+    }
+    this.counters.labelled++;
+    const bin = this.options.maturityMs > 0 ? binOf(example.timestamp, this.options.maturityMs) : null;
+    if (bin !== null && bin < this.frontier()) {
+      this.counters.late++;
+      return;
+    }
+    const champion = scoreOf(this.champion, this.champion, example);
+    if (champion === null) {
+      this.counters.unpaired++;
+      return;
+    }
+    this.championVersion = champion.version;
+    this.watchAdd(example, label, champion, bin);
+    let paired = 0;
+    for (const [identity, challenger] of challengersOf(this.champion, example)) {
+      let comparison = this.comparisons.get(identity);
+      if (comparison === undefined) {
+        comparison = new Comparison(identity, this.options);
+        this.comparisons.set(identity, comparison);
+      }
+      comparison.add(example, label, champion, challenger, bin);
+      paired++;
+    }
+    if (paired === 0) this.counters.unpaired++;
+  }
+
+  /** The first prediction-time bin not matured at the clock (maturity.ts). */
+  private frontier(): number {
+    return maturedBefore(this.clock ?? Number.NEGATIVE_INFINITY, this.options.maturityMs);
+  }
+
+  /** Moves the matured bins of the watch and of every comparison into their sequences. */
+  private release(): void {
+    const frontier = this.frontier();
+    this.watch?.release(frontier);
+    for (const comparison of this.comparisons.values()) comparison.release(frontier);
+  }
+
+  private watchAdd(example: LabelledExample, label: number, champion: Scored, bin: number | null): void {
+    if (this.watch === null || this.previous === null) return;
     const previous = scoreOf(this.previous, this.champion, example);
-    if (previous === null) return null;
+    if (previous === null) return;
     this.previousVersion = previous.version;
-    watch.add(example, label, champion, previous);
+    this.watch.add(example, label, champion, previous, bin);
+  }
+
+  /** When the watch's sequence grew: a ROLLBACK if the new champion is significantly worse; ends a passed watch. */
+  private watchDecision(at: number): PolicyDecision | null {
+    const watch = this.watch;
+    if (watch === null || this.previous === null || !watch.takeFresh()) return null;
     const { minSamples, watchExamples } = this.options;
     const lower = watch.lower();
     if (watch.n >= minSamples && lower > 0 && this.pinReason === null) {
-      return rollbackDecision(this, watch, champion.version, previous.version, at);
+      return rollbackDecision(this, watch, watch.baseVersion, watch.otherVersion, at);
     }
     watch.hold = lower > 0 && this.pinReason !== null ? `pinned: ${this.pinReason}` : null;
     if (watch.n >= watchExamples) this.watch = null; // passed
     return null;
+  }
+
+  /** Among the comparisons whose sequence grew, the one to promote (largest lower bound, then smallest identity), or null. */
+  private winner(): Comparison | null {
+    let winner: Comparison | null = null;
+    for (const comparison of this.comparisons.values()) {
+      if (!comparison.takeFresh()) continue;
+      comparison.hold = this.holdReason(comparison);
+      if (comparison.hold !== null) continue;
+      if (winner === null || comparison.lower() > winner.lower() || (comparison.lower() === winner.lower() && comparison.identity < winner.identity)) {
+        winner = comparison;
+      }
+    }
+    return winner;
   }
 
   /** Why a comparison does not promote now, or null when it may. */

@@ -102,6 +102,22 @@ export class ConfidenceSequence {
     this.squares += delta * (d - this.runningMean);
   }
 
+  /**
+   * Adds n observations given by their mean and Σ (d − mean)² at once (Chan, Golub & LeVeque's
+   * pairwise update): the same count, mean and variance as adding them one by one, in any order.
+   */
+  merge(n: number, mean: number, squares: number): void {
+    if (!(Number.isInteger(n) && n >= 0 && Number.isFinite(mean) && Number.isFinite(squares) && squares >= 0)) {
+      throw new RangeError(`ConfidenceSequence: cannot merge n ${n}, mean ${mean}, squares ${squares}`);
+    }
+    if (n === 0) return;
+    const total = this.n + n;
+    const delta = mean - this.runningMean;
+    this.runningMean += (delta * n) / total;
+    this.squares += squares + (delta * delta * this.n * n) / total;
+    this.n = total;
+  }
+
   get count(): number {
     return this.n;
   }

@@ -1,5 +1,6 @@
 /** What state() shows of a promotion policy: its roles, its comparisons, its decisions. */
 import { versionIdentity } from '../contracts/index.js';
+import type { PolicyCounters } from './data.js';
 import type { PolicyDecision } from './decision.js';
 import type { Holder } from './scores.js';
 
@@ -20,6 +21,8 @@ export interface ComparisonState {
   champion_recall: number | null;
   challenger_recall: number | null;
   challenger_ece: number | null;
+  /** Paired examples whose prediction time has not matured yet (0 without promoter maturity). */
+  maturing: number;
   /** Why it is not promoted (null before its first paired example). */
   hold: string | null;
 }
@@ -49,7 +52,7 @@ export interface PolicyState {
   decisions: PolicyDecision[];
   /** Every decision so far (also those no longer listed). */
   decisions_total: number;
-  counters: { labelled: number; unlabelled: number; unpaired: number };
+  counters: PolicyCounters;
 }
 
 /** A champion (or previous champion) as state() shows it. */

@@ -8,6 +8,7 @@
 import { deserialize, serialize } from 'node:v8';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { delayedStream, HORIZON_MS } from '../../bench/promotion-delay-sim.js';
 import { noisy, promotionStream, sigmoid, T0, type SimulatedChallenger } from '../../bench/promotion-sim.js';
 import type { LabelledExample, PromotionDecision } from '../../core/events.js';
 import { DECISIONS_KEPT, PolicyStateMismatch, PromotionPolicy, type PolicyData, type PolicyDecision, type PolicyOptions } from '../../core/promote/index.js';
@@ -68,6 +69,8 @@ const scenario = fc.record({
   lr: fc.tuple(fc.integer({ min: 0, max: 2500 }), fc.double({ min: 0.2, max: 1.2, noNaN: true }), fc.double({ min: 0.2, max: 3, noNaN: true })),
   ftrlFrom: fc.integer({ min: 0, max: 2500 }),
   pinAt: fc.option(fc.integer({ min: 0, max: 2500 }), { nil: undefined }),
+  /** promoter.maturity: 0 (as labels arrive) or a horizon that keeps examples waiting in bins at the split. */
+  maturityMinutes: fc.constantFrom(0, 0, 30, 200),
 });
 
 describe('PromotionPolicy toState / fromState', () => {
@@ -78,6 +81,7 @@ describe('PromotionPolicy toState / fromState', () => {
       fc.property(scenario, (s) => {
         const options: Partial<PolicyOptions> = {
           minSamples: s.minSamples, watchExamples: s.watchExamples, cooldownMs: s.cooldownMinutes * MINUTE, metric: s.metric,
+          maturityMs: s.maturityMinutes * MINUTE,
           ...(s.guardrails ? {} : { maxRecallDrop: Infinity, maxEce: Infinity }),
         };
         const ftrl: SimulatedChallenger = (logit, index, normal) => (index < s.ftrlFrom ? null : sigmoid(logit + 0.5 * normal()));
@@ -122,6 +126,23 @@ describe('PromotionPolicy toState / fromState', () => {
     const rest = examples.slice(700);
     expect(feed(restored, rest)).toEqual(feed(reference, rest));
     expect(restored.state()).toEqual(reference.state());
+  });
+
+  it('a delay-aware policy round-trips with examples waiting to mature, under outcome-dependent delays', () => {
+    const examples = delayedStream({ seed: 4, predictions: 14_000, champion: noisy(1), challenger: noisy(0.7) });
+    const options: Partial<PolicyOptions> = { maturityMs: HORIZON_MS, minSamples: 300 };
+    const reference = new PromotionPolicy('fraud', options);
+    feed(reference, examples.slice(0, 7000));
+    const data = roundTrip(reference.toState());
+    expect(data.comparisons[0]!.pending!.length).toBeGreaterThan(50);
+    const restored = PromotionPolicy.fromState('fraud', options, data);
+    expect(restored.state()).toEqual(reference.state());
+    const rest = examples.slice(7000);
+    const after = feed(restored, rest);
+    expect(after).toEqual(feed(reference, rest));
+    expect(after.filter((d) => d.decision === 'PROMOTE')).toHaveLength(1);
+    expect(restored.state()).toEqual(reference.state());
+    expect(() => PromotionPolicy.fromState('fraud', { minSamples: 300 }, data)).toThrow(/maturity=5d/);
   });
 
   it('refuses a state made under other settings, or of another model, with a clear error', () => {
