@@ -15,7 +15,8 @@ import { FeedbackloopError, StateMismatchError, errorMessage } from '../../core/
 /**
  * The format written; a checkpoint of any other is not usable. 2: the drift
  * detectors as River's (ADWIN's rows oldest first, a regression model's
- * ScaledAdwin) and R² from centred sums.
+ * ScaledAdwin), R² from centred sums, and the settings the state was made
+ * under (core/evaluate/settings.ts).
  */
 export const CHECKPOINT_FORMAT = 2;
 

@@ -38,6 +38,7 @@ import { dayOf } from './feedback.js';
 import { healthOf, liveFigures, type LiveFigures, type ModelHealth } from './live.js';
 import type { Scored } from './model-drift.js';
 import { ModelState, type ModelStateState } from './model-state.js';
+import { checkSettings, settingsOf } from './settings.js';
 import { DEFAULT_EVALUATOR_OPTIONS, type EvaluatorOptions } from './options.js';
 import { rollingPoints, windowPoints } from './points.js';
 import type { DriftRecord, FeedbackStat, MetricPoint } from './rows.js';
@@ -51,6 +52,8 @@ export interface EvaluatorOutput {
 
 /** An Evaluator's state (see Evaluator.toState): each model's, in the order the models came. */
 export interface EvaluatorState {
+  /** The settings it was made under (settings.ts): a restore under others is refused. */
+  settings: Array<[string, string]>;
   models: Array<[string, ModelStateState]>;
 }
 
@@ -257,13 +260,14 @@ export class Evaluator {
     if (this.pendingPoints.length > 0 || this.pendingDrift.length > 0) throw new Error('Evaluator.toState: output is pending: drain (or discard) first');
     const models: EvaluatorState['models'] = [];
     for (const [model, state] of this.models) models.push([model, state.toState()]);
-    return { models };
+    return { settings: settingsOf(this.options), models };
   }
 
   /** An evaluator restored from a state under these options; throws a StateMismatchError where the state does not fit them. */
   static fromState(state: EvaluatorState, options: Partial<EvaluatorOptions> = {}): Evaluator {
     const evaluator = new Evaluator(options);
     const o = evaluator.options;
+    checkSettings(state.settings, o);
     for (const [model, s] of state.models) evaluator.models.set(model, ModelState.fromState(s, model, o.kindOf(model), o));
     return evaluator;
   }

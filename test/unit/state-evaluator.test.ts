@@ -134,9 +134,25 @@ describe('the evaluator checkpoint as bytes (adapters/state)', () => {
     expect(() => decodeEvaluatorState(gzipSync(serialize({ format: 1, state: evaluator.toState() })), OPTIONS)).toThrowError(/unusable evaluator checkpoint: format 1, this version reads format 2/);
     expect(() => decodeEvaluatorState(Buffer.from('not a checkpoint'), OPTIONS)).toThrowError(UnusableCheckpointError);
     expect(() => decodeEvaluatorState(gzipSync(Buffer.from('not a checkpoint')), OPTIONS)).toThrowError(UnusableCheckpointError);
-    expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, calibrationBins: 10 })).toThrowError(/calibrationBins changed/);
+    expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, calibrationBins: 10 })).toThrowError(/evaluator\.calibration_bins changed .*5 → 10/);
+    // Settings the state's shape does not show are named too.
+    expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, graceMs: 2 * HOUR })).toThrowError(/evaluator\.window_grace changed/);
+    expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, joinWindowMs: 3 * HOUR })).toThrowError(/joiner\.join_window changed/);
+    expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, fairnessAttributes: [] })).toThrowError(/evaluator\.fairness_attributes changed .*\["region"\] → \[\]/);
+    expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, maxSegmentValues: 4, aucExactLimit: 7 })).toThrowError(/evaluator\.max_segment_values, evaluator\.auc_exact_limit changed/);
+    expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, drift: { ...OPTIONS.drift!, detectors: false } })).toThrowError(/evaluator\.drift_detectors changed/);
     expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, windows: [{ name: '1h', ms: HOUR }] })).toThrowError(/evaluator\.windows changed/);
     expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, drift: { ...OPTIONS.drift!, bins: 8 } })).toThrowError(/evaluator\.drift_bins changed/);
     expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, kindOf: () => 'binary' })).toThrowError(/model task/);
+  });
+
+  it('is used under other thresholds: they decide only what finished windows report', () => {
+    const original = new Evaluator(OPTIONS);
+    run(original, examples.slice(0, 200));
+    const changed = { ...OPTIONS, drift: { ...OPTIONS.drift!, psiThreshold: 0.1, ksAlpha: 0.01 } };
+    const restored = decodeEvaluatorState(encodeEvaluatorState(original), changed);
+    const fresh = new Evaluator(changed);
+    run(fresh, examples.slice(0, 200));
+    expect(run(restored, examples.slice(200))).toEqual(run(fresh, examples.slice(200)));
   });
 });

@@ -1,0 +1,49 @@
+/**
+ * The evaluator settings a checkpointed state was made under, kept in the
+ * state so that a restore under other settings is refused (and the input
+ * re-read) rather than carried on with a state those settings would not
+ * have built. Only settings that shape the state are kept: the windows and
+ * their grace, the join window, segmentation and its limits, fairness
+ * attributes, the AUC and calibration binning, the drift reference and
+ * windows, the detectors. Thresholds that only decide what a finished
+ * window reports (psi_threshold, ks_alpha) may change freely.
+ */
+import { StateMismatchError } from '../errors.js';
+import type { EvaluatorOptions } from './options.js';
+
+/** Setting name (as in the config) -> its value under some options. */
+const SETTINGS: ReadonlyArray<[string, (o: EvaluatorOptions) => unknown]> = [
+  ['evaluator.windows', (o) => o.windows.map((w) => w.ms)],
+  ['evaluator.window_grace', (o) => o.graceMs],
+  ['joiner.join_window', (o) => o.joinWindowMs],
+  ['evaluator.rolling_size', (o) => o.rollingSize],
+  ['evaluator.rolling_emit_every', (o) => o.rollingEmitEvery],
+  ['evaluator.segments', (o) => o.segments],
+  ['evaluator.max_segment_values', (o) => o.maxSegmentValues],
+  ['evaluator.max_segment_attributes', (o) => o.maxSegmentAttributes],
+  ['evaluator.fairness_attributes', (o) => o.fairnessAttributes],
+  ['evaluator.calibration_bins', (o) => o.calibrationBins],
+  ['evaluator.auc_exact_limit', (o) => o.aucExactLimit],
+  ['evaluator.auc_bins', (o) => o.aucBins],
+  ['label delay quantile accuracy', (o) => o.delayAccuracy],
+  ['evaluator.drift_reference_size', (o) => o.drift.referenceSize],
+  ['evaluator.drift_window_size', (o) => o.drift.windowSize],
+  ['evaluator.drift_bins', (o) => o.drift.bins],
+  ['evaluator.drift_detectors', (o) => o.drift.detectors],
+];
+
+/** The settings of `options` that shape an evaluator's state, as JSON text per setting name. */
+export function settingsOf(options: EvaluatorOptions): Array<[string, string]> {
+  return SETTINGS.map(([name, of]) => [name, JSON.stringify(of(options))]);
+}
+
+/** Throws a StateMismatchError naming every setting that differs between a state's and `options`. */
+export function checkSettings(saved: ReadonlyArray<[string, string]>, options: EvaluatorOptions): void {
+  const was = new Map(saved);
+  const changed: string[] = [];
+  for (const [name, now] of settingsOf(options)) {
+    const before = was.get(name);
+    if (before !== now) changed.push(`${name} ${before ?? '(not saved)'} → ${now}`);
+  }
+  if (changed.length > 0) throw new StateMismatchError(changed.map((c) => c.split(' ')[0]).join(', '), changed.join('; '));
+}
