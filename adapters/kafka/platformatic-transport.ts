@@ -32,6 +32,7 @@ import type {
   TransactionalProducer,
 } from '../transport/transport.js';
 import { isBrokerFault, retryBrokerFaults } from './errors.js';
+import { topicConfigEntries } from './topic-configs.js';
 import { CO_PARTITIONED_PROTOCOL, coPartitionedPlatformaticAssigner } from './platformatic/assigner.js';
 import { PlatformaticConsumer, type GroupMembership } from './platformatic/consumer.js';
 import { listOffsets, readToEnd } from './platformatic/read-to-end.js';
@@ -88,11 +89,7 @@ export class PlatformaticTransport implements LogTransport {
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
     const existing = new Set(await this.admin.listTopics());
     for (const spec of specs.filter((s) => !existing.has(s.name))) {
-      const configs = [
-        ...(spec.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
-        ...(spec.keepForever ? [{ name: 'retention.ms', value: '-1' }] : []),
-        ...(spec.segmentMs === undefined ? [] : [{ name: 'segment.ms', value: String(spec.segmentMs) }]),
-      ];
+      const configs = topicConfigEntries(spec);
       try {
         await this.admin.createTopics({ topics: [spec.name], partitions: spec.partitions, replicas: this.options.replicationFactor ?? 1, configs });
       } catch (error) {

@@ -30,6 +30,7 @@ import { AuthorizationLog, grant, KafkaAuthorizationError, partitionsNotAttempte
 import { SerialQueue } from '../../core/serial.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { backoff, isBrokerFault, retryBrokerFaults, retryConcurrentTransaction } from './errors.js';
+import { topicConfigEntries } from './topic-configs.js';
 import { READ_TO_END_GROUP, readToEnd, toLogRecord } from './read-to-end.js';
 import type {
   BatchHandler,
@@ -159,11 +160,7 @@ export class KafkaTransport implements LogTransport {
           topic: spec.name,
           numPartitions: spec.partitions,
           replicationFactor: this.options.replicationFactor ?? 1,
-          configEntries: [
-            ...(spec.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
-            ...retentionEntries(spec),
-            ...(spec.segmentMs === undefined ? [] : [{ name: 'segment.ms', value: String(spec.segmentMs) }]),
-          ],
+          configEntries: topicConfigEntries(spec),
         })),
       });
     } catch (error) {
@@ -629,14 +626,4 @@ class KafkaConsumer implements LogConsumer {
     this.onClose();
     this.resolveDone();
   }
-}
-
-/** retention.ms (and the append-time stamps a finite one counts from) of a topic to create. */
-function retentionEntries(spec: TopicSpec): Array<{ name: string; value: string }> {
-  if (spec.keepForever) return [{ name: 'retention.ms', value: '-1' }];
-  if (spec.retentionMs === undefined) return [];
-  return [
-    { name: 'retention.ms', value: String(spec.retentionMs) },
-    { name: 'message.timestamp.type', value: 'LogAppendTime' },
-  ];
 }

@@ -79,12 +79,24 @@ export function toLogRecords(topic: string, partition: number, batches: readonly
         offset,
         key: record.key,
         value: record.value,
-        timestamp: Number(batch.firstTimestamp + record.timestampDelta),
+        timestamp: timestampOf(batch, record.timestampDelta),
         headers,
       });
     }
   }
   return out;
+}
+
+/** Bit 3 of a record batch's attributes: the broker stamped it (LogAppendTime). */
+const LOG_APPEND_TIME = 0x08;
+
+/**
+ * A record's timestamp: the broker's append time for the whole batch on a
+ * LogAppendTime topic (the records keep the producer's stamps, which a
+ * client must then ignore, as the Java consumer does), else the record's own.
+ */
+function timestampOf(batch: RecordsBatch, delta: bigint): number {
+  return Number(batch.attributes & LOG_APPEND_TIME ? batch.maxTimestamp : batch.firstTimestamp + delta);
 }
 
 /** The offset after the last batch of a fetch (data, aborted or control): where the next fetch starts. */
