@@ -13,10 +13,10 @@
  * |mean score - fraction positive| by its share of the observations.
  *
  * The per-score counts for the two AUCs have two modes:
- * - exact (the default, and the start of every metric): a map
- *   score -> [positive weight, negative weight]. Both AUCs are exact, but the
- *   map grows with the number of distinct scores.
- * - binned: when a new score would make the map hold more than
+ * - exact (the default, and the start of every metric): the distinct scores
+ *   in ascending order with the positive and negative weight at each. Both
+ *   AUCs are exact, but the arrays grow with the number of distinct scores.
+ * - binned: when a new score would make the exact counts hold more than
  *   `maxDistinctScores` distinct scores, the metric switches once and for
  *   good to `scoreBins` equal-width bins over [0, 1] (scores outside [0, 1]
  *   clamp to the first or last bin, a score of exactly 1 is in the last). The
@@ -101,8 +101,15 @@ export interface BinaryMetricsState {
   calibration: { count: Float64Array; score: Float64Array; positive: Float64Array };
 }
 
-/** [weight of positives, weight of negatives] at one score or in one score bin, ascending by score. */
-type ScoreCounts = readonly [number, number];
+/**
+ * Weights of positives and negatives per entry (a distinct score, or a score
+ * bin), ascending by score; entries with both weights 0 are skipped.
+ */
+interface ScoreCounts {
+  positives: ArrayLike<number>;
+  negatives: ArrayLike<number>;
+  length: number;
+}
 
 /** The first index of a sorted array whose value is >= x. */
 function lowerBound(sorted: readonly number[], x: number): number {
@@ -130,10 +137,14 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
   private fn = 0;
   private logLossSum = 0;
   private brierSum = 0;
-  /** Exact mode: score -> [weight of positives, weight of negatives]. Emptied on the switch. */
-  private readonly byScore = new Map<number, [number, number]>();
-  /** The keys of byScore, kept sorted ascending (so get() needs no sort). */
+  /**
+   * Exact mode: the distinct scores, ascending, and the weights of positives
+   * and negatives at each (parallel arrays, found by binary search: get()
+   * reads them as they are). Emptied on the switch.
+   */
   private readonly scores: number[] = [];
+  private readonly scorePositives: number[] = [];
+  private readonly scoreNegatives: number[] = [];
   /** Binned mode (null while exact): weights of positives and negatives per score bin. */
   private binPositives: Float64Array | null = null;
   private binNegatives: Float64Array | null = null;
@@ -174,7 +185,10 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     const predicted = o.score >= o.threshold;
     const cell = predicted ? (positive ? this.tp : this.fp) : positive ? this.fn : this.tn;
     if (cell < w) return false;
-    if (this.binPositives === null) return (this.byScore.get(o.score)?.[positive ? 0 : 1] ?? 0) >= w;
+    if (this.binPositives === null) {
+      const i = this.indexOf(o.score);
+      return i >= 0 && (positive ? this.scorePositives : this.scoreNegatives)[i]! >= w;
+    }
     const bins = positive ? this.binPositives : this.binNegatives!;
     return bins[binOf(o.score, this.scoreBins)]! >= w;
   }
@@ -184,7 +198,14 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     return this.binPositives !== null;
   }
 
+  /** The index of `score` among the exact scores; -1 when absent. */
+  private indexOf(score: number): number {
+    const i = lowerBound(this.scores, score);
+    return i < this.scores.length && this.scores[i] === score ? i : -1;
+  }
+
   private add(o: BinaryObservation, w: number): void {
+    if (Number.isNaN(o.score)) throw new RangeError('BinaryMetrics: the score is NaN');
     const positive = o.label === 1;
     const predicted = o.score >= o.threshold;
     if (predicted && positive) this.tp += w;
@@ -206,19 +227,7 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
 
   private addScore(score: number, positive: boolean, w: number): void {
     if (this.binPositives === null) {
-      const counts = this.byScore.get(score);
-      if (counts !== undefined || this.byScore.size < this.maxDistinctScores) {
-        const next = counts ?? [0, 0];
-        next[positive ? 0 : 1] += w;
-        if (next[0] === 0 && next[1] === 0) {
-          this.byScore.delete(score);
-          this.scores.splice(lowerBound(this.scores, score), 1);
-        } else if (counts === undefined) {
-          this.byScore.set(score, next);
-          this.scores.splice(lowerBound(this.scores, score), 0, score);
-        }
-        return;
-      }
+      if (this.addExact(score, positive, w)) return;
       this.switchToBins();
     }
     const bins = positive ? this.binPositives! : this.binNegatives!;
@@ -226,18 +235,39 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     bins[bin] = bins[bin]! + w;
   }
 
+  /** Adds to the exact weights of `score`; false (nothing added) when it is new and maxDistinctScores are held. */
+  private addExact(score: number, positive: boolean, w: number): boolean {
+    const { scores, scorePositives: pos, scoreNegatives: neg } = this;
+    const i = lowerBound(scores, score);
+    if (i === scores.length || scores[i] !== score) {
+      if (scores.length >= this.maxDistinctScores) return false;
+      scores.splice(i, 0, score);
+      pos.splice(i, 0, 0);
+      neg.splice(i, 0, 0);
+    }
+    if (positive) pos[i] = pos[i]! + w;
+    else neg[i] = neg[i]! + w;
+    if (pos[i] === 0 && neg[i] === 0) {
+      scores.splice(i, 1);
+      pos.splice(i, 1);
+      neg.splice(i, 1);
+    }
+    return true;
+  }
+
   /** Folds the exact counts into score bins, once; from here on every score goes to its bin. */
   private switchToBins(): void {
     const positives = new Float64Array(this.scoreBins);
     const negatives = new Float64Array(this.scoreBins);
     // Ascending score order, so each bin sums its scores in the same order on every run.
-    for (const [score, [pos, neg]] of this.sortedScores()) {
-      const bin = binOf(score, this.scoreBins);
-      positives[bin] = positives[bin]! + pos;
-      negatives[bin] = negatives[bin]! + neg;
+    for (let i = 0; i < this.scores.length; i++) {
+      const bin = binOf(this.scores[i]!, this.scoreBins);
+      positives[bin] = positives[bin]! + this.scorePositives[i]!;
+      negatives[bin] = negatives[bin]! + this.scoreNegatives[i]!;
     }
-    this.byScore.clear();
     this.scores.length = 0;
+    this.scorePositives.length = 0;
+    this.scoreNegatives.length = 0;
     this.binPositives = positives;
     this.binNegatives = negatives;
   }
@@ -275,22 +305,10 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     };
   }
 
-  private sortedScores(): Array<[number, [number, number]]> {
-    return this.scores.map((score) => [score, this.byScore.get(score)!]);
-  }
-
-  /** The per-score (exact) or per-bin (binned) counts, ascending by score, without empty entries. */
-  private scoreCounts(): ScoreCounts[] {
-    const positives = this.binPositives;
-    const negatives = this.binNegatives;
-    if (positives === null || negatives === null) return this.scores.map((score) => this.byScore.get(score)!);
-    const counts: ScoreCounts[] = [];
-    for (let b = 0; b < this.scoreBins; b++) {
-      const pos = positives[b]!;
-      const neg = negatives[b]!;
-      if (pos !== 0 || neg !== 0) counts.push([pos, neg]);
-    }
-    return counts;
+  /** The per-score (exact) or per-bin (binned) counts, ascending by score: the arrays themselves, not copies. */
+  private scoreCounts(): ScoreCounts {
+    if (this.binPositives === null) return { positives: this.scorePositives, negatives: this.scoreNegatives, length: this.scores.length };
+    return { positives: this.binPositives, negatives: this.binNegatives!, length: this.scoreBins };
   }
 
   private ece(): number | null {
@@ -326,12 +344,9 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
   toState(): BinaryMetricsState {
     const n = this.scores.length;
     const scores = { score: new Float64Array(n), positives: new Float64Array(n), negatives: new Float64Array(n) };
-    for (let i = 0; i < n; i++) {
-      const [pos, neg] = this.byScore.get(this.scores[i]!)!;
-      scores.score[i] = this.scores[i]!;
-      scores.positives[i] = pos;
-      scores.negatives[i] = neg;
-    }
+    scores.score.set(this.scores);
+    scores.positives.set(this.scorePositives);
+    scores.negatives.set(this.scoreNegatives);
     const bins = this.binPositives === null ? null : { positives: this.binPositives.slice(), negatives: this.binNegatives!.slice() };
     const calibration = { count: this.binCount.slice(), score: this.binScore.slice(), positive: this.binPositive.slice() };
     const { tp, fp, tn, fn, logLossSum, brierSum } = this;
@@ -349,9 +364,9 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     metrics.logLossSum = state.logLossSum;
     metrics.brierSum = state.brierSum;
     for (let i = 0; i < state.scores.score.length; i++) {
-      const score = state.scores.score[i]!;
-      metrics.scores.push(score);
-      metrics.byScore.set(score, [state.scores.positives[i]!, state.scores.negatives[i]!]);
+      metrics.scores.push(state.scores.score[i]!);
+      metrics.scorePositives.push(state.scores.positives[i]!);
+      metrics.scoreNegatives.push(state.scores.negatives[i]!);
     }
     if (state.bins !== null) {
       metrics.binPositives = state.bins.positives.slice();
@@ -383,13 +398,16 @@ function checkFits(state: BinaryMetricsState, metrics: BinaryMetrics): void {
  * and binTies = 0.5 * sum pos * neg / (P * N): the share of the area that the
  * ties decided, the error bound when an entry is a bin of several scores.
  */
-function rocAuc(ascending: readonly ScoreCounts[]): { area: number; binTies: number } | null {
+function rocAuc(ascending: ScoreCounts): { area: number; binTies: number } | null {
   let positives = 0;
   let negatives = 0;
   let area = 0;
   let ties = 0;
   // Ascending: each positive beats the negatives below it, and ties half.
-  for (const [pos, neg] of ascending) {
+  for (let i = 0; i < ascending.length; i++) {
+    const pos = ascending.positives[i]!;
+    const neg = ascending.negatives[i]!;
+    if (pos === 0 && neg === 0) continue;
     area += pos * negatives + 0.5 * pos * neg;
     ties += 0.5 * pos * neg;
     positives += pos;
@@ -400,15 +418,18 @@ function rocAuc(ascending: readonly ScoreCounts[]): { area: number; binTies: num
 }
 
 /** Average precision (sklearn's) from counts ascending by score, each entry one threshold. */
-function averagePrecision(ascending: readonly ScoreCounts[]): number | null {
-  const totalPositives = ascending.reduce((sum, [pos]) => sum + pos, 0);
+function averagePrecision(ascending: ScoreCounts): number | null {
+  let totalPositives = 0;
+  for (let i = 0; i < ascending.length; i++) totalPositives += ascending.positives[i]!;
   if (totalPositives === 0) return null;
   let tp = 0;
   let fp = 0;
   let previousRecall = 0;
   let ap = 0;
   for (let i = ascending.length - 1; i >= 0; i--) {
-    const [pos, neg] = ascending[i]!;
+    const pos = ascending.positives[i]!;
+    const neg = ascending.negatives[i]!;
+    if (pos === 0 && neg === 0) continue;
     tp += pos;
     fp += neg;
     const recall = tp / totalPositives;
