@@ -14,8 +14,9 @@
  *
  * The per-score counts for the two AUCs have two modes:
  * - exact (the default, and the start of every metric): the distinct scores
- *   in ascending order with the positive and negative weight at each. Both
- *   AUCs are exact, but the arrays grow with the number of distinct scores.
+ *   in ascending order with the positive and negative weight at each
+ *   (exact-scores.ts). Both AUCs are exact, but the arrays grow with the
+ *   number of distinct scores.
  * - binned: when a new score would make the exact counts hold more than
  *   `maxDistinctScores` distinct scores, the metric switches once and for
  *   good to `scoreBins` equal-width bins over [0, 1] (scores outside [0, 1]
@@ -37,6 +38,7 @@
  * within a few thousandths with 1,000 bins (see test/unit/metrics-binned.test.ts).
  */
 import { StateMismatchError } from '../errors.js';
+import { ExactScores } from './exact-scores.js';
 import { ratio, type BinaryObservation, type Metric } from './metric.js';
 
 export const LOG_LOSS_EPSILON = 1e-15;
@@ -111,18 +113,6 @@ interface ScoreCounts {
   length: number;
 }
 
-/** The first index of a sorted array whose value is >= x. */
-function lowerBound(sorted: readonly number[], x: number): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (sorted[mid]! < x) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
-
 /** The bin of `score` among `bins` equal-width bins over [0, 1]: outside values clamp, exactly 1 is in the last. */
 function binOf(score: number, bins: number): number {
   return Math.min(bins - 1, Math.max(0, Math.floor(score * bins)));
@@ -137,14 +127,8 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
   private fn = 0;
   private logLossSum = 0;
   private brierSum = 0;
-  /**
-   * Exact mode: the distinct scores, ascending, and the weights of positives
-   * and negatives at each (parallel arrays, found by binary search: get()
-   * reads them as they are). Emptied on the switch.
-   */
-  private readonly scores: number[] = [];
-  private readonly scorePositives: number[] = [];
-  private readonly scoreNegatives: number[] = [];
+  /** Exact mode: the distinct scores, ascending, with the weights at each. Emptied on the switch. */
+  private readonly exact = new ExactScores();
   /** Binned mode (null while exact): weights of positives and negatives per score bin. */
   private binPositives: Float64Array | null = null;
   private binNegatives: Float64Array | null = null;
@@ -186,8 +170,8 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     const cell = predicted ? (positive ? this.tp : this.fp) : positive ? this.fn : this.tn;
     if (cell < w) return false;
     if (this.binPositives === null) {
-      const i = this.indexOf(o.score);
-      return i >= 0 && (positive ? this.scorePositives : this.scoreNegatives)[i]! >= w;
+      const i = this.exact.indexOf(o.score);
+      return i >= 0 && (positive ? this.exact.positives : this.exact.negatives)[i]! >= w;
     }
     const bins = positive ? this.binPositives : this.binNegatives!;
     return bins[binOf(o.score, this.scoreBins)]! >= w;
@@ -196,12 +180,6 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
   /** True once the per-score counts are binned (it never goes back). */
   get approximate(): boolean {
     return this.binPositives !== null;
-  }
-
-  /** The index of `score` among the exact scores; -1 when absent. */
-  private indexOf(score: number): number {
-    const i = lowerBound(this.scores, score);
-    return i < this.scores.length && this.scores[i] === score ? i : -1;
   }
 
   private add(o: BinaryObservation, w: number): void {
@@ -227,7 +205,7 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
 
   private addScore(score: number, positive: boolean, w: number): void {
     if (this.binPositives === null) {
-      if (this.addExact(score, positive, w)) return;
+      if (this.exact.add(score, positive, w, this.maxDistinctScores)) return;
       this.switchToBins();
     }
     const bins = positive ? this.binPositives! : this.binNegatives!;
@@ -235,39 +213,18 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     bins[bin] = bins[bin]! + w;
   }
 
-  /** Adds to the exact weights of `score`; false (nothing added) when it is new and maxDistinctScores are held. */
-  private addExact(score: number, positive: boolean, w: number): boolean {
-    const { scores, scorePositives: pos, scoreNegatives: neg } = this;
-    const i = lowerBound(scores, score);
-    if (i === scores.length || scores[i] !== score) {
-      if (scores.length >= this.maxDistinctScores) return false;
-      scores.splice(i, 0, score);
-      pos.splice(i, 0, 0);
-      neg.splice(i, 0, 0);
-    }
-    if (positive) pos[i] = pos[i]! + w;
-    else neg[i] = neg[i]! + w;
-    if (pos[i] === 0 && neg[i] === 0) {
-      scores.splice(i, 1);
-      pos.splice(i, 1);
-      neg.splice(i, 1);
-    }
-    return true;
-  }
-
   /** Folds the exact counts into score bins, once; from here on every score goes to its bin. */
   private switchToBins(): void {
     const positives = new Float64Array(this.scoreBins);
     const negatives = new Float64Array(this.scoreBins);
     // Ascending score order, so each bin sums its scores in the same order on every run.
-    for (let i = 0; i < this.scores.length; i++) {
-      const bin = binOf(this.scores[i]!, this.scoreBins);
-      positives[bin] = positives[bin]! + this.scorePositives[i]!;
-      negatives[bin] = negatives[bin]! + this.scoreNegatives[i]!;
+    const exact = this.exact;
+    for (let i = 0; i < exact.size; i++) {
+      const bin = binOf(exact.scores[i]!, this.scoreBins);
+      positives[bin] = positives[bin]! + exact.positives[i]!;
+      negatives[bin] = negatives[bin]! + exact.negatives[i]!;
     }
-    this.scores.length = 0;
-    this.scorePositives.length = 0;
-    this.scoreNegatives.length = 0;
+    exact.clear();
     this.binPositives = positives;
     this.binNegatives = negatives;
   }
@@ -307,7 +264,7 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
 
   /** The per-score (exact) or per-bin (binned) counts, ascending by score: the arrays themselves, not copies. */
   private scoreCounts(): ScoreCounts {
-    if (this.binPositives === null) return { positives: this.scorePositives, negatives: this.scoreNegatives, length: this.scores.length };
+    if (this.binPositives === null) return { positives: this.exact.positives, negatives: this.exact.negatives, length: this.exact.size };
     return { positives: this.binPositives, negatives: this.binNegatives!, length: this.scoreBins };
   }
 
@@ -342,11 +299,8 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
   }
 
   toState(): BinaryMetricsState {
-    const n = this.scores.length;
-    const scores = { score: new Float64Array(n), positives: new Float64Array(n), negatives: new Float64Array(n) };
-    scores.score.set(this.scores);
-    scores.positives.set(this.scorePositives);
-    scores.negatives.set(this.scoreNegatives);
+    const { size, scores: score, positives, negatives } = this.exact;
+    const scores = { score: score.slice(0, size), positives: positives.slice(0, size), negatives: negatives.slice(0, size) };
     const bins = this.binPositives === null ? null : { positives: this.binPositives.slice(), negatives: this.binNegatives!.slice() };
     const calibration = { count: this.binCount.slice(), score: this.binScore.slice(), positive: this.binPositive.slice() };
     const { tp, fp, tn, fn, logLossSum, brierSum } = this;
@@ -363,11 +317,7 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     metrics.fn = state.fn;
     metrics.logLossSum = state.logLossSum;
     metrics.brierSum = state.brierSum;
-    for (let i = 0; i < state.scores.score.length; i++) {
-      metrics.scores.push(state.scores.score[i]!);
-      metrics.scorePositives.push(state.scores.positives[i]!);
-      metrics.scoreNegatives.push(state.scores.negatives[i]!);
-    }
+    for (let i = 0; i < state.scores.score.length; i++) metrics.exact.push(state.scores.score[i]!, state.scores.positives[i]!, state.scores.negatives[i]!);
     if (state.bins !== null) {
       metrics.binPositives = state.bins.positives.slice();
       metrics.binNegatives = state.bins.negatives.slice();
