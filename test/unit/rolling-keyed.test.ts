@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BinaryMetrics, Rolling } from '../../core/metrics/index.js';
+import { BinaryMetrics, Rolling, type BinaryFigures } from '../../core/metrics/index.js';
 
 interface Obs {
   label: number;
@@ -27,7 +27,7 @@ describe('Rolling.revertKey', () => {
       fc.property(fc.integer({ min: 1, max: 12 }), fc.array(op, { maxLength: 200 }), (size, ops) => {
         const idOf = (o: Obs) => o.id;
         let keyed = new Rolling(new BinaryMetrics(), size, idOf);
-        const plain = new Rolling(new BinaryMetrics(), size);
+        const plain = new Rolling<Obs, BinaryFigures, BinaryMetrics>(new BinaryMetrics(), size);
         for (const o of ops) {
           if (o.kind === 'update') {
             const obs = { label: o.label, score: o.score, threshold: 0.5, id: `e${o.id}` };
