@@ -227,7 +227,7 @@ function optionalLong(obj: Obj, field: string, what: string): number | null {
 }
 
 /** A map key: well-formed, and not the one key a plain object cannot hold. */
-/** A map key the codec carries unchanged (`__proto__` is refused by mapEntries). */
+/** A map key the codec carries unchanged (`__proto__` is refused by mapKeys). */
 function requireKey(key: string, field: string, what: string): string {
   return isWellFormed(key) ? key : requireWellFormed(key, `${field} key ${describe(key)}`, what);
 }
@@ -248,16 +248,16 @@ function optionalFinite(obj: Obj, field: string, what: string): number | null {
 }
 
 /**
- * The entries of a map field. Any key is an ordinary name (`constructor`,
+ * The keys of a map field (its values read by key: no pair allocated per entry). Any key is an ordinary name (`constructor`,
  * `toString`…) but `__proto__`, which is refused rather than lost: copied
  * into an object it would set the prototype and vanish, avsc's decoder
  * drops it, and the join state's msgpack (lmdb-js) renames it.
  */
-function mapEntries(map: Obj, field: string, what: string): Array<[string, unknown]> {
+function mapKeys(map: Obj, field: string, what: string): string[] {
   if (Object.hasOwn(map, '__proto__')) {
     throw new ValidationError(`${what}: ${field} has the key "__proto__", which no map accepts (it cannot stay an ordinary key through the codec and the join state)`);
   }
-  return Object.entries(map);
+  return Object.keys(map);
 }
 
 /** How many entries a map may have and how long its keys (and string values) may be, and the settings that say so. */
@@ -275,9 +275,9 @@ function namesMap(limits: RecordLimits, entries: number, setting: string): MapBo
 }
 
 /** Counted before any copy (checkEntries): an oversized map is refused without being read. */
-function boundedEntries(map: Obj, field: string, what: string, bounds: MapBounds): Array<[string, unknown]> {
+function boundedKeys(map: Obj, field: string, what: string, bounds: MapBounds): string[] {
   checkEntries(map, bounds.entries, field, what, bounds.entriesSetting);
-  return mapEntries(map, field, what);
+  return mapKeys(map, field, what);
 }
 
 function numberMap(obj: Obj, field: string, what: string, required: boolean, bounds: MapBounds = UNBOUNDED_MAP): Record<string, number> {
@@ -285,7 +285,8 @@ function numberMap(obj: Obj, field: string, what: string, required: boolean, bou
   if (value === undefined && !required) return {};
   if (!isObject(value)) throw new ValidationError(`${what}: ${field} must be a map of numbers, got ${describe(value)}`);
   const out: Record<string, number> = {};
-  for (const [key, v] of boundedEntries(value, field, what, bounds)) {
+  for (const key of boundedKeys(value, field, what, bounds)) {
+    const v = value[key];
     requireKey(key, field, what);
     checkLength(key, bounds.length, `${field} key`, what, 'limits.max_name_length');
     if (typeof v !== 'number' || !Number.isFinite(v)) {
@@ -301,7 +302,8 @@ function stringMap(obj: Obj, field: string, what: string, bounds: MapBounds): Re
   if (value === undefined || value === null) return {};
   if (!isObject(value)) throw new ValidationError(`${what}: ${field} must be a map of strings, got ${describe(value)}`);
   const out: Record<string, string> = {};
-  for (const [key, v] of boundedEntries(value, field, what, bounds)) {
+  for (const key of boundedKeys(value, field, what, bounds)) {
+    const v = value[key];
     requireKey(key, field, what);
     checkLength(key, bounds.length, `${field} key`, what, 'limits.max_name_length');
     if (typeof v !== 'string') throw new ValidationError(`${what}: ${field}.${key} must be a string, got ${describe(v)}`);

@@ -18,7 +18,7 @@ import type { Config } from '../adapters/config/index.js';
 import type { Codecs } from '../adapters/codec/codecs.js';
 import type { MemoryTransport } from '../adapters/transport/memory.js';
 import type { LogRecord, TopicPartitionOffset } from '../adapters/transport/transport.js';
-import type { DeadLetter, ModelSnapshot, PromotionDecision } from '../core/events.js';
+import type { DeadLetter, LabelledExample, ModelSnapshot, PromotionDecision } from '../core/events.js';
 import type { Sink } from '../sinks/sink.js';
 import { ExternalSorter } from './external-sort.js';
 import { JsonlWriter } from '../sinks/jsonl-writer.js';
@@ -104,7 +104,8 @@ export class ReplayOutputs {
   /** Takes what was added since the last drain. */
   async drain(publishers: Publishers): Promise<void> {
     for (const record of this.unread(this.topics.labelled_examples)) {
-      const example = await this.codecs.labelled.decode(record.value);
+      // The joiner's example beside the bytes (keepDecoded): what the decode would give back (processors/decode.ts).
+      const example = (record.decoded as LabelledExample | undefined) ?? (await this.codecs.labelled.decode(record.value));
       await (example.label === null ? this.unlabelled : this.labelled).add([record.timestamp, record.offset], JSON.stringify(example));
     }
     for (const record of this.unread(this.topics.unmatched_feedback)) {

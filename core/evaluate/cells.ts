@@ -136,7 +136,7 @@ export class Cell {
   /** The cell of a state, under the options newCell takes; throws a StateMismatchError where the state does not fit them. */
   static fromState(state: CellState, o: EvaluatorOptions, kind: ModelKind): Cell {
     checkCellFits(state, o);
-    const rolling = state.rolling === null ? undefined : Rolling.fromState<Observation, Figures, Metric>(state.rolling, restoreMetric(o, kind, true, state.rolling.metric), o.rollingSize);
+    const rolling = state.rolling === null ? undefined : Rolling.fromState<Observation, Figures, Metric>(state.rolling, restoreMetric(o, kind, true, state.rolling.metric), o.rollingSize, idOf);
     const total = (owner: Cell) => WindowStats.fromState(state.total, owner, o, kind);
     const cell = new Cell(state.role, state.version, state.segment, windowMaker(o, kind, state.role), o.windows.length, rolling, total);
     state.tumbling.forEach((windows, i) => {
@@ -159,6 +159,9 @@ function checkCellFits(state: CellState, o: EvaluatorOptions): void {
     throw new StateMismatchError('evaluator.rolling_emit_every', `${state.sinceEmit} updates since the last figures saved, figures every ${o.rollingEmitEvery} now`);
   }
 }
+
+/** A sliding window finds the observation a correction reverts by its example id. */
+const idOf = (o: Observation) => o.id;
 
 export const keyOf = (...parts: Array<string | number>) => parts.join('\u0000');
 
@@ -186,6 +189,6 @@ function windowMaker(o: EvaluatorOptions, kind: ModelKind, role: string): (owner
 
 /** A new cell: exact metrics in its sliding window, bounded ones in the others, label delays for the champion. */
 export function newCell(o: EvaluatorOptions, kind: ModelKind, role: string, version: string, segment: string): Cell {
-  const rolling = o.rollingSize > 0 ? new Rolling<Observation, Figures, Metric>(newMetric(o, kind, true), o.rollingSize) : undefined;
+  const rolling = o.rollingSize > 0 ? new Rolling<Observation, Figures, Metric>(newMetric(o, kind, true), o.rollingSize, idOf) : undefined;
   return new Cell(role, version, segment, windowMaker(o, kind, role), o.windows.length, rolling);
 }

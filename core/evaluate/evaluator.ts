@@ -170,7 +170,7 @@ export class Evaluator {
       state.touch(stats);
     }
     for (const { role, version, observation } of old.observations) {
-      for (const segment of old.segments) state.cell(role, version, segment).rolling?.revertWhere((o) => o.id === observation.id);
+      for (const segment of old.segments) state.cell(role, version, segment).rolling?.revertKey(observation.id);
     }
     return true;
   }

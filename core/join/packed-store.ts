@@ -12,6 +12,11 @@
  * and the label of the entry are shared with what was set, as in
  * MemoryJoinStore. Equality needs a lossless packing of every prediction the
  * join keeps: Avro of a prediction that passed validation is.
+ *
+ * A feedback's get() and the set() after it carry the same prediction,
+ * unchanged (the join never writes to a prediction: events are values), so
+ * set() of the prediction the last get() unpacked keeps its packed string
+ * instead of packing it again.
  */
 import type { Prediction } from '../events.js';
 import { ExpiryHeap } from './expiry-heap.js';
@@ -31,6 +36,8 @@ interface PackedEntry extends Omit<JoinEntry, 'prediction'> {
 export class PackedJoinStore implements JoinStore {
   private readonly entries = new Map<string, PackedEntry>();
   private readonly expiries = new ExpiryHeap();
+  /** The prediction the last get() unpacked, and the string it came from. */
+  private lastUnpacked: { prediction: Prediction; packed: string } | undefined;
 
   constructor(private readonly packing: Packing) {}
 
@@ -38,11 +45,13 @@ export class PackedJoinStore implements JoinStore {
     const e = this.entries.get(predictionId);
     if (!e) return undefined;
     const prediction = e.packed === null ? null : this.packing.unpack(e.packed);
+    this.lastUnpacked = prediction === null ? undefined : { prediction, packed: e.packed! };
     return { prediction, shadow_scores: e.shadow_scores, early: e.early, resolved: e.resolved, seq: e.seq, seen: e.seen, expires_at: e.expires_at };
   }
 
   set(predictionId: string, entry: JoinEntry): void {
-    const packed = entry.prediction === null ? null : this.packing.pack(entry.prediction);
+    const p = entry.prediction;
+    const packed = p === null ? null : p === this.lastUnpacked?.prediction ? this.lastUnpacked.packed : this.packing.pack(p);
     this.entries.set(predictionId, { packed, shadow_scores: entry.shadow_scores, early: entry.early, resolved: entry.resolved, seq: entry.seq, seen: entry.seen, expires_at: entry.expires_at });
   }
 

@@ -156,13 +156,13 @@ export class StreamTimeCheck<T> {
     let problem: string | undefined;
     if (next.length > 0) {
       const median = lowerMedian(next);
-      const before = Number.isFinite(this.latest) ? String(this.latest) : 'none';
-      const clock: ClockReading = {
-        what: STREAM_TIME,
-        at: Math.max(this.latest, median),
-        how: `the later of the latest timestamp accepted before it in the file, ${before}, and the median of the next ${next.length}, ${median}`,
-      };
-      problem = timeProblem(this.field, head.timestamp, this.bounds, clock);
+      const at = Math.max(this.latest, median);
+      // The clock's `how` only goes into a refusal's message: spelled out only for one.
+      if (timeProblem(this.field, head.timestamp, this.bounds, { what: STREAM_TIME, at }) !== undefined) {
+        const before = Number.isFinite(this.latest) ? String(this.latest) : 'none';
+        const how = `the later of the latest timestamp accepted before it in the file, ${before}, and the median of the next ${next.length}, ${median}`;
+        problem = timeProblem(this.field, head.timestamp, this.bounds, { what: STREAM_TIME, at, how });
+      }
     }
     if (problem === undefined && head.timestamp > this.latest) this.latest = head.timestamp;
     return { item: head.item, timestamp: head.timestamp, problem };

@@ -13,10 +13,11 @@
  * |mean score - fraction positive| by its share of the observations.
  *
  * The per-score counts for the two AUCs have two modes:
- * - exact (the default, and the start of every metric): a map
- *   score -> [positive weight, negative weight]. Both AUCs are exact, but the
- *   map grows with the number of distinct scores.
- * - binned: when a new score would make the map hold more than
+ * - exact (the default, and the start of every metric): the distinct scores
+ *   in ascending order with the positive and negative weight at each
+ *   (exact-scores.ts). Both AUCs are exact, but the arrays grow with the
+ *   number of distinct scores.
+ * - binned: when a new score would make the exact counts hold more than
  *   `maxDistinctScores` distinct scores, the metric switches once and for
  *   good to `scoreBins` equal-width bins over [0, 1] (scores outside [0, 1]
  *   clamp to the first or last bin, a score of exactly 1 is in the last). The
@@ -37,6 +38,7 @@
  * within a few thousandths with 1,000 bins (see test/unit/metrics-binned.test.ts).
  */
 import { StateMismatchError } from '../errors.js';
+import { ExactScores } from './exact-scores.js';
 import { ratio, type BinaryObservation, type Metric } from './metric.js';
 
 export const LOG_LOSS_EPSILON = 1e-15;
@@ -101,19 +103,14 @@ export interface BinaryMetricsState {
   calibration: { count: Float64Array; score: Float64Array; positive: Float64Array };
 }
 
-/** [weight of positives, weight of negatives] at one score or in one score bin, ascending by score. */
-type ScoreCounts = readonly [number, number];
-
-/** The first index of a sorted array whose value is >= x. */
-function lowerBound(sorted: readonly number[], x: number): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (sorted[mid]! < x) low = mid + 1;
-    else high = mid;
-  }
-  return low;
+/**
+ * Weights of positives and negatives per entry (a distinct score, or a score
+ * bin), ascending by score; entries with both weights 0 are skipped.
+ */
+interface ScoreCounts {
+  positives: ArrayLike<number>;
+  negatives: ArrayLike<number>;
+  length: number;
 }
 
 /** The bin of `score` among `bins` equal-width bins over [0, 1]: outside values clamp, exactly 1 is in the last. */
@@ -130,10 +127,8 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
   private fn = 0;
   private logLossSum = 0;
   private brierSum = 0;
-  /** Exact mode: score -> [weight of positives, weight of negatives]. Emptied on the switch. */
-  private readonly byScore = new Map<number, [number, number]>();
-  /** The keys of byScore, kept sorted ascending (so get() needs no sort). */
-  private readonly scores: number[] = [];
+  /** Exact mode: the distinct scores, ascending, with the weights at each. Emptied on the switch. */
+  private readonly exact = new ExactScores();
   /** Binned mode (null while exact): weights of positives and negatives per score bin. */
   private binPositives: Float64Array | null = null;
   private binNegatives: Float64Array | null = null;
@@ -174,7 +169,10 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     const predicted = o.score >= o.threshold;
     const cell = predicted ? (positive ? this.tp : this.fp) : positive ? this.fn : this.tn;
     if (cell < w) return false;
-    if (this.binPositives === null) return (this.byScore.get(o.score)?.[positive ? 0 : 1] ?? 0) >= w;
+    if (this.binPositives === null) {
+      const i = this.exact.indexOf(o.score);
+      return i >= 0 && (positive ? this.exact.positives : this.exact.negatives)[i]! >= w;
+    }
     const bins = positive ? this.binPositives : this.binNegatives!;
     return bins[binOf(o.score, this.scoreBins)]! >= w;
   }
@@ -185,6 +183,7 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
   }
 
   private add(o: BinaryObservation, w: number): void {
+    if (Number.isNaN(o.score)) throw new RangeError('BinaryMetrics: the score is NaN');
     const positive = o.label === 1;
     const predicted = o.score >= o.threshold;
     if (predicted && positive) this.tp += w;
@@ -206,19 +205,7 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
 
   private addScore(score: number, positive: boolean, w: number): void {
     if (this.binPositives === null) {
-      const counts = this.byScore.get(score);
-      if (counts !== undefined || this.byScore.size < this.maxDistinctScores) {
-        const next = counts ?? [0, 0];
-        next[positive ? 0 : 1] += w;
-        if (next[0] === 0 && next[1] === 0) {
-          this.byScore.delete(score);
-          this.scores.splice(lowerBound(this.scores, score), 1);
-        } else if (counts === undefined) {
-          this.byScore.set(score, next);
-          this.scores.splice(lowerBound(this.scores, score), 0, score);
-        }
-        return;
-      }
+      if (this.exact.add(score, positive, w, this.maxDistinctScores)) return;
       this.switchToBins();
     }
     const bins = positive ? this.binPositives! : this.binNegatives!;
@@ -231,13 +218,13 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     const positives = new Float64Array(this.scoreBins);
     const negatives = new Float64Array(this.scoreBins);
     // Ascending score order, so each bin sums its scores in the same order on every run.
-    for (const [score, [pos, neg]] of this.sortedScores()) {
-      const bin = binOf(score, this.scoreBins);
-      positives[bin] = positives[bin]! + pos;
-      negatives[bin] = negatives[bin]! + neg;
+    const exact = this.exact;
+    for (let i = 0; i < exact.size; i++) {
+      const bin = binOf(exact.scores[i]!, this.scoreBins);
+      positives[bin] = positives[bin]! + exact.positives[i]!;
+      negatives[bin] = negatives[bin]! + exact.negatives[i]!;
     }
-    this.byScore.clear();
-    this.scores.length = 0;
+    exact.clear();
     this.binPositives = positives;
     this.binNegatives = negatives;
   }
@@ -275,22 +262,10 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     };
   }
 
-  private sortedScores(): Array<[number, [number, number]]> {
-    return this.scores.map((score) => [score, this.byScore.get(score)!]);
-  }
-
-  /** The per-score (exact) or per-bin (binned) counts, ascending by score, without empty entries. */
-  private scoreCounts(): ScoreCounts[] {
-    const positives = this.binPositives;
-    const negatives = this.binNegatives;
-    if (positives === null || negatives === null) return this.scores.map((score) => this.byScore.get(score)!);
-    const counts: ScoreCounts[] = [];
-    for (let b = 0; b < this.scoreBins; b++) {
-      const pos = positives[b]!;
-      const neg = negatives[b]!;
-      if (pos !== 0 || neg !== 0) counts.push([pos, neg]);
-    }
-    return counts;
+  /** The per-score (exact) or per-bin (binned) counts, ascending by score: the arrays themselves, not copies. */
+  private scoreCounts(): ScoreCounts {
+    if (this.binPositives === null) return { positives: this.exact.positives, negatives: this.exact.negatives, length: this.exact.size };
+    return { positives: this.binPositives, negatives: this.binNegatives!, length: this.scoreBins };
   }
 
   private ece(): number | null {
@@ -324,14 +299,8 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
   }
 
   toState(): BinaryMetricsState {
-    const n = this.scores.length;
-    const scores = { score: new Float64Array(n), positives: new Float64Array(n), negatives: new Float64Array(n) };
-    for (let i = 0; i < n; i++) {
-      const [pos, neg] = this.byScore.get(this.scores[i]!)!;
-      scores.score[i] = this.scores[i]!;
-      scores.positives[i] = pos;
-      scores.negatives[i] = neg;
-    }
+    const { size, scores: score, positives, negatives } = this.exact;
+    const scores = { score: score.slice(0, size), positives: positives.slice(0, size), negatives: negatives.slice(0, size) };
     const bins = this.binPositives === null ? null : { positives: this.binPositives.slice(), negatives: this.binNegatives!.slice() };
     const calibration = { count: this.binCount.slice(), score: this.binScore.slice(), positive: this.binPositive.slice() };
     const { tp, fp, tn, fn, logLossSum, brierSum } = this;
@@ -348,11 +317,7 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     metrics.fn = state.fn;
     metrics.logLossSum = state.logLossSum;
     metrics.brierSum = state.brierSum;
-    for (let i = 0; i < state.scores.score.length; i++) {
-      const score = state.scores.score[i]!;
-      metrics.scores.push(score);
-      metrics.byScore.set(score, [state.scores.positives[i]!, state.scores.negatives[i]!]);
-    }
+    for (let i = 0; i < state.scores.score.length; i++) metrics.exact.push(state.scores.score[i]!, state.scores.positives[i]!, state.scores.negatives[i]!);
     if (state.bins !== null) {
       metrics.binPositives = state.bins.positives.slice();
       metrics.binNegatives = state.bins.negatives.slice();
@@ -383,13 +348,16 @@ function checkFits(state: BinaryMetricsState, metrics: BinaryMetrics): void {
  * and binTies = 0.5 * sum pos * neg / (P * N): the share of the area that the
  * ties decided, the error bound when an entry is a bin of several scores.
  */
-function rocAuc(ascending: readonly ScoreCounts[]): { area: number; binTies: number } | null {
+function rocAuc(ascending: ScoreCounts): { area: number; binTies: number } | null {
   let positives = 0;
   let negatives = 0;
   let area = 0;
   let ties = 0;
   // Ascending: each positive beats the negatives below it, and ties half.
-  for (const [pos, neg] of ascending) {
+  for (let i = 0; i < ascending.length; i++) {
+    const pos = ascending.positives[i]!;
+    const neg = ascending.negatives[i]!;
+    if (pos === 0 && neg === 0) continue;
     area += pos * negatives + 0.5 * pos * neg;
     ties += 0.5 * pos * neg;
     positives += pos;
@@ -400,15 +368,18 @@ function rocAuc(ascending: readonly ScoreCounts[]): { area: number; binTies: num
 }
 
 /** Average precision (sklearn's) from counts ascending by score, each entry one threshold. */
-function averagePrecision(ascending: readonly ScoreCounts[]): number | null {
-  const totalPositives = ascending.reduce((sum, [pos]) => sum + pos, 0);
+function averagePrecision(ascending: ScoreCounts): number | null {
+  let totalPositives = 0;
+  for (let i = 0; i < ascending.length; i++) totalPositives += ascending.positives[i]!;
   if (totalPositives === 0) return null;
   let tp = 0;
   let fp = 0;
   let previousRecall = 0;
   let ap = 0;
   for (let i = ascending.length - 1; i >= 0; i--) {
-    const [pos, neg] = ascending[i]!;
+    const pos = ascending.positives[i]!;
+    const neg = ascending.negatives[i]!;
+    if (pos === 0 && neg === 0) continue;
     tp += pos;
     fp += neg;
     const recall = tp / totalPositives;

@@ -39,32 +39,61 @@ export interface RollingState<O, S> {
   metric: S;
 }
 
+/** A 32-bit FNV-1a hash of a key: compared before the key itself, it spares revertKey() a look at most observations. */
+function hashKey(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
 /**
  * Sliding count window: the last `size` observations, in update order.
  * Observations that leave the window are reverted from the wrapped metric
- * (of type M, so its own state can be taken: see toState).
+ * (of type M, so its own state can be taken: see toState). With `keyOf`, it
+ * keeps the hash of each observation's key beside it (a typed array), so
+ * revertKey() scans numbers, not the observations.
  */
 export class Rolling<O, V, M extends Metric<O, V> = Metric<O, V>> implements Metric<O, V> {
   private readonly window: O[] = [];
   private head = 0;
+  /** hashKey(keyOf(window[i])) at i (with keyOf only). */
+  private readonly hashes: Int32Array | undefined;
 
   constructor(
     // `& Metric<O, V>`: so O and V are inferred from the metric given.
     private readonly metric: M & Metric<O, V>,
     readonly size: number,
+    private readonly keyOf?: (observation: O) => string,
   ) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`Rolling window size must be a positive integer, got ${size}`);
+    this.hashes = keyOf ? new Int32Array(size) : undefined;
   }
 
   update(observation: O): void {
+    let at = this.head;
     if (this.window.length < this.size) {
+      at = this.window.length;
       this.window.push(observation);
     } else {
       this.metric.revert(this.window[this.head]!);
       this.window[this.head] = observation;
       this.head = (this.head + 1) % this.size;
     }
+    if (this.hashes) this.hashes[at] = hashKey(this.keyOf!(observation));
     this.metric.update(observation);
+  }
+
+  /** Reverts the first observation (as revertWhere finds it) whose key is `key` (keyOf given); false when none is in the window. */
+  revertKey(key: string): boolean {
+    if (!this.hashes) throw new Error('Rolling.revertKey: the window was made without keyOf');
+    const h = hashKey(key);
+    for (let i = 0; i < this.window.length; i++) {
+      if (this.hashes[i] === h && this.keyOf!(this.window[i]!) === key) {
+        this.remove(this.window[i]!);
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -83,15 +112,24 @@ export class Rolling<O, V, M extends Metric<O, V> = Metric<O, V>> implements Met
   revertWhere(match: (observation: O) => boolean): boolean {
     const index = this.window.findIndex(match);
     if (index < 0) return false;
-    const observation = this.window[index]!;
-    this.metric.revert(observation);
-    // Keep order: remove it and close the gap (rare: corrections only).
-    const ordered = [...this.window.slice(this.head), ...this.window.slice(0, this.head)];
-    ordered.splice(ordered.indexOf(observation), 1);
-    this.window.length = 0;
-    for (const o of ordered) this.window.push(o); // not push(...ordered): a window can outgrow the call stack
-    this.head = 0;
+    this.remove(this.window[index]!);
     return true;
+  }
+
+  /** Reverts `observation` (its first place, oldest first) and closes the gap, keeping the order (rare: corrections only). */
+  private remove(observation: O): void {
+    this.metric.revert(observation);
+    const n = this.window.length;
+    const order: number[] = []; // the places, oldest first
+    for (let p = 0; p < n; p++) order.push((this.head + p) % n);
+    const gone = order.find((i) => this.window[i] === observation)!;
+    const kept = order.filter((i) => i !== gone);
+    const window = kept.map((i) => this.window[i]!);
+    const hashes = this.hashes ? kept.map((i) => this.hashes![i]!) : [];
+    this.window.length = 0;
+    for (const o of window) this.window.push(o); // not push(...window): a window can outgrow the call stack
+    this.hashes?.set(hashes);
+    this.head = 0;
   }
 
   get(): V {
@@ -114,7 +152,7 @@ export class Rolling<O, V, M extends Metric<O, V> = Metric<O, V>> implements Met
   }
 
   clone(): Rolling<O, V> {
-    return new Rolling(this.metric.clone(), this.size);
+    return new Rolling(this.metric.clone(), this.size, this.keyOf);
   }
 
   /** The observations oldest first (the objects themselves: they are never changed) and the wrapped metric's state. */
@@ -125,11 +163,14 @@ export class Rolling<O, V, M extends Metric<O, V> = Metric<O, V>> implements Met
     return { window, metric: metricState(this.metric) };
   }
 
-  /** The window of a state around `metric` (restored from state.metric by the caller), of `size` as the constructor's. */
-  static fromState<O, V, M extends Metric<O, V>>(state: RollingState<O, unknown>, metric: M, size: number): Rolling<O, V, M> {
-    const rolling = new Rolling<O, V, M>(metric, size);
+  /** The window of a state around `metric` (restored from state.metric by the caller), of `size` and `keyOf` as the constructor's. */
+  static fromState<O, V, M extends Metric<O, V>>(state: RollingState<O, unknown>, metric: M, size: number, keyOf?: (observation: O) => string): Rolling<O, V, M> {
+    const rolling = new Rolling<O, V, M>(metric, size, keyOf);
     if (state.window.length > size) throw new StateMismatchError('the sliding window size', `${state.window.length} observations saved, the window holds ${size}`);
-    for (const o of state.window) rolling.window.push(o);
+    for (const o of state.window) {
+      if (rolling.hashes) rolling.hashes[rolling.window.length] = hashKey(keyOf!(o));
+      rolling.window.push(o);
+    }
     return rolling;
   }
 }

@@ -47,3 +47,21 @@ describe('PackedJoinStore: the join gives what it gives on the heap store', () =
     });
   }
 });
+
+describe('PackedJoinStore: set() after get() keeps the packed string', () => {
+  it('packs a prediction once however often its entry is written back, and gives it back equal', () => {
+    const avro = avroPredictionPacking();
+    let packs = 0;
+    const store = new PackedJoinStore({ pack: (p) => (packs++, avro.pack(p)), unpack: avro.unpack });
+    const events = [...joinStream({ predictions: 200, seed: 3, meanGapMs: 2000, joinWindowMs: HOUR, earlyFeedbackTtlMs: 10 * 60_000, granularityMs: 1000, startMs: T0 })];
+    const memory = new MemoryJoinStore();
+    const a = new Joiner(memory, JOINER);
+    const b = new Joiner(store, JOINER);
+    expect(run(b, events)).toEqual(run(a, events));
+    const feedback = events.filter((e) => e.kind === 'feedback').length;
+    expect(feedback).toBeGreaterThan(100);
+    // One pack per prediction stored (a duplicate or a feedback's write-back reuses the string).
+    expect(packs).toBeLessThanOrEqual(b.counters.predictions);
+    for (const [id, e] of memory.all()) expect(store.get(id)).toEqual(e);
+  });
+});

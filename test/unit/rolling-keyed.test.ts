@@ -1,0 +1,52 @@
+/**
+ * Rolling.revertKey (a window made with keyOf: key hashes kept beside the
+ * observations) reverts exactly what revertWhere by the same key reverts:
+ * the same figures and the same window after any run of updates and
+ * reverts, repeated keys included; and a restored window keeps its hashes.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BinaryMetrics, Rolling, type BinaryFigures } from '../../core/metrics/index.js';
+
+interface Obs {
+  label: number;
+  score: number;
+  threshold: number;
+  id: string;
+}
+
+const op = fc.oneof(
+  fc.record({ kind: fc.constant('update' as const), id: fc.nat(6), label: fc.constantFrom(0, 1), score: fc.double({ min: 0, max: 1, noNaN: true }) }),
+  fc.record({ kind: fc.constant('revert' as const), id: fc.nat(6) }),
+  fc.record({ kind: fc.constant('restore' as const) }),
+);
+
+describe('Rolling.revertKey', () => {
+  it('reverts what revertWhere by the key reverts', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(op, { maxLength: 200 }), (size, ops) => {
+        const idOf = (o: Obs) => o.id;
+        let keyed = new Rolling(new BinaryMetrics(), size, idOf);
+        const plain = new Rolling<Obs, BinaryFigures, BinaryMetrics>(new BinaryMetrics(), size);
+        for (const o of ops) {
+          if (o.kind === 'update') {
+            const obs = { label: o.label, score: o.score, threshold: 0.5, id: `e${o.id}` };
+            keyed.update(obs);
+            plain.update(obs);
+          } else if (o.kind === 'revert') {
+            expect(keyed.revertKey(`e${o.id}`)).toBe(plain.revertWhere((x) => x.id === `e${o.id}`));
+          } else {
+            keyed = Rolling.fromState(keyed.toState((m) => m.toState()), BinaryMetrics.fromState(keyed.toState((m) => m.toState()).metric), size, idOf);
+          }
+          expect(keyed.get()).toEqual(plain.get());
+          expect(keyed.toState(() => null).window).toEqual(plain.toState(() => null).window);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses revertKey on a window made without keyOf', () => {
+    expect(() => new Rolling(new BinaryMetrics(), 3).revertKey('x')).toThrow(/keyOf/);
+  });
+});
