@@ -165,6 +165,8 @@ export class PromotionPolicy {
   private counters: PolicyCounters = { labelled: 0, unlabelled: 0, unpaired: 0, late: 0 };
   /** The maturity clock: the latest feedback or prediction time seen (every prediction seen is at or before it). */
   private clock: number | null = null;
+  /** The frontier last released (not state: a restored policy releases again at its first example, to the same effect). */
+  private releasedTo = Number.NEGATIVE_INFINITY;
   /** Manual decisions requested and not applied yet. */
   private requests: ManualRequests;
 
@@ -375,9 +377,15 @@ export class PromotionPolicy {
     return maturedBefore(this.clock ?? Number.NEGATIVE_INFINITY, this.options.maturityMs);
   }
 
-  /** Moves the matured bins of the watch and of every comparison into their sequences. */
+  /**
+   * Moves the matured bins of the watch and of every comparison into their sequences, when the
+   * frontier moved (a bin below a frontier already released from never fills again: its examples
+   * are late), so an example that does not move it costs no scan of the bins.
+   */
   private release(): void {
     const frontier = this.frontier();
+    if (frontier <= this.releasedTo) return;
+    this.releasedTo = frontier;
     this.watch?.release(frontier);
     for (const comparison of this.comparisons.values()) comparison.release(frontier);
   }
