@@ -40,10 +40,8 @@ export function settingsOf(options: EvaluatorOptions): Array<[string, string]> {
 /** Throws a StateMismatchError naming every setting that differs between a state's and `options`. */
 export function checkSettings(saved: ReadonlyArray<[string, string]>, options: EvaluatorOptions): void {
   const was = new Map(saved);
-  const changed: string[] = [];
-  for (const [name, now] of settingsOf(options)) {
-    const before = was.get(name);
-    if (before !== now) changed.push(`${name} ${before ?? '(not saved)'} → ${now}`);
-  }
-  if (changed.length > 0) throw new StateMismatchError(changed.map((c) => c.split(' ')[0]).join(', '), changed.join('; '));
+  const changed = settingsOf(options).filter(([name, now]) => was.get(name) !== now);
+  if (changed.length === 0) return;
+  const names = changed.map(([name]) => name).join(', ');
+  throw new StateMismatchError(names, changed.map(([name, now]) => `${name} ${was.get(name) ?? '(not saved)'} → ${now}`).join('; '));
 }
