@@ -251,7 +251,7 @@ export async function groupAssignments(admin: Admin, groupId: string, topic: str
 export async function readTopic(transport: KafkaTransport, topic: string, partitions: number): Promise<LogRecord[]> {
   const out: LogRecord[] = [];
   await transport.readToEnd(topic, Array.from({ length: partitions }, (_, p) => p), (records) => {
-    out.push(...records);
+    for (const r of records) out.push(r); // a fetch may hold many records: no spread into a call
   });
   return out;
 }
