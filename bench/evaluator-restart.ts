@@ -44,6 +44,7 @@ import { parseChunk } from '../processors/checkpoint.js';
 import type { EvaluatorSink } from '../sinks/evaluator-rows.js';
 import { labelledStream, T0 } from './labelled.js';
 import { numberOption } from './options.js';
+import { extrapolateRestart } from './restart-extrapolation.js';
 
 const RATE = numberOption('rate', 0.1);
 const CHECKPOINT_EVERY = numberOption('checkpoint-every', 6000);
@@ -172,12 +173,8 @@ async function main(): Promise<void> {
   const measured: Measured[] = [];
   for (const days of [1, 30]) measured.push(await measure(days));
   const longest = measured.at(-1)!;
-  const perRecordMs = longest.full.ms / longest.full.reread;
-  const fixedMs = Math.max(0, longest.compacted.ms - longest.compacted.reread * perRecordMs);
-  const extrapolated = [1, 30].map((days) => {
-    const records = days * 86_400 * TARGET_RATE;
-    return { days, records, full_s: (perRecordMs * records) / 1000, checkpoint_worst_s: (fixedMs + perRecordMs * Math.min(records, CHECKPOINT_EVERY)) / 1000 };
-  });
+  const { perItemMs: perRecordMs, fixedMs, at } = extrapolateRestart(longest.full, longest.compacted, TARGET_RATE, CHECKPOINT_EVERY);
+  const extrapolated = at.map((e) => ({ days: e.days, records: e.items, full_s: e.full_s, checkpoint_worst_s: e.checkpoint_worst_s }));
   const result = { rate: RATE, checkpoint_every: CHECKPOINT_EVERY, measured, per_record_reread_us: perRecordMs * 1000, checkpoint_fixed_ms: fixedMs, target_rate: TARGET_RATE, extrapolated };
 
   console.log(`evaluator restart, one partition (3 models), a checkpoint every ${fmt(CHECKPOINT_EVERY)} examples; history at ${RATE} labels/s (scaled down):`);

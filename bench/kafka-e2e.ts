@@ -307,6 +307,19 @@ const REGIONS = ['eu', 'us', 'latam', 'apac'];
 const PLANS = ['free', 'pro', 'enterprise'];
 const COUNTRIES = ['DE', 'FR', 'US', 'BR', 'IN', 'JP'];
 
+/** Sends `records`, stamping the probes among them with the send and the ack (and adding them to `probes`); resolves with the ms the send took. */
+async function sendStamped(producer: LogProducer, records: OutgoingRecord[], stamped: Probe[], probes: Probe[]): Promise<number> {
+  const sentAt = Date.now();
+  for (const p of stamped) {
+    p.sentAt = sentAt;
+    probes.push(p);
+  }
+  await producer.send(records);
+  const ackedAt = Date.now();
+  for (const p of stamped) p.ackedAt = ackedAt;
+  return ackedAt - sentAt;
+}
+
 interface Probe {
   k: number;
   id: string;
@@ -408,17 +421,7 @@ async function latencyPhase(run: RunProcess, producer: LogProducer, codecs: Join
       const feedback: Feedback = { prediction_id: id, timestamp: 0, feedback_type: 'USER_CONFIRMED', label: y, uncertain: false, source: 'bench', notes: null };
       pendingFeedback.push({ due: now + o.feedbackDelayMs, feedback, ...(probe ? { probe: { k: ++probeOrdinal, id, sentAt: 0, ackedAt: 0 } } : {}) });
     }
-    if (records.length > 0) {
-      const sentAt = Date.now();
-      for (const p of probesNow) {
-        p.sentAt = sentAt;
-        probes.push(p);
-      }
-      await producer.send(records);
-      const ackedAt = Date.now();
-      sendMs.push(ackedAt - sentAt);
-      for (const p of probesNow) p.ackedAt = ackedAt;
-    }
+    if (records.length > 0) sendMs.push(await sendStamped(producer, records, probesNow, probes));
     const next = 10 - (Date.now() - now);
     if (next > 0) await sleep(next);
     else lateTicks++;
@@ -434,15 +437,7 @@ async function latencyPhase(run: RunProcess, producer: LogProducer, codecs: Join
     events++;
     feedbackSent++;
   }
-  if (tail.length > 0) {
-    const sentAt = Date.now();
-    for (const p of tailProbes) {
-      p.sentAt = sentAt;
-      probes.push(p);
-    }
-    await producer.send(tail);
-    for (const p of tailProbes) p.ackedAt = Date.now();
-  }
+  if (tail.length > 0) await sendStamped(producer, tail, tailProbes, probes);
   const lastSendAt = Date.now();
   const seconds = (lastSendAt - started) / 1000;
   producing = false;

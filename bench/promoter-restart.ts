@@ -32,6 +32,7 @@ import type { RestoreReport } from '../core/observer.js';
 import { PromoterProcessor } from '../processors/promoter.js';
 import { noisy, promotionStream, T0 } from './promotion-sim.js';
 import { numberOption } from './options.js';
+import { extrapolateRestart } from './restart-extrapolation.js';
 
 const RATE = numberOption('rate', 0.1);
 const CHECKPOINT_EVERY = numberOption('checkpoint-every', 10_000);
@@ -117,12 +118,8 @@ async function main(): Promise<void> {
   const measured: Measured[] = [];
   for (const days of [1, 30]) measured.push(await measure(days));
   const longest = measured.at(-1)!;
-  const perExampleMs = longest.full.ms / longest.full.reread;
-  const fixedMs = Math.max(0, longest.checkpoint.ms - longest.checkpoint.reread * perExampleMs);
-  const extrapolated = [1, 30].map((days) => {
-    const examples = days * 86_400 * TARGET_RATE;
-    return { days, examples, full_s: (perExampleMs * examples) / 1000, checkpoint_worst_s: (fixedMs + perExampleMs * Math.min(examples, CHECKPOINT_EVERY)) / 1000 };
-  });
+  const { perItemMs: perExampleMs, fixedMs, at } = extrapolateRestart(longest.full, longest.checkpoint, TARGET_RATE, CHECKPOINT_EVERY);
+  const extrapolated = at.map((e) => ({ days: e.days, examples: e.items, full_s: e.full_s, checkpoint_worst_s: e.checkpoint_worst_s }));
   const result = { rate: RATE, checkpoint_every: CHECKPOINT_EVERY, models: MODELS.length, measured, per_example_reread_us: perExampleMs * 1000, checkpoint_fixed_ms: fixedMs, target_rate: TARGET_RATE, extrapolated };
 
   console.log(`promoter restart, one partition of ${MODELS.length} models, checkpoint every ${fmt(CHECKPOINT_EVERY)} examples; history at ${RATE} labels/s (scaled down):`);

@@ -40,6 +40,7 @@ import type { LabelledExample } from '../core/events.js';
 import { PromotionPolicy, type PolicyOptions } from '../core/promote/index.js';
 import { mulberry32 } from '../demo/random.js';
 import { numberOption } from './options.js';
+import { printTable } from './table.js';
 import { clopperPearson, median, noisy, promotionStream, rocAuc, sigmoid, type SimulatedScorer } from './promotion-sim.js';
 
 const MINUTE = 60_000;
@@ -195,11 +196,7 @@ function print(rows: Row[]): void {
   for (const r of rows) {
     cells.push([r.scenario, r.kind, r.test, `${r.promoted} / ${r.streams}`, pct(r.rate), `[${pct(r.ci95[0])}, ${pct(r.ci95[1])}]`, num(r.median_labels), num(r.median_n), num(r.median_days, 1)]);
   }
-  const widths = cells[0]!.map((_, c) => Math.max(...cells.map((r) => r[c]!.length)));
-  for (const [i, r] of cells.entries()) {
-    console.log(r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
-    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  }
+  printTable(cells, 3);
 }
 
 /** The pooled false-promotion rate of a test over the null and harmful scenarios. */

@@ -31,6 +31,7 @@ import type { LabelledExample } from '../core/events.js';
 import { PromotionPolicy, type PolicyOptions } from '../core/promote/index.js';
 import { mulberry32 } from '../demo/random.js';
 import { numberOption } from './options.js';
+import { printTable } from './table.js';
 
 export const T0 = 1_763_942_400_000;
 
@@ -248,11 +249,7 @@ function table(title: string, streams: number, labels: number, baseSeed: number,
     'null (equal+worse): false promotions', String(nullStreams), String(falseCount), pct(falseCount / nullStreams),
     `[${pct(lo)}, ${pct(hi)}]`, `goal ≤ ${pct(alpha)}`, '',
   ]);
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const [i, r] of rows.entries()) {
-    console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
-    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  }
+  printTable(rows, 1);
   console.log(`rate for the better scenarios = power: share promoted within ${labels.toLocaleString('en-US')} labels; labels = labelled examples until the PROMOTE.`);
 }
 

@@ -25,6 +25,7 @@ import {
   type ModelInput,
 } from '../../core/models/index.js';
 import type { ModelKind } from '../../core/events.js';
+import { printTable } from '../table.js';
 
 const MIN_SECONDS = 0.5;
 
@@ -148,12 +149,8 @@ for (const o of ours) {
     lines.push([o.dataset, o.model, 'MAE', f(o.mae, 4), f(r.mae, 4), `${rel >= 0 ? '+' : ''}${rel.toFixed(2)} %`, ...speed]);
   }
 }
-const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-const print = (cells: string[]) => console.log(cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
 console.log(`\nProgressive validation, ours (core/models) vs River ${river.river}; diff = ours - River (accuracy in percentage points, log loss and MAE relative)`);
-print(header);
-print(widths.map((w) => '-'.repeat(w)));
-for (const l of lines) print(l);
+printTable([header, ...lines], 3);
 const geo = Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length);
 console.log(`\nthroughput ratio (predict+learn per second, ours / River): min ${Math.min(...ratios).toFixed(1)}x, geometric mean ${geo.toFixed(1)}x, max ${Math.max(...ratios).toFixed(1)}x`);
 console.log(`largest accuracy difference: ${worstAccuracy.toFixed(2)} pp`);
