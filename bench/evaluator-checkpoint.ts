@@ -118,7 +118,7 @@ function example(i: number, timestamp: number, random: Random): LabelledExample 
     segments: { region: REGIONS[Math.floor(random() * 5)]!, plan: PLANS[Math.floor(random() * 5)]! },
     score, threshold: 0.5, label: expired ? null : label,
     feedback_type: expired ? null : 'USER_CONFIRMED', source: expired ? null : `app${i % 7}`,
-    feedback_timestamp: expired ? null : timestamp + delay, label_delay_ms: expired ? null : delay, correction_of: null, replaces: null,
+    feedback_timestamp: expired ? null : timestamp + delay, label_delay_ms: expired ? null : delay, correction_of: null, replaces: null, arrival: false,
     shadow_scores: { [`${model}/lr@${week}`]: score * 0.95, [`${model}/ftrl@${week}`]: score * 1.05 },
   };
 }

@@ -30,7 +30,7 @@ export function labelledStream(n: number, seed: number, change?: { at: number },
       features: { amount: random() * 100 + (changed ? 30 : 0), age: random() }, categorical: {},
       segments: { region: ['eu', 'us', 'apac'][Math.floor(random() * 3)]!, plan: random() < 0.5 ? 'free' : 'pro' },
       score, threshold: 0.5, label, feedback_type: 'USER_CONFIRMED', source: `u${i % 50}`,
-      feedback_timestamp: timestamp + delay, label_delay_ms: delay, correction_of: null, replaces: null,
+      feedback_timestamp: timestamp + delay, label_delay_ms: delay, correction_of: null, replaces: null, arrival: false,
       shadow_scores: { [`${model}/lr@${1 + (i >> 10)}`]: Math.min(1, Math.max(0, score + (random() - 0.5) / 5)) },
     };
     out.push(x);

@@ -51,6 +51,8 @@ export interface LabelledExample {
   shadow_scores: Record<string, number>;
   /** On a correction: the label it replaces, as the replaced example carried it (what downstream reverts); null otherwise and on corrections of older joiners. */
   replaces: ReplacedLabel | null;
+  /** An arrival record: the prediction as it arrived (label and feedback fields null), not a label (see schemas/LabelledExample.avsc). */
+  arrival: boolean;
 }
 
 /** The label fields of the example a correction replaces (its prediction and scores are the correction's own). */
@@ -413,7 +415,17 @@ export function validateLabelledExample(value: unknown, limits: RecordLimits = D
     correction_of: optionalId(value, 'correction_of', what, limits, maxExampleIdLength(limits)),
     shadow_scores: numberMap(value, 'shadow_scores', what, false),
     replaces: replacedLabel(value, what, limits),
+    arrival: arrivalFlag(value, what),
   };
+}
+
+/** The `arrival` field: absent (records before schema version 3) is false; an arrival record carries no label. */
+function arrivalFlag(obj: Obj, what: string): boolean {
+  const value = obj.arrival;
+  if (value === undefined || value === null || value === false) return false;
+  if (value !== true) throw new ValidationError(`${what}: arrival must be a boolean, got ${describe(value)}`);
+  if (obj.label !== undefined && obj.label !== null) throw new ValidationError(`${what}: arrival must be false when a label is set (an arrival record carries no label), got label ${describe(obj.label)}`);
+  return true;
 }
 
 /** The `replaces` field: null, or the replaced label (only on a correction). */

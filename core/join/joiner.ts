@@ -408,6 +408,7 @@ export class Joiner {
       correction_of: replaced ? replaced.example_id : null,
       shadow_scores: entry.shadow_scores,
       replaces: replaced ? replacedLabelOf(replaced) : null,
+      arrival: false,
     };
   }
 }

@@ -49,7 +49,7 @@ export const SAMPLES = {
     label_delay_ms: 3_600_000,
     correction_of: null,
     shadow_scores: { 'fraud-detector/logreg@3': 0.71 },
-    replaces: null,
+    replaces: null, arrival: false,
   } satisfies LabelledExample,
   ModelSnapshot: {
     model: 'fraud-detector',

@@ -36,7 +36,7 @@ function example(overrides: Partial<LabelledExample> = {}): LabelledExample {
     label_delay_ms: delay,
     correction_of: null,
     shadow_scores: {},
-    replaces: null,
+    replaces: null, arrival: false,
     ...overrides,
   };
 }

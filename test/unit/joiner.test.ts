@@ -57,7 +57,7 @@ describe('joiner', () => {
           example_id: 'a#1', prediction_id: 'a', model: 'fraud', model_version: 'v1', timestamp: T0,
           features: { amount: 10 }, categorical: {}, segments: { region: 'eu' }, score: 0.8, threshold: 0.5,
           label: 1, feedback_type: 'USER_CONFIRMED', source: 'u1', feedback_timestamp: T0 + 90_000,
-          label_delay_ms: 90_000, correction_of: null, shadow_scores: {}, replaces: null,
+          label_delay_ms: 90_000, correction_of: null, shadow_scores: {}, replaces: null, arrival: false,
         },
       },
     ]);

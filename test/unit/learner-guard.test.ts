@@ -136,7 +136,7 @@ describe('learners never turn NaN', () => {
 describe("the trainer's last guard", () => {
   const example = (i: number, x: number, label: number): LabelledExample => ({
     prediction_id: `p${i}`, model: 'sales', model_version: 'v1', timestamp: START + i, features: { x }, categorical: {}, segments: {}, score: 0, threshold: 0,
-    example_id: `e${i}`, label, feedback_type: 'AUTO_VALIDATED', source: 'test', feedback_timestamp: START + i, label_delay_ms: 0, correction_of: null, shadow_scores: {}, replaces: null,
+    example_id: `e${i}`, label, feedback_type: 'AUTO_VALIDATED', source: 'test', feedback_timestamp: START + i, label_delay_ms: 0, correction_of: null, shadow_scores: {}, replaces: null, arrival: false,
   });
 
   it('rebuilds a regression challenger from its last snapshot when a huge but allowed label overflows it', () => {

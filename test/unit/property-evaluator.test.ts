@@ -56,6 +56,7 @@ function exampleArb(models: string[], odd: boolean): fc.Arbitrary<LabelledExampl
       label_delay_ms: x.label === null ? null : x.delay, correction_of: x.correction === null || x.label === null ? null : `${x.model}-${x.correction}#1`, shadow_scores: x.shadow,
       // A correction of an arbitrary example (hostile: not what a joiner writes): it replaces a label that example may never have had.
       replaces: x.correction === null || x.label === null ? null : { label: x.replaced, feedback_type: x.type, source: 'u', feedback_timestamp: x.at },
+      arrival: false,
     }));
 }
 

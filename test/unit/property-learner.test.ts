@@ -41,7 +41,7 @@ function exampleArb(model: 'binary' | 'constructor'): fc.Arbitrary<LabelledExamp
     n: fc.nat(1000),
   }).map((x) => ({
     example_id: `${model}-${x.n}#1`, prediction_id: `${model}-${x.n}`, model, model_version: 'v1', timestamp: T0, features: x.features, categorical: { plan: x.plan }, segments: {},
-    score: 0.5, threshold: 0.5, label: x.label, feedback_type: 'AUTO_VALIDATED', source: null, feedback_timestamp: T0 + 1, label_delay_ms: 1, correction_of: null, shadow_scores: {}, replaces: null,
+    score: 0.5, threshold: 0.5, label: x.label, feedback_type: 'AUTO_VALIDATED', source: null, feedback_timestamp: T0 + 1, label_delay_ms: 1, correction_of: null, shadow_scores: {}, replaces: null, arrival: false,
   }));
 }
 

@@ -53,7 +53,7 @@ function stream(n: number, seed: number): LabelledExample[] {
       segments: { region: ['eu', 'us', 'apac', 'latam', 'mena'][Math.floor(random() * 5)]!, plan: random() < 0.5 ? 'free' : 'pro' },
       score, threshold: 0.5, label: expired ? null : label,
       feedback_type: expired ? null : random() < 0.2 ? 'EXPERT_REVIEW' : 'USER_CONFIRMED', source: expired ? null : `u${i % 3}`,
-      feedback_timestamp: expired ? null : timestamp + delay, label_delay_ms: expired ? null : delay, correction_of: null, replaces: null,
+      feedback_timestamp: expired ? null : timestamp + delay, label_delay_ms: expired ? null : delay, correction_of: null, replaces: null, arrival: false,
       shadow_scores: { [`${model}/lr@${1 + (i >> 6)}`]: score * 0.9, ...(i > n / 3 ? { 'previous:v1': score * 1.1 } : {}) },
     });
   }
