@@ -1,11 +1,13 @@
 /**
  * The codec of every event topic: Avro in the Confluent wire format through
  * the schema registry (subject `<topic>-value`) on Kafka, the same Avro
- * without a registry on the in-process log.
+ * without a registry on the in-process log. The input topics (predictions,
+ * feedback) also take JSON values, recognised per record (json-values.ts).
  */
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { DeadLetter, Feedback, LabelledExample, ModelSnapshot, Prediction, PromotionDecision } from '../../core/events.js';
 import { LocalCodec, RegistryCodec, type Codec } from './codec.js';
+import { JsonOrAvroCodec } from './json-values.js';
 import type { SchemaName } from './schemas.js';
 
 export interface Codecs {
@@ -31,8 +33,8 @@ export function makeCodecs(topics: CodecTopics, registry: SchemaRegistry | undef
   const make = <T>(schema: SchemaName, topic: string): Codec<T> =>
     registry ? new RegistryCodec<T>(registry, schema, `${topic}-value`) : new LocalCodec<T>(schema);
   return {
-    prediction: make('Prediction', topics.predictions),
-    feedback: make('Feedback', topics.feedback),
+    prediction: new JsonOrAvroCodec(make<Prediction>('Prediction', topics.predictions)),
+    feedback: new JsonOrAvroCodec(make<Feedback>('Feedback', topics.feedback)),
     labelled: make('LabelledExample', topics.labelled_examples),
     snapshot: make('ModelSnapshot', topics.model_snapshots),
     promotion: make('PromotionDecision', topics.model_promotions),
