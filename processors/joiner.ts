@@ -12,6 +12,15 @@
  * The partition task (partition-tasks.ts) fences the previous owner of p
  * before the state is restored, so the restored state is exactly what the
  * committed offsets imply.
+ *
+ * Misplaced records: a prediction and its feedback meet only if both sit on
+ * partition murmur2(prediction_id) mod N, where Kafka's default partitioner
+ * for the key prediction_id puts them. A producer with another partitioner
+ * (librdkafka's default, CRC32) or another key places some elsewhere; each
+ * such record is forwarded, bytes unchanged, to its partition of the same
+ * topic (header `feedbackloop-rerouted-from: <partition>@<offset>`) in the
+ * batch's transaction, and is joined there. Nothing is lost and nothing is
+ * joined twice; the join counts `rerouted`.
  */
 import { FeedbackloopError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
@@ -20,6 +29,7 @@ import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, t
 import { Joiner, emptyCounters, modelCounters, NO_CLOCK, timeProblem, UNBOUNDED, type JoinCounters, type JoinerOptions, type JoinOutput, type JoinStore } from '../core/join/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import type { LogRecord, LogTransport, OutgoingRecord, PartitionBatch } from '../adapters/transport/transport.js';
+import { partitionForKey } from '../adapters/transport/partitioner.js';
 import { ChangelogRecorder, decodeChangelogRecord } from './joiner-changelog.js';
 import { deadLetterFor, deadLetterRecords, decodeRecord } from './decode.js';
 import { offsetsOf, PartitionTasks, type AlignOptions, type TaskContext } from './partition-tasks.js';
@@ -90,6 +100,9 @@ export function addCounters(into: JoinCounters, from: JoinCounters): JoinCounter
 
 type JoinInput = { record: LogRecord; prediction: Prediction } | { record: LogRecord; feedback: Feedback };
 
+/** The header a forwarded record carries: where it was first found. */
+export const REROUTED_FROM_HEADER = 'feedbackloop-rerouted-from';
+
 export class JoinerProcessor implements Processor {
   readonly name = 'joiner';
   readonly inputs: string[];
@@ -101,11 +114,14 @@ export class JoinerProcessor implements Processor {
   private readonly opened = new Set<number>();
   /** Records decoded for their event time, waiting in the alignment buffers to be processed. */
   private readonly decoded = new WeakMap<LogRecord, JoinInput | { letter: DeadLetter }>();
+  /** Partitions of the input topics (checkCoPartitioning): where murmur2(prediction_id) puts each event. */
+  private partitions = 0;
 
   constructor(private readonly deps: JoinerProcessorDeps) {
     const t = deps.topics;
     this.inputs = [t.predictions, t.feedback];
-    this.outputs = [t.labelled, t.unmatched, t.deadLetters, t.changelog];
+    // The inputs too: a misplaced record is forwarded to its partition.
+    this.outputs = [t.labelled, t.unmatched, t.deadLetters, t.changelog, t.predictions, t.feedback];
     this.tasks = new PartitionTasks<JoinTask>({
       transport: deps.transport,
       groupId: deps.groupId,
@@ -147,7 +163,7 @@ export class JoinerProcessor implements Processor {
   }
 
   async start(): Promise<void> {
-    await this.checkCoPartitioning();
+    this.partitions = await this.checkCoPartitioning();
     await this.tasks.start();
   }
 
@@ -226,7 +242,9 @@ export class JoinerProcessor implements Processor {
     const letters: DeadLetter[] = [];
     const counters = (task.joiner.counters = emptyCounters());
     // Decode (async), join (synchronous, one store transaction), encode (async).
-    const inputs = await this.decode(batch.records, now, letters);
+    const rerouted: OutgoingRecord[] = [];
+    const inputs = this.placed(await this.decode(batch.records, now, letters), rerouted);
+    counters.rerouted = rerouted.length;
     const results = task.store.transaction(() =>
       inputs.map((input) => ({
         record: input.record,
@@ -234,7 +252,22 @@ export class JoinerProcessor implements Processor {
       })),
     );
     const out = await this.encodeOutputs(results, letters, now);
+    for (const record of rerouted) out.push(record);
     await this.commit(task, ctx, out, offsetsOf(batch), counters);
+  }
+
+  /** The inputs on their own partition; the others go to `rerouted` as records for theirs. */
+  private placed(inputs: JoinInput[], rerouted: OutgoingRecord[]): JoinInput[] {
+    if (this.partitions <= 1) return inputs;
+    const here: JoinInput[] = [];
+    for (const input of inputs) {
+      const id = 'prediction' in input ? input.prediction.prediction_id : input.feedback.prediction_id;
+      const key = Buffer.from(id, 'utf8');
+      const partition = partitionForKey(key, this.partitions);
+      if (partition === input.record.partition) here.push(input);
+      else rerouted.push(forwarded(input.record, key, partition));
+    }
+    return here;
   }
 
   /** Output records for join results, then the dead letters (those from decoding and those the join rejected). */
@@ -329,4 +362,12 @@ export class JoinerProcessor implements Processor {
       }
     }
   }
+}
+
+/** A misplaced input record as it goes to its partition: same topic, value and timestamp, keyed by its prediction_id. */
+function forwarded(record: LogRecord, key: Buffer, partition: number): OutgoingRecord {
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [name, value] of Object.entries(record.headers)) headers[name] = value;
+  headers[REROUTED_FROM_HEADER] = `${record.partition}@${record.offset}`;
+  return { topic: record.topic, partition, key, value: record.value, timestamp: record.timestamp, headers };
 }

@@ -111,7 +111,8 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
   joiner: {
     inputs: (t) => [t.predictions, t.feedback],
     kafka: {
-      outputs: (t) => [t.labelled_examples, t.unmatched_feedback, t.dead_letters, t.joiner_changelog],
+      // And its inputs: a record on the wrong partition is forwarded to its own (processors/joiner.ts).
+      outputs: (t) => [t.labelled_examples, t.unmatched_feedback, t.dead_letters, t.joiner_changelog, t.predictions, t.feedback],
       restores: (t) => [t.joiner_changelog],
       // The shadow scorer's feeds (Pipeline builds them with the joiner).
       feeds: (t) => [

@@ -117,6 +117,8 @@ export interface JoinCounters {
   models_refused: number;
   expired_labelled: number;
   expired_unlabelled: number;
+  /** Input records found on a partition other than murmur2(prediction_id)'s and forwarded there (the processor's, not the join's). */
+  rerouted: number;
   /**
    * Counters per model name. A null-prototype object (JSON-serialisable, it
    * is summary.json's by_model): a model named `__proto__`, `constructor` or
@@ -129,7 +131,7 @@ export interface JoinCounters {
 export function emptyCounters(): JoinCounters {
   return {
     predictions: 0, feedback: 0, labelled: 0, corrections: 0, confirmations: 0, superseded: 0,
-    duplicates: 0, uncertain: 0, unmatched: 0, rejected: 0, models_refused: 0, expired_labelled: 0, expired_unlabelled: 0,
+    duplicates: 0, uncertain: 0, unmatched: 0, rejected: 0, models_refused: 0, expired_labelled: 0, expired_unlabelled: 0, rerouted: 0,
     byModel: Object.create(null) as Record<string, ModelCounters>,
   };
 }
