@@ -166,13 +166,17 @@ export class GroupProgress {
     }
   }
 
-  /** Waits until the committed offsets reach the end of every input partition; returns how long it took. */
+  /**
+   * Waits until the committed offsets reach the end of every input partition; returns how long it took.
+   * The ends are read after the commits each time: the joiner forwards misplaced records to its own
+   * inputs in the transaction that commits past them, so the inputs may grow while it works.
+   */
   async waitCaughtUp(options: { timeoutMs: number; check?: () => void }): Promise<number> {
     const started = Date.now();
-    const ends = await this.ends();
     for (;;) {
       options.check?.();
       const committed = await this.committed();
+      const ends = await this.ends();
       const behind = [...ends].filter(([tp, end]) => (committed.get(tp) ?? 0) < end);
       if (behind.length === 0) return Date.now() - started;
       if (Date.now() - started > options.timeoutMs) {

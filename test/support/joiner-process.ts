@@ -11,7 +11,7 @@ import { wallClock } from '../../core/join/index.js';
 import type { JoinerTopics } from '../../processors/joiner.js';
 import { stackEnvironment } from './stack.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+export const ROOT = join(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 export const LOG_DIR = join(ROOT, '.cache', 'test-logs');
 /** Parent of the joiner children's on-disk state (joiner.state_dir), one folder per test. */
