@@ -12,6 +12,7 @@ import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
 import { registerDemo } from './commands/demo.js';
 import { registerManual } from './commands/manual.js';
+import { registerProduce } from './commands/produce.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerStatus } from './commands/status.js';
@@ -35,6 +36,7 @@ function program(): Command {
   registerRun(cli);
   registerReplay(cli);
   registerDemo(cli);
+  registerProduce(cli);
   registerManual(cli);
   registerCheck(cli);
   registerStatus(cli);
