@@ -1,7 +1,7 @@
 /**
- * The README's "Connect your app", on the real stack: predictions from a
- * Java-compatible client (kafkajs: Avro through the registry, murmur2
- * partitioner) and feedback from the Python example (examples/python/produce.py:
+ * The README's "Connect your app", on the real stack: predictions through
+ * `feedbackloop produce` (Avro through the registry, murmur2 partitioner, as
+ * Java's client) and feedback from the Python example (examples/python/produce.py:
  * confluent-kafka, JSON values) with librdkafka's default partitioner (CRC32),
  * which puts most feedback on another partition than its prediction's.
  * `feedbackloop run --only joiner` must make every join: each misplaced
@@ -20,7 +20,7 @@ import { partitionForKey } from '../../adapters/transport/partitioner.js';
 import type { Feedback, Prediction } from '../../core/events.js';
 import { REROUTED_FROM_HEADER } from '../../processors/joiner.js';
 import { uniqueName } from '../support/collect.js';
-import { JoinerProcess, joinerEnvironment, pipelineTopics, ROOT } from '../support/joiner-process.js';
+import { CLI, JoinerProcess, joinerEnvironment, pipelineTopics, ROOT } from '../support/joiner-process.js';
 import { GroupProgress, joinerCodecs, pipelineTopicSpecs, readTopic } from '../support/joiner-kafka.js';
 import { requireStack, STACK } from '../support/stack.js';
 
@@ -70,16 +70,18 @@ describe('Connect your app: feedback from the Python example', () => {
       predictions.push({ prediction_id: id, model: 'fraud', model_version: 'v1', timestamp: start + i * 1_000, features: { x: i % 7 }, categorical: {}, segments: {}, score: (i % 10) / 10, threshold: 0.5 });
       feedback.push({ prediction_id: id, timestamp: start + i * 1_000 + 60_000, feedback_type: 'AUTO_VALIDATED', label: i % 3 === 0 ? 1 : 0, uncertain: false, source: null, notes: null });
     }
-    const producer = await transport.producer();
-    await producer.send(await Promise.all(predictions.map(async (p) => ({ topic: topics.predictions, key: Buffer.from(p.prediction_id), value: await codecs.prediction.encode(p) }))));
-    await producer.close();
     const dir = join(ROOT, '.cache', 'test-state', prefix);
     mkdirSync(dir, { recursive: true });
+    const predictionsFile = join(dir, 'predictions.jsonl');
+    writeFileSync(predictionsFile, predictions.map((p) => JSON.stringify(p)).join('\n') + '\n');
+    const env = joinerEnvironment({ clientId: prefix, topics, partitions: PARTITIONS });
+    const produced = execFileSync(process.execPath, [CLI, 'produce', '--quiet', '--predictions', predictionsFile, '--dead-letters', join(dir, 'letters.jsonl')], { env, encoding: 'utf8' });
+    expect(produced).toBe(`sent ${PREDICTIONS} predictions to ${topics.predictions} and 0 feedback to ${topics.feedback}; no line refused\n`);
     const file = join(dir, 'feedback.jsonl');
     writeFileSync(file, feedback.map((f) => JSON.stringify(f)).join('\n') + '\n');
     expect(pythonProduce(file, topics.feedback, partitioner === 'murmur2_random' ? undefined : partitioner)).toContain(`${PREDICTIONS} records delivered`);
 
-    child = await JoinerProcess.start({ name: `${prefix}-run`, env: joinerEnvironment({ clientId: prefix, topics, partitions: PARTITIONS }) });
+    child = await JoinerProcess.start({ name: `${prefix}-run`, env });
     const running = child;
     await new GroupProgress(admin, `${prefix}-joiner`, [topics.predictions, topics.feedback]).waitCaughtUp({
       timeoutMs: 120_000,
