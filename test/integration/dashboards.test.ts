@@ -8,7 +8,7 @@
  * the ClickHouse plugin does (test/support/grafana.ts) for a range covering
  * the stream, for every value of every template variable. The panels of
  * estimated figures and pending labels, on hand-made points in a database of
- * their own (the replay here writes no estimates until its evaluator does):
+ * their own (known values, whatever the replay wrote):
  * each series, its trust and its value, the latest version of a point
  * (FINAL) only; label coverage by predictions where they are counted.
  */
