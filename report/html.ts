@@ -21,12 +21,25 @@ export function figure(chart: string, caption: string): string {
   return `<figure><figcaption>${esc(caption)}</figcaption>${chart}</figure>`;
 }
 
-export function legend(keys: SeriesKey[], windows: Array<{ window: string; style: string }>, markers: Marker[]): string {
+/** What a model's charts show besides the measured figures. */
+export interface LegendExtras {
+  /** Some series has an estimated line. */
+  estimated: boolean;
+  /** Some window is shaded (labels still arriving). */
+  immature: boolean;
+}
+
+export function legend(keys: SeriesKey[], windows: Array<{ window: string; style: string }>, markers: Marker[], extras: LegendExtras = { estimated: false, immature: false }): string {
   const items = keys.map((k) => `<span class="item">${swatch(k.color)}${esc(k.label)}</span>`);
   const fine = windows.find((w) => w.style === 'line');
   const coarse = windows.find((w) => w.style === 'steps');
   if (fine) items.push(`<span class="item"><span class="line thin"></span>per ${esc(fine.window)} window${coarse ? '' : ' (at its middle)'}</span>`);
   if (coarse) items.push(`<span class="item"><span class="line bold"></span>per ${esc(coarse.window)} window (dot: hover for n)</span>`);
+  if (extras.estimated) {
+    items.push('<span class="item"><span class="line estimate"></span>estimated from the scores of every prediction, before labels (CBPE)</span>');
+    items.push('<span class="item"><span class="line estimate untrusted"></span>estimate not trusted: scores not calibrated on the matured labels</span>');
+  }
+  if (extras.immature) items.push('<span class="item"><span class="shade"></span>labels still arriving (window not matured: its figures may change)</span>');
   const kinds = new Set(markers.map((m) => m.kind));
   for (const [kind, name] of [['promote', 'promotion'], ['rollback', 'rollback'], ['pin', 'pin or unpin']] as const) {
     if (kinds.has(kind) || (kind === 'pin' && kinds.has('unpin'))) items.push(`<span class="item"><span class="vline" style="border-color:${markerColor(kind)}"></span>${name}</span>`);

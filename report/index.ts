@@ -3,10 +3,13 @@
  * fonts, images or links to fetch) from the evaluator's rows, the promoter's
  * decisions and the joiner's counts. A pure function: data in, HTML out.
  *
- * Per model: precision, recall, F1, log loss and ROC AUC (MAE, RMSE and R²
- * for a regression model) over prediction time for the champion, the
- * previous champion and each challenger, with promotion/rollback lines and
- * the drift alarms of the inputs and the champion as ticks; a totals table;
+ * Per model: precision, recall, F1, accuracy, log loss and ROC AUC (MAE,
+ * RMSE and R² for a regression model) over prediction time for the
+ * champion, the previous champion and each challenger, each with its
+ * estimated line (from the scores of every prediction, before the labels)
+ * dashed beside the measured one, faded where the estimate is not trusted;
+ * windows whose labels are still arriving shaded; promotion/rollback lines
+ * and the drift alarms of the inputs and the champion as ticks; a totals table;
  * the decisions; the drift alarms on a timeline (challengers' in grey: a
  * learning model's scores and errors move by design); label delay and
  * coverage; feedback statistics; and fairness by segment with the gaps.
@@ -20,6 +23,7 @@ import { parseDuration } from '../core/duration.js';
 import { esc, int, isoMinute } from './format.js';
 import { legend } from './html.js';
 import { modelData, modelsOf, type ModelData, type ReportInput } from './input.js';
+import { IMMATURE_NOTE, immatureSpans } from './estimates.js';
 import { decisionMarkers, driftMarkers } from './markers.js';
 import { metricCharts } from './sections/charts.js';
 import { decisionsTable } from './sections/decisions.js';
@@ -45,6 +49,9 @@ function modelSection(m: ModelData): string {
   const drawn = new Set(windows.map((w) => w.window));
   const times = m.points.filter((p) => p.segment === ALL_SEGMENTS && drawn.has(p.window)).flatMap((p) => [p.window_start, p.window_end]);
   const domain = timeDomain([...times, ...m.drift.filter((d) => d.detected).map((d) => d.at), ...m.decisions.map((d) => d.at)]);
+  const spans = immatureSpans(figures, keys.filter((k) => k.role === 'champion'), windows);
+  const shade = spans.length > 0 ? { spans, note: IMMATURE_NOTE } : undefined;
+  const estimated = m.points.some((p) => p.segment === ALL_SEGMENTS && p.metric.startsWith('estimated_') && drawn.has(p.window));
   const c = m.counters;
   const champion = keys.filter((k) => k.role === 'champion').map((k) => k.version).join(', ') || '–';
   const counts = c
@@ -59,8 +66,8 @@ function modelSection(m: ModelData): string {
     `<section class="model" id="model-${m.index}" data-model="${esc(m.model)}">`,
     head,
     `<h3>Champion vs challengers</h3>`,
-    legend(keys, windows, markers),
-    `<div class="charts">${metricCharts(m, figures, keys, windows, domain, markers)}</div>`,
+    legend(keys, windows, markers, { estimated, immature: shade !== undefined }),
+    `<div class="charts">${metricCharts(m, figures, keys, windows, domain, markers, shade)}</div>`,
     `<h3>Totals over the whole history</h3>`,
     totalsTable(m, figures, keys),
     `<h3>Promotions and rollbacks</h3>`,
@@ -68,7 +75,7 @@ function modelSection(m: ModelData): string {
     `<h3>Drift alarms</h3>`,
     driftSection(m, domain, decisions),
     `<h3>Labels: delay and coverage</h3>`,
-    labelsSection(m, figures, keys, windows, domain, markers),
+    labelsSection(m, figures, keys, windows, domain, markers, shade),
     `<h3>Feedback</h3>`,
     feedbackSection(m),
     `<h3>Fairness by segment</h3>`,
@@ -117,7 +124,8 @@ export function renderReport(input: ReportInput): string {
     header(input, models),
     ...sections,
     '<footer>Times are UTC. Metric charts place each window at the time of its predictions; drift and decision markers at the event time they happened (the label that triggered them). ' +
-      'Hover a line, dot or marker for details. A dash is a figure with a zero denominator. Written by feedbackloop; this file is self-contained.</footer>',
+      'Hover a line, dot or marker for details. A dash is a figure with a zero denominator. ' +
+      'Dashed lines are estimates from the scores of every prediction (labelled or not), faded where the scores were not calibrated on the matured labels; shaded windows still wait for labels. Written by feedbackloop; this file is self-contained.</footer>',
     '</body></html>',
     '',
   ].join('\n');

@@ -33,6 +33,11 @@ svg .empty { fill: #888; font-size: 14px; }
 svg .row-label { fill: #333; }
 svg path.series { fill: none; stroke-width: 1.3; stroke-linejoin: round; stroke-linecap: round; opacity: 0.6; }
 svg path.series.steps { stroke-width: 3.5; opacity: 1; stroke-linecap: butt; }
+svg path.series.estimate { stroke-dasharray: 5 4; stroke-linecap: butt; opacity: 0.85; }
+svg path.series.steps.estimate { stroke-width: 2.5; }
+svg path.series.estimate.untrusted { opacity: 0.3; }
+svg rect.immature { fill: #fff3cd; opacity: 0.75; }
+svg .immature-note { fill: #8a6d00; font-size: 11px; font-style: italic; }
 svg g.marker line { stroke-width: 1.6; stroke-dasharray: 5 3; }
 svg g.marker text { font-size: 11px; font-weight: 600; }
 svg line.marker { stroke-width: 1.6; }
@@ -42,6 +47,9 @@ svg line.marker { stroke-width: 1.6; }
 .legend .swatch { margin-right: 0; }
 .legend .line { display: inline-block; width: 22px; border-top: 1.5px solid #555; opacity: 0.7; }
 .legend .line.bold { border-top: 4px solid #555; opacity: 1; }
+.legend .line.estimate { border-top: 2px dashed #555; opacity: 0.85; }
+.legend .line.estimate.untrusted { opacity: 0.3; }
+.legend .shade { display: inline-block; width: 22px; height: 12px; background: #fff3cd; border: 1px solid #e6d28a; }
 .legend .vline { display: inline-block; height: 14px; border-left: 2px dashed; }
 .legend .tick { display: inline-block; width: 2px; height: 10px; }
 table { border-collapse: collapse; margin: 4px 0 8px; font-size: 13px; }

@@ -1,7 +1,9 @@
 /**
  * Inline SVG charts for the report: a time-series line chart with vertical
- * markers, and a timeline of events in rows. Pure functions from data to an
- * SVG string; every text is escaped here. The x axis is UTC time.
+ * markers, estimate series drawn dashed (faded where not trusted) and shaded
+ * time spans (windows whose labels are still arriving), and a timeline of
+ * events in rows. Pure functions from data to an SVG string; every text is
+ * escaped here. The x axis is UTC time.
  */
 import { DAY, esc, HOUR, hourMinute, isoMinute, MINUTE, monthDay } from './format.js';
 
@@ -11,6 +13,8 @@ export interface Point {
   end: number;
   value: number | null;
   count: number;
+  /** Drawn faded (an estimate not trusted in this window), with the segments that join it. */
+  faded?: boolean;
 }
 
 /** A series' points in one window size: `line` joins them, `steps` draws each window as a level segment. */
@@ -26,6 +30,15 @@ export interface Series {
   /** data-* attributes of the series' paths (role, version…). */
   attrs: Record<string, string>;
   lines: SeriesLine[];
+  /** An estimate (not a measured figure): drawn dashed, without dots; its faded points fainter still. */
+  estimate?: { faded: string };
+}
+
+/** A time span shaded behind the series (a window whose labels are still arriving), with its tooltip. */
+export interface Shade {
+  start: number;
+  end: number;
+  title: string;
 }
 
 export type MarkerKind = 'promote' | 'rollback' | 'pin' | 'unpin' | 'drift' | 'drift-challenger';
@@ -60,6 +73,8 @@ export interface LineChart {
   markers: Marker[];
   /** Shown when no series has a figure. */
   empty: string;
+  /** Spans shaded behind the series, and a note written in the last run of them when it has room. */
+  shade?: { spans: Shade[]; note: string };
 }
 
 const W = 600;
@@ -157,28 +172,52 @@ export function extent(values: number[]): [number, number] | null {
   return lo <= hi ? [lo, hi] : null;
 }
 
-/** The path of a series line: joined points, broken at nulls and at missing windows; or one level segment per window. */
-function seriesPath(line: SeriesLine, x: (t: number) => number, y: (v: number) => number): string {
-  const parts: string[] = [];
-  let open = false;
-  let previousEnd = Number.NaN;
-  for (const p of line.points) {
-    if (p.value === null || !Number.isFinite(p.value)) {
-      open = false;
+/**
+ * The paths of a series line: joined points, broken at nulls and at missing
+ * windows (a lone point drawn as a dot-sized segment, so that it shows); or
+ * one level segment per window. Segments that touch a faded point go to the
+ * faded path, the others to the plain one.
+ */
+function seriesPaths(line: SeriesLine, x: (t: number) => number, y: (v: number) => number): { plain: string; faded: string } {
+  const plain = { d: '', at: -1 };
+  const faded = { d: '', at: -1 };
+  const pts = line.points;
+  const valid = (i: number) => i >= 0 && i < pts.length && pts[i]!.value !== null && Number.isFinite(pts[i]!.value);
+  const joined = (i: number) => valid(i - 1) && valid(i) && pts[i]!.start === pts[i - 1]!.end;
+  const at = (i: number) => `${r1(x((pts[i]!.start + pts[i]!.end) / 2))} ${r1(y(pts[i]!.value!))}`;
+  for (let i = 0; i < pts.length; i++) {
+    if (!valid(i)) continue;
+    const p = pts[i]!;
+    if (line.style === 'steps') {
+      (p.faded ? faded : plain).d += `M${r1(x(p.start))} ${r1(y(p.value!))}H${r1(x(p.end))}`;
       continue;
     }
-    const yy = r1(y(p.value));
-    if (line.style === 'steps') {
-      parts.push(`M${r1(x(p.start))} ${yy}H${r1(x(p.end))}`);
-    } else {
-      const xx = r1(x((p.start + p.end) / 2));
-      parts.push(`${open && p.start === previousEnd ? 'L' : 'M'}${xx} ${yy}`);
-      open = true;
+    if (joined(i)) {
+      const pen = p.faded || pts[i - 1]!.faded ? faded : plain;
+      pen.d += `${pen.at === i - 1 ? '' : `M${at(i - 1)}`}L${at(i)}`;
+      pen.at = i;
+    } else if (!joined(i + 1)) {
+      const pen = p.faded ? faded : plain;
+      pen.d += `M${at(i)}h0.01`;
+      pen.at = i;
     }
-    previousEnd = p.end;
   }
-  // A lone point of a joined line is drawn as a dot-sized segment, so that it shows.
-  return parts.join('').replace(/M([\d.-]+) ([\d.-]+)(?=M|$)/g, 'M$1 $2h0.01');
+  return { plain: plain.d, faded: faded.d };
+}
+
+/** The shaded spans (clipped to the plot), and the note at the end of the last run of touching spans when it is wide enough. */
+function shading(shade: NonNullable<LineChart['shade']>, x: (t: number) => number, left: number, right: number, top: number, bottom: number): string {
+  const out: string[] = [];
+  let run: [number, number] | null = null;
+  for (const s of shade.spans) {
+    const x0 = Math.max(left, r1(x(s.start)));
+    const x1 = Math.min(right, r1(x(s.end)));
+    if (x1 <= x0) continue;
+    out.push(`<rect class="immature" data-start="${s.start}" data-end="${s.end}" x="${x0}" y="${top}" width="${r1(x1 - x0)}" height="${bottom - top}"><title>${esc(s.title)}</title></rect>`);
+    run = run && Math.abs(run[1] - x0) < 0.2 ? [run[0], x1] : [x0, x1];
+  }
+  if (run && run[1] - run[0] >= 90) out.push(`<text class="immature-note" x="${r1(run[1] - 4)}" y="${top + 13}" text-anchor="end">${esc(shade.note)}</text>`);
+  return out.join('');
 }
 
 const MARKER_COLORS: Record<MarkerKind, string> = {
@@ -237,6 +276,7 @@ export function lineChart(chart: LineChart): string {
       ` data-t0="${t0}" data-t1="${t1}" data-left="${left}" data-right="${right}" data-series="${chart.series.length}"${values.length === 0 ? ' data-empty="true"' : ''}>`,
   );
   out.push(`<rect class="plot" x="${left}" y="${top}" width="${right - left}" height="${bottom - top}"/>`);
+  if (chart.shade) out.push(shading(chart.shade, x, left, right, top, bottom));
   for (const t of ticks) {
     const yy = r1(y(t));
     out.push(`<line class="grid" x1="${left}" x2="${right}" y1="${yy}" y2="${yy}"/><text class="tick" x="${left - 6}" y="${yy + 4}" text-anchor="end">${esc(tickLabel(t))}</text>`);
@@ -249,12 +289,12 @@ export function lineChart(chart: LineChart): string {
   }
   for (const s of seriesList) {
     for (const line of s.lines) {
-      const d = seriesPath(line, x, y);
-      if (d === '') continue;
-      out.push(
-        `<path class="series ${line.style}" d="${d}" stroke="${esc(s.color)}"${attributes({ ...s.attrs, window: line.window })}><title>${esc(`${s.label} (${line.window})`)}</title></path>`,
-      );
-      if (line.style !== 'steps') continue;
+      const { plain, faded } = seriesPaths(line, x, y);
+      const path = (d: string, cls: string, title: string) =>
+        `<path class="series ${line.style}${cls}" d="${d}" stroke="${esc(s.color)}"${attributes({ ...s.attrs, window: line.window })}><title>${esc(title)}</title></path>`;
+      if (plain !== '') out.push(path(plain, s.estimate ? ' estimate' : '', `${s.label} (${line.window})`));
+      if (faded !== '') out.push(path(faded, s.estimate ? ' estimate untrusted' : ' faded', `${s.label} (${line.window}), ${s.estimate?.faded ?? 'faded'}`));
+      if (line.style !== 'steps' || s.estimate) continue;
       for (const p of line.points) {
         if (p.value === null || !Number.isFinite(p.value)) continue;
         out.push(

@@ -1,8 +1,9 @@
 /**
  * The evaluator's Prometheus metrics: live gauges per model, role, version
  * and window (segments only when configured: their values become label
- * values), counters of what was evaluated and detected, and histograms of
- * label delay and processing time. Fed through the processor's observer
+ * values), the estimated figures (from the scores of every prediction,
+ * before labels come) with their trust flag, counters of what was evaluated
+ * and detected, and histograms of label delay and processing time. Fed through the processor's observer
  * hooks, so the processor itself imports no prom-client.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -14,6 +15,9 @@ export const GAUGE_FIGURES = [
   'count', 'accuracy', 'precision', 'recall', 'f1', 'fpr', 'log_loss', 'brier', 'roc_auc', 'pr_auc', 'ece', 'mae', 'rmse', 'r2', 'mape',
 ] as const;
 
+/** Estimated figures exported as gauges (feedbackloop_estimated_metric): the metric label's values. */
+export const ESTIMATED_GAUGE_FIGURES = ['precision', 'recall', 'f1', 'accuracy', 'roc_auc'] as const;
+
 export type EvaluatorHooks = Required<Pick<PipelineObserver, 'evaluated' | 'flushed' | 'sinkRetry'>>;
 
 export function evaluatorMetrics(registry: Registry, options: { segments: boolean }): EvaluatorHooks {
@@ -24,9 +28,23 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
     registers: [registry],
     collect: () => refreshIfStale(),
   });
+  const estimated = new Gauge({
+    name: 'feedbackloop_estimated_metric',
+    help: 'Estimated figure of a binary model (CBPE: expected confusion counts from the scores of every prediction, labelled or not), per role, version, segment and window (total), for metric precision, recall, f1, accuracy, roc_auc. Comes before the labels; trust it only where feedbackloop_estimate_trusted is 1. Not exported when it has no value.',
+    labelNames: ['model', 'role', 'version', 'segment', 'window', 'metric'],
+    registers: [registry],
+    collect: () => refreshIfStale(),
+  });
+  const trusted = new Gauge({
+    name: 'feedbackloop_estimate_trusted',
+    help: "1 when the cell's scores were calibrated on its matured labels (expected calibration error at most evaluator.estimate.max_calibration_error over at least evaluator.estimate.min_labels labels of its last evaluator.estimate.trust_windows matured windows), so its feedbackloop_estimated_metric can be believed; else 0.",
+    labelNames: ['model', 'role', 'version', 'segment', 'window'],
+    registers: [registry],
+    collect: () => refreshIfStale(),
+  });
   const examples = new Counter({
     name: 'feedbackloop_examples_evaluated_total',
-    help: 'Labelled examples the evaluator applied, by model and kind (label, correction, expired).',
+    help: 'Labelled examples the evaluator applied, by model and kind (label, correction, expired; arrival: a prediction as it arrived, no label).',
     labelNames: ['model', 'kind'],
     registers: [registry],
   });
@@ -79,13 +97,22 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
       }
     }
     figure.reset();
+    estimated.reset();
+    trusted.reset();
     for (const evaluator of evaluators) {
       for (const live of evaluator.live(options.segments)) {
+        const cell = { model: live.model, role: live.role, version: live.version, segment: live.segment, window: live.window };
         const figures = live.figures as unknown as Record<string, number | null>;
         for (const name of GAUGE_FIGURES) {
           const value = figures[name];
           if (typeof value !== 'number') continue;
-          figure.set({ model: live.model, role: live.role, version: live.version, segment: live.segment, window: live.window, metric: name }, value);
+          figure.set({ ...cell, metric: name }, value);
+        }
+        if (!live.estimated) continue;
+        trusted.set(cell, live.estimated.trusted ? 1 : 0);
+        for (const name of ESTIMATED_GAUGE_FIGURES) {
+          const value = live.estimated[name];
+          if (typeof value === 'number' && Number.isFinite(value)) estimated.set({ ...cell, metric: name }, value);
         }
       }
     }
@@ -110,7 +137,7 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
       batchSeconds.observe(seconds);
       later(evaluators);
       for (const example of applied) {
-        const kind = example.label === null ? 'expired' : example.correction_of === null ? 'label' : 'correction';
+        const kind = example.arrival ? 'arrival' : example.label === null ? 'expired' : example.correction_of === null ? 'label' : 'correction';
         examples.inc({ model: example.model, kind });
         if (kind === 'label' && example.label_delay_ms !== null) delay.observe({ model: example.model }, Math.max(0, example.label_delay_ms) / 1000);
       }

@@ -25,6 +25,19 @@ export interface LiveFigures {
   segment: string;
   window: string;
   figures: Figures;
+  /**
+   * The estimated performance (CBPE, from the scores of every prediction) of
+   * this window, binary models only, with its trust flag (estimate_trusted = 1);
+   * absent when not estimated. Read by the Prometheus gauges.
+   */
+  estimated?: {
+    precision: number | null;
+    recall: number | null;
+    f1: number | null;
+    accuracy: number | null;
+    roc_auc: number | null;
+    trusted: boolean;
+  };
 }
 
 export function healthOf(state: ModelState): ModelHealth {

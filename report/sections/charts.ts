@@ -1,10 +1,15 @@
-/** The metric charts of a model: one per metric, a line per series, with the markers. */
+/**
+ * The metric charts of a model: one per metric, a line per series (and its
+ * estimated line, dashed, where the metric is estimated), with the markers
+ * and the windows whose labels are still arriving shaded.
+ */
+import { estimateSeries } from '../estimates.js';
 import { figure } from '../html.js';
 import type { ModelData } from '../input.js';
 import type { chooseWindows, Figures, SeriesKey } from '../series.js';
-import { lineChart, type Marker, type Series } from '../svg.js';
+import { lineChart, type LineChart, type Marker, type Series } from '../svg.js';
 
-export const BINARY_CHARTS = ['precision', 'recall', 'f1', 'log_loss', 'roc_auc'] as const;
+export const BINARY_CHARTS = ['precision', 'recall', 'f1', 'accuracy', 'log_loss', 'roc_auc'] as const;
 export const REGRESSION_CHARTS = ['mae', 'rmse', 'r2'] as const;
 
 interface MetricInfo {
@@ -21,6 +26,7 @@ const METRICS: Record<string, MetricInfo> = {
   precision: { title: 'Precision', axis: 'precision (TP / predicted positive)', ...SHARE },
   recall: { title: 'Recall', axis: 'recall (TP / positive)', ...SHARE },
   f1: { title: 'F1', axis: 'F1', ...SHARE },
+  accuracy: { title: 'Accuracy', axis: 'accuracy ((TP + TN) / n)', ...SHARE },
   log_loss: { title: 'Log loss (lower is better)', axis: 'log loss (nats per example)', digits: 3, lo: 0 },
   roc_auc: { title: 'ROC AUC', axis: 'ROC AUC', ...SHARE },
   mae: { title: 'MAE (lower is better)', axis: 'mean absolute error (label units)', digits: 3, lo: 0 },
@@ -28,7 +34,9 @@ const METRICS: Record<string, MetricInfo> = {
   r2: { title: 'R²', axis: 'R² (1 is perfect)', digits: 3, bounds: [Number.NEGATIVE_INFINITY, 1] },
 };
 
-export function metricCharts(m: ModelData, figures: Figures, keys: SeriesKey[], windows: ReturnType<typeof chooseWindows>, domain: [number, number], markers: Marker[]): string {
+export function metricCharts(
+  m: ModelData, figures: Figures, keys: SeriesKey[], windows: ReturnType<typeof chooseWindows>, domain: [number, number], markers: Marker[], shade: LineChart['shade'],
+): string {
   const metrics = m.kind === 'regression' ? REGRESSION_CHARTS : BINARY_CHARTS;
   return metrics
     .map((metric) => {
@@ -39,6 +47,10 @@ export function metricCharts(m: ModelData, figures: Figures, keys: SeriesKey[], 
         attrs: { role: k.role, version: k.version },
         lines: windows.map((w) => ({ window: w.window, style: w.style, points: figures.series(k.role, k.version, w.window, metric) })),
       }));
+      for (const k of keys) {
+        const estimate = estimateSeries(figures, k, windows, metric);
+        if (estimate) series.push(estimate);
+      }
       const chart = lineChart({
         attrs: { model: m.model, metric },
         title: `${m.model}: ${info.title}`,
@@ -47,6 +59,7 @@ export function metricCharts(m: ModelData, figures: Figures, keys: SeriesKey[], 
         series,
         markers,
         empty: 'no labelled examples',
+        ...(shade ? { shade } : {}),
       });
       return figure(chart, info.title);
     })

@@ -6,14 +6,19 @@
  * template variables, annotations) returns rows on the real ClickHouse after
  * `feedbackloop replay` wrote a seeded stream to it: the macros expanded as
  * the ClickHouse plugin does (test/support/grafana.ts) for a range covering
- * the stream, for every value of every template variable.
+ * the stream, for every value of every template variable. The panels of
+ * estimated figures and pending labels, on hand-made points in a database of
+ * their own (known values, whatever the replay wrote):
+ * each series, its trust and its value, the latest version of a point
+ * (FINAL) only; label coverage by predictions where they are counted.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { championHistoryRow, ClickHouseStore } from '../../adapters/clickhouse/index.js';
+import { championHistoryRow, ClickHouseStore, metricPointRow } from '../../adapters/clickhouse/index.js';
+import type { MetricPoint } from '../../core/evaluate/index.js';
 import { championHistory, manualDecision } from '../../runtime/manual-decisions.js';
 import { createPipelineMetrics } from '../../adapters/prometheus/index.js';
 import { commandReplay } from '../../cli/commands/replay.js';
@@ -258,6 +263,62 @@ describe('Grafana dashboards', () => {
       }
       console.log(`dashboards: ${ran} ClickHouse queries run, ${failures.length} failed`);
       expect(failures).toEqual([]);
+    });
+
+    it('the estimate, pending-label and coverage panels read the new figures: estimate dashed by name, untrusted windows marked, FINAL values', async () => {
+      const estimates = await ClickHouseStore.open({ url: STACK.clickhouseUrl, database: `${database}_estimates`, username: 'default', password: '', requestTimeoutMs: 30_000 });
+      try {
+        // Three hours of champion v1: the estimate untrusted in the first; labels still arriving in the last two.
+        const hourly: Record<string, number[]> = {
+          f1: [0.7, 0.7, 0.7], estimated_f1: [0.6, 0.62, 0.64], accuracy: [0.9, 0.9, 0.9], estimated_accuracy: [0.85, 0.86, 0.87], estimate_trusted: [0, 1, 1],
+          predictions: [100, 100, 100], labelled: [90, 60, 20], expired: [10, 0, 0], pending: [0, 40, 80],
+        };
+        const point = (model: string, window: string, h: number, metric: string, value: number): MetricPoint => ({
+          model, model_version: 'v1', role: 'champion', segment: '*', window, window_start: START + h * (window === '1d' ? DAY : HOUR),
+          window_end: START + (h + 1) * (window === '1d' ? DAY : HOUR), metric, value, count: 100,
+        });
+        const points = Object.entries(hourly).flatMap(([metric, values]) => values.map((v, h) => point('scored', '1h', h, metric, v)));
+        // The day: 170 labelled of 300 predictions (label_coverage, of the closed ones, says 170 / 180); a model without arrivals keeps label_coverage.
+        points.push(point('scored', '1d', 0, 'predictions', 300), point('scored', '1d', 0, 'labelled', 170), point('scored', '1d', 0, 'label_coverage', 170 / 180));
+        points.push(point('legacy', '1d', 0, 'labelled', 90), point('legacy', '1d', 0, 'label_coverage', 0.9));
+        // An older version of a point, replaced by the one above (version 2).
+        await estimates.insert('metric_points', [metricPointRow(point('scored', '1h', 1, 'estimated_f1', 0.3), 1, START)]);
+        await estimates.insert('metric_points', points.map((p) => metricPointRow(p, 2, START)));
+
+        const query = (file: string, title: string) => dashboardQueries(dashboards[FILES.indexOf(file)]!).find((q) => q.where.endsWith(`panel "${title}"`))!.text;
+        const range = { from: START - DAY, to: START + 2 * DAY };
+        const run = async (sql: string, vars: Record<string, string>) =>
+          (await estimates.select<Record<string, unknown>>(expandMacros(sql, { ...range, vars }))).map((row) => Object.values(row).map((v) => (typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : v)));
+        const at = (h: number) => new Date(START + h * HOUR).toISOString().replace('T', ' ').slice(0, 19);
+        const vars = { model: 'scored', window: '1h', segment: '*' };
+
+        expect(await run(query('feedbackloop-model.json', 'Estimated vs realised F1 and accuracy in segment $segment (champion)'), vars)).toEqual([
+          [at(0), 'accuracy v1', 0.9], [at(0), 'estimated_accuracy v1 (untrusted)', 0.85], [at(0), 'estimated_f1 v1 (untrusted)', 0.6], [at(0), 'f1 v1', 0.7],
+          [at(1), 'accuracy v1', 0.9], [at(1), 'estimated_accuracy v1', 0.86], [at(1), 'estimated_f1 v1', 0.62], [at(1), 'f1 v1', 0.7],
+          [at(2), 'accuracy v1', 0.9], [at(2), 'estimated_accuracy v1', 0.87], [at(2), 'estimated_f1 v1', 0.64], [at(2), 'f1 v1', 0.7],
+        ]);
+        // Drawn by name: the estimated series dashed, the untrusted ones grey too, the realised ones solid (no override).
+        const panel = allPanels(dashboards[FILES.indexOf('feedbackloop-model.json')]!).find((p) => p.title === 'Estimated vs realised F1 and accuracy in segment $segment (champion)') as unknown as {
+          fieldConfig: { overrides: Array<{ matcher: { id: string; options: string }; properties: Array<{ id: string; value: unknown }> }> };
+        };
+        const drawn = (series: string) => {
+          const props = new Map<string, unknown>();
+          for (const o of panel.fieldConfig.overrides) if (o.matcher.id === 'byRegexp' && new RegExp(o.matcher.options).test(series)) for (const p of o.properties) props.set(p.id, p.value);
+          return { dashed: (props.get('custom.lineStyle') as { fill?: string } | undefined)?.fill === 'dash', grey: props.has('color') };
+        };
+        expect(['f1 v1', 'accuracy v1', 'estimated_f1 v1', 'estimated_accuracy v1', 'estimated_f1 v1 (untrusted)'].map(drawn)).toEqual([
+          { dashed: false, grey: false }, { dashed: false, grey: false }, { dashed: true, grey: false }, { dashed: true, grey: false }, { dashed: true, grey: true },
+        ]);
+        const pending = await run(query('feedbackloop-model.json', 'Pending labels in segment $segment (champion)'), vars);
+        expect(pending.filter((r) => r[1] === 'pending v1')).toEqual([[at(0), 'pending v1', 0], [at(1), 'pending v1', 40], [at(2), 'pending v1', 80]]);
+        expect(pending.filter((r) => r[0] === at(2))).toEqual([[at(2), 'expired v1', 0], [at(2), 'labelled v1', 20], [at(2), 'pending v1', 80], [at(2), 'predictions v1', 100]]);
+        const coverage = query('feedbackloop-overview.json', 'Label coverage per day');
+        expect(await run(coverage, { model: 'scored' })).toEqual([[at(0), 'coverage v1', Math.round((170 / 300) * 1e6) / 1e6]]);
+        expect(await run(coverage, { model: 'legacy' })).toEqual([[at(0), 'coverage v1', 0.9]]);
+      } finally {
+        await estimates.command(`DROP DATABASE IF EXISTS ${database}_estimates`).catch(() => {});
+        await estimates.close();
+      }
     });
   });
 });

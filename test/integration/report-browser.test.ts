@@ -8,17 +8,22 @@
  * rendered (a visible box; in a chart with figures, series paths with a
  * length), the decision and drift markers are there, nothing overflows the
  * page's width; and it takes a full-page screenshot (a copy in
- * /tmp/report-screenshot.png for people to look at).
+ * /tmp/report-screenshot.png for people to look at). Then the report of a
+ * fixture with the figures of arrival records
+ * (test/support/report-estimates.ts), as the browser draws it: estimates
+ * dashed (faded where not trusted) and realised lines solid, the windows
+ * whose labels are still arriving shaded, label coverage by predictions.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BINARY_CHARTS } from '../../report/index.js';
+import { BINARY_CHARTS, renderReport } from '../../report/index.js';
+import { estimatesInput, FIRST_IMMATURE, HOURS, LABELLED } from '../support/report-estimates.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -29,8 +34,10 @@ const MODELS = ['fraud-detector', 'churn-predictor'];
 interface DomElement {
   dataset: Record<string, string | undefined>;
   getAttribute(name: string): string | null;
-  getBoundingClientRect(): { width: number; height: number };
+  getBoundingClientRect(): { left: number; width: number; height: number };
   getTotalLength(): number;
+  getPointAtLength(length: number): { x: number; y: number };
+  querySelector(selector: string): DomElement | null;
   querySelectorAll(selector: string): Iterable<DomElement> & { length: number };
 }
 interface DomDocument {
@@ -138,6 +145,65 @@ describe('report.html in headless Chromium', () => {
     expect(height).toBeGreaterThan(3000);
     expect(png.length).toBeGreaterThan(200 * 1024);
     copyFileSync(screenshot, SCREENSHOT_COPY);
+    await page.close();
+  });
+
+  it('draws estimates dashed (faded where not trusted), shades the windows still waiting for labels, and covers by predictions', async () => {
+    const file = join(out, '..', 'estimates.html');
+    writeFileSync(file, renderReport(estimatesInput()));
+    const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    const seen = await page.evaluate(() => {
+      const window = globalThis as unknown as { document: DomDocument; getComputedStyle: (e: DomElement) => { strokeDasharray: string; opacity: string } };
+      const { document } = window;
+      const style = (p: DomElement) => ({ dash: window.getComputedStyle(p).strokeDasharray, opacity: Number(window.getComputedStyle(p).opacity), length: p.getTotalLength(), role: p.dataset.role ?? '' });
+      const svgs = [...document.querySelectorAll('svg.chart')];
+      const f1 = svgs.find((s) => s.dataset.metric === 'f1')!;
+      const coverage = svgs.find((s) => s.dataset.metric === 'label_coverage')!;
+      const plot = coverage.querySelector('rect.plot')!;
+      const line = coverage.querySelector('path.series.line')!;
+      const vertices = (line.getAttribute('d') ?? '').match(/[ML][\d.]+ [\d.]+/g)!.map((v) => Number(v.split(' ')[1]));
+      return {
+        realised: [...f1.querySelectorAll('path.series:not(.estimate)')].map(style),
+        trusted: [...f1.querySelectorAll('path.series.estimate:not(.untrusted)')].map(style),
+        untrusted: [...f1.querySelectorAll('path.series.estimate.untrusted')].map(style),
+        shaded: svgs.map((s) => [...s.querySelectorAll('rect.immature')].map((r) => ({ left: r.getBoundingClientRect().left, width: r.getBoundingClientRect().width, start: Number(r.dataset.start) }))),
+        plotLeft: f1.querySelector('rect.plot')!.getBoundingClientRect().left,
+        plotWidth: f1.querySelector('rect.plot')!.getBoundingClientRect().width,
+        plotY: Number(plot.getAttribute('y')), plotHeight: Number(plot.getAttribute('height')),
+        coverage: vertices,
+      };
+    });
+    expect(errors).toEqual([]);
+    // Realised lines solid, estimates dashed; the untrusted part fainter.
+    expect(seen.realised.length).toBe(4);
+    for (const p of seen.realised) expect(p.dash).toBe('none');
+    expect(seen.trusted.map((p) => p.role).sort()).toEqual(['challenger', 'challenger', 'champion', 'champion']);
+    for (const p of [...seen.trusted, ...seen.untrusted]) {
+      expect(p.dash).toBe('5px, 4px');
+      expect(p.length).toBeGreaterThan(0);
+    }
+    expect(seen.untrusted.map((p) => p.role)).toEqual(['champion']);
+    for (const p of seen.trusted) expect(p.opacity).toBe(0.85);
+    expect(seen.untrusted[0]!.opacity).toBe(0.3);
+    // Every chart shades the last six hours: one box per hour, side by side, the last quarter of the plot.
+    for (const rects of seen.shaded) {
+      expect(rects).toHaveLength(HOURS - FIRST_IMMATURE);
+      const total = rects.reduce((sum, r) => sum + r.width, 0);
+      expect(total).toBeGreaterThan(20);
+      for (let i = 1; i < rects.length; i++) expect(rects[i]!.left).toBeCloseTo(rects[i - 1]!.left + rects[i - 1]!.width, 0);
+    }
+    const first = seen.shaded[0]![0]!;
+    expect((first.left - seen.plotLeft) / seen.plotWidth).toBeCloseTo(FIRST_IMMATURE / 24, 2);
+    // Coverage falls in the windows still waiting for labels: labelled / predictions, 0.9 … 0.05.
+    const y = (v: number) => seen.plotY + (1 - v) * seen.plotHeight;
+    expect(seen.coverage).toHaveLength(HOURS);
+    seen.coverage.forEach((yy, h) => expect(yy).toBeCloseTo(y(LABELLED[h]! / 100), 0));
     await page.close();
   });
 });

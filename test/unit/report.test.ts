@@ -3,11 +3,15 @@
  * per metric per model, one series per role and version, decision and
  * drift markers where they happened, escaping of everything from the data,
  * nothing fetched from outside, and no crash on a regression model or a
- * model without figures.
+ * model without figures. With the figures of arrival records
+ * (test/support/report-estimates.ts): each series' estimated line dashed
+ * beside its realised one, faded where not trusted; the windows whose labels
+ * are still arriving shaded; label coverage as labelled / predictions.
  */
 import { describe, expect, it } from 'vitest';
 import type { DriftRecord, FeedbackStat, MetricPoint } from '../../core/evaluate/index.js';
 import { BINARY_CHARTS, chooseWindows, MAX_FINE_POINTS, REGRESSION_CHARTS, renderReport, type ReportDecision, type ReportInput } from '../../report/index.js';
+import { ESTIMATED_F1, estimatesInput, EXPIRED, FIRST_IMMATURE, FIRST_TRUSTED, HOUR as H, HOURS, LABELLED, PENDING, T0 as S0 } from '../support/report-estimates.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -27,7 +31,7 @@ function points(model: string, role: string, version: string, metrics: Record<st
 
 const binary = (shift: number) => ({
   count: () => 100, positives: () => 20, tp: () => 12, fp: () => 8,
-  precision: (h: number) => 0.5 + shift + 0.01 * h, recall: (h: number) => (h === 3 ? null : 0.6 + shift), f1: () => 0.55 + shift, log_loss: () => 0.4 - shift, roc_auc: () => 0.8 + shift,
+  precision: (h: number) => 0.5 + shift + 0.01 * h, recall: (h: number) => (h === 3 ? null : 0.6 + shift), f1: () => 0.55 + shift, accuracy: () => 0.85 + shift, log_loss: () => 0.4 - shift, roc_auc: () => 0.8 + shift,
 });
 
 function segmentTotals(model: string, segment: string, values: Record<string, number>): MetricPoint[] {
@@ -193,5 +197,102 @@ describe('the HTML report', () => {
     });
     expect(empty).toContain('0 models');
     expect(empty).toMatch(/^<!DOCTYPE html>/);
+  });
+});
+
+/** The (x, y) pairs of a path's d (M/L commands only). */
+function vertices(d: string): Array<[number, number]> {
+  return [...d.matchAll(/[ML]([\d.-]+) ([\d.-]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+}
+
+/** The pixel y of a value in a chart, from two of its y-axis grid lines and their labels (a percentage or a number). */
+function yOf(svg: Svg, value: number): number {
+  const ticks = [...svg.text.matchAll(/<line class="grid" x1="[\d.]+" x2="[\d.]+" y1="([\d.]+)" y2="[\d.]+"\/><text class="tick"[^>]*>([\d.]+)(%?)<\/text>/g)]
+    .map((m) => [Number(m[1]), Number(m[2]) / (m[3] ? 100 : 1)] as const);
+  const [[y0, v0], [y1, v1]] = [ticks[0]!, ticks[ticks.length - 1]!];
+  return Math.round((y0 + ((value - v0) / (v1 - v0)) * (y1 - y0)) * 10) / 10;
+}
+
+describe('the HTML report with estimated figures and label arrival', () => {
+  const html = renderReport(estimatesInput());
+  const chart = (metric: string) => charts(html).find((c) => c.attr('data-model') === 'scored' && c.attr('data-metric') === metric)!;
+  const paths = (svg: Svg, cls: string, role: string, window = '1h') =>
+    [...svg.text.matchAll(new RegExp(`<path class="${cls}" d="([^"]+)"[^>]*data-role="${role}"[^>]*data-window="${window}"><title>([^<]*)</title>`, 'g'))].map((m) => ({ d: m[1]!, title: m[2]! }));
+  const mid = (h: number) => S0 + h * H + H / 2;
+
+  it("draws each series' estimate dashed beside its realised line, faded where it is not trusted", () => {
+    const f1 = chart('f1');
+    // The realised lines stay solid: one plain path per role and window.
+    expect(paths(f1, 'series line', 'champion')).toHaveLength(1);
+    expect(paths(f1, 'series line', 'challenger')).toHaveLength(1);
+    // The champion's estimate: trusted from hour 4 (a dashed path through hours 4..23) …
+    const [trusted] = paths(f1, 'series line estimate', 'champion');
+    expect(trusted!.title).toBe('champion v1, estimated (1h)');
+    expect(vertices(trusted!.d).map(([x]) => x)).toEqual(Array.from({ length: HOURS - FIRST_TRUSTED }, (_, i) => xOf(f1, mid(FIRST_TRUSTED + i))));
+    expect(trusted!.d.match(/M/g)).toHaveLength(1);
+    // … and faded through hours 0..4 (the segment into the first trusted hour touches an untrusted one).
+    const [faded] = paths(f1, 'series line estimate untrusted', 'champion');
+    expect(faded!.title).toBe('champion v1, estimated (1h), faded: estimate not trusted (scores not calibrated on matured labels)');
+    expect(vertices(faded!.d).map(([x]) => x)).toEqual([0, 1, 2, 3, 4].map((h) => xOf(f1, mid(h))));
+    // Its values: the estimate (0.6 + 0.005 h), not the realised figure (0.65).
+    for (const [h, [, y]] of vertices(faded!.d).entries()) expect(Math.abs(y - yOf(f1, ESTIMATED_F1(h)))).toBeLessThan(0.11);
+    for (const [i, [, y]] of vertices(trusted!.d).entries()) expect(Math.abs(y - yOf(f1, ESTIMATED_F1(FIRST_TRUSTED + i)))).toBeLessThan(0.11);
+    // The day's estimate as a dashed level, trusted; the challenger's estimate trusted throughout.
+    expect(paths(f1, 'series steps estimate', 'champion', '1d')).toHaveLength(1);
+    expect(paths(f1, 'series line estimate', 'challenger')).toHaveLength(1);
+    expect(paths(f1, 'series line estimate untrusted', 'challenger')).toHaveLength(0);
+    // Estimates are drawn without dots; the realised daily levels keep theirs.
+    expect(f1.text.match(/<circle class="point"/g)).toHaveLength(2);
+    expect(f1.attr('data-series')).toBe('4');
+    // Log loss has no estimate.
+    expect(chart('log_loss').text).not.toContain('estimate');
+    // Dashed and faded in the style sheet, and said so in the legend.
+    expect(html).toContain('svg path.series.estimate { stroke-dasharray: 5 4;');
+    expect(html).toContain('svg path.series.estimate.untrusted { opacity: 0.3; }');
+    expect(html).toContain('estimated from the scores of every prediction, before labels (CBPE)');
+    expect(html).toContain('estimate not trusted: scores not calibrated on the matured labels');
+  });
+
+  it('shades the windows whose labels are still arriving, in every chart, with the pending count', () => {
+    for (const metric of [...BINARY_CHARTS, 'label_delay', 'label_coverage']) {
+      const svg = chart(metric);
+      const rects = [...svg.text.matchAll(/<rect class="immature" data-start="(\d+)" data-end="(\d+)" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"[^>]*><title>([^<]*)<\/title>/g)];
+      expect(rects.map((r) => Number(r[1])), metric).toEqual(Array.from({ length: HOURS - FIRST_IMMATURE }, (_, i) => S0 + (FIRST_IMMATURE + i) * H));
+      for (const r of rects) {
+        expect(Number(r[3])).toBeCloseTo(xOf(svg, Number(r[1])), 5);
+        expect(Number(r[3]) + Number(r[4])).toBeCloseTo(xOf(svg, Number(r[2])), 0);
+      }
+      expect(rects[0]![5]).toBe(`labels still arriving: ${PENDING[FIRST_IMMATURE]} of 100 predictions of the 1h window from 2025-06-02 18:00 UTC have no label or expiry yet; its figures may still change`);
+      expect(rects[5]![5]).toContain('labels still arriving: 95 of 100 predictions');
+      // The six hours are wide enough for the note.
+      expect(svg.text).toContain('<text class="immature-note"');
+      expect(svg.text).toContain('>labels still arriving</text>');
+    }
+    expect(html).toContain('labels still arriving (window not matured: its figures may change)');
+    expect(PENDING).toEqual([...Array.from({ length: 18 }, () => 0), 20, 30, 40, 60, 80, 95]);
+  });
+
+  it('computes label coverage as labelled / predictions, low in the windows whose labels are still arriving', () => {
+    const coverage = chart('label_coverage');
+    expect(coverage.text).toContain('>labelled / predictions</text>');
+    const [line] = paths(coverage, 'series line', 'champion');
+    const expected = LABELLED.map((l) => l / 100);
+    expect(expected.slice(FIRST_IMMATURE)).toEqual([0.8, 0.7, 0.6, 0.4, 0.2, 0.05]);
+    expect(vertices(line!.d)).toEqual(expected.map((v, h) => [xOf(coverage, mid(h)), yOf(coverage, v)]));
+    // Not labelled / (labelled + expired), which is 1 in those hours.
+    expect(LABELLED[HOURS - 1]! / (LABELLED[HOURS - 1]! + EXPIRED[HOURS - 1]!)).toBe(1);
+    // The day: 1895 of 2400 (79.0%, where labelled / (labelled + expired) says 91.3%).
+    expect(coverage.text).toContain('<title>label coverage v1, 1d from 2025-06-02 00:00: 79.0% (n 2400)</title>');
+    expect(html).toContain('coverage 79.0% (1,895 labelled of 2,400 predictions, 180 expired unlabelled, 325 pending)');
+    expect(html).toContain('Label coverage (share of the predictions that got a label; low in recent windows while labels still arrive)');
+    expect(ESTIMATED_F1(FIRST_TRUSTED)).toBeCloseTo(0.62, 12);
+  });
+
+  it('draws none of it without the new figures', () => {
+    const old = renderReport(input());
+    expect(old).not.toContain('class="series line estimate');
+    expect(old).not.toContain('<rect class="immature"');
+    expect(old).not.toContain('before labels (CBPE)');
+    expect(old).toContain('>labelled / (labelled + expired)</text>');
   });
 });

@@ -1,0 +1,86 @@
+/**
+ * The evaluator's Prometheus gauges of estimated performance:
+ * feedbackloop_estimated_metric per cell and metric, and
+ * feedbackloop_estimate_trusted, read from the evaluators' live figures at
+ * scrape time; nothing for a cell without an estimate or a figure without a
+ * value; and arrival records counted as their own kind, not as expired.
+ */
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { ESTIMATED_GAUGE_FIGURES, evaluatorMetrics } from '../../adapters/prometheus/model-gauges.js';
+import type { Evaluator } from '../../core/evaluate/index.js';
+import type { LiveFigures } from '../../core/evaluate/live.js';
+import type { LabelledExample } from '../../core/events.js';
+
+const cell = (role: string, version: string, estimated?: LiveFigures['estimated']): LiveFigures => ({
+  model: 'fraud', role, version, segment: '*', window: 'total',
+  figures: { count: 900, f1: 0.7, accuracy: 0.9 } as unknown as LiveFigures['figures'],
+  ...(estimated ? { estimated } : {}),
+});
+
+/** An evaluator as the gauges see it: its live figures and health. */
+const evaluator = (live: LiveFigures[]) => ({ live: () => live, health: () => ({}) }) as unknown as Evaluator;
+
+const example = (id: string, over: Partial<LabelledExample>): LabelledExample => ({
+  example_id: id, prediction_id: id, model: 'fraud', model_version: 'v1', timestamp: 0, features: {}, categorical: {}, segments: {},
+  score: 0.4, threshold: 0.5, label: null, feedback_type: null, source: null, feedback_timestamp: null, label_delay_ms: null,
+  correction_of: null, shadow_scores: {}, replaces: null, arrival: false, ...over,
+});
+
+async function values(registry: Registry, name: string): Promise<Array<{ labels: Record<string, string | number>; value: number }>> {
+  return (await registry.getSingleMetric(name)!.get()).values.map((v) => ({ labels: v.labels as Record<string, string | number>, value: v.value }));
+}
+
+describe('Prometheus gauges of estimated performance', () => {
+  it('exports each estimated figure with a value and the trust flag of each estimated cell', async () => {
+    const registry = new Registry();
+    const hooks = evaluatorMetrics(registry, { segments: false });
+    hooks.evaluated(0, [], 0.001, [
+      evaluator([
+        cell('champion', 'v1', { precision: 0.62, recall: 0.55, f1: 0.583, accuracy: 0.91, roc_auc: 0.84, trusted: true }),
+        cell('challenger', 'fraud/lr', { precision: null, recall: 0.4, f1: null, accuracy: 0.88, roc_auc: 0.8, trusted: false }),
+        cell('previous', 'v0'), // no estimate (a regression model, or arrivals off)
+      ]),
+    ]);
+    const estimated = await values(registry, 'feedbackloop_estimated_metric');
+    const at = (role: string) => Object.fromEntries(estimated.filter((v) => v.labels.role === role).map((v) => [v.labels.metric, v.value]));
+    expect(at('champion')).toEqual({ precision: 0.62, recall: 0.55, f1: 0.583, accuracy: 0.91, roc_auc: 0.84 });
+    expect(at('challenger')).toEqual({ recall: 0.4, accuracy: 0.88, roc_auc: 0.8 });
+    expect(at('previous')).toEqual({});
+    expect(estimated).toHaveLength(8);
+    expect(estimated[0]!.labels).toEqual({ model: 'fraud', role: 'champion', version: 'v1', segment: '*', window: 'total', metric: 'precision' });
+    expect(new Set(estimated.map((v) => v.labels.metric))).toEqual(new Set(ESTIMATED_GAUGE_FIGURES));
+
+    const trusted = await values(registry, 'feedbackloop_estimate_trusted');
+    expect(trusted).toEqual([
+      { labels: { model: 'fraud', role: 'champion', version: 'v1', segment: '*', window: 'total' }, value: 1 },
+      { labels: { model: 'fraud', role: 'challenger', version: 'fraud/lr', segment: '*', window: 'total' }, value: 0 },
+    ]);
+    // The realised figures are still there, beside.
+    const realised = await values(registry, 'feedbackloop_model_metric');
+    expect(realised.filter((v) => v.labels.role === 'champion').map((v) => [v.labels.metric, v.value])).toEqual([['count', 900], ['accuracy', 0.9], ['f1', 0.7]]);
+  });
+
+  it('drops a cell whose estimate is gone at the next scrape', async () => {
+    const registry = new Registry();
+    const hooks = evaluatorMetrics(registry, { segments: false });
+    hooks.evaluated(0, [], 0.001, [evaluator([cell('champion', 'v1', { precision: 0.6, recall: 0.5, f1: 0.5, accuracy: 0.9, roc_auc: 0.8, trusted: true })])]);
+    expect(await values(registry, 'feedbackloop_estimate_trusted')).toHaveLength(1);
+    hooks.evaluated(0, [], 0.001, [evaluator([cell('champion', 'v2')])]);
+    expect(await values(registry, 'feedbackloop_estimated_metric')).toEqual([]);
+    expect(await values(registry, 'feedbackloop_estimate_trusted')).toEqual([]);
+  });
+
+  it('counts arrival records as kind arrival, never as expired', async () => {
+    const registry = new Registry();
+    const hooks = evaluatorMetrics(registry, { segments: false });
+    hooks.evaluated(0, [
+      example('a@arrival', { arrival: true }),
+      example('b@arrival', { arrival: true }),
+      example('c', {}), // expired unlabelled
+      example('d', { label: 1, feedback_type: 'USER_CONFIRMED', feedback_timestamp: 60_000, label_delay_ms: 60_000 }),
+    ], 0.001, []);
+    const counts = Object.fromEntries((await values(registry, 'feedbackloop_examples_evaluated_total')).map((v) => [v.labels.kind, v.value]));
+    expect(counts).toEqual({ arrival: 2, expired: 1, label: 1 });
+  });
+});
