@@ -21,13 +21,24 @@
  *     matured windows): its sum moves by n·(mean − running mean − δ), with
  *     the variance of n per-label steps, so δ and λ keep their per-label
  *     meaning and its defaults hold.
- *   - ADWIN takes the window's mean error as one value (binary: the error
- *     rate, in [0, 1]; regression: the MAE through ScaledAdwin, its scale
- *     set by the first 30 windows), with a cut looked for at every window
- *   (clock 1: a value is an hour of labels, not one). Its bound is built on
- *     the values' own variance, so a window mean (less variable than one
- *     label) is judged at its own noise; windows count alike whatever
- *     their labels (a window of few labels is a noisier value).
+ *   - ADWIN (binary) takes the window's n errors as n values 0/1, its
+ *     `errors` ones spread evenly among them (the j-th is 1 when
+ *     ⌊(j+1)·errors/n⌋ > ⌊j·errors/n⌋): the labels' order within a window is
+ *     not known (no example is kept) and carries nothing the window's counts
+ *     do not; every stretch of the window then has the window's rate, so no
+ *     change is made up inside it. ADWIN keeps its per-label bound (it
+ *     assumes values in [0, 1] and counts them: one value per window would
+ *     make its range term (2/3)·d/n₁ count windows, not labels, and a
+ *     change of 0.1 in the error rate would wait some 60 windows). A cut
+ *     found among a window's values is an alarm for that window (one per
+ *     window at most); the values after it go to the emptied window.
+ *   - ADWIN (regression) takes the window's MAE as one value, through
+ *     ScaledAdwin (its scale from the first 30 windows), a cut looked for at
+ *     every window (clock 1). The labels' |error| are not kept and the MAE
+ *     cannot be split into them; repeating it n times would make ADWIN's
+ *     variance that of window means while it counts labels (overconfident).
+ *     One value per window is valid but slow: its range term counts
+ *     windows (see above); Page-Hinkley is the quicker of the two here.
  *   Detection comes when a window matures: a join window after its end.
  *
  * Each detector resets after its alarm (core/drift), so one change gives
@@ -41,10 +52,8 @@ import { StateMismatchError } from '../errors.js';
 import type { ModelKind } from '../events.js';
 import type { DetectorOrder } from './options.js';
 
-/** ADWIN on matured windows: a cut looked for at every window. */
-const MATURED_ADWIN = { clock: 1 };
 /** ScaledAdwin on matured windows: the scale from the first 30 windows' MAE, a cut looked for at every window. */
-const MATURED_SCALED_ADWIN: Partial<ScaledAdwinOptions> = { referenceSize: 30, adwin: MATURED_ADWIN };
+const MATURED_SCALED_ADWIN: Partial<ScaledAdwinOptions> = { referenceSize: 30, adwin: { clock: 1 } };
 
 /** The state of one role's error detectors (a regression model's scaled ADWIN and Page-Hinkley; DDM's null for it). */
 export interface ErrorDetectorsState {
@@ -61,7 +70,7 @@ export interface Alarm {
 }
 
 function newAdwin(kind: ModelKind, order: DetectorOrder): ADWIN | ScaledAdwin {
-  if (kind === 'binary') return new ADWIN(order === 'matured' ? MATURED_ADWIN : {});
+  if (kind === 'binary') return new ADWIN();
   return new ScaledAdwin(order === 'matured' ? MATURED_SCALED_ADWIN : {});
 }
 
@@ -101,10 +110,28 @@ export class ErrorDetectors {
   observeWindow(sum: number, n: number): Alarm[] {
     if (!(n > 0)) return [];
     const mean = sum / n;
-    this.adwin.update(mean);
+    const adwin = this.adwin instanceof ADWIN ? this.spread(this.adwin, sum, n) : this.scaled(this.adwin, mean);
     this.pageHinkley.updateBatch(mean, n);
     this.ddm?.updateBatch(sum, n);
-    return this.fired();
+    const out = adwin === null ? [] : [adwin];
+    for (const a of this.fired()) if (a.statistic !== 'adwin') out.push(a);
+    return out;
+  }
+
+  /** A binary window's `errors` of n as n values 0/1, the ones spread evenly; its alarm, if ADWIN cut among them. */
+  private spread(adwin: ADWIN, errors: number, n: number): Alarm | null {
+    let alarm: Alarm | null = null;
+    for (let j = 0; j < n; j++) {
+      adwin.update(Math.floor(((j + 1) * errors) / n) > Math.floor((j * errors) / n) ? 1 : 0);
+      if (adwin.driftDetected && alarm === null) alarm = this.detectors[0]!.alarm();
+    }
+    return alarm;
+  }
+
+  /** A regression window's MAE as one value to ScaledAdwin; its alarm, if any. */
+  private scaled(adwin: ScaledAdwin, mean: number): Alarm | null {
+    adwin.update(mean);
+    return adwin.driftDetected ? this.detectors[0]!.alarm() : null;
   }
 
   private fired(): Alarm[] {
@@ -122,7 +149,7 @@ export class ErrorDetectors {
       throw new StateMismatchError('the model task', `error detectors of a ${state.ddm === null ? 'regression' : 'binary'} model saved, the model is ${kind} now`);
     }
     if (kind === 'binary') {
-      const adwin = ADWIN.fromState(state.adwin as AdwinState, order === 'matured' ? MATURED_ADWIN : {});
+      const adwin = ADWIN.fromState(state.adwin as AdwinState);
       return new ErrorDetectors(kind, order, adwin, PageHinkley.fromState(state.pageHinkley as PageHinkleyState), DDM.fromState(state.ddm!));
     }
     const adwin = ScaledAdwin.fromState(state.adwin as ScaledAdwinState, order === 'matured' ? MATURED_SCALED_ADWIN : {});
