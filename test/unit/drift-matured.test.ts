@@ -170,6 +170,12 @@ describe('Page-Hinkley on regression errors in scale-free units', () => {
   });
 });
 
+/**
+ * Page-Hinkley in the hour of the change (60 labels whose |error| doubled: its sum moves by about 60 × 1 > λ = 50),
+ * then once more at hour 170 in the new regime (its own false-alarm rate); ADWIN on one value per window 52 hours on.
+ */
+const EXPECTED_REGRESSION = ['page_hinkley 1h 120h', 'page_hinkley 1h 170h', 'adwin 1h 172h'];
+
 const NO_PSI: EvaluatorOptions['drift'] = { referenceSize: 0, windowSize: 1, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'matured' };
 
 /** A regression example whose |error| is `error`, a minute apart, labelled at once. */
@@ -238,6 +244,24 @@ describe('the evaluator in matured order', () => {
     for (const x of stream) e.onExample(x);
     const drift = e.drain().drift;
     expect(drift.map((d) => [d.statistic, d.n, d.window, d.window_start - T0])).toEqual([['ddm', 45, 'stream', 5 * HOUR + 4 * 60_000]]);
+  });
+});
+
+describe('a regression model in matured order', () => {
+  it('an error sd that doubles on day 5 is found by the scaled Page-Hinkley and ADWIN, about the same windows at label scales 0.01, 1 and 100', () => {
+    const random = seededRandom(31);
+    const day = 24 * 60;
+    const base = Array.from({ length: 10 * day }, (_, i) => Math.abs(Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())) * (i < 5 * day ? 1 : 2));
+    const records = (c: number) => {
+      const e = new Evaluator({ kindOf: () => 'regression', windows: [{ name: '1h', ms: HOUR }], joinWindowMs: HOUR, rollingSize: 0, segments: false, drift: NO_PSI });
+      base.forEach((x, i) => e.onExample(regression(i, x * c)));
+      return e.finish().drift.filter((d) => d.feature === 'error').map((d) => `${d.statistic} ${d.window} ${(d.window_start - T0) / HOUR}h`);
+    };
+    const alarms = records(1);
+    expect(records(0.01)).toEqual(alarms);
+    expect(records(100)).toEqual(alarms);
+    // The change is at hour 120: nothing before it; Page-Hinkley at once, ADWIN (one value per window) slowly.
+    expect(alarms).toEqual(EXPECTED_REGRESSION);
   });
 });
 
