@@ -9,6 +9,7 @@
  * scale-free units.
  */
 import { describe, expect, it } from 'vitest';
+import { buildConfig } from '../../adapters/config/index.js';
 import { decodeEvaluatorState, encodeEvaluatorState } from '../../adapters/state/evaluator-checkpoint.js';
 import { CHANGE_DAY, driftDelayStream, runEvaluator, undelayed } from '../../bench/drift-delay-sim.js';
 import { T0 } from '../../bench/promotion-sim.js';
@@ -244,6 +245,15 @@ describe('the evaluator in matured order', () => {
     for (const x of stream) e.onExample(x);
     const drift = e.drain().drift;
     expect(drift.map((d) => [d.statistic, d.n, d.window, d.window_start - T0])).toEqual([['ddm', 45, 'stream', 5 * HOUR + 4 * 60_000]]);
+  });
+});
+
+describe('the setting', () => {
+  it('matured (the default) needs a tumbling window: no windows is refused unless arrival order or no detectors', () => {
+    expect(buildConfig({}).evaluator.drift_detector_order).toBe('matured');
+    expect(() => buildConfig({ evaluator: { windows: [] } })).toThrowError(/evaluator\.drift_detector_order.*matured feeds the error detectors per tumbling window/);
+    expect(buildConfig({ evaluator: { windows: [], drift_detector_order: 'arrival' } }).evaluator.windows).toEqual([]);
+    expect(buildConfig({ evaluator: { windows: [], drift_detectors: false } }).evaluator.windows).toEqual([]);
   });
 });
 
