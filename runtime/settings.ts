@@ -67,6 +67,7 @@ export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
       psiThreshold: e.psi_threshold,
       ksAlpha: e.ks_alpha,
       detectors: e.drift_detectors,
+      detectorOrder: e.drift_detector_order,
     },
   };
 }

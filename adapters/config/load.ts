@@ -275,6 +275,9 @@ export function buildConfig(document: unknown, env: Env = {}): Config {
   }
   checkChallengers(config.models);
   checkWindows(config.evaluator.windows);
+  if (config.evaluator.windows.length === 0 && config.evaluator.drift_detectors && config.evaluator.drift_detector_order === 'matured') {
+    throw new ConfigError('evaluator.drift_detector_order', 'matured feeds the error detectors per tumbling window, and evaluator.windows is empty: list a window, or set arrival (or drift_detectors: false)');
+  }
   checkHttp(config.http);
   if (config.kafka.sasl_mechanism !== 'none' && (!config.kafka.sasl_username || !config.kafka.sasl_password)) {
     throw new ConfigError('kafka.sasl_username', `sasl_username and sasl_password are required with sasl_mechanism ${config.kafka.sasl_mechanism}`);

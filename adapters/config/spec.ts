@@ -161,6 +161,12 @@ export const CONFIG_SPEC = {
       psi_threshold: { kind: 'number', default: 0.2, min: 0, doc: 'PSI above this is a drift.' },
       ks_alpha: { kind: 'number', default: 0.01, min: 0, max: 1, doc: 'Significance level of the KS test (drift when D exceeds its asymptotic critical value).' },
       drift_detectors: { kind: 'boolean', default: true, doc: "ADWIN, Page-Hinkley and (binary) DDM on each model's error stream." },
+      drift_detector_order: {
+        kind: 'enum',
+        values: ['matured', 'arrival'],
+        default: 'matured',
+        doc: "What the error detectors read. matured: each window of the smallest of `windows` once all its labels are in (the watermark passed its end plus the join window), in prediction-time order: a model that does not change stays quiet when label delay depends on the outcome; an alarm comes a join window after the window it names. arrival: each label as it comes (alarms at once, but a shifting mix of fast and slow labels reads as drift). matured needs a tumbling window.",
+      },
       flush_rows: { kind: 'int', default: 5000, min: 1, max: 10_000_000, doc: 'Write to ClickHouse once this many examples are buffered (also the most rows per insert).' },
       flush_bytes: { kind: 'int', default: 8_000_000, min: 1000, doc: 'Write once the buffered examples weigh this many bytes (also the most bytes per insert).' },
       flush_interval: { kind: 'duration', default: '5s', doc: 'Write at the latest this long after the first unwritten example.' },

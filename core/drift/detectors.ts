@@ -75,6 +75,32 @@ export class PageHinkley implements DriftDetector {
     this.count++;
     this.mean = nextMean(this.mean, this.count, x);
     this.sum = this.options.alpha * this.sum + (x - this.mean) - this.options.delta;
+    this.check();
+  }
+
+  /**
+   * w values of mean x at once (a matured window's labels: x their mean
+   * error, w how many): count += w, mean += (w/count)·(x − mean),
+   * sum = α^w·sum + w·(x − mean) − w·δ, then the test. For w = 1 this is
+   * update(x), operation for operation. For w > 1 it is feeding the w values
+   * one by one with the test at the last one only, except that each value is
+   * compared with the mean after the whole batch (not the running mean just
+   * after itself: a difference of O(w/count) that vanishes as the stream
+   * grows) and the batch's own values are not discounted by α among
+   * themselves (α^w ≈ 1 − w·10⁻⁴ at the default α). The sum's increments
+   * have the variance of w per-value increments, so δ and λ keep their
+   * per-value meaning.
+   */
+  updateBatch(x: number, w: number): void {
+    if (!(w > 0)) return;
+    if (this.driftDetected) this.reset();
+    this.count += w;
+    this.mean = this.mean + (w / this.count) * (x - this.mean);
+    this.sum = this.options.alpha ** w * this.sum + w * (x - this.mean) - w * this.options.delta;
+    this.check();
+  }
+
+  private check(): void {
     if (this.sum < this.minimum) this.minimum = this.sum;
     if (this.count >= this.options.minInstances) this.driftDetected = this.sum - this.minimum > this.options.threshold;
   }
@@ -141,6 +167,31 @@ export class DDM implements DriftDetector {
     if (this.driftDetected) this.reset();
     this.count++;
     this.errorRate = nextMean(this.errorRate, this.count, x);
+    this.check();
+  }
+
+  /**
+   * n predictions at once, `errors` of them wrong (a matured window): the
+   * state DDM is in after the n values one by one, tested at the last one
+   * only. DDM's p and s are functions of the cumulative counts alone
+   * (p = E/N, s = sqrt(p(1 − p)/N) with E errors in N predictions), so after
+   * the batch they are what n single updates give; only the tests (and the
+   * p_min, s_min updates) between them are skipped. The rate is updated as
+   * River's weighted mean, p += (n/N)·(errors/n − p): for n = 1 exactly
+   * update(x), operation for operation; for n > 1 E/N up to rounding.
+   * The warm-up counts predictions: the first test is at the first batch
+   * that takes N past minInstances.
+   */
+  updateBatch(errors: number, n: number): void {
+    if (!(n > 0)) return;
+    if (this.driftDetected) this.reset();
+    this.count += n;
+    this.errorRate = this.errorRate + (n / this.count) * (errors / n - this.errorRate);
+    this.check();
+  }
+
+  /** The levels at the current count and rate: p_min and s_min follow the lowest p + s; drift past p_min + 3·s_min. */
+  private check(): void {
     const s = Math.sqrt((this.errorRate * (1 - this.errorRate)) / this.count);
     if (this.count <= this.options.minInstances) return;
     const level = this.errorRate + s;

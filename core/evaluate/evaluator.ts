@@ -36,6 +36,7 @@ import { replacedBy, type Replaced } from './corrections.js';
 import { fairnessPoints, noteFairness, type FairnessWindow } from './fairness.js';
 import { dayOf } from './feedback.js';
 import { healthOf, liveFigures, type LiveFigures, type ModelHealth } from './live.js';
+import { feedMaturedWindows } from './matured-windows.js';
 import type { Scored } from './model-drift.js';
 import { ModelState, type ModelStateState } from './model-state.js';
 import { checkSettings, settingsOf } from './settings.js';
@@ -84,8 +85,11 @@ export class Evaluator {
   onExample(example: LabelledExample): void {
     const state = this.state(example.model);
     const eventTime = example.feedback_timestamp ?? example.timestamp + this.options.joinWindowMs;
+    const before = state.watermark;
     state.watermark = Math.max(state.watermark, eventTime);
     state.n++;
+    // Error detectors in `matured` order: the windows whose labels are all in now (matured-windows.ts).
+    feedMaturedWindows(this.options, state, before, this.pendingDrift);
     const starts = startsOf(this.options, state.watermark, example.timestamp);
     if (starts.includes(-1)) state.late++;
     const segments = state.segmentsOf(example.segments);

@@ -2,6 +2,6 @@ export { Evaluator } from './evaluator.js';
 export { DEFAULT_EVALUATOR_OPTIONS } from './options.js';
 export { shadowRole, TOTAL } from './cells.js';
 export type { EvaluatorOutput, EvaluatorState } from './evaluator.js';
-export type { EvaluatorOptions, TumblingWindow } from './options.js';
+export type { DetectorOrder, EvaluatorOptions, TumblingWindow } from './options.js';
 export type { ModelHealth } from './live.js';
 export type { MetricPoint, DriftRecord, FeedbackStat, Versioned, EvaluatorRows } from './rows.js';

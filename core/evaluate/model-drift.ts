@@ -1,65 +1,31 @@
 /**
  * Drift per model: PSI and KS of each input feature and each role's score
  * against the stream's first N values, and ADWIN, Page-Hinkley and (binary)
- * DDM on each role's error stream. A binary model's errors (0/1) go to
- * ADWIN as they are; a regression model's |error| goes to ScaledAdwin
- * (ADWIN on "above the reference's median error"), whose alarms do not
- * depend on the label's units.
+ * DDM on each role's error stream (error-detectors.ts), fed per label in
+ * arrival order or per matured window (matured-windows.ts).
  */
-import { ADWIN, DDM, ScaledAdwin, PageHinkley, type AdwinState, type DdmState, type DriftDetector, type ScaledAdwinState, type PageHinkleyState } from '../drift/index.js';
-import { StateMismatchError } from '../errors.js';
 import type { LabelledExample, ModelKind } from '../events.js';
 import { keyOf, type Observation } from './cells.js';
 import { DistributionMonitor, type DistributionMonitorState } from './distribution-monitor.js';
+import { ErrorDetectors, type Alarm, type ErrorDetectorsState } from './error-detectors.js';
 import type { EvaluatorOptions } from './options.js';
 import type { DriftRecord } from './rows.js';
 
 /** Role and version of the input-feature drift records (the inputs are no role's). */
 const INPUTS = '*';
 
+/** The window a detector's record is about: a matured tumbling window, or (arrival order) `stream` at the example's timestamp. */
+export interface DetectorWindow {
+  window: string;
+  start: number;
+  end: number;
+}
+
 /** A score of an example under the role and version it is counted for. */
 export interface Scored {
   role: string;
   version: string;
   score: number;
-}
-
-/** The state of one role's error detectors (a regression model's ADWIN on scaled errors; DDM's null for it). */
-export interface ErrorDetectorsState {
-  adwin: AdwinState | ScaledAdwinState;
-  pageHinkley: PageHinkleyState;
-  ddm: DdmState | null;
-}
-
-/** ADWIN, Page-Hinkley and (binary) DDM on one role's error stream. */
-class ErrorDetectors {
-  readonly detectors: Array<{ statistic: string; detector: DriftDetector; threshold: number; value: () => number | null }>;
-
-  constructor(
-    kind: ModelKind,
-    private readonly adwin: ADWIN | ScaledAdwin = kind === 'binary' ? new ADWIN() : new ScaledAdwin(),
-    private readonly pageHinkley = new PageHinkley(),
-    private readonly ddm: DDM | null = kind === 'binary' ? new DDM() : null,
-  ) {
-    this.detectors = [
-      { statistic: 'adwin', detector: adwin, threshold: adwin instanceof ADWIN ? adwin.options.delta : adwin.delta, value: () => adwin.estimation },
-      { statistic: 'page_hinkley', detector: pageHinkley, threshold: pageHinkley.options.threshold, value: () => null },
-    ];
-    if (ddm !== null) this.detectors.push({ statistic: 'ddm', detector: ddm, threshold: ddm.options.driftLevel, value: () => null });
-  }
-
-  toState(): ErrorDetectorsState {
-    return { adwin: this.adwin.toState(), pageHinkley: this.pageHinkley.toState(), ddm: this.ddm?.toState() ?? null };
-  }
-
-  static fromState(state: ErrorDetectorsState, kind: ModelKind): ErrorDetectors {
-    if ((state.ddm !== null) !== (kind === 'binary')) {
-      throw new StateMismatchError('the model task', `error detectors of a ${state.ddm === null ? 'regression' : 'binary'} model saved, the model is ${kind} now`);
-    }
-    const ddm = state.ddm === null ? null : DDM.fromState(state.ddm);
-    const adwin = kind === 'binary' ? ADWIN.fromState(state.adwin as AdwinState) : ScaledAdwin.fromState(state.adwin as ScaledAdwinState);
-    return new ErrorDetectors(kind, adwin, PageHinkley.fromState(state.pageHinkley), ddm);
-  }
 }
 
 /** A ModelDrift's state: its distribution monitors and its error detectors by role and version (keyOf), each in the order they came. */
@@ -96,22 +62,39 @@ export class ModelDrift {
     }
   }
 
-  /** Feeds the role's error on this observation to its detectors; their alarms go to out. */
-  detect(role: string, version: string, o: Observation, example: LabelledExample, at: number, n: number, options: EvaluatorOptions['drift'], out: DriftRecord[]): void {
-    if (!options.detectors) return;
+  private errorDetectors(role: string, version: string, order: EvaluatorOptions['drift']['detectorOrder']): ErrorDetectors {
     const key = keyOf(role, version);
     let set = this.detectors.get(key);
-    if (!set) this.detectors.set(key, (set = new ErrorDetectors(this.kind)));
+    if (!set) this.detectors.set(key, (set = new ErrorDetectors(this.kind, order)));
+    return set;
+  }
+
+  /** Feeds the role's error on this observation to its detectors (order `arrival` only); their alarms go to out. */
+  detect(role: string, version: string, o: Observation, example: LabelledExample, at: number, n: number, options: EvaluatorOptions['drift'], out: DriftRecord[]): void {
+    if (!options.detectors || options.detectorOrder !== 'arrival') return;
     const error = this.kind === 'binary' ? Number((o.score >= o.threshold ? 1 : 0) !== o.label) : Math.abs(o.score - o.label);
-    for (const d of set.detectors) {
-      d.detector.update(error);
-      if (!d.detector.driftDetected) continue;
-      out.push({
-        model: this.model, model_version: version, role, feature: 'error', statistic: d.statistic,
-        value: d.value(), threshold: d.threshold, detected: true, window: 'stream',
-        window_start: example.timestamp, window_end: example.timestamp, at, n,
-      });
-    }
+    const alarms = this.errorDetectors(role, version, options.detectorOrder).observe(error);
+    for (const a of alarms) out.push(this.record(role, version, a, { window: 'stream', start: example.timestamp, end: example.timestamp }, at, n));
+  }
+
+  /**
+   * Feeds a matured window of the role (order `matured`: matured-windows.ts)
+   * to its detectors: `sum` its errors (binary: wrong predictions;
+   * regression: Σ|error|) over its n labels. Alarms go to out, for the
+   * window, at its end.
+   */
+  detectWindow(role: string, version: string, sum: number, count: number, window: DetectorWindow, n: number, options: EvaluatorOptions['drift'], out: DriftRecord[]): void {
+    if (!options.detectors || options.detectorOrder !== 'matured' || !(count > 0)) return;
+    const alarms = this.errorDetectors(role, version, options.detectorOrder).observeWindow(sum, count);
+    for (const a of alarms) out.push(this.record(role, version, a, window, window.end, n));
+  }
+
+  private record(role: string, version: string, a: Alarm, window: DetectorWindow, at: number, n: number): DriftRecord {
+    return {
+      model: this.model, model_version: version, role, feature: 'error', statistic: a.statistic,
+      value: a.value, threshold: a.threshold, detected: true, window: window.window,
+      window_start: window.start, window_end: window.end, at, n,
+    };
   }
 
   toState(): ModelDriftState {
@@ -126,7 +109,7 @@ export class ModelDrift {
   static fromState(state: ModelDriftState, model: string, kind: ModelKind, o: EvaluatorOptions['drift']): ModelDrift {
     const drift = new ModelDrift(model, kind);
     for (const m of state.monitors) drift.monitors.set(keyOf(m.role, m.version, m.feature), DistributionMonitor.fromState(m, o));
-    for (const [key, set] of state.detectors) drift.detectors.set(key, ErrorDetectors.fromState(set, kind));
+    for (const [key, set] of state.detectors) drift.detectors.set(key, ErrorDetectors.fromState(set, kind, o.detectorOrder));
     return drift;
   }
 }

@@ -11,6 +11,9 @@ export interface TumblingWindow {
   ms: number;
 }
 
+/** The order the error detectors see a model's errors in (EvaluatorOptions.drift.detectorOrder). */
+export type DetectorOrder = 'matured' | 'arrival';
+
 export interface EvaluatorOptions {
   kindOf: (model: string) => ModelKind;
   /** Tumbling windows by prediction timestamp. Default 1h and 1d. */
@@ -48,6 +51,12 @@ export interface EvaluatorOptions {
     ksAlpha: number;
     /** ADWIN, Page-Hinkley and DDM on each model's error stream. */
     detectors: boolean;
+    /**
+     * What the error detectors are fed: `matured` (default) each matured window
+     * of the smallest tumbling window, in window-start order (matured-windows.ts);
+     * `arrival` each label as it comes.
+     */
+    detectorOrder: DetectorOrder;
   };
 }
 
@@ -69,5 +78,5 @@ export const DEFAULT_EVALUATOR_OPTIONS: EvaluatorOptions = {
   aucExactLimit: 200,
   aucBins: 1_000,
   delayAccuracy: 0.01,
-  drift: { referenceSize: 1000, windowSize: 1000, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true },
+  drift: { referenceSize: 1000, windowSize: 1000, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'matured' },
 };

@@ -5,8 +5,9 @@
  * have built. Only settings that shape the state are kept: the windows and
  * their grace, the join window, segmentation and its limits, fairness
  * attributes, the AUC and calibration binning, the drift reference and
- * windows, the detectors. Thresholds that only decide what a finished
- * window reports (psi_threshold, ks_alpha) may change freely.
+ * windows, the detectors and the order they are fed in. Thresholds that
+ * only decide what a finished window reports (psi_threshold, ks_alpha) may
+ * change freely.
  */
 import { StateMismatchError } from '../errors.js';
 import type { EvaluatorOptions } from './options.js';
@@ -30,6 +31,7 @@ const SETTINGS: ReadonlyArray<[string, (o: EvaluatorOptions) => unknown]> = [
   ['evaluator.drift_window_size', (o) => o.drift.windowSize],
   ['evaluator.drift_bins', (o) => o.drift.bins],
   ['evaluator.drift_detectors', (o) => o.drift.detectors],
+  ['evaluator.drift_detector_order', (o) => o.drift.detectorOrder],
 ];
 
 /** The settings of `options` that shape an evaluator's state, as JSON text per setting name. */

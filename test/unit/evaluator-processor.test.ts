@@ -33,7 +33,7 @@ function processor(
   const deadLetters: Sink<DeadLetter> = { connect: async () => {}, writeBatch: async (l) => void letters.push(...l), close: async () => {} };
   return new EvaluatorProcessor({
     transport: log, topic: TOPIC, groupId: 'evaluator', codec,
-    evaluator: { rollingSize: 100, rollingEmitEvery: 10, fairnessAttributes: ['region'], drift: { referenceSize: 200, windowSize: 200, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true } },
+    evaluator: { rollingSize: 100, rollingEmitEvery: 10, fairnessAttributes: ['region'], drift: { referenceSize: 200, windowSize: 200, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'arrival' } },
     sink, deadLetters, flush: { maxRows, maxBytes: 1e9, intervalMs: timing.intervalMs }, clock: timing.clock, rebuildDiscardEvery, ...extra,
   });
 }

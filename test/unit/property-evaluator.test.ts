@@ -21,7 +21,7 @@ const OPTIONS: Partial<EvaluatorOptions> = {
   rollingSize: 20,
   rollingEmitEvery: 5,
   fairnessAttributes: ['region', '__proto__'],
-  drift: { referenceSize: 10, windowSize: 10, bins: 5, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true },
+  drift: { referenceSize: 10, windowSize: 10, bins: 5, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'arrival' },
 };
 const names = fc.constantFrom<string>('eu', 'us', ...PROTOTYPE_NAMES);
 /**

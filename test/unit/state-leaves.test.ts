@@ -191,7 +191,7 @@ describe('checkpoints of the drift detectors', () => {
   });
 });
 
-const DRIFT: EvaluatorOptions['drift'] = { referenceSize: 12, windowSize: 7, bins: 4, psiThreshold: 0.1, ksAlpha: 0.05, detectors: true };
+const DRIFT: EvaluatorOptions['drift'] = { referenceSize: 12, windowSize: 7, bins: 4, psiThreshold: 0.1, ksAlpha: 0.05, detectors: true, detectorOrder: 'arrival' };
 
 describe('checkpoints of the distribution monitors and a model\'s drift', () => {
   it('a DistributionMonitor resumes exactly: its reference (filling or frozen) and current window', () => {

@@ -274,7 +274,7 @@ describe('defaults', () => {
     expect(defaultMetricsUrls(buildConfig({ http: { tls_cert_file: 'c.pem', tls_key_file: 'k.pem' } }))).toEqual(['https://127.0.0.1:9464/metrics']);
     expect(defaultWindow(buildConfig({}))).toBe('1d');
     expect(defaultWindow(buildConfig({ evaluator: { windows: ['15m', '6h', '1h'] } }))).toBe('6h');
-    expect(defaultWindow(buildConfig({ evaluator: { windows: [] } }))).toBe('total');
+    expect(defaultWindow(buildConfig({ evaluator: { windows: [], drift_detector_order: 'arrival' } }))).toBe('total');
   });
 });
 
