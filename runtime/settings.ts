@@ -68,6 +68,13 @@ export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
       ksAlpha: e.ks_alpha,
       detectors: e.drift_detectors,
     },
+    arrivals: config.joiner.emit_arrivals,
+    estimate: {
+      bins: e.estimate_bins,
+      trustWindows: e.estimate_trust_windows,
+      maxCalibrationError: e.estimate_max_calibration_error,
+      minLabels: e.estimate_min_labels,
+    },
   };
 }
 

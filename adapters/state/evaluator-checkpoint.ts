@@ -16,9 +16,11 @@ import { FeedbackloopError, StateMismatchError, errorMessage } from '../../core/
  * The format written; a checkpoint of any other is not usable. 2: the drift
  * detectors as River's (ADWIN's rows oldest first, a regression model's
  * ScaledAdwin), R² from centred sums, and the settings the state was made
- * under (core/evaluate/settings.ts).
+ * under (core/evaluate/settings.ts). 3: from arrival records, each window's
+ * predictions, estimate sums and trust, each binary cell's matured windows
+ * (the trust check), the model's arrivals and maturity frontier.
  */
-export const CHECKPOINT_FORMAT = 2;
+export const CHECKPOINT_FORMAT = 3;
 
 /**
  * A checkpoint that cannot be restored (another format, bytes that do not
