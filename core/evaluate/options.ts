@@ -56,7 +56,7 @@ export interface EvaluatorOptions {
    * of on labelled examples). Default false.
    */
   arrivals: boolean;
-  /** Estimated performance (CBPE) of binary models from the arrivals' scores, and its trust check (see estimate.ts). */
+  /** Estimated performance (CBPE) of binary models from the arrivals' scores (core/metrics/estimate.ts), and its trust check (trust.ts). */
   estimate: {
     /** Equal-width score bins of the estimated ROC AUC. */
     bins: number;

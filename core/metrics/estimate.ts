@@ -11,7 +11,8 @@
  * recall TP / (TP + FN), F1 2TP / (2TP + FP + FN), accuracy (TP + TN) / n.
  * ROC AUC from `bins` equal-width score bins over [0, 1] (binOf as
  * BinaryMetrics: outside values clamp, exactly 1 in the last), each holding
- * P_b = Σ p and N_b = Σ (1 − p) of its scores:
+ * P_b = Σ p and N_b = Σ (1 − p) = n_b − P_b of its n_b scores (the counts
+ * are kept, not N_b: small integers, they compress in a checkpoint):
  *   AUC = Σ_b P_b (N_<b + ½ N_b) / (P · N)
  * (pairs within a bin count one half, as the realised AUC's ties).
  *
@@ -51,8 +52,10 @@ export interface EstimateSumsState {
   pp: [number, number, number];
   /** The same of the predicted negatives. */
   pn: [number, number, number];
+  /** Σ p per score bin. */
   positives: Float64Array;
-  negatives: Float64Array;
+  /** Predictions per score bin. */
+  counts: Float64Array;
 }
 
 /** The bin of a score among `bins` equal-width bins over [0, 1] (as BinaryMetrics'). */
@@ -65,12 +68,12 @@ export class EstimateSums {
   private readonly pp: [number, number, number] = [0, 0, 0];
   private readonly pn: [number, number, number] = [0, 0, 0];
   private readonly positives: Float64Array;
-  private readonly negatives: Float64Array;
+  private readonly counts: Float64Array;
 
   constructor(readonly bins = 50) {
     if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`EstimateSums: bins must be a positive integer, got ${bins}`);
     this.positives = new Float64Array(bins);
-    this.negatives = new Float64Array(bins);
+    this.counts = new Float64Array(bins);
   }
 
   /** Counts a prediction with this score and threshold. */
@@ -83,7 +86,7 @@ export class EstimateSums {
     side[2] += p * (1 - p);
     const bin = binOf(score, this.bins);
     this.positives[bin] = this.positives[bin]! + p;
-    this.negatives[bin] = this.negatives[bin]! + (1 - p);
+    this.counts[bin] = this.counts[bin]! + 1;
   }
 
   /** Predictions counted. */
@@ -117,7 +120,7 @@ export class EstimateSums {
     let area = 0;
     for (let b = 0; b < this.bins; b++) {
       const pos = this.positives[b]!;
-      const neg = this.negatives[b]!;
+      const neg = this.counts[b]! - pos;
       area += pos * (below + 0.5 * neg);
       below += neg;
       positives += pos;
@@ -126,7 +129,7 @@ export class EstimateSums {
   }
 
   toState(): EstimateSumsState {
-    return { pp: [...this.pp], pn: [...this.pn], positives: this.positives.slice(), negatives: this.negatives.slice() };
+    return { pp: [...this.pp], pn: [...this.pn], positives: this.positives.slice(), counts: this.counts.slice() };
   }
 
   /** The sums of a state, in `bins` bins; throws a StateMismatchError when it has others. */
@@ -136,7 +139,7 @@ export class EstimateSums {
     sums.pp.splice(0, 3, ...state.pp);
     sums.pn.splice(0, 3, ...state.pn);
     sums.positives.set(state.positives);
-    sums.negatives.set(state.negatives);
+    sums.counts.set(state.counts);
     return sums;
   }
 }

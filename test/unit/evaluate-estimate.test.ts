@@ -265,8 +265,8 @@ function binningBound(scores: number[]): number {
   const neg = new Float64Array(50);
   for (const p of scores) {
     const b = Math.min(49, Math.floor(p * 50));
-    pos[b] += p;
-    neg[b] += 1 - p;
+    pos[b] = pos[b]! + p;
+    neg[b] = neg[b]! + (1 - p);
   }
   let ties = 0;
   for (let b = 0; b < 50; b++) ties += pos[b]! * neg[b]!;
