@@ -17,6 +17,15 @@
  * remembered) and is then counted as the new label. Expired, unlabelled examples
  * (label null) count toward label coverage and input drift only.
  *
+ * Arrival records (options.arrivals, joiner.emit_arrivals): the joiner's
+ * record of each prediction at prediction time (`arrival: true`, no label).
+ * Its event time is its timestamp; it counts `predictions` in every window
+ * of every cell it scores, and for a binary model the estimate sums (CBPE,
+ * core/metrics/estimate.ts, with the trust check of trust.ts); input and
+ * score drift are then observed on the arrivals (every prediction, in
+ * prediction order) instead of on the labelled and expired examples. With
+ * options.arrivals off, arrival records are skipped.
+ *
  * Determinism: every figure is a function of the sequence of examples
  * alone, never of how it was cut into batches, so a restarted evaluator
  * that re-reads its input writes exactly the figures an uninterrupted one
