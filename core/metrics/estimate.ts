@@ -136,8 +136,10 @@ export class EstimateSums {
   static fromState(state: EstimateSumsState, bins: number): EstimateSums {
     if (state.positives.length !== bins) throw new StateMismatchError('evaluator.estimate_bins', `${state.positives.length} saved, ${bins} now`);
     const sums = new EstimateSums(bins);
-    sums.pp.splice(0, 3, ...state.pp);
-    sums.pn.splice(0, 3, ...state.pn);
+    for (let i = 0; i < 3; i++) {
+      sums.pp[i] = state.pp[i]!;
+      sums.pn[i] = state.pn[i]!;
+    }
     sums.positives.set(state.positives);
     sums.counts.set(state.counts);
     return sums;
