@@ -119,10 +119,11 @@ describe('estimated figures (CBPE) on a hand-computed case', () => {
 
   it('gives the estimate with the live figures of `total`', () => {
     const live = [...evaluator.live(false)].find((f) => f.role === 'champion' && f.window === 'total')!;
-    const figures = live.figures as unknown as Record<string, number | null>;
-    expect(figures.predictions).toBe(7);
-    expect(figures.estimated_precision).toBeCloseTo(0.6525, 14);
-    expect(figures.estimate_trusted).toBe(0);
+    expect(live.estimated).toEqual({
+      precision: value(points, 'estimated_precision'), recall: value(points, 'estimated_recall'), f1: value(points, 'estimated_f1'),
+      accuracy: value(points, 'estimated_accuracy'), roc_auc: value(points, 'estimated_roc_auc'), trusted: false,
+    });
+    expect(live.estimated!.precision).toBeCloseTo(0.6525, 14);
   });
 
   it('estimates nothing where a denominator is 0: no predicted positive, no expected positive', () => {
@@ -285,7 +286,9 @@ describe('estimated against realised figures', () => {
   it('a stationary, calibrated stream: every estimate within 3 of its standard errors of the realised figure, per day and in total; trusted once 500 labels matured', () => {
     // 40,000 predictions over 10 days, labels Bernoulli(score) up to 2 days later (join window 3 days).
     const examples = labelledStream({ seed: 11, days: 10, perDay: 4000 });
-    const { points, trust } = evaluate(withArrivals(examples, 3 * DAY), STREAM_OPTIONS);
+    const { evaluator, points, trust } = evaluate(withArrivals(examples, 3 * DAY), STREAM_OPTIONS);
+    const live = [...evaluator.live(false)].find((f) => f.role === 'champion' && f.window === 'total')!;
+    expect(live.estimated).toMatchObject({ trusted: true, f1: value(points, 'estimated_f1') });
     let largest = 0;
     for (const { where, scores } of windowsOf(examples, 10)) {
       expect(value(points, 'predictions', where)).toBe(scores.length);
