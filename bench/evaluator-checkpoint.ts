@@ -14,7 +14,10 @@
  * runs at about 100/s, subsampled 100 times here to build 30 days in about a
  * minute; windows with more than evaluator.auc_exact_limit distinct scores
  * hold a fixed histogram either way, so the state's size barely depends on
- * the rate), --json PATH (default out/bench/evaluator-checkpoint.json).
+ * the rate), --arrivals (the joiner's arrival records too, at prediction
+ * time, and the evaluator told of them: joiner.emit_arrivals), --days D
+ * (one history of D days instead of 1, 10 and 30), --json PATH (default
+ * out/bench/evaluator-checkpoint.json).
  *
  * The stream is production-shaped: 2 models (fraud, binary; eta,
  * regression), 2 segment attributes of 5 values each, 2 challengers'
@@ -38,12 +41,14 @@ import { mulberry32, type Random } from '../demo/random.js';
 import { numberOption } from './options.js';
 
 const RATE = numberOption('rate', 1);
+const ARRIVALS = process.argv.includes('--arrivals');
+const DAYS = process.argv.includes('--days') ? [numberOption('days', 1)] : [1, 10, 30];
 const JSON_PATH = ((i) => (i >= 0 ? process.argv[i + 1] : undefined))(process.argv.indexOf('--json')) ?? 'out/bench/evaluator-checkpoint.json';
 const T0 = 1_763_942_400_000;
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 const JOIN_WINDOW = 7 * DAY;
-const OPTIONS: Partial<EvaluatorOptions> = { kindOf: (model) => (model === 'eta' ? 'regression' : 'binary'), joinWindowMs: JOIN_WINDOW };
+const OPTIONS: Partial<EvaluatorOptions> = { kindOf: (model) => (model === 'eta' ? 'regression' : 'binary'), joinWindowMs: JOIN_WINDOW, arrivals: ARRIVALS };
 const REGIONS = ['eu', 'us', 'apac', 'latam', 'mena'];
 const PLANS = ['free', 'pro', 'team', 'business', 'enterprise'];
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
@@ -123,6 +128,11 @@ function example(i: number, timestamp: number, random: Random): LabelledExample 
   };
 }
 
+/** The joiner's arrival record of the prediction of `e`. */
+function arrivalOf(e: LabelledExample): LabelledExample {
+  return { ...e, example_id: `${e.prediction_id}@arrival`, label: null, feedback_type: null, source: null, feedback_timestamp: null, label_delay_ms: null, arrival: true };
+}
+
 /** An evaluator fed `days` of history at RATE labels per second, discarded (as after a write) every 1,000 examples. */
 function build(days: number): { evaluator: Evaluator; examples: number } {
   const evaluator = new Evaluator(OPTIONS);
@@ -138,6 +148,7 @@ function build(days: number): { evaluator: Evaluator; examples: number } {
   for (let i = 0, t = T0; t < end; i++, t += gap) {
     while (arrivals.peek() <= t) apply(arrivals.pop());
     const e = example(i, Math.floor(t), random);
+    if (ARRIVALS) apply(arrivalOf(e));
     arrivals.push(e.feedback_timestamp ?? e.timestamp + JOIN_WINDOW, e);
   }
   // What has arrived by the end of the history (the rest is still waiting in the joiner).
@@ -186,15 +197,15 @@ async function measure(days: number): Promise<Result> {
 
 async function main(): Promise<void> {
   const results: Result[] = [];
-  for (const days of [1, 10, 30]) results.push(await measure(days));
+  for (const days of DAYS) results.push(await measure(days));
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  console.log(`evaluator checkpoint (${RATE} labels/s of event time; production is about 100/s)`);
+  console.log(`evaluator checkpoint (${RATE} labels/s of event time; production is about 100/s${ARRIVALS ? '; with arrival records' : ''})`);
   for (const r of results) {
     console.log(`  ${String(r.days).padStart(2)} days: ${fmt(r.examples)} examples, ${fmt(r.cells)} cells, ${fmt(r.open_windows)} open windows`);
     console.log(`           checkpoint ${fmt(r.checkpoint_bytes / 1024)} KiB, encode ${fmt(r.encode_ms)} ms, decode + fromState ${fmt(r.decode_and_restore_ms)} ms`);
     console.log(`           held: built ${fmt(r.heap_built_mib)} MiB heap + ${fmt(r.array_buffers_built_mib)} MiB typed arrays, restored ${fmt(r.heap_restored_mib)} MiB heap + ${fmt(r.array_buffers_restored_mib)} MiB typed arrays`);
   }
-  const report = { when: new Date().toISOString(), node: process.version, options: 'defaults, join window 7 days', results };
+  const report = { when: new Date().toISOString(), node: process.version, options: `defaults, join window 7 days${ARRIVALS ? ', arrival records' : ''}`, results };
   mkdirSync(dirname(JSON_PATH), { recursive: true });
   writeFileSync(JSON_PATH, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`written to ${JSON_PATH}`);

@@ -69,6 +69,13 @@ export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
       detectors: e.drift_detectors,
       detectorOrder: e.drift_detector_order,
     },
+    arrivals: config.joiner.emit_arrivals,
+    estimate: {
+      bins: e.estimate_bins,
+      trustWindows: e.estimate_trust_windows,
+      maxCalibrationError: e.estimate_max_calibration_error,
+      minLabels: e.estimate_min_labels,
+    },
   };
 }
 

@@ -125,6 +125,11 @@ export const CONFIG_SPEC = {
       join_window: { kind: 'duration', default: '7d', doc: 'How long a prediction waits for feedback after its timestamp; then it expires (counted for label coverage).' },
       early_feedback_ttl: { kind: 'duration', default: '1h', doc: 'How long feedback that arrives before its prediction waits for it; then it is sent on as unmatched.' },
       emit_unlabelled: { kind: 'boolean', default: true, doc: 'Emit an example with label null when a prediction expires without a label.' },
+      emit_arrivals: {
+        kind: 'boolean',
+        default: true,
+        doc: "Write an arrival record (arrival: true, label null) to labelled_examples for every accepted prediction, at prediction time: the evaluator counts predictions and pending labels per window, estimates a binary model's performance before its labels arrive, and observes input and score drift on every prediction in prediction order (README, The evaluator). The learner and the promoter skip them.",
+      },
       max_future: {
         kind: 'duration',
         default: '1h',
@@ -167,6 +172,16 @@ export const CONFIG_SPEC = {
         default: 'matured',
         doc: "What the error detectors read. matured: each window of the smallest of `windows` once all its labels are in (the watermark passed its end plus the join window), in prediction-time order: a model that does not change stays quiet when label delay depends on the outcome; an alarm comes a join window after the window it names. arrival: each label as it comes (alarms at once, but a shifting mix of fast and slow labels reads as drift). matured needs a tumbling window.",
       },
+      estimate_bins: { kind: 'int', default: 50, min: 2, max: 100_000, doc: 'Score bins of estimated_roc_auc (equal width over [0, 1]), kept per time window that has arrival records (joiner.emit_arrivals).' },
+      estimate_trust_windows: {
+        kind: 'int',
+        default: 24,
+        min: 1,
+        max: 10_000,
+        doc: "The trust check of the estimated figures reads the realised calibration of each cell's last this many matured windows (with labels) of the smallest of evaluator.windows: matured once the model's event time passed their end plus joiner.join_window.",
+      },
+      estimate_max_calibration_error: { kind: 'number', default: 0.05, min: 0, max: 1, doc: 'estimate_trusted is 1 while the calibration error (ECE) over those matured windows is at most this ...' },
+      estimate_min_labels: { kind: 'int', default: 500, min: 1, max: 1_000_000_000, doc: '... over at least this many labels; else 0.' },
       flush_rows: { kind: 'int', default: 5000, min: 1, max: 10_000_000, doc: 'Write to ClickHouse once this many examples are buffered (also the most rows per insert).' },
       flush_bytes: { kind: 'int', default: 8_000_000, min: 1000, doc: 'Write once the buffered examples weigh this many bytes (also the most bytes per insert).' },
       flush_interval: { kind: 'duration', default: '5s', doc: 'Write at the latest this long after the first unwritten example.' },

@@ -37,7 +37,7 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
   });
   const trusted = new Gauge({
     name: 'feedbackloop_estimate_trusted',
-    help: "1 when the cell's scores were calibrated on its matured labels (expected calibration error at most evaluator.estimate.max_calibration_error over at least evaluator.estimate.min_labels labels of its last evaluator.estimate.trust_windows matured windows), so its feedbackloop_estimated_metric can be believed; else 0.",
+    help: "1 when the cell's scores were calibrated on its matured labels (expected calibration error at most evaluator.estimate_max_calibration_error over at least evaluator.estimate_min_labels labels of its last evaluator.estimate_trust_windows matured windows), so its feedbackloop_estimated_metric can be believed; else 0.",
     labelNames: ['model', 'role', 'version', 'segment', 'window'],
     registers: [registry],
     collect: () => refreshIfStale(),

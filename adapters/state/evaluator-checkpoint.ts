@@ -18,7 +18,9 @@ import { FeedbackloopError, StateMismatchError, errorMessage } from '../../core/
  * ScaledAdwin), R² from centred sums, and the settings the state was made
  * under (core/evaluate/settings.ts). 3: a regression model's Page-Hinkley
  * in scale-free units (ScaledPageHinkley: its running scale in the state),
- * and the detector order among the settings.
+ * and the detector order among the settings; from arrival records, each
+ * window's predictions, estimate sums and trust, each binary cell's matured
+ * windows (the trust check), the model's arrivals and maturity frontier.
  */
 export const CHECKPOINT_FORMAT = 3;
 

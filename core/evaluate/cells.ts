@@ -10,8 +10,10 @@ import {
   BinaryMetrics, RegressionMetrics, Rolling,
   type BinaryFigures, type BinaryMetricsOptions, type BinaryMetricsState, type BinaryObservation, type RegressionFigures, type RegressionMetricsState, type RollingState,
 } from '../metrics/index.js';
+import { EstimateSums, type EstimateSumsState } from '../metrics/estimate.js';
 import { QuantileSketch, type QuantileSketchState } from '../metrics/quantiles.js';
 import type { EvaluatorOptions } from './options.js';
+import { MaturedCalibration, NO_TRUST, type MaturedWindow, type Trust } from './trust.js';
 
 export const TOTAL = 'total';
 
@@ -25,21 +27,38 @@ export type Metric = BinaryMetrics | RegressionMetrics;
 export type Figures = BinaryFigures | RegressionFigures;
 export type MetricState = BinaryMetricsState | RegressionMetricsState;
 
-/** A WindowStats' state (never one changed since the last drain): its window, counts, metric and (champion) label delays. */
+/**
+ * A WindowStats' state (never one changed since the last drain): its window,
+ * counts, metric, (champion) label delays, and from arrival records the
+ * estimate sums (null before any) and the trust of its last update.
+ */
 export interface WindowStatsState {
   window: string;
   start: number;
   labelled: number;
   expired: number;
+  predictions: number;
   lastTimestamp: number;
   metric: MetricState;
   delay: QuantileSketchState | null;
+  estimate: EstimateSumsState | null;
+  trust: Trust;
 }
 
-/** One window of one cell: the metric, and for the champion role label delay and coverage. */
+/**
+ * One window of one cell: the metric, for the champion role label delay and
+ * coverage, and from arrival records the predictions and (binary) the
+ * estimate sums, made at the first arrival (so only windows with arrivals
+ * hold their bins).
+ */
 export class WindowStats {
   labelled = 0;
   expired = 0;
+  /** Arrival records counted: the window's predictions. */
+  predictions = 0;
+  estimate: EstimateSums | undefined = undefined;
+  /** The cell's trust (trust.ts) when the window was last updated (ModelState.touch). */
+  trust: Trust = NO_TRUST;
   /** Largest prediction timestamp counted (the `total` window's end). */
   lastTimestamp = Number.NEGATIVE_INFINITY;
   /** Changed since the last drain (then it is in ModelState.dirty). */
@@ -55,8 +74,9 @@ export class WindowStats {
 
   toState(): WindowStatsState {
     if (this.dirty) throw new Error(`WindowStats.toState: the ${this.window} window at ${this.start} changed since the last drain: drain (or discard) first`);
-    const { window, start, labelled, expired, lastTimestamp } = this;
-    return { window, start, labelled, expired, lastTimestamp, metric: this.metric.toState(), delay: this.delay?.toState() ?? null };
+    const { window, start, labelled, expired, predictions, lastTimestamp, trust } = this;
+    const estimate = this.estimate?.toState() ?? null;
+    return { window, start, labelled, expired, predictions, lastTimestamp, metric: this.metric.toState(), delay: this.delay?.toState() ?? null, estimate, trust };
   }
 
   /** The window of a state in `cell`, its metric and label delays restored under the settings `o` and the model's kind. */
@@ -66,7 +86,10 @@ export class WindowStats {
     const stats = new WindowStats(cell, state.window, state.start, restoreMetric(o, kind, false, state.metric), delay);
     stats.labelled = state.labelled;
     stats.expired = state.expired;
+    stats.predictions = state.predictions;
     stats.lastTimestamp = state.lastTimestamp;
+    stats.estimate = state.estimate === null ? undefined : EstimateSums.fromState(state.estimate, o.estimate.bins);
+    stats.trust = state.trust;
     return stats;
   }
 }
@@ -91,6 +114,8 @@ export interface CellState {
   tumbling: WindowStatsState[][];
   rolling: RollingState<Observation, MetricState> | null;
   sinceEmit: number;
+  /** The matured windows' calibration of the trust check (null: none kept, see maturedOf). */
+  matured: MaturedWindow[] | null;
 }
 
 export class Cell {
@@ -99,6 +124,8 @@ export class Cell {
   readonly tumbling: Array<Map<number, WindowStats>>;
   readonly rolling: Rolling<Observation, Figures, Metric> | undefined;
   sinceEmit = 0;
+  /** The trust check's matured windows (binary models with arrivals only). */
+  matured: MaturedCalibration | undefined;
 
   /** `total` makes the window `total` (a new one by `make` unless given: a restored one). */
   constructor(
@@ -108,11 +135,13 @@ export class Cell {
     private readonly make: (cell: Cell, window: string, start: number) => WindowStats,
     windows: number,
     rolling: Rolling<Observation, Figures, Metric> | undefined,
+    matured: MaturedCalibration | undefined,
     total: (cell: Cell) => WindowStats = (cell) => make(cell, TOTAL, 0),
   ) {
     this.total = total(this);
     this.tumbling = Array.from({ length: windows }, () => new Map());
     this.rolling = rolling;
+    this.matured = matured;
   }
 
   window(index: number, name: string, start: number): WindowStats {
@@ -130,15 +159,16 @@ export class Cell {
       return windows;
     });
     const rolling = this.rolling?.toState((metric) => metric.toState()) ?? null;
-    return { role, version, segment, total: this.total.toState(), tumbling, rolling, sinceEmit };
+    return { role, version, segment, total: this.total.toState(), tumbling, rolling, sinceEmit, matured: this.matured?.toState() ?? null };
   }
 
   /** The cell of a state, under the options newCell takes; throws a StateMismatchError where the state does not fit them. */
   static fromState(state: CellState, o: EvaluatorOptions, kind: ModelKind): Cell {
-    checkCellFits(state, o);
+    checkCellFits(state, o, kind);
     const rolling = state.rolling === null ? undefined : Rolling.fromState<Observation, Figures, Metric>(state.rolling, restoreMetric(o, kind, true, state.rolling.metric), o.rollingSize, idOf);
     const total = (owner: Cell) => WindowStats.fromState(state.total, owner, o, kind);
-    const cell = new Cell(state.role, state.version, state.segment, windowMaker(o, kind, state.role), o.windows.length, rolling, total);
+    const matured = state.matured === null ? undefined : MaturedCalibration.fromState(state.matured, o.estimate.trustWindows, o.calibrationBins);
+    const cell = new Cell(state.role, state.version, state.segment, windowMaker(o, kind, state.role), o.windows.length, rolling, matured, total);
     state.tumbling.forEach((windows, i) => {
       for (const w of windows) cell.tumbling[i]!.set(w.start, WindowStats.fromState(w, cell, o, kind));
     });
@@ -148,13 +178,14 @@ export class Cell {
 }
 
 /** Throws unless the cell's windows are the options' ones: the tumbling windows, the sliding window and its emission. */
-function checkCellFits(state: CellState, o: EvaluatorOptions): void {
+function checkCellFits(state: CellState, o: EvaluatorOptions, kind: ModelKind): void {
   const names = o.windows.map((w) => w.name).join(', ');
   if (state.tumbling.length !== o.windows.length) throw new StateMismatchError('evaluator.windows', `${state.tumbling.length} tumbling windows saved, ${names} now`);
   for (const [i, windows] of state.tumbling.entries()) {
     for (const w of windows) if (w.window !== o.windows[i]!.name) throw new StateMismatchError('evaluator.windows', `a ${w.window} window saved where ${names} are now`);
   }
   if ((state.rolling !== null) !== (o.rollingSize > 0)) throw new StateMismatchError('evaluator.rolling_size', `${state.rolling === null ? 'no' : 'a'} sliding window saved, rolling_size ${o.rollingSize} now`);
+  if ((state.matured !== null) !== keepsMatured(o, kind)) throw new StateMismatchError('joiner.emit_arrivals', `${state.matured === null ? 'no' : 'a'} trust check saved`);
   if (state.sinceEmit >= o.rollingEmitEvery && state.rolling !== null) {
     throw new StateMismatchError('evaluator.rolling_emit_every', `${state.sinceEmit} updates since the last figures saved, figures every ${o.rollingEmitEvery} now`);
   }
@@ -190,5 +221,11 @@ function windowMaker(o: EvaluatorOptions, kind: ModelKind, role: string): (owner
 /** A new cell: exact metrics in its sliding window, bounded ones in the others, label delays for the champion. */
 export function newCell(o: EvaluatorOptions, kind: ModelKind, role: string, version: string, segment: string): Cell {
   const rolling = o.rollingSize > 0 ? new Rolling<Observation, Figures, Metric>(newMetric(o, kind, true), o.rollingSize, idOf) : undefined;
-  return new Cell(role, version, segment, windowMaker(o, kind, role), o.windows.length, rolling);
+  const matured = keepsMatured(o, kind) ? new MaturedCalibration(o.estimate.trustWindows) : undefined;
+  return new Cell(role, version, segment, windowMaker(o, kind, role), o.windows.length, rolling, matured);
+}
+
+/** A cell keeps matured windows for the trust check when the model is binary, the input has arrivals and there are tumbling windows. */
+function keepsMatured(o: EvaluatorOptions, kind: ModelKind): boolean {
+  return kind === 'binary' && o.arrivals && o.windows.length > 0;
 }

@@ -17,6 +17,15 @@
  * remembered) and is then counted as the new label. Expired, unlabelled examples
  * (label null) count toward label coverage and input drift only.
  *
+ * Arrival records (options.arrivals, joiner.emit_arrivals): the joiner's
+ * record of each prediction at prediction time (`arrival: true`, no label).
+ * Its event time is its timestamp; it counts `predictions` in every window
+ * of every cell it scores, and for a binary model the estimate sums (CBPE,
+ * core/metrics/estimate.ts, with the trust check of trust.ts); input and
+ * score drift are then observed on the arrivals (every prediction, in
+ * prediction order) instead of on the labelled and expired examples. With
+ * options.arrivals off, arrival records are skipped.
+ *
  * Determinism: every figure is a function of the sequence of examples
  * alone, never of how it was cut into batches, so a restarted evaluator
  * that re-reads its input writes exactly the figures an uninterrupted one
@@ -31,6 +40,7 @@
  * records and feedback statistics.
  */
 import type { LabelledExample } from '../events.js';
+import { EstimateSums } from '../metrics/estimate.js';
 import { shadowRole, type Observation, type WindowStats } from './cells.js';
 import { replacedBy, type Replaced } from './corrections.js';
 import { fairnessPoints, noteFairness, type FairnessWindow } from './fairness.js';
@@ -44,6 +54,16 @@ import { DEFAULT_EVALUATOR_OPTIONS, type EvaluatorOptions } from './options.js';
 import { rollingPoints, windowPoints } from './points.js';
 import type { DriftRecord, FeedbackStat, MetricPoint } from './rows.js';
 import { eachWindow, horizonOf, slide, startsOf } from './windows.js';
+
+/** The scores of an example under the role and version each is counted for: the champion's, then each shadow score by key. */
+function scoresOf(example: LabelledExample): Scored[] {
+  const scored: Scored[] = [{ role: 'champion', version: example.model_version, score: example.score }];
+  for (const key of Object.keys(example.shadow_scores).sort()) {
+    const { role, version } = shadowRole(key);
+    scored.push({ role, version, score: example.shadow_scores[key]! });
+  }
+  return scored;
+}
 
 export interface EvaluatorOutput {
   points: MetricPoint[];
@@ -68,7 +88,8 @@ export class Evaluator {
   private quiet = false;
 
   constructor(options: Partial<EvaluatorOptions> = {}) {
-    this.options = { ...DEFAULT_EVALUATOR_OPTIONS, ...options, drift: { ...DEFAULT_EVALUATOR_OPTIONS.drift, ...options.drift } };
+    const defaults = DEFAULT_EVALUATOR_OPTIONS;
+    this.options = { ...defaults, ...options, drift: { ...defaults.drift, ...options.drift }, estimate: { ...defaults.estimate, ...options.estimate } };
   }
 
   private get horizon(): number {
@@ -81,12 +102,17 @@ export class Evaluator {
     return state;
   }
 
-  /** Applies one labelled example (or correction, or expired unlabelled prediction). */
+  /** Applies one labelled example (or correction, or expired unlabelled prediction, or arrival record). */
   onExample(example: LabelledExample): void {
+    if (example.arrival) {
+      if (this.options.arrivals) this.onArrival(this.state(example.model), example);
+      return; // not told the input has arrivals: they are skipped, all stays as without them
+    }
     const state = this.state(example.model);
     const eventTime = example.feedback_timestamp ?? example.timestamp + this.options.joinWindowMs;
     const before = state.watermark;
     state.watermark = Math.max(state.watermark, eventTime);
+    state.mature();
     state.n++;
     // Error detectors in `matured` order: the windows whose labels are all in now (matured-windows.ts).
     feedMaturedWindows(this.options, state, before, this.pendingDrift);
@@ -95,16 +121,39 @@ export class Evaluator {
     const segments = state.segmentsOf(example.segments);
 
     const at = eventTime;
-    const scored: Scored[] = [{ role: 'champion', version: example.model_version, score: example.score }];
-    for (const key of Object.keys(example.shadow_scores).sort()) {
-      const { role, version } = shadowRole(key);
-      scored.push({ role, version, score: example.shadow_scores[key]! });
-    }
-    // Input and score distributions: once per prediction (a correction has the same inputs).
-    if (example.correction_of === null) state.drift.observeDistributions(example, scored, at, state.n, this.options.drift, this.pendingDrift);
+    const scored = scoresOf(example);
+    // Input and score distributions: once per prediction (a correction has the same inputs); on the arrivals when there are.
+    if (example.correction_of === null && !this.options.arrivals) state.drift.observeDistributions(example, scored, at, state.n, this.options.drift, this.pendingDrift);
 
     if (example.label === null) this.countExpired(state, example, segments, starts);
     else this.countLabel(state, example, example.label, segments, starts, scored, at);
+  }
+
+  /**
+   * An arrival record (a prediction as it was made; its event time is its
+   * timestamp): input and score distributions, and in every window of every
+   * cell it scores the prediction and (binary) its estimate sums.
+   */
+  private onArrival(state: ModelState, example: LabelledExample): void {
+    state.watermark = Math.max(state.watermark, example.timestamp);
+    state.mature();
+    state.arrivals++;
+    const starts = startsOf(this.options, state.watermark, example.timestamp);
+    if (starts.includes(-1)) state.late++;
+    const segments = state.segmentsOf(example.segments);
+    const scored = scoresOf(example);
+    state.drift.observeDistributions(example, scored, example.timestamp, state.arrivals, this.options.drift, this.pendingDrift);
+    const bins = state.kind === 'binary' ? this.options.estimate.bins : 0;
+    for (const { role, version, score } of scored) {
+      for (const segment of segments) {
+        eachWindow(this.options, state.cell(role, version, segment), starts, (stats) => {
+          stats.predictions++;
+          if (bins > 0) (stats.estimate ??= new EstimateSums(bins)).add(score, example.threshold);
+          stats.lastTimestamp = Math.max(stats.lastTimestamp, example.timestamp);
+          state.touch(stats);
+        });
+      }
+    }
   }
 
   /** An expired, unlabelled prediction: label coverage of the champion's windows only. */
@@ -253,7 +302,7 @@ export class Evaluator {
 
   /** Live figures of the `total` and sliding windows (for Prometheus gauges). */
   *live(includeSegments: boolean): Generator<LiveFigures> {
-    yield* liveFigures(this.models.values(), includeSegments);
+    yield* liveFigures(this.options, this.models.values(), includeSegments);
   }
 
   /**

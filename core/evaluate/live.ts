@@ -1,10 +1,13 @@
 /**
  * Live figures for gauges: the current figures of the `total` and sliding
- * windows of every cell, and each model's stream health.
+ * windows of every cell (with arrival records, `total` has the estimated
+ * figures too), and each model's stream health.
  */
 import { ALL_SEGMENTS } from '../contracts/index.js';
-import { TOTAL, type Figures } from './cells.js';
+import { TOTAL, type Figures, type WindowStats } from './cells.js';
 import type { ModelState } from './model-state.js';
+import type { EvaluatorOptions } from './options.js';
+import { arrivalFigures } from './points.js';
 
 export interface ModelHealth {
   examples: number;
@@ -40,6 +43,15 @@ export interface LiveFigures {
   };
 }
 
+/** The `estimated` of a window with arrival records (a binary model's). */
+function estimatedOf(o: EvaluatorOptions, stats: WindowStats): NonNullable<LiveFigures['estimated']> {
+  const f = arrivalFigures(o, stats);
+  return {
+    precision: f.estimated_precision ?? null, recall: f.estimated_recall ?? null, f1: f.estimated_f1 ?? null,
+    accuracy: f.estimated_accuracy ?? null, roc_auc: f.estimated_roc_auc ?? null, trusted: f.estimate_trusted === 1,
+  };
+}
+
 export function healthOf(state: ModelState): ModelHealth {
   let open = 0;
   for (const cell of state.cells.values()) for (const byStart of cell.tumbling) open += byStart.size;
@@ -50,11 +62,13 @@ export function healthOf(state: ModelState): ModelHealth {
 }
 
 /** The figures of the `total` and (when not empty) sliding window of each cell; of the `*` segment only unless includeSegments. */
-export function* liveFigures(models: Iterable<ModelState>, includeSegments: boolean): Generator<LiveFigures> {
+export function* liveFigures(o: EvaluatorOptions, models: Iterable<ModelState>, includeSegments: boolean): Generator<LiveFigures> {
   for (const state of models) {
     for (const cell of state.cells.values()) {
       if (!includeSegments && cell.segment !== ALL_SEGMENTS) continue;
-      yield { model: state.model, role: cell.role, version: cell.version, segment: cell.segment, window: TOTAL, figures: cell.total.metric.get() };
+      const live: LiveFigures = { model: state.model, role: cell.role, version: cell.version, segment: cell.segment, window: TOTAL, figures: cell.total.metric.get() };
+      if (cell.total.estimate) live.estimated = estimatedOf(o, cell.total);
+      yield live;
       if (cell.rolling && cell.rolling.count() > 0) {
         yield { model: state.model, role: cell.role, version: cell.version, segment: cell.segment, window: `last_${cell.rolling.size}`, figures: cell.rolling.get() };
       }

@@ -10,6 +10,7 @@ import { Cell, keyOf, newCell, type CellState, type WindowStats } from './cells.
 import { FeedbackStats, type FeedbackStatsState } from './feedback.js';
 import { ModelDrift, type ModelDriftState } from './model-drift.js';
 import type { EvaluatorOptions } from './options.js';
+import { smallestWindow } from './trust.js';
 import { forgetClosedWindows } from './windows.js';
 
 /**
@@ -27,6 +28,8 @@ export interface ModelStateState {
   droppedSegmentAttributes: number;
   watermark: number;
   n: number;
+  arrivals: number;
+  maturedBefore: number;
   late: number;
   orphanCorrections: number;
 }
@@ -47,8 +50,12 @@ export class ModelState {
   droppedSegmentAttributes = 0;
   /** Largest event time seen in this model's stream. */
   watermark = Number.NEGATIVE_INFINITY;
-  /** Examples (labelled or not, corrections included) in this model's stream. */
+  /** Examples (labelled or not, corrections included) in this model's stream; arrival records not. */
   n = 0;
+  /** Arrival records (predictions) in this model's stream. */
+  arrivals = 0;
+  /** Every window of the smallest tumbling window that starts before this has matured (the trust check took it). */
+  maturedBefore = Number.NEGATIVE_INFINITY;
   late = 0;
   orphanCorrections = 0;
   readonly dirty: WindowStats[] = [];
@@ -73,8 +80,9 @@ export class ModelState {
     return cell;
   }
 
-  /** Marks a window as changed since the last drain. */
+  /** Marks a window as changed since the last drain; it keeps its cell's current trust. */
   touch(stats: WindowStats): void {
+    if (stats.cell.matured) stats.trust = stats.cell.matured.trust;
     if (stats.dirty) return;
     stats.dirty = true;
     this.dirty.push(stats);
@@ -115,6 +123,21 @@ export class ModelState {
     return OTHER_SEGMENT_VALUE;
   }
 
+  /**
+   * Hands the windows of the smallest tumbling window that matured since the
+   * last call (the watermark passed their end plus the join window) to their
+   * cells' trust checks. Work only when the frontier crosses a window start.
+   */
+  mature(): void {
+    const index = smallestWindow(this.options);
+    if (index < 0 || !this.options.arrivals) return;
+    const ms = this.options.windows[index]!.ms;
+    const before = Math.floor((this.watermark - this.options.joinWindowMs) / ms) * ms;
+    if (!(before > this.maturedBefore)) return;
+    for (const cell of this.cells.values()) cell.matured?.mature(cell.tumbling[index]!, this.maturedBefore, before);
+    this.maturedBefore = before;
+  }
+
   /** Frees windows that can no longer change and feedback statistics no correction can reach. */
   forget(horizon: number): void {
     const limit = this.watermark - horizon;
@@ -131,10 +154,10 @@ export class ModelState {
     for (const [attr, values] of this.segmentValues) segmentValues.push([attr, [...values]]);
     const distinct: ModelStateState['distinct'] = [];
     for (const [attr, seen] of this.distinct) distinct.push([attr, seen.toState()]);
-    const { pooledSegmentValues, droppedSegmentAttributes, watermark, n, late, orphanCorrections } = this;
+    const { pooledSegmentValues, droppedSegmentAttributes, watermark, n, arrivals, maturedBefore, late, orphanCorrections } = this;
     return {
       cells, drift: this.drift.toState(), feedback: this.feedback.toState(), segmentValues, attributes: this.attributes.toState(), distinct,
-      pooledSegmentValues, droppedSegmentAttributes, watermark, n, late, orphanCorrections,
+      pooledSegmentValues, droppedSegmentAttributes, watermark, n, arrivals, maturedBefore, late, orphanCorrections,
     };
   }
 
@@ -154,6 +177,8 @@ export class ModelState {
     restored.droppedSegmentAttributes = state.droppedSegmentAttributes;
     restored.watermark = state.watermark;
     restored.n = state.n;
+    restored.arrivals = state.arrivals;
+    restored.maturedBefore = state.maturedBefore;
     restored.late = state.late;
     restored.orphanCorrections = state.orphanCorrections;
     return restored;

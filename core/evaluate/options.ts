@@ -58,6 +58,24 @@ export interface EvaluatorOptions {
      */
     detectorOrder: DetectorOrder;
   };
+  /**
+   * The input holds arrival records (joiner.emit_arrivals): every prediction
+   * as it was made. They count `predictions`, feed the estimated figures and
+   * the input/score drift (then observed on them, in prediction order, instead
+   * of on labelled examples). Default false.
+   */
+  arrivals: boolean;
+  /** Estimated performance (CBPE) of binary models from the arrivals' scores (core/metrics/estimate.ts), and its trust check (trust.ts). */
+  estimate: {
+    /** Equal-width score bins of the estimated ROC AUC. */
+    bins: number;
+    /** Matured windows of the smallest tumbling window whose calibration the trust check reads. */
+    trustWindows: number;
+    /** The estimate is trusted while that calibration error is at most this... */
+    maxCalibrationError: number;
+    /** ... over at least this many matured labels. */
+    minLabels: number;
+  };
 }
 
 export const DEFAULT_EVALUATOR_OPTIONS: EvaluatorOptions = {
@@ -79,4 +97,6 @@ export const DEFAULT_EVALUATOR_OPTIONS: EvaluatorOptions = {
   aucBins: 1_000,
   delayAccuracy: 0.01,
   drift: { referenceSize: 1000, windowSize: 1000, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'matured' },
+  arrivals: false,
+  estimate: { bins: 50, trustWindows: 24, maxCalibrationError: 0.05, minLabels: 500 },
 };

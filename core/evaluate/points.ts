@@ -1,12 +1,14 @@
 /**
  * Metric points from the figures of a window: every figure of the metric,
- * calibration bins for `total`, and for the champion role label delay and
- * coverage.
+ * calibration bins for `total`, for the champion role label delay and
+ * coverage, and from arrival records predictions, pending and the
+ * estimated figures.
  */
-import { BinaryMetrics } from '../metrics/index.js';
+import { BinaryMetrics, type EstimatedFigures } from '../metrics/index.js';
 import { TOTAL, type Cell, type Figures, type Metric, type WindowStats } from './cells.js';
 import type { EvaluatorOptions } from './options.js';
 import type { MetricPoint } from './rows.js';
+import { trustFigures, type TrustFigures } from './trust.js';
 import { windowSize } from './windows.js';
 
 export type Where = Omit<MetricPoint, 'metric' | 'value' | 'count'>;
@@ -63,7 +65,9 @@ export function windowPoints(o: EvaluatorOptions, model: string, stats: WindowSt
     window_start: start, window_end: size === undefined ? Math.max(0, stats.lastTimestamp) : start + size,
   };
   const figures = stats.metric.get();
-  const out = figurePoints(where, figures, window === TOTAL, stats.metric);
+  // A window its arrivals alone made has no realised figures yet.
+  const realised = stats.predictions === 0 || figures.count > 0 || stats.expired > 0;
+  const out = realised ? figurePoints(where, figures, window === TOTAL, stats.metric) : [];
   if (stats.delay) {
     const covered = stats.labelled + stats.expired;
     out.push(
@@ -74,5 +78,26 @@ export function windowPoints(o: EvaluatorOptions, model: string, stats: WindowSt
       point(where, 'label_delay_p95', stats.delay.quantile(0.95), stats.delay.count()),
     );
   }
+  if (stats.predictions > 0) {
+    for (const [name, value] of Object.entries(arrivalFigures(o, stats))) {
+      out.push(point(where, name, value, name.startsWith('estimate_') ? stats.trust.labels : stats.predictions));
+    }
+  }
+  return out;
+}
+
+/** The figures of `arrivalFigures`: the estimated ones only for a binary model's windows. */
+export type ArrivalFigures = { predictions: number; pending?: number } & Partial<EstimatedFigures & TrustFigures>;
+
+/**
+ * From a window's arrival records: `predictions`; for the champion role
+ * `pending` (its predictions not labelled nor expired yet, never below 0);
+ * for a binary model the estimated figures and the trust of the window's
+ * last update (trust.ts).
+ */
+export function arrivalFigures(o: EvaluatorOptions, stats: WindowStats): ArrivalFigures {
+  const out: ArrivalFigures = { predictions: stats.predictions };
+  if (stats.delay) out.pending = Math.max(0, stats.predictions - stats.labelled - stats.expired);
+  if (stats.estimate) Object.assign(out, stats.estimate.get(), trustFigures(stats.trust, o));
   return out;
 }

@@ -5,9 +5,10 @@
  * have built. Only settings that shape the state are kept: the windows and
  * their grace, the join window, segmentation and its limits, fairness
  * attributes, the AUC and calibration binning, the drift reference and
- * windows, the detectors and the order they are fed in. Thresholds that
- * only decide what a finished window reports (psi_threshold, ks_alpha) may
- * change freely.
+ * windows, the detectors and the order they are fed in, whether the input
+ * has arrival records and the estimate's bins and trust windows. Thresholds
+ * that only decide what a finished window reports (psi_threshold, ks_alpha,
+ * the estimate's max_calibration_error and min_labels) may change freely.
  */
 import { StateMismatchError } from '../errors.js';
 import type { EvaluatorOptions } from './options.js';
@@ -32,6 +33,9 @@ const SETTINGS: ReadonlyArray<[string, (o: EvaluatorOptions) => unknown]> = [
   ['evaluator.drift_bins', (o) => o.drift.bins],
   ['evaluator.drift_detectors', (o) => o.drift.detectors],
   ['evaluator.drift_detector_order', (o) => o.drift.detectorOrder],
+  ['joiner.emit_arrivals', (o) => o.arrivals],
+  ['evaluator.estimate_bins', (o) => o.estimate.bins],
+  ['evaluator.estimate_trust_windows', (o) => o.estimate.trustWindows],
 ];
 
 /** The settings of `options` that shape an evaluator's state, as JSON text per setting name. */

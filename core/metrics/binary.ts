@@ -269,16 +269,12 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
   }
 
   private ece(): number | null {
-    let total = 0;
-    let sum = 0;
-    for (let b = 0; b < this.calibrationBins; b++) {
-      const count = this.binCount[b]!;
-      if (count <= 0) continue;
-      total += count;
-      sum += Math.abs(this.binScore[b]! - this.binPositive[b]!);
-    }
-    // sum_b (n_b / N) * |mean_score_b - frac_pos_b| = sum_b |score_sum_b - pos_sum_b| / N
-    return total === 0 ? null : sum / total;
+    return expectedCalibrationError({ count: this.binCount, score: this.binScore, positive: this.binPositive });
+  }
+
+  /** Weight, score sum and positive sum per calibration bin (copies). */
+  calibrationSums(): CalibrationSums {
+    return { count: this.binCount.slice(), score: this.binScore.slice(), positive: this.binPositive.slice() };
   }
 
   reliability(): ReliabilityBin[] {
@@ -327,6 +323,29 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     metrics.binPositive.set(state.calibration.positive);
     return metrics;
   }
+}
+
+/** Weight, score sum and positive (label) sum per calibration bin. */
+export interface CalibrationSums {
+  count: Float64Array;
+  score: Float64Array;
+  positive: Float64Array;
+}
+
+/**
+ * ECE of calibration bins: sum_b (n_b / N) |mean_score_b - frac_pos_b|
+ * = sum_b |score_sum_b - pos_sum_b| / N over the bins holding weight; null when none does.
+ */
+export function expectedCalibrationError(bins: CalibrationSums): number | null {
+  let total = 0;
+  let sum = 0;
+  for (let b = 0; b < bins.count.length; b++) {
+    const count = bins.count[b]!;
+    if (count <= 0) continue;
+    total += count;
+    sum += Math.abs(bins.score[b]! - bins.positive[b]!);
+  }
+  return total === 0 ? null : sum / total;
 }
 
 /** Throws unless a state fits the settings of `metrics` (a new one): its kind, calibration bins and score bins or limit. */

@@ -1,4 +1,5 @@
 export { Rolling, ratio, type RollingState, type Metric, type BinaryObservation, type RegressionObservation } from './metric.js';
-export { BinaryMetrics, LOG_LOSS_EPSILON, type BinaryFigures, type BinaryMetricsOptions, type BinaryMetricsState, type ReliabilityBin } from './binary.js';
+export { BinaryMetrics, LOG_LOSS_EPSILON, expectedCalibrationError, type CalibrationSums, type BinaryFigures, type BinaryMetricsOptions, type BinaryMetricsState, type ReliabilityBin } from './binary.js';
 export { RegressionMetrics, type RegressionFigures, type RegressionMetricsState } from './regression.js';
 export { QuantileSketch, type QuantileSketchState } from './quantiles.js';
+export { EstimateSums, type EstimatedFigures, type EstimateSumsState } from './estimate.js';
