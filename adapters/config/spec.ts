@@ -125,6 +125,11 @@ export const CONFIG_SPEC = {
       join_window: { kind: 'duration', default: '7d', doc: 'How long a prediction waits for feedback after its timestamp; then it expires (counted for label coverage).' },
       early_feedback_ttl: { kind: 'duration', default: '1h', doc: 'How long feedback that arrives before its prediction waits for it; then it is sent on as unmatched.' },
       emit_unlabelled: { kind: 'boolean', default: true, doc: 'Emit an example with label null when a prediction expires without a label.' },
+      emit_arrivals: {
+        kind: 'boolean',
+        default: true,
+        doc: "Write an arrival record to labelled-examples for every accepted prediction, at prediction time (arrival true, label null, example_id <prediction_id>#arrival, the prediction's shadow scores): the evaluator sees every prediction in prediction order (predictions, pending, estimated figures, input and score drift). The learner, the promoter, replay's labelled.jsonl/unlabelled.jsonl and the ClickHouse labelled_examples table skip them. Off: one record less per prediction on the topic, and the evaluator works from labels alone as before.",
+      },
       max_future: {
         kind: 'duration',
         default: '1h',
@@ -161,7 +166,7 @@ export const CONFIG_SPEC = {
       psi_threshold: { kind: 'number', default: 0.2, min: 0, doc: 'PSI above this is a drift.' },
       ks_alpha: { kind: 'number', default: 0.01, min: 0, max: 1, doc: 'Significance level of the KS test (drift when D exceeds its asymptotic critical value).' },
       drift_detectors: { kind: 'boolean', default: true, doc: "ADWIN, Page-Hinkley and (binary) DDM on each model's error stream." },
-      flush_rows: { kind: 'int', default: 5000, min: 1, max: 10_000_000, doc: 'Write to ClickHouse once this many examples are buffered (also the most rows per insert).' },
+      flush_rows: { kind: 'int', default: 5000, min: 1, max: 10_000_000, doc: 'Write to ClickHouse once this many examples were applied since the last write, arrival records included (also the most rows per insert).' },
       flush_bytes: { kind: 'int', default: 8_000_000, min: 1000, doc: 'Write once the buffered examples weigh this many bytes (also the most bytes per insert).' },
       flush_interval: { kind: 'duration', default: '5s', doc: 'Write at the latest this long after the first unwritten example.' },
       checkpoint_interval: {
@@ -189,7 +194,7 @@ export const CONFIG_SPEC = {
   learner: {
     doc: "Online training of each model's challengers from labelled examples, published as snapshots.",
     fields: {
-      snapshot_every: { kind: 'int', default: 1000, min: 1, max: 100_000_000, doc: 'Publish snapshots (with the input offsets, one transaction) after this many examples of a partition.' },
+      snapshot_every: { kind: 'int', default: 1000, min: 1, max: 100_000_000, doc: 'Publish snapshots (with the input offsets, one transaction) after this many examples of a partition (arrival records not counted).' },
       snapshot_interval: { kind: 'duration', default: '30s', doc: '... or this long after the first unpublished example (run only).' },
       train_on_corrections: { kind: 'boolean', default: true, doc: 'A correction cannot be unlearned: learn the corrected label as a new example (true), or skip corrections (false).' },
       max_model_features: {
@@ -223,7 +228,7 @@ export const CONFIG_SPEC = {
         default: 10_000,
         min: 0,
         max: 100_000_000,
-        doc: "Labelled examples of a partition between two checkpoints of its promotion policies (topics.promoter_checkpoints, in the transaction of the batch that reaches the count): a restart restores the latest and re-reads only the examples after it. 0 = none: a restart re-reads the partition from its start.",
+        doc: "Records of labelled_examples in a partition (arrival records included: a restart re-reads them) between two checkpoints of its promotion policies (topics.promoter_checkpoints, in the transaction of the batch that reaches the count): a restart restores the latest and re-reads only the examples after it. 0 = none: a restart re-reads the partition from its start.",
       },
     },
   },
