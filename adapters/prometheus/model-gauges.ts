@@ -26,7 +26,7 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
   });
   const examples = new Counter({
     name: 'feedbackloop_examples_evaluated_total',
-    help: 'Labelled examples the evaluator applied, by model and kind (label, correction, expired).',
+    help: "Labelled examples the evaluator applied, by model and kind (label, correction, expired, and arrival: the joiner's arrival records, one per prediction, joiner.emit_arrivals).",
     labelNames: ['model', 'kind'],
     registers: [registry],
   });
@@ -110,7 +110,7 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
       batchSeconds.observe(seconds);
       later(evaluators);
       for (const example of applied) {
-        const kind = example.label === null ? 'expired' : example.correction_of === null ? 'label' : 'correction';
+        const kind = example.arrival ? 'arrival' : example.label === null ? 'expired' : example.correction_of === null ? 'label' : 'correction';
         examples.inc({ model: example.model, kind });
         if (kind === 'label' && example.label_delay_ms !== null) delay.observe({ model: example.model }, Math.max(0, example.label_delay_ms) / 1000);
       }

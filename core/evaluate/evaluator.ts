@@ -82,6 +82,7 @@ export class Evaluator {
 
   /** Applies one labelled example (or correction, or expired unlabelled prediction). */
   onExample(example: LabelledExample): void {
+    if (example.arrival) return; // arrivals: see the estimate change
     const state = this.state(example.model);
     const eventTime = example.feedback_timestamp ?? example.timestamp + this.options.joinWindowMs;
     state.watermark = Math.max(state.watermark, eventTime);
