@@ -10,7 +10,8 @@
  * The world (bench/promotion-sim.ts's): x ~ N(0, 1), true log-odds
  * z = −1 + 1.5·x, y ~ Bernoulli(sigmoid(z)), one prediction every 2
  * minutes for 28 days; a noise feature the true model ignores. Every label
- * comes (no expiry: join window 5 days).
+ * comes (no expiry: join window 5 days; the last test shortens it to 2 days,
+ * so that predictions expire and late labels end unmatched).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
