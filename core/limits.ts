@@ -49,7 +49,8 @@ export const OTHER_SEGMENT_VALUE = 'other';
 
 /**
  * The longest example id the joiner makes of an accepted prediction_id:
- * `<prediction_id>#<n>`, n an example count (at most 16 digits below 2^53).
+ * `<prediction_id>#<n>`, n an example count (at most 16 digits below 2^53),
+ * or `<prediction_id>#arrival` (core/contracts/example-id.ts).
  */
 export function maxExampleIdLength(limits: RecordLimits): number {
   return limits.maxIdLength + 17;

@@ -27,7 +27,8 @@
  * would have written last.
  *
  * Batching: examples are applied as they come; figures are drained and
- * written when the buffered audit rows reach flush.max_rows or
+ * written when the examples applied since the last write (arrival records
+ * included, though they get no audit row) reach flush.max_rows or
  * flush.max_bytes, or flush.interval after the first unflushed example. A
  * write to a slow or absent ClickHouse waits (retrying, heartbeating the
  * group) and consumption waits with it: memory stays bounded.
@@ -104,6 +105,8 @@ export class EvaluatorProcessor implements Processor {
   readonly outputs: string[] = [];
   private readonly tasks: PartitionTasks<EvaluateTask>;
   private examples: Array<Versioned<LabelledExample>> = [];
+  /** Examples applied since the last flush, arrival records included (they have no audit row, but figures to drain). */
+  private applied = 0;
   private bufferedBytes = 0;
   private firstBufferedAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -236,6 +239,8 @@ export class EvaluatorProcessor implements Processor {
       const example = decoded.value;
       task.evaluator.onExample(example);
       applied.push(example);
+      this.applied++;
+      if (example.arrival) continue; // arrival records: no audit row (ClickHouse labelled_examples holds labels and expiries)
       this.examples.push({ value: example, version: record.offset });
       this.bufferedBytes += record.value?.length ?? 0;
     }
@@ -246,7 +251,7 @@ export class EvaluatorProcessor implements Processor {
       for (const letter of letters) this.deps.observer?.deadLetter?.(letter);
     }
     this.deps.observer?.evaluated?.(batch.partition, applied, (performance.now() - started) / 1000, this.evaluators());
-    if (this.examples.length >= this.deps.flush.maxRows || this.bufferedBytes >= this.deps.flush.maxBytes) await this.flush();
+    if (this.applied >= this.deps.flush.maxRows || this.bufferedBytes >= this.deps.flush.maxBytes) await this.flush();
   }
 
   /**
@@ -319,6 +324,7 @@ export class EvaluatorProcessor implements Processor {
   /** Empties the buffer of examples: written, or given up with the tasks that applied them. */
   private forgetBuffered(): void {
     this.examples = [];
+    this.applied = 0;
     this.bufferedBytes = 0;
     this.firstBufferedAt = undefined;
   }

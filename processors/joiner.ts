@@ -4,7 +4,8 @@
  * One task per input partition p (predictions-p and feedback-p are
  * co-partitioned and always assigned together). A task holds a Joiner over
  * its own state store, restored from partition p of the changelog topic.
- * Each batch is one transaction: the examples, unmatched feedback, dead
+ * Each batch is one transaction: the examples (and the arrival records of
+ * its accepted predictions, joiner.emit_arrivals), unmatched feedback, dead
  * letters, the changelog updates of the keys it touched and the input
  * offset are committed together or not at all (exactly once on Kafka; the
  * in-process log does the same atomically).
@@ -340,6 +341,8 @@ export class JoinerProcessor implements Processor {
     const timestamp = source.timestamp;
     switch (output.kind) {
       case 'example':
+      case 'arrival':
+        // Arrival records go with the examples: same topic, key = model, in this batch's transaction.
         return { topic: topics.labelled, key: Buffer.from(output.example.model), value: await codecs.labelled.encode(output.example), timestamp, decoded: output.example };
       case 'unmatched':
         return {

@@ -7,7 +7,9 @@
  * (the two topics have the same partition count; checked at start).
  *
  * Exactly once: examples are learned as they come, but offsets move only
- * with snapshots. Every `snapshotEvery` records of a partition (or
+ * with snapshots. Every `snapshotEvery` records of a partition, arrival
+ * records not counted (so snapshots follow the same examples whether the
+ * joiner writes arrivals or not, and a replay's shadow scores too), (or
  * `snapshotIntervalMs` after the first unpublished one) the task publishes
  * a snapshot of every challenger that learned since its last one, the dead
  * letters, and the input offset in one transaction. A task that (re)starts
@@ -31,6 +33,7 @@ import type { PipelineObserver } from '../core/observer.js';
 import { poisonToTopic, taskHealth } from './poison.js';
 
 export const LEARNER_STAGE = 'learner';
+
 
 export interface LearnerTopics {
   labelled: string;
@@ -181,9 +184,11 @@ export class LearnerProcessor implements Processor {
     const now = this.deps.clock.now();
     for (const record of batch.records) {
       const decoded = await decodeRecord(record, this.deps.codecs.labelled as Codec<unknown>, (v) => validateLabelledExample(v, this.deps.limits), LEARNER_STAGE, now);
+      task.position = record.offset + 1;
+      // An arrival record (joiner.emit_arrivals) is not an example: nothing learned, not counted below.
+      if (decoded.ok && decoded.value.arrival) continue;
       if (decoded.ok) this.learn(task, decoded.value, record, now);
       else task.letters.push(decoded.letter);
-      task.position = record.offset + 1;
       // Every snapshotEvery records of the partition, wherever batches happen to end: the
       // snapshots' contents then depend on the input alone (a replay is deterministic).
       if (++task.pending >= this.deps.snapshotEvery) await this.publish(task);

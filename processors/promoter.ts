@@ -7,8 +7,12 @@
  * (core/promote). Each batch is one transaction: the decisions it completed
  * (to `model-promotions`, key model), its dead letters and its input offset.
  *
+ * Arrival records (joiner.emit_arrivals) are skipped, live and in a re-read:
+ * the policies and decisions are the same with or without them. They count
+ * as records for `checkpointEvery` (a restore re-reads them).
+ *
  * State: the policies are a function of the example sequence alone. Every
- * `checkpointEvery` examples a batch's transaction also carries a
+ * `checkpointEvery` records a batch's transaction also carries a
  * checkpoint of the partition's state (checkpoint.ts, promoter-state.ts:
  * the policies and decision counts, covering the batch's input offset) to
  * partition p of the compacted checkpoint topic. A task that (re)starts on
@@ -197,6 +201,7 @@ export class PromoterProcessor implements Processor {
     for (const [model, policy] of task.policies) for (const request of this.requests.get(model)?.values() ?? []) policy.request(request);
     const options = { transport, topic: labelled, partition: ctx.partition, from: restored.from[labelled]!, until: ctx.resumeAt(labelled), codec: codecs.labelled, limits, heartbeat: () => ctx.heartbeat(), skip };
     task.sinceCheckpoint = await rereadLabelled(options, (example) => {
+      if (example.arrival) return; // as live: no policy for it
       for (const d of this.policy(task, example.model).observe(example)) this.count(task, d);
     });
     return { restored, task };
@@ -228,6 +233,8 @@ export class PromoterProcessor implements Processor {
         letters.push(decoded.letter);
         continue;
       }
+      // An arrival record is not a label: not even a policy for its model (the state is the same without it).
+      if (decoded.value.arrival) continue;
       for (const d of this.policy(task, decoded.value.model).observe(decoded.value)) {
         const k = this.count(task, d);
         decisions.push(toPromotionDecision(d, { decision_id: `${d.model}#${k}`, actor: this.deps.actor, decided_at: now }));

@@ -133,6 +133,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
           joinWindowMs: j.join_window,
           earlyFeedbackTtlMs: j.early_feedback_ttl,
           emitUnlabelled: j.emit_unlabelled,
+          emitArrivals: j.emit_arrivals,
           kindOf: (model) => modelKindOf(config, model),
           shadowScorer: shadow,
           // The floor in both drivers; the ceiling against the wall clock in run (replay checks

@@ -4,7 +4,9 @@
  * in-process log since the last drain (labelled examples, unmatched
  * feedback, dead letters) and what the learner and the promoter published,
  * so the log can free it (`readers`: where the drain stands) and nothing
- * piles up in memory. `finish` writes the files.
+ * piles up in memory. `finish` writes the files. Arrival records
+ * (joiner.emit_arrivals) go to neither labelled.jsonl nor unlabelled.jsonl:
+ * they are the predictions, which the input holds already.
  *
  * Order, as when the files were made from the whole log at the end:
  * labelled.jsonl, unlabelled.jsonl and unmatched.jsonl in processing order
@@ -106,6 +108,7 @@ export class ReplayOutputs {
     for (const record of this.unread(this.topics.labelled_examples)) {
       // The joiner's example beside the bytes (keepDecoded): what the decode would give back (processors/decode.ts).
       const example = (record.decoded as LabelledExample | undefined) ?? (await this.codecs.labelled.decode(record.value));
+      if (example.arrival) continue; // an arrival record (joiner.emit_arrivals): a prediction, not a label nor an expiry
       await (example.label === null ? this.unlabelled : this.labelled).add([record.timestamp, record.offset], JSON.stringify(example));
     }
     for (const record of this.unread(this.topics.unmatched_feedback)) {

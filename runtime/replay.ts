@@ -6,6 +6,7 @@
  * Input: JSON Lines with the Avro field names of schemas/ (docs/architecture.md, "Event contracts"). Output in DIR:
  *   labelled.jsonl      one line per labelled example or correction, in processing order
  *   unlabelled.jsonl    predictions that expired without a label (when joiner.emit_unlabelled)
+ *                       (neither file holds the joiner's arrival records, joiner.emit_arrivals)
  *   unmatched.jsonl     feedback whose prediction never came, with the reason
  *   dead_letters.jsonl  malformed lines, lines stamped outside the plausible event times
  *                       (joiner.min_timestamp, joiner.max_future against the stream's own time)

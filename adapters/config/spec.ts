@@ -128,7 +128,7 @@ export const CONFIG_SPEC = {
       emit_arrivals: {
         kind: 'boolean',
         default: true,
-        doc: "Write an arrival record (arrival: true, label null) to labelled_examples for every accepted prediction, at prediction time: the evaluator counts predictions and pending labels per window, estimates a binary model's performance before its labels arrive, and observes input and score drift on every prediction in prediction order (README, The evaluator). The learner and the promoter skip them.",
+        doc: "Write an arrival record to labelled-examples for every accepted prediction, at prediction time (arrival true, label null, example_id <prediction_id>#arrival, the prediction's shadow scores): the evaluator sees every prediction in prediction order (predictions, pending, estimated figures, input and score drift). The learner, the promoter, replay's labelled.jsonl/unlabelled.jsonl and the ClickHouse labelled_examples table skip them. Off: one record less per prediction on the topic, and the evaluator works from labels alone as before.",
       },
       max_future: {
         kind: 'duration',
@@ -182,7 +182,7 @@ export const CONFIG_SPEC = {
       },
       estimate_max_calibration_error: { kind: 'number', default: 0.05, min: 0, max: 1, doc: 'estimate_trusted is 1 while the calibration error (ECE) over those matured windows is at most this ...' },
       estimate_min_labels: { kind: 'int', default: 500, min: 1, max: 1_000_000_000, doc: '... over at least this many labels; else 0.' },
-      flush_rows: { kind: 'int', default: 5000, min: 1, max: 10_000_000, doc: 'Write to ClickHouse once this many examples are buffered (also the most rows per insert).' },
+      flush_rows: { kind: 'int', default: 5000, min: 1, max: 10_000_000, doc: 'Write to ClickHouse once this many examples were applied since the last write, arrival records included (also the most rows per insert).' },
       flush_bytes: { kind: 'int', default: 8_000_000, min: 1000, doc: 'Write once the buffered examples weigh this many bytes (also the most bytes per insert).' },
       flush_interval: { kind: 'duration', default: '5s', doc: 'Write at the latest this long after the first unwritten example.' },
       checkpoint_interval: {
@@ -210,7 +210,7 @@ export const CONFIG_SPEC = {
   learner: {
     doc: "Online training of each model's challengers from labelled examples, published as snapshots.",
     fields: {
-      snapshot_every: { kind: 'int', default: 1000, min: 1, max: 100_000_000, doc: 'Publish snapshots (with the input offsets, one transaction) after this many examples of a partition.' },
+      snapshot_every: { kind: 'int', default: 1000, min: 1, max: 100_000_000, doc: 'Publish snapshots (with the input offsets, one transaction) after this many examples of a partition (arrival records not counted).' },
       snapshot_interval: { kind: 'duration', default: '30s', doc: '... or this long after the first unpublished example (run only).' },
       train_on_corrections: { kind: 'boolean', default: true, doc: 'A correction cannot be unlearned: learn the corrected label as a new example (true), or skip corrections (false).' },
       max_model_features: {
@@ -244,7 +244,7 @@ export const CONFIG_SPEC = {
         default: 10_000,
         min: 0,
         max: 100_000_000,
-        doc: "Labelled examples of a partition between two checkpoints of its promotion policies (topics.promoter_checkpoints, in the transaction of the batch that reaches the count): a restart restores the latest and re-reads only the examples after it. 0 = none: a restart re-reads the partition from its start.",
+        doc: "Records of labelled_examples in a partition (arrival records included: a restart re-reads them) between two checkpoints of its promotion policies (topics.promoter_checkpoints, in the transaction of the batch that reaches the count): a restart restores the latest and re-reads only the examples after it. 0 = none: a restart re-reads the partition from its start.",
       },
     },
   },

@@ -44,7 +44,7 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
   });
   const examples = new Counter({
     name: 'feedbackloop_examples_evaluated_total',
-    help: 'Labelled examples the evaluator applied, by model and kind (label, correction, expired; arrival: a prediction as it arrived, no label).',
+    help: "Labelled examples the evaluator applied, by model and kind (label, correction, expired, and arrival: the joiner's arrival records, one per prediction, joiner.emit_arrivals).",
     labelNames: ['model', 'kind'],
     registers: [registry],
   });

@@ -14,6 +14,11 @@
  *  - example: a labelled example; a correction when `correction_of` names
  *    the example it replaces; an unlabelled one (label null) when a
  *    prediction expires without a label and emitUnlabelled is on.
+ *  - arrival: the arrival record of an accepted prediction (emitArrivals),
+ *    before anything else it causes: label null, `arrival` true, example id
+ *    `<prediction_id>#arrival` (core/contracts/example-id.ts), and the very
+ *    shadow scores its later examples carry (scored once, kept in its entry).
+ *    None for a duplicate or a refused prediction.
  *  - unmatched: feedback whose prediction never arrived in time.
  *  - rejected: an input that breaks the contract for its model (label or
  *    score out of range, a reused prediction_id), or a prediction of a model
@@ -26,6 +31,7 @@
  * (`restoreModel`, the processor keeps it in the changelog with the entries,
  * `takeNewModels`).
  */
+import { arrivalExampleId, exampleId } from '../contracts/example-id.js';
 import { formatDuration } from '../duration.js';
 import type { Feedback, LabelledExample, ModelKind, Prediction, ReplacedLabel } from '../events.js';
 import { FirstSeen } from '../limits.js';
@@ -49,6 +55,8 @@ export interface JoinerOptions {
   earlyFeedbackTtlMs: number;
   /** Emit an example with label null when a prediction expires unlabelled. Default true. */
   emitUnlabelled: boolean;
+  /** Emit an arrival record for each accepted prediction, at prediction time (joiner.emit_arrivals). Default true. */
+  emitArrivals: boolean;
   /** The kind of a model (binary unless configured). */
   kindOf: (model: string) => ModelKind;
   shadowScorer: ShadowScoring;
@@ -75,6 +83,7 @@ export const DEFAULT_JOINER_OPTIONS: JoinerOptions = {
   joinWindowMs: 7 * 86_400_000,
   earlyFeedbackTtlMs: 3_600_000,
   emitUnlabelled: true,
+  emitArrivals: true,
   kindOf: () => 'binary',
   shadowScorer: NO_CHALLENGERS,
   timeBounds: UNBOUNDED,
@@ -85,6 +94,7 @@ export const DEFAULT_JOINER_OPTIONS: JoinerOptions = {
 
 export type JoinOutput =
   | { kind: 'example'; example: LabelledExample }
+  | { kind: 'arrival'; example: LabelledExample }
   | { kind: 'unmatched'; feedback: Feedback; reason: string }
   | { kind: 'rejected'; input: 'prediction'; prediction_id: string; reason: string; event: Prediction }
   | { kind: 'rejected'; input: 'feedback'; prediction_id: string; reason: string; event: Feedback };
@@ -216,6 +226,7 @@ export class Joiner {
       seen: existing?.seen ?? [],
       expires_at: prediction.timestamp + this.options.joinWindowMs,
     };
+    if (this.options.emitArrivals) out.push({ kind: 'arrival', example: arrivalOf(prediction, entry.shadow_scores) });
     // Feedback that came first is applied now, in the order of its timestamps.
     const early = [...(existing?.early ?? [])].sort((a, b) => a.timestamp - b.timestamp);
     for (const feedback of early) for (const output of this.apply(id, entry, feedback)) out.push(output);
@@ -356,7 +367,7 @@ export class Joiner {
       feedback_type: feedback.feedback_type,
       feedback_timestamp: feedback.timestamp,
       source: feedback.source,
-      example_id: `${id}#${entry.seq}`,
+      example_id: exampleId(id, entry.seq),
     };
     if (current) {
       this.counters.corrections++;
@@ -392,7 +403,7 @@ export class Joiner {
     const p = entry.prediction!;
     const r = entry.resolved;
     return {
-      example_id: r ? r.example_id : `${p.prediction_id}#${entry.seq}`,
+      example_id: r ? r.example_id : exampleId(p.prediction_id, entry.seq),
       prediction_id: p.prediction_id,
       model: p.model,
       model_version: p.model_version,
@@ -413,6 +424,31 @@ export class Joiner {
       arrival: false,
     };
   }
+}
+
+/** The arrival record of an accepted prediction: the prediction with its shadow scores, no label. */
+function arrivalOf(p: Prediction, shadowScores: Record<string, number>): LabelledExample {
+  return {
+    example_id: arrivalExampleId(p.prediction_id),
+    prediction_id: p.prediction_id,
+    model: p.model,
+    model_version: p.model_version,
+    timestamp: p.timestamp,
+    features: p.features,
+    categorical: p.categorical,
+    segments: p.segments,
+    score: p.score,
+    threshold: p.threshold,
+    label: null,
+    feedback_type: null,
+    source: null,
+    feedback_timestamp: null,
+    label_delay_ms: null,
+    correction_of: null,
+    shadow_scores: shadowScores,
+    replaces: null,
+    arrival: true,
+  };
 }
 
 /** What the example carrying `resolved` was counted with downstream. */

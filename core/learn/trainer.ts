@@ -7,7 +7,9 @@
  * cannot be unlearned from an online model, so by default the corrected
  * label is learned as a new example (the model has then seen the
  * prediction twice, once with each label; `trainOnCorrections: false`
- * skips corrections instead). Expired, unlabelled predictions are skipped.
+ * skips corrections instead). Expired, unlabelled predictions are skipped,
+ * and so are arrival records (`arrival`: a prediction as it arrived, no
+ * label), uncounted: the trainer is the same with or without them.
  *
  * Snapshots: `snapshot(at)` returns a ModelSnapshot for every challenger
  * that learned something since its last snapshot, with version
@@ -140,6 +142,7 @@ export class ChallengerTrainer {
    * the last guard rebuilt (empty: none).
    */
   learn(example: LabelledExample): string[] {
+    if (example.arrival) return []; // not a label: no learning, no counter (joiner.emit_arrivals changes nothing here)
     if (example.label === null) {
       this.counters.unlabelled_skipped++;
       return [];

@@ -106,7 +106,8 @@
  * labels as they arrived, which is what a policy acting in real time saw;
  * corrections are rare, and a wrong label adds a difference of the same
  * distribution, not a bias toward either model. Unlabelled examples (label
- * null) are skipped.
+ * null) are skipped, and arrival records (joiner.emit_arrivals) are not
+ * observed at all: the policy is the same with or without them.
  *
  * Pinning (option or pin()) freezes the champion: no promotion and no
  * automatic rollback while pinned; the sequences keep accumulating, so
@@ -231,11 +232,16 @@ export class PromotionPolicy {
     return policy;
   }
 
-  /** Applies one labelled example of this model; returns the decisions it completes (at most one). */
+  /**
+   * Applies one labelled example of this model; returns the decisions it completes (at most one).
+   * An arrival record (`arrival`: a prediction as it arrived, no label) changes nothing: not the
+   * clock, the maturity frontier, the counters nor a pending manual request.
+   */
   observe(example: LabelledExample): PolicyDecision[] {
     if (example.model !== this.model) {
       throw new Error(`promotion policy of ${this.model} was given an example of model ${example.model}`);
     }
+    if (example.arrival) return [];
     const at = example.feedback_timestamp ?? example.timestamp;
     this.applyRequests(at);
     this.eventTime = this.eventTime === null ? at : Math.max(this.eventTime, at);

@@ -254,9 +254,11 @@ describe('feedbackloop run encrypted end to end: Kafka over SASL_SSL, registry a
     const unmatched = await readTopic(admin, topics.unmatched, PARTITIONS);
     const deadLetters = await readTopic(admin, topics.deadLetters, PARTITIONS);
     const got: Array<[string, number | null]> = [];
+    let arrivals = 0;
     for (const record of labelled) {
       const example = await codecs.labelled.decode(record.value);
-      got.push([example.prediction_id, example.label]);
+      if (example.arrival) arrivals++;
+      else got.push([example.prediction_id, example.label]);
     }
     const evaluated = await clickhouse(`SELECT uniqExact(prediction_id), count() FROM ${CLICKHOUSE_USER.database}.labelled_examples FORMAT TSV`);
     const points = await clickhouse(`SELECT count() > 0 FROM ${CLICKHOUSE_USER.database}.metric_points`);
@@ -271,7 +273,7 @@ describe('feedbackloop run encrypted end to end: Kafka over SASL_SSL, registry a
 
     const byId = (a: [string, number | null], b: [string, number | null]) => a[0].localeCompare(b[0]);
     expect(got.sort(byId)).toEqual([...labels].sort(byId));
-    expect({ unmatched: unmatched.length, deadLetters: deadLetters.length }).toEqual({ unmatched: 0, deadLetters: 0 });
+    expect({ arrivals, unmatched: unmatched.length, deadLetters: deadLetters.length }).toEqual({ arrivals: PREDICTIONS, unmatched: 0, deadLetters: 0 });
     expect(evaluated.body).toBe(`${PREDICTIONS}\t${PREDICTIONS}`);
     expect(points.body).toBe('1');
     // Every registry request authenticated, and there were some; every ClickHouse request as the restricted user.

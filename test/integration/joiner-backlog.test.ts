@@ -75,9 +75,15 @@ describe('joiner: a backlog on both topics, feedback produced first', () => {
     const unmatched = await readTopic(transport, topics.unmatched, PARTITIONS);
     console.log(JSON.stringify({ inputRecords: records.length, seconds, recordsPerSecond: Math.round(records.length / seconds), labelled: labelled.length, unmatched: unmatched.length }));
     expect(unmatched.length).toBe(0);
-    expect(labelled.length).toBe(PREDICTIONS);
+    // Each prediction's example and its arrival record (joiner.emit_arrivals).
+    expect(labelled.length).toBe(2 * PREDICTIONS);
     const ids = new Set<string>();
-    for (const record of labelled) ids.add((await codecs.labelled.decode(record.value)).prediction_id);
+    const arrivals = new Set<string>();
+    for (const record of labelled) {
+      const example = await codecs.labelled.decode(record.value);
+      (example.arrival ? arrivals : ids).add(example.prediction_id);
+    }
     expect(ids.size).toBe(PREDICTIONS);
+    expect(arrivals.size).toBe(PREDICTIONS);
   });
 });

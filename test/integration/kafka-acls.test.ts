@@ -155,7 +155,12 @@ describe('feedbackloop run on a broker enforcing SASL/SCRAM and ACLs, as a least
     const unmatched = await readTopic(admin, topics.unmatched, PARTITIONS);
     const deadLetters = await readTopic(admin, topics.deadLetters, PARTITIONS);
     const ids = new Set<string>();
-    for (const record of labelled) ids.add((await codecs.labelled.decode(record.value)).prediction_id);
+    let arrivals = 0;
+    for (const record of labelled) {
+      const example = await codecs.labelled.decode(record.value);
+      if (example.arrival) arrivals++;
+      else ids.add(example.prediction_id);
+    }
     let lost = 0;
     for (let i = 0; i < PREDICTIONS; i++) if (!ids.has(`p-${i}`)) lost++;
     const exit = await running.stop('SIGTERM', 30_000);
@@ -168,8 +173,9 @@ describe('feedbackloop run on a broker enforcing SASL/SCRAM and ACLs, as a least
       acls: acls.length, inputRecords: records.length, labelled: labelled.length, distinct: ids.size, lost,
       unmatched: unmatched.length, deadLetters: deadLetters.length, evaluated: evaluated.body, processedSeconds, exit, problems: running.problemSummary(),
     }));
-    expect({ labelled: labelled.length, distinct: ids.size, lost, unmatched: unmatched.length, deadLetters: deadLetters.length }).toEqual({
-      labelled: PREDICTIONS, distinct: PREDICTIONS, lost: 0, unmatched: 0, deadLetters: 0,
+    // Each prediction's example and its arrival record (joiner.emit_arrivals).
+    expect({ labelled: labelled.length, arrivals, distinct: ids.size, lost, unmatched: unmatched.length, deadLetters: deadLetters.length }).toEqual({
+      labelled: 2 * PREDICTIONS, arrivals: PREDICTIONS, distinct: PREDICTIONS, lost: 0, unmatched: 0, deadLetters: 0,
     });
     expect([evaluated.body, points.body]).toEqual([String(PREDICTIONS), '1']);
     expect(elsewhere.ok).toBe(false);

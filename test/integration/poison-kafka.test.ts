@@ -93,11 +93,16 @@ describe('a poison record on Kafka', () => {
     expect(crashed).toBeUndefined();
     expect(await progress.committedTotal()).toBe(records.length);
 
-    const examples = await Promise.all((await readTopic(transport, topics.labelled, PARTITIONS)).map((r) => codecs.labelled.decode(r.value)));
-    const ids = examples.map((e) => e.prediction_id);
+    const decoded = await Promise.all((await readTopic(transport, topics.labelled, PARTITIONS)).map((r) => codecs.labelled.decode(r.value)));
+    const ids = decoded.filter((e) => !e.arrival).map((e) => e.prediction_id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBe(PREDICTIONS - 1);
     expect(ids).not.toContain(poison);
+    // One arrival record per prediction but the poison's (joiner.emit_arrivals).
+    const arrivals = decoded.filter((e) => e.arrival).map((e) => e.prediction_id);
+    expect(new Set(arrivals).size).toBe(PREDICTIONS - 1);
+    expect(arrivals.length).toBe(PREDICTIONS - 1);
+    expect(arrivals).not.toContain(poison);
 
     const letters = await Promise.all((await readTopic(transport, topics.deadLetters, PARTITIONS)).map((r) => codecs.deadLetter.decode(r.value)));
     expect(letters.map((l) => [l.topic, l.key?.toString(), l.stage, l.error_class, l.error_message]).sort()).toEqual(

@@ -23,6 +23,7 @@ export const JOINER_OPTIONS = {
   joinWindowMs: 7 * DAY,
   earlyFeedbackTtlMs: DAY,
   emitUnlabelled: true,
+  emitArrivals: true,
   // joiner.min_timestamp's default (2000-01-01) and joiner.max_future (1h) against the wall clock, as in `run`.
   timeBounds: { minTimestamp: 946_684_800_000, maxFutureMs: 3_600_000 },
   eventClock: wallClock(() => Date.now()),
@@ -31,6 +32,7 @@ export const JOINER_ENV = {
   FEEDBACKLOOP_JOINER_JOIN_WINDOW: '7d',
   FEEDBACKLOOP_JOINER_EARLY_FEEDBACK_TTL: '1d',
   FEEDBACKLOOP_JOINER_EMIT_UNLABELLED: 'true',
+  FEEDBACKLOOP_JOINER_EMIT_ARRIVALS: 'true',
   FEEDBACKLOOP_JOINER_MAX_FUTURE: '1h',
 };
 

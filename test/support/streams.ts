@@ -370,7 +370,8 @@ export function expectedJoin(
   const result: ExpectedJoin = { examples: new Map(), unmatched: [], rejections: [], garbage: [], counters: emptyCounters() };
   const take = (outputs: JoinOutput[], partition: number, source: InputSide) => {
     for (const output of outputs) {
-      if (output.kind === 'example') {
+      // Arrival records go to labelled-examples with the examples (their ids end in #arrival).
+      if (output.kind === 'example' || output.kind === 'arrival') {
         if (result.examples.has(output.example.example_id)) throw new Error(`the pure joiner emitted ${output.example.example_id} twice`);
         result.examples.set(output.example.example_id, output.example);
       } else if (output.kind === 'unmatched') {

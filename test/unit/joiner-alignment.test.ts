@@ -31,7 +31,7 @@ const PREDICTIONS = 12_000;
  * prediction, as when a backlog of feedback is loaded first): the joiner
  * aligns on the events' own timestamps either way.
  */
-async function join(transportOf: (log: MemoryTransport) => LogTransport, seed: number, logTime: 'event' | 'produced' = 'event', microseconds = false): Promise<{ labelled: string[]; unmatched: number; dead: number }> {
+async function join(transportOf: (log: MemoryTransport) => LogTransport, seed: number, logTime: 'event' | 'produced' = 'event', microseconds = false): Promise<{ labelled: string[]; arrivals: number; unmatched: number; dead: number }> {
   const config = buildConfig({ topics: { partitions: 2 } });
   const t = config.topics;
   const log = new MemoryTransport();
@@ -71,11 +71,13 @@ async function join(transportOf: (log: MemoryTransport) => LogTransport, seed: n
   for (let i = 0; i < 3000 && !(await caughtUp()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   await joiner.stop();
   const labelled: string[] = [];
+  let arrivals = 0;
   for (const record of log.records(t.labelled_examples)) {
     const example = await codecs.labelled.decode(record.value);
-    labelled.push(`${example.prediction_id}=${example.label}`);
+    if (example.arrival) arrivals++;
+    else labelled.push(`${example.prediction_id}=${example.label}`);
   }
-  return { labelled: labelled.sort(), unmatched: log.records(t.unmatched_feedback).length, dead: log.records(t.dead_letters).length };
+  return { labelled: labelled.sort(), arrivals, unmatched: log.records(t.unmatched_feedback).length, dead: log.records(t.dead_letters).length };
 }
 
 describe('joiner: event-time alignment of predictions and feedback', () => {
@@ -96,6 +98,8 @@ describe('joiner: event-time alignment of predictions and feedback', () => {
     expect(delivered.slice(0, 10)).toEqual(Array(10).fill('feedback'));
     expect(inOrder.unmatched).toBe(0);
     expect(inOrder.labelled).toHaveLength(PREDICTIONS);
+    expect(inOrder.arrivals).toBe(PREDICTIONS);
+    expect(adversarial.arrivals).toBe(PREDICTIONS);
     expect(adversarial.unmatched).toBe(0);
     expect(adversarial.labelled).toEqual(inOrder.labelled);
   });

@@ -64,6 +64,7 @@ interface Outcome {
   seconds: number;
   batches: number;
   examples: number;
+  arrivalLast: boolean;
   unlabelledSampled: boolean;
   tombstones: number;
   watermarks: number;
@@ -106,9 +107,15 @@ async function expireAll(): Promise<Outcome> {
   const heapStopped = await heapAfterGc();
 
   const examples = log.records(t.labelled_examples);
-  const sample = [examples[0]!, examples[examples.length - 1]!];
+  // The expiries come first (the watermark moves before the prediction is taken), then the late prediction's arrival record.
+  const sample = [examples[0]!, examples[examples.length - 2]!];
   let unlabelledSampled = true;
-  for (const record of sample) unlabelledSampled &&= (await codecs.labelled.decode(record.value)).label === null;
+  for (const record of sample) {
+    const example = await codecs.labelled.decode(record.value);
+    unlabelledSampled &&= example.label === null && !example.arrival;
+  }
+  const last = await codecs.labelled.decode(examples[examples.length - 1]!.value);
+  const arrivalLast = last.arrival && last.example_id === `${late.prediction_id}#arrival`;
   const changelog = log.records(t.joiner_changelog);
   let tombstones = 0;
   let watermarks = 0;
@@ -117,7 +124,7 @@ async function expireAll(): Promise<Outcome> {
     else if (record.value === null) tombstones++;
   }
   await log.close();
-  return { seconds, batches, examples: examples.length, unlabelledSampled, tombstones, watermarks, expired: joiner.totals.expired_unlabelled, pendingAfter, heapPending, heapStopped };
+  return { seconds, batches, examples: examples.length, unlabelledSampled, arrivalLast, tombstones, watermarks, expired: joiner.totals.expired_unlabelled, pendingAfter, heapPending, heapStopped };
 }
 
 describe(`joiner processor: one batch expires ${PENDING.toLocaleString('en')} pending predictions`, () => {
@@ -132,8 +139,9 @@ describe(`joiner processor: one batch expires ${PENDING.toLocaleString('en')} pe
 
     expect(outcome.batches).toBe(1);
     expect(outcome.expired).toBe(PENDING);
-    expect(outcome.examples).toBe(PENDING);
+    expect(outcome.examples).toBe(PENDING + 1); // every expiry, and the late prediction's arrival record
     expect(outcome.unlabelledSampled).toBe(true);
+    expect(outcome.arrivalLast).toBe(true);
     expect(outcome.tombstones).toBe(PENDING);
     expect(outcome.watermarks).toBe(1);
     expect(outcome.pendingAfter).toBe(1); // the late prediction, now waiting for its own feedback

@@ -35,6 +35,7 @@ function view(outputs: JoinOutput[]) {
       const e = o.example;
       return { example: e.example_id, label: e.label, type: e.feedback_type, delay: e.label_delay_ms, correction_of: e.correction_of };
     }
+    if (o.kind === 'arrival') return { arrival: o.example.example_id };
     if (o.kind === 'unmatched') return { unmatched: o.feedback.prediction_id, reason: o.reason };
     return { rejected: o.prediction_id, input: o.input, reason: o.reason };
   });
@@ -48,7 +49,18 @@ function joiner(options: Partial<JoinerOptions> = {}) {
 describe('joiner', () => {
   it('normal join: one labelled example carrying the prediction, label, feedback and delay', () => {
     const { j } = joiner({ shadowScorer: { score: () => ({}) } });
-    expect(j.onPrediction(prediction('a', T0, 0.8))).toEqual([]);
+    // At prediction time: its arrival record (the prediction, no label).
+    expect(j.onPrediction(prediction('a', T0, 0.8))).toEqual([
+      {
+        kind: 'arrival',
+        example: {
+          example_id: 'a#arrival', prediction_id: 'a', model: 'fraud', model_version: 'v1', timestamp: T0,
+          features: { amount: 10 }, categorical: {}, segments: { region: 'eu' }, score: 0.8, threshold: 0.5,
+          label: null, feedback_type: null, source: null, feedback_timestamp: null,
+          label_delay_ms: null, correction_of: null, shadow_scores: {}, replaces: null, arrival: true,
+        },
+      },
+    ]);
     const out = j.onFeedback(feedback('a', T0 + 90_000, 'USER_CONFIRMED', 1));
     expect(out).toEqual([
       {
@@ -165,6 +177,7 @@ describe('joiner', () => {
     expect(store.size()).toBe(1);
     // Skewed clocks: the prediction says it was made 2 s after the first feedback.
     expect(view(j.onPrediction(prediction('a', T0 + 2000, 0.9)))).toEqual([
+      { arrival: 'a#arrival' }, // first: the evaluator sees the prediction before its labels
       { example: 'a#1', label: 1, type: 'USER_CONFIRMED', delay: -2000, correction_of: null },
       { example: 'a#2', label: 0, type: 'EXPERT_REVIEW', delay: -1000, correction_of: 'a#1' },
     ]);
@@ -174,9 +187,10 @@ describe('joiner', () => {
   it('feedback waiting longer than the early-feedback TTL is sent on as unmatched', () => {
     const { j } = joiner({ earlyFeedbackTtlMs: HOUR });
     j.onFeedback(feedback('ghost', T0, 'USER_CONFIRMED', 1));
-    expect(j.onPrediction(prediction('other', T0 + HOUR - 1, 0.5))).toEqual([]);
+    expect(view(j.onPrediction(prediction('other', T0 + HOUR - 1, 0.5)))).toEqual([{ arrival: 'other#arrival' }]);
     expect(view(j.onPrediction(prediction('other2', T0 + HOUR, 0.5)))).toEqual([
       { unmatched: 'ghost', reason: 'no prediction ghost arrived within 1h of the feedback (unknown id, or its prediction already expired)' },
+      { arrival: 'other2#arrival' },
     ]);
     expect(j.counters.unmatched).toBe(1);
   });
@@ -189,6 +203,7 @@ describe('joiner', () => {
     ]);
     expect(view(j.onPrediction(prediction('z', T0 + 7 * DAY + HOUR, 0.1)))).toEqual([
       { unmatched: 'a', reason: 'no prediction a arrived within 1h of the feedback (unknown id, or its prediction already expired)' },
+      { arrival: 'z#arrival' },
     ]);
     expect(j.counters).toMatchObject({ expired_unlabelled: 1, unmatched: 1, labelled: 0 });
     expect(j.counters.byModel.fraud).toEqual({ predictions: 2, labelled: 0, corrections: 0, expired_labelled: 0, expired_unlabelled: 1 });
@@ -230,8 +245,11 @@ describe('joiner', () => {
       ...j.onFeedback(feedback('e1', T0 + 5, 'EXPERT_REVIEW', 13)),
       ...j.onFeedback(feedback('f2', T0 + 6, 'USER_CONFIRMED', null)),
     ];
-    expect(out.map((o) => (o.kind === 'example' ? [o.example.model, o.example.example_id, o.example.label, o.example.correction_of] : o.kind))).toEqual([
+    expect(out.map((o) => (o.kind !== 'unmatched' && o.kind !== 'rejected' ? [o.example.model, o.example.example_id, o.example.label, o.example.correction_of] : o.kind))).toEqual([
+      ['fraud', 'f1#arrival', null, null],
+      ['eta', 'e1#arrival', null, null],
       ['eta', 'e1#1', 14.25, null],
+      ['fraud', 'f2#arrival', null, null],
       ['fraud', 'f1#1', 0, null],
       ['eta', 'e1#2', 13, 'e1#1'],
       ['fraud', 'f2#1', 0, null],
@@ -291,6 +309,7 @@ describe('joiner', () => {
     j.onFeedback(feedback('late', T0 + 5, 'USER_CONFIRMED', 1));
     j.advance(T0 + DAY + 10);
     expect(view(j.onPrediction(prediction('late', T0, 0.9)))).toEqual([
+      { arrival: 'late#arrival' }, // accepted (counted), so it has its arrival record, before its example
       { example: 'late#1', label: 1, type: 'USER_CONFIRMED', delay: 5, correction_of: null },
     ]);
     expect(store.size()).toBe(0);
@@ -320,7 +339,7 @@ describe('joiner guards', () => {
       },
     ]);
     // Exactly max_future ahead is still accepted.
-    expect(view(j.onPrediction(prediction('b', T0 + HOUR, 0.9)))).toEqual([]);
+    expect(view(j.onPrediction(prediction('b', T0 + HOUR, 0.9)))).toEqual([{ arrival: 'b#arrival' }]);
     expect(j.watermark).toBe(T0 + HOUR);
     expect(store.size()).toBe(2);
   });
@@ -344,21 +363,21 @@ describe('joiner guards', () => {
     expect(view(floorOnly.onFeedback(feedback('s', 5, 'USER_CONFIRMED', 1)))[0]).toMatchObject({
       reason: 'timestamp 5 (1970-01-01T00:00:00.005Z) is before joiner.min_timestamp: the accepted range is [946684800000 (2000-01-01T00:00:00.000Z), the clock + 1h]',
     });
-    expect(floorOnly.onPrediction(prediction('far', 2 ** 52, 0.9))).toEqual([]);
+    expect(view(floorOnly.onPrediction(prediction('far', 2 ** 52, 0.9)))).toEqual([{ arrival: 'far#arrival' }]);
     expect(floorOnly.counters.rejected).toBe(1);
   });
 
   it('a prediction rejected for its score, threshold or a reused id does not move the watermark (property-joiner counterexample)', () => {
     // Feedback waits for g2; a rejected prediction stamped two hours later must not expire it.
     const joiner = new Joiner(new MemoryJoinStore(), { joinWindowMs: DAY, earlyFeedbackTtlMs: HOUR });
-    expect(joiner.onPrediction(prediction('g1', T0, 0.9))).toEqual([]);
+    expect(view(joiner.onPrediction(prediction('g1', T0, 0.9)))).toEqual([{ arrival: 'g1#arrival' }]);
     expect(joiner.onFeedback(feedback('g2', T0, 'USER_CONFIRMED', null))).toEqual([]);
     const later = T0 + 2 * HOUR;
     for (const bad of [prediction('bad1', later, -0.5), prediction('bad2', later, 0.5, { threshold: 1.5 }), prediction('g1', later, 0.1)]) {
       expect(view(joiner.onPrediction(bad))).toEqual([{ rejected: bad.prediction_id, input: 'prediction', reason: expect.any(String) }]);
     }
     expect(joiner.watermark).toBe(T0);
-    expect(view(joiner.onPrediction(prediction('g2', T0, 0.9)))).toEqual([{ example: 'g2#1', label: 1, type: 'USER_CONFIRMED', delay: 0, correction_of: null }]);
+    expect(view(joiner.onPrediction(prediction('g2', T0, 0.9)))).toEqual([{ arrival: 'g2#arrival' }, { example: 'g2#1', label: 1, type: 'USER_CONFIRMED', delay: 0, correction_of: null }]);
     expect(joiner.counters.rejected).toBe(3);
   });
 });

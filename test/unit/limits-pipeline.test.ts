@@ -133,8 +133,9 @@ describe('the joiner processor: admitted models survive a restart', () => {
     await second.start();
     await drain(second);
     const labelled = [];
-    for (const r of log.records(t.labelled_examples)) labelled.push((await codecs.labelled.decode(r.value)).prediction_id);
-    expect(labelled).toEqual(['1', '2', '4']);
+    for (const r of log.records(t.labelled_examples)) labelled.push((await codecs.labelled.decode(r.value)).example_id);
+    // Each admitted prediction's arrival record, then its example; none for 3 (refused).
+    expect(labelled).toEqual(['1#arrival', '1#1', '2#arrival', '2#1', '4#arrival', '4#1']);
     const letters = [];
     for (const r of log.records(t.dead_letters)) letters.push(await codecs.deadLetter.decode(r.value));
     expect(letters.map((l) => [l.topic, l.offset, l.error_class, l.stage])).toEqual([[t.predictions, 2, 'validation', 'joiner']]);

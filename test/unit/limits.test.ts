@@ -177,7 +177,8 @@ describe('the joiner: distinct models', () => {
     const restarted = new Joiner(new MemoryJoinStore(), options);
     for (const model of ['a', 'b']) restarted.restoreModel(model);
     const after = joinAll(restarted, [P('6', 'd', T0 + 5), P('7', 'b', T0 + 6)]);
-    expect(after.map((o) => o.kind)).toEqual(['rejected']);
+    // d refused (no arrival record), b admitted: its arrival record.
+    expect(after.map((o) => o.kind)).toEqual(['rejected', 'arrival']);
     expect(restarted.counters.predictions).toBe(1);
   });
 
@@ -190,7 +191,8 @@ describe('the joiner: distinct models', () => {
     }
     // The good models come first (admission is first come); then each good prediction is followed by a bad one and its feedback.
     const mixed = good.flatMap((e, i) => (i >= 4 && i % 2 === 0 ? [e, bad[i]!, bad[i + 1]!] : [e]));
-    const examples = (out: JoinOutput[]) => out.filter((o) => o.kind === 'example');
+    // Arrival records included: a refused prediction has none.
+    const examples = (out: JoinOutput[]) => out.filter((o) => o.kind === 'example' || o.kind === 'arrival');
     const clean = new Joiner(new MemoryJoinStore(), options);
     const flooded = new Joiner(new MemoryJoinStore(), options);
     const cleanOut = joinAll(clean, good);

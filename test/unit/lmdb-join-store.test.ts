@@ -106,7 +106,7 @@ describe('LmdbJoinStore: the join gives what it gives on the heap store', () => 
 
       // The stream exercised every case.
       const seen = kinds([...outA, ...endA]);
-      expect(Object.keys(seen).sort()).toEqual(['correction', 'labelled', 'rejected', 'unlabelled', 'unmatched']);
+      expect(Object.keys(seen).sort()).toEqual(['arrival', 'correction', 'labelled', 'rejected', 'unlabelled', 'unmatched']);
       expect(a.counters.duplicates).toBeGreaterThan(0);
       expect(a.counters.confirmations).toBeGreaterThan(0);
       expect(a.counters.superseded).toBeGreaterThan(0);
@@ -171,8 +171,11 @@ describe('LmdbJoinStore: the expiry index', () => {
     expect(outB).toEqual(outA);
     // q's feedback item (T0 + 10 min) is stale once q's prediction arrived: q expires at its window, labelled.
     expect(outB.map((o) => (o.kind === 'example' ? [o.example.example_id, o.example.label] : o.kind))).toEqual([
+      'arrival', // q
       ['q#1', 1],
+      'arrival', // r
       ['r#1', null],
+      'arrival', // s
     ]);
     expect(joined.size()).toBe(memory.size());
   });

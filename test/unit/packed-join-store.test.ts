@@ -42,7 +42,7 @@ describe('PackedJoinStore: the join gives what it gives on the heap store', () =
       expect(b.watermark).toBe(a.watermark);
       expect(packed.size()).toBe(0);
       const kinds = new Set([...outA, ...restA, ...endA].map((o) => (o.kind === 'example' ? (o.example.correction_of ? 'correction' : 'example') : o.kind)));
-      expect([...kinds].sort()).toEqual(['correction', 'example', 'rejected', 'unmatched']);
+      expect([...kinds].sort()).toEqual(['arrival', 'correction', 'example', 'rejected', 'unmatched']);
       expect(a.counters.duplicates).toBeGreaterThan(0);
     });
   }

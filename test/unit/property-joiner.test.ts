@@ -74,7 +74,7 @@ function heldUntil(e: Event): number {
 const idOf = (e: Event) => ('prediction' in e ? e.prediction.prediction_id : e.feedback.prediction_id);
 
 function checkOutput(output: JoinOutput): void {
-  if (output.kind === 'example') expect(validateLabelledExample(output.example)).toEqual(output.example);
+  if (output.kind === 'example' || output.kind === 'arrival') expect(validateLabelledExample(output.example)).toEqual(output.example);
   else expect(output.reason.length).toBeGreaterThan(0);
 }
 
