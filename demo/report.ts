@@ -1,6 +1,7 @@
 /**
  * The text `feedbackloop demo` prints: per model, the champion's daily and
- * total figures, the best challenger's, the drift alarms and the promotions;
+ * total figures (with the F1 estimated from the scores before labels, and
+ * whether that estimate was trusted), the best challenger's, the drift alarms and the promotions;
  * then the joiner's counts and the files written.
  */
 import { ALL_SEGMENTS } from '../core/contracts/index.js';
@@ -16,15 +17,17 @@ export interface DemoOutputs {
   promotions: ReportDecision[];
 }
 
-const FIGURES = ['precision', 'recall', 'f1', 'log_loss', 'roc_auc'] as const;
+const FIGURES = ['precision', 'recall', 'f1', 'log_loss', 'roc_auc', 'estimated_f1'] as const;
 const iso = (t: number) => new Date(t).toISOString().replace(/:\d\d\.\d{3}Z$/, 'Z');
 const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '   -  ' : v.toFixed(3).padStart(6));
-const HEADER = `    ${''.padEnd(30)} ${'n'.padStart(6)}  ${['precision', 'recall', 'f1', 'logloss', 'rocauc'].map((h) => h.slice(0, 6).padStart(6)).join('  ')}`;
+const HEADER = `    ${''.padEnd(30)} ${'n'.padStart(6)}  ${['precision', 'recall', 'f1', 'logloss', 'rocauc', 'est.f1'].map((h) => h.slice(0, 6).padStart(6)).join('  ')}  trusted`;
 
 function figureRow(label: string, points: MetricPoint[]): string {
   const by = new Map(points.map((p) => [p.metric, p]));
   const n = by.get('roc_auc')?.count ?? by.get('log_loss')?.count ?? 0;
-  return `    ${label.padEnd(30)} ${String(n).padStart(6)}  ${FIGURES.map((f) => fmt(by.get(f)?.value)).join('  ')}`;
+  const trusted = by.get('estimate_trusted')?.value;
+  const trust = trusted === undefined || trusted === null ? '' : trusted === 1 ? '  yes' : '  no';
+  return `    ${label.padEnd(30)} ${String(n).padStart(6)}  ${FIGURES.map((f) => fmt(by.get(f)?.value)).join('  ')}${trust}`;
 }
 
 /** The champion's row per day (fraud-detector's tagged before or after the change), then its total. */

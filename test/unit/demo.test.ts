@@ -1,8 +1,8 @@
 /**
  * `feedbackloop demo`: the seeded synthetic world through the replay. The
  * fraud model's concept changes at the midpoint: drift is detected after it,
- * a challenger is promoted after it; the stationary churn model keeps its
- * champion.
+ * a challenger is promoted after it, the estimated F1 parts from the realised
+ * one and loses its trust; the stationary churn model keeps its champion.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,6 +44,20 @@ describe('feedbackloop demo', () => {
     // The champion degrades after the change.
     const day = (start: number) => metrics.find((m) => m.model === 'fraud-detector' && m.role === 'champion' && m.window === '1d' && m.segment === '*' && m.metric === 'roc_auc' && m.window_start === start)!.value!;
     expect(day(DEMO_CHANGE)).toBeLessThan(day(DEMO_CHANGE - 86_400_000) - 0.15);
+
+    // The F1 estimated from the scores before labels agrees with the realised one before the change
+    // (within 3 of its standard errors) and parts from it after (the scores no longer mean what they did),
+    // where the trust check on matured labels says not to believe it.
+    const fig = (start: number, metric: string) => metrics.find((m) => m.model === 'fraud-detector' && m.role === 'champion' && m.window === '1d' && m.segment === '*' && m.metric === metric && m.window_start === start)?.value;
+    for (const start of [DEMO_CHANGE - 2 * 86_400_000, DEMO_CHANGE - 86_400_000]) {
+      expect(Math.abs(fig(start, 'estimated_f1')! - fig(start, 'f1')!)).toBeLessThan(3 * fig(start, 'estimated_f1_stderr')!);
+      expect(fig(start, 'estimate_trusted')).toBe(1);
+    }
+    for (const start of [DEMO_CHANGE, DEMO_CHANGE + 86_400_000]) {
+      expect(fig(start, 'estimated_f1')! - fig(start, 'f1')!).toBeGreaterThan(0.3);
+      expect(fig(start, 'estimate_trusted')).toBe(0);
+    }
+    expect(result.report).toMatch(/est\.f1 {2}trusted/);
 
     const drift = readJsonl<DriftRecord>(s.files.drift);
     expect(drift.some((d) => d.model === 'fraud-detector' && d.detected && d.feature === 'amount' && d.window_end > DEMO_CHANGE)).toBe(true);
