@@ -3,6 +3,9 @@
  * evaluator's tests: three models, two regions, shadow scores of a learning
  * challenger (its snapshot version moves every 64 examples), exact score
  * ties (two decimals), and every ninth example corrected by an expert.
+ * With `arrivals`, each prediction's arrival record comes first, as the
+ * joiner writes it (joiner.emit_arrivals): the evaluator then reads input
+ * drift, predictions and estimates from those.
  */
 import type { LabelledExample } from '../../core/events.js';
 import { seededRandom } from './random.js';
@@ -10,7 +13,7 @@ import { seededRandom } from './random.js';
 export const HOUR = 3_600_000;
 export const T0 = 1_763_942_400_000;
 
-export function labelledStream(n: number, seed: number, options: { hours?: number } = {}): LabelledExample[] {
+export function labelledStream(n: number, seed: number, options: { hours?: number; arrivals?: boolean } = {}): LabelledExample[] {
   const random = seededRandom(seed);
   const hours = options.hours ?? 48;
   const out: LabelledExample[] = [];
@@ -24,6 +27,11 @@ export function labelledStream(n: number, seed: number, options: { hours?: numbe
       score: Math.round(random() * 100) / 100, threshold: 0.5, label, feedback_type: 'USER_CONFIRMED', source: `u${i % 7}`,
       feedback_timestamp: timestamp + 60_000, label_delay_ms: 60_000, correction_of: null, shadow_scores: { [`${model}/lr@${1 + (i >> 6)}`]: random() }, replaces: null, arrival: false,
     };
+    if (options.arrivals) {
+      out.push({
+        ...x, example_id: `${x.prediction_id}#arrival`, label: null, feedback_type: null, source: null, feedback_timestamp: null, label_delay_ms: null, arrival: true,
+      });
+    }
     out.push(x);
     if (i % 9 === 0) {
       out.push({
