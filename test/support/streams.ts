@@ -188,7 +188,7 @@ export function generateJoinStream(options: JoinStreamOptions): JoinStream {
       categorical: { country: rng.pick(COUNTRIES) },
       segments: { region: rng.pick(REGIONS) },
       score: round(rng.next(), 4),
-      threshold: 0.5,
+      threshold: 0.5, shadow_scores: {},
     };
     const scenario = scenarioOf(rng.next());
     scenarios[scenario] = (scenarios[scenario] ?? 0) + 1;
@@ -323,7 +323,7 @@ export function tickEvents(partitions: number, timestamp: number): StreamEvent[]
     partition: p,
     value: {
       prediction_id: `tick-${p}`, model: 'tick', model_version: 'v0', timestamp,
-      features: {}, categorical: {}, segments: {}, score: 0.5, threshold: 0.5,
+      features: {}, categorical: {}, segments: {}, score: 0.5, threshold: 0.5, shadow_scores: {},
     },
   }));
 }
