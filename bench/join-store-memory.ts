@@ -46,7 +46,7 @@ function prediction(random: () => number, i: number): Prediction {
     categorical: { country: pick(COUNTRIES) },
     segments: { region: pick(REGIONS), plan: pick(PLANS) },
     score: random(),
-    threshold: 0.5,
+    threshold: 0.5, shadow_scores: {},
   };
 }
 

@@ -414,7 +414,7 @@ async function latencyPhase(run: RunProcess, producer: LogProducer, codecs: Join
         features: { amount, account_age_days: Math.floor(rng() * 2000), hour: new Date(now).getUTCHours(), items: 1 + Math.floor(rng() * 10) },
         categorical: { country: COUNTRIES[Math.floor(rng() * COUNTRIES.length)]! },
         segments: { region: REGIONS[Math.floor(rng() * REGIONS.length)]!, plan: PLANS[Math.floor(rng() * PLANS.length)]! },
-        score: 1 / (1 + Math.exp(-(0.6 * z + 0.8 * gaussian(rng) - 0.5))), threshold: 0.5,
+        score: 1 / (1 + Math.exp(-(0.6 * z + 0.8 * gaussian(rng) - 0.5))), threshold: 0.5, shadow_scores: {},
       };
       records.push({ topic: topics.predictions, key: Buffer.from(id), value: await codecs.prediction.encode(prediction) });
       events++;

@@ -128,7 +128,7 @@ export function* joinStream(options: StreamOptions): Generator<StreamEvent> {
       categorical: { country: pick(COUNTRIES) },
       segments: { region: pick(REGIONS), plan: pick(PLANS) },
       score: regression ? Math.round(rng() * 6000) / 100 : rng(),
-      threshold: 0.5,
+      threshold: 0.5, shadow_scores: {},
     };
 
     // Release everything due before this prediction.

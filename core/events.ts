@@ -19,6 +19,12 @@ export interface Prediction {
   segments: Record<string, string>;
   score: number;
   threshold: number;
+  /**
+   * Upstream candidates' scores for the same request (candidate version → score), made
+   * upstream at prediction time: evaluated and promotable like our own challengers (README,
+   * "Upstream challengers"). Empty by default.
+   */
+  shadow_scores: Record<string, number>;
 }
 
 export interface Feedback {
@@ -340,6 +346,31 @@ function optionalId(obj: Obj, field: string, what: string, limits: RecordLimits,
  */
 export function validatePrediction(value: unknown, limits: RecordLimits = DEFAULT_RECORD_LIMITS): Prediction {
   if (!isObject(value)) throw new ValidationError(`prediction must be an object, got ${describe(value)}`);
+  const fields = predictionFields(value, limits);
+  return { ...fields, shadow_scores: upstreamScores(value, fields.model, limits) };
+}
+
+/** Most upstream candidates one prediction may carry scores of. */
+export const MAX_UPSTREAM_CANDIDATES = 16;
+
+/**
+ * A prediction's upstream `shadow_scores`: at most MAX_UPSTREAM_CANDIDATES, each a finite
+ * score under a version outside the names our own shadow scores use (`previous:…` for a
+ * previous champion, `<model>/…` for our challengers' snapshots), so the two never mix.
+ */
+function upstreamScores(value: Obj, model: string, limits: RecordLimits): Record<string, number> {
+  const what = 'prediction';
+  const scores = numberMap(value, 'shadow_scores', what, false, namesMap(limits, MAX_UPSTREAM_CANDIDATES, 'the most upstream candidates per prediction (16)'));
+  for (const key of Object.keys(scores)) {
+    if (key.startsWith('previous:') || key.startsWith(`${model}/`)) {
+      throw new ValidationError(`${what}: shadow_scores key ${describe(key)} is reserved (previous:… and ${model}/… name feedbackloop's own shadow scores): name an upstream candidate by its own version`);
+    }
+  }
+  return scores;
+}
+
+/** The fields a prediction and a labelled example share (a labelled example's shadow scores are checked as its own). */
+function predictionFields(value: Obj, limits: RecordLimits): Omit<Prediction, 'shadow_scores'> {
   const what = 'prediction';
   const features = namesMap(limits, limits.maxFeatures, 'limits.max_features');
   return {
@@ -395,7 +426,7 @@ export function validateFeedback(value: unknown, limits: RecordLimits = DEFAULT_
 export function validateLabelledExample(value: unknown, limits: RecordLimits = DEFAULT_RECORD_LIMITS): LabelledExample {
   if (!isObject(value)) throw new ValidationError(`labelled example must be an object, got ${describe(value)}`);
   const what = 'labelled example';
-  const prediction = validatePrediction(value, limits);
+  const prediction = predictionFields(value, limits);
   const type = value.feedback_type;
   if (type !== undefined && type !== null && !(FEEDBACK_TYPES as readonly string[]).includes(type as string)) {
     throw new ValidationError(`${what}: feedback_type must be one of ${FEEDBACK_TYPES.join(', ')} or null, got ${describe(type)}`);

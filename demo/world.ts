@@ -32,7 +32,7 @@ function predictionOf(random: Random, m: UpstreamModel, i: number): { prediction
   const d = m.draw(random, timestamp);
   const prediction: Prediction = {
     prediction_id: `${m.idPrefix}-${i}`, model: m.model, model_version: m.version, timestamp,
-    features: d.features, categorical: d.categorical, segments: d.segments, score: round(sigmoid(d.champion), 4), threshold: m.threshold,
+    features: d.features, categorical: d.categorical, segments: d.segments, score: round(sigmoid(d.champion), 4), threshold: m.threshold, shadow_scores: {},
   };
   return { prediction, truth: d.truth };
 }

@@ -165,8 +165,21 @@ function samePrediction(a: Prediction, b: Prediction): boolean {
   return (
     a.prediction_id === b.prediction_id && a.model === b.model && a.model_version === b.model_version &&
     a.timestamp === b.timestamp && a.score === b.score && a.threshold === b.threshold &&
-    sameMap(a.features, b.features) && sameMap(a.categorical, b.categorical) && sameMap(a.segments, b.segments)
+    sameMap(a.features, b.features) && sameMap(a.categorical, b.categorical) && sameMap(a.segments, b.segments) &&
+    sameMap(a.shadow_scores, b.shadow_scores)
   );
+}
+
+/**
+ * The shadow scores a prediction's examples carry: the upstream candidates' it came with, then
+ * our challengers' (validation keeps upstream keys out of our names: `<model>/…`, `previous:…`).
+ */
+function withUpstream(upstream: Record<string, number>, ours: Record<string, number>): Record<string, number> {
+  if (Object.keys(upstream).length === 0) return ours;
+  const out: Record<string, number> = Object.create(null) as Record<string, number>;
+  for (const [version, score] of Object.entries(upstream)) out[version] = score;
+  for (const [version, score] of Object.entries(ours)) out[version] = score;
+  return out;
 }
 
 export class Joiner {
@@ -219,7 +232,7 @@ export class Joiner {
     this.model(prediction.model).predictions++;
     const entry: JoinEntry = {
       prediction,
-      shadow_scores: this.options.shadowScorer.score(prediction),
+      shadow_scores: withUpstream(prediction.shadow_scores, this.options.shadowScorer.score(prediction)),
       early: [],
       resolved: null,
       seq: 0,

@@ -73,7 +73,7 @@ function stream(seed: number): { predictions: Prediction[]; feedback: Feedback[]
       predictions.push({
         prediction_id: id, model, model_version: version(timestamp), timestamp,
         features: { amount: Math.round((random() * 100 + (changed ? 40 : 0)) * 100) / 100 }, categorical: {},
-        segments: { region, plan: among([['free', 65], ['pro', 35]]) }, score, threshold: 0.5,
+        segments: { region, plan: among([['free', 65], ['pro', 35]]) }, score, threshold: 0.5, shadow_scores: {},
       });
       const y = random() < (changed ? 0.6 - 0.4 * score : 0.05 + 0.85 * score) ? 1 : 0;
       const first = delay(60_000, 12 * HOUR);

@@ -10,7 +10,7 @@ export function samplePrediction(overrides: Partial<Prediction> = {}): Predictio
     categorical: { country: 'DE' },
     segments: { region: 'eu' },
     score: 0.83,
-    threshold: 0.5,
+    threshold: 0.5, shadow_scores: {},
     ...overrides,
   };
 }

@@ -188,7 +188,7 @@ export function generateJoinStream(options: JoinStreamOptions): JoinStream {
       categorical: { country: rng.pick(COUNTRIES) },
       segments: { region: rng.pick(REGIONS) },
       score: round(rng.next(), 4),
-      threshold: 0.5,
+      threshold: 0.5, shadow_scores: {},
     };
     const scenario = scenarioOf(rng.next());
     scenarios[scenario] = (scenarios[scenario] ?? 0) + 1;
@@ -315,17 +315,28 @@ export function generateJoinStream(options: JoinStreamOptions): JoinStream {
   return { events: items.map((item) => item.event), scenarios, baseTime, maxTime };
 }
 
-/** One prediction per partition at `timestamp`, sent to that partition explicitly: moves every partition's watermark there. */
+/**
+ * One prediction per partition at `timestamp`, sent to that partition: moves every partition's
+ * watermark there. Its id is one murmur2 places on that partition (a record elsewhere would be
+ * forwarded to its own partition by the joiner, not tick this one).
+ */
 export function tickEvents(partitions: number, timestamp: number): StreamEvent[] {
-  return Array.from({ length: partitions }, (_, p) => ({
+  return Array.from({ length: partitions }, (_, p) => tickEvent(p, partitions, timestamp));
+}
+
+function tickEvent(p: number, partitions: number, timestamp: number): StreamEvent {
+  let k = 0;
+  while (partitionForKey(Buffer.from(`tick-${p}-${k}`, 'utf8'), partitions) !== p) k++;
+  const id = `tick-${p}-${k}`;
+  return {
     kind: 'prediction' as const,
-    key: `tick-${p}`,
+    key: id,
     partition: p,
     value: {
-      prediction_id: `tick-${p}`, model: 'tick', model_version: 'v0', timestamp,
-      features: {}, categorical: {}, segments: {}, score: 0.5, threshold: 0.5,
+      prediction_id: id, model: 'tick', model_version: 'v0', timestamp,
+      features: {}, categorical: {}, segments: {}, score: 0.5, threshold: 0.5, shadow_scores: {},
     },
-  }));
+  };
 }
 
 export function sideOf(event: StreamEvent): InputSide {

@@ -19,7 +19,7 @@ function prediction(id: string, at: number, score: number, overrides: Partial<Pr
     categorical: {},
     segments: { region: 'eu' },
     score,
-    threshold: 0.5,
+    threshold: 0.5, shadow_scores: {},
     ...overrides,
   };
 }

@@ -148,7 +148,7 @@ describe('the evaluator: distinct segment values per model and attribute', () =>
 });
 
 const P = (id: string, model: string, at: number): Prediction => ({
-  prediction_id: id, model, model_version: 'v1', timestamp: at, features: { x: 1 }, categorical: {}, segments: {}, score: 0.7, threshold: 0.5,
+  prediction_id: id, model, model_version: 'v1', timestamp: at, features: { x: 1 }, categorical: {}, segments: {}, score: 0.7, threshold: 0.5, shadow_scores: {},
 });
 const F = (id: string, at: number): Feedback => ({ prediction_id: id, timestamp: at, feedback_type: 'USER_CONFIRMED', label: null, uncertain: false, source: null, notes: null });
 

@@ -66,7 +66,7 @@ function kinds(outputs: JoinOutput[]): Record<string, number> {
 function entry(id: string, expiresAt: number, overrides: Partial<JoinEntry> = {}): JoinEntry {
   const prediction: Prediction = {
     prediction_id: id, model: 'fraud', model_version: 'v1', timestamp: expiresAt - HOUR,
-    features: { amount: 1.5 }, categorical: {}, segments: { region: 'eu' }, score: 0.7, threshold: 0.5,
+    features: { amount: 1.5 }, categorical: {}, segments: { region: 'eu' }, score: 0.7, threshold: 0.5, shadow_scores: {},
   };
   return { prediction, shadow_scores: {}, early: [], resolved: null, seq: 0, seen: [], expires_at: expiresAt, ...overrides };
 }

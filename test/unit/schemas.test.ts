@@ -19,9 +19,10 @@ describe('Avro schemas', () => {
   it('Prediction has exactly the contract field names of docs/architecture.md, with the stated defaults', () => {
     const fields = JSON.parse(loadSchema('Prediction').text).fields as Array<{ name: string; default?: unknown }>;
     expect(fields.map((f) => f.name)).toEqual([
-      'prediction_id', 'model', 'model_version', 'timestamp', 'features', 'categorical', 'segments', 'score', 'threshold',
+      'prediction_id', 'model', 'model_version', 'timestamp', 'features', 'categorical', 'segments', 'score', 'threshold', 'shadow_scores',
     ]);
     expect(fields.find((f) => f.name === 'threshold')!.default).toBe(0.5);
+    expect(fields.find((f) => f.name === 'shadow_scores')!.default).toEqual({});
     expect(fields.find((f) => f.name === 'categorical')!.default).toEqual({});
   });
 
@@ -33,7 +34,7 @@ describe('Avro schemas', () => {
     expect(schema.fields[2].type.symbols).toEqual(['USER_CONFIRMED', 'USER_REJECTED', 'AUTO_VALIDATED', 'EXPERT_REVIEW']);
   });
 
-  it('reads an old Prediction (no categorical/segments/threshold) with the defaults filled in', () => {
+  it('reads an old Prediction (no categorical/segments/threshold/shadow_scores) with the defaults filled in', () => {
     const old = avro.Type.forSchema({
       type: 'record',
       name: 'Prediction',
@@ -52,7 +53,7 @@ describe('Avro schemas', () => {
     const bytes = old.toBuffer({ prediction_id: 'x', model: 'm', model_version: '1', timestamp: 5, features: { a: 1 }, score: 0.2 });
     expect(reader.fromBuffer(bytes, resolver)).toEqual({
       prediction_id: 'x', model: 'm', model_version: '1', timestamp: 5, features: { a: 1 },
-      categorical: {}, segments: {}, score: 0.2, threshold: 0.5,
+      categorical: {}, segments: {}, score: 0.2, threshold: 0.5, shadow_scores: {},
     });
   });
 });
