@@ -415,34 +415,19 @@ export class Joiner {
   private example(entry: JoinEntry, replaced: ResolvedLabel | null): LabelledExample {
     const p = entry.prediction!;
     const r = entry.resolved;
-    return {
-      example_id: r ? r.example_id : exampleId(p.prediction_id, entry.seq),
-      prediction_id: p.prediction_id,
-      model: p.model,
-      model_version: p.model_version,
-      timestamp: p.timestamp,
-      features: p.features,
-      categorical: p.categorical,
-      segments: p.segments,
-      score: p.score,
-      threshold: p.threshold,
-      label: r ? r.label : null,
-      feedback_type: r ? r.feedback_type : null,
-      source: r ? r.source : null,
-      feedback_timestamp: r ? r.feedback_timestamp : null,
-      label_delay_ms: r ? r.feedback_timestamp - p.timestamp : null,
-      correction_of: replaced ? replaced.example_id : null,
-      shadow_scores: entry.shadow_scores,
-      replaces: replaced ? replacedLabelOf(replaced) : null,
-      arrival: false,
-    };
+    return exampleOf(p, r ? r.example_id : exampleId(p.prediction_id, entry.seq), entry.shadow_scores, r, replaced, false);
   }
 }
 
 /** The arrival record of an accepted prediction: the prediction with its shadow scores, no label. */
 function arrivalOf(p: Prediction, shadowScores: Record<string, number>): LabelledExample {
+  return exampleOf(p, arrivalExampleId(p.prediction_id), shadowScores, null, null, true);
+}
+
+/** A labelled example of `p`: label `r` (none: null label fields), a correction of `replaced` when given. */
+function exampleOf(p: Prediction, id: string, shadowScores: Record<string, number>, r: ResolvedLabel | null, replaced: ResolvedLabel | null, arrival: boolean): LabelledExample {
   return {
-    example_id: arrivalExampleId(p.prediction_id),
+    example_id: id,
     prediction_id: p.prediction_id,
     model: p.model,
     model_version: p.model_version,
@@ -452,15 +437,15 @@ function arrivalOf(p: Prediction, shadowScores: Record<string, number>): Labelle
     segments: p.segments,
     score: p.score,
     threshold: p.threshold,
-    label: null,
-    feedback_type: null,
-    source: null,
-    feedback_timestamp: null,
-    label_delay_ms: null,
-    correction_of: null,
+    label: r ? r.label : null,
+    feedback_type: r ? r.feedback_type : null,
+    source: r ? r.source : null,
+    feedback_timestamp: r ? r.feedback_timestamp : null,
+    label_delay_ms: r ? r.feedback_timestamp - p.timestamp : null,
+    correction_of: replaced ? replaced.example_id : null,
     shadow_scores: shadowScores,
-    replaces: null,
-    arrival: true,
+    replaces: replaced ? replacedLabelOf(replaced) : null,
+    arrival,
   };
 }
 
