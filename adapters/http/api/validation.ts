@@ -15,8 +15,9 @@ const pool = AjvCompiler();
 
 /** fastify's compilersFactory.buildValidator: strict for bodies, coercing elsewhere. */
 export const strictBodyValidators: Factory = (externalSchemas, options) => {
-  const custom = options?.customOptions ?? {};
-  const coercing = pool(externalSchemas, options);
+  // Nothing removed: an unknown field or parameter is refused (400), not dropped.
+  const custom = { ...options?.customOptions, allowUnionTypes: true, removeAdditional: false };
+  const coercing = pool(externalSchemas, { ...options, customOptions: custom } as Parameters<Factory>[1]);
   const strict = pool(externalSchemas, { ...options, customOptions: { ...custom, coerceTypes: false, useDefaults: false, removeAdditional: false } } as Parameters<Factory>[1]);
   return (route) => (route.httpPart === 'body' ? strict : coercing)(route);
 };
