@@ -57,7 +57,8 @@ function authHook(credentials: HttpCredentials) {
     if (request.routeOptions.url === '/healthz' || authorized(credentials, request.headers.authorization)) return;
     const api = request.url.startsWith('/v1/');
     const message = 'unauthorized: this endpoint needs credentials (see http.* in the config)';
-    reply.code(401).header('www-authenticate', challenges(credentials));
+    const challenge = challenges(credentials);
+    reply.code(401).header('www-authenticate', challenge.length === 1 ? challenge[0] : challenge);
     await (api ? reply.send({ error: 'unauthorized', message }) : reply.type('text/plain').send(`${message}\n`));
     return reply;
   };

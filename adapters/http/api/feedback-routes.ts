@@ -107,10 +107,9 @@ export function feedbackRoutes(app: FastifyInstance, services: ApiServices): voi
   app.get<{ Querystring: ListQuery }>('/feedback', {
     schema: { summary: 'The feedback that labelled predictions, filtered and paginated', tags: ['feedback'], security: SECURITY, querystring: LIST_QUERY, response: { 200: PAGE, ...responses } },
     handler: async (request) => {
-      const feedback = needClickHouse(services, 'GET /v1/feedback');
       const { from, to, ...rest } = request.query;
       const range = { from: parseTime('from', from), to: parseTime('to', to) };
-      return feedback.list({ ...rest, ...(range.from === undefined ? {} : { from: range.from }), ...(range.to === undefined ? {} : { to: range.to }) });
+      return needClickHouse(services, 'GET /v1/feedback').list({ ...rest, ...(range.from === undefined ? {} : { from: range.from }), ...(range.to === undefined ? {} : { to: range.to }) });
     },
   });
   app.get<{ Querystring: { model: string; from?: string; to?: string } }>('/feedback/stats', {
@@ -122,10 +121,9 @@ export function feedbackRoutes(app: FastifyInstance, services: ApiServices): voi
       response: { 200: STATS, ...responses },
     },
     handler: async (request) => {
-      const feedback = needClickHouse(services, 'GET /v1/feedback/stats');
       const from = parseTime('from', request.query.from);
       const to = parseTime('to', request.query.to);
-      return feedback.stats(request.query.model, { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) });
+      return needClickHouse(services, 'GET /v1/feedback/stats').stats(request.query.model, { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) });
     },
   });
 }
