@@ -123,7 +123,8 @@ export function statsQueries(model: string, range: { from?: number; to?: number 
   return {
     types: bind(`SELECT feedback_type, sum(labels) AS labels, sum(corrections) AS corrections, sum(overturned_by_expert) AS overturned_by_expert
 FROM feedback_stats FINAL WHERE ${where} GROUP BY feedback_type ORDER BY feedback_type`),
-    days: bind(`SELECT day_ms, sum(labels) AS labels, sum(corrections) AS corrections,
+    // Aliases are query-wide in ClickHouse: \`sum(labels) AS labels\` would turn the sumIf's \`labels\` into an aggregate of an aggregate.
+    days: bind(`SELECT day_ms, sum(labels) AS day_labels, sum(corrections) AS day_corrections,
   sumIf(labels, feedback_type = 'USER_CONFIRMED') AS confirmed, sumIf(labels, feedback_type = 'USER_REJECTED') AS rejected
 FROM feedback_stats FINAL WHERE ${where} GROUP BY day_ms ORDER BY day_ms DESC LIMIT ${STATS_DAYS}`),
     sources: bind(`SELECT source, sum(labels) AS labels, sum(corrections) AS corrections, sum(overturned) AS overturned, sum(overturned_by_expert) AS overturned_by_expert
@@ -154,7 +155,7 @@ export class FeedbackQueries implements FeedbackService {
     const [types, days, sources] = await Promise.all([this.select<Record<string, unknown>>(q.types), this.select<Record<string, unknown>>(q.days), this.select<Record<string, unknown>>(q.sources)]);
     return feedbackStats(model, range, {
       types: types.map((r) => numbers<TypeRow>(r, ['feedback_type'])),
-      days: days.map((r) => numbers<DayRow>(r, [])),
+      days: days.map((r) => numbers<DayRow>({ day_ms: r.day_ms, labels: r.day_labels, corrections: r.day_corrections, confirmed: r.confirmed, rejected: r.rejected }, [])),
       sources: sources.map((r) => numbers<SourceRow>(r, ['source'])),
     });
   }
