@@ -9,6 +9,7 @@ import type { ApiServices } from '../../adapters/http/api/index.js';
 import type { LogProducer } from '../../adapters/transport/transport.js';
 import { redactUrl } from '../../core/redact.js';
 import { clickhouseOptions, type Runtime } from '../connect.js';
+import { apiScorerGroupPrefix } from '../acls.js';
 import { recordLimits } from '../settings.js';
 import { ChampionReader } from './champions.js';
 import { FeedbackQueries } from './feedback.js';
@@ -35,6 +36,7 @@ export function apiServices(runtime: Pick<Runtime, 'config' | 'transport' | 'cod
     transport: runtime.transport,
     codecs: runtime.codecs,
     topics: { snapshots: config.topics.model_snapshots, promotions: config.topics.model_promotions },
+    groupPrefix: apiScorerGroupPrefix(config.kafka.client_id),
     limits: recordLimits(config),
     champion: (model) => champions.champion(model),
     onError: (error) => runtime.logger.warn({ err: error }, 'the API\'s champion scorer skipped something'),

@@ -23,6 +23,8 @@ export interface ScoringDeps {
   transport: LogTransport;
   codecs: Pick<Codecs, 'snapshot' | 'promotion'>;
   topics: { snapshots: string; promotions: string };
+  /** The scorers' consumer groups start with it (runtime/acls.ts grants it). */
+  groupPrefix: string;
   limits: RecordLimits;
   champion: (model: string) => Promise<ChampionAnswer | undefined>;
   /** How long a request waits for a new scorer to load the champion (default 10 s). */
@@ -92,8 +94,8 @@ export class ChampionScorers {
       this.scorers.delete(oldest);
       void evicted.then((s) => s.close()).catch(() => {});
     }
-    const { transport, codecs, topics, onError } = this.deps;
-    scorer = ChampionScorer.start({ transport, codecs, topics, model, ...(onError ? { onError } : {}) });
+    const { transport, codecs, topics, groupPrefix, onError } = this.deps;
+    scorer = ChampionScorer.start({ transport, codecs, topics, model, groupPrefix, ...(onError ? { onError } : {}) });
     this.scorers.set(model, scorer);
     try {
       return await scorer;
