@@ -2,8 +2,9 @@
  * POST /v1/predictions against `feedbackloop run --only joiner` on the real
  * stack (scripts/stack/start.sh; `npm run build` first): requests per second
  * and events per second, batched (1,000 events per request, one client and
- * four) and single events (eight clients). Each request is answered once
- * Kafka acknowledged its events (acks=all). Fresh topics per run.
+ * four) and single events (8 and 64 clients). Each request is answered once
+ * Kafka acknowledged its events (acks=all); concurrent requests share sends
+ * (runtime/api/grouped-send.ts). Fresh topics per run.
  *
  *   npm run build && npm run bench:api-ingest
  */
@@ -20,7 +21,7 @@ try {
     if (res.status !== 202) throw new Error(`${res.status} ${await res.text()}`);
   };
   await post({ events: Array.from({ length: 1000 }, (_, i) => make(-1, i)) }); // warm-up (schema registration)
-  for (const [label, batch, requests, concurrency] of [['batched 1000, 1 client', 1000, 20, 1], ['batched 1000, 4 clients', 1000, 40, 4], ['single, 8 clients', 1, 2000, 8]] as const) {
+  for (const [label, batch, requests, concurrency] of [['batched 1000, 1 client', 1000, 20, 1], ['batched 1000, 4 clients', 1000, 40, 4], ['single, 8 clients', 1, 2000, 8], ['single, 64 clients', 1, 4000, 64]] as const) {
     let next = 0;
     const started = performance.now();
     await Promise.all(Array.from({ length: concurrency }, async () => {

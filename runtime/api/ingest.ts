@@ -6,7 +6,7 @@
  * encoded as Avro through the schema registry and sent keyed by
  * prediction_id (murmur2: the partition the joiner joins it in, as
  * `feedbackloop produce` does); resolved once Kafka acknowledged them all
- * (acks=all). Kafka or the registry down or slow past
+ * (acks=all). Concurrent requests share sends (grouped-send.ts). Kafka or the registry down or slow past
  * http.api_produce_timeout: 503 with Retry-After.
  */
 import type { Config } from '../../adapters/config/index.js';
@@ -18,6 +18,7 @@ import { errorMessage, isRetriable, ValidationError } from '../../core/errors.js
 import { validateFeedback, validatePrediction, type Feedback, type Prediction } from '../../core/events.js';
 import { timeProblem, wallClock } from '../../core/join/index.js';
 import { joinerTimeBounds, recordLimits } from '../settings.js';
+import { GroupedSend } from './grouped-send.js';
 
 const RETRY_AFTER_S = 5;
 
@@ -36,8 +37,11 @@ class Timeout extends Error {}
 export class EventIngest {
   private readonly now: () => number;
 
+  private readonly sender: GroupedSend;
+
   constructor(private readonly deps: IngestDeps) {
     this.now = deps.now ?? Date.now;
+    this.sender = new GroupedSend(deps.producer);
   }
 
   /** Validates every event (the first bad one refuses them all), then sends them; resolves with their count once acknowledged. */
@@ -77,12 +81,18 @@ export class EventIngest {
 
   private async send(records: OutgoingRecord[]): Promise<void> {
     const ms = this.deps.config.http.api_produce_timeout;
+    const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Timeout(`Kafka did not acknowledge within http.api_produce_timeout (${ms} ms)`)), ms);
+      timer = setTimeout(() => {
+        const error = new Timeout(`Kafka did not acknowledge within http.api_produce_timeout (${ms} ms)`);
+        // Still waiting for a send: taken out, never written. Already in one: it may still be.
+        abort.abort(error);
+        reject(error);
+      }, ms);
     });
     try {
-      await Promise.race([this.deps.producer.send(records), timeout]);
+      await Promise.race([this.sender.send(records, abort.signal), timeout]);
     } catch (error) {
       const retry = error instanceof Timeout || isRetriable(error) ? RETRY_AFTER_S : undefined;
       throw unavailable(`events not written: Kafka at ${this.deps.config.kafka.brokers.join(',')}: ${errorMessage(error)}${error instanceof Timeout ? ' (they may still be written: a retry can write them twice)' : ''}`, retry);
