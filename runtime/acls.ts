@@ -102,7 +102,7 @@ export function apiAcls(config: Config, name = config.kafka.client_id): KafkaAcl
 export function kafkaAcls(config: Config, processors: readonly ProcessorName[] = PROCESSOR_NAMES, options: AclOptions = {}): KafkaAcl[] {
   const name = options.name ?? config.kafka.client_id;
   const acls = PROCESSOR_NAMES.filter((p) => processors.includes(p)).flatMap((p) => processorAcls(config, p, name));
-  if (config.http.api) acls.push(...apiAcls(config, name));
+  if (config.http.api) for (const acl of apiAcls(config, name)) acls.push(acl);
   if (options.createTopics) {
     for (const spec of topicSpecsFor(config, processors)) {
       acls.push({ resourceType: 'TOPIC', patternType: 'LITERAL', name: spec.name, operations: ['CREATE', 'DESCRIBE'], for: 'run', why: 'creates the topic when it is missing' });
