@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../adapters/config/index.js';
 import { challenges, httpSecurity, startHttpEndpoint } from '../adapters/http/index.js';
-import { registerApi } from '../adapters/http/api/index.js';
 import type { Logger } from '../adapters/logging/index.js';
 import type { LogProducer } from '../adapters/transport/transport.js';
 import { LmdbJoinStore } from '../adapters/state/lmdb-join-store.js';
@@ -69,7 +68,11 @@ export async function runPipeline(config: Config, logger: Logger, selected: Proc
     ...(api
       ? {
           bodyLimit: config.http.api_max_body,
-          routes: (app) => registerApi(app, api, { maxBody: config.http.api_max_body, onError: (error, request) => logger.error({ err: error, ...request }, 'the API failed to answer a request') }),
+          // The API's routes and OpenAPI plugin load only when served.
+          routes: async (app) => {
+            const { registerApi } = await import('../adapters/http/api/index.js');
+            await registerApi(app, api, { maxBody: config.http.api_max_body, onError: (error, request) => logger.error({ err: error, ...request }, 'the API failed to answer a request') });
+          },
         }
       : {}),
   });

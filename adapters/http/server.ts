@@ -8,10 +8,9 @@
  * liveness probe needs no secret, and /healthz tells nothing but that the
  * process answers.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { authorized, challenges, type HttpCredentials } from './auth.js';
-import { strictBodyValidators } from './api/validation.js';
 import type { HttpTls } from './security.js';
 
 export interface ReadinessCheck {
@@ -90,6 +89,8 @@ function ownRoutes(app: FastifyInstance, options: HttpEndpointOptions): void {
 
 /** The server, routes registered, not listening yet (tests call inject() on it). */
 export async function buildHttpServer(options: HttpEndpointOptions): Promise<FastifyInstance> {
+  // Loaded here, not with the module: every command imports this folder, only `run` serves.
+  const [{ default: Fastify }, { strictBodyValidators }] = await Promise.all([import('fastify'), import('./api/validation.js')]);
   const app = Fastify({
     logger: false,
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),

@@ -7,7 +7,8 @@
  * ClickHouse, whether the registry has it.
  */
 import { bindParams, type ClickHouseStore } from '../../adapters/clickhouse/index.js';
-import { unavailable, type ChampionAnswer } from '../../adapters/http/api/index.js';
+import { unavailable } from '../../adapters/http/api/problem.js';
+import type { ChampionAnswer } from '../../adapters/http/api/services.js';
 import { parseSnapshotVersion } from '../../core/contracts/index.js';
 import type { Runtime } from '../connect.js';
 import { gatherChampions, type ChampionStatus, type StatusProblem } from '../status/index.js';

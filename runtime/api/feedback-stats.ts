@@ -6,7 +6,7 @@
  * while one that agrees is not recorded there, so what experts thought of
  * user feedback shows as the share they overturned, not an accuracy.
  */
-import type { FeedbackCounts, FeedbackStatsAnswer } from '../../adapters/http/api/index.js';
+import type { FeedbackCounts, FeedbackStatsAnswer } from '../../adapters/http/api/services.js';
 
 export interface TypeRow {
   feedback_type: string;

@@ -10,7 +10,8 @@
  * meanwhile are neither skipped nor repeated.
  */
 import { bindParams, type ClickHouseStore, type QueryParam } from '../../adapters/clickhouse/index.js';
-import { invalid, unavailable, type FeedbackFilter, type FeedbackItem, type FeedbackPage, type FeedbackService, type FeedbackStatsAnswer } from '../../adapters/http/api/index.js';
+import { invalid, unavailable } from '../../adapters/http/api/problem.js';
+import type { FeedbackFilter, FeedbackItem, FeedbackPage, FeedbackService, FeedbackStatsAnswer } from '../../adapters/http/api/services.js';
 import { errorMessage } from '../../core/errors.js';
 import { DAY_MS } from '../../core/evaluate/feedback.js';
 import { feedbackStats, type DayRow, type SourceRow, type TypeRow } from './feedback-stats.js';

@@ -5,7 +5,7 @@
  * statistics from ClickHouse (feedback.ts), on the running process's
  * connections (its transport, codecs, producer and ClickHouse store).
  */
-import type { ApiServices } from '../../adapters/http/api/index.js';
+import type { ApiServices } from '../../adapters/http/api/services.js';
 import type { LogProducer } from '../../adapters/transport/transport.js';
 import { redactUrl } from '../../core/redact.js';
 import { clickhouseOptions, type Runtime } from '../connect.js';

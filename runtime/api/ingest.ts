@@ -11,7 +11,8 @@
  */
 import type { Config } from '../../adapters/config/index.js';
 import type { Codecs } from '../../adapters/codec/codecs.js';
-import { invalid, unavailable, type EventKind } from '../../adapters/http/api/index.js';
+import { invalid, unavailable } from '../../adapters/http/api/problem.js';
+import type { EventKind } from '../../adapters/http/api/services.js';
 import type { LogProducer, OutgoingRecord } from '../../adapters/transport/transport.js';
 import { contractField } from '../../core/contract-field.js';
 import { errorMessage, isRetriable, ValidationError } from '../../core/errors.js';

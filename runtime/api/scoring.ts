@@ -7,7 +7,8 @@
  * comes first: an unknown model is 404, a champion upstream serves itself
  * (not one of our snapshots) 409.
  */
-import { ApiProblem, invalid, unavailable, type ChampionAnswer, type ScoreAnswer } from '../../adapters/http/api/index.js';
+import { ApiProblem, invalid, unavailable } from '../../adapters/http/api/problem.js';
+import type { ChampionAnswer, ScoreAnswer } from '../../adapters/http/api/services.js';
 import type { Codecs } from '../../adapters/codec/codecs.js';
 import type { LogTransport } from '../../adapters/transport/transport.js';
 import { contractField } from '../../core/contract-field.js';
