@@ -1,7 +1,8 @@
 # feedbackloop as a container (used by docker-compose.yml).
 # The build stage copies the shipped folders the image runs (demo/ holds the
-# synthetic world of `feedbackloop demo`; scorer/ is a library for upstream
-# apps, not run here); bench/ and test/ stay out, and nothing shipped imports
+# synthetic world of `feedbackloop demo`; scorer/, the library for upstream
+# apps, also serves `run`'s POST /v1/models/{model}/score); bench/ and test/
+# stay out, and nothing shipped imports
 # them (test/unit/layers.test.ts). A new shipped folder needs a COPY line
 # here: test/integration/docker-context.test.ts builds these stages from
 # exactly what they copy and runs the CLI and the demo.
@@ -11,6 +12,7 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY core core
 COPY adapters adapters
 COPY processors processors
+COPY scorer scorer
 COPY report report
 COPY sinks sinks
 COPY runtime runtime

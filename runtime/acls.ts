@@ -10,7 +10,9 @@
  * - the groups with a unique suffix, granted by PREFIXED pattern: its feeds'
  *   (`<group>-<feed>-`, READ) and readToEnd's (`<client_id>-read-to-end-`,
  *   READ, and DELETE: it deletes them when done);
- * - exactly-once processors: TRANSACTIONAL_ID `<group>-` PREFIXED WRITE, DESCRIBE.
+ * - exactly-once processors: TRANSACTIONAL_ID `<group>-` PREFIXED WRITE, DESCRIBE;
+ * - the /v1 API (http.api, `for: 'api'`): WRITE on the input topics, READ on
+ *   the decisions and snapshots, its scorers' and readToEnd's groups.
  *
  * No CLUSTER ACL: the producers are idempotent, and since Kafka 3.0 WRITE on
  * a topic allows that (KIP-679; an older broker also needs CLUSTER
@@ -79,10 +81,28 @@ function sameResource(a: Pick<KafkaAcl, 'resourceType' | 'patternType' | 'name'>
   return a.resourceType === b.resourceType && a.patternType === b.patternType && a.name === b.name;
 }
 
-/** The ACLs `run --only <processors>` needs, per processor (and `run` itself when it may create topics). */
+/** The consumer groups of the /v1 API's champion scorers start with `<client_id>-api-scorer` (runtime/api/scoring.ts). */
+export const apiScorerGroupPrefix = (name: string) => `${name}-api-scorer`;
+
+/** What `run`'s /v1 API (http.api) does on Kafka: POST writes the input topics; the champion and score read the decisions and snapshots. */
+export function apiAcls(config: Config, name = config.kafka.client_id): KafkaAcl[] {
+  const t = config.topics;
+  const acl = (resourceType: AclResourceType, patternType: AclPatternType, resource: string, operations: AclOperation[], why: string): KafkaAcl => ({ resourceType, patternType, name: resource, operations, for: 'api', why });
+  return [
+    acl('TOPIC', 'LITERAL', t.predictions, WRITE, 'POST /v1/predictions'),
+    acl('TOPIC', 'LITERAL', t.feedback, WRITE, 'POST /v1/feedback'),
+    acl('TOPIC', 'LITERAL', t.model_promotions, READ, 'the champion (read to its end) and its scorers follow it'),
+    acl('TOPIC', 'LITERAL', t.model_snapshots, READ, 'its scorers load the champion snapshot'),
+    acl('GROUP', 'PREFIXED', `${apiScorerGroupPrefix(name)}-`, ['READ'], 'its scorers\' groups (one per model asked about, a unique suffix each)'),
+    acl('GROUP', 'PREFIXED', `${name}-${READ_TO_END_GROUP}-`, ['READ', 'DELETE'], 'the ephemeral groups that read the decisions to their end (deleted when done)'),
+  ];
+}
+
+/** The ACLs `run --only <processors>` needs, per processor, the /v1 API's when http.api is on (and `run` itself when it may create topics). */
 export function kafkaAcls(config: Config, processors: readonly ProcessorName[] = PROCESSOR_NAMES, options: AclOptions = {}): KafkaAcl[] {
   const name = options.name ?? config.kafka.client_id;
   const acls = PROCESSOR_NAMES.filter((p) => processors.includes(p)).flatMap((p) => processorAcls(config, p, name));
+  if (config.http.api) for (const acl of apiAcls(config, name)) acls.push(acl);
   if (options.createTopics) {
     for (const spec of topicSpecsFor(config, processors)) {
       acls.push({ resourceType: 'TOPIC', patternType: 'LITERAL', name: spec.name, operations: ['CREATE', 'DESCRIBE'], for: 'run', why: 'creates the topic when it is missing' });

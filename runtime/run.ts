@@ -1,8 +1,8 @@
 /**
  * The production driver of the pipeline: its processors against Kafka (and
  * ClickHouse), with the join state on disk, Prometheus metrics and
- * /metrics, /healthz, /readyz served, until SIGINT or SIGTERM, or until a
- * processor fails in a way a retry cannot mend.
+ * /metrics, /healthz, /readyz and (http.api) the /v1 API served, until
+ * SIGINT or SIGTERM, or until a processor fails in a way a retry cannot mend.
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { serverErrorCode } from '../adapters/clickhouse/store.js';
 import { rejectedRowLetter } from '../sinks/clickhouse-table.js';
 import { ClickHouseDeadLetterSink, ClickHouseEvaluatorSink, FanOutSink, TopicDeadLetterSink } from '../sinks/index.js';
 import type { Sink } from '../sinks/sink.js';
+import { apiServices } from './api/index.js';
 import { openRuntime, type Runtime } from './connect.js';
 import { ProcessorHealth } from './health.js';
 import { consumerGroups, Pipeline, PROCESSORS, topicSpecsFor, type PipelineEnv, type ProcessorName } from './pipeline.js';
@@ -54,6 +55,7 @@ export async function runPipeline(config: Config, logger: Logger, selected: Proc
       cacheMs: config.http.lag_cache,
     },
   });
+  const api = config.http.api ? apiServices(runtime, producer) : undefined;
   const endpoint = await startHttpEndpoint({
     host: config.http.host,
     port: config.http.port,
@@ -63,16 +65,28 @@ export async function runPipeline(config: Config, logger: Logger, selected: Proc
       ...(runtime.clickhouse ? [{ name: 'clickhouse', check: () => runtime.clickhouse!.ping() }] : []),
       { name: 'processors', check: async () => health.ready() },
     ],
+    ...(api
+      ? {
+          bodyLimit: config.http.api_max_body,
+          // The API's routes and OpenAPI plugin load only when served.
+          routes: async (app) => {
+            const { registerApi } = await import('../adapters/http/api/index.js');
+            await registerApi(app, api, { maxBody: config.http.api_max_body, onError: (error, request) => logger.error({ err: error, ...request }, 'the API failed to answer a request') });
+          },
+        }
+      : {}),
   });
   try {
     await pipeline.start();
-    logger.info({ processors: selected, address: endpoint.address, port: endpoint.port, tls: security.tls !== undefined, auth: challenges(security.credentials).length > 0 }, 'feedbackloop running');
+    logger.info({ processors: selected, address: endpoint.address, port: endpoint.port, tls: security.tls !== undefined, auth: challenges(security.credentials).length > 0, api: api !== undefined }, 'feedbackloop running');
     const signal = await Promise.race([stopSignal(), pipeline.done.then(() => new Promise<never>(() => {}))]);
     logger.info({ signal }, 'stopping');
   } finally {
+    // The endpoint first: no API request sends through the producer once it closes.
+    await endpoint.close();
+    await api?.close().catch(() => {});
     await pipeline.stop().catch((error: unknown) => logger.warn({ err: error }, 'a processor did not stop cleanly'));
     await producer.close().catch(() => {});
-    await endpoint.close();
     await runtime.close();
   }
 }

@@ -82,6 +82,8 @@ export interface ChampionScorerOptions {
   follow?: string;
   /** Snapshots created this long before the model's newest are dropped (default 7 days; Infinity keeps all). */
   retainMs?: number;
+  /** Its consumer groups are `<groupPrefix>-<model>-<unique suffix>-s|p` (default `feedbackloop-scorer`): one PREFIXED ACL covers them. */
+  groupPrefix?: string;
   /** Called after each swap (for logs and tests). */
   onSwap?: (version: string, reason: string) => void;
   /**
@@ -146,7 +148,7 @@ export class ChampionScorer {
   static async start(options: ChampionScorerOptions): Promise<ChampionScorer> {
     const scorer = new ChampionScorer(options);
     const { transport } = options;
-    const group = `feedbackloop-scorer-${options.model}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const group = `${options.groupPrefix ?? 'feedbackloop-scorer'}-${options.model}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     const snapshots = await transport.consumer({ groupId: `${group}-s`, topics: [options.topics?.snapshots ?? 'model-snapshots'], fromBeginning: true });
     await snapshots.run(async (batch) => {
       for (const record of batch.records) {

@@ -12,3 +12,4 @@ export {
   championHistoryRow,
   type DatasetSplit,
 } from './rows.js';
+export { bindParams, type QueryParam } from './params.js';

@@ -265,7 +265,7 @@ export const CONFIG_SPEC = {
     },
   },
   http: {
-    doc: 'The HTTP endpoint: GET /metrics (Prometheus), /healthz, /readyz; its address, TLS and credentials serve every path (README, Security).',
+    doc: 'The HTTP endpoint: GET /metrics (Prometheus), /healthz, /readyz and the /v1 API; its address, TLS and credentials serve every path (README, Security; the API: README, HTTP API, and docs/openapi.json).',
     fields: {
       host: {
         kind: 'string',
@@ -283,6 +283,18 @@ export const CONFIG_SPEC = {
       basic_auth_username: { kind: 'string', default: null, doc: 'With basic_auth_password: every path but /healthz requires these credentials (HTTP basic auth), or the bearer token when one is set too.' },
       basic_auth_password: { kind: 'string', default: null, secret: true, doc: 'The basic auth password (plain text: keep it in FEEDBACKLOOP_HTTP_BASIC_AUTH_PASSWORD or a file only its user reads). Without TLS it crosses the network readable.' },
       bearer_token: { kind: 'string', default: null, secret: true, doc: 'Every path but /healthz requires `Authorization: Bearer <token>` (Prometheus: authorization.credentials), or the basic auth credentials when those are set too.' },
+      api: {
+        kind: 'boolean',
+        default: true,
+        doc: 'Serve the /v1 API on this endpoint (`run`): POST predictions and feedback into Kafka, read feedback and its statistics from ClickHouse, each model\'s champion, score with the champion snapshot (README, HTTP API). false: /metrics, /healthz and /readyz only.',
+      },
+      api_max_batch: { kind: 'int', default: 1000, min: 1, max: 100_000, doc: 'Most events one POST /v1/predictions or /v1/feedback may carry (`{"events": [...]}`); more is refused whole with 413.' },
+      api_max_body: { kind: 'int', default: 16_777_216, min: 1024, max: 1_073_741_824, doc: 'Largest request body accepted, in bytes (16 MiB); a larger one is refused with 413 before it is parsed.' },
+      api_produce_timeout: {
+        kind: 'duration',
+        default: '10s',
+        doc: 'How long a POST of events waits for Kafka to acknowledge them before answering 503 with Retry-After (the events may still be written: a retry can write them twice; the joiner drops exact duplicates).',
+      },
       lag_cache: { kind: 'duration', default: '15s', doc: 'feedbackloop_consumer_lag is computed (Kafka admin calls per group and topic) at most once per this interval; scrapes in between, and concurrent ones, get the same figures. 0 = at every scrape.' },
     },
   },

@@ -17,7 +17,7 @@ import type { Fail } from './report.js';
 const NO_TOPIC = 'no such topic';
 
 /** Latest PROMOTE / ROLLBACK per model on the promotions topic; undefined when it could not be read. */
-export async function topicChampions(runtime: Runtime, fail: Fail, note: (text: string) => void): Promise<{ moves: Map<string, ChampionMove>; pins: Map<string, PinStatus> } | undefined> {
+export async function topicChampions(runtime: Pick<Runtime, 'config' | 'transport' | 'codecs'>, fail: Fail, note: (text: string) => void): Promise<{ moves: Map<string, ChampionMove>; pins: Map<string, PinStatus> } | undefined> {
   const topic = runtime.config.topics.model_promotions;
   try {
     await runtime.transport.partitionCount(topic);

@@ -4,9 +4,9 @@
  * is created; reading the promotions topic uses a throw-away consumer group
  * that is deleted afterwards).
  *
- * - champions: the model-promotions topic (read to its end) and, with
- *   clickhouse.url, champion_history; models without a decision: the
- *   version upstream serves, from metric_points;
+ * - champions (gather-champions.ts): the model-promotions topic (read to
+ *   its end) and, with clickhouse.url, champion_history; models without a
+ *   decision: the version upstream serves, from metric_points;
  * - figures: metric_points (FINAL), segment `*`, the latest ended window of
  *   one size and `total`;
  * - pending joins: the joiners' feedbackloop_joiner_pending_predictions
@@ -23,10 +23,10 @@ import { tcpReachable } from '../../adapters/kafka/reachable.js';
 import { createLogger } from '../../adapters/logging/index.js';
 import { redactUrl, redactUrlsIn } from '../../core/redact.js';
 import { clickhouseOptions, openRuntime } from '../connect.js';
-import { chooseChampions } from './champions.js';
-import { figuresByModel, upstreamVersions } from './figures.js';
-import { historyChampions, latestFigures } from './gather-clickhouse.js';
-import { consumerLag, topicChampions } from './gather-kafka.js';
+import { figuresByModel } from './figures.js';
+import { gatherChampions } from './gather-champions.js';
+import { latestFigures } from './gather-clickhouse.js';
+import { consumerLag } from './gather-kafka.js';
 import { scrapeMetrics } from './gather-metrics.js';
 import { pendingJoins, type MetricsScrape } from './pending-joins.js';
 import type { Fail, StatusReport } from './report.js';
@@ -74,19 +74,15 @@ export async function gatherStatus(config: Config, options: { window: string; me
     store = undefined;
   }
   try {
-    const [topicMoves, history, figures, scrapes, lag] = await Promise.all([
-      runtime ? topicChampions(runtime, fail, note) : undefined,
-      store ? historyChampions(store, ch!.url, ch!.database, fail) : undefined,
-      store ? latestFigures(store, ch!.url, ch!.database, options.window, now(), fail) : undefined,
+    const figuresRead = store ? latestFigures(store, ch!.url, ch!.database, options.window, now(), fail) : undefined;
+    const [champions, figures, scrapes, lag] = await Promise.all([
+      gatherChampions({ ...(runtime ? { runtime } : {}), ...(store ? { clickhouse: { store, url: ch!.url, database: ch!.database } } : {}), ...(figuresRead ? { figures: figuresRead } : {}) }, fail, note),
+      figuresRead,
       Promise.all(options.metricsUrls.map(async (url) => redactScrape(await scrapeMetrics(url, authorizationHeader(httpCredentials(config.http)))))),
       runtime ? consumerLag(runtime.transport, config, fail, note) : [],
     ]);
     report.figures = figures ? { window: options.window, models: figuresByModel(figures, now()) } : null;
-    report.champions = chooseChampions({
-      ...(topicMoves ? { topic: topicMoves.moves, pins: topicMoves.pins } : {}),
-      ...(history ? { history } : {}),
-      ...(figures ? { upstream: upstreamVersions(figures) } : {}),
-    });
+    report.champions = champions;
     report.pending = pendingJoins(scrapes);
     report.lag = lag;
   } finally {

@@ -15,3 +15,4 @@ export type { StatusProblem, StatusReport } from './report.js';
 export { formatStatus, renderTable } from './format.js';
 export { gatherStatus } from './gather.js';
 export { latestFiguresQuery } from './gather-clickhouse.js';
+export { gatherChampions, type ChampionSources } from './gather-champions.js';

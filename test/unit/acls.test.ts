@@ -18,6 +18,11 @@ import type { LogTransport } from '../../adapters/transport/transport.js';
 import { ManualClock } from '../../core/clock.js';
 import { MemoryJoinStore } from '../../core/join/index.js';
 import { aclTable, kafkaAcls, kafkaAclsCommands, mergeAcls, type AclOperation, type AclResourceType, type KafkaAcl } from '../../runtime/acls.js';
+import { apiServices } from '../../runtime/api/index.js';
+import { createLogger } from '../../adapters/logging/index.js';
+import type { PromotionDecision } from '../../core/events.js';
+import { ChallengerTrainer } from '../../core/learn/index.js';
+import { labelledStream } from '../support/labelled.js';
 import { Pipeline, PROCESSOR_NAMES, topicSpecs, type PipelineEnv } from '../../runtime/pipeline.js';
 import { outcomeDelayedStream } from '../support/backlog.js';
 
@@ -139,8 +144,46 @@ describe('feedbackloop acls: the Kafka ACLs run needs', () => {
     expect(kafkaAcls(config, undefined, { createTopics: true }).filter((a) => a.operations.includes('CREATE')).map((a) => a.name)).toEqual(topicSpecs(config).map((s) => s.name));
   });
 
-  it('print as kafka-acls.sh commands, one per resource pattern', () => {
+  it('allow everything the /v1 API does (http.api): events written, decisions read, a scorer per model; none of it with http.api off', async () => {
     const config = buildConfig({ kafka: { client_id: 'acme' } });
+    const log = new MemoryTransport();
+    await log.ensureTopics(topicSpecs(config));
+    const accesses: Access[] = [];
+    const transport = recording(log, accesses);
+    const codecs = makeCodecs(config.topics, undefined);
+    const api = apiServices({ config, transport, codecs, clickhouse: undefined, logger: createLogger('silent') }, await transport.producer());
+    const now = Date.now();
+    expect(await api.post('prediction', [{ prediction_id: 'p1', model: 'fraud', model_version: 'v7', timestamp: now, features: { a: 1 }, score: 0.4 }], false)).toBe(1);
+    expect(await api.post('feedback', [{ prediction_id: 'p1', timestamp: now, feedback_type: 'USER_CONFIRMED' }], false)).toBe(1);
+    const learner = new ChallengerTrainer({ challengersOf: () => ['logreg'] });
+    for (const example of labelledStream(100, 5).filter((e) => e.model === 'fraud')) learner.learn(example);
+    const [snapshot] = learner.snapshot();
+    const producer = await log.producer();
+    await producer.send([{ topic: config.topics.model_snapshots, key: Buffer.from(snapshot!.version), value: await codecs.snapshot.encode(snapshot!) }]);
+    const decision: PromotionDecision = {
+      decision_id: 'fraud#1', model: 'fraud', from_version: 'v7', to_version: snapshot!.version, decision: 'PROMOTE', policy: 'msprt', statistic: null, p_value: null,
+      bound: null, alpha: null, sample_size: 1, metric_deltas: {}, guardrails: {}, reason: 'r', actor: 'a', at: now, decided_at: now,
+    };
+    await producer.send([{ topic: config.topics.model_promotions, key: Buffer.from('fraud'), value: await codecs.promotion.encode(decision) }]);
+    expect((await api.score('fraud', { features: { a: 1 } })).version).toBe(snapshot!.version);
+    await api.close();
+    await log.close();
+    const acls = kafkaAcls(config);
+    expect(accesses.filter((a) => !allowed(acls, a))).toEqual([]);
+    const t = config.topics;
+    expect([...new Set(accesses.filter((a) => a.operation === 'WRITE').map((a) => a.name))].sort()).toEqual([t.feedback, t.predictions].sort());
+    expect(accesses.filter((a) => a.resourceType === 'GROUP').map((a) => a.name.replace(/^(acme-api-scorer-fraud-).*-([sp])$/, '$1*-$2'))).toEqual(['acme-api-scorer-fraud-*-s', 'acme-api-scorer-fraud-*-p']);
+    // Without the API, the processors' ACLs only.
+    const off = kafkaAcls(buildConfig({ kafka: { client_id: 'acme' }, http: { api: false } }));
+    expect(off).toEqual(acls.filter((a) => a.for !== 'api'));
+    expect(acls.filter((a) => a.for === 'api').map((a) => `${a.resourceType} ${a.name} ${a.operations.join(',')}`)).toEqual([
+      'TOPIC predictions WRITE,DESCRIBE', 'TOPIC feedback WRITE,DESCRIBE', 'TOPIC model-promotions READ,DESCRIBE', 'TOPIC model-snapshots READ,DESCRIBE',
+      'GROUP acme-api-scorer- READ', 'GROUP acme-read-to-end- READ,DELETE',
+    ]);
+  });
+
+  it('print as kafka-acls.sh commands, one per resource pattern', () => {
+    const config = buildConfig({ kafka: { client_id: 'acme' }, http: { api: false } });
     const commands = kafkaAclsCommands(kafkaAcls(config, ['learner']), 'User:fl', 'kafka:9092', 'admin.properties');
     expect(commands).toEqual([
       'kafka-acls.sh --bootstrap-server kafka:9092 --command-config admin.properties --add --allow-principal User:fl --topic dead-letters --operation Write --operation Describe',

@@ -144,8 +144,10 @@ describe('the Config type, derived from CONFIG_SPEC and MODEL_FIELDS (checked by
     expectTypeOf<keyof Config>().toEqualTypeOf<'kafka' | 'topics' | 'clickhouse' | 'joiner' | 'evaluator' | 'learner' | 'promoter' | 'limits' | 'http' | 'log' | 'models'>();
     expectTypeOf(config.limits.max_models).toEqualTypeOf<number>();
     expectTypeOf<keyof Config['http']>().toEqualTypeOf<
-      'host' | 'port' | 'unhealthy_after' | 'tls_cert_file' | 'tls_key_file' | 'basic_auth_username' | 'basic_auth_password' | 'bearer_token' | 'lag_cache'
+      | 'host' | 'port' | 'unhealthy_after' | 'tls_cert_file' | 'tls_key_file' | 'basic_auth_username' | 'basic_auth_password' | 'bearer_token' | 'lag_cache'
+      | 'api' | 'api_max_batch' | 'api_max_body' | 'api_produce_timeout'
     >();
+    expectTypeOf(config.http.api).toEqualTypeOf<boolean>();
     expectTypeOf(config.http.bearer_token).toEqualTypeOf<string | null>();
     expectTypeOf(config.kafka.client_id).toEqualTypeOf<string>();
     expectTypeOf(config.clickhouse.password).toEqualTypeOf<string>();
@@ -172,6 +174,7 @@ describe('the Config type, derived from CONFIG_SPEC and MODEL_FIELDS (checked by
     config.kafka.sasl_mechanism = 'scram-sha-512';
     config.http = {
       host: '::', port: 0, unhealthy_after: 1_000, tls_cert_file: null, tls_key_file: null, basic_auth_username: null, basic_auth_password: null, bearer_token: 't', lag_cache: 0,
+      api: false, api_max_batch: 10, api_max_body: 4096, api_produce_timeout: 5_000,
     };
     config.models.m = { task: 'regression', challengers: ['linreg'] };
     // @ts-expect-error a string with a default is never null
