@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
-import { PRESETS } from '../../core/learn/presets.js';
+import { NO_CHALLENGERS, PRESETS } from '../../core/learn/presets.js';
 import { TIMESTAMP_MAX } from '../../core/events.js';
 import { redactUrl } from '../../core/redact.js';
 import { readTlsFiles } from './tls-files.js';
@@ -226,6 +226,10 @@ function readConfig(raw: Raw, env: Env): Config {
 
 function checkChallengers(models: Record<string, ModelConfig>): void {
   for (const [name, model] of Object.entries(models)) {
+    if (model.challengers.includes(NO_CHALLENGERS)) {
+      if (model.challengers.length > 1) throw new ConfigError(`models.${name}.challengers`, `${NO_CHALLENGERS} stands alone (no challenger of ours): got ${JSON.stringify(model.challengers)}`);
+      continue;
+    }
     for (const preset of model.challengers) {
       const known = PRESETS[preset];
       if (!Object.hasOwn(PRESETS, preset) || !known) throw new ConfigError(`models.${name}.challengers`, `unknown challenger preset ${JSON.stringify(preset)} (known: ${Object.keys(PRESETS).join(', ')})`);

@@ -47,7 +47,7 @@ export const MODEL_FIELDS = {
   challengers: {
     kind: 'list',
     default: [],
-    doc: 'Challenger presets the learner trains for this model (logreg, logreg_adagrad, logreg_adam, ftrl, pa, naive_bayes for binary; linreg, linreg_adam, pa_regressor for regression). Empty: logreg (binary) or linreg (regression).',
+    doc: 'Challenger presets the learner trains for this model (logreg, logreg_adagrad, logreg_adam, ftrl, pa, naive_bayes for binary; linreg, linreg_adam, pa_regressor for regression). Empty: logreg (binary) or linreg (regression). [none]: no challenger of ours (every candidate comes from upstream, in the predictions\' shadow_scores).',
   },
 } as const satisfies Record<string, FieldSpec>;
 

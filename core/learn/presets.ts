@@ -28,9 +28,18 @@ export const PRESETS: Record<string, { task: ModelKind; doc: string; build: () =
   pa_regressor: { task: 'regression', doc: 'standard scaler + one-hot + Passive-Aggressive regressor', build: () => new Pipeline(scaled(), new PARegressor()) },
 };
 
+/** `challengers: [none]`: no challenger of ours (a model whose candidates all come from upstream). */
+export const NO_CHALLENGERS = 'none';
+
 /** The challengers a model gets when its config names none. */
 export function defaultChallengers(kind: ModelKind): string[] {
   return kind === 'binary' ? ['logreg'] : ['linreg'];
+}
+
+/** The presets the learner trains for a model: those configured, `[none]`: none, empty: the default. */
+export function challengerNames(configured: readonly string[], kind: ModelKind): string[] {
+  if (configured.length === 1 && configured[0] === NO_CHALLENGERS) return [];
+  return configured.length > 0 ? [...configured] : defaultChallengers(kind);
 }
 
 export function createChallenger(name: string, kind: ModelKind): Pipeline {

@@ -49,11 +49,11 @@ import { ValidationError } from '../errors.js';
 import type { LabelledExample, ModelKind, ModelSnapshot } from '../events.js';
 import { murmur3, pipelineFromSnapshot, type Pipeline } from '../models/index.js';
 import { DEFAULT_MAX_MODEL_FEATURES } from '../limits.js';
-import { createChallenger, defaultChallengers } from './presets.js';
+import { challengerNames, createChallenger } from './presets.js';
 
 export interface TrainerOptions {
   kindOf: (model: string) => ModelKind;
-  /** Challenger preset names per model; default: defaultChallengers(kind). */
+  /** Challenger preset names per model; empty: the default (presets.ts challengerNames); [none]: none. */
   challengersOf: (model: string) => string[];
   trainOnCorrections: boolean;
   /** Examples with a numeric feature (or a regression label) beyond ± this are not learned (see the file comment). */
@@ -125,7 +125,7 @@ export class ChallengerTrainer {
     if (!list) {
       const kind = this.options.kindOf(model);
       const configured = this.options.challengersOf(model);
-      const names = configured.length > 0 ? configured : defaultChallengers(kind);
+      const names = challengerNames(configured, kind);
       list = names.map((name) => ({
         model, name, pipeline: this.bounded(this.options.build(name, kind)), sequence: 0, parent: null, dataHash: EMPTY_DATA_HASH, dirty: false, lastEventTime: Number.NEGATIVE_INFINITY,
         good: { parameters: null, dataHash: EMPTY_DATA_HASH, lastEventTime: Number.NEGATIVE_INFINITY },

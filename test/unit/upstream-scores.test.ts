@@ -44,3 +44,22 @@ describe('upstream shadow scores', () => {
     expect(arrival.length + labelled.length).toBe(2);
   });
 });
+
+describe('challengers: [none]', () => {
+  it('a model whose candidates all come from upstream: the learner trains nothing, the config takes none alone', async () => {
+    const { buildConfig } = await import('../../adapters/config/index.js');
+    const { ChallengerTrainer } = await import('../../core/learn/trainer.js');
+    const { SAMPLES } = await import('../support/samples.js');
+    const config = buildConfig({ models: { fraud: { challengers: ['none'] } } });
+    expect(config.models.fraud!.challengers).toEqual(['none']);
+    expect(() => buildConfig({ models: { fraud: { challengers: ['none', 'logreg'] } } })).toThrow(/none stands alone/);
+    const example = { ...SAMPLES.LabelledExample, model: 'fraud' };
+    const trained = (challengers: string[]) => {
+      const trainer = new ChallengerTrainer({ challengersOf: () => challengers, kindOf: () => 'binary' });
+      trainer.learn(example);
+      return trainer.snapshot(example.timestamp).map((snapshot) => snapshot.challenger);
+    };
+    expect(trained(['none'])).toEqual([]);
+    expect(trained([])).toEqual(['logreg']);
+  });
+});
