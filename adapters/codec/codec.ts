@@ -24,7 +24,7 @@ export interface Codec<T> {
   decode(bytes: Buffer | null): Promise<T>;
 }
 
-const MAGIC_BYTE = 0;
+export const MAGIC_BYTE = 0;
 const HEADER_LENGTH = 5;
 
 function frame(id: number, body: Buffer): Buffer {

@@ -17,11 +17,10 @@
  * Avro codec's.
  */
 import { DecodeError } from '../../core/errors.js';
-import type { Codec } from './codec.js';
+import { MAGIC_BYTE, type Codec } from './codec.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const OPEN_BRACE = 0x7b;
-const MAGIC_BYTE = 0;
 /** The UTF-8 byte-order mark some writers put first. */
 const BOM = [0xef, 0xbb, 0xbf] as const;
 
