@@ -6,6 +6,15 @@ import type { Config } from '../../adapters/config/index.js';
 import { ManualClock } from '../../core/clock.js';
 import { replay, type ReplaySummary } from '../../runtime/replay.js';
 
+/** Writes events as a replay's two input files in `dir` (one JSON object per line); returns their paths. */
+export function writeReplayInput(dir: string, predictions: readonly unknown[], feedback: readonly unknown[]): { predictions: string; feedback: string } {
+  const jsonl = (rows: readonly unknown[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+  const paths = { predictions: join(dir, 'predictions.jsonl'), feedback: join(dir, 'feedback.jsonl') };
+  writeFileSync(paths.predictions, jsonl(predictions));
+  writeFileSync(paths.feedback, jsonl(feedback));
+  return paths;
+}
+
 /** Writes the lines to files in a fresh temp dir and replays them (the wall clock fixed, far after the events). */
 export async function replayLines(predictions: string[], feedback: string[], config: Config): Promise<{ out: string; summary: ReplaySummary }> {
   const dir = mkdtempSync(join(tmpdir(), 'replay-lines-'));

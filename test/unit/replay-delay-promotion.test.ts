@@ -13,7 +13,7 @@
  * comes (no expiry: join window 5 days; the last test shortens it to 2 days,
  * so that predictions expire and late labels end unmatched).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ import { buildConfig } from '../../adapters/config/index.js';
 import { ManualClock } from '../../core/clock.js';
 import type { Feedback, Prediction, PromotionDecision } from '../../core/events.js';
 import { mulberry32 } from '../../demo/random.js';
+import { writeReplayInput } from '../support/replay-files.js';
 import { replay, type ReplaySummary } from '../../runtime/replay.js';
 
 const MINUTE = 60_000;
@@ -53,16 +54,11 @@ function writeStream(champion: Champion): { predictions: string; feedback: strin
     const delay = label === 1 ? DAY + Math.floor(random() * 3 * DAY) : Math.floor(random() * HOUR);
     // The constant champion scores every prediction with the base rate of this world (about 0.32).
     const score = champion === 'true' ? p : 0.32;
-    predictions.push({ prediction_id: `p${i}`, model: 'fraud', model_version: 'v1', timestamp, features: { x, noise }, categorical: {}, segments: {}, score, threshold: 0.5 , shadow_scores: {}});
+    predictions.push({ prediction_id: `p${i}`, model: 'fraud', model_version: 'v1', timestamp, features: { x, noise }, categorical: {}, segments: {}, score, threshold: 0.5, shadow_scores: {} });
     feedback.push({ prediction_id: `p${i}`, timestamp: timestamp + delay, feedback_type: 'AUTO_VALIDATED', label, uncertain: false, source: 'ledger', notes: null });
   }
   feedback.sort((a, b) => a.timestamp - b.timestamp);
-  const dir = mkdtempSync(join(DIR, `${champion}-`));
-  const jsonl = (rows: unknown[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
-  const paths = { predictions: join(dir, 'predictions.jsonl'), feedback: join(dir, 'feedback.jsonl') };
-  writeFileSync(paths.predictions, jsonl(predictions));
-  writeFileSync(paths.feedback, jsonl(feedback));
-  return paths;
+  return writeReplayInput(mkdtempSync(join(DIR, `${champion}-`)), predictions, feedback);
 }
 
 const streams = new Map<Champion, { predictions: string; feedback: string }>();

@@ -13,7 +13,7 @@
  * N(0, 1.5²) noise on the log-odds. Our own default challenger (logreg, linear
  * in x) learns beside them and cannot fit x², so the candidate's fate is its own.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ import { ManualClock } from '../../core/clock.js';
 import type { MetricPoint } from '../../core/evaluate/index.js';
 import type { Feedback, Prediction } from '../../core/events.js';
 import { mulberry32 } from '../../demo/random.js';
+import { writeReplayInput } from '../support/replay-files.js';
 import { replay } from '../../runtime/replay.js';
 
 const MINUTE = 60_000;
@@ -53,12 +54,7 @@ function writeStream(candidateBetter: boolean): { predictions: string; feedback:
     feedback.push({ prediction_id: `p${i}`, timestamp: timestamp + MINUTE * (1 + Math.floor(random() * 30)), feedback_type: 'AUTO_VALIDATED', label, uncertain: false, source: 'ledger', notes: null });
   }
   feedback.sort((a, b) => a.timestamp - b.timestamp);
-  const dir = mkdtempSync(join(DIR, 'in-'));
-  const jsonl = (rows: unknown[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
-  const paths = { predictions: join(dir, 'predictions.jsonl'), feedback: join(dir, 'feedback.jsonl') };
-  writeFileSync(paths.predictions, jsonl(predictions));
-  writeFileSync(paths.feedback, jsonl(feedback));
-  return paths;
+  return writeReplayInput(mkdtempSync(join(DIR, 'in-')), predictions, feedback);
 }
 
 async function run(candidateBetter: boolean) {
