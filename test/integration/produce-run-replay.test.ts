@@ -17,7 +17,7 @@ import { logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import { uniqueName } from '../support/collect.js';
-import { CLI, JoinerProcess, joinerEnvironment, pipelineTopics, ROOT } from '../support/joiner-process.js';
+import { CLI, failIfDied, JoinerProcess, joinerEnvironment, pipelineTopics, ROOT } from '../support/joiner-process.js';
 import { GroupProgress, joinerCodecs, pipelineTopicSpecs, readTopic } from '../support/joiner-kafka.js';
 import { canonicalJson } from '../support/streams.js';
 import { requireStack, STACK } from '../support/stack.js';
@@ -65,9 +65,7 @@ describe('produce, then run: the labelled examples of replay', () => {
     const running = child;
     await new GroupProgress(admin, `${prefix}-joiner`, [topics.predictions, topics.feedback]).waitCaughtUp({
       timeoutMs: 60_000,
-      check: () => {
-        if (running.diedOnItsOwn()) throw new Error(`${running.name} exited; log ${running.logFile}:\n${running.tail()}`);
-      },
+      check: () => failIfDied([running]),
     });
     await child.stop();
     child = undefined;

@@ -20,7 +20,7 @@ import { partitionForKey } from '../../adapters/transport/partitioner.js';
 import type { Feedback, Prediction } from '../../core/events.js';
 import { REROUTED_FROM_HEADER } from '../../processors/joiner.js';
 import { uniqueName } from '../support/collect.js';
-import { CLI, JoinerProcess, joinerEnvironment, pipelineTopics, ROOT } from '../support/joiner-process.js';
+import { CLI, failIfDied, JoinerProcess, joinerEnvironment, pipelineTopics, ROOT } from '../support/joiner-process.js';
 import { GroupProgress, joinerCodecs, pipelineTopicSpecs, readTopic } from '../support/joiner-kafka.js';
 import { requireStack, STACK } from '../support/stack.js';
 
@@ -67,7 +67,7 @@ describe('Connect your app: feedback from the Python example', () => {
     const feedback: Feedback[] = [];
     for (let i = 0; i < PREDICTIONS; i++) {
       const id = `${prefix}-p${i}`;
-      predictions.push({ prediction_id: id, model: 'fraud', model_version: 'v1', timestamp: start + i * 1_000, features: { x: i % 7 }, categorical: {}, segments: {}, score: (i % 10) / 10, threshold: 0.5 , shadow_scores: {}});
+      predictions.push({ prediction_id: id, model: 'fraud', model_version: 'v1', timestamp: start + i * 1_000, features: { x: i % 7 }, categorical: {}, segments: {}, score: (i % 10) / 10, threshold: 0.5, shadow_scores: {} });
       feedback.push({ prediction_id: id, timestamp: start + i * 1_000 + 60_000, feedback_type: 'AUTO_VALIDATED', label: i % 3 === 0 ? 1 : 0, uncertain: false, source: null, notes: null });
     }
     const dir = join(ROOT, '.cache', 'test-state', prefix);
@@ -85,9 +85,7 @@ describe('Connect your app: feedback from the Python example', () => {
     const running = child;
     await new GroupProgress(admin, `${prefix}-joiner`, [topics.predictions, topics.feedback]).waitCaughtUp({
       timeoutMs: 120_000,
-      check: () => {
-        if (running.diedOnItsOwn()) throw new Error(`${running.name} exited; log ${running.logFile}:\n${running.tail()}`);
-      },
+      check: () => failIfDied([running]),
     });
     await child.stop();
     child = undefined;
