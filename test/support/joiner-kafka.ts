@@ -59,7 +59,7 @@ export async function garbageBytes(form: GarbageForm, side: InputSide, key: stri
       const id = `${key}-with-a-long-enough-id`;
       const whole =
         side === 'predictions'
-          ? await codecs.prediction.encode({ prediction_id: id, model: 'm', model_version: 'v', timestamp: 0, features: {}, categorical: {}, segments: {}, score: 0.5, threshold: 0.5 , shadow_scores: {}})
+          ? await codecs.prediction.encode({ prediction_id: id, model: 'm', model_version: 'v', timestamp: 0, features: {}, categorical: {}, segments: {}, score: 0.5, threshold: 0.5, shadow_scores: {} })
           : await codecs.feedback.encode({ prediction_id: id, timestamp: 0, feedback_type: 'USER_CONFIRMED', label: null, uncertain: false, source: null, notes: null });
       return whole.subarray(0, 9);
     }

@@ -26,7 +26,7 @@ const codecs = makeCodecs(t, undefined);
 async function stream(): Promise<OutgoingRecord[]> {
   const out: OutgoingRecord[] = [];
   for (let i = 0; i < 40; i++) {
-    const p: Prediction = { prediction_id: `p${i}`, model: 'm', model_version: 'v1', timestamp: T0 + i * 60_000, features: { x: i }, categorical: {}, segments: {}, score: (i % 10) / 10, threshold: 0.5 , shadow_scores: {}};
+    const p: Prediction = { prediction_id: `p${i}`, model: 'm', model_version: 'v1', timestamp: T0 + i * 60_000, features: { x: i }, categorical: {}, segments: {}, score: (i % 10) / 10, threshold: 0.5, shadow_scores: {} };
     out.push({ topic: t.predictions, key: Buffer.from(p.prediction_id), value: await codecs.prediction.encode(p), timestamp: p.timestamp });
   }
   for (let i = 0; i < 50; i++) {

@@ -61,7 +61,7 @@ async function join(stream: Stream, placed: boolean) {
   await log.ensureTopics(topicSpecs(config));
   const out: OutgoingRecord[] = [];
   for (const p of stream.predictions) {
-    const event: Prediction = { prediction_id: p.id, model: 'm', model_version: 'v1', timestamp: p.at, features: { x: 1 }, categorical: {}, segments: {}, score: p.score, threshold: 0.5 , shadow_scores: {}};
+    const event: Prediction = { prediction_id: p.id, model: 'm', model_version: 'v1', timestamp: p.at, features: { x: 1 }, categorical: {}, segments: {}, score: p.score, threshold: 0.5, shadow_scores: {} };
     out.push(await recordOf(t.predictions, p.id, event, p.at, placed ? p.place : undefined));
   }
   for (const f of stream.feedback) {

@@ -51,7 +51,7 @@ const badArb = fc.tuple(fc.boolean(), fc.oneof(fc.uint8Array({ maxLength: 30 }).
 const streamArb: fc.Arbitrary<Stream> = fc.record({
   // One prediction per id (a reuse would be rejected: that is the join's property, not this one's).
   predictions: fc.uniqueArray(predictionArb, { selector: (p) => p.id, maxLength: IDS.length }).map((ps) =>
-    ps.map((p) => ({ prediction_id: p.id, model: 'm', model_version: 'v1', timestamp: p.at, features: { x: 1 }, categorical: {}, segments: {}, score: p.score, threshold: 0.5 , shadow_scores: {}})),
+    ps.map((p) => ({ prediction_id: p.id, model: 'm', model_version: 'v1', timestamp: p.at, features: { x: 1 }, categorical: {}, segments: {}, score: p.score, threshold: 0.5, shadow_scores: {} })),
   ),
   feedback: fc.array(feedbackArb, { maxLength: 16 }).map((fs) =>
     fs.map((f) => ({ prediction_id: f.id, timestamp: f.at, feedback_type: f.how[0], label: f.how[1], uncertain: false, source: null, notes: null })),

@@ -145,7 +145,7 @@ const goodStream: fc.Arbitrary<Event[]> = fc
   .map((specs) =>
     specs.flatMap((s, i): Event[] => {
       const id = `g${i}`;
-      const p: Prediction = { prediction_id: id, model: s.model, model_version: 'v1', timestamp: T0 + s.at, features: { x: i }, categorical: {}, segments: {}, score: s.score, threshold: 0.5 , shadow_scores: {}};
+      const p: Prediction = { prediction_id: id, model: s.model, model_version: 'v1', timestamp: T0 + s.at, features: { x: i }, categorical: {}, segments: {}, score: s.score, threshold: 0.5, shadow_scores: {} };
       const fs = s.feedback.map((f): Event => ({ feedback: { prediction_id: id, timestamp: T0 + Math.max(0, s.at + f.delay), feedback_type: f.type, label: f.label, uncertain: false, source: null, notes: null } }));
       return [{ prediction: p }, ...fs];
     }),
@@ -167,7 +167,7 @@ const badRecord: fc.Arbitrary<Bad> = fc.record({
 
 /** The bad record `n`, made from what precedes it (a reused id takes the latest good prediction's, or is stamped before the floor). */
 function makeBad(bad: Bad, n: number, before: Event[]): Event {
-  const base: Prediction = { prediction_id: `bad${n}`, model: 'm', model_version: 'v1', timestamp: T0 + bad.at, features: {}, categorical: {}, segments: {}, score: 0.5, threshold: 0.5 , shadow_scores: {}};
+  const base: Prediction = { prediction_id: `bad${n}`, model: 'm', model_version: 'v1', timestamp: T0 + bad.at, features: {}, categorical: {}, segments: {}, score: 0.5, threshold: 0.5, shadow_scores: {} };
   const goods = before.filter((e): e is { prediction: Prediction } => 'prediction' in e && e.prediction.prediction_id.startsWith('g'));
   const reused = goods[goods.length - 1];
   switch (bad.kind) {
