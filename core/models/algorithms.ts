@@ -52,13 +52,18 @@ export function createEstimator(algorithm: string, hyperparameters: JsonObject =
   return lookup(ESTIMATORS, algorithm, 'estimator algorithm')(hyperparameters);
 }
 
-function pipelineOf(hyperparameters: JsonObject): Pipeline {
-  const r = new FieldReader(hyperparameters, 'pipeline.hyperparameters');
-  const encoders = r.array('encoders').map((entry, i) => {
+/** The encoders of a pipeline's hyperparameters (`encoders`: [{ kind, ...hyperparameters }]); also used by the multi-class pipeline. */
+export function encodersOf(r: FieldReader): Encoder[] {
+  return r.array('encoders').map((entry, i) => {
     const e = new FieldReader(entry, `${r.path}.encoders[${i}]`);
     const { kind: _kind, ...rest } = entry as JsonObject;
     return lookup(ENCODERS, e.string('kind'), `${e.path}.kind`)(rest);
   });
+}
+
+function pipelineOf(hyperparameters: JsonObject): Pipeline {
+  const r = new FieldReader(hyperparameters, 'pipeline.hyperparameters');
+  const encoders = encodersOf(r);
   const estimator = r.child('estimator');
   return new Pipeline(encoders, createEstimator(estimator.string('algorithm'), estimator.object('hyperparameters')));
 }

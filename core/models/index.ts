@@ -38,3 +38,22 @@ export {
   type EncodedNumber,
 } from './snapshot.js';
 export { murmur3, hashToken } from './murmur.js';
+export {
+  SoftmaxRegression,
+  SOFTMAX_DEFAULTS,
+  OneVsRest,
+  GaussianNBMulticlass,
+  MulticlassPipeline,
+  ClassSet,
+  DEFAULT_MAX_CLASSES,
+  MAX_CLASSES_LIMIT,
+  createMulticlassEstimator,
+  multiclassFromSnapshot,
+  multiclassPipelineFromSnapshot,
+  MULTICLASS_ALGORITHMS,
+  type MulticlassEstimator,
+  type ClassOptions,
+  type SoftmaxHyperparameters,
+  type SoftmaxOptions,
+  type GaussianNBMulticlassOptions,
+} from './multiclass/index.js';

@@ -84,7 +84,8 @@ const SGD = 0;
 const ADAGRAD = 1;
 const ADAM = 2;
 
-function checkOptimizer(algorithm: string, o: Optimizer): Optimizer {
+/** Checks an optimizer's kind and parameters (named in the error); also used by the multi-class models. */
+export function checkOptimizer(algorithm: string, o: Optimizer): Optimizer {
   const p = (name: string, v: number) => positive(algorithm, `optimizer.${name}`, v);
   switch (o?.kind) {
     case 'sgd':

@@ -103,18 +103,7 @@ export class Pipeline implements OnlineModel {
 
   /** The input features the model knows, for ModelSnapshot.feature_schema. */
   featureSchema(): FeatureSpec[] {
-    const seen = new Set<string>();
-    const out: FeatureSpec[] = [];
-    for (const encoder of this.encoders) {
-      for (const spec of encoder.featureSpecs()) {
-        const key = `${spec.kind}:${spec.name}`;
-        if (!seen.has(key)) {
-          seen.add(key);
-          out.push(spec);
-        }
-      }
-    }
-    return out;
+    return featureSchemaOf(this.encoders);
   }
 
   clone(): Pipeline {
@@ -150,4 +139,20 @@ export class Pipeline implements OnlineModel {
     encoderStates.forEach((state, i) => this.encoders[i]!.restoreState(state));
     this.estimator.restoreState(estimatorState);
   }
+}
+
+/** The input features a pipeline's encoders know, each once (also used by the multi-class pipeline). */
+export function featureSchemaOf(encoders: readonly Encoder[]): FeatureSpec[] {
+  const seen = new Set<string>();
+  const out: FeatureSpec[] = [];
+  for (const encoder of encoders) {
+    for (const spec of encoder.featureSpecs()) {
+      const key = `${spec.kind}:${spec.name}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push(spec);
+      }
+    }
+  }
+  return out;
 }
