@@ -188,18 +188,21 @@ export class SoftmaxRegression implements MulticlassEstimator {
       target = this.addClass(y);
       this.scratch[target] = 0;
     }
+    // The loss gradients replace the probabilities in scratch: update() reads
+    // its g there (a double argument would be boxed when the call is not inlined).
     const p = this.scratch;
     const clip = this.clip;
     for (let c = 0; c < this.set.size; c++) {
-      let g = (Math.min(P_MAX, Math.max(P_MIN, p[c]!)) - (c === target ? 1 : 0)) * weight;
-      g = Math.max(-clip, Math.min(clip, g));
-      this.update(c, x, g);
+      const g = (Math.min(P_MAX, Math.max(P_MIN, p[c]!)) - (c === target ? 1 : 0)) * weight;
+      p[c] = Math.max(-clip, Math.min(clip, g));
+      this.update(c, x);
     }
     this.count++;
   }
 
-  /** One optimizer step of class c on the columns of x for loss gradient g. */
-  private update(c: number, x: SparseVector, g: number): void {
+  /** One optimizer step of class c on the columns of x for the loss gradient in scratch[c]. */
+  private update(c: number, x: SparseVector): void {
+    const g = this.scratch[c]!;
     const w = this.weights[c]!;
     const indices = x.indices;
     const values = x.values;
