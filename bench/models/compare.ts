@@ -6,7 +6,10 @@
  * Usage: tsx bench/models/compare.ts DATA_DIR RIVER_JSON [MODELS_JSON]
  *
  * Same protocol as compare.py: predict, score, learn, example by example;
- * accuracy with p >= 0.5, log loss clipped at 1e-15, MAE for regression.
+ * accuracy with p >= 0.5, log loss clipped at 1e-15, MAE for regression;
+ * multi-class: accuracy of the arg-max (the first class on a tie) and the log
+ * loss of the true class's probability (0 for a class not seen yet), clipped
+ * the same way, through a MulticlassPipeline.
  * Throughput is timed after one untimed pass (V8 compiles the hot loop during
  * it; that pass also gives the metrics), over passes on fresh clones until
  * they add up to MIN_SECONDS.
@@ -15,6 +18,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createEstimator,
+  createMulticlassEstimator,
+  MulticlassPipeline,
   FeatureHasher,
   NumericFeatures,
   OneHotEncoder,
@@ -24,7 +29,6 @@ import {
   type JsonObject,
   type ModelInput,
 } from '../../core/models/index.js';
-import type { ModelKind } from '../../core/events.js';
 import { printTable } from '../table.js';
 
 const MIN_SECONDS = 0.5;
@@ -35,9 +39,10 @@ interface Spec {
   hyperparameters: JsonObject;
   encode: 'scaled' | 'raw';
 }
+type Task = 'binary' | 'regression' | 'multiclass';
 interface Meta {
   name: string;
-  task: ModelKind;
+  task: Task;
   numeric: string[];
   onehot: string[];
   hashed: string[];
@@ -51,7 +56,7 @@ interface Result {
   mae?: number;
   throughput: number;
 }
-type Row = { x: ModelInput; y: number };
+type Row = { x: ModelInput; y: number | string };
 
 const [dataDir, riverPath, modelsPath = join(new URL('.', import.meta.url).pathname, 'models.json')] = process.argv.slice(2);
 if (!dataDir || !riverPath) {
@@ -61,45 +66,73 @@ if (!dataDir || !riverPath) {
 const specs = JSON.parse(readFileSync(modelsPath, 'utf8')) as {
   binary: Spec[];
   regression: Spec[];
+  multiclass?: Spec[];
   hashing: { buckets: number };
 };
 const metas = JSON.parse(readFileSync(join(dataDir, 'meta.json'), 'utf8')) as Meta[];
 const river = JSON.parse(readFileSync(riverPath, 'utf8')) as { river: string; hasherSeed: number; results: Result[] };
 
-function modelFor(spec: Spec, meta: Meta): Pipeline {
-  const estimator = createEstimator(spec.algorithm, spec.hyperparameters);
+function encodersFor(spec: Spec, meta: Meta): Encoder[] {
   const encoders: Encoder[] = [spec.encode === 'raw' ? new NumericFeatures() : new StandardScaler()];
   if (spec.encode === 'scaled' && meta.onehot.length > 0) encoders.push(new OneHotEncoder({ features: meta.onehot }));
   if (spec.encode === 'scaled' && meta.hashed.length > 0) {
     encoders.push(new FeatureHasher({ features: meta.hashed, buckets: specs.hashing.buckets, seed: river.hasherSeed }));
   }
-  return new Pipeline(encoders, estimator);
+  return encoders;
 }
 
-function onePass(model: Pipeline, rows: Row[], task: Meta['task']): { metrics: Partial<Result>; seconds: number } {
+function modelFor(spec: Spec, meta: Meta): Pipeline | MulticlassPipeline {
+  if (meta.task === 'multiclass') return new MulticlassPipeline(encodersFor(spec, meta), createMulticlassEstimator(spec.algorithm, spec.hyperparameters));
+  return new Pipeline(encodersFor(spec, meta), createEstimator(spec.algorithm, spec.hyperparameters));
+}
+
+/** Progressive validation of a multi-class pipeline: arg-max accuracy and the log loss of the true class. */
+function multiclassPass(model: MulticlassPipeline, rows: Row[]): { correct: number; loss: number } {
+  let correct = 0;
+  let loss = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const { x, y } = rows[i]!;
+    const p = model.predictProbaOne(x);
+    const classes = model.classes();
+    let best = -1;
+    let truth = 0;
+    for (let c = 0; c < p.length; c++) {
+      if (best < 0 || p[c]! > p[best]!) best = c;
+      if (classes[c] === y) truth = p[c]!;
+    }
+    if (best >= 0 && classes[best] === y) correct++;
+    loss -= Math.log(Math.min(1 - 1e-15, Math.max(1e-15, truth)));
+    model.learnOne(x, y as string);
+  }
+  return { correct, loss };
+}
+
+function onePass(model: Pipeline | MulticlassPipeline, rows: Row[], task: Task): { metrics: Partial<Result>; seconds: number } {
   let correct = 0;
   let loss = 0;
   let absErr = 0;
   const start = process.hrtime.bigint();
-  if (task === 'binary') {
+  if (model instanceof MulticlassPipeline) {
+    ({ correct, loss } = multiclassPass(model, rows));
+  } else if (task === 'binary') {
     for (let i = 0; i < rows.length; i++) {
       const { x, y } = rows[i]!;
       const p = model.predictOne(x);
       if ((p >= 0.5 ? 1 : 0) === y) correct++;
       const q = Math.min(1 - 1e-15, Math.max(1e-15, p));
       loss -= y === 1 ? Math.log(q) : Math.log(1 - q);
-      model.learnOne(x, y);
+      model.learnOne(x, y as number);
     }
   } else {
     for (let i = 0; i < rows.length; i++) {
       const { x, y } = rows[i]!;
-      absErr += Math.abs(model.predictOne(x) - y);
-      model.learnOne(x, y);
+      absErr += Math.abs(model.predictOne(x) - (y as number));
+      model.learnOne(x, y as number);
     }
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const n = rows.length;
-  return { metrics: task === 'binary' ? { accuracy: correct / n, logloss: loss / n } : { mae: absErr / n }, seconds };
+  return { metrics: task === 'regression' ? { mae: absErr / n } : { accuracy: correct / n, logloss: loss / n }, seconds };
 }
 
 const ours: Result[] = [];
@@ -108,11 +141,11 @@ for (const meta of metas) {
     .split('\n')
     .filter((line) => line.length > 0)
     .map((line) => {
-      const e = JSON.parse(line) as { features: Record<string, number>; categorical: Record<string, string>; y: number };
+      const e = JSON.parse(line) as { features: Record<string, number>; categorical: Record<string, string>; y: number | string };
       return { x: { features: e.features, categorical: e.categorical }, y: e.y };
     });
   if (!river.results.some((r) => r.dataset === meta.name)) continue;
-  for (const spec of specs[meta.task]) {
+  for (const spec of specs[meta.task] ?? []) {
     const model = modelFor(spec, meta);
     const { metrics } = onePass(model.clone(), rows, meta.task);
     let seconds = 0;

@@ -10,8 +10,14 @@ Usage: python export_datasets.py OUT_DIR
   hashed). The concept changes abruptly half way (new weights, new color
   effects) and feature f0's mean drifts slowly throughout.
 - drift-reg.jsonl: the same generator with a numeric target.
+- Multi-class, all shipped with the packages (no download):
+  imagesegments.jsonl: River's ImageSegments (2,310 examples, 7 classes,
+  18 features), in River's order; digits.jsonl: scikit-learn's load_digits
+  (1,797 examples, 10 classes, 64 pixels), in its order; wine.jsonl:
+  scikit-learn's load_wine (178 examples, 3 classes, 13 features), shuffled
+  with random.Random(0) because the file is sorted by class.
 
-Each line: {"features": {name: number}, "categorical": {name: string}, "y": 0|1|number}.
+Each line: {"features": {name: number}, "categorical": {name: string}, "y": 0|1|number|class name}.
 meta.json: per dataset, its task and which features go to which encoder.
 """
 import json
@@ -32,6 +38,19 @@ def write(path, rows):
 def river_rows(dataset):
     for x, y in dataset:
         yield {k: float(v) for k, v in x.items()}, {}, 1 if y else 0
+
+
+def river_classes(dataset):
+    for x, y in dataset:
+        yield {k: float(v) for k, v in x.items()}, {}, str(y)
+
+
+def sklearn_classes(bunch, shuffle_seed=None):
+    names = [str(n) for n in bunch.feature_names]
+    rows = [({n: float(v) for n, v in zip(names, row)}, {}, str(int(y))) for row, y in zip(bunch.data, bunch.target)]
+    if shuffle_seed is not None:
+        random.Random(shuffle_seed).shuffle(rows)
+    return rows, names
 
 
 def drifting(n, seed, task):
@@ -74,12 +93,24 @@ def main():
     write(os.path.join(out, "bananas.jsonl"), rows)
     write(os.path.join(out, "drift.jsonl"), drifting(50_000, 42, "binary"))
     write(os.path.join(out, "drift-reg.jsonl"), drifting(30_000, 43, "regression"))
+    from sklearn.datasets import load_digits, load_wine
+
+    rows = list(river_classes(datasets.ImageSegments()))
+    numeric_segments = list(rows[0][0].keys())
+    write(os.path.join(out, "imagesegments.jsonl"), rows)
+    rows, numeric_digits = sklearn_classes(load_digits())
+    write(os.path.join(out, "digits.jsonl"), rows)
+    rows, numeric_wine = sklearn_classes(load_wine(), shuffle_seed=0)
+    write(os.path.join(out, "wine.jsonl"), rows)
     synthetic = {"numeric": [f"f{j}" for j in range(20)], "onehot": ["color"], "hashed": ["user"]}
     meta = [
         {"name": "phishing", "task": "binary", "numeric": numeric_phishing, "onehot": [], "hashed": []},
         {"name": "bananas", "task": "binary", "numeric": ["1", "2"], "onehot": [], "hashed": []},
         {"name": "drift", "task": "binary", **synthetic},
         {"name": "drift-reg", "task": "regression", **synthetic},
+        {"name": "imagesegments", "task": "multiclass", "numeric": numeric_segments, "onehot": [], "hashed": []},
+        {"name": "digits", "task": "multiclass", "numeric": numeric_digits, "onehot": [], "hashed": []},
+        {"name": "wine", "task": "multiclass", "numeric": numeric_wine, "onehot": [], "hashed": []},
     ]
     with open(os.path.join(out, "meta.json"), "w") as f:
         json.dump(meta, f, indent=1)

@@ -5,9 +5,11 @@
 #
 #   bash bench/models/run.sh            # everything (~3-4 minutes on 2 cores)
 #   BENCH_ONLY=phishing bash bench/models/run.sh
+#   BENCH_ONLY=imagesegments,digits,wine bash bench/models/run.sh   # the multi-class streams
 #
 # River comes from PyPI into a venv outside the repository (RIVER_VENV,
-# default /tmp/river-venv; RIVER_VERSION pins it, default 0.26.1); the
+# default /tmp/river-venv; RIVER_VERSION pins it, default 0.26.1), with
+# scikit-learn for its bundled digits and wine data sets; the
 # streams are written to BENCH_DATA (default /tmp/feedbackloop-models-bench).
 # Our side runs with tsx when the repository has it, else it is compiled
 # with tsc into BENCH_DATA/js first.
@@ -27,6 +29,10 @@ fi
 if ! "$VENV/bin/python" -c "import river, sys; sys.exit(river.__version__ != '$RIVER_VERSION')" 2>/dev/null; then
   echo "installing river==$RIVER_VERSION into $VENV" >&2
   "$VENV/bin/pip" install --quiet "river==$RIVER_VERSION"
+fi
+if ! "$VENV/bin/python" -c "import sklearn" 2>/dev/null; then
+  echo "installing scikit-learn into $VENV" >&2
+  "$VENV/bin/pip" install --quiet scikit-learn
 fi
 
 mkdir -p "$DATA"
