@@ -157,7 +157,7 @@ describe('the /v1 API of run on Kafka, the schema registry and ClickHouse', () =
       model: MODEL, version: snapshot, decided_by: 'user:alice', our_snapshot: true,
       // ClickHouse is configured: the registry (model_versions) is asked, and no learner published that snapshot.
       snapshot_found: false,
-      decision: { kind: 'PROMOTE', from_version: 'upstream', reason: 'better on the holdout' }, pinned: null, sources: ['model-promotions'],
+      decision: { kind: 'PROMOTE', policy: 'manual', actor: 'user:alice', from_version: 'upstream', reason: 'better on the holdout' }, pinned: null, sources: ['model-promotions'],
     });
     expect(Date.parse(champion.body.since as string)).toBeGreaterThan(Date.now() - 120_000);
     // The registry processor does not run here: champion_history is behind, and the answer says so.

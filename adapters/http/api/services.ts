@@ -14,7 +14,8 @@ export interface ChampionAnswer {
   since: string | null;
   /** Who or what decided: the promoter (`feedbackloop-promoter (<client id>)`) or a person (`user:<name>`); null before any decision. */
   decided_by: string | null;
-  decision: { id: string; kind: 'PROMOTE' | 'ROLLBACK'; from_version: string; reason: string; evidence_at: string } | null;
+  /** The decision that made it champion (model-promotions or champion_history): its id, kind, the policy and actor that decided, the version it replaced, the reason, the evidence's event time. */
+  decision: { id: string; kind: 'PROMOTE' | 'ROLLBACK'; policy: string; actor: string; from_version: string; reason: string; evidence_at: string } | null;
   /** The version is one of our snapshots, `<model>/<challenger>@<n>` (else upstream serves a model of its own). */
   our_snapshot: boolean;
   /** The snapshot is in the model registry (model_versions, copied from model-snapshots); null when not looked up (no ClickHouse, or not a snapshot). */
