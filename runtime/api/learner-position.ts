@@ -34,7 +34,8 @@ export function learnerSource(config: Config, transport: Pick<LogTransport, 'par
       try {
         partitions = await transport.partitionCount(topic);
       } catch (error) {
-        if (error instanceof FeedbackloopError && !error.retriable) return where; // no such topic
+        // No such topic (the transports say so in these words; a refusal, e.g. by an ACL, is a problem).
+        if (error instanceof FeedbackloopError && !error.retriable && error.message.includes(' does not exist')) return where;
         return { ...where, problem: `cannot read topic ${topic} on Kafka: ${errorMessage(error)}` };
       }
       const partition = partitionForKey(Buffer.from(model, 'utf8'), partitions);

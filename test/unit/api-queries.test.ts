@@ -177,8 +177,13 @@ LIMIT 100`);
     expect(source.rules()).toEqual({ trainOnCorrections: false, maxFeatureMagnitude: 5e6 });
     expect([source.challengers('fraud'), source.challengers('churn'), source.challengers('other')]).toEqual([['logreg', 'ftrl'], ['linreg'], ['logreg']]);
 
-    const missing = learnerSource(config, { partitionCount: async () => { throw new FeedbackloopError('no such topic', { retriable: false }); }, committedOffsets: async () => [] });
+    const missing = learnerSource(config, { partitionCount: async () => { throw new FeedbackloopError('topic labelled-examples does not exist'); }, committedOffsets: async () => [] });
     expect(await missing.position('fraud')).toEqual({ topic: 'labelled-examples', group: 'fl-learner', partition: null, offset: null });
+    const refused = learnerSource(config, { partitionCount: async () => { throw new FeedbackloopError('cannot read metadata of topic labelled-examples: Not authorized to access topics', { retriable: false }); }, committedOffsets: async () => [] });
+    expect(await refused.position('fraud')).toEqual({
+      topic: 'labelled-examples', group: 'fl-learner', partition: null, offset: null,
+      problem: 'cannot read topic labelled-examples on Kafka: cannot read metadata of topic labelled-examples: Not authorized to access topics',
+    });
     const down = learnerSource(config, { partitionCount: async () => 3, committedOffsets: async () => { throw new Error('coordinator not available'); } });
     expect(await down.position('fraud')).toEqual({
       topic: 'labelled-examples', group: 'fl-learner', partition: 1, offset: null, problem: 'cannot read the committed offsets of group fl-learner on Kafka: coordinator not available',
