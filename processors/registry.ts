@@ -175,6 +175,7 @@ export const registryQueries = {
   argMax(from_version, ${LATEST}) AS replaced,
   max(decided_at_ms) AS published_at_ms,
   argMax(actor, ${LATEST}) AS deployed_by,
+  argMax(policy, ${LATEST}) AS decided_by_policy,
   argMax(reason, ${LATEST}) AS why,
   argMax(metric_names, ${LATEST}) AS decision_metric_names,
   argMax(metric_values, ${LATEST}) AS decision_metric_values,

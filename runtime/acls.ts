@@ -12,7 +12,8 @@
  *   READ, and DELETE: it deletes them when done);
  * - exactly-once processors: TRANSACTIONAL_ID `<group>-` PREFIXED WRITE, DESCRIBE;
  * - the /v1 API (http.api, `for: 'api'`): WRITE on the input topics, READ on
- *   the decisions and snapshots, its scorers' and readToEnd's groups.
+ *   the decisions and snapshots, its scorers' and readToEnd's groups,
+ *   DESCRIBE on labelled-examples and the learner's group (feedback stats).
  *
  * No CLUSTER ACL: the producers are idempotent, and since Kafka 3.0 WRITE on
  * a topic allows that (KIP-679; an older broker also needs CLUSTER
@@ -84,7 +85,7 @@ function sameResource(a: Pick<KafkaAcl, 'resourceType' | 'patternType' | 'name'>
 /** The consumer groups of the /v1 API's champion scorers start with `<client_id>-api-scorer` (runtime/api/scoring.ts). */
 export const apiScorerGroupPrefix = (name: string) => `${name}-api-scorer`;
 
-/** What `run`'s /v1 API (http.api) does on Kafka: POST writes the input topics; the champion and score read the decisions and snapshots. */
+/** What `run`'s /v1 API (http.api) does on Kafka: POST writes the input topics; the champion and score read the decisions and snapshots; feedback stats read the learner's offsets. */
 export function apiAcls(config: Config, name = config.kafka.client_id): KafkaAcl[] {
   const t = config.topics;
   const acl = (resourceType: AclResourceType, patternType: AclPatternType, resource: string, operations: AclOperation[], why: string): KafkaAcl => ({ resourceType, patternType, name: resource, operations, for: 'api', why });
@@ -95,6 +96,8 @@ export function apiAcls(config: Config, name = config.kafka.client_id): KafkaAcl
     acl('TOPIC', 'LITERAL', t.model_snapshots, READ, 'its scorers load the champion snapshot'),
     acl('GROUP', 'PREFIXED', `${apiScorerGroupPrefix(name)}-`, ['READ'], 'its scorers\' groups (one per model asked about, a unique suffix each)'),
     acl('GROUP', 'PREFIXED', `${name}-${READ_TO_END_GROUP}-`, ['READ', 'DELETE'], 'the ephemeral groups that read the decisions to their end (deleted when done)'),
+    acl('TOPIC', 'LITERAL', t.labelled_examples, ['DESCRIBE'], 'feedback stats: the partition of a model\'s examples, and the learner\'s offsets there'),
+    acl('GROUP', 'LITERAL', processorGroupId(name, 'learner'), ['DESCRIBE'], 'feedback stats: what the learner has learned (its committed offsets)'),
   ];
 }
 

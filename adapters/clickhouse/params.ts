@@ -3,7 +3,8 @@
  * server supported) has no server-side parameters, so a query is written
  * with placeholders in the server's own syntax, `{name:Type}`, and each value
  * is bound by its declared type, never pasted in: a String becomes a quoted,
- * escaped literal, an integer type takes only a safe integer in its range.
+ * escaped literal, an integer type takes only a safe integer in its range,
+ * Float64 only a finite number.
  * The query text is ours; user input only ever arrives through here.
  */
 import { FeedbackloopError } from '../../core/errors.js';
@@ -25,6 +26,10 @@ function literal(name: string, type: string, value: QueryParam | undefined): str
   if (type === 'String') {
     if (typeof value !== 'string') throw new FeedbackloopError(`query parameter ${name} must be a string`);
     return sqlString(value);
+  }
+  if (type === 'Float64') {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new FeedbackloopError(`query parameter ${name} must be a finite Float64, got ${String(value)}`);
+    return String(value); // digits, a dot, an exponent (1e+150): a ClickHouse number literal
   }
   const range = INTEGER_RANGES.get(type);
   if (!range) throw new FeedbackloopError(`query parameter ${name}: type ${type} is not supported`);

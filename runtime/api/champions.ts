@@ -25,7 +25,7 @@ export function championAnswer(status: ChampionStatus, found: boolean | null, pr
     version: status.version,
     since: d ? iso(d.decided_at) : null,
     decided_by: d ? d.actor : null,
-    decision: d ? { id: d.decision_id, kind: d.decision, from_version: d.from_version, reason: d.reason, evidence_at: iso(d.at) } : null,
+    decision: d ? { id: d.decision_id, kind: d.decision, policy: d.policy, actor: d.actor, from_version: d.from_version, reason: d.reason, evidence_at: iso(d.at) } : null,
     our_snapshot: status.version !== null && parseSnapshotVersion(status.version)?.model === status.model,
     snapshot_found: found,
     pinned: status.pinned ? { by: status.pinned.actor, reason: status.pinned.reason, since: iso(status.pinned.decided_at) } : null,

@@ -4,9 +4,10 @@
  * USER_CONFIRMED and USER_REJECTED; an expert review that overturns one of
  * its labels is counted on the overturned label's row (overturned_by_expert),
  * while one that agrees is not recorded there, so what experts thought of
- * user feedback shows as the share they overturned, not an accuracy.
+ * user feedback shows as the share they overturned, not an accuracy. The
+ * learning backlog (learning-backlog.ts) is passed through.
  */
-import type { FeedbackCounts, FeedbackStatsAnswer } from '../../adapters/http/api/services.js';
+import type { FeedbackCounts, FeedbackStatsAnswer, LearningBacklog } from '../../adapters/http/api/services.js';
 
 export interface TypeRow {
   feedback_type: string;
@@ -39,6 +40,7 @@ export function feedbackStats(
   model: string,
   range: { from?: number; to?: number },
   rows: { types: readonly TypeRow[]; days: readonly DayRow[]; sources: readonly SourceRow[] },
+  backlog: LearningBacklog,
 ): FeedbackStatsAnswer {
   const byType: Record<string, FeedbackCounts> = Object.create(null);
   let labels = 0;
@@ -64,5 +66,6 @@ export function feedbackStats(
     user_feedback: { labels: userLabels, overturned_by_expert: overturned, overturned_by_expert_rate: userLabels > 0 ? overturned / userLabels : null },
     by_day: [...rows.days].sort((a, b) => a.day_ms - b.day_ms).map((d) => ({ day: day(d.day_ms), labels: d.labels, corrections: d.corrections, confirmed: d.confirmed, rejected: d.rejected })),
     top_contributors: rows.sources.map((s) => ({ ...s })),
+    not_yet_learned: backlog,
   };
 }

@@ -7,7 +7,9 @@
  * bindParams (typed placeholders), never pasted in. Pages are keyset
  * pages over (feedback time, model, example id): a cursor says where the
  * last one ended, so a page is as cheap as the first and rows written
- * meanwhile are neither skipped nor repeated.
+ * meanwhile are neither skipped nor repeated. The statistics end with what
+ * the challengers have not learned yet (learning-backlog.ts), which also
+ * asks Kafka where the learner stands.
  */
 import { bindParams, type ClickHouseStore, type QueryParam } from '../../adapters/clickhouse/index.js';
 import { invalid, unavailable } from '../../adapters/http/api/problem.js';
@@ -15,6 +17,8 @@ import type { FeedbackFilter, FeedbackItem, FeedbackPage, FeedbackService, Feedb
 import { errorMessage } from '../../core/errors.js';
 import { DAY_MS } from '../../core/evaluate/feedback.js';
 import { feedbackStats, type DayRow, type SourceRow, type TypeRow } from './feedback-stats.js';
+import type { LearnerSource } from './learner-position.js';
+import { backlogQueries, learningBacklog, type SnapshotRow } from './learning-backlog.js';
 
 /** Days of by_day at most, and contributors listed. */
 export const STATS_DAYS = 366;
@@ -141,7 +145,7 @@ function numbers<T>(row: Record<string, unknown>, text: readonly string[]): T {
 }
 
 export class FeedbackQueries implements FeedbackService {
-  constructor(private readonly store: ClickHouseStore, private readonly where: string) {}
+  constructor(private readonly store: ClickHouseStore, private readonly where: string, private readonly learner: LearnerSource) {}
 
   async list(filter: FeedbackFilter): Promise<FeedbackPage> {
     const { sql, params } = listQuery(filter);
@@ -153,11 +157,32 @@ export class FeedbackQueries implements FeedbackService {
 
   async stats(model: string, range: { from?: number; to?: number }): Promise<FeedbackStatsAnswer> {
     const q = statsQueries(model, range);
-    const [types, days, sources] = await Promise.all([this.select<Record<string, unknown>>(q.types), this.select<Record<string, unknown>>(q.days), this.select<Record<string, unknown>>(q.sources)]);
+    const [types, days, sources, backlog] = await Promise.all([
+      this.select<Record<string, unknown>>(q.types),
+      this.select<Record<string, unknown>>(q.days),
+      this.select<Record<string, unknown>>(q.sources),
+      this.backlog(model),
+    ]);
     return feedbackStats(model, range, {
       types: types.map((r) => numbers<TypeRow>(r, ['feedback_type'])),
       days: days.map((r) => numbers<DayRow>({ day_ms: r.day_ms, labels: r.day_labels, corrections: r.day_corrections, confirmed: r.confirmed, rejected: r.rejected }, [])),
       sources: sources.map((r) => numbers<SourceRow>(r, ['source'])),
+    }, backlog);
+  }
+
+  /** The learner's position first, then the rows past it: a commit in between only makes the count a little high. */
+  private async backlog(model: string) {
+    const position = await this.learner.position(model);
+    const q = backlogQueries(model, position.offset ?? 0, this.learner.rules());
+    const [counted, snapshots] = await Promise.all([
+      position.problem === undefined ? this.select<{ examples: string | number }>(q.examples) : Promise.resolve(undefined),
+      this.select<Record<string, unknown>>(q.snapshots),
+    ]);
+    return learningBacklog({
+      position,
+      examples: counted ? Number(counted[0]?.examples ?? 0) : null,
+      configured: this.learner.challengers(model),
+      snapshots: snapshots.map((r) => numbers<SnapshotRow>(r, ['challenger', 'latest_version'])),
     });
   }
 

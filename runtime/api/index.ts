@@ -2,7 +2,8 @@
  * The services behind the /v1 API of `run` (adapters/http/api has the
  * routes): events into Kafka (ingest.ts), each model's champion
  * (champions.ts) and scoring with it (scoring.ts), feedback and its
- * statistics from ClickHouse (feedback.ts), on the running process's
+ * statistics from ClickHouse (feedback.ts; what the learner has not learned
+ * yet: learning-backlog.ts, learner-position.ts), on the running process's
  * connections (its transport, codecs, producer and ClickHouse store).
  */
 import type { ApiServices } from '../../adapters/http/api/services.js';
@@ -13,6 +14,7 @@ import { apiScorerGroupPrefix } from '../acls.js';
 import { recordLimits } from '../settings.js';
 import { ChampionReader } from './champions.js';
 import { FeedbackQueries } from './feedback.js';
+import { learnerSource } from './learner-position.js';
 import { EventIngest } from './ingest.js';
 import { ChampionScorers } from './scoring.js';
 
@@ -21,6 +23,8 @@ export { ChampionScorers, MAX_SCORERS, modelInput } from './scoring.js';
 export { EventIngest } from './ingest.js';
 export { FeedbackQueries, decodeCursor, encodeCursor, listQuery, statsQueries } from './feedback.js';
 export { feedbackStats } from './feedback-stats.js';
+export { learnerSource, type LearnerSource } from './learner-position.js';
+export { backlogQueries, learningBacklog, MAX_BACKLOG_CHALLENGERS } from './learning-backlog.js';
 
 export interface RunningApi extends ApiServices {
   close(): Promise<void>;
@@ -46,7 +50,7 @@ export function apiServices(runtime: Pick<Runtime, 'config' | 'transport' | 'cod
     post: (kind, events, batched) => ingest.post(kind, events, batched),
     champion: (model) => champions.champion(model),
     score: (model, input) => scorers.score(model, input),
-    feedback: store && where ? new FeedbackQueries(store, `${where.url} (database ${where.database})`) : undefined,
+    feedback: store && where ? new FeedbackQueries(store, `${where.url} (database ${where.database})`, learnerSource(config, runtime.transport)) : undefined,
     close: () => scorers.close(),
   };
 }

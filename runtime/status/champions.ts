@@ -17,6 +17,8 @@ export interface ChampionMove {
   from_version: string;
   to_version: string;
   actor: string;
+  /** The policy that decided, as the decision names it (the promoter's settings in one line; `manual` for promote / rollback). */
+  policy: string;
   reason: string;
   /** Event time of the evidence (ms). */
   at: number;
@@ -28,8 +30,8 @@ export function championMoves(decisions: Iterable<PromotionDecision>): ChampionM
   const out: ChampionMove[] = [];
   for (const d of decisions) {
     if (d.decision !== 'PROMOTE' && d.decision !== 'ROLLBACK') continue;
-    const { model, decision, decision_id, from_version, to_version, actor, reason, at, decided_at } = d;
-    out.push({ model, decision, decision_id, from_version, to_version, actor, reason, at, decided_at });
+    const { model, decision, decision_id, from_version, to_version, actor, policy, reason, at, decided_at } = d;
+    out.push({ model, decision, decision_id, from_version, to_version, actor, policy, reason, at, decided_at });
   }
   return out;
 }

@@ -26,7 +26,7 @@ function clickhouseProblem(rawUrl: string, database: string, table: string, erro
 
 /** The latest PROMOTE / ROLLBACK per model in champion_history; undefined when it could not be read. */
 export async function historyChampions(store: ClickHouseStore, url: string, database: string, fail: Fail): Promise<Map<string, ChampionMove> | undefined> {
-  type Row = { model: string; champion: string; deployed_at_ms: string; by_decision: string; by_decision_kind: string; replaced: string; published_at_ms: string; deployed_by: string; why: string };
+  type Row = { model: string; champion: string; deployed_at_ms: string; by_decision: string; by_decision_kind: string; replaced: string; published_at_ms: string; deployed_by: string; decided_by_policy: string; why: string };
   try {
     // The registry's champion query (docs/registry.md); UInt64 columns come back as strings.
     const rows = await store.select<Row>(registryQueries.champions());
@@ -38,6 +38,7 @@ export async function historyChampions(store: ClickHouseStore, url: string, data
         from_version: r.replaced,
         to_version: r.champion,
         actor: r.deployed_by,
+        policy: r.decided_by_policy,
         reason: r.why,
         at: Number(r.deployed_at_ms),
         decided_at: Number(r.published_at_ms),

@@ -5,7 +5,9 @@
  * feedback over HTTP; the labelled example is on labelled-examples (arrival
  * records skipped), and the feedback is listed and counted by GET
  * /v1/feedback and /v1/feedback/stats from ClickHouse (ClickHouse 18.16: the
- * queries run there). Then `feedbackloop promote` publishes a manual
+ * queries run there), with what the challengers have not learned yet before
+ * and after a learner (and the registry) of the same config ran. Then
+ * `feedbackloop promote` publishes a manual
  * promotion, seen through GET /v1/models/{model}/champion; a promotion to a
  * version upstream serves makes score answer 409.
  */
@@ -25,6 +27,7 @@ import { requireStack, STACK } from '../support/stack.js';
 const PARTITIONS = 2;
 const TOKEN = 'api-t0ken';
 const MODEL = 'fraud-api';
+const MODEL_BIG = 'fraud-api-big';
 
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -133,8 +136,55 @@ describe('the /v1 API of run on Kafka, the schema registry and ClickHouse', () =
         user_feedback: { labels: 1, overturned_by_expert: 0, overturned_by_expert_rate: 0 },
         by_day: [{ day, labels: 1, corrections: 0, confirmed: 1, rejected: 0 }],
         top_contributors: [{ source: 'support-desk', labels: 1, corrections: 0, overturned: 0, overturned_by_expert: 0 }],
+        // No learner has run: the example is not learned yet. kafkajs's murmur2 puts key fraud-api on partition 1 of 2.
+        not_yet_learned: {
+          topic: topics.labelled, partition: 1, learner_group: `${prefix}-learner`, committed_offset: null, examples: 1,
+          challengers: [{ challenger: 'logreg', trained: true, examples: 1, latest_snapshot: null }],
+          note: `the learner (group ${prefix}-learner) has committed nothing on partition 1 of ${topics.labelled}: every learnable example counts`,
+        },
       },
     });
+  }, 180_000);
+
+  it('what the challengers have not learned yet: counted from the learner\'s committed offset, without examples it refuses', async () => {
+    // A label the learner refuses (a feature beyond learner.max_feature_magnitude, 1e9): in the statistics, never to be learned.
+    const at = Date.now() - 50_000;
+    const big = { prediction_id: `${prefix}-big`, model: MODEL_BIG, model_version: 'v1', timestamp: at, features: { amount: 5e9 }, score: 0.4 };
+    expect((await call('POST', '/v1/predictions', big)).status).toBe(202);
+    expect((await call('POST', '/v1/feedback', { prediction_id: big.prediction_id, timestamp: at + 1_000, feedback_type: 'AUTO_VALIDATED', label: 0 })).status).toBe(202);
+    const before = await until(() => call('GET', `/v1/feedback/stats?model=${MODEL_BIG}`), (a) => (a.body.totals as { labels?: number } | undefined)?.labels === 1, 60_000);
+    // Key fraud-api-big: partition 0 of 2.
+    expect(before.body.not_yet_learned).toMatchObject({ partition: 0, committed_offset: null, examples: 0, challengers: [{ challenger: 'logreg', examples: 0, latest_snapshot: null }] });
+
+    // A learner (and the registry, which copies its snapshots to model_versions) of the same config publishes within 500 ms.
+    const learner = await JoinerProcess.start({ name: `${prefix}-learner`, env: { ...env, FEEDBACKLOOP_LEARNER_SNAPSHOT_INTERVAL: '500ms' }, processors: ['learner', 'registry'] });
+    try {
+      // Where each partition ends (its transaction markers take offsets too): the learner has read it all.
+      const ends = await transport.endOffsets(topics.labelled);
+      const end = (partition: number) => ends.find((e) => e.partition === partition)!.offset;
+      const learned = await until(
+        () => call('GET', `/v1/feedback/stats?model=${MODEL}`),
+        (a) => ((a.body.not_yet_learned as { challengers?: Array<{ latest_snapshot: unknown }> } | undefined)?.challengers?.[0]?.latest_snapshot ?? null) !== null,
+        60_000,
+      );
+      const backlog = learned.body.not_yet_learned as { challengers: Array<{ latest_snapshot: { created_at: string } }> };
+      expect(backlog).toEqual({
+        topic: topics.labelled, partition: 1, learner_group: `${prefix}-learner`, committed_offset: end(1), examples: 0,
+        challengers: [{ challenger: 'logreg', trained: true, examples: 0, latest_snapshot: { version: `${MODEL}/logreg@1`, training_count: 1, created_at: backlog.challengers[0]!.latest_snapshot.created_at } }],
+        note: null,
+      });
+      expect(Date.parse(backlog.challengers[0]!.latest_snapshot.created_at)).toBeGreaterThan(Date.now() - 120_000);
+      // The refused example was dead-lettered, the offset moved past it, and no snapshot learned it.
+      const refused = await until(() => call('GET', `/v1/feedback/stats?model=${MODEL_BIG}`), (a) => (a.body.not_yet_learned as { committed_offset?: number | null }).committed_offset !== null, 30_000);
+      expect(refused.body.not_yet_learned).toEqual({
+        topic: topics.labelled, partition: 0, learner_group: `${prefix}-learner`, committed_offset: end(0), examples: 0,
+        challengers: [{ challenger: 'logreg', trained: true, examples: 0, latest_snapshot: null }], note: null,
+      });
+      const records = await readTopic(transport, topics.labelled, PARTITIONS);
+      expect(records.filter((r) => r.partition === 0).length).toBe(2); // the arrival record and the label of fraud-api-big, nothing else
+    } finally {
+      await learner.stop();
+    }
   }, 180_000);
 
   it('a manual promotion is seen through the champion endpoint; one to upstream\'s version makes score answer 409', async () => {
@@ -157,7 +207,7 @@ describe('the /v1 API of run on Kafka, the schema registry and ClickHouse', () =
       model: MODEL, version: snapshot, decided_by: 'user:alice', our_snapshot: true,
       // ClickHouse is configured: the registry (model_versions) is asked, and no learner published that snapshot.
       snapshot_found: false,
-      decision: { kind: 'PROMOTE', from_version: 'upstream', reason: 'better on the holdout' }, pinned: null, sources: ['model-promotions'],
+      decision: { kind: 'PROMOTE', policy: 'manual', actor: 'user:alice', from_version: 'upstream', reason: 'better on the holdout' }, pinned: null, sources: ['model-promotions'],
     });
     expect(Date.parse(champion.body.since as string)).toBeGreaterThan(Date.now() - 120_000);
     // The registry processor does not run here: champion_history is behind, and the answer says so.

@@ -68,6 +68,7 @@ const DECISIONS: PromotionDecision[] = [
   decision(3, {
     decision: 'ROLLBACK', from_version: `${MODEL}/logreg@2`, to_version: `${MODEL}/logreg@1`, at: T0 + 25 * MIN, decided_at: T0 + 30 * MIN,
     metric_deltas: { log_loss: -0.02 }, guardrails: {}, statistic: null, bound: 0.004, sample_size: 300, reason: 'logreg@2 worse than logreg@1 after promotion',
+    policy: 'msprt(alpha=0.05, watch_examples=2000)',
   }),
   decision(4, {
     decision: 'PIN', from_version: `${MODEL}/logreg@1`, to_version: `${MODEL}/logreg@1`, at: T0 + 40 * MIN, decided_at: T0 + 41 * MIN,
@@ -230,6 +231,7 @@ describe('model registry on real Kafka, registry and ClickHouse', () => {
         replaced: `${MODEL}/logreg@2`,
         published_at_ms: String(T0 + 30 * MIN),
         deployed_by: 'feedbackloop-promoter (test)',
+        decided_by_policy: 'msprt(alpha=0.05, watch_examples=2000)',
         why: 'logreg@2 worse than logreg@1 after promotion',
         decision_metric_names: ['log_loss'],
         decision_metric_values: [-0.02],

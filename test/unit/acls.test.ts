@@ -18,7 +18,7 @@ import type { LogTransport } from '../../adapters/transport/transport.js';
 import { ManualClock } from '../../core/clock.js';
 import { MemoryJoinStore } from '../../core/join/index.js';
 import { aclTable, kafkaAcls, kafkaAclsCommands, mergeAcls, type AclOperation, type AclResourceType, type KafkaAcl } from '../../runtime/acls.js';
-import { apiServices } from '../../runtime/api/index.js';
+import { apiServices, learnerSource } from '../../runtime/api/index.js';
 import { createLogger } from '../../adapters/logging/index.js';
 import type { PromotionDecision } from '../../core/events.js';
 import { ChallengerTrainer } from '../../core/learn/index.js';
@@ -166,19 +166,21 @@ describe('feedbackloop acls: the Kafka ACLs run needs', () => {
     };
     await producer.send([{ topic: config.topics.model_promotions, key: Buffer.from('fraud'), value: await codecs.promotion.encode(decision) }]);
     expect((await api.score('fraud', { features: { a: 1 } })).version).toBe(snapshot!.version);
+    // GET /v1/feedback/stats (with ClickHouse) asks Kafka where the learner stands.
+    expect((await learnerSource(config, transport).position('fraud')).problem).toBeUndefined();
     await api.close();
     await log.close();
     const acls = kafkaAcls(config);
     expect(accesses.filter((a) => !allowed(acls, a))).toEqual([]);
     const t = config.topics;
     expect([...new Set(accesses.filter((a) => a.operation === 'WRITE').map((a) => a.name))].sort()).toEqual([t.feedback, t.predictions].sort());
-    expect(accesses.filter((a) => a.resourceType === 'GROUP').map((a) => a.name.replace(/^(acme-api-scorer-fraud-).*-([sp])$/, '$1*-$2'))).toEqual(['acme-api-scorer-fraud-*-s', 'acme-api-scorer-fraud-*-p']);
+    expect(accesses.filter((a) => a.resourceType === 'GROUP').map((a) => a.name.replace(/^(acme-api-scorer-fraud-).*-([sp])$/, '$1*-$2'))).toEqual(['acme-api-scorer-fraud-*-s', 'acme-api-scorer-fraud-*-p', 'acme-learner']);
     // Without the API, the processors' ACLs only.
     const off = kafkaAcls(buildConfig({ kafka: { client_id: 'acme' }, http: { api: false } }));
     expect(off).toEqual(acls.filter((a) => a.for !== 'api'));
     expect(acls.filter((a) => a.for === 'api').map((a) => `${a.resourceType} ${a.name} ${a.operations.join(',')}`)).toEqual([
       'TOPIC predictions WRITE,DESCRIBE', 'TOPIC feedback WRITE,DESCRIBE', 'TOPIC model-promotions READ,DESCRIBE', 'TOPIC model-snapshots READ,DESCRIBE',
-      'GROUP acme-api-scorer- READ', 'GROUP acme-read-to-end- READ,DELETE',
+      'GROUP acme-api-scorer- READ', 'GROUP acme-read-to-end- READ,DELETE', 'TOPIC labelled-examples DESCRIBE', 'GROUP acme-learner DESCRIBE',
     ]);
   });
 

@@ -216,7 +216,7 @@ describe('the champion and scoring with it', () => {
     expect(answer.statusCode).toBe(200);
     expect(answer.json()).toEqual({
       model: 'fraud', version: snapshot!.version, since: '2025-12-01T00:05:00.001Z', decided_by: 'feedbackloop-promoter (test)',
-      decision: { id: 'fraud#1', kind: 'PROMOTE', from_version: 'v7', reason: 'better log loss', evidence_at: '2025-12-01T00:00:00.000Z' },
+      decision: { id: 'fraud#1', kind: 'PROMOTE', policy: 'msprt', actor: 'feedbackloop-promoter (test)', from_version: 'v7', reason: 'better log loss', evidence_at: '2025-12-01T00:00:00.000Z' },
       our_snapshot: true, snapshot_found: null, pinned: null, sources: ['model-promotions'], note: null,
     });
     const unknown = await h.app.inject({ method: 'GET', url: '/v1/models/churn/champion' });
@@ -240,10 +240,10 @@ describe('the champion and scoring with it', () => {
     expect(missing.json()).toEqual({ error: 'validation', field: 'features', message: 'features is required' });
     expect((await post(h, '/v1/models/churn/score', input)).statusCode).toBe(404);
 
-    await publish(h, 'model-promotions', [decision('v6', 2, { decision: 'ROLLBACK', from_version: target.version, actor: 'user:alice', reason: 'incident' })]);
+    await publish(h, 'model-promotions', [decision('v6', 2, { decision: 'ROLLBACK', from_version: target.version, actor: 'user:alice', policy: 'manual', reason: 'incident' })]);
     await new Promise((resolve) => setTimeout(resolve, 2_100)); // the champion read is kept 2 s
     const champion = (await h.app.inject({ method: 'GET', url: '/v1/models/fraud/champion' })).json();
-    expect(champion).toMatchObject({ version: 'v6', decided_by: 'user:alice', our_snapshot: false, decision: { kind: 'ROLLBACK' } });
+    expect(champion).toMatchObject({ version: 'v6', decided_by: 'user:alice', our_snapshot: false, decision: { id: 'fraud#2', kind: 'ROLLBACK', policy: 'manual', actor: 'user:alice', reason: 'incident' } });
     const refused = await post(h, '/v1/models/fraud/score', input);
     expect([refused.statusCode, refused.json()]).toEqual([409, {
       error: 'not_our_snapshot',

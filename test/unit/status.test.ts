@@ -91,7 +91,7 @@ describe('parsePrometheusText', () => {
 
 const move = (model: string, k: number, overrides: Partial<ChampionMove> = {}): ChampionMove => ({
   model, decision: 'PROMOTE', decision_id: `${model}#${k}`, from_version: 'v1', to_version: `${model}/lr@${k}`,
-  actor: 'feedbackloop-promoter (fl)', reason: `lr@${k} better`, at: T0 + k * MIN, decided_at: T0 + k * HOUR, ...overrides,
+  actor: 'feedbackloop-promoter (fl)', policy: 'asymptotic-cs alpha=0.05', reason: `lr@${k} better`, at: T0 + k * MIN, decided_at: T0 + k * HOUR, ...overrides,
 });
 
 describe('choosing the champion', () => {

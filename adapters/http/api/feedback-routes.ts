@@ -1,8 +1,9 @@
 /**
  * GET /v1/feedback (the feedback that labelled predictions, filtered, a page
  * at a time) and GET /v1/feedback/stats (per model: totals, confirmed vs
- * rejected, user labels experts overturned, by day, top contributors), both
- * read from ClickHouse; 503 without it.
+ * rejected, user labels experts overturned, by day, top contributors, what
+ * each challenger has not learned yet), both read from ClickHouse; 503
+ * without it.
  */
 import type { FastifyInstance } from 'fastify';
 import { FEEDBACK_TYPES } from '../../../core/events.js';
@@ -60,6 +61,48 @@ const PAGE = {
 
 const COUNTS = { type: 'object', properties: { labels: { type: 'number' }, corrections: { type: 'number' } } } as const;
 
+const NOT_YET_LEARNED = {
+  type: 'object',
+  description:
+    'The labelled examples no published snapshot of each challenger has learned yet, now (from and to do not apply). Exact: a model\'s examples are on one partition of ' +
+    'labelled-examples, each row of labelled_examples carries its offset there, and the learner moves its committed offset only when it publishes snapshots. ' +
+    'Counted: rows at or past that offset that the learner will learn under its settings: labels (not expired predictions; arrival records and uncertain feedback make no row), ' +
+    'corrections only with learner.train_on_corrections, no numeric feature or label beyond learner.max_feature_magnitude. Not counted: what the evaluator has not written to ClickHouse yet. ' +
+    'Every challenger of a model learns the same examples and their snapshots are published together, so the count is the same for each; upstream challengers (shadow_scores) learn upstream and are not listed.',
+  required: ['topic', 'partition', 'learner_group', 'committed_offset', 'examples', 'challengers', 'note'],
+  properties: {
+    topic: { type: 'string', description: 'topics.labelled_examples.' },
+    partition: { type: ['integer', 'null'], description: 'The partition the model\'s labelled examples go to (murmur2 of the model name); null: the topic does not exist yet.' },
+    learner_group: { type: 'string', description: 'The learner\'s consumer group, `<kafka.client_id>-learner`.' },
+    committed_offset: { type: ['integer', 'null'], description: 'Its committed offset on that partition: every record below it is in a published snapshot or was not learnable; null: it committed none (everything counts).' },
+    examples: { type: ['integer', 'null'], description: 'Learnable rows at or past the committed offset; null when Kafka could not be read (see note).' },
+    challengers: {
+      type: 'array',
+      description: 'The challengers the learner trains for this model (models.<name>.challengers, or the default), then those with snapshots in the registry that it no longer trains (at most 100 in all).',
+      items: {
+        type: 'object',
+        required: ['challenger', 'trained', 'examples', 'latest_snapshot'],
+        properties: {
+          challenger: { type: 'string' },
+          trained: { type: 'boolean', description: 'The learner trains it under this config; false: it learns nothing more (examples null).' },
+          examples: { type: ['integer', 'null'], description: 'Labelled examples it has not learned yet (as `examples` above for a trained challenger).' },
+          latest_snapshot: {
+            type: ['object', 'null'],
+            description: 'Its newest snapshot in the registry (model_versions, copied from model-snapshots); null: none yet.',
+            required: ['version', 'training_count', 'created_at'],
+            properties: {
+              version: { type: 'string' },
+              training_count: { type: 'integer', description: 'Examples it had learned in all (ModelSnapshot.training_count).' },
+              created_at: { type: 'string', description: 'When it was published (ISO 8601).' },
+            },
+          },
+        },
+      },
+    },
+    note: { type: ['string', 'null'], description: 'Why examples is null, or what an offset that is not there means.' },
+  },
+} as const;
+
 const STATS = {
   type: 'object',
   properties: {
@@ -84,6 +127,7 @@ const STATS = {
       description: 'The 10 sources that gave the most labels, with how often their labels were overturned (by anyone, by an expert).',
       items: { type: 'object', properties: { source: { type: 'string' }, labels: { type: 'number' }, corrections: { type: 'number' }, overturned: { type: 'number' }, overturned_by_expert: { type: 'number' } } },
     },
+    not_yet_learned: NOT_YET_LEARNED,
   },
 } as const;
 

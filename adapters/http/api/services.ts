@@ -14,7 +14,8 @@ export interface ChampionAnswer {
   since: string | null;
   /** Who or what decided: the promoter (`feedbackloop-promoter (<client id>)`) or a person (`user:<name>`); null before any decision. */
   decided_by: string | null;
-  decision: { id: string; kind: 'PROMOTE' | 'ROLLBACK'; from_version: string; reason: string; evidence_at: string } | null;
+  /** The decision that made it champion (model-promotions or champion_history): its id, kind, the policy and actor that decided, the version it replaced, the reason, the evidence's event time. */
+  decision: { id: string; kind: 'PROMOTE' | 'ROLLBACK'; policy: string; actor: string; from_version: string; reason: string; evidence_at: string } | null;
   /** The version is one of our snapshots, `<model>/<challenger>@<n>` (else upstream serves a model of its own). */
   our_snapshot: boolean;
   /** The snapshot is in the model registry (model_versions, copied from model-snapshots); null when not looked up (no ClickHouse, or not a snapshot). */
@@ -84,6 +85,22 @@ export interface FeedbackStatsAnswer {
   user_feedback: { labels: number; overturned_by_expert: number; overturned_by_expert_rate: number | null };
   by_day: Array<{ day: string; labels: number; corrections: number; confirmed: number; rejected: number }>;
   top_contributors: Array<{ source: string; labels: number; corrections: number; overturned: number; overturned_by_expert: number }>;
+  /** The labelled examples no published snapshot of each challenger has learned yet (now, whatever from/to): runtime/api/learning-backlog.ts. */
+  not_yet_learned: LearningBacklog;
+}
+
+export interface LearningBacklog {
+  /** labelled-examples and the partition the model's records go to (null: the topic does not exist). */
+  topic: string;
+  partition: number | null;
+  /** The learner's group and its committed offset there: every record below it is in a published snapshot (or was not learnable); null: none committed. */
+  learner_group: string;
+  committed_offset: number | null;
+  /** Rows of labelled_examples at or past that offset that the learner will learn; null when Kafka could not be read. */
+  examples: number | null;
+  /** Each challenger the learner trains (trained: true; examples as above), then those with snapshots but no longer configured (examples null). */
+  challengers: Array<{ challenger: string; trained: boolean; examples: number | null; latest_snapshot: { version: string; training_count: number; created_at: string } | null }>;
+  note: string | null;
 }
 
 export interface FeedbackService {
