@@ -3,4 +3,4 @@ export { PageHinkley, DDM, ADWIN, type DriftDetector, type PageHinkleyOptions, t
 export { ScaledAdwin, type ScaledAdwinOptions, type ScaledAdwinState } from './scaled-adwin.js';
 export { ScaledPageHinkley, type ScaledPageHinkleyState } from './scaled-page-hinkley.js';
 export { logGamma, gammaQ, chiSquaredSurvival, chiSquaredCritical } from './chi-squared.js';
-export { CHI2_SMOOTHING, CategoryTable, categoricalDrift, chiSquared, jensenShannon, type CategoryCounts, type CategoricalFigures } from './categorical.js';
+export { CategoryTable, categoricalDrift, chiSquared, jensenShannon, type CategoryCounts, type CategoricalFigures } from './categorical.js';

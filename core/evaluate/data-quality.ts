@@ -129,7 +129,8 @@ export class DataQuality {
   private rows(f: FeatureQuality, o: Options, emit: (row: Pick<DriftRecord, 'statistic' | 'value' | 'threshold' | 'detected'>) => void): void {
     const missing = (this.records - f.present) / this.records;
     const missingRef = (this.referenceRecords - f.referencePresent) / this.referenceRecords;
-    emit({ statistic: 'dq_missing_rate', value: missing, threshold: missingRef + o.missingRateRise, detected: missing - missingRef > o.missingRateRise });
+    const limit = missingRef + o.missingRateRise;
+    emit({ statistic: 'dq_missing_rate', value: missing, threshold: limit, detected: missing > limit });
     emit({ statistic: 'dq_missing_rate_ref', value: missingRef, threshold: 0, detected: false });
     if (f.numeric) emit({ statistic: 'dq_out_of_range_rate', value: f.outOfRange / this.records, threshold: 0, detected: false });
     if (!f.categorical) return;

@@ -1,5 +1,5 @@
 /**
- * Categorical drift (chi-squared with its smoothing, its p-value, the
+ * Categorical drift (the chi-squared test of homogeneity, its p-value, the
  * Jensen–Shannon distance) and the chi-squared survival function and its
  * inverse, against scipy (bench/reference/categorical_reference.py), to 1e-9.
  */
@@ -82,7 +82,7 @@ describe('categorical drift against scipy', () => {
     // What the cases are about: the same shares pass, a shift and new categories do not.
     expect(expected.cases.same!.p).toBeGreaterThan(0.01);
     expect(expected.cases.shifted!.p).toBeLessThan(1e-10);
-    expect(expected.cases.new_categories!.p).toBeLessThan(1e-10);
+    expect(expected.cases.new_categories!.p).toBeLessThan(1e-4);
     expect(expected.cases.small!.dof).toBe(3);
   });
 
