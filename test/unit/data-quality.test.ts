@@ -75,6 +75,12 @@ describe('DataQuality', () => {
     expect(new Set(out.map((r) => r.feature))).toEqual(new Set(['a', 'b']));
     expect(quality.droppedFeatures).toBe(9);
   });
+
+  it('counts the dropped feature values in the model\'s health', () => {
+    const evaluator = new Evaluator({ ...OPTIONS, drift: { ...SMALL, maxFeatures: 1 } });
+    for (let i = 0; i < 6; i++) evaluator.onExample(record(i, { b: 1, c: 2 }, {}));
+    expect(evaluator.health().m!.input_features_dropped).toBe(6);
+  });
 });
 
 const WINDOW = 1000;
