@@ -37,7 +37,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Evaluator, type DetectorOrder, type DriftRecord, type EvaluatorOptions } from '../core/evaluate/index.js';
+import { DEFAULT_EVALUATOR_OPTIONS, Evaluator, type DetectorOrder, type DriftRecord, type EvaluatorOptions } from '../core/evaluate/index.js';
 import type { LabelledExample } from '../core/events.js';
 import { numberOption } from './options.js';
 import { HORIZON_MS, delayedStream } from './promotion-delay-sim.js';
@@ -78,7 +78,7 @@ export function driftDelayStream(o: DriftDelayStreamOptions): LabelledExample[] 
 }
 
 /** The evaluator's drift defaults (core/evaluate/options.ts). */
-const DEFAULT_DRIFT: EvaluatorOptions['drift'] = { referenceSize: 1000, windowSize: 1000, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'matured' };
+const DEFAULT_DRIFT: EvaluatorOptions['drift'] = { ...DEFAULT_EVALUATOR_OPTIONS.drift, referenceSize: 1000, windowSize: 1000, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'matured' };
 
 /** The evaluator options of the simulation under a detector order. */
 export function simulationOptions(order: DetectorOrder): Partial<EvaluatorOptions> {

@@ -2,7 +2,8 @@
  * The evaluator's Prometheus metrics: live gauges per model, role, version
  * and window (segments only when configured: their values become label
  * values), the estimated figures (from the scores of every prediction,
- * before labels come) with their trust flag, counters of what was evaluated
+ * before labels come) with their trust flag, the inputs' data-quality and
+ * categorical-drift figures of their latest window, counters of what was evaluated
  * and detected, and histograms of label delay and processing time. Fed through the processor's observer
  * hooks, so the processor itself imports no prom-client.
  */
@@ -17,6 +18,15 @@ export const GAUGE_FIGURES = [
 
 /** Estimated figures exported as gauges (feedbackloop_estimated_metric): the metric label's values. */
 export const ESTIMATED_GAUGE_FIGURES = ['precision', 'recall', 'f1', 'accuracy', 'roc_auc'] as const;
+
+/**
+ * Data-quality and categorical-drift figures of the inputs exported as gauges
+ * (feedbackloop_feature_quality): the `figure` label's values.
+ */
+export const FEATURE_QUALITY_FIGURES = [
+  'dq_missing_rate', 'dq_missing_rate_ref', 'dq_out_of_range_rate', 'dq_unseen_rate', 'cat_chi2', 'cat_chi2_p', 'cat_js', 'cat_new_rate',
+] as const;
+const FEATURE_QUALITY = new Set<string>(FEATURE_QUALITY_FIGURES);
 
 export type EvaluatorHooks = Required<Pick<PipelineObserver, 'evaluated' | 'flushed' | 'sinkRetry'>>;
 
@@ -52,6 +62,12 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
     name: 'feedbackloop_drift_detected_total',
     help: 'Drift alarms: PSI/KS over their threshold for a feature or score, or a detector (adwin, page_hinkley, ddm) on the error stream.',
     labelNames: ['model', 'role', 'feature', 'statistic'],
+    registers: [registry],
+  });
+  const featureQuality = new Gauge({
+    name: 'feedbackloop_feature_quality',
+    help: `An input feature's figure over the model's latest window of records (evaluator.drift_window_size predictions) against its drift reference, as the evaluator last wrote it (kept until the next window; none before the first window since the evaluator started): figure ${FEATURE_QUALITY_FIGURES.join(', ')}. Features: the first limits.max_features of each model. Not exported when it has no value.`,
+    labelNames: ['model', 'feature', 'figure'],
     registers: [registry],
   });
   const delay = new Histogram({
@@ -146,6 +162,11 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
       flushSeconds.observe(seconds);
       for (const { value: d } of rows.drift) {
         if (d.detected) drift.inc({ model: d.model, role: d.role, feature: d.feature, statistic: d.statistic });
+        if (!FEATURE_QUALITY.has(d.statistic)) continue;
+        // Rows come in the order they were made: the last of a feature's figure is its latest window.
+        const labels = { model: d.model, feature: d.feature, figure: d.statistic };
+        if (d.value === null) featureQuality.remove(labels);
+        else featureQuality.set(labels, d.value);
       }
       later(evaluators);
     },

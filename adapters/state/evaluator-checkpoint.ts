@@ -9,11 +9,11 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { decodeState, encodeState } from './structured.js';
-import { Evaluator, type EvaluatorOptions, type EvaluatorState } from '../../core/evaluate/index.js';
+import { Evaluator, fromFormat3, resolveOptions, type EvaluatorOptions, type EvaluatorState } from '../../core/evaluate/index.js';
 import { FeedbackloopError, StateMismatchError, errorMessage } from '../../core/errors.js';
 
 /**
- * The format written; a checkpoint of any other is not usable. 2: the drift
+ * The format written; a checkpoint of a format not read is not usable. 2: the drift
  * detectors as River's (ADWIN's rows oldest first, a regression model's
  * ScaledAdwin), R² from centred sums, and the settings the state was made
  * under (core/evaluate/settings.ts). 3: a regression model's Page-Hinkley
@@ -21,8 +21,16 @@ import { FeedbackloopError, StateMismatchError, errorMessage } from '../../core/
  * and the detector order among the settings; from arrival records, each
  * window's predictions, estimate sums and trust, each binary cell's matured
  * windows (the trust check), the model's arrivals and maturity frontier.
+ * 4: each model's data-quality and categorical-drift monitor
+ * (core/evaluate/data-quality.ts) and the settings it depends on
+ * (evaluator.max_categories, limits.max_features). Format 3 is still read
+ * (core/evaluate/settings.ts fromFormat3): its models' data-quality monitors
+ * start afresh at the restore, everything else is restored as it was.
  */
-export const CHECKPOINT_FORMAT = 3;
+export const CHECKPOINT_FORMAT = 4;
+
+/** The formats read: this one, and 3 (upgraded). */
+const READ_FORMATS: readonly unknown[] = [3, CHECKPOINT_FORMAT];
 
 /**
  * A checkpoint that cannot be restored (another format, bytes that do not
@@ -49,9 +57,10 @@ export function decodeEvaluatorState(buffer: Uint8Array, options: Partial<Evalua
     throw new UnusableCheckpointError(`its bytes do not decode (${errorMessage(error)})`, error);
   }
   const format = typeof decoded === 'object' && decoded !== null ? (decoded as { format?: unknown }).format : undefined;
-  if (format !== CHECKPOINT_FORMAT) throw new UnusableCheckpointError(`format ${String(format)}, this version reads format ${CHECKPOINT_FORMAT}`);
+  if (!READ_FORMATS.includes(format)) throw new UnusableCheckpointError(`format ${String(format)}, this version reads formats ${READ_FORMATS.join(' and ')}`);
   try {
-    return Evaluator.fromState((decoded as { state: EvaluatorState }).state, options);
+    const state = (decoded as { state: EvaluatorState }).state;
+    return Evaluator.fromState(format === CHECKPOINT_FORMAT ? state : fromFormat3(state, resolveOptions(options)), options);
   } catch (error) {
     // A setting changed since (StateMismatchError), or a state of this format that is not whole.
     throw new UnusableCheckpointError(error instanceof StateMismatchError ? error.message : `its state does not restore (${errorMessage(error)})`, error);

@@ -50,7 +50,7 @@ import { feedMaturedWindows } from './matured-windows.js';
 import type { Scored } from './model-drift.js';
 import { ModelState, type ModelStateState } from './model-state.js';
 import { checkSettings, settingsOf } from './settings.js';
-import { DEFAULT_EVALUATOR_OPTIONS, type EvaluatorOptions } from './options.js';
+import { resolveOptions, type EvaluatorOptions } from './options.js';
 import { rollingPoints, windowPoints } from './points.js';
 import type { DriftRecord, FeedbackStat, MetricPoint } from './rows.js';
 import { eachWindow, horizonOf, slide, startsOf } from './windows.js';
@@ -88,8 +88,7 @@ export class Evaluator {
   private quiet = false;
 
   constructor(options: Partial<EvaluatorOptions> = {}) {
-    const defaults = DEFAULT_EVALUATOR_OPTIONS;
-    this.options = { ...defaults, ...options, drift: { ...defaults.drift, ...options.drift }, estimate: { ...defaults.estimate, ...options.estimate } };
+    this.options = resolveOptions(options);
   }
 
   private get horizon(): number {

@@ -1,5 +1,6 @@
 export { Evaluator } from './evaluator.js';
-export { DEFAULT_EVALUATOR_OPTIONS } from './options.js';
+export { DEFAULT_EVALUATOR_OPTIONS, resolveOptions } from './options.js';
+export { fromFormat3 } from './settings.js';
 export { shadowRole, TOTAL } from './cells.js';
 export type { EvaluatorOutput, EvaluatorState } from './evaluator.js';
 export type { DetectorOrder, EvaluatorOptions, TumblingWindow } from './options.js';

@@ -18,6 +18,8 @@ export interface ModelHealth {
   segment_values_pooled: number;
   /** Segment attributes not segmented, past evaluator.max_segment_attributes (per example and attribute). */
   segment_attributes_dropped: number;
+  /** Feature values the data-quality monitor ignored, their name past limits.max_features of the model (per record and name). */
+  input_features_dropped: number;
 }
 
 /** The current figures of one window of one cell. */
@@ -58,6 +60,7 @@ export function healthOf(state: ModelState): ModelHealth {
   return {
     examples: state.n, late: state.late, orphan_corrections: state.orphanCorrections, open_windows: open,
     segment_values_pooled: state.pooledSegmentValues, segment_attributes_dropped: state.droppedSegmentAttributes,
+    input_features_dropped: state.drift.droppedFeatures,
   };
 }
 

@@ -1,11 +1,13 @@
 /**
  * Drift per model: PSI and KS of each input feature and each role's score
- * against the stream's first N values, and ADWIN, Page-Hinkley and (binary)
+ * against the stream's first N values, data quality and categorical drift
+ * of the inputs (data-quality.ts), and ADWIN, Page-Hinkley and (binary)
  * DDM on each role's error stream (error-detectors.ts), fed per label in
  * arrival order or per matured window (matured-windows.ts).
  */
 import type { LabelledExample, ModelKind } from '../events.js';
 import { keyOf, type Observation } from './cells.js';
+import { DataQuality, type DataQualityState } from './data-quality.js';
 import { DistributionMonitor, type DistributionMonitorState } from './distribution-monitor.js';
 import { ErrorDetectors, type Alarm, type ErrorDetectorsState } from './error-detectors.js';
 import type { EvaluatorOptions } from './options.js';
@@ -28,16 +30,22 @@ export interface Scored {
   score: number;
 }
 
-/** A ModelDrift's state: its distribution monitors and its error detectors by role and version (keyOf), each in the order they came. */
+/**
+ * A ModelDrift's state: its distribution monitors and its error detectors by
+ * role and version (keyOf), each in the order they came, and its data-quality
+ * monitor (null before its first record; absent in checkpoint format 3).
+ */
 export interface ModelDriftState {
   monitors: DistributionMonitorState[];
   detectors: Array<[string, ErrorDetectorsState]>;
+  quality?: DataQualityState | null;
 }
 
 /** The drift monitors and detectors of one model's stream. */
 export class ModelDrift {
   private readonly monitors = new Map<string, DistributionMonitor>();
   private readonly detectors = new Map<string, ErrorDetectors>();
+  private quality: DataQuality | undefined;
 
   constructor(
     readonly model: string,
@@ -51,9 +59,14 @@ export class ModelDrift {
     return monitor;
   }
 
-  /** PSI and KS per input feature (role `*`) and per role's score, against each stream's reference; records go to out. */
+  /**
+   * PSI and KS per input feature (role `*`) and per role's score, against
+   * each stream's reference, and the inputs' data quality and categorical
+   * drift; records go to out.
+   */
   observeDistributions(example: LabelledExample, scored: Scored[], at: number, n: number, o: EvaluatorOptions['drift'], out: DriftRecord[]): void {
     if (o.referenceSize <= 0) return;
+    (this.quality ??= new DataQuality(this.model, o.maxFeatures)).observe(example, at, n, o, out);
     for (const feature of Object.keys(example.features).sort()) {
       for (const r of this.monitor(INPUTS, INPUTS, feature).add(example.features[feature]!, example.timestamp, at, n, this.model, o)) out.push(r);
     }
@@ -102,7 +115,12 @@ export class ModelDrift {
     for (const monitor of this.monitors.values()) monitors.push(monitor.toState());
     const detectors: ModelDriftState['detectors'] = [];
     for (const [key, set] of this.detectors) detectors.push([key, set.toState()]);
-    return { monitors, detectors };
+    return { monitors, detectors, quality: this.quality?.toState() ?? null };
+  }
+
+  /** Feature values the data-quality monitor ignored (names past limits.max_features). */
+  get droppedFeatures(): number {
+    return this.quality?.droppedFeatures ?? 0;
   }
 
   /** The drift of a state, with the constructor's model and kind and the drift settings its monitors are checked against. */
@@ -110,6 +128,7 @@ export class ModelDrift {
     const drift = new ModelDrift(model, kind);
     for (const m of state.monitors) drift.monitors.set(keyOf(m.role, m.version, m.feature), DistributionMonitor.fromState(m, o));
     for (const [key, set] of state.detectors) drift.detectors.set(key, ErrorDetectors.fromState(set, kind, o.detectorOrder));
+    if (state.quality) drift.quality = DataQuality.fromState(state.quality, model, o);
     return drift;
   }
 }

@@ -3,7 +3,7 @@
  * they shape).
  */
 import type { ModelKind } from '../events.js';
-import { DEFAULT_MAX_SEGMENT_ATTRIBUTES, DEFAULT_MAX_SEGMENT_VALUES } from '../limits.js';
+import { DEFAULT_MAX_SEGMENT_ATTRIBUTES, DEFAULT_MAX_SEGMENT_VALUES, DEFAULT_RECORD_LIMITS } from '../limits.js';
 
 export interface TumblingWindow {
   /** As written in the points' `window` column, e.g. `1h`. */
@@ -49,6 +49,18 @@ export interface EvaluatorOptions {
     psiThreshold: number;
     /** Significance level of the two-sample KS test. */
     ksAlpha: number;
+    /** Categories of a categorical feature's reference kept apart (the first seen); the rest pooled in `other`. Default 100. */
+    maxCategories: number;
+    /** Feature names per model the data-quality monitor follows (the first seen; limits.max_features). Default 1000. */
+    maxFeatures: number;
+    /** Categorical drift alarm when the chi-squared p-value is below this ... Default 0.001. */
+    categoricalAlpha: number;
+    /** ... or the Jensen–Shannon distance (base 2) above this ... Default 0.1. */
+    categoricalJsThreshold: number;
+    /** ... over at least this many values in the window. Default 100. */
+    categoricalMinCount: number;
+    /** Data-quality alarm when a feature's missing rate is more than this above its reference's. Default 0.1. */
+    missingRateRise: number;
     /** ADWIN, Page-Hinkley and DDM on each model's error stream. */
     detectors: boolean;
     /**
@@ -96,7 +108,17 @@ export const DEFAULT_EVALUATOR_OPTIONS: EvaluatorOptions = {
   aucExactLimit: 200,
   aucBins: 1_000,
   delayAccuracy: 0.01,
-  drift: { referenceSize: 1000, windowSize: 1000, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'matured' },
+  drift: {
+    referenceSize: 1000, windowSize: 1000, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01,
+    maxCategories: 100, maxFeatures: DEFAULT_RECORD_LIMITS.maxFeatures, categoricalAlpha: 0.001, categoricalJsThreshold: 0.1, categoricalMinCount: 100, missingRateRise: 0.1,
+    detectors: true, detectorOrder: 'matured',
+  },
   arrivals: false,
   estimate: { bins: 50, trustWindows: 24, maxCalibrationError: 0.05, minLabels: 500 },
 };
+
+/** Options with every one not given (and every drift and estimate option not given) at its default. */
+export function resolveOptions(options: Partial<EvaluatorOptions>): EvaluatorOptions {
+  const defaults = DEFAULT_EVALUATOR_OPTIONS;
+  return { ...defaults, ...options, drift: { ...defaults.drift, ...options.drift }, estimate: { ...defaults.estimate, ...options.estimate } };
+}

@@ -43,8 +43,9 @@ const CLICKHOUSE = 'grafana-clickhouse-datasource';
 /**
  * Three days of two binary models: `churn` (version c7) and `fraud` (v1,
  * then v2 from day 1.5), segments region (3 values, the fairness attribute)
- * and plan (2), a feature `amount`. From day 2 on the concept changes: the
- * amounts and the scores shift (PSI/KS drift) and the labels stop following
+ * and plan (2), a feature `amount` and a categorical `channel`. From day 2
+ * on the concept changes: the amounts, the channel's shares and the scores
+ * shift (PSI/KS and categorical drift) and the labels stop following
  * the scores (the error detectors fire). Feedback of every type 1 minute to
  * 12 hours after the prediction; some users' labels are corrected by experts
  * later; some predictions are never labelled (they expire).
@@ -72,7 +73,9 @@ function stream(seed: number): { predictions: Prediction[]; feedback: Feedback[]
       const id = `${model}-${i}`;
       predictions.push({
         prediction_id: id, model, model_version: version(timestamp), timestamp,
-        features: { amount: Math.round((random() * 100 + (changed ? 40 : 0)) * 100) / 100 }, categorical: {},
+        features: { amount: Math.round((random() * 100 + (changed ? 40 : 0)) * 100) / 100 },
+        // A categorical channel (from its index: the random draws stay as they were), whose shares move at the change.
+        categorical: { channel: ['web', 'app', 'pos'][changed ? (i % 5) % 3 : i % 3]! },
         segments: { region, plan: among([['free', 65], ['pro', 35]]) }, score, threshold: 0.5, shadow_scores: {},
       });
       const y = random() < (changed ? 0.6 - 0.4 * score : 0.05 + 0.85 * score) ? 1 : 0;

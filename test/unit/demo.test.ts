@@ -61,6 +61,12 @@ describe('feedbackloop demo', () => {
 
     const drift = readJsonl<DriftRecord>(s.files.drift);
     expect(drift.some((d) => d.model === 'fraud-detector' && d.detected && d.feature === 'amount' && d.window_end > DEMO_CHANGE)).toBe(true);
+    // country and channel keep their shares and no feature goes missing: their figures are written (19 windows
+    // of 1,000 fraud predictions after the reference), no data-quality or categorical alarm.
+    const inputs = drift.filter((d) => d.model === 'fraud-detector' && (d.statistic.startsWith('cat_') || d.statistic.startsWith('dq_')));
+    expect(inputs.filter((d) => d.statistic === 'cat_js').map((d) => d.feature).sort()).toEqual([...Array(19).fill('channel'), ...Array(19).fill('country')]);
+    expect(inputs.filter((d) => d.detected)).toEqual([]);
+    expect(inputs.filter((d) => d.statistic === 'dq_missing_rate').every((d) => d.value === 0)).toBe(true);
 
     const promotions = readJsonl<{ model: string; decision: string; at: number }>(s.files.promotions);
     expect(promotions.some((p) => p.model === 'fraud-detector' && p.decision === 'promote' && p.at > DEMO_CHANGE)).toBe(true);

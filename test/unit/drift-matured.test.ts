@@ -14,7 +14,7 @@ import { decodeEvaluatorState, encodeEvaluatorState } from '../../adapters/state
 import { CHANGE_DAY, driftDelayStream, runEvaluator, undelayed } from '../../bench/drift-delay-sim.js';
 import { T0 } from '../../bench/promotion-sim.js';
 import { DDM, PageHinkley, ScaledPageHinkley } from '../../core/drift/index.js';
-import { Evaluator, type DriftRecord, type EvaluatorOptions } from '../../core/evaluate/index.js';
+import { DEFAULT_EVALUATOR_OPTIONS, Evaluator, type DriftRecord, type EvaluatorOptions } from '../../core/evaluate/index.js';
 import type { LabelledExample } from '../../core/events.js';
 import { seededRandom } from '../support/random.js';
 
@@ -177,7 +177,7 @@ describe('Page-Hinkley on regression errors in scale-free units', () => {
  */
 const EXPECTED_REGRESSION = ['page_hinkley 1h 120h', 'page_hinkley 1h 170h', 'adwin 1h 172h'];
 
-const NO_PSI: EvaluatorOptions['drift'] = { referenceSize: 0, windowSize: 1, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'matured' };
+const NO_PSI: EvaluatorOptions['drift'] = { ...DEFAULT_EVALUATOR_OPTIONS.drift, referenceSize: 0, windowSize: 1, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'matured' };
 
 /** A regression example whose |error| is `error`, a minute apart, labelled at once. */
 function regression(i: number, error: number): LabelledExample {

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeEvaluatorState, encodeEvaluatorState } from '../../adapters/state/evaluator-checkpoint.js';
-import { Evaluator, type EvaluatorOptions, type EvaluatorOutput, type MetricPoint } from '../../core/evaluate/index.js';
+import { DEFAULT_EVALUATOR_OPTIONS, Evaluator, type EvaluatorOptions, type EvaluatorOutput, type MetricPoint } from '../../core/evaluate/index.js';
 import type { LabelledExample } from '../../core/events.js';
 import { seededRandom } from '../support/random.js';
 import { throughV8 } from '../support/resume.js';
@@ -17,7 +17,7 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = 1_763_942_400_000; // 2025-11-24T00:00:00Z, a day start
 
-const NO_DRIFT: EvaluatorOptions['drift'] = { referenceSize: 0, windowSize: 1, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: false, detectorOrder: 'matured' };
+const NO_DRIFT: EvaluatorOptions['drift'] = { ...DEFAULT_EVALUATOR_OPTIONS.drift, referenceSize: 0, windowSize: 1, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: false, detectorOrder: 'matured' };
 
 /** A labelled example of prediction `id` (label 1 a minute later unless overridden). */
 function labelled(id: string, overrides: Partial<LabelledExample> = {}): LabelledExample {
@@ -340,7 +340,7 @@ describe('input and score drift on arrivals', () => {
   it('a stationary stream with outcome-dependent label delay (positives 2–4 days late, negatives within the hour): no drift on arrivals, where labelled examples in arrival order raise many', () => {
     const delayOf = (label: number, random: () => number) => (label === 1 ? 2 * DAY + Math.floor(random() * 2 * DAY) : Math.floor(random() * HOUR));
     const stream = withArrivals(labelledStream({ seed: 13, days: 10, perDay: 2000, delayOf }), 5 * DAY);
-    const drift: EvaluatorOptions['drift'] = { referenceSize: 1000, windowSize: 1000, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: false, detectorOrder: 'matured' };
+    const drift: EvaluatorOptions['drift'] = { ...DEFAULT_EVALUATOR_OPTIONS.drift, referenceSize: 1000, windowSize: 1000, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: false, detectorOrder: 'matured' };
     const alarms = (arrivals: boolean) => {
       const evaluator = new Evaluator({ ...STREAM_OPTIONS, joinWindowMs: 5 * DAY, arrivals, drift });
       const records: EvaluatorOutput['drift'] = [];
@@ -355,9 +355,10 @@ describe('input and score drift on arrivals', () => {
     };
     const on = alarms(true);
     const off = alarms(false);
-    // 19 windows of 1,000 after the reference, 4 streams (3 features, the score), PSI and KS: 152 tests either way.
-    expect(on).toEqual({ tests: 152, detected: {} });
-    expect(off).toEqual({ tests: 152, detected: { 'score ks': 17, 'score psi': 6, 'x1 ks': 17, 'x1 psi': 2, 'x2 ks': 15, 'x2 psi': 2, 'x3 ks': 8 } });
+    // 19 windows of 1,000 after the reference, 4 streams (3 features, the score), PSI and KS: 152 tests either way;
+    // and the data quality of the 3 features (missing rate, its reference's, out of range) per window of 1,000 records: 171 rows.
+    expect(on).toEqual({ tests: 323, detected: {} });
+    expect(off).toEqual({ tests: 323, detected: { 'score ks': 17, 'score psi': 6, 'x1 ks': 17, 'x1 psi': 2, 'x2 ks': 15, 'x2 psi': 2, 'x3 ks': 8 } });
   });
 });
 
@@ -373,7 +374,7 @@ const MIXED_OPTIONS: Partial<EvaluatorOptions> = {
   aucBins: 20,
   calibrationBins: 5,
   fairnessAttributes: ['region'],
-  drift: { referenceSize: 20, windowSize: 15, bins: 4, psiThreshold: 0.2, ksAlpha: 0.05, detectors: true, detectorOrder: 'matured' },
+  drift: { ...DEFAULT_EVALUATOR_OPTIONS.drift, referenceSize: 20, windowSize: 15, bins: 4, psiThreshold: 0.2, ksAlpha: 0.05, detectors: true, detectorOrder: 'matured' },
   estimate: { bins: 20, trustWindows: 5, maxCalibrationError: 0.1, minLabels: 50 },
 };
 

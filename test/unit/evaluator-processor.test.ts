@@ -12,7 +12,7 @@ import { evaluatorMetrics } from '../../adapters/prometheus/model-gauges.js';
 import { ManualClock } from '../../core/clock.js';
 import type { DeadLetter, LabelledExample } from '../../core/events.js';
 import type { RestoreReport } from '../../core/observer.js';
-import { Evaluator } from '../../core/evaluate/index.js';
+import { DEFAULT_EVALUATOR_OPTIONS, Evaluator } from '../../core/evaluate/index.js';
 import { EvaluatorProcessor, type EvaluatorProcessorDeps } from '../../processors/evaluator.js';
 import { FileEvaluatorSink } from '../../sinks/evaluator-rows.js';
 import type { Sink } from '../../sinks/sink.js';
@@ -33,7 +33,7 @@ function processor(
   const deadLetters: Sink<DeadLetter> = { connect: async () => {}, writeBatch: async (l) => void letters.push(...l), close: async () => {} };
   return new EvaluatorProcessor({
     transport: log, topic: TOPIC, groupId: 'evaluator', codec,
-    evaluator: { rollingSize: 100, rollingEmitEvery: 10, fairnessAttributes: ['region'], drift: { referenceSize: 200, windowSize: 200, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'arrival' } },
+    evaluator: { rollingSize: 100, rollingEmitEvery: 10, fairnessAttributes: ['region'], drift: { ...DEFAULT_EVALUATOR_OPTIONS.drift, referenceSize: 200, windowSize: 200, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'arrival' } },
     sink, deadLetters, flush: { maxRows, maxBytes: 1e9, intervalMs: timing.intervalMs }, clock: timing.clock, rebuildDiscardEvery, ...extra,
   });
 }

@@ -5,7 +5,7 @@
  * on: the final figures do not depend on how the stream was cut into drains.
  */
 import { describe, expect, it } from 'vitest';
-import { Evaluator, shadowRole, type EvaluatorOptions, type MetricPoint } from '../../core/evaluate/index.js';
+import { DEFAULT_EVALUATOR_OPTIONS, Evaluator, shadowRole, type EvaluatorOptions, type MetricPoint } from '../../core/evaluate/index.js';
 import { psi, histogram, quantileEdges } from '../../core/drift/index.js';
 import type { LabelledExample, ReplacedLabel } from '../../core/events.js';
 import { seededRandom as mulberry32 } from '../support/random.js';
@@ -46,7 +46,7 @@ function replacedOf(x: LabelledExample): ReplacedLabel {
   return { label: x.label!, feedback_type: x.feedback_type!, source: x.source, feedback_timestamp: x.feedback_timestamp! };
 }
 
-const noDrift: Partial<EvaluatorOptions> = { drift: { referenceSize: 0, windowSize: 1, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: false, detectorOrder: 'arrival' } };
+const noDrift: Partial<EvaluatorOptions> = { drift: { ...DEFAULT_EVALUATOR_OPTIONS.drift, referenceSize: 0, windowSize: 1, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: false, detectorOrder: 'arrival' } };
 
 /** The last value per point key, as a store that keeps the latest row per key would hold. */
 function latest(points: MetricPoint[]): Map<string, MetricPoint> {
@@ -83,7 +83,7 @@ function cutStream(): LabelledExample[] {
   return stream;
 }
 
-const CUT_OPTIONS: Partial<EvaluatorOptions> = { rollingSize: 200, rollingEmitEvery: 50, fairnessAttributes: ['region'], drift: { referenceSize: 500, windowSize: 500, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'arrival' } };
+const CUT_OPTIONS: Partial<EvaluatorOptions> = { rollingSize: 200, rollingEmitEvery: 50, fairnessAttributes: ['region'], drift: { ...DEFAULT_EVALUATOR_OPTIONS.drift, referenceSize: 500, windowSize: 500, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'arrival' } };
 
 describe('evaluator', () => {
   it('total and hourly windows by prediction time, with the null rule', () => {
@@ -291,7 +291,7 @@ describe('evaluator', () => {
 
   it('PSI and KS per feature against the first N examples; a shifted feature is detected, a stationary one is not', () => {
     const random = mulberry32(3);
-    const e = new Evaluator({ drift: { referenceSize: 1000, windowSize: 1000, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: false, detectorOrder: 'arrival' } });
+    const e = new Evaluator({ drift: { ...DEFAULT_EVALUATOR_OPTIONS.drift, referenceSize: 1000, windowSize: 1000, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: false, detectorOrder: 'arrival' } });
     const reference: number[] = [];
     const current: number[] = [];
     for (let i = 0; i < 2000; i++) {
@@ -314,7 +314,7 @@ describe('evaluator', () => {
 
   it('error-stream detectors fire after a concept change', () => {
     const random = mulberry32(11);
-    const e = new Evaluator({ drift: { referenceSize: 0, windowSize: 1, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'arrival' } });
+    const e = new Evaluator({ drift: { ...DEFAULT_EVALUATOR_OPTIONS.drift, referenceSize: 0, windowSize: 1, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'arrival' } });
     for (let i = 0; i < 4000; i++) {
       const label = random() < 0.5 ? 1 : 0;
       const wrong = random() < (i < 2000 ? 0.1 : 0.5);

@@ -3,11 +3,13 @@
  * feedbackloop_estimated_metric per cell and metric, and
  * feedbackloop_estimate_trusted, read from the evaluators' live figures at
  * scrape time; nothing for a cell without an estimate or a figure without a
- * value; and arrival records counted as their own kind, not as expired.
+ * value; arrival records counted as their own kind, not as expired; and
+ * feedbackloop_feature_quality, the inputs' latest figures from the drift rows flushed.
  */
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ESTIMATED_GAUGE_FIGURES, evaluatorMetrics } from '../../adapters/prometheus/model-gauges.js';
+import type { DriftRecord, EvaluatorRows } from '../../core/evaluate/index.js';
 import type { Evaluator } from '../../core/evaluate/index.js';
 import type { LiveFigures } from '../../core/evaluate/live.js';
 import type { LabelledExample } from '../../core/events.js';
@@ -82,5 +84,27 @@ describe('Prometheus gauges of estimated performance', () => {
     ], 0.001, []);
     const counts = Object.fromEntries((await values(registry, 'feedbackloop_examples_evaluated_total')).map((v) => [v.labels.kind, v.value]));
     expect(counts).toEqual({ arrival: 2, expired: 1, label: 1 });
+  });
+});
+
+describe('Prometheus gauges of the inputs\' data quality and categorical drift', () => {
+  const row = (feature: string, statistic: string, value: number | null, n: number, detected = false): DriftRecord => ({
+    model: 'fraud', model_version: '*', role: '*', feature, statistic, value, threshold: 0, detected, window: 'last_1000', window_start: 0, window_end: 1, at: 1, n,
+  });
+  const flush = (drift: DriftRecord[]): EvaluatorRows => ({ points: [], drift: drift.map((value, version) => ({ value, version })), feedback: [], examples: [] });
+
+  it('holds the latest window\'s figure per model, feature and figure; drops a figure with no value; PSI and KS are not among them', async () => {
+    const registry = new Registry();
+    const hooks = evaluatorMetrics(registry, { segments: false });
+    hooks.flushed([], flush([
+      row('age', 'dq_missing_rate', 0.05, 2000), row('age', 'dq_missing_rate_ref', 0.04, 2000), row('channel', 'cat_js', 0.03, 2000), row('channel', 'cat_chi2_p', 0.5, 2000),
+      row('age', 'dq_missing_rate', 0.5, 3000, true), row('channel', 'cat_js', null, 3000), row('amount', 'psi', 0.3, 3000, true),
+    ]), 0.01);
+    const gauges = (await values(registry, 'feedbackloop_feature_quality')).map((v) => [v.labels.feature, v.labels.figure, v.value]);
+    expect(gauges).toEqual([['age', 'dq_missing_rate', 0.5], ['age', 'dq_missing_rate_ref', 0.04], ['channel', 'cat_chi2_p', 0.5]]);
+    expect((await values(registry, 'feedbackloop_feature_quality'))[0]!.labels).toEqual({ model: 'fraud', feature: 'age', figure: 'dq_missing_rate' });
+    // The alarms count in the drift counter, as PSI's do.
+    const alarms = (await values(registry, 'feedbackloop_drift_detected_total')).map((v) => [v.labels.feature, v.labels.statistic, v.value]);
+    expect(alarms).toEqual([['age', 'dq_missing_rate', 1], ['amount', 'psi', 1]]);
   });
 });

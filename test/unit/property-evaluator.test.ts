@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FEEDBACK_TYPES, TIMESTAMP_MAX, type LabelledExample } from '../../core/events.js';
-import { Evaluator, type EvaluatorOptions, type EvaluatorOutput } from '../../core/evaluate/index.js';
+import { DEFAULT_EVALUATOR_OPTIONS, Evaluator, type EvaluatorOptions, type EvaluatorOutput } from '../../core/evaluate/index.js';
 import { PROTOTYPE_NAMES, runs } from '../support/properties.js';
 
 const T0 = 1_763_942_400_000;
@@ -21,7 +21,7 @@ const OPTIONS: Partial<EvaluatorOptions> = {
   rollingSize: 20,
   rollingEmitEvery: 5,
   fairnessAttributes: ['region', '__proto__'],
-  drift: { referenceSize: 10, windowSize: 10, bins: 5, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'arrival' },
+  drift: { ...DEFAULT_EVALUATOR_OPTIONS.drift, referenceSize: 10, windowSize: 10, bins: 5, psiThreshold: 0.2, ksAlpha: 0.01, detectors: true, detectorOrder: 'arrival' },
 };
 const names = fc.constantFrom<string>('eu', 'us', ...PROTOTYPE_NAMES);
 /**

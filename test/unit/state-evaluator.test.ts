@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeEvaluatorState, encodeEvaluatorState, UnusableCheckpointError } from '../../adapters/state/evaluator-checkpoint.js';
-import { Evaluator, type EvaluatorOptions, type EvaluatorOutput } from '../../core/evaluate/index.js';
+import { DEFAULT_EVALUATOR_OPTIONS, Evaluator, type EvaluatorOptions, type EvaluatorOutput } from '../../core/evaluate/index.js';
 import type { LabelledExample } from '../../core/events.js';
 import { mulberry32 } from '../../demo/random.js';
 import { runs } from '../support/properties.js';
@@ -32,7 +32,7 @@ const OPTIONS: Partial<EvaluatorOptions> = {
   aucExactLimit: 6,
   aucBins: 20,
   calibrationBins: 5,
-  drift: { referenceSize: 20, windowSize: 15, bins: 4, psiThreshold: 0.2, ksAlpha: 0.05, detectors: true, detectorOrder: 'arrival' },
+  drift: { ...DEFAULT_EVALUATOR_OPTIONS.drift, referenceSize: 20, windowSize: 15, bins: 4, psiThreshold: 0.2, ksAlpha: 0.05, detectors: true, detectorOrder: 'arrival' },
 };
 
 /** n examples in label-arrival order over about n minutes: predictions a minute apart, labels 0 to 3 hours later, one in seven expired. */
@@ -49,7 +49,9 @@ function stream(n: number, seed: number): LabelledExample[] {
     const delay = Math.floor(random() * 3 * HOUR);
     out.push({
       example_id: `${i}#1`, prediction_id: String(i), model, model_version: i < n / 3 ? 'v1' : 'v2', timestamp,
-      features: { amount: random() * 100 + shift * 50, age: Math.floor(random() * 5) }, categorical: {},
+      features: { amount: random() * 100 + shift * 50, age: Math.floor(random() * 5) },
+      // A categorical feature missing in every ninth record, a fifth category from half-way (data quality, categorical drift).
+      categorical: i % 9 === 0 ? {} : { channel: ['web', 'app', 'shop', 'call', 'mail'][(i * 7) % (shift ? 5 : 4)]! },
       segments: { region: ['eu', 'us', 'apac', 'latam', 'mena'][Math.floor(random() * 5)]!, plan: random() < 0.5 ? 'free' : 'pro' },
       score, threshold: 0.5, label: expired ? null : label,
       feedback_type: expired ? null : random() < 0.2 ? 'EXPERT_REVIEW' : 'USER_CONFIRMED', source: expired ? null : `u${i % 3}`,
@@ -99,6 +101,7 @@ describe('checkpoints of the Evaluator', () => {
     const evaluator = new Evaluator(OPTIONS);
     const out = run(evaluator, stream(600, 1));
     expect(out.drift.some((d) => d.feature === 'amount')).toBe(true);
+    expect(out.drift.filter((d) => d.feature === 'channel').map((d) => d.statistic)).toContain('cat_chi2_p');
     expect(new Set(out.points.map((p) => p.role))).toEqual(new Set(['champion', 'challenger', 'previous']));
     expect(out.points.some((p) => p.window === 'last_15')).toBe(true);
     expect(out.points.some((p) => p.model === 'eta' && p.metric === 'rmse')).toBe(true);
@@ -131,7 +134,7 @@ describe('the evaluator checkpoint as bytes (adapters/state)', () => {
     const evaluator = new Evaluator(OPTIONS);
     run(evaluator, examples);
     const bytes = encodeEvaluatorState(evaluator);
-    expect(() => decodeEvaluatorState(gzipSync(serialize({ format: 1, state: evaluator.toState() })), OPTIONS)).toThrowError(/unusable evaluator checkpoint: format 1, this version reads format 3/);
+    expect(() => decodeEvaluatorState(gzipSync(serialize({ format: 1, state: evaluator.toState() })), OPTIONS)).toThrowError(/unusable evaluator checkpoint: format 1, this version reads formats 3 and 4/);
     expect(() => decodeEvaluatorState(Buffer.from('not a checkpoint'), OPTIONS)).toThrowError(UnusableCheckpointError);
     expect(() => decodeEvaluatorState(gzipSync(Buffer.from('not a checkpoint')), OPTIONS)).toThrowError(UnusableCheckpointError);
     expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, calibrationBins: 10 })).toThrowError(/evaluator\.calibration_bins changed .*5 → 10/);
@@ -144,12 +147,37 @@ describe('the evaluator checkpoint as bytes (adapters/state)', () => {
     expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, windows: [{ name: '1h', ms: HOUR }] })).toThrowError(/evaluator\.windows changed/);
     expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, drift: { ...OPTIONS.drift!, bins: 8 } })).toThrowError(/evaluator\.drift_bins changed/);
     expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, kindOf: () => 'binary' })).toThrowError(/model task/);
+    expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, drift: { ...OPTIONS.drift!, maxCategories: 3, maxFeatures: 9 } })).toThrowError(/evaluator\.max_categories, limits\.max_features changed/);
+  });
+
+  it('restores a format-3 checkpoint (before data quality): all as it was but the data-quality monitors, which start afresh', async () => {
+    const { serialize } = await import('node:v8');
+    const { gzipSync } = await import('node:zlib');
+    const original = new Evaluator(OPTIONS);
+    run(original, examples.slice(0, 200));
+    // What format 3 wrote: no data-quality monitor, nor the settings it depends on.
+    const state = original.toState();
+    const format3 = {
+      settings: state.settings.filter(([name]) => name !== 'evaluator.max_categories' && name !== 'limits.max_features'),
+      models: state.models.map(([model, s]) => [model, { ...s, drift: { monitors: s.drift.monitors, detectors: s.drift.detectors } }]),
+    };
+    const restored = decodeEvaluatorState(gzipSync(serialize({ format: 3, state: format3 })), OPTIONS);
+    const after = run(restored, examples.slice(200));
+    const expected = run(original, examples.slice(200));
+    const inputQuality = (d: { statistic: string }) => d.statistic.startsWith('dq_') || d.statistic.startsWith('cat_');
+    expect(after.points).toEqual(expected.points);
+    expect(after.drift.filter((d) => !inputQuality(d))).toEqual(expected.drift.filter((d) => !inputQuality(d)));
+    // Data quality: each model's reference is its first 20 records after the restore, then windows of 15.
+    const rows = (out: EvaluatorOutput, model: string) => out.drift.filter((d) => inputQuality(d) && d.model === model && d.feature === 'amount' && d.statistic === 'dq_missing_rate');
+    const fraudAfter = examples.slice(200).filter((e) => e.model === 'fraud').length;
+    expect(rows(after, 'fraud').length).toBe(Math.floor((fraudAfter - 20) / 15));
+    expect(rows(expected, 'fraud').length).toBeGreaterThan(rows(after, 'fraud').length);
   });
 
   it('is used under other thresholds: they decide only what finished windows report', () => {
     const original = new Evaluator(OPTIONS);
     run(original, examples.slice(0, 200));
-    const changed = { ...OPTIONS, drift: { ...OPTIONS.drift!, psiThreshold: 0.1, ksAlpha: 0.01 } };
+    const changed = { ...OPTIONS, drift: { ...OPTIONS.drift!, psiThreshold: 0.1, ksAlpha: 0.01, categoricalAlpha: 0.05, categoricalJsThreshold: 0.01, categoricalMinCount: 5, missingRateRise: 0 } };
     const restored = decodeEvaluatorState(encodeEvaluatorState(original), changed);
     const fresh = new Evaluator(changed);
     run(fresh, examples.slice(0, 200));

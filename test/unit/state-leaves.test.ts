@@ -191,7 +191,7 @@ describe('checkpoints of the drift detectors', () => {
   });
 });
 
-const DRIFT: EvaluatorOptions['drift'] = { referenceSize: 12, windowSize: 7, bins: 4, psiThreshold: 0.1, ksAlpha: 0.05, detectors: true, detectorOrder: 'arrival' };
+const DRIFT: EvaluatorOptions['drift'] = { ...DEFAULT_EVALUATOR_OPTIONS.drift, referenceSize: 12, windowSize: 7, bins: 4, psiThreshold: 0.1, ksAlpha: 0.05, detectors: true, detectorOrder: 'arrival' };
 
 describe('checkpoints of the distribution monitors and a model\'s drift', () => {
   it('a DistributionMonitor resumes exactly: its reference (filling or frozen) and current window', () => {
@@ -213,7 +213,9 @@ describe('checkpoints of the distribution monitors and a model\'s drift', () => 
           toState: (d: ModelDrift) => d.toState(),
           fromState: (s: ReturnType<ModelDrift['toState']>) => ModelDrift.fromState(s, 'm', kind, DRIFT),
           apply: (d: ModelDrift, [x, i]: [number, number]) => {
-            const example = { timestamp: 1000 + i, features: { a: x, b: (i % 5) / 5 } } as unknown as LabelledExample;
+            // b missing in every fourth record, a categorical c (data quality and categorical drift).
+            const features = i % 4 === 3 ? { a: x } : { a: x, b: (i % 5) / 5 };
+            const example = { timestamp: 1000 + i, features, categorical: { c: ['u', 'v', 'w'][(i * x) % 3] } } as unknown as LabelledExample;
             const scored = [{ role: 'champion', version: 'v1', score: (i % 7) / 7 }, { role: 'challenger', version: 'm/lr', score: x }];
             const out: unknown[] = [];
             d.observeDistributions(example, scored, 2000 + i, i, DRIFT, out as never);
