@@ -275,7 +275,7 @@ export class EvaluatorProcessor implements Processor {
 
   private async drainAndWrite(final: boolean): Promise<void> {
     const started = performance.now();
-    const rows: EvaluatorRows = { points: [], drift: [], feedback: [], examples: this.examples };
+    const rows: EvaluatorRows = { points: [], drift: [], feedback: [], charts: [], examples: this.examples };
     const offsets: TopicPartitionOffset[] = [];
     for (const { state: task } of this.tasks.all()) {
       const out = final ? task.evaluator.finish() : task.evaluator.drain();
@@ -283,9 +283,10 @@ export class EvaluatorProcessor implements Processor {
       for (const value of out.points) rows.points.push({ value, version });
       for (const value of out.drift) rows.drift.push({ value, version });
       for (const value of out.feedback) rows.feedback.push({ value, version });
+      for (const value of out.charts) rows.charts!.push({ value, version });
       if (task.position > task.committed) offsets.push({ topic: this.deps.topic, partition: task.partition, offset: task.position });
     }
-    if (rows.points.length + rows.drift.length + rows.feedback.length + rows.examples.length === 0 && offsets.length === 0) return;
+    if (rows.points.length + rows.drift.length + rows.feedback.length + rows.charts!.length + rows.examples.length === 0 && offsets.length === 0) return;
     await this.deps.sink.writeBatch([rows]);
     this.forgetBuffered();
     await this.checkpoint();

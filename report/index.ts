@@ -10,9 +10,14 @@
  * dashed beside the measured one, faded where the estimate is not trusted;
  * windows whose labels are still arriving shaded; promotion/rollback lines
  * and the drift alarms of the inputs and the champion as ticks; a totals table;
+ * for a binary model the total window's ROC and precision–recall curves,
+ * reliability diagram and confusion matrices (sections/evaluation.ts);
  * the decisions; the drift alarms on a timeline (challengers' in grey: a
- * learning model's scores and errors move by design); label delay and
- * coverage; feedback statistics; and fairness by segment with the gaps.
+ * learning model's scores and errors move by design); the per-feature drift
+ * and data-quality table with reference vs current histograms
+ * (sections/features.ts); the challengers' standardised coefficients over
+ * time (sections/importance.ts); label delay and coverage; feedback
+ * statistics; and fairness by segment with the gaps.
  *
  * The time charts use the finest tumbling window with at most
  * MAX_FINE_POINTS windows as a thin line and the coarsest as bold level
@@ -28,6 +33,9 @@ import { decisionMarkers, driftMarkers } from './markers.js';
 import { metricCharts } from './sections/charts.js';
 import { decisionsTable } from './sections/decisions.js';
 import { driftSection } from './sections/drift.js';
+import { evaluationSection } from './sections/evaluation.js';
+import { featuresSection } from './sections/features.js';
+import { importanceSection } from './sections/importance.js';
 import { fairnessSection } from './sections/fairness.js';
 import { feedbackSection } from './sections/feedback.js';
 import { labelsSection } from './sections/labels.js';
@@ -36,7 +44,7 @@ import { chooseWindows, Figures, seriesKeys } from './series.js';
 import { CSS } from './style.js';
 import { extent, timeDomain } from './svg.js';
 
-export type { ReportDecision, ReportInput, ReportSummary } from './input.js';
+export type { ReportDecision, ReportInput, ReportSnapshot, ReportSummary } from './input.js';
 export { BINARY_CHARTS, REGRESSION_CHARTS } from './sections/charts.js';
 export { chooseWindows, MAX_FINE_POINTS } from './series.js';
 
@@ -70,10 +78,15 @@ function modelSection(m: ModelData): string {
     `<div class="charts">${metricCharts(m, figures, keys, windows, domain, markers, shade)}</div>`,
     `<h3>Totals over the whole history</h3>`,
     totalsTable(m, figures, keys),
+    ...(m.kind === 'binary' ? [`<h3 id="model-${m.index}-curves">Total window: ROC and precision–recall curves, reliability, confusion matrices</h3>`, evaluationSection(m, figures, keys)] : []),
     `<h3>Promotions and rollbacks</h3>`,
     decisionsTable(m),
     `<h3>Drift alarms</h3>`,
     driftSection(m, domain, decisions),
+    `<h3 id="model-${m.index}-features">Input features: drift and data quality</h3>`,
+    featuresSection(m),
+    `<h3 id="model-${m.index}-importance">Feature importance of the challengers</h3>`,
+    importanceSection(m),
     `<h3>Labels: delay and coverage</h3>`,
     labelsSection(m, figures, keys, windows, domain, markers, shade),
     `<h3>Feedback</h3>`,

@@ -2,7 +2,8 @@
  * What the report is made of: the replay's counts, the evaluator's rows and
  * the promoter's decisions; and the same cut per model, in page order.
  */
-import type { DriftRecord, FeedbackStat, MetricPoint } from '../core/evaluate/rows.js';
+import type { ChartRow, DriftRecord, FeedbackStat, MetricPoint } from '../core/evaluate/rows.js';
+import type { Importance } from '../core/models/importance.js';
 import type { ModelKind } from '../core/events.js';
 import type { ModelCounters } from '../core/join/index.js';
 
@@ -35,6 +36,17 @@ export interface ReportDecision {
   reason: string;
 }
 
+/** A challenger snapshot as snapshots.jsonl has it (the report reads its standardised coefficients). */
+export interface ReportSnapshot {
+  model: string;
+  version: string;
+  challenger: string;
+  algorithm: string;
+  training_count: number;
+  created_at: number;
+  importance: Importance[] | null;
+}
+
 export interface ReportInput {
   title?: string;
   summary: ReportSummary;
@@ -42,6 +54,10 @@ export interface ReportInput {
   drift: DriftRecord[];
   feedback: FeedbackStat[];
   decisions: ReportDecision[];
+  /** The evaluator's chart rows (charts.jsonl): curves, confusion matrices, feature histograms. */
+  charts?: ChartRow[];
+  /** Challenger snapshots, in the order published (feature importance over time). */
+  snapshots?: ReportSnapshot[];
   /** Kind per model; a model not named here is a regression model if it has regression figures. */
   kinds?: ReadonlyMap<string, ModelKind>;
 }
@@ -56,6 +72,8 @@ export interface ModelData {
   drift: DriftRecord[];
   feedback: FeedbackStat[];
   decisions: ReportDecision[];
+  charts: ChartRow[];
+  snapshots: ReportSnapshot[];
 }
 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -64,7 +82,7 @@ const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 export function modelsOf(input: ReportInput): string[] {
   const named = Object.keys(input.summary.by_model);
   const others = new Set<string>();
-  for (const rows of [input.points, input.drift, input.feedback, input.decisions]) for (const r of rows) if (!named.includes(r.model)) others.add(r.model);
+  for (const rows of [input.points, input.drift, input.feedback, input.decisions, input.charts ?? [], input.snapshots ?? []]) for (const r of rows) if (!named.includes(r.model)) others.add(r.model);
   return [...named, ...[...others].sort(byString)];
 }
 
@@ -79,6 +97,8 @@ export function modelData(input: ReportInput, models: string[]): ModelData[] {
   const drift = group(input.drift);
   const feedback = group(input.feedback);
   const decisions = group(input.decisions);
+  const charts = group(input.charts ?? []);
+  const snapshots = group(input.snapshots ?? []);
   return models.map((model, index) => {
     const mine = points.get(model)!;
     const regression = mine.some((p) => p.metric === 'rmse') && !mine.some((p) => p.metric === 'roc_auc');
@@ -91,6 +111,8 @@ export function modelData(input: ReportInput, models: string[]): ModelData[] {
       drift: drift.get(model)!,
       feedback: feedback.get(model)!,
       decisions: decisions.get(model)!,
+      charts: charts.get(model)!,
+      snapshots: snapshots.get(model)!,
     };
   });
 }

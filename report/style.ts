@@ -63,5 +63,22 @@ table.gaps th.n { max-width: 190px; }
 .decision.promote { color: #7b1fa2; }
 .decision.rollback { color: #c62828; }
 .none { color: #666; font-style: italic; }
+.charts.small { grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); max-width: 1080px; }
+svg path.curve { fill: none; stroke-width: 1.6; stroke-linejoin: round; }
+svg path.curve.dashed { stroke-dasharray: 4 3; }
+svg line.diagonal { stroke: #9e9e9e; stroke-dasharray: 3 3; }
+.matrices { display: flex; flex-wrap: wrap; gap: 6px 28px; }
+table.confusion td small { display: block; color: #666; font-size: 11px; }
+table.confusion td.diag { background: #eef3fb; }
+table.features td { vertical-align: top; }
+table.features td small { display: block; color: #666; font-size: 11px; }
+table.features td.alarm { color: #c62828; font-weight: 600; }
+table.features small.alarms { color: #ef6c00; }
+table.features tr.alarm th { color: #c62828; font-weight: 600; }
+.hist { display: inline-block; margin-right: 10px; }
+.hist small { display: block; }
+svg.bars { width: 240px; height: 90px; display: block; font-size: 10px; }
+svg.spark { width: 120px; height: 24px; display: block; }
+svg.spark path.curve { stroke: #1a3a8f; stroke-width: 1.3; }
 footer { color: #666; font-size: 12px; padding-bottom: 28px; }
 `;

@@ -22,17 +22,32 @@ import type { MemoryTransport } from '../adapters/transport/memory.js';
 import type { LogRecord, TopicPartitionOffset } from '../adapters/transport/transport.js';
 import type { DeadLetter, LabelledExample, ModelSnapshot, PromotionDecision } from '../core/events.js';
 import type { Sink } from '../sinks/sink.js';
+import { modelFromSnapshot, standardisedCoefficients, type Importance } from '../core/models/index.js';
+import type { ReportSnapshot } from '../report/index.js';
 import { ExternalSorter } from './external-sort.js';
 import { JsonlWriter } from '../sinks/jsonl-writer.js';
 import { letterLine } from './replay-input.js';
 
-/** A snapshot as a snapshots.jsonl line: everything but the parameters, which are large. */
+/** The standardised coefficients of a snapshot's model (core/models/importance.ts); null when it has none or cannot be read. */
+function importanceOf(s: ModelSnapshot): Importance[] | null {
+  try {
+    return standardisedCoefficients(modelFromSnapshot(JSON.parse(s.parameters)));
+  } catch {
+    return null;
+  }
+}
+
+/** A snapshot as a snapshots.jsonl line: everything but the parameters, which are large; its largest standardised coefficients instead. */
 function snapshotLine(s: ModelSnapshot) {
   return {
     model: s.model, version: s.version, challenger: s.challenger, algorithm: s.algorithm, training_count: s.training_count,
     data_hash: s.data_hash, parent_version: s.parent_version, created_at: s.created_at, features: s.feature_schema.map((f) => f.name),
+    importance: importanceOf(s),
   };
 }
+
+/** Snapshot lines kept per challenger for the report: past it, every other one is dropped (evenly spread over the run). */
+export const REPORT_SNAPSHOTS = 128;
 
 /** A decision as a promotions.jsonl line (the evidence in full is on the model-promotions topic). */
 export function promotionLine(d: PromotionDecision) {
@@ -63,6 +78,8 @@ export class ReplayOutputs {
   /** The decisions, as promotions.jsonl has them (for the report: one per decision, not per example). */
   readonly decisions: Array<ReturnType<typeof promotionLine>> = [];
   snapshotsPublished = 0;
+  /** Per model and challenger, snapshot lines evenly spread over the run (at most REPORT_SNAPSHOTS each), for the report. */
+  private readonly kept = new Map<string, { stride: number; seen: number; lines: ReportSnapshot[]; last: ReportSnapshot | null }>();
 
   constructor(
     private readonly out: string,
@@ -118,12 +135,37 @@ export class ReplayOutputs {
     for (const record of this.unread(this.topics.dead_letters)) await this.topicLetters.line(letterLine(await this.origin(record)));
     for (const s of publishers.learner.takePublished()) {
       this.snapshotsPublished++;
-      await this.snapshots.row(snapshotLine(s));
+      const line = snapshotLine(s);
+      this.keep(line);
+      await this.snapshots.row(line);
     }
     for (const d of publishers.promoter.takePublished()) {
       this.decisions.push(promotionLine(d));
       await this.promotions.row(promotionLine(d));
     }
+  }
+
+  /** Keeps every stride-th snapshot of its challenger; when REPORT_SNAPSHOTS are kept, every other one goes and the stride doubles. */
+  private keep(line: ReportSnapshot): void {
+    const key = `${line.model}\u0000${line.challenger}`;
+    let kept = this.kept.get(key);
+    if (!kept) this.kept.set(key, (kept = { stride: 1, seen: 0, lines: [], last: null }));
+    kept.last = line;
+    if (kept.seen++ % kept.stride !== 0) return;
+    kept.lines.push(line);
+    if (kept.lines.length < REPORT_SNAPSHOTS) return;
+    kept.lines = kept.lines.filter((_, i) => i % 2 === 0);
+    kept.stride *= 2;
+  }
+
+  /** The snapshots kept for the report, per challenger in the order published, its latest last. */
+  reportSnapshots(): ReportSnapshot[] {
+    const out: ReportSnapshot[] = [];
+    for (const kept of this.kept.values()) {
+      for (const line of kept.lines) out.push(line);
+      if (kept.last && kept.lines[kept.lines.length - 1] !== kept.last) out.push(kept.last);
+    }
+    return out;
   }
 
   /** Writes the files; returns the number of dead letters. */

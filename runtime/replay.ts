@@ -14,6 +14,8 @@
  *   metrics.jsonl       the final figure of every metric point (model, version, role, segment, window)
  *   drift.jsonl         every drift test (PSI/KS per window) and every detector alarm
  *   feedback.jsonl      feedback statistics per model, UTC day, feedback type and source
+ *   charts.jsonl        chart data: each binary role's total-window ROC/PR curve points (at most 101)
+ *                       and confusion matrix, each input feature's reference and latest-window counts
  *   snapshots.jsonl     every challenger snapshot the learner published (version, examples seen, data hash)
  *   promotions.jsonl    every promotion / rollback decision, with its evidence
  *   report.html         one self-contained page: each model's figures over time, champion vs
@@ -85,7 +87,7 @@ export interface ReplaySummary extends ReportSummary {
   drift_alarms: number;
   snapshots_published: number;
   decisions: number;
-  files: { labelled: string; unlabelled: string; unmatched: string; dead_letters: string; metrics: string; drift: string; feedback: string; snapshots: string; promotions: string; report: string; summary: string };
+  files: { labelled: string; unlabelled: string; unmatched: string; dead_letters: string; metrics: string; drift: string; feedback: string; charts: string; snapshots: string; promotions: string; report: string; summary: string };
 }
 
 /** Events per replay chunk (extended to the end of equal timestamps). */
@@ -242,7 +244,7 @@ async function run(input: ReplayInput, log: MemoryTransport, codecs: Codecs, tmp
     files: paths,
   };
   const kinds = new Map(Object.entries(config.models).map(([model, m]) => [model, m.task]));
-  await writeFile(paths.report, renderReport({ summary, ...final, decisions: outputs.decisions, kinds }));
+  await writeFile(paths.report, renderReport({ summary, ...final, decisions: outputs.decisions, snapshots: outputs.reportSnapshots(), kinds }));
   await writeFile(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }

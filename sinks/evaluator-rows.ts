@@ -2,16 +2,16 @@
  * Where the evaluator's rows go. writeBatch() resolves once they are durable, so
  * the processor commits its offsets after it.
  *
- * - ClickHouseEvaluatorSink: the four evaluator tables (ReplacingMergeTree
+ * - ClickHouseEvaluatorSink: the five evaluator tables (ReplacingMergeTree
  *   with the rows' versions), in inserts of at most maxRows rows, each
  *   retried for as long as ClickHouse is down or slow.
  * - FileEvaluatorSink: a replay's files; keeps the latest row per key and
- *   writes metrics.jsonl, drift.jsonl and feedback.jsonl on close.
+ *   writes metrics.jsonl, drift.jsonl, feedback.jsonl and charts.jsonl on close.
  */
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
-import type { DriftRecord, EvaluatorRows, FeedbackStat, MetricPoint, Versioned } from '../core/evaluate/index.js';
-import { driftRow, feedbackStatRow, labelledExampleRow, metricPointRow, type ClickHouseStore } from '../adapters/clickhouse/index.js';
+import type { ChartRow, DriftRecord, EvaluatorRows, FeedbackStat, MetricPoint, Versioned } from '../core/evaluate/index.js';
+import { chartRow, driftRow, feedbackStatRow, labelledExampleRow, metricPointRow, type ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { BatchingSink } from './batching.js';
 import { JsonlWriter } from './jsonl-writer.js';
 import { ClickHouseTableSink, type ClickHouseTableSinkOptions } from './clickhouse-table.js';
@@ -20,10 +20,10 @@ import type { Sink } from './sink.js';
 /** A sink of the evaluator's rows: each item of a batch is the rows of one flush. */
 export type EvaluatorSink = Sink<EvaluatorRows>;
 
-export const EVALUATOR_TABLES = { points: 'metric_points', drift: 'drift_events', feedback: 'feedback_stats', examples: 'labelled_examples' } as const;
+export const EVALUATOR_TABLES = { points: 'metric_points', drift: 'drift_events', feedback: 'feedback_stats', charts: 'evaluation_charts', examples: 'labelled_examples' } as const;
 
 export class ClickHouseEvaluatorSink implements EvaluatorSink {
-  private readonly tables: { [K in keyof EvaluatorRows]: BatchingSink<object> };
+  private readonly tables: { [K in keyof EvaluatorRows]-?: BatchingSink<object> };
 
   constructor(
     store: Pick<ClickHouseStore, 'insert'>,
@@ -32,7 +32,10 @@ export class ClickHouseEvaluatorSink implements EvaluatorSink {
   ) {
     const make = (table: string) =>
       new BatchingSink<object>(new ClickHouseTableSink(store, table, options.table?.(table) ?? {}), { maxRows: options.maxRows, maxBytes: options.maxBytes, maxWaitMs: 0 }, clock);
-    this.tables = { points: make(EVALUATOR_TABLES.points), drift: make(EVALUATOR_TABLES.drift), feedback: make(EVALUATOR_TABLES.feedback), examples: make(EVALUATOR_TABLES.examples) };
+    this.tables = {
+      points: make(EVALUATOR_TABLES.points), drift: make(EVALUATOR_TABLES.drift), feedback: make(EVALUATOR_TABLES.feedback),
+      charts: make(EVALUATOR_TABLES.charts), examples: make(EVALUATOR_TABLES.examples),
+    };
   }
 
   async connect(): Promise<void> {}
@@ -48,6 +51,7 @@ export class ClickHouseEvaluatorSink implements EvaluatorSink {
     await this.tables.drift.writeBatch(rows.drift.map((r) => driftRow(r.value, r.version)));
     await this.tables.feedback.writeBatch(rows.feedback.map((r) => feedbackStatRow(r.value, r.version)));
     await this.tables.points.writeBatch(rows.points.map((r) => metricPointRow(r.value, r.version, now)));
+    await this.tables.charts.writeBatch((rows.charts ?? []).map((r) => chartRow(r.value, r.version)));
   }
 
   async close(): Promise<void> {}
@@ -64,6 +68,11 @@ export function driftKey(d: DriftRecord): string {
 
 export function feedbackKey(s: FeedbackStat): string {
   return [s.model, s.day, s.feedback_type, s.source].join('\u0000');
+}
+
+/** The key of a chart: all but what it covers and its data. */
+export function chartKey(c: ChartRow): string {
+  return [c.model, c.model_version, c.role, c.segment, c.window, c.chart, c.subject].join('\u0000');
 }
 
 /** Keeps, per key, the row with the highest version (the later one among equals), as ReplacingMergeTree does. */
@@ -104,11 +113,12 @@ export class FileEvaluatorSink implements EvaluatorSink {
   readonly points = new Latest<MetricPoint>(pointKey);
   readonly drift = new Latest<DriftRecord>(driftKey);
   readonly feedback = new Latest<FeedbackStat>(feedbackKey);
+  readonly charts = new Latest<ChartRow>(chartKey);
 
   constructor(private readonly dir: string) {}
 
   get files() {
-    return { metrics: join(this.dir, 'metrics.jsonl'), drift: join(this.dir, 'drift.jsonl'), feedback: join(this.dir, 'feedback.jsonl') };
+    return { metrics: join(this.dir, 'metrics.jsonl'), drift: join(this.dir, 'drift.jsonl'), feedback: join(this.dir, 'feedback.jsonl'), charts: join(this.dir, 'charts.jsonl') };
   }
 
   async connect(): Promise<void> {}
@@ -118,25 +128,30 @@ export class FileEvaluatorSink implements EvaluatorSink {
       this.points.add(rows.points);
       this.drift.add(rows.drift);
       this.feedback.add(rows.feedback);
+      this.charts.add(rows.charts ?? []);
     }
   }
 
   /** The final rows, in a stable order. */
-  final(): { points: MetricPoint[]; drift: DriftRecord[]; feedback: FeedbackStat[] } {
+  final(): { points: MetricPoint[]; drift: DriftRecord[]; feedback: FeedbackStat[]; charts: ChartRow[] } {
     return {
       points: this.points.values().sort((a, b) =>
         compare([a.model, a.model_version, a.role, a.segment, a.window, a.window_start, a.metric], [b.model, b.model_version, b.role, b.segment, b.window, b.window_start, b.metric]),
       ),
       drift: this.drift.values().sort((a, b) => compare([a.model, a.n, a.role, a.model_version, a.feature, a.statistic], [b.model, b.n, b.role, b.model_version, b.feature, b.statistic])),
       feedback: this.feedback.values().sort((a, b) => compare([a.model, a.day, a.feedback_type, a.source], [b.model, b.day, b.feedback_type, b.source])),
+      charts: this.charts.values().sort((a, b) =>
+        compare([a.model, a.chart, a.subject, a.role, a.model_version, a.segment, a.window], [b.model, b.chart, b.subject, b.role, b.model_version, b.segment, b.window]),
+      ),
     };
   }
 
   /** Writes the files a line at a time (metrics.jsonl outgrows a string long before memory). */
   async close(): Promise<void> {
-    const { points, drift, feedback } = this.final();
+    const { points, drift, feedback, charts } = this.final();
     await writeJsonl(this.files.metrics, points);
     await writeJsonl(this.files.drift, drift);
     await writeJsonl(this.files.feedback, feedback);
+    await writeJsonl(this.files.charts, charts);
   }
 }

@@ -4,6 +4,7 @@ export {
   predictionRow,
   deadLetterRow,
   metricPointRow,
+  chartRow,
   driftRow,
   feedbackStatRow,
   labelledExampleRow,

@@ -232,4 +232,38 @@ ORDER BY (model, decision_id)
 --     WHERE decision IN ('PROMOTE', 'ROLLBACK')
 --     GROUP BY model`,
   },
+  {
+    id: 9,
+    name: 'evaluation_charts',
+    // The evaluator's chart data (core/evaluate/rows.ts, ChartRow): the ROC /
+    // PR curve points and the confusion matrix of each role's total window,
+    // each input feature's reference and latest-window counts. A chart is
+    // (model, model_version, role, segment, window, chart, subject): a later
+    // row replaces it, so the table stays as small as its keys. No PARTITION
+    // BY, as for model_versions.
+    sql: `CREATE TABLE IF NOT EXISTS evaluation_charts (
+  model String,
+  model_version String,
+  role String,
+  segment String,
+  window String,
+  window_start DateTime,
+  window_start_ms UInt64,
+  window_end_ms UInt64,
+  chart String,
+  subject String,
+  point_labels Array(String),
+  series_names Array(String),
+  series_values Array(Float64),
+  n Float64,
+  version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY (model, chart, subject, window, segment, role, model_version)
+-- series_values holds the series one after the other: series_names[s]'s
+-- value at point i is series_values[s * points + i + 1] (1-based), points =
+-- length(series_values) / length(series_names); point_labels names the
+-- points where they have names (bins, categories, classes). Charts:
+-- score_curve (threshold, tp, fp), confusion (row = true class),
+-- numeric_histogram and category_counts (reference, current).`,
+  },
 ];

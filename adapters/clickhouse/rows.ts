@@ -6,7 +6,7 @@
  * version: the row with the highest one replaces the others of its key.
  */
 import type { DeadLetter, LabelledExample, ModelSnapshot, Prediction, PromotionDecision } from '../../core/events.js';
-import type { DriftRecord, FeedbackStat, MetricPoint } from '../../core/evaluate/rows.js';
+import type { ChartRow, DriftRecord, FeedbackStat, MetricPoint } from '../../core/evaluate/rows.js';
 
 function pairs<V>(map: Record<string, V>): [string[], V[]] {
   const keys = Object.keys(map).sort();
@@ -95,6 +95,26 @@ export function driftRow(d: DriftRecord, version: number) {
     at: seconds(d.at),
     at_ms: d.at,
     n: d.n,
+    version,
+  };
+}
+
+export function chartRow(c: ChartRow, version: number) {
+  return {
+    model: c.model,
+    model_version: c.model_version,
+    role: c.role,
+    segment: c.segment,
+    window: c.window,
+    window_start: seconds(c.window_start),
+    window_start_ms: c.window_start,
+    window_end_ms: c.window_end,
+    chart: c.chart,
+    subject: c.subject,
+    point_labels: c.labels,
+    series_names: c.series,
+    series_values: c.values,
+    n: c.n,
     version,
   };
 }

@@ -26,6 +26,9 @@
  *   threshold is the statistic's critical value at that level (its alarm is
  *   cat_chi2_p's row). Null when the reference or the window has no values.
  *
+ * With `charts`: each categorical feature's counts per category in the
+ * reference and the window (a `category_counts` chart).
+ *
  * Rows that never alarm (dq_missing_rate_ref, dq_out_of_range_rate,
  * dq_unseen_rate, cat_chi2, cat_new_rate) have detected false, and threshold
  * 0 except cat_chi2. Role and version are `*`: the inputs are no role's.
@@ -36,7 +39,8 @@ import type { LabelledExample } from '../events.js';
 import { FirstSeen } from '../limits.js';
 import { FeatureQuality, type FeatureQualityState, type FeatureValues } from './feature-quality.js';
 import type { EvaluatorOptions } from './options.js';
-import type { DriftRecord } from './rows.js';
+import { featureChart } from './charts.js';
+import type { ChartRow, DriftRecord } from './rows.js';
 
 const INPUTS = '*';
 
@@ -97,7 +101,7 @@ export class DataQuality {
   }
 
   /** Adds a record; the rows of a completed window go to out. */
-  observe(example: LabelledExample, at: number, n: number, o: Options, out: DriftRecord[]): void {
+  observe(example: LabelledExample, at: number, n: number, o: Options, out: DriftRecord[], charts?: ChartRow[]): void {
     if (o.referenceSize <= 0) return;
     const values = valuesOf(example);
     if (!this.frozen) {
@@ -118,6 +122,10 @@ export class DataQuality {
     };
     for (const feature of this.features.values()) {
       this.rows(feature, o, (row) => out.push({ ...base, feature: feature.name, ...row }));
+      if (charts && feature.categorical) {
+        const c = feature.categoryCounts();
+        charts.push(featureChart({ ...base, segment: INPUTS }, 'category_counts', feature.name, c.labels, c.reference, c.current));
+      }
       feature.reset();
     }
     this.records = 0;

@@ -1,12 +1,14 @@
 /**
  * PSI and KS of one stream of values (an input feature, or a role's score)
  * against its first N values (the reference): each following window of N
- * values is compared with it.
+ * values is compared with it. For an input feature, each window's counts
+ * in the PSI bins beside the reference's (a `numeric_histogram` chart).
  */
 import { binOf, histogram, kolmogorovSmirnov, psi, quantileEdges } from '../drift/index.js';
 import { StateMismatchError } from '../errors.js';
 import type { EvaluatorOptions } from './options.js';
-import type { DriftRecord } from './rows.js';
+import { binLabels, featureChart } from './charts.js';
+import type { ChartRow, DriftRecord } from './rows.js';
 
 /**
  * A DistributionMonitor's state: its names, the reference (and the bin edges
@@ -39,8 +41,8 @@ export class DistributionMonitor {
     readonly feature: string,
   ) {}
 
-  /** Adds a value; returns the records of a completed window. */
-  add(value: number, timestamp: number, at: number, n: number, model: string, o: EvaluatorOptions['drift']): DriftRecord[] {
+  /** Adds a value; returns the records of a completed window (and, given `charts`, its histogram against the reference's). */
+  add(value: number, timestamp: number, at: number, n: number, model: string, o: EvaluatorOptions['drift'], charts?: ChartRow[]): DriftRecord[] {
     if (!this.edges) {
       this.reference.push(value);
       if (this.reference.length === o.referenceSize) {
@@ -65,6 +67,7 @@ export class DistributionMonitor {
       model, model_version: this.version, role: this.role, feature: this.feature,
       window: `last_${o.windowSize}`, window_start: this.firstTimestamp, window_end: this.lastTimestamp, at, n,
     };
+    if (charts && this.role === '*') charts.push(featureChart({ ...base, segment: '*' }, 'numeric_histogram', this.feature, binLabels(this.edges), this.referenceCounts!, counts));
     this.current = [];
     this.firstTimestamp = Number.POSITIVE_INFINITY;
     this.lastTimestamp = Number.NEGATIVE_INFINITY;

@@ -37,7 +37,9 @@
  *
  * Output (drain): the points of every window touched since the last drain
  * (the latest value of each: a consumer keeps the last one per key), drift
- * records and feedback statistics.
+ * records, feedback statistics and chart rows (charts.ts: a binary model's
+ * total-window curves and confusion matrix when the window was touched, each
+ * input feature's histograms at each drift window's end).
  */
 import type { LabelledExample } from '../events.js';
 import { EstimateSums } from '../metrics/estimate.js';
@@ -52,7 +54,8 @@ import { ModelState, type ModelStateState } from './model-state.js';
 import { checkSettings, settingsOf } from './settings.js';
 import { resolveOptions, type EvaluatorOptions } from './options.js';
 import { rollingPoints, windowPoints } from './points.js';
-import type { DriftRecord, FeedbackStat, MetricPoint } from './rows.js';
+import { windowCharts } from './charts.js';
+import type { ChartRow, DriftRecord, FeedbackStat, MetricPoint } from './rows.js';
 import { eachWindow, horizonOf, slide, startsOf } from './windows.js';
 
 /** The scores of an example under the role and version each is counted for: the champion's, then each shadow score by key. */
@@ -69,6 +72,7 @@ export interface EvaluatorOutput {
   points: MetricPoint[];
   drift: DriftRecord[];
   feedback: FeedbackStat[];
+  charts: ChartRow[];
 }
 
 /** An Evaluator's state (see Evaluator.toState): each model's, in the order the models came. */
@@ -84,6 +88,7 @@ export class Evaluator {
   /** Rows produced as a stream goes (sliding windows, drift), waiting for drain. */
   private pendingPoints: MetricPoint[] = [];
   private pendingDrift: DriftRecord[] = [];
+  private pendingCharts: ChartRow[] = [];
   /** Set while restore() applies an example: no sliding-window figures are computed. */
   private quiet = false;
 
@@ -122,7 +127,7 @@ export class Evaluator {
     const at = eventTime;
     const scored = scoresOf(example);
     // Input and score distributions: once per prediction (a correction has the same inputs); on the arrivals when there are.
-    if (example.correction_of === null && !this.options.arrivals) state.drift.observeDistributions(example, scored, at, state.n, this.options.drift, this.pendingDrift);
+    if (example.correction_of === null && !this.options.arrivals) state.drift.observeDistributions(example, scored, at, state.n, this.options.drift, this.pendingDrift, this.pendingCharts);
 
     if (example.label === null) this.countExpired(state, example, segments, starts);
     else this.countLabel(state, example, example.label, segments, starts, scored, at);
@@ -141,7 +146,7 @@ export class Evaluator {
     if (starts.includes(-1)) state.late++;
     const segments = state.segmentsOf(example.segments);
     const scored = scoresOf(example);
-    state.drift.observeDistributions(example, scored, example.timestamp, state.arrivals, this.options.drift, this.pendingDrift);
+    state.drift.observeDistributions(example, scored, example.timestamp, state.arrivals, this.options.drift, this.pendingDrift, this.pendingCharts);
     const bins = state.kind === 'binary' ? this.options.estimate.bins : 0;
     for (const { role, version, score } of scored) {
       for (const segment of segments) {
@@ -236,14 +241,17 @@ export class Evaluator {
   drain(): EvaluatorOutput {
     const points = this.pendingPoints;
     const drift = this.pendingDrift;
+    const charts = this.pendingCharts;
     this.pendingPoints = [];
     this.pendingDrift = [];
+    this.pendingCharts = [];
     const feedback: FeedbackStat[] = [];
     for (const state of this.models.values()) {
       const fairness = new Map<string, FairnessWindow>();
       for (const stats of state.dirty) {
         stats.dirty = false;
         for (const p of windowPoints(this.options, state.model, stats)) points.push(p);
+        for (const c of windowCharts(state.model, stats)) charts.push(c);
         noteFairness(this.options, stats, fairness);
       }
       state.dirty.length = 0;
@@ -251,7 +259,7 @@ export class Evaluator {
       state.feedback.drain(feedback);
       state.forget(this.horizon);
     }
-    return { points, drift, feedback };
+    return { points, drift, feedback, charts };
   }
 
   /**
@@ -272,6 +280,7 @@ export class Evaluator {
   discard(): void {
     this.pendingPoints = [];
     this.pendingDrift = [];
+    this.pendingCharts = [];
     for (const state of this.models.values()) {
       for (const stats of state.dirty) stats.dirty = false;
       state.dirty.length = 0;
@@ -309,7 +318,7 @@ export class Evaluator {
    * drain() or discard(): throws while output is pending.
    */
   toState(): EvaluatorState {
-    if (this.pendingPoints.length > 0 || this.pendingDrift.length > 0) throw new Error('Evaluator.toState: output is pending: drain (or discard) first');
+    if (this.pendingPoints.length > 0 || this.pendingDrift.length > 0 || this.pendingCharts.length > 0) throw new Error('Evaluator.toState: output is pending: drain (or discard) first');
     const models: EvaluatorState['models'] = [];
     for (const [model, state] of this.models) models.push([model, state.toState()]);
     return { settings: settingsOf(this.options), models };

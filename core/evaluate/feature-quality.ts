@@ -101,6 +101,19 @@ export class FeatureQuality {
     return categoricalDrift({ counts: this.referenceCounts, other: this.referenceOther }, { counts: this.counts, other: this.other });
   }
 
+  /** The reference's and the current window's counts per category (in the reference's order), then `(other)` when either has some. */
+  categoryCounts(): { labels: string[]; reference: number[]; current: number[] } {
+    const labels = [...this.table.names()];
+    const reference = labels.map((_, i) => this.referenceCounts[i] ?? 0);
+    const current = labels.map((_, i) => this.counts[i] ?? 0);
+    if (this.referenceOther > 0 || this.other > 0) {
+      labels.push('(other)');
+      reference.push(this.referenceOther);
+      current.push(this.other);
+    }
+    return { labels, reference, current };
+  }
+
   /** Starts the next window. */
   reset(): void {
     this.present = 0;

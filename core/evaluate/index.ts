@@ -5,4 +5,4 @@ export { shadowRole, TOTAL } from './cells.js';
 export type { EvaluatorOutput, EvaluatorState } from './evaluator.js';
 export type { DetectorOrder, EvaluatorOptions, TumblingWindow } from './options.js';
 export type { ModelHealth } from './live.js';
-export type { MetricPoint, DriftRecord, FeedbackStat, Versioned, EvaluatorRows } from './rows.js';
+export type { MetricPoint, DriftRecord, FeedbackStat, ChartRow, Versioned, EvaluatorRows } from './rows.js';

@@ -11,7 +11,7 @@ import { DataQuality, type DataQualityState } from './data-quality.js';
 import { DistributionMonitor, type DistributionMonitorState } from './distribution-monitor.js';
 import { ErrorDetectors, type Alarm, type ErrorDetectorsState } from './error-detectors.js';
 import type { EvaluatorOptions } from './options.js';
-import type { DriftRecord } from './rows.js';
+import type { ChartRow, DriftRecord } from './rows.js';
 
 /** Role and version of the input-feature drift records (the inputs are no role's). */
 const INPUTS = '*';
@@ -62,13 +62,13 @@ export class ModelDrift {
   /**
    * PSI and KS per input feature (role `*`) and per role's score, against
    * each stream's reference, and the inputs' data quality and categorical
-   * drift; records go to out.
+   * drift; records go to out, the input features' histograms to charts.
    */
-  observeDistributions(example: LabelledExample, scored: Scored[], at: number, n: number, o: EvaluatorOptions['drift'], out: DriftRecord[]): void {
+  observeDistributions(example: LabelledExample, scored: Scored[], at: number, n: number, o: EvaluatorOptions['drift'], out: DriftRecord[], charts?: ChartRow[]): void {
     if (o.referenceSize <= 0) return;
-    (this.quality ??= new DataQuality(this.model, o.maxFeatures)).observe(example, at, n, o, out);
+    (this.quality ??= new DataQuality(this.model, o.maxFeatures)).observe(example, at, n, o, out, charts);
     for (const feature of Object.keys(example.features).sort()) {
-      for (const r of this.monitor(INPUTS, INPUTS, feature).add(example.features[feature]!, example.timestamp, at, n, this.model, o)) out.push(r);
+      for (const r of this.monitor(INPUTS, INPUTS, feature).add(example.features[feature]!, example.timestamp, at, n, this.model, o, charts)) out.push(r);
     }
     for (const { role, version, score } of scored) {
       for (const r of this.monitor(role, version, 'score').add(score, example.timestamp, at, n, this.model, o)) out.push(r);

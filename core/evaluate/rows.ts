@@ -53,6 +53,45 @@ export interface FeedbackStat {
   overturned_by_expert: number;
 }
 
+/**
+ * The data of one chart, bounded: `series` named series of equal length,
+ * their values series after series (values[s * points + i], points =
+ * values.length / series.length), and optionally a name per point
+ * (`labels`: a bin, a category, a class). Identified by model,
+ * model_version, role, segment, window, chart and subject: a later row
+ * replaces it (window_start, window_end and n say what it covers).
+ *
+ * Charts (core/evaluate/charts.ts):
+ * - `score_curve` (binary, `total` window, segment `*`): series threshold,
+ *   tp, fp: the ROC and precision–recall curves in at most 101 exact
+ *   points (core/metrics/curve.ts); n the labels.
+ * - `confusion` (`total` window, segment `*`): labels the classes, series
+ *   the true classes, each point a predicted class: the weighted confusion
+ *   matrix, row = true class, column = predicted (binary: classes 0 and 1
+ *   at each example's threshold).
+ * - `numeric_histogram` (role and version `*`, subject the feature): the
+ *   reference's and the latest drift window's counts in the PSI bins
+ *   (labels: each bin's range); at most evaluator.drift_bins bins.
+ * - `category_counts` (role and version `*`, subject the feature): the
+ *   reference's and the latest data-quality window's counts per category
+ *   (labels), at most evaluator.max_categories and `(other)` when not empty.
+ */
+export interface ChartRow {
+  model: string;
+  model_version: string;
+  role: string;
+  segment: string;
+  window: string;
+  window_start: number;
+  window_end: number;
+  chart: string;
+  subject: string;
+  labels: string[];
+  series: string[];
+  values: number[];
+  n: number;
+}
+
 /** A row and the version it carries: of two rows with the same key, the later version wins. */
 export interface Versioned<T> {
   value: T;
@@ -64,6 +103,8 @@ export interface EvaluatorRows {
   points: Array<Versioned<MetricPoint>>;
   drift: Array<Versioned<DriftRecord>>;
   feedback: Array<Versioned<FeedbackStat>>;
+  /** Chart data (absent: none). */
+  charts?: Array<Versioned<ChartRow>>;
   /** The audit trail: every labelled example, correction and expired prediction, versioned by its offset. */
   examples: Array<Versioned<import('../events.js').LabelledExample>>;
 }

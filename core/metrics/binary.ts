@@ -107,10 +107,15 @@ export interface BinaryMetricsState {
  * Weights of positives and negatives per entry (a distinct score, or a score
  * bin), ascending by score; entries with both weights 0 are skipped.
  */
-interface ScoreCounts {
+export interface ScoreCounts {
   positives: ArrayLike<number>;
   negatives: ArrayLike<number>;
   length: number;
+}
+
+/** ScoreCounts with each entry's threshold (BinaryMetrics.scoreTable). */
+export interface ScoreTable extends ScoreCounts {
+  threshold: (i: number) => number;
 }
 
 /** The bin of `score` among `bins` equal-width bins over [0, 1]: outside values clamp, exactly 1 is in the last. */
@@ -270,6 +275,20 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
 
   private ece(): number | null {
     return expectedCalibrationError({ count: this.binCount, score: this.binScore, positive: this.binPositive });
+  }
+
+  /**
+   * The curve's thresholds (curve.ts): per entry ascending by score, the
+   * weights of positives and negatives and the threshold at which the
+   * entry's scores are first predicted positive: the distinct score
+   * (exact), or the bin's lower edge (binned). The arrays themselves.
+   */
+  scoreTable(): ScoreTable {
+    const counts = this.scoreCounts();
+    const bins = this.scoreBins;
+    return this.binPositives === null
+      ? { ...counts, threshold: (i) => this.exact.scores[i]! }
+      : { ...counts, threshold: (i) => i / bins };
   }
 
   /** Weight, score sum and positive sum per calibration bin (copies). */

@@ -57,3 +57,4 @@ export {
   type SoftmaxOptions,
   type GaussianNBMulticlassOptions,
 } from './multiclass/index.js';
+export { standardisedCoefficients, MAX_IMPORTANCE, type Importance } from './importance.js';

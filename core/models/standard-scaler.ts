@@ -72,6 +72,11 @@ export class StandardScaler implements Encoder {
     this.stds = ensureLength(this.stds, n);
   }
 
+  /** Each feature it scales, with its column and the standard deviation it divides by now. */
+  scaled(): Array<{ name: string; column: number; std: number }> {
+    return this.index.names.map((name, k) => ({ name, column: this.index.columns[k]!, std: this.stds[k] ?? 0 }));
+  }
+
   /** Running mean and variance of a feature, or null if never seen. */
   statistics(name: string): { count: number; mean: number; variance: number } | null {
     const k = this.index.names.indexOf(name);

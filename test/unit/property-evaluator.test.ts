@@ -63,11 +63,12 @@ function exampleArb(models: string[], odd: boolean): fc.Arbitrary<LabelledExampl
 /** Everything the evaluator outputs for the stream, drained every `every` examples (0: at the end only). */
 function evaluate(examples: LabelledExample[], every: number): EvaluatorOutput {
   const evaluator = new Evaluator(OPTIONS);
-  const out: EvaluatorOutput = { points: [], drift: [], feedback: [] };
+  const out: EvaluatorOutput = { points: [], drift: [], feedback: [], charts: [] };
   const take = (o: EvaluatorOutput) => {
     for (const p of o.points) out.points.push(p);
     for (const d of o.drift) out.drift.push(d);
     for (const f of o.feedback) out.feedback.push(f);
+    for (const c of o.charts) out.charts.push(c);
   };
   examples.forEach((e, i) => {
     evaluator.onExample(e);
@@ -78,7 +79,7 @@ function evaluate(examples: LabelledExample[], every: number): EvaluatorOutput {
 }
 
 function only(out: EvaluatorOutput, model: string): EvaluatorOutput {
-  return { points: out.points.filter((p) => p.model === model), drift: out.drift.filter((d) => d.model === model), feedback: out.feedback.filter((f) => f.model === model) };
+  return { points: out.points.filter((p) => p.model === model), drift: out.drift.filter((d) => d.model === model), feedback: out.feedback.filter((f) => f.model === model), charts: out.charts.filter((c) => c.model === model) };
 }
 
 describe('property: the evaluator', () => {
@@ -94,6 +95,7 @@ describe('property: the evaluator', () => {
         const together = evaluate(mixed, every);
         for (const p of together.points) if (p.value !== null) expect(Number.isFinite(p.value), `${p.model} ${p.metric} ${p.value}`).toBe(true);
         for (const d of together.drift) if (d.value !== null) expect(Number.isFinite(d.value), `${d.model} ${d.statistic}`).toBe(true);
+        for (const c of together.charts) for (const v of c.values) expect(Number.isFinite(v), `${c.model} ${c.chart} ${v}`).toBe(true);
         expect(latest(only(evaluate(mixed, 0), 'm'))).toEqual(latest(alone));
       }),
       runs(60),
@@ -105,5 +107,6 @@ describe('property: the evaluator', () => {
 function latest(out: EvaluatorOutput): unknown {
   const points = new Map(out.points.map((p) => [JSON.stringify([p.model_version, p.role, p.segment, p.window, p.window_start, p.metric]), p]));
   const feedback = new Map(out.feedback.map((f) => [JSON.stringify([f.day, f.feedback_type, f.source]), f]));
-  return { points: [...points].sort(), drift: out.drift, feedback: [...feedback].sort() };
+  const charts = new Map(out.charts.map((c) => [JSON.stringify([c.model_version, c.role, c.segment, c.window, c.chart, c.subject]), c]));
+  return { points: [...points].sort(), drift: out.drift, feedback: [...feedback].sort(), charts: [...charts].sort() };
 }
