@@ -9,7 +9,8 @@
  * negatives scoring t or more. From them and the totals P and N:
  * TPR = recall = tp / P, FPR = fp / N, precision = tp / (tp + fp).
  *
- * Bounded: walking the thresholds from the highest down, a point is kept
+ * Bounded: with at most maxPoints thresholds, the whole curve; with more,
+ * walking the thresholds from the highest down, a point is kept
  * when TPR + FPR (0 to 2 along the curve) has moved past the next multiple
  * of 2 / (maxPoints - 1), and the last (lowest) threshold always: at most
  * maxPoints points, spread along the curve however the scores cluster.
@@ -42,10 +43,12 @@ export function scoreCurve(table: ScoreTable, maxPoints = MAX_CURVE_POINTS): Sco
   let positives = 0;
   let negatives = 0;
   let lowest = -1;
+  let entries = 0;
   for (let i = 0; i < table.length; i++) {
     const pos = table.positives[i]!;
     const neg = table.negatives[i]!;
     if (pos === 0 && neg === 0) continue;
+    entries++;
     positives += pos;
     negatives += neg;
     if (lowest < 0) lowest = i;
@@ -53,7 +56,8 @@ export function scoreCurve(table: ScoreTable, maxPoints = MAX_CURVE_POINTS): Sco
   const curve: ScoreCurve = { thresholds: [], tp: [], fp: [], positives, negatives };
   if (lowest < 0) return curve;
   const span = (positives > 0 ? 1 : 0) + (negatives > 0 ? 1 : 0);
-  const step = span / (maxPoints - 1);
+  // Few enough thresholds: every one (the whole curve).
+  const step = entries <= maxPoints ? 0 : span / (maxPoints - 1);
   let next = step;
   let tp = 0;
   let fp = 0;
@@ -68,7 +72,7 @@ export function scoreCurve(table: ScoreTable, maxPoints = MAX_CURVE_POINTS): Sco
     curve.thresholds.push(table.threshold(i));
     curve.tp.push(tp);
     curve.fp.push(fp);
-    next = (Math.floor(moved / step) + 1) * step;
+    if (step > 0) next = (Math.floor(moved / step) + 1) * step;
   }
   return curve;
 }
