@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { DriftRecord, MetricPoint } from '../../core/evaluate/index.js';
+import type { ChartRow, DriftRecord, MetricPoint } from '../../core/evaluate/index.js';
 import { demo } from '../../demo/run-demo.js';
 import { DEMO_CHANGE, DEMO_COUNTS } from '../../demo/scenario.js';
 
@@ -72,5 +72,36 @@ describe('feedbackloop demo', () => {
     expect(promotions.some((p) => p.model === 'fraud-detector' && p.decision === 'promote' && p.at > DEMO_CHANGE)).toBe(true);
     expect(promotions.filter((p) => p.model === 'churn-predictor')).toEqual([]);
     expect(existsSync(s.files.snapshots)).toBe(true);
+
+    // The report (report.html) shows each fraud role's total-window curves, confusion matrix, the drift
+    // table and the challengers' standardised coefficients, from charts.jsonl and snapshots.jsonl.
+    const html = readFileSync(s.files.report, 'utf8');
+    const charts = readJsonl<ChartRow>(s.files.charts);
+    const fraud = (chart: string) => charts.filter((c) => c.model === 'fraud-detector' && c.chart === chart);
+    expect(fraud('score_curve').map((c) => `${c.role} ${c.model_version}`).sort()).toEqual(['challenger fraud-detector/ftrl', 'challenger fraud-detector/logreg', 'champion v7']);
+    for (const c of fraud('score_curve')) {
+      const points = c.values.length / 3;
+      expect(points).toBeGreaterThan(50);
+      expect(points).toBeLessThanOrEqual(101);
+      // Its last point counts every labelled example: the confusion matrix's total.
+      const confusion = fraud('confusion').find((m) => m.model_version === c.model_version)!;
+      expect(c.values[2 * points - 1]! + c.values[3 * points - 1]!).toBe(confusion.values.reduce((a, b) => a + b, 0));
+      const auc = metrics.find((m) => m.model === 'fraud-detector' && m.role === c.role && m.model_version === c.model_version && m.window === 'total' && m.segment === '*' && m.metric === 'roc_auc')!;
+      expect(html).toContain(`data-role="${c.role}" data-version="${c.model_version}" data-metric="roc_auc">${auc.value!.toFixed(3)}</b>`);
+    }
+    for (const chart of ['roc', 'pr', 'reliability']) expect(html).toMatch(new RegExp(`<svg class="chart xy"[^>]*data-model="fraud-detector" data-chart="${chart}" data-lines="3">`));
+    expect(html.match(/<table class="confusion" data-role="\w+" data-version="[^"]+">/g)!.length).toBeGreaterThanOrEqual(5);
+    // The drift table: amount alarms on PSI (the change), country and channel show their category shares.
+    expect(html).toMatch(/<tr data-feature="amount" class="alarm">[\s\S]*?data-statistic="psi" data-value="[\d.]+" data-threshold="0.2" data-detected="true"/);
+    for (const feature of ['country', 'channel']) expect(html).toMatch(new RegExp(`<tr data-feature="${feature}">[\\s\\S]*?data-model="fraud-detector" data-feature="${feature}" data-chart="category_counts"`));
+    expect(fraud('numeric_histogram').map((c) => c.subject).sort()).toEqual(['account_age_days', 'amount', 'txn_per_day']);
+    // Feature importance: the logreg challenger's standardised coefficients of its latest snapshot, over its snapshots.
+    const snapshots = readJsonl<{ model: string; challenger: string; importance: Array<{ feature: string; coefficient: number }> | null }>(s.files.snapshots);
+    const logreg = snapshots.filter((x) => x.model === 'fraud-detector' && x.challenger === 'logreg');
+    const latest = logreg[logreg.length - 1]!.importance!;
+    expect(latest.map((i) => i.feature).sort()).toEqual(['account_age_days', 'amount', 'txn_per_day']);
+    const table = html.match(/<table class="importance" data-challenger="logreg">[\s\S]*?<\/table>/)![0];
+    expect([...table.matchAll(/<tr data-feature="(\w+)" data-coefficient="([-\d.e]+)">/g)].map((m) => [m[1], Number(m[2])])).toEqual(latest.map((i) => [i.feature, i.coefficient]));
+    expect(snapshots.filter((x) => x.challenger === 'ftrl').every((x) => x.importance === null)).toBe(true);
   }, 120_000);
 });
