@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { championHistoryRow, ClickHouseStore, metricPointRow } from '../../adapters/clickhouse/index.js';
-import type { MetricPoint } from '../../core/evaluate/index.js';
+import type { ChartRow, MetricPoint } from '../../core/evaluate/index.js';
 import { championHistory, manualDecision } from '../../runtime/manual-decisions.js';
 import { createPipelineMetrics } from '../../adapters/prometheus/index.js';
 import { commandReplay } from '../../cli/commands/replay.js';
@@ -30,7 +30,7 @@ import { requireStack, STACK } from '../support/stack.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const GRAFANA = join(ROOT, 'dashboards', 'grafana');
-const FILES = ['feedbackloop-overview.json', 'feedbackloop-model.json'];
+const FILES = ['feedbackloop-overview.json', 'feedbackloop-model.json', 'feedbackloop-regression.json'];
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const START = Date.UTC(2025, 2, 3);
@@ -41,7 +41,8 @@ const provisioned = (parseYaml(readFileSync(join(GRAFANA, 'provisioning', 'datas
 const CLICKHOUSE = 'grafana-clickhouse-datasource';
 
 /**
- * Three days of two binary models: `churn` (version c7) and `fraud` (v1,
+ * Three days of two binary models and a regression model `eta` (r1, its
+ * error doubling at the change; segment region): `churn` (version c7) and `fraud` (v1,
  * then v2 from day 1.5), segments region (3 values, the fairness attribute)
  * and plan (2), a feature `amount` and a categorical `channel`. From day 2
  * on the concept changes: the amounts, the channel's shares and the scores
@@ -100,6 +101,18 @@ function stream(seed: number): { predictions: Prediction[]; feedback: Feedback[]
       }
     }
   }
+  // A regression model (an ETA in minutes), its error doubling at the change; labels from users and experts.
+  for (let i = 0; i < 1200; i++) {
+    const timestamp = START + Math.floor(random() * 3 * DAY);
+    const truth = Math.round((10 + random() * 50) * 10) / 10;
+    const error = (random() - 0.5) * (timestamp >= CHANGE ? 16 : 8);
+    const id = `eta-${i}`;
+    predictions.push({
+      prediction_id: id, model: 'eta', model_version: 'r1', timestamp, features: { distance: Math.round(truth * 0.8 * 100) / 100 }, categorical: {},
+      segments: { region: among([['eu', 5], ['us', 3], ['apac', 2]]) }, score: Math.round((truth + error) * 10) / 10, threshold: 0, shadow_scores: {},
+    });
+    if (random() < 0.9) feedback.push({ prediction_id: id, timestamp: timestamp + delay(60_000, 6 * HOUR), feedback_type: i % 4 === 0 ? 'EXPERT_REVIEW' : 'USER_CONFIRMED', label: truth, uncertain: false, source: `user-${i % 6}`, notes: null });
+  }
   predictions.sort((a, b) => a.timestamp - b.timestamp);
   feedback.sort((a, b) => a.timestamp - b.timestamp);
   return { predictions, feedback };
@@ -141,6 +154,7 @@ describe('Grafana dashboards', () => {
     const variables = (i: number) => dashboards[i]!.templating.list.map((v) => v.name);
     expect(variables(0)).toEqual(['model']);
     expect(variables(1)).toEqual(['model', 'segment', 'window']);
+    expect(variables(2)).toEqual(['model', 'segment', 'window']);
   });
 
   it('the docker-compose grafana service installs the plugin and provisions these files', () => {
@@ -199,6 +213,7 @@ describe('Grafana dashboards', () => {
           `clickhouse: { url: "${STACK.clickhouseUrl}", database: ${database} }`,
           'joiner: { join_window: 1d }',
           'evaluator: { windows: [1h, 1d], fairness_attributes: [region], drift_reference_size: 300, drift_window_size: 300 }',
+          'models: { eta: { task: regression } }',
           '',
         ].join('\n'),
       );
@@ -227,6 +242,24 @@ describe('Grafana dashboards', () => {
       expect(snapshots).toBeGreaterThan(0);
       expect(versionRows).toBe(snapshots);
       expect(historyRows).toBe(decisions.length);
+    });
+
+    it('the replay wrote the chart rows to evaluation_charts, as charts.jsonl has them (curves at most 101 points)', async () => {
+      const files = readFileSync(join(dir, 'out', 'charts.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ChartRow);
+      const rows = await store.select<{ model: string; role: string; model_version: string; chart: string; subject: string; point_labels: string[]; series_names: string[]; series_values: number[]; n: number }>(
+        'SELECT model, role, model_version, chart, subject, point_labels, series_names, series_values, n FROM evaluation_charts FINAL ORDER BY model, chart, subject, role, model_version',
+      );
+      const key = (c: { model: string; role: string; model_version: string; chart: string; subject: string }) => [c.model, c.role, c.model_version, c.chart, c.subject].join(' ');
+      expect(rows.map(key).sort()).toEqual(files.map(key).sort());
+      for (const row of rows) {
+        const file = files.find((c) => key(c) === key(row))!;
+        expect({ labels: row.point_labels, series: row.series_names, values: row.series_values.map(Number), n: Number(row.n) }).toEqual({ labels: file.labels, series: file.series, values: file.values, n: file.n });
+      }
+      const curves = rows.filter((r) => r.chart === 'score_curve');
+      expect(curves.map((r) => `${r.model} ${r.role}`).sort()).toEqual(['churn champion', 'churn challenger', 'fraud champion', 'fraud champion', 'fraud challenger'].sort());
+      for (const c of curves) expect(c.series_values.length / 3).toBeLessThanOrEqual(101);
+      // The regression model has no curve; its input feature has its histogram.
+      expect(rows.filter((r) => r.model === 'eta').map((r) => `${r.chart} ${r.subject}`)).toEqual(['numeric_histogram distance']);
     });
 
     it('every query of every panel, variable and annotation returns rows, for every variable value', async () => {
