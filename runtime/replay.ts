@@ -16,11 +16,14 @@
  *   feedback.jsonl      feedback statistics per model, UTC day, feedback type and source
  *   charts.jsonl        chart data: each binary role's total-window ROC/PR curve points (at most 101)
  *                       and confusion matrix, each input feature's reference and latest-window counts
- *   snapshots.jsonl     every challenger snapshot the learner published (version, examples seen, data hash)
+ *   snapshots.jsonl     every challenger snapshot the learner published (version, examples seen, data hash,
+ *                       its 20 largest standardised coefficients: core/models/importance.ts)
  *   promotions.jsonl    every promotion / rollback decision, with its evidence
  *   report.html         one self-contained page: each model's figures over time, champion vs
- *                       challengers, with drift and decision markers; label delay and coverage;
- *                       feedback statistics; fairness by segment (core/report)
+ *                       challengers, with drift and decision markers; the total window's curves,
+ *                       reliability and confusion matrices; the per-feature drift table; the
+ *                       challengers' feature importance; label delay and coverage;
+ *                       feedback statistics; fairness by segment (report/)
  *   summary.json        the counts
  *
  * The evaluator reads the joiner's labelled examples from the in-process

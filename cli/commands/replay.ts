@@ -55,9 +55,11 @@ export function registerReplay(cli: Command): void {
       '\nWrites to --out: labelled.jsonl (one line per labelled example or correction; the last line\n' +
         'for a prediction_id carries its final label), unlabelled.jsonl, unmatched.jsonl,\n' +
         'dead_letters.jsonl (malformed lines with file, line and reason), metrics.jsonl (the final value\n' +
-        'of every figure), drift.jsonl, feedback.jsonl, snapshots.jsonl (the challengers\' models),\n' +
-        'promotions.jsonl (the promoter\'s decisions), report.html (every model\'s figures, drift,\n' +
-        'decisions, feedback and fairness on one self-contained page) and summary.json.\n' +
+        'of every figure), drift.jsonl, feedback.jsonl, charts.jsonl (ROC/PR curve points, confusion\n' +
+        'matrices, feature histograms), snapshots.jsonl (the challengers\' models and their standardised\n' +
+        'coefficients), promotions.jsonl (the promoter\'s decisions), report.html (every model\'s figures,\n' +
+        'curves, drift, feature importance, decisions, feedback and fairness on one self-contained page)\n' +
+        'and summary.json.\n' +
         'A model the config does not name is taken as binary: give a regression model its task\n' +
         '(models.<name>.task: regression), or its predictions are dead-lettered (score out of range).\n\n' +
         'Example:\n  feedbackloop replay --predictions examples/predictions.jsonl --feedback examples/feedback.jsonl \\\n' +
