@@ -49,6 +49,7 @@ describe('foundation pipeline on real Kafka, registry and ClickHouse', () => {
       'champion_history',
       'dead_letters',
       'drift_events',
+      'evaluation_charts',
       'feedback_stats',
       'labelled_examples',
       'metric_points',
