@@ -51,7 +51,7 @@ export function xyChart(c: XyChart): string {
   const bottom = XH - XM.bottom;
   const x = (v: number) => left + ((v - c.x.lo) / (c.x.hi - c.x.lo)) * (right - left);
   const y = (v: number) => bottom - ((v - c.y.lo) / (c.y.hi - c.y.lo)) * (bottom - top);
-  const out: string[] = [`<svg class="chart xy" viewBox="0 0 ${XW} ${XH}" role="img" aria-label="${esc(c.title)}"${attributes(c.attrs)} data-lines="${c.lines.length}">`];
+  const out: string[] = [`<svg class="xy" viewBox="0 0 ${XW} ${XH}" role="img" aria-label="${esc(c.title)}"${attributes(c.attrs)} data-lines="${c.lines.length}">`];
   out.push(`<rect class="plot" x="${left}" y="${top}" width="${right - left}" height="${bottom - top}"/>`);
   const xs = yTicks([c.x.lo, c.x.hi], { label: '', format: String, lo: c.x.lo, hi: c.x.hi, bounds: [c.x.lo, c.x.hi] });
   const ys = yTicks([c.y.lo, c.y.hi], { label: '', format: String, lo: c.y.lo, hi: c.y.hi, bounds: [c.y.lo, c.y.hi] });

@@ -22,7 +22,7 @@ section.model { background: #fff; border: 1px solid #d8dbe0; border-radius: 8px;
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr)); gap: 10px 18px; }
 figure { margin: 0; }
 figcaption { font-weight: 600; font-size: 13px; margin: 4px 0 0 8px; }
-svg.chart, svg.timeline { width: 100%; height: auto; display: block; font-size: 11px; }
+svg.chart, svg.timeline, svg.xy { width: 100%; height: auto; display: block; font-size: 11px; }
 svg .plot { fill: #fff; stroke: #c9cdd3; }
 svg .grid { stroke: #eceef1; }
 svg .grid.major { stroke: #d5d9de; }

@@ -104,7 +104,12 @@ describe('report.html in headless Chromium', () => {
       const timelines = [...document.querySelectorAll('svg.timeline')].map((svg) => ({
         model: svg.dataset.model ?? '', height: svg.getBoundingClientRect().height, dots: svg.querySelectorAll('circle.marker').length,
       }));
-      return { charts, timelines, title: document.title, scrollWidth: document.documentElement.scrollWidth, innerWidth };
+      // The total window's ROC, PR and reliability charts: their curves, drawn.
+      const curves = [...document.querySelectorAll('svg.xy')].map((svg) => ({
+        model: svg.dataset.model ?? '', chart: svg.dataset.chart ?? '', width: svg.getBoundingClientRect().width,
+        lengths: [...svg.querySelectorAll('path.curve')].map((p) => p.getTotalLength()),
+      }));
+      return { charts, timelines, curves, title: document.title, scrollWidth: document.documentElement.scrollWidth, innerWidth };
     });
 
     expect(outside).toEqual([]);
@@ -130,6 +135,14 @@ describe('report.html in headless Chromium', () => {
       expect(chart.paths.filter((p) => p.length > 0).length).toBeGreaterThanOrEqual(3 * 2);
       expect(chart.promotions).toBe(1);
       expect(chart.drift).toBeGreaterThan(0);
+    }
+    // Each model's ROC, PR and reliability charts: a drawn curve per series (fraud-detector: champion and two challengers).
+    for (const model of MODELS) {
+      for (const chart of ['roc', 'pr', 'reliability']) {
+        const svg = seen.curves.find((c) => c.model === model && c.chart === chart);
+        expect(svg?.width, `${model} ${chart}`).toBeGreaterThan(200);
+        expect(svg!.lengths.filter((l) => l > 10).length, `${model} ${chart}`).toBe(model === 'fraud-detector' ? 3 : 2);
+      }
     }
     const timeline = seen.timelines.find((t) => t.model === 'fraud-detector');
     expect(timeline?.dots).toBeGreaterThan(10);

@@ -89,7 +89,7 @@ describe('feedbackloop demo', () => {
       const auc = metrics.find((m) => m.model === 'fraud-detector' && m.role === c.role && m.model_version === c.model_version && m.window === 'total' && m.segment === '*' && m.metric === 'roc_auc')!;
       expect(html).toContain(`data-role="${c.role}" data-version="${c.model_version}" data-metric="roc_auc">${auc.value!.toFixed(3)}</b>`);
     }
-    for (const chart of ['roc', 'pr', 'reliability']) expect(html).toMatch(new RegExp(`<svg class="chart xy"[^>]*data-model="fraud-detector" data-chart="${chart}" data-lines="3">`));
+    for (const chart of ['roc', 'pr', 'reliability']) expect(html).toMatch(new RegExp(`<svg class="xy"[^>]*data-model="fraud-detector" data-chart="${chart}" data-lines="3">`));
     expect(html.match(/<table class="confusion" data-role="\w+" data-version="[^"]+">/g)!.length).toBeGreaterThanOrEqual(5);
     // The drift table: amount alarms on PSI (the change), country and channel show their category shares.
     expect(html).toMatch(/<tr data-feature="amount" class="alarm">[\s\S]*?data-statistic="psi" data-value="[\d.]+" data-threshold="0.2" data-detected="true"/);

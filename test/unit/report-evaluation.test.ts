@@ -63,7 +63,7 @@ function input(): ReportInput {
 }
 
 /** An svg of the page by its data-chart. */
-const svgOf = (html: string, chart: string) => html.match(new RegExp(`<svg class="chart xy"[^>]*data-chart="${chart}"[\\s\\S]*?</svg>`))![0];
+const svgOf = (html: string, chart: string) => html.match(new RegExp(`<svg class="xy"[^>]*data-chart="${chart}"[\\s\\S]*?</svg>`))![0];
 
 describe('the report: curves, confusion matrix, drift table and feature importance', () => {
   const html = renderReport(input());
