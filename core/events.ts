@@ -486,22 +486,36 @@ function replacedLabel(obj: Obj, what: string, limits: RecordLimits): ReplacedLa
 export function validateModelSnapshot(value: unknown): ModelSnapshot {
   const what = 'model snapshot';
   if (!isObject(value)) throw new ValidationError(`${what} must be an object`);
-  const schema = value.feature_schema ?? [];
-  if (!Array.isArray(schema) || !schema.every((f: unknown) => isObject(f) && typeof f.name === 'string' && (f.kind === 'NUMERIC' || f.kind === 'CATEGORICAL'))) {
-    throw new ValidationError(`${what}: feature_schema must be a list of {name, kind: NUMERIC or CATEGORICAL}`);
-  }
+  const schema = featureSchema(value.feature_schema ?? [], what);
   return {
     model: requireString(value, 'model', what),
     version: requireString(value, 'version', what),
     challenger: requireText(value, 'challenger', what),
     algorithm: requireText(value, 'algorithm', what),
     parameters: requireText(value, 'parameters', what),
-    feature_schema: schema.map((f: FeatureSpec, i) => ({ name: isWellFormed(f.name) ? f.name : requireWellFormed(f.name, `feature_schema[${i}].name`, what), kind: f.kind })),
+    feature_schema: schema,
     training_count: requireCount(value, 'training_count', what),
     data_hash: requireText(value, 'data_hash', what),
     parent_version: optionalString(value, 'parent_version', what),
     created_at: requireTimestamp(value, 'created_at', what),
   };
+}
+
+/**
+ * A snapshot's feature schema: a list of {name, kind}, read by index so a
+ * sparse array's holes are refused (every() and map() skip them, and the
+ * codec cannot encode a hole).
+ */
+function featureSchema(schema: unknown, what: string): FeatureSpec[] {
+  const refused = () => new ValidationError(`${what}: feature_schema must be a list of {name, kind: NUMERIC or CATEGORICAL}`);
+  if (!Array.isArray(schema)) throw refused();
+  const specs: FeatureSpec[] = [];
+  for (let i = 0; i < schema.length; i++) {
+    const f: unknown = schema[i];
+    if (!isObject(f) || typeof f.name !== 'string' || (f.kind !== 'NUMERIC' && f.kind !== 'CATEGORICAL')) throw refused();
+    specs.push({ name: requireWellFormed(f.name, `feature_schema[${i}].name`, what), kind: f.kind });
+  }
+  return specs;
 }
 
 /** A map of numbers that may be missing or null (then empty). */

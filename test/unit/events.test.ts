@@ -38,6 +38,9 @@ describe('validateModelSnapshot', () => {
   it('names the field and what it got', () => {
     expect(message(() => validateModelSnapshot(null))).toBe('model snapshot must be an object');
     expect(message(() => validateModelSnapshot({ ...SNAPSHOT, feature_schema: [{ name: 'x', kind: 'TEXT' }] }))).toBe('model snapshot: feature_schema must be a list of {name, kind: NUMERIC or CATEGORICAL}');
+    // A sparse array's hole (found by property-validators, seed 624027360): every() skipped it, the codec could not encode it.
+    // eslint-disable-next-line no-sparse-arrays
+    expect(message(() => validateModelSnapshot({ ...SNAPSHOT, feature_schema: [, { name: 'x', kind: 'NUMERIC' }] }))).toBe('model snapshot: feature_schema must be a list of {name, kind: NUMERIC or CATEGORICAL}');
     expect(message(() => validateModelSnapshot({ ...SNAPSHOT, version: '' }))).toBe('model snapshot: version must be a non-empty string, got ""');
     expect(message(() => validateModelSnapshot({ ...SNAPSHOT, parameters: null }))).toBe('model snapshot: parameters must be a string, got null');
     expect(message(() => validateModelSnapshot({ ...SNAPSHOT, training_count: 1.5 }))).toBe('model snapshot: training_count must be an integer from 0 to 9007199254740990 (2^53 - 2, the largest Avro long), got 1.5');
