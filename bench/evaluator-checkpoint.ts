@@ -36,7 +36,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { decodeEvaluatorState, encodeEvaluatorState } from '../adapters/state/evaluator-checkpoint.js';
 import { Evaluator, type EvaluatorOptions } from '../core/evaluate/index.js';
-import type { LabelledExample } from '../core/events.js';
+import { type LabelledExample, noExampleClasses } from '../core/events.js';
 import { mulberry32, type Random } from '../demo/random.js';
 import { numberOption } from './options.js';
 
@@ -118,6 +118,7 @@ function example(i: number, timestamp: number, random: Random): LabelledExample 
   const delay = MINUTE + Math.floor(random() * (DAY - MINUTE));
   const week = 1 + Math.floor((timestamp - T0) / (7 * DAY));
   return {
+    ...noExampleClasses(),
     example_id: `${i}#1`, prediction_id: String(i), model, model_version: `v${week}`, timestamp,
     features: { amount: random() * 100, age: random() * 80, tenure: Math.floor(random() * 10) }, categorical: {},
     segments: { region: REGIONS[Math.floor(random() * 5)]!, plan: PLANS[Math.floor(random() * 5)]! },

@@ -14,7 +14,7 @@
  */
 import { makeCodecs } from '../adapters/codec/codecs.js';
 import { buildConfig } from '../adapters/config/index.js';
-import type { Prediction } from '../core/events.js';
+import { noPredictionClasses, type Prediction } from '../core/events.js';
 import { avroPredictionPacking } from '../adapters/codec/prediction-packing.js';
 import { Joiner, MemoryJoinStore, PackedJoinStore, type JoinStore } from '../core/join/index.js';
 import { mulberry32 } from '../demo/random.js';
@@ -38,6 +38,7 @@ function heapUsed(): number {
 function prediction(random: () => number, i: number): Prediction {
   const pick = (values: string[]) => values[Math.floor(random() * values.length)]!;
   return {
+    ...noPredictionClasses(),
     prediction_id: `p-${i}`,
     model: 'fraud-detector',
     model_version: 'v7',

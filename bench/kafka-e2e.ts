@@ -55,7 +55,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { logLevel, type Admin } from 'kafkajs';
 import { KafkaTransport } from '../adapters/kafka/transport.js';
 import type { LogProducer, OutgoingRecord } from '../adapters/transport/transport.js';
-import type { Feedback, Prediction } from '../core/events.js';
+import { type Feedback, noFeedbackClasses, noPredictionClasses, type Prediction } from '../core/events.js';
 import { gaussian, mulberry32 } from '../demo/random.js';
 import { uniqueName } from '../test/support/collect.js';
 import { CLI, joinerEnvironment, pipelineTopics, removeStateDir, STATE_DIR, type PipelineTopics } from '../test/support/joiner-process.js';
@@ -410,6 +410,7 @@ async function latencyPhase(run: RunProcess, producer: LogProducer, codecs: Join
       const z = -2.2 + 0.6 * Math.log1p(amount / 50) + 0.5 * gaussian(rng);
       const y = rng() < 1 / (1 + Math.exp(-z)) ? 1 : 0;
       const prediction: Prediction = {
+        ...noPredictionClasses(),
         prediction_id: id, model: probe ? PROBE_MODEL : MODEL, model_version: probe ? 'p1' : 'v7', timestamp: now,
         features: { amount, account_age_days: Math.floor(rng() * 2000), hour: new Date(now).getUTCHours(), items: 1 + Math.floor(rng() * 10) },
         categorical: { country: COUNTRIES[Math.floor(rng() * COUNTRIES.length)]! },
@@ -418,7 +419,7 @@ async function latencyPhase(run: RunProcess, producer: LogProducer, codecs: Join
       };
       records.push({ topic: topics.predictions, key: Buffer.from(id), value: await codecs.prediction.encode(prediction) });
       events++;
-      const feedback: Feedback = { prediction_id: id, timestamp: 0, feedback_type: 'USER_CONFIRMED', label: y, uncertain: false, source: 'bench', notes: null };
+      const feedback: Feedback = { ...noFeedbackClasses(), prediction_id: id, timestamp: 0, feedback_type: 'USER_CONFIRMED', label: y, uncertain: false, source: 'bench', notes: null };
       pendingFeedback.push({ due: now + o.feedbackDelayMs, feedback, ...(probe ? { probe: { k: ++probeOrdinal, id, sentAt: 0, ackedAt: 0 } } : {}) });
     }
     if (records.length > 0) sendMs.push(await sendStamped(producer, records, probesNow, probes));

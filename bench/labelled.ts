@@ -7,7 +7,7 @@
  * 0.2 -> 0.5 and `amount` shifts by +30. In label-arrival order, as the
  * joiner emits them.
  */
-import type { LabelledExample } from '../core/events.js';
+import { type LabelledExample, noExampleClasses } from '../core/events.js';
 import { mulberry32 } from '../demo/random.js';
 
 const HOUR = 3_600_000;
@@ -26,6 +26,7 @@ export function labelledStream(n: number, seed: number, change?: { at: number },
     const score = predicted === 1 ? 0.5 + random() / 2 : random() / 2;
     const delay = 60_000 + Math.floor(random() * 24 * HOUR);
     const x: LabelledExample = {
+      ...noExampleClasses(),
       example_id: `${i}#1`, prediction_id: String(i), model, model_version: 'v1', timestamp,
       features: { amount: random() * 100 + (changed ? 30 : 0), age: random() }, categorical: {},
       segments: { region: ['eu', 'us', 'apac'][Math.floor(random() * 3)]!, plan: random() < 0.5 ? 'free' : 'pro' },
@@ -36,7 +37,7 @@ export function labelledStream(n: number, seed: number, change?: { at: number },
     out.push(x);
     if (!change && i % 9 === 0) {
       out.push({ ...x, example_id: `${i}#2`, label: 1 - label, feedback_type: 'EXPERT_REVIEW', source: 'analyst', feedback_timestamp: x.feedback_timestamp! + HOUR, correction_of: x.example_id,
-        replaces: { label, feedback_type: 'USER_CONFIRMED', source: x.source, feedback_timestamp: x.feedback_timestamp! } });
+        replaces: { label_class: null, rejected_class: null, labels: null, label, feedback_type: 'USER_CONFIRMED', source: x.source, feedback_timestamp: x.feedback_timestamp! } });
     }
   }
   // Label-arrival order, as the joiner emits them.

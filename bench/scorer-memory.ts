@@ -20,7 +20,7 @@
  */
 import { LocalCodec } from '../adapters/codec/codec.js';
 import { MemoryTransport } from '../adapters/transport/memory.js';
-import type { LabelledExample, ModelSnapshot, PromotionDecision } from '../core/events.js';
+import { type LabelledExample, type ModelSnapshot, noExampleClasses, type PromotionDecision } from '../core/events.js';
 import { ChallengerTrainer, ShadowScorer } from '../core/learn/index.js';
 import { ChampionScorer } from '../scorer/index.js';
 import { mulberry32 } from '../demo/random.js';
@@ -38,6 +38,7 @@ function example(random: () => number, i: number): LabelledExample {
   const amount = random() * 500;
   const age = random() * 1000;
   return {
+    ...noExampleClasses(),
     example_id: `e${i}`, prediction_id: `p${i}`, model: 'fraud', model_version: 'v1', timestamp: T0,
     features: { amount, age, f3: random(), f4: random() },
     categorical: { country: ['de', 'fr', 'us', 'br'][i % 4]!, channel: ['web', 'app'][i % 2]! }, segments: {},

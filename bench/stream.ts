@@ -12,7 +12,7 @@
  * Events come out in arrival order; an event's timestamp is its event time,
  * which may lag its arrival a little (or a lot, for a late prediction).
  */
-import type { Feedback, FeedbackType, Prediction } from '../core/events.js';
+import { type Feedback, type FeedbackType, noFeedbackClasses, noPredictionClasses, type Prediction } from '../core/events.js';
 import type { ModelKind } from '../core/events.js';
 import { mulberry32 } from '../demo/random.js';
 
@@ -120,6 +120,7 @@ export function* joinStream(options: StreamOptions): Generator<StreamEvent> {
     const model = pick(MODELS);
     const regression = model === 'eta';
     const prediction: Prediction = {
+      ...noPredictionClasses(),
       prediction_id: `p-${(n * 2654435761) % 4294967296 >>> 0}-${n.toString(36)}`,
       model,
       model_version: rng() < 0.9 ? 'v7' : 'v8',
@@ -178,6 +179,7 @@ export function* joinStream(options: StreamOptions): Generator<StreamEvent> {
       }
       if (k === 0) firstLabel = label;
       const feedback: Feedback = {
+        ...noFeedbackClasses(),
         prediction_id: prediction.prediction_id,
         timestamp: round(arrival - lag),
         feedback_type: type,

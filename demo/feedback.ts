@@ -5,7 +5,7 @@
  * corrected by an expert; AUTO_VALIDATED; EXPERT_REVIEW; uncertain reviews;
  * a user's late contradiction; or none at all (never labelled).
  */
-import type { Feedback, FeedbackType, Prediction } from '../core/events.js';
+import { type Feedback, type FeedbackType, noFeedbackClasses, type Prediction } from '../core/events.js';
 import { HOUR } from './scenario.js';
 import { logUniform, pick, type Random } from './random.js';
 
@@ -24,6 +24,7 @@ export function feedbackOf(random: Random, prediction: Prediction, index: number
   const predicted = prediction.score >= prediction.threshold ? 1 : 0;
   const say = (at: number, type: FeedbackType, label: number | null, uncertain = false) =>
     out.push({
+      ...noFeedbackClasses(),
       prediction_id: prediction.prediction_id, timestamp: prediction.timestamp + at, feedback_type: type, label, uncertain,
       source: `${type.toLowerCase()}-${index % 5}`, notes: null,
     });

@@ -112,7 +112,7 @@ for (const meta of metas) {
       return { x: { features: e.features, categorical: e.categorical }, y: e.y };
     });
   if (!river.results.some((r) => r.dataset === meta.name)) continue;
-  for (const spec of specs[meta.task]) {
+  for (const spec of specs[meta.task as 'binary' | 'regression']) {
     const model = modelFor(spec, meta);
     const { metrics } = onePass(model.clone(), rows, meta.task);
     let seconds = 0;

@@ -39,6 +39,7 @@
  * (the latest value of each: a consumer keeps the last one per key), drift
  * records and feedback statistics.
  */
+import { isLabelled } from '../contracts/labelled.js';
 import type { LabelledExample } from '../events.js';
 import { EstimateSums } from '../metrics/estimate.js';
 import { shadowRole, type Observation, type WindowStats } from './cells.js';
@@ -125,8 +126,10 @@ export class Evaluator {
     // Input and score distributions: once per prediction (a correction has the same inputs); on the arrivals when there are.
     if (example.correction_of === null && !this.options.arrivals) state.drift.observeDistributions(example, scored, at, state.n, this.options.drift, this.pendingDrift);
 
-    if (example.label === null) this.countExpired(state, example, segments, starts);
-    else this.countLabel(state, example, example.label, segments, starts, scored, at);
+    // isLabelled (core/contracts/labelled.ts): for binary and regression, `label` is set.
+    const label = isLabelled(example, state.kind) ? example.label : null;
+    if (label === null) this.countExpired(state, example, segments, starts);
+    else this.countLabel(state, example, label, segments, starts, scored, at);
   }
 
   /**

@@ -22,7 +22,7 @@ import type { MetricPoint } from '../../core/evaluate/index.js';
 import { championHistory, manualDecision } from '../../runtime/manual-decisions.js';
 import { createPipelineMetrics } from '../../adapters/prometheus/index.js';
 import { commandReplay } from '../../cli/commands/replay.js';
-import type { Feedback, FeedbackType, Prediction } from '../../core/events.js';
+import { type Feedback, type FeedbackType, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 import { uniqueName } from '../support/collect.js';
 import { allPanels, dashboardQueries, expandMacros, promLabelNames, promMetricNames, type Dashboard } from '../support/grafana.js';
 import { seededRandom } from '../support/random.js';
@@ -71,6 +71,7 @@ function stream(seed: number): { predictions: Prediction[]; feedback: Feedback[]
       const score = Math.round(random() ** (changed ? 0.7 : region === 'apac' ? 1.4 : 1.8) * 1000) / 1000;
       const id = `${model}-${i}`;
       predictions.push({
+        ...noPredictionClasses(),
         prediction_id: id, model, model_version: version(timestamp), timestamp,
         features: { amount: Math.round((random() * 100 + (changed ? 40 : 0)) * 100) / 100 }, categorical: {},
         segments: { region, plan: among([['free', 65], ['pro', 35]]) }, score, threshold: 0.5, shadow_scores: {},
@@ -78,7 +79,7 @@ function stream(seed: number): { predictions: Prediction[]; feedback: Feedback[]
       const y = random() < (changed ? 0.6 - 0.4 * score : 0.05 + 0.85 * score) ? 1 : 0;
       const first = delay(60_000, 12 * HOUR);
       const say = (at: number, type: FeedbackType, label: number, source: string) =>
-        feedback.push({ prediction_id: id, timestamp: timestamp + at, feedback_type: type, label, uncertain: false, source, notes: null });
+        feedback.push({ ...noFeedbackClasses(), prediction_id: id, timestamp: timestamp + at, feedback_type: type, label, uncertain: false, source, notes: null });
       const user = `user-${i % 6}`;
       switch (among([['none', 12], ['user', 45], ['auto', 20], ['expert', 10], ['corrected', 13]])) {
         case 'user':

@@ -7,7 +7,7 @@
  * joiner writes it (joiner.emit_arrivals): the evaluator then reads input
  * drift, predictions and estimates from those.
  */
-import type { LabelledExample } from '../../core/events.js';
+import { type LabelledExample, noExampleClasses } from '../../core/events.js';
 import { seededRandom } from './random.js';
 
 export const HOUR = 3_600_000;
@@ -22,6 +22,7 @@ export function labelledStream(n: number, seed: number, options: { hours?: numbe
     const timestamp = T0 + Math.floor((i / n) * hours * HOUR + random() * HOUR);
     const label = random() < 0.3 ? 1 : 0;
     const x: LabelledExample = {
+      ...noExampleClasses(),
       example_id: `${model}-${i}#1`, prediction_id: `${model}-${i}`, model, model_version: 'v1', timestamp,
       features: { amount: random() * 100 + (i > n / 2 ? 20 : 0), age: random() }, categorical: {}, segments: { region: random() < 0.5 ? 'eu' : 'us' },
       score: Math.round(random() * 100) / 100, threshold: 0.5, label, feedback_type: 'USER_CONFIRMED', source: `u${i % 7}`,
@@ -37,7 +38,7 @@ export function labelledStream(n: number, seed: number, options: { hours?: numbe
       out.push({
         ...x, example_id: `${model}-${i}#2`, label: 1 - label, feedback_type: 'EXPERT_REVIEW', source: 'analyst',
         feedback_timestamp: timestamp + 120_000, label_delay_ms: 120_000, correction_of: x.example_id,
-        replaces: { label, feedback_type: 'USER_CONFIRMED', source: x.source, feedback_timestamp: x.feedback_timestamp! },
+        replaces: { label_class: null, rejected_class: null, labels: null, label, feedback_type: 'USER_CONFIRMED', source: x.source, feedback_timestamp: x.feedback_timestamp! },
       });
     }
   }

@@ -15,7 +15,7 @@
 import { emptyCounters, Joiner, MemoryJoinStore, type JoinCounters, type JoinerOptions, type JoinOutput } from '../../core/join/index.js';
 import { addCounters } from '../../processors/joiner.js';
 import { partitionForKey } from '../../adapters/transport/partitioner.js';
-import type { Feedback, FeedbackType, LabelledExample, Prediction } from '../../core/events.js';
+import { type Feedback, type FeedbackType, type LabelledExample, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 
 /** mulberry32: small, fast, good enough for test data, and the same on every machine. */
 export class Rng {
@@ -180,6 +180,7 @@ export function generateJoinStream(options: JoinStreamOptions): JoinStream {
     const id = `p-${i}`;
     const ts = baseTime + i * step + rng.int(0, step - 1);
     const prediction: Prediction = {
+      ...noPredictionClasses(),
       prediction_id: id,
       model: rng.pick(MODELS),
       model_version: `v${rng.int(1, 3)}`,
@@ -262,6 +263,7 @@ export function generateJoinStream(options: JoinStreamOptions): JoinStream {
       if (k > 0) arrival += early ? rng.uniform(0.01, 2) : rng.uniform(1, 5000);
       const type = step_.type;
       const feedback: Feedback = {
+        ...noFeedbackClasses(),
         prediction_id: id,
         timestamp: ts + step_.delay,
         feedback_type: type,
@@ -291,6 +293,7 @@ export function generateJoinStream(options: JoinStreamOptions): JoinStream {
   for (let k = 0; k < orphans; k++) {
     const arrival = rng.uniform(0, n);
     const feedback: Feedback = {
+      ...noFeedbackClasses(),
       prediction_id: `orphan-${k}`,
       timestamp: baseTime + Math.floor(arrival * step),
       feedback_type: rng.pick(['USER_CONFIRMED', 'USER_REJECTED', 'EXPERT_REVIEW'] as const),
@@ -333,6 +336,7 @@ function tickEvent(p: number, partitions: number, timestamp: number): StreamEven
     key: id,
     partition: p,
     value: {
+      ...noPredictionClasses(),
       prediction_id: id, model: 'tick', model_version: 'v0', timestamp,
       features: {}, categorical: {}, segments: {}, score: 0.5, threshold: 0.5, shadow_scores: {},
     },

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeEvaluatorState, encodeEvaluatorState, UnusableCheckpointError } from '../../adapters/state/evaluator-checkpoint.js';
 import { Evaluator, type EvaluatorOptions, type EvaluatorOutput } from '../../core/evaluate/index.js';
-import type { LabelledExample } from '../../core/events.js';
+import { type LabelledExample, noExampleClasses } from '../../core/events.js';
 import { mulberry32 } from '../../demo/random.js';
 import { runs } from '../support/properties.js';
 import { throughV8 } from '../support/resume.js';
@@ -48,6 +48,7 @@ function stream(n: number, seed: number): LabelledExample[] {
     const expired = random() < 1 / 7;
     const delay = Math.floor(random() * 3 * HOUR);
     out.push({
+      ...noExampleClasses(),
       example_id: `${i}#1`, prediction_id: String(i), model, model_version: i < n / 3 ? 'v1' : 'v2', timestamp,
       features: { amount: random() * 100 + shift * 50, age: Math.floor(random() * 5) }, categorical: {},
       segments: { region: ['eu', 'us', 'apac', 'latam', 'mena'][Math.floor(random() * 5)]!, plan: random() < 0.5 ? 'free' : 'pro' },
