@@ -5,13 +5,15 @@
  * between classes (what they replace), the trust order, and the dead letters
  * of every per-record check against models.<name>.classes.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isLabelled } from '../../core/contracts/labelled.js';
 import {
   noExampleClasses, noFeedbackClasses, noPredictionClasses, validateLabelledExample,
   type Feedback, type FeedbackType, type LabelledExample, type ModelKind, type Prediction,
 } from '../../core/events.js';
-import { Joiner, MemoryJoinStore, withClassDefaults, type JoinEntry, type JoinerOptions, type JoinOutput } from '../../core/join/index.js';
+import { Joiner, MemoryJoinStore, TRUST, withClassDefaults, type JoinEntry, type JoinerOptions, type JoinOutput } from '../../core/join/index.js';
+import { runs } from '../support/properties.js';
 
 const T0 = 1_763_942_400_000;
 const HOUR = 3_600_000;
@@ -298,5 +300,72 @@ describe('join state written before the class fields', () => {
     expect(exampleOf(j.onFeedback(fb('a', 20, 'EXPERT_REVIEW', { label: 0 }))).replaces).toEqual({
       label: 1, feedback_type: 'USER_CONFIRMED', source: 'u', feedback_timestamp: T0 + 1, label_class: null, rejected_class: null, labels: null,
     });
+  });
+});
+
+describe('property: multi-class join', () => {
+  const classOrNone = fc.constantFrom<string | null>(null, ...CLASSES);
+  const stream = fc.array(
+    fc.record({
+      scores: fc.constantFrom<Record<string, number>>({ spike: 0.6, drift: 0.3, outage: 0.1 }, { spike: 0.3, drift: 0.3, outage: 0.4 }, { drift: 1 }),
+      predicted: classOrNone,
+      feedback: fc.array(
+        fc.record({ type: fc.constantFrom(...(['USER_CONFIRMED', 'USER_REJECTED', 'AUTO_VALIDATED', 'EXPERT_REVIEW'] as const)), at: fc.integer({ min: 0, max: 5 }), cls: classOrNone, label: fc.constantFrom(null, 1, 2) }),
+        { maxLength: 6 },
+      ),
+    }),
+    { minLength: 1, maxLength: 6 },
+  );
+
+  it('the class in force is the most trusted feedback\'s (the latest among equals), and every correction replaces exactly the example before it', () => {
+    fc.assert(
+      fc.property(stream, fc.integer({ min: 0, max: 1000 }), (predictions, shuffle) => {
+        const j = joiner();
+        const events: Array<{ id: string; f: Feedback }> = [];
+        predictions.forEach((p, i) => {
+          j.onPrediction(mc(`p${i}`, p.scores, { predicted_class: p.predicted }));
+          p.feedback.forEach((f) => events.push({ id: `p${i}`, f: fb(`p${i}`, f.at * 60_000, f.type, { label_class: f.cls, label: f.label, source: null }) }));
+        });
+        // Feedback of all predictions interleaved in a drawn order.
+        const order = events.map((e, k) => ({ e, key: (k * 7919 + shuffle) % 1009 })).sort((a, b) => a.key - b.key).map((x) => x.e);
+        const emitted = new Map<string, LabelledExample[]>();
+        for (const { id, f } of order) {
+          for (const o of j.onFeedback(f)) {
+            if (o.kind !== 'example') continue;
+            expect(validateLabelledExample(o.example)).toEqual(o.example);
+            expect(isLabelled(o.example, 'multiclass')).toBe(true);
+            emitted.set(id, [...(emitted.get(id) ?? []), o.example]);
+          }
+        }
+        predictions.forEach((p, i) => {
+          const id = `p${i}`;
+          const decided = p.predicted ?? CLASSES.reduce((best, c) => (p.scores[c] ?? 0) > (p.scores[best] ?? 0) ? c : best, CLASSES[0]!);
+          // The reference: among usable feedback (a class, or a user's verdict), the largest (trust, timestamp), the last to arrive among equals.
+          let winner: Feedback | undefined;
+          for (const { id: of, f } of order) {
+            if (of !== id || (f.label_class === null && (f.feedback_type === 'AUTO_VALIDATED' || f.feedback_type === 'EXPERT_REVIEW'))) continue;
+            if (!winner || TRUST[f.feedback_type] > TRUST[winner.feedback_type] || (TRUST[f.feedback_type] === TRUST[winner.feedback_type] && f.timestamp >= winner.timestamp)) winner = f;
+          }
+          const examples = emitted.get(id) ?? [];
+          if (!winner) return expect(examples).toEqual([]);
+          const last = examples[examples.length - 1]!;
+          expect(last.predicted_class).toBe(decided);
+          expect({ label: last.label, label_class: last.label_class, rejected_class: last.rejected_class }).toEqual({
+            label: winner.label,
+            label_class: winner.label_class ?? (winner.feedback_type === 'USER_CONFIRMED' ? decided : null),
+            rejected_class: winner.label_class === null && winner.feedback_type === 'USER_REJECTED' ? decided : null,
+          });
+          examples.forEach((e, k) => {
+            expect(e.example_id).toBe(`${id}#${k + 1}`);
+            const before = examples[k - 1];
+            expect(e.correction_of).toBe(before ? before.example_id : null);
+            if (before) expect(e.replaces).toMatchObject({ label: before.label, label_class: before.label_class, rejected_class: before.rejected_class, labels: null });
+            // A correction changes the label: the same heads twice in a row never happen.
+            if (before) expect([e.label, e.label_class, e.rejected_class]).not.toEqual([before.label, before.label_class, before.rejected_class]);
+          });
+        });
+      }),
+      runs(300),
+    );
   });
 });
