@@ -365,7 +365,7 @@ export class Joiner {
   /** The task of a model: its kind, and for multiclass and multilabel its class list (kept per model) and numeric head. */
   private taskOf(model: string): TaskView {
     const kind = this.options.kindOf(model);
-    if (kind !== 'multiclass' && kind !== 'multilabel') return { kind, classes: null, numericTarget: null };
+    if (kind !== 'multiclass' && kind !== 'multilabel') return WITHOUT_CLASSES[kind];
     let task = this.tasks.get(model);
     if (!task) {
       task = { kind, classes: new ClassList(model, kind, this.options.classesOf(model)), numericTarget: kind === 'multiclass' ? this.options.numericTargetOf(model) : null };
@@ -465,6 +465,12 @@ export class Joiner {
     return classes.kind === 'multiclass' ? { predicted_class: decidedClass(p, classes), predicted_labels: null } : { predicted_class: null, predicted_labels: decidedLabels(p, classes) };
   }
 }
+
+/** The task of a binary or regression model: no classes (one object each, not one per event). */
+const WITHOUT_CLASSES: Record<'binary' | 'regression', TaskView> = {
+  binary: { kind: 'binary', classes: null, numericTarget: null },
+  regression: { kind: 'regression', classes: null, numericTarget: null },
+};
 
 /** The resolved decision a labelled example carries. */
 type Decision = Pick<LabelledExample, 'predicted_class' | 'predicted_labels'>;

@@ -13,6 +13,7 @@ import {
   type Feedback, type FeedbackType, type LabelledExample, type ModelKind, type Prediction,
 } from '../../core/events.js';
 import { Joiner, MemoryJoinStore, TRUST, withClassDefaults, type JoinEntry, type JoinerOptions, type JoinOutput } from '../../core/join/index.js';
+import { decodeChangelogRecord } from '../../processors/joiner-changelog.js';
 import { runs } from '../support/properties.js';
 
 const T0 = 1_763_942_400_000;
@@ -290,6 +291,9 @@ describe('join state written before the class fields', () => {
       shadow_scores: {}, early: [], seq: 1, seen: [1], expires_at: T0 + 48 * HOUR,
       resolved: { label: 1, trust: 1, feedback_type: 'USER_CONFIRMED', feedback_timestamp: T0 + 1, source: 'u', example_id: 'a#1' },
     })) as JoinEntry;
+    // As the changelog gives it back (decodeChangelogRecord fills the defaults in).
+    const change = decodeChangelogRecord({ topic: 'changelog', partition: 0, offset: 0, key: Buffer.from('a'), value: Buffer.from(JSON.stringify(old)), timestamp: 0, headers: {} } as never);
+    expect(change.kind === 'entry' && change.entry).toEqual(withClassDefaults(JSON.parse(JSON.stringify(old)) as JoinEntry));
     const entry = withClassDefaults(old);
     expect(entry.prediction).toMatchObject(noPredictionClasses());
     expect(entry.resolved).toMatchObject({ label: 1, label_class: null, rejected_class: null, labels: null });
