@@ -85,8 +85,8 @@ const feedbackRecord = async (f: Feedback, timestamp: number): Promise<OutgoingR
 /** A fresh prediction of its own id, like the neighbour's. */
 const fresh = (at: Neighbour): Prediction => ({ ...at.prediction, prediction_id: `bad-${at.n}`, timestamp: at.timestamp });
 const feedbackFor = (id: string, timestamp: number): Feedback => ({
-  ...noFeedbackClasses(),
   prediction_id: id, timestamp, feedback_type: 'USER_CONFIRMED', label: 1, uncertain: false, source: 'bench', notes: null,
+  ...noFeedbackClasses(),
 });
 
 const ALL_KINDS: BadKind[] = [

@@ -118,7 +118,6 @@ function example(i: number, timestamp: number, random: Random): LabelledExample 
   const delay = MINUTE + Math.floor(random() * (DAY - MINUTE));
   const week = 1 + Math.floor((timestamp - T0) / (7 * DAY));
   return {
-    ...noExampleClasses(),
     example_id: `${i}#1`, prediction_id: String(i), model, model_version: `v${week}`, timestamp,
     features: { amount: random() * 100, age: random() * 80, tenure: Math.floor(random() * 10) }, categorical: {},
     segments: { region: REGIONS[Math.floor(random() * 5)]!, plan: PLANS[Math.floor(random() * 5)]! },
@@ -126,6 +125,7 @@ function example(i: number, timestamp: number, random: Random): LabelledExample 
     feedback_type: expired ? null : 'USER_CONFIRMED', source: expired ? null : `app${i % 7}`,
     feedback_timestamp: expired ? null : timestamp + delay, label_delay_ms: expired ? null : delay, correction_of: null, replaces: null, arrival: false,
     shadow_scores: { [`${model}/lr@${week}`]: score * 0.95, [`${model}/ftrl@${week}`]: score * 1.05 },
+    ...noExampleClasses(),
   };
 }
 

@@ -38,7 +38,6 @@ function heapUsed(): number {
 function prediction(random: () => number, i: number): Prediction {
   const pick = (values: string[]) => values[Math.floor(random() * values.length)]!;
   return {
-    ...noPredictionClasses(),
     prediction_id: `p-${i}`,
     model: 'fraud-detector',
     model_version: 'v7',
@@ -48,6 +47,7 @@ function prediction(random: () => number, i: number): Prediction {
     segments: { region: pick(REGIONS), plan: pick(PLANS) },
     score: random(),
     threshold: 0.5, shadow_scores: {},
+    ...noPredictionClasses(),
   };
 }
 

@@ -410,16 +410,16 @@ async function latencyPhase(run: RunProcess, producer: LogProducer, codecs: Join
       const z = -2.2 + 0.6 * Math.log1p(amount / 50) + 0.5 * gaussian(rng);
       const y = rng() < 1 / (1 + Math.exp(-z)) ? 1 : 0;
       const prediction: Prediction = {
-        ...noPredictionClasses(),
         prediction_id: id, model: probe ? PROBE_MODEL : MODEL, model_version: probe ? 'p1' : 'v7', timestamp: now,
         features: { amount, account_age_days: Math.floor(rng() * 2000), hour: new Date(now).getUTCHours(), items: 1 + Math.floor(rng() * 10) },
         categorical: { country: COUNTRIES[Math.floor(rng() * COUNTRIES.length)]! },
         segments: { region: REGIONS[Math.floor(rng() * REGIONS.length)]!, plan: PLANS[Math.floor(rng() * PLANS.length)]! },
         score: 1 / (1 + Math.exp(-(0.6 * z + 0.8 * gaussian(rng) - 0.5))), threshold: 0.5, shadow_scores: {},
+        ...noPredictionClasses(),
       };
       records.push({ topic: topics.predictions, key: Buffer.from(id), value: await codecs.prediction.encode(prediction) });
       events++;
-      const feedback: Feedback = { ...noFeedbackClasses(), prediction_id: id, timestamp: 0, feedback_type: 'USER_CONFIRMED', label: y, uncertain: false, source: 'bench', notes: null };
+      const feedback: Feedback = { prediction_id: id, timestamp: 0, feedback_type: 'USER_CONFIRMED', label: y, uncertain: false, source: 'bench', notes: null, ...noFeedbackClasses() };
       pendingFeedback.push({ due: now + o.feedbackDelayMs, feedback, ...(probe ? { probe: { k: ++probeOrdinal, id, sentAt: 0, ackedAt: 0 } } : {}) });
     }
     if (records.length > 0) sendMs.push(await sendStamped(producer, records, probesNow, probes));

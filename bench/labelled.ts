@@ -26,13 +26,13 @@ export function labelledStream(n: number, seed: number, change?: { at: number },
     const score = predicted === 1 ? 0.5 + random() / 2 : random() / 2;
     const delay = 60_000 + Math.floor(random() * 24 * HOUR);
     const x: LabelledExample = {
-      ...noExampleClasses(),
       example_id: `${i}#1`, prediction_id: String(i), model, model_version: 'v1', timestamp,
       features: { amount: random() * 100 + (changed ? 30 : 0), age: random() }, categorical: {},
       segments: { region: ['eu', 'us', 'apac'][Math.floor(random() * 3)]!, plan: random() < 0.5 ? 'free' : 'pro' },
       score, threshold: 0.5, label, feedback_type: 'USER_CONFIRMED', source: `u${i % 50}`,
       feedback_timestamp: timestamp + delay, label_delay_ms: delay, correction_of: null, replaces: null, arrival: false,
       shadow_scores: { [`${model}/lr@${1 + (i >> 10)}`]: Math.min(1, Math.max(0, score + (random() - 0.5) / 5)) },
+      ...noExampleClasses(),
     };
     out.push(x);
     if (!change && i % 9 === 0) {

@@ -104,10 +104,10 @@ export function* promotionStream(o: PromotionStreamOptions): Generator<LabelledE
     }
     const timestamp = start + i * gap;
     yield {
-      ...noExampleClasses(),
       example_id: `${model}-${i}#1`, prediction_id: `${model}-${i}`, model, model_version: o.championVersion ?? 'v1', timestamp,
       features: { x }, categorical: {}, segments: {}, score, threshold: 0.5, label, feedback_type: 'AUTO_VALIDATED', source: null,
       feedback_timestamp: timestamp, label_delay_ms: 0, correction_of: null, shadow_scores: shadow, replaces: null, arrival: false,
+      ...noExampleClasses(),
     };
   }
 }

@@ -38,12 +38,12 @@ function example(random: () => number, i: number): LabelledExample {
   const amount = random() * 500;
   const age = random() * 1000;
   return {
-    ...noExampleClasses(),
     example_id: `e${i}`, prediction_id: `p${i}`, model: 'fraud', model_version: 'v1', timestamp: T0,
     features: { amount, age, f3: random(), f4: random() },
     categorical: { country: ['de', 'fr', 'us', 'br'][i % 4]!, channel: ['web', 'app'][i % 2]! }, segments: {},
     score: 0.5, threshold: 0.5, label: random() < 1 / (1 + Math.exp(-(amount / 100 - 2))) ? 1 : 0,
     feedback_type: 'EXPERT_REVIEW', source: null, feedback_timestamp: T0, label_delay_ms: 0, correction_of: null, shadow_scores: {}, replaces: null, arrival: false,
+    ...noExampleClasses(),
   };
 }
 

@@ -120,7 +120,6 @@ export function* joinStream(options: StreamOptions): Generator<StreamEvent> {
     const model = pick(MODELS);
     const regression = model === 'eta';
     const prediction: Prediction = {
-      ...noPredictionClasses(),
       prediction_id: `p-${(n * 2654435761) % 4294967296 >>> 0}-${n.toString(36)}`,
       model,
       model_version: rng() < 0.9 ? 'v7' : 'v8',
@@ -130,6 +129,7 @@ export function* joinStream(options: StreamOptions): Generator<StreamEvent> {
       segments: { region: pick(REGIONS), plan: pick(PLANS) },
       score: regression ? Math.round(rng() * 6000) / 100 : rng(),
       threshold: 0.5, shadow_scores: {},
+      ...noPredictionClasses(),
     };
 
     // Release everything due before this prediction.
@@ -179,7 +179,6 @@ export function* joinStream(options: StreamOptions): Generator<StreamEvent> {
       }
       if (k === 0) firstLabel = label;
       const feedback: Feedback = {
-        ...noFeedbackClasses(),
         prediction_id: prediction.prediction_id,
         timestamp: round(arrival - lag),
         feedback_type: type,
@@ -187,6 +186,7 @@ export function* joinStream(options: StreamOptions): Generator<StreamEvent> {
         uncertain: rng() < 0.03,
         source: rng() < 0.9 ? `user-${Math.floor(rng() * 50)}` : null,
         notes: rng() < 0.05 ? 'checked by hand' : null,
+        ...noFeedbackClasses(),
       };
       if (k === 0) firstArrival = arrival;
       schedule.push(arrival, { kind: 'feedback', event: feedback });

@@ -24,9 +24,9 @@ export function feedbackOf(random: Random, prediction: Prediction, index: number
   const predicted = prediction.score >= prediction.threshold ? 1 : 0;
   const say = (at: number, type: FeedbackType, label: number | null, uncertain = false) =>
     out.push({
-      ...noFeedbackClasses(),
       prediction_id: prediction.prediction_id, timestamp: prediction.timestamp + at, feedback_type: type, label, uncertain,
       source: `${type.toLowerCase()}-${index % 5}`, notes: null,
+      ...noFeedbackClasses(),
     });
   // A user's verdict (no label): CONFIRMED means the prediction was right, REJECTED that it was wrong.
   const user = (at: number, label: number) => say(at, label === predicted ? 'USER_CONFIRMED' : 'USER_REJECTED', null);

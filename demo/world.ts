@@ -31,9 +31,9 @@ function predictionOf(random: Random, m: UpstreamModel, i: number): { prediction
   const timestamp = DEMO_START + Math.floor((i + random()) * gap);
   const d = m.draw(random, timestamp);
   const prediction: Prediction = {
-    ...noPredictionClasses(),
     prediction_id: `${m.idPrefix}-${i}`, model: m.model, model_version: m.version, timestamp,
     features: d.features, categorical: d.categorical, segments: d.segments, score: round(sigmoid(d.champion), 4), threshold: m.threshold, shadow_scores: {},
+    ...noPredictionClasses(),
   };
   return { prediction, truth: d.truth };
 }

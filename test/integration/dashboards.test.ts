@@ -71,15 +71,15 @@ function stream(seed: number): { predictions: Prediction[]; feedback: Feedback[]
       const score = Math.round(random() ** (changed ? 0.7 : region === 'apac' ? 1.4 : 1.8) * 1000) / 1000;
       const id = `${model}-${i}`;
       predictions.push({
-        ...noPredictionClasses(),
         prediction_id: id, model, model_version: version(timestamp), timestamp,
         features: { amount: Math.round((random() * 100 + (changed ? 40 : 0)) * 100) / 100 }, categorical: {},
         segments: { region, plan: among([['free', 65], ['pro', 35]]) }, score, threshold: 0.5, shadow_scores: {},
+        ...noPredictionClasses(),
       });
       const y = random() < (changed ? 0.6 - 0.4 * score : 0.05 + 0.85 * score) ? 1 : 0;
       const first = delay(60_000, 12 * HOUR);
       const say = (at: number, type: FeedbackType, label: number, source: string) =>
-        feedback.push({ ...noFeedbackClasses(), prediction_id: id, timestamp: timestamp + at, feedback_type: type, label, uncertain: false, source, notes: null });
+        feedback.push({ prediction_id: id, timestamp: timestamp + at, feedback_type: type, label, uncertain: false, source, notes: null, ...noFeedbackClasses() });
       const user = `user-${i % 6}`;
       switch (among([['none', 12], ['user', 45], ['auto', 20], ['expert', 10], ['corrected', 13]])) {
         case 'user':

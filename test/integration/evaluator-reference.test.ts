@@ -74,9 +74,9 @@ function streams(seed: number): { predictions: Prediction[]; feedback: Feedback[
       const threshold = m.threshold();
       const id = `${m.model}-${i}`;
       predictions.push({
-        ...noPredictionClasses(),
         prediction_id: id, model: m.model, model_version: m.version(timestamp), timestamp,
         features: { amount: Math.round(random() * 1e4) / 100 }, categorical: {}, segments: { region, plan }, score, threshold, shadow_scores: {},
+        ...noPredictionClasses(),
       });
       const y = random() < 0.05 + 0.85 * score ? 1 : 0;
       const predicted = score >= threshold ? 1 : 0;

@@ -52,7 +52,7 @@ function prediction(model: string, version: string, i: number, score: number): P
 }
 
 function feedback(p: Prediction, label: number): Feedback {
-  return { ...noFeedbackClasses(), prediction_id: p.prediction_id, timestamp: p.timestamp + DELAY, feedback_type: 'USER_CONFIRMED', label, uncertain: false, source: 'u1', notes: null };
+  return { prediction_id: p.prediction_id, timestamp: p.timestamp + DELAY, feedback_type: 'USER_CONFIRMED', label, uncertain: false, source: 'u1', notes: null, ...noFeedbackClasses() };
 }
 
 /** A port nothing listens on (just released). */

@@ -17,12 +17,12 @@ export function outcomeDelayedStream(count: number, seed: number, start: number)
     const timestamp = start + Math.floor((i / count) * 48 * HOUR);
     const positive = random() < 0.2;
     predictions.push({
-      ...noPredictionClasses(),
       prediction_id: `p-${i}`, model: 'fraud', model_version: 'v1', timestamp, features: { x: random() }, categorical: {}, segments: {},
       score: positive ? 0.7 : 0.2, threshold: 0.5, shadow_scores: {},
+      ...noPredictionClasses(),
     });
     const delay = positive ? 20 * HOUR + random() * 8 * HOUR : random() * HOUR;
-    feedback.push({ ...noFeedbackClasses(), prediction_id: `p-${i}`, timestamp: timestamp + Math.floor(delay), feedback_type: 'AUTO_VALIDATED', label: positive ? 1 : 0, uncertain: false, source: null, notes: null });
+    feedback.push({ prediction_id: `p-${i}`, timestamp: timestamp + Math.floor(delay), feedback_type: 'AUTO_VALIDATED', label: positive ? 1 : 0, uncertain: false, source: null, notes: null, ...noFeedbackClasses() });
   }
   feedback.sort((a, b) => a.timestamp - b.timestamp);
   return { predictions, feedback };

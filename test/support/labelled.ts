@@ -22,11 +22,11 @@ export function labelledStream(n: number, seed: number, options: { hours?: numbe
     const timestamp = T0 + Math.floor((i / n) * hours * HOUR + random() * HOUR);
     const label = random() < 0.3 ? 1 : 0;
     const x: LabelledExample = {
-      ...noExampleClasses(),
       example_id: `${model}-${i}#1`, prediction_id: `${model}-${i}`, model, model_version: 'v1', timestamp,
       features: { amount: random() * 100 + (i > n / 2 ? 20 : 0), age: random() }, categorical: {}, segments: { region: random() < 0.5 ? 'eu' : 'us' },
       score: Math.round(random() * 100) / 100, threshold: 0.5, label, feedback_type: 'USER_CONFIRMED', source: `u${i % 7}`,
       feedback_timestamp: timestamp + 60_000, label_delay_ms: 60_000, correction_of: null, shadow_scores: { [`${model}/lr@${1 + (i >> 6)}`]: random() }, replaces: null, arrival: false,
+      ...noExampleClasses(),
     };
     if (options.arrivals) {
       out.push({

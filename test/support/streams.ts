@@ -180,7 +180,6 @@ export function generateJoinStream(options: JoinStreamOptions): JoinStream {
     const id = `p-${i}`;
     const ts = baseTime + i * step + rng.int(0, step - 1);
     const prediction: Prediction = {
-      ...noPredictionClasses(),
       prediction_id: id,
       model: rng.pick(MODELS),
       model_version: `v${rng.int(1, 3)}`,
@@ -190,6 +189,7 @@ export function generateJoinStream(options: JoinStreamOptions): JoinStream {
       segments: { region: rng.pick(REGIONS) },
       score: round(rng.next(), 4),
       threshold: 0.5, shadow_scores: {},
+      ...noPredictionClasses(),
     };
     const scenario = scenarioOf(rng.next());
     scenarios[scenario] = (scenarios[scenario] ?? 0) + 1;
@@ -263,7 +263,6 @@ export function generateJoinStream(options: JoinStreamOptions): JoinStream {
       if (k > 0) arrival += early ? rng.uniform(0.01, 2) : rng.uniform(1, 5000);
       const type = step_.type;
       const feedback: Feedback = {
-        ...noFeedbackClasses(),
         prediction_id: id,
         timestamp: ts + step_.delay,
         feedback_type: type,
@@ -271,6 +270,7 @@ export function generateJoinStream(options: JoinStreamOptions): JoinStream {
         uncertain: step_.uncertain ?? false,
         source: source(type),
         notes: rng.chance(0.1) ? `note ${rng.int(1, 1000)}` : null,
+        ...noFeedbackClasses(),
       };
       if (step_.delay < FAR_FUTURE_MS) maxTime = Math.max(maxTime, feedback.timestamp);
       push(arrival, { kind: 'feedback', key: id, value: feedback });
@@ -293,7 +293,6 @@ export function generateJoinStream(options: JoinStreamOptions): JoinStream {
   for (let k = 0; k < orphans; k++) {
     const arrival = rng.uniform(0, n);
     const feedback: Feedback = {
-      ...noFeedbackClasses(),
       prediction_id: `orphan-${k}`,
       timestamp: baseTime + Math.floor(arrival * step),
       feedback_type: rng.pick(['USER_CONFIRMED', 'USER_REJECTED', 'EXPERT_REVIEW'] as const),
@@ -301,6 +300,7 @@ export function generateJoinStream(options: JoinStreamOptions): JoinStream {
       uncertain: false,
       source: 'someone',
       notes: null,
+      ...noFeedbackClasses(),
     };
     push(arrival, { kind: 'feedback', key: feedback.prediction_id, value: feedback });
     if (rng.chance(0.1)) push(arrival + rng.uniform(0.01, 100), { kind: 'feedback', key: feedback.prediction_id, value: { ...feedback } });
@@ -336,9 +336,9 @@ function tickEvent(p: number, partitions: number, timestamp: number): StreamEven
     key: id,
     partition: p,
     value: {
-      ...noPredictionClasses(),
       prediction_id: id, model: 'tick', model_version: 'v0', timestamp,
       features: {}, categorical: {}, segments: {}, score: 0.5, threshold: 0.5, shadow_scores: {},
+      ...noPredictionClasses(),
     },
   };
 }

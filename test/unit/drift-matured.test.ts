@@ -183,10 +183,10 @@ const NO_PSI: EvaluatorOptions['drift'] = { referenceSize: 0, windowSize: 1, bin
 function regression(i: number, error: number): LabelledExample {
   const timestamp = T0 + i * 60_000;
   return {
-    ...noExampleClasses(),
     example_id: `r${i}#1`, prediction_id: `r${i}`, model: 'r', model_version: 'v1', timestamp, features: {}, categorical: {}, segments: {},
     score: 10 + error, threshold: 0.5, label: 10, feedback_type: null, source: null, feedback_timestamp: timestamp, label_delay_ms: 0,
     correction_of: null, shadow_scores: {}, replaces: null, arrival: false,
+    ...noExampleClasses(),
   };
 }
 
@@ -195,10 +195,10 @@ function binary(hour: number, minute: number, wrong: boolean): LabelledExample {
   const timestamp = T0 + hour * HOUR + minute * 60_000;
   const label = minute % 2;
   return {
-    ...noExampleClasses(),
     example_id: `b${hour}-${minute}#1`, prediction_id: `b${hour}-${minute}`, model: 'm', model_version: 'v1', timestamp, features: {}, categorical: {}, segments: {},
     score: (label === 1) !== wrong ? 0.9 : 0.1, threshold: 0.5, label, feedback_type: null, source: null, feedback_timestamp: timestamp + 60_000,
     label_delay_ms: 60_000, correction_of: null, shadow_scores: {}, replaces: null, arrival: false,
+    ...noExampleClasses(),
   };
 }
 

@@ -176,8 +176,8 @@ describe('the joiner processor writes arrival records', () => {
         close: () => producer.close(),
       };
     };
-    const P = (id: string, model: string, at: number, score = 0.6): Prediction => ({ ...noPredictionClasses(), prediction_id: id, model, model_version: 'v1', timestamp: at, features: { x: 1 }, categorical: {}, segments: {}, score, threshold: 0.5, shadow_scores: {} });
-    const F = (id: string, at: number): Feedback => ({ ...noFeedbackClasses(), prediction_id: id, timestamp: at, feedback_type: 'AUTO_VALIDATED', label: 1, uncertain: false, source: null, notes: null });
+    const P = (id: string, model: string, at: number, score = 0.6): Prediction => ({ prediction_id: id, model, model_version: 'v1', timestamp: at, features: { x: 1 }, categorical: {}, segments: {}, score, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses() });
+    const F = (id: string, at: number): Feedback => ({ prediction_id: id, timestamp: at, feedback_type: 'AUTO_VALIDATED', label: 1, uncertain: false, source: null, notes: null, ...noFeedbackClasses() });
     const events: Array<Prediction | Feedback> = [P('a', 'fraud', T0), P('b', 'churn', T0 + 10), F('a', T0 + 20), P('a', 'fraud', T0), P('bad', 'fraud', T0 + 30, 1.5), P('c', 'fraud', T0 + 40)];
     const producer = await log.producer();
     for (const e of events) {

@@ -43,9 +43,9 @@ async function heapAfterGc(): Promise<number> {
 
 function prediction(i: number): Prediction {
   return {
-    ...noPredictionClasses(),
     prediction_id: `p-${i}`, model: i % 2 === 0 ? 'fraud' : 'churn', model_version: 'v1', timestamp: T0 + (i % HOUR),
     features: { amount: i % 1000 }, categorical: {}, segments: {}, score: (i % 100) / 100, threshold: 0.5, shadow_scores: {},
+    ...noPredictionClasses(),
   };
 }
 

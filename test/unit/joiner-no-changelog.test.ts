@@ -26,11 +26,11 @@ const codecs = makeCodecs(t, undefined);
 async function stream(): Promise<OutgoingRecord[]> {
   const out: OutgoingRecord[] = [];
   for (let i = 0; i < 40; i++) {
-    const p: Prediction = { ...noPredictionClasses(), prediction_id: `p${i}`, model: 'm', model_version: 'v1', timestamp: T0 + i * 60_000, features: { x: i }, categorical: {}, segments: {}, score: (i % 10) / 10, threshold: 0.5, shadow_scores: {} };
+    const p: Prediction = { prediction_id: `p${i}`, model: 'm', model_version: 'v1', timestamp: T0 + i * 60_000, features: { x: i }, categorical: {}, segments: {}, score: (i % 10) / 10, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses() };
     out.push({ topic: t.predictions, key: Buffer.from(p.prediction_id), value: await codecs.prediction.encode(p), timestamp: p.timestamp });
   }
   for (let i = 0; i < 50; i++) {
-    const f: Feedback = { ...noFeedbackClasses(), prediction_id: `p${i % 45}`, timestamp: T0 + (i % 7) * 600_000 + i * 1000, feedback_type: i % 3 === 0 ? 'EXPERT_REVIEW' : 'USER_CONFIRMED', label: i % 3 === 0 ? i % 2 : null, uncertain: false, source: null, notes: null };
+    const f: Feedback = { prediction_id: `p${i % 45}`, timestamp: T0 + (i % 7) * 600_000 + i * 1000, feedback_type: i % 3 === 0 ? 'EXPERT_REVIEW' : 'USER_CONFIRMED', label: i % 3 === 0 ? i % 2 : null, uncertain: false, source: null, notes: null, ...noFeedbackClasses() };
     out.push({ topic: t.feedback, key: Buffer.from(f.prediction_id), value: await codecs.feedback.encode(f), timestamp: f.timestamp });
   }
   return out;

@@ -26,9 +26,9 @@ function snapshots(count: number, every: number, createdAt: (i: number) => numbe
 
 function prediction(timestamp: number, of: LabelledExample = STREAM[0]!, model = 'fraud'): Prediction {
   return {
-    ...noPredictionClasses(),
     prediction_id: `p-${timestamp}`, model, model_version: 'v1', timestamp,
     features: of.features, categorical: of.categorical, segments: of.segments, score: 0.5, threshold: 0.5, shadow_scores: {},
+    ...noPredictionClasses(),
   };
 }
 

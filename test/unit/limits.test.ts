@@ -148,10 +148,10 @@ describe('the evaluator: distinct segment values per model and attribute', () =>
 });
 
 const P = (id: string, model: string, at: number): Prediction => ({
-  ...noPredictionClasses(),
   prediction_id: id, model, model_version: 'v1', timestamp: at, features: { x: 1 }, categorical: {}, segments: {}, score: 0.7, threshold: 0.5, shadow_scores: {},
+  ...noPredictionClasses(),
 });
-const F = (id: string, at: number): Feedback => ({ ...noFeedbackClasses(), prediction_id: id, timestamp: at, feedback_type: 'USER_CONFIRMED', label: null, uncertain: false, source: null, notes: null });
+const F = (id: string, at: number): Feedback => ({ prediction_id: id, timestamp: at, feedback_type: 'USER_CONFIRMED', label: null, uncertain: false, source: null, notes: null, ...noFeedbackClasses() });
 
 function joinAll(joiner: Joiner, events: Array<Prediction | Feedback>): JoinOutput[] {
   const out: JoinOutput[] = [];

@@ -65,9 +65,9 @@ function kinds(outputs: JoinOutput[]): Record<string, number> {
 
 function entry(id: string, expiresAt: number, overrides: Partial<JoinEntry> = {}): JoinEntry {
   const prediction: Prediction = {
-    ...noPredictionClasses(),
     prediction_id: id, model: 'fraud', model_version: 'v1', timestamp: expiresAt - HOUR,
     features: { amount: 1.5 }, categorical: {}, segments: { region: 'eu' }, score: 0.7, threshold: 0.5, shadow_scores: {},
+    ...noPredictionClasses(),
   };
   return { prediction, shadow_scores: {}, early: [], resolved: null, seq: 0, seen: [], expires_at: expiresAt, ...overrides };
 }
@@ -162,7 +162,7 @@ describe('LmdbJoinStore: the expiry index', () => {
     const joined = lmdb();
     const memory = new MemoryJoinStore();
     const events: StreamEvent[] = [
-      { kind: 'feedback', event: { ...noFeedbackClasses(), prediction_id: 'q', timestamp: T0, feedback_type: 'EXPERT_REVIEW', label: 1, uncertain: false, source: 'a', notes: null } },
+      { kind: 'feedback', event: { prediction_id: 'q', timestamp: T0, feedback_type: 'EXPERT_REVIEW', label: 1, uncertain: false, source: 'a', notes: null, ...noFeedbackClasses() } },
       { kind: 'prediction', event: entry('q', T0 + HOUR).prediction! },
       { kind: 'prediction', event: { ...entry('r', T0 + HOUR).prediction!, timestamp: T0 + 11 * 60_000 } }, // past q's TTL: the stale item
       { kind: 'prediction', event: { ...entry('s', T0 + HOUR).prediction!, timestamp: T0 + 2 * HOUR } }, // past q's window

@@ -54,8 +54,8 @@ function writeStream(champion: Champion): { predictions: string; feedback: strin
     const delay = label === 1 ? DAY + Math.floor(random() * 3 * DAY) : Math.floor(random() * HOUR);
     // The constant champion scores every prediction with the base rate of this world (about 0.32).
     const score = champion === 'true' ? p : 0.32;
-    predictions.push({ ...noPredictionClasses(), prediction_id: `p${i}`, model: 'fraud', model_version: 'v1', timestamp, features: { x, noise }, categorical: {}, segments: {}, score, threshold: 0.5, shadow_scores: {} });
-    feedback.push({ ...noFeedbackClasses(), prediction_id: `p${i}`, timestamp: timestamp + delay, feedback_type: 'AUTO_VALIDATED', label, uncertain: false, source: 'ledger', notes: null });
+    predictions.push({ prediction_id: `p${i}`, model: 'fraud', model_version: 'v1', timestamp, features: { x, noise }, categorical: {}, segments: {}, score, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses() });
+    feedback.push({ prediction_id: `p${i}`, timestamp: timestamp + delay, feedback_type: 'AUTO_VALIDATED', label, uncertain: false, source: 'ledger', notes: null, ...noFeedbackClasses() });
   }
   feedback.sort((a, b) => a.timestamp - b.timestamp);
   return writeReplayInput(mkdtempSync(join(DIR, `${champion}-`)), predictions, feedback);

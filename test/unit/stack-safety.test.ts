@@ -132,7 +132,7 @@ describe('fixed paths past the call-stack limit', () => {
     const store = new MemoryJoinStore();
     const early: Feedback[] = [];
     for (let i = 0; i < PAST_THE_LIMIT; i++) {
-      early.push({ ...noFeedbackClasses(), prediction_id: 'p', timestamp: T0 + i, feedback_type: 'USER_CONFIRMED', label: null, uncertain: false, source: null, notes: null });
+      early.push({ prediction_id: 'p', timestamp: T0 + i, feedback_type: 'USER_CONFIRMED', label: null, uncertain: false, source: null, notes: null, ...noFeedbackClasses() });
     }
     store.set('p', { prediction: null, shadow_scores: {}, early, resolved: null, seq: 0, seen: [], expires_at: T0 + PAST_THE_LIMIT });
     store.addExpiry(T0 + PAST_THE_LIMIT, 'p');

@@ -48,7 +48,6 @@ function stream(n: number, seed: number): LabelledExample[] {
     const expired = random() < 1 / 7;
     const delay = Math.floor(random() * 3 * HOUR);
     out.push({
-      ...noExampleClasses(),
       example_id: `${i}#1`, prediction_id: String(i), model, model_version: i < n / 3 ? 'v1' : 'v2', timestamp,
       features: { amount: random() * 100 + shift * 50, age: Math.floor(random() * 5) }, categorical: {},
       segments: { region: ['eu', 'us', 'apac', 'latam', 'mena'][Math.floor(random() * 5)]!, plan: random() < 0.5 ? 'free' : 'pro' },
@@ -56,6 +55,7 @@ function stream(n: number, seed: number): LabelledExample[] {
       feedback_type: expired ? null : random() < 0.2 ? 'EXPERT_REVIEW' : 'USER_CONFIRMED', source: expired ? null : `u${i % 3}`,
       feedback_timestamp: expired ? null : timestamp + delay, label_delay_ms: expired ? null : delay, correction_of: null, replaces: null, arrival: false,
       shadow_scores: { [`${model}/lr@${1 + (i >> 6)}`]: score * 0.9, ...(i > n / 3 ? { 'previous:v1': score * 1.1 } : {}) },
+      ...noExampleClasses(),
     });
   }
   const arrival = (e: LabelledExample) => e.feedback_timestamp ?? e.timestamp + OPTIONS.joinWindowMs!;
