@@ -7,7 +7,7 @@
  * drives the processors. Adding a processor means adding one entry to
  * PROCESSORS.
  */
-import { modelKindOf, type Config } from '../adapters/config/index.js';
+import type { Config } from '../adapters/config/index.js';
 import type { Codecs } from '../adapters/codec/codecs.js';
 import type { ClickHouseStore } from '../adapters/clickhouse/index.js';
 import type { LogRecord, LogTransport, TopicSpec } from '../adapters/transport/transport.js';
