@@ -35,7 +35,7 @@ import { makeCodecs, type Codecs } from '../adapters/codec/codecs.js';
 import { MemoryTransport } from '../adapters/transport/memory.js';
 import type { OutgoingRecord } from '../adapters/transport/transport.js';
 import { ManualClock } from '../core/clock.js';
-import type { Feedback, Prediction } from '../core/events.js';
+import { type Feedback, noFeedbackClasses, type Prediction } from '../core/events.js';
 import { MemoryJoinStore } from '../core/join/index.js';
 import { mulberry32 } from '../demo/random.js';
 import { Pipeline, topicSpecs } from '../runtime/pipeline.js';
@@ -86,6 +86,7 @@ const feedbackRecord = async (f: Feedback, timestamp: number): Promise<OutgoingR
 const fresh = (at: Neighbour): Prediction => ({ ...at.prediction, prediction_id: `bad-${at.n}`, timestamp: at.timestamp });
 const feedbackFor = (id: string, timestamp: number): Feedback => ({
   prediction_id: id, timestamp, feedback_type: 'USER_CONFIRMED', label: 1, uncertain: false, source: 'bench', notes: null,
+  ...noFeedbackClasses(),
 });
 
 const ALL_KINDS: BadKind[] = [

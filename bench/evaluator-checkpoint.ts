@@ -36,7 +36,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { decodeEvaluatorState, encodeEvaluatorState } from '../adapters/state/evaluator-checkpoint.js';
 import { Evaluator, type EvaluatorOptions } from '../core/evaluate/index.js';
-import type { LabelledExample } from '../core/events.js';
+import { type LabelledExample, noExampleClasses } from '../core/events.js';
 import { mulberry32, type Random } from '../demo/random.js';
 import { numberOption } from './options.js';
 
@@ -125,6 +125,7 @@ function example(i: number, timestamp: number, random: Random): LabelledExample 
     feedback_type: expired ? null : 'USER_CONFIRMED', source: expired ? null : `app${i % 7}`,
     feedback_timestamp: expired ? null : timestamp + delay, label_delay_ms: expired ? null : delay, correction_of: null, replaces: null, arrival: false,
     shadow_scores: { [`${model}/lr@${week}`]: score * 0.95, [`${model}/ftrl@${week}`]: score * 1.05 },
+    ...noExampleClasses(),
   };
 }
 

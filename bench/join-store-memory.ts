@@ -14,7 +14,7 @@
  */
 import { makeCodecs } from '../adapters/codec/codecs.js';
 import { buildConfig } from '../adapters/config/index.js';
-import type { Prediction } from '../core/events.js';
+import { noPredictionClasses, type Prediction } from '../core/events.js';
 import { avroPredictionPacking } from '../adapters/codec/prediction-packing.js';
 import { Joiner, MemoryJoinStore, PackedJoinStore, type JoinStore } from '../core/join/index.js';
 import { mulberry32 } from '../demo/random.js';
@@ -47,6 +47,7 @@ function prediction(random: () => number, i: number): Prediction {
     segments: { region: pick(REGIONS), plan: pick(PLANS) },
     score: random(),
     threshold: 0.5, shadow_scores: {},
+    ...noPredictionClasses(),
   };
 }
 

@@ -55,7 +55,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { logLevel, type Admin } from 'kafkajs';
 import { KafkaTransport } from '../adapters/kafka/transport.js';
 import type { LogProducer, OutgoingRecord } from '../adapters/transport/transport.js';
-import type { Feedback, Prediction } from '../core/events.js';
+import { type Feedback, noFeedbackClasses, noPredictionClasses, type Prediction } from '../core/events.js';
 import { gaussian, mulberry32 } from '../demo/random.js';
 import { uniqueName } from '../test/support/collect.js';
 import { CLI, joinerEnvironment, pipelineTopics, removeStateDir, STATE_DIR, type PipelineTopics } from '../test/support/joiner-process.js';
@@ -415,10 +415,11 @@ async function latencyPhase(run: RunProcess, producer: LogProducer, codecs: Join
         categorical: { country: COUNTRIES[Math.floor(rng() * COUNTRIES.length)]! },
         segments: { region: REGIONS[Math.floor(rng() * REGIONS.length)]!, plan: PLANS[Math.floor(rng() * PLANS.length)]! },
         score: 1 / (1 + Math.exp(-(0.6 * z + 0.8 * gaussian(rng) - 0.5))), threshold: 0.5, shadow_scores: {},
+        ...noPredictionClasses(),
       };
       records.push({ topic: topics.predictions, key: Buffer.from(id), value: await codecs.prediction.encode(prediction) });
       events++;
-      const feedback: Feedback = { prediction_id: id, timestamp: 0, feedback_type: 'USER_CONFIRMED', label: y, uncertain: false, source: 'bench', notes: null };
+      const feedback: Feedback = { prediction_id: id, timestamp: 0, feedback_type: 'USER_CONFIRMED', label: y, uncertain: false, source: 'bench', notes: null, ...noFeedbackClasses() };
       pendingFeedback.push({ due: now + o.feedbackDelayMs, feedback, ...(probe ? { probe: { k: ++probeOrdinal, id, sentAt: 0, ackedAt: 0 } } : {}) });
     }
     if (records.length > 0) sendMs.push(await sendStamped(producer, records, probesNow, probes));

@@ -7,7 +7,7 @@
  * 0.2 -> 0.5 and `amount` shifts by +30. In label-arrival order, as the
  * joiner emits them.
  */
-import type { LabelledExample } from '../core/events.js';
+import { type LabelledExample, noExampleClasses } from '../core/events.js';
 import { mulberry32 } from '../demo/random.js';
 
 const HOUR = 3_600_000;
@@ -32,11 +32,12 @@ export function labelledStream(n: number, seed: number, change?: { at: number },
       score, threshold: 0.5, label, feedback_type: 'USER_CONFIRMED', source: `u${i % 50}`,
       feedback_timestamp: timestamp + delay, label_delay_ms: delay, correction_of: null, replaces: null, arrival: false,
       shadow_scores: { [`${model}/lr@${1 + (i >> 10)}`]: Math.min(1, Math.max(0, score + (random() - 0.5) / 5)) },
+      ...noExampleClasses(),
     };
     out.push(x);
     if (!change && i % 9 === 0) {
       out.push({ ...x, example_id: `${i}#2`, label: 1 - label, feedback_type: 'EXPERT_REVIEW', source: 'analyst', feedback_timestamp: x.feedback_timestamp! + HOUR, correction_of: x.example_id,
-        replaces: { label, feedback_type: 'USER_CONFIRMED', source: x.source, feedback_timestamp: x.feedback_timestamp! } });
+        replaces: { label_class: null, rejected_class: null, labels: null, label, feedback_type: 'USER_CONFIRMED', source: x.source, feedback_timestamp: x.feedback_timestamp! } });
     }
   }
   // Label-arrival order, as the joiner emits them.

@@ -27,7 +27,7 @@
  * Also exports the stream generator, for the promoter's unit tests.
  */
 import { pathToFileURL } from 'node:url';
-import type { LabelledExample } from '../core/events.js';
+import { type LabelledExample, noExampleClasses } from '../core/events.js';
 import { PromotionPolicy, type PolicyOptions } from '../core/promote/index.js';
 import { mulberry32 } from '../demo/random.js';
 import { numberOption } from './options.js';
@@ -107,6 +107,7 @@ export function* promotionStream(o: PromotionStreamOptions): Generator<LabelledE
       example_id: `${model}-${i}#1`, prediction_id: `${model}-${i}`, model, model_version: o.championVersion ?? 'v1', timestamp,
       features: { x }, categorical: {}, segments: {}, score, threshold: 0.5, label, feedback_type: 'AUTO_VALIDATED', source: null,
       feedback_timestamp: timestamp, label_delay_ms: 0, correction_of: null, shadow_scores: shadow, replaces: null, arrival: false,
+      ...noExampleClasses(),
     };
   }
 }

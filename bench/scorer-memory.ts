@@ -20,7 +20,7 @@
  */
 import { LocalCodec } from '../adapters/codec/codec.js';
 import { MemoryTransport } from '../adapters/transport/memory.js';
-import type { LabelledExample, ModelSnapshot, PromotionDecision } from '../core/events.js';
+import { type LabelledExample, type ModelSnapshot, noExampleClasses, type PromotionDecision } from '../core/events.js';
 import { ChallengerTrainer, ShadowScorer } from '../core/learn/index.js';
 import { ChampionScorer } from '../scorer/index.js';
 import { mulberry32 } from '../demo/random.js';
@@ -43,6 +43,7 @@ function example(random: () => number, i: number): LabelledExample {
     categorical: { country: ['de', 'fr', 'us', 'br'][i % 4]!, channel: ['web', 'app'][i % 2]! }, segments: {},
     score: 0.5, threshold: 0.5, label: random() < 1 / (1 + Math.exp(-(amount / 100 - 2))) ? 1 : 0,
     feedback_type: 'EXPERT_REVIEW', source: null, feedback_timestamp: T0, label_delay_ms: 0, correction_of: null, shadow_scores: {}, replaces: null, arrival: false,
+    ...noExampleClasses(),
   };
 }
 

@@ -12,7 +12,7 @@
  * Events come out in arrival order; an event's timestamp is its event time,
  * which may lag its arrival a little (or a lot, for a late prediction).
  */
-import type { Feedback, FeedbackType, Prediction } from '../core/events.js';
+import { type Feedback, type FeedbackType, noFeedbackClasses, noPredictionClasses, type Prediction } from '../core/events.js';
 import type { ModelKind } from '../core/events.js';
 import { mulberry32 } from '../demo/random.js';
 
@@ -129,6 +129,7 @@ export function* joinStream(options: StreamOptions): Generator<StreamEvent> {
       segments: { region: pick(REGIONS), plan: pick(PLANS) },
       score: regression ? Math.round(rng() * 6000) / 100 : rng(),
       threshold: 0.5, shadow_scores: {},
+      ...noPredictionClasses(),
     };
 
     // Release everything due before this prediction.
@@ -185,6 +186,7 @@ export function* joinStream(options: StreamOptions): Generator<StreamEvent> {
         uncertain: rng() < 0.03,
         source: rng() < 0.9 ? `user-${Math.floor(rng() * 50)}` : null,
         notes: rng() < 0.05 ? 'checked by hand' : null,
+        ...noFeedbackClasses(),
       };
       if (k === 0) firstArrival = arrival;
       schedule.push(arrival, { kind: 'feedback', event: feedback });

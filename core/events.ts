@@ -25,6 +25,16 @@ export interface Prediction {
    * "Upstream challengers"). Empty by default.
    */
   shadow_scores: Record<string, number>;
+  /**
+   * Schema version 3. Multi-class: the probability of each class (each in [0, 1], their sum within
+   * 0.01 of 1, a class left out is 0); multi-label: the probability that each label applies (each
+   * in [0, 1], independent). Keys are the names of models.<name>.classes. Empty by default (binary, regression).
+   */
+  class_scores: Record<string, number>;
+  /** Schema version 3. The class a multi-class model decided; null: the arg-max of class_scores (ties: the first in models.<name>.classes). */
+  predicted_class: string | null;
+  /** Schema version 3. The labels a multi-label model decided; null: every label whose class_scores entry is at least `threshold`. */
+  predicted_labels: string[] | null;
 }
 
 export interface Feedback {
@@ -35,6 +45,14 @@ export interface Feedback {
   uncertain: boolean;
   source: string | null;
   notes: string | null;
+  /** Schema version 2. Multi-class: the true class (then `label`, when given, is the numeric head: models.<name>.numeric_target). */
+  label_class: string | null;
+  /** Schema version 2. Multi-label: the full set of true labels. */
+  labels: string[] | null;
+  /** Schema version 2. Multi-label: labels to add to the prediction's decided set (with labels_removed; not with labels). */
+  labels_added: string[] | null;
+  /** Schema version 2. Multi-label: labels to remove from the prediction's decided set. */
+  labels_removed: string[] | null;
 }
 
 export interface LabelledExample {
@@ -59,14 +77,46 @@ export interface LabelledExample {
   replaces: ReplacedLabel | null;
   /** An arrival record: the prediction as it arrived (label and feedback fields null), not a label (see schemas/LabelledExample.avsc). */
   arrival: boolean;
+  /** Schema version 4: the prediction's class_scores ({} for binary and regression). */
+  class_scores: Record<string, number>;
+  /** Schema version 4. Multi-class: the class the prediction decided (resolved: never null for a multi-class model); else null. */
+  predicted_class: string | null;
+  /** Schema version 4. Multi-class: the true class; null when unknown (unlabelled, or a rejection without the right class). */
+  label_class: string | null;
+  /** Schema version 4. Multi-class: a rejection without the right class: the class it was not (the predicted class). */
+  rejected_class: string | null;
+  /** Schema version 4. Multi-label: the labels the prediction decided (resolved: never null for a multi-label model); else null. */
+  predicted_labels: string[] | null;
+  /** Schema version 4. Multi-label: the true labels (in models.<name>.classes order); null when unlabelled. */
+  labels: string[] | null;
 }
 
 /** The label fields of the example a correction replaces (its prediction and scores are the correction's own). */
 export interface ReplacedLabel {
-  label: number;
+  /** Null since schema version 4 (a multi-class example without a numeric head, a multi-label one). */
+  label: number | null;
   feedback_type: FeedbackType;
   source: string | null;
   feedback_timestamp: number;
+  /** Schema version 4: the replaced example's label_class, rejected_class and labels. */
+  label_class: string | null;
+  rejected_class: string | null;
+  labels: string[] | null;
+}
+
+/** The class fields of a prediction without classes (a binary or regression model), fresh: to spread into a literal. */
+export function noPredictionClasses(): Pick<Prediction, 'class_scores' | 'predicted_class' | 'predicted_labels'> {
+  return { class_scores: {}, predicted_class: null, predicted_labels: null };
+}
+
+/** The class fields of a feedback without classes (a binary or regression model): to spread into a literal. */
+export function noFeedbackClasses(): Pick<Feedback, 'label_class' | 'labels' | 'labels_added' | 'labels_removed'> {
+  return { label_class: null, labels: null, labels_added: null, labels_removed: null };
+}
+
+/** The class fields of a labelled example without classes (a binary or regression model), fresh: to spread into a literal. */
+export function noExampleClasses(): Pick<LabelledExample, 'class_scores' | 'predicted_class' | 'label_class' | 'rejected_class' | 'predicted_labels' | 'labels'> {
+  return { class_scores: {}, predicted_class: null, label_class: null, rejected_class: null, predicted_labels: null, labels: null };
 }
 
 export interface FeatureSpec {
@@ -90,8 +140,11 @@ export interface ModelSnapshot {
 export const DECISIONS = ['PROMOTE', 'HOLD', 'ROLLBACK', 'PIN', 'UNPIN'] as const;
 export type Decision = (typeof DECISIONS)[number];
 
-/** What a model predicts: a probability of the positive class (binary) or a number (regression). */
-export type ModelKind = 'binary' | 'regression';
+/**
+ * What a model predicts: a probability of the positive class (binary), a number (regression),
+ * one class of several (multiclass) or a set of labels (multilabel), each with its class_scores.
+ */
+export type ModelKind = 'binary' | 'regression' | 'multiclass' | 'multilabel';
 
 export interface PromotionDecision {
   decision_id: string;
@@ -341,6 +394,52 @@ function optionalId(obj: Obj, field: string, what: string, limits: RecordLimits,
 }
 
 /**
+ * A class or label name (multi-class and multi-label models): a non-empty, well-formed string of
+ * at most limits.max_name_length, never "__proto__" (class names become keys of class_scores).
+ */
+function requireClassName(value: unknown, field: string, what: string, limits: RecordLimits): string {
+  if (typeof value !== 'string' || value.length === 0) throw new ValidationError(`${what}: ${field} must be a class name (a non-empty string), got ${describe(value)}`);
+  checkLength(value, limits.maxNameLength, field, what, 'limits.max_name_length');
+  requireWellFormed(value, field, what);
+  if (value === '__proto__') throw new ValidationError(`${what}: ${field} is "__proto__", which no class may be called (it cannot stay an ordinary key through the codec and the join state)`);
+  return value;
+}
+
+/** A class name, or null when missing or null. */
+function optionalClassName(obj: Obj, field: string, what: string, limits: RecordLimits): string | null {
+  const value = obj[field];
+  return value === undefined || value === null ? null : requireClassName(value, field, what, limits);
+}
+
+/** A list of distinct class names, or null when missing or null; its length is checked (limits.max_classes) before any item is read. */
+function optionalClassList(obj: Obj, field: string, what: string, limits: RecordLimits): string[] | null {
+  const value = obj[field];
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value)) throw new ValidationError(`${what}: ${field} must be a list of class names or null, got ${describe(value)}`);
+  if (value.length > limits.maxClasses) throw new ValidationError(`${what}: ${field} has more than ${limits.maxClasses} items (limits.max_classes)`);
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const name = requireClassName(value[i], `${field}[${i}]`, what, limits);
+    if (seen.has(name)) throw new ValidationError(`${what}: ${field} lists ${describe(name)} twice`);
+    seen.add(name);
+    out.push(name);
+  }
+  return out;
+}
+
+/** class_scores: at most limits.max_classes entries, keys class names, values probabilities in [0, 1]. */
+function classScores(obj: Obj, field: string, what: string, limits: RecordLimits): Record<string, number> {
+  const scores = numberMap(obj, field, what, false, namesMap(limits, limits.maxClasses, 'limits.max_classes'));
+  for (const key of Object.keys(scores)) {
+    if (key.length === 0) throw new ValidationError(`${what}: ${field} has an empty key (keys are class names)`);
+    const score = scores[key]!;
+    if (score < 0 || score > 1) throw new ValidationError(`${what}: ${field}.${describe(key)} must be a probability in [0, 1], got ${score}`);
+  }
+  return scores;
+}
+
+/**
  * Checks a decoded object against the Prediction contract and the record
  * limits; returns a clean copy or throws ValidationError.
  */
@@ -383,6 +482,9 @@ function predictionFields(value: Obj, limits: RecordLimits): Omit<Prediction, 's
     segments: stringMap(value, 'segments', what, namesMap(limits, limits.maxSegments, 'limits.max_segments')),
     score: requireFinite(value, 'score', what),
     threshold: requireFinite(value, 'threshold', what, 0.5),
+    class_scores: classScores(value, 'class_scores', what, limits),
+    predicted_class: optionalClassName(value, 'predicted_class', what, limits),
+    predicted_labels: optionalClassList(value, 'predicted_labels', what, limits),
   };
 }
 
@@ -411,7 +513,31 @@ export function validateFeedback(value: unknown, limits: RecordLimits = DEFAULT_
     source: optionalId(value, 'source', what, limits),
     // Free text: bounded by the record's size only (it is carried, never a key of any state).
     notes: optionalString(value, 'notes', what),
+    ...feedbackClasses(value, what, limits),
   };
+}
+
+/** A feedback's class fields: one true class, or a full set of labels, or edits of the decided set (never both a set and edits, nor a label added and removed). */
+function feedbackClasses(value: Obj, what: string, limits: RecordLimits): Pick<Feedback, 'label_class' | 'labels' | 'labels_added' | 'labels_removed'> {
+  const out = {
+    label_class: optionalClassName(value, 'label_class', what, limits),
+    labels: optionalClassList(value, 'labels', what, limits),
+    labels_added: optionalClassList(value, 'labels_added', what, limits),
+    labels_removed: optionalClassList(value, 'labels_removed', what, limits),
+  };
+  const edits = out.labels_added !== null || out.labels_removed !== null;
+  if (out.labels !== null && edits) {
+    throw new ValidationError(`${what}: ${out.labels_added !== null ? 'labels_added' : 'labels_removed'} and labels exclude each other (labels is the full set; labels_added and labels_removed edit the predicted set)`);
+  }
+  if (out.label_class !== null && (out.labels !== null || edits)) {
+    throw new ValidationError(`${what}: label_class (a multi-class label) and labels, labels_added or labels_removed (multi-label) exclude each other`);
+  }
+  if (out.labels_added !== null && out.labels_removed !== null) {
+    const added = new Set(out.labels_added);
+    const both = out.labels_removed.find((name) => added.has(name));
+    if (both !== undefined) throw new ValidationError(`${what}: labels_removed names ${describe(both)}, which labels_added names too`);
+  }
+  return out;
 }
 
 /**
@@ -447,7 +573,21 @@ export function validateLabelledExample(value: unknown, limits: RecordLimits = D
     shadow_scores: numberMap(value, 'shadow_scores', what, false),
     replaces: replacedLabel(value, what, limits),
     arrival: arrivalFlag(value, what),
+    ...exampleClasses(value, what, limits),
   };
+}
+
+/** A labelled example's resolved class fields: a true class or a rejected one (not both). */
+function exampleClasses(value: Obj, what: string, limits: RecordLimits): Pick<LabelledExample, 'label_class' | 'rejected_class' | 'labels'> {
+  const out = {
+    label_class: optionalClassName(value, 'label_class', what, limits),
+    rejected_class: optionalClassName(value, 'rejected_class', what, limits),
+    labels: optionalClassList(value, 'labels', what, limits),
+  };
+  if (out.label_class !== null && out.rejected_class !== null) {
+    throw new ValidationError(`${what}: rejected_class must be null when label_class is set (a rejection without the right class has no label_class)`);
+  }
+  return out;
 }
 
 /** The `arrival` field: absent (records before schema version 3) is false; an arrival record carries no label. */
@@ -455,7 +595,10 @@ function arrivalFlag(obj: Obj, what: string): boolean {
   const value = obj.arrival;
   if (value === undefined || value === null || value === false) return false;
   if (value !== true) throw new ValidationError(`${what}: arrival must be a boolean, got ${describe(value)}`);
-  if (obj.label !== undefined && obj.label !== null) throw new ValidationError(`${what}: arrival must be false when a label is set (an arrival record carries no label), got label ${describe(obj.label)}`);
+  for (const field of ['label', 'label_class', 'rejected_class', 'labels']) {
+    const label = obj[field];
+    if (label !== undefined && label !== null) throw new ValidationError(`${what}: arrival must be false when a label is set (an arrival record carries no label), got ${field} ${describe(label)}`);
+  }
   return true;
 }
 
@@ -467,19 +610,31 @@ function replacedLabel(obj: Obj, what: string, limits: RecordLimits): ReplacedLa
   if (!isObject(value)) throw new ValidationError(`${field} must be an object or null, got ${describe(value)}`);
   if (obj.correction_of === undefined || obj.correction_of === null) throw new ValidationError(`${field} is set but correction_of is not (only a correction replaces a label)`);
   const label = value.label;
-  if (typeof label !== 'number' || !Number.isFinite(label)) throw new ValidationError(`${field}.label must be a finite number, got ${describe(label)}`);
+  if (label !== undefined && label !== null && (typeof label !== 'number' || !Number.isFinite(label))) {
+    throw new ValidationError(`${field}.label must be a finite number or null, got ${describe(label)}`);
+  }
   const type = value.feedback_type;
   if (typeof type !== 'string' || !(FEEDBACK_TYPES as readonly string[]).includes(type)) {
     throw new ValidationError(`${field}.feedback_type must be one of ${FEEDBACK_TYPES.join(', ')}, got ${describe(type)}`);
   }
   // The field helpers name the field they read: read these under their full names.
-  const nested: Obj = { 'replaces.source': value.source, 'replaces.feedback_timestamp': value.feedback_timestamp };
-  return {
-    label,
+  const nested: Obj = {
+    'replaces.source': value.source, 'replaces.feedback_timestamp': value.feedback_timestamp,
+    'replaces.label_class': value.label_class, 'replaces.rejected_class': value.rejected_class, 'replaces.labels': value.labels,
+  };
+  const replaced: ReplacedLabel = {
+    label: (label as number | null | undefined) ?? null,
     feedback_type: type as FeedbackType,
     source: optionalId(nested, 'replaces.source', what, limits),
     feedback_timestamp: requireTimestamp(nested, 'replaces.feedback_timestamp', what),
+    label_class: optionalClassName(nested, 'replaces.label_class', what, limits),
+    rejected_class: optionalClassName(nested, 'replaces.rejected_class', what, limits),
+    labels: optionalClassList(nested, 'replaces.labels', what, limits),
   };
+  if (replaced.label === null && replaced.label_class === null && replaced.rejected_class === null && replaced.labels === null) {
+    throw new ValidationError(`${field} carries no label (label, label_class, rejected_class and labels are all null)`);
+  }
+  return replaced;
 }
 
 /** Checks a decoded object against the ModelSnapshot contract (what the registry reads of it); returns a clean copy or throws ValidationError. */

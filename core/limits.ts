@@ -26,13 +26,20 @@ export interface RecordLimits {
   maxFeatures: number;
   /** Entries of segments (limits.max_segments). */
   maxSegments: number;
+  /**
+   * Entries of a prediction's class_scores and items of every list of class or label names
+   * (predicted_labels, a feedback's labels, labels_added, labels_removed), and names in
+   * models.<name>.classes (limits.max_classes).
+   */
+  maxClasses: number;
 }
 
-export const DEFAULT_RECORD_LIMITS: Readonly<RecordLimits> = { maxIdLength: 256, maxNameLength: 256, maxFeatures: 1_000, maxSegments: 32 };
+export const DEFAULT_RECORD_LIMITS: Readonly<RecordLimits> = { maxIdLength: 256, maxNameLength: 256, maxFeatures: 1_000, maxSegments: 32, maxClasses: 256 };
 
 /** No per-record bound (tests of other edges, and what a caller that checked already passes). */
 export const NO_RECORD_LIMITS: Readonly<RecordLimits> = {
   maxIdLength: Number.POSITIVE_INFINITY, maxNameLength: Number.POSITIVE_INFINITY, maxFeatures: Number.POSITIVE_INFINITY, maxSegments: Number.POSITIVE_INFINITY,
+  maxClasses: Number.POSITIVE_INFINITY,
 };
 
 /** Distinct models a joiner partition admits (limits.max_models); configured models always pass. */

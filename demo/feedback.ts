@@ -5,7 +5,7 @@
  * corrected by an expert; AUTO_VALIDATED; EXPERT_REVIEW; uncertain reviews;
  * a user's late contradiction; or none at all (never labelled).
  */
-import type { Feedback, FeedbackType, Prediction } from '../core/events.js';
+import { type Feedback, type FeedbackType, noFeedbackClasses, type Prediction } from '../core/events.js';
 import { HOUR } from './scenario.js';
 import { logUniform, pick, type Random } from './random.js';
 
@@ -26,6 +26,7 @@ export function feedbackOf(random: Random, prediction: Prediction, index: number
     out.push({
       prediction_id: prediction.prediction_id, timestamp: prediction.timestamp + at, feedback_type: type, label, uncertain,
       source: `${type.toLowerCase()}-${index % 5}`, notes: null,
+      ...noFeedbackClasses(),
     });
   // A user's verdict (no label): CONFIRMED means the prediction was right, REJECTED that it was wrong.
   const user = (at: number, label: number) => say(at, label === predicted ? 'USER_CONFIRMED' : 'USER_REJECTED', null);

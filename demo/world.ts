@@ -4,7 +4,7 @@
  * events). See populations.ts for what the models see and feedback.ts for
  * what comes back; about 3% of the feedback is delivered twice.
  */
-import type { Feedback, Prediction } from '../core/events.js';
+import { type Feedback, noPredictionClasses, type Prediction } from '../core/events.js';
 import { sigmoid } from '../core/models/index.js';
 import { feedbackOf } from './feedback.js';
 import { churnDraw, fraudDraw, round, type Draw } from './populations.js';
@@ -33,6 +33,7 @@ function predictionOf(random: Random, m: UpstreamModel, i: number): { prediction
   const prediction: Prediction = {
     prediction_id: `${m.idPrefix}-${i}`, model: m.model, model_version: m.version, timestamp,
     features: d.features, categorical: d.categorical, segments: d.segments, score: round(sigmoid(d.champion), 4), threshold: m.threshold, shadow_scores: {},
+    ...noPredictionClasses(),
   };
   return { prediction, truth: d.truth };
 }

@@ -7,7 +7,7 @@
  * partition replays its changelog into an empty store.
  */
 import { FeedbackloopError } from '../core/errors.js';
-import type { JoinEntry, JoinStore } from '../core/join/index.js';
+import { withClassDefaults, type JoinEntry, type JoinStore } from '../core/join/index.js';
 import type { LogRecord, OutgoingRecord } from '../adapters/transport/transport.js';
 
 /** Changelog key of the watermark record (no prediction_id starts with NUL). */
@@ -28,7 +28,8 @@ export function decodeChangelogRecord(record: LogRecord): ChangelogChange {
     return { kind: 'watermark', watermark: (JSON.parse(record.value!.toString('utf8')) as { watermark: number }).watermark };
   }
   if (key.startsWith(MODEL_KEY_PREFIX)) return { kind: 'model', model: key.slice(MODEL_KEY_PREFIX.length) };
-  return { kind: 'entry', key, entry: record.value === null ? null : (JSON.parse(record.value.toString('utf8')) as JoinEntry) };
+  // An entry an older joiner wrote has no class fields: they are filled in as their defaults.
+  return { kind: 'entry', key, entry: record.value === null ? null : withClassDefaults(JSON.parse(record.value.toString('utf8')) as JoinEntry) };
 }
 
 /**

@@ -4,7 +4,7 @@
  * kafka.brokers is set, otherwise the in-process log.
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { readTlsFiles, type Config } from '../adapters/config/index.js';
+import { modelKindOf, readTlsFiles, type Config } from '../adapters/config/index.js';
 import { makeCodecs, type Codecs } from '../adapters/codec/codecs.js';
 import { KafkaTransport } from '../adapters/kafka/transport.js';
 import { MemoryTransport } from '../adapters/transport/memory.js';
@@ -30,7 +30,7 @@ export interface Runtime {
 }
 
 export async function openRuntime(config: Config, logger: Logger, options: { defaultMetrics?: boolean; clickhouse?: boolean } = {}): Promise<Runtime> {
-  const metrics = createPipelineMetrics({ ...options, segments: config.evaluator.prometheus_segments });
+  const metrics = createPipelineMetrics({ ...options, segments: config.evaluator.prometheus_segments, kindOf: (model) => modelKindOf(config, model) });
   let transport: LogTransport;
   let registry: SchemaRegistry | undefined;
   // Read once per process: a rotated certificate or key takes a restart (README, Rotating credentials).

@@ -7,7 +7,7 @@
  * drives the processors. Adding a processor means adding one entry to
  * PROCESSORS.
  */
-import { modelKindOf, type Config } from '../adapters/config/index.js';
+import type { Config } from '../adapters/config/index.js';
 import type { Codecs } from '../adapters/codec/codecs.js';
 import type { ClickHouseStore } from '../adapters/clickhouse/index.js';
 import type { LogRecord, LogTransport, TopicSpec } from '../adapters/transport/transport.js';
@@ -27,7 +27,9 @@ import { PredictionArchive } from '../processors/prediction-archive.js';
 import type { Processor } from '../processors/processor.js';
 import { PromoterProcessor, REQUEST_FEED_GROUP } from '../processors/promoter.js';
 import { RegistryProcessor } from '../processors/registry.js';
-import { evaluatorOptions, joinerModelBound, joinerTimeBounds, joinerTopics, learnerSettings, policyOptions, promoterTopics, recordLimits } from './settings.js';
+import {
+  evaluatorOptions, joinerModelBound, joinerTasks, joinerTimeBounds, joinerTopics, learnerSettings, policyOptions, promoterTopics, recordLimits, refuseUnevaluatedTasks,
+} from './settings.js';
 import { SHADOW_FEED_GROUPS, ShadowFeed } from './shadow-feed.js';
 
 /** Records of one input partition the joiner buffers for event-time alignment before it pauses that partition. */
@@ -134,7 +136,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
           earlyFeedbackTtlMs: j.early_feedback_ttl,
           emitUnlabelled: j.emit_unlabelled,
           emitArrivals: j.emit_arrivals,
-          kindOf: (model) => modelKindOf(config, model),
+          ...joinerTasks(config),
           shadowScorer: shadow,
           // The floor in both drivers; the ceiling against the wall clock in run (replay checks
           // it against the stream's own time as it reads its input: runtime/replay.ts).
@@ -154,8 +156,9 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
   learner: {
     inputs: (t) => [t.labelled_examples],
     kafka: { outputs: (t) => [t.model_snapshots, t.dead_letters], restores: (t) => [t.model_snapshots], feeds: noFeeds, transactional: true },
-    build: (env) =>
-      new LearnerProcessor({
+    build: (env) => {
+      refuseUnevaluatedTasks(env.config, 'learner');
+      return new LearnerProcessor({
         ...groupOf(env, 'learner'),
         ...learnerSettings(env.config),
         transport: env.transport,
@@ -167,7 +170,8 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
         createdAt: env.time === 'wall-clock' ? 'clock' : 'event-time',
         clock: env.clock,
         observer: env.observer,
-      }),
+      });
+    },
   },
   promoter: {
     inputs: (t) => [t.labelled_examples],
@@ -178,8 +182,9 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
       feeds: (t) => [{ group: REQUEST_FEED_GROUP, topic: t.model_promotions }],
       transactional: true,
     },
-    build: (env) =>
-      new PromoterProcessor({
+    build: (env) => {
+      refuseUnevaluatedTasks(env.config, 'promoter');
+      return new PromoterProcessor({
         ...groupOf(env, 'promoter'),
         transport: env.transport,
         topics: promoterTopics(env.config),
@@ -191,7 +196,8 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
         keepPublished: env.time === 'event-time',
         clock: env.clock,
         observer: env.observer,
-      }),
+      });
+    },
   },
   evaluator: {
     inputs: (t) => [t.labelled_examples],
@@ -200,6 +206,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
     kafka: { outputs: (t) => [t.dead_letters, t.evaluator_checkpoints], restores: (t) => [t.evaluator_checkpoints, t.labelled_examples], feeds: noFeeds, transactional: false },
     clickhouse: 'the evaluator writes its figures to ClickHouse: set clickhouse.url (replay writes them to files)',
     build: (env) => {
+      refuseUnevaluatedTasks(env.config, 'evaluator');
       const { sink, flush } = required(env.evaluator, 'evaluator');
       return new EvaluatorProcessor({
         groupId: groupOf(env, 'evaluator').groupId,

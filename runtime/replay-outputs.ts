@@ -15,6 +15,8 @@
  * letters (each in line order), then those of the evaluator and the
  * registry as they came, then the processors' from the dead-letter topic.
  */
+import { isLabelled } from '../core/contracts/labelled.js';
+import type { ModelKind } from '../core/events.js';
 import { join } from 'node:path';
 import type { Config } from '../adapters/config/index.js';
 import type { Codecs } from '../adapters/codec/codecs.js';
@@ -87,6 +89,8 @@ export class ReplayOutputs {
     private readonly log: MemoryTransport,
     private readonly topics: Config['topics'],
     private readonly codecs: Codecs,
+    /** The task of each model (models.<name>.task): what counts as labelled. */
+    private readonly kindOf: (model: string) => ModelKind,
   ) {
     const sorter = (name: string) => new ExternalSorter(tmp, name);
     this.labelled = sorter('labelled');
@@ -126,7 +130,7 @@ export class ReplayOutputs {
       // The joiner's example beside the bytes (keepDecoded): what the decode would give back (processors/decode.ts).
       const example = (record.decoded as LabelledExample | undefined) ?? (await this.codecs.labelled.decode(record.value));
       if (example.arrival) continue; // an arrival record (joiner.emit_arrivals): a prediction, not a label nor an expiry
-      await (example.label === null ? this.unlabelled : this.labelled).add([record.timestamp, record.offset], JSON.stringify(example));
+      await (isLabelled(example, this.kindOf(example.model)) ? this.labelled : this.unlabelled).add([record.timestamp, record.offset], JSON.stringify(example));
     }
     for (const record of this.unread(this.topics.unmatched_feedback)) {
       const line = JSON.stringify({ ...(await this.codecs.feedback.decode(record.value)), reason: record.headers.reason ?? null });

@@ -40,7 +40,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Config } from '../adapters/config/index.js';
+import { modelKindOf, type Config } from '../adapters/config/index.js';
 import { makeCodecs, type Codecs } from '../adapters/codec/codecs.js';
 import { avroPredictionPacking } from '../adapters/codec/prediction-packing.js';
 import { MemoryTransport } from '../adapters/transport/memory.js';
@@ -195,7 +195,7 @@ export async function replay(input: ReplayInput): Promise<ReplaySummary> {
 
 async function run(input: ReplayInput, log: MemoryTransport, codecs: Codecs, tmp: string): Promise<ReplaySummary> {
   const { config, clock } = input;
-  const outputs = new ReplayOutputs(input.out, tmp, log, config.topics, codecs);
+  const outputs = new ReplayOutputs(input.out, tmp, log, config.topics, codecs, (model) => modelKindOf(config, model));
   const inputs = inputFiles(input, clock.now(), outputs);
   const files = new FileEvaluatorSink(input.out);
   const stores: JoinStore[] = [];

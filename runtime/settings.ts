@@ -3,9 +3,11 @@
  * place a config key becomes a processor setting (run and replay both build
  * their pipeline from these).
  */
-import { modelChallengersOf, modelKindOf, type Config } from '../adapters/config/index.js';
+import { modelChallengersOf, modelClassesOf, modelKindOf, modelNumericTargetOf, type Config } from '../adapters/config/index.js';
+import { ConfigError } from '../core/errors.js';
 import type { EvaluatorOptions } from '../core/evaluate/index.js';
 import type { TimeBounds } from '../core/join/index.js';
+import type { ModelKind } from '../core/events.js';
 import type { TrainerOptions } from '../core/learn/index.js';
 import type { RecordLimits } from '../core/limits.js';
 import type { PolicyOptions } from '../core/promote/index.js';
@@ -35,7 +37,30 @@ export function joinerTimeBounds(config: Config): TimeBounds {
 /** The bounds on each input record (limits.*): every processor reads its input with the same. */
 export function recordLimits(config: Config): RecordLimits {
   const l = config.limits;
-  return { maxIdLength: l.max_id_length, maxNameLength: l.max_name_length, maxFeatures: l.max_features, maxSegments: l.max_segments };
+  return { maxIdLength: l.max_id_length, maxNameLength: l.max_name_length, maxFeatures: l.max_features, maxSegments: l.max_segments, maxClasses: l.max_classes };
+}
+
+/** The task of each model as the joiner checks and resolves its events (models.<name>.task, classes, numeric_target). */
+export function joinerTasks(config: Config): { kindOf: (model: string) => ModelKind; classesOf: (model: string) => readonly string[]; numericTargetOf: (model: string) => string | null } {
+  return {
+    kindOf: (model) => modelKindOf(config, model),
+    classesOf: (model) => modelClassesOf(config, model),
+    numericTargetOf: (model) => modelNumericTargetOf(config, model),
+  };
+}
+
+/**
+ * Refuses to build `processor` (the evaluator, learner or promoter) for a config with a
+ * multiclass or multilabel model: only the joiner knows those tasks yet (issue 16).
+ */
+export function refuseUnevaluatedTasks(config: Config, processor: string): void {
+  for (const [name, model] of Object.entries(config.models)) {
+    if (model.task !== 'multiclass' && model.task !== 'multilabel') continue;
+    throw new ConfigError(
+      `models.${name}.task`,
+      `${model.task} model ${name} is not evaluated yet (issue 16): the ${processor} cannot be built for it; run only the joiner (run --only joiner), or leave the model out of the config`,
+    );
+  }
 }
 
 /** The joiner's bound on distinct models (limits.max_models): configured models always pass. */

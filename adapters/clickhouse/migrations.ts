@@ -8,12 +8,12 @@
  * TTL; epoch milliseconds in UInt64 columns beside a DateTime for
  * partitioning and Grafana; ReplacingMergeTree with a version so that a
  * re-delivered row replaces, never double counts (read with FINAL or argMax).
+ *
+ * Columns added to an existing table are a migration of `addColumns`: 18.16
+ * has no ADD COLUMN IF NOT EXISTS, so the runner adds only the columns the
+ * table lacks (system.columns), which keeps it idempotent too.
  */
-export interface Migration {
-  id: number;
-  name: string;
-  sql: string;
-}
+export type Migration = { id: number; name: string } & ({ sql: string } | { addColumns: { table: string; columns: ReadonlyArray<readonly [name: string, type: string]> } });
 
 export const MIGRATIONS_TABLE = 'schema_migrations';
 
@@ -265,5 +265,26 @@ ORDER BY (model, chart, subject, window, segment, role, model_version)
 -- points where they have names (bins, categories, classes). Charts:
 -- score_curve (threshold, tp, fp), confusion (row = true class),
 -- numeric_histogram and category_counts (reference, current).`,
+  },
+  {
+    id: 10,
+    name: 'labelled_examples_classes',
+    // Multi-class and multi-label examples (LabelledExample schema version 4): their class
+    // scores as parallel arrays, the decided and true class, a rejected class, and the decided
+    // and true label sets ('' and [] where an example has none; label_set says whether labels
+    // is set: a multi-label example may be labelled with the empty set).
+    addColumns: {
+      table: 'labelled_examples',
+      columns: [
+        ['class_names', 'Array(String)'],
+        ['class_values', 'Array(Float64)'],
+        ['predicted_class', 'String'],
+        ['label_class', 'String'],
+        ['rejected_class', 'String'],
+        ['predicted_labels', 'Array(String)'],
+        ['labels', 'Array(String)'],
+        ['label_set', 'UInt8'],
+      ],
+    },
   },
 ];

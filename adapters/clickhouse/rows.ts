@@ -171,6 +171,22 @@ export function labelledExampleRow(e: LabelledExample, version: number) {
     shadow_values: shadowValues,
     split: datasetSplit(e.prediction_id),
     version,
+    ...classColumns(e),
+  };
+}
+
+/** The class columns of a labelled example (migration 10): '' and [] where it has none; class names stay as the example orders them (labels: the configured order). */
+function classColumns(e: LabelledExample) {
+  const [classNames, classValues] = pairs(e.class_scores);
+  return {
+    class_names: classNames,
+    class_values: classValues,
+    predicted_class: e.predicted_class ?? '',
+    label_class: e.label_class ?? '',
+    rejected_class: e.rejected_class ?? '',
+    predicted_labels: e.predicted_labels ?? [],
+    labels: e.labels ?? [],
+    label_set: e.labels === null ? 0 : 1,
   };
 }
 

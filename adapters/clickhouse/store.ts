@@ -232,11 +232,35 @@ export class ClickHouseStore {
     const ran: number[] = [];
     for (const migration of [...migrations].sort((a, b) => a.id - b.id)) {
       if (applied.has(migration.id)) continue;
-      await this.command(migration.sql);
+      await this.apply(migration);
       await this.insert(MIGRATIONS_TABLE, [{ id: migration.id, name: migration.name, applied_at: Math.floor(Date.now() / 1000) }]);
       ran.push(migration.id);
     }
     return ran;
+  }
+
+  /** Runs one migration (idempotent: it may run again, or at once in another instance). */
+  async apply(migration: Migration): Promise<void> {
+    if ('sql' in migration) await this.command(migration.sql);
+    else await this.addColumns(migration.addColumns.table, migration.addColumns.columns);
+  }
+
+  /**
+   * Adds the columns `table` lacks, each with ALTER TABLE ... ADD COLUMN (no IF NOT EXISTS
+   * in 18.16): a column another instance added meanwhile is taken as added.
+   */
+  async addColumns(table: string, columns: ReadonlyArray<readonly [string, string]>): Promise<void> {
+    const name = sqlIdentifier(table);
+    const existing = async () => new Set((await this.select<{ name: string }>(`SELECT name FROM system.columns WHERE database = currentDatabase() AND table = ${sqlString(name)}`)).map((c) => c.name));
+    const present = await existing();
+    for (const [column, type] of columns) {
+      if (present.has(column)) continue;
+      try {
+        await this.command(`ALTER TABLE ${name} ADD COLUMN ${sqlIdentifier(column)} ${type}`);
+      } catch (error) {
+        if (!(await existing()).has(column)) throw error;
+      }
+    }
   }
 
   async command(sql: string): Promise<void> {

@@ -1,4 +1,4 @@
 export { buildConfig, loadConfig, redactConfig, envName, ENV_PREFIX } from './load.js';
-export { modelChallengersOf, modelKindOf } from './models.js';
+export { modelChallengersOf, modelClassesOf, modelKindOf, modelNumericTargetOf } from './models.js';
 export { CONFIG_SPEC, MODEL_FIELDS, type Config, type FieldSpec, type ModelConfig, type SectionSpec } from './spec.js';
 export { readTlsFiles, readCertificate, type KafkaTlsFiles, type TlsFiles } from './tls-files.js';

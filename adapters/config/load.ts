@@ -238,6 +238,35 @@ function checkChallengers(models: Record<string, ModelConfig>): void {
   }
 }
 
+/** A multiclass or multilabel model names its classes (2 to limits.max_classes distinct names); the others name none; only multiclass has a numeric target. */
+function checkTasks(models: Record<string, ModelConfig>, limits: Config['limits']): void {
+  for (const [name, model] of Object.entries(models)) {
+    const multi = model.task === 'multiclass' || model.task === 'multilabel';
+    if (!multi && model.classes.length > 0) throw new ConfigError(`models.${name}.classes`, `is for multiclass and multilabel models; ${name} is a ${model.task} model`);
+    if (model.numeric_target !== null && model.task !== 'multiclass') throw new ConfigError(`models.${name}.numeric_target`, `is for multiclass models; ${name} is a ${model.task} model`);
+    if (model.numeric_target === '') throw new ConfigError(`models.${name}.numeric_target`, 'is empty; leave it unset for no numeric target');
+    if (multi) checkClasses(`models.${name}.classes`, model.classes, model.task, limits);
+  }
+}
+
+function checkClasses(key: string, classes: readonly string[], task: string, limits: Config['limits']): void {
+  if (classes.length < 2) throw new ConfigError(key, `a ${task} model needs at least 2 class names, got ${classes.length}`);
+  if (classes.length > limits.max_classes) throw new ConfigError(key, `lists ${classes.length} names, more than limits.max_classes (${limits.max_classes})`);
+  const seen = new Set<string>();
+  for (const name of classes) {
+    if (name === '' || name === '__proto__' || name.length > limits.max_name_length || !isWellFormedText(name)) {
+      throw new ConfigError(key, `${JSON.stringify(name.slice(0, 40))} is not a class name (a non-empty, well-formed name of at most limits.max_name_length (${limits.max_name_length}) characters, not __proto__)`);
+    }
+    if (seen.has(name)) throw new ConfigError(key, `lists ${JSON.stringify(name)} twice`);
+    seen.add(name);
+  }
+}
+
+/** No lone UTF-16 surrogate (a YAML escape can write one): class names must go through Avro's UTF-8. */
+function isWellFormedText(text: string): boolean {
+  return !/[\uD800-\uDFFF]/u.test(text);
+}
+
 function checkWindows(windows: string[]): void {
   const names = new Set<string>();
   for (const window of windows) {
@@ -278,6 +307,7 @@ export function buildConfig(document: unknown, env: Env = {}): Config {
     throw new ConfigError('kafka.schema_registry_url', 'required when kafka.brokers is set (records are Avro in the Confluent wire format)');
   }
   checkChallengers(config.models);
+  checkTasks(config.models, config.limits);
   checkWindows(config.evaluator.windows);
   if (config.evaluator.windows.length === 0 && config.evaluator.drift_detectors && config.evaluator.drift_detector_order === 'matured') {
     throw new ConfigError('evaluator.drift_detector_order', 'matured feeds the error detectors per tumbling window, and evaluator.windows is empty: list a window, or set arrival (or drift_detectors: false)');

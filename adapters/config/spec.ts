@@ -43,7 +43,22 @@ export interface SectionSpec {
 
 /** `models.<name>.*`: per-model settings; any model name is allowed. */
 export const MODEL_FIELDS = {
-  task: { kind: 'enum', values: ['binary', 'regression'], default: 'binary', doc: 'What the model predicts: a probability of the positive class, or a value.' },
+  task: {
+    kind: 'enum',
+    values: ['binary', 'regression', 'multiclass', 'multilabel'],
+    default: 'binary',
+    doc: "What the model predicts: a probability of the positive class (binary), a value (regression), one of several classes (multiclass) or a set of labels (multilabel), the last two with class_scores (README, Connect your app). multiclass and multilabel models are joined but not evaluated, learned or promoted yet (issue 16): run and replay refuse to build the evaluator, learner and promoter for them (run --only joiner).",
+  },
+  classes: {
+    kind: 'list',
+    default: [],
+    doc: 'multiclass and multilabel (required): the class (or label) names, 2 to limits.max_classes distinct ones, in order (an arg-max tie goes to the first). A prediction or feedback naming another class is dead-lettered. Not for binary and regression.',
+  },
+  numeric_target: {
+    kind: 'string',
+    default: null,
+    doc: "multiclass only: the name of a number predicted beside the class (e.g. severity): the prediction's score and the feedback's label carry it, next to class_scores and label_class. Unset: a multiclass model has no number (its score is ignored, a feedback with a label is dead-lettered).",
+  },
   challengers: {
     kind: 'list',
     default: [],
@@ -278,6 +293,13 @@ export const CONFIG_SPEC = {
       max_name_length: { kind: 'int', default: DEFAULT_RECORD_LIMITS.maxNameLength, min: 16, max: 65_536, doc: 'Longest key of features, categorical and segments, and value of categorical and segments.' },
       max_features: { kind: 'int', default: DEFAULT_RECORD_LIMITS.maxFeatures, min: 1, max: 1_000_000, doc: "Most entries of a prediction's features, and of its categorical (each); and the feature names per model the evaluator's data-quality monitor follows (the first seen)." },
       max_segments: { kind: 'int', default: DEFAULT_RECORD_LIMITS.maxSegments, min: 0, max: 10_000, doc: "Most entries of a prediction's segments." },
+      max_classes: {
+        kind: 'int',
+        default: DEFAULT_RECORD_LIMITS.maxClasses,
+        min: 2,
+        max: 100_000,
+        doc: "Most entries of a prediction's class_scores, and items of predicted_labels and of a feedback's labels, labels_added and labels_removed; and most names in models.<name>.classes.",
+      },
       max_models: {
         kind: 'int',
         default: DEFAULT_MAX_MODELS,

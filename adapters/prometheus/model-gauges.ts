@@ -7,6 +7,8 @@
  * and detected, and histograms of label delay and processing time. Fed through the processor's observer
  * hooks, so the processor itself imports no prom-client.
  */
+import { isLabelled } from '../../core/contracts/labelled.js';
+import type { ModelKind } from '../../core/events.js';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Evaluator } from '../../core/evaluate/index.js';
 import type { PipelineObserver } from '../../core/observer.js';
@@ -30,7 +32,8 @@ const FEATURE_QUALITY = new Set<string>(FEATURE_QUALITY_FIGURES);
 
 export type EvaluatorHooks = Required<Pick<PipelineObserver, 'evaluated' | 'flushed' | 'sinkRetry'>>;
 
-export function evaluatorMetrics(registry: Registry, options: { segments: boolean }): EvaluatorHooks {
+export function evaluatorMetrics(registry: Registry, options: { segments: boolean; kindOf?: (model: string) => ModelKind }): EvaluatorHooks {
+  const kindOf = options.kindOf ?? (() => 'binary');
   const figure = new Gauge({
     name: 'feedbackloop_model_metric',
     help: 'Live figure of a model per role (champion, challenger, previous), version, segment (* unless evaluator.prometheus_segments) and window (total, last_<n>). NaN-free: a figure with no value (zero denominator) is not exported.',
@@ -153,7 +156,7 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
       batchSeconds.observe(seconds);
       later(evaluators);
       for (const example of applied) {
-        const kind = example.arrival ? 'arrival' : example.label === null ? 'expired' : example.correction_of === null ? 'label' : 'correction';
+        const kind = example.arrival ? 'arrival' : !isLabelled(example, kindOf(example.model)) ? 'expired' : example.correction_of === null ? 'label' : 'correction';
         examples.inc({ model: example.model, kind });
         if (kind === 'label' && example.label_delay_ms !== null) delay.observe({ model: example.model }, Math.max(0, example.label_delay_ms) / 1000);
       }

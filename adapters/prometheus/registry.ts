@@ -5,6 +5,7 @@
  * `observer` implements, and the live gauges read what the running
  * processors hold at each scrape (`watch`).
  */
+import type { ModelKind } from '../../core/events.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { PipelineObserver } from '../../core/observer.js';
 import { evaluatorMetrics } from './model-gauges.js';
@@ -24,12 +25,14 @@ export interface PipelineMetricsOptions {
   defaultMetrics?: boolean;
   /** Per-segment evaluator gauges (segment values become label values). */
   segments?: boolean;
+  /** The task of each model (models.<name>.task), for what counts as a label (default binary). */
+  kindOf?: (model: string) => ModelKind;
 }
 
 export function createPipelineMetrics(options: PipelineMetricsOptions = {}): PipelineMetrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'feedbackloop_' });
-  const observer = { ...processorMetrics(registry), ...evaluatorMetrics(registry, { segments: options.segments ?? false }) };
+  const observer = { ...processorMetrics(registry), ...evaluatorMetrics(registry, { segments: options.segments ?? false, ...(options.kindOf ? { kindOf: options.kindOf } : {}) }) };
   const sources: GaugeSources = {};
   liveGauges(registry, sources);
   return {

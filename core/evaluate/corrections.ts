@@ -20,8 +20,10 @@ export interface Replaced extends CountedFeedback {
 /**
  * The example a correction replaces, or undefined when there is nothing to
  * revert: a correction from a joiner before schema version 2 (no
- * `replaces`), or one whose prediction is past the horizon (its windows
- * closed and, before, its memory freed; deterministic either way).
+ * `replaces`), one whose prediction is past the horizon (its windows
+ * closed and, before, its memory freed; deterministic either way), or one
+ * whose replaced label has no number (a multi-class or multi-label model,
+ * which this evaluator does not evaluate yet: issue 16).
  */
 export function replacedBy(
   example: LabelledExample,
@@ -31,13 +33,14 @@ export function replacedBy(
   horizon: number,
 ): Replaced | undefined {
   const replaces = example.replaces;
-  if (example.correction_of === null || replaces === null || example.timestamp + horizon < watermark) return undefined;
+  if (example.correction_of === null || replaces === null || replaces.label === null || example.timestamp + horizon < watermark) return undefined;
   const id = example.correction_of;
-  const observation: Observation = { label: replaces.label, score: 0, threshold: example.threshold, at: replaces.feedback_timestamp, id };
+  const label = replaces.label;
+  const observation: Observation = { label, score: 0, threshold: example.threshold, at: replaces.feedback_timestamp, id };
   return {
     timestamp: example.timestamp,
     segments,
-    label: replaces.label,
+    label,
     feedbackDay: dayOf(replaces.feedback_timestamp),
     feedbackType: replaces.feedback_type,
     source: replaces.source ?? '',

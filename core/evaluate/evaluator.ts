@@ -41,6 +41,7 @@
  * total-window curves and confusion matrix when the window was touched, each
  * input feature's histograms at each drift window's end).
  */
+import { isLabelled } from '../contracts/labelled.js';
 import type { LabelledExample } from '../events.js';
 import { EstimateSums } from '../metrics/estimate.js';
 import { shadowRole, type Observation, type WindowStats } from './cells.js';
@@ -129,8 +130,10 @@ export class Evaluator {
     // Input and score distributions: once per prediction (a correction has the same inputs); on the arrivals when there are.
     if (example.correction_of === null && !this.options.arrivals) state.drift.observeDistributions(example, scored, at, state.n, this.options.drift, this.pendingDrift, this.pendingCharts);
 
-    if (example.label === null) this.countExpired(state, example, segments, starts);
-    else this.countLabel(state, example, example.label, segments, starts, scored, at);
+    // isLabelled (core/contracts/labelled.ts): for binary and regression, `label` is set.
+    const label = isLabelled(example, state.kind) ? example.label : null;
+    if (label === null) this.countExpired(state, example, segments, starts);
+    else this.countLabel(state, example, label, segments, starts, scored, at);
   }
 
   /**

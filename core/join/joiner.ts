@@ -21,8 +21,9 @@
  *    None for a duplicate or a refused prediction.
  *  - unmatched: feedback whose prediction never arrived in time.
  *  - rejected: an input that breaks the contract for its model (label or
- *    score out of range, a reused prediction_id), or a prediction of a model
- *    past `maxModels`; the processor dead-letters it.
+ *    score out of range, a reused prediction_id, a class its model does not
+ *    have, multi-class scores that do not sum to 1: classes.ts), or a
+ *    prediction of a model past `maxModels`; the processor dead-letters it.
  *
  * Models are the one name the join turns into state of its own (per-model
  * counters here, and every processor downstream keeps per-model state), so
@@ -35,7 +36,8 @@ import { arrivalExampleId, exampleId } from '../contracts/example-id.js';
 import { formatDuration } from '../duration.js';
 import type { Feedback, LabelledExample, ModelKind, Prediction, ReplacedLabel } from '../events.js';
 import { FirstSeen } from '../limits.js';
-import { feedbackHash, labelFrom, outranks, TRUST } from './resolution.js';
+import { ClassList, decidedClass, decidedLabels, predictionClassProblem } from './classes.js';
+import { feedbackHash, outcomeFrom, outranks, sameOutcome, TRUST, type TaskView } from './resolution.js';
 import type { JoinEntry, JoinStore, ResolvedLabel } from './store.js';
 import { NO_CLOCK, timeProblem, UNBOUNDED, type ClockReading, type TimeBounds } from './time-bounds.js';
 
@@ -59,6 +61,10 @@ export interface JoinerOptions {
   emitArrivals: boolean;
   /** The kind of a model (binary unless configured). */
   kindOf: (model: string) => ModelKind;
+  /** The classes (multiclass) or labels (multilabel) of a model, in their configured order (models.<name>.classes); none for the others. */
+  classesOf: (model: string) => readonly string[];
+  /** The numeric head of a multiclass model (models.<name>.numeric_target), or null: its feedback carries no `label`. */
+  numericTargetOf: (model: string) => string | null;
   shadowScorer: ShadowScoring;
   /**
    * The plausible event times (time-bounds.ts): an event stamped before
@@ -85,6 +91,8 @@ export const DEFAULT_JOINER_OPTIONS: JoinerOptions = {
   emitUnlabelled: true,
   emitArrivals: true,
   kindOf: () => 'binary',
+  classesOf: () => [],
+  numericTargetOf: () => null,
   shadowScorer: NO_CHALLENGERS,
   timeBounds: UNBOUNDED,
   eventClock: NO_CLOCK,
@@ -155,6 +163,7 @@ export function modelCounters(byModel: Record<string, ModelCounters>, model: str
 }
 
 function sameMap<V>(a: Record<string, V>, b: Record<string, V>): boolean {
+  if (a === b) return true;
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   return keys.every((key) => Object.hasOwn(b, key) && a[key] === b[key]);
@@ -166,8 +175,14 @@ function samePrediction(a: Prediction, b: Prediction): boolean {
     a.prediction_id === b.prediction_id && a.model === b.model && a.model_version === b.model_version &&
     a.timestamp === b.timestamp && a.score === b.score && a.threshold === b.threshold &&
     sameMap(a.features, b.features) && sameMap(a.categorical, b.categorical) && sameMap(a.segments, b.segments) &&
-    sameMap(a.shadow_scores, b.shadow_scores)
+    sameMap(a.shadow_scores, b.shadow_scores) && sameMap(a.class_scores, b.class_scores) && a.predicted_class === b.predicted_class &&
+    sameNames(a.predicted_labels, b.predicted_labels)
   );
+}
+
+function sameNames(a: readonly string[] | null, b: readonly string[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((name, i) => name === b[i]);
 }
 
 /**
@@ -192,6 +207,8 @@ export class Joiner {
   private readonly models: FirstSeen;
   /** Models admitted since the last takeNewModels(), for the changelog. */
   private newModels: string[] = [];
+  /** The task of each multiclass or multilabel model met so far (configured ones only: bounded by the config). */
+  private readonly tasks = new Map<string, TaskView>();
 
   constructor(
     private readonly store: JoinStore,
@@ -219,7 +236,9 @@ export class Joiner {
     const id = prediction.prediction_id;
     // Refused before event time moves: a record that is dead-lettered must not expire what others wait for
     // (and a refused model leaves the join as if it never came).
-    const problem = this.implausibleTime(prediction.timestamp) ?? this.refusedModel(prediction.model) ?? this.outOfRange(prediction) ?? this.reused(prediction);
+    const problem =
+      this.implausibleTime(prediction.timestamp) ?? this.refusedModel(prediction.model) ?? this.outOfRange(prediction) ??
+      predictionClassProblem(prediction, this.options.kindOf(prediction.model), this.taskOf(prediction.model).classes) ?? this.reused(prediction);
     if (problem) return this.reject([], { kind: 'rejected', input: 'prediction', prediction_id: id, reason: problem, event: prediction });
     const out = this.advance(prediction.timestamp);
     const existing = this.store.get(id);
@@ -239,7 +258,7 @@ export class Joiner {
       seen: existing?.seen ?? [],
       expires_at: prediction.timestamp + this.options.joinWindowMs,
     };
-    if (this.options.emitArrivals) out.push({ kind: 'arrival', example: arrivalOf(prediction, entry.shadow_scores) });
+    if (this.options.emitArrivals) out.push({ kind: 'arrival', example: this.arrivalOf(prediction, entry.shadow_scores) });
     // Feedback that came first is applied now, in the order of its timestamps.
     const early = [...(existing?.early ?? [])].sort((a, b) => a.timestamp - b.timestamp);
     for (const feedback of early) for (const output of this.apply(id, entry, feedback)) out.push(output);
@@ -343,6 +362,18 @@ export class Joiner {
     return modelCounters(this.counters.byModel, name);
   }
 
+  /** The task of a model: its kind, and for multiclass and multilabel its class list (kept per model) and numeric head. */
+  private taskOf(model: string): TaskView {
+    const kind = this.options.kindOf(model);
+    if (kind !== 'multiclass' && kind !== 'multilabel') return WITHOUT_CLASSES[kind];
+    let task = this.tasks.get(model);
+    if (!task) {
+      task = { kind, classes: new ClassList(model, kind, this.options.classesOf(model)), numericTarget: kind === 'multiclass' ? this.options.numericTargetOf(model) : null };
+      this.tasks.set(model, task);
+    }
+    return task;
+  }
+
   private reject(out: JoinOutput[], rejection: Extract<JoinOutput, { kind: 'rejected' }>): JoinOutput[] {
     this.counters.rejected++;
     out.push(rejection);
@@ -356,17 +387,18 @@ export class Joiner {
       this.counters.uncertain++;
       return [];
     }
-    const resolution = labelFrom(feedback, prediction, this.options.kindOf(prediction.model));
+    const resolution = outcomeFrom(feedback, prediction, this.taskOf(prediction.model));
     if ('reason' in resolution) {
       return this.reject([], { kind: 'rejected', input: 'feedback', prediction_id: id, reason: resolution.reason, event: feedback });
     }
+    const outcome = resolution.outcome;
     const trust = TRUST[feedback.feedback_type];
     const current = entry.resolved;
     if (current && !outranks(trust, feedback.timestamp, current)) {
       this.counters.superseded++;
       return [];
     }
-    if (current && current.label === resolution.label) {
+    if (current && sameOutcome(current, outcome)) {
       // Same label from a more trusted (or later) source: it now stands behind the example.
       const emitted = current.emitted ?? { feedback_type: current.feedback_type, source: current.source, feedback_timestamp: current.feedback_timestamp };
       entry.resolved = { ...current, trust, feedback_type: feedback.feedback_type, feedback_timestamp: feedback.timestamp, source: feedback.source, emitted };
@@ -375,7 +407,10 @@ export class Joiner {
     }
     entry.seq++;
     entry.resolved = {
-      label: resolution.label,
+      label: outcome.label,
+      label_class: outcome.label_class,
+      rejected_class: outcome.rejected_class,
+      labels: outcome.labels,
       trust,
       feedback_type: feedback.feedback_type,
       feedback_timestamp: feedback.timestamp,
@@ -415,17 +450,33 @@ export class Joiner {
   private example(entry: JoinEntry, replaced: ResolvedLabel | null): LabelledExample {
     const p = entry.prediction!;
     const r = entry.resolved;
-    return exampleOf(p, r ? r.example_id : exampleId(p.prediction_id, entry.seq), entry.shadow_scores, r, replaced, false);
+    return exampleOf(p, this.decision(p), r ? r.example_id : exampleId(p.prediction_id, entry.seq), entry.shadow_scores, r, replaced, false);
+  }
+
+  /** The arrival record of an accepted prediction: the prediction with its shadow scores, no label. */
+  private arrivalOf(p: Prediction, shadowScores: Record<string, number>): LabelledExample {
+    return exampleOf(p, this.decision(p), arrivalExampleId(p.prediction_id), shadowScores, null, null, true);
+  }
+
+  /** What a prediction decided, resolved: its class (multiclass) or labels (multilabel); null for the others. */
+  private decision(p: Prediction): Decision {
+    const classes = this.taskOf(p.model).classes;
+    if (classes === null) return { predicted_class: null, predicted_labels: null };
+    return classes.kind === 'multiclass' ? { predicted_class: decidedClass(p, classes), predicted_labels: null } : { predicted_class: null, predicted_labels: decidedLabels(p, classes) };
   }
 }
 
-/** The arrival record of an accepted prediction: the prediction with its shadow scores, no label. */
-function arrivalOf(p: Prediction, shadowScores: Record<string, number>): LabelledExample {
-  return exampleOf(p, arrivalExampleId(p.prediction_id), shadowScores, null, null, true);
-}
+/** The task of a binary or regression model: no classes (one object each, not one per event). */
+const WITHOUT_CLASSES: Record<'binary' | 'regression', TaskView> = {
+  binary: { kind: 'binary', classes: null, numericTarget: null },
+  regression: { kind: 'regression', classes: null, numericTarget: null },
+};
+
+/** The resolved decision a labelled example carries. */
+type Decision = Pick<LabelledExample, 'predicted_class' | 'predicted_labels'>;
 
 /** A labelled example of `p`: label `r` (none: null label fields), a correction of `replaced` when given. */
-function exampleOf(p: Prediction, id: string, shadowScores: Record<string, number>, r: ResolvedLabel | null, replaced: ResolvedLabel | null, arrival: boolean): LabelledExample {
+function exampleOf(p: Prediction, decision: Decision, id: string, shadowScores: Record<string, number>, r: ResolvedLabel | null, replaced: ResolvedLabel | null, arrival: boolean): LabelledExample {
   return {
     example_id: id,
     prediction_id: p.prediction_id,
@@ -446,11 +497,20 @@ function exampleOf(p: Prediction, id: string, shadowScores: Record<string, numbe
     shadow_scores: shadowScores,
     replaces: replaced ? replacedLabelOf(replaced) : null,
     arrival,
+    class_scores: p.class_scores,
+    predicted_class: decision.predicted_class,
+    label_class: r ? r.label_class : null,
+    rejected_class: r ? r.rejected_class : null,
+    predicted_labels: decision.predicted_labels,
+    labels: r ? r.labels : null,
   };
 }
 
 /** What the example carrying `resolved` was counted with downstream. */
 function replacedLabelOf(resolved: ResolvedLabel): ReplacedLabel {
   const emitted = resolved.emitted ?? resolved;
-  return { label: resolved.label, feedback_type: emitted.feedback_type, source: emitted.source, feedback_timestamp: emitted.feedback_timestamp };
+  return {
+    label: resolved.label, feedback_type: emitted.feedback_type, source: emitted.source, feedback_timestamp: emitted.feedback_timestamp,
+    label_class: resolved.label_class, rejected_class: resolved.rejected_class, labels: resolved.labels,
+  };
 }

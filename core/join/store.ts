@@ -9,10 +9,15 @@
  */
 import type { Feedback, FeedbackType, Prediction, ReplacedLabel } from '../events.js';
 import { ExpiryHeap } from './expiry-heap.js';
+import type { Outcome } from './resolution.js';
 
-/** The label currently in force for a prediction, and where it came from. */
-export interface ResolvedLabel {
-  label: number;
+/**
+ * The label currently in force for a prediction, and where it came from. Its
+ * heads are an Outcome (resolution.ts): `label` for binary and regression (and
+ * a multi-class model's numeric head), `label_class` or `rejected_class` for
+ * multi-class, `labels` for multi-label; the others null.
+ */
+export interface ResolvedLabel extends Outcome {
   trust: number;
   feedback_type: FeedbackType;
   feedback_timestamp: number;
@@ -40,6 +45,20 @@ export interface JoinEntry {
   seen: number[];
   /** Event time (ms) at which the entry expires. */
   expires_at: number;
+}
+
+/**
+ * An entry as written before the class fields existed (a changelog record of an older
+ * joiner), with them filled in as their defaults: no classes, no class label. Entries
+ * that have them come back as they are.
+ */
+export function withClassDefaults(entry: JoinEntry): JoinEntry {
+  const p = entry.prediction;
+  if (p && p.class_scores === undefined) entry.prediction = { ...p, class_scores: {}, predicted_class: p.predicted_class ?? null, predicted_labels: p.predicted_labels ?? null };
+  entry.early = entry.early.map((f) => (f.label_class === undefined ? { ...f, label_class: null, labels: f.labels ?? null, labels_added: f.labels_added ?? null, labels_removed: f.labels_removed ?? null } : f));
+  const r = entry.resolved;
+  if (r && r.label_class === undefined) entry.resolved = { ...r, label_class: null, rejected_class: r.rejected_class ?? null, labels: r.labels ?? null };
+  return entry;
 }
 
 export interface JoinStore {

@@ -44,6 +44,7 @@
  * example counts in `features_ignored`. The names learned are in the
  * snapshots, so a restarted challenger knows the same ones.
  */
+import { isLabelled } from '../contracts/labelled.js';
 import { parseSnapshotVersion, snapshotVersion } from '../contracts/index.js';
 import { ValidationError } from '../errors.js';
 import type { LabelledExample, ModelKind, ModelSnapshot } from '../events.js';
@@ -143,7 +144,8 @@ export class ChallengerTrainer {
    */
   learn(example: LabelledExample): string[] {
     if (example.arrival) return []; // not a label: no learning, no counter (joiner.emit_arrivals changes nothing here)
-    if (example.label === null) {
+    // isLabelled (core/contracts/labelled.ts): for binary and regression, `label` is set.
+    if (!isLabelled(example, this.options.kindOf(example.model)) || example.label === null) {
       this.counters.unlabelled_skipped++;
       return [];
     }

@@ -131,6 +131,7 @@
  * promoter's checkpoints, data.ts): a restored policy goes on exactly as the
  * one it was taken from, given the same settings; other settings are refused.
  */
+import { isLabelled } from '../contracts/labelled.js';
 import { versionIdentity } from '../contracts/index.js';
 import type { Decision, LabelledExample, PromotionDecision } from '../events.js';
 import { Comparison } from './comparison.js';
@@ -347,7 +348,8 @@ export class PromotionPolicy {
 
   /** Counts the example and adds it, paired, to the rollback watch and to the comparisons (now, or to wait for maturity). */
   private take(example: LabelledExample): void {
-    const label = example.label;
+    // isLabelled (core/contracts/labelled.ts): for binary and regression, `label` is set.
+    const label = isLabelled(example, this.options.kind) ? example.label : null;
     if (label === null) {
       this.counters.unlabelled++;
       return;

@@ -15,7 +15,7 @@ import {
   metricPointRow,
 } from '../../adapters/clickhouse/index.js';
 import type { DriftRecord, FeedbackStat, MetricPoint } from '../../core/evaluate/rows.js';
-import type { LabelledExample } from '../../core/events.js';
+import { type LabelledExample, noExampleClasses } from '../../core/events.js';
 import { ClickHouseTableSink } from '../../sinks/index.js';
 import { sleep, uniqueName } from '../support/collect.js';
 import { SAMPLES } from '../support/samples.js';
@@ -59,7 +59,7 @@ describe('evaluator tables on the real ClickHouse', () => {
     const again = await ClickHouseStore.open(options);
     expect(await again.migrate(MIGRATIONS)).toEqual([]);
     // Each statement is idempotent on its own too (instances racing at start).
-    for (const migration of MIGRATIONS) await again.command(migration.sql);
+    for (const migration of MIGRATIONS) await again.apply(migration);
     await again.close();
     const tables = await store.select<{ name: string }>(`SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`);
     expect(tables.map((t) => t.name)).toEqual(
@@ -161,7 +161,7 @@ describe('evaluator tables on the real ClickHouse', () => {
     };
     const correction: LabelledExample = {
       ...example, example_id: 'p-1#2', label: 0, correction_of: 'p-1#1', label_delay_ms: -5,
-      replaces: { label: 1, feedback_type: 'EXPERT_REVIEW', source: 'analyst-17', feedback_timestamp: example.feedback_timestamp! },
+      replaces: { label_class: null, rejected_class: null, labels: null, label: 1, feedback_type: 'EXPERT_REVIEW', source: 'analyst-17', feedback_timestamp: example.feedback_timestamp! },
     };
     await store.insert('labelled_examples', [labelledExampleRow(example, 1), labelledExampleRow(unlabelled, 1), labelledExampleRow(correction, 1)]);
     const rows = await store.select<Record<string, unknown>>(
@@ -182,6 +182,45 @@ describe('evaluator tables on the real ClickHouse', () => {
         categorical_names: ['country'], categorical_values: ['DE'], shadow_names: [], shadow_values: [], split: datasetSplit('p-2'),
       }),
     ]);
+  });
+
+  it('migration 10 adds the class columns to a labelled_examples table made before it, keeping its rows; a multi-class example fills them', async () => {
+    const oldDatabase = `${database}_before_classes`;
+    const oldOptions = { ...options, database: oldDatabase };
+    const before = await ClickHouseStore.open(oldOptions, MIGRATIONS.filter((m) => m.id < 10));
+    try {
+      const CLASS_COLUMNS = ['class_names', 'class_values', 'predicted_class', 'label_class', 'rejected_class', 'predicted_labels', 'labels', 'label_set'];
+      const oldRow: Record<string, unknown> = { ...labelledExampleRow(SAMPLES.LabelledExample, 1) };
+      for (const column of CLASS_COLUMNS) delete oldRow[column];
+      await before.insert('labelled_examples', [oldRow]);
+      // The new version opens the same database: only migration 10 runs, and it runs again harmlessly.
+      const after = await ClickHouseStore.open(oldOptions);
+      expect(await before.migrate(MIGRATIONS)).toEqual([]);
+      await after.apply(MIGRATIONS.find((m) => m.id === 10)!);
+      const multiclass: LabelledExample = {
+        ...SAMPLES.LabelledExample, example_id: 'm-1#2', prediction_id: 'm-1', model: 'anomaly-type', label: 3.5, correction_of: 'm-1#1',
+        class_scores: { spike: 0.7, drift: 0.2, outage: 0.1 }, predicted_class: 'spike', label_class: 'drift',
+        replaces: { label: null, feedback_type: 'USER_REJECTED', source: 'u1', feedback_timestamp: SAMPLES.LabelledExample.feedback_timestamp, label_class: null, rejected_class: 'spike', labels: null },
+      };
+      const multilabel: LabelledExample = {
+        ...SAMPLES.LabelledExample, example_id: 'l-1#1', prediction_id: 'l-1', model: 'pii', label: null,
+        class_scores: { email: 0.9, phone: 0.2 }, predicted_labels: ['email'], labels: [],
+      };
+      await after.insert('labelled_examples', [labelledExampleRow(multiclass, 1), labelledExampleRow(multilabel, 1)]);
+      const rows = await after.select<Record<string, unknown>>(
+        `SELECT example_id, label, ${CLASS_COLUMNS.join(', ')} FROM labelled_examples FINAL ORDER BY example_id`,
+      );
+      expect(rows).toEqual([
+        { example_id: 'l-1#1', label: null, class_names: ['email', 'phone'], class_values: [0.9, 0.2], predicted_class: '', label_class: '', rejected_class: '', predicted_labels: ['email'], labels: [], label_set: 1 },
+        { example_id: 'm-1#2', label: 3.5, class_names: ['drift', 'outage', 'spike'], class_values: [0.2, 0.1, 0.7], predicted_class: 'spike', label_class: 'drift', rejected_class: '', predicted_labels: [], labels: [], label_set: 0 },
+        // The row written before the migration reads with the columns' defaults.
+        { example_id: 'p-1#1', label: 1, class_names: [], class_values: [], predicted_class: '', label_class: '', rejected_class: '', predicted_labels: [], labels: [], label_set: 0 },
+      ]);
+      await after.close();
+    } finally {
+      await before.command(`DROP DATABASE IF EXISTS ${oldDatabase}`).catch(() => {});
+      await before.close();
+    }
   });
 
   it('splits predictions 80/10/10, the same way every time', () => {

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseStore, labelledExampleRow } from '../../adapters/clickhouse/index.js';
 import { insertFailure, serverErrorCode } from '../../adapters/clickhouse/store.js';
-import type { DeadLetter, LabelledExample } from '../../core/events.js';
+import { type DeadLetter, type LabelledExample, noExampleClasses } from '../../core/events.js';
 import { ClickHouseTableSink, rejectedRowLetter } from '../../sinks/clickhouse-table.js';
 import { uniqueName } from '../support/collect.js';
 import { SAMPLES } from '../support/samples.js';
@@ -45,7 +45,7 @@ describe('rows the real ClickHouse refuses', () => {
   it('writes the 997 good rows of 1,000 and hands on the 3 refused ones with the server’s error code', async () => {
     const batch: object[] = [];
     for (let i = 0; i < 1_000; i++) {
-      const example: LabelledExample = { ...SAMPLES.LabelledExample, example_id: `e-${i}`, prediction_id: `p-${i}` };
+      const example: LabelledExample = { ...noExampleClasses(), ...SAMPLES.LabelledExample, example_id: `e-${i}`, prediction_id: `p-${i}` };
       batch.push(labelledExampleRow(example, 1));
     }
     for (const { index, spoil } of REFUSED) batch[index] = spoil(batch[index] as Row);

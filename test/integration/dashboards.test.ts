@@ -22,7 +22,7 @@ import type { ChartRow, MetricPoint } from '../../core/evaluate/index.js';
 import { championHistory, manualDecision } from '../../runtime/manual-decisions.js';
 import { createPipelineMetrics } from '../../adapters/prometheus/index.js';
 import { commandReplay } from '../../cli/commands/replay.js';
-import type { Feedback, FeedbackType, Prediction } from '../../core/events.js';
+import { type Feedback, type FeedbackType, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 import { uniqueName } from '../support/collect.js';
 import { allPanels, dashboardQueries, expandMacros, promLabelNames, promMetricNames, type Dashboard } from '../support/grafana.js';
 import { seededRandom } from '../support/random.js';
@@ -78,11 +78,12 @@ function stream(seed: number): { predictions: Prediction[]; feedback: Feedback[]
         // A categorical channel (from its index: the random draws stay as they were), whose shares move at the change.
         categorical: { channel: ['web', 'app', 'pos'][changed ? (i % 5) % 3 : i % 3]! },
         segments: { region, plan: among([['free', 65], ['pro', 35]]) }, score, threshold: 0.5, shadow_scores: {},
+        ...noPredictionClasses(),
       });
       const y = random() < (changed ? 0.6 - 0.4 * score : 0.05 + 0.85 * score) ? 1 : 0;
       const first = delay(60_000, 12 * HOUR);
       const say = (at: number, type: FeedbackType, label: number, source: string) =>
-        feedback.push({ prediction_id: id, timestamp: timestamp + at, feedback_type: type, label, uncertain: false, source, notes: null });
+        feedback.push({ prediction_id: id, timestamp: timestamp + at, feedback_type: type, label, uncertain: false, source, notes: null, ...noFeedbackClasses() });
       const user = `user-${i % 6}`;
       switch (among([['none', 12], ['user', 45], ['auto', 20], ['expert', 10], ['corrected', 13]])) {
         case 'user':
@@ -109,9 +110,9 @@ function stream(seed: number): { predictions: Prediction[]; feedback: Feedback[]
     const id = `eta-${i}`;
     predictions.push({
       prediction_id: id, model: 'eta', model_version: 'r1', timestamp, features: { distance: Math.round(truth * 0.8 * 100) / 100 }, categorical: {},
-      segments: { region: among([['eu', 5], ['us', 3], ['apac', 2]]) }, score: Math.round((truth + error) * 10) / 10, threshold: 0, shadow_scores: {},
+      segments: { region: among([['eu', 5], ['us', 3], ['apac', 2]]) }, score: Math.round((truth + error) * 10) / 10, threshold: 0, shadow_scores: {}, ...noPredictionClasses(),
     });
-    if (random() < 0.9) feedback.push({ prediction_id: id, timestamp: timestamp + delay(60_000, 6 * HOUR), feedback_type: i % 4 === 0 ? 'EXPERT_REVIEW' : 'USER_CONFIRMED', label: truth, uncertain: false, source: `user-${i % 6}`, notes: null });
+    if (random() < 0.9) feedback.push({ prediction_id: id, timestamp: timestamp + delay(60_000, 6 * HOUR), feedback_type: i % 4 === 0 ? 'EXPERT_REVIEW' : 'USER_CONFIRMED', label: truth, uncertain: false, source: `user-${i % 6}`, notes: null, ...noFeedbackClasses() });
   }
   predictions.sort((a, b) => a.timestamp - b.timestamp);
   feedback.sort((a, b) => a.timestamp - b.timestamp);

@@ -18,7 +18,7 @@ import { buildConfig } from '../../adapters/config/index.js';
 import { replay } from '../../runtime/replay.js';
 import { ManualClock } from '../../core/clock.js';
 import type { MetricPoint } from '../../core/evaluate/index.js';
-import type { Feedback, FeedbackType, Prediction } from '../../core/events.js';
+import { type Feedback, type FeedbackType, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 import { seededRandom } from '../support/random.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -76,11 +76,12 @@ function streams(seed: number): { predictions: Prediction[]; feedback: Feedback[
       predictions.push({
         prediction_id: id, model: m.model, model_version: m.version(timestamp), timestamp,
         features: { amount: Math.round(random() * 1e4) / 100 }, categorical: {}, segments: { region, plan }, score, threshold, shadow_scores: {},
+        ...noPredictionClasses(),
       });
       const y = random() < 0.05 + 0.85 * score ? 1 : 0;
       const predicted = score >= threshold ? 1 : 0;
       const say = (at: number, type: FeedbackType, label: number | null, extra: Partial<Feedback> = {}) =>
-        feedback.push({ prediction_id: id, timestamp: timestamp + at, feedback_type: type, label, uncertain: false, source: `${type.toLowerCase()}-${i % 7}`, notes: null, ...extra });
+        feedback.push({ ...noFeedbackClasses(), prediction_id: id, timestamp: timestamp + at, feedback_type: type, label, uncertain: false, source: `${type.toLowerCase()}-${i % 7}`, notes: null, ...extra });
       // A user's verdict (no label): CONFIRMED means the prediction was right, REJECTED that it was wrong.
       const user = (at: number, label: number) => say(at, label === predicted ? 'USER_CONFIRMED' : 'USER_REJECTED', null);
       const first = delay(60_000, 12 * HOUR);

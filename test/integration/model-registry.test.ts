@@ -153,7 +153,7 @@ describe('model registry on real Kafka, registry and ClickHouse', () => {
   }
 
   it('the migrations create the registry tables, idempotently', async () => {
-    for (const migration of MIGRATIONS) await store.command(migration.sql);
+    for (const migration of MIGRATIONS) await store.apply(migration);
     const tables = await store.select<{ name: string }>(`SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`);
     expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['champion_history', 'model_versions']));
   });

@@ -17,7 +17,7 @@ import { logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import { partitionForKey } from '../../adapters/transport/partitioner.js';
-import type { Feedback, Prediction } from '../../core/events.js';
+import { type Feedback, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 import { REROUTED_FROM_HEADER } from '../../processors/joiner.js';
 import { uniqueName } from '../support/collect.js';
 import { CLI, failIfDied, JoinerProcess, joinerEnvironment, pipelineTopics, ROOT } from '../support/joiner-process.js';
@@ -67,8 +67,8 @@ describe('Connect your app: feedback from the Python example', () => {
     const feedback: Feedback[] = [];
     for (let i = 0; i < PREDICTIONS; i++) {
       const id = `${prefix}-p${i}`;
-      predictions.push({ prediction_id: id, model: 'fraud', model_version: 'v1', timestamp: start + i * 1_000, features: { x: i % 7 }, categorical: {}, segments: {}, score: (i % 10) / 10, threshold: 0.5, shadow_scores: {} });
-      feedback.push({ prediction_id: id, timestamp: start + i * 1_000 + 60_000, feedback_type: 'AUTO_VALIDATED', label: i % 3 === 0 ? 1 : 0, uncertain: false, source: null, notes: null });
+      predictions.push({ prediction_id: id, model: 'fraud', model_version: 'v1', timestamp: start + i * 1_000, features: { x: i % 7 }, categorical: {}, segments: {}, score: (i % 10) / 10, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses() });
+      feedback.push({ prediction_id: id, timestamp: start + i * 1_000 + 60_000, feedback_type: 'AUTO_VALIDATED', label: i % 3 === 0 ? 1 : 0, uncertain: false, source: null, notes: null, ...noFeedbackClasses() });
     }
     const dir = join(ROOT, '.cache', 'test-state', prefix);
     mkdirSync(dir, { recursive: true });

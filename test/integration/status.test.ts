@@ -28,7 +28,7 @@ import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import { partitionForKey } from '../../adapters/transport/partitioner.js';
 import type { StatusReport } from '../../runtime/status/index.js';
-import type { Feedback, Prediction, PromotionDecision } from '../../core/events.js';
+import { type Feedback, noFeedbackClasses, type Prediction, type PromotionDecision } from '../../core/events.js';
 import { uniqueName } from '../support/collect.js';
 import { CLI, failIfDied, JOINER_ENV, JoinerProcess, joinerEnvironment, pipelineTopics, STATE_DIR } from '../support/joiner-process.js';
 import { GroupProgress, joinerCodecs, pipelineTopicSpecs, sleep } from '../support/joiner-kafka.js';
@@ -52,7 +52,7 @@ function prediction(model: string, version: string, i: number, score: number): P
 }
 
 function feedback(p: Prediction, label: number): Feedback {
-  return { prediction_id: p.prediction_id, timestamp: p.timestamp + DELAY, feedback_type: 'USER_CONFIRMED', label, uncertain: false, source: 'u1', notes: null };
+  return { prediction_id: p.prediction_id, timestamp: p.timestamp + DELAY, feedback_type: 'USER_CONFIRMED', label, uncertain: false, source: 'u1', notes: null, ...noFeedbackClasses() };
 }
 
 /** A port nothing listens on (just released). */

@@ -9,7 +9,7 @@ import { RegistryCodec, type Codec } from '../../adapters/codec/codec.js';
 import { retryBrokerFaults } from '../../adapters/kafka/errors.js';
 import type { KafkaTransport } from '../../adapters/kafka/transport.js';
 import type { LogRecord, OutgoingRecord, TopicSpec } from '../../adapters/transport/transport.js';
-import type { DeadLetter, Feedback, LabelledExample, Prediction } from '../../core/events.js';
+import { type DeadLetter, type Feedback, type LabelledExample, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 import { JoinerProcess, type PipelineTopics } from './joiner-process.js';
 import { canonicalJson, normalizeReason, sideOf, type ExpectedJoin, type GarbageForm, type InputSide, type StreamEvent } from './streams.js';
 
@@ -59,8 +59,8 @@ export async function garbageBytes(form: GarbageForm, side: InputSide, key: stri
       const id = `${key}-with-a-long-enough-id`;
       const whole =
         side === 'predictions'
-          ? await codecs.prediction.encode({ prediction_id: id, model: 'm', model_version: 'v', timestamp: 0, features: {}, categorical: {}, segments: {}, score: 0.5, threshold: 0.5, shadow_scores: {} })
-          : await codecs.feedback.encode({ prediction_id: id, timestamp: 0, feedback_type: 'USER_CONFIRMED', label: null, uncertain: false, source: null, notes: null });
+          ? await codecs.prediction.encode({ prediction_id: id, model: 'm', model_version: 'v', timestamp: 0, features: {}, categorical: {}, segments: {}, score: 0.5, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses() })
+          : await codecs.feedback.encode({ prediction_id: id, timestamp: 0, feedback_type: 'USER_CONFIRMED', label: null, uncertain: false, source: null, notes: null, ...noFeedbackClasses() });
       return whole.subarray(0, 9);
     }
   }

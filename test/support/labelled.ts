@@ -7,7 +7,7 @@
  * joiner writes it (joiner.emit_arrivals): the evaluator then reads input
  * drift, predictions and estimates from those.
  */
-import type { LabelledExample } from '../../core/events.js';
+import { type LabelledExample, noExampleClasses } from '../../core/events.js';
 import { seededRandom } from './random.js';
 
 export const HOUR = 3_600_000;
@@ -26,6 +26,7 @@ export function labelledStream(n: number, seed: number, options: { hours?: numbe
       features: { amount: random() * 100 + (i > n / 2 ? 20 : 0), age: random() }, categorical: {}, segments: { region: random() < 0.5 ? 'eu' : 'us' },
       score: Math.round(random() * 100) / 100, threshold: 0.5, label, feedback_type: 'USER_CONFIRMED', source: `u${i % 7}`,
       feedback_timestamp: timestamp + 60_000, label_delay_ms: 60_000, correction_of: null, shadow_scores: { [`${model}/lr@${1 + (i >> 6)}`]: random() }, replaces: null, arrival: false,
+      ...noExampleClasses(),
     };
     if (options.arrivals) {
       out.push({
@@ -37,7 +38,7 @@ export function labelledStream(n: number, seed: number, options: { hours?: numbe
       out.push({
         ...x, example_id: `${model}-${i}#2`, label: 1 - label, feedback_type: 'EXPERT_REVIEW', source: 'analyst',
         feedback_timestamp: timestamp + 120_000, label_delay_ms: 120_000, correction_of: x.example_id,
-        replaces: { label, feedback_type: 'USER_CONFIRMED', source: x.source, feedback_timestamp: x.feedback_timestamp! },
+        replaces: { label_class: null, rejected_class: null, labels: null, label, feedback_type: 'USER_CONFIRMED', source: x.source, feedback_timestamp: x.feedback_timestamp! },
       });
     }
   }

@@ -1,7 +1,8 @@
-import type { DeadLetter, Feedback, LabelledExample, ModelSnapshot, Prediction, PromotionDecision } from '../../core/events.js';
+import { type DeadLetter, type Feedback, type LabelledExample, type ModelSnapshot, noExampleClasses, noFeedbackClasses, noPredictionClasses, type Prediction, type PromotionDecision } from '../../core/events.js';
 
 export function samplePrediction(overrides: Partial<Prediction> = {}): Prediction {
   return {
+    ...noPredictionClasses(),
     prediction_id: 'p-1',
     model: 'fraud-detector',
     model_version: 'v7',
@@ -17,6 +18,7 @@ export function samplePrediction(overrides: Partial<Prediction> = {}): Predictio
 
 export function sampleFeedback(overrides: Partial<Feedback> = {}): Feedback {
   return {
+    ...noFeedbackClasses(),
     prediction_id: 'p-1',
     timestamp: 1_763_946_000_000,
     feedback_type: 'EXPERT_REVIEW',
@@ -50,6 +52,7 @@ export const SAMPLES = {
     correction_of: null,
     shadow_scores: { 'fraud-detector/logreg@3': 0.71 },
     replaces: null, arrival: false,
+    ...noExampleClasses(),
   } satisfies LabelledExample,
   ModelSnapshot: {
     model: 'fraud-detector',

@@ -15,7 +15,7 @@
 import { emptyCounters, Joiner, MemoryJoinStore, type JoinCounters, type JoinerOptions, type JoinOutput } from '../../core/join/index.js';
 import { addCounters } from '../../processors/joiner.js';
 import { partitionForKey } from '../../adapters/transport/partitioner.js';
-import type { Feedback, FeedbackType, LabelledExample, Prediction } from '../../core/events.js';
+import { type Feedback, type FeedbackType, type LabelledExample, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 
 /** mulberry32: small, fast, good enough for test data, and the same on every machine. */
 export class Rng {
@@ -189,6 +189,7 @@ export function generateJoinStream(options: JoinStreamOptions): JoinStream {
       segments: { region: rng.pick(REGIONS) },
       score: round(rng.next(), 4),
       threshold: 0.5, shadow_scores: {},
+      ...noPredictionClasses(),
     };
     const scenario = scenarioOf(rng.next());
     scenarios[scenario] = (scenarios[scenario] ?? 0) + 1;
@@ -269,6 +270,7 @@ export function generateJoinStream(options: JoinStreamOptions): JoinStream {
         uncertain: step_.uncertain ?? false,
         source: source(type),
         notes: rng.chance(0.1) ? `note ${rng.int(1, 1000)}` : null,
+        ...noFeedbackClasses(),
       };
       if (step_.delay < FAR_FUTURE_MS) maxTime = Math.max(maxTime, feedback.timestamp);
       push(arrival, { kind: 'feedback', key: id, value: feedback });
@@ -298,6 +300,7 @@ export function generateJoinStream(options: JoinStreamOptions): JoinStream {
       uncertain: false,
       source: 'someone',
       notes: null,
+      ...noFeedbackClasses(),
     };
     push(arrival, { kind: 'feedback', key: feedback.prediction_id, value: feedback });
     if (rng.chance(0.1)) push(arrival + rng.uniform(0.01, 100), { kind: 'feedback', key: feedback.prediction_id, value: { ...feedback } });
@@ -335,6 +338,7 @@ function tickEvent(p: number, partitions: number, timestamp: number): StreamEven
     value: {
       prediction_id: id, model: 'tick', model_version: 'v0', timestamp,
       features: {}, categorical: {}, segments: {}, score: 0.5, threshold: 0.5, shadow_scores: {},
+      ...noPredictionClasses(),
     },
   };
 }

@@ -86,7 +86,7 @@ describe('POST /v1/predictions and /v1/feedback', () => {
     const [written] = await records(h.log, 'predictions');
     expect(written!.key!.toString()).toBe('tx-1');
     expect(written!.timestamp).toBe(NOW - 60_000);
-    expect(await h.codecs.prediction.decode(written!.value)).toEqual({ ...prediction('tx-1'), categorical: {}, segments: {}, threshold: 0.5, shadow_scores: {} });
+    expect(await h.codecs.prediction.decode(written!.value)).toEqual({ ...prediction('tx-1'), categorical: {}, segments: {}, threshold: 0.5, shadow_scores: {}, class_scores: {}, predicted_class: null, predicted_labels: null });
     const feedback = await Promise.all((await records(h.log, 'feedback')).map(async (r) => [r.key!.toString(), await h.codecs.feedback.decode(r.value)] as [string, Feedback]));
     expect(feedback.map(([key, f]) => [key, f.prediction_id, f.feedback_type, f.label, f.uncertain, f.source]).sort()).toEqual([
       ['tx-1', 'tx-1', 'EXPERT_REVIEW', 1, false, 'analyst-17'],

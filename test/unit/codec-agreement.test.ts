@@ -119,6 +119,15 @@ function mapValue(random: Random, value: (random: Random) => unknown): unknown {
   return out;
 }
 
+/** A list of class names: short lists of awkward names (duplicates now and then), a huge one, or items of the wrong type. */
+function namesValue(random: Random): unknown {
+  const r = random();
+  if (r < 0.1) return Array.from({ length: 300 + Math.floor(random() * 100_000) }, (_, i) => `c${i}`);
+  if (r < 0.2) return [oneOf(random, WRONG_TYPES)];
+  const n = Math.floor(random() * 4);
+  return Array.from({ length: n }, () => (random() < 0.3 ? oneOf(random, STRING_EDGES) : random() < 0.5 ? oneOf(random, ['a', 'b', 'c']) : randomString(random)));
+}
+
 function valueFor(random: Random, avroType: AvroType): unknown {
   const { type, nullable } = unwrap(avroType);
   if (nullable && random() < 0.15) return null;
@@ -144,6 +153,7 @@ function valueFor(random: Random, avroType: AvroType): unknown {
     }
     case 'array': {
       if (random() < 0.1) return oneOf(random, [null, 'x', {}]);
+      if ((type as { items: AvroType }).items === 'string') return namesValue(random);
       const items = (type as { items: { fields: AvroField[] } }).items;
       return Array.from({ length: Math.floor(random() * 3) }, () =>
         Object.fromEntries(items.fields.map((f) => [f.name, random() < 0.7 ? validSample(f.type, random) : valueFor(random, f.type)])),
@@ -272,6 +282,7 @@ describe('validators and codecs agree', () => {
           : kind === 'double' ? [...DOUBLE_EDGES, ...WRONG_TYPES]
           : kind === 'string' ? [...STRING_EDGES, ...WRONG_TYPES]
           : kind === 'map' ? [{}, null, JSON.parse('{"__proto__": 1}'), { '\uD800': 1 }, { a: Number.NaN }, Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i === 7 ? -0 : i + 0.5]))]
+          : kind === 'array' ? [[], ['a', 'b'], ['a', 'a'], [''], ['__proto__'], ['\uD800'], ['x'.repeat(1000)], [1], Array.from({ length: 257 }, (_, i) => `c${i}`), Array.from({ length: 256 }, (_, i) => `c${i}`)]
           : [];
         for (const edge of edges) {
           const raw = { ...(SAMPLES[name] as object), [field.name]: edge };

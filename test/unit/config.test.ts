@@ -33,7 +33,7 @@ describe('config', () => {
     expect(config.kafka.ssl).toBe(true);
     expect(config.http.port).toBe(9000);
     expect(config.clickhouse.request_timeout).toBe(120_000);
-    expect(config.models).toEqual({ 'fraud-detector': { task: 'binary', challengers: [] }, eta: { task: 'regression', challengers: [] }, plain: { task: 'binary', challengers: [] } });
+    expect(config.models).toEqual({ 'fraud-detector': { task: 'binary', challengers: [], classes: [], numeric_target: null }, eta: { task: 'regression', challengers: [], classes: [], numeric_target: null }, plain: { task: 'binary', challengers: [], classes: [], numeric_target: null } });
   });
 
   it('names an unknown key and suggests the near one', () => {
@@ -50,7 +50,7 @@ describe('config', () => {
     expect(configError(() => buildConfig({ http: { port: 70000 } })).message).toBe('config: http.port: must be at most 65535, got 70000');
     expect(configError(() => buildConfig({ clickhouse: { url: 'ch:8123' } })).message).toMatch(/clickhouse.url: expected an http\(s\) URL/);
     expect(configError(() => buildConfig({ models: { m: { task: 'ranking' } } })).message).toBe(
-      'config: models.m.task: expected one of binary, regression, got the string "ranking"',
+      'config: models.m.task: expected one of binary, regression, multiclass, multilabel, got the string "ranking"',
     );
     expect(configError(() => buildConfig({ clickhouse: { request_timeout: 'soon' } })).key).toBe('clickhouse.request_timeout');
     expect(configError(() => buildConfig({}, { FEEDBACKLOOP_HTTP_PORT: 'x' })).key).toBe('http.port (from FEEDBACKLOOP_HTTP_PORT)');
@@ -106,9 +106,9 @@ describe('model names in the config', () => {
   it('keeps a model named like an Object property as an entry, not a prototype', () => {
     const config = buildConfig(JSON.parse('{"models": {"__proto__": {"task": "regression"}, "constructor": {}}}'));
     expect(Object.keys(config.models)).toEqual(['__proto__', 'constructor']);
-    expect(config.models['__proto__']).toEqual({ task: 'regression', challengers: [] });
+    expect(config.models['__proto__']).toEqual({ task: 'regression', challengers: [], classes: [], numeric_target: null });
     expect(config.models.toString).toBeUndefined();
-    expect(JSON.parse(JSON.stringify(redactConfig(config))).models).toEqual({ ['__proto__']: { task: 'regression', challengers: [] }, constructor: { task: 'binary', challengers: [] } });
+    expect(JSON.parse(JSON.stringify(redactConfig(config))).models).toEqual({ ['__proto__']: { task: 'regression', challengers: [], classes: [], numeric_target: null }, constructor: { task: 'binary', challengers: [], classes: [], numeric_target: null } });
   });
 });
 
@@ -123,10 +123,10 @@ describe('modelKindOf', () => {
   });
 
   it('counts only own entries of models, also in a config built by hand', () => {
-    const inherited: Record<string, ModelConfig> = Object.create({ eta: { task: 'regression', challengers: [] } });
+    const inherited: Record<string, ModelConfig> = Object.create({ eta: { task: 'regression', challengers: [], classes: [], numeric_target: null } });
     const config: Config = { ...buildConfig({}), models: inherited };
     expect(modelKindOf(config, 'eta')).toBe('binary');
-    expect(modelKindOf({ ...config, models: { eta: { task: 'regression', challengers: [] } } }, 'eta')).toBe('regression');
+    expect(modelKindOf({ ...config, models: { eta: { task: 'regression', challengers: [], classes: [], numeric_target: null } } }, 'eta')).toBe('regression');
   });
 });
 
@@ -163,7 +163,7 @@ describe('the Config type, derived from CONFIG_SPEC and MODEL_FIELDS (checked by
     expectTypeOf(config.kafka.sasl_mechanism).toEqualTypeOf<'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512'>();
     expectTypeOf(config.log.level).toEqualTypeOf<'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'>();
     expectTypeOf(config.models).toEqualTypeOf<Record<string, ModelConfig>>();
-    expectTypeOf<ModelConfig>().toEqualTypeOf<{ task: 'binary' | 'regression'; challengers: string[] }>();
+    expectTypeOf<ModelConfig>().toEqualTypeOf<{ task: 'binary' | 'regression' | 'multiclass' | 'multilabel'; challengers: string[]; classes: string[]; numeric_target: string | null }>();
     expect(config.joiner.state_dir).toBeNull();
   });
 
@@ -176,7 +176,7 @@ describe('the Config type, derived from CONFIG_SPEC and MODEL_FIELDS (checked by
       host: '::', port: 0, unhealthy_after: 1_000, tls_cert_file: null, tls_key_file: null, basic_auth_username: null, basic_auth_password: null, bearer_token: 't', lag_cache: 0,
       api: false, api_max_batch: 10, api_max_body: 4096, api_produce_timeout: 5_000,
     };
-    config.models.m = { task: 'regression', challengers: ['linreg'] };
+    config.models.m = { task: 'regression', challengers: ['linreg'], classes: [], numeric_target: null };
     // @ts-expect-error a string with a default is never null
     config.kafka.client_id = null;
     // @ts-expect-error a url is a string

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { chiSquaredCritical, chiSquaredSurvival, jensenShannon } from '../../core/drift/index.js';
 import { DataQuality } from '../../core/evaluate/data-quality.js';
 import { DEFAULT_EVALUATOR_OPTIONS, Evaluator, type DriftRecord, type EvaluatorOptions } from '../../core/evaluate/index.js';
-import type { LabelledExample } from '../../core/events.js';
+import { type LabelledExample, noExampleClasses } from '../../core/events.js';
 import { seededRandom } from '../support/random.js';
 
 const T0 = 1_763_942_400_000;
@@ -18,7 +18,7 @@ function record(i: number, features: Record<string, number>, categorical: Record
   return {
     example_id: `p${i}#arrival`, prediction_id: `p${i}`, model, model_version: 'v1', timestamp: T0 + i * 1000, features, categorical, segments: {},
     score: 0.5, threshold: 0.5, label: null, feedback_type: null, source: null, feedback_timestamp: null, label_delay_ms: null, correction_of: null,
-    shadow_scores: {}, replaces: null, arrival: true,
+    shadow_scores: {}, replaces: null, arrival: true, ...noExampleClasses(),
   };
 }
 

@@ -15,7 +15,7 @@ import { CHANGE_DAY, driftDelayStream, runEvaluator, undelayed } from '../../ben
 import { T0 } from '../../bench/promotion-sim.js';
 import { DDM, PageHinkley, ScaledPageHinkley } from '../../core/drift/index.js';
 import { DEFAULT_EVALUATOR_OPTIONS, Evaluator, type DriftRecord, type EvaluatorOptions } from '../../core/evaluate/index.js';
-import type { LabelledExample } from '../../core/events.js';
+import { type LabelledExample, noExampleClasses } from '../../core/events.js';
 import { seededRandom } from '../support/random.js';
 
 const HOUR = 3_600_000;
@@ -186,6 +186,7 @@ function regression(i: number, error: number): LabelledExample {
     example_id: `r${i}#1`, prediction_id: `r${i}`, model: 'r', model_version: 'v1', timestamp, features: {}, categorical: {}, segments: {},
     score: 10 + error, threshold: 0.5, label: 10, feedback_type: null, source: null, feedback_timestamp: timestamp, label_delay_ms: 0,
     correction_of: null, shadow_scores: {}, replaces: null, arrival: false,
+    ...noExampleClasses(),
   };
 }
 
@@ -197,6 +198,7 @@ function binary(hour: number, minute: number, wrong: boolean): LabelledExample {
     example_id: `b${hour}-${minute}#1`, prediction_id: `b${hour}-${minute}`, model: 'm', model_version: 'v1', timestamp, features: {}, categorical: {}, segments: {},
     score: (label === 1) !== wrong ? 0.9 : 0.1, threshold: 0.5, label, feedback_type: null, source: null, feedback_timestamp: timestamp + 60_000,
     label_delay_ms: 60_000, correction_of: null, shadow_scores: {}, replaces: null, arrival: false,
+    ...noExampleClasses(),
   };
 }
 

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEvaluatorState, encodeEvaluatorState } from '../../adapters/state/evaluator-checkpoint.js';
 import { DEFAULT_EVALUATOR_OPTIONS, Evaluator, type EvaluatorOptions, type EvaluatorOutput, type MetricPoint } from '../../core/evaluate/index.js';
-import type { LabelledExample } from '../../core/events.js';
+import { type LabelledExample, noExampleClasses } from '../../core/events.js';
 import { seededRandom } from '../support/random.js';
 import { throughV8 } from '../support/resume.js';
 
@@ -24,6 +24,7 @@ function labelled(id: string, overrides: Partial<LabelledExample> = {}): Labelle
   const timestamp = overrides.timestamp ?? T0;
   const delay = overrides.label_delay_ms ?? 60_000;
   return {
+    ...noExampleClasses(),
     example_id: `${id}#1`, prediction_id: id, model: 'm', model_version: 'v1', timestamp,
     features: {}, categorical: {}, segments: {}, score: 0.5, threshold: 0.5, label: 1,
     feedback_type: 'USER_CONFIRMED', source: 'u1', feedback_timestamp: timestamp + delay, label_delay_ms: delay,
@@ -152,7 +153,7 @@ describe('predictions and pending', () => {
     for (const x of xs) evaluator.onExample(arrivalOf(x));
     evaluator.onExample(xs[0]!);
     evaluator.onExample(xs[1]!);
-    const fix = { label: 1, feedback_type: 'USER_CONFIRMED' as const, source: 'u1', feedback_timestamp: xs[1]!.feedback_timestamp! };
+    const fix = { label: 1, feedback_type: 'USER_CONFIRMED' as const, source: 'u1', feedback_timestamp: xs[1]!.feedback_timestamp!, label_class: null, rejected_class: null, labels: null };
     evaluator.onExample({ ...xs[1]!, example_id: 'p1#2', label: 0, feedback_type: 'EXPERT_REVIEW', correction_of: 'p1#1', replaces: fix });
     evaluator.onExample(expired(xs[2]!));
     const eta = [0, 1].map((i) => labelled(`q${i}`, { model: 'eta', timestamp: T0 + i * 60_000, score: 10 + i, threshold: 0, label: 12 }));
@@ -403,7 +404,7 @@ function mixedStream(n: number, seed: number): LabelledExample[] {
     while (corrections.length > 0 && corrections[0]![0] <= (x.feedback_timestamp ?? x.timestamp)) out.push(corrections.shift()![1]);
     out.push(x);
     if (x.arrival || x.label === null || Number(x.prediction_id.slice(1)) % 11 !== 0) continue;
-    const replaces = { label: x.label, feedback_type: x.feedback_type!, source: x.source, feedback_timestamp: x.feedback_timestamp! };
+    const replaces = { label: x.label, feedback_type: x.feedback_type!, source: x.source, feedback_timestamp: x.feedback_timestamp!, label_class: null, rejected_class: null, labels: null };
     const label = x.model === 'eta' ? x.label + 3 : 1 - x.label;
     corrections.push([x.feedback_timestamp! + HOUR, { ...x, example_id: `${x.prediction_id}#2`, label, feedback_type: 'EXPERT_REVIEW', feedback_timestamp: x.feedback_timestamp! + HOUR, correction_of: x.example_id, replaces }]);
   }

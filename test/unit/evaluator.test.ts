@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_EVALUATOR_OPTIONS, Evaluator, shadowRole, type EvaluatorOptions, type MetricPoint } from '../../core/evaluate/index.js';
 import { psi, histogram, quantileEdges } from '../../core/drift/index.js';
-import type { LabelledExample, ReplacedLabel } from '../../core/events.js';
+import { type LabelledExample, noExampleClasses, type ReplacedLabel } from '../../core/events.js';
 import { seededRandom as mulberry32 } from '../support/random.js';
 
 const HOUR = 3_600_000;
@@ -19,6 +19,7 @@ function example(overrides: Partial<LabelledExample> = {}): LabelledExample {
   const timestamp = overrides.timestamp ?? T0;
   const delay = overrides.label_delay_ms ?? 60_000;
   return {
+    ...noExampleClasses(),
     example_id: id,
     prediction_id: `p-${id}`,
     model: 'm',
@@ -43,7 +44,7 @@ function example(overrides: Partial<LabelledExample> = {}): LabelledExample {
 
 /** What a joiner's correction of `x` carries: the label x was counted with. */
 function replacedOf(x: LabelledExample): ReplacedLabel {
-  return { label: x.label!, feedback_type: x.feedback_type!, source: x.source, feedback_timestamp: x.feedback_timestamp! };
+  return { label_class: null, rejected_class: null, labels: null, label: x.label!, feedback_type: x.feedback_type!, source: x.source, feedback_timestamp: x.feedback_timestamp! };
 }
 
 const noDrift: Partial<EvaluatorOptions> = { drift: { ...DEFAULT_EVALUATOR_OPTIONS.drift, referenceSize: 0, windowSize: 1, bins: 10, psiThreshold: 0.2, ksAlpha: 0.01, detectors: false, detectorOrder: 'arrival' } };

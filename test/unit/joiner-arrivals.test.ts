@@ -19,7 +19,7 @@ import { LmdbJoinStore } from '../../adapters/state/lmdb-join-store.js';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
 import type { OutgoingRecord, TopicPartitionOffset } from '../../adapters/transport/transport.js';
 import { ManualClock } from '../../core/clock.js';
-import type { Feedback, LabelledExample, Prediction } from '../../core/events.js';
+import { type Feedback, type LabelledExample, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 import { Joiner, MemoryJoinStore, PackedJoinStore, type JoinerOptions, type JoinOutput, type JoinStore, type ShadowScoring } from '../../core/join/index.js';
 import { JoinerProcessor } from '../../processors/joiner.js';
 import { topicSpecs } from '../../runtime/pipeline.js';
@@ -120,6 +120,7 @@ describe('the joiner writes one arrival record per accepted prediction', () => {
 
   it('none for an exact duplicate or a refused prediction (reused id, out of range, implausible time, model past max_models)', () => {
     const P = (id: string, at: number, overrides: Partial<Prediction> = {}): Prediction => ({
+      ...noPredictionClasses(),
       prediction_id: id, model: 'fraud', model_version: 'v1', timestamp: at, features: { x: 1 }, categorical: {}, segments: {}, score: 0.6, threshold: 0.5, shadow_scores: {}, ...overrides,
     });
     const joiner = new Joiner(new MemoryJoinStore(), {
@@ -175,8 +176,8 @@ describe('the joiner processor writes arrival records', () => {
         close: () => producer.close(),
       };
     };
-    const P = (id: string, model: string, at: number, score = 0.6): Prediction => ({ prediction_id: id, model, model_version: 'v1', timestamp: at, features: { x: 1 }, categorical: {}, segments: {}, score, threshold: 0.5, shadow_scores: {} });
-    const F = (id: string, at: number): Feedback => ({ prediction_id: id, timestamp: at, feedback_type: 'AUTO_VALIDATED', label: 1, uncertain: false, source: null, notes: null });
+    const P = (id: string, model: string, at: number, score = 0.6): Prediction => ({ prediction_id: id, model, model_version: 'v1', timestamp: at, features: { x: 1 }, categorical: {}, segments: {}, score, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses() });
+    const F = (id: string, at: number): Feedback => ({ prediction_id: id, timestamp: at, feedback_type: 'AUTO_VALIDATED', label: 1, uncertain: false, source: null, notes: null, ...noFeedbackClasses() });
     const events: Array<Prediction | Feedback> = [P('a', 'fraud', T0), P('b', 'churn', T0 + 10), F('a', T0 + 20), P('a', 'fraud', T0), P('bad', 'fraud', T0 + 30, 1.5), P('c', 'fraud', T0 + 40)];
     const producer = await log.producer();
     for (const e of events) {

@@ -17,7 +17,7 @@ import { buildConfig } from '../../adapters/config/index.js';
 import { makeCodecs } from '../../adapters/codec/codecs.js';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { ManualClock } from '../../core/clock.js';
-import type { Prediction } from '../../core/events.js';
+import { noPredictionClasses, type Prediction } from '../../core/events.js';
 import { MemoryJoinStore } from '../../core/join/index.js';
 import { JoinerProcessor } from '../../processors/joiner.js';
 import { WATERMARK_KEY } from '../../processors/joiner-changelog.js';
@@ -45,6 +45,7 @@ function prediction(i: number): Prediction {
   return {
     prediction_id: `p-${i}`, model: i % 2 === 0 ? 'fraud' : 'churn', model_version: 'v1', timestamp: T0 + (i % HOUR),
     features: { amount: i % 1000 }, categorical: {}, segments: {}, score: (i % 100) / 100, threshold: 0.5, shadow_scores: {},
+    ...noPredictionClasses(),
   };
 }
 

@@ -10,7 +10,7 @@ import { makeCodecs } from '../../adapters/codec/codecs.js';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
 import type { OutgoingRecord } from '../../adapters/transport/transport.js';
 import { ManualClock } from '../../core/clock.js';
-import type { Feedback, Prediction } from '../../core/events.js';
+import { type Feedback, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 import { MemoryJoinStore } from '../../core/join/index.js';
 import { JoinerProcessor } from '../../processors/joiner.js';
 import { topicSpecs } from '../../runtime/pipeline.js';
@@ -26,11 +26,11 @@ const codecs = makeCodecs(t, undefined);
 async function stream(): Promise<OutgoingRecord[]> {
   const out: OutgoingRecord[] = [];
   for (let i = 0; i < 40; i++) {
-    const p: Prediction = { prediction_id: `p${i}`, model: 'm', model_version: 'v1', timestamp: T0 + i * 60_000, features: { x: i }, categorical: {}, segments: {}, score: (i % 10) / 10, threshold: 0.5, shadow_scores: {} };
+    const p: Prediction = { prediction_id: `p${i}`, model: 'm', model_version: 'v1', timestamp: T0 + i * 60_000, features: { x: i }, categorical: {}, segments: {}, score: (i % 10) / 10, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses() };
     out.push({ topic: t.predictions, key: Buffer.from(p.prediction_id), value: await codecs.prediction.encode(p), timestamp: p.timestamp });
   }
   for (let i = 0; i < 50; i++) {
-    const f: Feedback = { prediction_id: `p${i % 45}`, timestamp: T0 + (i % 7) * 600_000 + i * 1000, feedback_type: i % 3 === 0 ? 'EXPERT_REVIEW' : 'USER_CONFIRMED', label: i % 3 === 0 ? i % 2 : null, uncertain: false, source: null, notes: null };
+    const f: Feedback = { prediction_id: `p${i % 45}`, timestamp: T0 + (i % 7) * 600_000 + i * 1000, feedback_type: i % 3 === 0 ? 'EXPERT_REVIEW' : 'USER_CONFIRMED', label: i % 3 === 0 ? i % 2 : null, uncertain: false, source: null, notes: null, ...noFeedbackClasses() };
     out.push({ topic: t.feedback, key: Buffer.from(f.prediction_id), value: await codecs.feedback.encode(f), timestamp: f.timestamp });
   }
   return out;

@@ -18,7 +18,7 @@ import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { partitionForKey } from '../../adapters/transport/partitioner.js';
 import type { OutgoingRecord } from '../../adapters/transport/transport.js';
 import { ManualClock } from '../../core/clock.js';
-import type { Feedback, Prediction } from '../../core/events.js';
+import { type Feedback, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 import { MemoryJoinStore } from '../../core/join/index.js';
 import { JoinerProcessor, REROUTED_FROM_HEADER } from '../../processors/joiner.js';
 import { topicSpecs } from '../../runtime/pipeline.js';
@@ -61,11 +61,11 @@ async function join(stream: Stream, placed: boolean) {
   await log.ensureTopics(topicSpecs(config));
   const out: OutgoingRecord[] = [];
   for (const p of stream.predictions) {
-    const event: Prediction = { prediction_id: p.id, model: 'm', model_version: 'v1', timestamp: p.at, features: { x: 1 }, categorical: {}, segments: {}, score: p.score, threshold: 0.5, shadow_scores: {} };
+    const event: Prediction = { prediction_id: p.id, model: 'm', model_version: 'v1', timestamp: p.at, features: { x: 1 }, categorical: {}, segments: {}, score: p.score, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses() };
     out.push(await recordOf(t.predictions, p.id, event, p.at, placed ? p.place : undefined));
   }
   for (const f of stream.feedback) {
-    const event: Feedback = { prediction_id: f.id, timestamp: f.at, feedback_type: 'EXPERT_REVIEW', label: f.label, uncertain: false, source: null, notes: null };
+    const event: Feedback = { prediction_id: f.id, timestamp: f.at, feedback_type: 'EXPERT_REVIEW', label: f.label, uncertain: false, source: null, notes: null, ...noFeedbackClasses() };
     out.push(await recordOf(t.feedback, f.id, event, f.at, placed ? f.place : undefined));
   }
   await (await log.producer()).send(out);

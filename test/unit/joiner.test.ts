@@ -2,7 +2,7 @@
  * The join, with exact expected outputs for each case of the joiner issue.
  */
 import { describe, expect, it } from 'vitest';
-import type { Feedback, FeedbackType, Prediction } from '../../core/events.js';
+import { type Feedback, type FeedbackType, noExampleClasses, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 import { Joiner, MemoryJoinStore, type JoinOutput, type JoinerOptions } from '../../core/join/index.js';
 
 const HOUR = 3_600_000;
@@ -11,6 +11,7 @@ const T0 = 1_763_942_400_000; // 2025-11-24T00:00:00Z
 
 function prediction(id: string, at: number, score: number, overrides: Partial<Prediction> = {}): Prediction {
   return {
+    ...noPredictionClasses(),
     prediction_id: id,
     model: 'fraud',
     model_version: 'v1',
@@ -25,7 +26,7 @@ function prediction(id: string, at: number, score: number, overrides: Partial<Pr
 }
 
 function feedback(id: string, at: number, type: FeedbackType, label: number | null, overrides: Partial<Feedback> = {}): Feedback {
-  return { prediction_id: id, timestamp: at, feedback_type: type, label, uncertain: false, source: 'u1', notes: null, ...overrides };
+  return { ...noFeedbackClasses(), prediction_id: id, timestamp: at, feedback_type: type, label, uncertain: false, source: 'u1', notes: null, ...overrides };
 }
 
 /** Compact view of outputs: what a reader of labelled.jsonl would check. */
@@ -57,7 +58,7 @@ describe('joiner', () => {
           example_id: 'a#arrival', prediction_id: 'a', model: 'fraud', model_version: 'v1', timestamp: T0,
           features: { amount: 10 }, categorical: {}, segments: { region: 'eu' }, score: 0.8, threshold: 0.5,
           label: null, feedback_type: null, source: null, feedback_timestamp: null,
-          label_delay_ms: null, correction_of: null, shadow_scores: {}, replaces: null, arrival: true,
+          label_delay_ms: null, correction_of: null, shadow_scores: {}, replaces: null, arrival: true, ...noExampleClasses(),
         },
       },
     ]);
@@ -69,7 +70,7 @@ describe('joiner', () => {
           example_id: 'a#1', prediction_id: 'a', model: 'fraud', model_version: 'v1', timestamp: T0,
           features: { amount: 10 }, categorical: {}, segments: { region: 'eu' }, score: 0.8, threshold: 0.5,
           label: 1, feedback_type: 'USER_CONFIRMED', source: 'u1', feedback_timestamp: T0 + 90_000,
-          label_delay_ms: 90_000, correction_of: null, shadow_scores: {}, replaces: null, arrival: false,
+          label_delay_ms: 90_000, correction_of: null, shadow_scores: {}, replaces: null, arrival: false, ...noExampleClasses(),
         },
       },
     ]);
@@ -128,10 +129,10 @@ describe('joiner', () => {
     expect(j.onFeedback(feedback('a', T0 + 2 * HOUR, 'AUTO_VALIDATED', 1, { source: 'rules' }))).toEqual([]);
     const [fix] = j.onFeedback(feedback('a', T0 + DAY, 'EXPERT_REVIEW', 0, { source: 'analyst' }));
     expect(fix).toMatchObject({ kind: 'example', example: { example_id: 'a#2', correction_of: 'a#1', label: 0 } });
-    expect(fix!.kind === 'example' && fix!.example.replaces).toEqual({ label: 1, feedback_type: 'USER_CONFIRMED', source: 'alice', feedback_timestamp: T0 + HOUR });
+    expect(fix!.kind === 'example' && fix!.example.replaces).toEqual({ label: 1, feedback_type: 'USER_CONFIRMED', source: 'alice', feedback_timestamp: T0 + HOUR, label_class: null, rejected_class: null, labels: null });
     // A correction of the correction replaces what a#2 carried.
     const [again] = j.onFeedback(feedback('a', T0 + 2 * DAY, 'EXPERT_REVIEW', 1, { source: 'lead' }));
-    expect(again!.kind === 'example' && again!.example.replaces).toEqual({ label: 0, feedback_type: 'EXPERT_REVIEW', source: 'analyst', feedback_timestamp: T0 + DAY });
+    expect(again!.kind === 'example' && again!.example.replaces).toEqual({ label: 0, feedback_type: 'EXPERT_REVIEW', source: 'analyst', feedback_timestamp: T0 + DAY, label_class: null, rejected_class: null, labels: null });
   });
 
   it('equal trust: the later feedback by timestamp wins, an older one arriving late does not', () => {

@@ -39,6 +39,7 @@ describe('JSON values on the input topics', () => {
     const decoded = await decodeFeedback(json({ prediction_id: 'p-1', timestamp: 1_763_946_000_000, feedback_type: 'USER_REJECTED' }, '\uFEFF \r\n\t'));
     expect(decoded.ok && decoded.value).toEqual({
       prediction_id: 'p-1', timestamp: 1_763_946_000_000, feedback_type: 'USER_REJECTED', label: null, uncertain: false, source: null, notes: null,
+      label_class: null, labels: null, labels_added: null, labels_removed: null,
     });
   });
 

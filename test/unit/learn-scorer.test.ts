@@ -5,7 +5,7 @@
  * predictions counted, bad parameters refused with a ModelError.
  */
 import { describe, expect, it } from 'vitest';
-import type { LabelledExample, ModelSnapshot, Prediction } from '../../core/events.js';
+import { type LabelledExample, type ModelSnapshot, noPredictionClasses, type Prediction } from '../../core/events.js';
 import { ChallengerTrainer, ShadowScorer } from '../../core/learn/index.js';
 import { ModelError, pipelineFromSnapshot } from '../../core/models/index.js';
 import { labelledStream } from '../support/labelled.js';
@@ -28,6 +28,7 @@ function prediction(timestamp: number, of: LabelledExample = STREAM[0]!, model =
   return {
     prediction_id: `p-${timestamp}`, model, model_version: 'v1', timestamp,
     features: of.features, categorical: of.categorical, segments: of.segments, score: 0.5, threshold: 0.5, shadow_scores: {},
+    ...noPredictionClasses(),
   };
 }
 

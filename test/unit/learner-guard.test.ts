@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { buildConfig } from '../../adapters/config/index.js';
 import { ManualClock } from '../../core/clock.js';
 import { ValidationError } from '../../core/errors.js';
-import type { Feedback, LabelledExample, ModelSnapshot, Prediction } from '../../core/events.js';
+import { type Feedback, type LabelledExample, type ModelSnapshot, noExampleClasses, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 import { ChallengerTrainer, createChallenger } from '../../core/learn/index.js';
 import { LinearRegression, NumericFeatures, Pipeline, sgd } from '../../core/models/index.js';
 import { replay } from '../../runtime/replay.js';
@@ -53,15 +53,15 @@ function stream(bad: boolean): { predictions: Prediction[]; feedback: Feedback[]
     const plan = random() < 0.5 ? 'a' : 'b';
     const score = Math.min(1, Math.max(0, 0.5 + (label - 0.5) * 0.1 + (random() - 0.5) * 0.8));
     const delay = 60_000 + Math.floor(random() * 3_600_000);
-    predictions.push({ prediction_id: `p${i}`, model: 'fraud', model_version: 'v1', timestamp, features: { x, noise }, categorical: { plan }, segments: {}, score, threshold: 0.5, shadow_scores: {} });
-    feedback.push({ prediction_id: `p${i}`, timestamp: timestamp + delay, feedback_type: 'AUTO_VALIDATED', label, uncertain: false, source: 'reconciler', notes: null });
+    predictions.push({ prediction_id: `p${i}`, model: 'fraud', model_version: 'v1', timestamp, features: { x, noise }, categorical: { plan }, segments: {}, score, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses() });
+    feedback.push({ prediction_id: `p${i}`, timestamp: timestamp + delay, feedback_type: 'AUTO_VALIDATED', label, uncertain: false, source: 'reconciler', notes: null, ...noFeedbackClasses() });
     // Its own generator: the normal stream is the same with or without the bad predictions.
     if (bad && i >= 1000 && i < 1600 && i % 10 === 0) {
       const id = `bad${i}`;
       badIds.add(id);
       const huge = 1e308 * (1 + (i % 7) / 10);
-      predictions.push({ prediction_id: id, model: 'fraud', model_version: 'v1', timestamp: timestamp + 30_000, features: { x: i % 20 === 0 ? huge : -huge, noise: 0.5 }, categorical: { plan: 'a' }, segments: {}, score: 0.5, threshold: 0.5, shadow_scores: {} });
-      feedback.push({ prediction_id: id, timestamp: timestamp + 90_000, feedback_type: 'AUTO_VALIDATED', label: i % 20 === 0 ? 1 : 0, uncertain: false, source: 'reconciler', notes: null });
+      predictions.push({ prediction_id: id, model: 'fraud', model_version: 'v1', timestamp: timestamp + 30_000, features: { x: i % 20 === 0 ? huge : -huge, noise: 0.5 }, categorical: { plan: 'a' }, segments: {}, score: 0.5, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses() });
+      feedback.push({ prediction_id: id, timestamp: timestamp + 90_000, feedback_type: 'AUTO_VALIDATED', label: i % 20 === 0 ? 1 : 0, uncertain: false, source: 'reconciler', notes: null, ...noFeedbackClasses() });
     }
   }
   feedback.sort((a, b) => a.timestamp - b.timestamp);
@@ -137,6 +137,7 @@ describe("the trainer's last guard", () => {
   const example = (i: number, x: number, label: number): LabelledExample => ({
     prediction_id: `p${i}`, model: 'sales', model_version: 'v1', timestamp: START + i, features: { x }, categorical: {}, segments: {}, score: 0, threshold: 0,
     example_id: `e${i}`, label, feedback_type: 'AUTO_VALIDATED', source: 'test', feedback_timestamp: START + i, label_delay_ms: 0, correction_of: null, shadow_scores: {}, replaces: null, arrival: false,
+    ...noExampleClasses(),
   });
 
   it('rebuilds a regression challenger from its last snapshot when a huge but allowed label overflows it', () => {

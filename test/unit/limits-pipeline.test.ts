@@ -13,7 +13,7 @@ import { buildConfig, loadConfig, type Config } from '../../adapters/config/inde
 import { makeCodecs } from '../../adapters/codec/codecs.js';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { ManualClock } from '../../core/clock.js';
-import type { Feedback, Prediction } from '../../core/events.js';
+import { type Feedback, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 import { MemoryJoinStore } from '../../core/join/index.js';
 import { JoinerProcessor } from '../../processors/joiner.js';
 import { MODEL_KEY_PREFIX } from '../../processors/joiner-changelog.js';
@@ -100,8 +100,8 @@ describe('the joiner processor: admitted models survive a restart', () => {
       }
       await producer.send(records);
     };
-    const P = (id: string, model: string, at: number): Prediction => ({ prediction_id: id, model, model_version: 'v1', timestamp: at, features: { x: 1 }, categorical: {}, segments: {}, score: 0.6, threshold: 0.5, shadow_scores: {} });
-    const F = (id: string, at: number): Feedback => ({ prediction_id: id, timestamp: at, feedback_type: 'AUTO_VALIDATED', label: 1, uncertain: false, source: null, notes: null });
+    const P = (id: string, model: string, at: number): Prediction => ({ prediction_id: id, model, model_version: 'v1', timestamp: at, features: { x: 1 }, categorical: {}, segments: {}, score: 0.6, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses() });
+    const F = (id: string, at: number): Feedback => ({ prediction_id: id, timestamp: at, feedback_type: 'AUTO_VALIDATED', label: 1, uncertain: false, source: null, notes: null, ...noFeedbackClasses() });
     const joiner = () =>
       new JoinerProcessor({
         transport: log, topics: joinerTopics(config), groupId: 'joiner', transactionalIdPrefix: 'joiner', codecs,

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalCodec } from '../../adapters/codec/codec.js';
 import { ValidationError } from '../../core/errors.js';
 import { Evaluator } from '../../core/evaluate/index.js';
-import { validateLabelledExample, validatePrediction, type Feedback, type LabelledExample, type Prediction } from '../../core/events.js';
+import { type Feedback, type LabelledExample, noFeedbackClasses, noPredictionClasses, type Prediction, validateLabelledExample, validatePrediction } from '../../core/events.js';
 import { Joiner, MemoryJoinStore, type JoinOutput } from '../../core/join/index.js';
 import { ChallengerTrainer } from '../../core/learn/index.js';
 import { DEFAULT_RECORD_LIMITS, OTHER_SEGMENT_VALUE } from '../../core/limits.js';
@@ -149,8 +149,9 @@ describe('the evaluator: distinct segment values per model and attribute', () =>
 
 const P = (id: string, model: string, at: number): Prediction => ({
   prediction_id: id, model, model_version: 'v1', timestamp: at, features: { x: 1 }, categorical: {}, segments: {}, score: 0.7, threshold: 0.5, shadow_scores: {},
+  ...noPredictionClasses(),
 });
-const F = (id: string, at: number): Feedback => ({ prediction_id: id, timestamp: at, feedback_type: 'USER_CONFIRMED', label: null, uncertain: false, source: null, notes: null });
+const F = (id: string, at: number): Feedback => ({ prediction_id: id, timestamp: at, feedback_type: 'USER_CONFIRMED', label: null, uncertain: false, source: null, notes: null, ...noFeedbackClasses() });
 
 function joinAll(joiner: Joiner, events: Array<Prediction | Feedback>): JoinOutput[] {
   const out: JoinOutput[] = [];

@@ -13,7 +13,7 @@ import { buildConfig } from '../../adapters/config/index.js';
 import { makeCodecs } from '../../adapters/codec/codecs.js';
 import { joinerTopics } from '../../runtime/settings.js';
 import { ManualClock } from '../../core/clock.js';
-import type { Prediction } from '../../core/events.js';
+import { noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 import { Joiner, MemoryJoinStore, type JoinEntry, type JoinerOptions, type JoinOutput, type JoinStore } from '../../core/join/index.js';
 import { JoinerProcessor } from '../../processors/joiner.js';
 import { joinStream, kindOf, type StreamEvent, type StreamOptions } from '../../bench/stream.js';
@@ -67,6 +67,7 @@ function entry(id: string, expiresAt: number, overrides: Partial<JoinEntry> = {}
   const prediction: Prediction = {
     prediction_id: id, model: 'fraud', model_version: 'v1', timestamp: expiresAt - HOUR,
     features: { amount: 1.5 }, categorical: {}, segments: { region: 'eu' }, score: 0.7, threshold: 0.5, shadow_scores: {},
+    ...noPredictionClasses(),
   };
   return { prediction, shadow_scores: {}, early: [], resolved: null, seq: 0, seen: [], expires_at: expiresAt, ...overrides };
 }
@@ -161,7 +162,7 @@ describe('LmdbJoinStore: the expiry index', () => {
     const joined = lmdb();
     const memory = new MemoryJoinStore();
     const events: StreamEvent[] = [
-      { kind: 'feedback', event: { prediction_id: 'q', timestamp: T0, feedback_type: 'EXPERT_REVIEW', label: 1, uncertain: false, source: 'a', notes: null } },
+      { kind: 'feedback', event: { prediction_id: 'q', timestamp: T0, feedback_type: 'EXPERT_REVIEW', label: 1, uncertain: false, source: 'a', notes: null, ...noFeedbackClasses() } },
       { kind: 'prediction', event: entry('q', T0 + HOUR).prediction! },
       { kind: 'prediction', event: { ...entry('r', T0 + HOUR).prediction!, timestamp: T0 + 11 * 60_000 } }, // past q's TTL: the stale item
       { kind: 'prediction', event: { ...entry('s', T0 + HOUR).prediction!, timestamp: T0 + 2 * HOUR } }, // past q's window

@@ -12,7 +12,7 @@ import { ESTIMATED_GAUGE_FIGURES, evaluatorMetrics } from '../../adapters/promet
 import type { DriftRecord, EvaluatorRows } from '../../core/evaluate/index.js';
 import type { Evaluator } from '../../core/evaluate/index.js';
 import type { LiveFigures } from '../../core/evaluate/live.js';
-import type { LabelledExample } from '../../core/events.js';
+import { type LabelledExample, noExampleClasses } from '../../core/events.js';
 
 const cell = (role: string, version: string, estimated?: LiveFigures['estimated']): LiveFigures => ({
   model: 'fraud', role, version, segment: '*', window: 'total',
@@ -24,6 +24,7 @@ const cell = (role: string, version: string, estimated?: LiveFigures['estimated'
 const evaluator = (live: LiveFigures[]) => ({ live: () => live, health: () => ({}) }) as unknown as Evaluator;
 
 const example = (id: string, over: Partial<LabelledExample>): LabelledExample => ({
+  ...noExampleClasses(),
   example_id: id, prediction_id: id, model: 'fraud', model_version: 'v1', timestamp: 0, features: {}, categorical: {}, segments: {},
   score: 0.4, threshold: 0.5, label: null, feedback_type: null, source: null, feedback_timestamp: null, label_delay_ms: null,
   correction_of: null, shadow_scores: {}, replaces: null, arrival: false, ...over,

@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FEEDBACK_TYPES, TIMESTAMP_MAX, type LabelledExample } from '../../core/events.js';
+import { FEEDBACK_TYPES, type LabelledExample, noExampleClasses, TIMESTAMP_MAX } from '../../core/events.js';
 import { DEFAULT_EVALUATOR_OPTIONS, Evaluator, type EvaluatorOptions, type EvaluatorOutput } from '../../core/evaluate/index.js';
 import { PROTOTYPE_NAMES, runs } from '../support/properties.js';
 
@@ -55,8 +55,9 @@ function exampleArb(models: string[], odd: boolean): fc.Arbitrary<LabelledExampl
       label: x.label, feedback_type: x.label === null ? null : x.type, source: x.label === null ? null : 'u', feedback_timestamp: x.label === null ? null : x.at + x.delay,
       label_delay_ms: x.label === null ? null : x.delay, correction_of: x.correction === null || x.label === null ? null : `${x.model}-${x.correction}#1`, shadow_scores: x.shadow,
       // A correction of an arbitrary example (hostile: not what a joiner writes): it replaces a label that example may never have had.
-      replaces: x.correction === null || x.label === null ? null : { label: x.replaced, feedback_type: x.type, source: 'u', feedback_timestamp: x.at },
+      replaces: x.correction === null || x.label === null ? null : { label: x.replaced, feedback_type: x.type, source: 'u', feedback_timestamp: x.at, label_class: null, rejected_class: null, labels: null },
       arrival: false,
+      ...noExampleClasses(),
     }));
 }
 

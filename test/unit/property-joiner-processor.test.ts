@@ -16,7 +16,7 @@ import { makeCodecs } from '../../adapters/codec/codecs.js';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
 import type { LogTransport, OutgoingRecord } from '../../adapters/transport/transport.js';
 import { ManualClock } from '../../core/clock.js';
-import type { Feedback, FeedbackType, Prediction } from '../../core/events.js';
+import { type Feedback, type FeedbackType, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 import { MemoryJoinStore } from '../../core/join/index.js';
 import { JoinerProcessor } from '../../processors/joiner.js';
 import { topicSpecs } from '../../runtime/pipeline.js';
@@ -51,10 +51,10 @@ const badArb = fc.tuple(fc.boolean(), fc.oneof(fc.uint8Array({ maxLength: 30 }).
 const streamArb: fc.Arbitrary<Stream> = fc.record({
   // One prediction per id (a reuse would be rejected: that is the join's property, not this one's).
   predictions: fc.uniqueArray(predictionArb, { selector: (p) => p.id, maxLength: IDS.length }).map((ps) =>
-    ps.map((p) => ({ prediction_id: p.id, model: 'm', model_version: 'v1', timestamp: p.at, features: { x: 1 }, categorical: {}, segments: {}, score: p.score, threshold: 0.5, shadow_scores: {} })),
+    ps.map((p) => ({ prediction_id: p.id, model: 'm', model_version: 'v1', timestamp: p.at, features: { x: 1 }, categorical: {}, segments: {}, score: p.score, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses() })),
   ),
   feedback: fc.array(feedbackArb, { maxLength: 16 }).map((fs) =>
-    fs.map((f) => ({ prediction_id: f.id, timestamp: f.at, feedback_type: f.how[0], label: f.how[1], uncertain: false, source: null, notes: null })),
+    fs.map((f) => ({ prediction_id: f.id, timestamp: f.at, feedback_type: f.how[0], label: f.how[1], uncertain: false, source: null, notes: null, ...noFeedbackClasses() })),
   ),
   bad: fc.array(badArb, { maxLength: 5 }),
 });

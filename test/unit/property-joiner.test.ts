@@ -14,7 +14,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FEEDBACK_TYPES, validateLabelledExample, type Feedback, type Prediction } from '../../core/events.js';
+import { type Feedback, FEEDBACK_TYPES, noFeedbackClasses, noPredictionClasses, type Prediction, validateLabelledExample } from '../../core/events.js';
 import { Joiner, MemoryJoinStore, type JoinerOptions, type JoinOutput } from '../../core/join/index.js';
 import { PROTOTYPE_NAMES, runs } from '../support/properties.js';
 
@@ -49,6 +49,9 @@ const prediction: fc.Arbitrary<Prediction> = fc.record({
   score: fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(-1, 1.5, 1e300)),
   threshold: fc.constantFrom(0.5, 0, 1, 2),
   shadow_scores: fc.constant({}),
+  class_scores: fc.constant({}),
+  predicted_class: fc.constant(null),
+  predicted_labels: fc.constant(null),
 });
 
 const feedback: fc.Arbitrary<Feedback> = fc.record({
@@ -59,6 +62,10 @@ const feedback: fc.Arbitrary<Feedback> = fc.record({
   uncertain: fc.boolean(),
   source: fc.constantFrom(null, 'a', '__proto__'),
   notes: fc.constant(null),
+  label_class: fc.constant(null),
+  labels: fc.constant(null),
+  labels_added: fc.constant(null),
+  labels_removed: fc.constant(null),
 });
 
 const event: fc.Arbitrary<Event> = fc.oneof(prediction.map((p) => ({ prediction: p })), feedback.map((f) => ({ feedback: f })));
@@ -145,8 +152,8 @@ const goodStream: fc.Arbitrary<Event[]> = fc
   .map((specs) =>
     specs.flatMap((s, i): Event[] => {
       const id = `g${i}`;
-      const p: Prediction = { prediction_id: id, model: s.model, model_version: 'v1', timestamp: T0 + s.at, features: { x: i }, categorical: {}, segments: {}, score: s.score, threshold: 0.5, shadow_scores: {} };
-      const fs = s.feedback.map((f): Event => ({ feedback: { prediction_id: id, timestamp: T0 + Math.max(0, s.at + f.delay), feedback_type: f.type, label: f.label, uncertain: false, source: null, notes: null } }));
+      const p: Prediction = { prediction_id: id, model: s.model, model_version: 'v1', timestamp: T0 + s.at, features: { x: i }, categorical: {}, segments: {}, score: s.score, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses() };
+      const fs = s.feedback.map((f): Event => ({ feedback: { prediction_id: id, timestamp: T0 + Math.max(0, s.at + f.delay), feedback_type: f.type, label: f.label, uncertain: false, source: null, notes: null, ...noFeedbackClasses() } }));
       return [{ prediction: p }, ...fs];
     }),
   )
@@ -167,7 +174,7 @@ const badRecord: fc.Arbitrary<Bad> = fc.record({
 
 /** The bad record `n`, made from what precedes it (a reused id takes the latest good prediction's, or is stamped before the floor). */
 function makeBad(bad: Bad, n: number, before: Event[]): Event {
-  const base: Prediction = { prediction_id: `bad${n}`, model: 'm', model_version: 'v1', timestamp: T0 + bad.at, features: {}, categorical: {}, segments: {}, score: 0.5, threshold: 0.5, shadow_scores: {} };
+  const base: Prediction = { prediction_id: `bad${n}`, model: 'm', model_version: 'v1', timestamp: T0 + bad.at, features: {}, categorical: {}, segments: {}, score: 0.5, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses() };
   const goods = before.filter((e): e is { prediction: Prediction } => 'prediction' in e && e.prediction.prediction_id.startsWith('g'));
   const reused = goods[goods.length - 1];
   switch (bad.kind) {
@@ -176,7 +183,7 @@ function makeBad(bad: Bad, n: number, before: Event[]): Event {
     case 'threshold':
       return { prediction: { ...base, threshold: bad.value } };
     case 'floor':
-      return { feedback: { prediction_id: base.prediction_id, timestamp: T0 - 1 - bad.at, feedback_type: 'EXPERT_REVIEW', label: 1, uncertain: false, source: null, notes: null } };
+      return { feedback: { prediction_id: base.prediction_id, timestamp: T0 - 1 - bad.at, feedback_type: 'EXPERT_REVIEW', label: 1, uncertain: false, source: null, notes: null, ...noFeedbackClasses() } };
     case 'reused':
       return reused ? { prediction: { ...reused.prediction, timestamp: T0 + bad.at, score: reused.prediction.score === 0.25 ? 0.75 : 0.25 } } : { prediction: { ...base, timestamp: 0 } };
   }

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../core/errors.js';
-import type { LabelledExample } from '../../core/events.js';
+import { type LabelledExample, noExampleClasses } from '../../core/events.js';
 import { ChallengerTrainer, PRESETS } from '../../core/learn/index.js';
 import { decodeFloats, decodeNumber } from '../../core/models/index.js';
 import { PROTOTYPE_NAMES, runs } from '../support/properties.js';
@@ -42,6 +42,7 @@ function exampleArb(model: 'binary' | 'constructor'): fc.Arbitrary<LabelledExamp
   }).map((x) => ({
     example_id: `${model}-${x.n}#1`, prediction_id: `${model}-${x.n}`, model, model_version: 'v1', timestamp: T0, features: x.features, categorical: { plan: x.plan }, segments: {},
     score: 0.5, threshold: 0.5, label: x.label, feedback_type: 'AUTO_VALIDATED', source: null, feedback_timestamp: T0 + 1, label_delay_ms: 1, correction_of: null, shadow_scores: {}, replaces: null, arrival: false,
+    ...noExampleClasses(),
   }));
 }
 

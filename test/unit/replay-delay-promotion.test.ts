@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildConfig } from '../../adapters/config/index.js';
 import { ManualClock } from '../../core/clock.js';
-import type { Feedback, Prediction, PromotionDecision } from '../../core/events.js';
+import { type Feedback, noFeedbackClasses, noPredictionClasses, type Prediction, type PromotionDecision } from '../../core/events.js';
 import { mulberry32 } from '../../demo/random.js';
 import { writeReplayInput } from '../support/replay-files.js';
 import { replay, type ReplaySummary } from '../../runtime/replay.js';
@@ -54,8 +54,8 @@ function writeStream(champion: Champion): { predictions: string; feedback: strin
     const delay = label === 1 ? DAY + Math.floor(random() * 3 * DAY) : Math.floor(random() * HOUR);
     // The constant champion scores every prediction with the base rate of this world (about 0.32).
     const score = champion === 'true' ? p : 0.32;
-    predictions.push({ prediction_id: `p${i}`, model: 'fraud', model_version: 'v1', timestamp, features: { x, noise }, categorical: {}, segments: {}, score, threshold: 0.5, shadow_scores: {} });
-    feedback.push({ prediction_id: `p${i}`, timestamp: timestamp + delay, feedback_type: 'AUTO_VALIDATED', label, uncertain: false, source: 'ledger', notes: null });
+    predictions.push({ prediction_id: `p${i}`, model: 'fraud', model_version: 'v1', timestamp, features: { x, noise }, categorical: {}, segments: {}, score, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses() });
+    feedback.push({ prediction_id: `p${i}`, timestamp: timestamp + delay, feedback_type: 'AUTO_VALIDATED', label, uncertain: false, source: 'ledger', notes: null, ...noFeedbackClasses() });
   }
   feedback.sort((a, b) => a.timestamp - b.timestamp);
   return writeReplayInput(mkdtempSync(join(DIR, `${champion}-`)), predictions, feedback);

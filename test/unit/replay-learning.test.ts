@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { buildConfig } from '../../adapters/config/index.js';
 import { replay } from '../../runtime/replay.js';
 import { ManualClock } from '../../core/clock.js';
-import type { Feedback, LabelledExample, Prediction } from '../../core/events.js';
+import { type Feedback, type LabelledExample, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 import { seededRandom } from '../support/random.js';
 
 const readJsonl = <T>(path: string): T[] => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
@@ -28,8 +28,8 @@ describe('replay with the learner and shadow scoring', () => {
       const x = random();
       const label = x + (random() - 0.5) * 0.3 > 0.5 ? 1 : 0;
       // The champion is barely better than chance; the signal is in x.
-      predictions.push({ prediction_id: `p${i}`, model: 'fraud', model_version: 'v1', timestamp, features: { x, noise: random() }, categorical: { plan: random() < 0.5 ? 'a' : 'b' }, segments: {}, score: Math.min(1, Math.max(0, 0.5 + (label - 0.5) * 0.1 + (random() - 0.5) * 0.8)), threshold: 0.5, shadow_scores: {} });
-      feedback.push({ prediction_id: `p${i}`, timestamp: timestamp + 60_000 + Math.floor(random() * 3_600_000), feedback_type: 'AUTO_VALIDATED', label, uncertain: false, source: 'reconciler', notes: null });
+      predictions.push({ prediction_id: `p${i}`, model: 'fraud', model_version: 'v1', timestamp, features: { x, noise: random() }, categorical: { plan: random() < 0.5 ? 'a' : 'b' }, segments: {}, score: Math.min(1, Math.max(0, 0.5 + (label - 0.5) * 0.1 + (random() - 0.5) * 0.8)), threshold: 0.5, shadow_scores: {}, ...noPredictionClasses() });
+      feedback.push({ prediction_id: `p${i}`, timestamp: timestamp + 60_000 + Math.floor(random() * 3_600_000), feedback_type: 'AUTO_VALIDATED', label, uncertain: false, source: 'reconciler', notes: null, ...noFeedbackClasses() });
     }
     feedback.sort((a, b) => a.timestamp - b.timestamp);
     const dir = mkdtempSync(join(tmpdir(), 'replay-learning-'));

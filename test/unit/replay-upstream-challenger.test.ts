@@ -20,7 +20,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildConfig } from '../../adapters/config/index.js';
 import { ManualClock } from '../../core/clock.js';
 import type { MetricPoint } from '../../core/evaluate/index.js';
-import type { Feedback, Prediction } from '../../core/events.js';
+import { type Feedback, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 import { mulberry32 } from '../../demo/random.js';
 import { writeReplayInput } from '../support/replay-files.js';
 import { replay } from '../../runtime/replay.js';
@@ -50,8 +50,8 @@ function writeStream(candidateBetter: boolean): { predictions: string; feedback:
     const noisy = sigmoid(z + 1.5 * normal());
     const label = random() < truth ? 1 : 0;
     const [champion, candidate] = candidateBetter ? [noisy, truth] : [truth, noisy];
-    predictions.push({ prediction_id: `p${i}`, model: 'fraud', model_version: 'v1', timestamp, features: { x }, categorical: {}, segments: {}, score: champion, threshold: 0.5, shadow_scores: { [CANDIDATE]: candidate } });
-    feedback.push({ prediction_id: `p${i}`, timestamp: timestamp + MINUTE * (1 + Math.floor(random() * 30)), feedback_type: 'AUTO_VALIDATED', label, uncertain: false, source: 'ledger', notes: null });
+    predictions.push({ prediction_id: `p${i}`, model: 'fraud', model_version: 'v1', timestamp, features: { x }, categorical: {}, segments: {}, score: champion, threshold: 0.5, shadow_scores: { [CANDIDATE]: candidate }, ...noPredictionClasses() });
+    feedback.push({ prediction_id: `p${i}`, timestamp: timestamp + MINUTE * (1 + Math.floor(random() * 30)), feedback_type: 'AUTO_VALIDATED', label, uncertain: false, source: 'ledger', notes: null, ...noFeedbackClasses() });
   }
   feedback.sort((a, b) => a.timestamp - b.timestamp);
   return writeReplayInput(mkdtempSync(join(DIR, 'in-')), predictions, feedback);

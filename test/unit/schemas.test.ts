@@ -20,7 +20,11 @@ describe('Avro schemas', () => {
     const fields = JSON.parse(loadSchema('Prediction').text).fields as Array<{ name: string; default?: unknown }>;
     expect(fields.map((f) => f.name)).toEqual([
       'prediction_id', 'model', 'model_version', 'timestamp', 'features', 'categorical', 'segments', 'score', 'threshold', 'shadow_scores',
+      'class_scores', 'predicted_class', 'predicted_labels',
     ]);
+    expect(fields.find((f) => f.name === 'class_scores')!.default).toEqual({});
+    expect(fields.find((f) => f.name === 'predicted_class')!.default).toBeNull();
+    expect(fields.find((f) => f.name === 'predicted_labels')!.default).toBeNull();
     expect(fields.find((f) => f.name === 'threshold')!.default).toBe(0.5);
     expect(fields.find((f) => f.name === 'shadow_scores')!.default).toEqual({});
     expect(fields.find((f) => f.name === 'categorical')!.default).toEqual({});
@@ -30,7 +34,9 @@ describe('Avro schemas', () => {
     const schema = JSON.parse(loadSchema('Feedback').text);
     expect(schema.fields.map((f: { name: string }) => f.name)).toEqual([
       'prediction_id', 'timestamp', 'feedback_type', 'label', 'uncertain', 'source', 'notes',
+      'label_class', 'labels', 'labels_added', 'labels_removed',
     ]);
+    expect(schema.fields.slice(7).map((f: { default: unknown }) => f.default)).toEqual([null, null, null, null]);
     expect(schema.fields[2].type.symbols).toEqual(['USER_CONFIRMED', 'USER_REJECTED', 'AUTO_VALIDATED', 'EXPERT_REVIEW']);
   });
 
@@ -54,6 +60,7 @@ describe('Avro schemas', () => {
     expect(reader.fromBuffer(bytes, resolver)).toEqual({
       prediction_id: 'x', model: 'm', model_version: '1', timestamp: 5, features: { a: 1 },
       categorical: {}, segments: {}, score: 0.2, threshold: 0.5, shadow_scores: {},
+      class_scores: {}, predicted_class: null, predicted_labels: null,
     });
   });
 });

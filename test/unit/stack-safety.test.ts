@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import type { Feedback } from '../../core/events.js';
+import { type Feedback, noFeedbackClasses } from '../../core/events.js';
 import { Joiner, MemoryJoinStore } from '../../core/join/index.js';
 import { Rolling, type Metric } from '../../core/metrics/index.js';
 import { ROOT, sourceFiles } from './shipped-files.js';
@@ -132,7 +132,7 @@ describe('fixed paths past the call-stack limit', () => {
     const store = new MemoryJoinStore();
     const early: Feedback[] = [];
     for (let i = 0; i < PAST_THE_LIMIT; i++) {
-      early.push({ prediction_id: 'p', timestamp: T0 + i, feedback_type: 'USER_CONFIRMED', label: null, uncertain: false, source: null, notes: null });
+      early.push({ prediction_id: 'p', timestamp: T0 + i, feedback_type: 'USER_CONFIRMED', label: null, uncertain: false, source: null, notes: null, ...noFeedbackClasses() });
     }
     store.set('p', { prediction: null, shadow_scores: {}, early, resolved: null, seq: 0, seen: [], expires_at: T0 + PAST_THE_LIMIT });
     store.addExpiry(T0 + PAST_THE_LIMIT, 'p');

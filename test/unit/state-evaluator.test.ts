@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeEvaluatorState, encodeEvaluatorState, UnusableCheckpointError } from '../../adapters/state/evaluator-checkpoint.js';
 import { DEFAULT_EVALUATOR_OPTIONS, Evaluator, type EvaluatorOptions, type EvaluatorOutput } from '../../core/evaluate/index.js';
-import type { LabelledExample } from '../../core/events.js';
+import { type LabelledExample, noExampleClasses } from '../../core/events.js';
 import { mulberry32 } from '../../demo/random.js';
 import { runs } from '../support/properties.js';
 import { throughV8 } from '../support/resume.js';
@@ -57,6 +57,7 @@ function stream(n: number, seed: number): LabelledExample[] {
       feedback_type: expired ? null : random() < 0.2 ? 'EXPERT_REVIEW' : 'USER_CONFIRMED', source: expired ? null : `u${i % 3}`,
       feedback_timestamp: expired ? null : timestamp + delay, label_delay_ms: expired ? null : delay, correction_of: null, replaces: null, arrival: false,
       shadow_scores: { [`${model}/lr@${1 + (i >> 6)}`]: score * 0.9, ...(i > n / 3 ? { 'previous:v1': score * 1.1 } : {}) },
+      ...noExampleClasses(),
     });
   }
   const arrival = (e: LabelledExample) => e.feedback_timestamp ?? e.timestamp + OPTIONS.joinWindowMs!;

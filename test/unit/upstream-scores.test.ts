@@ -5,7 +5,7 @@
  * previous champion; the joiner carries them beside ours.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_UPSTREAM_CANDIDATES, validatePrediction } from '../../core/events.js';
+import { MAX_UPSTREAM_CANDIDATES, noFeedbackClasses, validatePrediction } from '../../core/events.js';
 import { Joiner, MemoryJoinStore } from '../../core/join/index.js';
 import { samplePrediction } from '../support/samples.js';
 
@@ -37,7 +37,7 @@ describe('upstream shadow scores', () => {
   it('the joiner carries them beside its own challengers\' scores, in the arrival and the labelled example', () => {
     const joiner = new Joiner(new MemoryJoinStore(), { emitArrivals: true, shadowScorer: { score: () => ({ 'fraud-detector/logreg@3': 0.61 }) } });
     const arrival = joiner.onPrediction(samplePrediction({ shadow_scores: { 'gbm-v8': 0.25 } }));
-    const labelled = joiner.onFeedback({ prediction_id: 'p-1', timestamp: 1_763_946_000_000, feedback_type: 'EXPERT_REVIEW', label: 1, uncertain: false, source: null, notes: null });
+    const labelled = joiner.onFeedback({ prediction_id: 'p-1', timestamp: 1_763_946_000_000, feedback_type: 'EXPERT_REVIEW', label: 1, uncertain: false, source: null, notes: null, ...noFeedbackClasses() });
     for (const out of [...arrival, ...labelled]) {
       expect(out.kind === 'arrival' || out.kind === 'example' ? { ...out.example.shadow_scores } : out).toEqual({ 'gbm-v8': 0.25, 'fraud-detector/logreg@3': 0.61 });
     }
