@@ -206,7 +206,6 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
     kafka: { outputs: (t) => [t.dead_letters, t.evaluator_checkpoints], restores: (t) => [t.evaluator_checkpoints, t.labelled_examples], feeds: noFeeds, transactional: false },
     clickhouse: 'the evaluator writes its figures to ClickHouse: set clickhouse.url (replay writes them to files)',
     build: (env) => {
-      refuseUnevaluatedTasks(env.config, 'evaluator');
       const { sink, flush } = required(env.evaluator, 'evaluator');
       return new EvaluatorProcessor({
         groupId: groupOf(env, 'evaluator').groupId,

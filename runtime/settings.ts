@@ -73,6 +73,8 @@ export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
   const e = config.evaluator;
   return {
     kindOf: (model) => modelKindOf(config, model),
+    classesOf: (model) => modelClassesOf(config, model),
+    numericTargetOf: (model) => modelNumericTargetOf(config, model),
     windows: e.windows.map((name) => ({ name, ms: parseDuration(name)! })),
     rollingSize: e.rolling_size,
     rollingEmitEvery: e.rolling_emit_every,

@@ -26,11 +26,16 @@ import { FeedbackloopError, StateMismatchError, errorMessage } from '../../core/
  * (evaluator.max_categories, limits.max_features). Format 3 is still read
  * (core/evaluate/settings.ts fromFormat3): its models' data-quality monitors
  * start afresh at the restore, everything else is restored as it was.
+ * 5: multi-class and multi-label models' windows (core/evaluate/class-metric.ts:
+ * their confusion counts and per-label counts as Float64Arrays, kept exactly by
+ * V8's serializer, and a multi-class model's numeric head). A format-4
+ * checkpoint has no such model (the evaluator refused them), so it reads as
+ * format 5 unchanged.
  */
-export const CHECKPOINT_FORMAT = 4;
+export const CHECKPOINT_FORMAT = 5;
 
-/** The formats read: this one, and 3 (upgraded). */
-const READ_FORMATS: readonly unknown[] = [3, CHECKPOINT_FORMAT];
+/** The formats read: this one, 4 (as it is) and 3 (upgraded). */
+const READ_FORMATS: readonly unknown[] = [3, 4, CHECKPOINT_FORMAT];
 
 /**
  * A checkpoint that cannot be restored (another format, bytes that do not
@@ -57,10 +62,10 @@ export function decodeEvaluatorState(buffer: Uint8Array, options: Partial<Evalua
     throw new UnusableCheckpointError(`its bytes do not decode (${errorMessage(error)})`, error);
   }
   const format = typeof decoded === 'object' && decoded !== null ? (decoded as { format?: unknown }).format : undefined;
-  if (!READ_FORMATS.includes(format)) throw new UnusableCheckpointError(`format ${String(format)}, this version reads formats ${READ_FORMATS.join(' and ')}`);
+  if (!READ_FORMATS.includes(format)) throw new UnusableCheckpointError(`format ${String(format)}, this version reads formats ${READ_FORMATS.join(', ')}`);
   try {
     const state = (decoded as { state: EvaluatorState }).state;
-    return Evaluator.fromState(format === CHECKPOINT_FORMAT ? state : fromFormat3(state, resolveOptions(options)), options);
+    return Evaluator.fromState(format === 3 ? fromFormat3(state, resolveOptions(options)) : state, options);
   } catch (error) {
     // A setting changed since (StateMismatchError), or a state of this format that is not whole.
     throw new UnusableCheckpointError(error instanceof StateMismatchError ? error.message : `its state does not restore (${errorMessage(error)})`, error);

@@ -5,13 +5,13 @@
  */
 import { parseShadowKey, versionIdentity, type ShadowKey } from '../contracts/index.js';
 import { StateMismatchError } from '../errors.js';
-import type { ModelKind } from '../events.js';
 import {
   BinaryMetrics, RegressionMetrics, Rolling,
   type BinaryFigures, type BinaryMetricsOptions, type BinaryMetricsState, type BinaryObservation, type RegressionFigures, type RegressionMetricsState, type RollingState,
 } from '../metrics/index.js';
 import { EstimateSums, type EstimateSumsState } from '../metrics/estimate.js';
 import { QuantileSketch, type QuantileSketchState } from '../metrics/quantiles.js';
+import { ClassMetric, isClassTask, type ClassTask, type ClassCellFigures, type ClassMetricState, type ClassObservation, type ModelTask } from './class-metric.js';
 import type { EvaluatorOptions } from './options.js';
 import { MaturedCalibration, NO_TRUST, type MaturedWindow, type Trust } from './trust.js';
 
@@ -23,9 +23,9 @@ export function shadowRole(key: string): ShadowKey {
   return parsed.role === 'previous' ? parsed : { role: 'challenger', version: versionIdentity(parsed.version) };
 }
 
-export type Metric = BinaryMetrics | RegressionMetrics;
-export type Figures = BinaryFigures | RegressionFigures;
-export type MetricState = BinaryMetricsState | RegressionMetricsState;
+export type Metric = BinaryMetrics | RegressionMetrics | ClassMetric;
+export type Figures = BinaryFigures | RegressionFigures | ClassCellFigures;
+export type MetricState = BinaryMetricsState | RegressionMetricsState | ClassMetricState;
 
 /**
  * A WindowStats' state (never one changed since the last drain): its window,
@@ -80,10 +80,10 @@ export class WindowStats {
   }
 
   /** The window of a state in `cell`, its metric and label delays restored under the settings `o` and the model's kind. */
-  static fromState(state: WindowStatsState, cell: Cell, o: EvaluatorOptions, kind: ModelKind): WindowStats {
+  static fromState(state: WindowStatsState, cell: Cell, o: EvaluatorOptions, task: ModelTask): WindowStats {
     if ((state.delay !== null) !== (cell.role === 'champion')) throw new Error(`WindowStats.fromState: label delays saved for the ${cell.role} role`);
     const delay = state.delay === null ? undefined : QuantileSketch.fromState(state.delay, o.delayAccuracy);
-    const stats = new WindowStats(cell, state.window, state.start, restoreMetric(o, kind, false, state.metric), delay);
+    const stats = new WindowStats(cell, state.window, state.start, restoreMetric(o, task, false, state.metric), delay);
     stats.labelled = state.labelled;
     stats.expired = state.expired;
     stats.predictions = state.predictions;
@@ -94,7 +94,13 @@ export class WindowStats {
   }
 }
 
+/**
+ * What a window counts of one label. Binary and regression: label and score.
+ * Multi-class and multi-label: the class part `cls`, and in label and score
+ * the numeric head's (label NaN when unknown or when there is no head).
+ */
 export interface Observation extends BinaryObservation {
+  cls?: ClassObservation;
   /** Label time (event time of the feedback). */
   at: number;
   /** The example it came from (a correction names it: the sliding window reverts it by this). */
@@ -163,14 +169,14 @@ export class Cell {
   }
 
   /** The cell of a state, under the options newCell takes; throws a StateMismatchError where the state does not fit them. */
-  static fromState(state: CellState, o: EvaluatorOptions, kind: ModelKind): Cell {
-    checkCellFits(state, o, kind);
-    const rolling = state.rolling === null ? undefined : Rolling.fromState<Observation, Figures, Metric>(state.rolling, restoreMetric(o, kind, true, state.rolling.metric), o.rollingSize, idOf);
-    const total = (owner: Cell) => WindowStats.fromState(state.total, owner, o, kind);
+  static fromState(state: CellState, o: EvaluatorOptions, task: ModelTask): Cell {
+    checkCellFits(state, o, task);
+    const rolling = state.rolling === null ? undefined : Rolling.fromState<Observation, Figures, Metric>(state.rolling, restoreMetric(o, task, true, state.rolling.metric as MetricState), o.rollingSize, idOf);
+    const total = (owner: Cell) => WindowStats.fromState(state.total, owner, o, task);
     const matured = state.matured === null ? undefined : MaturedCalibration.fromState(state.matured, o.estimate.trustWindows, o.calibrationBins);
-    const cell = new Cell(state.role, state.version, state.segment, windowMaker(o, kind, state.role), o.windows.length, rolling, matured, total);
+    const cell = new Cell(state.role, state.version, state.segment, windowMaker(o, task, state.role), o.windows.length, rolling, matured, total);
     state.tumbling.forEach((windows, i) => {
-      for (const w of windows) cell.tumbling[i]!.set(w.start, WindowStats.fromState(w, cell, o, kind));
+      for (const w of windows) cell.tumbling[i]!.set(w.start, WindowStats.fromState(w, cell, o, task));
     });
     cell.sinceEmit = state.sinceEmit;
     return cell;
@@ -178,14 +184,14 @@ export class Cell {
 }
 
 /** Throws unless the cell's windows are the options' ones: the tumbling windows, the sliding window and its emission. */
-function checkCellFits(state: CellState, o: EvaluatorOptions, kind: ModelKind): void {
+function checkCellFits(state: CellState, o: EvaluatorOptions, task: ModelTask): void {
   const names = o.windows.map((w) => w.name).join(', ');
   if (state.tumbling.length !== o.windows.length) throw new StateMismatchError('evaluator.windows', `${state.tumbling.length} tumbling windows saved, ${names} now`);
   for (const [i, windows] of state.tumbling.entries()) {
     for (const w of windows) if (w.window !== o.windows[i]!.name) throw new StateMismatchError('evaluator.windows', `a ${w.window} window saved where ${names} are now`);
   }
   if ((state.rolling !== null) !== (o.rollingSize > 0)) throw new StateMismatchError('evaluator.rolling_size', `${state.rolling === null ? 'no' : 'a'} sliding window saved, rolling_size ${o.rollingSize} now`);
-  if ((state.matured !== null) !== keepsMatured(o, kind)) throw new StateMismatchError('joiner.emit_arrivals', `${state.matured === null ? 'no' : 'a'} trust check saved`);
+  if ((state.matured !== null) !== keepsMatured(o, task)) throw new StateMismatchError('joiner.emit_arrivals', `${state.matured === null ? 'no' : 'a'} trust check saved`);
   if (state.sinceEmit >= o.rollingEmitEvery && state.rolling !== null) {
     throw new StateMismatchError('evaluator.rolling_emit_every', `${state.sinceEmit} updates since the last figures saved, figures every ${o.rollingEmitEvery} now`);
   }
@@ -196,16 +202,18 @@ const idOf = (o: Observation) => o.id;
 
 export const keyOf = (...parts: Array<string | number>) => parts.join('\u0000');
 
-function newMetric(o: EvaluatorOptions, kind: ModelKind, exact: boolean): Metric {
-  if (kind === 'regression') return new RegressionMetrics();
+function newMetric(o: EvaluatorOptions, task: ModelTask, exact: boolean): Metric {
+  if (isClassTask(task)) return new ClassMetric(task);
+  if (task.kind === 'regression') return new RegressionMetrics();
   return new BinaryMetrics(o.calibrationBins, binaryOptions(o, exact));
 }
 
 /** The metric of a state, under the settings newMetric gives it. */
-function restoreMetric(o: EvaluatorOptions, kind: ModelKind, exact: boolean, state: MetricState): Metric {
-  if (state.kind !== kind) throw new StateMismatchError('the model task (models.<name>.task)', `${state.kind} metrics saved, the model is ${kind} now`);
+function restoreMetric(o: EvaluatorOptions, task: ModelTask, exact: boolean, state: MetricState): Metric {
+  if (state.kind !== task.kind) throw new StateMismatchError('the model task (models.<name>.task)', `${state.kind} metrics saved, the model is ${task.kind} now`);
+  if (state.kind === 'multiclass' || state.kind === 'multilabel') return ClassMetric.fromState(state, task as ClassTask);
   if (state.kind === 'regression') return RegressionMetrics.fromState(state);
-  return BinaryMetrics.fromState(state, o.calibrationBins, binaryOptions(o, exact));
+  return BinaryMetrics.fromState(state as BinaryMetricsState, o.calibrationBins, binaryOptions(o, exact));
 }
 
 function binaryOptions(o: EvaluatorOptions, exact: boolean): BinaryMetricsOptions {
@@ -213,19 +221,19 @@ function binaryOptions(o: EvaluatorOptions, exact: boolean): BinaryMetricsOption
 }
 
 /** How a cell of the role makes its windows: bounded metrics, label delays for the champion. */
-function windowMaker(o: EvaluatorOptions, kind: ModelKind, role: string): (owner: Cell, window: string, start: number) => WindowStats {
+function windowMaker(o: EvaluatorOptions, task: ModelTask, role: string): (owner: Cell, window: string, start: number) => WindowStats {
   const champion = role === 'champion';
-  return (owner, window, start) => new WindowStats(owner, window, start, newMetric(o, kind, false), champion ? new QuantileSketch(o.delayAccuracy) : undefined);
+  return (owner, window, start) => new WindowStats(owner, window, start, newMetric(o, task, false), champion ? new QuantileSketch(o.delayAccuracy) : undefined);
 }
 
 /** A new cell: exact metrics in its sliding window, bounded ones in the others, label delays for the champion. */
-export function newCell(o: EvaluatorOptions, kind: ModelKind, role: string, version: string, segment: string): Cell {
-  const rolling = o.rollingSize > 0 ? new Rolling<Observation, Figures, Metric>(newMetric(o, kind, true), o.rollingSize, idOf) : undefined;
-  const matured = keepsMatured(o, kind) ? new MaturedCalibration(o.estimate.trustWindows) : undefined;
-  return new Cell(role, version, segment, windowMaker(o, kind, role), o.windows.length, rolling, matured);
+export function newCell(o: EvaluatorOptions, task: ModelTask, role: string, version: string, segment: string): Cell {
+  const rolling = o.rollingSize > 0 ? new Rolling<Observation, Figures, Metric>(newMetric(o, task, true), o.rollingSize, idOf) : undefined;
+  const matured = keepsMatured(o, task) ? new MaturedCalibration(o.estimate.trustWindows) : undefined;
+  return new Cell(role, version, segment, windowMaker(o, task, role), o.windows.length, rolling, matured);
 }
 
 /** A cell keeps matured windows for the trust check when the model is binary, the input has arrivals and there are tumbling windows. */
-function keepsMatured(o: EvaluatorOptions, kind: ModelKind): boolean {
-  return kind === 'binary' && o.arrivals && o.windows.length > 0;
+function keepsMatured(o: EvaluatorOptions, task: ModelTask): boolean {
+  return task.kind === 'binary' && o.arrivals && o.windows.length > 0;
 }

@@ -41,11 +41,13 @@
  * total-window curves and confusion matrix when the window was touched, each
  * input feature's histograms at each drift window's end).
  */
-import { isLabelled } from '../contracts/labelled.js';
+import { isLabelled, type LabelFields } from '../contracts/labelled.js';
 import type { LabelledExample } from '../events.js';
 import { EstimateSums } from '../metrics/estimate.js';
 import { shadowRole, type Observation, type WindowStats } from './cells.js';
-import { replacedBy, type Replaced } from './corrections.js';
+import { isClassTask, type ModelTask } from './class-metric.js';
+import { classObservation, classScored, classTruthOf, type ClassScored } from './class-scores.js';
+import { replacedBy, type Replaced, type RoleObservation } from './corrections.js';
 import { fairnessPoints, noteFairness, type FairnessWindow } from './fairness.js';
 import { dayOf } from './feedback.js';
 import { healthOf, liveFigures, type LiveFigures, type ModelHealth } from './live.js';
@@ -59,14 +61,43 @@ import { windowCharts } from './charts.js';
 import type { ChartRow, DriftRecord, FeedbackStat, MetricPoint } from './rows.js';
 import { eachWindow, horizonOf, slide, startsOf } from './windows.js';
 
-/** The scores of an example under the role and version each is counted for: the champion's, then each shadow score by key. */
-function scoresOf(example: LabelledExample): Scored[] {
+/**
+ * The scores of an example under the role and version each is counted for:
+ * the champion's, then each shadow score by key; a multi-class or
+ * multi-label model's with their probabilities and decisions (class-scores.ts).
+ */
+function scoresOf(example: LabelledExample, task: ModelTask): Scored[] {
+  if (isClassTask(task)) return classScored(example, task);
   const scored: Scored[] = [{ role: 'champion', version: example.model_version, score: example.score }];
   for (const key of Object.keys(example.shadow_scores).sort()) {
     const { role, version } = shadowRole(key);
     scored.push({ role, version, score: example.shadow_scores[key]! });
   }
   return scored;
+}
+
+/**
+ * The roles' observations of label fields (an example's, or the `replaces`
+ * of a correction) at label time `at` under example id `id`; undefined when
+ * the fields hold no label the model's task counts (see class-scores.ts for
+ * a multi-class rejection, counted only for the roles that decided the
+ * rejected class).
+ */
+function observationsOf(task: ModelTask, threshold: number, scored: Scored[], fields: LabelFields, at: number, id: string): RoleObservation[] | undefined {
+  if (!isClassTask(task)) {
+    const label = fields.label;
+    if (label === null) return undefined;
+    return scored.map(({ role, version, score }) => ({ role, version, observation: { label, score, threshold, at, id } }));
+  }
+  const truth = classTruthOf(task, fields);
+  if (!truth) return undefined;
+  const head = task.numericTarget !== null && fields.label !== null ? fields.label : Number.NaN;
+  const out: RoleObservation[] = [];
+  for (const s of scored as ClassScored[]) {
+    const cls = classObservation(s, truth);
+    if (cls) out.push({ role: s.role, version: s.version, observation: { label: s.role === 'champion' ? head : Number.NaN, score: s.score, threshold, at, id, cls } });
+  }
+  return out;
 }
 
 export interface EvaluatorOutput {
@@ -126,14 +157,15 @@ export class Evaluator {
     const segments = state.segmentsOf(example.segments);
 
     const at = eventTime;
-    const scored = scoresOf(example);
+    const scored = scoresOf(example, state.task);
     // Input and score distributions: once per prediction (a correction has the same inputs); on the arrivals when there are.
     if (example.correction_of === null && !this.options.arrivals) state.drift.observeDistributions(example, scored, at, state.n, this.options.drift, this.pendingDrift, this.pendingCharts);
 
-    // isLabelled (core/contracts/labelled.ts): for binary and regression, `label` is set.
-    const label = isLabelled(example, state.kind) ? example.label : null;
-    if (label === null) this.countExpired(state, example, segments, starts);
-    else this.countLabel(state, example, label, segments, starts, scored, at);
+    // isLabelled (core/contracts/labelled.ts): for binary and regression, `label` is set; multi-class a class or rejection; multi-label the set.
+    if (!isLabelled(example, state.kind)) return this.countExpired(state, example, segments, starts);
+    const observations = observationsOf(state.task, example.threshold, scored, example, at, example.example_id);
+    // A label naming no configured class (the classes changed since the joiner took it) is not counted.
+    if (observations) this.countLabel(state, example, observations, segments, starts, scored, at);
   }
 
   /**
@@ -148,7 +180,7 @@ export class Evaluator {
     const starts = startsOf(this.options, state.watermark, example.timestamp);
     if (starts.includes(-1)) state.late++;
     const segments = state.segmentsOf(example.segments);
-    const scored = scoresOf(example);
+    const scored = scoresOf(example, state.task);
     state.drift.observeDistributions(example, scored, example.timestamp, state.arrivals, this.options.drift, this.pendingDrift, this.pendingCharts);
     const bins = state.kind === 'binary' ? this.options.estimate.bins : 0;
     for (const { role, version, score } of scored) {
@@ -176,16 +208,15 @@ export class Evaluator {
   }
 
   /** A label (or a correction, which first retracts the example it names) in every window of every role's cells. */
-  private countLabel(state: ModelState, example: LabelledExample, label: number, segments: readonly string[], starts: number[], scored: Scored[], at: number): void {
+  private countLabel(state: ModelState, example: LabelledExample, observations: RoleObservation[], segments: readonly string[], starts: number[], scored: Scored[], at: number): void {
     let old: Replaced | undefined;
     if (example.correction_of !== null) {
-      old = replacedBy(example, segments, scored, state.watermark, this.horizon);
+      const observe = (fields: LabelFields, when: number, id: string) => observationsOf(state.task, example.threshold, scored, fields, when, id);
+      old = replacedBy(example, segments, observe, state.watermark, this.horizon);
       if (old && !this.retract(state, old)) old = undefined;
       if (!old) state.orphanCorrections++;
     }
 
-    const id = example.example_id;
-    const observations = scored.map(({ role, version, score }) => ({ role, version, observation: { label, score, threshold: example.threshold, at, id } }));
     const first = example.correction_of === null;
     for (const { role, version, observation } of observations) {
       for (const segment of segments) {

@@ -32,7 +32,7 @@
  * about (its record says which window; `at` is the window's end).
  */
 import { ALL_SEGMENTS } from '../contracts/index.js';
-import type { BinaryFigures, RegressionFigures } from '../metrics/index.js';
+import type { Figures } from './cells.js';
 import type { ModelState } from './model-state.js';
 import type { EvaluatorOptions } from './options.js';
 import type { DriftRecord } from './rows.js';
@@ -47,7 +47,8 @@ function smallestWindow(o: EvaluatorOptions): number {
 }
 
 /** Error sum and label count of a window's figures (see the file header). */
-function errorsOf(figures: BinaryFigures | RegressionFigures): { sum: number; count: number } {
+function errorsOf(figures: Figures): { sum: number; count: number } {
+  if ('errors' in figures) return { sum: figures.errors, count: figures.count };
   if ('fp' in figures) return { sum: figures.fp + figures.fn, count: figures.count };
   return { sum: figures.mae === null ? 0 : figures.mae * figures.count, count: figures.count };
 }

@@ -7,6 +7,7 @@
  */
 import type { LabelledExample, ModelKind } from '../events.js';
 import { keyOf, type Observation } from './cells.js';
+import type { ClassObservation } from './class-metric.js';
 import { DataQuality, type DataQualityState } from './data-quality.js';
 import { DistributionMonitor, type DistributionMonitorState } from './distribution-monitor.js';
 import { ErrorDetectors, type Alarm, type ErrorDetectorsState } from './error-detectors.js';
@@ -15,6 +16,9 @@ import type { ChartRow, DriftRecord } from './rows.js';
 
 /** Role and version of the input-feature drift records (the inputs are no role's). */
 const INPUTS = '*';
+
+/** The feature name of a multi-class model's decided class in the categorical drift (issue 16). */
+export const CLASS_FEATURE = '__class__';
 
 /** The window a detector's record is about: a matured tumbling window, or (arrival order) `stream` at the example's timestamp. */
 export interface DetectorWindow {
@@ -39,6 +43,20 @@ export interface ModelDriftState {
   monitors: DistributionMonitorState[];
   detectors: Array<[string, ErrorDetectorsState]>;
   quality?: DataQualityState | null;
+}
+
+/** The kind of a model's error stream: a multi-class or multi-label model's is a binary one (a decision is wrong or right). */
+function errorKind(kind: ModelKind): ModelKind {
+  return kind === 'regression' ? 'regression' : 'binary';
+}
+
+/** Is a class observation's decision wrong (multi-class: not the true class, or rejected; multi-label: not the true set)? */
+function wrong(o: ClassObservation): boolean {
+  if ('labels' in o) {
+    for (let i = 0; i < o.labels.length; i++) if (o.labels[i] !== o.predicted[i]) return true;
+    return false;
+  }
+  return o.label !== o.predicted;
 }
 
 /** The drift monitors and detectors of one model's stream. */
@@ -66,26 +84,37 @@ export class ModelDrift {
    */
   observeDistributions(example: LabelledExample, scored: Scored[], at: number, n: number, o: EvaluatorOptions['drift'], out: DriftRecord[], charts?: ChartRow[]): void {
     if (o.referenceSize <= 0) return;
-    (this.quality ??= new DataQuality(this.model, o.maxFeatures)).observe(example, at, n, o, out, charts);
+    (this.quality ??= new DataQuality(this.model, o.maxFeatures)).observe(this.withClass(example), at, n, o, out, charts);
     for (const feature of Object.keys(example.features).sort()) {
       for (const r of this.monitor(INPUTS, INPUTS, feature).add(example.features[feature]!, example.timestamp, at, n, this.model, o, charts)) out.push(r);
     }
     for (const { role, version, score } of scored) {
+      if (!Number.isFinite(score)) continue; // a multi-class role without a numeric head, a multi-label one
       for (const r of this.monitor(role, version, 'score').add(score, example.timestamp, at, n, this.model, o)) out.push(r);
     }
+  }
+
+  /**
+   * A multi-class record with its decided class as the categorical feature
+   * `__class__` (its shares drift like any category's; it replaces a feature
+   * of that name); any other record as it is.
+   */
+  private withClass(example: LabelledExample): LabelledExample {
+    if (this.kind !== 'multiclass' || example.predicted_class === null) return example;
+    return { ...example, categorical: { ...example.categorical, [CLASS_FEATURE]: example.predicted_class } };
   }
 
   private errorDetectors(role: string, version: string, order: EvaluatorOptions['drift']['detectorOrder']): ErrorDetectors {
     const key = keyOf(role, version);
     let set = this.detectors.get(key);
-    if (!set) this.detectors.set(key, (set = new ErrorDetectors(this.kind, order)));
+    if (!set) this.detectors.set(key, (set = new ErrorDetectors(errorKind(this.kind), order)));
     return set;
   }
 
   /** Feeds the role's error on this observation to its detectors (order `arrival` only); their alarms go to out. */
   detect(role: string, version: string, o: Observation, example: LabelledExample, at: number, n: number, options: EvaluatorOptions['drift'], out: DriftRecord[]): void {
     if (!options.detectors || options.detectorOrder !== 'arrival') return;
-    const error = this.kind === 'binary' ? Number((o.score >= o.threshold ? 1 : 0) !== o.label) : Math.abs(o.score - o.label);
+    const error = o.cls ? Number(wrong(o.cls)) : this.kind === 'binary' ? Number((o.score >= o.threshold ? 1 : 0) !== o.label) : Math.abs(o.score - o.label);
     const alarms = this.errorDetectors(role, version, options.detectorOrder).observe(error);
     for (const a of alarms) out.push(this.record(role, version, a, { window: 'stream', start: example.timestamp, end: example.timestamp }, at, n));
   }
@@ -127,7 +156,7 @@ export class ModelDrift {
   static fromState(state: ModelDriftState, model: string, kind: ModelKind, o: EvaluatorOptions['drift']): ModelDrift {
     const drift = new ModelDrift(model, kind);
     for (const m of state.monitors) drift.monitors.set(keyOf(m.role, m.version, m.feature), DistributionMonitor.fromState(m, o));
-    for (const [key, set] of state.detectors) drift.detectors.set(key, ErrorDetectors.fromState(set, kind, o.detectorOrder));
+    for (const [key, set] of state.detectors) drift.detectors.set(key, ErrorDetectors.fromState(set, errorKind(kind), o.detectorOrder));
     if (state.quality) drift.quality = DataQuality.fromState(state.quality, model, o);
     return drift;
   }

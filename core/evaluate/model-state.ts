@@ -7,6 +7,7 @@ import { ALL_SEGMENTS, segmentKey } from '../contracts/index.js';
 import type { ModelKind } from '../events.js';
 import { FirstSeen, OTHER_SEGMENT_VALUE, type FirstSeenState } from '../limits.js';
 import { Cell, keyOf, newCell, type CellState, type WindowStats } from './cells.js';
+import { taskOf, type ModelTask } from './class-metric.js';
 import { FeedbackStats, type FeedbackStatsState } from './feedback.js';
 import { ModelDrift, type ModelDriftState } from './model-drift.js';
 import type { EvaluatorOptions } from './options.js';
@@ -59,12 +60,15 @@ export class ModelState {
   late = 0;
   orphanCorrections = 0;
   readonly dirty: WindowStats[] = [];
+  /** The model's kind and (multi-class, multi-label) classes and numeric head, from the options. */
+  readonly task: ModelTask;
 
   constructor(
     readonly model: string,
     readonly kind: ModelKind,
     private readonly options: EvaluatorOptions,
   ) {
+    this.task = kind === 'binary' || kind === 'regression' ? { kind } : taskOf({ ...options, kindOf: () => kind }, model);
     this.attributes = new FirstSeen(options.maxSegmentAttributes);
     this.drift = new ModelDrift(model, kind);
     this.feedback = new FeedbackStats(model);
@@ -74,7 +78,7 @@ export class ModelState {
     const key = keyOf(role, version, segment);
     let cell = this.cells.get(key);
     if (!cell) {
-      cell = newCell(this.options, this.kind, role, version, segment);
+      cell = newCell(this.options, this.task, role, version, segment);
       this.cells.set(key, cell);
     }
     return cell;
@@ -170,7 +174,7 @@ export class ModelState {
       drift: ModelDrift.fromState(state.drift, model, kind, options.drift),
       feedback: FeedbackStats.fromState(state.feedback, model),
     });
-    for (const cell of state.cells) restored.cells.set(keyOf(cell.role, cell.version, cell.segment), Cell.fromState(cell, options, kind));
+    for (const cell of state.cells) restored.cells.set(keyOf(cell.role, cell.version, cell.segment), Cell.fromState(cell, options, restored.task));
     for (const [attr, values] of state.segmentValues) restored.segmentValues.set(attr, new Set(values));
     for (const [attr, seen] of state.distinct) restored.distinct.set(attr, FirstSeen.fromState(seen, options.maxSegmentValues));
     restored.pooledSegmentValues = state.pooledSegmentValues;

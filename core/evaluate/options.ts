@@ -16,6 +16,10 @@ export type DetectorOrder = 'matured' | 'arrival';
 
 export interface EvaluatorOptions {
   kindOf: (model: string) => ModelKind;
+  /** A multi-class or multi-label model's classes (models.<name>.classes), in order. Default none. */
+  classesOf: (model: string) => readonly string[];
+  /** A multi-class model's numeric head (models.<name>.numeric_target), or null. Default null. */
+  numericTargetOf: (model: string) => string | null;
   /** Tumbling windows by prediction timestamp. Default 1h and 1d. */
   windows: TumblingWindow[];
   /** Size of the sliding count window; 0 = none. Default 1000. */
@@ -92,6 +96,8 @@ export interface EvaluatorOptions {
 
 export const DEFAULT_EVALUATOR_OPTIONS: EvaluatorOptions = {
   kindOf: () => 'binary',
+  classesOf: () => [],
+  numericTargetOf: () => null,
   windows: [
     { name: '1h', ms: 3_600_000 },
     { name: '1d', ms: 86_400_000 },

@@ -4,8 +4,9 @@
  * coverage, and from arrival records predictions, pending and the
  * estimated figures.
  */
-import { BinaryMetrics, type EstimatedFigures } from '../metrics/index.js';
+import { BinaryMetrics, MulticlassMetrics, type EstimatedFigures } from '../metrics/index.js';
 import { TOTAL, type Cell, type Figures, type Metric, type WindowStats } from './cells.js';
+import { ClassMetric, type ClassCellFigures } from './class-metric.js';
 import type { EvaluatorOptions } from './options.js';
 import type { MetricPoint } from './rows.js';
 import { trustFigures, type TrustFigures } from './trust.js';
@@ -21,12 +22,43 @@ export function point(where: Where, metric: string, value: number | null, count:
   };
 }
 
+/** Per-class points and the confusion matrix of a model with at most this many classes (its `total` window only): the matrix is classes² points. */
+export const MAX_CONFUSION_CLASSES = 32;
+
+/**
+ * A multi-class or multi-label window's points: its scalar figures by plain
+ * name, per class `precision[<class>]`, `recall[<class>]`, `f1[<class>]`,
+ * `support[<class>]`; with `total` (the `total` window) and at most
+ * MAX_CONFUSION_CLASSES classes, a multi-class model's confusion matrix as
+ * `confusion[<true>|<predicted>]` counts (rejections are the `rejected` figure).
+ */
+function classPoints(where: Where, figures: ClassCellFigures, total: boolean, metric?: Metric): MetricPoint[] {
+  const count = figures.count;
+  const out: MetricPoint[] = [];
+  for (const [name, value] of figures.scalars) out.push(point(where, name, value, count));
+  figures.classes.forEach((c, i) => {
+    out.push(
+      point(where, `precision[${c}]`, figures.precision[i]!, count),
+      point(where, `recall[${c}]`, figures.recall[i]!, count),
+      point(where, `f1[${c}]`, figures.f1[i]!, count),
+      point(where, `support[${c}]`, figures.support[i]!, count),
+    );
+  });
+  if (total && metric instanceof ClassMetric && metric.classes instanceof MulticlassMetrics && figures.classes.length <= MAX_CONFUSION_CLASSES) {
+    const { classes, counts } = metric.classes.confusion();
+    const k = classes.length;
+    for (let t = 0; t < k; t++) for (let p = 0; p < k; p++) out.push(point(where, `confusion[${classes[t]}|${classes[p]}]`, counts[t * k + p]!, count));
+  }
+  return out;
+}
+
 function figurePoints(
   where: Where,
   figures: Figures,
   reliability: boolean,
   metric?: Metric,
 ): MetricPoint[] {
+  if ('scalars' in figures) return classPoints(where, figures, reliability, metric);
   const count = figures.count;
   const out: MetricPoint[] = [];
   for (const [name, value] of Object.entries(figures)) {

@@ -191,10 +191,12 @@ describe('run and replay with a multiclass model', () => {
     joinStore: () => { throw new Error('not opened'); }, deadLetters: { add: async () => {}, flush: async () => {} } as never, observer: {},
   };
 
-  it('build the joiner, and refuse the evaluator, learner and promoter with a clear message', () => {
+  it('build the joiner and the evaluator, and refuse the learner and promoter with a clear message', () => {
     const shadow = new ShadowScorer();
     expect(PROCESSORS.joiner.build(env, shadow).name).toBe('joiner');
-    for (const processor of ['evaluator', 'learner', 'promoter'] as const) {
+    const evaluator = { sink: { write: async () => {} } as never, flush: { maxRows: 1_000, maxBytes: 1 << 20, intervalMs: 1_000 } };
+    expect(PROCESSORS.evaluator.build({ ...env, evaluator }, shadow).name).toBe('evaluator');
+    for (const processor of ['learner', 'promoter'] as const) {
       const error = configError(() => PROCESSORS[processor].build(env, shadow));
       expect(error.key).toBe('models.anomaly.task');
       expect(error.message).toBe(

@@ -135,7 +135,7 @@ describe('the evaluator checkpoint as bytes (adapters/state)', () => {
     const evaluator = new Evaluator(OPTIONS);
     run(evaluator, examples);
     const bytes = encodeEvaluatorState(evaluator);
-    expect(() => decodeEvaluatorState(gzipSync(serialize({ format: 1, state: evaluator.toState() })), OPTIONS)).toThrowError(/unusable evaluator checkpoint: format 1, this version reads formats 3 and 4/);
+    expect(() => decodeEvaluatorState(gzipSync(serialize({ format: 1, state: evaluator.toState() })), OPTIONS)).toThrowError(/unusable evaluator checkpoint: format 1, this version reads formats 3, 4, 5/);
     expect(() => decodeEvaluatorState(Buffer.from('not a checkpoint'), OPTIONS)).toThrowError(UnusableCheckpointError);
     expect(() => decodeEvaluatorState(gzipSync(Buffer.from('not a checkpoint')), OPTIONS)).toThrowError(UnusableCheckpointError);
     expect(() => decodeEvaluatorState(bytes, { ...OPTIONS, calibrationBins: 10 })).toThrowError(/evaluator\.calibration_bins changed .*5 → 10/);

@@ -290,9 +290,9 @@ describe('checkpoints of cells and their windows', () => {
     fc.assert(
       fc.property(fc.constantFrom('binary' as const, 'regression' as const), fc.constantFrom('champion', 'challenger'), fc.array(op, { maxLength: 80 }), fc.nat(90), (kind, role, ops, k) => {
         const resumable = {
-          fresh: () => newCell(CELL_OPTIONS, kind, role, 'v1', 'region=eu'),
+          fresh: () => newCell(CELL_OPTIONS, { kind }, role, 'v1', 'region=eu'),
           toState: (c: Cell) => c.toState(),
-          fromState: (s: ReturnType<Cell['toState']>) => Cell.fromState(s, CELL_OPTIONS, kind),
+          fromState: (s: ReturnType<Cell['toState']>) => Cell.fromState(s, CELL_OPTIONS, { kind }),
           apply: (cell: Cell, o: Op) => {
             const w = CELL_OPTIONS.windows[o.window % 2]!;
             const timestamp = o.hour * 3_600_000;
@@ -316,21 +316,21 @@ describe('checkpoints of cells and their windows', () => {
   });
 
   it('refuses a cell whose windows, sliding window or model task changed, naming the setting', () => {
-    const cell = newCell(CELL_OPTIONS, 'binary', 'champion', 'v1', '*');
+    const cell = newCell(CELL_OPTIONS, { kind: 'binary' }, 'champion', 'v1', '*');
     const stats = cell.window(1, '6h', 0);
     stats.metric.update({ label: 1, score: 0.3, threshold: 0.5 });
     cell.sinceEmit = 3;
     const state = throughV8(cell.toState());
-    mismatch('evaluator.windows', () => Cell.fromState(state, { ...CELL_OPTIONS, windows: [{ name: '1h', ms: 3_600_000 }] }, 'binary'));
-    mismatch('evaluator.windows', () => Cell.fromState(state, { ...CELL_OPTIONS, windows: [{ name: '1h', ms: 3_600_000 }, { name: '1d', ms: 86_400_000 }] }, 'binary'));
-    mismatch('evaluator.rolling_size', () => Cell.fromState(state, { ...CELL_OPTIONS, rollingSize: 0 }, 'binary'));
-    mismatch('evaluator.rolling_emit_every', () => Cell.fromState(state, { ...CELL_OPTIONS, rollingEmitEvery: 2 }, 'binary'));
-    mismatch('calibrationBins', () => Cell.fromState(state, { ...CELL_OPTIONS, calibrationBins: 10 }, 'binary'));
-    mismatch('models.<name>.task', () => Cell.fromState(state, CELL_OPTIONS, 'regression'));
+    mismatch('evaluator.windows', () => Cell.fromState(state, { ...CELL_OPTIONS, windows: [{ name: '1h', ms: 3_600_000 }] }, { kind: 'binary' }));
+    mismatch('evaluator.windows', () => Cell.fromState(state, { ...CELL_OPTIONS, windows: [{ name: '1h', ms: 3_600_000 }, { name: '1d', ms: 86_400_000 }] }, { kind: 'binary' }));
+    mismatch('evaluator.rolling_size', () => Cell.fromState(state, { ...CELL_OPTIONS, rollingSize: 0 }, { kind: 'binary' }));
+    mismatch('evaluator.rolling_emit_every', () => Cell.fromState(state, { ...CELL_OPTIONS, rollingEmitEvery: 2 }, { kind: 'binary' }));
+    mismatch('calibrationBins', () => Cell.fromState(state, { ...CELL_OPTIONS, calibrationBins: 10 }, { kind: 'binary' }));
+    mismatch('models.<name>.task', () => Cell.fromState(state, CELL_OPTIONS, { kind: 'regression' }));
   });
 
   it('takes no state of a window changed since the last drain', () => {
-    const cell = newCell(CELL_OPTIONS, 'binary', 'champion', 'v1', '*');
+    const cell = newCell(CELL_OPTIONS, { kind: 'binary' }, 'champion', 'v1', '*');
     cell.total.dirty = true;
     expect(() => cell.toState()).toThrowError(/changed since the last drain/);
   });
