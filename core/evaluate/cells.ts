@@ -83,7 +83,7 @@ export class WindowStats {
   static fromState(state: WindowStatsState, cell: Cell, o: EvaluatorOptions, task: ModelTask): WindowStats {
     if ((state.delay !== null) !== (cell.role === 'champion')) throw new Error(`WindowStats.fromState: label delays saved for the ${cell.role} role`);
     const delay = state.delay === null ? undefined : QuantileSketch.fromState(state.delay, o.delayAccuracy);
-    const stats = new WindowStats(cell, state.window, state.start, restoreMetric(o, task, false, state.metric), delay);
+    const stats = new WindowStats(cell, state.window, state.start, restoreMetric(o, task, cell.role, false, state.metric), delay);
     stats.labelled = state.labelled;
     stats.expired = state.expired;
     stats.predictions = state.predictions;
@@ -171,7 +171,7 @@ export class Cell {
   /** The cell of a state, under the options newCell takes; throws a StateMismatchError where the state does not fit them. */
   static fromState(state: CellState, o: EvaluatorOptions, task: ModelTask): Cell {
     checkCellFits(state, o, task);
-    const rolling = state.rolling === null ? undefined : Rolling.fromState<Observation, Figures, Metric>(state.rolling, restoreMetric(o, task, true, state.rolling.metric as MetricState), o.rollingSize, idOf);
+    const rolling = state.rolling === null ? undefined : Rolling.fromState<Observation, Figures, Metric>(state.rolling, restoreMetric(o, task, state.role, true, state.rolling.metric as MetricState), o.rollingSize, idOf);
     const total = (owner: Cell) => WindowStats.fromState(state.total, owner, o, task);
     const matured = state.matured === null ? undefined : MaturedCalibration.fromState(state.matured, o.estimate.trustWindows, o.calibrationBins);
     const cell = new Cell(state.role, state.version, state.segment, windowMaker(o, task, state.role), o.windows.length, rolling, matured, total);
@@ -202,16 +202,17 @@ const idOf = (o: Observation) => o.id;
 
 export const keyOf = (...parts: Array<string | number>) => parts.join('\u0000');
 
-function newMetric(o: EvaluatorOptions, task: ModelTask, exact: boolean): Metric {
-  if (isClassTask(task)) return new ClassMetric(task);
+/** A new metric of a role's window: exact or bounded (binary); a multi-class numeric head for the champion only (the shadow scores carry no number). */
+function newMetric(o: EvaluatorOptions, task: ModelTask, role: string, exact: boolean): Metric {
+  if (isClassTask(task)) return new ClassMetric(task, role === 'champion');
   if (task.kind === 'regression') return new RegressionMetrics();
   return new BinaryMetrics(o.calibrationBins, binaryOptions(o, exact));
 }
 
 /** The metric of a state, under the settings newMetric gives it. */
-function restoreMetric(o: EvaluatorOptions, task: ModelTask, exact: boolean, state: MetricState): Metric {
+function restoreMetric(o: EvaluatorOptions, task: ModelTask, role: string, exact: boolean, state: MetricState): Metric {
   if (state.kind !== task.kind) throw new StateMismatchError('the model task (models.<name>.task)', `${state.kind} metrics saved, the model is ${task.kind} now`);
-  if (state.kind === 'multiclass' || state.kind === 'multilabel') return ClassMetric.fromState(state, task as ClassTask);
+  if (state.kind === 'multiclass' || state.kind === 'multilabel') return ClassMetric.fromState(state, task as ClassTask, role === 'champion');
   if (state.kind === 'regression') return RegressionMetrics.fromState(state);
   return BinaryMetrics.fromState(state as BinaryMetricsState, o.calibrationBins, binaryOptions(o, exact));
 }
@@ -223,12 +224,12 @@ function binaryOptions(o: EvaluatorOptions, exact: boolean): BinaryMetricsOption
 /** How a cell of the role makes its windows: bounded metrics, label delays for the champion. */
 function windowMaker(o: EvaluatorOptions, task: ModelTask, role: string): (owner: Cell, window: string, start: number) => WindowStats {
   const champion = role === 'champion';
-  return (owner, window, start) => new WindowStats(owner, window, start, newMetric(o, task, false), champion ? new QuantileSketch(o.delayAccuracy) : undefined);
+  return (owner, window, start) => new WindowStats(owner, window, start, newMetric(o, task, role, false), champion ? new QuantileSketch(o.delayAccuracy) : undefined);
 }
 
 /** A new cell: exact metrics in its sliding window, bounded ones in the others, label delays for the champion. */
 export function newCell(o: EvaluatorOptions, task: ModelTask, role: string, version: string, segment: string): Cell {
-  const rolling = o.rollingSize > 0 ? new Rolling<Observation, Figures, Metric>(newMetric(o, task, true), o.rollingSize, idOf) : undefined;
+  const rolling = o.rollingSize > 0 ? new Rolling<Observation, Figures, Metric>(newMetric(o, task, role, true), o.rollingSize, idOf) : undefined;
   const matured = keepsMatured(o, task) ? new MaturedCalibration(o.estimate.trustWindows) : undefined;
   return new Cell(role, version, segment, windowMaker(o, task, role), o.windows.length, rolling, matured);
 }

@@ -92,10 +92,12 @@ function isMultilabel(o: ClassObservation): o is MultilabelObservation {
 }
 
 export class ClassMetric implements Metric<ClassMetricObservation, ClassCellFigures> {
+  /** `withHead`: the role has the numeric head (the champion, when the task names one). */
   constructor(
     readonly task: ClassTask,
+    readonly withHead: boolean,
     readonly classes: MulticlassMetrics | MultilabelMetrics = task.kind === 'multiclass' ? new MulticlassMetrics(task.classes) : new MultilabelMetrics(task.classes),
-    readonly head: RegressionMetrics | undefined = task.numericTarget !== null ? new RegressionMetrics() : undefined,
+    readonly head: RegressionMetrics | undefined = withHead && task.numericTarget !== null ? new RegressionMetrics() : undefined,
   ) {}
 
   update(o: ClassMetricObservation): void {
@@ -149,7 +151,7 @@ export class ClassMetric implements Metric<ClassMetricObservation, ClassCellFigu
   }
 
   clone(): ClassMetric {
-    return new ClassMetric(this.task);
+    return new ClassMetric(this.task, this.withHead);
   }
 
   toState(): ClassMetricState {
@@ -157,12 +159,12 @@ export class ClassMetric implements Metric<ClassMetricObservation, ClassCellFigu
   }
 
   /** The metric of a state under `task`; throws a StateMismatchError where it does not fit (other classes, a numeric head added or removed). */
-  static fromState(state: ClassMetricState, task: ClassTask): ClassMetric {
+  static fromState(state: ClassMetricState, task: ClassTask, withHead: boolean): ClassMetric {
     if (state.kind !== task.kind) throw new StateMismatchError('the model task (models.<name>.task)', `${state.kind} metrics saved, the model is ${task.kind} now`);
-    if ((state.head !== null) !== (task.numericTarget !== null)) {
+    if ((state.head !== null) !== (withHead && task.numericTarget !== null)) {
       throw new StateMismatchError('models.<name>.numeric_target', `${state.head === null ? 'no' : 'a'} numeric head saved, ${task.numericTarget ?? 'none'} now`);
     }
     const classes = state.classes.kind === 'multiclass' ? MulticlassMetrics.fromState(state.classes, task.classes) : MultilabelMetrics.fromState(state.classes, task.classes);
-    return new ClassMetric(task, classes, state.head === null ? undefined : RegressionMetrics.fromState(state.head));
+    return new ClassMetric(task, withHead, classes, state.head === null ? undefined : RegressionMetrics.fromState(state.head));
   }
 }
