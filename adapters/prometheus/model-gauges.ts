@@ -18,6 +18,15 @@ export const GAUGE_FIGURES = [
   'count', 'accuracy', 'precision', 'recall', 'f1', 'fpr', 'log_loss', 'brier', 'roc_auc', 'pr_auc', 'ece', 'mae', 'rmse', 'r2', 'mape',
 ] as const;
 
+/**
+ * Multi-class and multi-label models (issue 16): every scalar figure of their
+ * windows is a gauge of feedbackloop_model_metric (a fixed set of names, the
+ * numeric head's `<numeric_target>_mae` ... included), and the per-class
+ * figures these name are gauges of feedbackloop_class_metric with a `class`
+ * label (its values: the configured classes, at most limits.max_classes).
+ */
+export const CLASS_GAUGE_FIGURES = ['precision', 'recall', 'f1', 'support'] as const;
+
 /** Estimated figures exported as gauges (feedbackloop_estimated_metric): the metric label's values. */
 export const ESTIMATED_GAUGE_FIGURES = ['precision', 'recall', 'f1', 'accuracy', 'roc_auc'] as const;
 
@@ -38,6 +47,13 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
     name: 'feedbackloop_model_metric',
     help: 'Live figure of a model per role (champion, challenger, previous), version, segment (* unless evaluator.prometheus_segments) and window (total, last_<n>). NaN-free: a figure with no value (zero denominator) is not exported.',
     labelNames: ['model', 'role', 'version', 'segment', 'window', 'metric'],
+    registers: [registry],
+    collect: () => refreshIfStale(),
+  });
+  const perClass = new Gauge({
+    name: 'feedbackloop_class_metric',
+    help: `Live per-class figure of a multi-class or multi-label model (metric ${CLASS_GAUGE_FIGURES.join(', ')}; class: one of models.<name>.classes), per role, version, segment and window as feedbackloop_model_metric. Not exported when it has no value.`,
+    labelNames: ['model', 'role', 'version', 'segment', 'window', 'metric', 'class'],
     registers: [registry],
     collect: () => refreshIfStale(),
   });
@@ -116,11 +132,23 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
       }
     }
     figure.reset();
+    perClass.reset();
     estimated.reset();
     trusted.reset();
     for (const evaluator of evaluators) {
       for (const live of evaluator.live(options.segments)) {
         const cell = { model: live.model, role: live.role, version: live.version, segment: live.segment, window: live.window };
+        if ('scalars' in live.figures) {
+          const f = live.figures;
+          for (const [name, value] of f.scalars) if (typeof value === 'number' && Number.isFinite(value)) figure.set({ ...cell, metric: name }, value);
+          f.classes.forEach((c, i) => {
+            for (const name of CLASS_GAUGE_FIGURES) {
+              const value = f[name][i];
+              if (typeof value === 'number' && Number.isFinite(value)) perClass.set({ ...cell, metric: name, class: c }, value);
+            }
+          });
+          continue;
+        }
         const figures = live.figures as unknown as Record<string, number | null>;
         for (const name of GAUGE_FIGURES) {
           const value = figures[name];

@@ -109,3 +109,31 @@ describe('Prometheus gauges of the inputs\' data quality and categorical drift',
     expect(alarms).toEqual([['age', 'dq_missing_rate', 1], ['amount', 'psi', 1]]);
   });
 });
+
+describe('Prometheus gauges of a multi-class model', () => {
+  it('exports its scalar figures as metrics and its per-class figures with a class label, from a real evaluator', async () => {
+    const { Evaluator: RealEvaluator } = await import('../../core/evaluate/index.js');
+    const real = new RealEvaluator({ kindOf: () => 'multiclass', classesOf: () => ['a', 'b', 'c'], numericTargetOf: () => 'severity', windows: [], rollingSize: 0 });
+    const labelled = (id: string, predicted: string, truth: string, severity: number) => example(id, {
+      model: 'kind', score: 2, label: severity, feedback_type: 'EXPERT_REVIEW', feedback_timestamp: 10, label_class: truth, predicted_class: predicted,
+      class_scores: { a: predicted === 'a' ? 0.6 : 0.2, b: predicted === 'b' ? 0.6 : 0.2, c: predicted === 'c' ? 0.6 : 0.2 },
+    });
+    real.onExample(labelled('1', 'a', 'a', 3));
+    real.onExample(labelled('2', 'a', 'b', 1));
+    real.onExample(labelled('3', 'b', 'b', 2));
+    real.onExample(labelled('4', 'c', 'b', 2));
+    real.finish();
+    const registry = new Registry();
+    evaluatorMetrics(registry, { segments: false, kindOf: () => 'multiclass' }).evaluated(0, [], 0.001, [real]);
+    const scalar = Object.fromEntries((await values(registry, 'feedbackloop_model_metric')).map((v) => [v.labels.metric, v.value]));
+    expect([scalar.count, scalar.accuracy, scalar.severity_count, scalar.severity_mae]).toEqual([4, 0.5, 4, 0.5]);
+    // f1[a] = 2·1/(1 + 2), f1[b] = 2·1/(3 + 1), f1[c] = 0 (predicted once, never true): macro (2/3 + 1/2 + 0)/3.
+    expect(scalar.macro_f1).toBeCloseTo(7 / 18, 15);
+    const perClass = await values(registry, 'feedbackloop_class_metric');
+    const f1 = Object.fromEntries(perClass.filter((v) => v.labels.metric === 'f1').map((v) => [v.labels.class, v.value]));
+    expect(f1).toEqual({ a: 2 / 3, b: 0.5, c: 0 });
+    // recall[c] has no value (no true c): not exported.
+    expect(perClass.filter((v) => v.labels.metric === 'recall').map((v) => v.labels.class)).toEqual(['a', 'b']);
+    expect(perClass[0]!.labels).toEqual({ model: 'kind', role: 'champion', version: 'v1', segment: '*', window: 'total', metric: 'precision', class: 'a' });
+  });
+});
