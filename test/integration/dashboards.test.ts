@@ -30,7 +30,8 @@ import { requireStack, STACK } from '../support/stack.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const GRAFANA = join(ROOT, 'dashboards', 'grafana');
-const FILES = ['feedbackloop-overview.json', 'feedbackloop-model.json', 'feedbackloop-regression.json'];
+const FILES = ['feedbackloop-overview.json', 'feedbackloop-model.json', 'feedbackloop-regression.json', 'feedbackloop-multiclass.json'];
+const CLASSES = ['spike', 'drift', 'outage'];
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const START = Date.UTC(2025, 2, 3);
@@ -114,6 +115,30 @@ function stream(seed: number): { predictions: Prediction[]; feedback: Feedback[]
     });
     if (random() < 0.9) feedback.push({ prediction_id: id, timestamp: timestamp + delay(60_000, 6 * HOUR), feedback_type: i % 4 === 0 ? 'EXPERT_REVIEW' : 'USER_CONFIRMED', label: truth, uncertain: false, source: `user-${i % 6}`, notes: null, ...noFeedbackClasses() });
   }
+  // A multi-class model (an anomaly type with a numeric head, severity): reviewers confirm, correct the type
+  // and severity, or reject without the right type; from the change a spike is a drift.
+  for (let i = 0; i < 900; i++) {
+    const timestamp = START + Math.floor(random() * 3 * DAY);
+    const seen = Math.floor(random() * 3);
+    const raw = CLASSES.map((_, c) => random() + (c === seen ? 1.5 : 0));
+    const sum = raw.reduce((a, b) => a + b, 0);
+    const class_scores = Object.fromEntries(CLASSES.map((c, k) => [c, Math.round((raw[k]! / sum) * 1000) / 1000]));
+    let truth = random() < 0.8 ? seen : Math.floor(random() * 3);
+    if (timestamp >= CHANGE && truth === 0) truth = 1;
+    const severity = Math.round(random() * 100) / 10;
+    const id = `anomaly-${i}`;
+    predictions.push({
+      prediction_id: id, model: 'anomaly-type', model_version: 'a1', timestamp, features: { magnitude: Math.round(random() * 1000) / 10 }, categorical: {},
+      segments: { region: among([['eu', 5], ['us', 3], ['apac', 2]]) }, score: severity, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses(), class_scores,
+    });
+    const at = timestamp + delay(60_000, 6 * HOUR);
+    const label = (type: FeedbackType, label_class: string | null, value: number | null, when: number) =>
+      feedback.push({ prediction_id: id, timestamp: when, feedback_type: type, label: value, uncertain: false, source: `user-${i % 6}`, notes: null, ...noFeedbackClasses(), label_class });
+    const kind = random();
+    if (kind < 0.1) label('USER_REJECTED', null, null, at);
+    else if (kind < 0.95) label('EXPERT_REVIEW', CLASSES[truth]!, Math.round((severity + random() - 0.5) * 10) / 10, at);
+    if (kind > 0.85 && kind < 0.95) label('EXPERT_REVIEW', CLASSES[(truth + 1) % 3]!, severity, at + HOUR);
+  }
   predictions.sort((a, b) => a.timestamp - b.timestamp);
   feedback.sort((a, b) => a.timestamp - b.timestamp);
   return { predictions, feedback };
@@ -156,6 +181,7 @@ describe('Grafana dashboards', () => {
     expect(variables(0)).toEqual(['model']);
     expect(variables(1)).toEqual(['model', 'segment', 'window']);
     expect(variables(2)).toEqual(['model', 'segment', 'window']);
+    expect(variables(3)).toEqual(['model', 'segment', 'window']);
   });
 
   it('the docker-compose grafana service installs the plugin and provisions these files', () => {
@@ -214,7 +240,7 @@ describe('Grafana dashboards', () => {
           `clickhouse: { url: "${STACK.clickhouseUrl}", database: ${database} }`,
           'joiner: { join_window: 1d }',
           'evaluator: { windows: [1h, 1d], fairness_attributes: [region], drift_reference_size: 300, drift_window_size: 300 }',
-          'models: { eta: { task: regression } }',
+          'models: { eta: { task: regression }, anomaly-type: { task: multiclass, classes: [spike, drift, outage], numeric_target: severity } }',
           '',
         ].join('\n'),
       );
@@ -261,6 +287,24 @@ describe('Grafana dashboards', () => {
       for (const c of curves) expect(c.series_values.length / 3).toBeLessThanOrEqual(101);
       // The regression model has no curve; its input feature has its histogram.
       expect(rows.filter((r) => r.model === 'eta').map((r) => `${r.chart} ${r.subject}`)).toEqual(['numeric_histogram distance']);
+    });
+
+    it("the replay evaluated the multi-class model: its figures, per-class figures, numeric head and total confusion matrix in metrics.jsonl and ClickHouse", async () => {
+      const points = readFileSync(join(dir, 'out', 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as MetricPoint)
+        .filter((p) => p.model === 'anomaly-type' && p.role === 'champion' && p.segment === '*' && p.window === 'total');
+      const at = new Map(points.map((p) => [p.metric, p.value]));
+      expect(at.get('count')).toBeGreaterThan(700);
+      for (const name of ['accuracy', 'macro_f1', 'micro_f1', 'weighted_f1', 'log_loss', 'brier', 'top_k_accuracy', 'cohen_kappa', 'rejected', 'severity_mae', 'f1[spike]', 'support[outage]']) {
+        expect(typeof at.get(name), name).toBe('number');
+      }
+      const confusion = points.filter((p) => p.metric.startsWith('confusion['));
+      expect(confusion).toHaveLength(9);
+      // The matrix holds every example whose true class is known.
+      expect(confusion.reduce((s, p) => s + p.value!, 0)).toBe(at.get('count')! - at.get('rejected')!);
+      const rows = await store.select<{ metric: string; value: number }>(
+        "SELECT metric, value FROM metric_points FINAL WHERE model = 'anomaly-type' AND role = 'champion' AND segment = '*' AND window = 'total' AND metric IN ('accuracy', 'macro_f1') ORDER BY metric",
+      );
+      expect(rows.map((r) => [r.metric, Number(r.value)])).toEqual([['accuracy', at.get('accuracy')], ['macro_f1', at.get('macro_f1')]]);
     });
 
     it('every query of every panel, variable and annotation returns rows, for every variable value', async () => {
