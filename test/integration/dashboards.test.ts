@@ -116,7 +116,7 @@ function stream(seed: number): { predictions: Prediction[]; feedback: Feedback[]
     if (random() < 0.9) feedback.push({ prediction_id: id, timestamp: timestamp + delay(60_000, 6 * HOUR), feedback_type: i % 4 === 0 ? 'EXPERT_REVIEW' : 'USER_CONFIRMED', label: truth, uncertain: false, source: `user-${i % 6}`, notes: null, ...noFeedbackClasses() });
   }
   // A multi-class model (an anomaly type with a numeric head, severity): reviewers confirm, correct the type
-  // and severity, or reject without the right type; from the change a spike is a drift.
+  // and severity, or reject without the right type; from the change a spike is a drift and the magnitudes shift.
   for (let i = 0; i < 900; i++) {
     const timestamp = START + Math.floor(random() * 3 * DAY);
     const seen = Math.floor(random() * 3);
@@ -128,7 +128,7 @@ function stream(seed: number): { predictions: Prediction[]; feedback: Feedback[]
     const severity = Math.round(random() * 100) / 10;
     const id = `anomaly-${i}`;
     predictions.push({
-      prediction_id: id, model: 'anomaly-type', model_version: 'a1', timestamp, features: { magnitude: Math.round(random() * 1000) / 10 }, categorical: {},
+      prediction_id: id, model: 'anomaly-type', model_version: 'a1', timestamp, features: { magnitude: Math.round(random() * 1000) / 10 + (timestamp >= CHANGE ? 40 : 0) }, categorical: {},
       segments: { region: among([['eu', 5], ['us', 3], ['apac', 2]]) }, score: severity, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses(), class_scores,
     });
     const at = timestamp + delay(60_000, 6 * HOUR);
@@ -253,7 +253,7 @@ describe('Grafana dashboards', () => {
       historyRows = await count('champion_history');
       versionRows = await count('model_versions');
       snapshots = readFileSync(join(dir, 'out', 'snapshots.jsonl'), 'utf8').split('\n').filter(Boolean).length;
-      const pins = ['churn', 'fraud']
+      const pins = ['churn', 'fraud', 'anomaly-type']
         .filter((model) => !decisions.some((d) => d.model === model))
         .map((model) => championHistoryRow(manualDecision('PIN', { model, reason: 'dashboard test', actor: 'test' }, championHistory([]), START + DAY)));
       if (pins.length > 0) await store.insert('champion_history', pins);
