@@ -80,13 +80,6 @@ const MULTILABEL_SCALARS = [
 ] as const;
 const HEAD_SCALARS = ['count', 'mae', 'rmse', 'r2', 'mape'] as const;
 
-/** The scalar figure names of a task, in the order its points come (the head's after the classes'). */
-export function scalarNames(task: ClassTask): string[] {
-  const names = ['count', ...(task.kind === 'multiclass' ? MULTICLASS_SCALARS : MULTILABEL_SCALARS)];
-  if (task.numericTarget !== null) for (const h of HEAD_SCALARS) names.push(`${task.numericTarget}_${h}`);
-  return names;
-}
-
 function isMultilabel(o: ClassObservation): o is MultilabelObservation {
   return 'labels' in o;
 }
