@@ -6,8 +6,10 @@
  * histograms. Pure functions of the state they are given.
  */
 import { ALL_SEGMENTS } from '../contracts/index.js';
-import { BinaryMetrics, scoreCurve } from '../metrics/index.js';
+import { BinaryMetrics, MulticlassMetrics, scoreCurve } from '../metrics/index.js';
 import { TOTAL, type WindowStats } from './cells.js';
+import { ClassMetric } from './class-metric.js';
+import { MAX_CONFUSION_CLASSES } from './points.js';
 import type { ChartRow } from './rows.js';
 
 /** What a model's chart is about, and what it covers. */
@@ -20,11 +22,23 @@ function chart(where: Where, chart: string, subject: string, labels: string[], s
   };
 }
 
-/** The charts of a window: a binary model's `total` window of segment `*` has a score curve and a confusion matrix; others none. */
+/**
+ * The charts of a window: a binary model's `total` window of segment `*` has a
+ * score curve and a confusion matrix; a multi-class model's (at most
+ * MAX_CONFUSION_CLASSES classes) its confusion matrix (row = true class,
+ * column = decided class, row-major; rejections are not in it); others none.
+ */
 export function windowCharts(model: string, stats: WindowStats): ChartRow[] {
   const { cell, window, metric } = stats;
-  if (window !== TOTAL || cell.segment !== ALL_SEGMENTS || !(metric instanceof BinaryMetrics)) return [];
+  if (window !== TOTAL || cell.segment !== ALL_SEGMENTS) return [];
   const where = { model, model_version: cell.version, role: cell.role, segment: cell.segment, window, window_start: 0, window_end: Math.max(0, stats.lastTimestamp) };
+  if (metric instanceof ClassMetric) {
+    if (!(metric.classes instanceof MulticlassMetrics) || metric.task.classes.length > MAX_CONFUSION_CLASSES) return [];
+    const { classes, counts } = metric.classes.confusion();
+    const names = classes.slice();
+    return [chart(where, 'confusion', '', names, names.slice(), Array.from(counts), metric.classes.get().count)];
+  }
+  if (!(metric instanceof BinaryMetrics)) return [];
   const figures = metric.get();
   const curve = scoreCurve(metric.scoreTable());
   return [

@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Evaluator, type EvaluatorOptions, type MetricPoint } from '../../core/evaluate/index.js';
+import { Evaluator, type ChartRow, type EvaluatorOptions, type MetricPoint } from '../../core/evaluate/index.js';
 import { CHALLENGER_KEY, CLASSES, MODEL, multiclassExamples, type FinalRow } from '../support/class-examples.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -61,11 +61,16 @@ describe('the evaluator on a multi-class stream, against scikit-learn on the fin
   const { examples, final } = multiclassExamples(400, 16);
   const evaluator = new Evaluator(OPTIONS);
   const points: MetricPoint[] = [];
+  const charts: ChartRow[] = [];
+  const take = (out: { points: MetricPoint[]; charts: ChartRow[] }) => {
+    for (const p of out.points) points.push(p);
+    for (const c of out.charts) charts.push(c);
+  };
   examples.forEach((example, i) => {
     evaluator.onExample(example);
-    if (i % 37 === 0) points.push(...evaluator.drain().points);
+    if (i % 37 === 0) take(evaluator.drain());
   });
-  points.push(...evaluator.finish().points);
+  take(evaluator.finish());
 
   it('has rejections, corrections between classes, a corrected rejection and a concept change in its stream', () => {
     expect(examples.filter((e) => e.rejected_class !== null).length).toBe(40);
@@ -80,7 +85,11 @@ describe('the evaluator on a multi-class stream, against scikit-learn on the fin
     const rows = final.map((r) => ({ label: r.label, predicted: r.champion.predicted, probabilities: r.champion.probabilities }));
     const ours = totals(points, 'champion');
     expect(ours.get('count')).toBe(400);
-    compare(ours, sklearn(rows));
+    const ref = sklearn(rows);
+    compare(ours, ref);
+    // The chart row of the champion's total window (for the report): the same matrix, row-major.
+    const chart = charts.filter((c) => c.role === 'champion' && c.chart === 'confusion').at(-1)!;
+    expect({ labels: chart.labels, series: chart.series, values: chart.values, n: chart.n }).toEqual({ labels: [...CLASSES], series: [...CLASSES], values: ref.confusion, n: 400 });
   });
 
   it("gives the challenger's figures (a rejection counted only where it decided the rejected class)", () => {
