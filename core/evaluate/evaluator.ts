@@ -11,6 +11,12 @@
  * timestamp (e.g. 1h, 1d) and a sliding count window (`last_1000`) in
  * label-arrival order.
  *
+ * Multi-class and multi-label models (issue 16): each window holds a
+ * ClassMetric (class-metric.ts) fed with every role's probabilities and
+ * decision (class-scores.ts: the champion's class_scores, each shadow
+ * version's `<key>#<i>` entries) against the true class, rejection or label
+ * set; a multi-class champion's numeric head as regression figures beside.
+ *
  * Corrections: an example with `correction_of` retracts the example it
  * names (its contribution is reverted from every window that still holds
  * it; what to revert is in the correction's `replaces`, so no example is
@@ -39,7 +45,8 @@
  * (the latest value of each: a consumer keeps the last one per key), drift
  * records, feedback statistics and chart rows (charts.ts: a binary model's
  * total-window curves and confusion matrix when the window was touched, each
- * input feature's histograms at each drift window's end).
+ * input feature's histograms at each drift window's end; a multi-class
+ * model's total confusion matrix).
  */
 import { isLabelled, type LabelFields } from '../contracts/labelled.js';
 import type { LabelledExample } from '../events.js';
