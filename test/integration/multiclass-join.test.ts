@@ -12,14 +12,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { logLevel, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import { noFeedbackClasses, type Feedback, type LabelledExample, type Prediction } from '../../core/events.js';
 import { uniqueName } from '../support/collect.js';
 import { CLI, JoinerProcess, joinerEnvironment, pipelineTopics, STATE_DIR } from '../support/joiner-process.js';
 import { GroupProgress, joinerCodecs, pipelineTopicSpecs, readTopic } from '../support/joiner-kafka.js';
-import { requireStack, STACK } from '../support/stack.js';
+import { STACK } from '../support/stack.js';
+import { closeStackClients, openStackClients } from '../support/kafka-clients.js';
 
 const HOUR = 3_600_000;
 const CONFIG = `models:
@@ -35,16 +36,12 @@ describe('a multi-class model through run --only joiner (real Kafka and registry
   let child: JoinerProcess | undefined;
 
   beforeAll(async () => {
-    await requireStack('kafka', 'registry');
-    transport = new KafkaTransport({ brokers: STACK.brokers, clientId: uniqueName('multiclass-join-test'), kafka: { logLevel: logLevel.NOTHING } });
-    admin = transport.kafka.admin();
-    await admin.connect();
+    ({ transport, admin } = await openStackClients('multiclass-join-test'));
   });
 
   afterAll(async () => {
     await child?.stop();
-    await admin?.disconnect().catch(() => {});
-    await transport?.close();
+    await closeStackClients({ transport, admin });
   });
 
   it('joins a class-correcting feedback into the right labelled examples, and dead-letters an unknown class', async () => {
