@@ -92,13 +92,13 @@ interface Loop {
 }
 
 /** The core pipeline over a stream (see the file comment). */
-function runLoop(events: Event[]): Loop {
+function runLoop(events: Event[], maturityMs = 0): Loop {
   const scorer = new ShadowScorer({ classesOf: () => CLASSES });
   const joiner = new Joiner(new MemoryJoinStore(), {
     joinWindowMs: 86_400_000, emitArrivals: false, kindOf: () => 'multiclass', classesOf: () => CLASSES, numericTargetOf: () => null, shadowScorer: scorer,
   });
   const trainer = new ChallengerTrainer({ kindOf: () => 'multiclass', classesOf: () => CLASSES, challengersOf: () => ['softmax'] });
-  const policy = new PromotionPolicy('anomaly', { kind: 'multiclass', classes: CLASSES });
+  const policy = new PromotionPolicy('anomaly', { kind: 'multiclass', classes: CLASSES, maturityMs });
   const decisions: PolicyDecision[] = [];
   const decidedAfter: number[] = [];
   const examples: LabelledExample[] = [];
@@ -159,6 +159,14 @@ describe('multiclass learning and promotion (core pipeline)', () => {
     expect(isMulticlass(model)).toBe(true);
     const decide = (x1: number, x2: number) => (model as MulticlassPipeline).predictOne({ features: { x1, x2 }, categorical: {} });
     expect([decide(2, 0), decide(0, 2), decide(-2, -2)]).toEqual(['drift', 'outage', 'spike']);
+  });
+
+  it('with a maturity horizon (labels come within 40 minutes; horizon 1 hour): promoted later, on matured examples only', () => {
+    const loop = runLoop(stream(true, 16), 3_600_000);
+    const summary = loop.decisions.map((d) => `${d.decision} ${d.from_version} -> ${d.to_version} at +${(d.at - T0) / MINUTE} min, n ${d.n}, statistic ${d.statistic}`);
+    // 50 minutes after the test without a horizon (+4332 min): a bin enters once an hour has passed over it.
+    expect(summary).toEqual(['PROMOTE v1 -> anomaly/softmax@47 at +4382 min, n 4220, statistic 0.015389885545028502']);
+    expect(loop.policy.state().counters.late).toBe(0);
   });
 
   it('a stationary stream: the challenger is never promoted over the true champion', () => {
