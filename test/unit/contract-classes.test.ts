@@ -191,14 +191,23 @@ describe('run and replay with a multiclass model', () => {
     joinStore: () => { throw new Error('not opened'); }, deadLetters: { add: async () => {}, flush: async () => {} } as never, observer: {},
   };
 
-  it('build the joiner, and refuse the evaluator, learner and promoter with a clear message', () => {
+  it('build the joiner, learner and promoter, and refuse the evaluator with a clear message', () => {
     const shadow = new ShadowScorer();
-    expect(PROCESSORS.joiner.build(env, shadow).name).toBe('joiner');
-    for (const processor of ['evaluator', 'learner', 'promoter'] as const) {
-      const error = configError(() => PROCESSORS[processor].build(env, shadow));
-      expect(error.key).toBe('models.anomaly.task');
+    for (const processor of ['joiner', 'learner', 'promoter'] as const) expect(PROCESSORS[processor].build(env, shadow).name).toBe(processor);
+    const error = configError(() => PROCESSORS.evaluator.build(env, shadow));
+    expect(error.key).toBe('models.anomaly.task');
+    expect(error.message).toBe(
+      'config: models.anomaly.task: multiclass model anomaly is not evaluated yet (issue 16): the evaluator cannot be built for it; run only the joiner (run --only joiner), or leave the model out of the config',
+    );
+  });
+
+  it('refuse the learner and promoter for a multilabel model', () => {
+    const multilabel = { ...env, config: buildConfig({ topics: { partitions: 1 }, models: { pii: { task: 'multilabel', classes: ['email', 'phone'] } } }) };
+    for (const processor of ['learner', 'promoter'] as const) {
+      const error = configError(() => PROCESSORS[processor].build(multilabel, new ShadowScorer()));
+      expect(error.key).toBe('models.pii.task');
       expect(error.message).toBe(
-        `config: models.anomaly.task: multiclass model anomaly is not evaluated yet (issue 16): the ${processor} cannot be built for it; run only the joiner (run --only joiner), or leave the model out of the config`,
+        `config: models.pii.task: multilabel model pii is not evaluated yet (issue 16): the ${processor} cannot be built for it; run only the joiner (run --only joiner), or leave the model out of the config`,
       );
     }
   });
