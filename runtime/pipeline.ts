@@ -7,7 +7,7 @@
  * drives the processors. Adding a processor means adding one entry to
  * PROCESSORS.
  */
-import type { Config } from '../adapters/config/index.js';
+import { modelClassesOf, type Config } from '../adapters/config/index.js';
 import type { Codecs } from '../adapters/codec/codecs.js';
 import type { ClickHouseStore } from '../adapters/clickhouse/index.js';
 import type { LogRecord, LogTransport, TopicSpec } from '../adapters/transport/transport.js';
@@ -157,7 +157,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
     inputs: (t) => [t.labelled_examples],
     kafka: { outputs: (t) => [t.model_snapshots, t.dead_letters], restores: (t) => [t.model_snapshots], feeds: noFeeds, transactional: true },
     build: (env) => {
-      refuseUnevaluatedTasks(env.config, 'learner');
+      refuseUnevaluatedTasks(env.config, 'learner', ['multiclass']);
       return new LearnerProcessor({
         ...groupOf(env, 'learner'),
         ...learnerSettings(env.config),
@@ -183,7 +183,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
       transactional: true,
     },
     build: (env) => {
-      refuseUnevaluatedTasks(env.config, 'promoter');
+      refuseUnevaluatedTasks(env.config, 'promoter', ['multiclass']);
       return new PromoterProcessor({
         ...groupOf(env, 'promoter'),
         transport: env.transport,
@@ -355,7 +355,7 @@ export class Pipeline {
   readonly feed: ShadowFeed | undefined;
 
   constructor(env: PipelineEnv, names: readonly ProcessorName[]) {
-    this.shadow = new ShadowScorer({ retainMs: env.config.joiner.join_window });
+    this.shadow = new ShadowScorer({ retainMs: env.config.joiner.join_window, classesOf: (model) => modelClassesOf(env.config, model) });
     this.processors = PROCESSOR_NAMES.filter((name) => names.includes(name)).map((name) => PROCESSORS[name].build(env, this.shadow));
     const t = env.config.topics;
     this.feed = names.includes('joiner')

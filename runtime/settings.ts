@@ -50,15 +50,17 @@ export function joinerTasks(config: Config): { kindOf: (model: string) => ModelK
 }
 
 /**
- * Refuses to build `processor` (the evaluator, learner or promoter) for a config with a
- * multiclass or multilabel model: only the joiner knows those tasks yet (issue 16).
+ * Refuses to build `processor` (the learner or promoter) for a config with a
+ * multiclass or multilabel model it does not know yet (issue 16); `known`: the tasks of those
+ * it does (the learner and promoter know multiclass; the evaluator knows both and is not refused).
  */
-export function refuseUnevaluatedTasks(config: Config, processor: string): void {
+export function refuseUnevaluatedTasks(config: Config, processor: string, known: readonly ModelKind[] = []): void {
   for (const [name, model] of Object.entries(config.models)) {
     if (model.task !== 'multiclass' && model.task !== 'multilabel') continue;
+    if (known.includes(model.task)) continue;
     throw new ConfigError(
       `models.${name}.task`,
-      `${model.task} model ${name} is not evaluated yet (issue 16): the ${processor} cannot be built for it; run only the joiner (run --only joiner), or leave the model out of the config`,
+      `${model.task} model ${name} is not supported by the ${processor} yet (issue 16): the ${processor} cannot be built for it; run only the joiner and evaluator (run --only joiner evaluator), or leave the model out of the config`,
     );
   }
 }
@@ -119,6 +121,7 @@ export function learnerSettings(config: Config): { topics: LearnerTopics; learne
     topics: { labelled: t.labelled_examples, snapshots: t.model_snapshots, deadLetters: t.dead_letters },
     learner: {
       kindOf: (model) => modelKindOf(config, model),
+      classesOf: (model) => modelClassesOf(config, model),
       challengersOf: (model) => modelChallengersOf(config, model),
       trainOnCorrections: config.learner.train_on_corrections,
       maxFeatureMagnitude: config.learner.max_feature_magnitude,
@@ -133,13 +136,17 @@ export function promoterTopics(config: Config): PromoterTopics {
   return { labelled: t.labelled_examples, promotions: t.model_promotions, deadLetters: t.dead_letters, checkpoints: t.promoter_checkpoints };
 }
 
-/** A model's promotion policy from the config. */
+/** A model's promotion policy from the config (a multiclass model's with its classes). */
 export function policyOptions(config: Config, model: string): Partial<PolicyOptions> {
   const p = config.promoter;
+  const kind = modelKindOf(config, model);
+  // A multiclass model always compares the multi-class log loss (promoter.metric is for binary and regression models).
+  const metric = p.metric === 'default' || kind === 'multiclass' ? {} : { metric: p.metric };
   return {
-    kind: modelKindOf(config, model),
+    kind,
+    ...(kind === 'multiclass' ? { classes: modelClassesOf(config, model) } : {}),
     alpha: p.alpha,
-    ...(p.metric === 'default' ? {} : { metric: p.metric }),
+    ...metric,
     minSamples: p.min_samples,
     minEffect: p.min_effect,
     maxRecallDrop: p.max_recall_drop,

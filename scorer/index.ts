@@ -30,6 +30,11 @@
  * it; from then on `champion()` says `{ version, own: true }` and score()
  * throws an OwnModelError naming the version, so the app scores with its own
  * model again — until a later decision names a snapshot.
+ *
+ * A multiclass champion (a `multiclass_pipeline` snapshot, issue 16) scores
+ * an input into one probability per class: `classes` (the model's, in order),
+ * `probabilities` (by class position), `predicted_class` (the arg-max, the
+ * first class on a tie) and `score`, the predicted class's probability.
  */
 import { Agent as HttpsAgent } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
@@ -41,7 +46,8 @@ import type { LogConsumer, LogRecord, LogTransport } from '../adapters/transport
 import { parseSnapshotVersion, versionIdentity } from '../core/contracts/index.js';
 import { DecodeError, errorMessage, FeedbackloopError } from '../core/errors.js';
 import type { ModelSnapshot, PromotionDecision } from '../core/events.js';
-import { pipelineFromSnapshot, type ModelInput, type Pipeline } from '../core/models/index.js';
+import { challengerFromSnapshot, isMulticlass, type ChallengerModel } from '../core/learn/challenger-model.js';
+import type { ModelInput } from '../core/models/index.js';
 
 /**
  * Where the scorer's servers are, and how it proves who it is: the same
@@ -98,8 +104,23 @@ const DEFAULT_RETAIN_MS = 7 * 86_400_000;
 const REREAD_RETRY_MS = 5_000;
 
 export interface Scored {
+  /** Binary: P(positive); regression: the value; multiclass: the predicted class's probability. */
   score: number;
   version: string;
+  /** Multiclass only: the classes in the model's order, their probabilities by position, and the arg-max. */
+  classes?: readonly string[];
+  probabilities?: number[];
+  predicted_class?: string;
+}
+
+/** What `model` (the champion of `version`) says of `input` (see the file comment for a multiclass one). */
+export function scoreWith(model: ChallengerModel, version: string, input: ModelInput): Scored {
+  if (!isMulticlass(model)) return { score: model.predictOne(input), version };
+  const p = model.predictProbaOne(input);
+  const classes = model.classes();
+  let best = 0;
+  for (let c = 1; c < p.length; c++) if (p[c]! > p[best]!) best = c;
+  return { score: p[best] ?? Number.NaN, version, classes, probabilities: Array.from(p), predicted_class: classes[best]! };
 }
 
 /** The champion is a version upstream built itself: score with your own model (see the file comment). */
@@ -115,7 +136,7 @@ const isSnapshotVersion = (model: string, version: string) => parseSnapshotVersi
 const lineOf = (version: string): [string, number] => [versionIdentity(version), parseSnapshotVersion(version)?.sequence ?? 0];
 
 export class ChampionScorer {
-  private current: { version: string; pipeline: Pipeline } | undefined;
+  private current: { version: string; pipeline: ChallengerModel } | undefined;
   /** Set while the champion is a version upstream serves itself. */
   private own: { version: string; reason: string } | undefined;
   /** The version decisions or `follow` say to serve (its snapshot may not have arrived yet). */
@@ -210,7 +231,7 @@ export class ChampionScorer {
     if (!current) {
       throw new FeedbackloopError(`no champion for model ${this.options.model} yet: no promotion decision${this.options.follow ? ` and no snapshot of ${this.options.follow}` : ''} has been read`, { retriable: true });
     }
-    return { score: current.pipeline.predictOne(input), version: current.version };
+    return scoreWith(current.pipeline, current.version, input);
   }
 
   /** Resolves once a champion is being served (or rejects after timeoutMs). */
@@ -345,9 +366,9 @@ export class ChampionScorer {
     if (this.current?.version === version && !this.own) return;
     const snapshot = this.snapshots.get(version)!;
     // Built first, assigned in one step: a score() call sees the old model or the new one, never neither.
-    let pipeline: Pipeline;
+    let pipeline: ChallengerModel;
     try {
-      pipeline = pipelineFromSnapshot(JSON.parse(snapshot.parameters));
+      pipeline = challengerFromSnapshot(JSON.parse(snapshot.parameters));
     } catch (error) {
       this.options.onError?.(new FeedbackloopError(`snapshot ${version} cannot be served (${errorMessage(error)}): still serving ${this.version() ?? 'nothing'}`));
       return;

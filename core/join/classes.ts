@@ -86,7 +86,8 @@ export function decidedLabels(prediction: Prediction, classes: ClassList): strin
  * Why a prediction breaks the contract of its model's task, or undefined:
  * class fields on a binary or regression model; a multi-class prediction
  * without class_scores, with an unknown class or whose scores do not sum to 1;
- * a multi-label one with an unknown label, a threshold outside [0, 1], or no
+ * a multi-class or multi-label one with upstream candidates (shadow_scores:
+ * not supported yet, issue 16); a multi-label one with an unknown label, a threshold outside [0, 1], or no
  * decision at all (neither class_scores nor predicted_labels).
  */
 export function predictionClassProblem(prediction: Prediction, kind: ModelKind, classes: ClassList | null): string | undefined {
@@ -98,6 +99,9 @@ export function predictionClassProblem(prediction: Prediction, kind: ModelKind, 
   }
   const unknown = classes.unknownIn(scored, 'class_scores');
   if (unknown) return unknown;
+  if (Object.keys(prediction.shadow_scores).length > 0) {
+    return `shadow_scores is set but upstream candidates of a ${classes.kind} model (${model}) are not supported yet (issue 16): send their class_scores as predictions of their own model`;
+  }
   if (classes.kind === 'multiclass') {
     if (prediction.predicted_labels !== null) return `predicted_labels is set but ${model} is a multiclass model (predicted_class names its decision)`;
     if (scored.length === 0) return `class_scores is empty: a prediction of multiclass model ${model} gives the probability of each class`;

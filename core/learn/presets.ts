@@ -5,18 +5,25 @@
  * cardinality categoricals one-hot encoded (up to 32 values a feature, the
  * rest share an "other" column), and the FTRL preset hashes categoricals
  * into 4,096 buckets (snapshots are dense: keep hashed blocks small).
+ *
+ * The multiclass presets mirror the binary ones (`softmax` as `logreg`,
+ * `softmax_adagrad`, `softmax_adam`, `ovr_logreg`: one-vs-rest over `logreg`'s
+ * logistic regression, `naive_bayes_multiclass` as `naive_bayes`); they are
+ * built with the model's configured classes (models.<name>.classes), fixed and
+ * in that order, so a snapshot's probabilities are by class position.
  */
 import {
-  FeatureHasher, FTRLLogisticRegression, GaussianNB, LinearRegression, LogisticRegression, NumericFeatures, OneHotEncoder,
-  PAClassifier, PARegressor, Pipeline, StandardScaler, adagrad, adam, sgd,
+  FeatureHasher, FTRLLogisticRegression, GaussianNB, GaussianNBMulticlass, LinearRegression, LogisticRegression, MulticlassPipeline, NumericFeatures,
+  OneHotEncoder, OneVsRest, PAClassifier, PARegressor, Pipeline, SoftmaxRegression, StandardScaler, adagrad, adam, sgd,
 } from '../models/index.js';
+import type { ChallengerModel } from './challenger-model.js';
 import { ModelError } from '../models/index.js';
 import type { ModelKind } from '../events.js';
 
 const scaled = () => [new StandardScaler(), new OneHotEncoder({ maxCategories: 32 })];
 
-/** Preset name -> the kind of model it is for (`task`, as the config's `models.<name>.task`), its description and builder. */
-export const PRESETS: Record<string, { task: ModelKind; doc: string; build: () => Pipeline }> = {
+/** Preset name -> the kind of model it is for (`task`, as the config's `models.<name>.task`), its description and builder (multiclass: given the classes). */
+export const PRESETS: Record<string, { task: ModelKind; doc: string; build: (classes: readonly string[]) => ChallengerModel }> = {
   logreg: { task: 'binary', doc: 'standard scaler + one-hot + logistic regression (SGD, lr 0.01)', build: () => new Pipeline(scaled(), new LogisticRegression({ optimizer: sgd(0.01) })) },
   logreg_adagrad: { task: 'binary', doc: 'standard scaler + one-hot + logistic regression (AdaGrad, lr 0.1)', build: () => new Pipeline(scaled(), new LogisticRegression({ optimizer: adagrad(0.1) })) },
   logreg_adam: { task: 'binary', doc: 'standard scaler + one-hot + logistic regression (Adam, lr 0.01)', build: () => new Pipeline(scaled(), new LogisticRegression({ optimizer: adam(0.01) })) },
@@ -26,6 +33,15 @@ export const PRESETS: Record<string, { task: ModelKind; doc: string; build: () =
   linreg: { task: 'regression', doc: 'standard scaler + one-hot + linear regression (SGD, lr 0.01)', build: () => new Pipeline(scaled(), new LinearRegression({ optimizer: sgd(0.01) })) },
   linreg_adam: { task: 'regression', doc: 'standard scaler + one-hot + linear regression (Adam, lr 0.01)', build: () => new Pipeline(scaled(), new LinearRegression({ optimizer: adam(0.01) })) },
   pa_regressor: { task: 'regression', doc: 'standard scaler + one-hot + Passive-Aggressive regressor', build: () => new Pipeline(scaled(), new PARegressor()) },
+  softmax: { task: 'multiclass', doc: 'standard scaler + one-hot + softmax regression (SGD, lr 0.01)', build: (classes) => new MulticlassPipeline(scaled(), new SoftmaxRegression({ optimizer: sgd(0.01), classes })) },
+  softmax_adagrad: { task: 'multiclass', doc: 'standard scaler + one-hot + softmax regression (AdaGrad, lr 0.1)', build: (classes) => new MulticlassPipeline(scaled(), new SoftmaxRegression({ optimizer: adagrad(0.1), classes })) },
+  softmax_adam: { task: 'multiclass', doc: 'standard scaler + one-hot + softmax regression (Adam, lr 0.01)', build: (classes) => new MulticlassPipeline(scaled(), new SoftmaxRegression({ optimizer: adam(0.01), classes })) },
+  ovr_logreg: {
+    task: 'multiclass',
+    doc: 'standard scaler + one-hot + one-vs-rest logistic regressions (SGD, lr 0.01), probabilities normalised',
+    build: (classes) => new MulticlassPipeline(scaled(), new OneVsRest(new LogisticRegression({ optimizer: sgd(0.01) }), { classes })),
+  },
+  naive_bayes_multiclass: { task: 'multiclass', doc: 'numeric features + multi-class Gaussian naive Bayes', build: (classes) => new MulticlassPipeline([new NumericFeatures()], new GaussianNBMulticlass({ classes })) },
 };
 
 /** `challengers: [none]`: no challenger of ours (a model whose candidates all come from upstream). */
@@ -33,7 +49,16 @@ export const NO_CHALLENGERS = 'none';
 
 /** The challengers a model gets when its config names none. */
 export function defaultChallengers(kind: ModelKind): string[] {
-  return kind === 'binary' ? ['logreg'] : ['linreg'];
+  switch (kind) {
+    case 'binary':
+      return ['logreg'];
+    case 'multiclass':
+      return ['softmax'];
+    case 'multilabel':
+      return []; // no multilabel learner yet (issue 16)
+    default:
+      return ['linreg'];
+  }
 }
 
 /** The presets the learner trains for a model: those configured, `[none]`: none, empty: the default. */
@@ -42,9 +67,11 @@ export function challengerNames(configured: readonly string[], kind: ModelKind):
   return configured.length > 0 ? [...configured] : defaultChallengers(kind);
 }
 
-export function createChallenger(name: string, kind: ModelKind): Pipeline {
+/** An untrained challenger of preset `name` for a model of `kind` (multiclass: with the model's `classes`, in order). */
+export function createChallenger(name: string, kind: ModelKind, classes: readonly string[] = []): ChallengerModel {
   const preset = Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
   if (!preset) throw new ModelError(`unknown challenger preset ${JSON.stringify(name)} (known: ${Object.keys(PRESETS).join(', ')})`);
   if (preset.task !== kind) throw new ModelError(`challenger preset ${name} is for ${preset.task} models, not ${kind}`);
-  return preset.build();
+  if (kind === 'multiclass' && classes.length < 2) throw new ModelError(`challenger preset ${name} needs the model's classes (models.<name>.classes), got ${classes.length}`);
+  return preset.build(classes);
 }

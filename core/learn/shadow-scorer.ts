@@ -42,17 +42,26 @@
  * hold those roles. A decision read before the snapshot it names (the two
  * topics are read by separate consumers; at start the snapshots take
  * longer) waits for it: previous scores start when it arrives.
+ *
+ * Multiclass snapshots (a `multiclass_pipeline`, issue 16): a version's score
+ * is one probability per class, each under `<key>#<i>`
+ * (contracts/shadow-key.ts classShadowKey), i the class's position in the
+ * model's configured classes (`classesOf`; the snapshot's own class order
+ * when none is given); a class of the snapshot outside them is left out. A
+ * version with any non-finite probability is left out whole (counted once in
+ * `nonFinite`). The previous champion's classes are scored the same way.
  */
-import { parseSnapshotVersion, shadowKey } from '../contracts/index.js';
+import { classShadowKey, parseSnapshotVersion, shadowKey } from '../contracts/index.js';
 import type { ModelSnapshot, Prediction, PromotionDecision } from '../events.js';
 import type { ShadowScoring } from '../join/index.js';
-import { ModelError, pipelineFromSnapshot, type Pipeline } from '../models/index.js';
+import { ModelError } from '../models/index.js';
+import { challengerFromSnapshot, isMulticlass, type ChallengerModel } from './challenger-model.js';
 
 interface Entry {
   snapshot: ModelSnapshot;
   /** n of the version `<model>/<challenger>@<n>`. */
   sequence: number;
-  pipeline: Pipeline;
+  pipeline: ChallengerModel;
 }
 
 interface ChallengerState {
@@ -75,7 +84,7 @@ interface ModelState {
   /** The champion named by the latest PROMOTE / ROLLBACK (its snapshot once known). */
   champion: { version: string; snapshot: ModelSnapshot | null } | null;
   /** The previous champion, scored in that role from `since` (event time) on. */
-  previous: { version: string; snapshot: ModelSnapshot; pipeline: Pipeline; since: number } | null;
+  previous: { version: string; snapshot: ModelSnapshot; pipeline: ChallengerModel; since: number } | null;
   /** A previous champion named by a decision before its snapshot was added (the two topics are read apart). */
   awaitedPrevious: { version: string; since: number } | null;
 }
@@ -96,11 +105,14 @@ export interface ShadowScorerStats {
 export interface ShadowScorerOptions {
   /** How long a dropped snapshot stays available to a decision naming it, after its successor's created_at. Default 7 days. */
   retainMs?: number;
+  /** A multiclass model's configured classes, in order (the `#<i>` of its shadow keys); none: the snapshot's own order. */
+  classesOf?: (model: string) => readonly string[];
 }
 
 export class ShadowScorer implements ShadowScoring {
   private readonly models = new Map<string, ModelState>();
   private readonly retainMs: number;
+  private readonly classesOf: (model: string) => readonly string[];
   private scored = 0;
   private outOfOrder = 0;
   private nonFinite = 0;
@@ -109,6 +121,7 @@ export class ShadowScorer implements ShadowScoring {
 
   constructor(options: ShadowScorerOptions = {}) {
     this.retainMs = options.retainMs ?? 7 * 86_400_000;
+    this.classesOf = options.classesOf ?? (() => []);
   }
 
   /**
@@ -218,6 +231,7 @@ export class ShadowScorer implements ShadowScoring {
     const out: Record<string, number> = {};
     const model = this.models.get(prediction.model);
     if (!model) return out;
+    const classes = this.classesOf(prediction.model);
     const t = prediction.timestamp;
     const advanced = t > model.maxTimestamp;
     if (advanced) model.maxTimestamp = t;
@@ -238,13 +252,11 @@ export class ShadowScorer implements ShadowScoring {
         chosen = entries[0];
         lookAhead = true;
       }
-      const value = chosen!.pipeline.predictOne(prediction);
-      if (!Number.isFinite(value)) {
+      if (!put(out, shadowKey('challenger', chosen!.snapshot.version), chosen!.pipeline, prediction, classes)) {
         this.nonFinite++;
         continue;
       }
       if (lookAhead) this.outOfOrder++;
-      out[shadowKey('challenger', chosen!.snapshot.version)] = value;
       const staleness = t - chosen!.snapshot.created_at;
       this.scored++;
       this.stalenessSum += staleness;
@@ -252,9 +264,7 @@ export class ShadowScorer implements ShadowScoring {
     }
     const previous = model.previous;
     if (previous !== null && t >= previous.since) {
-      const value = previous.pipeline.predictOne(prediction);
-      if (Number.isFinite(value)) out[shadowKey('previous', previous.version)] = value;
-      else this.nonFinite++;
+      if (!put(out, shadowKey('previous', previous.version), previous.pipeline, prediction, classes)) this.nonFinite++;
     }
     return out;
   }
@@ -294,8 +304,30 @@ export class ShadowScorer implements ShadowScoring {
   }
 }
 
-/** The pipeline of a snapshot; a ModelError naming the version when its parameters are not one. */
-function parsePipeline(snapshot: ModelSnapshot): Pipeline {
+/**
+ * Puts a version's score of a prediction under `key` (binary, regression) or its class
+ * probabilities under `key#<i>` (multiclass, see the file comment); false (nothing put) when
+ * a value is not finite.
+ */
+function put(out: Record<string, number>, key: string, model: ChallengerModel, prediction: Prediction, classes: readonly string[]): boolean {
+  if (!isMulticlass(model)) {
+    const value = model.predictOne(prediction);
+    if (!Number.isFinite(value)) return false;
+    out[key] = value;
+    return true;
+  }
+  const p = model.predictProbaOne(prediction);
+  for (let c = 0; c < p.length; c++) if (!Number.isFinite(p[c]!)) return false;
+  const names = model.classes();
+  for (let c = 0; c < p.length; c++) {
+    const i = classes.length === 0 ? c : classes.indexOf(names[c]!);
+    if (i >= 0) out[classShadowKey(key, i)] = p[c]!;
+  }
+  return true;
+}
+
+/** The model of a snapshot; a ModelError naming the version when its parameters are not one. */
+function parsePipeline(snapshot: ModelSnapshot): ChallengerModel {
   let parsed: unknown;
   try {
     parsed = JSON.parse(snapshot.parameters);
@@ -303,7 +335,7 @@ function parsePipeline(snapshot: ModelSnapshot): Pipeline {
     throw new ModelError(`snapshot ${snapshot.version}: parameters are not JSON (${(error as Error).message})`);
   }
   try {
-    return pipelineFromSnapshot(parsed);
+    return challengerFromSnapshot(parsed);
   } catch (error) {
     throw new ModelError(`snapshot ${snapshot.version}: ${(error as Error).message}`);
   }

@@ -37,6 +37,18 @@
  *    the encoders' statistics: the bound keeps those finite (squares of values
  *    up to 1e150 are finite; the config caps the bound there).
  *
+ * Multiclass models (issue 16): the challengers are MulticlassPipelines built
+ * with the model's configured classes (`classesOf`, models.<name>.classes)
+ * and learn `label_class`, the true class; the numeric head (`label`, the
+ * models.<name>.numeric_target) is not learned and not bounded. An example
+ * that only says which class it was NOT (`rejected_class` without
+ * `label_class`: a rejection without the right class) is skipped and counted
+ * in `rejections_skipped`: softmax regression has no "not this class"
+ * update, and learning it as a negative for one-vs-rest only would make the
+ * presets learn from different examples. Multilabel models have no
+ * challengers yet (no preset: the config refuses one, the default list is
+ * empty); their examples are counted in `unlabelled_skipped`.
+ *
  * Feature names come from input, and each new one grows a challenger (a
  * column, its statistics, its weights), so each challenger's encoders learn
  * at most `maxModelFeatures` names each (Pipeline.limitFeatureNames); a later
@@ -48,12 +60,15 @@ import { isLabelled } from '../contracts/labelled.js';
 import { parseSnapshotVersion, snapshotVersion } from '../contracts/index.js';
 import { ValidationError } from '../errors.js';
 import type { LabelledExample, ModelKind, ModelSnapshot } from '../events.js';
-import { murmur3, pipelineFromSnapshot, type Pipeline } from '../models/index.js';
+import { murmur3, type Pipeline } from '../models/index.js';
 import { DEFAULT_MAX_MODEL_FEATURES } from '../limits.js';
+import { challengerFromSnapshot, isMulticlass, type ChallengerModel } from './challenger-model.js';
 import { challengerNames, createChallenger } from './presets.js';
 
 export interface TrainerOptions {
   kindOf: (model: string) => ModelKind;
+  /** A multiclass model's classes, in order (models.<name>.classes); none for the others. */
+  classesOf: (model: string) => readonly string[];
   /** Challenger preset names per model; empty: the default (presets.ts challengerNames); [none]: none. */
   challengersOf: (model: string) => string[];
   trainOnCorrections: boolean;
@@ -61,12 +76,13 @@ export interface TrainerOptions {
   maxFeatureMagnitude: number;
   /** Feature names each challenger's encoders learn, each (see the file comment). */
   maxModelFeatures: number;
-  /** Builds a challenger from its preset name (tests may build others). */
-  build: (name: string, kind: ModelKind) => Pipeline;
+  /** Builds a challenger from its preset name, the model's kind and classes (tests may build others). */
+  build: (name: string, kind: ModelKind, classes: readonly string[]) => ChallengerModel;
 }
 
 export const DEFAULT_TRAINER_OPTIONS: TrainerOptions = {
   kindOf: () => 'binary',
+  classesOf: () => [],
   challengersOf: () => [],
   trainOnCorrections: true,
   maxFeatureMagnitude: 1e9,
@@ -77,7 +93,7 @@ export const DEFAULT_TRAINER_OPTIONS: TrainerOptions = {
 interface Challenger {
   model: string;
   name: string;
-  pipeline: Pipeline;
+  pipeline: ChallengerModel;
   /** Snapshots published so far (the next version is @sequence+1). */
   sequence: number;
   parent: string | null;
@@ -95,6 +111,8 @@ export interface TrainerCounters {
   corrections_learned: number;
   corrections_skipped: number;
   unlabelled_skipped: number;
+  /** Multiclass examples with only `rejected_class` (not which class was right): not learned. */
+  rejections_skipped: number;
   /** Examples a challenger could not learn (ModelError: e.g. a label that is not 0/1 for a binary model). */
   rejected: number;
   /** Examples refused by the bound (a feature or label beyond maxFeatureMagnitude). */
@@ -115,7 +133,7 @@ export const EMPTY_DATA_HASH = '00000000';
 export class ChallengerTrainer {
   readonly options: TrainerOptions;
   private readonly challengers = new Map<string, Challenger[]>();
-  readonly counters: TrainerCounters = { learned: 0, corrections_learned: 0, corrections_skipped: 0, unlabelled_skipped: 0, rejected: 0, out_of_bounds: 0, reverted: 0, features_ignored: 0 };
+  readonly counters: TrainerCounters = { learned: 0, corrections_learned: 0, corrections_skipped: 0, unlabelled_skipped: 0, rejections_skipped: 0, rejected: 0, out_of_bounds: 0, reverted: 0, features_ignored: 0 };
 
   constructor(options: Partial<TrainerOptions> = {}) {
     this.options = { ...DEFAULT_TRAINER_OPTIONS, ...options };
@@ -128,7 +146,7 @@ export class ChallengerTrainer {
       const configured = this.options.challengersOf(model);
       const names = challengerNames(configured, kind);
       list = names.map((name) => ({
-        model, name, pipeline: this.bounded(this.options.build(name, kind)), sequence: 0, parent: null, dataHash: EMPTY_DATA_HASH, dirty: false, lastEventTime: Number.NEGATIVE_INFINITY,
+        model, name, pipeline: this.bounded(this.options.build(name, kind, this.options.classesOf(model))), sequence: 0, parent: null, dataHash: EMPTY_DATA_HASH, dirty: false, lastEventTime: Number.NEGATIVE_INFINITY,
         good: { parameters: null, dataHash: EMPTY_DATA_HASH, lastEventTime: Number.NEGATIVE_INFINITY },
       }));
       this.challengers.set(model, list);
@@ -145,15 +163,21 @@ export class ChallengerTrainer {
   learn(example: LabelledExample): string[] {
     if (example.arrival) return []; // not a label: no learning, no counter (joiner.emit_arrivals changes nothing here)
     // isLabelled (core/contracts/labelled.ts): for binary and regression, `label` is set.
-    if (!isLabelled(example, this.options.kindOf(example.model)) || example.label === null) {
+    const kind = this.options.kindOf(example.model);
+    const label = labelOf(example, kind);
+    if (label === null) {
       this.counters.unlabelled_skipped++;
+      return [];
+    }
+    if (label === REJECTION_ONLY) {
+      this.counters.rejections_skipped++;
       return [];
     }
     if (example.correction_of !== null && !this.options.trainOnCorrections) {
       this.counters.corrections_skipped++;
       return [];
     }
-    this.checkBound(example, example.label);
+    this.checkBound(example, typeof label === 'number' ? label : null);
     const eventTime = example.feedback_timestamp ?? example.timestamp;
     const reverted: string[] = [];
     let learnedBy = 0;
@@ -161,7 +185,7 @@ export class ChallengerTrainer {
     for (const c of this.challengersOf(example.model)) {
       const skipped = c.pipeline.skippedFeatureNames;
       try {
-        c.pipeline.learnOne(example, example.label);
+        learnOne(c.pipeline, example, label);
       } catch {
         this.counters.rejected++;
         continue;
@@ -185,12 +209,12 @@ export class ChallengerTrainer {
   }
 
   /** A challenger's pipeline with the bound on feature names (not part of its snapshot: set on every pipeline made or restored). */
-  private bounded(pipeline: Pipeline): Pipeline {
+  private bounded(pipeline: ChallengerModel): ChallengerModel {
     return pipeline.limitFeatureNames(this.options.maxModelFeatures);
   }
 
   /** The bound: throws (nothing learned) when a numeric feature or a regression label is beyond ± maxFeatureMagnitude. */
-  private checkBound(example: LabelledExample, label: number): void {
+  private checkBound(example: LabelledExample, label: number | null): void {
     const max = this.options.maxFeatureMagnitude;
     const refuse = (what: string, value: number) => {
       this.counters.out_of_bounds++;
@@ -203,14 +227,14 @@ export class ChallengerTrainer {
       const v = features[name]!;
       if (v > max || v < -max) refuse(`feature ${JSON.stringify(name)}`, v);
     }
-    if (label > max || label < -max) refuse('label', label);
+    if (label !== null && (label > max || label < -max)) refuse('label', label);
   }
 
   /** The last guard: challenger c goes back to its last snapshot (or starts untrained), and the message says so. */
   private revert(c: Challenger, exampleId: string): string {
     this.counters.reverted++;
     const kind = this.options.kindOf(c.model);
-    c.pipeline = this.bounded(c.good.parameters === null ? this.options.build(c.name, kind) : pipelineFromSnapshot(JSON.parse(c.good.parameters)));
+    c.pipeline = this.bounded(c.good.parameters === null ? this.options.build(c.name, kind, this.options.classesOf(c.model)) : challengerFromSnapshot(JSON.parse(c.good.parameters)));
     c.dataHash = c.good.dataHash;
     c.lastEventTime = c.good.lastEventTime;
     c.dirty = false;
@@ -265,7 +289,7 @@ export class ChallengerTrainer {
     if (!c) return; // A challenger no longer configured.
     const sequence = parseSnapshotVersion(snapshot.version)?.sequence;
     if (sequence === undefined || sequence <= c.sequence) return; // Not a snapshot version, or older than what is loaded.
-    c.pipeline = this.bounded(pipelineFromSnapshot(JSON.parse(snapshot.parameters)));
+    c.pipeline = this.bounded(challengerFromSnapshot(JSON.parse(snapshot.parameters)));
     c.sequence = sequence;
     c.parent = snapshot.version;
     c.dataHash = snapshot.data_hash;
@@ -276,6 +300,34 @@ export class ChallengerTrainer {
 
   /** The current model of a challenger (for tests and the bench). */
   pipeline(model: string, challenger: string): Pipeline | undefined {
+    const m = this.model(model, challenger);
+    return m === undefined || isMulticlass(m) ? undefined : m;
+  }
+
+  /** The current model of a challenger, whatever its task. */
+  model(model: string, challenger: string): ChallengerModel | undefined {
     return this.challengers.get(model)?.find((c) => c.name === challenger)?.pipeline;
+  }
+}
+
+/** A multiclass example that names only the class it was not (see the file comment). */
+const REJECTION_ONLY = Symbol('rejection only');
+
+/** What a challenger of `kind` learns from the example: a number, a class, a rejection only, or null (unlabelled). */
+function labelOf(example: LabelledExample, kind: ModelKind): number | string | typeof REJECTION_ONLY | null {
+  // isLabelled (core/contracts/labelled.ts): for binary and regression, `label` is set; multiclass: label_class or rejected_class.
+  if (!isLabelled(example, kind)) return null;
+  if (kind === 'multiclass') return example.label_class ?? REJECTION_ONLY;
+  if (kind === 'multilabel') return null; // no multilabel challengers yet (issue 16)
+  return example.label;
+}
+
+function learnOne(model: ChallengerModel, example: LabelledExample, label: number | string): void {
+  if (isMulticlass(model)) {
+    if (typeof label !== 'string') throw new ValidationError('a multiclass challenger learns a class name');
+    model.learnOne(example, label);
+  } else {
+    if (typeof label !== 'number') throw new ValidationError(`a ${model.estimator.task} challenger learns a number`);
+    model.learnOne(example, label);
   }
 }

@@ -87,7 +87,9 @@ export class Rolling<O, V, M extends Metric<O, V> = Metric<O, V>> implements Met
   revertKey(key: string): boolean {
     if (!this.hashes) throw new Error('Rolling.revertKey: the window was made without keyOf');
     const h = hashKey(key);
-    for (let i = 0; i < this.window.length; i++) {
+    const n = this.window.length;
+    for (let p = 0; p < n; p++) {
+      const i = (this.head + p) % n;
       if (this.hashes[i] === h && this.keyOf!(this.window[i]!) === key) {
         this.remove(this.window[i]!);
         return true;
@@ -105,15 +107,22 @@ export class Rolling<O, V, M extends Metric<O, V> = Metric<O, V>> implements Met
   }
 
   /**
-   * Reverts the first observation still inside the window that `match`
+   * Reverts the oldest observation still inside the window that `match`
    * picks (a corrected label, found by its example id). Returns false when
-   * there is none (it already left the window: nothing to undo).
+   * there is none (it already left the window: nothing to undo). Oldest
+   * first, not in the ring's storage order: a window restored from its state
+   * (stored oldest first) then picks the same one among equal keys.
    */
   revertWhere(match: (observation: O) => boolean): boolean {
-    const index = this.window.findIndex(match);
-    if (index < 0) return false;
-    this.remove(this.window[index]!);
-    return true;
+    const n = this.window.length;
+    for (let p = 0; p < n; p++) {
+      const o = this.window[(this.head + p) % n]!;
+      if (match(o)) {
+        this.remove(o);
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Reverts `observation` (its first place, oldest first) and closes the gap, keeping the order (rare: corrections only). */

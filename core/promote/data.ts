@@ -73,12 +73,14 @@ export interface PolicyData {
   requests: ManualRequestsData;
 }
 
-/** Examples seen: labelled, unlabelled (label null), unpaired (no champion or no challenger score), late (matured before its label came). */
+/** Examples seen: labelled, unlabelled (label null), unpaired (no champion or no challenger score), late (matured before its label came), rejections (multiclass: no true class). */
 export interface PolicyCounters {
   labelled: number;
   unlabelled: number;
   unpaired: number;
   late: number;
+  /** Multiclass examples with only rejected_class (no true class): labelled, not compared. */
+  rejections: number;
 }
 
 /** Thrown by fromState when a state cannot be used with the given settings (or is not a policy's state). */

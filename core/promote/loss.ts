@@ -1,7 +1,11 @@
-import { LOG_LOSS_EPSILON } from '../metrics/index.js';
+import { LOG_LOSS_EPSILON, MULTICLASS_LOG_LOSS_EPSILON } from '../metrics/index.js';
 import type { PromotionMetric } from './options.js';
 
-/** The loss of one prediction (lower is better). Log loss clips like the evaluator (1e-15). */
+/**
+ * The loss of one prediction (lower is better). Log loss clips like the evaluator (1e-15).
+ * multiclass_log_loss: `score` is the probability of the true class (multiclass.ts), the loss
+ * −log p clipped as core/metrics/multiclass.ts clips (Number.EPSILON); `label` is not read.
+ */
 export function lossOf(metric: PromotionMetric, label: number, score: number, threshold: number): number {
   switch (metric) {
     case 'log_loss': {
@@ -14,5 +18,7 @@ export function lossOf(metric: PromotionMetric, label: number, score: number, th
       return (score >= threshold ? 1 : 0) === label ? 0 : 1;
     case 'squared_error':
       return (score - label) ** 2;
+    case 'multiclass_log_loss':
+      return -Math.log(Math.min(1 - MULTICLASS_LOG_LOSS_EPSILON, Math.max(MULTICLASS_LOG_LOSS_EPSILON, score)));
   }
 }

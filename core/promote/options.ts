@@ -2,16 +2,18 @@
 import { formatDuration } from '../duration.js';
 import type { ModelKind } from '../events.js';
 
-export type PromotionMetric = 'log_loss' | 'brier' | 'error_rate' | 'squared_error';
+export type PromotionMetric = 'log_loss' | 'brier' | 'error_rate' | 'squared_error' | 'multiclass_log_loss';
 
 const BINARY_METRICS: readonly PromotionMetric[] = ['log_loss', 'brier', 'error_rate'];
 
 export interface PolicyOptions {
-  /** The model's kind. Default binary. */
+  /** The model's kind (binary, regression or multiclass). Default binary. */
   kind: ModelKind;
+  /** multiclass: the model's classes in order (models.<name>.classes), what the `#<i>` of its shadow keys index. */
+  classes: readonly string[];
   /** Level of every test (promotion and rollback). Default 0.05. */
   alpha: number;
-  /** The loss compared. Default log_loss for a binary model, squared_error for a regression. */
+  /** The loss compared. Default log_loss for a binary model, squared_error for a regression, multiclass_log_loss (the only one) for a multiclass model. */
   metric: PromotionMetric;
   /** Paired examples before any decision. Default 500. */
   minSamples: number;
@@ -40,6 +42,7 @@ export interface PolicyOptions {
 
 export const DEFAULT_POLICY_OPTIONS: Omit<PolicyOptions, 'metric'> = {
   kind: 'binary',
+  classes: [],
   alpha: 0.05,
   minSamples: 500,
   minEffect: 0,
@@ -56,18 +59,22 @@ export const DEFAULT_POLICY_OPTIONS: Omit<PolicyOptions, 'metric'> = {
 export function resolveOptions(options: Partial<PolicyOptions>): PolicyOptions {
   const kind = options.kind ?? DEFAULT_POLICY_OPTIONS.kind;
   const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<PolicyOptions>;
-  const resolved: PolicyOptions = { ...DEFAULT_POLICY_OPTIONS, metric: kind === 'binary' ? 'log_loss' : 'squared_error', ...given, kind };
+  const resolved: PolicyOptions = { ...DEFAULT_POLICY_OPTIONS, metric: DEFAULT_METRIC[kind] ?? 'squared_error', ...given, kind };
   checkOptions(resolved);
   return resolved;
 }
 
+const DEFAULT_METRIC: Partial<Record<ModelKind, PromotionMetric>> = { binary: 'log_loss', regression: 'squared_error', multiclass: 'multiclass_log_loss' };
+
+const METRICS: Partial<Record<ModelKind, readonly PromotionMetric[]>> = { binary: BINARY_METRICS, regression: ['squared_error'], multiclass: ['multiclass_log_loss'] };
+
 function checkOptions(o: PolicyOptions): void {
-  const fail = (key: string, what: string, value: unknown) => {
+  const fail = (key: string, what: string, value: unknown): never => {
     throw new RangeError(`promotion policy: ${key} must be ${what}, got ${String(value)}`);
   };
-  if (o.kind !== 'binary' && o.kind !== 'regression') fail('kind', 'binary or regression', o.kind);
+  const allowed = METRICS[o.kind] ?? fail('kind', 'binary, regression or multiclass (multilabel models are not promoted yet)', o.kind);
+  if (o.kind === 'multiclass' && o.classes.length < 2) fail('classes', 'the model\'s classes (2 or more) for a multiclass model', o.classes.length);
   if (!(o.alpha > 0 && o.alpha < 1)) fail('alpha', 'in (0, 1)', o.alpha);
-  const allowed = o.kind === 'binary' ? BINARY_METRICS : (['squared_error'] as const);
   if (!allowed.includes(o.metric)) fail('metric', `one of ${allowed.join(', ')} for a ${o.kind} model`, o.metric);
   if (!Number.isInteger(o.minSamples) || o.minSamples < 1) fail('minSamples', 'a positive integer', o.minSamples);
   if (!Number.isFinite(o.minEffect)) fail('minEffect', 'a finite number', o.minEffect);

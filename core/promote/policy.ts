@@ -127,6 +127,14 @@
  * published already); state().decisions lists them with the rest (the
  * latest DECISIONS_KEPT; decisions_total counts them all).
  *
+ * Multiclass models (issue 16, multiclass.ts): the paired test compares the
+ * multi-class log loss −log p(true class) of each side, the champion's
+ * probabilities being the prediction's class_scores and the others' their
+ * `<key>#<i>` shadow scores; an example with only rejected_class (no true
+ * class) is not compared (counted in `rejections`). No guardrail applies to a
+ * multiclass model (nor to a regression): the test alone decides. The rest —
+ * maturity, the rollback watch, pinning, manual decisions — is as for binary.
+ *
  * toState() / fromState() turn the policy into plain data and back (the
  * promoter's checkpoints, data.ts): a restored policy goes on exactly as the
  * one it was taken from, given the same settings; other settings are refused.
@@ -141,6 +149,7 @@ import { fmt } from './format.js';
 import { ManualRequests } from './manual.js';
 import { binOf, maturedBefore } from './maturity.js';
 import { describePolicy, resolveOptions, type PolicyOptions } from './options.js';
+import { trueClassView } from './multiclass.js';
 import { challengersOf, scoreOf, type Holder, type Scored } from './scores.js';
 import { describeHolder, type PolicyState } from './state.js';
 
@@ -164,7 +173,7 @@ export class PromotionPolicy {
   /** The latest DECISIONS_KEPT decisions, oldest first. */
   private decisions: PolicyDecision[] = [];
   private decisionCount = 0;
-  private counters: PolicyCounters = { labelled: 0, unlabelled: 0, unpaired: 0, late: 0 };
+  private counters: PolicyCounters = { labelled: 0, unlabelled: 0, unpaired: 0, late: 0, rejections: 0 };
   /** The maturity clock: the latest feedback or prediction time seen (every prediction seen is at or before it). */
   private clock: number | null = null;
   /** The frontier last released (not state: a restored policy releases again at its first example, to the same effect). */
@@ -228,7 +237,7 @@ export class PromotionPolicy {
     policy.cooldownUntil = data.cooldownUntil;
     policy.decisions = data.decisions.slice(-DECISIONS_KEPT);
     policy.decisionCount = data.decisionCount;
-    policy.counters = { ...data.counters, late: data.counters.late ?? 0 }; // absent before maturity
+    policy.counters = { ...data.counters, late: data.counters.late ?? 0, rejections: data.counters.rejections ?? 0 }; // absent before maturity, multiclass
     policy.requests = ManualRequests.fromState(model, data.requests);
     return policy;
   }
@@ -347,14 +356,24 @@ export class PromotionPolicy {
   }
 
   /** Counts the example and adds it, paired, to the rollback watch and to the comparisons (now, or to wait for maturity). */
-  private take(example: LabelledExample): void {
-    // isLabelled (core/contracts/labelled.ts): for binary and regression, `label` is set.
-    const label = isLabelled(example, this.options.kind) ? example.label : null;
-    if (label === null) {
+  private take(given: LabelledExample): void {
+    // isLabelled (core/contracts/labelled.ts): for binary and regression, `label` is set; multiclass: label_class or rejected_class.
+    if (!isLabelled(given, this.options.kind)) {
       this.counters.unlabelled++;
       return;
     }
     this.counters.labelled++;
+    const example = this.options.kind === 'multiclass' ? trueClassView(given, this.options.classes) : given;
+    if (example === undefined) {
+      this.counters.rejections++;
+      return;
+    }
+    const label = example.label;
+    if (label === null) {
+      // binary and regression: isLabelled said `label` is set
+      this.counters.unlabelled++;
+      return;
+    }
     const bin = this.options.maturityMs > 0 ? binOf(example.timestamp, this.options.maturityMs) : null;
     if (bin !== null && bin < this.frontier()) {
       this.counters.late++;

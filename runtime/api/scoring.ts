@@ -63,8 +63,13 @@ export class ChampionScorers {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     try {
-      const { score, version } = scorer.score(input);
-      return { model, version, score };
+      const scored = scorer.score(input);
+      const { score, version } = scored;
+      if (scored.classes === undefined) return { model, version, score };
+      // A null-prototype map (class names are input): as a prediction's class_scores.
+      const classScores = Object.create(null) as Record<string, number>;
+      scored.classes.forEach((name, i) => (classScores[name] = scored.probabilities![i]!));
+      return { model, version, score, class_scores: classScores, predicted_class: scored.predicted_class! };
     } catch (error) {
       if (error instanceof OwnModelError) throw this.ownModel(model, error.version);
       throw error;

@@ -12,7 +12,7 @@
  * must label every one and leave nothing unmatched.
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { logLevel, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import type { OutgoingRecord } from '../../adapters/transport/transport.js';
@@ -20,7 +20,8 @@ import { uniqueName } from '../support/collect.js';
 import { JoinerProcess, joinerEnvironment, pipelineTopics } from '../support/joiner-process.js';
 import { chunks, GroupProgress, joinerCodecs, pipelineTopicSpecs, readTopic } from '../support/joiner-kafka.js';
 import { outcomeDelayedStream } from '../support/backlog.js';
-import { requireStack, STACK } from '../support/stack.js';
+import { STACK } from '../support/stack.js';
+import { closeStackClients, openStackClients } from '../support/kafka-clients.js';
 
 const PREDICTIONS = 150_000;
 const PARTITIONS = 3;
@@ -33,16 +34,12 @@ describe('joiner: a backlog on both topics, feedback produced first', () => {
   let child: JoinerProcess | undefined;
 
   beforeAll(async () => {
-    await requireStack('kafka', 'registry');
-    transport = new KafkaTransport({ brokers: STACK.brokers, clientId: uniqueName('joiner-backlog-test'), kafka: { logLevel: logLevel.NOTHING } });
-    admin = transport.kafka.admin();
-    await admin.connect();
+    ({ transport, admin } = await openStackClients('joiner-backlog-test'));
   });
 
   afterAll(async () => {
     await child?.stop();
-    await admin?.disconnect().catch(() => {});
-    await transport?.close();
+    await closeStackClients({ transport, admin });
   });
 
   it(`labels all ${PREDICTIONS} feedback and leaves none unmatched`, async () => {

@@ -15,7 +15,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { logLevel, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryCodec } from '../../adapters/codec/codec.js';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
@@ -27,7 +27,8 @@ import { REROUTED_FROM_HEADER } from '../../processors/joiner.js';
 import { uniqueName } from '../support/collect.js';
 import { CLI, failIfDied, JoinerProcess, joinerEnvironment, pipelineTopics, ROOT } from '../support/joiner-process.js';
 import { GroupProgress, joinerCodecs, pipelineTopicSpecs, readTopic } from '../support/joiner-kafka.js';
-import { requireStack, STACK } from '../support/stack.js';
+import { STACK } from '../support/stack.js';
+import { closeStackClients, openStackClients } from '../support/kafka-clients.js';
 
 const PREDICTIONS = 600;
 const PARTITIONS = 3;
@@ -42,11 +43,8 @@ describe('Connect your app: the Node example, with feedback from the Python exam
   let folder: string;
 
   beforeAll(async () => {
-    await requireStack('kafka', 'registry');
     execFileSync('bash', [join(ROOT, 'scripts/python-env.sh')], { stdio: 'inherit' });
-    transport = new KafkaTransport({ brokers: STACK.brokers, clientId: uniqueName('node-example-test'), kafka: { logLevel: logLevel.NOTHING } });
-    admin = transport.kafka.admin();
-    await admin.connect();
+    ({ transport, admin } = await openStackClients('node-example-test'));
     // The README's steps, in a folder laid out as the checkout: <folder>/feedbackloop-<version>.tgz and <folder>/examples/node.
     // (--ignore-scripts: the integration tests run on a build already; `npm pack` alone runs it first.)
     folder = mkdtempSync(join(tmpdir(), 'feedbackloop-node-example-'));
@@ -61,8 +59,7 @@ describe('Connect your app: the Node example, with feedback from the Python exam
 
   afterAll(async () => {
     await child?.stop();
-    await admin?.disconnect().catch(() => {});
-    await transport?.close();
+    await closeStackClients({ transport, admin });
     if (folder) rmSync(folder, { recursive: true, force: true });
   });
 

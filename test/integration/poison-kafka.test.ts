@@ -12,7 +12,7 @@
  * the processor is still running.
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { logLevel, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import type { OutgoingRecord } from '../../adapters/transport/transport.js';
@@ -23,7 +23,8 @@ import { outcomeDelayedStream } from '../support/backlog.js';
 import { uniqueName } from '../support/collect.js';
 import { chunks, GroupProgress, joinerCodecs, pipelineTopicSpecs, readTopic, sleep } from '../support/joiner-kafka.js';
 import { pipelineTopics } from '../support/joiner-process.js';
-import { requireStack, STACK } from '../support/stack.js';
+import { STACK } from '../support/stack.js';
+import { closeStackClients, openStackClients } from '../support/kafka-clients.js';
 
 const PREDICTIONS = 3_000;
 const PARTITIONS = 2;
@@ -49,16 +50,12 @@ describe('a poison record on Kafka', () => {
   let joiner: JoinerProcessor | undefined;
 
   beforeAll(async () => {
-    await requireStack('kafka', 'registry');
-    transport = new KafkaTransport({ brokers: STACK.brokers, clientId: uniqueName('poison-test'), maxWaitTimeMs: 500, kafka: { logLevel: logLevel.NOTHING } });
-    admin = transport.kafka.admin();
-    await admin.connect();
+    ({ transport, admin } = await openStackClients('poison-test', { maxWaitTimeMs: 500 }));
   });
 
   afterAll(async () => {
     await joiner?.stop().catch(() => {});
-    await admin?.disconnect().catch(() => {});
-    await transport?.close();
+    await closeStackClients({ transport, admin });
   });
 
   it('is dead-lettered (the prediction and its feedback); every other feedback is labelled exactly once; the joiner keeps running', async () => {

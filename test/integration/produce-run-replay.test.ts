@@ -13,14 +13,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { logLevel, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import { uniqueName } from '../support/collect.js';
 import { CLI, failIfDied, JoinerProcess, joinerEnvironment, pipelineTopics, ROOT } from '../support/joiner-process.js';
 import { GroupProgress, joinerCodecs, pipelineTopicSpecs, readTopic } from '../support/joiner-kafka.js';
 import { canonicalJson } from '../support/streams.js';
-import { requireStack, STACK } from '../support/stack.js';
+import { STACK } from '../support/stack.js';
+import { closeStackClients, openStackClients } from '../support/kafka-clients.js';
 
 const PARTITIONS = 3;
 const EXAMPLES = join(ROOT, 'examples');
@@ -33,16 +34,12 @@ describe('produce, then run: the labelled examples of replay', () => {
   let child: JoinerProcess | undefined;
 
   beforeAll(async () => {
-    await requireStack('kafka', 'registry');
-    transport = new KafkaTransport({ brokers: STACK.brokers, clientId: uniqueName('produce-run-test'), kafka: { logLevel: logLevel.NOTHING } });
-    admin = transport.kafka.admin();
-    await admin.connect();
+    ({ transport, admin } = await openStackClients('produce-run-test'));
   });
 
   afterAll(async () => {
     await child?.stop();
-    await admin?.disconnect().catch(() => {});
-    await transport?.close();
+    await closeStackClients({ transport, admin });
   });
 
   it('every labelled and expired example of the example files, and nothing else', async () => {

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { logLevel, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import { partitionForKey } from '../../adapters/transport/partitioner.js';
@@ -22,7 +22,8 @@ import { REROUTED_FROM_HEADER } from '../../processors/joiner.js';
 import { uniqueName } from '../support/collect.js';
 import { CLI, failIfDied, JoinerProcess, joinerEnvironment, pipelineTopics, ROOT } from '../support/joiner-process.js';
 import { GroupProgress, joinerCodecs, pipelineTopicSpecs, readTopic } from '../support/joiner-kafka.js';
-import { requireStack, STACK } from '../support/stack.js';
+import { STACK } from '../support/stack.js';
+import { closeStackClients, openStackClients } from '../support/kafka-clients.js';
 
 const PREDICTIONS = 2_000;
 const PARTITIONS = 3;
@@ -34,17 +35,13 @@ describe('Connect your app: feedback from the Python example', () => {
   let child: JoinerProcess | undefined;
 
   beforeAll(async () => {
-    await requireStack('kafka', 'registry');
     execFileSync('bash', [join(ROOT, 'scripts/python-env.sh')], { stdio: 'inherit' });
-    transport = new KafkaTransport({ brokers: STACK.brokers, clientId: uniqueName('python-producer-test'), kafka: { logLevel: logLevel.NOTHING } });
-    admin = transport.kafka.admin();
-    await admin.connect();
+    ({ transport, admin } = await openStackClients('python-producer-test'));
   });
 
   afterAll(async () => {
     await child?.stop();
-    await admin?.disconnect().catch(() => {});
-    await transport?.close();
+    await closeStackClients({ transport, admin });
   });
 
   /** Sends the feedback through the Python example; returns its stdout. */

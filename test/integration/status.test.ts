@@ -160,7 +160,7 @@ describe('feedbackloop status against a running deployment', () => {
     expect(report.champions).toEqual([
       {
         model: 'fraud', version: 'fraud/lr@1', sources: ['model-promotions', 'champion_history'], note: null, pinned: null,
-        decision: { model: 'fraud', decision: 'PROMOTE', decision_id: 'fraud#1', from_version: 'v1', to_version: 'fraud/lr@1', actor: decision.actor, reason: decision.reason, at: decision.at, decided_at: decision.decided_at },
+        decision: { model: 'fraud', decision: 'PROMOTE', decision_id: 'fraud#1', from_version: 'v1', to_version: 'fraud/lr@1', actor: decision.actor, policy: decision.policy, reason: decision.reason, at: decision.at, decided_at: decision.decided_at },
       },
       { model: 'price', version: 'p1', sources: ['metric_points'], decision: null, note: 'no promotion decision: the version upstream serves (latest figures, role champion)', pinned: null },
     ]);

@@ -18,8 +18,8 @@ import { MemoryTransport } from '../../adapters/transport/memory.js';
 import type { LogProducer, LogRecord } from '../../adapters/transport/transport.js';
 import { FeedbackloopError } from '../../core/errors.js';
 import type { Feedback, ModelSnapshot, Prediction, PromotionDecision } from '../../core/events.js';
-import { ChallengerTrainer } from '../../core/learn/index.js';
-import { pipelineFromSnapshot } from '../../core/models/index.js';
+import { ChallengerTrainer, challengerFromSnapshot } from '../../core/learn/index.js';
+import { pipelineFromSnapshot, type MulticlassPipeline } from '../../core/models/index.js';
 import { apiServices, type RunningApi } from '../../runtime/api/index.js';
 import { labelledStream } from '../support/labelled.js';
 
@@ -249,5 +249,25 @@ describe('the champion and scoring with it', () => {
       error: 'not_our_snapshot',
       message: 'the champion of model fraud is v6, a model upstream serves itself (not one of our snapshots <model>/<challenger>@<n>): score with your own model',
     }]);
+  });
+
+  it('scores with a multiclass champion snapshot: each class\'s probability and the predicted class', async () => {
+    const h = await harness();
+    const classes = ['spike', 'drift', 'outage'];
+    const learner = new ChallengerTrainer({ kindOf: () => 'multiclass', classesOf: () => classes, challengersOf: () => ['softmax'] });
+    for (let i = 0; i < 300; i++) {
+      const x = ((i * 37) % 100) / 25 - 2;
+      const example = labelledStream(1, i)[0]!;
+      learner.learn({ ...example, model: 'anomaly', features: { x }, categorical: {}, label_class: classes[x > 0.5 ? 0 : x < -0.5 ? 2 : 1]!, rejected_class: null, labels: null });
+    }
+    const [snapshot] = learner.snapshot();
+    await publish(h, 'model-snapshots', [snapshot!]);
+    await publish(h, 'model-promotions', [decision(snapshot!.version, 1, { model: 'anomaly', decision_id: 'anomaly#1' })]);
+    const input = { features: { x: 1.5 }, categorical: {} };
+    const scored = await post(h, '/v1/models/anomaly/score', input);
+    expect(scored.statusCode).toBe(200);
+    const p = Array.from((challengerFromSnapshot(JSON.parse(snapshot!.parameters)) as MulticlassPipeline).predictProbaOne(input));
+    expect(scored.json()).toEqual({ model: 'anomaly', version: 'anomaly/softmax@1', score: p[0], class_scores: { spike: p[0], drift: p[1], outage: p[2] }, predicted_class: 'spike' });
+    expect(p[0]).toBeGreaterThan(Math.max(p[1]!, p[2]!));
   });
 });

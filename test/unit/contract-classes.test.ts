@@ -191,16 +191,22 @@ describe('run and replay with a multiclass model', () => {
     joinStore: () => { throw new Error('not opened'); }, deadLetters: { add: async () => {}, flush: async () => {} } as never, observer: {},
   };
 
-  it('build the joiner and the evaluator, and refuse the learner and promoter with a clear message', () => {
+  it('build every processor: joiner, learner, promoter and evaluator', () => {
     const shadow = new ShadowScorer();
-    expect(PROCESSORS.joiner.build(env, shadow).name).toBe('joiner');
+    for (const processor of ['joiner', 'learner', 'promoter'] as const) expect(PROCESSORS[processor].build(env, shadow).name).toBe(processor);
     const evaluator = { sink: { write: async () => {} } as never, flush: { maxRows: 1_000, maxBytes: 1 << 20, intervalMs: 1_000 } };
     expect(PROCESSORS.evaluator.build({ ...env, evaluator }, shadow).name).toBe('evaluator');
+  });
+
+  it('build the evaluator for a multilabel model, and refuse the learner and promoter', () => {
+    const multilabel = { ...env, config: buildConfig({ topics: { partitions: 1 }, models: { pii: { task: 'multilabel', classes: ['email', 'phone'] } } }) };
+    const evaluator = { sink: { write: async () => {} } as never, flush: { maxRows: 1_000, maxBytes: 1 << 20, intervalMs: 1_000 } };
+    expect(PROCESSORS.evaluator.build({ ...multilabel, evaluator }, new ShadowScorer()).name).toBe('evaluator');
     for (const processor of ['learner', 'promoter'] as const) {
-      const error = configError(() => PROCESSORS[processor].build(env, shadow));
-      expect(error.key).toBe('models.anomaly.task');
+      const error = configError(() => PROCESSORS[processor].build(multilabel, new ShadowScorer()));
+      expect(error.key).toBe('models.pii.task');
       expect(error.message).toBe(
-        `config: models.anomaly.task: multiclass model anomaly is not evaluated yet (issue 16): the ${processor} cannot be built for it; run only the joiner (run --only joiner), or leave the model out of the config`,
+        `config: models.pii.task: multilabel model pii is not supported by the ${processor} yet (issue 16): the ${processor} cannot be built for it; run only the joiner and evaluator (run --only joiner evaluator), or leave the model out of the config`,
       );
     }
   });

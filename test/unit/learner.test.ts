@@ -71,14 +71,14 @@ describe('ChallengerTrainer learning', () => {
   it('trains each challenger exactly as a hand-trained preset on the same examples', () => {
     const n = FIRST_LABELS.length;
     const learner = new ChallengerTrainer();
-    const byHand = createChallenger('logreg', 'binary');
+    const byHand = createChallenger('logreg', 'binary') as Pipeline;
     for (const x of FIRST_LABELS) {
       learner.learn(x);
       byHand.learnOne(x, x.label!);
     }
     expect(n).toBeGreaterThan(250);
     expect(learner.pipeline('fraud', 'logreg')!.trainingCount).toBe(n);
-    expect(learner.counters).toEqual({ learned: n, corrections_learned: 0, corrections_skipped: 0, unlabelled_skipped: 0, rejected: 0, out_of_bounds: 0, reverted: 0, features_ignored: 0 });
+    expect(learner.counters).toEqual({ learned: n, corrections_learned: 0, corrections_skipped: 0, unlabelled_skipped: 0, rejections_skipped: 0, rejected: 0, out_of_bounds: 0, reverted: 0, features_ignored: 0 });
     bitsEqual(predictions(learner.pipeline('fraud', 'logreg')), predictions(byHand));
     expect(JSON.stringify(learner.pipeline('fraud', 'logreg')!.toSnapshot())).toBe(JSON.stringify(byHand.toSnapshot()));
     // And it learned something.
@@ -163,7 +163,7 @@ describe('ChallengerTrainer corrections and unlearnable examples', () => {
     for (const x of FRAUD) learner.learn(x);
     expect(learner.pipeline('fraud', 'logreg')!.trainingCount).toBe(FRAUD.length);
     expect(learner.counters).toMatchObject({ learned: FIRST_LABELS.length, corrections_learned: corrections, corrections_skipped: 0 });
-    const byHand = createChallenger('logreg', 'binary');
+    const byHand = createChallenger('logreg', 'binary') as Pipeline;
     for (const x of FRAUD) byHand.learnOne(x, x.label!);
     bitsEqual(predictions(learner.pipeline('fraud', 'logreg')), predictions(byHand));
   });

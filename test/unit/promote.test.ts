@@ -276,7 +276,7 @@ describe('PromotionPolicy', () => {
     expect(policy.observe({ ...x!, label: null })).toEqual([]);
     policy.observe(x!);
     policy.observe({ ...x!, example_id: `${x!.prediction_id}#2`, label: 1 - x!.label!, correction_of: x!.example_id });
-    expect(policy.state().counters).toEqual({ labelled: 2, unlabelled: 1, unpaired: 0, late: 0 });
+    expect(policy.state().counters).toEqual({ labelled: 2, unlabelled: 1, unpaired: 0, late: 0, rejections: 0 });
     expect(policy.state().challengers[0]!.n).toBe(2);
     expect(() => policy.observe({ ...x!, model: 'churn' })).toThrow(/given an example of model churn/);
   });

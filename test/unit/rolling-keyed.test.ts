@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BinaryMetrics, Rolling, type BinaryFigures } from '../../core/metrics/index.js';
+import { runs } from '../support/properties.js';
 
 interface Obs {
   label: number;
@@ -42,8 +43,21 @@ describe('Rolling.revertKey', () => {
           expect(keyed.toState(() => null).window).toEqual(plain.toState(() => null).window);
         }
       }),
-      { numRuns: 300 },
+      runs(300),
     );
+  });
+
+  it('reverts the oldest of equal keys, before and after a restore (fast-check seed 1632161968)', () => {
+    const idOf = (o: Obs) => o.id;
+    const window = new Rolling(new BinaryMetrics(), 2, idOf);
+    for (const [id, score] of [['e0', 0], ['e6', 0], ['e6', 5e-324]] as const) window.update({ label: 0, score, threshold: 0.5, id });
+    // The ring holds [second e6, first e6] (head 1): the oldest e6 is the one scored 0.
+    const restored = Rolling.fromState(window.toState((m) => m.toState()), BinaryMetrics.fromState(window.toState((m) => m.toState()).metric), 2, idOf);
+    expect(window.revertWhere((o) => o.id === 'e6')).toBe(true);
+    expect(restored.revertKey('e6')).toBe(true);
+    expect(window.toState(() => null).window.map((o) => o.score)).toEqual([5e-324]);
+    expect(restored.toState(() => null).window.map((o) => o.score)).toEqual([5e-324]);
+    expect(restored.get()).toEqual(window.get());
   });
 
   it('refuses revertKey on a window made without keyOf', () => {

@@ -66,7 +66,9 @@ const SCORED = {
   properties: {
     model: { type: 'string' },
     version: { type: 'string', description: 'The champion snapshot that scored it.' },
-    score: { type: 'number', description: 'Probability of the positive class (binary) or the predicted value (regression).' },
+    score: { type: 'number', description: "Probability of the positive class (binary), the predicted value (regression) or the predicted class's probability (multiclass)." },
+    class_scores: { type: 'object', additionalProperties: { type: 'number' }, description: 'Multiclass only: the probability of each class of the model.' },
+    predicted_class: { type: 'string', description: 'Multiclass only: the class of highest probability (the first in the model\'s class order on a tie).' },
   },
 } as const;
 

@@ -31,6 +31,9 @@ export interface ScoreAnswer {
   model: string;
   version: string;
   score: number;
+  /** Multiclass: each class's probability (the classes in the model's order) and the predicted class. */
+  class_scores?: Record<string, number>;
+  predicted_class?: string;
 }
 
 export interface FeedbackFilter {
