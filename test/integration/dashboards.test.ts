@@ -290,8 +290,11 @@ describe('Grafana dashboards', () => {
     });
 
     it("the replay evaluated the multi-class model: its figures, per-class figures, numeric head and total confusion matrix in metrics.jsonl and ClickHouse", async () => {
-      const points = readFileSync(join(dir, 'out', 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as MetricPoint)
-        .filter((p) => p.model === 'anomaly-type' && p.role === 'champion' && p.segment === '*' && p.window === 'total');
+      const all = readFileSync(join(dir, 'out', 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as MetricPoint)
+        .filter((p) => p.model === 'anomaly-type' && p.segment === '*' && p.window === 'total');
+      // The learner's softmax challenger, scored by the joiner into <key>#<i> shadow scores, is evaluated too.
+      expect(all.filter((p) => p.metric === 'macro_f1').map((p) => `${p.role} ${p.model_version}`).sort()).toEqual(['challenger anomaly-type/softmax', 'champion a1']);
+      const points = all.filter((p) => p.role === 'champion');
       const at = new Map(points.map((p) => [p.metric, p.value]));
       expect(at.get('count')).toBeGreaterThan(700);
       for (const name of ['accuracy', 'macro_f1', 'micro_f1', 'weighted_f1', 'log_loss', 'brier', 'top_k_accuracy', 'cohen_kappa', 'rejected', 'severity_mae', 'f1[spike]', 'support[outage]']) {
