@@ -9,51 +9,20 @@
  * the encoders first and the estimator sees the example transformed with
  * the updated statistics; predictProbaOne uses the statistics as they are.
  * The class and weight are checked before the encoders learn, so a bad
- * example changes nothing. One SparseVector is reused for every example.
+ * example changes nothing. The encoders, the reused vector and the snapshot
+ * are EncodedPipeline's (../encoded-pipeline.ts).
  */
-import type { FeatureSpec } from '../../events.js';
+import { EncodedPipeline } from '../encoded-pipeline.js';
 import type { ModelInput } from '../model.js';
-import { featureSchemaOf } from '../pipeline.js';
-import { ColumnSpace, type Encoder } from '../preprocessing.js';
-import { SNAPSHOT_VERSION, type JsonObject, type ModelSnapshotData } from '../snapshot.js';
-import { SparseVector } from '../vector.js';
 import type { MulticlassEstimator } from './model.js';
 
-export class MulticlassPipeline {
+export class MulticlassPipeline extends EncodedPipeline<MulticlassEstimator> {
   readonly algorithm = 'multiclass_pipeline';
   readonly task = 'multiclass' as const;
-  readonly encoders: readonly Encoder[];
-  readonly estimator: MulticlassEstimator;
-  private readonly columns = new ColumnSpace();
-  private readonly vector = new SparseVector(32);
-
-  constructor(encoders: Encoder[], estimator: MulticlassEstimator) {
-    this.encoders = [...encoders];
-    this.estimator = estimator;
-    for (const encoder of this.encoders) encoder.attach(this.columns);
-  }
-
-  get trainingCount(): number {
-    return this.estimator.trainingCount;
-  }
 
   /** The classes, in the order of predictProbaOne's probabilities. */
   classes(): readonly string[] {
     return this.estimator.classes();
-  }
-
-  /** Bounds the feature names each encoder learns (as Pipeline.limitFeatureNames). */
-  limitFeatureNames(max: number): this {
-    this.columns.maxNames = max;
-    return this;
-  }
-
-  get skippedFeatureNames(): number {
-    return this.columns.skippedNames;
-  }
-
-  get columnCount(): number {
-    return this.columns.size;
   }
 
   learnOne(x: ModelInput, y: string, weight = 1): void {
@@ -82,54 +51,10 @@ export class MulticlassPipeline {
     return this.estimator.finiteOn(this.vector);
   }
 
-  /** x as the estimator sees it (allocates; for inspection). */
-  transformOne(x: ModelInput): Array<[number, number]> {
-    return this.encode(x, false).entries();
-  }
-
-  private encode(x: ModelInput, learn: boolean): SparseVector {
-    const v = this.vector;
-    v.clear();
-    const encoders = this.encoders;
-    for (let e = 0; e < encoders.length; e++) encoders[e]!.encode(x, v, learn);
-    return v;
-  }
-
-  featureSchema(): FeatureSpec[] {
-    return featureSchemaOf(this.encoders);
-  }
-
   clone(): MulticlassPipeline {
     return new MulticlassPipeline(
       this.encoders.map((e) => e.clone()),
       this.estimator.clone(),
     );
-  }
-
-  hyperparameters(): JsonObject {
-    return {
-      encoders: this.encoders.map((e) => ({ kind: e.kind, ...e.hyperparameters() })),
-      estimator: { algorithm: this.estimator.algorithm, hyperparameters: this.estimator.hyperparameters() },
-    };
-  }
-
-  toSnapshot(): ModelSnapshotData {
-    return {
-      algorithm: this.algorithm,
-      version: SNAPSHOT_VERSION,
-      hyperparameters: this.hyperparameters(),
-      state: {
-        columns: this.columns.size,
-        encoders: this.encoders.map((e) => e.state()),
-        estimator: this.estimator.toSnapshot().state,
-      },
-    };
-  }
-
-  /** Loads a toSnapshot().state into a pipeline built from the same hyperparameters. */
-  restoreState(columns: number, encoderStates: JsonObject[], estimatorState: JsonObject): void {
-    this.columns.size = columns;
-    encoderStates.forEach((state, i) => this.encoders[i]!.restoreState(state));
-    this.estimator.restoreState(estimatorState);
   }
 }
