@@ -157,7 +157,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
     inputs: (t) => [t.labelled_examples],
     kafka: { outputs: (t) => [t.model_snapshots, t.dead_letters], restores: (t) => [t.model_snapshots], feeds: noFeeds, transactional: true },
     build: (env) => {
-      refuseUnevaluatedTasks(env.config, 'learner', ['multiclass']);
+      refuseUnevaluatedTasks(env.config, 'learner', ['multiclass', 'multilabel']);
       return new LearnerProcessor({
         ...groupOf(env, 'learner'),
         ...learnerSettings(env.config),
@@ -183,7 +183,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
       transactional: true,
     },
     build: (env) => {
-      refuseUnevaluatedTasks(env.config, 'promoter', ['multiclass']);
+      refuseUnevaluatedTasks(env.config, 'promoter', ['multiclass', 'multilabel']);
       return new PromoterProcessor({
         ...groupOf(env, 'promoter'),
         transport: env.transport,

@@ -52,7 +52,7 @@ export function joinerTasks(config: Config): { kindOf: (model: string) => ModelK
 /**
  * Refuses to build `processor` (the evaluator, learner or promoter) for a config with a
  * multiclass or multilabel model it does not know yet (issue 16); `known`: the tasks of those
- * it does (the learner and promoter know multiclass).
+ * it does (the learner and promoter know multiclass and multilabel).
  */
 export function refuseUnevaluatedTasks(config: Config, processor: string, known: readonly ModelKind[] = []): void {
   for (const [name, model] of Object.entries(config.models)) {
@@ -134,15 +134,16 @@ export function promoterTopics(config: Config): PromoterTopics {
   return { labelled: t.labelled_examples, promotions: t.model_promotions, deadLetters: t.dead_letters, checkpoints: t.promoter_checkpoints };
 }
 
-/** A model's promotion policy from the config (a multiclass model's with its classes). */
+/** A model's promotion policy from the config (a multiclass or multilabel model's with its classes). */
 export function policyOptions(config: Config, model: string): Partial<PolicyOptions> {
   const p = config.promoter;
   const kind = modelKindOf(config, model);
-  // A multiclass model always compares the multi-class log loss (promoter.metric is for binary and regression models).
-  const metric = p.metric === 'default' || kind === 'multiclass' ? {} : { metric: p.metric };
+  // A multiclass (multilabel) model always compares the multi-class (multi-label) log loss (promoter.metric is for binary and regression models).
+  const multi = kind === 'multiclass' || kind === 'multilabel';
+  const metric = p.metric === 'default' || multi ? {} : { metric: p.metric };
   return {
     kind,
-    ...(kind === 'multiclass' ? { classes: modelClassesOf(config, model) } : {}),
+    ...(multi ? { classes: modelClassesOf(config, model) } : {}),
     alpha: p.alpha,
     ...metric,
     minSamples: p.min_samples,

@@ -201,14 +201,13 @@ describe('run and replay with a multiclass model', () => {
     );
   });
 
-  it('refuse the learner and promoter for a multilabel model', () => {
+  it('build the learner and promoter for a multilabel model, and refuse the evaluator', () => {
     const multilabel = { ...env, config: buildConfig({ topics: { partitions: 1 }, models: { pii: { task: 'multilabel', classes: ['email', 'phone'] } } }) };
-    for (const processor of ['learner', 'promoter'] as const) {
-      const error = configError(() => PROCESSORS[processor].build(multilabel, new ShadowScorer()));
-      expect(error.key).toBe('models.pii.task');
-      expect(error.message).toBe(
-        `config: models.pii.task: multilabel model pii is not evaluated yet (issue 16): the ${processor} cannot be built for it; run only the joiner (run --only joiner), or leave the model out of the config`,
-      );
-    }
+    for (const processor of ['joiner', 'learner', 'promoter'] as const) expect(PROCESSORS[processor].build(multilabel, new ShadowScorer()).name).toBe(processor);
+    const error = configError(() => PROCESSORS.evaluator.build(multilabel, new ShadowScorer()));
+    expect(error.key).toBe('models.pii.task');
+    expect(error.message).toBe(
+      'config: models.pii.task: multilabel model pii is not evaluated yet (issue 16): the evaluator cannot be built for it; run only the joiner (run --only joiner), or leave the model out of the config',
+    );
   });
 });
