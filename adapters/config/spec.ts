@@ -47,7 +47,7 @@ export const MODEL_FIELDS = {
     kind: 'enum',
     values: ['binary', 'regression', 'multiclass', 'multilabel'],
     default: 'binary',
-    doc: "What the model predicts: a probability of the positive class (binary), a value (regression), one of several classes (multiclass) or a set of labels (multilabel), the last two with class_scores (README, Connect your app). multiclass models are learned (challengers: softmax and the other multiclass presets) and promoted (paired multi-class log loss); multilabel models likewise (challengers: br_logreg, binary relevance; paired multi-label log loss); run and replay refuse to build the evaluator for both until it knows them (issue 16; run --only joiner,learner,promoter). Upstream candidates (shadow_scores in a prediction) of a multiclass or multilabel model are not supported: such a prediction is dead-lettered.",
+    doc: "What the model predicts: a probability of the positive class (binary), a value (regression), one of several classes (multiclass) or a set of labels (multilabel), the last two with class_scores (README, Connect your app). multiclass models are learned (challengers: softmax and the other multiclass presets) and promoted (paired multi-class log loss); multilabel models likewise (challengers: br_logreg, binary relevance; paired multi-label log loss); run and replay refuse to build the evaluator for both until it knows them (issue 16; run --only joiner learner promoter). Upstream candidates (shadow_scores in a prediction) of a multiclass or multilabel model are not supported: such a prediction is dead-lettered.",
   },
   classes: {
     kind: 'list',
