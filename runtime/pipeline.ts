@@ -28,7 +28,7 @@ import type { Processor } from '../processors/processor.js';
 import { PromoterProcessor, REQUEST_FEED_GROUP } from '../processors/promoter.js';
 import { RegistryProcessor } from '../processors/registry.js';
 import {
-  evaluatorOptions, joinerModelBound, joinerTasks, joinerTimeBounds, joinerTopics, learnerSettings, policyOptions, promoterTopics, recordLimits, refuseUnevaluatedTasks,
+  evaluatorOptions, joinerModelBound, joinerTasks, joinerTimeBounds, joinerTopics, learnerSettings, policyOptions, promoterTopics, recordLimits,
 } from './settings.js';
 import { SHADOW_FEED_GROUPS, ShadowFeed } from './shadow-feed.js';
 
@@ -157,7 +157,6 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
     inputs: (t) => [t.labelled_examples],
     kafka: { outputs: (t) => [t.model_snapshots, t.dead_letters], restores: (t) => [t.model_snapshots], feeds: noFeeds, transactional: true },
     build: (env) => {
-      refuseUnevaluatedTasks(env.config, 'learner', ['multiclass']);
       return new LearnerProcessor({
         ...groupOf(env, 'learner'),
         ...learnerSettings(env.config),
@@ -183,7 +182,6 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
       transactional: true,
     },
     build: (env) => {
-      refuseUnevaluatedTasks(env.config, 'promoter', ['multiclass']);
       return new PromoterProcessor({
         ...groupOf(env, 'promoter'),
         transport: env.transport,

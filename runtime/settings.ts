@@ -4,7 +4,6 @@
  * their pipeline from these).
  */
 import { modelChallengersOf, modelClassesOf, modelKindOf, modelNumericTargetOf, type Config } from '../adapters/config/index.js';
-import { ConfigError } from '../core/errors.js';
 import type { EvaluatorOptions } from '../core/evaluate/index.js';
 import type { TimeBounds } from '../core/join/index.js';
 import type { ModelKind } from '../core/events.js';
@@ -47,22 +46,6 @@ export function joinerTasks(config: Config): { kindOf: (model: string) => ModelK
     classesOf: (model) => modelClassesOf(config, model),
     numericTargetOf: (model) => modelNumericTargetOf(config, model),
   };
-}
-
-/**
- * Refuses to build `processor` (the learner or promoter) for a config with a
- * multiclass or multilabel model it does not know yet (issue 16); `known`: the tasks of those
- * it does (the learner and promoter know multiclass; the evaluator knows both and is not refused).
- */
-export function refuseUnevaluatedTasks(config: Config, processor: string, known: readonly ModelKind[] = []): void {
-  for (const [name, model] of Object.entries(config.models)) {
-    if (model.task !== 'multiclass' && model.task !== 'multilabel') continue;
-    if (known.includes(model.task)) continue;
-    throw new ConfigError(
-      `models.${name}.task`,
-      `${model.task} model ${name} is not supported by the ${processor} yet (issue 16): the ${processor} cannot be built for it; run only the joiner and evaluator (run --only joiner evaluator), or leave the model out of the config`,
-    );
-  }
 }
 
 /** The joiner's bound on distinct models (limits.max_models): configured models always pass. */
@@ -136,15 +119,16 @@ export function promoterTopics(config: Config): PromoterTopics {
   return { labelled: t.labelled_examples, promotions: t.model_promotions, deadLetters: t.dead_letters, checkpoints: t.promoter_checkpoints };
 }
 
-/** A model's promotion policy from the config (a multiclass model's with its classes). */
+/** A model's promotion policy from the config (a multiclass or multilabel model's with its classes). */
 export function policyOptions(config: Config, model: string): Partial<PolicyOptions> {
   const p = config.promoter;
   const kind = modelKindOf(config, model);
-  // A multiclass model always compares the multi-class log loss (promoter.metric is for binary and regression models).
-  const metric = p.metric === 'default' || kind === 'multiclass' ? {} : { metric: p.metric };
+  // A multiclass (multilabel) model always compares the multi-class (multi-label) log loss (promoter.metric is for binary and regression models).
+  const multi = kind === 'multiclass' || kind === 'multilabel';
+  const metric = p.metric === 'default' || multi ? {} : { metric: p.metric };
   return {
     kind,
-    ...(kind === 'multiclass' ? { classes: modelClassesOf(config, model) } : {}),
+    ...(multi ? { classes: modelClassesOf(config, model) } : {}),
     alpha: p.alpha,
     ...metric,
     minSamples: p.min_samples,

@@ -35,6 +35,11 @@
  * an input into one probability per class: `classes` (the model's, in order),
  * `probabilities` (by class position), `predicted_class` (the arg-max, the
  * first class on a tie) and `score`, the predicted class's probability.
+ * A multilabel champion (a `multilabel_pipeline`) scores an input into one
+ * independent probability per label: `classes` (the labels, in order),
+ * `probabilities`, `predicted_labels` (those at or above 0.5,
+ * DEFAULT_LABEL_THRESHOLD: a snapshot carries no threshold; apply your own to
+ * `probabilities` for another) and `score`, the largest label probability.
  */
 import { Agent as HttpsAgent } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
@@ -46,7 +51,8 @@ import type { LogConsumer, LogRecord, LogTransport } from '../adapters/transport
 import { parseSnapshotVersion, versionIdentity } from '../core/contracts/index.js';
 import { DecodeError, errorMessage, FeedbackloopError } from '../core/errors.js';
 import type { ModelSnapshot, PromotionDecision } from '../core/events.js';
-import { challengerFromSnapshot, isMulticlass, type ChallengerModel } from '../core/learn/challenger-model.js';
+import { challengerFromSnapshot, isMulticlass, isMultilabel, type ChallengerModel } from '../core/learn/challenger-model.js';
+import { DEFAULT_LABEL_THRESHOLD } from '../core/models/index.js';
 import type { ModelInput } from '../core/models/index.js';
 
 /**
@@ -104,17 +110,26 @@ const DEFAULT_RETAIN_MS = 7 * 86_400_000;
 const REREAD_RETRY_MS = 5_000;
 
 export interface Scored {
-  /** Binary: P(positive); regression: the value; multiclass: the predicted class's probability. */
+  /** Binary: P(positive); regression: the value; multiclass: the predicted class's probability; multilabel: the largest label probability. */
   score: number;
   version: string;
   /** Multiclass only: the classes in the model's order, their probabilities by position, and the arg-max. */
   classes?: readonly string[];
   probabilities?: number[];
   predicted_class?: string;
+  /** Multilabel only (with `classes` and `probabilities`, the labels'): the labels at or above 0.5, in label order. */
+  predicted_labels?: string[];
 }
 
 /** What `model` (the champion of `version`) says of `input` (see the file comment for a multiclass one). */
 export function scoreWith(model: ChallengerModel, version: string, input: ModelInput): Scored {
+  if (isMultilabel(model)) {
+    const p = model.predictProbaOne(input);
+    const labels = model.classes();
+    let top = p.length > 0 ? p[0]! : Number.NaN;
+    for (let l = 1; l < p.length; l++) if (p[l]! > top) top = p[l]!;
+    return { score: top, version, classes: labels, probabilities: Array.from(p), predicted_labels: labels.filter((_, l) => p[l]! >= DEFAULT_LABEL_THRESHOLD) };
+  }
   if (!isMulticlass(model)) return { score: model.predictOne(input), version };
   const p = model.predictProbaOne(input);
   const classes = model.classes();

@@ -47,7 +47,7 @@ export const MODEL_FIELDS = {
     kind: 'enum',
     values: ['binary', 'regression', 'multiclass', 'multilabel'],
     default: 'binary',
-    doc: "What the model predicts: a probability of the positive class (binary), a value (regression), one of several classes (multiclass) or a set of labels (multilabel), the last two with class_scores (README, Connect your app). Both are evaluated (accuracy, per-class and averaged precision/recall/F1, log loss, confusion matrix: README); multiclass models are also learned (challengers: softmax and the other multiclass presets) and promoted (paired multi-class log loss); multilabel models have no learner or promoter yet (issue 16): run and replay refuse to build those two for them (run --only joiner evaluator). Upstream candidates (shadow_scores in a prediction) of a multiclass or multilabel model are not supported: such a prediction is dead-lettered.",
+    doc: "What the model predicts: a probability of the positive class (binary), a value (regression), one of several classes (multiclass) or a set of labels (multilabel), the last two with class_scores (README, Connect your app). All four are evaluated, learned and promoted: multiclass and multilabel models get accuracy, per-class and averaged precision/recall/F1, log loss and a confusion matrix (README), challengers (multiclass: softmax and the other multiclass presets; multilabel: br_logreg, binary relevance) and the paired multi-class or multi-label log loss test. Upstream candidates (shadow_scores in a prediction) of a multiclass or multilabel model are not supported: such a prediction is dead-lettered.",
   },
   classes: {
     kind: 'list',
@@ -62,7 +62,7 @@ export const MODEL_FIELDS = {
   challengers: {
     kind: 'list',
     default: [],
-    doc: 'Challenger presets the learner trains for this model (logreg, logreg_adagrad, logreg_adam, ftrl, pa, naive_bayes for binary; linreg, linreg_adam, pa_regressor for regression; softmax, softmax_adagrad, softmax_adam, ovr_logreg, naive_bayes_multiclass for multiclass, built with models.<name>.classes). Empty: logreg (binary), linreg (regression), softmax (multiclass); multilabel models have no challengers yet. [none]: no challenger of ours (every candidate comes from upstream, in the predictions\' shadow_scores).',
+    doc: 'Challenger presets the learner trains for this model (logreg, logreg_adagrad, logreg_adam, ftrl, pa, naive_bayes for binary; linreg, linreg_adam, pa_regressor for regression; softmax, softmax_adagrad, softmax_adam, ovr_logreg, naive_bayes_multiclass for multiclass; br_logreg, br_logreg_adagrad for multilabel; the last two kinds built with models.<name>.classes). Empty: logreg (binary), linreg (regression), softmax (multiclass), br_logreg (multilabel). [none]: no challenger of ours (every candidate comes from upstream, in the predictions\' shadow_scores).',
   },
 } as const satisfies Record<string, FieldSpec>;
 
@@ -265,11 +265,11 @@ export const CONFIG_SPEC = {
     doc: 'Champion/challenger decisions: an always-valid sequential test on paired per-example losses (see README).',
     fields: {
       alpha: { kind: 'number', default: 0.05, min: 0.0001, max: 0.5, doc: 'False-promotion rate of the test (and of the rollback test).' },
-      metric: { kind: 'enum', values: ['default', 'log_loss', 'brier', 'error_rate', 'squared_error'], default: 'default', doc: 'Per-example loss compared; default: log_loss for binary models, squared_error for regression. Multiclass models always compare the multi-class log loss −log p(true class) (this setting does not apply to them).' },
+      metric: { kind: 'enum', values: ['default', 'log_loss', 'brier', 'error_rate', 'squared_error'], default: 'default', doc: 'Per-example loss compared; default: log_loss for binary models, squared_error for regression. Multiclass models always compare the multi-class log loss −log p(true class), multilabel models the multi-label log loss (the mean over labels of the binary log loss) (this setting does not apply to them).' },
       min_samples: { kind: 'int', default: 500, min: 1, max: 100_000_000, doc: 'Paired examples before any decision.' },
       min_effect: { kind: 'number', default: 0, min: 0, doc: "Promote only when the lower confidence bound of the mean loss difference exceeds this." },
       max_recall_drop: { kind: 'number', default: 0.05, min: 0, max: 1, doc: "Guardrail (binary): the challenger's recall may be at most this far below the champion's on the same examples." },
-      max_ece: { kind: 'number', default: 0.15, min: 0, max: 1, doc: "Guardrail (binary): the challenger's expected calibration error may be at most this. Regression and multiclass models have no guardrail." },
+      max_ece: { kind: 'number', default: 0.15, min: 0, max: 1, doc: "Guardrail (binary): the challenger's expected calibration error may be at most this. Regression, multiclass and multilabel models have no guardrail." },
       cooldown: { kind: 'duration', default: '6h', doc: 'No automatic decision for a model this long (event time) after one.' },
       watch_examples: { kind: 'int', default: 2000, min: 0, max: 100_000_000, doc: 'Paired examples after a promotion during which a significantly worse new champion is rolled back; 0 = no watch.' },
       maturity: {

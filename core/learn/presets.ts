@@ -11,9 +11,13 @@
  * logistic regression, `naive_bayes_multiclass` as `naive_bayes`); they are
  * built with the model's configured classes (models.<name>.classes), fixed and
  * in that order, so a snapshot's probabilities are by class position.
+ *
+ * The multilabel presets are binary relevance (one logistic regression per
+ * label, `br_logreg` as `logreg`, `br_logreg_adagrad` as `logreg_adagrad`),
+ * built with the model's configured labels, fixed and in that order.
  */
 import {
-  FeatureHasher, FTRLLogisticRegression, GaussianNB, GaussianNBMulticlass, LinearRegression, LogisticRegression, MulticlassPipeline, NumericFeatures,
+  BinaryRelevance, MultilabelPipeline, FeatureHasher, FTRLLogisticRegression, GaussianNB, GaussianNBMulticlass, LinearRegression, LogisticRegression, MulticlassPipeline, NumericFeatures,
   OneHotEncoder, OneVsRest, PAClassifier, PARegressor, Pipeline, SoftmaxRegression, StandardScaler, adagrad, adam, sgd,
 } from '../models/index.js';
 import type { ChallengerModel } from './challenger-model.js';
@@ -41,6 +45,16 @@ export const PRESETS: Record<string, { task: ModelKind; doc: string; build: (cla
     doc: 'standard scaler + one-hot + one-vs-rest logistic regressions (SGD, lr 0.01), probabilities normalised',
     build: (classes) => new MulticlassPipeline(scaled(), new OneVsRest(new LogisticRegression({ optimizer: sgd(0.01) }), { classes })),
   },
+  br_logreg: {
+    task: 'multilabel',
+    doc: 'standard scaler + one-hot + binary relevance: one logistic regression (SGD, lr 0.01) per label',
+    build: (classes) => new MultilabelPipeline(scaled(), new BinaryRelevance(new LogisticRegression({ optimizer: sgd(0.01) }), { classes })),
+  },
+  br_logreg_adagrad: {
+    task: 'multilabel',
+    doc: 'standard scaler + one-hot + binary relevance: one logistic regression (AdaGrad, lr 0.1) per label',
+    build: (classes) => new MultilabelPipeline(scaled(), new BinaryRelevance(new LogisticRegression({ optimizer: adagrad(0.1) }), { classes })),
+  },
   naive_bayes_multiclass: { task: 'multiclass', doc: 'numeric features + multi-class Gaussian naive Bayes', build: (classes) => new MulticlassPipeline([new NumericFeatures()], new GaussianNBMulticlass({ classes })) },
 };
 
@@ -55,7 +69,7 @@ export function defaultChallengers(kind: ModelKind): string[] {
     case 'multiclass':
       return ['softmax'];
     case 'multilabel':
-      return []; // no multilabel learner yet (issue 16)
+      return ['br_logreg'];
     default:
       return ['linreg'];
   }
@@ -67,11 +81,11 @@ export function challengerNames(configured: readonly string[], kind: ModelKind):
   return configured.length > 0 ? [...configured] : defaultChallengers(kind);
 }
 
-/** An untrained challenger of preset `name` for a model of `kind` (multiclass: with the model's `classes`, in order). */
+/** An untrained challenger of preset `name` for a model of `kind` (multiclass, multilabel: with the model's `classes`, in order). */
 export function createChallenger(name: string, kind: ModelKind, classes: readonly string[] = []): ChallengerModel {
   const preset = Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
   if (!preset) throw new ModelError(`unknown challenger preset ${JSON.stringify(name)} (known: ${Object.keys(PRESETS).join(', ')})`);
   if (preset.task !== kind) throw new ModelError(`challenger preset ${name} is for ${preset.task} models, not ${kind}`);
-  if (kind === 'multiclass' && classes.length < 2) throw new ModelError(`challenger preset ${name} needs the model's classes (models.<name>.classes), got ${classes.length}`);
+  if ((kind === 'multiclass' || kind === 'multilabel') && classes.length < 2) throw new ModelError(`challenger preset ${name} needs the model's classes (models.<name>.classes), got ${classes.length}`);
   return preset.build(classes);
 }

@@ -50,12 +50,14 @@
  * when none is given); a class of the snapshot outside them is left out. A
  * version with any non-finite probability is left out whole (counted once in
  * `nonFinite`). The previous champion's classes are scored the same way.
+ * Multilabel snapshots (a `multilabel_pipeline`) likewise: `<key>#<i>` is
+ * the probability that label i (models.<name>.classes) applies.
  */
 import { classShadowKey, parseSnapshotVersion, shadowKey } from '../contracts/index.js';
 import type { ModelSnapshot, Prediction, PromotionDecision } from '../events.js';
 import type { ShadowScoring } from '../join/index.js';
 import { ModelError } from '../models/index.js';
-import { challengerFromSnapshot, isMulticlass, type ChallengerModel } from './challenger-model.js';
+import { challengerFromSnapshot, isClassModel, type ChallengerModel } from './challenger-model.js';
 
 interface Entry {
   snapshot: ModelSnapshot;
@@ -306,11 +308,11 @@ export class ShadowScorer implements ShadowScoring {
 
 /**
  * Puts a version's score of a prediction under `key` (binary, regression) or its class
- * probabilities under `key#<i>` (multiclass, see the file comment); false (nothing put) when
+ * (or label) probabilities under `key#<i>` (multiclass, multilabel, see the file comment); false (nothing put) when
  * a value is not finite.
  */
 function put(out: Record<string, number>, key: string, model: ChallengerModel, prediction: Prediction, classes: readonly string[]): boolean {
-  if (!isMulticlass(model)) {
+  if (!isClassModel(model)) {
     const value = model.predictOne(prediction);
     if (!Number.isFinite(value)) return false;
     out[key] = value;

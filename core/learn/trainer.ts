@@ -45,9 +45,12 @@
  * `label_class`: a rejection without the right class) is skipped and counted
  * in `rejections_skipped`: softmax regression has no "not this class"
  * update, and learning it as a negative for one-vs-rest only would make the
- * presets learn from different examples. Multilabel models have no
- * challengers yet (no preset: the config refuses one, the default list is
- * empty); their examples are counted in `unlabelled_skipped`.
+ * presets learn from different examples.
+ *
+ * Multilabel models: the challengers are MultilabelPipelines (binary
+ * relevance) built with the model's configured labels and learn `labels`,
+ * the resolved true set (the empty set included: no label applies); the
+ * numeric `label` is not read nor bounded.
  *
  * Feature names come from input, and each new one grows a challenger (a
  * column, its statistics, its weights), so each challenger's encoders learn
@@ -62,7 +65,7 @@ import { ValidationError } from '../errors.js';
 import type { LabelledExample, ModelKind, ModelSnapshot } from '../events.js';
 import { murmur3, type Pipeline } from '../models/index.js';
 import { DEFAULT_MAX_MODEL_FEATURES } from '../limits.js';
-import { challengerFromSnapshot, isMulticlass, type ChallengerModel } from './challenger-model.js';
+import { challengerFromSnapshot, isClassModel, isMulticlass, isMultilabel, type ChallengerModel } from './challenger-model.js';
 import { challengerNames, createChallenger } from './presets.js';
 
 export interface TrainerOptions {
@@ -301,7 +304,7 @@ export class ChallengerTrainer {
   /** The current model of a challenger (for tests and the bench). */
   pipeline(model: string, challenger: string): Pipeline | undefined {
     const m = this.model(model, challenger);
-    return m === undefined || isMulticlass(m) ? undefined : m;
+    return m === undefined || isClassModel(m) ? undefined : m;
   }
 
   /** The current model of a challenger, whatever its task. */
@@ -313,18 +316,24 @@ export class ChallengerTrainer {
 /** A multiclass example that names only the class it was not (see the file comment). */
 const REJECTION_ONLY = Symbol('rejection only');
 
-/** What a challenger of `kind` learns from the example: a number, a class, a rejection only, or null (unlabelled). */
-function labelOf(example: LabelledExample, kind: ModelKind): number | string | typeof REJECTION_ONLY | null {
+/** What a challenger learns: a number (binary, regression), a class (multiclass) or the true label set (multilabel). */
+type Label = number | string | ReadonlySet<string>;
+
+/** What a challenger of `kind` learns from the example: a label, a rejection only, or null (unlabelled). */
+function labelOf(example: LabelledExample, kind: ModelKind): Label | typeof REJECTION_ONLY | null {
   // isLabelled (core/contracts/labelled.ts): for binary and regression, `label` is set; multiclass: label_class or rejected_class.
   if (!isLabelled(example, kind)) return null;
   if (kind === 'multiclass') return example.label_class ?? REJECTION_ONLY;
-  if (kind === 'multilabel') return null; // no multilabel challengers yet (issue 16)
+  if (kind === 'multilabel') return new Set(example.labels);
   return example.label;
 }
 
-function learnOne(model: ChallengerModel, example: LabelledExample, label: number | string): void {
+function learnOne(model: ChallengerModel, example: LabelledExample, label: Label): void {
   if (isMulticlass(model)) {
     if (typeof label !== 'string') throw new ValidationError('a multiclass challenger learns a class name');
+    model.learnOne(example, label);
+  } else if (isMultilabel(model)) {
+    if (!(label instanceof Set)) throw new ValidationError('a multilabel challenger learns a label set');
     model.learnOne(example, label);
   } else {
     if (typeof label !== 'number') throw new ValidationError(`a ${model.estimator.task} challenger learns a number`);

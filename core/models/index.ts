@@ -58,3 +58,13 @@ export {
   type GaussianNBMulticlassOptions,
 } from './multiclass/index.js';
 export { standardisedCoefficients, MAX_IMPORTANCE, type Importance } from './importance.js';
+export {
+  BinaryRelevance,
+  MultilabelPipeline,
+  DEFAULT_LABEL_THRESHOLD,
+  createMultilabelEstimator,
+  multilabelFromSnapshot,
+  multilabelPipelineFromSnapshot,
+  MULTILABEL_ALGORITHMS,
+  type MultilabelEstimator,
+} from './multilabel/index.js';

@@ -5,5 +5,6 @@ export { DEFAULT_POLICY_OPTIONS, describePolicy, type PolicyOptions, type Promot
 export { ECE_BINS } from './guardrails.js';
 export { lossOf } from './loss.js';
 export { trueClassView } from './multiclass.js';
+export { labelSetView, multilabelLogLoss } from './multilabel.js';
 export { toPromotionDecision, type PolicyDecision } from './decision.js';
 export type { PolicyState, ComparisonState, ChampionState } from './state.js';

@@ -5,6 +5,7 @@ import type { PromotionMetric } from './options.js';
  * The loss of one prediction (lower is better). Log loss clips like the evaluator (1e-15).
  * multiclass_log_loss: `score` is the probability of the true class (multiclass.ts), the loss
  * −log p clipped as core/metrics/multiclass.ts clips (Number.EPSILON); `label` is not read.
+ * multilabel_log_loss: `score` is already the example's multi-label log loss (multilabel.ts), taken as it is.
  */
 export function lossOf(metric: PromotionMetric, label: number, score: number, threshold: number): number {
   switch (metric) {
@@ -20,5 +21,7 @@ export function lossOf(metric: PromotionMetric, label: number, score: number, th
       return (score - label) ** 2;
     case 'multiclass_log_loss':
       return -Math.log(Math.min(1 - MULTICLASS_LOG_LOSS_EPSILON, Math.max(MULTICLASS_LOG_LOSS_EPSILON, score)));
+    case 'multilabel_log_loss':
+      return score;
   }
 }

@@ -2,18 +2,18 @@
 import { formatDuration } from '../duration.js';
 import type { ModelKind } from '../events.js';
 
-export type PromotionMetric = 'log_loss' | 'brier' | 'error_rate' | 'squared_error' | 'multiclass_log_loss';
+export type PromotionMetric = 'log_loss' | 'brier' | 'error_rate' | 'squared_error' | 'multiclass_log_loss' | 'multilabel_log_loss';
 
 const BINARY_METRICS: readonly PromotionMetric[] = ['log_loss', 'brier', 'error_rate'];
 
 export interface PolicyOptions {
-  /** The model's kind (binary, regression or multiclass). Default binary. */
+  /** The model's kind (binary, regression, multiclass or multilabel). Default binary. */
   kind: ModelKind;
-  /** multiclass: the model's classes in order (models.<name>.classes), what the `#<i>` of its shadow keys index. */
+  /** multiclass, multilabel: the model's classes (labels) in order (models.<name>.classes), what the `#<i>` of its shadow keys index. */
   classes: readonly string[];
   /** Level of every test (promotion and rollback). Default 0.05. */
   alpha: number;
-  /** The loss compared. Default log_loss for a binary model, squared_error for a regression, multiclass_log_loss (the only one) for a multiclass model. */
+  /** The loss compared. Default log_loss for a binary model, squared_error for a regression, multiclass_log_loss (the only one) for a multiclass model, multilabel_log_loss (the only one) for a multilabel model. */
   metric: PromotionMetric;
   /** Paired examples before any decision. Default 500. */
   minSamples: number;
@@ -64,16 +64,21 @@ export function resolveOptions(options: Partial<PolicyOptions>): PolicyOptions {
   return resolved;
 }
 
-const DEFAULT_METRIC: Partial<Record<ModelKind, PromotionMetric>> = { binary: 'log_loss', regression: 'squared_error', multiclass: 'multiclass_log_loss' };
+const DEFAULT_METRIC: Record<ModelKind, PromotionMetric> = { binary: 'log_loss', regression: 'squared_error', multiclass: 'multiclass_log_loss', multilabel: 'multilabel_log_loss' };
 
-const METRICS: Partial<Record<ModelKind, readonly PromotionMetric[]>> = { binary: BINARY_METRICS, regression: ['squared_error'], multiclass: ['multiclass_log_loss'] };
+const METRICS: Partial<Record<ModelKind, readonly PromotionMetric[]>> = {
+  binary: BINARY_METRICS,
+  regression: ['squared_error'],
+  multiclass: ['multiclass_log_loss'],
+  multilabel: ['multilabel_log_loss'],
+};
 
 function checkOptions(o: PolicyOptions): void {
   const fail = (key: string, what: string, value: unknown): never => {
     throw new RangeError(`promotion policy: ${key} must be ${what}, got ${String(value)}`);
   };
-  const allowed = METRICS[o.kind] ?? fail('kind', 'binary, regression or multiclass (multilabel models are not promoted yet)', o.kind);
-  if (o.kind === 'multiclass' && o.classes.length < 2) fail('classes', 'the model\'s classes (2 or more) for a multiclass model', o.classes.length);
+  const allowed = (Object.hasOwn(METRICS, o.kind) ? METRICS[o.kind] : undefined) ?? fail('kind', 'binary, regression, multiclass or multilabel', o.kind);
+  if ((o.kind === 'multiclass' || o.kind === 'multilabel') && o.classes.length < 2) fail('classes', `the model's classes (2 or more) for a ${o.kind} model`, o.classes.length);
   if (!(o.alpha > 0 && o.alpha < 1)) fail('alpha', 'in (0, 1)', o.alpha);
   if (!allowed.includes(o.metric)) fail('metric', `one of ${allowed.join(', ')} for a ${o.kind} model`, o.metric);
   if (!Number.isInteger(o.minSamples) || o.minSamples < 1) fail('minSamples', 'a positive integer', o.minSamples);

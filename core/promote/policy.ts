@@ -135,6 +135,11 @@
  * multiclass model (nor to a regression): the test alone decides. The rest —
  * maturity, the rollback watch, pinning, manual decisions — is as for binary.
  *
+ * Multilabel models (multilabel.ts): the paired test compares each side's
+ * multi-label log loss (the mean over labels of the binary log loss), the
+ * champion's probabilities being the prediction's class_scores and the
+ * others' their `<key>#<i>` shadow scores. No guardrail applies either.
+ *
  * toState() / fromState() turn the policy into plain data and back (the
  * promoter's checkpoints, data.ts): a restored policy goes on exactly as the
  * one it was taken from, given the same settings; other settings are refused.
@@ -150,6 +155,7 @@ import { ManualRequests } from './manual.js';
 import { binOf, maturedBefore } from './maturity.js';
 import { describePolicy, resolveOptions, type PolicyOptions } from './options.js';
 import { trueClassView } from './multiclass.js';
+import { labelSetView } from './multilabel.js';
 import { challengersOf, scoreOf, type Holder, type Scored } from './scores.js';
 import { describeHolder, type PolicyState } from './state.js';
 
@@ -355,6 +361,13 @@ export class PromotionPolicy {
     return this.championVersion ?? (this.champion.kind === 'model' ? this.champion.identity : 'upstream');
   }
 
+  /** The example as the paired test sees it: a multiclass or multilabel one projected (multiclass.ts, multilabel.ts); undefined: not compared. */
+  private view(given: LabelledExample): LabelledExample | undefined {
+    if (this.options.kind === 'multiclass') return trueClassView(given, this.options.classes);
+    if (this.options.kind === 'multilabel') return labelSetView(given, this.options.classes);
+    return given;
+  }
+
   /** Counts the example and adds it, paired, to the rollback watch and to the comparisons (now, or to wait for maturity). */
   private take(given: LabelledExample): void {
     // isLabelled (core/contracts/labelled.ts): for binary and regression, `label` is set; multiclass: label_class or rejected_class.
@@ -363,7 +376,7 @@ export class PromotionPolicy {
       return;
     }
     this.counters.labelled++;
-    const example = this.options.kind === 'multiclass' ? trueClassView(given, this.options.classes) : given;
+    const example = this.view(given);
     if (example === undefined) {
       this.counters.rejections++;
       return;

@@ -69,6 +69,7 @@ export class ChampionScorers {
       // A null-prototype map (class names are input): as a prediction's class_scores.
       const classScores = Object.create(null) as Record<string, number>;
       scored.classes.forEach((name, i) => (classScores[name] = scored.probabilities![i]!));
+      if (scored.predicted_labels !== undefined) return { model, version, score, class_scores: classScores, predicted_labels: scored.predicted_labels };
       return { model, version, score, class_scores: classScores, predicted_class: scored.predicted_class! };
     } catch (error) {
       if (error instanceof OwnModelError) throw this.ownModel(model, error.version);

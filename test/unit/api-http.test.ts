@@ -19,7 +19,7 @@ import type { LogProducer, LogRecord } from '../../adapters/transport/transport.
 import { FeedbackloopError } from '../../core/errors.js';
 import type { Feedback, ModelSnapshot, Prediction, PromotionDecision } from '../../core/events.js';
 import { ChallengerTrainer, challengerFromSnapshot } from '../../core/learn/index.js';
-import { pipelineFromSnapshot, type MulticlassPipeline } from '../../core/models/index.js';
+import { pipelineFromSnapshot, type MulticlassPipeline, type MultilabelPipeline } from '../../core/models/index.js';
 import { apiServices, type RunningApi } from '../../runtime/api/index.js';
 import { labelledStream } from '../support/labelled.js';
 
@@ -269,5 +269,25 @@ describe('the champion and scoring with it', () => {
     const p = Array.from((challengerFromSnapshot(JSON.parse(snapshot!.parameters)) as MulticlassPipeline).predictProbaOne(input));
     expect(scored.json()).toEqual({ model: 'anomaly', version: 'anomaly/softmax@1', score: p[0], class_scores: { spike: p[0], drift: p[1], outage: p[2] }, predicted_class: 'spike' });
     expect(p[0]).toBeGreaterThan(Math.max(p[1]!, p[2]!));
+  });
+
+  it("scores with a multilabel champion snapshot: each label's probability and the labels at or above 0.5", async () => {
+    const h = await harness();
+    const labels = ['email', 'phone', 'name'];
+    const learner = new ChallengerTrainer({ kindOf: () => 'multilabel', classesOf: () => labels, challengersOf: () => ['br_logreg'] });
+    for (let i = 0; i < 300; i++) {
+      const x = ((i * 37) % 100) / 25 - 2;
+      const example = labelledStream(1, i)[0]!;
+      learner.learn({ ...example, model: 'pii', features: { x }, categorical: {}, label_class: null, rejected_class: null, labels: x > 0 ? ['email', 'name'] : [] });
+    }
+    const [snapshot] = learner.snapshot();
+    await publish(h, 'model-snapshots', [snapshot!]);
+    await publish(h, 'model-promotions', [decision(snapshot!.version, 1, { model: 'pii', decision_id: 'pii#1' })]);
+    const input = { features: { x: 1.5 }, categorical: {} };
+    const scored = await post(h, '/v1/models/pii/score', input);
+    expect(scored.statusCode).toBe(200);
+    const p = Array.from((challengerFromSnapshot(JSON.parse(snapshot!.parameters)) as MultilabelPipeline).predictProbaOne(input));
+    expect(scored.json()).toEqual({ model: 'pii', version: 'pii/br_logreg@1', score: Math.max(p[0]!, p[1]!, p[2]!), class_scores: { email: p[0], phone: p[1], name: p[2] }, predicted_labels: ['email', 'name'] });
+    expect(p[1]).toBeLessThan(0.5);
   });
 });

@@ -172,7 +172,7 @@ describe('the promoter on a multiclass model', () => {
     expect(trueClassView(example(1, null, { rejected_class: 'spike' }), CLASSES)).toBeUndefined();
   });
 
-  it('pairs champion and challenger on the true class; no guardrail; refuses a multiclass policy without classes and a multilabel one', () => {
+  it('pairs champion and challenger on the true class; no guardrail; refuses a multiclass policy without classes or with a binary metric', () => {
     const policy = new PromotionPolicy('anomaly', { kind: 'multiclass', classes: CLASSES, minSamples: 3, cooldownMs: 0 });
     expect(policy.policy).toBe('asymptotic-cs alpha=0.05 metric=multiclass_log_loss min_samples=3 min_effect=0 planned_samples=1000 cooldown=0ms watch=2000');
     for (let i = 0; i < 4; i++) {
@@ -188,7 +188,6 @@ describe('the promoter on a multiclass model', () => {
     expect(c!.mean).toBeCloseTo(Math.log(0.8 / 0.3), 14);
     expect(policy.state().counters).toEqual({ labelled: 5, unlabelled: 0, unpaired: 0, late: 0, rejections: 1 });
     expect(() => new PromotionPolicy('anomaly', { kind: 'multiclass' })).toThrow('promotion policy: classes must be the model\'s classes (2 or more) for a multiclass model, got 0');
-    expect(() => new PromotionPolicy('pii', { kind: 'multilabel', classes: CLASSES })).toThrow('kind must be binary, regression or multiclass (multilabel models are not promoted yet)');
     expect(() => new PromotionPolicy('anomaly', { kind: 'multiclass', classes: CLASSES, metric: 'log_loss' })).toThrow('metric must be one of multiclass_log_loss');
   });
 });

@@ -66,9 +66,10 @@ const SCORED = {
   properties: {
     model: { type: 'string' },
     version: { type: 'string', description: 'The champion snapshot that scored it.' },
-    score: { type: 'number', description: "Probability of the positive class (binary), the predicted value (regression) or the predicted class's probability (multiclass)." },
-    class_scores: { type: 'object', additionalProperties: { type: 'number' }, description: 'Multiclass only: the probability of each class of the model.' },
+    score: { type: 'number', description: "Probability of the positive class (binary), the predicted value (regression), the predicted class's probability (multiclass) or the largest label probability (multilabel)." },
+    class_scores: { type: 'object', additionalProperties: { type: 'number' }, description: 'Multiclass: the probability of each class of the model; multilabel: the probability that each label applies (independent).' },
     predicted_class: { type: 'string', description: 'Multiclass only: the class of highest probability (the first in the model\'s class order on a tie).' },
+    predicted_labels: { type: 'array', items: { type: 'string' }, description: 'Multilabel only: the labels whose probability is at least 0.5, in the model\'s label order.' },
   },
 } as const;
 

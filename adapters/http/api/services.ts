@@ -31,9 +31,11 @@ export interface ScoreAnswer {
   model: string;
   version: string;
   score: number;
-  /** Multiclass: each class's probability (the classes in the model's order) and the predicted class. */
+  /** Multiclass: each class's probability (the classes in the model's order) and the predicted class; multilabel: each label's probability. */
   class_scores?: Record<string, number>;
   predicted_class?: string;
+  /** Multilabel: the labels whose probability is at least 0.5, in the model's label order. */
+  predicted_labels?: string[];
 }
 
 export interface FeedbackFilter {
