@@ -49,7 +49,7 @@ import { CSS } from './style.js';
 import { extent, timeDomain } from './svg.js';
 
 export type { ReportDecision, ReportInput, ReportSnapshot, ReportSummary } from './input.js';
-export { BINARY_CHARTS, REGRESSION_CHARTS } from './sections/charts.js';
+export { BINARY_CHARTS, MULTICLASS_CHARTS, REGRESSION_CHARTS } from './sections/charts.js';
 export { chooseWindows, MAX_FINE_POINTS } from './series.js';
 
 function modelSection(m: ModelData): string {
