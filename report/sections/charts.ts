@@ -36,7 +36,7 @@ const METRICS: Record<string, MetricInfo> = {
   macro_f1: { title: 'Macro F1', axis: 'F1 averaged over the classes', ...SHARE },
   weighted_f1: { title: 'Weighted F1', axis: 'F1 averaged by class support', ...SHARE },
   brier: { title: 'Brier score (lower is better)', axis: 'Brier (sum over the classes, 0 to 2)', digits: 3, lo: 0 },
-  cohen_kappa: { title: "Cohen's kappa", axis: 'kappa (agreement beyond chance; 1 is perfect)', digits: 2, bounds: [-1, 1] },
+  cohen_kappa: { title: "Cohen's kappa", axis: 'kappa (1 is perfect)', digits: 2, bounds: [-1, 1] },
 };
 
 /** A multi-class model's accuracy is the share of right classes (the binary axis names TP and TN). */
