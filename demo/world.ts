@@ -1,11 +1,13 @@
 /**
- * The demo's synthetic world: two models' predictions over DEMO_DAYS days of
+ * The demo's synthetic world: three models' predictions over DEMO_DAYS days of
  * event time and their feedback, from one seed (the same seed, the same
  * events). See populations.ts for what the models see and feedback.ts for
- * what comes back; about 3% of the feedback is delivered twice.
+ * what comes back (anomalies.ts for the multi-class anomaly-type); about 3%
+ * of the binary models' feedback is delivered twice.
  */
 import { type Feedback, noPredictionClasses, type Prediction } from '../core/events.js';
 import { sigmoid } from '../core/models/index.js';
+import { generateAnomalies } from './anomalies.js';
 import { feedbackOf } from './feedback.js';
 import { churnDraw, fraudDraw, round, type Draw } from './populations.js';
 import { mulberry32, type Random } from './random.js';
@@ -52,6 +54,10 @@ export function generateDemo(seed: number): { predictions: Prediction[]; feedbac
     }
   }
   for (const f of feedback.slice()) if (random() < 0.03) feedback.push({ ...f }); // exact duplicates
+  // The multi-class model from its own stream (the binary models' events stay those of the seed).
+  const anomalies = generateAnomalies(mulberry32(seed + 16));
+  for (const p of anomalies.predictions) predictions.push(p);
+  for (const f of anomalies.feedback) feedback.push(f);
   predictions.sort((a, b) => a.timestamp - b.timestamp);
   feedback.sort((a, b) => a.timestamp - b.timestamp);
   return { predictions, feedback };

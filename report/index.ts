@@ -11,7 +11,10 @@
  * windows whose labels are still arriving shaded; promotion/rollback lines
  * and the drift alarms of the inputs and the champion as ticks; a totals table;
  * for a binary model the total window's ROC and precision–recall curves,
- * reliability diagram and confusion matrices (sections/evaluation.ts);
+ * reliability diagram and confusion matrices (sections/evaluation.ts); for
+ * a multi-class one accuracy, macro and weighted F1, log loss, Brier and
+ * kappa over time and the total window's per-class figures and confusion
+ * matrices (sections/classes.ts);
  * the decisions; the drift alarms on a timeline (challengers' in grey: a
  * learning model's scores and errors move by design); the per-feature drift
  * and data-quality table with reference vs current histograms
@@ -33,6 +36,7 @@ import { decisionMarkers, driftMarkers } from './markers.js';
 import { metricCharts } from './sections/charts.js';
 import { decisionsTable } from './sections/decisions.js';
 import { driftSection } from './sections/drift.js';
+import { classesSection } from './sections/classes.js';
 import { evaluationSection } from './sections/evaluation.js';
 import { featuresSection } from './sections/features.js';
 import { importanceSection } from './sections/importance.js';
@@ -45,7 +49,7 @@ import { CSS } from './style.js';
 import { extent, timeDomain } from './svg.js';
 
 export type { ReportDecision, ReportInput, ReportSnapshot, ReportSummary } from './input.js';
-export { BINARY_CHARTS, REGRESSION_CHARTS } from './sections/charts.js';
+export { BINARY_CHARTS, MULTICLASS_CHARTS, REGRESSION_CHARTS } from './sections/charts.js';
 export { chooseWindows, MAX_FINE_POINTS } from './series.js';
 
 function modelSection(m: ModelData): string {
@@ -79,6 +83,7 @@ function modelSection(m: ModelData): string {
     `<h3>Totals over the whole history</h3>`,
     totalsTable(m, figures, keys),
     ...(m.kind === 'binary' ? [`<h3 id="model-${m.index}-curves">Total window: ROC and precision–recall curves, reliability, confusion matrices</h3>`, evaluationSection(m, figures, keys)] : []),
+    ...(m.kind === 'multiclass' ? [`<h3 id="model-${m.index}-classes">Total window: per-class figures and confusion matrices</h3>`, classesSection(m, figures, keys)] : []),
     `<h3>Promotions and rollbacks</h3>`,
     decisionsTable(m),
     `<h3>Drift alarms</h3>`,

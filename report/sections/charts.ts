@@ -11,6 +11,7 @@ import { lineChart, type LineChart, type Marker, type Series } from '../svg.js';
 
 export const BINARY_CHARTS = ['precision', 'recall', 'f1', 'accuracy', 'log_loss', 'roc_auc'] as const;
 export const REGRESSION_CHARTS = ['mae', 'rmse', 'r2'] as const;
+export const MULTICLASS_CHARTS = ['accuracy', 'macro_f1', 'weighted_f1', 'log_loss', 'brier', 'cohen_kappa'] as const;
 
 interface MetricInfo {
   title: string;
@@ -32,15 +33,26 @@ const METRICS: Record<string, MetricInfo> = {
   mae: { title: 'MAE (lower is better)', axis: 'mean absolute error (label units)', digits: 3, lo: 0 },
   rmse: { title: 'RMSE (lower is better)', axis: 'root mean squared error (label units)', digits: 3, lo: 0 },
   r2: { title: 'R²', axis: 'R² (1 is perfect)', digits: 3, bounds: [Number.NEGATIVE_INFINITY, 1] },
+  macro_f1: { title: 'Macro F1', axis: 'F1 averaged over the classes', ...SHARE },
+  weighted_f1: { title: 'Weighted F1', axis: 'F1 averaged by class support', ...SHARE },
+  brier: { title: 'Brier score (lower is better)', axis: 'Brier (sum over the classes, 0 to 2)', digits: 3, lo: 0 },
+  cohen_kappa: { title: "Cohen's kappa", axis: 'kappa (1 is perfect)', digits: 2, bounds: [-1, 1] },
 };
+
+/** A multi-class model's accuracy is the share of right classes (the binary axis names TP and TN). */
+const MULTICLASS_METRICS: Record<string, MetricInfo> = {
+  accuracy: { title: 'Accuracy', axis: 'accuracy (right class / n)', ...SHARE },
+  log_loss: { title: 'Log loss (lower is better)', axis: 'multi-class log loss (nats per example)', digits: 3, lo: 0 },
+};
+
+const chartsOf = (m: ModelData) => (m.kind === 'regression' ? REGRESSION_CHARTS : m.kind === 'multiclass' ? MULTICLASS_CHARTS : BINARY_CHARTS);
 
 export function metricCharts(
   m: ModelData, figures: Figures, keys: SeriesKey[], windows: ReturnType<typeof chooseWindows>, domain: [number, number], markers: Marker[], shade: LineChart['shade'],
 ): string {
-  const metrics = m.kind === 'regression' ? REGRESSION_CHARTS : BINARY_CHARTS;
-  return metrics
+  return chartsOf(m)
     .map((metric) => {
-      const info = METRICS[metric]!;
+      const info = (m.kind === 'multiclass' ? MULTICLASS_METRICS[metric] : undefined) ?? METRICS[metric]!;
       const series: Series[] = keys.map((k) => ({
         label: k.label,
         color: k.color,

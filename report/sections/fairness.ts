@@ -29,7 +29,8 @@ function bySegment(total: MetricPoint[], k: SeriesKey, gapOf: Map<string, string
 }
 
 /** A row per segment of one series. */
-function segmentsTable(binary: boolean, k: SeriesKey, figures: Map<string, Map<string, number | null>>): string {
+function segmentsTable(kind: ModelData['kind'], k: SeriesKey, figures: Map<string, Map<string, number | null>>): string {
+  const binary = kind === 'binary';
   const segments = [...figures.keys()].sort();
   const rows = segments.map((segment) => {
     const v = figures.get(segment)!;
@@ -37,12 +38,16 @@ function segmentsTable(binary: boolean, k: SeriesKey, figures: Map<string, Map<s
     const share = (x: number | null | undefined) => (x === null || x === undefined || !n ? null : x / n);
     const cells = binary
       ? [pct(share(v.get('positives'))), pct(share((v.get('tp') ?? 0) + (v.get('fp') ?? 0))), num(v.get('precision')), num(v.get('recall')), num(v.get('fpr')), num(v.get('f1')), num(v.get('roc_auc')), num(v.get('log_loss'))]
-      : [num(v.get('mae')), num(v.get('rmse')), num(v.get('r2'))];
+      : kind === 'multiclass'
+        ? [num(v.get('accuracy')), num(v.get('macro_f1')), num(v.get('log_loss')), num(v.get('cohen_kappa'))]
+        : [num(v.get('mae')), num(v.get('rmse')), num(v.get('r2'))];
     return [esc(segment), int(n), ...cells];
   });
   const headers = binary
     ? ['segment', 'n', 'positives', 'predicted positive', 'precision', 'recall (TPR)', 'FPR', 'F1', 'ROC AUC', 'log loss']
-    : ['segment', 'n', 'MAE', 'RMSE', 'R²'];
+    : kind === 'multiclass'
+      ? ['segment', 'n', 'accuracy', 'macro F1', 'log loss', "Cohen's kappa"]
+      : ['segment', 'n', 'MAE', 'RMSE', 'R²'];
   return `<h4>${swatch(k.color)}${esc(k.label)}, whole history</h4>${table(headers, rows, 'fairness')}`;
 }
 
@@ -65,9 +70,8 @@ export function fairnessSection(m: ModelData, keys: SeriesKey[]): string {
   const total = m.points.filter((p) => p.window === 'total' && p.segment !== ALL_SEGMENTS);
   if (total.length === 0) return '<p class="none">No segments (predictions carry no <code>segments</code>).</p>';
   const gapOf = gapAttributes(total);
-  const binary = m.kind === 'binary';
   const parts: string[] = [];
-  for (const k of keys.filter((key) => key.role === 'champion')) parts.push(segmentsTable(binary, k, bySegment(total, k, gapOf)));
+  for (const k of keys.filter((key) => key.role === 'champion')) parts.push(segmentsTable(m.kind, k, bySegment(total, k, gapOf)));
   const gaps = total.filter((p) => gapOf.has(p.segment));
   const gapKeys = [...gapOf.keys()].sort();
   if (gapKeys.length === 0) {

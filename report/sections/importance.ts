@@ -13,9 +13,12 @@ import { sparkline } from '../plots.js';
 /** Features shown per challenger. */
 export const TOP_FEATURES = 10;
 
-function challengerTable(model: string, challenger: string, snapshots: ReportSnapshot[]): string {
+function challengerTable(model: string, challenger: string, snapshots: ReportSnapshot[], multiclass: boolean): string {
   const latest = snapshots[snapshots.length - 1]!;
   const head = `<h4>${esc(challenger)} <span class="meta">${esc(latest.algorithm)} · latest snapshot ${esc(latest.version)} after ${int(latest.training_count)} examples · ${int(snapshots.length)} snapshots drawn</span></h4>`;
+  if (multiclass && (latest.importance === null || latest.importance.length === 0)) {
+    return `${head}<p class="none">Standardised coefficients are computed for binary and regression challengers only (a multi-class one has a weight per class and feature).</p>`;
+  }
   if (latest.importance === null || latest.importance.length === 0) {
     return `${head}<p class="none">No standardised coefficients: this model has no numeric feature through a standard scaler, or no linear weights.</p>`;
   }
@@ -40,6 +43,6 @@ export function importanceSection(m: ModelData): string {
   return (
     `<p>Standardised coefficients: a linear challenger's weight on each numeric feature as its standard scaler sees it, (x − mean) / std, i.e. the raw coefficient times the feature's standard deviation: ` +
     `the change of the raw score (a logit for a classifier) for one standard deviation. The ${TOP_FEATURES} largest in absolute value, and how each moved over the run.</p>` +
-    names.map((name) => challengerTable(m.model, name, byChallenger.get(name)!)).join('')
+    names.map((name) => challengerTable(m.model, name, byChallenger.get(name)!, m.kind === 'multiclass')).join('')
   );
 }

@@ -7,7 +7,7 @@
  * request left the file, no console error or page error, every chart
  * rendered (a visible box; in a chart with figures, series paths with a
  * length), the decision and drift markers are there, nothing overflows the
- * page's width; and it takes a full-page screenshot (a copy in
+ * page's width (the multi-class anomaly-type's class figures too); and it takes a full-page screenshot (a copy in
  * /tmp/report-screenshot.png for people to look at). Then the report of a
  * fixture with the figures of arrival records
  * (test/support/report-estimates.ts), as the browser draws it: estimates
@@ -22,7 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BINARY_CHARTS, renderReport } from '../../report/index.js';
+import { BINARY_CHARTS, MULTICLASS_CHARTS, renderReport } from '../../report/index.js';
 import { estimatesInput, FIRST_IMMATURE, HOURS, LABELLED } from '../support/report-estimates.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -144,6 +144,13 @@ describe('report.html in headless Chromium', () => {
         expect(svg!.lengths.filter((l) => l > 10).length, `${model} ${chart}`).toBe(model === 'fraud-detector' ? 3 : 2);
       }
     }
+    // anomaly-type (multi-class): its class figures, champion and softmax challenger in each, its promotion marked; no ROC curve.
+    expect(seen.charts.filter((c) => c.model === 'anomaly-type').map((c) => c.metric)).toEqual([...MULTICLASS_CHARTS, 'label_delay', 'label_coverage']);
+    for (const chart of seen.charts.filter((c) => c.model === 'anomaly-type' && (MULTICLASS_CHARTS as readonly string[]).includes(c.metric))) {
+      expect(chart.paths.filter((p) => p.length > 0).length, chart.metric).toBeGreaterThanOrEqual(2 * 2);
+      expect(chart.promotions, chart.metric).toBe(1);
+    }
+    expect(seen.curves.filter((c) => c.model === 'anomaly-type')).toEqual([]);
     const timeline = seen.timelines.find((t) => t.model === 'fraud-detector');
     expect(timeline?.dots).toBeGreaterThan(10);
     expect(timeline?.height).toBeGreaterThan(100);

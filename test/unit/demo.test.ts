@@ -3,6 +3,9 @@
  * fraud model's concept changes at the midpoint: drift is detected after it,
  * a challenger is promoted after it, the estimated F1 parts from the realised
  * one and loses its trust; the stationary churn model keeps its champion.
+ * The multi-class anomaly-type (reviewers correct its type and severity on
+ * one feedback) changes concept at the midpoint too: its softmax challenger
+ * is promoted after it, and the report shows its class figures.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +18,7 @@ import { DEMO_CHANGE, DEMO_COUNTS } from '../../demo/scenario.js';
 const readJsonl = <T>(path: string): T[] => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
 
 describe('feedbackloop demo', () => {
-  it('generates both models, detects the change, promotes a fraud challenger after it and keeps the churn champion', async () => {
+  it('generates the three models, detects the change, promotes a fraud and an anomaly-type challenger after it and keeps the churn champion', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'demo-')), 'out');
     const result = await demo({ out, seed: 7, progress: null });
     console.log(`demo took ${result.seconds.toFixed(1)} s`);
@@ -103,5 +106,32 @@ describe('feedbackloop demo', () => {
     const table = html.match(/<table class="importance" data-challenger="logreg">[\s\S]*?<\/table>/)![0];
     expect([...table.matchAll(/<tr data-feature="(\w+)" data-coefficient="([-\d.e]+)">/g)].map((m) => [m[1], Number(m[2])])).toEqual(latest.map((i) => [i.feature, i.coefficient]));
     expect(snapshots.filter((x) => x.challenger === 'ftrl').every((x) => x.importance === null)).toBe(true);
+
+    // anomaly-type: 4,000 predictions, 3,609 labelled (681 of them a rejection without the right type), 640 corrections
+    // (an automatic rule's wrong type, corrected with the type and the severity by an expert).
+    expect(s.by_model['anomaly-type']).toEqual({ predictions: 4000, labelled: 3609, corrections: 640, expired_labelled: 3228, expired_unlabelled: 354 });
+    const anomaly = (role: string, metric: string) => metrics.find((m) => m.model === 'anomaly-type' && m.role === role && m.window === 'total' && m.segment === '*' && m.metric === metric)?.value;
+    expect(['count', 'accuracy', 'macro_f1', 'log_loss', 'cohen_kappa', 'rejected', 'severity_count', 'severity_mae'].map((m) => anomaly('champion', m))).toEqual([
+      3609, 0.41895261845386533, 0.4570624346594932, 1.2908559616910456, 0.27124863053102444, 681, 2448, 0.7888480392156857,
+    ]);
+    expect(['count', 'accuracy', 'macro_f1', 'log_loss'].map((m) => anomaly('challenger', m))).toEqual([3094, 0.5966386554621849, 0.6193120477028221, 0.8564512322108633]);
+    // The champion's matrix (row: true type): its diagonal over all labelled (a rejection is never right) is the accuracy.
+    const matrix = charts.find((c) => c.model === 'anomaly-type' && c.chart === 'confusion' && c.role === 'champion')!;
+    expect([matrix.labels, matrix.values]).toEqual([['spike', 'drift', 'outage'], [605, 149, 245, 350, 554, 115, 144, 413, 353]]);
+    expect((605 + 554 + 353) / 3609).toBe(anomaly('champion', 'accuracy'));
+    // The change is at 2025-06-04T00:00Z: the softmax challenger is promoted 3 h 37 min after it, on multi-class log loss.
+    const anomalyDecisions = readJsonl<{ model: string; decision: string; to_version: string; at: number; n: number; statistic: number }>(s.files.promotions).filter((p) => p.model === 'anomaly-type');
+    expect(anomalyDecisions.map((d) => `${d.decision} ${d.to_version} at ${new Date(d.at).toISOString()}, n ${d.n}, statistic ${d.statistic}`)).toEqual([
+      'promote anomaly-type/softmax@51 at 2025-06-04T03:37:11.649Z, n 1971, statistic 0.04170864269284571',
+    ]);
+    expect(result.report).toContain('  promote: a2 → anomaly-type/softmax@51 at 2025-06-04T03:37Z (n 1971)');
+    expect(result.report).toContain('    champion, total                  3609   0.419   0.457   0.459   1.291   0.690   0.271   0.789\n');
+    // The report: its class figures over time, per-class F1 and both confusion matrices; no ROC curve for it.
+    const section = html.match(/<section class="model" id="model-\d" data-model="anomaly-type">[\s\S]*?<\/section>/)![0];
+    for (const metric of ['accuracy', 'macro_f1', 'log_loss', 'cohen_kappa']) expect(section).toContain(`data-model="anomaly-type" data-metric="${metric}"`);
+    expect(section.match(/<table class="per-class">/g)).toHaveLength(2);
+    expect(section).toMatch(/<table class="confusion" data-role="champion" data-version="a2">/);
+    expect(section).toMatch(/<table class="confusion" data-role="challenger" data-version="anomaly-type\/softmax">/);
+    expect(section).not.toContain('data-chart="roc"');
   }, 120_000);
 });
