@@ -13,5 +13,5 @@ if [[ -x .venv/bin/python ]] && .venv/bin/python -c "import sklearn, numpy, rive
 fi
 command -v "$PY" >/dev/null || { echo "python-env: $PY not found (install python3 and python3-venv)" >&2; exit 1; }
 [[ -x .venv/bin/python ]] || "$PY" -m venv .venv || { echo "python-env: cannot create .venv (on Debian: apt-get install python3-venv)" >&2; exit 1; }
-.venv/bin/pip install --quiet --disable-pip-version-check 'scikit-learn>=1.3' 'numpy>=1.24' "river==$RIVER_VERSION" 'confluent-kafka>=2.3'
+.venv/bin/pip install --quiet --disable-pip-version-check 'scikit-learn>=1.9' 'numpy>=1.24' "river==$RIVER_VERSION" 'confluent-kafka>=2.3'
 .venv/bin/python -c 'import sklearn, river; import confluent_kafka, importlib.metadata as m; print("python-env: scikit-learn", sklearn.__version__, "river", river.__version__, "confluent-kafka", m.version("confluent-kafka"))'
