@@ -14,38 +14,16 @@
  * Sample weights go to the binary models as they are.
  */
 import type { Estimator } from '../model.js';
-import { asObject, FieldReader, ModelError, SNAPSHOT_VERSION, type JsonObject, type ModelSnapshotData } from '../snapshot.js';
 import type { SparseVector } from '../vector.js';
-import { checkClassOptions, checkWeight, classHyperparameters, ClassSet, type ClassOptions, type MulticlassEstimator } from './model.js';
+import { checkWeight, type ClassOptions, type MulticlassEstimator } from './model.js';
+import { PerClassBinary } from './per-class-binary.js';
 
-export class OneVsRest implements MulticlassEstimator {
+export class OneVsRest extends PerClassBinary implements MulticlassEstimator {
   readonly algorithm = 'one_vs_rest';
   readonly task = 'multiclass' as const;
-  /** The untrained binary model every class's model is a clone of. */
-  readonly base: Estimator;
-  private readonly set: ClassSet;
-  private models: Estimator[] = [];
-  private count = 0;
 
   constructor(base: Estimator, options: ClassOptions = {}) {
-    if (base?.task !== 'binary') throw new ModelError(`one_vs_rest: the base estimator must be a binary model, got ${JSON.stringify(base?.algorithm)} (${base?.task})`);
-    this.base = base.clone();
-    const c = checkClassOptions(this.algorithm, options);
-    this.set = new ClassSet(this.algorithm, c.classes, c.maxClasses);
-    for (let k = 0; k < this.set.size; k++) this.models.push(this.base.clone());
-  }
-
-  get trainingCount(): number {
-    return this.count;
-  }
-
-  classes(): readonly string[] {
-    return this.set.list();
-  }
-
-  /** The binary model of each class, in class order (live objects: for inspection). */
-  estimators(): readonly Estimator[] {
-    return this.models;
+    super('one_vs_rest', base, options, 'classes');
   }
 
   checkExample(y: string, weight: number): boolean {
@@ -56,10 +34,7 @@ export class OneVsRest implements MulticlassEstimator {
   learnOne(x: SparseVector, y: string, weight = 1): void {
     if (!this.checkExample(y, weight)) return;
     let target = this.set.indexOf(y);
-    if (target < 0) {
-      target = this.set.add(y);
-      this.models.push(this.base.clone());
-    }
+    if (target < 0) target = this.addClass(y);
     const models = this.models;
     for (let c = 0; c < models.length; c++) models[c]!.learnOne(x, c === target ? 1 : 0, weight);
     this.count++;
@@ -80,43 +55,7 @@ export class OneVsRest implements MulticlassEstimator {
     return out;
   }
 
-  finiteOn(x: SparseVector): boolean {
-    for (const model of this.models) if (!Number.isFinite(model.rawOne ? model.rawOne(x) : model.predictOne(x))) return false;
-    return true;
-  }
-
   clone(): OneVsRest {
-    const fixed = this.set.fixed;
-    return new OneVsRest(this.base, fixed === null ? { maxClasses: this.set.maxClasses } : { classes: fixed, maxClasses: this.set.maxClasses });
-  }
-
-  hyperparameters(): JsonObject {
-    return {
-      estimator: { algorithm: this.base.algorithm, hyperparameters: this.base.hyperparameters() },
-      ...classHyperparameters(this.set.fixed, this.set.maxClasses),
-    };
-  }
-
-  toSnapshot(): ModelSnapshotData {
-    return {
-      algorithm: this.algorithm,
-      version: SNAPSHOT_VERSION,
-      hyperparameters: this.hyperparameters(),
-      state: { classes: [...this.set.list()], estimators: this.models.map((m) => m.toSnapshot().state), count: this.count },
-    };
-  }
-
-  restoreState(state: JsonObject): void {
-    const r = new FieldReader(state, `${this.algorithm}.state`);
-    const names = r.strings('classes');
-    const states = r.array('estimators');
-    if (states.length !== names.length) throw new ModelError(`${r.path}.estimators: ${states.length} states for ${names.length} classes`);
-    this.set.restore(names, `${r.path}.classes`);
-    this.models = states.map((s, c) => {
-      const model = this.base.clone();
-      model.restoreState(asObject(s, `${r.path}.estimators[${c}]`));
-      return model;
-    });
-    this.count = r.count('count');
+    return new OneVsRest(this.base, this.cloneOptions());
   }
 }
