@@ -105,6 +105,20 @@ export function chunkRecords(records: OutgoingRecord[]): OutgoingRecord[][] {
   return chunks;
 }
 
+/**
+ * The retries of a transactional producer's sends. A transaction's first send
+ * adds its partitions to the transaction (AddPartitionsToTxn), and right after
+ * the previous commit the coordinator answers CONCURRENT_TRANSACTIONS while it
+ * writes that transaction's markers (milliseconds). kafkajs retries the whole
+ * send after its initialRetryTime, 300 ms by default: a joiner committing a
+ * transaction every few tens of milliseconds lost a third of a backlog drain
+ * waiting there (20 of 250 transactions, 6.1 s of 18.7 s). Java's producer
+ * retries this case after 20 ms; so do we. The backoff still doubles up to
+ * kafkajs's 30 s cap, and an idempotent producer retries without limit as
+ * before (kafkajs's default for it), so an outage is waited out as long.
+ */
+export const TRANSACTIONAL_SEND_RETRY = { initialRetryTime: 20, retries: Number.MAX_SAFE_INTEGER } as const;
+
 function offsetsByTopic(offsets: TopicPartitionOffset[]) {
   const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
   for (const { topic, partition, offset } of offsets) {
@@ -262,6 +276,7 @@ export class KafkaTransport implements LogTransport {
       idempotent: true,
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
+      retry: TRANSACTIONAL_SEND_RETRY,
     });
     await producer.connect();
     this.open.add(producer);
