@@ -69,6 +69,8 @@ export interface JoinerProcessorDeps {
   /** Event-time alignment of predictions and feedback (default: 5 s wait, 20,000 records buffered per input). */
   align?: AlignOptions;
   clock: Clock;
+  /** Input records per batch, at most (one transaction each; default partition-tasks' DEFAULT_MAX_BATCH, 500). */
+  maxBatch?: number;
   /** Hooks: `joined` after each committed batch, with the counters' increments. */
   observer?: PipelineObserver;
   /**
@@ -132,6 +134,7 @@ export class JoinerProcessor implements Processor {
       onFailed: (error) => deps.observer?.commitFailed?.(JOINER_STAGE, error),
       poison: poisonToTopic(JOINER_STAGE, deps.topics.deadLetters, deps.codecs.deadLetter, deps.observer),
       health: taskHealth(JOINER_STAGE, deps.observer),
+      ...(deps.maxBatch !== undefined ? { maxBatch: deps.maxBatch } : {}),
       work: {
         open: (ctx) => this.restore(ctx),
         process: (task, batch, ctx) => this.processBatch(task, batch, ctx),

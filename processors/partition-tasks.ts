@@ -100,6 +100,13 @@ export interface PartitionTasksOptions<S> {
   poison?: PoisonOptions;
   /** Told when a batch failed in a way a retry can mend, and when a batch succeeded again. */
   health?: { failing(error: unknown): void; recovered(): void };
+  /**
+   * Records handed to the work at a time, at most (default DEFAULT_MAX_BATCH):
+   * the consumer's batches and an aligned task's runs. An exactly-once
+   * processor commits one transaction per batch, so on Kafka this also bounds
+   * the records per transaction.
+   */
+  maxBatch?: number;
 }
 
 export interface PoisonOptions {
@@ -131,8 +138,8 @@ export function offsetsOf(batch: PartitionBatch): TopicPartitionOffset[] {
   return 'offsets' in batch ? (batch as AlignedBatch).offsets : [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }];
 }
 
-/** Records handed to the work at a time, at most. */
-const MAX_ALIGNED_BATCH = 500;
+/** Records handed to the work at a time, at most, unless maxBatch says otherwise. */
+export const DEFAULT_MAX_BATCH = 500;
 
 export interface Task<S> {
   readonly context: TaskContext;
@@ -179,7 +186,7 @@ export class PartitionTasks<S> {
   /** Joins the group and starts handing batches to the work. */
   async start(): Promise<void> {
     const { transport, groupId, topics } = this.options;
-    const consumer = await transport.consumer({ groupId, topics });
+    const consumer = await transport.consumer({ groupId, topics, maxBatchSize: this.options.maxBatch ?? DEFAULT_MAX_BATCH });
     this.consumer = consumer;
     await consumer.run((batch) => this.queue.run(() => this.busy(() => this.onBatch(batch))));
   }
@@ -497,7 +504,7 @@ export class PartitionTasks<S> {
     }
     return new AlignedInputs(this.options.topics, batch.partition, batch.generation, context.resumeAt, (topic) => ends.get(topic) ?? 0, this.idleClock(), {
       maxWaitMs: align.maxWaitMs,
-      maxBatch: MAX_ALIGNED_BATCH,
+      maxBatch: this.options.maxBatch ?? DEFAULT_MAX_BATCH,
     });
   }
 

@@ -35,6 +35,16 @@ import { SHADOW_FEED_GROUPS, ShadowFeed } from './shadow-feed.js';
 /** Records of one input partition the joiner buffers for event-time alignment before it pauses that partition. */
 const JOINER_MAX_BUFFERED = 20_000;
 
+/**
+ * Input records per joiner batch in `run` (each batch one Kafka transaction):
+ * a transaction costs five round trips to the broker (AddPartitionsToTxn,
+ * Produce, AddOffsetsToTxn, TxnOffsetCommit, EndTxn) whatever its size. At
+ * 500 (partition-tasks' default, which the replay keeps: its batches are not
+ * transactions) a 95,539-event backlog took 260 transactions; at 2,000 it
+ * takes 64 and drains 20-35% faster (5,000 was no faster: its sends grow).
+ */
+const JOINER_RUN_BATCH = 2_000;
+
 export const PROCESSOR_NAMES = ['joiner', 'learner', 'promoter', 'evaluator', 'archive', 'registry'] as const;
 export type ProcessorName = (typeof PROCESSOR_NAMES)[number];
 
@@ -148,6 +158,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
         createStore: env.joinStore,
         changelog: env.joinerChangelog !== false,
         align: { maxWaitMs: j.input_wait, maxBuffered: JOINER_MAX_BUFFERED },
+        ...(env.time === 'wall-clock' ? { maxBatch: JOINER_RUN_BATCH } : {}),
         clock: env.clock,
         observer: env.observer,
       });

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { FeedbackloopError } from '../../core/errors.js';
-import { offsetsOf, PartitionTasks, type PartitionWork, type TaskContext } from '../../processors/partition-tasks.js';
+import { DEFAULT_MAX_BATCH, offsetsOf, PartitionTasks, type PartitionWork, type TaskContext } from '../../processors/partition-tasks.js';
 import { delegating, scriptedTransport } from '../support/greedy-consumer.js';
 
 const IN = 'in';
@@ -221,5 +221,45 @@ describe('partition tasks', () => {
     const partition0 = processed.filter((v) => v.includes('-0:')).map((v) => Number(v.split(':')[1]));
     expect(partition0).toEqual(Array.from({ length: 40 }, (_, t) => t));
     await tasks.stop();
+  });
+
+  it('maxBatch bounds the records of each batch, one transaction each: 2,500 records in 1,000, 1,000, 500 (plain) and the same for an aligned task', async () => {
+    for (const aligned of [false, true]) {
+      const log = await setUp(1);
+      await produce(log, 0, 0, 2_500);
+      const sizes: number[] = [];
+      const seen = newSeen();
+      const copy = copier(seen);
+      const tasks = new PartitionTasks({
+        transport: log, groupId: `g-${aligned}`, topics: [IN], transactionalIdPrefix: `t-${aligned}`, maxBatch: 1_000,
+        ...(aligned ? { align: { maxWaitMs: 10, maxBuffered: 10_000 } } : {}),
+        work: { ...copy, process: async (state, batch, ctx) => { sizes.push(batch.records.length); await copy.process(state, batch, ctx); } },
+      });
+      await tasks.start();
+      await log.whenIdle();
+      for (let i = 0; i < 200 && seen.processed.length < 2_500; i++) await new Promise((r) => setTimeout(r, 5));
+      await tasks.stop();
+      expect(sizes).toEqual([1_000, 1_000, 500]);
+      expect(seen.processed).toEqual(Array.from({ length: 2_500 }, (_, i) => `0:${i}`));
+      expect(outputs(log)).toHaveLength(2_500);
+    }
+  });
+
+  it('without maxBatch a batch holds at most DEFAULT_MAX_BATCH (500) records', async () => {
+    const log = await setUp(1);
+    await produce(log, 0, 0, 1_200);
+    const sizes: number[] = [];
+    const seen = newSeen();
+    const copy = copier(seen);
+    const tasks = new PartitionTasks({
+      transport: log, groupId: 'g', topics: [IN], transactionalIdPrefix: 't',
+      work: { ...copy, process: async (state, batch, ctx) => { sizes.push(batch.records.length); await copy.process(state, batch, ctx); } },
+    });
+    await tasks.start();
+    await log.whenIdle();
+    for (let i = 0; i < 200 && seen.processed.length < 1_200; i++) await new Promise((r) => setTimeout(r, 5));
+    await tasks.stop();
+    expect(DEFAULT_MAX_BATCH).toBe(500);
+    expect(sizes).toEqual([500, 500, 200]);
   });
 });
