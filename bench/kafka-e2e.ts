@@ -39,7 +39,12 @@
  * snapshots, so its last partial batch would wait that long), --partitions N
  * (default 3), --cpu-prof DIR (run `run` under node --cpu-prof and print its
  * top self-time functions), --keep (leave the topics, the ClickHouse
- * database and the state folder), --json PATH (default out/bench/kafka-e2e.json).
+ * database and the state folder), --json PATH (default out/bench/kafka-e2e.json),
+ * --only P (repeatable: run only these processors, e.g. `--only joiner` for the
+ * joiner group's drain rate alone; ClickHouse is then needed only with the
+ * archive or the evaluator, and phase 2 only runs with the evaluator),
+ * --cli PATH (the CLI to run instead of dist/cli/main.js: a copy of another
+ * build, for before/after runs).
  *
  * Everything is named for the run (topics, client id, ClickHouse database,
  * state folder) and removed at the end. The stack is shared: the load average
@@ -81,6 +86,10 @@ const o = {
   partitions: numberOption('partitions', 3),
   drainTimeoutSeconds: numberOption('drain-timeout', 900),
   cpuProf: argValue('cpu-prof'),
+  /** The processors to run (repeatable; default all of PROCESSORS), e.g. `--only joiner` for the joiner group's drain rate alone. */
+  only: process.argv.flatMap((a, i) => (a === '--only' && process.argv[i + 1] ? [process.argv[i + 1]!] : [])),
+  /** The CLI to run (default dist/cli/main.js): a copy of another build, for A/B runs. */
+  cli: argValue('cli') ?? CLI,
   keep: process.argv.includes('--keep'),
   json: argValue('json') ?? 'out/bench/kafka-e2e.json',
 };
@@ -134,8 +143,8 @@ class RunProcess {
     });
   }
 
-  static start(env: Record<string, string>, config: string, logFile: string, nodeFlags: string[]): RunProcess {
-    const args = [...nodeFlags, CLI, 'run', '--config', config, '--only', ...PROCESSORS];
+  static start(env: Record<string, string>, config: string, logFile: string, nodeFlags: string[], processors: readonly string[]): RunProcess {
+    const args = [...nodeFlags, o.cli, 'run', '--config', config, '--only', ...processors];
     return new RunProcess(spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }), logFile);
   }
 
@@ -178,7 +187,7 @@ interface Group {
   topics: string[];
 }
 
-function groupsOf(prefix: string, topics: PipelineTopics): Group[] {
+function groupsOf(prefix: string, topics: PipelineTopics, processors: ReadonlyArray<(typeof PROCESSORS)[number]>): Group[] {
   const inputs: Record<(typeof PROCESSORS)[number], string[]> = {
     joiner: [topics.predictions, topics.feedback],
     learner: [topics.labelled],
@@ -187,7 +196,7 @@ function groupsOf(prefix: string, topics: PipelineTopics): Group[] {
     archive: [topics.predictions],
     registry: [topics.snapshots, topics.promotions],
   };
-  return PROCESSORS.map((processor) => ({ processor, groupId: `${prefix}-${processor}`, topics: inputs[processor] }));
+  return processors.map((processor) => ({ processor, groupId: `${prefix}-${processor}`, topics: inputs[processor] }));
 }
 
 /** Each group's lag (end offset minus committed offset, summed over its inputs' partitions; nothing committed = the whole partition). */
@@ -493,8 +502,13 @@ function topSelfTime(file: string, count = 20): Array<{ function: string; where:
 // ---------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
-  await requireStack('kafka', 'registry', 'clickhouse');
+  if (!existsSync(o.cli)) throw new Error(`${o.cli} is missing: run "npm run build" first`);
+  const unknown = o.only.filter((p) => !(PROCESSORS as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new Error(`--only: unknown processor(s) ${unknown.join(', ')} (one of ${PROCESSORS.join(', ')})`);
+  const processors = o.only.length > 0 ? PROCESSORS.filter((p) => o.only.includes(p)) : PROCESSORS;
+  // ClickHouse only for the processors that write to it.
+  const clickhouseUsed = processors.some((p) => p === 'archive' || p === 'evaluator');
+  await requireStack('kafka', 'registry', ...(clickhouseUsed ? (['clickhouse'] as const) : []));
   const loadBefore = load();
   const prefix = uniqueName('bench-e2e');
   const database = prefix.replace(/-/g, '_');
@@ -520,7 +534,7 @@ async function main(): Promise<void> {
   const env = joinerEnvironment({
     clientId: prefix, topics, partitions: o.partitions, stateDir,
     extra: {
-      FEEDBACKLOOP_CLICKHOUSE_URL: STACK.clickhouseUrl,
+      FEEDBACKLOOP_CLICKHOUSE_URL: clickhouseUsed ? STACK.clickhouseUrl : '',
       FEEDBACKLOOP_CLICKHOUSE_DATABASE: database,
       FEEDBACKLOOP_EVALUATOR_FLUSH_INTERVAL: `${o.flushInterval}s`,
       FEEDBACKLOOP_LEARNER_SNAPSHOT_INTERVAL: `${o.snapshotInterval}s`,
@@ -538,7 +552,7 @@ async function main(): Promise<void> {
     node: process.version,
     options: { ...o, json: undefined },
     settings: {
-      processors: PROCESSORS,
+      processors,
       partitions: o.partitions,
       'evaluator.flush_interval': `${o.flushInterval}s`,
       'learner.snapshot_interval': `${o.snapshotInterval}s`,
@@ -562,11 +576,11 @@ async function main(): Promise<void> {
     const inputEvents = produced.predictions + produced.feedback;
     console.log(`backlog: ${produced.predictions} predictions + ${produced.feedback} feedback (${stream.corrections} corrections) produced in ${produceSeconds.toFixed(1)} s`);
 
-    const groups = groupsOf(prefix, topics);
+    const groups = groupsOf(prefix, topics, processors);
     const nodeFlags = o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : [];
     if (o.cpuProf) mkdirSync(o.cpuProf, { recursive: true });
     const spawned = Date.now();
-    run = RunProcess.start(env, config, join(logDir, `${prefix}-run.log`), nodeFlags);
+    run = RunProcess.start(env, config, join(logDir, `${prefix}-run.log`), nodeFlags, processors);
     await run.running(120_000);
     const running = Date.now();
     const r = run;
@@ -584,7 +598,7 @@ async function main(): Promise<void> {
       perGroup.registry.records = offsets.flat().reduce((sum, p) => sum + Number(p.high), 0);
       perGroup.registry.records_per_second = Math.round(perGroup.registry.records / Math.max(0.1, drain.caughtUp.registry!));
     }
-    const joinerSeconds = drain.caughtUp.joiner!;
+    const joinerSeconds = drain.caughtUp.joiner ?? Number.NaN;
     result.drain = {
       input: { ...produced, events: inputEvents, corrections_in_stream: stream.corrections, produce_seconds: Math.round(produceSeconds * 10) / 10 },
       startup_seconds: Math.round((running - spawned) / 100) / 10,
@@ -602,7 +616,8 @@ async function main(): Promise<void> {
     for (const [name, g] of Object.entries(perGroup)) console.log(`  ${name.padEnd(10)} ${g.caught_up_s.toFixed(1).padStart(13)} ${String(g.records).padStart(9)} ${String(g.records_per_second).padStart(11)}`);
 
     // Phase 2.
-    if (o.latencySeconds > 0) {
+    if (o.latencySeconds > 0 && !processors.includes('evaluator')) console.log('latency: skipped (it needs the evaluator; --only leaves it out)');
+    else if (o.latencySeconds > 0) {
       const loadBeforeLatency = load();
       const latency = await latencyPhase(run, producer, codecs, topics, database);
       // From the last send: the probes were all seen (or given up on) before this starts.
@@ -632,7 +647,7 @@ async function main(): Promise<void> {
     await run?.stop(10_000);
     if (!o.keep) {
       await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
-      await clickhouse(`DROP DATABASE IF EXISTS ${database}`).catch(() => {});
+      if (clickhouseUsed) await clickhouse(`DROP DATABASE IF EXISTS ${database}`).catch(() => {});
       removeStateDir(stateDir);
     }
     rmSync(work, { recursive: true, force: true });
