@@ -223,22 +223,27 @@ describe('partition tasks', () => {
     await tasks.stop();
   });
 
+  /** Runs `count` records of one partition through a copying task built with `extra` options; the batch sizes it saw and what it did. */
+  async function batchSizes(count: number, extra: Partial<ConstructorParameters<typeof PartitionTasks<unknown>>[0]>, name: string) {
+    const log = await setUp(1);
+    await produce(log, 0, 0, count);
+    const sizes: number[] = [];
+    const seen = newSeen();
+    const copy = copier(seen);
+    const tasks = new PartitionTasks({
+      transport: log, groupId: `g-${name}`, topics: [IN], transactionalIdPrefix: `t-${name}`, ...extra,
+      work: { ...copy, process: async (state, batch, ctx) => { sizes.push(batch.records.length); await copy.process(state, batch, ctx); } },
+    });
+    await tasks.start();
+    await log.whenIdle();
+    for (let i = 0; i < 200 && seen.processed.length < count; i++) await new Promise((r) => setTimeout(r, 5));
+    await tasks.stop();
+    return { sizes, seen, log };
+  }
+
   it('maxBatch bounds the records of each batch, one transaction each: 2,500 records in 1,000, 1,000, 500 (plain) and the same for an aligned task', async () => {
     for (const aligned of [false, true]) {
-      const log = await setUp(1);
-      await produce(log, 0, 0, 2_500);
-      const sizes: number[] = [];
-      const seen = newSeen();
-      const copy = copier(seen);
-      const tasks = new PartitionTasks({
-        transport: log, groupId: `g-${aligned}`, topics: [IN], transactionalIdPrefix: `t-${aligned}`, maxBatch: 1_000,
-        ...(aligned ? { align: { maxWaitMs: 10, maxBuffered: 10_000 } } : {}),
-        work: { ...copy, process: async (state, batch, ctx) => { sizes.push(batch.records.length); await copy.process(state, batch, ctx); } },
-      });
-      await tasks.start();
-      await log.whenIdle();
-      for (let i = 0; i < 200 && seen.processed.length < 2_500; i++) await new Promise((r) => setTimeout(r, 5));
-      await tasks.stop();
+      const { sizes, seen, log } = await batchSizes(2_500, { maxBatch: 1_000, ...(aligned ? { align: { maxWaitMs: 10, maxBuffered: 10_000 } } : {}) }, String(aligned));
       expect(sizes).toEqual([1_000, 1_000, 500]);
       expect(seen.processed).toEqual(Array.from({ length: 2_500 }, (_, i) => `0:${i}`));
       expect(outputs(log)).toHaveLength(2_500);
@@ -246,19 +251,7 @@ describe('partition tasks', () => {
   });
 
   it('without maxBatch a batch holds at most DEFAULT_MAX_BATCH (500) records', async () => {
-    const log = await setUp(1);
-    await produce(log, 0, 0, 1_200);
-    const sizes: number[] = [];
-    const seen = newSeen();
-    const copy = copier(seen);
-    const tasks = new PartitionTasks({
-      transport: log, groupId: 'g', topics: [IN], transactionalIdPrefix: 't',
-      work: { ...copy, process: async (state, batch, ctx) => { sizes.push(batch.records.length); await copy.process(state, batch, ctx); } },
-    });
-    await tasks.start();
-    await log.whenIdle();
-    for (let i = 0; i < 200 && seen.processed.length < 1_200; i++) await new Promise((r) => setTimeout(r, 5));
-    await tasks.stop();
+    const { sizes } = await batchSizes(1_200, {}, 'default');
     expect(DEFAULT_MAX_BATCH).toBe(500);
     expect(sizes).toEqual([500, 500, 200]);
   });
