@@ -43,6 +43,7 @@ import { join } from 'node:path';
 import { modelKindOf, type Config } from '../adapters/config/index.js';
 import { makeCodecs, type Codecs } from '../adapters/codec/codecs.js';
 import { avroPredictionPacking } from '../adapters/codec/prediction-packing.js';
+import { LmdbSpill } from '../adapters/state/lmdb-spill.js';
 import { MemoryTransport } from '../adapters/transport/memory.js';
 import type { OutgoingRecord } from '../adapters/transport/transport.js';
 import type { Clock } from '../core/clock.js';
@@ -126,7 +127,7 @@ function inputChunks(input: ReplayInput, files: ReturnType<typeof inputFiles>, c
 }
 
 /** What the replay gives the pipeline: the in-process log, join state in memory, files (and ClickHouse), event time. */
-function replayEnvironment(input: ReplayInput, log: MemoryTransport, codecs: Codecs, files: FileEvaluatorSink, letters: Sink<DeadLetter>, stores: JoinStore[]): PipelineEnv {
+function replayEnvironment(input: ReplayInput, log: MemoryTransport, codecs: Codecs, files: FileEvaluatorSink, letters: Sink<DeadLetter>, stores: JoinStore[], tmp: string): PipelineEnv {
   const { config, clickhouse } = input;
   return {
     config,
@@ -135,9 +136,11 @@ function replayEnvironment(input: ReplayInput, log: MemoryTransport, codecs: Cod
     clock: input.clock,
     name: 'replay',
     time: 'event-time',
-    // Pending predictions packed as Avro (a third of their decoded size; core/join/packed-store.ts).
+    // Pending predictions packed as Avro (a third of their decoded size; core/join/packed-store.ts),
+    // at most joiner.replay_memory_entries of them on the heap, the oldest beyond on disk (in tmp).
     joinStore: () => {
-      const store = new PackedJoinStore(avroPredictionPacking());
+      const spill = { maxInMemory: config.joiner.replay_memory_entries, open: () => new LmdbSpill(join(tmp, 'join')) };
+      const store = new PackedJoinStore(avroPredictionPacking(), spill);
       stores.push(store);
       return store;
     },
@@ -197,10 +200,10 @@ async function run(input: ReplayInput, log: MemoryTransport, codecs: Codecs, tmp
   const { config, clock } = input;
   const outputs = new ReplayOutputs(input.out, tmp, log, config.topics, codecs, (model) => modelKindOf(config, model));
   const inputs = inputFiles(input, clock.now(), outputs);
-  const files = new FileEvaluatorSink(input.out);
+  const files = new FileEvaluatorSink(input.out, tmp);
   const stores: JoinStore[] = [];
   const names: ProcessorName[] = ['joiner', 'learner', 'promoter', 'evaluator', ...(input.registry ? (['registry'] as const) : [])];
-  const pipeline = new Pipeline(replayEnvironment(input, log, codecs, files, outputs.letterSink(), stores), names);
+  const pipeline = new Pipeline(replayEnvironment(input, log, codecs, files, outputs.letterSink(), stores, tmp), names);
   const joiner = pipeline.get('joiner')!;
   await pipeline.start();
   const total = (await stat(input.predictions)).size + (await stat(input.feedback)).size;
@@ -240,7 +243,7 @@ async function run(input: ReplayInput, log: MemoryTransport, codecs: Codecs, tmp
     pending_at_end: stores.reduce((sum, store) => sum + store.size(), 0),
     dead_letters: deadLetters,
     by_model: c.byModel,
-    metric_points: files.points.rows.size,
+    metric_points: files.pointCount,
     drift_alarms: final.drift.filter((d) => d.detected).length,
     snapshots_published: outputs.snapshotsPublished,
     decisions: outputs.decisions.length,

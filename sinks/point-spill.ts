@@ -1,0 +1,165 @@
+/**
+ * A replay's sliding-window metric points (`last_<n>`) on disk (issue 13):
+ * one point per cell every evaluator.rolling_emit_every examples, each with
+ * its own window_start, so they grow with the input (90% of metrics.jsonl).
+ * FileEvaluatorSink hands them here instead of keeping them on the heap.
+ *
+ * At most `maxBuffered` rows are held; each time the buffer fills it is
+ * sorted (metrics.jsonl's order, then version, then arrival) and written to
+ * a run file in `dir`. sorted() merges the runs and keeps, per key, the row
+ * with the highest version, the later among equals: what FileEvaluatorSink
+ * keeps in memory (its Latest) and ClickHouse's ReplacingMergeTree do.
+ *
+ * The report draws no sliding window; of these points it reads only the
+ * earliest window_start of each series (report/series.ts orders the
+ * series by it). `earliest` keeps that point per series: bounded by the
+ * cells and metrics, not the input.
+ */
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { MetricPoint, Versioned } from '../core/evaluate/index.js';
+import { JsonlWriter } from './jsonl-writer.js';
+
+/** Rows held before a run is written: a few tens of MB. */
+export const POINT_SPILL_ROWS = 50_000;
+
+/** A point as it sorts: its fields in metrics.jsonl's order, then version and arrival. */
+interface Row {
+  point: MetricPoint;
+  version: number;
+  seq: number;
+  /** The point as JSON (what metrics.jsonl gets). */
+  json: string;
+}
+
+/** Is this point a sliding window's? */
+export const isRollingPoint = (p: MetricPoint) => p.window.startsWith('last_');
+
+const fields = (p: MetricPoint): Array<string | number> => [p.model, p.model_version, p.role, p.segment, p.window, p.window_start, p.metric];
+
+/** metrics.jsonl's order (FileEvaluatorSink.final). */
+export function comparePoints(a: MetricPoint, b: MetricPoint): number {
+  const x = fields(a);
+  const y = fields(b);
+  for (let i = 0; i < x.length; i++) {
+    if (x[i]! < y[i]!) return -1;
+    if (x[i]! > y[i]!) return 1;
+  }
+  return 0;
+}
+
+const compareRows = (a: Row, b: Row) => comparePoints(a.point, b.point) || a.version - b.version || a.seq - b.seq;
+
+/** The series a point belongs to: its key but window_start. */
+const seriesKey = (p: MetricPoint) => [p.model, p.model_version, p.role, p.segment, p.window, p.metric].join('\u0000');
+
+export class PointSpill {
+  private buffer: Row[] = [];
+  private readonly runs: string[] = [];
+  private seq = 0;
+  /** Per series, its point with the earliest window_start (the first such on ties). */
+  readonly earliest = new Map<string, MetricPoint>();
+  /** Points written by sorted() (one per key). */
+  written = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly name = 'points',
+    private readonly maxBuffered = POINT_SPILL_ROWS,
+  ) {}
+
+  async add(row: Versioned<MetricPoint>): Promise<void> {
+    const p = row.value;
+    const key = seriesKey(p);
+    const first = this.earliest.get(key);
+    if (!first || p.window_start < first.window_start) this.earliest.set(key, p);
+    this.buffer.push({ point: p, version: row.version, seq: this.seq++, json: JSON.stringify(p) });
+    if (this.buffer.length >= this.maxBuffered) await this.spill();
+  }
+
+  /** Every key's latest point (and its JSON), in metrics.jsonl's order; then removes the runs. */
+  async *sorted(): AsyncGenerator<{ point: MetricPoint; json: string }> {
+    const sources = [...this.runs.map((path) => readRun(path)), rowsOf(this.buffer.sort(compareRows))];
+    this.buffer = [];
+    let held: Row | undefined;
+    for await (const row of merge(sources)) {
+      if (held && comparePoints(held.point, row.point) !== 0) {
+        this.written++;
+        yield held;
+      }
+      held = row;
+    }
+    if (held) {
+      this.written++;
+      yield held;
+    }
+    for (const run of this.runs) await rm(run, { force: true });
+  }
+
+  private async spill(): Promise<void> {
+    const rows = this.buffer.sort(compareRows);
+    this.buffer = [];
+    const path = join(this.dir, `${this.name}.run-${this.runs.length}`);
+    this.runs.push(path);
+    const out = new JsonlWriter(path);
+    for (const r of rows) await out.line(`${r.version}\t${r.seq}\t${r.json}`);
+    await out.close();
+  }
+}
+
+async function* rowsOf(rows: Row[]): AsyncGenerator<Row> {
+  yield* rows;
+}
+
+async function* readRun(path: string): AsyncGenerator<Row> {
+  for await (const text of createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity })) {
+    const a = text.indexOf('\t');
+    const b = text.indexOf('\t', a + 1);
+    const json = text.slice(b + 1);
+    yield { version: Number(text.slice(0, a)), seq: Number(text.slice(a + 1, b)), json, point: JSON.parse(json) as MetricPoint };
+  }
+}
+
+/** Merges sorted sources (a binary heap of their heads: a long replay writes tens of runs). */
+async function* merge(sources: Array<AsyncGenerator<Row>>): AsyncGenerator<Row> {
+  const heap: Array<{ row: Row; source: number }> = [];
+  const push = (item: { row: Row; source: number }) => {
+    heap.push(item);
+    for (let i = heap.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (compareRows(heap[parent]!.row, heap[i]!.row) <= 0) break;
+      [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
+      i = parent;
+    }
+  };
+  const pop = () => {
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && compareRows(heap[l]!.row, heap[m]!.row) < 0) m = l;
+        if (r < heap.length && compareRows(heap[r]!.row, heap[m]!.row) < 0) m = r;
+        if (m === i) break;
+        [heap[m], heap[i]] = [heap[i]!, heap[m]!];
+        i = m;
+      }
+    }
+    return top;
+  };
+  for (let s = 0; s < sources.length; s++) {
+    const first = await sources[s]!.next();
+    if (!first.done) push({ row: first.value, source: s });
+  }
+  while (heap.length > 0) {
+    const { row, source } = pop();
+    yield row;
+    const next = await sources[source]!.next();
+    if (!next.done) push({ row: next.value, source });
+  }
+}
