@@ -200,7 +200,7 @@ async function run(input: ReplayInput, log: MemoryTransport, codecs: Codecs, tmp
   const { config, clock } = input;
   const outputs = new ReplayOutputs(input.out, tmp, log, config.topics, codecs, (model) => modelKindOf(config, model));
   const inputs = inputFiles(input, clock.now(), outputs);
-  const files = new FileEvaluatorSink(input.out, tmp);
+  const files = new FileEvaluatorSink(input.out, { dir: tmp });
   const stores: JoinStore[] = [];
   const names: ProcessorName[] = ['joiner', 'learner', 'promoter', 'evaluator', ...(input.registry ? (['registry'] as const) : [])];
   const pipeline = new Pipeline(replayEnvironment(input, log, codecs, files, outputs.letterSink(), stores, tmp), names);

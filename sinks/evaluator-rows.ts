@@ -120,12 +120,12 @@ export class FileEvaluatorSink implements EvaluatorSink {
   readonly charts = new Latest<ChartRow>(chartKey);
   private readonly spill: PointSpill | undefined;
 
-  /** `spillDir`: where the sliding-window points wait (run files, removed by close()). */
+  /** `spill.dir`: where the sliding-window points wait (run files of `spill.rows` rows, removed by close()). */
   constructor(
     private readonly dir: string,
-    spillDir?: string,
+    spill?: { dir: string; rows?: number },
   ) {
-    this.spill = spillDir === undefined ? undefined : new PointSpill(spillDir);
+    this.spill = spill === undefined ? undefined : new PointSpill(spill.dir, 'points', spill.rows);
   }
 
   /** Metric points, one per key (with a spill folder: known after close()). */
