@@ -33,9 +33,15 @@
  * Memory does not grow with the input: the files are read line by line and
  * merged on the fly (replay-input.ts); after each chunk the outputs are
  * drained to files (replay-outputs.ts) and the in-process log frees what
- * every reader has consumed (MemoryTransport.release). What stays is bounded
- * by the join window (pending predictions), the metric windows and the
- * number of snapshots and decisions.
+ * every reader has consumed (MemoryTransport.release). At most
+ * joiner.replay_memory_entries pending predictions stay on the heap, the
+ * oldest beyond wait in LMDB (core/join/packed-store.ts), and the metric
+ * points the report does not draw (sliding windows, the segments' tumbling
+ * windows) wait in sorted run files (sinks/point-spill.ts), both in the
+ * temp folder under DIR, removed at the end (also on failure). What stays
+ * grows only with the whole model's tumbling windows and the drift tests
+ * over the stream's time span, the expiry index
+ * (about 40 bytes per pending prediction), and the snapshots and decisions.
  */
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';

@@ -7,8 +7,8 @@
  *   retried for as long as ClickHouse is down or slow.
  * - FileEvaluatorSink: a replay's files; keeps the latest row per key and
  *   writes metrics.jsonl, drift.jsonl, feedback.jsonl and charts.jsonl on close.
- *   Given a spill folder, the sliding-window points go to disk instead
- *   (point-spill.ts): they grow with the input.
+ *   Given a spill folder, the points that grow with the input and that the
+ *   report does not draw go to disk instead (point-spill.ts).
  */
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
@@ -16,7 +16,7 @@ import type { ChartRow, DriftRecord, EvaluatorRows, FeedbackStat, MetricPoint, V
 import { chartRow, driftRow, feedbackStatRow, labelledExampleRow, metricPointRow, type ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { BatchingSink } from './batching.js';
 import { JsonlWriter } from './jsonl-writer.js';
-import { comparePoints, isRollingPoint, PointSpill } from './point-spill.js';
+import { comparePoints, isSpilledPoint, PointSpill } from './point-spill.js';
 import { ClickHouseTableSink, type ClickHouseTableSinkOptions } from './clickhouse-table.js';
 import type { Sink } from './sink.js';
 
@@ -113,14 +113,14 @@ async function writeJsonl(path: string, rows: unknown[]): Promise<void> {
 }
 
 export class FileEvaluatorSink implements EvaluatorSink {
-  /** The points (with a spill folder: but the sliding windows'). */
+  /** The points (with a spill folder: those the report draws). */
   readonly points = new Latest<MetricPoint>(pointKey);
   readonly drift = new Latest<DriftRecord>(driftKey);
   readonly feedback = new Latest<FeedbackStat>(feedbackKey);
   readonly charts = new Latest<ChartRow>(chartKey);
   private readonly spill: PointSpill | undefined;
 
-  /** `spill.dir`: where the sliding-window points wait (run files of `spill.rows` rows, removed by close()). */
+  /** `spill.dir`: where the points the report does not draw wait (run files of `spill.rows` rows, removed by close()). */
   constructor(
     private readonly dir: string,
     spill?: { dir: string; rows?: number },
@@ -142,8 +142,8 @@ export class FileEvaluatorSink implements EvaluatorSink {
   async writeBatch(batches: EvaluatorRows[]): Promise<void> {
     for (const rows of batches) {
       if (this.spill) {
-        this.points.add(rows.points.filter((r) => !isRollingPoint(r.value)));
-        for (const r of rows.points) if (isRollingPoint(r.value)) await this.spill.add(r);
+        this.points.add(rows.points.filter((r) => !isSpilledPoint(r.value)));
+        for (const r of rows.points) if (isSpilledPoint(r.value)) await this.spill.add(r);
       } else {
         this.points.add(rows.points);
       }
@@ -154,9 +154,9 @@ export class FileEvaluatorSink implements EvaluatorSink {
   }
 
   /**
-   * The final rows, in a stable order. With a spill folder, of the sliding
-   * windows' points only the earliest of each series (all the report reads
-   * of them): metrics.jsonl gets them all.
+   * The final rows, in a stable order. With a spill folder, of the points
+   * it holds only the earliest of each series (all the report reads of
+   * them): metrics.jsonl gets them all.
    */
   final(): { points: MetricPoint[]; drift: DriftRecord[]; feedback: FeedbackStat[]; charts: ChartRow[] } {
     return {

@@ -1,8 +1,10 @@
 /**
- * A replay's sliding-window metric points (`last_<n>`) on disk (issue 13):
- * one point per cell every evaluator.rolling_emit_every examples, each with
- * its own window_start, so they grow with the input (90% of metrics.jsonl).
- * FileEvaluatorSink hands them here instead of keeping them on the heap.
+ * A replay's metric points that grow with the input and that the report
+ * does not draw (issue 13), on disk: the sliding windows' (`last_<n>`, one
+ * point per cell every evaluator.rolling_emit_every examples, each with its
+ * own window_start: 90% of metrics.jsonl) and the segments' tumbling
+ * windows' (one per segment, window and metric). FileEvaluatorSink hands
+ * them here instead of keeping them on the heap.
  *
  * At most `maxBuffered` rows are held; each time the buffer fills it is
  * sorted (metrics.jsonl's order, then version, then arrival) and written to
@@ -10,15 +12,17 @@
  * with the highest version, the later among equals: what FileEvaluatorSink
  * keeps in memory (its Latest) and ClickHouse's ReplacingMergeTree do.
  *
- * The report draws no sliding window; of these points it reads only the
- * earliest window_start of each series (report/series.ts orders the
- * series by it). `earliest` keeps that point per series: bounded by the
- * cells and metrics, not the input.
+ * The report reads of these points only each series' earliest window_start
+ * (report/series.ts orders the series by it; its other readers take the
+ * segments' total windows, or the whole model's tumbling windows, which
+ * span every segment's). `earliest` keeps that point per series: bounded by
+ * the cells, windows and metrics, not the input.
  */
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ALL_SEGMENTS } from '../core/contracts/index.js';
 import type { MetricPoint, Versioned } from '../core/evaluate/index.js';
 import { JsonlWriter } from './jsonl-writer.js';
 
@@ -34,8 +38,8 @@ interface Row {
   json: string;
 }
 
-/** Is this point a sliding window's? */
-export const isRollingPoint = (p: MetricPoint) => p.window.startsWith('last_');
+/** Is this point one the report draws nothing from: a sliding window's, or a segment's outside the total window? */
+export const isSpilledPoint = (p: MetricPoint) => p.window.startsWith('last_') || (p.window !== 'total' && p.segment !== ALL_SEGMENTS);
 
 const fields = (p: MetricPoint): Array<string | number> => [p.model, p.model_version, p.role, p.segment, p.window, p.window_start, p.metric];
 

@@ -33,7 +33,7 @@ import type { Prediction } from '../events.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import type { JoinEntry, JoinStore } from './store.js';
 
-/** Turns a prediction into a compact string and back, losslessly. */
+/** Turns a prediction into a compact one-byte string (every char below 256: bytes) and back, losslessly. */
 export interface Packing {
   pack(prediction: Prediction): string;
   unpack(packed: string): Prediction;

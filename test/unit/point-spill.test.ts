@@ -1,5 +1,5 @@
 /**
- * The sliding-window metric points on disk (sinks/point-spill.ts, issue 13):
+ * The metric points the report does not draw, on disk (sinks/point-spill.ts, issue 13):
  * merged from several run files they give, key by key, what the in-memory
  * sink keeps (the highest version, the later among equals), in
  * metrics.jsonl's order; a FileEvaluatorSink with a spill folder writes the
@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { EvaluatorRows, MetricPoint, Versioned } from '../../core/evaluate/index.js';
 import { mulberry32 } from '../../demo/random.js';
 import { FileEvaluatorSink } from '../../sinks/evaluator-rows.js';
-import { PointSpill } from '../../sinks/point-spill.js';
+import { isSpilledPoint, PointSpill } from '../../sinks/point-spill.js';
 
 function point(rng: () => number, window: string): MetricPoint {
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rng() * xs.length)]!;
@@ -95,10 +95,15 @@ describe('FileEvaluatorSink with a spill folder', () => {
     expect(readFileSync(join(outB, 'metrics.jsonl'), 'utf8')).toBe(text);
     expect(spilled.pointCount).toBe(plain.pointCount);
     expect(readdirSync(spillDir)).toEqual([]);
-    // The report's rows: the tumbling and total points all, of the sliding ones the earliest per series.
-    const sliding = (p: MetricPoint) => p.window === 'last_1000';
-    expect(spilled.final().points.filter((p) => !sliding(p))).toEqual(plain.final().points.filter((p) => !sliding(p)));
-    expect(spilled.final().points.filter(sliding).length).toBeLessThan(plain.final().points.filter(sliding).length);
+    // The report's rows: the total windows' and the whole model's tumbling ones all; of the
+    // sliding windows' and the segments' tumbling ones the earliest per series.
+    const drawn = (p: MetricPoint) => p.window === 'total' || (p.window === '1h' && p.segment === '*');
+    expect(input.filter((r) => isSpilledPoint(r.value)).length).toBe(input.filter((r) => !drawn(r.value)).length);
+    expect(spilled.final().points.filter(drawn)).toEqual(plain.final().points.filter(drawn));
+    const kept = spilled.final().points.filter((p) => !drawn(p));
+    expect(kept.length).toBeLessThan(plain.final().points.filter((p) => !drawn(p)).length);
+    expect(new Set(kept.map((p) => p.segment))).toEqual(new Set(['*', 'region=eu', 'plan=a\u0000b']));
+    expect(new Set(kept.map((p) => p.window))).toEqual(new Set(['1h', 'last_1000']));
     for (const dir of [outA, outB, spillDir]) rmSync(dir, { recursive: true });
   });
 });
