@@ -41,17 +41,14 @@ interface Row {
 /** Is this point one the report draws nothing from: a sliding window's, or a segment's outside the total window? */
 export const isSpilledPoint = (p: MetricPoint) => p.window.startsWith('last_') || (p.window !== 'total' && p.segment !== ALL_SEGMENTS);
 
-const fields = (p: MetricPoint): Array<string | number> => [p.model, p.model_version, p.role, p.segment, p.window, p.window_start, p.metric];
+const order = (x: string | number, y: string | number) => (x < y ? -1 : x > y ? 1 : 0);
 
-/** metrics.jsonl's order (FileEvaluatorSink.final). */
+/** metrics.jsonl's order (FileEvaluatorSink.final): model, version, role, segment, window, window_start, metric. */
 export function comparePoints(a: MetricPoint, b: MetricPoint): number {
-  const x = fields(a);
-  const y = fields(b);
-  for (let i = 0; i < x.length; i++) {
-    if (x[i]! < y[i]!) return -1;
-    if (x[i]! > y[i]!) return 1;
-  }
-  return 0;
+  return (
+    order(a.model, b.model) || order(a.model_version, b.model_version) || order(a.role, b.role) || order(a.segment, b.segment) ||
+    order(a.window, b.window) || order(a.window_start, b.window_start) || order(a.metric, b.metric)
+  );
 }
 
 const compareRows = (a: Row, b: Row) => comparePoints(a.point, b.point) || a.version - b.version || a.seq - b.seq;
