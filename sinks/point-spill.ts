@@ -6,9 +6,9 @@
  * windows' (one per segment, window and metric). FileEvaluatorSink hands
  * them here instead of keeping them on the heap.
  *
- * At most `maxBuffered` rows are held; each time the buffer fills it is
- * sorted (metrics.jsonl's order, then version, then arrival) and written to
- * a run file in `dir`. sorted() merges the runs and keeps, per key, the row
+ * At most `maxBuffered` keys are held, the latest row of each; each time
+ * the buffer fills it is sorted (metrics.jsonl's order, then version, then
+ * arrival) and written to a run file in `dir`. sorted() merges the runs and keeps, per key, the row
  * with the highest version, the later among equals: what FileEvaluatorSink
  * keeps in memory (its Latest) and ClickHouse's ReplacingMergeTree do.
  *
@@ -34,8 +34,8 @@ interface Row {
   point: MetricPoint;
   version: number;
   seq: number;
-  /** The point as JSON (what metrics.jsonl gets). */
-  json: string;
+  /** The point as JSON (what metrics.jsonl gets), once written to a run. */
+  json?: string;
 }
 
 /** Is this point one the report draws nothing from: a sliding window's, or a segment's outside the total window? */
@@ -56,8 +56,12 @@ const compareRows = (a: Row, b: Row) => comparePoints(a.point, b.point) || a.ver
 /** The series a point belongs to: its key but window_start. */
 const seriesKey = (p: MetricPoint) => [p.model, p.model_version, p.role, p.segment, p.window, p.metric].join('\u0000');
 
+/** A point's key: the fields metrics.jsonl sorts by. */
+const keyOf = (p: MetricPoint) => [p.model, p.model_version, p.role, p.segment, p.window, p.window_start, p.metric].join('\u0000');
+
 export class PointSpill {
-  private buffer: Row[] = [];
+  /** The rows since the last run, the latest per key (a window's points come again at every flush). */
+  private buffer = new Map<string, Row>();
   private readonly runs: string[] = [];
   private seq = 0;
   /** Per series, its point with the earliest window_start (the first such on ties). */
@@ -76,36 +80,44 @@ export class PointSpill {
     const key = seriesKey(p);
     const first = this.earliest.get(key);
     if (!first || p.window_start < first.window_start) this.earliest.set(key, p);
-    this.buffer.push({ point: p, version: row.version, seq: this.seq++, json: JSON.stringify(p) });
-    if (this.buffer.length >= this.maxBuffered) await this.spill();
+    const k = keyOf(p);
+    const held = this.buffer.get(k);
+    const seq = this.seq++;
+    if (!held || row.version >= held.version) this.buffer.set(k, { point: p, version: row.version, seq });
+    if (this.buffer.size >= this.maxBuffered) await this.spill();
   }
 
   /** Every key's latest point (and its JSON), in metrics.jsonl's order; then removes the runs. */
   async *sorted(): AsyncGenerator<{ point: MetricPoint; json: string }> {
-    const sources = [...this.runs.map((path) => readRun(path)), rowsOf(this.buffer.sort(compareRows))];
-    this.buffer = [];
+    const sources = [...this.runs.map((path) => readRun(path)), rowsOf(this.takeBuffer())];
     let held: Row | undefined;
     for await (const row of merge(sources)) {
       if (held && comparePoints(held.point, row.point) !== 0) {
         this.written++;
-        yield held;
+        yield { point: held.point, json: held.json ?? JSON.stringify(held.point) };
       }
       held = row;
     }
     if (held) {
       this.written++;
-      yield held;
+      yield { point: held.point, json: held.json ?? JSON.stringify(held.point) };
     }
     for (const run of this.runs) await rm(run, { force: true });
   }
 
+  /** The buffered rows, sorted; the buffer emptied. */
+  private takeBuffer(): Row[] {
+    const rows = [...this.buffer.values()].sort(compareRows);
+    this.buffer = new Map();
+    return rows;
+  }
+
   private async spill(): Promise<void> {
-    const rows = this.buffer.sort(compareRows);
-    this.buffer = [];
+    const rows = this.takeBuffer();
     const path = join(this.dir, `${this.name}.run-${this.runs.length}`);
     this.runs.push(path);
     const out = new JsonlWriter(path);
-    for (const r of rows) await out.line(`${r.version}\t${r.seq}\t${r.json}`);
+    for (const r of rows) await out.line(`${r.version}\t${r.seq}\t${JSON.stringify(r.point)}`);
     await out.close();
   }
 }
