@@ -33,9 +33,15 @@
  * Memory does not grow with the input: the files are read line by line and
  * merged on the fly (replay-input.ts); after each chunk the outputs are
  * drained to files (replay-outputs.ts) and the in-process log frees what
- * every reader has consumed (MemoryTransport.release). What stays is bounded
- * by the join window (pending predictions), the metric windows and the
- * number of snapshots and decisions.
+ * every reader has consumed (MemoryTransport.release). At most
+ * joiner.replay_memory_entries pending predictions stay on the heap, the
+ * oldest beyond wait in LMDB (core/join/packed-store.ts), and the metric
+ * points the report does not draw (sliding windows, the segments' tumbling
+ * windows) wait in sorted run files (sinks/point-spill.ts), both in the
+ * temp folder under DIR, removed at the end (also on failure). What stays
+ * grows only with the whole model's tumbling windows and the drift tests
+ * over the stream's time span, the expiry index
+ * (about 40 bytes per pending prediction), and the snapshots and decisions.
  */
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
@@ -43,6 +49,7 @@ import { join } from 'node:path';
 import { modelKindOf, type Config } from '../adapters/config/index.js';
 import { makeCodecs, type Codecs } from '../adapters/codec/codecs.js';
 import { avroPredictionPacking } from '../adapters/codec/prediction-packing.js';
+import { LmdbSpill } from '../adapters/state/lmdb-spill.js';
 import { MemoryTransport } from '../adapters/transport/memory.js';
 import type { OutgoingRecord } from '../adapters/transport/transport.js';
 import type { Clock } from '../core/clock.js';
@@ -126,7 +133,7 @@ function inputChunks(input: ReplayInput, files: ReturnType<typeof inputFiles>, c
 }
 
 /** What the replay gives the pipeline: the in-process log, join state in memory, files (and ClickHouse), event time. */
-function replayEnvironment(input: ReplayInput, log: MemoryTransport, codecs: Codecs, files: FileEvaluatorSink, letters: Sink<DeadLetter>, stores: JoinStore[]): PipelineEnv {
+function replayEnvironment(input: ReplayInput, log: MemoryTransport, codecs: Codecs, files: FileEvaluatorSink, letters: Sink<DeadLetter>, stores: JoinStore[], tmp: string): PipelineEnv {
   const { config, clickhouse } = input;
   return {
     config,
@@ -135,9 +142,11 @@ function replayEnvironment(input: ReplayInput, log: MemoryTransport, codecs: Cod
     clock: input.clock,
     name: 'replay',
     time: 'event-time',
-    // Pending predictions packed as Avro (a third of their decoded size; core/join/packed-store.ts).
+    // Pending predictions packed as Avro (a third of their decoded size; core/join/packed-store.ts),
+    // at most joiner.replay_memory_entries of them on the heap, the oldest beyond on disk (in tmp).
     joinStore: () => {
-      const store = new PackedJoinStore(avroPredictionPacking());
+      const spill = { maxInMemory: config.joiner.replay_memory_entries, open: () => new LmdbSpill(join(tmp, 'join')) };
+      const store = new PackedJoinStore(avroPredictionPacking(), spill);
       stores.push(store);
       return store;
     },
@@ -197,10 +206,10 @@ async function run(input: ReplayInput, log: MemoryTransport, codecs: Codecs, tmp
   const { config, clock } = input;
   const outputs = new ReplayOutputs(input.out, tmp, log, config.topics, codecs, (model) => modelKindOf(config, model));
   const inputs = inputFiles(input, clock.now(), outputs);
-  const files = new FileEvaluatorSink(input.out);
+  const files = new FileEvaluatorSink(input.out, { dir: tmp });
   const stores: JoinStore[] = [];
   const names: ProcessorName[] = ['joiner', 'learner', 'promoter', 'evaluator', ...(input.registry ? (['registry'] as const) : [])];
-  const pipeline = new Pipeline(replayEnvironment(input, log, codecs, files, outputs.letterSink(), stores), names);
+  const pipeline = new Pipeline(replayEnvironment(input, log, codecs, files, outputs.letterSink(), stores, tmp), names);
   const joiner = pipeline.get('joiner')!;
   await pipeline.start();
   const total = (await stat(input.predictions)).size + (await stat(input.feedback)).size;
@@ -240,7 +249,7 @@ async function run(input: ReplayInput, log: MemoryTransport, codecs: Codecs, tmp
     pending_at_end: stores.reduce((sum, store) => sum + store.size(), 0),
     dead_letters: deadLetters,
     by_model: c.byModel,
-    metric_points: files.points.rows.size,
+    metric_points: files.pointCount,
     drift_alarms: final.drift.filter((d) => d.detected).length,
     snapshots_published: outputs.snapshotsPublished,
     decisions: outputs.decisions.length,

@@ -7,6 +7,8 @@
  *   retried for as long as ClickHouse is down or slow.
  * - FileEvaluatorSink: a replay's files; keeps the latest row per key and
  *   writes metrics.jsonl, drift.jsonl, feedback.jsonl and charts.jsonl on close.
+ *   Given a spill folder, the points that grow with the input and that the
+ *   report does not draw go to disk instead (point-spill.ts).
  */
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
@@ -14,6 +16,7 @@ import type { ChartRow, DriftRecord, EvaluatorRows, FeedbackStat, MetricPoint, V
 import { chartRow, driftRow, feedbackStatRow, labelledExampleRow, metricPointRow, type ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { BatchingSink } from './batching.js';
 import { JsonlWriter } from './jsonl-writer.js';
+import { comparePoints, isSpilledPoint, PointSpill } from './point-spill.js';
 import { ClickHouseTableSink, type ClickHouseTableSinkOptions } from './clickhouse-table.js';
 import type { Sink } from './sink.js';
 
@@ -110,12 +113,25 @@ async function writeJsonl(path: string, rows: unknown[]): Promise<void> {
 }
 
 export class FileEvaluatorSink implements EvaluatorSink {
+  /** The points (with a spill folder: those the report draws). */
   readonly points = new Latest<MetricPoint>(pointKey);
   readonly drift = new Latest<DriftRecord>(driftKey);
   readonly feedback = new Latest<FeedbackStat>(feedbackKey);
   readonly charts = new Latest<ChartRow>(chartKey);
+  private readonly spill: PointSpill | undefined;
 
-  constructor(private readonly dir: string) {}
+  /** `spill.dir`: where the points the report does not draw wait (run files of `spill.rows` rows, removed by close()). */
+  constructor(
+    private readonly dir: string,
+    spill?: { dir: string; rows?: number },
+  ) {
+    this.spill = spill === undefined ? undefined : new PointSpill(spill.dir, 'points', spill.rows);
+  }
+
+  /** Metric points, one per key (with a spill folder: known after close()). */
+  get pointCount(): number {
+    return this.points.rows.size + (this.spill?.written ?? 0);
+  }
 
   get files() {
     return { metrics: join(this.dir, 'metrics.jsonl'), drift: join(this.dir, 'drift.jsonl'), feedback: join(this.dir, 'feedback.jsonl'), charts: join(this.dir, 'charts.jsonl') };
@@ -125,19 +141,26 @@ export class FileEvaluatorSink implements EvaluatorSink {
 
   async writeBatch(batches: EvaluatorRows[]): Promise<void> {
     for (const rows of batches) {
-      this.points.add(rows.points);
+      if (this.spill) {
+        this.points.add(rows.points.filter((r) => !isSpilledPoint(r.value)));
+        for (const r of rows.points) if (isSpilledPoint(r.value)) await this.spill.add(r);
+      } else {
+        this.points.add(rows.points);
+      }
       this.drift.add(rows.drift);
       this.feedback.add(rows.feedback);
       this.charts.add(rows.charts ?? []);
     }
   }
 
-  /** The final rows, in a stable order. */
+  /**
+   * The final rows, in a stable order. With a spill folder, of the points
+   * it holds only the earliest of each series (all the report reads of
+   * them): metrics.jsonl gets them all.
+   */
   final(): { points: MetricPoint[]; drift: DriftRecord[]; feedback: FeedbackStat[]; charts: ChartRow[] } {
     return {
-      points: this.points.values().sort((a, b) =>
-        compare([a.model, a.model_version, a.role, a.segment, a.window, a.window_start, a.metric], [b.model, b.model_version, b.role, b.segment, b.window, b.window_start, b.metric]),
-      ),
+      points: [...this.points.values(), ...(this.spill?.earliest.values() ?? [])].sort(comparePoints),
       drift: this.drift.values().sort((a, b) => compare([a.model, a.n, a.role, a.model_version, a.feature, a.statistic], [b.model, b.n, b.role, b.model_version, b.feature, b.statistic])),
       feedback: this.feedback.values().sort((a, b) => compare([a.model, a.day, a.feedback_type, a.source], [b.model, b.day, b.feedback_type, b.source])),
       charts: this.charts.values().sort((a, b) =>
@@ -149,9 +172,23 @@ export class FileEvaluatorSink implements EvaluatorSink {
   /** Writes the files a line at a time (metrics.jsonl outgrows a string long before memory). */
   async close(): Promise<void> {
     const { points, drift, feedback, charts } = this.final();
-    await writeJsonl(this.files.metrics, points);
+    if (this.spill) await this.writeMetrics(this.spill);
+    else await writeJsonl(this.files.metrics, points);
     await writeJsonl(this.files.drift, drift);
     await writeJsonl(this.files.feedback, feedback);
     await writeJsonl(this.files.charts, charts);
+  }
+
+  /** metrics.jsonl: the points kept here merged with the spilled ones, in final()'s order. */
+  private async writeMetrics(spill: PointSpill): Promise<void> {
+    const kept = this.points.values().sort(comparePoints);
+    const out = new JsonlWriter(this.files.metrics);
+    let i = 0;
+    for await (const { point, json } of spill.sorted()) {
+      while (i < kept.length && comparePoints(kept[i]!, point) < 0) await out.row(kept[i++]);
+      await out.line(json);
+    }
+    while (i < kept.length) await out.row(kept[i++]);
+    await out.close();
   }
 }

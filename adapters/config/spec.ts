@@ -161,6 +161,13 @@ export const CONFIG_SPEC = {
         doc: "Event-time alignment: the joiner reads predictions and feedback of a partition in timestamp order; when one of them is behind (records on the broker not yet fetched), it waits at most this long for them before it reads the other ahead (time spent processing other partitions' records does not count: the consumer was not fetching).",
       },
       state_dir: { kind: 'string', default: null, doc: 'In run: folder for the on-disk (LMDB) join state, rebuilt from the changelog at start. Default: a folder under the system temp dir.' },
+      replay_memory_entries: {
+        kind: 'int',
+        default: 100_000,
+        min: 0,
+        max: 100_000_000,
+        doc: "In replay: pending predictions kept on the heap at most (about 800 bytes each); the oldest beyond it wait on disk (LMDB in the replay's temp folder under --out, deleted at the end), so memory does not grow with the join window. Larger: a little faster when more are pending, more memory. The outputs are the same either way.",
+      },
     },
   },
   evaluator: {

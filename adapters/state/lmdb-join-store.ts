@@ -140,7 +140,7 @@ function idOfKey(key: Buffer): string {
   return id + String.fromCharCode(...units); // bounded: fewer than 4096 units (the loop flushes at 4096)
 }
 
-function entryKey(id: string): string {
+export function entryKey(id: string): string {
   if (id.length * 3 <= MAX_ENTRY_KEY_BYTES || Buffer.byteLength(id, 'utf8') <= MAX_ENTRY_KEY_BYTES) return id;
   // 1901 bytes: longer than any id stored as itself, so no short id can collide with it.
   return `\u0000#${createHash('sha256').update(id).digest('hex')}${'#'.repeat(MAX_ENTRY_KEY_BYTES - 65)}`;
