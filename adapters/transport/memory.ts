@@ -22,6 +22,7 @@ import { FeedbackloopError } from '../../core/errors.js';
 import { coPartitionedAssignment } from './co-partition.js';
 import { partitionForKey } from './partitioner.js';
 import { MemoryConsumer, tpKey } from './memory-consumer.js';
+import { LazyRecord } from './lazy-record.js';
 import { PartitionLog } from './partition-log.js';
 import type {
   ConsumerOptions,
@@ -272,18 +273,31 @@ export class MemoryTransport implements LogTransport {
       }
       return { topic, partition, record };
     });
-    for (const { topic, partition, record } of placed) {
-      topic.partitions[partition]!.push({
-        topic: record.topic,
-        partition,
-        key: record.key,
-        value: record.value,
-        timestamp: record.timestamp ?? this.now(),
-        headers: { ...record.headers },
-        ...(this.keepDecoded && record.decoded !== undefined ? { decoded: record.decoded } : {}),
-      });
-    }
+    for (const { topic, partition, record } of placed) topic.partitions[partition]!.push(this.stored(record, partition));
     this.notifyChange();
+  }
+
+  /** True when it keeps events beside their bytes: it then takes lazily encoded values (OutgoingRecord.lazyValue). */
+  get lazyValues(): boolean {
+    return this.keepDecoded;
+  }
+
+  /** A record as the log keeps it (its offset is set by the partition). */
+  private stored(record: OutgoingRecord, partition: number): LogRecord {
+    const timestamp = record.timestamp ?? this.now();
+    const headers = { ...record.headers };
+    const { lazyValue } = record;
+    if (lazyValue && this.keepDecoded) return new LazyRecord(record.topic, partition, -1, record.key, lazyValue, timestamp, headers, record.decoded, record.validated);
+    return {
+      topic: record.topic,
+      partition,
+      offset: -1,
+      key: record.key,
+      value: lazyValue ? lazyValue.encode() : record.value,
+      timestamp,
+      headers,
+      ...(this.keepDecoded && record.decoded !== undefined ? { decoded: record.decoded, validated: record.validated } : {}),
+    };
   }
 
   commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): void {
