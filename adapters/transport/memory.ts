@@ -264,8 +264,9 @@ export class MemoryTransport implements LogTransport {
       const topic = this.topic(record.topic);
       let partition = record.partition;
       if (partition === undefined) {
+        // One partition: no hash of the key to find it (the replay's topics).
         partition = record.key
-          ? partitionForKey(record.key, topic.partitions.length)
+          ? topic.partitions.length === 1 ? 0 : partitionForKey(record.key, topic.partitions.length)
           : topic.roundRobin++ % topic.partitions.length;
       }
       if (!topic.partitions[partition]) {
