@@ -36,13 +36,13 @@
 import { errorMessage, FeedbackloopError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample } from '../core/events.js';
-import type { RecordLimits } from '../core/limits.js';
+import { DEFAULT_RECORD_LIMITS, type RecordLimits } from '../core/limits.js';
 import { Evaluator, type EvaluatorOptions, type EvaluatorRows, type Versioned } from '../core/evaluate/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
-import type { LogProducer, LogTransport, OutgoingRecord, PartitionBatch, TopicPartitionOffset } from '../adapters/transport/transport.js';
+import { valueLength, type LogProducer, type LogTransport, type OutgoingRecord, type PartitionBatch, type TopicPartitionOffset } from '../adapters/transport/transport.js';
 import type { Sink } from '../sinks/sink.js';
 import type { EvaluatorSink } from '../sinks/evaluator-rows.js';
-import { decodeRecord } from './decode.js';
+import { decodeRecord, type SharedContract } from './decode.js';
 import { rebuildSkipping, rereadLabelled } from './reread.js';
 import { PartitionTasks, type TaskContext } from './partition-tasks.js';
 import type { Processor } from './processor.js';
@@ -100,6 +100,12 @@ interface EvaluateTask {
 }
 
 export class EvaluatorProcessor implements Processor {
+  /** Labelled examples: validated under this processor's limits; one copy shared with the other readers of a carried event (processors/decode.ts). */
+  private get contract(): SharedContract<LabelledExample> {
+    return (this.sharedContract ??= { contract: validateLabelledExample, limits: this.deps.limits ?? DEFAULT_RECORD_LIMITS });
+  }
+  private sharedContract: SharedContract<LabelledExample> | undefined;
+
   readonly name = 'evaluator';
   readonly inputs: string[];
   readonly outputs: string[] = [];
@@ -231,7 +237,7 @@ export class EvaluatorProcessor implements Processor {
     const applied: LabelledExample[] = [];
     for (const record of batch.records) {
       if (record.offset < task.position) continue; // in the restored checkpoint already
-      const decoded = await decodeRecord(record, this.deps.codec as Codec<unknown>, (v) => validateLabelledExample(v, this.deps.limits), EVALUATOR_STAGE, now);
+      const decoded = await decodeRecord(record, this.deps.codec as Codec<unknown>, this.contract, EVALUATOR_STAGE, now);
       if (!decoded.ok) {
         letters.push(decoded.letter);
         continue;
@@ -242,7 +248,7 @@ export class EvaluatorProcessor implements Processor {
       this.applied++;
       if (example.arrival) continue; // arrival records: no audit row (ClickHouse labelled_examples holds labels and expiries)
       this.examples.push({ value: example, version: record.offset });
-      this.bufferedBytes += record.value?.length ?? 0;
+      this.bufferedBytes += valueLength(record); // weighed, not encoded, when the bytes are lazy (the replay)
     }
     task.position = Math.max(task.position, batch.nextOffset);
     this.firstBufferedAt ??= now;

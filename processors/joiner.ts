@@ -28,7 +28,7 @@ import type { Clock } from '../core/clock.js';
 import { DEFAULT_RECORD_LIMITS, type RecordLimits } from '../core/limits.js';
 import { validateFeedback, validatePrediction, type DeadLetter, type Feedback, type LabelledExample, type Prediction } from '../core/events.js';
 import { Joiner, emptyCounters, modelCounters, NO_CLOCK, timeProblem, UNBOUNDED, type JoinCounters, type JoinerOptions, type JoinOutput, type JoinStore } from '../core/join/index.js';
-import type { Codec } from '../adapters/codec/codec.js';
+import { LazyEncoding, type Codec } from '../adapters/codec/codec.js';
 import type { LogRecord, LogTransport, OutgoingRecord, PartitionBatch } from '../adapters/transport/transport.js';
 import { partitionForKey } from '../adapters/transport/partitioner.js';
 import { ChangelogRecorder, decodeChangelogRecord } from './joiner-changelog.js';
@@ -303,10 +303,10 @@ export class JoinerProcessor implements Processor {
     const { topics, codecs } = this.deps;
     const limits = this.deps.limits ?? DEFAULT_RECORD_LIMITS;
     if (record.topic === topics.predictions) {
-      const decoded = await decodeRecord(record, codecs.prediction as Codec<unknown>, (v) => validatePrediction(v, limits), JOINER_STAGE, now);
+      const decoded = await decodeRecord(record, codecs.prediction as Codec<unknown>, { contract: validatePrediction, limits }, JOINER_STAGE, now);
       return decoded.ok ? { record, prediction: decoded.value } : { letter: decoded.letter };
     }
-    const decoded = await decodeRecord(record, codecs.feedback as Codec<unknown>, (v) => validateFeedback(v, limits), JOINER_STAGE, now);
+    const decoded = await decodeRecord(record, codecs.feedback as Codec<unknown>, { contract: validateFeedback, limits }, JOINER_STAGE, now);
     return decoded.ok ? { record, feedback: decoded.value } : { letter: decoded.letter };
   }
 
@@ -338,6 +338,16 @@ export class JoinerProcessor implements Processor {
     return timeProblem('timestamp', time, timeBounds ?? UNBOUNDED, (eventClock ?? NO_CLOCK)()) === undefined;
   }
 
+  /**
+   * An example's value: its bytes, or on a transport that takes them (the replay's in-process
+   * log, whose readers take the example beside the bytes) a lazy value, encoded only if read.
+   */
+  private async labelledValue(example: LabelledExample): Promise<Pick<OutgoingRecord, 'value' | 'lazyValue'>> {
+    const codec = this.deps.codecs.labelled;
+    const lazy = this.deps.transport.lazyValues ? LazyEncoding.of(codec, example) : undefined;
+    return lazy ? { value: null, lazyValue: lazy } : { value: await codec.encode(example) };
+  }
+
   private async toRecord(output: JoinOutput, source: LogRecord, now: number, letters: DeadLetter[]): Promise<OutgoingRecord | undefined> {
     const { topics, codecs } = this.deps;
     // Output records carry the event time of the input that caused them.
@@ -346,7 +356,7 @@ export class JoinerProcessor implements Processor {
       case 'example':
       case 'arrival':
         // Arrival records go with the examples: same topic, key = model, in this batch's transaction.
-        return { topic: topics.labelled, key: Buffer.from(output.example.model), value: await codecs.labelled.encode(output.example), timestamp, decoded: output.example };
+        return { topic: topics.labelled, key: Buffer.from(output.example.model), ...(await this.labelledValue(output.example)), timestamp, decoded: output.example };
       case 'unmatched':
         return {
           topic: topics.unmatched,

@@ -21,12 +21,12 @@
 import type { Clock } from '../core/clock.js';
 import { DecodeError, FeedbackloopError, ValidationError } from '../core/errors.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample, type ModelSnapshot } from '../core/events.js';
-import type { RecordLimits } from '../core/limits.js';
+import { DEFAULT_RECORD_LIMITS, type RecordLimits } from '../core/limits.js';
 import { ChallengerTrainer, type TrainerOptions } from '../core/learn/index.js';
 import { parseSnapshotVersion } from '../core/contracts/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import type { LogRecord, OutgoingRecord, LogTransport, PartitionBatch } from '../adapters/transport/transport.js';
-import { deadLetterFor, deadLetterRecords, decodeRecord } from './decode.js';
+import { deadLetterFor, deadLetterRecords, decodeRecord, type SharedContract } from './decode.js';
 import { PartitionTasks, type TaskContext } from './partition-tasks.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
@@ -81,6 +81,12 @@ interface LearnTask {
 }
 
 export class LearnerProcessor implements Processor {
+  /** Labelled examples: validated under this processor's limits; one copy shared with the other readers of a carried event (processors/decode.ts). */
+  private get contract(): SharedContract<LabelledExample> {
+    return (this.sharedContract ??= { contract: validateLabelledExample, limits: this.deps.limits ?? DEFAULT_RECORD_LIMITS });
+  }
+  private sharedContract: SharedContract<LabelledExample> | undefined;
+
   readonly name = 'learner';
   readonly inputs: string[];
   readonly outputs: string[];
@@ -183,7 +189,7 @@ export class LearnerProcessor implements Processor {
   private async onBatch(task: LearnTask, batch: PartitionBatch): Promise<void> {
     const now = this.deps.clock.now();
     for (const record of batch.records) {
-      const decoded = await decodeRecord(record, this.deps.codecs.labelled as Codec<unknown>, (v) => validateLabelledExample(v, this.deps.limits), LEARNER_STAGE, now);
+      const decoded = await decodeRecord(record, this.deps.codecs.labelled as Codec<unknown>, this.contract, LEARNER_STAGE, now);
       task.position = record.offset + 1;
       // An arrival record (joiner.emit_arrivals) is not an example: nothing learned, not counted below.
       if (decoded.ok && decoded.value.arrival) continue;

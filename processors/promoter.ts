@@ -37,13 +37,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample, type PromotionDecision } from '../core/events.js';
-import type { RecordLimits } from '../core/limits.js';
+import { DEFAULT_RECORD_LIMITS, type RecordLimits } from '../core/limits.js';
 import { PromotionPolicy, toPromotionDecision, type PolicyDecision, type PolicyOptions } from '../core/promote/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import type { LogConsumer, LogTransport, OutgoingRecord, PartitionBatch } from '../adapters/transport/transport.js';
 import { checkpointRecords, requireCheckpointPartitions } from './checkpoint.js';
 import { restoreCheckpoint } from './checkpoint-restore.js';
-import { deadLetterRecords, decodeRecord } from './decode.js';
+import { deadLetterRecords, decodeRecord, type SharedContract } from './decode.js';
 import { rebuildSkipping, rereadLabelled } from './reread.js';
 import { decodePromoteState, encodePromoteState, type PromoteState } from './promoter-state.js';
 import { PartitionTasks, type TaskContext } from './partition-tasks.js';
@@ -95,6 +95,12 @@ interface PromoteTask extends PromoteState {
 }
 
 export class PromoterProcessor implements Processor {
+  /** Labelled examples: validated under this processor's limits; one copy shared with the other readers of a carried event (processors/decode.ts). */
+  private get contract(): SharedContract<LabelledExample> {
+    return (this.sharedContract ??= { contract: validateLabelledExample, limits: this.deps.limits ?? DEFAULT_RECORD_LIMITS });
+  }
+  private sharedContract: SharedContract<LabelledExample> | undefined;
+
   readonly name = 'promoter';
   readonly inputs: string[];
   readonly outputs: string[];
@@ -228,7 +234,7 @@ export class PromoterProcessor implements Processor {
     const letters: DeadLetter[] = [];
     const decisions: PromotionDecision[] = [];
     for (const record of batch.records) {
-      const decoded = await decodeRecord(record, this.deps.codecs.labelled as Codec<unknown>, (v) => validateLabelledExample(v, this.deps.limits), PROMOTER_STAGE, now);
+      const decoded = await decodeRecord(record, this.deps.codecs.labelled as Codec<unknown>, this.contract, PROMOTER_STAGE, now);
       if (!decoded.ok) {
         letters.push(decoded.letter);
         continue;

@@ -20,7 +20,7 @@
 import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Codec } from '../adapters/codec/codec.js';
+import { LazyEncoding, type Codec } from '../adapters/codec/codec.js';
 import type { OutgoingRecord } from '../adapters/transport/transport.js';
 import { errorMessage, ValidationError } from '../core/errors.js';
 import type { DeadLetter } from '../core/events.js';
@@ -123,11 +123,23 @@ export class InputFile<T extends Event> {
   }
 }
 
+/** How asRecords writes its records for a log that keeps events beside their bytes (the replay's). */
+export interface CarriedOptions {
+  /** Their bytes made only if read (a transport with lazyValues). */
+  lazy?: boolean;
+  /** The contract and limits the events were validated under (OutgoingRecord.validated: a reader under the same takes them as they are). */
+  validatedBy?: { contract: unknown; limits: unknown };
+}
+
 /** Events as records of their topic, keyed by prediction_id, with the file and line they came from. */
-export async function* asRecords<T extends Event>(events: AsyncIterable<{ value: T; line: number }>, topic: string, codec: Codec<T>, path: string): AsyncGenerator<OutgoingRecord> {
+export async function* asRecords<T extends Event>(events: AsyncIterable<{ value: T; line: number }>, topic: string, codec: Codec<T>, path: string, options: CarriedOptions = {}): AsyncGenerator<OutgoingRecord> {
   const file = resolve(path);
+  const { lazy = false, validatedBy } = options;
   for await (const e of events) {
-    yield { topic, key: Buffer.from(e.value.prediction_id), value: await codec.encode(e.value), timestamp: e.value.timestamp, headers: { file, line: String(e.line) }, decoded: e.value };
+    const lazyValue = lazy ? LazyEncoding.of(codec, e.value) : undefined;
+    const value = lazyValue ? null : await codec.encode(e.value);
+    const validated = validatedBy && { contract: validatedBy.contract, limits: validatedBy.limits, value: e.value };
+    yield { topic, key: Buffer.from(e.value.prediction_id), value, lazyValue, timestamp: e.value.timestamp, headers: { file, line: String(e.line) }, decoded: e.value, validated };
   }
 }
 

@@ -121,14 +121,17 @@ function inputFiles(input: ReplayInput, now: number, outputs: ReplayOutputs) {
   return {
     predictions: new InputFile<Prediction>({ path: input.predictions, what: 'prediction', validate: (v) => validatePrediction(v, limits), bounds, now, letters: outputs.inputLetters.predictions }),
     feedback: new InputFile<Feedback>({ path: input.feedback, what: 'feedback', validate: (v) => validateFeedback(v, limits), bounds, now, letters: outputs.inputLetters.feedback }),
+    limits,
   };
 }
 
 /** The inputs merged by event time, in chunks of records for the in-process log. */
-function inputChunks(input: ReplayInput, files: ReturnType<typeof inputFiles>, codecs: Codecs): AsyncGenerator<OutgoingRecord[]> {
+function inputChunks(input: ReplayInput, files: ReturnType<typeof inputFiles>, codecs: Codecs, lazy: boolean): AsyncGenerator<OutgoingRecord[]> {
   const t = input.config.topics;
-  const predictions = asRecords(files.predictions.read(), t.predictions, codecs.prediction, input.predictions);
-  const feedback = asRecords(files.feedback.read(), t.feedback, codecs.feedback, input.feedback);
+  // Validated as the joiner validates them (the same contracts and limits): it takes them as they are (processors/decode.ts).
+  const { limits } = files;
+  const predictions = asRecords(files.predictions.read(), t.predictions, codecs.prediction, input.predictions, { lazy, validatedBy: { contract: validatePrediction, limits } });
+  const feedback = asRecords(files.feedback.read(), t.feedback, codecs.feedback, input.feedback, { lazy, validatedBy: { contract: validateFeedback, limits } });
   return chunksOf(mergeByTime(predictions, feedback), REPLAY_CHUNK);
 }
 
@@ -213,7 +216,7 @@ async function run(input: ReplayInput, log: MemoryTransport, codecs: Codecs, tmp
   const joiner = pipeline.get('joiner')!;
   await pipeline.start();
   const total = (await stat(input.predictions)).size + (await stat(input.feedback)).size;
-  await feed(input, log, pipeline, inputChunks(input, inputs, codecs), outputs, () => ({ done: inputs.predictions.bytesRead + inputs.feedback.bytesRead, total }));
+  await feed(input, log, pipeline, inputChunks(input, inputs, codecs, log.lazyValues), outputs, () => ({ done: inputs.predictions.bytesRead + inputs.feedback.bytesRead, total }));
   // The replay's event time ends at its last event, in every partition.
   const end = Math.max(inputs.predictions.latest, inputs.feedback.latest);
   if (Number.isFinite(end)) await joiner.advanceTasks(end);

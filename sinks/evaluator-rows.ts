@@ -62,7 +62,8 @@ export class ClickHouseEvaluatorSink implements EvaluatorSink {
 
 /** The key of a metric point: all but window_end, value and count. */
 export function pointKey(p: MetricPoint): string {
-  return [p.model, p.model_version, p.role, p.segment, p.window, p.window_start, p.metric].join('\u0000');
+  // Concatenated, not a joined list (one per point): the same string, its fields are never null.
+  return p.model + '\u0000' + p.model_version + '\u0000' + p.role + '\u0000' + p.segment + '\u0000' + p.window + '\u0000' + p.window_start + '\u0000' + p.metric;
 }
 
 export function driftKey(d: DriftRecord): string {

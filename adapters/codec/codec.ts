@@ -16,12 +16,21 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { DecodeError, FeedbackloopError } from '../../core/errors.js';
 import { redactUrlsIn } from '../../core/redact.js';
 import { retry } from '../../core/retry.js';
+import { sizerOf, type Sizer } from './avro-size.js';
 import { explainInvalid, loadSchema, SCHEMA_NAMES, type SchemaName } from './schemas.js';
 
 export interface Codec<T> {
   readonly schema: SchemaName;
   encode(value: T): Promise<Buffer>;
   decode(bytes: Buffer | null): Promise<T>;
+  /**
+   * The same bytes as encode(), made now: only a codec that needs nothing
+   * outside the process (LocalCodec) has it. The in-process log's lazily
+   * encoded records use it (adapters/transport/memory.ts).
+   */
+  encodeNow?(value: T): Buffer;
+  /** The length of encode()'s bytes without making them (LocalCodec; undefined where it cannot tell). */
+  encodedLength?(value: T): number;
 }
 
 export const MAGIC_BYTE = 0;
@@ -64,14 +73,24 @@ function decodeBody<T>(reader: avro.Type, resolver: avro.Resolver | undefined, b
 export class LocalCodec<T> implements Codec<T> {
   private readonly id: number;
   private readonly type: avro.Type;
+  private readonly sizer: Sizer | undefined;
 
   constructor(readonly schema: SchemaName) {
     this.id = SCHEMA_NAMES.indexOf(schema) + 1;
     this.type = loadSchema(schema).type;
+    this.sizer = sizerOf(this.type);
   }
 
   async encode(value: T): Promise<Buffer> {
+    return this.encodeNow(value);
+  }
+
+  encodeNow(value: T): Buffer {
     return frame(this.id, encodeBody(this.type, this.schema, value));
+  }
+
+  encodedLength(value: T): number {
+    return this.sizer ? HEADER_LENGTH + this.sizer(value) : this.encodeNow(value).length;
   }
 
   async decode(bytes: Buffer | null): Promise<T> {
@@ -84,6 +103,27 @@ export class LocalCodec<T> implements Codec<T> {
       );
     }
     return decodeBody<T>(this.type, undefined, bytes!, this.schema);
+  }
+}
+
+/** A value and the codec that encodes it when asked (OutgoingRecord.lazyValue): one object per record, no closures. */
+export class LazyEncoding<T> {
+  private constructor(
+    private readonly codec: Required<Pick<Codec<T>, 'encodeNow' | 'encodedLength'>>,
+    private readonly event: T,
+  ) {}
+
+  /** A lazy encoding of `event`, or undefined when `codec` cannot encode without waiting (a registry). */
+  static of<T>(codec: Codec<T>, event: T): LazyEncoding<T> | undefined {
+    return codec.encodeNow && codec.encodedLength ? new LazyEncoding(codec as Required<Pick<Codec<T>, 'encodeNow' | 'encodedLength'>>, event) : undefined;
+  }
+
+  encode(): Buffer {
+    return this.codec.encodeNow(this.event);
+  }
+
+  length(): number {
+    return this.codec.encodedLength(this.event);
   }
 }
 

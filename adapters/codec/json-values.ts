@@ -54,9 +54,14 @@ export function parseJsonValue(bytes: Buffer, start: number, schema: string): un
 /** The codec of an input topic: JSON or Confluent Avro per record on decode, Avro on encode. */
 export class JsonOrAvroCodec<T> implements Codec<T> {
   readonly schema;
+  /** The Avro codec's, when it has them (LocalCodec: the replay's lazily encoded inputs). */
+  readonly encodeNow?: (value: T) => Buffer;
+  readonly encodedLength?: (value: T) => number;
 
   constructor(private readonly avro: Codec<T>) {
     this.schema = avro.schema;
+    if (avro.encodeNow) this.encodeNow = avro.encodeNow.bind(avro);
+    if (avro.encodedLength) this.encodedLength = avro.encodedLength.bind(avro);
   }
 
   encode(value: T): Promise<Buffer> {

@@ -22,6 +22,7 @@ import { FeedbackloopError } from '../../core/errors.js';
 import { coPartitionedAssignment } from './co-partition.js';
 import { partitionForKey } from './partitioner.js';
 import { MemoryConsumer, tpKey } from './memory-consumer.js';
+import { LazyRecord } from './lazy-record.js';
 import { PartitionLog } from './partition-log.js';
 import type {
   ConsumerOptions,
@@ -46,6 +47,9 @@ interface MemoryGroup {
   members: MemoryConsumer[];
 }
 
+
+/** The headers of a record written without any: one object, never written to. */
+const NO_HEADERS: Record<string, string> = Object.freeze({});
 
 /** Records per onRecords call of readToEnd. */
 const READ_CHUNK = 500;
@@ -258,32 +262,49 @@ export class MemoryTransport implements LogTransport {
 
   append(records: OutgoingRecord[]): void {
     if (this.closed) throw new FeedbackloopError('the in-process log is closed');
-    // Validate everything first so a bad record leaves nothing half written.
-    const placed = records.map((record) => {
-      const topic = this.topic(record.topic);
-      let partition = record.partition;
-      if (partition === undefined) {
-        partition = record.key
-          ? partitionForKey(record.key, topic.partitions.length)
-          : topic.roundRobin++ % topic.partitions.length;
-      }
-      if (!topic.partitions[partition]) {
-        throw new FeedbackloopError(`topic ${record.topic} has no partition ${partition}`);
-      }
-      return { topic, partition, record };
-    });
-    for (const { topic, partition, record } of placed) {
-      topic.partitions[partition]!.push({
-        topic: record.topic,
-        partition,
-        key: record.key,
-        value: record.value,
-        timestamp: record.timestamp ?? this.now(),
-        headers: { ...record.headers },
-        ...(this.keepDecoded && record.decoded !== undefined ? { decoded: record.decoded } : {}),
-      });
-    }
+    // Place (and encode, where a value is lazy and not kept so) everything first, so a bad record leaves nothing half written.
+    const stored = records.map((record) => this.stored(record, this.placeOf(record)));
+    for (const record of stored) this.topic(record.topic).partitions[record.partition]!.push(record);
     this.notifyChange();
+  }
+
+  /** The partition a record goes to: its own, or by its key (murmur2), or round robin without one. */
+  private placeOf(record: OutgoingRecord): number {
+    const topic = this.topic(record.topic);
+    let partition = record.partition;
+    if (partition === undefined) {
+      // One partition: no hash of the key to find it (the replay's topics).
+      partition = record.key
+        ? topic.partitions.length === 1 ? 0 : partitionForKey(record.key, topic.partitions.length)
+        : topic.roundRobin++ % topic.partitions.length;
+    }
+    if (!topic.partitions[partition]) {
+      throw new FeedbackloopError(`topic ${record.topic} has no partition ${partition}`);
+    }
+    return partition;
+  }
+
+  /** True when it keeps events beside their bytes: it then takes lazily encoded values (OutgoingRecord.lazyValue). */
+  get lazyValues(): boolean {
+    return this.keepDecoded;
+  }
+
+  /** A record as the log keeps it (its offset is set by the partition). */
+  private stored(record: OutgoingRecord, partition: number): LogRecord {
+    const timestamp = record.timestamp ?? this.now();
+    const headers = record.headers ? { ...record.headers } : NO_HEADERS;
+    const { lazyValue } = record;
+    if (lazyValue && this.keepDecoded) return new LazyRecord(record.topic, partition, -1, record.key, lazyValue, timestamp, headers, record.decoded, record.validated);
+    return {
+      topic: record.topic,
+      partition,
+      offset: -1,
+      key: record.key,
+      value: lazyValue ? lazyValue.encode() : record.value,
+      timestamp,
+      headers,
+      ...(this.keepDecoded && record.decoded !== undefined ? { decoded: record.decoded, validated: record.validated } : {}),
+    };
   }
 
   commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): void {

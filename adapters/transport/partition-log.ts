@@ -24,10 +24,11 @@ export class PartitionLog {
     return this.records.length;
   }
 
-  push(record: Omit<LogRecord, 'offset'>): LogRecord {
-    const placed = { ...record, offset: this.end++ };
-    this.records.push(placed);
-    return placed;
+  /** Appends `record`, giving it the next offset (it is kept as it is: a LazyRecord stays one). */
+  push(record: LogRecord): LogRecord {
+    record.offset = this.end++;
+    this.records.push(record);
+    return record;
   }
 
   /** The first retained record at or after `offset`, with its index, or undefined. */

@@ -50,6 +50,30 @@ export interface OutgoingRecord {
    * beside the bytes (MemoryTransport's `keepDecoded`); Kafka ignores it.
    */
   decoded?: unknown;
+  /**
+   * In place of `value` (then null), for a transport with `lazyValues` only: the
+   * bytes of `decoded`, made when a reader first reads the record's `value`
+   * (and `length` weighs them without making them).
+   */
+  lazyValue?: LazyValue;
+  /** `decoded` is this validated copy already (its writer validated it; processors/decode.ts): in-process log only. */
+  validated?: ValidatedCopy;
+}
+
+/**
+ * A validated copy of a record's `decoded` event, with the contract and the limits it was made
+ * under (processors/decode.ts's SharedContract; opaque here): a reader under the same takes it.
+ */
+export interface ValidatedCopy {
+  contract: unknown;
+  limits: unknown;
+  value: unknown;
+}
+
+/** A record value encoded only when read (OutgoingRecord.lazyValue). */
+export interface LazyValue {
+  encode(): Buffer;
+  length(): number;
 }
 
 export interface LogRecord {
@@ -62,6 +86,15 @@ export interface LogRecord {
   headers: Record<string, string>;
   /** The event `value` encodes, as it was produced (OutgoingRecord.decoded; the in-process log only). */
   decoded?: unknown;
+  /** The first validated copy of `decoded` a reader made, or its writer's (OutgoingRecord.validated; in-process log only). */
+  validated?: ValidatedCopy | undefined;
+  /** The length of `value` without reading it (a lazily encoded record: reading `value` encodes it). */
+  valueLength?(): number;
+}
+
+/** The bytes of a record's value; a lazily encoded one is weighed, not encoded. */
+export function valueLength(record: LogRecord): number {
+  return record.valueLength ? record.valueLength() : (record.value?.length ?? 0);
 }
 
 /** Records of one partition, in offset order. */
@@ -167,6 +200,11 @@ export interface TransactionalProducer {
 }
 
 export interface LogTransport {
+  /**
+   * True when the transport takes OutgoingRecord.lazyValue (the in-process log
+   * that keeps events beside their bytes); a writer gives it only then.
+   */
+  readonly lazyValues?: boolean;
   /** Creates the topics that do not exist yet (existing ones are left as they are). */
   ensureTopics(specs: TopicSpec[]): Promise<void>;
   /** Partition count of an existing topic; throws if the topic does not exist. */

@@ -70,8 +70,14 @@ export function kolmogorovSmirnov(reference: readonly number[], current: readonl
   const n = reference.length;
   const m = current.length;
   if (n === 0 || m === 0) return null;
-  const a = [...reference].sort((x, y) => x - y);
-  const b = [...current].sort((x, y) => x - y);
+  return kolmogorovSmirnovSorted([...reference].sort((x, y) => x - y), [...current].sort((x, y) => x - y));
+}
+
+/** kolmogorovSmirnov of two samples given ascending (a monitor sorts its fixed reference once). */
+export function kolmogorovSmirnovSorted(a: ArrayLike<number>, b: ArrayLike<number>): { statistic: number; pValue: number } | null {
+  const n = a.length;
+  const m = b.length;
+  if (n === 0 || m === 0) return null;
   let i = 0;
   let j = 0;
   let d = 0;

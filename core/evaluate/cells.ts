@@ -201,6 +201,8 @@ function checkCellFits(state: CellState, o: EvaluatorOptions, task: ModelTask): 
 const idOf = (o: Observation) => o.id;
 
 export const keyOf = (...parts: Array<string | number>) => parts.join('\u0000');
+/** keyOf(a, b, c) without the list (the per-example lookups of cells and monitors): the same key. */
+export const keyOf3 = (a: string, b: string, c: string): string => a + '\u0000' + b + '\u0000' + c;
 
 /** A new metric of a role's window: exact or bounded (binary); a multi-class numeric head for the champion only (the shadow scores carry no number). */
 function newMetric(o: EvaluatorOptions, task: ModelTask, role: string, exact: boolean): Metric {

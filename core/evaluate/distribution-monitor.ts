@@ -4,7 +4,7 @@
  * values is compared with it. For an input feature, each window's counts
  * in the PSI bins beside the reference's (a `numeric_histogram` chart).
  */
-import { binOf, histogram, kolmogorovSmirnov, psi, quantileEdges } from '../drift/index.js';
+import { binOf, histogram, kolmogorovSmirnovSorted, psi, quantileEdges } from '../drift/index.js';
 import { StateMismatchError } from '../errors.js';
 import type { EvaluatorOptions } from './options.js';
 import { binLabels, featureChart } from './charts.js';
@@ -26,11 +26,16 @@ export interface DistributionMonitorState {
   lastTimestamp: number;
 }
 
+/** What add() returns while no window completes: one empty list, never written to (no allocation per value). */
+const NO_RECORDS: readonly DriftRecord[] = Object.freeze([]);
+
 /** PSI and KS of windows of a stream of values against its first N values. */
 export class DistributionMonitor {
   private reference: number[] = [];
   private edges: number[] | undefined;
   private referenceCounts: number[] | undefined;
+  /** The reference ascending, once it is complete (it never changes then). */
+  private sortedReference: Float64Array | undefined;
   private current: number[] = [];
   private firstTimestamp = Number.POSITIVE_INFINITY;
   private lastTimestamp = Number.NEGATIVE_INFINITY;
@@ -42,23 +47,24 @@ export class DistributionMonitor {
   ) {}
 
   /** Adds a value; returns the records of a completed window (and, given `charts`, its histogram against the reference's). */
-  add(value: number, timestamp: number, at: number, n: number, model: string, o: EvaluatorOptions['drift'], charts?: ChartRow[]): DriftRecord[] {
+  add(value: number, timestamp: number, at: number, n: number, model: string, o: EvaluatorOptions['drift'], charts?: ChartRow[]): readonly DriftRecord[] {
     if (!this.edges) {
       this.reference.push(value);
       if (this.reference.length === o.referenceSize) {
         this.edges = quantileEdges(this.reference, o.bins);
         this.referenceCounts = histogram(this.edges, this.reference);
       }
-      return [];
+      return NO_RECORDS;
     }
     this.current.push(value);
     this.firstTimestamp = Math.min(this.firstTimestamp, timestamp);
     this.lastTimestamp = Math.max(this.lastTimestamp, timestamp);
-    if (this.current.length < o.windowSize) return [];
+    if (this.current.length < o.windowSize) return NO_RECORDS;
     const counts = new Array<number>(this.edges.length + 1).fill(0);
     for (const v of this.current) counts[binOf(this.edges, v)]!++;
     const psiValue = psi(this.referenceCounts!, counts);
-    const ks = kolmogorovSmirnov(this.reference, this.current);
+    // Float64Array's sort is numeric ascending: the order kolmogorovSmirnov's comparator gives these finite values.
+    const ks = kolmogorovSmirnovSorted((this.sortedReference ??= Float64Array.from(this.reference).sort()), Float64Array.from(this.current).sort());
     const m = this.reference.length;
     const k = this.current.length;
     // Asymptotic critical value of D at level alpha: c(alpha) * sqrt((m + k) / (m k)).

@@ -6,7 +6,7 @@
  * arrival order or per matured window (matured-windows.ts).
  */
 import type { LabelledExample, ModelKind } from '../events.js';
-import { keyOf, type Observation } from './cells.js';
+import { keyOf, keyOf3, type Observation } from './cells.js';
 import type { ClassObservation } from './class-metric.js';
 import { DataQuality, type DataQualityState } from './data-quality.js';
 import { DistributionMonitor, type DistributionMonitorState } from './distribution-monitor.js';
@@ -71,7 +71,7 @@ export class ModelDrift {
   ) {}
 
   private monitor(role: string, version: string, feature: string): DistributionMonitor {
-    const key = keyOf(role, version, feature);
+    const key = keyOf3(role, version, feature);
     let monitor = this.monitors.get(key);
     if (!monitor) this.monitors.set(key, (monitor = new DistributionMonitor(role, version, feature)));
     return monitor;

@@ -6,7 +6,7 @@
 import { ALL_SEGMENTS, segmentKey } from '../contracts/index.js';
 import type { ModelKind } from '../events.js';
 import { FirstSeen, OTHER_SEGMENT_VALUE, type FirstSeenState } from '../limits.js';
-import { Cell, keyOf, newCell, type CellState, type WindowStats } from './cells.js';
+import { Cell, keyOf, keyOf3, newCell, type CellState, type WindowStats } from './cells.js';
 import { taskOf, type ModelTask } from './class-metric.js';
 import { FeedbackStats, type FeedbackStatsState } from './feedback.js';
 import { ModelDrift, type ModelDriftState } from './model-drift.js';
@@ -75,7 +75,7 @@ export class ModelState {
   }
 
   cell(role: string, version: string, segment: string): Cell {
-    const key = keyOf(role, version, segment);
+    const key = keyOf3(role, version, segment);
     let cell = this.cells.get(key);
     if (!cell) {
       cell = newCell(this.options, this.task, role, version, segment);

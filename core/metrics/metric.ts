@@ -87,6 +87,10 @@ export class Rolling<O, V, M extends Metric<O, V> = Metric<O, V>> implements Met
   revertKey(key: string): boolean {
     if (!this.hashes) throw new Error('Rolling.revertKey: the window was made without keyOf');
     const h = hashKey(key);
+    // Most keys looked for have left the window (a correction comes hours after its label): a
+    // native search of the hashes says so without the ordered scan (a hit, or a stale slot past
+    // the window, falls through to it).
+    if (this.hashes.indexOf(h) < 0) return false;
     const n = this.window.length;
     for (let p = 0; p < n; p++) {
       const i = (this.head + p) % n;

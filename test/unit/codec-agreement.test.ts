@@ -227,6 +227,8 @@ async function checkAgreement(name: Validated, raw: unknown, fields: string[]): 
   }
   const codec = new LocalCodec<unknown>(name);
   const bytes = await codec.encode(event);
+  // The sizer that weighs a lazily encoded record (adapters/codec/avro-size.ts) agrees with the bytes.
+  if (codec.encodedLength(event) !== bytes.length) throw new Error(`encodedLength ${codec.encodedLength(event)}, but ${bytes.length} bytes`);
   const decoded = await codec.decode(bytes);
   const changed = difference(decoded, event);
   if (changed) throw new Error(`accepted, but the codec changed it: ${changed}`);
