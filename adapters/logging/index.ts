@@ -6,6 +6,7 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { logLevel as KafkaLogLevel, type logCreator } from 'kafkajs';
 import { redactUrlsIn } from '../../core/redact.js';
+import { FeedbackloopError } from '../../core/errors.js';
 
 export type { Logger } from 'pino';
 
@@ -82,6 +83,17 @@ const ROUTINE_BROKER_EVENT = new RegExp(
 /** kafkajs logs the broker's routine "retry later" answers inside transactions as errors; they are retried. */
 const CONCURRENT_TRANSACTIONS = /CONCURRENT_TRANSACTIONS|concurrent operation/i;
 
+/**
+ * One of our errors that says a retry can mend it, thrown from a batch handler
+ * ("Error when calling eachBatch"): the transport runs the batch again, and
+ * `retrying` reports it to the health check and the gauge if it lasts. (kafkajs
+ * 2.2.4's admin, asked for metadata while its broker connection closes, fails
+ * with "Cannot read properties of null", which a restore reports this way.)
+ */
+function oursRetriable(error: unknown): boolean {
+  return error instanceof FeedbackloopError && error.retriable;
+}
+
 /** The text of a kafkajs log entry: its message, error and stack. */
 function entryText(message: string, extra: Record<string, unknown>): string {
   return [message, extra.error, extra.stack].filter((part) => part !== undefined).map(String).join(' ');
@@ -98,7 +110,7 @@ export function kafkaLogCreator(logger: Logger): logCreator {
       return;
     }
     if (level === KafkaLogLevel.ERROR || level === KafkaLogLevel.NOTHING) {
-      if (ROUTINE_BROKER_EVENT.test(text)) logger.warn(child, message);
+      if (ROUTINE_BROKER_EVENT.test(text) || oursRetriable(extra.error)) logger.warn(child, message);
       else logger.error(child, message);
     } else if (level === KafkaLogLevel.WARN) logger.warn(child, message);
     else if (level === KafkaLogLevel.INFO) logger.info(child, message);

@@ -61,7 +61,7 @@ describe('adding offsets to a transaction', () => {
 });
 
 describe("kafkajs's log lines", () => {
-  function levels(entries: Array<{ level: logLevel; message: string; error?: string }>): number[] {
+  function levels(entries: Array<{ level: logLevel; message: string; error?: unknown }>): number[] {
     const lines: string[] = [];
     const out = new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) });
     const log = kafkaLogCreator(createLogger('debug', out))(logLevel.DEBUG);
@@ -79,5 +79,16 @@ describe("kafkajs's log lines", () => {
         { level: logLevel.ERROR, message: 'Crash: KafkaJSNonRetriableError: Invalid topic' },
       ]),
     ).toEqual([40, 40, 40, 20, 50]);
+  });
+
+  it('a batch handler that threw one of our errors is a warning when a retry can mend it, an error when not', () => {
+    const metadata = new FeedbackloopError("cannot read metadata of topic t: Cannot read properties of null (reading 'topicMetadata')", { retriable: true });
+    expect(
+      levels([
+        { level: logLevel.ERROR, message: 'Error when calling eachBatch', error: metadata },
+        { level: logLevel.ERROR, message: 'Error when calling eachBatch', error: new FeedbackloopError('labelled example has no model', { retriable: false }) },
+        { level: logLevel.ERROR, message: 'Error when calling eachBatch', error: Object.assign(new Error('not ours'), { retriable: true }) },
+      ]),
+    ).toEqual([40, 50, 50]);
   });
 });
