@@ -44,7 +44,11 @@
  * joiner group's drain rate alone; ClickHouse is then needed only with the
  * archive or the evaluator, and phase 2 only runs with the evaluator),
  * --cli PATH (the CLI to run instead of dist/cli/main.js: a copy of another
- * build, for before/after runs).
+ * build, for before/after runs), --split G1/G2/... (the processors in several
+ * `run` processes, one per group, each a comma list, e.g.
+ * `--split joiner/learner,promoter,evaluator,archive,registry`: `run --only`
+ * as a deployment would spread them over cores; together they must be the
+ * processors run; the drain is timed from the last process's start).
  *
  * Everything is named for the run (topics, client id, ClickHouse database,
  * state folder) and removed at the end. The stack is shared: the load average
@@ -90,6 +94,8 @@ const o = {
   only: process.argv.flatMap((a, i) => (a === '--only' && process.argv[i + 1] ? [process.argv[i + 1]!] : [])),
   /** The CLI to run (default dist/cli/main.js): a copy of another build, for A/B runs. */
   cli: argValue('cli') ?? CLI,
+  /** The processors spread over several `run` processes: groups split by '/', processors by ','. */
+  split: argValue('split'),
   keep: process.argv.includes('--keep'),
   json: argValue('json') ?? 'out/bench/kafka-e2e.json',
 };
@@ -499,6 +505,30 @@ function topSelfTime(file: string, count = 20): Array<{ function: string; where:
     .map(([key, us]) => ({ function: key.split('\t')[0]!, where: key.split('\t')[1]!, self_ms: Math.round(us / 1000), percent: Math.round((1000 * us) / total) / 10 }));
 }
 
+/** The processors of each `run` process: one process with all of them, or --split's groups (checked). */
+function processGroups(split: string | undefined, processors: readonly string[]): string[][] {
+  if (split === undefined) return [[...processors]];
+  const groups = split.split('/').map((g) => g.split(',').map((p) => p.trim()).filter((p) => p !== ''));
+  const named = groups.flat();
+  const wrong = named.filter((p, i) => !processors.includes(p) || named.indexOf(p) !== i);
+  const missing = processors.filter((p) => !named.includes(p));
+  if (groups.some((g) => g.length === 0) || wrong.length > 0 || missing.length > 0) {
+    throw new Error(`--split ${split}: each processor of ${processors.join(', ')} must be in exactly one group (groups split by '/', processors by ','); wrong or repeated: ${wrong.join(', ') || '-'}, missing: ${missing.join(', ') || '-'}`);
+  }
+  return groups;
+}
+
+/** The top self-time functions of the newest `count` profiles in dir (one per `run` process). */
+function printProfiles(dir: string, count: number): Array<{ file: string; top_self_time: ReturnType<typeof topSelfTime> }> {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f)).sort().slice(-count);
+  return files.map((file) => {
+    const top = topSelfTime(file);
+    console.log(`cpu profile ${file}: top self time`);
+    for (const f of top) console.log(`  ${String(f.self_ms).padStart(7)} ms ${f.percent.toFixed(1).padStart(5)}%  ${f.function}  ${f.where}`);
+    return { file, top_self_time: top };
+  });
+}
+
 // ---------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -506,6 +536,7 @@ async function main(): Promise<void> {
   const unknown = o.only.filter((p) => !(PROCESSORS as readonly string[]).includes(p));
   if (unknown.length > 0) throw new Error(`--only: unknown processor(s) ${unknown.join(', ')} (one of ${PROCESSORS.join(', ')})`);
   const processors = o.only.length > 0 ? PROCESSORS.filter((p) => o.only.includes(p)) : PROCESSORS;
+  const processes = processGroups(o.split, processors);
   // ClickHouse only for the processors that write to it.
   const clickhouseUsed = processors.some((p) => p === 'archive' || p === 'evaluator');
   await requireStack('kafka', 'registry', ...(clickhouseUsed ? (['clickhouse'] as const) : []));
@@ -544,7 +575,7 @@ async function main(): Promise<void> {
   const transport = new KafkaTransport({ brokers: STACK.brokers, clientId: `${prefix}-bench`, kafka: { logLevel: logLevel.NOTHING } });
   const admin = transport.kafka.admin();
   await admin.connect();
-  let run: RunProcess | undefined;
+  const runs: RunProcess[] = [];
   const result: Record<string, unknown> = {
     bench: 'kafka-e2e',
     at: new Date().toISOString(),
@@ -553,6 +584,7 @@ async function main(): Promise<void> {
     options: { ...o, json: undefined },
     settings: {
       processors,
+      processes,
       partitions: o.partitions,
       'evaluator.flush_interval': `${o.flushInterval}s`,
       'learner.snapshot_interval': `${o.snapshotInterval}s`,
@@ -580,12 +612,13 @@ async function main(): Promise<void> {
     const nodeFlags = o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : [];
     if (o.cpuProf) mkdirSync(o.cpuProf, { recursive: true });
     const spawned = Date.now();
-    run = RunProcess.start(env, config, join(logDir, `${prefix}-run.log`), nodeFlags, processors);
-    await run.running(120_000);
+    for (const [i, group] of processes.entries()) runs.push(RunProcess.start(env, config, join(logDir, `${prefix}-run${processes.length > 1 ? `-${i + 1}` : ''}.log`), nodeFlags, group));
+    for (const r of runs) await r.running(120_000);
     const running = Date.now();
-    const r = run;
-    const drain = await waitAllCaughtUp(admin, groups, running, o.drainTimeoutSeconds * 1000, () => r.check());
-    const metricsAfterDrain = await scrape(run.port);
+    const checkAll = () => runs.forEach((r) => r.check());
+    const drain = await waitAllCaughtUp(admin, groups, running, o.drainTimeoutSeconds * 1000, checkAll);
+    // The processes' counters are disjoint (each counts its own processors): summed over the texts.
+    const metricsAfterDrain = (await Promise.all(runs.map((r) => scrape(r.port)))).join('\n');
     const labelled = counter(metricsAfterDrain, 'feedbackloop_examples_evaluated_total');
     const perGroup: Record<string, { caught_up_s: number; records: number; records_per_second: number }> = {};
     for (const g of groups) {
@@ -619,9 +652,10 @@ async function main(): Promise<void> {
     if (o.latencySeconds > 0 && !processors.includes('evaluator')) console.log('latency: skipped (it needs the evaluator; --only leaves it out)');
     else if (o.latencySeconds > 0) {
       const loadBeforeLatency = load();
-      const latency = await latencyPhase(run, producer, codecs, topics, database);
+      const evaluating = runs[processes.findIndex((g) => g.includes('evaluator'))]!;
+      const latency = await latencyPhase(evaluating, producer, codecs, topics, database);
       // From the last send: the probes were all seen (or given up on) before this starts.
-      const after = await waitAllCaughtUp(admin, groups, latency.last_send_at, 300_000, () => r.check());
+      const after = await waitAllCaughtUp(admin, groups, latency.last_send_at, 300_000, checkAll);
       result.latency = { ...latency, caught_up_after_s: Math.round(after.seconds * 10) / 10, load_before: loadBeforeLatency, load_after: load() };
       console.log(`latency: ${latency.events} events in ${latency.seconds} s = ${latency.events_per_second} events/s (target ${o.rate}), ${latency.probes} probes (1 in ${o.sample} predictions, model ${PROBE_MODEL}), evaluator.flush_interval ${o.flushInterval}s`);
       console.log('  feedback sent → ...     n   p50 ms   p99 ms   max ms  missing');
@@ -631,20 +665,12 @@ async function main(): Promise<void> {
       console.log(`  (producer send p50/p99 ${latency.send_ms.p50}/${latency.send_ms.p99} ms; every group back at lag 0 ${after.seconds.toFixed(1)} s after the last send)`);
     }
     await producer.close();
-    result.run_problems = run.problems();
-    await run.stop();
-    result.run_exit = run.exit;
-    if (o.cpuProf) {
-      const file = readdirSync(o.cpuProf).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(o.cpuProf!, f)).sort().pop();
-      if (file) {
-        const top = topSelfTime(file);
-        result.cpu_profile = { file, top_self_time: top };
-        console.log(`cpu profile ${file}: top self time`);
-        for (const f of top) console.log(`  ${String(f.self_ms).padStart(7)} ms ${f.percent.toFixed(1).padStart(5)}%  ${f.function}  ${f.where}`);
-      }
-    }
+    result.run_problems = runs.length === 1 ? runs[0]!.problems() : runs.map((r) => r.problems());
+    for (const r of runs) await r.stop();
+    result.run_exit = runs.length === 1 ? runs[0]!.exit : runs.map((r) => r.exit);
+    if (o.cpuProf) result.cpu_profile = printProfiles(o.cpuProf, runs.length);
   } finally {
-    await run?.stop(10_000);
+    for (const r of runs) await r.stop(10_000);
     if (!o.keep) {
       await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
       if (clickhouseUsed) await clickhouse(`DROP DATABASE IF EXISTS ${database}`).catch(() => {});
