@@ -39,8 +39,11 @@ function type(): avro.Type {
   return entryType;
 }
 
-/** Where entries are encoded before their bytes are copied out (grown to the largest entry seen). */
-let scratch = Buffer.allocUnsafe(4096);
+/** Where entries are encoded before their bytes are copied out (grown for a large entry, given back after it). */
+const SCRATCH_BYTES = 4096;
+/** A scratch grown past this is dropped after its entry: a rare huge entry does not stay on the heap. */
+const MAX_KEPT_SCRATCH_BYTES = 1 << 20;
+let scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
 
 export function encodeJoinEntry(entry: JoinEntry): Buffer {
   const t = type();
@@ -50,7 +53,9 @@ export function encodeJoinEntry(entry: JoinEntry): Buffer {
     const end = t.encode(value, scratch, JOIN_ENTRY_AVRO_MARKER.length);
     if (end >= 0) {
       JOIN_ENTRY_AVRO_MARKER.copy(scratch, 0);
-      return Buffer.from(scratch.subarray(0, end));
+      const bytes = Buffer.from(scratch.subarray(0, end));
+      if (scratch.length > MAX_KEPT_SCRATCH_BYTES) scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+      return bytes;
     }
     // avsc says how many bytes were missing.
     scratch = Buffer.allocUnsafe(2 * (scratch.length - end));

@@ -45,6 +45,17 @@ describe('join entry, binary', () => {
     }
   });
 
+  it('an entry larger than the scratch (50,000 early feedbacks, over 1 MiB) comes back whole, and a small one after it encodes as before', () => {
+    const small: JoinEntry = { prediction: null, shadow_scores: {}, early: [], resolved: null, seq: 0, seen: [1], expires_at: 7 };
+    const before = encodeJoinEntry(small).toString('hex');
+    const early = Array.from({ length: 50_000 }, (_, i) => fb(`p${i}`, T0 + i, 'USER_CONFIRMED', null));
+    const big: JoinEntry = { ...small, early, seen: early.map((_, i) => i) };
+    const bytes = encodeJoinEntry(big);
+    expect(bytes.length).toBeGreaterThan(2 ** 20);
+    expect(decodeJoinEntry(bytes)).toEqual(big);
+    expect(encodeJoinEntry(small).toString('hex')).toBe(before);
+  });
+
   it('a join whose store keeps only what the binary round trip gives back makes the same outputs; every entry is a third of its JSON or less', () => {
     const events = [...joinStream({ predictions: 400, seed: 3, meanGapMs: 2000, joinWindowMs: HOUR, earlyFeedbackTtlMs: 10 * 60_000, startMs: T0 })];
     let json = 0;
