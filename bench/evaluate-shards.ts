@@ -27,6 +27,11 @@
  * evaluator run on the whole stream in the main thread (compareMerged:
  * equal figures, float sums within their summation bound, the binned AUC
  * within its bound of the unsharded roc_auc); a mismatch fails the bench.
+ * Each worker also reads its thread's CPU time (/proc/thread-self/stat):
+ * the CPU seconds summed over the shards against N = 1's say what work
+ * sharding adds, and examples / the slowest worker's CPU seconds projects
+ * what N = 2 would reach with a free core each (a projection: it leaves out
+ * contention for memory and V8's GC helper threads).
  *
  * What this is not: N `run` instances over Kafka (no decoding, no
  * transactions, no ClickHouse: docs/scale-out.md, bench:kafka-e2e
@@ -70,8 +75,9 @@ interface Rep {
   shards: number;
   seconds: number;
   examples_per_s: number;
-  /** Each worker's own time over its shard, and its examples. */
+  /** Each worker's own wall time and CPU time (its thread's, from /proc) over its shard, and its examples. */
   worker_seconds: number[];
+  worker_cpu_seconds: number[];
   worker_examples: number[];
   merge_seconds: number;
   windows: number;
@@ -82,6 +88,7 @@ interface Rep {
 interface Done {
   rows: WindowPartialRow[];
   seconds: number;
+  cpuSeconds: number;
 }
 
 /** A worker for one shard, once it made its shard: `go` starts it, `done` resolves with its partials. */
@@ -119,7 +126,7 @@ async function rep(shards: number, total: number, reference: ReturnType<typeof r
   const seconds = (ended - started) / 1000;
   const check = compareMerged(merged, reference, DELAY_ACCURACY, 2 * total);
   return {
-    shards, seconds, examples_per_s: total / seconds, worker_seconds: done.map((d) => d.seconds), worker_examples,
+    shards, seconds, examples_per_s: total / seconds, worker_seconds: done.map((d) => d.seconds), worker_cpu_seconds: done.map((d) => d.cpuSeconds), worker_examples,
     merge_seconds: (ended - merging) / 1000, windows: merged.size, load_before, check,
   };
 }
@@ -163,7 +170,7 @@ async function main(): Promise<void> {
       const result = await rep(n, total, reference);
       reps.push(result);
       const ok = result.check.mismatches.length === 0 ? 'merge = unsharded' : `MISMATCH: ${result.check.mismatches[0]}`;
-      console.log(`  rep ${r + 1}/${REPS} N=${n}: ${fmt(result.examples_per_s)} examples/s (${result.seconds.toFixed(2)} s; workers ${result.worker_seconds.map((s) => s.toFixed(2)).join(', ')} s; merge ${(result.merge_seconds * 1000).toFixed(0)} ms), load before ${result.load_before}; ${ok}`);
+      console.log(`  rep ${r + 1}/${REPS} N=${n}: ${fmt(result.examples_per_s)} examples/s (${result.seconds.toFixed(2)} s; workers ${result.worker_seconds.map((s) => s.toFixed(2)).join(', ')} s, CPU ${result.worker_cpu_seconds.map((s) => s.toFixed(2)).join(', ')} s; merge ${(result.merge_seconds * 1000).toFixed(0)} ms), load before ${result.load_before}; ${ok}`);
     }
   }
   const summary = summarise(reps, total, referenceSeconds, reference.rows.size, controlRatios);
@@ -195,6 +202,13 @@ function summarise(reps: Rep[], total: number, referenceSeconds: number, windows
     ratio_of_medians: medianRate(2) / medianRate(1),
     pair_ratios: pairRatios,
     median_pair_ratio: median(pairRatios),
+    cpu: {
+      what: 'CPU seconds of the workers\' threads (/proc; GC helper threads not counted): the work sharding adds, and what N = 2 would reach with a free core each (a projection, not a measurement)',
+      n1_median_cpu_seconds: median(by(1).map((r) => r.worker_cpu_seconds[0]!)),
+      n2_median_cpu_seconds_summed: median(by(2).map((r) => r.worker_cpu_seconds.reduce((a, b) => a + b, 0))),
+      n1_projected_examples_per_s: median(by(1).map((r) => total / r.worker_cpu_seconds[0]!)),
+      n2_projected_examples_per_s: median(by(2).map((r) => total / r.worker_cpu_seconds.reduce((a, b) => Math.max(a, b), 0))),
+    },
     control: { what: 'a fixed integer loop in 2 threads against 1, loops/s ratio, once per rep: the parallelism available to N = 2', ratios: controlRatios, median: median(controlRatios) },
     check: {
       all_equal: reps.every((r) => r.check.mismatches.length === 0),
@@ -224,6 +238,8 @@ function report(s: ReturnType<typeof summarise>): void {
     ['N = 2 worker threads', fmt(s.n2.median_examples_per_s), s.n2.reps.map((r) => fmt(r.examples_per_s)).join(', ')],
   ]);
   console.log(`  N=2 / N=1: ${s.ratio_of_medians.toFixed(2)} (ratio of medians), ${s.median_pair_ratio.toFixed(2)} (median of per-rep ratios); the control loop's 2 / 1 threads: ${s.control.median.toFixed(2)} (median); load average at the end ${s.load_average_end.map((x) => x.toFixed(2)).join(' ')} on ${s.cores} cores shared with other work`);
+  const c = s.cpu;
+  console.log(`  CPU (the workers' threads): N=1 ${c.n1_median_cpu_seconds.toFixed(2)} s, N=2 ${c.n2_median_cpu_seconds_summed.toFixed(2)} s summed (x${(c.n2_median_cpu_seconds_summed / c.n1_median_cpu_seconds).toFixed(2)} the work); examples / CPU s of the slowest worker (a projection for a free core each): N=1 ${fmt(c.n1_projected_examples_per_s)}, N=2 ${fmt(c.n2_projected_examples_per_s)} (x${(c.n2_projected_examples_per_s / c.n1_projected_examples_per_s).toFixed(2)})`);
   console.log(`  check: ${s.check.all_equal ? 'every rep\'s merge equals the unsharded figures' : 'MISMATCHES'} (${fmt(s.check.figures_compared_per_rep)} figures per rep; float figures differ by at most ${s.check.max_float_difference.toExponential(2)}, tolerance up to ${s.check.max_float_tolerance.toExponential(2)}; |auc_binned - roc_auc| at most ${s.check.max_auc_difference.toExponential(2)}, bound up to ${s.check.max_auc_error_bound.toExponential(2)})`);
   console.log(`written to ${JSON_PATH}`);
 }
