@@ -31,7 +31,10 @@
  * the CPU seconds summed over the shards against N = 1's say what work
  * sharding adds, and examples / the slowest worker's CPU seconds projects
  * what N = 2 would reach with a free core each (a projection: it leaves out
- * contention for memory and V8's GC helper threads).
+ * contention for memory and V8's GC helper threads). Last, the main
+ * thread runs the whole stream and then its 2 shards one after the other
+ * (warm, no worker alive): the CPU time sharding adds without threads
+ * contending.
  *
  * What this is not: N `run` instances over Kafka (no decoding, no
  * transactions, no ClickHouse: docs/scale-out.md, bench:kafka-e2e
@@ -49,7 +52,7 @@ import { DEFAULT_EVALUATOR_OPTIONS, windowPartialKey, type EvaluatorOptions, typ
 import type { ShardJob } from './evaluate-shards-worker.js';
 import { labelledStream } from './labelled.js';
 import { numberOption } from './options.js';
-import { compareMerged, mergeRuns, runEvaluator, type Comparison } from './shards.js';
+import { compareMerged, mergeRuns, runEvaluator, shard, type Comparison } from './shards.js';
 import { printTable } from './table.js';
 
 const quick = process.argv.includes('--quick');
@@ -173,12 +176,35 @@ async function main(): Promise<void> {
       console.log(`  rep ${r + 1}/${REPS} N=${n}: ${fmt(result.examples_per_s)} examples/s (${result.seconds.toFixed(2)} s; workers ${result.worker_seconds.map((s) => s.toFixed(2)).join(', ')} s, CPU ${result.worker_cpu_seconds.map((s) => s.toFixed(2)).join(', ')} s; merge ${(result.merge_seconds * 1000).toFixed(0)} ms), load before ${result.load_before}; ${ok}`);
     }
   }
-  const summary = summarise(reps, total, referenceSeconds, reference.rows.size, controlRatios);
+  const sequential = sequentialCpu(stream);
+  console.log(`  sequential, main thread (warm): the whole stream ${sequential.whole_cpu_seconds.toFixed(2)} CPU s, its 2 shards one after the other ${sequential.shards_cpu_seconds.toFixed(2)} CPU s (x${(sequential.shards_cpu_seconds / sequential.whole_cpu_seconds).toFixed(2)})`);
+  const summary = { ...summarise(reps, total, referenceSeconds, reference.rows.size, controlRatios), sequential };
   report(summary);
   if (reps.some((r) => r.check.mismatches.length > 0)) {
     console.error('the merged figures differ from the unsharded ones');
     process.exitCode = 1;
   }
+}
+
+/** The process's CPU seconds (every thread: the GC's helpers too). */
+const processCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/**
+ * The work sharding adds without contention between threads: the CPU time
+ * of the whole stream and of its 2 shards one after the other, in the main
+ * thread, after the reference run warmed it up (no worker alive).
+ */
+function sequentialCpu(stream: ReturnType<typeof labelledStream>) {
+  let started = processCpu();
+  runEvaluator(stream, OPTIONS, DRAIN_EVERY, false);
+  const whole = processCpu() - started;
+  started = processCpu();
+  for (const part of shard(stream, 2)) runEvaluator(part, OPTIONS, DRAIN_EVERY, false);
+  const shards = processCpu() - started;
+  return { what: 'process CPU seconds (GC helper threads included), main thread, no worker alive', whole_cpu_seconds: whole, shards_cpu_seconds: shards, ratio: shards / whole };
 }
 
 function summarise(reps: Rep[], total: number, referenceSeconds: number, windows: number, controlRatios: number[]) {
