@@ -40,9 +40,10 @@
  * transactions, no ClickHouse: docs/scale-out.md, bench:kafka-e2e
  * --instances is not built). On a 2-core machine shared with other work
  * N = 2 can show at most the second core, and only what others leave of
- * it: the load average is recorded, and each rep first runs a control (a
- * fixed integer loop in 1 and 2 threads) whose ratio is the parallelism
- * the machine gave then.
+ * it (with Linux's autogroup scheduling, CPU is shared between sessions,
+ * not threads): the load average is recorded, and each rep first runs a
+ * control (a fixed integer loop in 1 and 2 threads) whose ratio is the
+ * parallelism the machine gave then.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
