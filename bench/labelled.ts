@@ -1,11 +1,11 @@
 /**
  * Labelled examples for the evaluator benchmarks: 3 models (fraud, churn,
- * spam), a champion score and one challenger shadow score, 2 segment
- * attributes, predictions spread evenly over `days`, labels 1 min to 1 day
- * later, and (without a change) every ninth label corrected by an expert an
- * hour later. With `change`, from that example on the error rate goes
- * 0.2 -> 0.5 and `amount` shifts by +30. In label-arrival order, as the
- * joiner emits them.
+ * spam; or the `models` given, in turn), a champion score and one
+ * challenger shadow score, 2 segment attributes, predictions spread evenly
+ * over `days`, labels 1 min to 1 day later, and (without a change) every
+ * ninth label corrected by an expert an hour later. With `change`, from
+ * that example on the error rate goes 0.2 -> 0.5 and `amount` shifts by
+ * +30. In label-arrival order, as the joiner emits them.
  */
 import { type LabelledExample, noExampleClasses } from '../core/events.js';
 import { mulberry32 } from '../demo/random.js';
@@ -13,11 +13,11 @@ import { mulberry32 } from '../demo/random.js';
 const HOUR = 3_600_000;
 export const T0 = 1_763_942_400_000;
 
-export function labelledStream(n: number, seed: number, change?: { at: number }, days = 7): LabelledExample[] {
+export function labelledStream(n: number, seed: number, change?: { at: number }, days = 7, models: readonly string[] = ['fraud', 'churn', 'spam']): LabelledExample[] {
   const random = mulberry32(seed);
   const out: LabelledExample[] = [];
   for (let i = 0; i < n; i++) {
-    const model = ['fraud', 'churn', 'spam'][i % 3]!;
+    const model = models[i % models.length]!;
     const timestamp = T0 + Math.floor((i / n) * days * 24 * HOUR);
     const changed = change !== undefined && i >= change.at;
     const label = random() < 0.3 ? 1 : 0;

@@ -67,6 +67,7 @@ import { rollingPoints, windowPoints } from './points.js';
 import { windowCharts } from './charts.js';
 import type { ChartRow, DriftRecord, FeedbackStat, MetricPoint } from './rows.js';
 import { eachWindow, horizonOf, slide, startsOf } from './windows.js';
+import { windowPartialRow, type WindowPartialRow } from './window-partial.js';
 
 /**
  * The scores of an example under the role and version each is counted for:
@@ -301,6 +302,24 @@ export class Evaluator {
       state.forget(this.horizon);
     }
     return { points, drift, feedback, charts };
+  }
+
+  /**
+   * The partials (window-partial.ts) of the binary `total` and tumbling
+   * windows changed since the last drain: what one shard of a model's
+   * examples hands to a merge. Call before drain(), which clears the marks;
+   * it changes nothing. The last row of a window is its final one: a window
+   * closes without a change after it.
+   */
+  partials(): WindowPartialRow[] {
+    const out: WindowPartialRow[] = [];
+    for (const state of this.models.values()) {
+      for (const stats of state.dirty) {
+        const row = windowPartialRow(this.options, state.model, stats);
+        if (row) out.push(row);
+      }
+    }
+    return out;
   }
 
   /**

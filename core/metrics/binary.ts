@@ -119,7 +119,7 @@ export interface ScoreTable extends ScoreCounts {
 }
 
 /** The bin of `score` among `bins` equal-width bins over [0, 1]: outside values clamp, exactly 1 is in the last. */
-function binOf(score: number, bins: number): number {
+export function binOf(score: number, bins: number): number {
   return Math.min(bins - 1, Math.max(0, Math.floor(score * bins)));
 }
 

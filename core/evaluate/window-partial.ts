@@ -1,0 +1,126 @@
+/**
+ * A binary model's window as a mergeable partial (scale-out of one model,
+ * docs/scale-out.md): what one shard of the model's examples (sharded by
+ * prediction id, so a correction meets the example it replaces) holds of a
+ * `total` or tumbling window of one cell, which adds up across shards into
+ * the window of the whole stream.
+ *
+ * It holds the window's binary partial (core/metrics/binary-partial.ts), for
+ * the champion role the labels and expired predictions counted and the
+ * label-delay sketch (a DDSketch: merged by adding bucket counts, exact), and
+ * the largest prediction timestamp (the `total` window's end; merged by max).
+ * The derived figures are the evaluator's points of such a window (points.ts)
+ * with the AUCs under their binned names (`auc_binned`,
+ * `auc_binned_error_bound`, `pr_auc_binned`).
+ *
+ * Not here (not mergeable this way, or not built yet): the sliding count
+ * window (`last_N`, in one stream's arrival order), drift and its detectors
+ * (sequential), fairness gaps (derivable from merged segment windows),
+ * arrival records' estimate sums, regression and multi-class windows.
+ */
+import { BinaryMetrics } from '../metrics/binary.js';
+import { binaryPartialOf, deriveBinaryPartial, mergeBinaryPartials, partialReliability, type BinaryPartial, type BinaryPartialFigures } from '../metrics/binary-partial.js';
+import { QuantileSketch, type QuantileSketchState } from '../metrics/quantiles.js';
+import { TOTAL, type WindowStats } from './cells.js';
+import type { EvaluatorOptions } from './options.js';
+import { windowSize } from './windows.js';
+
+export interface WindowPartial {
+  metric: BinaryPartial;
+  /** Champion role: labels counted (corrections not), expired predictions, label delays; 0, 0 and null otherwise. */
+  labelled: number;
+  expired: number;
+  delay: QuantileSketchState | null;
+  /** Largest prediction timestamp counted (-Infinity before any). */
+  lastTimestamp: number;
+}
+
+/** Where a partial belongs: the key of a metric point without the metric. */
+export interface WindowPartialRow {
+  model: string;
+  model_version: string;
+  role: string;
+  segment: string;
+  window: string;
+  window_start: number;
+  partial: WindowPartial;
+}
+
+/** The figures of a merged window: the binary figures, and for the champion role coverage and label delays. */
+export interface WindowFigures extends BinaryPartialFigures {
+  labelled?: number;
+  expired?: number;
+  label_coverage?: number | null;
+  label_delay_p50?: number | null;
+  label_delay_p95?: number | null;
+}
+
+/** The partial of a binary window (undefined for a regression or class window). */
+export function windowPartialOf(o: EvaluatorOptions, stats: WindowStats): WindowPartial | undefined {
+  if (!(stats.metric instanceof BinaryMetrics)) return undefined;
+  return {
+    metric: binaryPartialOf(stats.metric.toState(), o.aucBins),
+    labelled: stats.labelled,
+    expired: stats.expired,
+    delay: stats.delay ? stats.delay.toState() : null,
+    lastTimestamp: stats.lastTimestamp,
+  };
+}
+
+/** The row of a window's partial (undefined for a regression or class window). */
+export function windowPartialRow(o: EvaluatorOptions, model: string, stats: WindowStats): WindowPartialRow | undefined {
+  const partial = windowPartialOf(o, stats);
+  if (!partial) return undefined;
+  const { cell, window, start } = stats;
+  return { model, model_version: cell.version, role: cell.role, segment: cell.segment, window, window_start: start, partial };
+}
+
+/** The key of a row's window (model, version, role, segment, window, start). */
+export function windowPartialKey(row: Omit<WindowPartialRow, 'partial'>): string {
+  return [row.model, row.model_version, row.role, row.segment, row.window, row.window_start].join('\u0000');
+}
+
+/** Two shards' partials of one window together (a new one). */
+export function mergeWindowPartials(a: WindowPartial, b: WindowPartial, delayAccuracy: number): WindowPartial {
+  if ((a.delay === null) !== (b.delay === null)) throw new RangeError('mergeWindowPartials: label delays on one side only (a champion window against another role)');
+  const delay = a.delay === null ? null : QuantileSketch.fromState(a.delay, delayAccuracy).merge(QuantileSketch.fromState(b.delay!, delayAccuracy)).toState();
+  return {
+    metric: mergeBinaryPartials(a.metric, b.metric),
+    labelled: a.labelled + b.labelled,
+    expired: a.expired + b.expired,
+    delay,
+    lastTimestamp: Math.max(a.lastTimestamp, b.lastTimestamp),
+  };
+}
+
+/** The figures of a (merged) window, as the evaluator's points of it name them. */
+export function windowFigures(p: WindowPartial, delayAccuracy: number): WindowFigures {
+  const out: WindowFigures = deriveBinaryPartial(p.metric);
+  if (p.delay !== null) {
+    const delay = QuantileSketch.fromState(p.delay, delayAccuracy);
+    const covered = p.labelled + p.expired;
+    out.labelled = p.labelled;
+    out.expired = p.expired;
+    out.label_coverage = covered === 0 ? null : p.labelled / covered;
+    out.label_delay_p50 = delay.quantile(0.5);
+    out.label_delay_p95 = delay.quantile(0.95);
+  }
+  return out;
+}
+
+/** The window's end as the evaluator's points give it: start + size for a tumbling window, the last prediction for `total`. */
+export function windowEnd(o: EvaluatorOptions, row: WindowPartialRow): number {
+  const size = windowSize(o, row.window);
+  return size === undefined ? Math.max(0, row.partial.lastTimestamp) : row.window_start + size;
+}
+
+/** The calibration bins' points of a `total` window (points.ts names them so); none for other windows. */
+export function calibrationFigures(row: WindowPartialRow): Array<[string, number | null]> {
+  if (row.window !== TOTAL) return [];
+  const out: Array<[string, number | null]> = [];
+  partialReliability(row.partial.metric).forEach((bin, b) => {
+    const id = String(b).padStart(2, '0');
+    out.push([`calibration_bin_${id}_mean_score`, bin.mean_score], [`calibration_bin_${id}_fraction_positive`, bin.fraction_positive]);
+  });
+  return out;
+}
