@@ -23,6 +23,7 @@ import { binaryPartialOf, deriveBinaryPartial, mergeBinaryPartials, partialRelia
 import { QuantileSketch, type QuantileSketchState } from '../metrics/quantiles.js';
 import { TOTAL, type WindowStats } from './cells.js';
 import type { EvaluatorOptions } from './options.js';
+import type { MetricPoint } from './rows.js';
 import { windowSize } from './windows.js';
 
 export interface WindowPartial {
@@ -36,13 +37,7 @@ export interface WindowPartial {
 }
 
 /** Where a partial belongs: the key of a metric point without the metric. */
-export interface WindowPartialRow {
-  model: string;
-  model_version: string;
-  role: string;
-  segment: string;
-  window: string;
-  window_start: number;
+export interface WindowPartialRow extends Pick<MetricPoint, 'model' | 'model_version' | 'role' | 'segment' | 'window' | 'window_start'> {
   partial: WindowPartial;
 }
 

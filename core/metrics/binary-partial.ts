@@ -31,15 +31,9 @@
  * (average precision with each bin one threshold; no bound, typically within
  * a few thousandths with 1,000 bins).
  */
-import { BinaryMetrics, binOf, type BinaryMetricsState, type CalibrationSums, type ReliabilityBin } from './binary.js';
+import { BinaryMetrics, binOf, type BinaryFigures, type BinaryMetricsState, type CalibrationSums, type ReliabilityBin } from './binary.js';
 
-export interface BinaryPartial {
-  tp: number;
-  fp: number;
-  tn: number;
-  fn: number;
-  logLossSum: number;
-  brierSum: number;
+export interface BinaryPartial extends Pick<BinaryMetricsState, 'tp' | 'fp' | 'tn' | 'fn' | 'logLossSum' | 'brierSum'> {
   /** Weights of positives and negatives per score bin (equal-width over [0, 1]). */
   scorePositives: Float64Array;
   scoreNegatives: Float64Array;
@@ -48,31 +42,14 @@ export interface BinaryPartial {
 }
 
 /** The figures of a partial: BinaryFigures' counts and sums, the AUCs under their binned names. */
-export interface BinaryPartialFigures {
-  count: number;
-  positives: number;
-  tp: number;
-  fp: number;
-  tn: number;
-  fn: number;
-  accuracy: number | null;
-  precision: number | null;
-  recall: number | null;
-  f1: number | null;
-  specificity: number | null;
-  fpr: number | null;
-  fnr: number | null;
-  mcc: number | null;
-  log_loss: number | null;
-  brier: number | null;
+export type BinaryPartialFigures = Omit<BinaryFigures, 'roc_auc' | 'roc_auc_error_bound' | 'pr_auc' | 'approximate'> & {
   /** ROC AUC from the score bins (ties within a bin count one half); null without both classes. */
   auc_binned: number | null;
   /** Upper bound on |auc_binned - exact ROC AUC|; null when auc_binned is. */
   auc_binned_error_bound: number | null;
   /** Average precision with each score bin one threshold. */
   pr_auc_binned: number | null;
-  ece: number | null;
-}
+};
 
 /** A partial of no observation (the identity of merge). */
 export function emptyBinaryPartial(calibrationBins: number, scoreBins: number): BinaryPartial {
