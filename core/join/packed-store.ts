@@ -20,14 +20,14 @@
  *
  * Bounded (issue 13, `spill`): at most `maxInMemory` entries stay on the
  * heap; beyond that the oldest set (Map insertion order: about arrival
- * order, so about expiry order) move to a SpillTarget (the replay's: LMDB
- * in a temp dir, adapters/state/lmdb-spill.ts), packed as they are. A
+ * order, so about expiry order) move to a SpillTarget (the replay's: an
+ * append-only file in a temp dir, adapters/state/file-spill.ts), packed as they are. A
  * spilled entry stays there until deleted (a set() of it writes it there).
  * What stays on the heap per spilled entry is its expiry index item (its id
  * and time, about 40 bytes). The target is opened at the first spill;
- * transaction() is then the target's: one commit per batch. A throw rolls
- * back the target but not the heap part: the replay (no changelog) stops at
- * a failed batch (processors/joiner.ts).
+ * transaction() is then the target's (the replay's file spill rolls back
+ * nothing): the replay (no changelog) stops at a failed batch
+ * (processors/joiner.ts).
  */
 import type { Prediction } from '../events.js';
 import { ExpiryHeap } from './expiry-heap.js';

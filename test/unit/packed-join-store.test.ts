@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { avroPredictionPacking } from '../../adapters/codec/prediction-packing.js';
-import { LmdbSpill } from '../../adapters/state/lmdb-spill.js';
+import { FileSpill } from '../../adapters/state/file-spill.js';
 import { Joiner, MemoryJoinStore, PackedJoinStore, type JoinerOptions, type JoinOutput, type PackedEntry, type SpillTarget } from '../../core/join/index.js';
 import { joinStream, kindOf, type StreamEvent } from '../../bench/stream.js';
 
@@ -132,11 +132,11 @@ describe('PackedJoinStore beyond its in-memory bound (issue 13): the oldest entr
     expect(opened).toBe(0);
   });
 
-  it('on LMDB (the replay\'s target): same entries, and close() deletes its folder', async () => {
+  it('on the spill file (the replay\'s target): same entries, and close() deletes its folder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spill-test-'));
-    let target: LmdbSpill | undefined;
+    let target: FileSpill | undefined;
     const memory = new MemoryJoinStore();
-    const packed = new PackedJoinStore(avroPredictionPacking(), { maxInMemory: 20, open: () => (target = new LmdbSpill(dir)) });
+    const packed = new PackedJoinStore(avroPredictionPacking(), { maxInMemory: 20, open: () => (target = new FileSpill(dir)) });
     const a = new Joiner(memory, JOINER);
     const b = new Joiner(packed, JOINER);
     const half = events.slice(0, Math.floor(events.length / 2));
