@@ -82,6 +82,7 @@ export class ExpirySpill implements ExpiryIndex {
   }
 
   private writeRun(items: Array<{ at: number; id: string }>): void {
+    if (items.length === 0) return;
     if (!this.file) {
       mkdirSync(this.dir, { recursive: true });
       const dir = mkdtempSync(join(this.dir, 'expiry-spill-'));
