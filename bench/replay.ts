@@ -9,6 +9,9 @@
  * Options: --predictions N[,N...] (default 250000), --reps N (default 1;
  * ours and River alternate, medians reported), --seed N (default 42),
  * --max-old-space-size MB (passed to the replay's node; default node's own),
+ * --heap-growing-percent P (V8's flag, passed to the replay's node: the heap
+ * grows to (1 + P/100) times its live set between major collections instead
+ * of up to 4 times; default V8's own),
  * --no-river, --keep (leave the temp dir), --json PATH (default
  * out/bench/replay.json).
  *
@@ -35,6 +38,7 @@ interface Options {
   reps: number;
   seed: number;
   maxOldSpace: number | undefined;
+  heapGrowingPercent: number | undefined;
   river: boolean;
   keep: boolean;
   json: string;
@@ -75,11 +79,13 @@ function positive(name: string, text: string): number {
 
 function options(): Options {
   const mos = argValue('max-old-space-size');
+  const hgp = argValue('heap-growing-percent');
   return {
     sizes: (argValue('predictions') ?? '250000').split(',').map((s) => positive('predictions', s.trim())),
     reps: positive('reps', argValue('reps') ?? '1'),
     seed: positive('seed', argValue('seed') ?? '42'),
     maxOldSpace: mos === undefined ? undefined : positive('max-old-space-size', mos),
+    heapGrowingPercent: hgp === undefined ? undefined : positive('heap-growing-percent', hgp),
     river: !process.argv.includes('--no-river'),
     keep: process.argv.includes('--keep'),
     json: argValue('json') ?? 'out/bench/replay.json',
@@ -132,7 +138,10 @@ function side(run: Run, events: number): Side {
 }
 
 function ours(dir: string, o: Options, rep: number): Promise<Run> {
-  const heap = o.maxOldSpace ? [`--max-old-space-size=${o.maxOldSpace}`] : [];
+  const heap = [
+    ...(o.maxOldSpace ? [`--max-old-space-size=${o.maxOldSpace}`] : []),
+    ...(o.heapGrowingPercent ? [`--heap-growing-percent=${o.heapGrowingPercent}`] : []),
+  ];
   const out = join(dir, `out-${rep}`);
   rmSync(out, { recursive: true, force: true });
   return timed('node', [...heap, CLI, 'replay', '--predictions', join(dir, 'predictions.jsonl'), '--feedback', join(dir, 'feedback.jsonl'), '--config', join(dir, 'config.yaml'), '--out', out]);
@@ -243,7 +252,7 @@ async function main(): Promise<void> {
     console.log(`  median: replay ${m.ours_events_per_s ?? 'did not finish'} events/s, peak RSS ${m.ours_peak_rss_mib} MiB; River ${m.river_events_per_s ?? '-'} events/s, peak RSS ${m.river_peak_rss_mib ?? '-'} MiB; ratio ${m.ratio ?? '-'}`);
     results.push(r);
   }
-  const report = { when: new Date().toISOString(), node: process.version, cores: cpus().length, seed: o.seed, max_old_space_size_mb: o.maxOldSpace ?? null, sizes: results };
+  const report = { when: new Date().toISOString(), node: process.version, cores: cpus().length, seed: o.seed, max_old_space_size_mb: o.maxOldSpace ?? null, heap_growing_percent: o.heapGrowingPercent ?? null, sizes: results };
   mkdirSync(dirname(o.json), { recursive: true });
   writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`written to ${o.json}`);

@@ -49,7 +49,8 @@ import { join } from 'node:path';
 import { modelKindOf, type Config } from '../adapters/config/index.js';
 import { makeCodecs, type Codecs } from '../adapters/codec/codecs.js';
 import { avroPredictionPacking } from '../adapters/codec/prediction-packing.js';
-import { LmdbSpill } from '../adapters/state/lmdb-spill.js';
+import { ExpirySpill } from '../adapters/state/expiry-spill.js';
+import { FileSpill } from '../adapters/state/file-spill.js';
 import { MemoryTransport } from '../adapters/transport/memory.js';
 import type { OutgoingRecord } from '../adapters/transport/transport.js';
 import type { Clock } from '../core/clock.js';
@@ -146,9 +147,11 @@ function replayEnvironment(input: ReplayInput, log: MemoryTransport, codecs: Cod
     name: 'replay',
     time: 'event-time',
     // Pending predictions packed as Avro (a third of their decoded size; core/join/packed-store.ts),
-    // at most joiner.replay_memory_entries of them on the heap, the oldest beyond on disk (in tmp).
+    // at most joiner.replay_memory_entries of them on the heap, the oldest beyond on disk (in tmp),
+    // and as many expiry items (the later ones in sorted runs on disk).
     joinStore: () => {
-      const spill = { maxInMemory: config.joiner.replay_memory_entries, open: () => new LmdbSpill(join(tmp, 'join')) };
+      const bound = config.joiner.replay_memory_entries;
+      const spill = { maxInMemory: bound, open: () => new FileSpill(join(tmp, 'join')), expiries: () => new ExpirySpill(join(tmp, 'join'), bound) };
       const store = new PackedJoinStore(avroPredictionPacking(), spill);
       stores.push(store);
       return store;

@@ -166,7 +166,7 @@ export const CONFIG_SPEC = {
         default: 100_000,
         min: 0,
         max: 100_000_000,
-        doc: "In replay: pending predictions kept on the heap at most (about 800 bytes each); the oldest beyond it wait on disk (LMDB in the replay's temp folder under --out, deleted at the end), so memory does not grow with the join window. Larger: a little faster when more are pending, more memory. The outputs are the same either way.",
+        doc: "In replay: pending predictions kept on the heap at most (about 800 bytes each); the oldest beyond it wait on disk (an append-only file in the replay's temp folder under --out, read back as needed, deleted at the end; about 20–40 bytes of index each stay in memory), and so do the times they expire at beyond as many, so memory does not grow with the join window. Larger: a little faster when more are pending, more memory. The outputs are the same either way.",
       },
     },
   },

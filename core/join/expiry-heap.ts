@@ -2,9 +2,22 @@
  * The expiry index of an in-memory join store: a binary min-heap on
  * (at, id), kept in two parallel arrays (no object per item).
  */
-export class ExpiryHeap {
+
+/** When each entry expires: items (at, id) taken back in (at, id) order once the watermark reaches them. */
+export interface ExpiryIndex {
+  add(at: number, id: string): void;
+  /** Removes and returns the items with at <= watermark, ordered by (at, id). */
+  takeUpTo(watermark: number): Array<{ at: number; id: string }>;
+  close?(): void;
+}
+export class ExpiryHeap implements ExpiryIndex {
   private readonly heapAt: number[] = [];
   private readonly heapId: string[] = [];
+
+  /** Items held. */
+  get size(): number {
+    return this.heapAt.length;
+  }
 
   add(at: number, id: string): void {
     this.heapAt.push(at);

@@ -3,6 +3,7 @@ export type { JoinerOptions, JoinOutput, JoinCounters, ModelCounters, ShadowScor
 export { MemoryJoinStore, withClassDefaults } from './store.js';
 export { PackedJoinStore, type PackedEntry, type Packing, type Spill, type SpillTarget } from './packed-store.js';
 export type { JoinEntry, JoinStore, ResolvedLabel } from './store.js';
+export { ExpiryHeap, type ExpiryIndex } from './expiry-heap.js';
 export { TRUST, labelFrom, outcomeFrom, outranks, predictedClass, feedbackHash, sameOutcome, type Outcome, type TaskView } from './resolution.js';
 export { CLASS_SCORE_SUM_TOLERANCE, ClassList, decidedClass, decidedLabels, predictionClassProblem } from './classes.js';
 export { LOOKAHEAD, NO_CLOCK, STREAM_TIME, StreamTimeCheck, UNBOUNDED, showTime, timeProblem, wallClock } from './time-bounds.js';

@@ -20,17 +20,18 @@
  *
  * Bounded (issue 13, `spill`): at most `maxInMemory` entries stay on the
  * heap; beyond that the oldest set (Map insertion order: about arrival
- * order, so about expiry order) move to a SpillTarget (the replay's: LMDB
- * in a temp dir, adapters/state/lmdb-spill.ts), packed as they are. A
+ * order, so about expiry order) move to a SpillTarget (the replay's: an
+ * append-only file in a temp dir, adapters/state/file-spill.ts), packed as they are. A
  * spilled entry stays there until deleted (a set() of it writes it there).
  * What stays on the heap per spilled entry is its expiry index item (its id
- * and time, about 40 bytes). The target is opened at the first spill;
- * transaction() is then the target's: one commit per batch. A throw rolls
- * back the target but not the heap part: the replay (no changelog) stops at
- * a failed batch (processors/joiner.ts).
+ * and time, about 50 bytes), unless `spill.expiries` keeps those elsewhere
+ * (the replay's: adapters/state/expiry-spill.ts). The target is opened at the first spill;
+ * transaction() is then the target's (the replay's file spill rolls back
+ * nothing): the replay (no changelog) stops at a failed batch
+ * (processors/joiner.ts).
  */
 import type { Prediction } from '../events.js';
-import { ExpiryHeap } from './expiry-heap.js';
+import { ExpiryHeap, type ExpiryIndex } from './expiry-heap.js';
 import type { JoinEntry, JoinStore } from './store.js';
 
 /** Turns a prediction into a compact one-byte string (every char below 256: bytes) and back, losslessly. */
@@ -61,11 +62,13 @@ export interface Spill {
   maxInMemory: number;
   /** Opens the target, at the first entry beyond the bound (a replay that stays within it opens none). */
   open(): SpillTarget;
+  /** The expiry index to use instead of a heap of every item (the replay's keeps the later ones on disk too). */
+  expiries?(): ExpiryIndex;
 }
 
 export class PackedJoinStore implements JoinStore {
   private readonly entries = new Map<string, PackedEntry>();
-  private readonly expiries = new ExpiryHeap();
+  private readonly expiries: ExpiryIndex;
   /** The prediction the last get() unpacked, and the string it came from. */
   private lastUnpacked: { prediction: Prediction; packed: string } | undefined;
   /** The spill target, once opened. */
@@ -80,7 +83,9 @@ export class PackedJoinStore implements JoinStore {
   constructor(
     private readonly packing: Packing,
     private readonly spill?: Spill,
-  ) {}
+  ) {
+    this.expiries = spill?.expiries?.() ?? new ExpiryHeap();
+  }
 
   /** Entries in the spill target (for tests and figures). */
   get spilledCount(): number {
@@ -123,6 +128,7 @@ export class PackedJoinStore implements JoinStore {
   }
 
   async close(): Promise<void> {
+    this.expiries.close?.();
     await this.target?.close();
   }
 

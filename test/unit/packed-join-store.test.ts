@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { avroPredictionPacking } from '../../adapters/codec/prediction-packing.js';
-import { LmdbSpill } from '../../adapters/state/lmdb-spill.js';
+import { ExpirySpill } from '../../adapters/state/expiry-spill.js';
+import { FileSpill } from '../../adapters/state/file-spill.js';
 import { Joiner, MemoryJoinStore, PackedJoinStore, type JoinerOptions, type JoinOutput, type PackedEntry, type SpillTarget } from '../../core/join/index.js';
 import { joinStream, kindOf, type StreamEvent } from '../../bench/stream.js';
 
@@ -132,11 +133,11 @@ describe('PackedJoinStore beyond its in-memory bound (issue 13): the oldest entr
     expect(opened).toBe(0);
   });
 
-  it('on LMDB (the replay\'s target): same entries, and close() deletes its folder', async () => {
+  it('on the spill file (the replay\'s target): same entries, and close() deletes its folder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spill-test-'));
-    let target: LmdbSpill | undefined;
+    let target: FileSpill | undefined;
     const memory = new MemoryJoinStore();
-    const packed = new PackedJoinStore(avroPredictionPacking(), { maxInMemory: 20, open: () => (target = new LmdbSpill(dir)) });
+    const packed = new PackedJoinStore(avroPredictionPacking(), { maxInMemory: 20, open: () => (target = new FileSpill(dir)) });
     const a = new Joiner(memory, JOINER);
     const b = new Joiner(packed, JOINER);
     const half = events.slice(0, Math.floor(events.length / 2));
@@ -147,6 +148,32 @@ describe('PackedJoinStore beyond its in-memory bound (issue 13): the oldest entr
     expect(readdirSync(dir)).toHaveLength(1);
     await packed.close();
     expect(existsSync(target!.path)).toBe(false);
+    expect(readdirSync(dir)).toHaveLength(0);
+    rmSync(dir, { recursive: true });
+  });
+
+  it('on the spill file with the expiry items in sorted runs (the replay\'s): same outputs through expiry, and close() deletes both folders', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spill-test-'));
+    let expiries: ExpirySpill | undefined;
+    const memory = new MemoryJoinStore();
+    const spill = { maxInMemory: 20, open: () => new FileSpill(dir), expiries: () => (expiries = new ExpirySpill(dir, 20, 16)) };
+    const packed = new PackedJoinStore(avroPredictionPacking(), spill);
+    const a = new Joiner(memory, JOINER);
+    const b = new Joiner(packed, JOINER);
+    let mostRuns = 0;
+    for (let i = 0; i < events.length; i += 100) {
+      expect(packed.transaction(() => run(b, events.slice(i, i + 100)))).toEqual(run(a, events.slice(i, i + 100)));
+      mostRuns = Math.max(mostRuns, expiries!.runCount);
+    }
+    expect(b.counters).toEqual(a.counters);
+    expect(a.counters.expired_unlabelled + a.counters.expired_labelled).toBeGreaterThan(0);
+    expect(mostRuns).toBeGreaterThan(10);
+    expect(b.advance(b.watermark + 30 * 24 * HOUR)).toEqual(a.advance(a.watermark + 30 * 24 * HOUR));
+    expect(b.counters).toEqual(a.counters);
+    expect(packed.size()).toBe(0);
+    expect(expiries!.runCount).toBe(0);
+    expect(readdirSync(dir)).toHaveLength(2);
+    await packed.close();
     expect(readdirSync(dir)).toHaveLength(0);
     rmSync(dir, { recursive: true });
   });

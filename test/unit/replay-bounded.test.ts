@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../adapters/config/index.js';
-import { LmdbSpill } from '../../adapters/state/lmdb-spill.js';
+import { FileSpill } from '../../adapters/state/file-spill.js';
 import { ManualClock } from '../../core/clock.js';
 import { replay } from '../../runtime/replay.js';
 import { FileEvaluatorSink } from '../../sinks/evaluator-rows.js';
@@ -46,7 +46,7 @@ afterEach(() => {
 describe('replay beyond joiner.replay_memory_entries', () => {
   it('gives every file of a replay that keeps every pending prediction on the heap, and leaves no temp folder', async () => {
     const input = await stream();
-    const spills = vi.spyOn(LmdbSpill.prototype, 'set');
+    const spills = vi.spyOn(FileSpill.prototype, 'set');
     const heap = await outputs(input, 100_000);
     expect(spills).not.toHaveBeenCalled();
     const bounded = await outputs(input, 200);
@@ -61,9 +61,9 @@ describe('replay beyond joiner.replay_memory_entries', () => {
 
   it('removes its temp folder (with the spilled entries) when it fails', async () => {
     const input = await stream();
-    const opened: LmdbSpill[] = [];
-    const set = LmdbSpill.prototype.set;
-    vi.spyOn(LmdbSpill.prototype, 'set').mockImplementation(function (this: LmdbSpill, ...args) {
+    const opened: FileSpill[] = [];
+    const set = FileSpill.prototype.set;
+    vi.spyOn(FileSpill.prototype, 'set').mockImplementation(function (this: FileSpill, ...args) {
       if (!opened.includes(this)) opened.push(this);
       return set.apply(this, args);
     });
