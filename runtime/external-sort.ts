@@ -11,6 +11,7 @@ import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { mergeSorted } from '../core/merge-sorted.js';
 import { JsonlWriter } from '../sinks/jsonl-writer.js';
 
 /** A sort key: compared element by element. */
@@ -93,19 +94,7 @@ async function* readRun(path: string): AsyncGenerator<Entry> {
   }
 }
 
-/** Merges sorted runs into `out`: the smallest head each time (a scan: runs are few), the earlier run on ties. */
+/** Merges sorted runs into `out`, the earlier run first on ties. */
 async function mergeRuns(paths: string[], out: JsonlWriter): Promise<void> {
-  const readers = paths.map((path) => readRun(path));
-  const heads: Array<Entry | undefined> = [];
-  for (const reader of readers) heads.push((await reader.next()).value ?? undefined);
-  for (;;) {
-    let best = -1;
-    for (let i = 0; i < heads.length; i++) {
-      const head = heads[i];
-      if (head && (best < 0 || compareKeys(head.key, heads[best]!.key) < 0)) best = i;
-    }
-    if (best < 0) return;
-    await out.line(heads[best]!.line);
-    heads[best] = (await readers[best]!.next()).value ?? undefined;
-  }
+  for await (const entry of mergeSorted(paths.map((path) => readRun(path)), (a, b) => compareKeys(a.key, b.key))) await out.line(entry.line);
 }

@@ -23,6 +23,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ALL_SEGMENTS } from '../core/contracts/index.js';
+import { mergeSorted } from '../core/merge-sorted.js';
 import type { MetricPoint, Versioned } from '../core/evaluate/index.js';
 import { JsonlWriter } from './jsonl-writer.js';
 
@@ -91,7 +92,7 @@ export class PointSpill {
   async *sorted(): AsyncGenerator<{ point: MetricPoint; json: string }> {
     const sources = [...this.runs.map((path) => readRun(path)), rowsOf(this.takeBuffer())];
     let held: Row | undefined;
-    for await (const row of merge(sources)) {
+    for await (const row of mergeSorted(sources, compareRows)) {
       if (held && comparePoints(held.point, row.point) !== 0) {
         this.written++;
         yield { point: held.point, json: held.json ?? JSON.stringify(held.point) };
@@ -132,47 +133,5 @@ async function* readRun(path: string): AsyncGenerator<Row> {
     const b = text.indexOf('\t', a + 1);
     const json = text.slice(b + 1);
     yield { version: Number(text.slice(0, a)), seq: Number(text.slice(a + 1, b)), json, point: JSON.parse(json) as MetricPoint };
-  }
-}
-
-/** Merges sorted sources (a binary heap of their heads: a long replay writes tens of runs). */
-async function* merge(sources: Array<AsyncGenerator<Row>>): AsyncGenerator<Row> {
-  const heap: Array<{ row: Row; source: number }> = [];
-  const push = (item: { row: Row; source: number }) => {
-    heap.push(item);
-    for (let i = heap.length - 1; i > 0; ) {
-      const parent = (i - 1) >> 1;
-      if (compareRows(heap[parent]!.row, heap[i]!.row) <= 0) break;
-      [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
-      i = parent;
-    }
-  };
-  const pop = () => {
-    const top = heap[0]!;
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      for (let i = 0; ; ) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && compareRows(heap[l]!.row, heap[m]!.row) < 0) m = l;
-        if (r < heap.length && compareRows(heap[r]!.row, heap[m]!.row) < 0) m = r;
-        if (m === i) break;
-        [heap[m], heap[i]] = [heap[i]!, heap[m]!];
-        i = m;
-      }
-    }
-    return top;
-  };
-  for (let s = 0; s < sources.length; s++) {
-    const first = await sources[s]!.next();
-    if (!first.done) push({ row: first.value, source: s });
-  }
-  while (heap.length > 0) {
-    const { row, source } = pop();
-    yield row;
-    const next = await sources[source]!.next();
-    if (!next.done) push({ row: next.value, source });
   }
 }
