@@ -53,6 +53,11 @@ export class FileSpill implements SpillTarget {
     return this.index.size;
   }
 
+  /** Slots of the index (12 bytes each, off the heap; for tests and figures). */
+  get capacity(): number {
+    return this.index.capacity;
+  }
+
   /** Bytes appended to the file so far (for tests and figures). */
   get bytes(): number {
     return this.flushed + this.buffered;
