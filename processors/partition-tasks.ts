@@ -141,6 +141,9 @@ export function offsetsOf(batch: PartitionBatch): TopicPartitionOffset[] {
 /** Records handed to the work at a time, at most, unless maxBatch says otherwise. */
 export const DEFAULT_MAX_BATCH = 500;
 
+/** The longest wait between retries of a rewind the broker refused. */
+const REWIND_RETRY_MAX_MS = 5_000;
+
 export interface Task<S> {
   readonly context: TaskContext;
   readonly state: S;
@@ -156,6 +159,8 @@ interface OpenTask<S> extends Task<S> {
   timer: NodeJS.Timeout | undefined;
   /** Dead letters of poison records skipped, for the task's next transaction. */
   letters: OutgoingRecord[];
+  /** Failed: dropped, and its inputs rewound (or being rewound) to the committed offsets. */
+  failed: boolean;
 }
 
 export class PartitionTasks<S> {
@@ -452,6 +457,8 @@ export class PartitionTasks<S> {
    * is delivered again, to the task reopened after it.
    */
   private async fail(task: OpenTask<S>): Promise<void> {
+    if (task.failed) return;
+    task.failed = true;
     await this.drop(task);
     if (!this.consumer || this.stopping) return;
     const resumeAt = (topic: string) => task.context.resumeAt(topic);
@@ -476,6 +483,19 @@ export class PartitionTasks<S> {
     this.unwound.delete(partition);
   }
 
+  /** Retries the rewind of an `unwound` partition between batches, after a backoff, until it succeeds or the processor stops. */
+  private rewindLater(partition: number, attempt: number): void {
+    const timer = setTimeout(() => {
+      this.queue
+        .run(async () => {
+          const fallback = this.unwound.get(partition);
+          if (fallback && !this.stopping) await this.rewind(partition, fallback);
+        })
+        .catch(() => this.rewindLater(partition, attempt + 1));
+    }, Math.min(REWIND_RETRY_MAX_MS, 250 * 2 ** Math.min(attempt, 5)));
+    timer.unref();
+  }
+
   private async task(batch: PartitionBatch): Promise<OpenTask<S>> {
     const existing = this.tasks.get(batch.partition);
     if (existing?.context.generation === batch.generation) return existing;
@@ -487,7 +507,7 @@ export class PartitionTasks<S> {
       const { align, topics } = this.options;
       const aligned = align ? await this.alignedInputs(batch, context, align) : undefined;
       const state = await this.options.work.open(context);
-      const task: OpenTask<S> = { context, producer, dropped: false, state, aligned, paused: new Set(), timer: undefined, letters: [] };
+      const task: OpenTask<S> = { context, producer, dropped: false, failed: false, state, aligned, paused: new Set(), timer: undefined, letters: [] };
       this.tasks.set(batch.partition, task);
       return task;
     } catch (error) {
@@ -541,8 +561,12 @@ export class PartitionTasks<S> {
         try {
           await open.producer.sendWithOffsets(open.letters.length > 0 ? records.concat(open.letters) : records, { groupId, offsets });
         } catch (error) {
-          // The state is now ahead of what was committed: drop the task so it is restored.
-          await this.drop(open);
+          // The state is now ahead of what was committed: the task is restored from the commit, and
+          // its inputs rewound to it. Outside a batch (a timer's commit) nothing else would rewind
+          // them: the consumer would go on past what the task held uncommitted (a stall at the
+          // partition's end, or those records skipped by the next task). A rewind the broker refuses
+          // is retried until it succeeds (the partition waits in `unwound` meanwhile).
+          await this.fail(open).catch(() => this.rewindLater(batch.partition, 0));
           throw commitFailure(groupId, batch.partition, error);
         }
         open.letters = [];

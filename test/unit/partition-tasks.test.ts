@@ -190,6 +190,74 @@ describe('partition tasks', () => {
     await tasks.stop();
   });
 
+  it('a commit that fails outside a batch (a timer\'s) rewinds the inputs: what the task held uncommitted is delivered again, with no later record to prompt it', async () => {
+    const log = await setUp(1);
+    await produce(log, 0, 0, 6);
+    // Like the learner: batches only advance the state; a timer job commits it. The first timer commit fails
+    // (a broker that refused TxnOffsetCommit after a restart); then the committed offsets cannot be read once either.
+    let commitFails = 1;
+    let offsetReadsFail = 0;
+    const transport = delegating(log, {
+      transactionalProducer: async (id) => {
+        const producer = await log.transactionalProducer(id);
+        return {
+          ...producer,
+          sendWithOffsets: async (records, commit) => {
+            if (commitFails > 0) {
+              commitFails--;
+              offsetReadsFail = 1;
+              throw new FeedbackloopError('TxnOffsetCommit refused', { retriable: true });
+            }
+            await producer.sendWithOffsets(records, commit);
+          },
+          close: () => producer.close(),
+        };
+      },
+      committedOffsets: async (group, topic) => {
+        if (offsetReadsFail > 0) {
+          offsetReadsFail--;
+          throw new Error('broker away');
+        }
+        return log.committedOffsets(group, topic);
+      },
+    });
+    type Held = { partition: number; pending: string[]; position: number };
+    const opened: number[] = [];
+    const tasks = new PartitionTasks<Held>({
+      transport, groupId: 'g', topics: [IN], transactionalIdPrefix: 't',
+      work: {
+        open: async (ctx) => {
+          opened.push(ctx.resumeAt(IN));
+          return { partition: ctx.partition, pending: [], position: ctx.resumeAt(IN) };
+        },
+        process: async (state, batch) => {
+          for (const r of batch.records) state.pending.push(r.value!.toString());
+          state.position = batch.nextOffset;
+        },
+      },
+    });
+    const flush = () =>
+      tasks.serially(async () => {
+        for (const { state, context } of tasks.all()) {
+          if (state.pending.length === 0) continue;
+          await context.commit(state.pending.map((v) => ({ topic: OUT, partition: 0, key: null, value: Buffer.from(v) })), [{ topic: IN, partition: 0, offset: state.position }]);
+          state.pending = [];
+        }
+      });
+    await tasks.start();
+    await log.whenIdle();
+    await expect(flush()).rejects.toThrow(/commit of partition 0 failed: TxnOffsetCommit refused/);
+    expect(tasks.all()).toEqual([]);
+    // No new record arrives: the rewind alone (retried after the failed offset read) must bring the six back.
+    for (let i = 0; i < 400 && tasks.all().length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await log.whenIdle();
+    await flush();
+    expect(opened).toEqual([0, 0]);
+    expect(outputs(log)).toEqual(['0:0', '0:1', '0:2', '0:3', '0:4', '0:5']);
+    expect((await log.committedOffsets('g', IN)).map((o) => o.offset)).toEqual([6]);
+    await tasks.stop();
+  });
+
   it('time spent on other partitions\' batches does not use up an aligned task\'s wait for its lagging input', async () => {
     const log = await setUp(2);
     await log.ensureTopics([{ name: 'other', partitions: 2 }]);
