@@ -226,6 +226,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
         sink,
         deadLetters: env.deadLetters,
         flush,
+        writePartials: env.config.evaluator.write_partials,
         finalAtStop: env.time === 'event-time',
         ...evaluatorCheckpoints(env),
         clock: env.clock,
