@@ -5,11 +5,16 @@
  * plus `shards` (how many shards' rows it summed) and `version` (the highest
  * of them).
  *
- * A view, not a parameterised query: it reads like metric_points (filter it
- * by model, window, ... in the WHERE of the query on it), and 18.16 has no
- * parameterised views. It reads `metric_partials FINAL`: the latest row per
- * (window, shard), whatever merges ClickHouse has done; a filter on the
- * view's key columns is pushed down into it.
+ * Both a view and a query: the view reads like metric_points (filter it in
+ * the WHERE of the query on it; 18.16 has no parameterised views), but
+ * 18.16 does not push that filter down through its GROUP BY (measured: a
+ * query of one model of four read every row of metric_partials, with
+ * enable_optimize_predicate_expression on or off), so it derives every
+ * window before the filter. mergedPointsQuery(where) is the same SELECT
+ * with the filter on metric_partials itself, for readers that know what
+ * they want (one model, one window): it reads only those rows. Both read
+ * `metric_partials FINAL`: the latest row per (window, shard), whatever
+ * merges ClickHouse has done.
  *
  * Derived exactly as core/metrics/binary.ts and core/evaluate/points.ts
  * derive them, under the names window-partial.ts gives them:
@@ -48,8 +53,8 @@
 /** `ratio(numerator, denominator)` of core/metrics/metric.ts: null over a zero denominator. */
 const ratio = (numerator: string, denominator: string) => `if((${denominator}) = 0, NULL, (${numerator}) / (${denominator}))`;
 
-/** Per window: the shards' latest rows summed. */
-const SUMMED = `SELECT model, model_version, role, segment, window, window_start,
+/** Per window: the shards' latest rows (those `where` keeps) summed. */
+const summed = (where: string) => `SELECT model, model_version, role, segment, window, window_start,
     any(window_start_ms) AS start_ms, max(window_end_ms) AS end_ms, count() AS shards, max(version) AS last_version,
     sum(tp) AS s_tp, sum(fp) AS s_fp, sum(tn) AS s_tn, sum(fn) AS s_fn, sum(log_loss_sum) AS s_log_loss, sum(brier_sum) AS s_brier,
     min(score_bin_count) = max(score_bin_count) AS same_bins,
@@ -57,7 +62,8 @@ const SUMMED = `SELECT model, model_version, role, segment, window, window_start
     sumMap(calibration_bins, calibration_count, calibration_score, calibration_positive) AS s_calibration,
     max(has_delay) AS s_has_delay, toFloat64(sum(labelled)) AS s_labelled, toFloat64(sum(expired)) AS s_expired,
     any(delay_accuracy) AS s_accuracy, sum(delay_zero_count) AS s_zero, sumMap(delay_buckets, delay_counts) AS s_delay
-  FROM metric_partials FINAL
+  FROM metric_partials FINAL${where === '' ? '' : `
+  WHERE ${where}`}
   GROUP BY model, model_version, role, segment, window, window_start`;
 
 /** QuantileSketch.quantile(q) over the summed sketch (zero count, buckets ascending). */
@@ -70,7 +76,7 @@ function delayQuantile(q: number): string {
 }
 
 /** Per window: the figures, wide (the intermediate arrays as columns). */
-const DERIVED = `SELECT *,
+const derived = (where: string) => `SELECT *,
     s_tp + s_fp + s_tn + s_fn AS n,
     sqrt((s_tp + s_fp) * (s_tp + s_fn) * (s_tn + s_fp) * (s_tn + s_fn)) AS mcc_denominator,
     s_score.2 AS pos, s_score.3 AS neg, arraySum(pos) AS p_total, arraySum(neg) AS n_total,
@@ -87,7 +93,7 @@ const DERIVED = `SELECT *,
     s_zero + arraySum(s_delay.2) AS d_n,
     arrayMap(c -> s_zero + c, arrayCumSum(s_delay.2)) AS d_cumulative,
     s_labelled + s_expired AS covered
-  FROM (${SUMMED})`;
+  FROM (${summed(where)})`;
 
 /** The figures by name: [metric, value, count]. */
 const FIGURES: Array<[string, string, string]> = [
@@ -124,13 +130,20 @@ const CHAMPION_ONLY = ['labelled', 'expired', 'label_coverage', 'label_delay_p50
 /** The metric names the view derives, in its order. */
 export const MERGED_METRICS: readonly string[] = FIGURES.map(([name]) => name);
 
-export const METRIC_POINTS_MERGED = `CREATE VIEW IF NOT EXISTS metric_points_merged AS
-SELECT model, model_version, role, segment, window, window_start, start_ms AS window_start_ms,
+/**
+ * The merged points of the partials `where` keeps (SQL over metric_partials' columns, values bound or
+ * quoted by the caller, e.g. `model = {model:String} AND window = '1h'`; empty: all), in the view's columns.
+ */
+export function mergedPointsQuery(where = ''): string {
+  return `SELECT model, model_version, role, segment, window, window_start, start_ms AS window_start_ms,
   toDateTime(intDiv(end_ms, 1000)) AS window_end, end_ms AS window_end_ms,
   m_name AS metric, m_value AS value, m_count AS count, shards, last_version AS version
-FROM (${DERIVED})
+FROM (${derived(where)})
 ARRAY JOIN
   [${FIGURES.map(([name]) => `'${name}'`).join(', ')}] AS m_name,
   [${FIGURES.map(([, value]) => `toNullable(toFloat64(${value}))`).join(',\n   ')}] AS m_value,
   [${FIGURES.map(([, , count]) => `toFloat64(${count})`).join(', ')}] AS m_count
 WHERE s_has_delay = 1 OR m_name NOT IN (${CHAMPION_ONLY.map((name) => `'${name}'`).join(', ')})`;
+}
+
+export const METRIC_POINTS_MERGED = `CREATE VIEW IF NOT EXISTS metric_points_merged AS\n${mergedPointsQuery()}`;

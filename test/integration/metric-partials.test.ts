@@ -14,7 +14,7 @@
  * row of a higher version replaces its shard's row, a lower one does not.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClickHouseStore, MERGED_METRICS, shardPartialOf, type MetricPartialRow } from '../../adapters/clickhouse/index.js';
+import { ClickHouseStore, MERGED_METRICS, mergedPointsQuery, shardPartialOf, type MetricPartialRow } from '../../adapters/clickhouse/index.js';
 import { floatTolerance, mergeRuns, shard } from '../../bench/shards.js';
 import { systemClock } from '../../core/clock.js';
 import {
@@ -225,6 +225,15 @@ describe('metric_partials and metric_points_merged on the real ClickHouse', () =
     expect(compared).toBeGreaterThan(500);
     // The binned AUC is not the exact one everywhere (the check of the bound could fail).
     expect(binnedDiffers).toBeGreaterThan(0);
+  });
+
+  it('mergedPointsQuery (the filter on metric_partials itself) gives the view\'s rows of what it keeps', async () => {
+    const order = 'ORDER BY role, model_version, segment, window, window_start_ms, metric';
+    const view = await store.select<MergedRow>(`SELECT * FROM metric_points_merged WHERE model = '${MODEL}' AND window = '1h' ${order}`);
+    const query = await store.select<MergedRow>(`SELECT * FROM (${mergedPointsQuery(`model = '${MODEL}' AND window = '1h'`)}) ${order}`);
+    expect(view.length).toBeGreaterThan(100);
+    expect(query).toEqual(view);
+    expect(await store.select(`SELECT * FROM (${mergedPointsQuery("model = 'no such model'")})`)).toEqual([]);
   });
 
   it("the rows read back are the shards' last partials (the float sums within an ulp)", async () => {
