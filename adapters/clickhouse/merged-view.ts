@@ -22,9 +22,12 @@
  *   specificity, fpr, fnr, mcc: the same expressions on the summed counts
  *   (null where the core's ratio is: a zero denominator); bit for bit the
  *   core's with integer weights, as the sums of integers are exact;
- * - log_loss, brier: the summed float sums over count; with two shards bit
- *   for bit the core's merge (a + b), with more within sumTolerance (the
- *   order ClickHouse adds the shards in is not fixed);
+ * - log_loss, brier: the summed float sums over count; with two shards the
+ *   core's merge (a + b) of the stored sums, with more within sumTolerance
+ *   (the order ClickHouse adds the shards in is not fixed). 18.16 parses
+ *   the inserted text floats with its "fast" method, which can put a stored
+ *   sum one ulp off the written one (integers parse exactly): these, ece
+ *   and the calibration sums are that much further (docs/scale-out.md);
  * - auc_binned, auc_binned_error_bound, pr_auc_binned: rocAuc and
  *   averagePrecision over the summed bins, ascending (sumMap sorts by bin;
  *   a bin where every weight sums to zero is dropped, as the core skips
@@ -33,7 +36,8 @@
  *   precision is the core's bit for bit; null when the shards' rows have
  *   different score bin counts (the core refuses that merge);
  * - ece: expectedCalibrationError over the summed calibration bins (within
- *   sumTolerance of the core's: the score sums are float sums);
+ *   sumTolerance of the core's: the score sums are float sums); null when
+ *   the shards' calibration bin counts differ;
  * - the champion role's labelled, expired, label_coverage, label_delay_p50
  *   and label_delay_p95: counts summed, the DDSketch's buckets summed and its
  *   lower quantile taken as QuantileSketch.quantile does (a bucket's value
@@ -57,7 +61,7 @@ const ratio = (numerator: string, denominator: string) => `if((${denominator}) =
 const summed = (where: string) => `SELECT model, model_version, role, segment, window, window_start,
     any(window_start_ms) AS start_ms, max(window_end_ms) AS end_ms, count() AS shards, max(version) AS last_version,
     sum(tp) AS s_tp, sum(fp) AS s_fp, sum(tn) AS s_tn, sum(fn) AS s_fn, sum(log_loss_sum) AS s_log_loss, sum(brier_sum) AS s_brier,
-    min(score_bin_count) = max(score_bin_count) AS same_bins,
+    min(score_bin_count) = max(score_bin_count) AS same_bins, min(calibration_bin_count) = max(calibration_bin_count) AS same_calibration,
     sumMap(score_bins, score_positives, score_negatives) AS s_score,
     sumMap(calibration_bins, calibration_count, calibration_score, calibration_positive) AS s_calibration,
     max(has_delay) AS s_has_delay, toFloat64(sum(labelled)) AS s_labelled, toFloat64(sum(expired)) AS s_expired,
@@ -116,7 +120,7 @@ const FIGURES: Array<[string, string, string]> = [
   ['auc_binned', `if(p_total = 0 OR n_total = 0 OR NOT same_bins, NULL, auc_area / (p_total * n_total))`, 'n'],
   ['auc_binned_error_bound', `if(p_total = 0 OR n_total = 0 OR NOT same_bins, NULL, auc_ties / (p_total * n_total))`, 'n'],
   ['pr_auc_binned', `if(p_total = 0 OR NOT same_bins, NULL, average_precision)`, 'n'],
-  ['ece', ratio('c_gap', 'c_total'), 'n'],
+  ['ece', `if(NOT same_calibration, NULL, ${ratio('c_gap', 'c_total')})`, 'n'],
   ['labelled', 's_labelled', 'covered'],
   ['expired', 's_expired', 'covered'],
   ['label_coverage', ratio('s_labelled', 'covered'), 'covered'],
