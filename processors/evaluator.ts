@@ -37,7 +37,7 @@ import { errorMessage, FeedbackloopError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample } from '../core/events.js';
 import { DEFAULT_RECORD_LIMITS, type RecordLimits } from '../core/limits.js';
-import { Evaluator, type EvaluatorOptions, type EvaluatorRows, type Versioned } from '../core/evaluate/index.js';
+import { Evaluator, shardPartialRow, type EvaluatorOptions, type EvaluatorRows, type Versioned } from '../core/evaluate/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import { valueLength, type LogProducer, type LogTransport, type OutgoingRecord, type PartitionBatch, type TopicPartitionOffset } from '../adapters/transport/transport.js';
 import type { Sink } from '../sinks/sink.js';
@@ -84,6 +84,12 @@ export interface EvaluatorProcessorDeps {
   observer?: PipelineObserver;
   /** Examples a rebuild applies between discards (default 10,000; tests make it small). */
   rebuildDiscardEvery?: number;
+  /**
+   * Also write the mergeable partials of the binary windows each flush changed (evaluator.write_partials;
+   * docs/scale-out.md), shard = the partition, versioned by its offset as the points are. Regression and
+   * class windows have none (not built): Evaluator.partials() leaves them out.
+   */
+  writePartials?: boolean;
   /** Checkpoint each partition's state to this compacted topic at the first flush `intervalMs` after its last one (absent: restarts re-read from the start). */
   checkpoints?: { topic: string; intervalMs: number };
 }
@@ -281,18 +287,22 @@ export class EvaluatorProcessor implements Processor {
 
   private async drainAndWrite(final: boolean): Promise<void> {
     const started = performance.now();
-    const rows: EvaluatorRows = { points: [], drift: [], feedback: [], charts: [], examples: this.examples };
+    const rows: EvaluatorRows = { points: [], drift: [], feedback: [], charts: [], partials: [], examples: this.examples };
     const offsets: TopicPartitionOffset[] = [];
     for (const { state: task } of this.tasks.all()) {
-      const out = final ? task.evaluator.finish() : task.evaluator.drain();
       const version = task.position;
+      // Before the drain, which clears the marks of the changed windows.
+      if (this.deps.writePartials) {
+        for (const p of task.evaluator.partials()) rows.partials!.push({ value: shardPartialRow(task.evaluator.options, p, task.partition), version });
+      }
+      const out = final ? task.evaluator.finish() : task.evaluator.drain();
       for (const value of out.points) rows.points.push({ value, version });
       for (const value of out.drift) rows.drift.push({ value, version });
       for (const value of out.feedback) rows.feedback.push({ value, version });
       for (const value of out.charts) rows.charts!.push({ value, version });
       if (task.position > task.committed) offsets.push({ topic: this.deps.topic, partition: task.partition, offset: task.position });
     }
-    if (rows.points.length + rows.drift.length + rows.feedback.length + rows.charts!.length + rows.examples.length === 0 && offsets.length === 0) return;
+    if (rows.points.length + rows.drift.length + rows.feedback.length + rows.charts!.length + rows.partials!.length + rows.examples.length === 0 && offsets.length === 0) return;
     await this.deps.sink.writeBatch([rows]);
     this.forgetBuffered();
     await this.checkpoint();

@@ -226,6 +226,8 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
         sink,
         deadLetters: env.deadLetters,
         flush,
+        // Partials are for ClickHouse's merged view: a replay to files computes none.
+        writePartials: env.config.evaluator.write_partials && env.clickhouse !== undefined,
         finalAtStop: env.time === 'event-time',
         ...evaluatorCheckpoints(env),
         clock: env.clock,

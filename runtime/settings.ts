@@ -97,6 +97,13 @@ export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
   };
 }
 
+/** The models the config gives a task without mergeable partials (evaluator.write_partials writes binary windows only). */
+export function modelsWithoutPartials(config: Config): Array<{ model: string; task: string }> {
+  return Object.keys(config.models)
+    .map((model) => ({ model, task: modelKindOf(config, model) }))
+    .filter((m) => m.task !== 'binary');
+}
+
 /** The learner's topics and options from the config. */
 export function learnerSettings(config: Config): { topics: LearnerTopics; learner: Partial<TrainerOptions> } {
   const t = config.topics;

@@ -2,18 +2,20 @@
  * Where the evaluator's rows go. writeBatch() resolves once they are durable, so
  * the processor commits its offsets after it.
  *
- * - ClickHouseEvaluatorSink: the five evaluator tables (ReplacingMergeTree
- *   with the rows' versions), in inserts of at most maxRows rows, each
+ * - ClickHouseEvaluatorSink: the evaluator tables (ReplacingMergeTree with
+ *   the rows' versions; metric_partials when the rows carry partials,
+ *   evaluator.write_partials), in inserts of at most maxRows rows, each
  *   retried for as long as ClickHouse is down or slow.
  * - FileEvaluatorSink: a replay's files; keeps the latest row per key and
- *   writes metrics.jsonl, drift.jsonl, feedback.jsonl and charts.jsonl on close.
+ *   writes metrics.jsonl, drift.jsonl, feedback.jsonl and charts.jsonl on close
+ *   (partials have no file: they are for ClickHouse's merged view).
  *   Given a spill folder, the points that grow with the input and that the
  *   report does not draw go to disk instead (point-spill.ts).
  */
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { ChartRow, DriftRecord, EvaluatorRows, FeedbackStat, MetricPoint, Versioned } from '../core/evaluate/index.js';
-import { chartRow, driftRow, feedbackStatRow, labelledExampleRow, metricPointRow, type ClickHouseStore } from '../adapters/clickhouse/index.js';
+import { chartRow, driftRow, feedbackStatRow, labelledExampleRow, metricPartialRow, metricPointRow, type ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { BatchingSink } from './batching.js';
 import { JsonlWriter } from './jsonl-writer.js';
 import { comparePoints, isSpilledPoint, PointSpill } from './point-spill.js';
@@ -23,7 +25,7 @@ import type { Sink } from './sink.js';
 /** A sink of the evaluator's rows: each item of a batch is the rows of one flush. */
 export type EvaluatorSink = Sink<EvaluatorRows>;
 
-export const EVALUATOR_TABLES = { points: 'metric_points', drift: 'drift_events', feedback: 'feedback_stats', charts: 'evaluation_charts', examples: 'labelled_examples' } as const;
+export const EVALUATOR_TABLES = { points: 'metric_points', drift: 'drift_events', feedback: 'feedback_stats', charts: 'evaluation_charts', partials: 'metric_partials', examples: 'labelled_examples' } as const;
 
 export class ClickHouseEvaluatorSink implements EvaluatorSink {
   private readonly tables: { [K in keyof EvaluatorRows]-?: BatchingSink<object> };
@@ -37,7 +39,7 @@ export class ClickHouseEvaluatorSink implements EvaluatorSink {
       new BatchingSink<object>(new ClickHouseTableSink(store, table, options.table?.(table) ?? {}), { maxRows: options.maxRows, maxBytes: options.maxBytes, maxWaitMs: 0 }, clock);
     this.tables = {
       points: make(EVALUATOR_TABLES.points), drift: make(EVALUATOR_TABLES.drift), feedback: make(EVALUATOR_TABLES.feedback),
-      charts: make(EVALUATOR_TABLES.charts), examples: make(EVALUATOR_TABLES.examples),
+      charts: make(EVALUATOR_TABLES.charts), partials: make(EVALUATOR_TABLES.partials), examples: make(EVALUATOR_TABLES.examples),
     };
   }
 
@@ -55,6 +57,7 @@ export class ClickHouseEvaluatorSink implements EvaluatorSink {
     await this.tables.feedback.writeBatch(rows.feedback.map((r) => feedbackStatRow(r.value, r.version)));
     await this.tables.points.writeBatch(rows.points.map((r) => metricPointRow(r.value, r.version, now)));
     await this.tables.charts.writeBatch((rows.charts ?? []).map((r) => chartRow(r.value, r.version)));
+    await this.tables.partials.writeBatch((rows.partials ?? []).map((r) => metricPartialRow(r.value, r.version, now)));
   }
 
   async close(): Promise<void> {}

@@ -14,3 +14,5 @@ export {
   type DatasetSplit,
 } from './rows.js';
 export { bindParams, type QueryParam } from './params.js';
+export { metricPartialRow, shardPartialOf, type MetricPartialRow } from './partial-rows.js';
+export { MERGED_METRICS, mergedPointsQuery } from './merged-view.js';

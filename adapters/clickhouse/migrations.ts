@@ -13,6 +13,8 @@
  * has no ADD COLUMN IF NOT EXISTS, so the runner adds only the columns the
  * table lacks (system.columns), which keeps it idempotent too.
  */
+import { METRIC_POINTS_MERGED } from './merged-view.js';
+
 export type Migration = { id: number; name: string } & ({ sql: string } | { addColumns: { table: string; columns: ReadonlyArray<readonly [name: string, type: string]> } });
 
 export const MIGRATIONS_TABLE = 'schema_migrations';
@@ -286,5 +288,73 @@ ORDER BY (model, chart, subject, window, segment, role, model_version)
         ['label_set', 'UInt8'],
       ],
     },
+  },
+  {
+    id: 11,
+    name: 'metric_partials',
+    // The evaluator's mergeable partials (evaluator.write_partials; docs/scale-out.md): per
+    // binary `total` or tumbling window and shard (the labelled-examples partition) the
+    // sufficient statistics its figures derive from, one row per window changed per drain.
+    // Versioned by the shard's offset as metric_points are: the latest row per (window,
+    // shard) is that shard's window; summed over shards, the model's (metric_points_merged).
+    // Column types, as the partial holds its numbers:
+    // - tp, fp, tn, fn and every bin weight Float64: the core's weights are doubles (the
+    //   evaluator's are 1, so integers, exact to 2^53), and the derived figures in SQL then do
+    //   the core's own IEEE arithmetic (MCC's product of four sums would wrap in UInt64);
+    // - log_loss_sum, brier_sum and the calibration score sums Float64: float sums;
+    // - labelled and expired UInt64: counts of examples, only ever incremented;
+    // - bin indices UInt32 (evaluator.auc_bins is at most 1,000,000), with the bin counts
+    //   beside them; the bins are sparse: only those where a value is non-zero (parallel
+    //   arrays: score_bins[i] holds score_positives[i] and score_negatives[i]);
+    // - label-delay DDSketch bucket indices Int32 (ceil(log_gamma(ms)): negative below 1 ms,
+    //   |index| < 40,000 for any double at accuracy 0.01) with Float64 counts, its zero
+    //   count, and its relative accuracy (gamma = (1 + a) / (1 - a)); has_delay = 1 for the
+    //   champion role only (the other roles keep no label delays, labelled or expired);
+    // - last_timestamp_ms: the largest prediction timestamp counted (null before any);
+    //   window_end_ms: the window's end as this shard sees it (a `total` window's: its last
+    //   prediction), merged by max.
+    sql: `CREATE TABLE IF NOT EXISTS metric_partials (
+  model String,
+  model_version String,
+  role String,
+  segment String,
+  window String,
+  window_start DateTime,
+  window_start_ms UInt64,
+  window_end_ms UInt64,
+  shard UInt32,
+  tp Float64,
+  fp Float64,
+  tn Float64,
+  fn Float64,
+  log_loss_sum Float64,
+  brier_sum Float64,
+  score_bin_count UInt32,
+  score_bins Array(UInt32),
+  score_positives Array(Float64),
+  score_negatives Array(Float64),
+  calibration_bin_count UInt32,
+  calibration_bins Array(UInt32),
+  calibration_count Array(Float64),
+  calibration_score Array(Float64),
+  calibration_positive Array(Float64),
+  has_delay UInt8,
+  labelled UInt64,
+  expired UInt64,
+  delay_accuracy Float64,
+  delay_zero_count Float64,
+  delay_buckets Array(Int32),
+  delay_counts Array(Float64),
+  last_timestamp_ms Nullable(Float64),
+  version UInt64,
+  written_at_ms UInt64
+) ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(window_start)
+ORDER BY (model, window, segment, role, model_version, window_start, shard)`,
+  },
+  {
+    id: 12,
+    name: 'metric_points_merged',
+    sql: METRIC_POINTS_MERGED,
   },
 ];

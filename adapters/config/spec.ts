@@ -227,6 +227,11 @@ export const CONFIG_SPEC = {
       },
       estimate_max_calibration_error: { kind: 'number', default: 0.05, min: 0, max: 1, doc: 'estimate_trusted is 1 while the calibration error (ECE) over those matured windows is at most this ...' },
       estimate_min_labels: { kind: 'int', default: 500, min: 1, max: 1_000_000_000, doc: '... over at least this many labels; else 0.' },
+      write_partials: {
+        kind: 'boolean',
+        default: false,
+        doc: "In run, and a replay with clickhouse.url (a replay to files computes none): also write each binary `total` and tumbling window's mergeable partial (its counts, sums, sparse score and calibration bins, label-delay sketch) to ClickHouse `metric_partials`, one row per window changed per write, shard = the labelled-examples partition; the view `metric_points_merged` sums the shards and derives the figures (docs/scale-out.md). Binary models only: regression, multiclass and multilabel windows have no partials yet, so they get none (run warns at start for the models the config gives such a task); their metric_points are written as before.",
+      },
       flush_rows: { kind: 'int', default: 5000, min: 1, max: 10_000_000, doc: 'Write to ClickHouse once this many examples were applied since the last write, arrival records included (also the most rows per insert).' },
       flush_bytes: { kind: 'int', default: 8_000_000, min: 1000, doc: 'Write once the buffered examples weigh this many bytes (also the most bytes per insert).' },
       flush_interval: { kind: 'duration', default: '5s', doc: 'Write at the latest this long after the first unwritten example.' },

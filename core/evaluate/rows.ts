@@ -105,6 +105,8 @@ export interface EvaluatorRows {
   feedback: Array<Versioned<FeedbackStat>>;
   /** Chart data (absent: none). */
   charts?: Array<Versioned<ChartRow>>;
+  /** Binary windows' mergeable partials, one per window changed since the last drain (absent: none; evaluator.write_partials). */
+  partials?: Array<Versioned<import('./window-partial.js').ShardPartialRow>>;
   /** The audit trail: every labelled example, correction and expired prediction, versioned by its offset. */
   examples: Array<Versioned<import('../events.js').LabelledExample>>;
 }

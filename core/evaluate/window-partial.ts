@@ -41,6 +41,23 @@ export interface WindowPartialRow extends Pick<MetricPoint, 'model' | 'model_ver
   partial: WindowPartial;
 }
 
+/**
+ * A shard's partial as it is written (ClickHouse `metric_partials`): the
+ * shard (the labelled-examples partition), the window's end as that shard
+ * sees it (windowEnd: merged by max, it is the whole stream's), and the
+ * label-delay sketch's relative accuracy (its buckets' values need it).
+ */
+export interface ShardPartialRow extends WindowPartialRow {
+  shard: number;
+  window_end: number;
+  delay_accuracy: number;
+}
+
+/** The written form of a row of shard `shard`. */
+export function shardPartialRow(o: EvaluatorOptions, row: WindowPartialRow, shard: number): ShardPartialRow {
+  return { ...row, shard, window_end: windowEnd(o, row), delay_accuracy: o.delayAccuracy };
+}
+
 /** The figures of a merged window: the binary figures, and for the champion role coverage and label delays. */
 export interface WindowFigures extends BinaryPartialFigures {
   labelled?: number;

@@ -63,7 +63,7 @@ describe('evaluator tables on the real ClickHouse', () => {
     await again.close();
     const tables = await store.select<{ name: string }>(`SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`);
     expect(tables.map((t) => t.name)).toEqual(
-      expect.arrayContaining(['drift_events', 'feedback_stats', 'labelled_examples', 'metric_points', 'schema_migrations']),
+      expect.arrayContaining(['drift_events', 'feedback_stats', 'labelled_examples', 'metric_partials', 'metric_points', 'metric_points_merged', 'schema_migrations']),
     );
     const applied = await store.select<{ id: number }>(`SELECT id FROM schema_migrations FINAL ORDER BY id`);
     expect(applied.map((r) => Number(r.id))).toEqual(MIGRATIONS.map((m) => m.id).sort((a, b) => a - b));

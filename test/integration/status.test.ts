@@ -17,7 +17,7 @@
  * Kafka unreachable (exit 1) and no brokers (exit 2). About 15 s.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
@@ -110,7 +110,7 @@ describe('feedbackloop status against a running deployment', () => {
     writeFileSync(configFile, 'models:\n  price:\n    task: regression\n');
     env = joinerEnvironment({
       clientId, topics, partitions: PARTITIONS,
-      extra: { ...JOINER_ENV, FEEDBACKLOOP_CLICKHOUSE_URL: STACK.clickhouseUrl, FEEDBACKLOOP_CLICKHOUSE_DATABASE: database, FEEDBACKLOOP_EVALUATOR_FLUSH_INTERVAL: '200ms' },
+      extra: { ...JOINER_ENV, FEEDBACKLOOP_CLICKHOUSE_URL: STACK.clickhouseUrl, FEEDBACKLOOP_CLICKHOUSE_DATABASE: database, FEEDBACKLOOP_EVALUATOR_FLUSH_INTERVAL: '200ms', FEEDBACKLOOP_EVALUATOR_WRITE_PARTIALS: 'true' },
     });
 
     const registry = new SchemaRegistry({ host: STACK.registryUrl });
@@ -238,6 +238,19 @@ describe('feedbackloop status against a running deployment', () => {
     const labelledWritten = (await admin.fetchTopicOffsets(topics.labelled)).filter((o) => Number(o.high) > 0).length;
     expect(labelledWritten).toBeGreaterThan(0);
     expect(byName.evaluator!.lag).toBe(0);
+  });
+
+  it('evaluator.write_partials in run: metric_points_merged gives the binary model\'s figures as metric_points; the regression model gets no partials, and run said so', async () => {
+    const figures = async (table: string) =>
+      store.select<{ metric: string; value: number | null }>(
+        `SELECT metric, value FROM ${table} WHERE model = 'fraud' AND role = 'champion' AND window = 'total' AND segment = '*' AND metric IN ('count', 'tp', 'fp', 'accuracy', 'log_loss', 'labelled') ORDER BY metric`,
+      );
+    const merged = await figures('metric_points_merged');
+    expect(merged.map((r) => r.metric)).toEqual(['accuracy', 'count', 'fp', 'labelled', 'log_loss', 'tp']);
+    const points = await figures('metric_points FINAL');
+    expect(merged.map((r) => r.value)).toEqual(points.map((r) => r.value));
+    expect(await store.select(`SELECT model FROM metric_partials WHERE model = 'price'`)).toEqual([]);
+    expect(readFileSync(child!.logFile, 'utf8')).toMatch(/"models":\[\{"model":"price","task":"regression"\}\].*evaluator.write_partials: these models get no partials/);
   });
 
   it('text: an unreachable /metrics leaves pending joins unknown without failing', async () => {

@@ -3,6 +3,7 @@ import { configError } from '../support/config-error.js';
 import { buildConfig, CONFIG_SPEC, modelKindOf, redactConfig, type Config, type ModelConfig } from '../../adapters/config/index.js';
 import { ConfigError } from '../../core/errors.js';
 import { topicSpecs } from '../../runtime/pipeline.js';
+import { modelsWithoutPartials } from '../../runtime/settings.js';
 
 describe('config', () => {
   it('has working defaults: the in-process log and file output', () => {
@@ -208,5 +209,15 @@ describe('labelled-examples retention', () => {
     expect(spec({ topics: { labelled_examples_retention: '0s' } })).toEqual({ name: 'labelled-examples', partitions: 3, keepForever: true });
     expect(spec({ topics: { labelled_examples_retention: '2w' } }).retentionMs).toBe(14 * 86_400_000);
     expect(() => buildConfig({ topics: { labelled_examples_retention: 'a month' } })).toThrow(/labelled_examples_retention/);
+  });
+
+  it('evaluator.write_partials is off by default; the models it writes no partials for are those given a non-binary task', () => {
+    expect(buildConfig({}).evaluator.write_partials).toBe(false);
+    const config = buildConfig({
+      evaluator: { write_partials: true },
+      models: { fraud: { task: 'binary' }, eta: { task: 'regression' }, intent: { task: 'multiclass', classes: ['a', 'b'] }, plain: null },
+    });
+    expect(config.evaluator.write_partials).toBe(true);
+    expect(modelsWithoutPartials(config)).toEqual([{ model: 'eta', task: 'regression' }, { model: 'intent', task: 'multiclass' }]);
   });
 });

@@ -10,9 +10,10 @@ import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { Registry } from 'prom-client';
 import { evaluatorMetrics } from '../../adapters/prometheus/model-gauges.js';
 import { ManualClock } from '../../core/clock.js';
-import type { DeadLetter, LabelledExample } from '../../core/events.js';
+import type { DeadLetter, LabelledExample, ModelKind } from '../../core/events.js';
 import type { RestoreReport } from '../../core/observer.js';
-import { DEFAULT_EVALUATOR_OPTIONS, Evaluator } from '../../core/evaluate/index.js';
+import { DEFAULT_EVALUATOR_OPTIONS, Evaluator, windowFigures, windowPartialKey, type ShardPartialRow, type Versioned } from '../../core/evaluate/index.js';
+import { partitionForKey } from '../../adapters/transport/partitioner.js';
 import { EvaluatorProcessor, type EvaluatorProcessorDeps } from '../../processors/evaluator.js';
 import { FileEvaluatorSink } from '../../sinks/evaluator-rows.js';
 import type { Sink } from '../../sinks/sink.js';
@@ -265,5 +266,55 @@ describe('evaluator processor: a poison record behind the committed offsets', ()
     } finally {
       for (const s of spies) s.mockRestore();
     }
+  });
+});
+
+describe('evaluator processor: partials (evaluator.write_partials)', () => {
+  /** A run over `examples` on two partitions, flushing every 100, capturing the partials each write carried. */
+  async function run(examples: LabelledExample[], extra: Partial<EvaluatorProcessorDeps>) {
+    const log = new MemoryTransport();
+    await log.ensureTopics([{ name: TOPIC, partitions: 2 }]);
+    await produce(log, examples);
+    const sink = new FileEvaluatorSink('/nonexistent');
+    const partials: Array<Versioned<ShardPartialRow>> = [];
+    const write = sink.writeBatch.bind(sink);
+    sink.writeBatch = async (batches) => {
+      for (const b of batches) partials.push(...(b.partials ?? []));
+      await write(batches);
+    };
+    const p = processor(log, sink, [], 100, undefined, undefined, extra);
+    await p.start();
+    await log.whenIdle();
+    await p.stop();
+    const ends = await log.committedOffsets('evaluator', TOPIC);
+    return { partials, points: sink.final().points, ends };
+  }
+
+  it("off by default; on: each write carries the changed binary windows' partials, shard = partition, version = its offset, the last of each window its points' figures; a regression model none", async () => {
+    const examples = stream(600, 11);
+    expect((await run(examples, {})).partials).toEqual([]);
+
+    const kindOf = (model: string): ModelKind => (model === 'spam' ? 'regression' : 'binary');
+    const { partials, points, ends } = await run(examples, { writePartials: true, evaluator: { kindOf } });
+    expect(new Set(partials.map((p) => p.value.model))).toEqual(new Set(['fraud', 'churn']));
+    expect(points.some((p) => p.model === 'spam')).toBe(true);
+    const last = new Map<string, Versioned<ShardPartialRow>>();
+    for (const p of partials) {
+      const key = `${windowPartialKey(p.value)}\u0000${p.value.shard}`;
+      // A model lives in one partition (keyed by model): its shard is that partition; versions only grow, up to its end.
+      expect(p.value.shard).toBe(partitionForKey(Buffer.from(p.value.model), 2));
+      expect(p.version).toBeLessThanOrEqual(ends.find((o) => o.partition === p.value.shard)!.offset);
+      expect(p.version).toBeGreaterThanOrEqual(last.get(key)?.version ?? 0);
+      last.set(key, p);
+    }
+    const byKey = new Map(points.map((p) => [`${windowPartialKey(p)}\u0000${p.metric}`, p]));
+    const pointOf = (key: string, metric: string) => byKey.get(`${key}\u0000${metric}`);
+    for (const { value } of last.values()) {
+      const f = windowFigures(value.partial, DEFAULT_EVALUATOR_OPTIONS.delayAccuracy);
+      const key = windowPartialKey(value);
+      expect([f.count, f.tp, f.fp, f.log_loss]).toEqual(['count', 'tp', 'fp', 'log_loss'].map((m) => pointOf(key, m)!.value));
+      expect(value.window_end).toBe(pointOf(key, 'count')!.window_end);
+    }
+    expect(last.size).toBeGreaterThan(20);
   });
 });

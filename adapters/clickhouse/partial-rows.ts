@@ -1,0 +1,79 @@
+/**
+ * A shard's window partial (core/evaluate/window-partial.ts) as a row of
+ * `metric_partials` (migrations.ts), and back. The score and calibration
+ * bins go sparse (core/metrics/sparse-bins.ts): the bins holding weight
+ * only, with the bin counts beside them; the label-delay sketch as its
+ * buckets (index, count) and zero count. Column types: migrations.ts.
+ */
+import type { ShardPartialRow, WindowPartial } from '../../core/evaluate/window-partial.js';
+import { denseBins, sparseBins } from '../../core/metrics/sparse-bins.js';
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+export function metricPartialRow(r: ShardPartialRow, version: number, writtenAtMs: number) {
+  const { metric, delay } = r.partial;
+  const score = sparseBins([metric.scorePositives, metric.scoreNegatives]);
+  const calibration = sparseBins([metric.calibration.count, metric.calibration.score, metric.calibration.positive]);
+  return {
+    model: r.model,
+    model_version: r.model_version,
+    role: r.role,
+    segment: r.segment,
+    window: r.window,
+    window_start: seconds(r.window_start),
+    window_start_ms: r.window_start,
+    window_end_ms: r.window_end,
+    shard: r.shard,
+    tp: metric.tp,
+    fp: metric.fp,
+    tn: metric.tn,
+    fn: metric.fn,
+    log_loss_sum: metric.logLossSum,
+    brier_sum: metric.brierSum,
+    score_bin_count: metric.scorePositives.length,
+    score_bins: score.bins,
+    score_positives: score.values[0]!,
+    score_negatives: score.values[1]!,
+    calibration_bin_count: metric.calibration.count.length,
+    calibration_bins: calibration.bins,
+    calibration_count: calibration.values[0]!,
+    calibration_score: calibration.values[1]!,
+    calibration_positive: calibration.values[2]!,
+    has_delay: delay === null ? 0 : 1,
+    labelled: r.partial.labelled,
+    expired: r.partial.expired,
+    delay_accuracy: r.delay_accuracy,
+    delay_zero_count: delay?.zeroCount ?? 0,
+    delay_buckets: delay ? Array.from(delay.indices) : [],
+    delay_counts: delay ? Array.from(delay.counts) : [],
+    last_timestamp_ms: Number.isFinite(r.partial.lastTimestamp) ? r.partial.lastTimestamp : null,
+    version,
+    written_at_ms: writtenAtMs,
+  };
+}
+
+export type MetricPartialRow = ReturnType<typeof metricPartialRow>;
+
+/** A row read back (JSON: UInt64 columns come as strings) as the shard's row. */
+export function shardPartialOf(row: MetricPartialRow | Record<keyof MetricPartialRow, unknown>): ShardPartialRow {
+  const r = row as MetricPartialRow;
+  const [scorePositives, scoreNegatives] = denseBins({ bins: r.score_bins.map(Number), values: [r.score_positives, r.score_negatives] }, Number(r.score_bin_count));
+  const [count, score, positive] = denseBins(
+    { bins: r.calibration_bins.map(Number), values: [r.calibration_count, r.calibration_score, r.calibration_positive] },
+    Number(r.calibration_bin_count),
+  );
+  const delay = Number(r.has_delay) === 1
+    ? { zeroCount: r.delay_zero_count, indices: Float64Array.from(r.delay_buckets.map(Number)), counts: Float64Array.from(r.delay_counts) }
+    : null;
+  const partial: WindowPartial = {
+    metric: { tp: r.tp, fp: r.fp, tn: r.tn, fn: r.fn, logLossSum: r.log_loss_sum, brierSum: r.brier_sum, scorePositives: scorePositives!, scoreNegatives: scoreNegatives!, calibration: { count: count!, score: score!, positive: positive! } },
+    labelled: Number(r.labelled),
+    expired: Number(r.expired),
+    delay,
+    lastTimestamp: r.last_timestamp_ms === null ? Number.NEGATIVE_INFINITY : Number(r.last_timestamp_ms),
+  };
+  return {
+    model: r.model, model_version: r.model_version, role: r.role, segment: r.segment, window: r.window, window_start: Number(r.window_start_ms),
+    window_end: Number(r.window_end_ms), shard: Number(r.shard), delay_accuracy: r.delay_accuracy, partial,
+  };
+}
