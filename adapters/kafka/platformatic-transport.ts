@@ -56,10 +56,16 @@ export interface PlatformaticTransportOptions {
 /** Protocol errors after which the member must rejoin: its batch may be another member's now. */
 const REJOIN = ['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS'];
 
+/** Does the library error say the member must rejoin its group? */
+function needsRejoin(error: unknown): boolean {
+  const e = error as { findBy?: (property: string, value: unknown) => unknown };
+  return REJOIN.some((id) => e?.findBy?.('apiId', id));
+}
+
 /** A library error as ours: retriable when it is a broker fault or a rebalance. */
 function failure(what: string, error: unknown): FeedbackloopError {
-  const e = error as { findBy?: (property: string, value: unknown) => unknown; message?: string };
-  const rejoin = REJOIN.some((id) => e?.findBy?.('apiId', id));
+  const e = error as { message?: string };
+  const rejoin = needsRejoin(error);
   return new FeedbackloopError(`${what}: ${e?.message ?? String(error)}`, { retriable: rejoin || isBrokerFault(error), cause: error });
 }
 
@@ -198,6 +204,7 @@ export class PlatformaticTransport implements LogTransport {
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => transaction.cancel().catch(() => {}));
+      if (needsRejoin(error)) this.consumers.get(commit.groupId)?.rejoin();
       throw error instanceof FeedbackloopError ? error : failure(`a transaction committing offsets of group ${commit.groupId}`, error);
     }
   }
