@@ -9,7 +9,31 @@
  *
  * - **assignment**: a batch whose generation differs from the task's means
  *   another member may have processed the partition meanwhile: the old task
- *   is dropped and a new one opened.
+ *   is dropped and a new one opened, unless it can be kept (below).
+ * - **keeping** (task-standing.ts): kafkajs rebalances eagerly, so a member
+ *   joining or leaving gives every partition of every member a new
+ *   generation, also those a member keeps. A task is kept, not restored,
+ *   when (1) it is settled: for every input, what it processed is what it
+ *   committed (a learner between two publications, an evaluator between two
+ *   flushes, a failed commit: restored); (2) for exactly-once processors, a
+ *   new transactional producer `<prefix>-<p>` is created, as for a new task;
+ *   (3) the offsets committed for p, read after that, are the task's own last
+ *   commit. Then its generation is the batch's, `resumeAt` the committed
+ *   offsets, what an aligned task buffered is dropped, every input of p is
+ *   sought to the committed offsets and the batch in hand is left (it comes
+ *   again from there). Why that is exactly once: every transaction that
+ *   changes a partition's state commits input offsets past the previous
+ *   ones (a batch's end; the joiner's `advanceTasks`, which commits none, runs
+ *   only in the single-member replay). Another member that held p in between
+ *   either committed (the offsets moved: (3) fails, the task is restored) or
+ *   did not, and then its effects are not in the log: (2) aborted its open
+ *   transaction, or waited for the one being committed (so (3) sees it), and
+ *   fences it from committing later; a processor without transactions writes
+ *   keyed rows, written again to the same values. The state is thus exactly
+ *   what is committed, which is what a restore would build, and the seek puts
+ *   the consumer where the state ends (the transports start a new generation
+ *   at the committed offsets anyway; the seek also covers batches of an older
+ *   fetch that kafkajs may still hand on).
  * - **fencing** (exactly-once processors, `transactionalIdPrefix` set): the
  *   new task first creates the transactional producer `<prefix>-<p>`, which
  *   fences the previous owner and aborts its open transaction.
