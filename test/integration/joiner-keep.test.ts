@@ -11,7 +11,7 @@
  * feedback and dead letters must be exactly what the pure core computes
  * (nothing lost, nothing twice), as in joiner-rebalance.test.ts.
  *
- * 6,000 predictions (~14,000 input records): about 15 s.
+ * 6,000 predictions (~14,000 input records): 17–27 s on the 2-core machine under load.
  * FEEDBACKLOOP_TEST_KEEP_PREDICTIONS sets another size (the README's figure
  * of a kept partition's resume time against a restore was measured with it).
  */
