@@ -16,19 +16,16 @@
  * of a kept partition's resume time against a restore was measured with it).
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { logLevel, type Admin } from 'kafkajs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaTransport } from '../../adapters/kafka/transport.js';
-import type { LogProducer } from '../../adapters/transport/transport.js';
+import { describe, expect, it } from 'vitest';
 import { uniqueName } from '../support/collect.js';
-import { DAY, JOINER_ENV, JOINER_OPTIONS, JoinerProcess, joinerEnvironment, pipelineTopics, removeStateDir, STATE_DIR } from '../support/joiner-process.js';
+import { kafkaHarness } from '../support/kafka-harness.js';
+import { JOINER_ENV, JoinerProcess, joinerEnvironment, pipelineTopics, removeStateDir, STATE_DIR } from '../support/joiner-process.js';
 import {
-  checkJoinerOutput, cleanCheck, encodeEvents, GroupProgress, groupAssignments, joinerCodecs, pipelineTopicSpecs, produceHeldBack, waitIdle, waitGroupMembers,
+  checkJoinerOutput, cleanCheck, encodeEvents, GroupProgress, groupAssignments, joinCase, produceHeldBack, waitIdle, waitGroupMembers,
 } from '../support/joiner-kafka.js';
-import { expectedJoin, generateJoinStream, interleavingProblems, tickEvents } from '../support/streams.js';
-import { requireStack, STACK } from '../support/stack.js';
+import { STACK } from '../support/stack.js';
 
 const PREDICTIONS = Number(process.env.FEEDBACKLOOP_TEST_KEEP_PREDICTIONS ?? 6_000);
 const PARTITIONS = 4;
@@ -44,46 +41,20 @@ function taskLines(logFile: string): Array<{ partition: number; generation: numb
 }
 
 describe('joiner: a second instance joins; the first keeps its partitions', () => {
-  let transport: KafkaTransport;
-  let admin: Admin;
-  const producers: LogProducer[] = [];
-  const processes: JoinerProcess[] = [];
-  const passed: Array<{ topics: string[]; groupId: string }> = [];
-
-  beforeAll(async () => {
-    await requireStack('kafka', 'registry');
-    transport = new KafkaTransport({ brokers: STACK.brokers, clientId: uniqueName('joiner-keep-test'), kafka: { logLevel: logLevel.NOTHING } });
-    admin = transport.kafka.admin();
-    await admin.connect();
-  });
-
-  afterAll(async () => {
-    for (const p of processes) await p.stop('SIGKILL', 5_000).catch(() => {});
-    for (const p of producers) await p.close().catch(() => {});
-    await transport?.close();
-    if (passed.length > 0) {
-      await admin.deleteTopics({ topics: passed.flatMap((p) => p.topics) }).catch(() => {});
-      await admin.deleteGroups(passed.map((p) => p.groupId)).catch(() => {});
-    }
-    await admin?.disconnect();
-  });
+  const kafka = kafkaHarness('joiner-keep-test');
 
   it('kept partitions are not restored, moved ones are; the output is exactly once', async () => {
+    const { transport, admin, producers, processes, passed } = kafka;
     const started = Date.now();
     const figures: Record<string, unknown> = { predictions: PREDICTIONS };
     const prefix = uniqueName('keep');
     const topics = pipelineTopics(prefix);
     const groupId = `${prefix}-joiner`;
 
-    const stream = generateJoinStream({ seed: 7_331, predictions: PREDICTIONS });
-    const ticks = tickEvents(PARTITIONS, stream.baseTime + 30 * DAY);
-    const expected = expectedJoin([stream.events, ticks], PARTITIONS, JOINER_OPTIONS, 'as-sent');
-    expect(interleavingProblems([stream.events, ticks], PARTITIONS, JOINER_OPTIONS, expected)).toEqual([]);
-
-    await transport.ensureTopics(pipelineTopicSpecs(topics, PARTITIONS));
-    const codecs = joinerCodecs(new SchemaRegistry({ host: STACK.registryUrl }), topics);
-    const records = await encodeEvents(stream.events, codecs, topics);
-    const garbage = new Map(stream.events.flatMap((e, i) => (e.kind === 'garbage' ? [[e.key, records[i]!.value!] as const] : [])));
+    const { ticks, expected, problems, codecs, records, garbage } = await joinCase({
+      transport, registry: new SchemaRegistry({ host: STACK.registryUrl }), topics, partitions: PARTITIONS, seed: 7_331, predictions: PREDICTIONS,
+    });
+    expect(problems).toEqual([]);
 
     const stateDir = join(STATE_DIR, prefix);
     const env = joinerEnvironment({ clientId: prefix, topics, partitions: PARTITIONS, stateDir, extra: JOINER_ENV });
