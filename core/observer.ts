@@ -23,6 +23,16 @@ export interface RestoreReport {
   skipped?: Array<{ offset: number; error: string }>;
 }
 
+/** A partition task opened at a (new) assignment generation: its state restored, or kept from the previous generation. */
+export interface TaskOpenedReport {
+  processor: string;
+  partition: number;
+  generation: number;
+  /** True: kept (it had committed all it processed, and nobody committed its partition since); false: restored. */
+  kept: boolean;
+  ms: number;
+}
+
 export interface PipelineObserver {
   /** Records a processor read, by topic (processors without a transaction of their own). */
   recordsIn?(topic: string, count: number): void;
@@ -38,6 +48,8 @@ export interface PipelineObserver {
   manual?(decision: PromotionDecision): void;
   /** A partition task restored its state (from a checkpoint and the input after it, or from the partition's start, and why). */
   restored?(report: RestoreReport): void;
+  /** A partition task was opened (restored) or kept at a new assignment generation. */
+  taskOpened?(report: TaskOpenedReport): void;
   /** The evaluator applied a live batch; `evaluators`: those of every task (their live figures include it). */
   evaluated?(partition: number, examples: LabelledExample[], seconds: number, evaluators: Evaluator[]): void;
   /** The evaluator wrote its rows, with the evaluators of every task (for live gauges). */

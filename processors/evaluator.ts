@@ -47,7 +47,7 @@ import { rebuildSkipping, rereadLabelled } from './reread.js';
 import { PartitionTasks, type TaskContext } from './partition-tasks.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
-import { poisonToSink, taskHealth } from './poison.js';
+import { poisonToSink, taskHealth, taskOpened } from './poison.js';
 import { checkpointRecords, requireCheckpointPartitions } from './checkpoint.js';
 import { restoreCheckpoint } from './checkpoint-restore.js';
 import { decodeEvaluatorState, encodeEvaluatorState } from '../adapters/state/evaluator-checkpoint.js';
@@ -134,6 +134,7 @@ export class EvaluatorProcessor implements Processor {
       onCommitFailed: (error) => deps.observer?.commitFailed?.(EVALUATOR_STAGE, error),
       poison: poisonToSink(EVALUATOR_STAGE, deps.deadLetters, deps.observer),
       health: taskHealth(EVALUATOR_STAGE, deps.observer),
+      onOpened: taskOpened(EVALUATOR_STAGE, deps.observer),
     });
   }
 

@@ -34,7 +34,7 @@ import { partitionForKey } from '../adapters/transport/partitioner.js';
 import { ChangelogRecorder, decodeChangelogRecord } from './joiner-changelog.js';
 import { deadLetterFor, deadLetterRecords, decodeRecord } from './decode.js';
 import { offsetsOf, PartitionTasks, type AlignOptions, type TaskContext } from './partition-tasks.js';
-import { poisonToTopic, taskHealth } from './poison.js';
+import { poisonToTopic, taskHealth, taskOpened } from './poison.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
 
@@ -134,6 +134,7 @@ export class JoinerProcessor implements Processor {
       onFailed: (error) => deps.observer?.commitFailed?.(JOINER_STAGE, error),
       poison: poisonToTopic(JOINER_STAGE, deps.topics.deadLetters, deps.codecs.deadLetter, deps.observer),
       health: taskHealth(JOINER_STAGE, deps.observer),
+      onOpened: taskOpened(JOINER_STAGE, deps.observer),
       ...(deps.maxBatch !== undefined ? { maxBatch: deps.maxBatch } : {}),
       work: {
         open: (ctx) => this.restore(ctx),

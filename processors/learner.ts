@@ -30,7 +30,7 @@ import { deadLetterFor, deadLetterRecords, decodeRecord, type SharedContract } f
 import { PartitionTasks, type TaskContext } from './partition-tasks.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
-import { poisonToTopic, taskHealth } from './poison.js';
+import { poisonToTopic, taskHealth, taskOpened } from './poison.js';
 
 export const LEARNER_STAGE = 'learner';
 
@@ -111,6 +111,7 @@ export class LearnerProcessor implements Processor {
       work: { open: (ctx) => this.restore(ctx), process: (task, batch) => this.onBatch(task, batch) },
       poison: poisonToTopic(LEARNER_STAGE, deps.topics.deadLetters, deps.codecs.deadLetter, deps.observer),
       health: taskHealth(LEARNER_STAGE, deps.observer),
+      onOpened: taskOpened(LEARNER_STAGE, deps.observer),
     });
   }
 

@@ -9,7 +9,31 @@
  *
  * - **assignment**: a batch whose generation differs from the task's means
  *   another member may have processed the partition meanwhile: the old task
- *   is dropped and a new one opened.
+ *   is dropped and a new one opened, unless it can be kept (below).
+ * - **keeping** (task-standing.ts): kafkajs rebalances eagerly, so a member
+ *   joining or leaving gives every partition of every member a new
+ *   generation, also those a member keeps. A task is kept, not restored,
+ *   when (1) it is settled: for every input, what it processed is what it
+ *   committed (a learner between two publications, an evaluator between two
+ *   flushes, a failed commit: restored); (2) for exactly-once processors, a
+ *   new transactional producer `<prefix>-<p>` is created, as for a new task;
+ *   (3) the offsets committed for p, read after that, are the task's own last
+ *   commit. Then its generation is the batch's, `resumeAt` the committed
+ *   offsets, what an aligned task buffered is dropped, every input of p is
+ *   sought to the committed offsets and the batch in hand is left (it comes
+ *   again from there). Why that is exactly once: every transaction that
+ *   changes a partition's state commits input offsets past the previous
+ *   ones (a batch's end; the joiner's `advanceTasks`, which commits none, runs
+ *   only in the single-member replay). Another member that held p in between
+ *   either committed (the offsets moved: (3) fails, the task is restored) or
+ *   did not, and then its effects are not in the log: (2) aborted its open
+ *   transaction, or waited for the one being committed (so (3) sees it), and
+ *   fences it from committing later; a processor without transactions writes
+ *   keyed rows, written again to the same values. The state is thus exactly
+ *   what is committed, which is what a restore would build, and the seek puts
+ *   the consumer where the state ends (the transports start a new generation
+ *   at the committed offsets anyway; the seek also covers batches of an older
+ *   fetch that kafkajs may still hand on).
  * - **fencing** (exactly-once processors, `transactionalIdPrefix` set): the
  *   new task first creates the transactional producer `<prefix>-<p>`, which
  *   fences the previous owner and aborts its open transaction.
@@ -50,6 +74,7 @@ import { SerialQueue } from '../core/serial.js';
 import { AlignedInputs, type AlignedBatch } from './aligned-inputs.js';
 import { deadLetterFor } from './decode.js';
 import { oneByOne, PoisonLedger, type PoisonLimits } from './poison.js';
+import { openedStanding, record, settled, unchanged, type Standing } from './task-standing.js';
 import type {
   LogConsumer,
   LogRecord,
@@ -107,6 +132,16 @@ export interface PartitionTasksOptions<S> {
    * the records per transaction.
    */
   maxBatch?: number;
+  /** Told when a task was opened (its state restored) or kept across a new generation (see the file comment), and how long that took. */
+  onOpened?: (event: TaskOpened) => void;
+}
+
+export interface TaskOpened {
+  partition: number;
+  generation: number;
+  /** True: the task was kept across a new generation, nothing restored; false: `open` built its state. */
+  kept: boolean;
+  ms: number;
 }
 
 export interface PoisonOptions {
@@ -152,6 +187,8 @@ export interface Task<S> {
 /** A task as PartitionTasks holds it: with its fencing producer, opened once, dropped once. */
 interface OpenTask<S> extends Task<S> {
   producer: TransactionalProducer | undefined;
+  /** Its generation, and what it processed and committed (task-standing.ts). */
+  standing: Standing;
   dropped: boolean;
   /** With `align`: the buffered inputs, the paused ones, and the timer of a wait. */
   aligned: AlignedInputs | undefined;
@@ -296,6 +333,7 @@ export class PartitionTasks<S> {
     if (mine.length === 0) return [];
     try {
       await this.consumer.commit(mine);
+      for (const o of mine) record(this.tasks.get(o.partition)!.standing.committed, o.partition, [o]);
       this.poisons?.committed(mine);
       return mine;
     } catch (error) {
@@ -310,6 +348,8 @@ export class PartitionTasks<S> {
     const unwound = this.unwound.get(batch.partition);
     if (unwound) return this.rewind(batch.partition, unwound);
     const task = await this.task(batch);
+    // A task kept across a new generation: its inputs were sought to its position, this batch comes again from there.
+    if (!task) return;
     const from = task.context.resumeAt(batch.topic);
     const unread = (batch.records[0]?.offset ?? from) < from ? { ...batch, records: batch.records.filter((r) => r.offset >= from) } : batch;
     const fresh = await this.withoutPoisons(task, unread);
@@ -341,6 +381,7 @@ export class PartitionTasks<S> {
       await this.failed(batch, error);
       return;
     }
+    record(task.standing.processed, task.context.partition, offsetsOf(batch));
     this.poisons?.succeeded(batch.partition);
     this.options.health?.recovered();
   }
@@ -474,12 +515,8 @@ export class PartitionTasks<S> {
    * restart, and its records must not be skipped.
    */
   private async rewind(partition: number, fallback: (topic: string) => number): Promise<void> {
-    const offsets: TopicPartitionOffset[] = [];
-    for (const topic of this.options.topics) {
-      const committed = (await this.options.transport.committedOffsets(this.options.groupId, topic)).find((o) => o.partition === partition);
-      offsets.push({ topic, partition, offset: committed?.offset ?? fallback(topic) });
-    }
-    this.consumer?.seek(offsets);
+    const committed = await this.committed(partition);
+    this.consumer?.seek(this.options.topics.map((topic) => ({ topic, partition, offset: committed.get(topic) ?? fallback(topic) })));
     this.unwound.delete(partition);
   }
 
@@ -496,22 +533,64 @@ export class PartitionTasks<S> {
     timer.unref();
   }
 
-  private async task(batch: PartitionBatch): Promise<OpenTask<S>> {
+  /** The task of the batch's partition, opened (restored) if need be; undefined if it was kept and the batch must come again. */
+  private async task(batch: PartitionBatch): Promise<OpenTask<S> | undefined> {
     const existing = this.tasks.get(batch.partition);
     if (existing?.context.generation === batch.generation) return existing;
+    const started = performance.now();
+    const report = (kept: boolean) =>
+      this.options.onOpened?.({ partition: batch.partition, generation: batch.generation, kept, ms: performance.now() - started });
+    if (existing && settled(existing.standing, this.options.topics) && (await this.keep(existing, batch))) {
+      report(true);
+      return undefined;
+    }
     if (existing) await this.drop(existing);
     const producer = await this.fence(batch.partition);
     try {
-      const resume = await this.resumeOffsets(batch, producer !== undefined);
-      const context = this.context(batch, resume, () => task);
-      const { align, topics } = this.options;
+      const { resume, committed } = await this.resumeOffsets(batch, producer !== undefined);
+      const standing = openedStanding(batch.generation, resume, committed);
+      const context = this.context(batch.partition, standing, () => task);
+      const { align } = this.options;
       const aligned = align ? await this.alignedInputs(batch, context, align) : undefined;
       const state = await this.options.work.open(context);
-      const task: OpenTask<S> = { context, producer, dropped: false, failed: false, state, aligned, paused: new Set(), timer: undefined, letters: [] };
+      const task: OpenTask<S> = { context, producer, standing, dropped: false, failed: false, state, aligned, paused: new Set(), timer: undefined, letters: [] };
       this.tasks.set(batch.partition, task);
+      report(false);
       return task;
     } catch (error) {
       await producer?.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  /**
+   * Keeps a settled task across the new generation of `batch` if nobody
+   * committed its partition meanwhile (the file comment, "keeping"): fences
+   * again, reads the committed offsets, and on a match seeks every input of
+   * the partition to them (the task's position) and clears what an aligned
+   * task buffered. False (the caller drops it) otherwise; a failure drops it.
+   */
+  private async keep(task: OpenTask<S>, batch: PartitionBatch): Promise<boolean> {
+    const { partition } = task.context;
+    const { topics, align } = this.options;
+    try {
+      await task.producer?.close().catch(() => {});
+      task.producer = undefined;
+      task.producer = await this.fence(partition);
+      const now = await this.committed(partition);
+      if (!unchanged(task.standing, now, topics)) return false;
+      task.standing.generation = batch.generation;
+      task.standing.resume = now;
+      clearTimeout(task.timer);
+      task.timer = undefined;
+      if (task.paused.size > 0) this.consumer?.resume([...task.paused].map((topic) => ({ topic, partition })));
+      task.paused.clear();
+      task.aligned = align ? await this.alignedInputs(batch, task.context, align) : undefined;
+      task.letters = [];
+      this.consumer?.seek(topics.map((topic) => ({ topic, partition, offset: now.get(topic)! })));
+      return true;
+    } catch (error) {
+      await this.drop(task);
       throw error;
     }
   }
@@ -535,25 +614,36 @@ export class PartitionTasks<S> {
 
   /**
    * Where each input resumes: the batch's first offset, and after fencing
-   * whatever the previous owner committed last (it may be further).
+   * whatever the previous owner committed last (it may be further); and the
+   * offsets committed for the partition (read either way: a task keeps them,
+   * see task-standing.ts).
    */
-  private async resumeOffsets(batch: PartitionBatch, fenced: boolean): Promise<Map<string, number>> {
+  private async resumeOffsets(batch: PartitionBatch, fenced: boolean): Promise<{ resume: Map<string, number>; committed: Map<string, number> }> {
     const resume = new Map<string, number>([[batch.topic, batch.records[0]?.offset ?? batch.nextOffset]]);
-    if (!fenced) return resume;
-    for (const topic of this.options.topics) {
-      const committed = (await this.options.transport.committedOffsets(this.options.groupId, topic)).find((o) => o.partition === batch.partition);
-      if (committed) resume.set(topic, Math.max(resume.get(topic) ?? 0, committed.offset));
-    }
-    return resume;
+    const committed = await this.committed(batch.partition);
+    if (fenced) for (const [topic, offset] of committed) resume.set(topic, Math.max(resume.get(topic) ?? 0, offset));
+    return { resume, committed };
   }
 
-  /** The context of a task being opened (`task()` gives the task once it is open: commit needs its producer). */
-  private context(batch: PartitionBatch, resume: Map<string, number>, task: () => OpenTask<S>): TaskContext {
+  /** The offsets committed for `partition` of every input (those without a commit left out). */
+  private async committed(partition: number): Promise<Map<string, number>> {
+    const committed = new Map<string, number>();
+    for (const topic of this.options.topics) {
+      const offset = (await this.options.transport.committedOffsets(this.options.groupId, topic)).find((o) => o.partition === partition);
+      if (offset) committed.set(topic, offset.offset);
+    }
+    return committed;
+  }
+
+  /** The context of a task (`task()` gives the task once it is open: commit needs its producer); generation and resumeAt follow `standing`. */
+  private context(partition: number, standing: Standing, task: () => OpenTask<S>): TaskContext {
     const { groupId } = this.options;
     return {
-      partition: batch.partition,
-      generation: batch.generation,
-      resumeAt: (topic) => resume.get(topic) ?? 0,
+      partition,
+      get generation() {
+        return standing.generation;
+      },
+      resumeAt: (topic) => standing.resume.get(topic) ?? 0,
       heartbeat: () => this.heartbeat(),
       commit: async (records, offsets) => {
         const open = task();
@@ -566,9 +656,10 @@ export class PartitionTasks<S> {
           // them: the consumer would go on past what the task held uncommitted (a stall at the
           // partition's end, or those records skipped by the next task). A rewind the broker refuses
           // is retried until it succeeds (the partition waits in `unwound` meanwhile).
-          await this.fail(open).catch(() => this.rewindLater(batch.partition, 0));
-          throw commitFailure(groupId, batch.partition, error);
+          await this.fail(open).catch(() => this.rewindLater(partition, 0));
+          throw commitFailure(groupId, partition, error);
         }
+        record(standing.committed, partition, offsets);
         open.letters = [];
         this.poisons?.committed(offsets);
       },

@@ -156,6 +156,11 @@ export function poisonToSink(stage: string, sink: Sink<DeadLetter>, observer: Pi
   };
 }
 
+/** A processor's `onOpened` (partition-tasks.ts): each task opened or kept, told to the observer. */
+export function taskOpened(processor: string, observer: PipelineObserver | undefined): NonNullable<PartitionTasksOptions<unknown>['onOpened']> {
+  return (event) => observer?.taskOpened?.({ processor, ...event });
+}
+
 /** The health hooks of a processor's tasks: a batch failed and is retried, or one succeeded again. */
 export function taskHealth(processor: string, observer: PipelineObserver | undefined): NonNullable<PartitionTasksOptions<unknown>['health']> {
   return {

@@ -15,7 +15,7 @@ import { decodeRecord } from './decode.js';
 import { PartitionTasks } from './partition-tasks.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
-import { poisonToSink, taskHealth } from './poison.js';
+import { poisonToSink, taskHealth, taskOpened } from './poison.js';
 
 export const ARCHIVE_STAGE = 'prediction-archive';
 
@@ -49,6 +49,7 @@ export class PredictionArchive implements Processor {
       onCommitFailed: (error) => deps.observer?.commitFailed?.(ARCHIVE_STAGE, error),
       poison: poisonToSink(ARCHIVE_STAGE, deps.deadLetters, deps.observer),
       health: taskHealth(ARCHIVE_STAGE, deps.observer),
+      onOpened: taskOpened(ARCHIVE_STAGE, deps.observer),
     });
   }
 

@@ -50,7 +50,7 @@ import { PartitionTasks, type TaskContext } from './partition-tasks.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
 import { applyRecords, followTopic } from './topic-feed.js';
-import { poisonToTopic, taskHealth } from './poison.js';
+import { poisonToTopic, taskHealth, taskOpened } from './poison.js';
 
 export const PROMOTER_STAGE = 'promoter';
 
@@ -127,6 +127,7 @@ export class PromoterProcessor implements Processor {
       work: { open: (ctx) => this.rebuild(ctx), process: (task, batch, ctx) => this.onBatch(task, batch, ctx) },
       poison: poisonToTopic(PROMOTER_STAGE, deps.topics.deadLetters, deps.codecs.deadLetter, deps.observer),
       health: taskHealth(PROMOTER_STAGE, deps.observer),
+      onOpened: taskOpened(PROMOTER_STAGE, deps.observer),
     });
   }
 

@@ -27,7 +27,7 @@ import { decodeRecord } from './decode.js';
 import { PartitionTasks } from './partition-tasks.js';
 import type { Processor } from './processor.js';
 import type { PipelineObserver } from '../core/observer.js';
-import { poisonToSink, taskHealth } from './poison.js';
+import { poisonToSink, taskHealth, taskOpened } from './poison.js';
 
 export const REGISTRY_STAGE = 'model-registry';
 export const MODEL_VERSIONS_TABLE = 'model_versions';
@@ -80,6 +80,7 @@ export class RegistryProcessor implements Processor {
       onCommitFailed: (error) => deps.observer?.commitFailed?.(REGISTRY_STAGE, error),
       poison: poisonToSink(REGISTRY_STAGE, deps.deadLetters, deps.observer),
       health: taskHealth(REGISTRY_STAGE, deps.observer),
+      onOpened: taskOpened(REGISTRY_STAGE, deps.observer),
     });
     const sinkOptions = (table: string) => ({
       ...(deps.observer?.sinkRetry ? { onRetry: (error: unknown, attempt: number, delayMs: number) => deps.observer?.sinkRetry?.(table, error, attempt, delayMs) } : {}),

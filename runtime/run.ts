@@ -200,6 +200,11 @@ function loggingObserver(metrics: Required<PipelineObserver>, logger: Logger, he
       if (from === 'checkpoint') logger.info(fields, 'partition state restored from its checkpoint and the input after it');
       else logger.info(fields, 'partition state rebuilt from the start of its input (no usable checkpoint)');
     },
+    taskOpened: ({ processor, partition, generation, kept, ms }) => {
+      const fields = { processor, partition, generation, ms: Math.round(ms) };
+      if (kept) logger.info(fields, 'partition task kept across the rebalance (nothing restored)');
+      else logger.info(fields, 'partition task opened (state restored)');
+    },
     sinkRetry: (table, error, attempt, delay) => {
       metrics.sinkRetry(table, error, attempt, delay);
       logger.warn({ err: error, table, attempt, delay_ms: delay }, 'clickhouse insert failed; retrying (consumption paused)');

@@ -6,7 +6,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { PipelineObserver } from '../../core/observer.js';
 
-type ProcessorHooks = Required<Pick<PipelineObserver, 'recordsIn' | 'deadLetter' | 'joined' | 'published' | 'decided' | 'manual' | 'commitFailed' | 'poisoned' | 'retrying' | 'recovered' | 'restored'>>;
+type ProcessorHooks = Required<Pick<PipelineObserver, 'recordsIn' | 'deadLetter' | 'joined' | 'published' | 'decided' | 'manual' | 'commitFailed' | 'poisoned' | 'retrying' | 'recovered' | 'restored' | 'taskOpened'>>;
 
 export function processorMetrics(registry: Registry, startedAt = Date.now()): ProcessorHooks {
   const recordsIn = new Counter({
@@ -39,6 +39,12 @@ export function processorMetrics(registry: Registry, startedAt = Date.now()): Pr
     labelNames: ['model', 'decision'],
     registers: [registry],
   });
+  const tasksOpened = new Counter({
+    name: 'feedbackloop_partition_tasks_opened_total',
+    help: 'Partition tasks opened at a new assignment generation, by processor: kept="false" restored their state, kept="true" were kept from the previous generation (nothing restored).',
+    labelNames: ['processor', 'kept'],
+    registers: [registry],
+  });
   // Keyed by our own processor names (a fixed set), never by input.
   const retryingSince = new Map<string, number>();
   const retrying = new Gauge({
@@ -69,6 +75,7 @@ export function processorMetrics(registry: Registry, startedAt = Date.now()): Pr
     commitFailed: () => {},
     // A log line in `run`.
     restored: () => {},
+    taskOpened: ({ processor, kept }) => tasksOpened.inc({ processor, kept: String(kept) }),
     // Counted with the dead letters (error_class "processing"); `run` adds a log line.
     poisoned: () => {},
     retrying: (processor) => {

@@ -25,18 +25,16 @@
  * takeover after SIGKILL waits ~10 s for the dead member's session to time out).
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { logLevel, type Admin } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaTransport } from '../../adapters/kafka/transport.js';
-import type { LogProducer } from '../../adapters/transport/transport.js';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { uniqueName } from '../support/collect.js';
-import { DAY, JOINER_ENV, JOINER_OPTIONS, JoinerProcess, joinerEnvironment, pipelineTopics, removeStateDir, STATE_DIR } from '../support/joiner-process.js';
+import { kafkaHarness } from '../support/kafka-harness.js';
+import { JOINER_ENV, JoinerProcess, joinerEnvironment, pipelineTopics, removeStateDir, STATE_DIR } from '../support/joiner-process.js';
 import {
-  checkJoinerOutput, cleanCheck, encodeEvents, GroupProgress, groupAssignments, joinerCodecs, pipelineTopicSpecs, produceHeldBack, sleep, waitIdle, waitGroupMembers,
+  checkJoinerOutput, cleanCheck, encodeEvents, GroupProgress, groupAssignments, joinCase, produceHeldBack, sleep, waitIdle, waitGroupMembers,
 } from '../support/joiner-kafka.js';
-import { expectedJoin, generateJoinStream, inputPositions, interleavingProblems, tickEvents } from '../support/streams.js';
-import { requireStack, STACK } from '../support/stack.js';
+import { inputPositions } from '../support/streams.js';
+import { STACK } from '../support/stack.js';
 
 const PREDICTIONS = 30_000;
 const PARTITIONS = 4;
@@ -54,50 +52,23 @@ const STOP_AT = 0.4;
 const BEFORE_STOP = 0.6;
 
 describe('joiner: two instances share the input, one stops mid-stream', () => {
-  let transport: KafkaTransport;
-  let admin: Admin;
-  const producers: LogProducer[] = [];
-  const processes: JoinerProcess[] = [];
-  /** Topics and groups of the tests that passed, deleted at the end (deleting them earlier upsets kafkajs clients that still track them). */
-  const passed: Array<{ topics: string[]; groupId: string }> = [];
-
-  beforeAll(async () => {
-    await requireStack('kafka', 'registry');
-    transport = new KafkaTransport({ brokers: STACK.brokers, clientId: uniqueName('joiner-rebalance-test'), kafka: { logLevel: logLevel.NOTHING } });
-    admin = transport.kafka.admin();
-    await admin.connect();
-  });
-
-  afterAll(async () => {
-    for (const p of processes) await p.stop('SIGKILL', 5_000).catch(() => {});
-    for (const p of producers) await p.close().catch(() => {});
-    await transport?.close();
-    if (passed.length > 0) {
-      await admin.deleteTopics({ topics: passed.flatMap((p) => p.topics) }).catch(() => {});
-      await admin.deleteGroups(passed.map((p) => p.groupId)).catch(() => {});
-    }
-    await admin?.disconnect();
-  });
+  const kafka = kafkaHarness('joiner-rebalance-test');
 
   for (const [signal, seed] of [['SIGTERM', 31_337], ['SIGKILL', 4_242]] as const) {
     it(
       `stopped with ${signal}: the survivor takes over its partitions; nothing lost or duplicated`,
       async () => {
+        const { transport, admin, producers, processes, passed } = kafka;
         const started = Date.now();
         const figures: Record<string, unknown> = { signal };
         const prefix = uniqueName(`rebalance-${signal.toLowerCase()}`);
         const topics = pipelineTopics(prefix);
         const groupId = `${prefix}-joiner`;
 
-        const stream = generateJoinStream({ seed, predictions: PREDICTIONS });
-        const ticks = tickEvents(PARTITIONS, stream.baseTime + 30 * DAY);
-        const expected = expectedJoin([stream.events, ticks], PARTITIONS, JOINER_OPTIONS, 'as-sent');
-        expect(interleavingProblems([stream.events, ticks], PARTITIONS, JOINER_OPTIONS, expected)).toEqual([]);
-
-        await transport.ensureTopics(pipelineTopicSpecs(topics, PARTITIONS));
-        const codecs = joinerCodecs(new SchemaRegistry({ host: STACK.registryUrl }), topics);
-        const records = await encodeEvents(stream.events, codecs, topics);
-        const garbage = new Map(stream.events.flatMap((e, i) => (e.kind === 'garbage' ? [[e.key, records[i]!.value!] as const] : [])));
+        const { stream, ticks, expected, problems, codecs, records, garbage } = await joinCase({
+          transport, registry: new SchemaRegistry({ host: STACK.registryUrl }), topics, partitions: PARTITIONS, seed, predictions: PREDICTIONS,
+        });
+        expect(problems).toEqual([]);
         figures.inputRecords = records.length;
 
         const stateDir = join(STATE_DIR, prefix);

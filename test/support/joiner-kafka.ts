@@ -10,8 +10,10 @@ import { retryBrokerFaults } from '../../adapters/kafka/errors.js';
 import type { KafkaTransport } from '../../adapters/kafka/transport.js';
 import type { LogRecord, OutgoingRecord, TopicSpec } from '../../adapters/transport/transport.js';
 import { type DeadLetter, type Feedback, type LabelledExample, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
-import { JoinerProcess, type PipelineTopics } from './joiner-process.js';
-import { canonicalJson, normalizeReason, sideOf, type ExpectedJoin, type GarbageForm, type InputSide, type StreamEvent } from './streams.js';
+import { DAY, JOINER_OPTIONS, JoinerProcess, type PipelineTopics } from './joiner-process.js';
+import {
+  canonicalJson, expectedJoin, generateJoinStream, interleavingProblems, normalizeReason, sideOf, tickEvents, type ExpectedJoin, type GarbageForm, type InputSide, type StreamEvent,
+} from './streams.js';
 
 export function pipelineTopicSpecs(topics: PipelineTopics, partitions: number): TopicSpec[] {
   return [
@@ -399,4 +401,24 @@ export async function takeOver(options: {
   await options.producing.done;
   await options.progress.waitCaughtUp({ timeoutMs: 120_000, check: options.alive });
   return { child, caughtUpMs: Date.now() - started };
+}
+
+/**
+ * One case of a joiner test on Kafka: a seeded stream and the ticks 30 days
+ * after it that expire what is left, what the pure core computes for them
+ * (`problems`: interleavings the expectation would depend on; must be none),
+ * the pipeline's topics created, and the stream encoded (`garbage`: the bytes
+ * of each garbage event, by key).
+ */
+export async function joinCase(options: { transport: KafkaTransport; registry: SchemaRegistry; topics: PipelineTopics; partitions: number; seed: number; predictions: number }) {
+  const { transport, topics, partitions } = options;
+  const stream = generateJoinStream({ seed: options.seed, predictions: options.predictions });
+  const ticks = tickEvents(partitions, stream.baseTime + 30 * DAY);
+  const expected = expectedJoin([stream.events, ticks], partitions, JOINER_OPTIONS, 'as-sent');
+  const problems = interleavingProblems([stream.events, ticks], partitions, JOINER_OPTIONS, expected);
+  await transport.ensureTopics(pipelineTopicSpecs(topics, partitions));
+  const codecs = joinerCodecs(options.registry, topics);
+  const records = await encodeEvents(stream.events, codecs, topics);
+  const garbage = new Map(stream.events.flatMap((e, i) => (e.kind === 'garbage' ? [[e.key, records[i]!.value!] as const] : [])));
+  return { stream, ticks, expected, problems, codecs, records, garbage };
 }

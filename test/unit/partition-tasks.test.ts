@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { FeedbackloopError } from '../../core/errors.js';
-import { DEFAULT_MAX_BATCH, offsetsOf, PartitionTasks, type PartitionWork, type TaskContext } from '../../processors/partition-tasks.js';
+import { DEFAULT_MAX_BATCH, offsetsOf, PartitionTasks, type PartitionWork, type TaskContext, type TaskOpened } from '../../processors/partition-tasks.js';
 import { delegating, scriptedTransport } from '../support/greedy-consumer.js';
 
 const IN = 'in';
@@ -48,6 +48,27 @@ async function setUp(partitions: number): Promise<MemoryTransport> {
 
 const outputs = (log: MemoryTransport) => log.records(OUT).map((r) => r.value!.toString());
 
+/** A started member of group g (transactional ids t-<p>) running `work`; `events` hears each task it opened or kept. */
+async function member<S>(log: MemoryTransport, work: PartitionWork<S>, events?: TaskOpened[]): Promise<PartitionTasks<S>> {
+  const tasks = new PartitionTasks({ transport: log, groupId: 'g', topics: [IN], transactionalIdPrefix: 't', work, ...(events ? { onOpened: (e: TaskOpened) => void events.push(e) } : {}) });
+  await tasks.start();
+  return tasks;
+}
+
+/** Two partitions of 4 records each, through a first member running `work` (a copier by default). */
+async function firstMember<S>(work: (seen: ReturnType<typeof newSeen>) => PartitionWork<S>) {
+  const log = await setUp(2);
+  await produce(log, 0, 0, 4);
+  await produce(log, 1, 0, 4);
+  const seen = newSeen();
+  const events: TaskOpened[] = [];
+  const tasks = await member(log, work(seen), events);
+  await log.whenIdle();
+  return { log, seen, events, tasks };
+}
+
+const openings = (events: TaskOpened[]) => events.map(({ partition, kept }) => ({ partition, kept }));
+
 describe('partition tasks', () => {
   it('a new owner resumes after what the previous owner committed between its fetch and the fencing: every record out once', async () => {
     const log = await setUp(1);
@@ -85,34 +106,77 @@ describe('partition tasks', () => {
     await second.stop();
   });
 
-  it('a rebalance drops the tasks of the old generation and reopens each at its committed offset', async () => {
-    const log = await setUp(2);
-    await produce(log, 0, 0, 4);
-    await produce(log, 1, 0, 4);
-    const a = newSeen();
-    const first = new PartitionTasks({ transport: log, groupId: 'g', topics: [IN], transactionalIdPrefix: 't', work: copier(a) });
-    await first.start();
-    await log.whenIdle();
+  it('a rebalance keeps the settled task of a partition this member keeps (nothing restored) and opens the moved one at its committed offset', async () => {
+    const { log, seen: a, events, tasks: first } = await firstMember(copier);
     expect(a.opened).toEqual([{ partition: 0, resumeAt: 0 }, { partition: 1, resumeAt: 0 }]);
+    const kept = first.all().find((t) => t.context.partition === 0)!;
     // A second member joins: partition 1 moves to it; A's next batch of partition 0 is of a new generation.
     const b = newSeen();
-    const second = new PartitionTasks({ transport: log, groupId: 'g', topics: [IN], transactionalIdPrefix: 't', work: copier(b) });
-    await second.start();
+    const second = await member(log, copier(b));
     await produce(log, 0, 4, 2);
     await produce(log, 1, 4, 2);
     await log.whenIdle();
-    expect(a.closed).toEqual([0]); // the old task of partition 0, replaced
-    expect(a.opened.slice(2)).toEqual([{ partition: 0, resumeAt: 4 }]);
+    // Partition 0's task committed all it processed and nobody committed since: kept, same state, new generation.
+    expect(a.opened).toHaveLength(2);
+    expect(a.closed).toEqual([]);
+    expect(openings(events)).toEqual([{ partition: 0, kept: false }, { partition: 1, kept: false }, { partition: 0, kept: true }]);
+    const now = first.all().find((t) => t.context.partition === 0)!;
+    expect(now.state).toBe(kept.state);
+    expect(now.context.generation).toBe(first.held()[0]!.context.generation);
     expect(b.opened).toEqual([{ partition: 1, resumeAt: 4 }]);
     expect([...outputs(log)].sort()).toEqual(['0:0', '0:1', '0:2', '0:3', '0:4', '0:5', '1:0', '1:1', '1:2', '1:3', '1:4', '1:5']);
     // The stale task of partition 1 is still open at A: a commit through it is fenced, and drops it.
     const stale = first.all().find((t) => t.context.partition === 1)!;
     await expect(stale.context.commit([{ topic: OUT, partition: 0, key: null, value: Buffer.from('stale') }], [])).rejects.toThrow(/fenced/);
     expect(first.all().map((t) => t.context.partition)).toEqual([0]);
-    expect(a.closed).toEqual([0, 1]);
+    expect(a.closed).toEqual([1]);
     // commitHeld commits only what this member holds now.
     expect(await first.commitHeld([{ topic: IN, partition: 1, offset: 0 }])).toEqual([]);
     expect((await log.committedOffsets('g', IN)).map((o) => o.offset)).toEqual([6, 6]);
+    // The kept task's producer fences on: its commits still go through.
+    await produce(log, 0, 6, 1);
+    await log.whenIdle();
+    expect(outputs(log).filter((v) => v.startsWith('0:'))).toEqual(Array.from({ length: 7 }, (_, i) => `0:${i}`));
+    await second.stop();
+    await first.stop();
+  });
+
+  it('a task with processed but uncommitted records is not kept across a rebalance: it is restored at the committed offset', async () => {
+    let commits = true;
+    // Like a learner between two publications: it processes, and commits later.
+    const { log, seen: a, events, tasks: first } = await firstMember((seen): PartitionWork<{ partition: number }> => {
+      const copy = copier(seen);
+      return { ...copy, process: async (state, batch, ctx) => (commits ? copy.process(state, batch, ctx) : void seen.processed.push(...batch.records.map((r) => r.value!.toString()))) };
+    });
+    commits = false;
+    await produce(log, 0, 4, 2);
+    await log.whenIdle();
+    expect(a.processed.slice(-2)).toEqual(['0:4', '0:5']);
+    commits = true;
+    const second = await member(log, copier(newSeen()));
+    await produce(log, 0, 6, 1);
+    await log.whenIdle();
+    expect(openings(events)).toEqual([{ partition: 0, kept: false }, { partition: 1, kept: false }, { partition: 0, kept: false }]);
+    expect(a.opened.slice(2)).toEqual([{ partition: 0, resumeAt: 4 }]);
+    expect(a.closed).toEqual([0]);
+    expect(outputs(log).filter((v) => v.startsWith('0:'))).toEqual(Array.from({ length: 7 }, (_, i) => `0:${i}`));
+    await second.stop();
+    await first.stop();
+  });
+
+  it('a settled task is not kept when another owner committed its partition meanwhile: it is restored past that commit', async () => {
+    const { log, seen: a, events, tasks: first } = await firstMember(copier);
+    expect((await log.committedOffsets('g', IN)).map((o) => o.offset)).toEqual([4, 4]);
+    // Another owner of partition 0 (a member of a generation A did not see) processed 4 and 5 and committed 6.
+    const other = await log.transactionalProducer('t-0');
+    await other.sendWithOffsets(['0:4', '0:5'].map((v) => ({ topic: OUT, partition: 0, key: null, value: Buffer.from(v) })), { groupId: 'g', offsets: [{ topic: IN, partition: 0, offset: 6 }] });
+    // A rebalance: partition 0 stays with A. Then the input the other owner processed, and one record more.
+    const second = await member(log, copier(newSeen()));
+    await produce(log, 0, 4, 3);
+    await log.whenIdle();
+    expect(openings(events)).toEqual([{ partition: 0, kept: false }, { partition: 1, kept: false }, { partition: 0, kept: false }]);
+    expect(a.opened.slice(2)).toEqual([{ partition: 0, resumeAt: 6 }]);
+    expect(outputs(log).filter((v) => v.startsWith('0:'))).toEqual(Array.from({ length: 7 }, (_, i) => `0:${i}`));
     await second.stop();
     await first.stop();
   });
