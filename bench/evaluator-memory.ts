@@ -112,7 +112,7 @@ function breakdown(heap: HeapSnapshot) {
     const name = heap.name(heap.property(n, 'window')!);
     const role = heap.name(heap.property(heap.property(n, 'cell')!, 'role')!);
     const bins = heap.property(heap.property(n, 'metric')!, 'binPositives');
-    const kind = `${name} ${role} ${bins !== undefined && heap.name(bins) !== 'null' ? 'binned' : 'exact'}`;
+    const kind = `${name} ${role} ${bins !== undefined && ['Counts', 'Float64Array'].includes(heap.name(bins)) ? 'binned' : 'exact'}`;
     (groups.get(kind) ?? groups.set(kind, []).get(kind)!).push(n);
   }
   // The Maps of open windows by start: their own bytes (the Map, its hash table, the keys as heap numbers).

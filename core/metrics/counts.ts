@@ -49,6 +49,15 @@ export class Counts {
     this.values[i] = value;
   }
 
+  /** A copy `length` long (as wide as these) holding these counts from index `at` on, zeros around them. */
+  placed(length: number, at: number): Counts {
+    const out = new Counts(length);
+    out.values = WIDER.find((w) => w.max === this.max)!.make(length);
+    out.values.set(this.values, at);
+    out.max = this.max;
+    return out;
+  }
+
   /** The values as 64-bit floats (a copy: a state, a partial). */
   toFloat64(): Float64Array {
     return Float64Array.from(this.values);
