@@ -19,8 +19,7 @@ const WIDER: Array<{ max: number; make: (n: number) => Store }> = [
 
 /** Whether an array of integers up to `max` holds `value` as it is (`>>> 0`: an integer in [0, 2^32); -0 keeps its sign only in floats). */
 function fits(value: number, max: number): boolean {
-  if (max === Number.POSITIVE_INFINITY) return true;
-  return value >>> 0 === value && value <= max && !Object.is(value, -0);
+  return max === Number.POSITIVE_INFINITY || (value >>> 0 === value && value <= max && (value !== 0 || !Object.is(value, -0)));
 }
 
 export class Counts {
