@@ -19,7 +19,8 @@ import { gaussian, mulberry32, type Random } from '../demo/random.js';
 
 export const MODEL = 'fraud-detector';
 const T0 = 1_763_942_400_000;
-const MEAN_GAP_MS = 500;
+/** The default mean gap between predictions: 2,000,000 of them span 11.6 days. */
+export const MEAN_GAP_MS = 500;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
@@ -95,18 +96,20 @@ function feedbackOf(rng: Random, id: string, t: number, y: number): PendingFeedb
 }
 
 /**
- * Writes `predictions` predictions and their feedback to the two files.
- * The feedback is held until the end and sorted by timestamp (a stable sort:
- * generation order on ties), about 200 B a line.
+ * Writes `predictions` predictions and their feedback to the two files,
+ * one prediction every `meanGapMs` on average (exponential gaps: the stream
+ * spans about predictions × meanGapMs). The feedback is held until the end
+ * and sorted by timestamp (a stable sort: generation order on ties), about
+ * 200 B a line.
  */
-export async function writeReplayStream(predictionsPath: string, feedbackPath: string, predictions: number, seed: number): Promise<StreamCounts> {
+export async function writeReplayStream(predictionsPath: string, feedbackPath: string, predictions: number, seed: number, meanGapMs = MEAN_GAP_MS): Promise<StreamCounts> {
   const rng = mulberry32(seed);
   const out = createWriteStream(predictionsPath);
   const pending: PendingFeedback[] = [];
   let bytes = 0;
   let time = T0;
   for (let n = 0; n < predictions; n++) {
-    time += -Math.log(1 - rng()) * MEAN_GAP_MS;
+    time += -Math.log(1 - rng()) * meanGapMs;
     const t = Math.round(time);
     const p = prediction(rng, n, t);
     bytes += p.line.length;

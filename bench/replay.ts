@@ -12,8 +12,10 @@
  * --heap-growing-percent P (V8's flag, passed to the replay's node: the heap
  * grows to (1 + P/100) times its live set between major collections instead
  * of up to 4 times; default V8's own),
- * --no-river, --keep (leave the temp dir), --json PATH (default
- * out/bench/replay.json).
+ * --mean-gap-ms G (mean time between predictions, default 500: the stream
+ * spans about predictions × G; a larger gap makes a stream that spans the
+ * join horizon with few predictions), --no-river, --keep (leave the temp
+ * dir), --json PATH (default out/bench/replay.json).
  *
  * Per size: bench/replay-stream.ts writes the predictions and feedback
  * (seeded) and a config (one binary model, a logreg challenger) to a temp
@@ -31,12 +33,13 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { replayConfig, writeReplayStream, type StreamCounts } from './replay-stream.js';
+import { MEAN_GAP_MS, replayConfig, writeReplayStream, type StreamCounts } from './replay-stream.js';
 
 interface Options {
   sizes: number[];
   reps: number;
   seed: number;
+  meanGapMs: number;
   maxOldSpace: number | undefined;
   heapGrowingPercent: number | undefined;
   river: boolean;
@@ -84,6 +87,7 @@ function options(): Options {
     sizes: (argValue('predictions') ?? '250000').split(',').map((s) => positive('predictions', s.trim())),
     reps: positive('reps', argValue('reps') ?? '1'),
     seed: positive('seed', argValue('seed') ?? '42'),
+    meanGapMs: positive('mean-gap-ms', argValue('mean-gap-ms') ?? String(MEAN_GAP_MS)),
     maxOldSpace: mos === undefined ? undefined : positive('max-old-space-size', mos),
     heapGrowingPercent: hgp === undefined ? undefined : positive('heap-growing-percent', hgp),
     river: !process.argv.includes('--no-river'),
@@ -219,7 +223,7 @@ function summarise(reps: Rep[]) {
 async function size(predictions: number, o: Options) {
   const dir = mkdtempSync(join(tmpdir(), 'feedbackloop-bench-replay-'));
   try {
-    const stream: StreamCounts = await writeReplayStream(join(dir, 'predictions.jsonl'), join(dir, 'feedback.jsonl'), predictions, o.seed);
+    const stream: StreamCounts = await writeReplayStream(join(dir, 'predictions.jsonl'), join(dir, 'feedback.jsonl'), predictions, o.seed, o.meanGapMs);
     writeFileSync(join(dir, 'config.yaml'), replayConfig());
     const events = stream.predictions + stream.feedback;
     console.log(`${predictions} predictions: ${events} events (${stream.feedback} feedback, ${stream.corrections} corrections), ${(stream.bytes / 2 ** 20).toFixed(0)} MiB in ${dir}`);
@@ -252,7 +256,7 @@ async function main(): Promise<void> {
     console.log(`  median: replay ${m.ours_events_per_s ?? 'did not finish'} events/s, peak RSS ${m.ours_peak_rss_mib} MiB; River ${m.river_events_per_s ?? '-'} events/s, peak RSS ${m.river_peak_rss_mib ?? '-'} MiB; ratio ${m.ratio ?? '-'}`);
     results.push(r);
   }
-  const report = { when: new Date().toISOString(), node: process.version, cores: cpus().length, seed: o.seed, max_old_space_size_mb: o.maxOldSpace ?? null, heap_growing_percent: o.heapGrowingPercent ?? null, sizes: results };
+  const report = { when: new Date().toISOString(), node: process.version, cores: cpus().length, seed: o.seed, mean_gap_ms: o.meanGapMs, max_old_space_size_mb: o.maxOldSpace ?? null, heap_growing_percent: o.heapGrowingPercent ?? null, sizes: results };
   mkdirSync(dirname(o.json), { recursive: true });
   writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`written to ${o.json}`);

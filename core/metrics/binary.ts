@@ -25,7 +25,8 @@
  *   add to and subtract from bins, so a revert of an observation added before
  *   the switch still undoes it exactly. The switch depends only on the
  *   sequence of updates and reverts (it is deterministic) and memory stays at
- *   2 * scoreBins numbers. ROC AUC counts the pairs within one bin as ties
+ *   2 * scoreBins counts (counts.ts: a byte each while they are integers up to
+ *   255, wider only when a count needs it). ROC AUC counts the pairs within one bin as ties
  *   (one half); average precision takes each bin as one threshold.
  *
  * Every other figure is the same in both modes. `approximate` tells the mode,
@@ -38,6 +39,7 @@
  * within a few thousandths with 1,000 bins (see test/unit/metrics-binned.test.ts).
  */
 import { StateMismatchError } from '../errors.js';
+import { Counts } from './counts.js';
 import { ExactScores } from './exact-scores.js';
 import { ratio, type BinaryObservation, type Metric } from './metric.js';
 
@@ -134,9 +136,9 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
   private brierSum = 0;
   /** Exact mode: the distinct scores, ascending, with the weights at each. Emptied on the switch. */
   private readonly exact = new ExactScores();
-  /** Binned mode (null while exact): weights of positives and negatives per score bin. */
-  private binPositives: Float64Array | null = null;
-  private binNegatives: Float64Array | null = null;
+  /** Binned mode (null while exact): weights of positives and negatives per score bin (counts.ts: as narrow as they fit). */
+  private binPositives: Counts | null = null;
+  private binNegatives: Counts | null = null;
   private readonly binCount: Float64Array;
   private readonly binScore: Float64Array;
   private readonly binPositive: Float64Array;
@@ -179,7 +181,7 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
       return i >= 0 && (positive ? this.exact.positives : this.exact.negatives)[i]! >= w;
     }
     const bins = positive ? this.binPositives : this.binNegatives!;
-    return bins[binOf(o.score, this.scoreBins)]! >= w;
+    return bins.values[binOf(o.score, this.scoreBins)]! >= w;
   }
 
   /** True once the per-score counts are binned (it never goes back). */
@@ -213,21 +215,19 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
       if (this.exact.add(score, positive, w, this.maxDistinctScores)) return;
       this.switchToBins();
     }
-    const bins = positive ? this.binPositives! : this.binNegatives!;
-    const bin = binOf(score, this.scoreBins);
-    bins[bin] = bins[bin]! + w;
+    (positive ? this.binPositives! : this.binNegatives!).add(binOf(score, this.scoreBins), w);
   }
 
   /** Folds the exact counts into score bins, once; from here on every score goes to its bin. */
   private switchToBins(): void {
-    const positives = new Float64Array(this.scoreBins);
-    const negatives = new Float64Array(this.scoreBins);
+    const positives = new Counts(this.scoreBins);
+    const negatives = new Counts(this.scoreBins);
     // Ascending score order, so each bin sums its scores in the same order on every run.
     const exact = this.exact;
     for (let i = 0; i < exact.size; i++) {
       const bin = binOf(exact.scores[i]!, this.scoreBins);
-      positives[bin] = positives[bin]! + exact.positives[i]!;
-      negatives[bin] = negatives[bin]! + exact.negatives[i]!;
+      positives.add(bin, exact.positives[i]!);
+      negatives.add(bin, exact.negatives[i]!);
     }
     exact.clear();
     this.binPositives = positives;
@@ -270,7 +270,7 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
   /** The per-score (exact) or per-bin (binned) counts, ascending by score: the arrays themselves, not copies. */
   private scoreCounts(): ScoreCounts {
     if (this.binPositives === null) return { positives: this.exact.positives, negatives: this.exact.negatives, length: this.exact.size };
-    return { positives: this.binPositives, negatives: this.binNegatives!, length: this.scoreBins };
+    return { positives: this.binPositives.values, negatives: this.binNegatives!.values, length: this.scoreBins };
   }
 
   private ece(): number | null {
@@ -316,7 +316,7 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
   toState(): BinaryMetricsState {
     const { size, scores: score, positives, negatives } = this.exact;
     const scores = { score: score.slice(0, size), positives: positives.slice(0, size), negatives: negatives.slice(0, size) };
-    const bins = this.binPositives === null ? null : { positives: this.binPositives.slice(), negatives: this.binNegatives!.slice() };
+    const bins = this.binPositives === null ? null : { positives: this.binPositives.toFloat64(), negatives: this.binNegatives!.toFloat64() };
     const calibration = { count: this.binCount.slice(), score: this.binScore.slice(), positive: this.binPositive.slice() };
     const { tp, fp, tn, fn, logLossSum, brierSum } = this;
     return { kind: 'binary', tp, fp, tn, fn, logLossSum, brierSum, scores, bins, calibration };
@@ -334,8 +334,8 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     metrics.brierSum = state.brierSum;
     for (let i = 0; i < state.scores.score.length; i++) metrics.exact.push(state.scores.score[i]!, state.scores.positives[i]!, state.scores.negatives[i]!);
     if (state.bins !== null) {
-      metrics.binPositives = state.bins.positives.slice();
-      metrics.binNegatives = state.bins.negatives.slice();
+      metrics.binPositives = Counts.from(state.bins.positives);
+      metrics.binNegatives = Counts.from(state.bins.negatives);
     }
     metrics.binCount.set(state.calibration.count);
     metrics.binScore.set(state.calibration.score);

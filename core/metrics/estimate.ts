@@ -32,6 +32,7 @@
  * check, core/evaluate/trust.ts). Null wherever a denominator is 0.
  */
 import { StateMismatchError } from '../errors.js';
+import { Counts } from './counts.js';
 import { ratio } from './metric.js';
 
 export interface EstimatedFigures {
@@ -68,12 +69,13 @@ export class EstimateSums {
   private readonly pp: [number, number, number] = [0, 0, 0];
   private readonly pn: [number, number, number] = [0, 0, 0];
   private readonly positives: Float64Array;
-  private readonly counts: Float64Array;
+  /** Predictions per score bin (counts.ts: a byte each while they fit). */
+  private counts: Counts;
 
   constructor(readonly bins = 50) {
     if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`EstimateSums: bins must be a positive integer, got ${bins}`);
     this.positives = new Float64Array(bins);
-    this.counts = new Float64Array(bins);
+    this.counts = new Counts(bins);
   }
 
   /** Counts a prediction with this score and threshold. */
@@ -86,7 +88,7 @@ export class EstimateSums {
     side[2] += p * (1 - p);
     const bin = binOf(score, this.bins);
     this.positives[bin] = this.positives[bin]! + p;
-    this.counts[bin] = this.counts[bin]! + 1;
+    this.counts.add(bin, 1);
   }
 
   /** Predictions counted. */
@@ -120,7 +122,7 @@ export class EstimateSums {
     let area = 0;
     for (let b = 0; b < this.bins; b++) {
       const pos = this.positives[b]!;
-      const neg = this.counts[b]! - pos;
+      const neg = this.counts.values[b]! - pos;
       area += pos * (below + 0.5 * neg);
       below += neg;
       positives += pos;
@@ -129,7 +131,7 @@ export class EstimateSums {
   }
 
   toState(): EstimateSumsState {
-    return { pp: [...this.pp], pn: [...this.pn], positives: this.positives.slice(), counts: this.counts.slice() };
+    return { pp: [...this.pp], pn: [...this.pn], positives: this.positives.slice(), counts: this.counts.toFloat64() };
   }
 
   /** The sums of a state, in `bins` bins; throws a StateMismatchError when it has others. */
@@ -141,7 +143,7 @@ export class EstimateSums {
       sums.pn[i] = state.pn[i]!;
     }
     sums.positives.set(state.positives);
-    sums.counts.set(state.counts);
+    sums.counts = Counts.from(state.counts);
     return sums;
   }
 }

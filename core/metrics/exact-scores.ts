@@ -5,6 +5,9 @@
  * insert or removal moves the tail in place (copyWithin, no allocation), and
  * get() reads the arrays as they are.
  */
+/** An empty array, shared: nothing is ever written to it (an insert grows the arrays first). */
+const NONE = new Float64Array(0);
+
 export class ExactScores {
   /** Distinct scores held (the arrays' first `size` entries). */
   size = 0;
@@ -60,12 +63,12 @@ export class ExactScores {
     this.negatives[this.size - 1] = negatives;
   }
 
-  /** Holds no score, and frees the arrays (a metric that switched to bins never comes back). */
+  /** Holds no score, and frees the arrays (a metric that switched to bins never comes back): all three the one shared empty array. */
   clear(): void {
     this.size = 0;
-    this.scores = new Float64Array(0);
-    this.positives = new Float64Array(0);
-    this.negatives = new Float64Array(0);
+    this.scores = NONE;
+    this.positives = NONE;
+    this.negatives = NONE;
   }
 
   private insertAt(i: number, score: number): void {
