@@ -75,8 +75,8 @@ function delayQuantile(q: number): string {
   const value = (index: string) => `2 * pow(d_gamma, ${index}) / (d_gamma + 1)`;
   return `if(d_n <= 0, NULL, if(s_zero > 0 AND s_zero >= ${q} * d_n, 0,
       if(arrayFirstIndex(c -> c >= ${q} * d_n, d_cumulative) = 0,
-        if(length(s_delay.1) = 0, 0, ${value('(s_delay.1)[-1]')}),
-        ${value('(s_delay.1)[arrayFirstIndex(c -> c >= ' + q + ' * d_n, d_cumulative)]')})))`;
+        if(length(d_index) = 0, 0, ${value('d_index[-1]')}),
+        ${value('d_index[arrayFirstIndex(c -> c >= ' + q + ' * d_n, d_cumulative)]')})))`;
 }
 
 /** Per window: the figures, wide (the intermediate arrays as columns). */
@@ -94,6 +94,7 @@ const derived = (where: string) => `SELECT *,
     arraySum(arrayMap(c -> if(c > 0, c, 0.), c_count)) AS c_total,
     arrayCumSum(arrayMap((c, s, q) -> if(c > 0, abs(s - q), 0.), c_count, s_calibration.3, s_calibration.4))[-1] AS c_gap,
     (1 + s_accuracy) / (1 - s_accuracy) AS d_gamma,
+    s_delay.1 AS d_index,
     s_zero + arraySum(s_delay.2) AS d_n,
     arrayMap(c -> s_zero + c, arrayCumSum(s_delay.2)) AS d_cumulative,
     s_labelled + s_expired AS covered
