@@ -192,7 +192,12 @@ export function describeKafkaSpecifics(name: string, clientId: string, makeTrans
       await second.sendWithOffsets([{ topic, key: null, value: Buffer.from('two'), partition: 0 }], { groupId: uniqueName('g'), offsets: [] });
       await first.close();
       await second.close();
-      const { got } = await readAll(topic);
+      // The commit resolves before its marker is written (markersWritten): read until 'two' is stable, 10 s at most.
+      let got = (await readAll(topic)).got;
+      for (const deadline = Date.now() + 10_000; !got.includes('two') && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        got = (await readAll(topic)).got;
+      }
       expect(got).toEqual(['one', 'two']);
     });
 
