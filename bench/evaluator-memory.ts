@@ -64,7 +64,7 @@ const modelsOf = (e: Evaluator) => (e as unknown as { models: Map<string, ModelS
 /** Cells and open windows by tumbling window, and how many of them hold score bins. */
 function structure(evaluators: Evaluator[]) {
   const cells: Cell[] = [];
-  for (const e of evaluators) for (const state of modelsOf(e).values()) cells.push(...state.cells.values());
+  for (const e of evaluators) for (const state of modelsOf(e).values()) for (const cell of state.cells.values()) cells.push(cell);
   const names = evaluators[0]!.options.windows.map((w) => w.name);
   const open = names.map((name, i) => {
     let windows = 0;
