@@ -402,14 +402,17 @@ export class Pipeline {
    * Stops the processors upstream first, each gracefully (what is pending is
    * committed); `settle` runs after each (replay: until the in-process log is
    * idle, so the processors downstream have read everything before they
-   * stop). Then the feeds.
+   * stop). Then the feeds. `at` hears each step as it begins (run's stop
+   * deadline names the step it waited on).
    */
-  async stop(settle: () => Promise<void> = async () => {}): Promise<void> {
+  async stop(settle: () => Promise<void> = async () => {}, at: (step: string) => void = () => {}): Promise<void> {
     const failures: unknown[] = [];
     for (const processor of this.processors) {
+      at(`the ${processor.name}`);
       await processor.stop().catch((error: unknown) => failures.push(error));
       await settle();
     }
+    at('the shadow feeds');
     await this.feed?.stop();
     if (failures.length > 0) throw failures[0];
   }

@@ -25,6 +25,7 @@ import { openRuntime, type Runtime } from './connect.js';
 import { ProcessorHealth } from './health.js';
 import { consumerGroups, Pipeline, PROCESSORS, topicSpecsFor, type PipelineEnv, type ProcessorName } from './pipeline.js';
 import { modelsWithoutPartials } from './settings.js';
+import { StopDeadline } from './stop-deadline.js';
 
 export async function runPipeline(config: Config, logger: Logger, selected: ProcessorName[]): Promise<void> {
   if (config.kafka.brokers.length === 0) {
@@ -77,18 +78,31 @@ export async function runPipeline(config: Config, logger: Logger, selected: Proc
         }
       : {}),
   });
+  const deadline = new StopDeadline({
+    timeoutMs: config.run.stop_timeout,
+    logger,
+    exit: (code) => process.exit(code),
+    resources: () => process.getActiveResourcesInfo(),
+  });
   try {
     await pipeline.start();
     logger.info({ processors: selected, address: endpoint.address, port: endpoint.port, tls: security.tls !== undefined, auth: challenges(security.credentials).length > 0, api: api !== undefined }, 'feedbackloop running');
     const signal = await Promise.race([stopSignal(), pipeline.done.then(() => new Promise<never>(() => {}))]);
-    logger.info({ signal }, 'stopping');
+    logger.info({ signal, stop_timeout_ms: config.run.stop_timeout }, 'stopping');
+    // A second signal while stopping exits at once.
+    void stopSignal().then((again) => deadline.force(again));
   } finally {
+    deadline.arm();
     // The endpoint first: no API request sends through the producer once it closes.
+    deadline.at('the HTTP endpoint');
     await endpoint.close();
     await api?.close().catch(() => {});
-    await pipeline.stop().catch((error: unknown) => logger.warn({ err: error }, 'a processor did not stop cleanly'));
+    await pipeline.stop(undefined, (step) => deadline.at(step)).catch((error: unknown) => logger.warn({ err: error }, 'a processor did not stop cleanly'));
+    deadline.at('the producer');
     await producer.close().catch(() => {});
+    deadline.at('the clients (Kafka admin, ClickHouse)');
     await runtime.close();
+    deadline.finished();
   }
 }
 

@@ -355,6 +355,16 @@ export const CONFIG_SPEC = {
       lag_cache: { kind: 'duration', default: '15s', doc: 'feedbackloop_consumer_lag is computed (Kafka admin calls per group and topic) at most once per this interval; scrapes in between, and concurrent ones, get the same figures. 0 = at every scrape.' },
     },
   },
+  run: {
+    doc: '`feedbackloop run` as a process.',
+    fields: {
+      stop_timeout: {
+        kind: 'duration',
+        default: '25s',
+        doc: 'How long a stop (SIGTERM or SIGINT) may take: past it, run logs at error level what the stop was waiting on (a processor, the producer, a client; and the open sockets and timers) and exits with code 1. Safe: what was not committed is processed again at the next start, with the same results. Below an orchestrator\'s grace period (Kubernetes: 30 s), so the reason is logged before a SIGKILL. A second signal while stopping exits at once. 0 = wait for ever.',
+      },
+    },
+  },
   log: {
     doc: 'Logging (JSON lines on stderr, pino).',
     fields: {

@@ -142,7 +142,7 @@ describe('challenger presets in the config', () => {
 describe('the Config type, derived from CONFIG_SPEC and MODEL_FIELDS (checked by tsc)', () => {
   it('gives each kind its loaded type, and null only to a key without a default', () => {
     const config = buildConfig({});
-    expectTypeOf<keyof Config>().toEqualTypeOf<'kafka' | 'topics' | 'clickhouse' | 'joiner' | 'evaluator' | 'learner' | 'promoter' | 'limits' | 'http' | 'log' | 'models'>();
+    expectTypeOf<keyof Config>().toEqualTypeOf<'kafka' | 'topics' | 'clickhouse' | 'joiner' | 'evaluator' | 'learner' | 'promoter' | 'limits' | 'http' | 'run' | 'log' | 'models'>();
     expectTypeOf(config.limits.max_models).toEqualTypeOf<number>();
     expectTypeOf<keyof Config['http']>().toEqualTypeOf<
       | 'host' | 'port' | 'unhealthy_after' | 'tls_cert_file' | 'tls_key_file' | 'basic_auth_username' | 'basic_auth_password' | 'bearer_token' | 'lag_cache'
