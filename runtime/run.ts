@@ -87,7 +87,15 @@ export async function runPipeline(config: Config, logger: Logger, selected: Proc
   try {
     await pipeline.start();
     logger.info({ processors: selected, address: endpoint.address, port: endpoint.port, tls: security.tls !== undefined, auth: challenges(security.credentials).length > 0, api: api !== undefined }, 'feedbackloop running');
-    const signal = await Promise.race([stopSignal(), pipeline.done.then(() => new Promise<never>(() => {}))]);
+    const failed = pipeline.done.then(
+      () => new Promise<never>(() => {}),
+      (error: unknown) => {
+        // The whole error (causes, a client's aggregated attempts) in the log; stderr gets its message.
+        logger.error({ err: error }, 'a processor failed in a way a retry cannot mend; stopping');
+        throw error;
+      },
+    );
+    const signal = await Promise.race([stopSignal(), failed]);
     logger.info({ signal, stop_timeout_ms: config.run.stop_timeout }, 'stopping');
     // A second signal while stopping exits at once.
     void stopSignal().then((again) => deadline.force(again));
