@@ -52,8 +52,8 @@ export interface PipelineObserver {
   taskOpened?(report: TaskOpenedReport): void;
   /** The evaluator applied a live batch; `evaluators`: those of every task (their live figures include it). */
   evaluated?(partition: number, examples: LabelledExample[], seconds: number, evaluators: Evaluator[]): void;
-  /** The evaluator wrote its rows, with the evaluators of every task (for live gauges). */
-  flushed?(evaluators: Evaluator[], rows: EvaluatorRows, seconds: number): void;
+  /** The evaluator wrote its rows, with the evaluators of every task (for live gauges) and, in the same order, their partitions (the shards of their partials). */
+  flushed?(evaluators: Evaluator[], rows: EvaluatorRows, seconds: number, partitions?: readonly number[]): void;
   /** A write to a sink table failed and is retried (consumption waits). */
   sinkRetry?(table: string, error: unknown, attempt: number, delayMs: number): void;
   /** A record made a processor fail (not its decoding: its processing); it was dead-lettered and skipped. */

@@ -312,7 +312,8 @@ export class EvaluatorProcessor implements Processor {
       const task = this.tasks.all().find((t) => t.context.partition === o.partition);
       if (task) task.state.committed = o.offset;
     }
-    this.deps.observer?.flushed?.(this.evaluators(), rows, (performance.now() - started) / 1000);
+    const tasks = this.tasks.all();
+    this.deps.observer?.flushed?.(tasks.map((t) => t.state.evaluator), rows, (performance.now() - started) / 1000, tasks.map((t) => t.state.partition));
   }
 
   /**

@@ -79,7 +79,12 @@ function delayQuantile(q: number): string {
         ${value('d_index[arrayFirstIndex(c -> c >= ' + q + ' * d_n, d_cumulative)]')})))`;
 }
 
-/** Per window: the figures, wide (the intermediate arrays as columns). */
+/**
+ * Per window: the figures, wide (the intermediate arrays as columns). The recall before each bin is
+ * desc_recall shifted right by one with 0 in front, cut to desc_recall's length (arraySlice): for a
+ * window without labels, its arrays empty, arrayPopBack's form gave [0] beside [] and arrayMap refused
+ * the whole block (migrations 13 and 14 replace the view that had it).
+ */
 const derived = (where: string) => `SELECT *,
     s_tp + s_fp + s_tn + s_fn AS n,
     sqrt((s_tp + s_fp) * (s_tp + s_fn) * (s_tn + s_fp) * (s_tn + s_fn)) AS mcc_denominator,
@@ -89,7 +94,7 @@ const derived = (where: string) => `SELECT *,
     arraySum(arrayMap((p, x) -> 0.5 * p * x, pos, neg)) AS auc_ties,
     arrayCumSum(arrayReverse(pos)) AS desc_tp, arrayCumSum(arrayReverse(neg)) AS desc_fp,
     arrayMap(t -> t / p_total, desc_tp) AS desc_recall,
-    arrayCumSum(arrayMap((r, q, t, f) -> (r - q) * (t / (t + f)), desc_recall, arrayPushFront(arrayPopBack(desc_recall), 0.), desc_tp, desc_fp))[-1] AS average_precision,
+    arrayCumSum(arrayMap((r, q, t, f) -> (r - q) * (t / (t + f)), desc_recall, arraySlice(arrayPushFront(desc_recall, 0.), 1, length(desc_recall)), desc_tp, desc_fp))[-1] AS average_precision,
     s_calibration.2 AS c_count,
     arraySum(arrayMap(c -> if(c > 0, c, 0.), c_count)) AS c_total,
     arrayCumSum(arrayMap((c, s, q) -> if(c > 0, abs(s - q), 0.), c_count, s_calibration.3, s_calibration.4))[-1] AS c_gap,
@@ -152,3 +157,6 @@ WHERE s_has_delay = 1 OR m_name NOT IN (${CHAMPION_ONLY.map((name) => `'${name}'
 }
 
 export const METRIC_POINTS_MERGED = `CREATE VIEW IF NOT EXISTS metric_points_merged AS\n${mergedPointsQuery()}`;
+
+/** Drops the view (migration 13), so that migration 14 creates it again with METRIC_POINTS_MERGED's query. */
+export const DROP_METRIC_POINTS_MERGED = 'DROP TABLE IF EXISTS metric_points_merged';

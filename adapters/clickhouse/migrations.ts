@@ -13,7 +13,7 @@
  * has no ADD COLUMN IF NOT EXISTS, so the runner adds only the columns the
  * table lacks (system.columns), which keeps it idempotent too.
  */
-import { METRIC_POINTS_MERGED } from './merged-view.js';
+import { DROP_METRIC_POINTS_MERGED, METRIC_POINTS_MERGED } from './merged-view.js';
 
 export type Migration = { id: number; name: string } & ({ sql: string } | { addColumns: { table: string; columns: ReadonlyArray<readonly [name: string, type: string]> } });
 
@@ -355,6 +355,19 @@ ORDER BY (model, window, segment, role, model_version, window_start, shard)`,
   {
     id: 12,
     name: 'metric_points_merged',
+    sql: METRIC_POINTS_MERGED,
+  },
+  // The view of migration 12 failed on any window without labels (its score bins empty: only
+  // expired predictions or arrival records): the average precision's shifted recall was [0] beside
+  // []. A view cannot be altered in 18.16: dropped, then created with the fixed query.
+  {
+    id: 13,
+    name: 'metric_points_merged_drop',
+    sql: DROP_METRIC_POINTS_MERGED,
+  },
+  {
+    id: 14,
+    name: 'metric_points_merged_v2',
     sql: METRIC_POINTS_MERGED,
   },
 ];

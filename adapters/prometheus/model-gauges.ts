@@ -3,7 +3,8 @@
  * and window (segments only when configured: their values become label
  * values), the estimated figures (from the scores of every prediction,
  * before labels come) with their trust flag, the inputs' data-quality and
- * categorical-drift figures of their latest window, counters of what was evaluated
+ * categorical-drift figures of their latest window, the shards' partial counts
+ * (partial-gauges.ts), counters of what was evaluated
  * and detected, and histograms of label delay and processing time. Fed through the processor's observer
  * hooks, so the processor itself imports no prom-client.
  */
@@ -12,6 +13,7 @@ import type { ModelKind } from '../../core/events.js';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Evaluator } from '../../core/evaluate/index.js';
 import type { PipelineObserver } from '../../core/observer.js';
+import { partialGauges } from './partial-gauges.js';
 
 /** Figures exported as gauges (the others stay in ClickHouse). */
 export const GAUGE_FIGURES = [
@@ -115,6 +117,8 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
     registers: [registry],
   });
 
+  const partials = partialGauges(registry, { segments: options.segments });
+
   const pooled = new Gauge({
     name: 'feedbackloop_segment_overflow',
     help: 'Segment cardinality past its bound, per model since the evaluator (re)built its state: kind values_pooled (examples counted in <attribute>=other, past evaluator.max_segment_values) and attributes_dropped (attributes not segmented, past evaluator.max_segment_attributes).',
@@ -183,14 +187,16 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
     evaluated(_partition, applied, seconds, evaluators) {
       batchSeconds.observe(seconds);
       later(evaluators);
+      partials.held(evaluators);
       for (const example of applied) {
         const kind = example.arrival ? 'arrival' : !isLabelled(example, kindOf(example.model)) ? 'expired' : example.correction_of === null ? 'label' : 'correction';
         examples.inc({ model: example.model, kind });
         if (kind === 'label' && example.label_delay_ms !== null) delay.observe({ model: example.model }, Math.max(0, example.label_delay_ms) / 1000);
       }
     },
-    flushed(evaluators, rows, seconds) {
+    flushed(evaluators, rows, seconds, partitions) {
       flushSeconds.observe(seconds);
+      if (partitions) partials.flushed(rows, partitions.map((shard, i) => ({ shard, evaluator: evaluators[i]! })));
       for (const { value: d } of rows.drift) {
         if (d.detected) drift.inc({ model: d.model, role: d.role, feature: d.feature, statistic: d.statistic });
         if (!FEATURE_QUALITY.has(d.statistic)) continue;

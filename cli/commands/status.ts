@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '../../adapters/config/index.js';
 import { parseDuration } from '../../core/duration.js';
 import { ConfigError, FeedbackloopError } from '../../core/errors.js';
 import { redactUrl } from '../../core/redact.js';
-import { formatStatus, gatherStatus } from '../../runtime/status/index.js';
+import { formatStatus, gatherStatus, shardedByPrediction } from '../../runtime/status/index.js';
 
 export interface StatusOptions {
   config?: string;
@@ -52,7 +52,9 @@ export function registerStatus(cli: Command): void {
         '                 whether the model is pinned (feedbackloop pin), by whom and why\n' +
         '  figures        metric_points FINAL, segment *: the latest ended --window window and total, per\n' +
         '                 role and version: n, ROC AUC, log loss, precision, recall (binary) or RMSE, MAE\n' +
-        '                 (regression), label coverage and median label delay (champion)\n' +
+        '                 (regression), label coverage and median label delay (champion); a sharded model (rows\n' +
+        '                 of more than one shard in metric_partials, or evaluator.shard_by prediction): its\n' +
+        '                 shards\' partials summed as metric_points_merged, the binned AUC (auc_binned) for ROC AUC\n' +
         '  pending joins  feedbackloop_joiner_pending_predictions from the joiners\' /metrics (--metrics)\n' +
         '  consumer lag   each processor\'s group <kafka.client_id>-<processor>: end offset minus committed\n' +
         '                 offset of its input topics; "not started" when the group committed nothing\n\n' +
@@ -80,7 +82,7 @@ export async function commandStatus(options: StatusOptions): Promise<void> {
     if (!URL.canParse(url)) throw new ConfigError('--metrics', `not a URL: ${JSON.stringify(redactUrl(url))} (e.g. http://127.0.0.1:9464/metrics)`);
   }
 
-  const report = await gatherStatus(config, { window, metricsUrls: urls });
+  const report = await gatherStatus(config, { window, metricsUrls: urls, shardedByPrediction: shardedByPrediction(config) });
   process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
   if (report.problems.length > 0) {
     const retriable = report.problems.every((p) => p.retriable);

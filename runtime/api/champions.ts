@@ -11,7 +11,7 @@ import { unavailable } from '../../adapters/http/api/problem.js';
 import type { ChampionAnswer } from '../../adapters/http/api/services.js';
 import { parseSnapshotVersion } from '../../core/contracts/index.js';
 import type { Runtime } from '../connect.js';
-import { gatherChampions, type ChampionStatus, type StatusProblem } from '../status/index.js';
+import { gatherChampions, shardedByPrediction, type ChampionStatus, type StatusProblem } from '../status/index.js';
 import { latestFigures } from '../status/gather-clickhouse.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -97,7 +97,7 @@ export class ChampionReader {
     const problems: StatusProblem[] = [];
     const fail = (server: string, message: string, retriable = true) => void problems.push({ server, message, retriable });
     const ch = this.options.clickhouse;
-    const figures = ch ? latestFigures(ch.store, ch.url, ch.database, 'total', now, fail) : undefined;
+    const figures = ch ? latestFigures(ch.store, ch.url, ch.database, 'total', now, fail, shardedByPrediction(this.options.runtime.config)).then((f) => f?.rows) : undefined;
     const list = await gatherChampions({ runtime: this.options.runtime, ...(ch ? { clickhouse: ch } : {}), ...(figures ? { figures } : {}) }, fail, () => {});
     return { champions: new Map(list.map((c) => [c.model, c])), problems };
   }

@@ -16,12 +16,17 @@ export interface MetricPointRow {
   metric: string;
   value: number | null;
   count: number;
+  /** Read from metric_points_merged: how many shards' partials this window sums. */
+  shards?: number;
 }
 
 /** The figures status shows, binary and regression; `count` is shown as n. */
 export const BINARY_FIGURES = ['count', 'roc_auc', 'log_loss', 'precision', 'recall', 'label_coverage', 'label_delay_p50'] as const;
 export const REGRESSION_FIGURES = ['count', 'rmse', 'mae', 'label_coverage', 'label_delay_p50'] as const;
 export const STATUS_METRICS: readonly string[] = [...new Set<string>([...BINARY_FIGURES, ...REGRESSION_FIGURES])];
+/** A sharded model's figures (metric_points_merged): the binned AUC in place of the exact one, which does not merge. */
+export const MERGED_BINARY_FIGURES = ['count', 'auc_binned', 'log_loss', 'precision', 'recall', 'label_coverage', 'label_delay_p50'] as const;
+export const MERGED_STATUS_METRICS: readonly string[] = MERGED_BINARY_FIGURES;
 
 export interface FigureLine {
   role: string;
@@ -31,20 +36,27 @@ export interface FigureLine {
   window_end_ms: number;
   /** A tumbling window whose end is still ahead (its figures will change). */
   open: boolean;
+  /** Merged figures: the shards summed in this window (a shard without examples in it has no row). */
+  shards?: number;
   figures: Record<string, number | null>;
 }
 
 export interface ModelFigures {
   model: string;
   task: ModelKind;
+  /** Read merged from its shards' partials (metric_points_merged): how many shards wrote them; null: read from metric_points. */
+  shards: number | null;
   lines: FigureLine[];
 }
 
 const ROLE_ORDER = ['champion', 'previous', 'challenger'];
 const roleRank = (role: string) => (ROLE_ORDER.includes(role) ? ROLE_ORDER.indexOf(role) : ROLE_ORDER.length);
 
-/** Groups figure rows by model, window (tumbling first, then total), role (champion, previous, challengers) and version. */
-export function figuresByModel(rows: MetricPointRow[], now: number): ModelFigures[] {
+/**
+ * Groups figure rows by model, window (tumbling first, then total), role (champion, previous, challengers) and
+ * version; `merged`: the models read from metric_points_merged, with their shard counts.
+ */
+export function figuresByModel(rows: MetricPointRow[], now: number, merged: ReadonlyMap<string, number> = new Map()): ModelFigures[] {
   const models = new Map<string, Map<string, FigureLine>>();
   for (const row of rows) {
     let lines = models.get(row.model);
@@ -54,7 +66,7 @@ export function figuresByModel(rows: MetricPointRow[], now: number): ModelFigure
     if (!line) {
       line = {
         role: row.role, version: row.model_version, window: row.window, window_start_ms: row.window_start_ms, window_end_ms: row.window_end_ms,
-        open: row.window !== 'total' && row.window_end_ms > now, figures: {},
+        open: row.window !== 'total' && row.window_end_ms > now, ...(row.shards === undefined ? {} : { shards: row.shards }), figures: {},
       };
       lines.set(key, line);
     }
@@ -69,7 +81,7 @@ export function figuresByModel(rows: MetricPointRow[], now: number): ModelFigure
         a.version.localeCompare(b.version),
     );
     const regression = all.some((l) => 'rmse' in l.figures || 'mae' in l.figures) && !all.some((l) => 'roc_auc' in l.figures || 'precision' in l.figures);
-    return { model, task: regression ? 'regression' : 'binary', lines: all };
+    return { model, task: regression ? 'regression' : 'binary', shards: merged.get(model) ?? null, lines: all };
   });
 }
 

@@ -5,7 +5,7 @@
 import { duration, int, isoMinute, num, pct } from '../../report/format.js';
 import type { ChampionStatus } from './champions.js';
 import type { GroupStatus } from './consumer-lag.js';
-import { BINARY_FIGURES, REGRESSION_FIGURES, type FigureLine } from './figures.js';
+import { BINARY_FIGURES, MERGED_BINARY_FIGURES, REGRESSION_FIGURES, type FigureLine, type ModelFigures } from './figures.js';
 import type { PendingJoins } from './pending-joins.js';
 import type { StatusReport } from './report.js';
 
@@ -47,16 +47,30 @@ function championLines(champions: ChampionStatus[]): string[] {
   return [...renderTable(rows, 'llll'), ...notes];
 }
 
+/** The figures shown of a model: a sharded one's binary figures have the binned AUC. */
+function figureNames(m: ModelFigures): readonly string[] {
+  if (m.task !== 'binary') return REGRESSION_FIGURES;
+  return m.shards === null ? BINARY_FIGURES : MERGED_BINARY_FIGURES;
+}
+
+/** The model's heading: its task, and for a sharded model where its figures come from. */
+function modelHeading(m: ModelFigures): string {
+  if (m.shards === null) return `  ${m.model} (${m.task})`;
+  return `  ${m.model} (${m.task}; merged over ${int(m.shards)} shard${m.shards === 1 ? '' : 's'}: metric_partials summed as metric_points_merged)`;
+}
+
 function figureLines(figures: StatusReport['figures'], configured: boolean): string[] {
   if (!figures) return [configured ? '  unavailable (see Problems below)' : '  none: no clickhouse.url configured (figures are written to ClickHouse)'];
   if (figures.models.length === 0) return [`  none in metric_points yet (is the evaluator running?)`];
   const out: string[] = [];
   for (const m of figures.models) {
-    const names = m.task === 'binary' ? BINARY_FIGURES : REGRESSION_FIGURES;
-    out.push(`  ${m.model} (${m.task})`);
-    const rows = [['window', 'role', 'version', ...names.map((n) => HEADINGS[n] ?? n)]];
-    for (const line of m.lines) rows.push([windowLabel(line), line.role, line.version, ...names.map((n) => figureCell(n, line.figures[n]))]);
-    for (const line of renderTable(rows, `lll${'r'.repeat(names.length)}`, '    ')) out.push(line);
+    const names = figureNames(m);
+    out.push(modelHeading(m));
+    // A sharded model's lines say how many shards each window sums (a shard without examples in it has no row).
+    const shards = (line: FigureLine) => (m.shards === null ? [] : [int(line.shards)]);
+    const rows = [['window', 'role', 'version', ...names.map((n) => HEADINGS[n] ?? n), ...(m.shards === null ? [] : ['shards'])]];
+    for (const line of m.lines) rows.push([windowLabel(line), line.role, line.version, ...names.map((n) => figureCell(n, line.figures[n])), ...shards(line)]);
+    for (const line of renderTable(rows, `lll${'r'.repeat(rows[0]!.length - 3)}`, '    ')) out.push(line);
   }
   return out;
 }
@@ -90,7 +104,8 @@ function lagLines(groups: GroupStatus[]): string[] {
 /** The report as text for a terminal. */
 export function formatStatus(report: StatusReport): string {
   const ch = report.clickhouse ? `clickhouse ${report.clickhouse.url} database ${report.clickhouse.database}` : 'no clickhouse configured';
-  const figuresTitle = report.figures ? `Figures (metric_points, segment *: the latest ${report.figures.window} window and total)` : 'Figures';
+  const merged = report.figures?.models.some((m) => m.shards !== null) ? '; sharded models: their shards\' partials merged' : '';
+  const figuresTitle = report.figures ? `Figures (metric_points, segment *: the latest ${report.figures.window} window and total${merged})` : 'Figures';
   const lines = [
     `feedbackloop status at ${utc(report.at)}: kafka ${report.kafka.brokers.join(',')} (client id ${report.kafka.client_id}), ${ch}`,
     '',

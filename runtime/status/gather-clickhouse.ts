@@ -1,6 +1,8 @@
 /**
  * `feedbackloop status`, what it reads from ClickHouse: champion_history
- * (the registry's champion query) and metric_points (the figures).
+ * (the registry's champion query) and metric_points (the figures), or for
+ * sharded models metric_partials through metric_points_merged's query
+ * (merged-figures.ts).
  */
 import { sqlString, type ClickHouseStore } from '../../adapters/clickhouse/index.js';
 import { ALL_SEGMENTS } from '../../core/contracts/index.js';
@@ -9,7 +11,10 @@ import { redactUrl } from '../../core/redact.js';
 import { CHAMPION_HISTORY_TABLE, registryQueries } from '../../processors/registry.js';
 import { latestMoves, type ChampionMove } from './champions.js';
 import { STATUS_METRICS, type MetricPointRow } from './figures.js';
+import { figureRow, latestMergedFiguresQuery, mergedModels, SHARDS_QUERY, type FigureRowJson } from './merged-figures.js';
 import type { Fail } from './report.js';
+
+const UNKNOWN_TABLE = /Code: 60\b|UNKNOWN_TABLE|Table \S+ doesn't exist/i;
 
 /** What to tell a user whose ClickHouse query failed, and whether asking again may help. */
 function clickhouseProblem(rawUrl: string, database: string, table: string, error: unknown): [string, boolean] {
@@ -18,7 +23,7 @@ function clickhouseProblem(rawUrl: string, database: string, table: string, erro
   if (/Code: 81\b|UNKNOWN_DATABASE|Database \S+ doesn't exist/i.test(message)) {
     return [`ClickHouse at ${url} has no database ${database}: check clickhouse.database (\`feedbackloop check\` or \`run\` creates it)`, false];
   }
-  if (/Code: 60\b|UNKNOWN_TABLE|Table \S+ doesn't exist/i.test(message)) {
+  if (UNKNOWN_TABLE.test(message)) {
     return [`ClickHouse at ${url} has no table ${database}.${table}: check clickhouse.database (\`feedbackloop check\` or \`run\` creates the tables)`, false];
   }
   return [`ClickHouse at ${url}: ${message}`, isRetriable(error)];
@@ -54,38 +59,53 @@ export async function historyChampions(store: ClickHouseStore, url: string, data
 /**
  * metric_points, segment ALL_SEGMENTS, the figures status shows: `total`, and per
  * model the latest `window` whose end has passed (the latest one, open,
- * when none has ended yet).
+ * when none has ended yet); models in `exclude` left out (read merged).
  */
-export function latestFiguresQuery(window: string, now: number): string {
+export function latestFiguresQuery(window: string, now: number, exclude: readonly string[] = []): string {
   const w = sqlString(window);
   const metrics = STATUS_METRICS.map(sqlString).join(', ');
   const all = sqlString(ALL_SEGMENTS);
+  const others = exclude.length === 0 ? '' : ` AND model NOT IN (${exclude.map(sqlString).join(', ')})`;
   return `SELECT model, role, model_version, window, window_start_ms, window_end_ms, metric, value, count
 FROM metric_points FINAL
-WHERE segment = ${all} AND metric IN (${metrics})
+WHERE segment = ${all} AND metric IN (${metrics})${others}
   AND (window = 'total' OR (window = ${w} AND (model, window_start_ms) IN (
     SELECT model, if(countIf(window_end_ms <= ${now}) > 0, maxIf(window_start_ms, window_end_ms <= ${now}), max(window_start_ms))
     FROM metric_points
-    WHERE segment = ${all} AND window = ${w}
+    WHERE segment = ${all} AND window = ${w}${others}
     GROUP BY model)))
 ORDER BY model, window, role, model_version, metric`;
 }
 
-/** The rows of latestFiguresQuery; undefined when they could not be read. */
-export async function latestFigures(store: ClickHouseStore, url: string, database: string, window: string, now: number, fail: Fail): Promise<MetricPointRow[] | undefined> {
-  type Row = Omit<MetricPointRow, 'window_start_ms' | 'window_end_ms' | 'count' | 'value'> & { window_start_ms: string | number; window_end_ms: string | number; count: string | number; value: number | string | null };
+/** The figures status shows, and the models among them read merged (with their shard counts). */
+export interface LatestFigures {
+  rows: MetricPointRow[];
+  merged: Map<string, number>;
+}
+
+/**
+ * The figures: the models mergedModels picks from metric_partials through latestMergedFiguresQuery, the others
+ * through latestFiguresQuery; undefined when they could not be read (a database without metric_partials, from
+ * before migration 11, has no sharded model).
+ */
+export async function latestFigures(
+  store: ClickHouseStore, url: string, database: string, window: string, now: number, fail: Fail, shardedByPrediction = false,
+): Promise<LatestFigures | undefined> {
+  let table = 'metric_partials';
   try {
-    // UInt64 columns come back as strings in JSON.
-    const rows = await store.select<Row>(latestFiguresQuery(window, now));
-    return rows.map((r) => ({
-      ...r,
-      window_start_ms: Number(r.window_start_ms),
-      window_end_ms: Number(r.window_end_ms),
-      count: Number(r.count),
-      value: r.value === null ? null : Number(r.value),
-    }));
+    const shards = await store.select<{ model: string; shards: string | number }>(SHARDS_QUERY).catch((error: unknown) => {
+      if (UNKNOWN_TABLE.test(errorMessage(error))) return [];
+      throw error;
+    });
+    const merged = mergedModels(shards.map((r) => ({ model: r.model, shards: Number(r.shards) })), shardedByPrediction);
+    table = 'metric_points';
+    const [points, partials] = await Promise.all([
+      store.select<FigureRowJson>(latestFiguresQuery(window, now, [...merged.keys()])),
+      merged.size === 0 ? [] : store.select<FigureRowJson>(latestMergedFiguresQuery([...merged.keys()], window, now)),
+    ]);
+    return { rows: [...points, ...partials].map(figureRow), merged };
   } catch (error) {
-    const [message, retriable] = clickhouseProblem(url, database, 'metric_points', error);
+    const [message, retriable] = clickhouseProblem(url, database, table, error);
     fail('clickhouse', message, retriable);
     return undefined;
   }

@@ -8,7 +8,8 @@
  *   its end) and, with clickhouse.url, champion_history; models without a
  *   decision: the version upstream serves, from metric_points;
  * - figures: metric_points (FINAL), segment `*`, the latest ended window of
- *   one size and `total`;
+ *   one size and `total`; a sharded model's from its shards' partials
+ *   (metric_partials, merged as metric_points_merged: merged-figures.ts);
  * - pending joins: the joiners' feedbackloop_joiner_pending_predictions
  *   gauge, scraped from /metrics;
  * - consumer lag: each processor's group, committed vs end offsets.
@@ -37,7 +38,10 @@ function redactScrape(scrape: MetricsScrape): MetricsScrape {
 }
 
 /** Reads every section; a server that fails becomes a problem of the report instead of an exception. */
-export async function gatherStatus(config: Config, options: { window: string; metricsUrls: string[]; now?: () => number }): Promise<StatusReport> {
+export async function gatherStatus(
+  config: Config,
+  options: { window: string; metricsUrls: string[]; now?: () => number; /** evaluator.shard_by is prediction: every model with partials is read merged. */ shardedByPrediction?: boolean },
+): Promise<StatusReport> {
   const now = options.now ?? Date.now;
   const ch = clickhouseOptions(config);
   const report: StatusReport = {
@@ -74,14 +78,15 @@ export async function gatherStatus(config: Config, options: { window: string; me
     store = undefined;
   }
   try {
-    const figuresRead = store ? latestFigures(store, ch!.url, ch!.database, options.window, now(), fail) : undefined;
+    const figuresRead = store ? latestFigures(store, ch!.url, ch!.database, options.window, now(), fail, options.shardedByPrediction) : undefined;
+    const rowsRead = figuresRead?.then((f) => f?.rows);
     const [champions, figures, scrapes, lag] = await Promise.all([
-      gatherChampions({ ...(runtime ? { runtime } : {}), ...(store ? { clickhouse: { store, url: ch!.url, database: ch!.database } } : {}), ...(figuresRead ? { figures: figuresRead } : {}) }, fail, note),
+      gatherChampions({ ...(runtime ? { runtime } : {}), ...(store ? { clickhouse: { store, url: ch!.url, database: ch!.database } } : {}), ...(rowsRead ? { figures: rowsRead } : {}) }, fail, note),
       figuresRead,
       Promise.all(options.metricsUrls.map(async (url) => redactScrape(await scrapeMetrics(url, authorizationHeader(httpCredentials(config.http)))))),
       runtime ? consumerLag(runtime.transport, config, fail, note) : [],
     ]);
-    report.figures = figures ? { window: options.window, models: figuresByModel(figures, now()) } : null;
+    report.figures = figures ? { window: options.window, models: figuresByModel(figures.rows, now(), figures.merged) } : null;
     report.champions = champions;
     report.pending = pendingJoins(scrapes);
     report.lag = lag;

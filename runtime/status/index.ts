@@ -5,7 +5,7 @@
  */
 export { championMoves, chooseChampions, currentPins, latestMoves } from './champions.js';
 export type { ChampionMove, ChampionSource, ChampionStatus, PinStatus } from './champions.js';
-export { BINARY_FIGURES, REGRESSION_FIGURES, STATUS_METRICS, figuresByModel, upstreamVersions } from './figures.js';
+export { BINARY_FIGURES, MERGED_BINARY_FIGURES, MERGED_STATUS_METRICS, REGRESSION_FIGURES, STATUS_METRICS, figuresByModel, upstreamVersions } from './figures.js';
 export type { FigureLine, MetricPointRow, ModelFigures } from './figures.js';
 export { PENDING_GAUGE, pendingJoins } from './pending-joins.js';
 export type { MetricsScrape, PendingJoins } from './pending-joins.js';
@@ -15,4 +15,5 @@ export type { StatusProblem, StatusReport } from './report.js';
 export { formatStatus, renderTable } from './format.js';
 export { gatherStatus } from './gather.js';
 export { latestFiguresQuery } from './gather-clickhouse.js';
+export { latestMergedFiguresQuery, mergedModels, shardedByPrediction, SHARDS_QUERY } from './merged-figures.js';
 export { gatherChampions, type ChampionSources } from './gather-champions.js';

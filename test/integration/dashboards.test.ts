@@ -8,7 +8,9 @@
  * the ClickHouse plugin does (test/support/grafana.ts) for a range covering
  * the stream, for every value of every template variable. The panels of
  * estimated figures and pending labels, on hand-made points in a database of
- * their own (known values, whatever the replay wrote):
+ * their own (known values, whatever the replay wrote); the merged panels
+ * (metric_points_merged: the replay writes partials, one shard per model)
+ * against the metric_points panels of the same figures;
  * each series, its trust and its value, the latest version of a point
  * (FINAL) only; label coverage by predictions where they are counted.
  */
@@ -239,7 +241,7 @@ describe('Grafana dashboards', () => {
         [
           `clickhouse: { url: "${STACK.clickhouseUrl}", database: ${database} }`,
           'joiner: { join_window: 1d }',
-          'evaluator: { windows: [1h, 1d], fairness_attributes: [region], drift_reference_size: 300, drift_window_size: 300 }',
+          'evaluator: { windows: [1h, 1d], fairness_attributes: [region], drift_reference_size: 300, drift_window_size: 300, write_partials: true }',
           'models: { eta: { task: regression }, anomaly-type: { task: multiclass, classes: [spike, drift, outage], numeric_target: severity } }',
           '',
         ].join('\n'),
@@ -308,6 +310,27 @@ describe('Grafana dashboards', () => {
         "SELECT metric, value FROM metric_points FINAL WHERE model = 'anomaly-type' AND role = 'champion' AND segment = '*' AND window = 'total' AND metric IN ('accuracy', 'macro_f1') ORDER BY metric",
       );
       expect(rows.map((r) => [r.metric, Number(r.value)])).toEqual([['accuracy', at.get('accuracy')], ['macro_f1', at.get('macro_f1')]]);
+    });
+
+    // The replay ran with evaluator.write_partials: each binary model's one shard wrote partials, so the
+    // merged panels (metric_points_merged) show its figures, which are then metric_points' own.
+    it("the merged panels read the shards' partials: for a model of one shard, metric_points' figures, with the shard count", async () => {
+      const model = dashboards.find((d) => d.uid === 'feedbackloop-model')!;
+      const sqlOf = (title: string) => dashboardQueries(model).find((q) => q.language === 'sql' && q.where.endsWith(`"${title}"`))!.text;
+      const range = { from: START - DAY, to: START + 5 * DAY };
+      type Row = { segment: string; role: string; model_version: string; examples: number; precision: number | null; recall: number | null; shards?: string | number };
+      for (const name of ['churn', 'fraud']) {
+        const read = (title: string) => store.select<Row>(expandMacros(sqlOf(title), { ...range, vars: { model: name } }));
+        const merged = await read('Merged, whole history (window total): shards summed');
+        const points = await read('Every segment, whole history (window total)');
+        const key = (r: Row) => [r.segment, r.role, r.model_version].join(' ');
+        expect(merged.map(key), name).toEqual(points.map(key));
+        expect(merged.length, name).toBeGreaterThan(3);
+        for (const r of merged) {
+          const p = points.find((x) => key(x) === key(r))!;
+          expect([Number(r.shards), r.examples, r.precision, r.recall], `${name} ${key(r)}`).toEqual([1, p.examples, p.precision, p.recall]);
+        }
+      }
     });
 
     it('every query of every panel, variable and annotation returns rows, for every variable value', async () => {

@@ -29,7 +29,7 @@ interface AlertRuleTest {
 interface RuleTestFile {
   rule_files: string[];
   evaluation_interval?: string;
-  tests: Array<{ name?: string; alert_rule_test?: AlertRuleTest[] }>;
+  tests: Array<{ name?: string; alert_rule_test?: AlertRuleTest[]; promql_expr_test?: Array<{ expr: string }> }>;
 }
 
 function requirePromtool(): void {
@@ -52,16 +52,20 @@ function promtool(...args: string[]): string {
   }
 }
 
-function alertRules(): Rule[] {
+function allRules(): Rule[] {
   const doc = parse(readFileSync(join(ROOT, RULES), 'utf8')) as { groups: Array<{ rules: Rule[] }> };
-  return doc.groups.flatMap((group) => group.rules).filter((rule) => rule.alert !== undefined);
+  return doc.groups.flatMap((group) => group.rules);
+}
+
+function alertRules(): Rule[] {
+  return allRules().filter((rule) => rule.alert !== undefined);
 }
 
 describe('Prometheus alert rules', () => {
   it('promtool check rules accepts the rules file', () => {
     requirePromtool();
     const out = promtool('check', 'rules', RULES);
-    expect(out).toContain(`SUCCESS: ${alertRules().length} rules found`);
+    expect(out).toContain(`SUCCESS: ${allRules().length} rules found`);
   });
 
   it('promtool test rules passes every unit test', { timeout: 180_000 }, () => {
@@ -97,6 +101,14 @@ describe('Prometheus alert rules', () => {
         expect(Object.keys(alert.exp_annotations ?? {}).sort(), `${c.alertname} at ${c.eval_time}: exp_annotations`).toEqual(['description', 'summary']);
       }
     }
+  });
+
+  it('every recording rule is evaluated by a promtool case (promql_expr_test)', () => {
+    const tests = parse(readFileSync(join(ROOT, TESTS), 'utf8')) as RuleTestFile;
+    const exprs = tests.tests.flatMap((t) => t.promql_expr_test ?? []).map((c) => c.expr);
+    const records = [...new Set(allRules().flatMap((rule) => (rule.record === undefined ? [] : [rule.record])))];
+    expect(records.length).toBeGreaterThan(0);
+    expect(records.filter((name) => !exprs.some((expr) => expr.startsWith(name))), 'recording rules without a case').toEqual([]);
   });
 
   it('alerts when a champion changes (promotion or rollback)', () => {

@@ -295,7 +295,8 @@ describe('evaluator processor: partials (evaluator.write_partials)', () => {
     expect((await run(examples, {})).partials).toEqual([]);
 
     const kindOf = (model: string): ModelKind => (model === 'spam' ? 'regression' : 'binary');
-    const { partials, points, ends } = await run(examples, { writePartials: true, evaluator: { kindOf } });
+    const registry = new Registry();
+    const { partials, points, ends } = await run(examples, { writePartials: true, evaluator: { kindOf }, observer: evaluatorMetrics(registry, { segments: false, kindOf }) });
     expect(new Set(partials.map((p) => p.value.model))).toEqual(new Set(['fraud', 'churn']));
     expect(points.some((p) => p.model === 'spam')).toBe(true);
     const last = new Map<string, Versioned<ShardPartialRow>>();
@@ -316,5 +317,17 @@ describe('evaluator processor: partials (evaluator.write_partials)', () => {
       expect(value.window_end).toBe(pointOf(key, 'count')!.window_end);
     }
     expect(last.size).toBeGreaterThan(20);
+    // The Prometheus gauge of each shard's total counts (partial-gauges.ts), fed by the flush hook with the partitions.
+    const gauge = (await registry.getSingleMetric('feedbackloop_partial_count')!.get()).values;
+    let checked = 0;
+    for (const { value } of last.values()) {
+      if (value.window !== 'total' || value.segment !== '*') continue;
+      const labels = { model: value.model, role: value.role, version: value.model_version, segment: '*', shard: String(value.shard) };
+      const at = (stat: string) => gauge.find((v) => Object.entries({ ...labels, stat }).every(([k, x]) => v.labels[k] === x))?.value;
+      expect([at('tp'), at('fp'), at('tn'), at('fn')]).toEqual([value.partial.metric.tp, value.partial.metric.fp, value.partial.metric.tn, value.partial.metric.fn]);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(2);
+    expect(gauge.every((v) => v.labels.model !== 'spam')).toBe(true);
   });
 });

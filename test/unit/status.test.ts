@@ -18,7 +18,10 @@ import {
   formatStatus,
   groupStatus,
   latestFiguresQuery,
+  latestMergedFiguresQuery,
   latestMoves,
+  mergedModels,
+  shardedByPrediction,
   pendingJoins,
   renderTable,
   topicLagStatus,
@@ -209,6 +212,29 @@ describe('figures', () => {
     expect(sql).toContain(`metric IN ('count', 'roc_auc', 'log_loss', 'precision', 'recall', 'label_coverage', 'label_delay_p50', 'rmse', 'mae')`);
     expect(latestFiguresQuery("1d' OR 1=1 --", T0)).toContain(`window = '1d\\' OR 1=1 --'`);
   });
+
+  it('a model is read merged with partials of more than one shard, or of any when the deployment shards by prediction', () => {
+    const shards = [{ model: 'hot', shards: 3 }, { model: 'cold', shards: 1 }];
+    expect([...mergedModels(shards, false)]).toEqual([['hot', 3]]);
+    expect([...mergedModels(shards, true)]).toEqual([['hot', 3], ['cold', 1]]);
+    expect([...mergedModels([], true)]).toEqual([]);
+    // evaluator.shard_by, read defensively: absent (this branch), model, prediction.
+    expect(shardedByPrediction(buildConfig({}))).toBe(false);
+    expect(shardedByPrediction({ evaluator: { ...buildConfig({}).evaluator, shard_by: 'model' } as never })).toBe(false);
+    expect(shardedByPrediction({ evaluator: { ...buildConfig({}).evaluator, shard_by: 'prediction' } as never })).toBe(true);
+  });
+
+  it('the merged query filters metric_partials itself (the model, segment *, total and the latest window), and leaves those models out of metric_points', () => {
+    const sql = latestMergedFiguresQuery(['hot', "x' OR 1=1 --"], '1d', T0);
+    // The filter is inside, on metric_partials FINAL, before the GROUP BY (18.16 does not push it down through the view).
+    expect(sql).toMatch(/FROM metric_partials FINAL\s+WHERE model IN \('hot', 'x\\' OR 1=1 --'\) AND segment = '\*'/);
+    expect(sql).toContain(`if(countIf(window_end_ms <= ${T0}) > 0, maxIf(window_start_ms, window_end_ms <= ${T0}), max(window_start_ms))`);
+    expect(sql).toContain(`WHERE metric IN ('count', 'auc_binned', 'log_loss', 'precision', 'recall', 'label_coverage', 'label_delay_p50')`);
+    expect(sql).not.toContain('metric_points_merged');
+    const points = latestFiguresQuery('1d', T0, ['hot']);
+    expect(points.match(/AND model NOT IN \('hot'\)/g)).toHaveLength(2);
+    expect(latestFiguresQuery('1d', T0)).not.toContain('NOT IN');
+  });
 });
 
 describe('pending joins', () => {
@@ -307,8 +333,12 @@ describe('the text report', () => {
             point({ role: 'challenger', model_version: 'fraud/lr', metric: 'log_loss', value: 0.3 }),
             point({ model: 'price', model_version: 'p2', metric: 'count', value: 10 }),
             point({ model: 'price', model_version: 'p2', metric: 'rmse', value: 3.25 }),
+            point({ model: 'hot', metric: 'count', value: 90_000, shards: 3 }),
+            point({ model: 'hot', metric: 'auc_binned', value: 0.91234, shards: 3 }),
+            point({ model: 'hot', window: '1d', window_start_ms: T0, window_end_ms: T0 + 24 * HOUR, metric: 'count', value: 20, shards: 2 }),
           ],
           T0 + 36 * HOUR,
+          new Map([['hot', 3]]),
         ),
       },
       pending: pendingJoins([
@@ -338,12 +368,16 @@ describe('the text report', () => {
         '    fraud: PINNED by user:bob at 2025-11-25 06:00 UTC (incident 7): no automatic decision until `feedbackloop unpin`',
         '    price: no promotion decision: the version upstream serves (latest figures, role champion)',
         '',
-        'Figures (metric_points, segment *: the latest 1d window and total)',
+        "Figures (metric_points, segment *: the latest 1d window and total; sharded models: their shards' partials merged)",
         '  fraud (binary)',
         '    window               role        version       n  roc_auc  log_loss  precision  recall  coverage  delay p50',
         '    1d 2025-11-24 00:00  champion    v1        1,234    0.877         –          –       –     50.0%      1.5 h',
         '    total                champion    v1        5,000        –         –          –       –         –          –',
         '    total                challenger  fraud/lr  5,000        –     0.300          –       –         –          –',
+        '  hot (binary; merged over 3 shards: metric_partials summed as metric_points_merged)',
+        '    window               role      version       n  auc_binned  log_loss  precision  recall  coverage  delay p50  shards',
+        '    1d 2025-11-24 00:00  champion  v1           20           –         –          –       –         –          –       2',
+        '    total                champion  v1       90,000       0.912         –          –       –         –          –       3',
         '  price (regression)',
         '    window  role      version   n   rmse  mae  coverage  delay p50',
         '    total   champion  p2       10  3.250    –         –          –',

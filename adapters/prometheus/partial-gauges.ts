@@ -1,0 +1,81 @@
+/**
+ * The evaluator's shards' partial counts as a Prometheus gauge
+ * (docs/scale-out.md, "Merging where figures are read"): with
+ * evaluator.write_partials, each instance exports, per shard it holds (the
+ * labelled-examples partition), the counts of each cell's `total` window,
+ * feedbackloop_partial_count{model, role, version, segment, shard, stat}
+ * with stat tp, fp, tn, fn and, for the champion, labelled and expired.
+ * Summed over shards (and instances) they are the model's counts, so the
+ * rules (dashboards/prometheus/rules) divide sums for the merged precision,
+ * recall, … exactly: a ratio of per-shard ratios would be wrong.
+ *
+ * Cheap: set at each flush from the partials the flush wrote (only the
+ * windows changed since the last one), nothing computed at scrape time.
+ * Bounded as feedbackloop_model_metric is: one series per cell of a held
+ * shard's evaluator and stat (segment `*` only unless
+ * evaluator.prometheus_segments), and a shard's series are removed once its
+ * partition is no longer held here (the next flush or batch after a
+ * rebalance, as the live gauges follow the evaluators). A shard rebuilt here
+ * after a rebalance exports a cell once its total window changes again (its
+ * re-read writes no rows): the new owner's first labels.
+ */
+import { Gauge, type Registry } from 'prom-client';
+import { ALL_SEGMENTS } from '../../core/contracts/index.js';
+import type { Evaluator, EvaluatorRows, ShardPartialRow } from '../../core/evaluate/index.js';
+
+/** The `stat` label's values: the confusion counts, and the champion's labelled and expired predictions. */
+export const PARTIAL_STATS = ['tp', 'fp', 'tn', 'fn', 'labelled', 'expired'] as const;
+const CHAMPION_ONLY = new Set<string>(['labelled', 'expired']);
+
+type Labels = { model: string; role: string; version: string; segment: string; shard: string };
+
+export interface PartialGauges {
+  /** After a flush: its rows' `total` partials, and the shards (partitions) held with their evaluators. */
+  flushed(rows: EvaluatorRows, held: ReadonlyArray<{ shard: number; evaluator: Evaluator }>): void;
+  /** The evaluators held now (after a batch or a flush): the series of shards no longer held go. */
+  held(evaluators: readonly Evaluator[]): void;
+}
+
+export function partialGauges(registry: Registry, options: { segments: boolean }): PartialGauges {
+  const gauge = new Gauge({
+    name: 'feedbackloop_partial_count',
+    help: `A shard's counts of a cell's total window (evaluator.write_partials; shard: the labelled-examples partition this instance holds): stat ${PARTIAL_STATS.join(', ')} (labelled and expired: champion only). Sum over shards for the model's counts (the merged_metric recording rules). Segment * unless evaluator.prometheus_segments.`,
+    labelNames: ['model', 'role', 'version', 'segment', 'shard', 'stat'],
+    registers: [registry],
+  });
+  /** Per shard: the evaluator that holds it and the label sets exported (a cell's key). */
+  const shards = new Map<number, { evaluator: Evaluator; cells: Map<string, Labels> }>();
+
+  const drop = (shard: number) => {
+    for (const labels of shards.get(shard)?.cells.values() ?? []) for (const stat of PARTIAL_STATS) gauge.remove({ ...labels, stat });
+    shards.delete(shard);
+  };
+  const set = (row: ShardPartialRow, cells: Map<string, Labels>) => {
+    const labels: Labels = { model: row.model, role: row.role, version: row.model_version, segment: row.segment, shard: String(row.shard) };
+    cells.set(JSON.stringify([row.model, row.role, row.model_version, row.segment]), labels);
+    const { metric, labelled, expired } = row.partial;
+    const values: Record<(typeof PARTIAL_STATS)[number], number> = { tp: metric.tp, fp: metric.fp, tn: metric.tn, fn: metric.fn, labelled, expired };
+    for (const stat of PARTIAL_STATS) if (row.role === 'champion' || !CHAMPION_ONLY.has(stat)) gauge.set({ ...labels, stat }, values[stat]);
+  };
+
+  return {
+    flushed(rows, held) {
+      const now = new Set(held.map((h) => h.shard));
+      for (const shard of [...shards.keys()]) if (!now.has(shard)) drop(shard);
+      for (const { shard, evaluator } of held) {
+        const known = shards.get(shard);
+        if (known && known.evaluator !== evaluator) drop(shard); // rebuilt: its cells start again
+        if (!shards.has(shard)) shards.set(shard, { evaluator, cells: new Map() });
+      }
+      for (const { value } of rows.partials ?? []) {
+        if (value.window !== 'total' || (!options.segments && value.segment !== ALL_SEGMENTS)) continue;
+        const entry = shards.get(value.shard);
+        if (entry) set(value, entry.cells);
+      }
+    },
+    held(evaluators) {
+      const now = new Set(evaluators);
+      for (const [shard, { evaluator }] of [...shards]) if (!now.has(evaluator)) drop(shard);
+    },
+  };
+}
