@@ -80,7 +80,7 @@ import { type Feedback, noFeedbackClasses, noPredictionClasses, type Prediction 
 import { gaussian, mulberry32 } from '../demo/random.js';
 import { uniqueName } from '../test/support/collect.js';
 import { CLI, joinerEnvironment, pipelineTopics, removeStateDir, STATE_DIR, type PipelineTopics } from '../test/support/joiner-process.js';
-import { joinerCodecs, pipelineTopicSpecs, type JoinerCodecs } from '../test/support/joiner-kafka.js';
+import { groupAssignments, joinerCodecs, pipelineTopicSpecs, type JoinerCodecs } from '../test/support/joiner-kafka.js';
 import { requireStack, STACK } from '../test/support/stack.js';
 import { numberOption } from './options.js';
 import { MODEL, writeReplayStream } from './replay-stream.js';
@@ -189,6 +189,17 @@ class RunProcess {
 
   tail(): string {
     return this.tailLines.join('\n');
+  }
+
+  /** CPU seconds (user + system) the process has used so far, from /proc (Linux; null elsewhere). */
+  cpuSeconds(): number | null {
+    try {
+      const fields = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+      // utime and stime are fields 14 and 15 of stat (11 and 12 after the state), in clock ticks (100 a second on Linux).
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return null;
+    }
   }
 
   problems(): Record<string, number> {
@@ -690,7 +701,15 @@ async function main(): Promise<void> {
     const checkAll = () => runs.forEach((r) => r.check());
     const drain = await waitAllCaughtUp(admin, groups, running, o.drainTimeoutSeconds * 1000, checkAll);
     // The processes' counters are disjoint (each counts its own processors): summed over the texts.
-    const metricsAfterDrain = (await Promise.all(runs.map((r) => scrape(r.port)))).join('\n');
+    const texts = await Promise.all(runs.map((r) => scrape(r.port)));
+    const metricsAfterDrain = texts.join('\n');
+    // Per process: seconds the evaluator spent applying batches, and draining, writing and committing (its flushes: consumption waits for them).
+    const sumOf = (text: string, name: string) => Number(new RegExp(`^${name}_sum(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const evaluatorSeconds = texts.map((t) => ({ batches: Math.round(sumOf(t, 'feedbackloop_evaluator_batch_seconds') * 100) / 100, flushes: Math.round(sumOf(t, 'feedbackloop_evaluator_flush_seconds') * 100) / 100 }));
+    const cpuAfterDrain = runs.map((r) => r.cpuSeconds());
+    // How each group's input partitions were spread over its members (the processes) at the end.
+    const assignments: Record<string, number[][]> = {};
+    for (const g of groups) assignments[g.processor] = [...(await groupAssignments(admin, g.groupId, g.topics[0]!)).values()];
     const labelled = counter(metricsAfterDrain, 'feedbackloop_examples_evaluated_total');
     const perGroup: Record<string, { caught_up_s: number; records: number; records_per_second: number; sustained: Sustained | null }> = {};
     // The labelled examples' readers: the records of their input (the counter would count twice what a rebalance had re-read).
@@ -715,10 +734,16 @@ async function main(): Promise<void> {
       labelled_examples: labelled,
       join_events: Object.fromEntries([...metricsAfterDrain.matchAll(/^feedbackloop_join_events_total\{event="([^"]+)"\} (\S+)$/gm)].map((m) => [m[1], Number(m[2])])),
       groups: perGroup,
+      // Each `run` process's CPU seconds from its start to lag 0 (its start-up included).
+      cpu_seconds: cpuAfterDrain,
+      evaluator_seconds: evaluatorSeconds,
+      assignments,
       lag_timeline: drain.samples.filter((_, i) => i % 4 === 0 || i === drain.samples.length - 1).map((s) => ({ t: Math.round(s.t * 10) / 10, ...s.lag })),
     };
     result.load_after_drain = load();
     console.log(`drain: ${inputEvents} events, every group at lag 0 after ${drain.seconds.toFixed(1)} s = ${Math.round(inputEvents / drain.seconds)} events/s (run started in ${((running - spawned) / 1000).toFixed(1)} s)`);
+    console.log(`  CPU seconds per run process (start to lag 0): ${cpuAfterDrain.map((c) => (c === null ? '-' : c.toFixed(2))).join(', ')}; partitions per member: ${JSON.stringify(assignments)}`);
+    if (processors.includes('evaluator')) console.log(`  evaluator seconds per process (applying batches / flushing: drain, write, commit): ${evaluatorSeconds.map((e) => `${e.batches} / ${e.flushes}`).join(', ')}`);
     console.log('  group       lag 0 at (s)   records   records/s   sustained records/s (from its first commit)');
     for (const [name, g] of Object.entries(perGroup)) {
       const after = g.sustained ? `${String(g.sustained.records_per_second).padStart(11)} (${g.sustained.records} records from ${g.sustained.from_s} s)` : '-';
