@@ -59,8 +59,14 @@
  * names the stream's one model only: no probe model, so no phase 2),
  * --prejoin (before the processes start, one `run --only joiner` drains the
  * backlog into labelled examples and stops: the drain then times only the
- * processors run, e.g. `--only evaluator --instances 2 --prejoin --models 1`
- * for the examples/s N evaluators take of one hot model).
+ * processors run, e.g. `--only evaluator --instances 2 --prejoin --models 1
+ * --partitions 4` for the examples/s N evaluators take of one hot model).
+ * Printed with the drain: each `run` process's CPU seconds (from /proc) to
+ * lag 0, the evaluator's seconds applying batches and flushing (drain, write,
+ * commit: consumption waits for a flush), the partitions each member held,
+ * and a group's sustained rate from its first commit to lag 0 (without its
+ * join). The evaluator's records are its input's (a rebalance may make the
+ * examples-evaluated counter count some twice).
  *
  * Everything is named for the run (topics, client id, ClickHouse database,
  * state folder) and removed at the end. The stack is shared: the load average
