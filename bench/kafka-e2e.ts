@@ -48,7 +48,25 @@
  * `run` processes, one per group, each a comma list, e.g.
  * `--split joiner/learner,promoter,evaluator,archive,registry`: `run --only`
  * as a deployment would spread them over cores; together they must be the
- * processors run; the drain is timed from the last process's start).
+ * processors run; the drain is timed from the last process's start),
+ * --instances N (each process N times: one client id, so N members of each
+ * group, each with its own joiner state folder; the processes are started
+ * together and the drain timed from the last one's start; with it every
+ * process runs evaluator.shard_by: prediction, so one model's evaluation
+ * spreads over the instances: rolling_size 0, drift_reference_size 0,
+ * drift_detectors false and no fairness attributes, as shard_by needs;
+ * `--shard-by model|prediction` sets it either way), --models 1 (the config
+ * names the stream's one model only: no probe model, so no phase 2),
+ * --prejoin (before the processes start, one `run --only joiner` drains the
+ * backlog into labelled examples and stops: the drain then times only the
+ * processors run, e.g. `--only evaluator --instances 2 --prejoin --models 1
+ * --partitions 4` for the examples/s N evaluators take of one hot model).
+ * Printed with the drain: each `run` process's CPU seconds (from /proc) to
+ * lag 0, the evaluator's seconds applying batches and flushing (drain, write,
+ * commit: consumption waits for a flush), the partitions each member held,
+ * and a group's sustained rate from its first commit to lag 0 (without its
+ * join). The evaluator's records are its input's (a rebalance may make the
+ * examples-evaluated counter count some twice).
  *
  * Everything is named for the run (topics, client id, ClickHouse database,
  * state folder) and removed at the end. The stack is shared: the load average
@@ -68,7 +86,7 @@ import { type Feedback, noFeedbackClasses, noPredictionClasses, type Prediction 
 import { gaussian, mulberry32 } from '../demo/random.js';
 import { uniqueName } from '../test/support/collect.js';
 import { CLI, joinerEnvironment, pipelineTopics, removeStateDir, STATE_DIR, type PipelineTopics } from '../test/support/joiner-process.js';
-import { joinerCodecs, pipelineTopicSpecs, type JoinerCodecs } from '../test/support/joiner-kafka.js';
+import { groupAssignments, joinerCodecs, pipelineTopicSpecs, type JoinerCodecs } from '../test/support/joiner-kafka.js';
 import { requireStack, STACK } from '../test/support/stack.js';
 import { numberOption } from './options.js';
 import { MODEL, writeReplayStream } from './replay-stream.js';
@@ -96,6 +114,14 @@ const o = {
   cli: argValue('cli') ?? CLI,
   /** The processors spread over several `run` processes: groups split by '/', processors by ','. */
   split: argValue('split'),
+  /** Each process this many times (one client id: N members of each group). */
+  instances: numberOption('instances', 1),
+  /** evaluator.shard_by for every process (default prediction with --instances, else model). */
+  shardBy: argValue('shard-by') ?? (process.argv.includes('--instances') ? 'prediction' : 'model'),
+  /** 1: the config names the stream's model only (no probe model, no phase 2). */
+  models: numberOption('models', 2),
+  /** A `run --only joiner` drains the backlog before the processes start (they then should not include the joiner). */
+  prejoin: process.argv.includes('--prejoin'),
   keep: process.argv.includes('--keep'),
   json: argValue('json') ?? 'out/bench/kafka-e2e.json',
 };
@@ -171,6 +197,17 @@ class RunProcess {
     return this.tailLines.join('\n');
   }
 
+  /** CPU seconds (user + system) the process has used so far, from /proc (Linux; null elsewhere). */
+  cpuSeconds(): number | null {
+    try {
+      const fields = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+      // utime and stime are fields 14 and 15 of stat (11 and 12 after the state), in clock ticks (100 a second on Linux).
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return null;
+    }
+  }
+
   problems(): Record<string, number> {
     return Object.fromEntries(this.warnings);
   }
@@ -193,12 +230,12 @@ interface Group {
   topics: string[];
 }
 
-function groupsOf(prefix: string, topics: PipelineTopics, processors: ReadonlyArray<(typeof PROCESSORS)[number]>): Group[] {
+function groupsOf(prefix: string, topics: PipelineTopics, processors: ReadonlyArray<(typeof PROCESSORS)[number]>, evaluatorInput: string): Group[] {
   const inputs: Record<(typeof PROCESSORS)[number], string[]> = {
     joiner: [topics.predictions, topics.feedback],
     learner: [topics.labelled],
     promoter: [topics.labelled],
-    evaluator: [topics.labelled],
+    evaluator: [evaluatorInput],
     archive: [topics.predictions],
     registry: [topics.snapshots, topics.promotions],
   };
@@ -253,6 +290,27 @@ async function waitAllCaughtUp(admin: Admin, groups: Group[], from: number, time
     caughtUp[g.processor] = at;
   }
   return { samples, caughtUp, seconds: samples[samples.length - 2]!.t };
+}
+
+interface Sustained {
+  from_s: number;
+  records: number;
+  records_per_second: number;
+}
+
+/**
+ * A group's rate once it is working: from the first poll at which its lag had
+ * gone down (its first commit: the group joined, restored and flushed once)
+ * to lag 0, the lag of that poll over the time between. Excludes the start
+ * (the group's join, which Kafka delays group.initial.rebalance.delay.ms, 3 s
+ * by default, for the other members). Null when the first poll saw no lag.
+ */
+function sustained(samples: LagSample[], processor: string, caughtUp: number): Sustained | null {
+  const initial = samples[0]?.lag[processor] ?? 0;
+  const first = samples.find((s) => s.lag[processor]! < initial);
+  if (!first || initial === 0 || caughtUp <= first.t) return null;
+  const records = first.lag[processor]!;
+  return { from_s: Math.round(first.t * 10) / 10, records, records_per_second: Math.round(records / (caughtUp - first.t)) };
 }
 
 // ---------------------------------------------------------------------------
@@ -505,6 +563,20 @@ function topSelfTime(file: string, count = 20): Array<{ function: string; where:
     .map(([key, us]) => ({ function: key.split('\t')[0]!, where: key.split('\t')[1]!, self_ms: Math.round(us / 1000), percent: Math.round((1000 * us) / total) / 10 }));
 }
 
+/** --prejoin: one `run --only joiner` drains the backlog into labelled examples (and their sharded copy), then stops. */
+async function prejoin(admin: Admin, env: Record<string, string>, config: string, logFile: string, groups: Group[], events: number): Promise<{ seconds: number; events_per_second: number }> {
+  const joiner = RunProcess.start(env, config, logFile, [], ['joiner']);
+  try {
+    await joiner.running(120_000);
+    const started = Date.now();
+    const drain = await waitAllCaughtUp(admin, groups, started, o.drainTimeoutSeconds * 1000, () => joiner.check());
+    console.log(`prejoin: ${events} events joined in ${drain.seconds.toFixed(1)} s (run --only joiner, then stopped)`);
+    return { seconds: Math.round(drain.seconds * 10) / 10, events_per_second: Math.round(events / drain.seconds) };
+  } finally {
+    await joiner.stop();
+  }
+}
+
 /** The processors of each `run` process: one process with all of them, or --split's groups (checked). */
 function processGroups(split: string | undefined, processors: readonly string[]): string[][] {
   if (split === undefined) return [[...processors]];
@@ -549,17 +621,21 @@ async function main(): Promise<void> {
   const logDir = join(ROOT, '.cache', 'bench-logs');
   mkdirSync(logDir, { recursive: true });
   const config = join(work, 'config.yaml');
+  if (o.shardBy !== 'model' && o.shardBy !== 'prediction') throw new Error(`--shard-by ${o.shardBy}: model or prediction`);
+  if (o.models !== 1 && o.models !== 2) throw new Error(`--models ${o.models}: 1 (the stream's model) or 2 (and the probe model; the default)`);
+  if (o.prejoin && processors.includes('joiner')) throw new Error('--prejoin drains the backlog with a joiner of its own: leave the joiner out of --only');
+  const sharded = o.shardBy === 'prediction';
+  const shardedTopic = `${prefix}-labelled-examples-sharded`;
   writeFileSync(config, [
     'models:',
     `  ${MODEL}:`,
     '    task: binary',
     '    challengers: [logreg]',
-    `  ${PROBE_MODEL}:`,
-    '    task: binary',
-    '    challengers: [logreg]',
+    ...(o.models === 1 ? [] : [`  ${PROBE_MODEL}:`, '    task: binary', '    challengers: [logreg]']),
     'evaluator:',
     '  windows: [1h, 1d]',
-    '  fairness_attributes: [region, plan]',
+    // A sharded evaluator writes only what merges (docs/scale-out.md): these are refused with shard_by prediction.
+    ...(sharded ? ['  shard_by: prediction', '  rolling_size: 0', '  drift_reference_size: 0', '  drift_detectors: false'] : ['  fairness_attributes: [region, plan]']),
     '',
   ].join('\n'));
   const env = joinerEnvironment({
@@ -569,8 +645,11 @@ async function main(): Promise<void> {
       FEEDBACKLOOP_CLICKHOUSE_DATABASE: database,
       FEEDBACKLOOP_EVALUATOR_FLUSH_INTERVAL: `${o.flushInterval}s`,
       FEEDBACKLOOP_LEARNER_SNAPSHOT_INTERVAL: `${o.snapshotInterval}s`,
+      FEEDBACKLOOP_TOPICS_SHARDED_EXAMPLES: shardedTopic,
     },
   });
+  /** Instance i's environment: its own joiner state folder (the rest shared: one client id, one set of groups). */
+  const envOf = (i: number) => (i === 0 ? env : { ...env, FEEDBACKLOOP_JOINER_STATE_DIR: join(stateDir, `instance-${i}`) });
 
   const transport = new KafkaTransport({ brokers: STACK.brokers, clientId: `${prefix}-bench`, kafka: { logLevel: logLevel.NOTHING } });
   const admin = transport.kafka.admin();
@@ -585,6 +664,10 @@ async function main(): Promise<void> {
     settings: {
       processors,
       processes,
+      instances: o.instances,
+      'evaluator.shard_by': o.shardBy,
+      models: o.models,
+      prejoin: o.prejoin,
       partitions: o.partitions,
       'evaluator.flush_interval': `${o.flushInterval}s`,
       'learner.snapshot_interval': `${o.snapshotInterval}s`,
@@ -594,7 +677,7 @@ async function main(): Promise<void> {
     load_before: loadBefore,
   };
   try {
-    await transport.ensureTopics(pipelineTopicSpecs(topics, o.partitions));
+    await transport.ensureTopics([...pipelineTopicSpecs(topics, o.partitions), ...(sharded ? [{ name: shardedTopic, partitions: o.partitions }] : [])]);
     const codecs = joinerCodecs(new SchemaRegistry({ host: STACK.registryUrl }), topics);
     const producer = await transport.producer();
 
@@ -608,23 +691,39 @@ async function main(): Promise<void> {
     const inputEvents = produced.predictions + produced.feedback;
     console.log(`backlog: ${produced.predictions} predictions + ${produced.feedback} feedback (${stream.corrections} corrections) produced in ${produceSeconds.toFixed(1)} s`);
 
-    const groups = groupsOf(prefix, topics, processors);
+    const groups = groupsOf(prefix, topics, processors, sharded ? shardedTopic : topics.labelled);
+    if (o.prejoin) result.prejoin = await prejoin(admin, env, config, join(logDir, `${prefix}-prejoin.log`), groupsOf(prefix, topics, ['joiner'], topics.labelled), inputEvents);
     const nodeFlags = o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : [];
     if (o.cpuProf) mkdirSync(o.cpuProf, { recursive: true });
     const spawned = Date.now();
-    for (const [i, group] of processes.entries()) runs.push(RunProcess.start(env, config, join(logDir, `${prefix}-run${processes.length > 1 ? `-${i + 1}` : ''}.log`), nodeFlags, group));
+    for (let instance = 0; instance < o.instances; instance++) {
+      for (const [i, group] of processes.entries()) {
+        const name = `${prefix}-run${processes.length > 1 ? `-${i + 1}` : ''}${o.instances > 1 ? `-instance-${instance + 1}` : ''}.log`;
+        runs.push(RunProcess.start(envOf(instance), config, join(logDir, name), nodeFlags, group));
+      }
+    }
     for (const r of runs) await r.running(120_000);
     const running = Date.now();
     const checkAll = () => runs.forEach((r) => r.check());
     const drain = await waitAllCaughtUp(admin, groups, running, o.drainTimeoutSeconds * 1000, checkAll);
     // The processes' counters are disjoint (each counts its own processors): summed over the texts.
-    const metricsAfterDrain = (await Promise.all(runs.map((r) => scrape(r.port)))).join('\n');
+    const texts = await Promise.all(runs.map((r) => scrape(r.port)));
+    const metricsAfterDrain = texts.join('\n');
+    // Per process: seconds the evaluator spent applying batches, and draining, writing and committing (its flushes: consumption waits for them).
+    const sumOf = (text: string, name: string) => Number(new RegExp(`^${name}_sum(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const evaluatorSeconds = texts.map((t) => ({ batches: Math.round(sumOf(t, 'feedbackloop_evaluator_batch_seconds') * 100) / 100, flushes: Math.round(sumOf(t, 'feedbackloop_evaluator_flush_seconds') * 100) / 100 }));
+    const cpuAfterDrain = runs.map((r) => r.cpuSeconds());
+    // How each group's input partitions were spread over its members (the processes) at the end.
+    const assignments: Record<string, number[][]> = {};
+    for (const g of groups) assignments[g.processor] = [...(await groupAssignments(admin, g.groupId, g.topics[0]!)).values()];
     const labelled = counter(metricsAfterDrain, 'feedbackloop_examples_evaluated_total');
-    const perGroup: Record<string, { caught_up_s: number; records: number; records_per_second: number }> = {};
+    const perGroup: Record<string, { caught_up_s: number; records: number; records_per_second: number; sustained: Sustained | null }> = {};
+    // The labelled examples' readers: the records of their input (the counter would count twice what a rebalance had re-read).
+    const inputRecords = async (g: Group) => (await Promise.all(g.topics.map((topic) => admin.fetchTopicOffsets(topic)))).flat().reduce((sum, p) => sum + Number(p.high), 0);
     for (const g of groups) {
-      const records = g.processor === 'joiner' ? inputEvents : g.processor === 'archive' ? produced.predictions : g.processor === 'registry' ? 0 : labelled;
+      const records = g.processor === 'joiner' ? inputEvents : g.processor === 'archive' ? produced.predictions : g.processor === 'registry' ? 0 : await inputRecords(g);
       const s = drain.caughtUp[g.processor]!;
-      perGroup[g.processor] = { caught_up_s: Math.round(s * 10) / 10, records, records_per_second: s > 0 ? Math.round(records / s) : 0 };
+      perGroup[g.processor] = { caught_up_s: Math.round(s * 10) / 10, records, records_per_second: s > 0 ? Math.round(records / s) : 0, sustained: sustained(drain.samples, g.processor, s) };
     }
     if (perGroup.registry) {
       const offsets = await Promise.all([topics.snapshots, topics.promotions].map((topic) => admin.fetchTopicOffsets(topic)));
@@ -641,15 +740,25 @@ async function main(): Promise<void> {
       labelled_examples: labelled,
       join_events: Object.fromEntries([...metricsAfterDrain.matchAll(/^feedbackloop_join_events_total\{event="([^"]+)"\} (\S+)$/gm)].map((m) => [m[1], Number(m[2])])),
       groups: perGroup,
+      // Each `run` process's CPU seconds from its start to lag 0 (its start-up included).
+      cpu_seconds: cpuAfterDrain,
+      evaluator_seconds: evaluatorSeconds,
+      assignments,
       lag_timeline: drain.samples.filter((_, i) => i % 4 === 0 || i === drain.samples.length - 1).map((s) => ({ t: Math.round(s.t * 10) / 10, ...s.lag })),
     };
     result.load_after_drain = load();
     console.log(`drain: ${inputEvents} events, every group at lag 0 after ${drain.seconds.toFixed(1)} s = ${Math.round(inputEvents / drain.seconds)} events/s (run started in ${((running - spawned) / 1000).toFixed(1)} s)`);
-    console.log('  group       lag 0 at (s)   records   records/s');
-    for (const [name, g] of Object.entries(perGroup)) console.log(`  ${name.padEnd(10)} ${g.caught_up_s.toFixed(1).padStart(13)} ${String(g.records).padStart(9)} ${String(g.records_per_second).padStart(11)}`);
+    console.log(`  CPU seconds per run process (start to lag 0): ${cpuAfterDrain.map((c) => (c === null ? '-' : c.toFixed(2))).join(', ')}; partitions per member: ${JSON.stringify(assignments)}`);
+    if (processors.includes('evaluator')) console.log(`  evaluator seconds per process (applying batches / flushing: drain, write, commit): ${evaluatorSeconds.map((e) => `${e.batches} / ${e.flushes}`).join(', ')}`);
+    console.log('  group       lag 0 at (s)   records   records/s   sustained records/s (from its first commit)');
+    for (const [name, g] of Object.entries(perGroup)) {
+      const after = g.sustained ? `${String(g.sustained.records_per_second).padStart(11)} (${g.sustained.records} records from ${g.sustained.from_s} s)` : '-';
+      console.log(`  ${name.padEnd(10)} ${g.caught_up_s.toFixed(1).padStart(13)} ${String(g.records).padStart(9)} ${String(g.records_per_second).padStart(11)}   ${after}`);
+    }
 
     // Phase 2.
     if (o.latencySeconds > 0 && !processors.includes('evaluator')) console.log('latency: skipped (it needs the evaluator; --only leaves it out)');
+    else if (o.latencySeconds > 0 && (o.models === 1 || sharded)) console.log('latency: skipped (it needs the probe model, and its gauge from an unsharded evaluator)');
     else if (o.latencySeconds > 0) {
       const loadBeforeLatency = load();
       const evaluating = runs[processes.findIndex((g) => g.includes('evaluator'))]!;
@@ -672,7 +781,7 @@ async function main(): Promise<void> {
   } finally {
     for (const r of runs) await r.stop(10_000);
     if (!o.keep) {
-      await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+      await admin.deleteTopics({ topics: [...Object.values(topics), ...(sharded ? [shardedTopic] : [])] }).catch(() => {});
       if (clickhouseUsed) await clickhouse(`DROP DATABASE IF EXISTS ${database}`).catch(() => {});
       removeStateDir(stateDir);
     }

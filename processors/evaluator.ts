@@ -4,7 +4,11 @@
  * files in a replay), plus live Prometheus gauges.
  *
  * One task per partition of `labelled-examples` (keyed by model, so a model
- * lives in one partition), each with its own Evaluator (core/evaluate).
+ * lives in one partition), each with its own Evaluator (core/evaluate). With
+ * evaluator.shard_by: prediction it reads the joiner's copy keyed by
+ * prediction_id instead, so a model's examples spread over every partition:
+ * each task is one shard and writes only its partials and audit rows
+ * (`sharded`; docs/scale-out.md).
  *
  * Exactly-once figures: the evaluator's figures and state are a function
  * of the sequence of examples in the partition alone (see core/evaluate),
@@ -37,7 +41,7 @@ import { errorMessage, FeedbackloopError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample } from '../core/events.js';
 import { DEFAULT_RECORD_LIMITS, type RecordLimits } from '../core/limits.js';
-import { Evaluator, shardPartialRow, type EvaluatorOptions, type EvaluatorRows, type Versioned } from '../core/evaluate/index.js';
+import { Evaluator, shardPartialRow, type EvaluatorOptions, type EvaluatorOutput, type EvaluatorRows, type Versioned } from '../core/evaluate/index.js';
 import type { Codec } from '../adapters/codec/codec.js';
 import { valueLength, type LogProducer, type LogTransport, type OutgoingRecord, type PartitionBatch, type TopicPartitionOffset } from '../adapters/transport/transport.js';
 import type { Sink } from '../sinks/sink.js';
@@ -59,6 +63,9 @@ export const EVALUATOR_STAGE = 'evaluator';
  * held for 0.67 M examples, 1.7 GiB for 1.33 M; every 10,000: 0.2-0.5 GiB for both).
  */
 const REBUILD_DISCARD_EVERY = 10_000;
+
+/** A shard's drain: its figures are in its partials. */
+const NOTHING_DRAINED: EvaluatorOutput = Object.freeze({ points: [], drift: [], feedback: [], charts: [] });
 
 export interface EvaluatorFlushPolicy {
   maxRows: number;
@@ -90,6 +97,12 @@ export interface EvaluatorProcessorDeps {
    * class windows have none (not built): Evaluator.partials() leaves them out.
    */
   writePartials?: boolean;
+  /**
+   * One shard of its models' examples (evaluator.shard_by: prediction; the input keyed by prediction_id): it
+   * writes only what sums over shards, the partials (as writePartials) and the examples' audit rows; no
+   * points, drift, feedback statistics or charts (another shard's rows of the same keys would replace them).
+   */
+  sharded?: boolean;
   /** Checkpoint each partition's state to this compacted topic at the first flush `intervalMs` after its last one (absent: restarts re-read from the start). */
   checkpoints?: { topic: string; intervalMs: number };
 }
@@ -293,10 +306,11 @@ export class EvaluatorProcessor implements Processor {
     for (const { state: task } of this.tasks.all()) {
       const version = task.position;
       // Before the drain, which clears the marks of the changed windows.
-      if (this.deps.writePartials) {
+      if (this.deps.writePartials || this.deps.sharded) {
         for (const p of task.evaluator.partials()) rows.partials!.push({ value: shardPartialRow(task.evaluator.options, p, task.partition), version });
       }
-      const out = final ? task.evaluator.finish() : task.evaluator.drain();
+      if (this.deps.sharded) task.evaluator.discard();
+      const out = this.deps.sharded ? NOTHING_DRAINED : final ? task.evaluator.finish() : task.evaluator.drain();
       for (const value of out.points) rows.points.push({ value, version });
       for (const value of out.drift) rows.drift.push({ value, version });
       for (const value of out.feedback) rows.feedback.push({ value, version });

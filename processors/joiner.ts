@@ -47,6 +47,11 @@ export interface JoinerTopics {
   unmatched: string;
   deadLetters: string;
   changelog: string;
+  /**
+   * evaluator.shard_by: prediction: every labelled example (arrival records and corrections included) is also
+   * written here, keyed by prediction_id, in the same transaction (docs/scale-out.md). Absent: not written.
+   */
+  sharded?: string;
 }
 
 export interface JoinerProcessorDeps {
@@ -124,7 +129,7 @@ export class JoinerProcessor implements Processor {
     const t = deps.topics;
     this.inputs = [t.predictions, t.feedback];
     // The inputs too: a misplaced record is forwarded to its partition.
-    this.outputs = [t.labelled, t.unmatched, t.deadLetters, t.changelog, t.predictions, t.feedback];
+    this.outputs = [t.labelled, ...(t.sharded === undefined ? [] : [t.sharded]), t.unmatched, t.deadLetters, t.changelog, t.predictions, t.feedback];
     this.tasks = new PartitionTasks<JoinTask>({
       transport: deps.transport,
       groupId: deps.groupId,
@@ -280,8 +285,7 @@ export class JoinerProcessor implements Processor {
     const out: OutgoingRecord[] = [];
     for (const { record, outputs } of results) {
       for (const output of outputs) {
-        const encoded = await this.toRecord(output, record, now, letters);
-        if (encoded) out.push(encoded);
+        for (const encoded of await this.toRecords(output, record, now, letters)) out.push(encoded);
       }
     }
     for (const letter of await deadLetterRecords(letters, this.deps.topics.deadLetters, this.deps.codecs.deadLetter, now)) out.push(letter);
@@ -349,23 +353,35 @@ export class JoinerProcessor implements Processor {
     return lazy ? { value: null, lazyValue: lazy } : { value: await codec.encode(example) };
   }
 
-  private async toRecord(output: JoinOutput, source: LogRecord, now: number, letters: DeadLetter[]): Promise<OutgoingRecord | undefined> {
+  /**
+   * An example's records: on labelled examples keyed by model, and with `topics.sharded` its copy there keyed
+   * by prediction_id (a correction has its prediction's, so it lands where the example it replaces is).
+   */
+  private async exampleRecords(example: LabelledExample, timestamp: number): Promise<OutgoingRecord[]> {
+    const { labelled, sharded } = this.deps.topics;
+    const value = await this.labelledValue(example);
+    const byModel: OutgoingRecord = { topic: labelled, key: Buffer.from(example.model), ...value, timestamp, decoded: example };
+    if (sharded === undefined) return [byModel];
+    return [byModel, { topic: sharded, key: Buffer.from(example.prediction_id), ...value, timestamp, decoded: example }];
+  }
+
+  private async toRecords(output: JoinOutput, source: LogRecord, now: number, letters: DeadLetter[]): Promise<OutgoingRecord[]> {
     const { topics, codecs } = this.deps;
     // Output records carry the event time of the input that caused them.
     const timestamp = source.timestamp;
     switch (output.kind) {
       case 'example':
       case 'arrival':
-        // Arrival records go with the examples: same topic, key = model, in this batch's transaction.
-        return { topic: topics.labelled, key: Buffer.from(output.example.model), ...(await this.labelledValue(output.example)), timestamp, decoded: output.example };
+        // Arrival records go with the examples: same topics and keys, in this batch's transaction.
+        return this.exampleRecords(output.example, timestamp);
       case 'unmatched':
-        return {
+        return [{
           topic: topics.unmatched,
           key: Buffer.from(output.feedback.prediction_id),
           value: await codecs.feedback.encode(output.feedback),
           timestamp,
           headers: { reason: output.reason },
-        };
+        }];
       case 'rejected': {
         if (output.input === 'feedback' && source.topic !== topics.feedback) {
           // Feedback that waited for its prediction and proved invalid for it: its bytes are re-encoded.
@@ -375,7 +391,7 @@ export class JoinerProcessor implements Processor {
         } else {
           letters.push(deadLetterFor(source, JOINER_STAGE, 'validation', output.reason, now));
         }
-        return undefined;
+        return [];
       }
     }
   }

@@ -62,14 +62,14 @@ export function processorAcls(config: Config, processor: ProcessorName, name = c
   const group = processorGroupId(name, processor);
   const topic = (topicName: string, operations: AclOperation[], why: string): KafkaAcl => ({ resourceType: 'TOPIC', patternType: 'LITERAL', name: topicName, operations, for: processor, why });
   const acls: KafkaAcl[] = [
-    ...def.inputs(t).map((n) => topic(n, READ, 'input')),
-    ...def.kafka.outputs(t).map((n) => topic(n, WRITE, 'output')),
-    ...def.kafka.restores(t).map((n) => topic(n, READ, 'restores its state from it')),
-    ...def.kafka.feeds(t).map((f) => topic(f.topic, READ, `followed by its ${f.group} feed`)),
+    ...def.inputs(config).map((n) => topic(n, READ, 'input')),
+    ...def.kafka.outputs(config).map((n) => topic(n, WRITE, 'output')),
+    ...def.kafka.restores(config).map((n) => topic(n, READ, 'restores its state from it')),
+    ...def.kafka.feeds(config).map((f) => topic(f.topic, READ, `followed by its ${f.group} feed`)),
     { resourceType: 'GROUP', patternType: 'LITERAL', name: group, operations: READ, for: processor, why: 'its consumer group' },
-    ...def.kafka.feeds(t).map((f): KafkaAcl => ({ resourceType: 'GROUP', patternType: 'PREFIXED', name: `${group}-${f.group}-`, operations: ['READ'], for: processor, why: `its ${f.group} feed's groups (a unique suffix each)` })),
+    ...def.kafka.feeds(config).map((f): KafkaAcl => ({ resourceType: 'GROUP', patternType: 'PREFIXED', name: `${group}-${f.group}-`, operations: ['READ'], for: processor, why: `its ${f.group} feed's groups (a unique suffix each)` })),
   ];
-  if (def.kafka.restores(t).length > 0) {
+  if (def.kafka.restores(config).length > 0) {
     acls.push({ resourceType: 'GROUP', patternType: 'PREFIXED', name: `${name}-${READ_TO_END_GROUP}-`, operations: ['READ', 'DELETE'], for: processor, why: 'the ephemeral groups that re-read a topic (deleted when done)' });
   }
   if (def.kafka.transactional) {

@@ -28,7 +28,7 @@ import type { Processor } from '../processors/processor.js';
 import { PromoterProcessor, REQUEST_FEED_GROUP } from '../processors/promoter.js';
 import { RegistryProcessor } from '../processors/registry.js';
 import {
-  evaluatorOptions, joinerModelBound, joinerTasks, joinerTimeBounds, joinerTopics, learnerSettings, policyOptions, promoterTopics, recordLimits,
+  evaluatorInput, evaluatorOptions, joinerModelBound, shardedExamplesOf, joinerTasks, joinerTimeBounds, joinerTopics, learnerSettings, policyOptions, promoterTopics, recordLimits,
 } from './settings.js';
 import { SHADOW_FEED_GROUPS, ShadowFeed } from './shadow-feed.js';
 
@@ -98,11 +98,11 @@ export interface PipelineEnv {
  */
 export interface KafkaAccess {
   /** Topics it produces to, its dead letters included. */
-  outputs(topics: Config['topics']): string[];
+  outputs(config: Config): string[];
   /** Topics whose partitions it re-reads from their start to restore its state (readToEnd, in ephemeral groups). */
-  restores(topics: Config['topics']): string[];
+  restores(config: Config): string[];
   /** Topics it follows each in a consumer group of its own, `<name>-<processor>-<group>-<unique>`, that never commits. */
-  feeds(topics: Config['topics']): Array<{ group: string; topic: string }>;
+  feeds(config: Config): Array<{ group: string; topic: string }>;
   /** Exactly once: it writes through transactional producers `<name>-<processor>-<partition>`. */
   transactional: boolean;
 }
@@ -111,7 +111,7 @@ const noFeeds = (): Array<{ group: string; topic: string }> => [];
 
 interface ProcessorDefinition {
   /** The topics its consumer group reads. */
-  inputs(topics: Config['topics']): string[];
+  inputs(config: Config): string[];
   kafka: KafkaAccess;
   /** Needs clickhouse.url: what it writes there, for the error when it is missing. */
   clickhouse?: string;
@@ -121,13 +121,16 @@ interface ProcessorDefinition {
 /** The processors, in the order they start (upstream first) and stop. */
 export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
   joiner: {
-    inputs: (t) => [t.predictions, t.feedback],
+    inputs: ({ topics: t }) => [t.predictions, t.feedback],
     kafka: {
       // And its inputs: a record on the wrong partition is forwarded to its own (processors/joiner.ts).
-      outputs: (t) => [t.labelled_examples, t.unmatched_feedback, t.dead_letters, t.joiner_changelog, t.predictions, t.feedback],
-      restores: (t) => [t.joiner_changelog],
+      outputs: (c) => {
+        const t = c.topics;
+        return [t.labelled_examples, ...shardedExamplesOf(c), t.unmatched_feedback, t.dead_letters, t.joiner_changelog, t.predictions, t.feedback];
+      },
+      restores: ({ topics: t }) => [t.joiner_changelog],
       // The shadow scorer's feeds (Pipeline builds them with the joiner).
-      feeds: (t) => [
+      feeds: ({ topics: t }) => [
         { group: SHADOW_FEED_GROUPS.snapshots, topic: t.model_snapshots },
         { group: SHADOW_FEED_GROUPS.promotions, topic: t.model_promotions },
       ],
@@ -139,7 +142,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
       return new JoinerProcessor({
         ...groupOf(env, 'joiner'),
         transport: env.transport,
-        topics: joinerTopics(config),
+        topics: { ...joinerTopics(config), ...(shardedEvaluation(env) ? { sharded: config.topics.sharded_examples } : {}) },
         codecs: env.codecs,
         joiner: {
           joinWindowMs: j.join_window,
@@ -165,8 +168,8 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
     },
   },
   learner: {
-    inputs: (t) => [t.labelled_examples],
-    kafka: { outputs: (t) => [t.model_snapshots, t.dead_letters], restores: (t) => [t.model_snapshots], feeds: noFeeds, transactional: true },
+    inputs: ({ topics: t }) => [t.labelled_examples],
+    kafka: { outputs: ({ topics: t }) => [t.model_snapshots, t.dead_letters], restores: ({ topics: t }) => [t.model_snapshots], feeds: noFeeds, transactional: true },
     build: (env) => {
       return new LearnerProcessor({
         ...groupOf(env, 'learner'),
@@ -184,12 +187,12 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
     },
   },
   promoter: {
-    inputs: (t) => [t.labelled_examples],
+    inputs: ({ topics: t }) => [t.labelled_examples],
     kafka: {
-      outputs: (t) => [t.model_promotions, t.dead_letters, t.promoter_checkpoints],
+      outputs: ({ topics: t }) => [t.model_promotions, t.dead_letters, t.promoter_checkpoints],
       // Every manual decision so far, partition p's checkpoint, and partition p of its input after it up to where it resumes.
-      restores: (t) => [t.model_promotions, t.promoter_checkpoints, t.labelled_examples],
-      feeds: (t) => [{ group: REQUEST_FEED_GROUP, topic: t.model_promotions }],
+      restores: ({ topics: t }) => [t.model_promotions, t.promoter_checkpoints, t.labelled_examples],
+      feeds: ({ topics: t }) => [{ group: REQUEST_FEED_GROUP, topic: t.model_promotions }],
       transactional: true,
     },
     build: (env) => {
@@ -209,17 +212,18 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
     },
   },
   evaluator: {
-    inputs: (t) => [t.labelled_examples],
+    inputs: (c) => [evaluatorInput(c)],
     // Its dead letters go to the topic through run's shared (idempotent, not transactional) producer.
     // Partition p's checkpoint, then partition p of its input after it up to where it resumes.
-    kafka: { outputs: (t) => [t.dead_letters, t.evaluator_checkpoints], restores: (t) => [t.evaluator_checkpoints, t.labelled_examples], feeds: noFeeds, transactional: false },
+    kafka: { outputs: ({ topics: t }) => [t.dead_letters, t.evaluator_checkpoints], restores: (c) => [c.topics.evaluator_checkpoints, evaluatorInput(c)], feeds: noFeeds, transactional: false },
     clickhouse: 'the evaluator writes its figures to ClickHouse: set clickhouse.url (replay writes them to files)',
     build: (env) => {
       const { sink, flush } = required(env.evaluator, 'evaluator');
+      const sharded = shardedEvaluation(env);
       return new EvaluatorProcessor({
         groupId: groupOf(env, 'evaluator').groupId,
         transport: env.transport,
-        topic: env.config.topics.labelled_examples,
+        topic: sharded ? env.config.topics.sharded_examples : env.config.topics.labelled_examples,
         codec: env.codecs.labelled,
         evaluator: evaluatorOptions(env.config),
         limits: recordLimits(env.config),
@@ -228,6 +232,7 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
         flush,
         // Partials are for ClickHouse's merged view: a replay to files computes none.
         writePartials: env.config.evaluator.write_partials && env.clickhouse !== undefined,
+        sharded,
         finalAtStop: env.time === 'event-time',
         ...evaluatorCheckpoints(env),
         clock: env.clock,
@@ -236,8 +241,8 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
     },
   },
   archive: {
-    inputs: (t) => [t.predictions],
-    kafka: { outputs: (t) => [t.dead_letters], restores: () => [], feeds: noFeeds, transactional: false },
+    inputs: ({ topics: t }) => [t.predictions],
+    kafka: { outputs: ({ topics: t }) => [t.dead_letters], restores: () => [], feeds: noFeeds, transactional: false },
     clickhouse: 'the archive processor writes predictions to ClickHouse: set clickhouse.url',
     build: (env) =>
       new PredictionArchive({
@@ -255,8 +260,8 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
       }),
   },
   registry: {
-    inputs: (t) => [t.model_snapshots, t.model_promotions],
-    kafka: { outputs: (t) => [t.dead_letters], restores: () => [], feeds: noFeeds, transactional: false },
+    inputs: ({ topics: t }) => [t.model_snapshots, t.model_promotions],
+    kafka: { outputs: ({ topics: t }) => [t.dead_letters], restores: () => [], feeds: noFeeds, transactional: false },
     clickhouse: 'the registry processor writes the model registry to ClickHouse: set clickhouse.url',
     build: (env) =>
       new RegistryProcessor({
@@ -271,6 +276,14 @@ export const PROCESSORS: Record<ProcessorName, ProcessorDefinition> = {
       }),
   },
 };
+
+/**
+ * evaluator.shard_by: prediction, in run: the joiner also writes the examples keyed by prediction and the
+ * evaluator reads those, writing partials only. A replay (one process, one partition) evaluates unsharded.
+ */
+function shardedEvaluation(env: PipelineEnv): boolean {
+  return env.time === 'wall-clock' && env.config.evaluator.shard_by === 'prediction';
+}
 
 /** A processor's consumer group, also the prefix of its transactional ids (`<group>-<partition>`) and its feeds' groups. */
 export function processorGroupId(name: string, processor: string): string {
@@ -290,10 +303,10 @@ function required<T>(value: T | undefined, processor: ProcessorName): T {
 /** segment.ms of the checkpoint topics: a restore reads at most about this long of checkpoints (plus the cleaner's lag). */
 export const CHECKPOINT_SEGMENT_MS = 10 * 60_000;
 
-/** labelled-examples: kept `labelled_examples_retention` after arrival (0: for ever). */
-function labelledExamplesSpec(t: Config['topics']): TopicSpec {
+/** labelled-examples (and its copy keyed by prediction, `name`): kept `labelled_examples_retention` after arrival (0: for ever). */
+function labelledExamplesSpec(t: Config['topics'], name = t.labelled_examples): TopicSpec {
   const retention = t.labelled_examples_retention;
-  return retention === 0 ? { name: t.labelled_examples, partitions: t.partitions, keepForever: true } : { name: t.labelled_examples, partitions: t.partitions, retentionMs: retention };
+  return retention === 0 ? { name, partitions: t.partitions, keepForever: true } : { name, partitions: t.partitions, retentionMs: retention };
 }
 
 /** Every topic of the pipeline, as it is created when missing (run, check, and the manual commands). */
@@ -304,6 +317,7 @@ export function topicSpecs(config: Config): TopicSpec[] {
     { name: t.feedback, partitions: t.partitions },
     // Restores start from checkpoints; only a rebuild (no usable checkpoint) reads what is retained.
     labelledExamplesSpec(t),
+    ...shardedExamplesOf(config).map((name) => labelledExamplesSpec(t, name)),
     { name: t.model_snapshots, partitions: t.partitions, compacted: true },
     { name: t.model_promotions, partitions: t.partitions },
     { name: t.dead_letters, partitions: t.partitions },
@@ -321,14 +335,13 @@ export function topicSpecs(config: Config): TopicSpec[] {
  * user for those processors may not even see the others.
  */
 export function topicSpecsFor(config: Config, selected: readonly ProcessorName[]): TopicSpec[] {
-  const t = config.topics;
   const used = new Set<string>();
   for (const name of selected) {
     const def = PROCESSORS[name];
-    for (const topic of def.inputs(t)) used.add(topic);
-    for (const topic of def.kafka.outputs(t)) used.add(topic);
-    for (const topic of def.kafka.restores(t)) used.add(topic);
-    for (const feed of def.kafka.feeds(t)) used.add(feed.topic);
+    for (const topic of def.inputs(config)) used.add(topic);
+    for (const topic of def.kafka.outputs(config)) used.add(topic);
+    for (const topic of def.kafka.restores(config)) used.add(topic);
+    for (const feed of def.kafka.feeds(config)) used.add(feed.topic);
   }
   return topicSpecs(config).filter((spec) => used.has(spec.name));
 }
@@ -345,7 +358,7 @@ export function consumerGroups(config: Config, processors: readonly string[], na
   return processors.map((processor) => ({
     processor,
     groupId: processorGroupId(name, processor),
-    topics: isProcessorName(processor) ? PROCESSORS[processor].inputs(config.topics) : [],
+    topics: isProcessorName(processor) ? PROCESSORS[processor].inputs(config) : [],
   }));
 }
 

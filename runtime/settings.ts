@@ -28,6 +28,16 @@ export function joinerTopics(config: Config): JoinerTopics {
   };
 }
 
+/** topics.sharded_examples when the joiner writes it (evaluator.shard_by: prediction), else nothing. */
+export function shardedExamplesOf(config: Config): string[] {
+  return config.evaluator.shard_by === 'prediction' ? [config.topics.sharded_examples] : [];
+}
+
+/** The topic `run`'s evaluator reads: labelled_examples (key model), or with evaluator.shard_by: prediction its copy keyed by prediction_id. */
+export function evaluatorInput(config: Config): string {
+  return shardedExamplesOf(config)[0] ?? config.topics.labelled_examples;
+}
+
 /** The joiner's plausible event times (joiner.min_timestamp, joiner.max_future): run and replay apply the same bounds. */
 export function joinerTimeBounds(config: Config): TimeBounds {
   return { minTimestamp: config.joiner.min_timestamp, maxFutureMs: config.joiner.max_future };

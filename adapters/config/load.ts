@@ -312,6 +312,7 @@ export function buildConfig(document: unknown, env: Env = {}): Config {
   if (config.evaluator.windows.length === 0 && config.evaluator.drift_detectors && config.evaluator.drift_detector_order === 'matured') {
     throw new ConfigError('evaluator.drift_detector_order', 'matured feeds the error detectors per tumbling window, and evaluator.windows is empty: list a window, or set arrival (or drift_detectors: false)');
   }
+  checkSharding(config);
   checkHttp(config.http);
   if (config.kafka.sasl_mechanism !== 'none' && (!config.kafka.sasl_username || !config.kafka.sasl_password)) {
     throw new ConfigError('kafka.sasl_username', `sasl_username and sasl_password are required with sasl_mechanism ${config.kafka.sasl_mechanism}`);
@@ -320,6 +321,31 @@ export function buildConfig(document: unknown, env: Env = {}): Config {
   checkRegistryAuth(config.kafka);
   checkCaNeedsHttps('clickhouse.ca_file', config.clickhouse.ca_file, 'clickhouse.url', config.clickhouse.url);
   return config;
+}
+
+/**
+ * evaluator.shard_by: prediction: a shard writes only what sums over shards (docs/scale-out.md), so
+ * the settings that would compute figures of one stream's order, or of tasks without partials, are refused.
+ */
+function checkSharding(config: Config): void {
+  const e = config.evaluator;
+  if (e.shard_by !== 'prediction') return;
+  const nonBinary = Object.entries(config.models).filter(([, m]) => m.task !== 'binary').map(([name, m]) => `${name} (${m.task})`);
+  if (nonBinary.length > 0) {
+    throw new ConfigError('evaluator.shard_by', `prediction shards binary models only (regression, multiclass and multilabel windows have no partials yet): ${nonBinary.join(', ')}`);
+  }
+  const unmergeable = [
+    e.rolling_size > 0 ? 'rolling_size: 0 (a sliding window is the last N of one stream)' : '',
+    e.drift_reference_size > 0 ? 'drift_reference_size: 0 (drift references are the first N of one stream)' : '',
+    e.drift_detectors ? 'drift_detectors: false (the detectors read one ordered error stream)' : '',
+    e.fairness_attributes.length > 0 ? 'fairness_attributes: [] (fairness gaps are not derived from partials yet)' : '',
+  ].filter((s) => s !== '');
+  if (unmergeable.length > 0) {
+    throw new ConfigError('evaluator.shard_by', `prediction writes only figures that merge over shards; set evaluator.${unmergeable.join(', evaluator.')}`);
+  }
+  if (config.topics.sharded_examples === config.topics.labelled_examples) {
+    throw new ConfigError('topics.sharded_examples', 'must differ from topics.labelled_examples (the learner and the promoter read that one, keyed by model)');
+  }
 }
 
 /** TLS files go with kafka.ssl: a CA given while the connection is plain TCP would look secure and not be. */

@@ -15,27 +15,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseStore, MERGED_METRICS, mergedPointsQuery, shardPartialOf, type MetricPartialRow } from '../../adapters/clickhouse/index.js';
-import { floatTolerance, mergeRuns, shard } from '../../bench/shards.js';
+import { mergeRuns, shard } from '../../bench/shards.js';
 import { systemClock } from '../../core/clock.js';
 import { windowFigures, windowPartialKey, type EvaluatorRows, type ShardPartialRow, type WindowPartialRow } from '../../core/evaluate/index.js';
 import { ClickHouseEvaluatorSink } from '../../sinks/evaluator-rows.js';
 import { uniqueName } from '../support/collect.js';
+import { byWindow, expectMergedMatchesPoints, mergedWindowKey, type MergedRow } from '../support/merged-points.js';
 import { DELAY_ACCURACY, MODEL, shardRows, stream, unsharded } from '../support/partials-stream.js';
 import { requireStack, STACK } from '../support/stack.js';
-
-interface MergedRow {
-  model_version: string;
-  role: string;
-  segment: string;
-  window: string;
-  window_start_ms: string;
-  window_end_ms: string;
-  metric: string;
-  value: number | null;
-  count: number;
-  shards: string;
-  version: string;
-}
 
 /**
  * How far the view's figure may be from the TypeScript merge of the same partials: 0 (bit for bit) but for
@@ -55,7 +42,7 @@ function parseSlack(metric: string, value: number | null): number {
 /** |a - b| within `ulps` units in the last place of b. */
 const withinUlps = (a: number, b: number, ulps: number) => Math.abs(a - b) <= ulps * Number.EPSILON * Math.abs(b);
 
-const windowKeyOf = (r: MergedRow) => windowPartialKey({ model: MODEL, model_version: r.model_version, role: r.role, segment: r.segment, window: r.window, window_start: Number(r.window_start_ms) });
+const windowKeyOf = (r: MergedRow) => mergedWindowKey(MODEL, r);
 
 describe('metric_partials and metric_points_merged on the real ClickHouse', () => {
   let store: ClickHouseStore;
@@ -98,47 +85,24 @@ describe('metric_partials and metric_points_merged on the real ClickHouse', () =
 
   it('every window the unsharded evaluator wrote, merged from both shards: its points (counts exactly, floats within the tolerance, auc_binned within its bound)', async () => {
     const rows = await merge();
-    const byWindow = new Map<string, MergedRow[]>();
-    for (const r of rows) byWindow.set(windowKeyOf(r), [...(byWindow.get(windowKeyOf(r)) ?? []), r]);
-    expect(new Set(byWindow.keys())).toEqual(new Set(reference.windows.keys()));
+    const windows = byWindow(MODEL, rows);
+    expect(new Set(windows.keys())).toEqual(new Set(reference.windows.keys()));
     expect(Math.max(...rows.map((r) => Number(r.shards)))).toBe(2);
-    const terms = 2 * examples.length;
-    let compared = 0;
-    let binnedDiffers = 0;
-    for (const [key, figures] of byWindow) {
+    for (const [key, figures] of windows) {
       const window = reference.windows.get(key)!;
       const mine = windowFigures(merged.get(key)!.partial, DELAY_ACCURACY) as unknown as Record<string, number | null>;
       const champion = window.role === 'champion';
       expect(figures.map((f) => f.metric).sort()).toEqual(MERGED_METRICS.filter((m) => champion || !['labelled', 'expired', 'label_coverage', 'label_delay_p50', 'label_delay_p95'].includes(m)).sort());
       for (const f of figures) {
         const where = `${key.split('\u0000').join('|')} ${f.metric}`;
-        const point = reference.points.get(`${key}\u0000${f.metric === 'auc_binned' ? 'roc_auc' : f.metric}`);
         // The TypeScript merge of the same partials: bit for bit, but for ClickHouse's float parse of the sums and pow against **.
         const slack = parseSlack(f.metric, mine[f.metric] ?? null);
         if (slack === 0) expect(f.value, where).toBe(mine[f.metric]);
         else expect(Math.abs(f.value! - mine[f.metric]!), where).toBeLessThanOrEqual(slack);
-        if (f.metric === 'auc_binned_error_bound' || f.metric === 'pr_auc_binned') continue; // no unsharded point of these names
-        expect(point, where).toBeDefined();
-        expect(Number(f.window_end_ms), where).toBe(point!.window_end);
-        expect(f.count, where).toBe(point!.count);
-        compared++;
-        if (f.metric === 'auc_binned') {
-          if (point!.value === null) expect(f.value, where).toBeNull();
-          else {
-            const bound = mine.auc_binned_error_bound!;
-            expect(Math.abs(f.value! - point!.value), where).toBeLessThanOrEqual(bound + 1e-12);
-            if (f.value !== point!.value) binnedDiffers++;
-          }
-        } else if (f.metric === 'log_loss' || f.metric === 'brier' || f.metric === 'ece') {
-          if (point!.value === null) expect(f.value, where).toBeNull();
-          else expect(Math.abs(f.value! - point!.value), where).toBeLessThanOrEqual(floatTolerance(f.metric, point!.value, f.count, terms));
-        } else if (f.metric.startsWith('label_delay_')) {
-          expect(Math.abs(f.value! - point!.value!), where).toBeLessThanOrEqual(4 * Number.EPSILON * Math.abs(point!.value!));
-        } else {
-          expect(f.value, where).toBe(point!.value);
-        }
       }
     }
+    // And the unsharded evaluator's points.
+    const { compared, binnedDiffers } = expectMergedMatchesPoints(MODEL, rows, (key, metric) => reference.points.get(`${key}\u0000${metric}`), 2 * examples.length);
     expect(compared).toBeGreaterThan(500);
     // The binned AUC is not the exact one everywhere (the check of the bound could fail).
     expect(binnedDiffers).toBeGreaterThan(0);

@@ -17,13 +17,13 @@ import { MemoryTransport } from '../../adapters/transport/memory.js';
 import type { LogTransport } from '../../adapters/transport/transport.js';
 import { ManualClock } from '../../core/clock.js';
 import { MemoryJoinStore } from '../../core/join/index.js';
-import { aclTable, kafkaAcls, kafkaAclsCommands, mergeAcls, type AclOperation, type AclResourceType, type KafkaAcl } from '../../runtime/acls.js';
+import { aclTable, kafkaAcls, kafkaAclsCommands, mergeAcls, processorAcls, type AclOperation, type AclResourceType, type KafkaAcl } from '../../runtime/acls.js';
 import { apiServices, learnerSource } from '../../runtime/api/index.js';
 import { createLogger } from '../../adapters/logging/index.js';
 import type { PromotionDecision } from '../../core/events.js';
 import { ChallengerTrainer } from '../../core/learn/index.js';
 import { labelledStream } from '../support/labelled.js';
-import { Pipeline, PROCESSOR_NAMES, topicSpecs, type PipelineEnv } from '../../runtime/pipeline.js';
+import { Pipeline, PROCESSOR_NAMES, topicSpecs, type PipelineEnv, type ProcessorName } from '../../runtime/pipeline.js';
 import { outcomeDelayedStream } from '../support/backlog.js';
 
 interface Access {
@@ -125,6 +125,26 @@ describe('feedbackloop acls: the Kafka ACLs run needs', () => {
     const t = config.topics;
     const written = new Set(accesses.filter((a) => a.operation === 'WRITE' && a.resourceType === 'TOPIC').map((a) => a.name));
     expect([...written].sort()).toEqual([t.labelled_examples, t.joiner_changelog, t.model_snapshots, t.evaluator_checkpoints].sort());
+  });
+
+  it('with evaluator.shard_by: prediction: the joiner writes the sharded topic, the evaluator reads it (not labelled_examples), and everything is allowed', async () => {
+    const sharded = { shard_by: 'prediction', rolling_size: 0, drift_reference_size: 0, drift_detectors: false };
+    const config = buildConfig({ topics: { partitions: 2 }, evaluator: sharded, kafka: { client_id: 'acme' } });
+    const t = config.topics;
+    const { accesses } = await accessesOfRun(config, 'acme');
+    const acls = kafkaAcls(config);
+    expect(accesses.filter((a) => !allowed(acls, a))).toEqual([]);
+    const topicAccess = (operation: AclOperation) => new Set(accesses.filter((a) => a.resourceType === 'TOPIC' && a.operation === operation).map((a) => a.name));
+    expect(topicAccess('WRITE').has(t.sharded_examples)).toBe(true);
+    expect(topicAccess('READ').has(t.sharded_examples)).toBe(true);
+    const of = (processor: ProcessorName, topic: string) => processorAcls(config, processor).find((a) => a.resourceType === 'TOPIC' && a.name === topic)?.operations;
+    expect(of('joiner', t.sharded_examples)).toEqual(['WRITE', 'DESCRIBE']);
+    expect(of('evaluator', t.sharded_examples)).toEqual(['READ', 'DESCRIBE']);
+    expect(of('evaluator', t.labelled_examples)).toBeUndefined();
+    expect(of('learner', t.sharded_examples)).toBeUndefined();
+    // Unsharded (the default), nobody touches it and it is not created.
+    expect(kafkaAcls(buildConfig({})).some((a) => a.name === t.sharded_examples)).toBe(false);
+    expect(topicSpecs(buildConfig({})).some((s) => s.name === t.sharded_examples)).toBe(false);
   });
 
   it('grant no more than each processor needs: no CLUSTER, no CREATE, no wildcard', () => {

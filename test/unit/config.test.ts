@@ -3,7 +3,7 @@ import { configError } from '../support/config-error.js';
 import { buildConfig, CONFIG_SPEC, modelKindOf, redactConfig, type Config, type ModelConfig } from '../../adapters/config/index.js';
 import { ConfigError } from '../../core/errors.js';
 import { topicSpecs } from '../../runtime/pipeline.js';
-import { modelsWithoutPartials } from '../../runtime/settings.js';
+import { evaluatorInput, modelsWithoutPartials } from '../../runtime/settings.js';
 
 describe('config', () => {
   it('has working defaults: the in-process log and file output', () => {
@@ -219,5 +219,48 @@ describe('labelled-examples retention', () => {
     });
     expect(config.evaluator.write_partials).toBe(true);
     expect(modelsWithoutPartials(config)).toEqual([{ model: 'eta', task: 'regression' }, { model: 'intent', task: 'multiclass' }]);
+  });
+});
+
+describe('evaluator.shard_by (docs/scale-out.md)', () => {
+  /** What a sharded evaluator needs off: the figures that do not merge over shards. */
+  const MERGEABLE_ONLY = { rolling_size: 0, drift_reference_size: 0, drift_detectors: false };
+
+  it('is model by default: the evaluator reads labelled_examples and no sharded topic is created', () => {
+    const config = buildConfig({});
+    expect(config.evaluator.shard_by).toBe('model');
+    expect(config.topics.sharded_examples).toBe('labelled-examples-sharded');
+    expect(evaluatorInput(config)).toBe('labelled-examples');
+    expect(topicSpecs(config).map((s) => s.name)).not.toContain('labelled-examples-sharded');
+  });
+
+  it('prediction: the evaluator reads topics.sharded_examples, created with labelled_examples\' partitions and retention', () => {
+    const config = buildConfig({ topics: { partitions: 4, labelled_examples_retention: '2w', sharded_examples: 'by-prediction' }, evaluator: { shard_by: 'prediction', ...MERGEABLE_ONLY } });
+    expect(evaluatorInput(config)).toBe('by-prediction');
+    expect(topicSpecs(config).find((s) => s.name === 'by-prediction')).toEqual({ name: 'by-prediction', partitions: 4, retentionMs: 14 * 86_400_000 });
+    const forever = buildConfig({ topics: { labelled_examples_retention: '0s' }, evaluator: { shard_by: 'prediction', ...MERGEABLE_ONLY } });
+    expect(topicSpecs(forever).find((s) => s.name === 'labelled-examples-sharded')).toEqual({ name: 'labelled-examples-sharded', partitions: 3, keepForever: true });
+  });
+
+  it('prediction refuses, naming every key to change, the figures that do not merge: sliding windows, drift, detectors, fairness', () => {
+    const all = configError(() => buildConfig({ evaluator: { shard_by: 'prediction', fairness_attributes: ['region'] } }));
+    expect(all.key).toBe('evaluator.shard_by');
+    for (const key of ['rolling_size: 0', 'drift_reference_size: 0', 'drift_detectors: false', 'fairness_attributes: []']) expect(all.message).toContain(`evaluator.${key}`);
+    const one = configError(() => buildConfig({ evaluator: { shard_by: 'prediction', ...MERGEABLE_ONLY, rolling_size: 500 } }));
+    expect(one.message).toContain('evaluator.rolling_size: 0');
+    expect(one.message).not.toContain('drift_detectors');
+  });
+
+  it('prediction refuses models given a task without partials, and a sharded topic named like labelled_examples', () => {
+    const models = { fraud: { task: 'binary' }, eta: { task: 'regression' }, intent: { task: 'multiclass', classes: ['a', 'b'] } };
+    const error = configError(() => buildConfig({ evaluator: { shard_by: 'prediction', ...MERGEABLE_ONLY }, models }));
+    expect(error.key).toBe('evaluator.shard_by');
+    expect(error.message).toContain('eta (regression), intent (multiclass)');
+    expect(error.message).not.toContain('fraud');
+    expect(buildConfig({ evaluator: { shard_by: 'prediction', ...MERGEABLE_ONLY }, models: { fraud: { task: 'binary' } } }).evaluator.shard_by).toBe('prediction');
+    expect(configError(() => buildConfig({ topics: { sharded_examples: 'labelled-examples' }, evaluator: { shard_by: 'prediction', ...MERGEABLE_ONLY } })).key).toBe('topics.sharded_examples');
+    // Unsharded, none of it matters.
+    expect(buildConfig({ models, evaluator: { fairness_attributes: ['region'] } }).evaluator.shard_by).toBe('model');
+    expect(() => buildConfig({ evaluator: { shard_by: 'example' } })).toThrow(/shard_by/);
   });
 });

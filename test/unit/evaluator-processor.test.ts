@@ -22,9 +22,9 @@ import { labelledStream as stream, T0 } from '../support/labelled.js';
 const TOPIC = 'labelled';
 const codec = new LocalCodec<LabelledExample>('LabelledExample');
 
-async function produce(log: MemoryTransport, examples: LabelledExample[]): Promise<void> {
+async function produce(log: MemoryTransport, examples: LabelledExample[], keyOf = (e: LabelledExample) => e.model): Promise<void> {
   const producer = await log.producer();
-  await producer.send(await Promise.all(examples.map(async (e) => ({ topic: TOPIC, key: Buffer.from(e.model), value: await codec.encode(e), timestamp: e.feedback_timestamp ?? e.timestamp }))));
+  await producer.send(await Promise.all(examples.map(async (e) => ({ topic: TOPIC, key: Buffer.from(keyOf(e)), value: await codec.encode(e), timestamp: e.feedback_timestamp ?? e.timestamp }))));
 }
 
 function processor(
@@ -271,15 +271,17 @@ describe('evaluator processor: a poison record behind the committed offsets', ()
 
 describe('evaluator processor: partials (evaluator.write_partials)', () => {
   /** A run over `examples` on two partitions, flushing every 100, capturing the partials each write carried. */
-  async function run(examples: LabelledExample[], extra: Partial<EvaluatorProcessorDeps>) {
+  async function run(examples: LabelledExample[], extra: Partial<EvaluatorProcessorDeps>, keyOf = (e: LabelledExample) => e.model) {
     const log = new MemoryTransport();
     await log.ensureTopics([{ name: TOPIC, partitions: 2 }]);
-    await produce(log, examples);
+    await produce(log, examples, keyOf);
     const sink = new FileEvaluatorSink('/nonexistent');
     const partials: Array<Versioned<ShardPartialRow>> = [];
+    let audited = 0;
     const write = sink.writeBatch.bind(sink);
     sink.writeBatch = async (batches) => {
       for (const b of batches) partials.push(...(b.partials ?? []));
+      for (const b of batches) audited += b.examples.length;
       await write(batches);
     };
     const p = processor(log, sink, [], 100, undefined, undefined, extra);
@@ -287,8 +289,28 @@ describe('evaluator processor: partials (evaluator.write_partials)', () => {
     await log.whenIdle();
     await p.stop();
     const ends = await log.committedOffsets('evaluator', TOPIC);
-    return { partials, points: sink.final().points, ends };
+    return { partials, points: sink.final().points, final: sink.final(), audited, ends };
   }
+
+  it('sharded (evaluator.shard_by: prediction): partials of both shards, audit rows, and no points, drift, feedback or charts; merged, the unsharded counts', async () => {
+    const examples = stream(600, 11).filter((e) => e.model === 'fraud');
+    const { partials, final, audited, ends } = await run(examples, { sharded: true }, (e) => e.prediction_id);
+    expect(final).toEqual({ points: [], drift: [], feedback: [], charts: [] });
+    expect(audited).toBe(examples.filter((e) => !e.arrival).length);
+    expect(new Set(partials.map((p) => p.value.shard))).toEqual(new Set([0, 1]));
+    const last = new Map<string, Versioned<ShardPartialRow>>();
+    for (const p of partials) {
+      expect(p.version).toBeLessThanOrEqual(ends.find((o) => o.partition === p.value.shard)!.offset);
+      last.set(`${windowPartialKey(p.value)}\u0000${p.value.shard}`, p);
+    }
+    // The two shards' total windows add up to the unsharded evaluator's count.
+    const unsharded = (await run(examples, {})).points.find((p) => p.window === 'total' && p.role === 'champion' && p.segment === '*' && p.metric === 'count')!;
+    const totals = [...last.values()].filter((p) => p.value.window === 'total' && p.value.role === 'champion' && p.value.segment === '*');
+    expect(totals.length).toBe(2);
+    const count = totals.reduce((n, p) => n + windowFigures(p.value.partial, DEFAULT_EVALUATOR_OPTIONS.delayAccuracy).count!, 0);
+    expect(count).toBe(unsharded.value);
+    expect(count).toBeGreaterThan(100);
+  });
 
   it("off by default; on: each write carries the changed binary windows' partials, shard = partition, version = its offset, the last of each window its points' figures; a regression model none", async () => {
     const examples = stream(600, 11);
