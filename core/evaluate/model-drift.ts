@@ -6,6 +6,7 @@
  * arrival order or per matured window (matured-windows.ts).
  */
 import type { LabelledExample, ModelKind } from '../events.js';
+import { sortedKeys } from '../sorted-keys.js';
 import { keyOf, keyOf3, type Observation } from './cells.js';
 import type { ClassObservation } from './class-metric.js';
 import { DataQuality, type DataQualityState } from './data-quality.js';
@@ -91,7 +92,7 @@ export class ModelDrift {
   observeDistributions(example: LabelledExample, scored: Scored[], at: number, n: number, o: EvaluatorOptions['drift'], out: DriftRecord[], charts?: ChartRow[]): void {
     if (o.referenceSize <= 0) return;
     (this.quality ??= new DataQuality(this.model, o.maxFeatures)).observe(this.withClass(example), at, n, o, out, charts);
-    for (const feature of Object.keys(example.features).sort()) {
+    for (const feature of sortedKeys(example.features)) {
       for (const r of this.monitor(INPUTS, INPUTS, feature).add(example.features[feature]!, example.timestamp, at, n, this.model, o, charts)) out.push(r);
     }
     for (const { role, version, score } of scored) {

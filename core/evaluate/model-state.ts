@@ -6,6 +6,7 @@
 import { ALL_SEGMENTS, segmentKey } from '../contracts/index.js';
 import type { ModelKind } from '../events.js';
 import { FirstSeen, OTHER_SEGMENT_VALUE, type FirstSeenState } from '../limits.js';
+import { sortedKeys } from '../sorted-keys.js';
 import { Cell, keyOf3, newCell, type CellState, type WindowStats } from './cells.js';
 import { taskOf, type ModelTask } from './class-metric.js';
 import { FeedbackStats, type FeedbackStatsState } from './feedback.js';
@@ -108,7 +109,7 @@ export class ModelState {
   segmentsOf(segments: Record<string, string>): string[] {
     const out = [ALL_SEGMENTS];
     if (!this.options.segments) return out;
-    for (const attr of Object.keys(segments).sort()) {
+    for (const attr of sortedKeys(segments)) {
       if (!this.attributes.admit(attr)) {
         this.droppedSegmentAttributes++;
         continue;
