@@ -18,9 +18,7 @@ import type { ChartRow, DriftRecord, EvaluatorRows, FeedbackStat, MetricPoint, V
 import { chartRow, driftRow, feedbackStatRow, labelledExampleRow, metricPartialRow, metricPointRow, type ClickHouseStore } from '../adapters/clickhouse/index.js';
 import { BatchingSink } from './batching.js';
 import { JsonlWriter } from './jsonl-writer.js';
-import { comparePoints, isSpilledPoint, pointKey, PointSpill } from './point-spill.js';
-
-export { pointKey };
+import { comparePoints, isSpilledPoint, PointSpill } from './point-spill.js';
 import { ClickHouseTableSink, type ClickHouseTableSinkOptions } from './clickhouse-table.js';
 import type { Sink } from './sink.js';
 
@@ -65,18 +63,23 @@ export class ClickHouseEvaluatorSink implements EvaluatorSink {
   async close(): Promise<void> {}
 }
 
-/** The key of a drift record (concatenated as pointKey is: its fields are never null). */
+/** The key of a metric point: all but window_end, value and count. */
+export function pointKey(p: MetricPoint): string {
+  // Concatenated, not a joined list (one per point): the same string, its fields are never null.
+  return p.model + '\u0000' + p.model_version + '\u0000' + p.role + '\u0000' + p.segment + '\u0000' + p.window + '\u0000' + p.window_start + '\u0000' + p.metric;
+}
+
 export function driftKey(d: DriftRecord): string {
-  return d.model + '\u0000' + d.model_version + '\u0000' + d.role + '\u0000' + d.feature + '\u0000' + d.statistic + '\u0000' + d.window + '\u0000' + d.n;
+  return [d.model, d.model_version, d.role, d.feature, d.statistic, d.window, d.n].join('\u0000');
 }
 
 export function feedbackKey(s: FeedbackStat): string {
-  return s.model + '\u0000' + s.day + '\u0000' + s.feedback_type + '\u0000' + s.source;
+  return [s.model, s.day, s.feedback_type, s.source].join('\u0000');
 }
 
 /** The key of a chart: all but what it covers and its data. */
 export function chartKey(c: ChartRow): string {
-  return c.model + '\u0000' + c.model_version + '\u0000' + c.role + '\u0000' + c.segment + '\u0000' + c.window + '\u0000' + c.chart + '\u0000' + c.subject;
+  return [c.model, c.model_version, c.role, c.segment, c.window, c.chart, c.subject].join('\u0000');
 }
 
 /** Keeps, per key, the row with the highest version (the later one among equals), as ReplacingMergeTree does. */

@@ -55,13 +55,10 @@ export function comparePoints(a: MetricPoint, b: MetricPoint): number {
 const compareRows = (a: Row, b: Row) => comparePoints(a.point, b.point) || a.version - b.version || a.seq - b.seq;
 
 /** The series a point belongs to: its key but window_start. */
-const seriesKey = (p: MetricPoint) => p.model + '\u0000' + p.model_version + '\u0000' + p.role + '\u0000' + p.segment + '\u0000' + p.window + '\u0000' + p.metric;
+const seriesKey = (p: MetricPoint) => [p.model, p.model_version, p.role, p.segment, p.window, p.metric].join('\u0000');
 
-/** The key of a metric point: the fields metrics.jsonl sorts by (all but window_end, value and count). */
-export function pointKey(p: MetricPoint): string {
-  // Concatenated, not a joined list (one per point): the same string, its fields are never null.
-  return p.model + '\u0000' + p.model_version + '\u0000' + p.role + '\u0000' + p.segment + '\u0000' + p.window + '\u0000' + p.window_start + '\u0000' + p.metric;
-}
+/** A point's key: the fields metrics.jsonl sorts by. */
+const keyOf = (p: MetricPoint) => [p.model, p.model_version, p.role, p.segment, p.window, p.window_start, p.metric].join('\u0000');
 
 export class PointSpill {
   /** The rows since the last run, the latest per key (a window's points come again at every flush). */
@@ -84,7 +81,7 @@ export class PointSpill {
     const key = seriesKey(p);
     const first = this.earliest.get(key);
     if (!first || p.window_start < first.window_start) this.earliest.set(key, p);
-    const k = pointKey(p);
+    const k = keyOf(p);
     const held = this.buffer.get(k);
     const seq = this.seq++;
     if (!held || row.version >= held.version) this.buffer.set(k, { point: p, version: row.version, seq });
