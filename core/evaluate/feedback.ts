@@ -2,7 +2,7 @@
  * Feedback statistics of one model: labels and corrections per UTC day of
  * the feedback, feedback type and source, and the labels they overturned.
  */
-import { keyOf3 } from './cells.js';
+import { keyOf } from './cells.js';
 import type { FeedbackStat } from './rows.js';
 
 export const DAY_MS = 86_400_000;
@@ -31,7 +31,7 @@ export class FeedbackStats {
   constructor(readonly model: string) {}
 
   private stat(day: number, feedbackType: string, source: string): FeedbackStat {
-    const key = keyOf3(String(day), feedbackType, source);
+    const key = keyOf(day, feedbackType, source);
     let stat = this.stats.get(key);
     if (!stat) {
       stat = { model: this.model, day, feedback_type: feedbackType, source, labels: 0, corrections: 0, overturned: 0, overturned_by_expert: 0 };
@@ -78,7 +78,7 @@ export class FeedbackStats {
 
   static fromState(state: FeedbackStatsState, model: string): FeedbackStats {
     const feedback = new FeedbackStats(model);
-    for (const stat of state.stats) feedback.stats.set(keyOf3(String(stat.day), stat.feedback_type, stat.source), { ...stat, model });
+    for (const stat of state.stats) feedback.stats.set(keyOf(stat.day, stat.feedback_type, stat.source), { ...stat, model });
     for (const key of state.dirty) feedback.dirty.add(key);
     return feedback;
   }
