@@ -53,6 +53,14 @@ export interface InputFileOptions<T> {
   letters: ExternalSorter;
 }
 
+/** Why a line is a dead letter. */
+class Refusal {
+  constructor(
+    readonly errorClass: string,
+    readonly message: string,
+  ) {}
+}
+
 /** One input file: its events in line order, its dead letters to the sorter, and what was read. */
 export class InputFile<T extends Event> {
   /** Events accepted. */
@@ -70,6 +78,7 @@ export class InputFile<T extends Event> {
     return this.stream?.bytesRead ?? 0;
   }
 
+  /** The accepted events in line order; a line's own work is synchronous (only a refusal awaits). */
   async *read(): AsyncGenerator<{ value: T; line: number }> {
     const time = new StreamTimeCheck<Line<T>>('timestamp', this.o.bounds);
     this.stream = createReadStream(this.o.path, 'utf8');
@@ -77,39 +86,48 @@ export class InputFile<T extends Event> {
     for await (const text of createInterface({ input: this.stream, crlfDelay: Infinity })) {
       number++;
       if (text.trim() === '') continue;
-      const value = await this.parse(text, number);
-      if (value !== undefined) yield* this.take(time.push({ value, line: number, text }, value.timestamp));
+      const value = this.parse(text, number);
+      if (value instanceof Refusal) await this.refuse(number, text, value.errorClass, value.message);
+      else for (const verdict of time.push({ value, line: number, text }, value.timestamp)) if (this.accept(verdict)) yield verdict.item;
+      if (this.late.length > 0) await this.refuseLate();
     }
-    yield* this.take(time.end());
+    for (const verdict of time.end()) if (this.accept(verdict)) yield verdict.item;
+    await this.refuseLate();
   }
 
-  private async *take(verdicts: Array<Checked<Line<T>>>): AsyncGenerator<{ value: T; line: number }> {
-    for (const { item, problem } of verdicts) {
-      if (problem !== undefined) {
-        await this.refuse(item.line, item.text, 'validation', `line ${item.line}: ${this.o.what}: ${problem}`);
-        continue;
-      }
-      this.events++;
-      if (item.value.timestamp > this.latest) this.latest = item.value.timestamp;
-      yield { value: item.value, line: item.line };
+  /** Lines refused for their time, waiting for their letters (refuseLate). */
+  private late: Array<Checked<Line<T>>> = [];
+
+  /** True for an event the time check accepted (counted); a refused one waits in `late`. */
+  private accept(verdict: Checked<Line<T>>): boolean {
+    if (verdict.problem !== undefined) {
+      this.late.push(verdict);
+      return false;
     }
+    this.events++;
+    if (verdict.item.value.timestamp > this.latest) this.latest = verdict.item.value.timestamp;
+    return true;
   }
 
-  /** The line's event, or undefined once it is dead-lettered. */
-  private async parse(text: string, number: number): Promise<T | undefined> {
+  private async refuseLate(): Promise<void> {
+    const late = this.late;
+    this.late = [];
+    for (const { item, problem } of late) await this.refuse(item.line, item.text, 'validation', `line ${item.line}: ${this.o.what}: ${problem}`);
+  }
+
+  /** The line's event, or why it is refused. */
+  private parse(text: string, number: number): T | Refusal {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      await this.refuse(number, text, 'decode', `line ${number} is not JSON: ${errorMessage(error)}`);
-      return undefined;
+      return new Refusal('decode', `line ${number} is not JSON: ${errorMessage(error)}`);
     }
     try {
       return this.o.validate(parsed);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      await this.refuse(number, text, 'validation', `line ${number}: ${error.message}`);
-      return undefined;
+      return new Refusal('validation', `line ${number}: ${error.message}`);
     }
   }
 

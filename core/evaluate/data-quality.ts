@@ -36,6 +36,7 @@
 import { chiSquaredCritical } from '../drift/index.js';
 import { StateMismatchError } from '../errors.js';
 import type { LabelledExample } from '../events.js';
+import { sortedKeys } from '../sorted-keys.js';
 import { FirstSeen } from '../limits.js';
 import { FeatureQuality, type FeatureQualityState, type FeatureValues } from './feature-quality.js';
 import type { EvaluatorOptions } from './options.js';
@@ -57,17 +58,22 @@ export interface DataQualityState {
 
 type Options = EvaluatorOptions['drift'];
 
-/** The names of a record's features, numeric and categorical, each once, sorted, with their values. */
+/** The names of a record's features, numeric and categorical, each once, sorted, with their values (the two sorted name lists merged). */
 function valuesOf(example: LabelledExample): Array<[string, FeatureValues]> {
-  const values = new Map<string, FeatureValues>();
-  for (const name of Object.keys(example.features)) values.set(name, { value: example.features[name], category: undefined });
-  for (const name of Object.keys(example.categorical)) {
-    const category = example.categorical[name];
-    const entry = values.get(name);
-    if (entry) entry.category = category;
-    else values.set(name, { value: undefined, category });
+  const numeric = sortedKeys(example.features);
+  const categorical = sortedKeys(example.categorical);
+  const out: Array<[string, FeatureValues]> = [];
+  let i = 0;
+  let j = 0;
+  while (i < numeric.length || j < categorical.length) {
+    const a = numeric[i];
+    const b = categorical[j];
+    const name = b === undefined || (a !== undefined && a <= b) ? a! : b;
+    const value = name === a ? example.features[numeric[i++]!] : undefined;
+    const category = name === b ? example.categorical[categorical[j++]!] : undefined;
+    out.push([name, { value, category }]);
   }
-  return [...values].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return out;
 }
 
 export class DataQuality {

@@ -51,6 +51,7 @@
 import { isLabelled, type LabelFields } from '../contracts/labelled.js';
 import type { LabelledExample } from '../events.js';
 import { EstimateSums } from '../metrics/estimate.js';
+import { sortedKeys } from '../sorted-keys.js';
 import { shadowRole, type Observation, type WindowStats } from './cells.js';
 import { isClassTask, type ModelTask } from './class-metric.js';
 import { classObservation, classScored, classTruthOf, type ClassScored } from './class-scores.js';
@@ -77,7 +78,7 @@ import { windowPartialRow, type WindowPartialRow } from './window-partial.js';
 function scoresOf(example: LabelledExample, task: ModelTask): Scored[] {
   if (isClassTask(task)) return classScored(example, task);
   const scored: Scored[] = [{ role: 'champion', version: example.model_version, score: example.score }];
-  for (const key of Object.keys(example.shadow_scores).sort()) {
+  for (const key of sortedKeys(example.shadow_scores)) {
     const { role, version } = shadowRole(key);
     scored.push({ role, version, score: example.shadow_scores[key]! });
   }

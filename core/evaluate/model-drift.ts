@@ -6,9 +6,11 @@
  * arrival order or per matured window (matured-windows.ts).
  */
 import type { LabelledExample, ModelKind } from '../events.js';
+import { sortedKeys } from '../sorted-keys.js';
 import { keyOf, keyOf3, type Observation } from './cells.js';
 import type { ClassObservation } from './class-metric.js';
 import { DataQuality, type DataQualityState } from './data-quality.js';
+import { KeyIndex } from './key-index.js';
 import { DistributionMonitor, type DistributionMonitorState } from './distribution-monitor.js';
 import { ErrorDetectors, type Alarm, type ErrorDetectorsState } from './error-detectors.js';
 import type { EvaluatorOptions } from './options.js';
@@ -62,6 +64,8 @@ function wrong(o: ClassObservation): boolean {
 /** The drift monitors and detectors of one model's stream. */
 export class ModelDrift {
   private readonly monitors = new Map<string, DistributionMonitor>();
+  /** The same monitors by role, version and feature, for the lookups per example. */
+  private readonly monitorIndex = new KeyIndex<DistributionMonitor>();
   private readonly detectors = new Map<string, ErrorDetectors>();
   private quality: DataQuality | undefined;
 
@@ -71,9 +75,12 @@ export class ModelDrift {
   ) {}
 
   private monitor(role: string, version: string, feature: string): DistributionMonitor {
-    const key = keyOf3(role, version, feature);
-    let monitor = this.monitors.get(key);
-    if (!monitor) this.monitors.set(key, (monitor = new DistributionMonitor(role, version, feature)));
+    return this.monitorIndex.get(role, version, feature) ?? this.addMonitor(new DistributionMonitor(role, version, feature));
+  }
+
+  private addMonitor(monitor: DistributionMonitor): DistributionMonitor {
+    this.monitors.set(keyOf3(monitor.role, monitor.version, monitor.feature), monitor);
+    this.monitorIndex.set(monitor.role, monitor.version, monitor.feature, monitor);
     return monitor;
   }
 
@@ -85,7 +92,7 @@ export class ModelDrift {
   observeDistributions(example: LabelledExample, scored: Scored[], at: number, n: number, o: EvaluatorOptions['drift'], out: DriftRecord[], charts?: ChartRow[]): void {
     if (o.referenceSize <= 0) return;
     (this.quality ??= new DataQuality(this.model, o.maxFeatures)).observe(this.withClass(example), at, n, o, out, charts);
-    for (const feature of Object.keys(example.features).sort()) {
+    for (const feature of sortedKeys(example.features)) {
       for (const r of this.monitor(INPUTS, INPUTS, feature).add(example.features[feature]!, example.timestamp, at, n, this.model, o, charts)) out.push(r);
     }
     for (const { role, version, score } of scored) {
@@ -155,7 +162,7 @@ export class ModelDrift {
   /** The drift of a state, with the constructor's model and kind and the drift settings its monitors are checked against. */
   static fromState(state: ModelDriftState, model: string, kind: ModelKind, o: EvaluatorOptions['drift']): ModelDrift {
     const drift = new ModelDrift(model, kind);
-    for (const m of state.monitors) drift.monitors.set(keyOf(m.role, m.version, m.feature), DistributionMonitor.fromState(m, o));
+    for (const m of state.monitors) drift.addMonitor(DistributionMonitor.fromState(m, o));
     for (const [key, set] of state.detectors) drift.detectors.set(key, ErrorDetectors.fromState(set, errorKind(kind), o.detectorOrder));
     if (state.quality) drift.quality = DataQuality.fromState(state.quality, model, o);
     return drift;

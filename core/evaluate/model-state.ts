@@ -6,9 +6,11 @@
 import { ALL_SEGMENTS, segmentKey } from '../contracts/index.js';
 import type { ModelKind } from '../events.js';
 import { FirstSeen, OTHER_SEGMENT_VALUE, type FirstSeenState } from '../limits.js';
-import { Cell, keyOf, keyOf3, newCell, type CellState, type WindowStats } from './cells.js';
+import { sortedKeys } from '../sorted-keys.js';
+import { Cell, keyOf3, newCell, type CellState, type WindowStats } from './cells.js';
 import { taskOf, type ModelTask } from './class-metric.js';
 import { FeedbackStats, type FeedbackStatsState } from './feedback.js';
+import { KeyIndex } from './key-index.js';
 import { ModelDrift, type ModelDriftState } from './model-drift.js';
 import type { EvaluatorOptions } from './options.js';
 import { smallestWindow } from './trust.js';
@@ -37,6 +39,8 @@ export interface ModelStateState {
 
 export class ModelState {
   readonly cells = new Map<string, Cell>();
+  /** The same cells by role, version and segment, for the lookups per example. */
+  private readonly index = new KeyIndex<Cell>();
   readonly drift: ModelDrift;
   readonly feedback: FeedbackStats;
   /** Segment values seen per attribute (for fairness): at most maxSegmentValues each, plus `other`. */
@@ -45,6 +49,8 @@ export class ModelState {
   private readonly attributes: FirstSeen;
   /** The values kept apart per attribute (the first maxSegmentValues seen). */
   private readonly distinct = new Map<string, FirstSeen>();
+  /** segmentKey(attribute, value) of each value segmented (bounded as the values are): made once, not per example. */
+  private readonly segmentKeys = new Map<string, Map<string, string>>();
   /** Examples counted in `<attribute>=other` because their value came past maxSegmentValues (once per attribute). */
   pooledSegmentValues = 0;
   /** Segment attributes of examples not segmented because the attribute came past maxSegmentAttributes. */
@@ -75,12 +81,12 @@ export class ModelState {
   }
 
   cell(role: string, version: string, segment: string): Cell {
-    const key = keyOf3(role, version, segment);
-    let cell = this.cells.get(key);
-    if (!cell) {
-      cell = newCell(this.options, this.task, role, version, segment);
-      this.cells.set(key, cell);
-    }
+    return this.index.get(role, version, segment) ?? this.add(newCell(this.options, this.task, role, version, segment));
+  }
+
+  private add(cell: Cell): Cell {
+    this.cells.set(keyOf3(cell.role, cell.version, cell.segment), cell);
+    this.index.set(cell.role, cell.version, cell.segment, cell);
     return cell;
   }
 
@@ -103,18 +109,26 @@ export class ModelState {
   segmentsOf(segments: Record<string, string>): string[] {
     const out = [ALL_SEGMENTS];
     if (!this.options.segments) return out;
-    for (const attr of Object.keys(segments).sort()) {
+    for (const attr of sortedKeys(segments)) {
       if (!this.attributes.admit(attr)) {
         this.droppedSegmentAttributes++;
         continue;
       }
       const value = this.boundedValue(attr, segments[attr]!);
-      out.push(segmentKey(attr, value));
+      out.push(this.segmentKeyOf(attr, value));
       let values = this.segmentValues.get(attr);
       if (!values) this.segmentValues.set(attr, (values = new Set()));
       values.add(value);
     }
     return out;
+  }
+
+  private segmentKeyOf(attr: string, value: string): string {
+    let keys = this.segmentKeys.get(attr);
+    if (!keys) this.segmentKeys.set(attr, (keys = new Map()));
+    let key = keys.get(value);
+    if (key === undefined) keys.set(value, (key = segmentKey(attr, value)));
+    return key;
   }
 
   /** The value itself while its attribute has room (or had it when the value came first), else `other` (counted). */
@@ -174,7 +188,7 @@ export class ModelState {
       drift: ModelDrift.fromState(state.drift, model, kind, options.drift),
       feedback: FeedbackStats.fromState(state.feedback, model),
     });
-    for (const cell of state.cells) restored.cells.set(keyOf(cell.role, cell.version, cell.segment), Cell.fromState(cell, options, restored.task));
+    for (const cell of state.cells) restored.add(Cell.fromState(cell, options, restored.task));
     for (const [attr, values] of state.segmentValues) restored.segmentValues.set(attr, new Set(values));
     for (const [attr, seen] of state.distinct) restored.distinct.set(attr, FirstSeen.fromState(seen, options.maxSegmentValues));
     restored.pooledSegmentValues = state.pooledSegmentValues;

@@ -17,6 +17,7 @@
  */
 
 import { formatDuration } from '../duration.js';
+import { sortSmall } from '../sorted-keys.js';
 
 /** The accepted range of event times, around a clock. */
 export interface TimeBounds {
@@ -93,7 +94,7 @@ export interface Checked<T> {
 
 /** The lower median: of an even count, the smaller middle value. */
 function lowerMedian(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = sortSmall([...values]);
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 

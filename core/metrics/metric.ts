@@ -46,6 +46,15 @@ function hashKey(key: string): number {
   return h | 0;
 }
 
+/** Reverses a[from..to) in place. */
+function reverse(a: { [i: number]: unknown }, from: number, to: number): void {
+  for (let i = from, j = to - 1; i < j; i++, j--) {
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+}
+
 /**
  * Sliding count window: the last `size` observations, in update order.
  * Observations that leave the window are reverted from the wrapped metric
@@ -129,19 +138,26 @@ export class Rolling<O, V, M extends Metric<O, V> = Metric<O, V>> implements Met
     return false;
   }
 
-  /** Reverts `observation` (its first place, oldest first) and closes the gap, keeping the order (rare: corrections only). */
+  /** Reverts `observation` (its first place, oldest first) and closes the gap, keeping the order, in place (corrections only). */
   private remove(observation: O): void {
     this.metric.revert(observation);
+    this.unroll();
+    const gone = this.window.indexOf(observation);
+    this.window.splice(gone, 1);
+    this.hashes?.copyWithin(gone, gone + 1, this.window.length + 1);
+  }
+
+  /** Stores the ring oldest first from place 0 (head 0), in place: the rotation as three reversals. */
+  private unroll(): void {
+    const head = this.head;
+    if (head === 0) return;
     const n = this.window.length;
-    const order: number[] = []; // the places, oldest first
-    for (let p = 0; p < n; p++) order.push((this.head + p) % n);
-    const gone = order.find((i) => this.window[i] === observation)!;
-    const kept = order.filter((i) => i !== gone);
-    const window = kept.map((i) => this.window[i]!);
-    const hashes = this.hashes ? kept.map((i) => this.hashes![i]!) : [];
-    this.window.length = 0;
-    for (const o of window) this.window.push(o); // not push(...window): a window can outgrow the call stack
-    this.hashes?.set(hashes);
+    for (const places of [this.window, this.hashes]) {
+      if (!places) continue;
+      reverse(places, 0, head);
+      reverse(places, head, n);
+      reverse(places, 0, n);
+    }
     this.head = 0;
   }
 

@@ -5,6 +5,7 @@
  */
 import { parseShadowKey, parseSnapshotVersion, versionIdentity } from '../contracts/index.js';
 import type { LabelledExample } from '../events.js';
+import { sortedKeys } from '../sorted-keys.js';
 
 export interface Scored {
   score: number;
@@ -26,7 +27,7 @@ export function scoreOf(holder: Holder, champion: Holder, example: LabelledExamp
   if (champion.kind === 'upstream' || versionIdentity(example.model_version) !== champion.identity) {
     return { score: example.score, version: example.model_version };
   }
-  const key = Object.keys(example.shadow_scores).sort().find((k) => parseShadowKey(k).role === 'previous');
+  const key = sortedKeys(example.shadow_scores).find((k) => parseShadowKey(k).role === 'previous');
   return key === undefined ? null : { score: example.shadow_scores[key]!, version: parseShadowKey(key).version };
 }
 
@@ -35,7 +36,7 @@ function scoreOfIdentity(identity: string, example: LabelledExample): Scored | n
   if (versionIdentity(example.model_version) === identity) return { score: example.score, version: example.model_version };
   let best: string | null = null;
   let fallback: Scored | null = null;
-  for (const key of Object.keys(example.shadow_scores).sort()) {
+  for (const key of sortedKeys(example.shadow_scores)) {
     const { role, version } = parseShadowKey(key);
     if (versionIdentity(version) !== identity) continue;
     if (role === 'challenger') {
@@ -50,7 +51,7 @@ function scoreOfIdentity(identity: string, example: LabelledExample): Scored | n
 /** The challengers scored on an example (newest snapshot per identity), the champion excluded. */
 export function challengersOf(champion: Holder, example: LabelledExample): Array<[string, Scored]> {
   const byIdentity = new Map<string, string>();
-  for (const key of Object.keys(example.shadow_scores).sort()) {
+  for (const key of sortedKeys(example.shadow_scores)) {
     const { role, version } = parseShadowKey(key);
     if (role !== 'challenger') continue;
     const identity = versionIdentity(version);

@@ -47,6 +47,31 @@ describe('Rolling.revertKey', () => {
     );
   });
 
+  it('keeps the window a list model keeps: the last size updates, oldest first, a reverted one taken out in place', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(op, { maxLength: 200 }), (size, ops) => {
+        const window = new Rolling(new BinaryMetrics(), size, (o: Obs) => o.id);
+        let model: Obs[] = [];
+        for (const o of ops) {
+          if (o.kind === 'update') {
+            const obs = { label: o.label, score: o.score, threshold: 0.5, id: `e${o.id}` };
+            window.update(obs);
+            model = [...model, obs].slice(-size);
+          } else if (o.kind === 'revert') {
+            const at = model.findIndex((x) => x.id === `e${o.id}`);
+            expect(window.revertKey(`e${o.id}`)).toBe(at >= 0);
+            if (at >= 0) model = model.filter((_, i) => i !== at);
+          }
+          expect(window.toState(() => null).window).toEqual(model);
+          expect(window.count()).toBe(model.length);
+          expect(window.oldest()).toBe(model[0]);
+          expect(window.newest()).toBe(model[model.length - 1]);
+        }
+      }),
+      runs(300),
+    );
+  });
+
   it('reverts the oldest of equal keys, before and after a restore (fast-check seed 1632161968)', () => {
     const idOf = (o: Obs) => o.id;
     const window = new Rolling(new BinaryMetrics(), 2, idOf);
