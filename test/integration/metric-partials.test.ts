@@ -87,7 +87,7 @@ describe('metric_partials and metric_points_merged on the real ClickHouse', () =
     const rows = await merge();
     const windows = byWindow(MODEL, rows);
     expect(new Set(windows.keys())).toEqual(new Set(reference.windows.keys()));
-    expect(Math.max(...rows.map((r) => Number(r.shards)))).toBe(2);
+    expect(rows.reduce((m, r) => Math.max(m, Number(r.shards)), 0)).toBe(2);
     for (const [key, figures] of windows) {
       const window = reference.windows.get(key)!;
       const mine = windowFigures(merged.get(key)!.partial, DELAY_ACCURACY) as unknown as Record<string, number | null>;
@@ -176,7 +176,7 @@ describe('metric_partials and metric_points_merged on the real ClickHouse', () =
 
     // One window of shard 0, with one more true positive in a bin of its own, at a higher version.
     const [key, row] = [...lastOf(rowsOfShards[0]!)].find(([, r]) => r.role === 'champion' && r.window === '1h')!;
-    const version = Math.max(...rowsOfShards[0]!.flatMap((r) => r.partials!.map((p) => p.version)));
+    const version = rowsOfShards[0]!.reduce((m, r) => r.partials!.reduce((n, p) => Math.max(n, p.version), m), Number.NEGATIVE_INFINITY);
     const bumped = structuredClone(row) as ShardPartialRow;
     bumped.partial.metric.tp += 1;
     bumped.partial.metric.scorePositives[49] = bumped.partial.metric.scorePositives[49]! + 1;

@@ -171,7 +171,7 @@ describe('two run instances share one model\'s evaluation (evaluator.shard_by: p
     const merged = byWindow(MODEL, rows);
     expect(new Set([...merged.keys()].filter((key) => merged.get(key)!.some((r) => r.metric === 'count' && r.value !== 0)))).toEqual(counted);
     expect(counted.size).toBeGreaterThan(20);
-    expect(Math.max(...rows.map((r) => Number(r.shards)))).toBe(2);
+    expect(rows.reduce((m, r) => Math.max(m, Number(r.shards)), 0)).toBe(2);
     const roles = new Set(rows.map((r) => r.role));
     expect(roles.size).toBe(2);
     const { compared, binnedDiffers } = expectMergedMatchesPoints(MODEL, rows.filter((r) => counted.has(windowPartialKey({ model: MODEL, ...r, window_start: Number(r.window_start_ms) }))), (key, metric) => reference.get(`${key}\u0000${metric}`), 2 * examples.length);

@@ -51,7 +51,7 @@ function lastOf(rows: EvaluatorRows[]): Map<string, WindowPartialRow> {
 /** The windows status shows of a model's points: segment *, total and the latest `WINDOW` window (all ended long ago). */
 function shownWindows(points: Iterable<MetricPoint>): string[] {
   const all = [...points].filter((p) => p.segment === '*');
-  const latest = Math.max(...all.filter((p) => p.window === WINDOW).map((p) => p.window_start));
+  const latest = all.reduce((m, p) => (p.window === WINDOW ? Math.max(m, p.window_start) : m), Number.NEGATIVE_INFINITY);
   const keys = all.filter((p) => p.window === 'total' || (p.window === WINDOW && p.window_start === latest)).map((p) => windowPartialKey(p));
   return [...new Set(keys)].sort();
 }
