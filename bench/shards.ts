@@ -13,16 +13,19 @@
  * wrote a partial of (and no other):
  *  - the merged partial's figures against the unsharded partial's: equal,
  *    the float sums' figures (log_loss, brier, ece, calibration mean
- *    scores) within floatTolerance;
+ *    scores) within floatTolerance; a regression window's (mae, rmse, mape,
+ *    r2) within regressionTolerance, given bounds on the stream's errors
+ *    and labels (r2 only where its total squares are clear of their
+ *    rounding: see core/metrics/regression-partial.ts);
  *  - the merged figures against the unsharded evaluator's last points of the
  *    window: equal by name (floats within floatTolerance); roc_auc against
  *    auc_binned within auc_binned_error_bound (plus 1e-12: the two AUCs are
  *    summed in different orders).
  */
 import { partitionForKey } from '../adapters/transport/partitioner.js';
-import { Evaluator, calibrationFigures, mergeWindowPartials, windowFigures, windowPartialKey, type EvaluatorOptions, type MetricPoint, type WindowPartialRow } from '../core/evaluate/index.js';
+import { Evaluator, calibrationFigures, isRegressionPartial, mergeWindowPartials, windowFigures, windowPartialKey, type EvaluatorOptions, type MetricPoint, type WindowPartialRow } from '../core/evaluate/index.js';
 import type { LabelledExample } from '../core/events.js';
-import { LOG_LOSS_EPSILON, sumTolerance } from '../core/metrics/index.js';
+import { LOG_LOSS_EPSILON, momentTolerance, sumTolerance, type RegressionPartial } from '../core/metrics/index.js';
 
 /** The shard of an example among `shards`: Kafka's default partition of its prediction id. */
 export function shardOf(e: LabelledExample, shards: number): number {
@@ -90,6 +93,38 @@ export function floatTolerance(name: string, value: number, count: number, terms
   return sumTolerance(terms, largest * terms) / Math.max(1, count) + 32 * Number.EPSILON * Math.abs(value) + 32 * Number.EPSILON;
 }
 
+/** Bounds on a regression stream's terms: the largest |score − label| and |label|, and the smallest |label| (at least machine epsilon). */
+export interface RegressionBounds {
+  error: number;
+  label: number;
+  minLabel: number;
+}
+
+/** Figures of a regression window taken from float sums. */
+const REGRESSION_FIGURE = /^(mae|rmse|mape|r2)$/;
+
+/**
+ * How far a merged regression figure may be from the unsharded one (the
+ * reference partial's sums), every window's sums having at most `terms`
+ * terms bounded by `b`: the sums' bound (sumTolerance) over the count for
+ * mae and mape, through the square root for rmse (|√a − √b| ≤ |a − b| / √b),
+ * and for r2 the first-order bound of 1 − SSE/SST with SSE and SST each within
+ * theirs (momentTolerance for SST); undefined (not compared) where SST is not
+ * clear of twice its bound: R² is ill-conditioned there.
+ */
+export function regressionTolerance(name: string, reference: RegressionPartial, terms: number, b: RegressionBounds): number | undefined {
+  const n = Math.max(1, reference.n);
+  const slack = (x: number) => 32 * Number.EPSILON * Math.abs(x) + 32 * Number.EPSILON;
+  const sse = sumTolerance(terms, terms * b.error * b.error);
+  if (name === 'mae') return sumTolerance(terms, terms * b.error) / n + slack(reference.absErrorSum / n);
+  if (name === 'mape') return sumTolerance(terms, (terms * b.error) / Math.max(b.minLabel, Number.EPSILON)) / n + slack(reference.percentSum / n);
+  const mse = reference.squaredErrorSum / n;
+  if (name === 'rmse') return sse / n / Math.max(Math.sqrt(Math.max(0, mse)), Number.MIN_VALUE) + slack(Math.sqrt(Math.max(0, mse)));
+  const sst = momentTolerance(terms, terms * b.label, terms * b.label * b.label, n).squares;
+  if (!(reference.labelSquares > 2 * sst)) return undefined;
+  return (sse + Math.abs(reference.squaredErrorSum / reference.labelSquares) * sst) / (reference.labelSquares - sst) + slack(1);
+}
+
 /** Every figure of a merged window by the name the evaluator's points give it (AUCs binned). */
 function figuresOf(row: WindowPartialRow, delayAccuracy: number): Array<[string, number | null]> {
   const out = Object.entries(windowFigures(row.partial, delayAccuracy)) as Array<[string, number | null]>;
@@ -115,7 +150,7 @@ function equalOrNull(a: number | null | undefined, b: number | null | undefined)
 }
 
 /** Checks a merge against the unsharded run (see the file's comment); `terms` bounds the terms of any window's sums. */
-export function compareMerged(merged: Map<string, WindowPartialRow>, unsharded: EvaluatorRun, delayAccuracy: number, terms: number): Comparison {
+export function compareMerged(merged: Map<string, WindowPartialRow>, unsharded: EvaluatorRun, delayAccuracy: number, terms: number, regression?: RegressionBounds): Comparison {
   const c: Comparison = { windows: 0, figures_compared: 0, mismatches: [], max_float_difference: 0, max_float_tolerance: 0, max_auc_difference: 0, max_auc_error_bound: 0 };
   const miss = (m: string) => void (c.mismatches.length < 20 && c.mismatches.push(m));
   for (const key of merged.keys()) if (!unsharded.rows.has(key)) miss(`window ${key.split('\u0000').join('|')} only in the merge`);
@@ -129,8 +164,21 @@ export function compareMerged(merged: Map<string, WindowPartialRow>, unsharded: 
     c.windows++;
     if (row.partial.lastTimestamp !== reference.partial.lastTimestamp) miss(`${where}: last timestamp ${row.partial.lastTimestamp} != ${reference.partial.lastTimestamp}`);
     const mine = new Map(figuresOf(row, delayAccuracy));
-    const count = row.partial.metric.tp + row.partial.metric.fp + row.partial.metric.tn + row.partial.metric.fn;
+    const count = mine.get('count') ?? 0;
+    const reg = isRegressionPartial(reference.partial.metric) ? reference.partial.metric : undefined;
     const against = (name: string, value: number | null | undefined, expected: number | null | undefined, what: string, n = count) => {
+      if (reg && REGRESSION_FIGURE.test(name) && (typeof value === 'number' || typeof expected === 'number')) {
+        if (!regression) throw new Error('compareMerged: a regression window, and no bounds on its terms');
+        const tolerance = regressionTolerance(name, reg, terms, regression);
+        if (tolerance === undefined) return; // r2 of labels that barely vary: not compared
+        c.figures_compared++;
+        if (typeof value !== 'number' || typeof expected !== 'number') return miss(`${where} ${name}: ${value} vs ${what} ${expected}`);
+        const difference = Math.abs(value - expected);
+        c.max_float_difference = Math.max(c.max_float_difference, difference);
+        c.max_float_tolerance = Math.max(c.max_float_tolerance, tolerance);
+        if (!(difference <= tolerance)) miss(`${where} ${name}: ${value} vs ${what} ${expected} (tolerance ${tolerance})`);
+        return;
+      }
       c.figures_compared++;
       if (FLOAT_FIGURE.test(name) && typeof value === 'number' && typeof expected === 'number') {
         const difference = Math.abs(value - expected);
@@ -173,5 +221,6 @@ export function compareMerged(merged: Map<string, WindowPartialRow>, unsharded: 
 /** A calibration bin's weight, for the tolerance of its mean score (undefined for other figures). */
 function binCount(row: WindowPartialRow, name: string): number | undefined {
   const m = /^calibration_bin_(\d+)_mean_score$/.exec(name);
-  return m ? row.partial.metric.calibration.count[Number(m[1])] : undefined;
+  const metric = row.partial.metric;
+  return m && !isRegressionPartial(metric) ? metric.calibration.count[Number(m[1])] : undefined;
 }

@@ -3,15 +3,27 @@
  * `metric_partials` (migrations.ts), and back. The score and calibration
  * bins go sparse (core/metrics/sparse-bins.ts): the bins holding weight
  * only, with the bin counts beside them; the label-delay sketch as its
- * buckets (index, count) and zero count. Column types: migrations.ts.
+ * buckets (index, count) and zero count. A regression window's row has
+ * kind 'regression', its sums in the reg_* columns (migration 15) and the
+ * binary columns empty (zero counts, no bins); a binary one kind 'binary'
+ * and the reg_* columns 0. Column types: migrations.ts.
  */
-import type { ShardPartialRow, WindowPartial } from '../../core/evaluate/window-partial.js';
+import { isRegressionPartial, type MetricPartial, type ShardPartialRow, type WindowPartial } from '../../core/evaluate/window-partial.js';
+import { emptyBinaryPartial, type BinaryPartial } from '../../core/metrics/binary-partial.js';
+import { emptyRegressionPartial, type RegressionPartial } from '../../core/metrics/regression-partial.js';
 import { denseBins, sparseBins } from '../../core/metrics/sparse-bins.js';
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
+/** The binary and regression columns of a partial: its own kind's, the other's empty. */
+function metricColumns(metric: MetricPartial): { kind: 'binary' | 'regression'; binary: BinaryPartial; regression: RegressionPartial } {
+  if (isRegressionPartial(metric)) return { kind: 'regression', binary: emptyBinaryPartial(0, 0), regression: metric };
+  return { kind: 'binary', binary: metric, regression: emptyRegressionPartial() };
+}
+
 export function metricPartialRow(r: ShardPartialRow, version: number, writtenAtMs: number) {
-  const { metric, delay } = r.partial;
+  const { delay } = r.partial;
+  const { kind, binary: metric, regression } = metricColumns(r.partial.metric);
   const score = sparseBins([metric.scorePositives, metric.scoreNegatives]);
   const calibration = sparseBins([metric.calibration.count, metric.calibration.score, metric.calibration.positive]);
   return {
@@ -47,6 +59,13 @@ export function metricPartialRow(r: ShardPartialRow, version: number, writtenAtM
     delay_buckets: delay ? Array.from(delay.indices) : [],
     delay_counts: delay ? Array.from(delay.counts) : [],
     last_timestamp_ms: Number.isFinite(r.partial.lastTimestamp) ? r.partial.lastTimestamp : null,
+    kind,
+    reg_count: regression.n,
+    reg_abs_error_sum: regression.absErrorSum,
+    reg_squared_error_sum: regression.squaredErrorSum,
+    reg_label_mean: regression.labelMean,
+    reg_label_squares: regression.labelSquares,
+    reg_percent_sum: regression.percentSum,
     version,
     written_at_ms: writtenAtMs,
   };
@@ -65,8 +84,14 @@ export function shardPartialOf(row: MetricPartialRow | Record<keyof MetricPartia
   const delay = Number(r.has_delay) === 1
     ? { zeroCount: r.delay_zero_count, indices: Float64Array.from(r.delay_buckets.map(Number)), counts: Float64Array.from(r.delay_counts) }
     : null;
+  const metric: MetricPartial = r.kind === 'regression'
+    ? {
+      kind: 'regression', n: r.reg_count, absErrorSum: r.reg_abs_error_sum, squaredErrorSum: r.reg_squared_error_sum,
+      labelMean: r.reg_label_mean, labelSquares: r.reg_label_squares, percentSum: r.reg_percent_sum,
+    }
+    : { tp: r.tp, fp: r.fp, tn: r.tn, fn: r.fn, logLossSum: r.log_loss_sum, brierSum: r.brier_sum, scorePositives: scorePositives!, scoreNegatives: scoreNegatives!, calibration: { count: count!, score: score!, positive: positive! } };
   const partial: WindowPartial = {
-    metric: { tp: r.tp, fp: r.fp, tn: r.tn, fn: r.fn, logLossSum: r.log_loss_sum, brierSum: r.brier_sum, scorePositives: scorePositives!, scoreNegatives: scoreNegatives!, calibration: { count: count!, score: score!, positive: positive! } },
+    metric,
     labelled: Number(r.labelled),
     expired: Number(r.expired),
     delay,

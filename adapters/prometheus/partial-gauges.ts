@@ -21,7 +21,8 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import { ALL_SEGMENTS } from '../../core/contracts/index.js';
-import type { Evaluator, EvaluatorRows, ShardPartialRow } from '../../core/evaluate/index.js';
+import { isRegressionPartial, type Evaluator, type EvaluatorRows, type ShardPartialRow } from '../../core/evaluate/index.js';
+import type { BinaryPartial } from '../../core/metrics/index.js';
 
 /** The `stat` label's values: the confusion counts, and the champion's labelled and expired predictions. */
 export const PARTIAL_STATS = ['tp', 'fp', 'tn', 'fn', 'labelled', 'expired'] as const;
@@ -53,7 +54,8 @@ export function partialGauges(registry: Registry, options: { segments: boolean }
   const set = (row: ShardPartialRow, cells: Map<string, Labels>) => {
     const labels: Labels = { model: row.model, role: row.role, version: row.model_version, segment: row.segment, shard: String(row.shard) };
     cells.set(JSON.stringify([row.model, row.role, row.model_version, row.segment]), labels);
-    const { metric, labelled, expired } = row.partial;
+    const { labelled, expired } = row.partial;
+    const metric = row.partial.metric as BinaryPartial;
     const values: Record<(typeof PARTIAL_STATS)[number], number> = { tp: metric.tp, fp: metric.fp, tn: metric.tn, fn: metric.fn, labelled, expired };
     for (const stat of PARTIAL_STATS) if (row.role === 'champion' || !CHAMPION_ONLY.has(stat)) gauge.set({ ...labels, stat }, values[stat]);
   };
@@ -68,7 +70,7 @@ export function partialGauges(registry: Registry, options: { segments: boolean }
         if (!shards.has(shard)) shards.set(shard, { evaluator, cells: new Map() });
       }
       for (const { value } of rows.partials ?? []) {
-        if (value.window !== 'total' || (!options.segments && value.segment !== ALL_SEGMENTS)) continue;
+        if (value.window !== 'total' || (!options.segments && value.segment !== ALL_SEGMENTS) || isRegressionPartial(value.partial.metric)) continue;
         const entry = shards.get(value.shard);
         if (entry) set(value, entry.cells);
       }

@@ -5,29 +5,41 @@
  * `total` or tumbling window of one cell, which adds up across shards into
  * the window of the whole stream.
  *
- * It holds the window's binary partial (core/metrics/binary-partial.ts), for
+ * It holds the window's binary partial (core/metrics/binary-partial.ts) or
+ * regression partial (core/metrics/regression-partial.ts), for
  * the champion role the labels and expired predictions counted and the
  * label-delay sketch (a DDSketch: merged by adding bucket counts, exact), and
  * the largest prediction timestamp (the `total` window's end; merged by max).
  * The derived figures are the evaluator's points of such a window (points.ts)
- * with the AUCs under their binned names (`auc_binned`,
- * `auc_binned_error_bound`, `pr_auc_binned`).
+ * with, for a binary window, the AUCs under their binned names (`auc_binned`,
+ * `auc_binned_error_bound`, `pr_auc_binned`); a regression window's are all
+ * of its points' (count, mae, rmse, r2, mape).
  *
  * Not here (not mergeable this way, or not built yet): the sliding count
  * window (`last_N`, in one stream's arrival order), drift and its detectors
  * (sequential), fairness gaps (derivable from merged segment windows),
- * arrival records' estimate sums, regression and multi-class windows.
+ * arrival records' estimate sums, multi-class and multi-label windows.
  */
 import { BinaryMetrics } from '../metrics/binary.js';
 import { binaryPartialOf, deriveBinaryPartial, mergeBinaryPartials, partialReliability, type BinaryPartial, type BinaryPartialFigures } from '../metrics/binary-partial.js';
+import { RegressionMetrics, type RegressionFigures } from '../metrics/regression.js';
+import { deriveRegressionPartial, mergeRegressionPartials, regressionPartialOf, type RegressionPartial } from '../metrics/regression-partial.js';
 import { QuantileSketch, type QuantileSketchState } from '../metrics/quantiles.js';
 import { TOTAL, type WindowStats } from './cells.js';
 import type { EvaluatorOptions } from './options.js';
 import type { MetricPoint } from './rows.js';
 import { windowSize } from './windows.js';
 
+/** A window's metric partial: binary (its score bins) or regression (its `kind`). */
+export type MetricPartial = BinaryPartial | RegressionPartial;
+
+/** Is the partial a regression window's? */
+export function isRegressionPartial(p: MetricPartial): p is RegressionPartial {
+  return 'kind' in p && p.kind === 'regression';
+}
+
 export interface WindowPartial {
-  metric: BinaryPartial;
+  metric: MetricPartial;
   /** Champion role: labels counted (corrections not), expired predictions, label delays; 0, 0 and null otherwise. */
   labelled: number;
   expired: number;
@@ -58,8 +70,8 @@ export function shardPartialRow(o: EvaluatorOptions, row: WindowPartialRow, shar
   return { ...row, shard, window_end: windowEnd(o, row), delay_accuracy: o.delayAccuracy };
 }
 
-/** The figures of a merged window: the binary figures, and for the champion role coverage and label delays. */
-export interface WindowFigures extends BinaryPartialFigures {
+/** For the champion role: coverage and label delays. */
+export interface ChampionFigures {
   labelled?: number;
   expired?: number;
   label_coverage?: number | null;
@@ -67,11 +79,22 @@ export interface WindowFigures extends BinaryPartialFigures {
   label_delay_p95?: number | null;
 }
 
-/** The partial of a binary window (undefined for a regression or class window). */
+/** The figures of a merged window: the binary or regression figures, and the champion's. */
+export type WindowFigures = (BinaryPartialFigures | RegressionFigures) & ChampionFigures;
+
+/** The metric partial of a window's metric (undefined for a class window). */
+function metricPartialOf(o: EvaluatorOptions, stats: WindowStats): MetricPartial | undefined {
+  if (stats.metric instanceof BinaryMetrics) return binaryPartialOf(stats.metric.toState(), o.aucBins);
+  if (stats.metric instanceof RegressionMetrics) return regressionPartialOf(stats.metric.toState());
+  return undefined;
+}
+
+/** The partial of a binary or regression window (undefined for a class window). */
 export function windowPartialOf(o: EvaluatorOptions, stats: WindowStats): WindowPartial | undefined {
-  if (!(stats.metric instanceof BinaryMetrics)) return undefined;
+  const metric = metricPartialOf(o, stats);
+  if (!metric) return undefined;
   return {
-    metric: binaryPartialOf(stats.metric.toState(), o.aucBins),
+    metric,
     labelled: stats.labelled,
     expired: stats.expired,
     delay: stats.delay ? stats.delay.toState() : null,
@@ -79,7 +102,7 @@ export function windowPartialOf(o: EvaluatorOptions, stats: WindowStats): Window
   };
 }
 
-/** The row of a window's partial (undefined for a regression or class window). */
+/** The row of a window's partial (undefined for a class window). */
 export function windowPartialRow(o: EvaluatorOptions, model: string, stats: WindowStats): WindowPartialRow | undefined {
   const partial = windowPartialOf(o, stats);
   if (!partial) return undefined;
@@ -97,7 +120,7 @@ export function mergeWindowPartials(a: WindowPartial, b: WindowPartial, delayAcc
   if ((a.delay === null) !== (b.delay === null)) throw new RangeError('mergeWindowPartials: label delays on one side only (a champion window against another role)');
   const delay = a.delay === null ? null : QuantileSketch.fromState(a.delay, delayAccuracy).merge(QuantileSketch.fromState(b.delay!, delayAccuracy)).toState();
   return {
-    metric: mergeBinaryPartials(a.metric, b.metric),
+    metric: mergeMetricPartials(a.metric, b.metric),
     labelled: a.labelled + b.labelled,
     expired: a.expired + b.expired,
     delay,
@@ -105,9 +128,16 @@ export function mergeWindowPartials(a: WindowPartial, b: WindowPartial, delayAcc
   };
 }
 
+/** Two metric partials of one kind together. */
+function mergeMetricPartials(a: MetricPartial, b: MetricPartial): MetricPartial {
+  const regression = isRegressionPartial(a);
+  if (regression !== isRegressionPartial(b)) throw new RangeError('mergeWindowPartials: a regression partial against a binary one');
+  return regression ? mergeRegressionPartials(a, b as RegressionPartial) : mergeBinaryPartials(a, b as BinaryPartial);
+}
+
 /** The figures of a (merged) window, as the evaluator's points of it name them. */
 export function windowFigures(p: WindowPartial, delayAccuracy: number): WindowFigures {
-  const out: WindowFigures = deriveBinaryPartial(p.metric);
+  const out: WindowFigures = isRegressionPartial(p.metric) ? deriveRegressionPartial(p.metric) : deriveBinaryPartial(p.metric);
   if (p.delay !== null) {
     const delay = QuantileSketch.fromState(p.delay, delayAccuracy);
     const covered = p.labelled + p.expired;
@@ -126,11 +156,12 @@ export function windowEnd(o: EvaluatorOptions, row: WindowPartialRow): number {
   return size === undefined ? Math.max(0, row.partial.lastTimestamp) : row.window_start + size;
 }
 
-/** The calibration bins' points of a `total` window (points.ts names them so); none for other windows. */
+/** The calibration bins' points of a binary `total` window (points.ts names them so); none for other windows. */
 export function calibrationFigures(row: WindowPartialRow): Array<[string, number | null]> {
-  if (row.window !== TOTAL) return [];
+  const metric = row.partial.metric;
+  if (row.window !== TOTAL || isRegressionPartial(metric)) return [];
   const out: Array<[string, number | null]> = [];
-  partialReliability(row.partial.metric).forEach((bin, b) => {
+  partialReliability(metric).forEach((bin, b) => {
     const id = String(b).padStart(2, '0');
     out.push([`calibration_bin_${id}_mean_score`, bin.mean_score], [`calibration_bin_${id}_fraction_positive`, bin.fraction_positive]);
   });

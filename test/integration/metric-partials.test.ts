@@ -17,12 +17,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseStore, MERGED_METRICS, mergedPointsQuery, shardPartialOf, type MetricPartialRow } from '../../adapters/clickhouse/index.js';
 import { mergeRuns, shard } from '../../bench/shards.js';
 import { systemClock } from '../../core/clock.js';
-import { windowFigures, windowPartialKey, type EvaluatorRows, type ShardPartialRow, type WindowPartialRow } from '../../core/evaluate/index.js';
+import { windowFigures, windowPartialKey, type EvaluatorRows, type ShardPartialRow, type WindowPartial, type WindowPartialRow } from '../../core/evaluate/index.js';
+import type { BinaryPartial } from '../../core/metrics/index.js';
 import { ClickHouseEvaluatorSink } from '../../sinks/evaluator-rows.js';
 import { uniqueName } from '../support/collect.js';
 import { byWindow, expectMergedMatchesPoints, mergedWindowKey, type MergedRow } from '../support/merged-points.js';
 import { DELAY_ACCURACY, MODEL, shardRows, stream, unsharded } from '../support/partials-stream.js';
 import { requireStack, STACK } from '../support/stack.js';
+
+type BinaryWindow = WindowPartial & { metric: BinaryPartial };
 
 /**
  * How far the view's figure may be from the TypeScript merge of the same partials: 0 (bit for bit) but for
@@ -79,7 +82,7 @@ describe('metric_partials and metric_points_merged on the real ClickHouse', () =
     expect(examples.filter((e) => e.correction_of !== null).length).toBeGreaterThan(50);
     expect(examples.filter((e) => e.label === null).length).toBeGreaterThan(20);
     expect(shards.map((s) => s.length).every((n) => n > 150)).toBe(true);
-    const binned = [...reference.windows.values()].filter((w) => w.partial.metric.tp + w.partial.metric.fp + w.partial.metric.tn + w.partial.metric.fn > 30);
+    const binned = [...reference.windows.values()].filter((w) => (({ tp, fp, tn, fn }) => tp + fp + tn + fn)(w.partial.metric as BinaryPartial) > 30);
     expect(binned.length).toBeGreaterThan(0);
   });
 
@@ -150,8 +153,8 @@ describe('metric_partials and metric_points_merged on the real ClickHouse', () =
     let floats = 0;
     let offByParse = 0;
     for (const row of read) {
-      const { partial } = shardPartialOf(row);
-      const written = last[Number(row.shard)]!.get(windowPartialKey(shardPartialOf(row)))!.partial;
+      const partial = shardPartialOf(row).partial as BinaryWindow;
+      const written = last[Number(row.shard)]!.get(windowPartialKey(shardPartialOf(row)))!.partial as BinaryWindow;
       const where = windowPartialKey(shardPartialOf(row)).split('\u0000').join('|');
       // Counts, weights, the sketch and the timestamp exactly (integers parse exactly); the float sums within an ulp (parseSlack).
       const exactPart = (p: typeof partial) => ({ ...p, metric: { ...p.metric, logLossSum: 0, brierSum: 0, calibration: { ...p.metric.calibration, score: null } } });
@@ -178,8 +181,9 @@ describe('metric_partials and metric_points_merged on the real ClickHouse', () =
     const [key, row] = [...lastOf(rowsOfShards[0]!)].find(([, r]) => r.role === 'champion' && r.window === '1h')!;
     const version = rowsOfShards[0]!.reduce((m, r) => r.partials!.reduce((n, p) => Math.max(n, p.version), m), Number.NEGATIVE_INFINITY);
     const bumped = structuredClone(row) as ShardPartialRow;
-    bumped.partial.metric.tp += 1;
-    bumped.partial.metric.scorePositives[49] = bumped.partial.metric.scorePositives[49]! + 1;
+    const bumpedMetric = bumped.partial.metric as BinaryPartial;
+    bumpedMetric.tp += 1;
+    bumpedMetric.scorePositives[49] = bumpedMetric.scorePositives[49]! + 1;
     const write = (value: ShardPartialRow, v: number) => sink.writeBatch([{ points: [], drift: [], feedback: [], charts: [], examples: [], partials: [{ value, version: v }] }]);
     await write(bumped, version + 1);
     const figure = async (metric: string) => (await merge()).find((r) => windowKeyOf(r) === key && r.metric === metric)!;

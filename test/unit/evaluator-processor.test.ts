@@ -9,6 +9,7 @@ import { LocalCodec } from '../../adapters/codec/codec.js';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { Registry } from 'prom-client';
 import { evaluatorMetrics } from '../../adapters/prometheus/model-gauges.js';
+import type { BinaryPartial, BinaryPartialFigures } from '../../core/metrics/index.js';
 import { ManualClock } from '../../core/clock.js';
 import type { DeadLetter, LabelledExample, ModelKind } from '../../core/events.js';
 import type { RestoreReport } from '../../core/observer.js';
@@ -333,7 +334,7 @@ describe('evaluator processor: partials (evaluator.write_partials)', () => {
     const byKey = new Map(points.map((p) => [`${windowPartialKey(p)}\u0000${p.metric}`, p]));
     const pointOf = (key: string, metric: string) => byKey.get(`${key}\u0000${metric}`);
     for (const { value } of last.values()) {
-      const f = windowFigures(value.partial, DEFAULT_EVALUATOR_OPTIONS.delayAccuracy);
+      const f = windowFigures(value.partial, DEFAULT_EVALUATOR_OPTIONS.delayAccuracy) as BinaryPartialFigures;
       const key = windowPartialKey(value);
       expect([f.count, f.tp, f.fp, f.log_loss]).toEqual(['count', 'tp', 'fp', 'log_loss'].map((m) => pointOf(key, m)!.value));
       expect(value.window_end).toBe(pointOf(key, 'count')!.window_end);
@@ -346,7 +347,7 @@ describe('evaluator processor: partials (evaluator.write_partials)', () => {
       if (value.window !== 'total' || value.segment !== '*') continue;
       const labels = { model: value.model, role: value.role, version: value.model_version, segment: '*', shard: String(value.shard) };
       const at = (stat: string) => gauge.find((v) => Object.entries({ ...labels, stat }).every(([k, x]) => v.labels[k] === x))?.value;
-      expect([at('tp'), at('fp'), at('tn'), at('fn')]).toEqual([value.partial.metric.tp, value.partial.metric.fp, value.partial.metric.tn, value.partial.metric.fn]);
+      expect([at('tp'), at('fp'), at('tn'), at('fn')]).toEqual((({ tp, fp, tn, fn }) => [tp, fp, tn, fn])(value.partial.metric as BinaryPartial));
       checked++;
     }
     expect(checked).toBeGreaterThanOrEqual(2);

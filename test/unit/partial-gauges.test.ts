@@ -11,6 +11,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { evaluatorMetrics } from '../../adapters/prometheus/model-gauges.js';
+import type { BinaryPartial } from '../../core/metrics/index.js';
 import { PARTIAL_STATS } from '../../adapters/prometheus/partial-gauges.js';
 import { shard } from '../../bench/shards.js';
 import { Evaluator, type EvaluatorRows } from '../../core/evaluate/index.js';
@@ -57,7 +58,8 @@ describe('feedbackloop_partial_count', () => {
     let compared = 0;
     for (const w of reference.windows.values()) {
       if (w.window !== 'total' || w.segment !== '*') continue;
-      const { metric, labelled, expired } = w.partial;
+      const { labelled, expired } = w.partial;
+      const metric = w.partial.metric as BinaryPartial;
       const expected: Record<string, number> = { tp: metric.tp, fp: metric.fp, tn: metric.tn, fn: metric.fn, labelled, expired };
       for (const stat of PARTIAL_STATS) {
         const got = sums.get([w.role, w.model_version, '*', stat].join('|'));
