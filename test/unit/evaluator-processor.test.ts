@@ -9,7 +9,7 @@ import { LocalCodec } from '../../adapters/codec/codec.js';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { Registry } from 'prom-client';
 import { evaluatorMetrics } from '../../adapters/prometheus/model-gauges.js';
-import type { BinaryPartial, BinaryPartialFigures } from '../../core/metrics/index.js';
+import type { BinaryPartial } from '../../core/metrics/index.js';
 import { ManualClock } from '../../core/clock.js';
 import type { DeadLetter, LabelledExample, ModelKind } from '../../core/events.js';
 import type { RestoreReport } from '../../core/observer.js';
@@ -313,15 +313,16 @@ describe('evaluator processor: partials (evaluator.write_partials)', () => {
     expect(count).toBeGreaterThan(100);
   });
 
-  it("off by default; on: each write carries the changed binary windows' partials, shard = partition, version = its offset, the last of each window its points' figures; a regression model none", async () => {
+  it("off by default; on: each write carries the changed binary and regression windows' partials, shard = partition, version = its offset, the last of each window its points' figures", async () => {
     const examples = stream(600, 11);
     expect((await run(examples, {})).partials).toEqual([]);
 
     const kindOf = (model: string): ModelKind => (model === 'spam' ? 'regression' : 'binary');
     const registry = new Registry();
     const { partials, points, ends } = await run(examples, { writePartials: true, evaluator: { kindOf }, observer: evaluatorMetrics(registry, { segments: false, kindOf }) });
-    expect(new Set(partials.map((p) => p.value.model))).toEqual(new Set(['fraud', 'churn']));
+    expect(new Set(partials.map((p) => p.value.model))).toEqual(new Set(['fraud', 'spam', 'churn']));
     expect(points.some((p) => p.model === 'spam')).toBe(true);
+    let regression = 0;
     const last = new Map<string, Versioned<ShardPartialRow>>();
     for (const p of partials) {
       const key = `${windowPartialKey(p.value)}\u0000${p.value.shard}`;
@@ -334,17 +335,21 @@ describe('evaluator processor: partials (evaluator.write_partials)', () => {
     const byKey = new Map(points.map((p) => [`${windowPartialKey(p)}\u0000${p.metric}`, p]));
     const pointOf = (key: string, metric: string) => byKey.get(`${key}\u0000${metric}`);
     for (const { value } of last.values()) {
-      const f = windowFigures(value.partial, DEFAULT_EVALUATOR_OPTIONS.delayAccuracy) as BinaryPartialFigures;
       const key = windowPartialKey(value);
-      expect([f.count, f.tp, f.fp, f.log_loss]).toEqual(['count', 'tp', 'fp', 'log_loss'].map((m) => pointOf(key, m)!.value));
+      // One shard per model (keyed by model): the partial is the window's own state, its figures the points' bit for bit.
+      const figures = windowFigures(value.partial, DEFAULT_EVALUATOR_OPTIONS.delayAccuracy) as unknown as Record<string, number | null>;
+      const names = value.model === 'spam' ? ['count', 'mae', 'rmse', 'r2', 'mape'] : ['count', 'tp', 'fp', 'log_loss'];
+      if (value.model === 'spam') regression++;
+      expect(names.map((m) => figures[m])).toEqual(names.map((m) => pointOf(key, m)!.value));
       expect(value.window_end).toBe(pointOf(key, 'count')!.window_end);
     }
     expect(last.size).toBeGreaterThan(20);
+    expect(regression).toBeGreaterThan(5);
     // The Prometheus gauge of each shard's total counts (partial-gauges.ts), fed by the flush hook with the partitions.
     const gauge = (await registry.getSingleMetric('feedbackloop_partial_count')!.get()).values;
     let checked = 0;
     for (const { value } of last.values()) {
-      if (value.window !== 'total' || value.segment !== '*') continue;
+      if (value.window !== 'total' || value.segment !== '*' || value.model === 'spam') continue;
       const labels = { model: value.model, role: value.role, version: value.model_version, segment: '*', shard: String(value.shard) };
       const at = (stat: string) => gauge.find((v) => Object.entries({ ...labels, stat }).every(([k, x]) => v.labels[k] === x))?.value;
       expect([at('tp'), at('fp'), at('tn'), at('fn')]).toEqual((({ tp, fp, tn, fn }) => [tp, fp, tn, fn])(value.partial.metric as BinaryPartial));
