@@ -15,4 +15,4 @@ export {
 } from './rows.js';
 export { bindParams, type QueryParam } from './params.js';
 export { metricPartialRow, shardPartialOf, type MetricPartialRow } from './partial-rows.js';
-export { MERGED_METRICS, mergedPointsQuery } from './merged-view.js';
+export { MERGED_METRICS, MERGED_REGRESSION_METRICS, mergedPointsQuery, type MergedForm } from './merged-view.js';

@@ -43,13 +43,23 @@
  *   lower quantile taken as QuantileSketch.quantile does (a bucket's value
  *   2 gamma^i / (gamma + 1) through ClickHouse's pow: within an ulp or two
  *   of JavaScript's `**`).
+ * - a regression window's (kind 'regression', migration 15) count, mae,
+ *   rmse, r2 and mape as core/metrics/regression.ts derives them: the error
+ *   sums summed over shards; the labels' mean Σ n_i·mean_i / n and centred
+ *   squares Σ M2_i + Σ n_i·(mean_i − mean)² (Chan et al.'s merge over k
+ *   shards at once: the same figure as the core's pairwise merge, rounded in
+ *   another order; within momentTolerance of one stream's, see
+ *   core/metrics/regression-partial.ts), r2 = 1 − SSE/SST or null where
+ *   SST is not positive (or the ratio not finite), as rSquared.
+ * A window's figures are those of its kind (the binary ones for a binary
+ * window, the regression ones for a regression window), plus the champion's.
  * window_end is the largest of the shards' (a `total` window's last prediction).
  *
  * Not derived here: the calibration bins' points of a `total` window
  * (calibration_bin_NN_*; partialReliability from the rows), the exact
  * roc_auc and pr_auc (not mergeable), the sliding `last_N` windows, drift,
- * fairness, the estimated figures of arrival records, regression and class
- * windows (no partials), and which windows an arrival-only window would hide
+ * fairness, the estimated figures of arrival records, class windows (no
+ * partials), and which windows an arrival-only window would hide
  * (the core writes no realised figures for a window its arrivals alone made:
  * here such a window shows count 0 and null ratios).
  */
@@ -57,15 +67,34 @@
 /** `ratio(numerator, denominator)` of core/metrics/metric.ts: null over a zero denominator. */
 const ratio = (numerator: string, denominator: string) => `if((${denominator}) = 0, NULL, (${numerator}) / (${denominator}))`;
 
+/**
+ * The view's two forms: `binary` reads metric_partials as migration 11 made it (migrations 12 and 14
+ * create the view before migration 15 adds the regression columns, and 18.16 checks a view's columns
+ * at CREATE); `all` reads the regression columns too and gives each window its kind's figures.
+ */
+export type MergedForm = 'binary' | 'all';
+
+/**
+ * The regression sums per window: the error sums, the labels' merged mean (an aggregate), and each shard's
+ * (count, label mean) for the merged centred squares. The mean goes into the squares' lambda as an array
+ * (replicate), not captured: a lambda capturing an alias of the same SELECT that is itself a lambda's sum
+ * gave 18.16 another value when that alias was not selected too (r2 0.96021 for 0.96011, found by
+ * test/integration/metric-partials-regression.test.ts).
+ */
+const REGRESSION_SUMS = `,
+    any(kind) AS s_kind, sum(reg_count) AS r_n, sum(reg_abs_error_sum) AS r_abs, sum(reg_squared_error_sum) AS r_sse, sum(reg_percent_sum) AS r_percent,
+    if(r_n <= 0, 0., sum(reg_count * reg_label_mean) / r_n) AS r_mean,
+    sum(reg_label_squares) AS r_within, groupArray((reg_count, reg_label_mean)) AS r_moments`;
+
 /** Per window: the shards' latest rows (those `where` keeps) summed. */
-const summed = (where: string) => `SELECT model, model_version, role, segment, window, window_start,
+const summed = (where: string, form: MergedForm) => `SELECT model, model_version, role, segment, window, window_start,
     any(window_start_ms) AS start_ms, max(window_end_ms) AS end_ms, count() AS shards, max(version) AS last_version,
     sum(tp) AS s_tp, sum(fp) AS s_fp, sum(tn) AS s_tn, sum(fn) AS s_fn, sum(log_loss_sum) AS s_log_loss, sum(brier_sum) AS s_brier,
     min(score_bin_count) = max(score_bin_count) AS same_bins, min(calibration_bin_count) = max(calibration_bin_count) AS same_calibration,
     sumMap(score_bins, score_positives, score_negatives) AS s_score,
     sumMap(calibration_bins, calibration_count, calibration_score, calibration_positive) AS s_calibration,
     max(has_delay) AS s_has_delay, toFloat64(sum(labelled)) AS s_labelled, toFloat64(sum(expired)) AS s_expired,
-    any(delay_accuracy) AS s_accuracy, sum(delay_zero_count) AS s_zero, sumMap(delay_buckets, delay_counts) AS s_delay
+    any(delay_accuracy) AS s_accuracy, sum(delay_zero_count) AS s_zero, sumMap(delay_buckets, delay_counts) AS s_delay${form === 'all' ? REGRESSION_SUMS : ''}
   FROM metric_partials FINAL${where === '' ? '' : `
   WHERE ${where}`}
   GROUP BY model, model_version, role, segment, window, window_start`;
@@ -85,7 +114,12 @@ function delayQuantile(q: number): string {
  * window without labels, its arrays empty, arrayPopBack's form gave [0] beside [] and arrayMap refused
  * the whole block (migrations 13 and 14 replace the view that had it).
  */
-const derived = (where: string) => `SELECT *,
+const REGRESSION_DERIVED = `,
+    arrayMap(moment -> moment.1, r_moments) AS r_counts,
+    r_within + arraySum((c, m, mean) -> c * (m - mean) * (m - mean), r_counts, arrayMap(moment -> moment.2, r_moments), replicate(r_mean, r_counts)) AS r_sst,
+    1 - r_sse / r_sst AS r_r2`;
+
+const derived = (where: string, form: MergedForm) => `SELECT *,
     s_tp + s_fp + s_tn + s_fn AS n,
     sqrt((s_tp + s_fp) * (s_tp + s_fn) * (s_tn + s_fp) * (s_tn + s_fn)) AS mcc_denominator,
     s_score.2 AS pos, s_score.3 AS neg, arraySum(pos) AS p_total, arraySum(neg) AS n_total,
@@ -102,11 +136,14 @@ const derived = (where: string) => `SELECT *,
     s_delay.1 AS d_index,
     s_zero + arraySum(s_delay.2) AS d_n,
     arrayMap(c -> s_zero + c, arrayCumSum(s_delay.2)) AS d_cumulative,
-    s_labelled + s_expired AS covered
-  FROM (${summed(where)})`;
+    s_labelled + s_expired AS covered${form === 'all' ? REGRESSION_DERIVED : ''}
+  FROM (${summed(where, form)})`;
 
-/** The figures by name: [metric, value, count]. */
-const FIGURES: Array<[string, string, string]> = [
+/** A figure: [metric, value, count, the window kind it belongs to ('any': both)]. */
+type Figure = [string, string, string, 'binary' | 'regression' | 'any'];
+
+/** The binary figures by name: [metric, value, count]. */
+const BINARY: Array<[string, string, string]> = [
   ['count', 'n', 'n'],
   ['positives', 's_tp + s_fn', 'n'],
   ['tp', 's_tp', 'n'],
@@ -127,6 +164,19 @@ const FIGURES: Array<[string, string, string]> = [
   ['auc_binned_error_bound', `if(p_total = 0 OR n_total = 0 OR NOT same_bins, NULL, auc_ties / (p_total * n_total))`, 'n'],
   ['pr_auc_binned', `if(p_total = 0 OR NOT same_bins, NULL, average_precision)`, 'n'],
   ['ece', `if(NOT same_calibration, NULL, ${ratio('c_gap', 'c_total')})`, 'n'],
+];
+
+/** The regression figures (RegressionMetrics.get). */
+const REGRESSION: Array<[string, string, string]> = [
+  ['count', 'r_n', 'r_n'],
+  ['mae', ratio('r_abs', 'r_n'), 'r_n'],
+  ['rmse', `if(r_n = 0, NULL, sqrt(greatest(0., r_sse / r_n)))`, 'r_n'],
+  ['r2', `if(r_sst > 0 AND isFinite(r_r2), r_r2, NULL)`, 'r_n'],
+  ['mape', ratio('r_percent', 'r_n'), 'r_n'],
+];
+
+/** The champion's figures, of either kind. */
+const CHAMPION: Array<[string, string, string]> = [
   ['labelled', 's_labelled', 'covered'],
   ['expired', 's_expired', 'covered'],
   ['label_coverage', ratio('s_labelled', 'covered'), 'covered'],
@@ -134,29 +184,45 @@ const FIGURES: Array<[string, string, string]> = [
   ['label_delay_p95', delayQuantile(0.95), 'd_n'],
 ];
 
-/** Figures only the champion role has (its rows hold label delays). */
-const CHAMPION_ONLY = ['labelled', 'expired', 'label_coverage', 'label_delay_p50', 'label_delay_p95'];
+const kinded = (figures: Array<[string, string, string]>, kind: Figure[3]): Figure[] => figures.map(([name, value, count]) => [name, value, count, kind]);
 
-/** The metric names the view derives, in its order. */
-export const MERGED_METRICS: readonly string[] = FIGURES.map(([name]) => name);
+/** The figures of each form, in the view's order. */
+const FIGURES: Record<MergedForm, Figure[]> = {
+  binary: kinded([...BINARY, ...CHAMPION], 'any'),
+  all: [...kinded(BINARY, 'binary'), ...kinded(REGRESSION, 'regression'), ...kinded(CHAMPION, 'any')],
+};
+
+/** Figures only the champion role has (its rows hold label delays). */
+const CHAMPION_ONLY = CHAMPION.map(([name]) => name);
+
+/** The metric names the view derives of a binary window, of a regression window, in its order (the champion's last). */
+export const MERGED_METRICS: readonly string[] = [...BINARY, ...CHAMPION].map(([name]) => name);
+export const MERGED_REGRESSION_METRICS: readonly string[] = [...REGRESSION, ...CHAMPION].map(([name]) => name);
 
 /**
  * The merged points of the partials `where` keeps (SQL over metric_partials' columns, values bound or
  * quoted by the caller, e.g. `model = {model:String} AND window = '1h'`; empty: all), in the view's columns.
  */
-export function mergedPointsQuery(where = ''): string {
+export function mergedPointsQuery(where = '', form: MergedForm = 'all'): string {
+  const figures = FIGURES[form];
+  const kind = form === 'all' ? `\n  AND (m_kind = 'any' OR m_kind = s_kind)` : '';
   return `SELECT model, model_version, role, segment, window, window_start, start_ms AS window_start_ms,
   toDateTime(intDiv(end_ms, 1000)) AS window_end, end_ms AS window_end_ms,
   m_name AS metric, m_value AS value, m_count AS count, shards, last_version AS version
-FROM (${derived(where)})
+FROM (${derived(where, form)})
 ARRAY JOIN
-  [${FIGURES.map(([name]) => `'${name}'`).join(', ')}] AS m_name,
-  [${FIGURES.map(([, value]) => `toNullable(toFloat64(${value}))`).join(',\n   ')}] AS m_value,
-  [${FIGURES.map(([, , count]) => `toFloat64(${count})`).join(', ')}] AS m_count
-WHERE s_has_delay = 1 OR m_name NOT IN (${CHAMPION_ONLY.map((name) => `'${name}'`).join(', ')})`;
+  [${figures.map(([name]) => `'${name}'`).join(', ')}] AS m_name,
+  [${figures.map(([, value]) => `toNullable(toFloat64(${value}))`).join(',\n   ')}] AS m_value,
+  [${figures.map(([, , count]) => `toFloat64(${count})`).join(', ')}] AS m_count${form === 'all' ? `,
+  [${figures.map(([, , , k]) => `'${k}'`).join(', ')}] AS m_kind` : ''}
+WHERE (s_has_delay = 1 OR m_name NOT IN (${CHAMPION_ONLY.map((name) => `'${name}'`).join(', ')}))${kind}`;
 }
 
+/** The view of migrations 12 and 14: binary windows only (metric_partials before migration 15's columns). */
+export const METRIC_POINTS_MERGED_BINARY = `CREATE VIEW IF NOT EXISTS metric_points_merged AS\n${mergedPointsQuery('', 'binary')}`;
+
+/** The view of migration 17: binary and regression windows. */
 export const METRIC_POINTS_MERGED = `CREATE VIEW IF NOT EXISTS metric_points_merged AS\n${mergedPointsQuery()}`;
 
-/** Drops the view (migration 13), so that migration 14 creates it again with METRIC_POINTS_MERGED's query. */
+/** Drops the view (migrations 13 and 16), so that the next migration creates it again with its new query. */
 export const DROP_METRIC_POINTS_MERGED = 'DROP TABLE IF EXISTS metric_points_merged';

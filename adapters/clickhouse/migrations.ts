@@ -13,7 +13,7 @@
  * has no ADD COLUMN IF NOT EXISTS, so the runner adds only the columns the
  * table lacks (system.columns), which keeps it idempotent too.
  */
-import { DROP_METRIC_POINTS_MERGED, METRIC_POINTS_MERGED } from './merged-view.js';
+import { DROP_METRIC_POINTS_MERGED, METRIC_POINTS_MERGED, METRIC_POINTS_MERGED_BINARY } from './merged-view.js';
 
 export type Migration = { id: number; name: string } & ({ sql: string } | { addColumns: { table: string; columns: ReadonlyArray<readonly [name: string, type: string]> } });
 
@@ -355,7 +355,7 @@ ORDER BY (model, window, segment, role, model_version, window_start, shard)`,
   {
     id: 12,
     name: 'metric_points_merged',
-    sql: METRIC_POINTS_MERGED,
+    sql: METRIC_POINTS_MERGED_BINARY,
   },
   // The view of migration 12 failed on any window without labels (its score bins empty: only
   // expired predictions or arrival records): the average precision's shifted recall was [0] beside
@@ -368,6 +368,38 @@ ORDER BY (model, window, segment, role, model_version, window_start, shard)`,
   {
     id: 14,
     name: 'metric_points_merged_v2',
+    sql: METRIC_POINTS_MERGED_BINARY,
+  },
+  {
+    id: 15,
+    name: 'metric_partials_regression',
+    // Regression windows' partials (core/metrics/regression-partial.ts) in metric_partials: kind
+    // 'regression' (old rows and binary windows 'binary'), and RegressionMetrics' running sums, each
+    // Float64 as the core holds them: the weight n (integers exact to 2^53), Σw|e|, Σw·e²,
+    // Σw·|e|/max(|y|, ε), the labels' weighted mean and centred squares Σw(y − mean)². A regression
+    // row's binary columns are empty (zero counts, no bins, bin counts 0); a binary row's reg_* 0.
+    addColumns: {
+      table: 'metric_partials',
+      columns: [
+        ['kind', "String DEFAULT 'binary'"],
+        ['reg_count', 'Float64'],
+        ['reg_abs_error_sum', 'Float64'],
+        ['reg_squared_error_sum', 'Float64'],
+        ['reg_label_mean', 'Float64'],
+        ['reg_label_squares', 'Float64'],
+        ['reg_percent_sum', 'Float64'],
+      ],
+    },
+  },
+  // The view again, reading migration 15's columns: each window its kind's figures (binary or regression).
+  {
+    id: 16,
+    name: 'metric_points_merged_drop_v2',
+    sql: DROP_METRIC_POINTS_MERGED,
+  },
+  {
+    id: 17,
+    name: 'metric_points_merged_v3',
     sql: METRIC_POINTS_MERGED,
   },
 ];

@@ -13,28 +13,45 @@ import { pointKey } from '../../sinks/evaluator-rows.js';
 export const T0 = 1_763_942_400_000; // 2025-11-24T00:00:00Z
 const MINUTE = 60_000;
 export const MODEL = 'hot';
-/** Few exact scores and coarse bins: windows switch to bins, and auc_binned differs from the exact AUC. */
-export const OPTIONS: Partial<EvaluatorOptions> = { aucExactLimit: 30, aucBins: 50 };
+/** A regression model (regressionStream). */
+export const REGRESSION_MODEL = 'eta';
+/** Few exact scores and coarse bins: windows switch to bins, and auc_binned differs from the exact AUC; REGRESSION_MODEL a regression model. */
+export const OPTIONS: Partial<EvaluatorOptions> = { aucExactLimit: 30, aucBins: 50, kindOf: (model) => (model === REGRESSION_MODEL ? 'regression' : 'binary') };
 export const DRAIN_EVERY = 25;
 export const DELAY_ACCURACY = 0.01;
 
+/** Bounds on regressionStream's terms (bench/shards.ts RegressionBounds): labels in [1, 500], scores within 50 of them. */
+export const REGRESSION_BOUNDS = { error: 100, label: 500, minLabel: 1 };
+
+/**
+ * regressionStream's example: labels in [1, 500] (0.1 steps) around a mean of 250, predictions within 50 of
+ * the first label, a correction moving the label by up to 50 (so errors stay within 100).
+ */
+const regression = { score: (random: () => number, label: number) => Math.round((label + (random() - 0.5) * 100) * 10) / 10, label: (random: () => number) => 1 + Math.round(random() * 4990) / 10 };
+
+/** A deterministic regression stream of REGRESSION_MODEL, shaped as stream()'s: 400 predictions over 6 hours, 1 in 10 expired, 1 in 5 corrected (some twice). */
+export function regressionStream(model = REGRESSION_MODEL): LabelledExample[] {
+  return stream(model, regression);
+}
+
 /** A deterministic stream: 400 predictions over 6 hours, labels within an hour (1 in 10 expired), 1 in 5 corrected (some twice). */
-export function stream(model = MODEL): LabelledExample[] {
+export function stream(model = MODEL, numeric?: typeof regression): LabelledExample[] {
   let seed = 12345;
   const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
   const out: LabelledExample[] = [];
   const corrections: LabelledExample[] = [];
   for (let i = 0; i < 400; i++) {
     const timestamp = T0 + Math.floor((i * 6 * 60 * MINUTE) / 400);
-    const score = Math.round(random() * 1000) / 1000;
-    const label = random() < 0.1 ? null : random() < score ? 1 : 0;
+    const truth = numeric?.label(random) ?? 0;
+    const score = numeric ? numeric.score(random, truth) : Math.round(random() * 1000) / 1000;
+    const label = random() < 0.1 ? null : numeric ? truth : random() < score ? 1 : 0;
     const delay = Math.floor(random() * 60 * MINUTE);
     const labelled = label !== null;
     const x: LabelledExample = {
       example_id: `p${i}#1`, prediction_id: `p${i}`, model, model_version: 'v1', timestamp, features: {}, categorical: {},
       segments: { region: random() < 0.5 ? 'eu' : 'us' }, score, threshold: 0.5, label, feedback_type: labelled ? 'USER_CONFIRMED' : null, source: labelled ? 'u' : null,
       feedback_timestamp: labelled ? timestamp + delay : null, label_delay_ms: labelled ? delay : null, correction_of: null, replaces: null, arrival: false,
-      shadow_scores: { [`${model}/lr@1`]: Math.round(random() * 1000) / 1000 }, ...noExampleClasses(),
+      shadow_scores: { [`${model}/lr@1`]: numeric ? numeric.score(random, truth) : Math.round(random() * 1000) / 1000 }, ...noExampleClasses(),
     };
     out.push(x);
     if (labelled && random() < 0.2) corrections.push(x);
@@ -43,7 +60,7 @@ export function stream(model = MODEL): LabelledExample[] {
   const inForce = new Map(out.map((x) => [x.prediction_id, x]));
   const correct = (old: LabelledExample, n: number): LabelledExample => {
     const x: LabelledExample = {
-      ...old, example_id: `${old.prediction_id}#${n}`, label: 1 - old.label!, feedback_type: 'EXPERT_REVIEW', source: 'analyst', feedback_timestamp: old.feedback_timestamp! + 1000,
+      ...old, example_id: `${old.prediction_id}#${n}`, label: numeric ? Math.min(500, Math.max(1, Math.round((old.label! + 25 - (n % 2) * 50) * 10) / 10)) : 1 - old.label!, feedback_type: 'EXPERT_REVIEW', source: 'analyst', feedback_timestamp: old.feedback_timestamp! + 1000,
       correction_of: old.example_id,
       replaces: { label: old.label, feedback_type: old.feedback_type!, source: old.source, feedback_timestamp: old.feedback_timestamp!, label_class: null, rejected_class: null, labels: null },
     };
