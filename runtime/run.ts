@@ -134,7 +134,7 @@ function environment(runtime: Runtime, producer: LogProducer, evaluatorHeartbeat
   const e = config.evaluator;
   const skipped = e.write_partials ? modelsWithoutPartials(config) : [];
   if (skipped.length > 0) {
-    logger.warn({ models: skipped }, 'evaluator.write_partials: these models get no partials (only binary windows have mergeable partials yet); their metric_points are written as before');
+    logger.warn({ models: skipped }, 'evaluator.write_partials: these models get no partials (only binary and regression windows have mergeable partials yet); their metric_points are written as before');
   }
   return {
     config,

@@ -4,7 +4,7 @@
  * their pipeline from these).
  */
 import { modelChallengersOf, modelClassesOf, modelKindOf, modelNumericTargetOf, type Config } from '../adapters/config/index.js';
-import type { EvaluatorOptions } from '../core/evaluate/index.js';
+import { TASKS_WITH_PARTIALS, type EvaluatorOptions } from '../core/evaluate/index.js';
 import type { TimeBounds } from '../core/join/index.js';
 import type { ModelKind } from '../core/events.js';
 import type { TrainerOptions } from '../core/learn/index.js';
@@ -107,11 +107,11 @@ export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
   };
 }
 
-/** The models the config gives a task without mergeable partials (evaluator.write_partials writes binary windows only). */
+/** The models the config gives a task without mergeable partials (evaluator.write_partials writes binary and regression windows only). */
 export function modelsWithoutPartials(config: Config): Array<{ model: string; task: string }> {
   return Object.keys(config.models)
     .map((model) => ({ model, task: modelKindOf(config, model) }))
-    .filter((m) => m.task !== 'binary');
+    .filter((m) => !TASKS_WITH_PARTIALS.includes(m.task as ModelKind));
 }
 
 /** The learner's topics and options from the config. */

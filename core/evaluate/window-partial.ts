@@ -24,11 +24,15 @@ import { BinaryMetrics } from '../metrics/binary.js';
 import { binaryPartialOf, deriveBinaryPartial, mergeBinaryPartials, partialReliability, type BinaryPartial, type BinaryPartialFigures } from '../metrics/binary-partial.js';
 import { RegressionMetrics, type RegressionFigures } from '../metrics/regression.js';
 import { deriveRegressionPartial, mergeRegressionPartials, regressionPartialOf, type RegressionPartial } from '../metrics/regression-partial.js';
+import type { ModelKind } from '../events.js';
 import { QuantileSketch, type QuantileSketchState } from '../metrics/quantiles.js';
 import { TOTAL, type WindowStats } from './cells.js';
 import type { EvaluatorOptions } from './options.js';
 import type { MetricPoint } from './rows.js';
 import { windowSize } from './windows.js';
+
+/** The tasks whose windows have partials (the others' windows have none: multiclass, multilabel). */
+export const TASKS_WITH_PARTIALS: readonly ModelKind[] = ['binary', 'regression'];
 
 /** A window's metric partial: binary (its score bins) or regression (its `kind`). */
 export type MetricPartial = BinaryPartial | RegressionPartial;

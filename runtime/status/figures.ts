@@ -24,9 +24,9 @@ export interface MetricPointRow {
 export const BINARY_FIGURES = ['count', 'roc_auc', 'log_loss', 'precision', 'recall', 'label_coverage', 'label_delay_p50'] as const;
 export const REGRESSION_FIGURES = ['count', 'rmse', 'mae', 'label_coverage', 'label_delay_p50'] as const;
 export const STATUS_METRICS: readonly string[] = [...new Set<string>([...BINARY_FIGURES, ...REGRESSION_FIGURES])];
-/** A sharded model's figures (metric_points_merged): the binned AUC in place of the exact one, which does not merge. */
+/** A sharded model's figures (metric_points_merged): the binned AUC in place of the exact one, which does not merge; a regression model's as unsharded. */
 export const MERGED_BINARY_FIGURES = ['count', 'auc_binned', 'log_loss', 'precision', 'recall', 'label_coverage', 'label_delay_p50'] as const;
-export const MERGED_STATUS_METRICS: readonly string[] = MERGED_BINARY_FIGURES;
+export const MERGED_STATUS_METRICS: readonly string[] = [...new Set<string>([...MERGED_BINARY_FIGURES, ...REGRESSION_FIGURES])];
 
 export interface FigureLine {
   role: string;

@@ -211,14 +211,14 @@ describe('labelled-examples retention', () => {
     expect(() => buildConfig({ topics: { labelled_examples_retention: 'a month' } })).toThrow(/labelled_examples_retention/);
   });
 
-  it('evaluator.write_partials is off by default; the models it writes no partials for are those given a non-binary task', () => {
+  it('evaluator.write_partials is off by default; the models it writes no partials for are those given a class task (multiclass, multilabel)', () => {
     expect(buildConfig({}).evaluator.write_partials).toBe(false);
     const config = buildConfig({
       evaluator: { write_partials: true },
       models: { fraud: { task: 'binary' }, eta: { task: 'regression' }, intent: { task: 'multiclass', classes: ['a', 'b'] }, plain: null },
     });
     expect(config.evaluator.write_partials).toBe(true);
-    expect(modelsWithoutPartials(config)).toEqual([{ model: 'eta', task: 'regression' }, { model: 'intent', task: 'multiclass' }]);
+    expect(modelsWithoutPartials(config)).toEqual([{ model: 'intent', task: 'multiclass' }]);
   });
 });
 
@@ -251,13 +251,17 @@ describe('evaluator.shard_by (docs/scale-out.md)', () => {
     expect(one.message).not.toContain('drift_detectors');
   });
 
-  it('prediction refuses models given a task without partials, and a sharded topic named like labelled_examples', () => {
+  it('prediction takes binary and regression models, refuses those given a task without partials (multiclass, multilabel), and a sharded topic named like labelled_examples', () => {
     const models = { fraud: { task: 'binary' }, eta: { task: 'regression' }, intent: { task: 'multiclass', classes: ['a', 'b'] } };
     const error = configError(() => buildConfig({ evaluator: { shard_by: 'prediction', ...MERGEABLE_ONLY }, models }));
     expect(error.key).toBe('evaluator.shard_by');
-    expect(error.message).toContain('eta (regression), intent (multiclass)');
+    expect(error.message).toContain('intent (multiclass)');
+    expect(error.message).toContain('(multiclass and multilabel windows have no partials yet)');
     expect(error.message).not.toContain('fraud');
-    expect(buildConfig({ evaluator: { shard_by: 'prediction', ...MERGEABLE_ONLY }, models: { fraud: { task: 'binary' } } }).evaluator.shard_by).toBe('prediction');
+    expect(error.message).not.toContain('eta');
+    const labels = configError(() => buildConfig({ evaluator: { shard_by: 'prediction', ...MERGEABLE_ONLY }, models: { tags: { task: 'multilabel', classes: ['a', 'b'] } } }));
+    expect(labels.message).toContain('tags (multilabel)');
+    expect(buildConfig({ evaluator: { shard_by: 'prediction', ...MERGEABLE_ONLY }, models: { fraud: { task: 'binary' }, eta: { task: 'regression' } } }).evaluator.shard_by).toBe('prediction');
     expect(configError(() => buildConfig({ topics: { sharded_examples: 'labelled-examples' }, evaluator: { shard_by: 'prediction', ...MERGEABLE_ONLY } })).key).toBe('topics.sharded_examples');
     // Unsharded, none of it matters.
     expect(buildConfig({ models, evaluator: { fairness_attributes: ['region'] } }).evaluator.shard_by).toBe('model');

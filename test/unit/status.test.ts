@@ -229,7 +229,7 @@ describe('figures', () => {
     // The filter is inside, on metric_partials FINAL, before the GROUP BY (18.16 does not push it down through the view).
     expect(sql).toMatch(/FROM metric_partials FINAL\s+WHERE model IN \('hot', 'x\\' OR 1=1 --'\) AND segment = '\*'/);
     expect(sql).toContain(`if(countIf(window_end_ms <= ${T0}) > 0, maxIf(window_start_ms, window_end_ms <= ${T0}), max(window_start_ms))`);
-    expect(sql).toContain(`WHERE metric IN ('count', 'auc_binned', 'log_loss', 'precision', 'recall', 'label_coverage', 'label_delay_p50')`);
+    expect(sql).toContain(`WHERE metric IN ('count', 'auc_binned', 'log_loss', 'precision', 'recall', 'label_coverage', 'label_delay_p50', 'rmse', 'mae')`);
     expect(sql).not.toContain('metric_points_merged');
     const points = latestFiguresQuery('1d', T0, ['hot']);
     expect(points.match(/AND model NOT IN \('hot'\)/g)).toHaveLength(2);
