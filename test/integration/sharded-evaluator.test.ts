@@ -7,20 +7,23 @@
  *    holds one of its 2 partitions and writes partials only;
  *  - `run --only evaluator` with another client id, unsharded (shard_by
  *    model), on labelled_examples: the reference, writing metric_points.
- * One model's stream (300 predictions over 5 hours, two segments, an
+ * One binary model's stream (300 predictions over 5 hours, two segments, an
  * upstream challenger (v2), 1 in 10 left unlabelled, 1 in 4 corrected by an
- * expert, some of those corrected again) through the joiner. Then
+ * expert, some of those corrected again) and a regression model's (`eta`,
+ * 150 predictions shaped alike, labels 1-500 and predictions within 50 of
+ * them, corrections moving the label by 25) through the joiner. Then
  * metric_points_merged gives, for every window the reference wrote a count
  * of, the reference's figures (test/support/merged-points.ts: counts
  * exactly, float sums within the core's tolerance, auc_binned within its
- * bound of roc_auc), from both shards; the sharded instances wrote no
- * metric_points. Keyed by example id, corrections would land in another
+ * bound of roc_auc, the regression figures within regressionTolerance),
+ * from both shards; the sharded instances wrote no metric_points. Keyed by example id, corrections would land in another
  * shard than the example they replace and the merged counts would not be
  * the reference's (checked below on the topic, and by hand: the test then
  * fails). About 20-30 s, most of it starting three processes and the
  * group joins.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,30 +40,43 @@ import { requireStack, STACK } from '../support/stack.js';
 
 const PARTITIONS = 2;
 const MODEL = 'hot';
+/** The regression model (the config file gives it its task). */
+const REGRESSION = 'eta';
+/** Bounds on eta's terms: labels in [1, 500], predictions within 50 of the first label, corrections moving it by 25. */
+const REGRESSION_BOUNDS = { error: 100, label: 500, minLabel: 1 };
 const MINUTE = 60_000;
 const PREDICTIONS = 300;
 
-/** The stream: predictions from 6 hours ago, labels within an hour, corrections (EXPERT_REVIEW outranks USER_CONFIRMED) after them. */
+/**
+ * The stream: predictions from 6 hours ago, labels within an hour, corrections (EXPERT_REVIEW outranks USER_CONFIRMED) after them;
+ * MODEL's binary (a correction flips the label), REGRESSION's numeric (a correction moves it by 25).
+ */
 function stream(start: number): { predictions: Prediction[]; feedback: Feedback[] } {
   let seed = 4242;
   const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
   const predictions: Prediction[] = [];
   const feedback: Feedback[] = [];
-  for (let i = 0; i < PREDICTIONS; i++) {
-    const timestamp = start + i * MINUTE;
-    const score = Math.round(random() * 1000) / 1000;
-    const id = `${MODEL}-${i}`;
+  const numeric = () => 1 + Math.round(random() * 4990) / 10;
+  const near = (y: number) => Math.round((y + (random() - 0.5) * 100) * 10) / 10;
+  for (let i = 0; i < PREDICTIONS + PREDICTIONS / 2; i++) {
+    const regression = i >= PREDICTIONS;
+    const model = regression ? REGRESSION : MODEL;
+    const timestamp = start + (regression ? 2 * (i - PREDICTIONS) : i) * MINUTE;
+    const truth = regression ? numeric() : 0;
+    const score = regression ? near(truth) : Math.round(random() * 1000) / 1000;
+    const id = `${model}-${i}`;
     predictions.push({
-      prediction_id: id, model: MODEL, model_version: 'v1', timestamp, features: { x: score }, categorical: {}, segments: { region: random() < 0.5 ? 'eu' : 'us' },
-      score, threshold: 0.5, shadow_scores: { v2: Math.round(random() * 1000) / 1000 }, ...noPredictionClasses(),
+      prediction_id: id, model, model_version: 'v1', timestamp, features: { x: score }, categorical: {}, segments: { region: random() < 0.5 ? 'eu' : 'us' },
+      score, threshold: 0.5, shadow_scores: { v2: regression ? near(truth) : Math.round(random() * 1000) / 1000 }, ...noPredictionClasses(),
     });
     if (random() < 0.1) continue;
-    const label = random() < score ? 1 : 0;
+    const label = regression ? truth : random() < score ? 1 : 0;
+    const corrected = regression ? Math.min(500, label + 25) : 1 - label;
     const at = timestamp + Math.floor(random() * 60 * MINUTE);
     const of = (t: number, value: number, type: Feedback['feedback_type']): Feedback => ({ prediction_id: id, timestamp: t, feedback_type: type, label: value, uncertain: false, source: type === 'EXPERT_REVIEW' ? 'analyst' : 'user', notes: null, ...noFeedbackClasses() });
     feedback.push(of(at, label, 'USER_CONFIRMED'));
     if (random() < 0.25) {
-      feedback.push(of(at + 10 * MINUTE, 1 - label, 'EXPERT_REVIEW'));
+      feedback.push(of(at + 10 * MINUTE, corrected, 'EXPERT_REVIEW'));
       if (random() < 0.3) feedback.push(of(at + 20 * MINUTE, label, 'EXPERT_REVIEW'));
     }
   }
@@ -109,9 +125,11 @@ describe('two run instances share one model\'s evaluation (evaluator.shard_by: p
     store = await ClickHouseStore.open({ url: STACK.clickhouseUrl, database, username: 'default', password: '', requestTimeoutMs: 30_000 });
     mkdirSync(STATE_DIR, { recursive: true });
     // One at a time: each runs the ClickHouse migrations at start.
-    children.push(await JoinerProcess.start({ name: `${prefix}-a`, env: environment(prefix, 'prediction'), processors: ['joiner', 'evaluator'] }));
-    children.push(await JoinerProcess.start({ name: `${prefix}-b`, env: environment(prefix, 'prediction'), processors: ['evaluator'] }));
-    children.push(await JoinerProcess.start({ name: `${prefix}-ref`, env: environment(`${prefix}-ref`, 'model'), processors: ['evaluator'] }));
+    const config = join(STATE_DIR, `${prefix}.yaml`);
+    writeFileSync(config, `models:\n  ${REGRESSION}:\n    task: regression\n`);
+    children.push(await JoinerProcess.start({ name: `${prefix}-a`, env: environment(prefix, 'prediction'), processors: ['joiner', 'evaluator'], config }));
+    children.push(await JoinerProcess.start({ name: `${prefix}-b`, env: environment(prefix, 'prediction'), processors: ['evaluator'], config }));
+    children.push(await JoinerProcess.start({ name: `${prefix}-ref`, env: environment(`${prefix}-ref`, 'model'), processors: ['evaluator'], config }));
     const check = () => failIfDied(children);
     // Both sharded instances hold one partition each before anything is produced.
     await waitGroupMembers(admin, `${prefix}-evaluator`, 2, 60_000);
@@ -156,36 +174,52 @@ describe('two run instances share one model\'s evaluation (evaluator.shard_by: p
     expect(new Set(shardedRecords.map((r) => r.partition))).toEqual(new Set([0, 1]));
   });
 
-  it('metric_points_merged of the two instances\' partials gives the unsharded evaluator\'s figures of every window', async () => {
+  /** The model's merged rows against the reference's points, every window the reference counted (see merged-points.ts). */
+  async function compareModel(model: string, regression?: typeof REGRESSION_BOUNDS) {
     const points = await store.select<MetricPoint & { window_start_ms: string; window_end_ms: string }>(
-      `SELECT model, model_version, role, segment, window, window_start_ms, window_end_ms, metric, value, count FROM metric_points FINAL WHERE model = '${MODEL}'`,
+      `SELECT model, model_version, role, segment, window, window_start_ms, window_end_ms, metric, value, count FROM metric_points FINAL WHERE model = '${model}'`,
     );
     const reference = new Map<string, MetricPoint>();
     for (const p of points) {
       const point = { ...p, window_start: Number(p.window_start_ms), window_end: Number(p.window_end_ms) };
       reference.set(`${windowPartialKey(point)}\u0000${p.metric}`, point);
     }
-    const rows = await store.select<MergedRow>(`SELECT * FROM metric_points_merged WHERE model = '${MODEL}'`);
+    const rows = await store.select<MergedRow>(`SELECT * FROM metric_points_merged WHERE model = '${model}'`);
     // Every window the reference counted, merged from both shards (the sharded instances wrote no points of their own).
     const counted = new Set(points.filter((p) => p.metric === 'count').map((p) => windowPartialKey({ ...p, window_start: Number(p.window_start_ms) })));
-    const merged = byWindow(MODEL, rows);
+    const merged = byWindow(model, rows);
     expect(new Set([...merged.keys()].filter((key) => merged.get(key)!.some((r) => r.metric === 'count' && r.value !== 0)))).toEqual(counted);
     expect(counted.size).toBeGreaterThan(20);
     expect(rows.reduce((m, r) => Math.max(m, Number(r.shards)), 0)).toBe(2);
     const roles = new Set(rows.map((r) => r.role));
     expect(roles.size).toBe(2);
-    const { compared, binnedDiffers } = expectMergedMatchesPoints(MODEL, rows.filter((r) => counted.has(windowPartialKey({ model: MODEL, ...r, window_start: Number(r.window_start_ms) }))), (key, metric) => reference.get(`${key}\u0000${metric}`), 2 * examples.length);
-    expect(compared).toBeGreaterThan(500);
-    expect(binnedDiffers).toBeGreaterThan(0);
+    const own = rows.filter((r) => counted.has(windowPartialKey({ model, ...r, window_start: Number(r.window_start_ms) })));
+    const result = expectMergedMatchesPoints(model, own, (key, metric) => reference.get(`${key}\u0000${metric}`), 2 * examples.length, regression);
     // The total: every label in force counted once.
     const total = rows.find((r) => r.window === 'total' && r.role === 'champion' && r.segment === '*' && r.metric === 'count')!;
-    const inForce = examples.filter((e) => !e.arrival && e.label !== null && !examples.some((c) => c.correction_of === e.example_id));
+    const inForce = examples.filter((e) => e.model === model && !e.arrival && e.label !== null && !examples.some((c) => c.correction_of === e.example_id));
     expect(total.value).toBe(inForce.length);
+    return { ...result, metrics: new Set(own.map((r) => r.metric)) };
+  }
+
+  it('metric_points_merged of the two instances\' partials gives the unsharded evaluator\'s figures of every window', async () => {
+    const { compared, binnedDiffers } = await compareModel(MODEL);
+    expect(compared).toBeGreaterThan(500);
+    expect(binnedDiffers).toBeGreaterThan(0);
+  });
+
+  it('and of the regression model\'s: count, mae, rmse, r2, mape and the champion\'s figures', async () => {
+    const { compared, metrics } = await compareModel(REGRESSION, REGRESSION_BOUNDS);
+    expect(compared).toBeGreaterThan(200);
+    expect([...metrics].sort()).toEqual(['count', 'expired', 'label_coverage', 'label_delay_p50', 'label_delay_p95', 'labelled', 'mae', 'mape', 'r2', 'rmse']);
   });
 
   it('each sharded instance wrote the partials of its shard', async () => {
-    const shards = await store.select<{ shard: string; n: string }>(`SELECT shard, count() AS n FROM metric_partials FINAL WHERE model = '${MODEL}' GROUP BY shard ORDER BY shard`);
-    expect(shards.map((s) => Number(s.shard))).toEqual([0, 1]);
-    expect(shards.every((s) => Number(s.n) > 20)).toBe(true);
+    for (const model of [MODEL, REGRESSION]) {
+      const shards = await store.select<{ shard: string; n: string; kinds: string[] }>(`SELECT shard, count() AS n, groupUniqArray(kind) AS kinds FROM metric_partials FINAL WHERE model = '${model}' GROUP BY shard ORDER BY shard`);
+      expect(shards.map((s) => Number(s.shard))).toEqual([0, 1]);
+      expect(shards.every((s) => Number(s.n) > 20)).toBe(true);
+      expect(shards.map((s) => s.kinds)).toEqual([[model === MODEL ? 'binary' : 'regression'], [model === MODEL ? 'binary' : 'regression']]);
+    }
   });
 });
