@@ -11,6 +11,9 @@
  *    core's float tolerance; the label delay within the pow slack) and
  *    auc_binned equal to the TypeScript merge of the same partials, over 2
  *    shards; the text says so;
+ *  - `eta`: a regression model's stream, sharded alike: its count and
+ *    coverage exactly, rmse and mae within regressionTolerance of the
+ *    unsharded evaluator's, over 2 shards; the text's heading and columns;
  *  - `cold`: a model of one shard that writes its points and partials (the
  *    keying by model with evaluator.write_partials): read from metric_points
  *    as before (exact ROC AUC), unless the deployment shards by prediction,
@@ -20,15 +23,16 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
-import { floatTolerance, mergeRuns, shard } from '../../bench/shards.js';
+import { floatTolerance, mergeRuns, regressionTolerance, shard } from '../../bench/shards.js';
 import { systemClock } from '../../core/clock.js';
 import { windowFigures, windowPartialKey, type EvaluatorRows, type MetricPoint, type WindowPartialRow } from '../../core/evaluate/index.js';
 import { latestFigures } from '../../runtime/status/gather-clickhouse.js';
-import { MERGED_BINARY_FIGURES, type FigureLine, type StatusReport } from '../../runtime/status/index.js';
+import { MERGED_BINARY_FIGURES, REGRESSION_FIGURES, type FigureLine, type StatusReport } from '../../runtime/status/index.js';
+import type { RegressionPartial } from '../../core/metrics/index.js';
 import { ClickHouseEvaluatorSink } from '../../sinks/evaluator-rows.js';
 import { uniqueName } from '../support/collect.js';
 import { CLI, joinerEnvironment, pipelineTopics } from '../support/joiner-process.js';
-import { DELAY_ACCURACY, shardRows, stream, unsharded } from '../support/partials-stream.js';
+import { DELAY_ACCURACY, REGRESSION_BOUNDS, regressionStream, shardRows, stream, unsharded } from '../support/partials-stream.js';
 import { requireStack, STACK } from '../support/stack.js';
 
 const WINDOW = '1h';
@@ -66,6 +70,9 @@ describe('status reads sharded models merged from metric_partials', () => {
   const hotReference = unsharded(hot);
   const hotShards = shard(hot, 2).map((s, i) => shardRows(s, i));
   const hotMerged = mergeRuns(hotShards.map(lastOf), DELAY_ACCURACY);
+  const eta = regressionStream();
+  const etaReference = unsharded(eta);
+  const etaShards = shard(eta, 2).map((s, i) => shardRows(s, i));
   const cold = stream('cold');
   const coldReference = unsharded(cold);
   const coldRows = shardRows(cold, 0, { points: true });
@@ -75,8 +82,10 @@ describe('status reads sharded models merged from metric_partials', () => {
     await requireStack('kafka', 'clickhouse');
     store = await ClickHouseStore.open({ url: STACK.clickhouseUrl, database, username: 'default', password: '', requestTimeoutMs: 30_000 });
     const sink = new ClickHouseEvaluatorSink(store, systemClock, { maxRows: 1000, maxBytes: 8_000_000 });
-    for (let i = 0; i < Math.max(...hotShards.map((r) => r.length)); i++) {
-      for (const rows of hotShards) if (rows[i]) await sink.writeBatch([rows[i]!]);
+    for (const shards of [hotShards, etaShards]) {
+      for (let i = 0; i < Math.max(...shards.map((r) => r.length)); i++) {
+        for (const rows of shards) if (rows[i]) await sink.writeBatch([rows[i]!]);
+      }
     }
     await sink.writeBatch(coldRows);
   }, 60_000);
@@ -93,7 +102,7 @@ describe('status reads sharded models merged from metric_partials', () => {
     const report = JSON.parse(result.stdout) as StatusReport;
     expect(report.problems).toEqual([]);
     const byModel = new Map(report.figures!.models.map((m) => [m.model, m]));
-    expect([...byModel.keys()]).toEqual(['cold', 'hot']);
+    expect([...byModel.keys()]).toEqual(['cold', 'eta', 'hot']);
 
     const model = byModel.get('hot')!;
     expect(model).toMatchObject({ task: 'binary', shards: 2 });
@@ -134,6 +143,33 @@ describe('status reads sharded models merged from metric_partials', () => {
     }
   });
 
+  it('--json: the sharded regression model\'s figures are the unsharded evaluator\'s (count and coverage exactly, rmse and mae within their bound), merged over 2 shards', async () => {
+    const result = await run(['status', '--json', '--window', WINDOW], env);
+    expect(result.code).toBe(0);
+    const model = (JSON.parse(result.stdout) as StatusReport).figures!.models.find((m) => m.model === 'eta')!;
+    expect(model).toMatchObject({ task: 'regression', shards: 2 });
+    expect(model.lines.map((l) => lineKey('eta', l)).sort()).toEqual(shownWindows(etaReference.points.values()));
+    expect(model.lines.length).toBeGreaterThanOrEqual(4);
+    let floats = 0;
+    for (const line of model.lines) {
+      const key = lineKey('eta', line);
+      const point = (metric: string) => etaReference.points.get(`${key}\u0000${metric}`)!;
+      const sums = etaReference.windows.get(key)!.partial.metric as RegressionPartial;
+      expect(line.shards, key).toBe(2);
+      expect(Object.keys(line.figures).sort(), key).toEqual(REGRESSION_FIGURES.filter((f) => line.role === 'champion' || !f.startsWith('label_')).sort());
+      for (const [metric, value] of Object.entries(line.figures)) {
+        const where = `${key.split('\u0000').join('|')} ${metric}`;
+        if (metric === 'rmse' || metric === 'mae') {
+          floats++;
+          expect(Math.abs(value! - point(metric).value!), where).toBeLessThanOrEqual(regressionTolerance(metric, sums, 2 * eta.length, REGRESSION_BOUNDS)! + 8 * Number.EPSILON * point(metric).value!);
+        } else if (metric === 'label_delay_p50') {
+          expect(Math.abs(value! - point(metric).value!), where).toBeLessThanOrEqual(4 * Number.EPSILON * point(metric).value!);
+        } else expect(value, where).toBe(point(metric).value);
+      }
+    }
+    expect(floats).toBeGreaterThanOrEqual(8);
+  });
+
   it('text: the sharded model\'s heading says it is merged over 2 shards, with the binned AUC and a shards column', async () => {
     const result = await run(['status', '--window', WINDOW], env);
     expect(result.code).toBe(0);
@@ -142,14 +178,16 @@ describe('status reads sharded models merged from metric_partials', () => {
     expect(result.stdout).toMatch(/\n {4}window +role +version +n +auc_binned +log_loss +precision +recall +coverage +delay p50 +shards\n/);
     expect(result.stdout).toMatch(new RegExp(`\\n {4}total +champion +v1 +${total} .* 2\\n`));
     expect(result.stdout).toContain('\n  cold (binary)\n');
+    expect(result.stdout).toContain('\n  eta (regression; merged over 2 shards: metric_partials summed as metric_points_merged)\n');
+    expect(result.stdout).toMatch(/\n {4}window +role +version +n +rmse +mae +coverage +delay p50 +shards\n/);
   });
 
   it('sharded by prediction (the caller says so), a model with partials of one shard is read merged too', async () => {
     const fail = (server: string, message: string) => expect.fail(`${server}: ${message}`);
     const byRule = await latestFigures(store, STACK.clickhouseUrl, database, WINDOW, Date.now(), fail);
-    expect([...byRule!.merged]).toEqual([['hot', 2]]);
+    expect([...byRule!.merged]).toEqual([['eta', 2], ['hot', 2]]);
     const figures = await latestFigures(store, STACK.clickhouseUrl, database, WINDOW, Date.now(), fail, true);
-    expect([...figures!.merged]).toEqual([['cold', 1], ['hot', 2]]);
+    expect([...figures!.merged]).toEqual([['cold', 1], ['eta', 2], ['hot', 2]]);
     const rows = figures!.rows.filter((r) => r.model === 'cold' && r.metric === 'count');
     expect(rows.length).toBeGreaterThanOrEqual(4);
     for (const r of rows) {
