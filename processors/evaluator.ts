@@ -92,9 +92,9 @@ export interface EvaluatorProcessorDeps {
   /** Examples a rebuild applies between discards (default 10,000; tests make it small). */
   rebuildDiscardEvery?: number;
   /**
-   * Also write the mergeable partials of the binary windows each flush changed (evaluator.write_partials;
-   * docs/scale-out.md), shard = the partition, versioned by its offset as the points are. Regression and
-   * class windows have none (not built): Evaluator.partials() leaves them out.
+   * Also write the mergeable partials of the binary and regression windows each flush changed
+   * (evaluator.write_partials; docs/scale-out.md), shard = the partition, versioned by its offset as the
+   * points are. Class windows have none (not built): Evaluator.partials() leaves them out.
    */
   writePartials?: boolean;
   /**

@@ -306,8 +306,8 @@ export class Evaluator {
   }
 
   /**
-   * The partials (window-partial.ts) of the binary `total` and tumbling
-   * windows changed since the last drain: what one shard of a model's
+   * The partials (window-partial.ts) of the binary and regression `total`
+   * and tumbling windows changed since the last drain: what one shard of a model's
    * examples hands to a merge. Call before drain(), which clears the marks;
    * it changes nothing. The last row of a window is its final one: a window
    * closes without a change after it.
