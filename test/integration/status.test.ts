@@ -241,23 +241,21 @@ describe('feedbackloop status against a running deployment', () => {
   });
 
   it('evaluator.write_partials in run: metric_points_merged gives the binary and the regression model\'s figures as metric_points', async () => {
-    const figures = async (table: string) =>
+    const figures = async (table: string, model: string, metrics: string[]) =>
       store.select<{ metric: string; value: number | null }>(
-        `SELECT metric, value FROM ${table} WHERE model = 'fraud' AND role = 'champion' AND window = 'total' AND segment = '*' AND metric IN ('count', 'tp', 'fp', 'accuracy', 'log_loss', 'labelled') ORDER BY metric`,
+        `SELECT metric, value FROM ${table} WHERE model = '${model}' AND role = 'champion' AND window = 'total' AND segment = '*' AND metric IN (${metrics.map((m) => `'${m}'`).join(', ')}) ORDER BY metric`,
       );
-    const merged = await figures('metric_points_merged');
-    expect(merged.map((r) => r.metric)).toEqual(['accuracy', 'count', 'fp', 'labelled', 'log_loss', 'tp']);
-    const points = await figures('metric_points FINAL');
+    const fraud = ['accuracy', 'count', 'fp', 'labelled', 'log_loss', 'tp'];
+    const merged = await figures('metric_points_merged', 'fraud', fraud);
+    expect(merged.map((r) => r.metric)).toEqual(fraud);
+    const points = await figures('metric_points FINAL', 'fraud', fraud);
     expect(merged.map((r) => r.value)).toEqual(points.map((r) => r.value));
     // The regression model's partials too: one shard, so its sums are the window's own; r2 through the view's k-way moments' merge within a few ulps.
-    const regression = async (table: string) =>
-      store.select<{ metric: string; value: number | null }>(
-        `SELECT metric, value FROM ${table} WHERE model = 'price' AND role = 'champion' AND window = 'total' AND segment = '*' AND metric IN ('count', 'mae', 'rmse', 'r2', 'mape', 'labelled') ORDER BY metric`,
-      );
-    const price = await regression('metric_points_merged');
-    expect(price.map((r) => r.metric)).toEqual(['count', 'labelled', 'mae', 'mape', 'r2', 'rmse']);
-    const pricePoints = await regression('metric_points FINAL');
-    expect(price.map((r) => r.metric)).toEqual(pricePoints.map((r) => r.metric));
+    const regression = ['count', 'labelled', 'mae', 'mape', 'r2', 'rmse'];
+    const price = await figures('metric_points_merged', 'price', regression);
+    expect(price.map((r) => r.metric)).toEqual(regression);
+    const pricePoints = await figures('metric_points FINAL', 'price', regression);
+    expect(pricePoints.map((r) => r.metric)).toEqual(regression);
     price.forEach((r, i) => {
       const expected = pricePoints[i]!.value!;
       if (r.metric === 'r2') expect(Math.abs(r.value! - expected)).toBeLessThanOrEqual(8 * Number.EPSILON * Math.max(1, Math.abs(expected)));

@@ -15,11 +15,11 @@ import { describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../adapters/transport/partitioner.js';
 import { compareMerged, mergeRuns, runEvaluator, shard } from '../../bench/shards.js';
 import { mergeWindowPartials, windowFigures, type EvaluatorOptions, type WindowPartial } from '../../core/evaluate/index.js';
-import { type LabelledExample, noExampleClasses } from '../../core/events.js';
 import {
   BinaryMetrics, LOG_LOSS_EPSILON, QuantileSketch, binaryPartialOf, deriveBinaryPartial, emptyBinaryPartial, mergeBinaryPartials, partialReliability, sumTolerance,
   type BinaryMetricsOptions, type BinaryObservation, type BinaryPartial,
 } from '../../core/metrics/index.js';
+import { HOUR, streamOf, type Event } from '../support/generated-stream.js';
 import { runs } from '../support/properties.js';
 
 const CALIBRATION = 10;
@@ -205,26 +205,12 @@ describe('binary partials: property', () => {
   });
 });
 
-const T0 = 1_763_942_400_000;
-const HOUR = 3_600_000;
-
 /**
  * The evaluator's options for the sharded runs: the defaults' windows (total,
  * 1h, 1d, last_1000) and join window (7 days), few exact scores and coarse
  * bins (so windows switch, and the binned AUC differs from the exact one).
  */
 const EVALUATOR: Partial<EvaluatorOptions> = { aucExactLimit: 4, aucBins: 10, rollingSize: 20, rollingEmitEvery: 5 };
-
-interface Event {
-  model: string;
-  pid: number;
-  label: number | null;
-  score: number;
-  shadow: number;
-  region: string;
-  at: number;
-  delay: number;
-}
 
 /** One event of a generated stream: a prediction's first example (labelled, or expired when label is null) or a correction of its label in force. */
 const eventArb: fc.Arbitrary<Event> = fc.record({
@@ -239,39 +225,6 @@ const eventArb: fc.Arbitrary<Event> = fc.record({
   at: fc.integer({ min: 0, max: 12 * HOUR }),
   delay: fc.integer({ min: 0, max: 6 * HOUR }),
 });
-
-/** The stream a joiner writes for the events: corrections carry what they replace (`replaces`), keep their prediction, come later. */
-function streamOf(events: Event[]): LabelledExample[] {
-  const inForce = new Map<string, LabelledExample>();
-  const out: LabelledExample[] = [];
-  for (const e of events) {
-    const pid = `${e.model}-${e.pid}`;
-    const old = inForce.get(pid);
-    if (old && (old.label === null || e.label === null)) continue; // an expired prediction takes no label; a correction has one
-    if (!old) {
-      const timestamp = T0 + e.at;
-      const labelled = e.label !== null;
-      const x: LabelledExample = {
-        example_id: `${pid}#1`, prediction_id: pid, model: e.model, model_version: 'v1', timestamp, features: { a: e.score }, categorical: {},
-        segments: { region: e.region }, score: e.score, threshold: 0.5, label: e.label, feedback_type: labelled ? 'USER_CONFIRMED' : null, source: labelled ? 'u' : null,
-        feedback_timestamp: labelled ? timestamp + e.delay : null, label_delay_ms: labelled ? e.delay : null, correction_of: null, replaces: null, arrival: false,
-        shadow_scores: { [`${e.model}/lr@1`]: e.shadow }, ...noExampleClasses(),
-      };
-      inForce.set(pid, x);
-      out.push(x);
-      continue;
-    }
-    const n = Number(old.example_id.split('#')[1]) + 1;
-    const x: LabelledExample = {
-      ...old, example_id: `${pid}#${n}`, label: e.label, feedback_type: 'EXPERT_REVIEW', source: 'analyst', feedback_timestamp: old.feedback_timestamp! + 1 + (e.delay % HOUR),
-      correction_of: old.example_id,
-      replaces: { label: old.label, feedback_type: old.feedback_type!, source: old.source, feedback_timestamp: old.feedback_timestamp!, label_class: null, rejected_class: null, labels: null },
-    };
-    inForce.set(pid, x);
-    out.push(x);
-  }
-  return out;
-}
 
 describe('window partials: property through the evaluator', () => {
   it('k shards by prediction id, each through the evaluator, merged: every window of the unsharded evaluator, its partial and its points', () => {

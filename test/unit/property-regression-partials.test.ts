@@ -7,7 +7,7 @@
  * sumTolerance, the labels' mean and centred squares within momentTolerance,
  * count, mae, rmse, mape and r2 within regressionTolerance (bench/shards.ts).
  * Merge commutative bit for bit, associative within the bounds, the empty
- * partial its identity; the same through the evaluator. Hand-computed first.
+ * partial its identity; the same through the evaluator (a challenger's shadow scores too). Hand-computed first.
  * Seeds: see test/support/properties.ts (FC_SEED replays a failure).
  */
 import fc from 'fast-check';
@@ -15,11 +15,11 @@ import { describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../adapters/transport/partitioner.js';
 import { compareMerged, mergeRuns, regressionTolerance, runEvaluator, shard, type RegressionBounds } from '../../bench/shards.js';
 import { mergeWindowPartials, windowFigures, type EvaluatorOptions, type WindowPartial } from '../../core/evaluate/index.js';
-import { type LabelledExample, noExampleClasses } from '../../core/events.js';
 import {
   RegressionMetrics, deriveRegressionPartial, emptyBinaryPartial, emptyRegressionPartial, mergeRegressionPartials, momentTolerance, regressionPartialOf, sumTolerance,
   type RegressionObservation, type RegressionPartial,
 } from '../../core/metrics/index.js';
+import { HOUR, streamOf, type Event } from '../support/generated-stream.js';
 import { runs } from '../support/properties.js';
 
 const partialOf = (m: RegressionMetrics) => regressionPartialOf(m.toState());
@@ -190,66 +190,22 @@ describe('regression partials: property', () => {
   });
 });
 
-const T0 = 1_763_942_400_000;
-const HOUR = 3_600_000;
 const EVALUATOR: Partial<EvaluatorOptions> = { kindOf: (model) => (model === 'eta' ? 'regression' : 'binary'), rollingSize: 20, rollingEmitEvery: 5 };
 
-interface Event {
-  model: 'eta' | 'hot';
-  pid: number;
-  label: number | null;
-  score: number;
-  region: string;
-  at: number;
-  delay: number;
-}
-
+/** A regression model `eta`'s events: labels in [0.25, 125] (or none: expired), its score and its challenger's shadow score in [0, 250]. */
 const eventArb: fc.Arbitrary<Event> = fc.record({
-  model: fc.constantFrom('eta', 'eta', 'hot'),
+  model: fc.constant('eta'),
   pid: fc.nat(30),
   label: fc.oneof(fc.integer({ min: 1, max: 500 }).map((n) => n / 4), fc.constant(null)),
   score: fc.integer({ min: 0, max: 2000 }).map((n) => n / 8),
+  shadow: fc.integer({ min: 0, max: 2000 }).map((n) => n / 8),
   region: fc.constantFrom('eu', 'us'),
   // Within 12 hours, labels within 6 hours: no window closes and no example is late in any shard (docs/scale-out.md).
   at: fc.integer({ min: 0, max: 12 * HOUR }),
   delay: fc.integer({ min: 0, max: 6 * HOUR }),
 });
 
-/** The stream a joiner writes: a regression model `eta` (scores and labels numbers) and a binary one `hot` (labels 0/1 from the label's parity). */
-function streamOf(events: Event[]): LabelledExample[] {
-  const inForce = new Map<string, LabelledExample>();
-  const out: LabelledExample[] = [];
-  for (const e of events) {
-    const pid = `${e.model}-${e.pid}`;
-    const old = inForce.get(pid);
-    if (old && (old.label === null || e.label === null)) continue;
-    const label = e.label === null ? null : e.model === 'hot' ? Math.round(e.label) % 2 : e.label;
-    if (!old) {
-      const timestamp = T0 + e.at;
-      const labelled = label !== null;
-      const x: LabelledExample = {
-        example_id: `${pid}#1`, prediction_id: pid, model: e.model, model_version: 'v1', timestamp, features: { a: 1 }, categorical: {},
-        segments: { region: e.region }, score: e.model === 'hot' ? e.score / 250 : e.score, threshold: 0.5, label, feedback_type: labelled ? 'USER_CONFIRMED' : null,
-        source: labelled ? 'u' : null, feedback_timestamp: labelled ? timestamp + e.delay : null, label_delay_ms: labelled ? e.delay : null, correction_of: null, replaces: null,
-        arrival: false, shadow_scores: {}, ...noExampleClasses(),
-      };
-      inForce.set(pid, x);
-      out.push(x);
-      continue;
-    }
-    const n = Number(old.example_id.split('#')[1]) + 1;
-    const x: LabelledExample = {
-      ...old, example_id: `${pid}#${n}`, label, feedback_type: 'EXPERT_REVIEW', source: 'analyst', feedback_timestamp: old.feedback_timestamp! + 1 + (e.delay % HOUR),
-      correction_of: old.example_id,
-      replaces: { label: old.label, feedback_type: old.feedback_type!, source: old.source, feedback_timestamp: old.feedback_timestamp!, label_class: null, rejected_class: null, labels: null },
-    };
-    inForce.set(pid, x);
-    out.push(x);
-  }
-  return out;
-}
-
-// Labels in [0.25, 125], scores in [0, 250]: |error| ≤ 250.
+// Labels in [0.25, 125], scores and shadow scores in [0, 250]: |error| ≤ 250.
 const BOUNDS: RegressionBounds = { error: 250, label: 125, minLabel: 0.25 };
 
 describe('regression window partials: property through the evaluator', () => {
@@ -269,7 +225,7 @@ describe('regression window partials: property through the evaluator', () => {
   });
 
   it('the regression windows are there, and a shard left out fails the check', () => {
-    const events: Event[] = Array.from({ length: 40 }, (_, i) => ({ model: 'eta', pid: i, label: 1 + ((i * 37) % 100), score: (i * 13) % 90, region: i % 2 ? 'eu' : 'us', at: i * 60_000, delay: 1000 }));
+    const events: Event[] = Array.from({ length: 40 }, (_, i) => ({ model: 'eta', pid: i, label: 1 + ((i * 37) % 100), score: (i * 13) % 90, shadow: (i * 7) % 90, region: i % 2 ? 'eu' : 'us', at: i * 60_000, delay: 1000 }));
     const stream = streamOf(events);
     const unsharded = runEvaluator(stream, EVALUATOR, 7, true);
     expect([...unsharded.rows.keys()].filter((key) => key.startsWith('eta\u0000')).length).toBeGreaterThan(3);
