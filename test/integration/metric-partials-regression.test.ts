@@ -11,10 +11,12 @@
  * figures within regressionTolerance of the unsharded points and of the
  * TypeScript merge; rows read back give the written partials (the float
  * sums within an ulp: ClickHouse 18.16's text float parse);
- * mergedPointsQuery gives the view's rows. A few seconds.
+ * mergedPointsQuery gives the view's rows; a database made before
+ * migration 15 keeps its binary rows (kind 'binary') and their figures
+ * after it. A few seconds.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClickHouseStore, MERGED_REGRESSION_METRICS, mergedPointsQuery, shardPartialOf, type MetricPartialRow } from '../../adapters/clickhouse/index.js';
+import { ClickHouseStore, MERGED_METRICS, MERGED_REGRESSION_METRICS, MIGRATIONS, mergedPointsQuery, metricPartialRow, shardPartialOf, type MetricPartialRow } from '../../adapters/clickhouse/index.js';
 import { mergeRuns, regressionTolerance, shard } from '../../bench/shards.js';
 import { systemClock } from '../../core/clock.js';
 import { isRegressionPartial, windowFigures, windowPartialKey, type EvaluatorRows, type WindowPartialRow } from '../../core/evaluate/index.js';
@@ -22,7 +24,7 @@ import type { RegressionPartial } from '../../core/metrics/index.js';
 import { ClickHouseEvaluatorSink } from '../../sinks/evaluator-rows.js';
 import { uniqueName } from '../support/collect.js';
 import { byWindow, mergedWindowKey, type MergedRow } from '../support/merged-points.js';
-import { DELAY_ACCURACY, REGRESSION_BOUNDS, REGRESSION_MODEL, regressionStream, shardRows, unsharded } from '../support/partials-stream.js';
+import { DELAY_ACCURACY, MODEL, REGRESSION_BOUNDS, REGRESSION_MODEL, regressionStream, shardRows, stream, unsharded } from '../support/partials-stream.js';
 import { requireStack, STACK } from '../support/stack.js';
 
 const CHAMPION_ONLY = ['labelled', 'expired', 'label_coverage', 'label_delay_p50', 'label_delay_p95'];
@@ -130,5 +132,36 @@ describe('regression partials in metric_partials and metric_points_merged on the
     expect(viaQuery.length).toBeGreaterThan(10);
     expect(viaQuery).toEqual(viaView);
     expect(new Set(viaQuery.map((r) => mergedWindowKey(REGRESSION_MODEL, r))).size).toBeGreaterThan(1);
+  });
+
+  it('migrations 15-17 on a database made before them: its binary rows read as kind binary, with their figures, beside new regression rows', async () => {
+    const options = { url: STACK.clickhouseUrl, database: `${database}_before`, username: 'default', password: '', requestTimeoutMs: 30_000 };
+    const before = await ClickHouseStore.open(options, MIGRATIONS.filter((m) => m.id < 15));
+    try {
+      const binary = shardRows(stream(MODEL), 0).at(-1)!.partials!.find((p) => p.value.window === 'total' && p.value.role === 'champion' && p.value.segment === '*')!;
+      const oldRow: Record<string, unknown> = { ...metricPartialRow(binary.value, binary.version, 0) };
+      for (const column of Object.keys(oldRow)) if (column === 'kind' || column.startsWith('reg_')) delete oldRow[column];
+      await before.insert('metric_partials', [oldRow]);
+      const figure = async (store: ClickHouseStore, model: string) =>
+        store.select<{ metric: string; value: number | null }>(`SELECT metric, value FROM metric_points_merged WHERE model = '${model}' AND window = 'total' AND role = 'champion' AND segment = '*' ORDER BY metric`);
+      const old = await figure(before, MODEL);
+      // The new version opens the same database: migrations 15-17 run.
+      const after = await ClickHouseStore.open(options);
+      try {
+        const regression = rowsOfShards[0]!.at(-1)!.partials!.find((p) => p.value.window === 'total' && p.value.role === 'champion' && p.value.segment === '*')!;
+        await after.insert('metric_partials', [metricPartialRow(regression.value, regression.version, 0)]);
+        expect(await after.select(`SELECT model, kind FROM metric_partials ORDER BY model`)).toEqual([{ model: REGRESSION_MODEL, kind: 'regression' }, { model: MODEL, kind: 'binary' }]);
+        const now = await figure(after, MODEL);
+        expect(now.map((r) => r.metric)).toEqual([...MERGED_METRICS].sort());
+        expect(now).toEqual(old);
+        expect(now.find((r) => r.metric === 'count')!.value).toBeGreaterThan(50);
+        expect((await figure(after, REGRESSION_MODEL)).map((r) => r.metric)).toEqual([...MERGED_REGRESSION_METRICS].sort());
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await before.command(`DROP DATABASE IF EXISTS ${options.database}`).catch(() => {});
+      await before.close();
+    }
   });
 });
