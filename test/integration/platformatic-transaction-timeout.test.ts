@@ -15,6 +15,7 @@
 import { Admin, Producer } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { producerOptions } from '../../adapters/kafka/platformatic-transport.js';
+import { closeForced } from '../../adapters/kafka/platformatic/close.js';
 import { uniqueName } from '../support/collect.js';
 import { requireStack, STACK } from '../support/stack.js';
 
@@ -32,7 +33,7 @@ async function holdOpen(producer: Producer, topic: string): Promise<unknown> {
   } catch (error) {
     return error;
   } finally {
-    await producer.close(true).catch(() => {});
+    await closeForced(producer).catch(() => {});
   }
 }
 
