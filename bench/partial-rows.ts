@@ -21,7 +21,7 @@ import { labelledStream } from './labelled.js';
 import { numberOption } from './options.js';
 import { printTable } from './table.js';
 
-const PER_HOUR = numberOption('--per-hour', 300);
+const PER_HOUR = numberOption('per-hour', 300);
 const URL = process.argv.includes('--url') ? process.argv[process.argv.indexOf('--url') + 1]! : (process.env.FEEDBACKLOOP_CLICKHOUSE_URL ?? 'http://127.0.0.1:8123');
 const DAYS = 7;
 const FLUSH_ROWS = 5000;

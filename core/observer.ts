@@ -4,7 +4,7 @@
  * log lines; a replay or a test passes what it needs, or nothing. Every hook
  * is optional and must not throw.
  */
-import type { Evaluator, EvaluatorRows } from './evaluate/index.js';
+import type { Evaluator, EvaluatorRows, ShardPartialRow } from './evaluate/index.js';
 import type { DeadLetter, LabelledExample, ModelSnapshot, PromotionDecision } from './events.js';
 import type { JoinCounters } from './join/index.js';
 
@@ -52,6 +52,11 @@ export interface PipelineObserver {
   taskOpened?(report: TaskOpenedReport): void;
   /** The evaluator applied a live batch; `evaluators`: those of every task (their live figures include it). */
   evaluated?(partition: number, examples: LabelledExample[], seconds: number, evaluators: Evaluator[]): void;
+  /**
+   * An evaluator task opened with its state restored (evaluator.write_partials or shard_by: prediction):
+   * its partition (the shard), its evaluator, and the partials of its cells' `total` windows as restored.
+   */
+  shardOpened?(partition: number, evaluator: Evaluator, totals: ShardPartialRow[]): void;
   /** The evaluator wrote its rows, with the evaluators of every task (for live gauges) and, in the same order, their partitions (the shards of their partials). */
   flushed?(evaluators: Evaluator[], rows: EvaluatorRows, seconds: number, partitions?: readonly number[]): void;
   /** A write to a sink table failed and is retried (consumption waits). */

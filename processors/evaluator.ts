@@ -219,6 +219,10 @@ export class EvaluatorProcessor implements Processor {
       ...(restored.reason === undefined ? {} : { reason: restored.reason }), reread, ms: performance.now() - started,
       ...(skipped.length === 0 ? {} : { skipped }),
     });
+    if (this.deps.writePartials || this.deps.sharded) {
+      const totals = evaluator.totalPartials().map((p) => shardPartialRow(evaluator.options, p, ctx.partition));
+      this.deps.observer?.shardOpened?.(ctx.partition, evaluator, totals);
+    }
     // A checkpoint ahead of the commit: the records up to it are in the state and their rows written.
     const position = Math.max(from, resumeAt);
     const checkpointedAt = restored.state ? this.deps.clock.now() : Number.NEGATIVE_INFINITY;

@@ -41,6 +41,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { def
       clientId: config.kafka.client_id,
       replicationFactor: config.kafka.replication_factor,
       sessionTimeoutMs: config.kafka.session_timeout,
+      transactionTimeoutMs: config.kafka.transaction_timeout,
       heartbeatIntervalMs: Math.max(100, Math.floor(config.kafka.session_timeout / 10)),
     };
     transport =

@@ -319,6 +319,7 @@ export function buildConfig(document: unknown, env: Env = {}): Config {
     throw new ConfigError('kafka.sasl_username', `sasl_username and sasl_password are required with sasl_mechanism ${config.kafka.sasl_mechanism}`);
   }
   checkKafkaTls(config.kafka);
+  checkTransactionTimeout(config.kafka.transaction_timeout);
   checkRegistryAuth(config.kafka);
   checkCaNeedsHttps('clickhouse.ca_file', config.clickhouse.ca_file, 'clickhouse.url', config.clickhouse.url);
   return config;
@@ -350,6 +351,11 @@ function checkSharding(config: Config): void {
 }
 
 /** TLS files go with kafka.ssl: a CA given while the connection is plain TCP would look secure and not be. */
+/** Kafka's brokers refuse a transaction timeout above transaction.max.timeout.ms (15 minutes by default); below a second every transaction would race it. */
+function checkTransactionTimeout(ms: number): void {
+  if (ms < 1000 || ms > 900_000) throw new ConfigError('kafka.transaction_timeout', `must be from 1s to 15m (the broker's default transaction.max.timeout.ms), got ${ms} ms`);
+}
+
 function checkKafkaTls(k: Config['kafka']): void {
   const files = { ssl_ca_file: k.ssl_ca_file, ssl_cert_file: k.ssl_cert_file, ssl_key_file: k.ssl_key_file, ssl_key_password: k.ssl_key_password };
   for (const [key, value] of Object.entries(files)) {

@@ -100,6 +100,11 @@ export const CONFIG_SPEC = {
       ssl_key_file: { kind: 'string', default: null, doc: "PEM file of this client's private key for mutual TLS (with ssl_cert_file). Read at start." },
       ssl_key_password: { kind: 'string', default: null, secret: true, doc: 'Passphrase of an encrypted ssl_key_file.' },
       session_timeout: { kind: 'duration', default: '10s', doc: 'Consumer group session timeout: how soon a dead instance\'s partitions move to another, and how long one batch may take.' },
+      transaction_timeout: {
+        kind: 'duration',
+        default: '60s',
+        doc: "How long a processor's transaction may stay open before the broker aborts it and fences its producer (the producer's transaction.timeout.ms; 1s to 15m, the broker's default transaction.max.timeout.ms). A transaction open across a broker outage longer than this is aborted: the task is restored from its last commit, after a restart of `run` if the producer was fenced. A hung process holds back read_committed readers of its output for at most this long.",
+      },
     },
   },
   topics: {

@@ -18,7 +18,7 @@
  * when Kafka refuses something (adapters/kafka/authorization.ts reads kafkajs's
  * logs), and forwarding the client's logs to ours.
  */
-import { Admin, ConnectionPool, Consumer, FetchIsolationLevels, FindCoordinatorKeyTypes, ListOffsetTimestamps, Producer, type Message } from '@platformatic/kafka';
+import { Admin, ConnectionPool, Consumer, FetchIsolationLevels, FindCoordinatorKeyTypes, ListOffsetTimestamps, Producer, type Message, type ProducerOptions } from '@platformatic/kafka';
 import { FeedbackloopError } from '../../core/errors.js';
 import type {
   ConsumerOptions,
@@ -38,7 +38,7 @@ import { PlatformaticConsumer, type GroupMembership } from './platformatic/consu
 import { listOffsets, readToEnd } from './platformatic/read-to-end.js';
 import { murmur2Partitioner, toMessage } from './platformatic/records.js';
 import { connectionSecurity, type KafkaSecurity } from './platformatic/security.js';
-import { chunkRecords } from './transport.js';
+import { chunkRecords, DEFAULT_TRANSACTION_TIMEOUT_MS } from './transport.js';
 import { closeForced } from './platformatic/close.js';
 
 export interface PlatformaticTransportOptions {
@@ -49,6 +49,8 @@ export interface PlatformaticTransportOptions {
   replicationFactor?: number;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
+  /** How long a transaction may stay open before the broker aborts it and fences the producer (default 60 s, Kafka's). */
+  transactionTimeoutMs?: number;
   /** How long a consumer's fetch waits for data (default 500 ms, as the kafkajs transport). */
   maxWaitTimeMs?: number;
 }
@@ -67,6 +69,24 @@ function failure(what: string, error: unknown): FeedbackloopError {
   const e = error as { message?: string };
   const rejoin = needsRejoin(error);
   return new FeedbackloopError(`${what}: ${e?.message ?? String(error)}`, { retriable: rejoin || isBrokerFault(error), cause: error });
+}
+
+/**
+ * A producer's options. The library sends its request `timeout` (default 5 s) as the
+ * transaction timeout of InitProducerId, so a transactional producer left at the default had
+ * every transaction open longer than 5 s aborted by the broker, and was fenced at its next
+ * request (measured: a transaction held 15 s failed its EndTxn with PRODUCER_FENCED; with
+ * 60 s it committed). Such a producer takes the transaction timeout as its request timeout.
+ */
+export function producerOptions(options: PlatformaticTransportOptions, transactionalId?: string): ProducerOptions<Buffer, Buffer, Buffer, Buffer> {
+  return {
+    clientId: options.clientId,
+    bootstrapBrokers: options.brokers,
+    ...connectionSecurity(options.kafka),
+    idempotent: true,
+    partitioner: murmur2Partitioner(),
+    ...(transactionalId ? { transactionalId, timeout: options.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS } : {}),
+  };
 }
 
 export class PlatformaticTransport implements LogTransport {
@@ -144,12 +164,7 @@ export class PlatformaticTransport implements LogTransport {
   }
 
   private newProducer(transactionalId?: string): Producer {
-    const producer = new Producer({
-      ...this.base(),
-      idempotent: true,
-      partitioner: murmur2Partitioner(),
-      ...(transactionalId ? { transactionalId } : {}),
-    });
+    const producer = new Producer(producerOptions(this.options, transactionalId));
     this.open.add(producer);
     return producer;
   }

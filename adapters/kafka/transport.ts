@@ -46,6 +46,9 @@ import type {
   TransactionalProducer,
 } from '../transport/transport.js';
 
+/** Kafka's own default transaction timeout (the Java producer's transaction.timeout.ms). */
+export const DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
+
 export interface KafkaTransportOptions {
   brokers: string[];
   clientId: string;
@@ -55,6 +58,8 @@ export interface KafkaTransportOptions {
   replicationFactor?: number;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
+  /** How long a transaction may stay open before the broker aborts it and fences the producer (default 60 s, Kafka's). */
+  transactionTimeoutMs?: number;
   /**
    * How long a consumer's fetch waits for data (kafkajs maxWaitTimeInMs;
    * default here 500, kafkajs's own is 5000). An idle member only notices a
@@ -273,6 +278,7 @@ export class KafkaTransport implements LogTransport {
   async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
     const producer: Producer = this.kafka.producer({
       transactionalId,
+      transactionTimeout: this.options.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS,
       idempotent: true,
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,

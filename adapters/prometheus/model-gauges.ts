@@ -41,7 +41,7 @@ export const FEATURE_QUALITY_FIGURES = [
 ] as const;
 const FEATURE_QUALITY = new Set<string>(FEATURE_QUALITY_FIGURES);
 
-export type EvaluatorHooks = Required<Pick<PipelineObserver, 'evaluated' | 'flushed' | 'sinkRetry'>>;
+export type EvaluatorHooks = Required<Pick<PipelineObserver, 'evaluated' | 'flushed' | 'shardOpened' | 'sinkRetry'>>;
 
 export function evaluatorMetrics(registry: Registry, options: { segments: boolean; kindOf?: (model: string) => ModelKind }): EvaluatorHooks {
   const kindOf = options.kindOf ?? (() => 'binary');
@@ -193,6 +193,9 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
         examples.inc({ model: example.model, kind });
         if (kind === 'label' && example.label_delay_ms !== null) delay.observe({ model: example.model }, Math.max(0, example.label_delay_ms) / 1000);
       }
+    },
+    shardOpened(partition, evaluator, totals) {
+      partials.opened(partition, evaluator, totals);
     },
     flushed(evaluators, rows, seconds, partitions) {
       flushSeconds.observe(seconds);

@@ -16,8 +16,8 @@
  * evaluator.prometheus_segments), and a shard's series are removed once its
  * partition is no longer held here (the next flush or batch after a
  * rebalance, as the live gauges follow the evaluators). A shard rebuilt here
- * after a rebalance exports a cell once its total window changes again (its
- * re-read writes no rows): the new owner's first labels.
+ * after a rebalance (its re-read writes no rows) exports its cells' totals
+ * as restored when its task opens, not only once they change again.
  */
 import { Gauge, type Registry } from 'prom-client';
 import { ALL_SEGMENTS } from '../../core/contracts/index.js';
@@ -33,6 +33,8 @@ type Labels = { model: string; role: string; version: string; segment: string; s
 export interface PartialGauges {
   /** After a flush: its rows' `total` partials, and the shards (partitions) held with their evaluators. */
   flushed(rows: EvaluatorRows, held: ReadonlyArray<{ shard: number; evaluator: Evaluator }>): void;
+  /** A shard's task opened with its state restored: its cells' `total` partials as restored, a previous evaluator's series replaced. */
+  opened(shard: number, evaluator: Evaluator, totals: readonly ShardPartialRow[]): void;
   /** The evaluators held now (after a batch or a flush): the series of shards no longer held go. */
   held(evaluators: readonly Evaluator[]): void;
 }
@@ -44,8 +46,12 @@ export function partialGauges(registry: Registry, options: { segments: boolean }
     labelNames: ['model', 'role', 'version', 'segment', 'shard', 'stat'],
     registers: [registry],
   });
-  /** Per shard: the evaluator that holds it and the label sets exported (a cell's key). */
-  const shards = new Map<number, { evaluator: Evaluator; cells: Map<string, Labels> }>();
+  /**
+   * Per shard: the evaluator that holds it and the label sets exported (a cell's key); `listed`: the
+   * evaluator was among those of a batch or flush since (a task opened is listed once registered: a
+   * batch of another partition in between does not drop it; the next flush settles it either way).
+   */
+  const shards = new Map<number, { evaluator: Evaluator; cells: Map<string, Labels>; listed: boolean }>();
 
   const drop = (shard: number) => {
     for (const labels of shards.get(shard)?.cells.values() ?? []) for (const stat of PARTIAL_STATS) gauge.remove({ ...labels, stat });
@@ -60,24 +66,38 @@ export function partialGauges(registry: Registry, options: { segments: boolean }
     for (const stat of PARTIAL_STATS) if (row.role === 'champion' || !CHAMPION_ONLY.has(stat)) gauge.set({ ...labels, stat }, values[stat]);
   };
 
+  const setTotals = (rows: Iterable<ShardPartialRow>) => {
+    for (const value of rows) {
+      // Regression windows have no counts here (not built: docs/scale-out.md, fifth slice).
+      if (value.window !== 'total' || (!options.segments && value.segment !== ALL_SEGMENTS) || isRegressionPartial(value.partial.metric)) continue;
+      const entry = shards.get(value.shard);
+      if (entry) set(value, entry.cells);
+    }
+  };
+
   return {
+    opened(shard, evaluator, totals) {
+      drop(shard); // a previous evaluator's cells, gone with it
+      shards.set(shard, { evaluator, cells: new Map(), listed: false });
+      setTotals(totals);
+    },
     flushed(rows, held) {
       const now = new Set(held.map((h) => h.shard));
       for (const shard of [...shards.keys()]) if (!now.has(shard)) drop(shard);
       for (const { shard, evaluator } of held) {
         const known = shards.get(shard);
         if (known && known.evaluator !== evaluator) drop(shard); // rebuilt: its cells start again
-        if (!shards.has(shard)) shards.set(shard, { evaluator, cells: new Map() });
+        if (!shards.has(shard)) shards.set(shard, { evaluator, cells: new Map(), listed: true });
+        shards.get(shard)!.listed = true;
       }
-      for (const { value } of rows.partials ?? []) {
-        if (value.window !== 'total' || (!options.segments && value.segment !== ALL_SEGMENTS) || isRegressionPartial(value.partial.metric)) continue;
-        const entry = shards.get(value.shard);
-        if (entry) set(value, entry.cells);
-      }
+      setTotals((rows.partials ?? []).map((p) => p.value));
     },
     held(evaluators) {
       const now = new Set(evaluators);
-      for (const [shard, { evaluator }] of [...shards]) if (!now.has(evaluator)) drop(shard);
+      for (const [shard, entry] of [...shards]) {
+        if (now.has(entry.evaluator)) entry.listed = true;
+        else if (entry.listed) drop(shard);
+      }
     },
   };
 }

@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../adapters/config/index.js';
 import { createLogger } from '../../adapters/logging/index.js';
+import { kafkaUnreachableText, unreachableBrokers } from '../../adapters/kafka/reachable.js';
 import { errorMessage, FeedbackloopError } from '../../core/errors.js';
 import { redactUrl, redactUrlsIn } from '../../core/redact.js';
-import { openRuntime } from '../../runtime/connect.js';
+import { openRuntime, type Runtime } from '../../runtime/connect.js';
 import { topicSpecs } from '../../runtime/pipeline.js';
+
+/** How long a broker's TCP port has to accept a connection before `check` calls it unreachable. */
+const BROKER_PROBE_MS = 3000;
 
 /** Declares `feedbackloop check` on the program. */
 export function registerCheck(cli: Command): void {
@@ -22,12 +26,44 @@ function kafkaSecurityText(config: Config): string {
   return k.sasl_mechanism === 'none' ? tls : `${tls}, SASL ${k.sasl_mechanism} as ${k.sasl_username}`;
 }
 
+type Say = (ok: boolean, what: string, detail: string) => void;
+
+/**
+ * Probes the brokers' TCP ports first (BROKER_PROBE_MS each, at once): with
+ * none answering, the clients would retry for 5-10 s before failing, so the
+ * check fails at once naming the addresses. Then topics and partitions
+ * through the configured client.
+ */
+async function checkKafka(runtime: Runtime, say: Say, failures: string[]): Promise<void> {
+  const { config } = runtime;
+  const unreachable = await unreachableBrokers(config.kafka.brokers, BROKER_PROBE_MS);
+  if (unreachable.length === config.kafka.brokers.length) {
+    failures.push('kafka');
+    say(false, 'kafka', kafkaUnreachableText(config.kafka.brokers));
+    return;
+  }
+  const partly = unreachable.length > 0 ? `; unreachable: ${unreachable.join(',')}` : '';
+  try {
+    await runtime.transport.ensureTopics(topicSpecs(config));
+    const predictions = await runtime.transport.partitionCount(config.topics.predictions);
+    const feedback = await runtime.transport.partitionCount(config.topics.feedback);
+    say(true, 'kafka', `${config.kafka.brokers.join(',')} (${kafkaSecurityText(config)}): topics present (${config.topics.predictions}: ${predictions} partitions, ${config.topics.feedback}: ${feedback})${partly}`);
+    if (predictions !== feedback) {
+      failures.push('co-partitioning');
+      say(false, 'co-partitioning', `${config.topics.predictions} has ${predictions} partitions but ${config.topics.feedback} has ${feedback}; they must be equal`);
+    }
+  } catch (error) {
+    failures.push('kafka');
+    say(false, 'kafka', `${errorMessage(error)}${partly}`);
+  }
+}
+
 /** Connects to every configured server and prints one line per check; fails if any failed. */
 export async function commandCheck(options: { config?: string }): Promise<void> {
   const config = loadConfig(options.config);
   const logger = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
   // Details quote URLs and the servers' errors: never with credentials.
-  const say = (ok: boolean, what: string, detail: string) => process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${what}: ${redactUrlsIn(detail)}\n`);
+  const say: Say = (ok, what, detail) => process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${what}: ${redactUrlsIn(detail)}\n`);
   const failures: string[] = [];
   say(true, 'config', options.config ? `${options.config} is valid` : 'defaults and environment are valid');
 
@@ -45,19 +81,7 @@ export async function commandCheck(options: { config?: string }): Promise<void> 
     if (config.kafka.brokers.length === 0) {
       say(true, 'transport', 'in-process log (no kafka.brokers configured)');
     } else {
-      try {
-        await runtime.transport.ensureTopics(topicSpecs(config));
-        const predictions = await runtime.transport.partitionCount(config.topics.predictions);
-        const feedback = await runtime.transport.partitionCount(config.topics.feedback);
-        say(true, 'kafka', `${config.kafka.brokers.join(',')} (${kafkaSecurityText(config)}): topics present (${config.topics.predictions}: ${predictions} partitions, ${config.topics.feedback}: ${feedback})`);
-        if (predictions !== feedback) {
-          failures.push('co-partitioning');
-          say(false, 'co-partitioning', `${config.topics.predictions} has ${predictions} partitions but ${config.topics.feedback} has ${feedback}; they must be equal`);
-        }
-      } catch (error) {
-        failures.push('kafka');
-        say(false, 'kafka', errorMessage(error));
-      }
+      await checkKafka(runtime, say, failures);
       try {
         const id = await (runtime.codecs.prediction as { register?: () => Promise<number> }).register?.();
         say(true, 'schema registry', `${redactUrl(config.kafka.schema_registry_url!)}${config.kafka.schema_registry_username ? ' (basic auth)' : ''}: Prediction schema registered as id ${id}`);

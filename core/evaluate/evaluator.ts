@@ -324,6 +324,22 @@ export class Evaluator {
   }
 
   /**
+   * The partials of every binary cell's `total` window, changed or not: what
+   * a shard holds so far (the gauges of a shard rebuilt from its checkpoint
+   * and input, whose re-read marked nothing as changed). Changes nothing.
+   */
+  totalPartials(): WindowPartialRow[] {
+    const out: WindowPartialRow[] = [];
+    for (const state of this.models.values()) {
+      for (const cell of state.cells.values()) {
+        const row = windowPartialRow(this.options, state.model, cell.total);
+        if (row) out.push(row);
+      }
+    }
+    return out;
+  }
+
+  /**
    * Applies an example whose figures were written before (a processor rebuilding its state):
    * the state ends as onExample() leaves it, but the sliding windows' figures are not computed.
    * Follow with discard(), not drain(): what is pending is incomplete.

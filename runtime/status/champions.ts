@@ -5,9 +5,10 @@
  * reads the sources and hands the answers in.
  */
 import type { PromotionDecision } from '../../core/events.js';
+import type { UpstreamVersion } from './figures.js';
 
-/** Where an answer about the champion comes from. */
-export type ChampionSource = 'model-promotions' | 'champion_history' | 'metric_points';
+/** Where an answer about the champion comes from (metric_points_merged: a sharded model's figures, merged from its shards' partials). */
+export type ChampionSource = 'model-promotions' | 'champion_history' | 'metric_points' | 'metric_points_merged';
 
 /** A decision that moved a model's champion alias (PROMOTE or ROLLBACK; PIN, UNPIN and HOLD do not). */
 export interface ChampionMove {
@@ -98,7 +99,7 @@ export interface ChampionStatus {
 export function chooseChampions(input: {
   topic?: Map<string, ChampionMove>;
   history?: Map<string, ChampionMove>;
-  upstream?: Map<string, string>;
+  upstream?: Map<string, UpstreamVersion>;
   pins?: Map<string, PinStatus>;
 }): ChampionStatus[] {
   const models = new Set([...(input.topic?.keys() ?? []), ...(input.history?.keys() ?? []), ...(input.upstream?.keys() ?? []), ...(input.pins?.keys() ?? [])]);
@@ -107,14 +108,14 @@ export function chooseChampions(input: {
 
 function championOf(
   model: string,
-  input: { topic?: Map<string, ChampionMove>; history?: Map<string, ChampionMove>; upstream?: Map<string, string> },
+  input: { topic?: Map<string, ChampionMove>; history?: Map<string, ChampionMove>; upstream?: Map<string, UpstreamVersion> },
 ): Omit<ChampionStatus, 'pinned'> {
   const topic = input.topic?.get(model);
   const history = input.history?.get(model);
   const decision = topic && history ? (later(history, topic) ? history : topic) : (topic ?? history);
   if (!decision) {
-    const version = input.upstream?.get(model) ?? null;
-    return { model, version, sources: ['metric_points'], decision: null, note: 'no promotion decision: the version upstream serves (latest figures, role champion)' };
+    const upstream = input.upstream?.get(model);
+    return { model, version: upstream?.version ?? null, sources: [upstream?.source ?? 'metric_points'], decision: null, note: 'no promotion decision: the version upstream serves (latest figures, role champion)' };
   }
   const sources: ChampionSource[] = [];
   if (topic?.decision_id === decision.decision_id) sources.push('model-promotions');

@@ -85,13 +85,24 @@ export function figuresByModel(rows: MetricPointRow[], now: number, merged: Read
   });
 }
 
-/** Per model, the version upstream serves: the champion-role version of the `total` window with the latest end. */
-export function upstreamVersions(rows: MetricPointRow[]): Map<string, string> {
+/** The version upstream serves and the rows it was read from: metric_points, or a sharded model's merged partials. */
+export interface UpstreamVersion {
+  version: string;
+  source: 'metric_points' | 'metric_points_merged';
+}
+
+/**
+ * Per model, the version upstream serves: the champion-role version of the `total` window with the latest end,
+ * and whether that row was merged from the model's shards (it carries `shards`).
+ */
+export function upstreamVersions(rows: MetricPointRow[]): Map<string, UpstreamVersion> {
   const best = new Map<string, MetricPointRow>();
   for (const row of rows) {
     if (row.role !== 'champion' || row.window !== 'total') continue;
     const current = best.get(row.model);
     if (!current || row.window_end_ms > current.window_end_ms) best.set(row.model, row);
   }
-  return new Map([...best].map(([model, row]) => [model, row.model_version]));
+  return new Map(
+    [...best].map(([model, row]) => [model, { version: row.model_version, source: row.shards === undefined ? 'metric_points' : 'metric_points_merged' }]),
+  );
 }

@@ -20,7 +20,7 @@
 import type { Config } from '../../adapters/config/index.js';
 import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
 import { authorizationHeader, httpCredentials } from '../../adapters/http/index.js';
-import { tcpReachable } from '../../adapters/kafka/reachable.js';
+import { kafkaUnreachableText, unreachableBrokers } from '../../adapters/kafka/reachable.js';
 import { createLogger } from '../../adapters/logging/index.js';
 import { redactUrl, redactUrlsIn } from '../../core/redact.js';
 import { clickhouseOptions, openRuntime } from '../connect.js';
@@ -66,11 +66,11 @@ export async function gatherStatus(
   if (!ch) note('no clickhouse.url: no figures, and models without a promotion decision are not listed');
 
   // The kafkajs client retries a broker that is not there for many seconds: ask the socket first.
-  const kafkaUp = (await Promise.all(config.kafka.brokers.map((b) => tcpReachable(b, 3000)))).some(Boolean);
+  const kafkaUp = (await unreachableBrokers(config.kafka.brokers)).length < config.kafka.brokers.length;
   // Status reads quietly: its findings are the report (log.level debug shows the clients' logs).
   const logger = createLogger(config.log.level === 'info' ? 'silent' : config.log.level);
   const runtime = kafkaUp ? await openRuntime(config, logger, { defaultMetrics: false, clickhouse: false }) : undefined;
-  if (!kafkaUp) fail('kafka', `Kafka at ${config.kafka.brokers.join(',')} unreachable: is it running? check kafka.brokers (FEEDBACKLOOP_KAFKA_BROKERS)`);
+  if (!kafkaUp) fail('kafka', kafkaUnreachableText(config.kafka.brokers));
   let store = ch ? ClickHouseStore.connect({ ...ch, quiet: true }) : undefined;
   if (store && !(await store.ping().catch(() => false))) {
     fail('clickhouse', `ClickHouse at ${redactUrl(ch!.url)} unreachable: is it running? check clickhouse.url (FEEDBACKLOOP_CLICKHOUSE_URL)`);

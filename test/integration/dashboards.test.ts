@@ -9,8 +9,9 @@
  * the stream, for every value of every template variable. The panels of
  * estimated figures and pending labels, on hand-made points in a database of
  * their own (known values, whatever the replay wrote); the merged panels
- * (metric_points_merged: the replay writes partials, one shard per model)
- * against the metric_points panels of the same figures;
+ * (mergedPointsQuery filtered inside, as scripts/dashboards-merged.ts writes
+ * them: the replay writes partials, one shard per model) against the view
+ * and the metric_points panels of the same figures;
  * each series, its trust and its value, the latest version of a point
  * (FINAL) only; label coverage by predictions where they are counted.
  */
@@ -28,6 +29,7 @@ import { type Feedback, type FeedbackType, noFeedbackClasses, noPredictionClasse
 import { uniqueName } from '../support/collect.js';
 import { allPanels, dashboardQueries, expandMacros, promLabelNames, promMetricNames, type Dashboard } from '../support/grafana.js';
 import { seededRandom } from '../support/random.js';
+import { MERGED_PANELS, panelSql, viewSql } from '../../scripts/dashboards-merged.js';
 import { requireStack, STACK } from '../support/stack.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -178,6 +180,11 @@ describe('Grafana dashboards', () => {
           expect(query.text, `${query.where}: time series must filter on the range`).toMatch(/\$__(timeFilter\(|fromTime)/);
         }
       }
+    }
+    // The merged panels hold the query scripts/dashboards-merged.ts makes of mergedPointsQuery (the view's own).
+    for (const merged of MERGED_PANELS) {
+      const panel = allPanels(dashboards[FILES.indexOf(merged.file)]!).find((p) => p.id === merged.id);
+      expect(panel?.targets?.[0]?.rawSql, `${merged.file} panel ${merged.id}: run npm run dashboards:merged`).toBe(panelSql(merged));
     }
     const variables = (i: number) => dashboards[i]!.templating.list.map((v) => v.name);
     expect(variables(0)).toEqual(['model']);
@@ -331,6 +338,28 @@ describe('Grafana dashboards', () => {
           expect([Number(r.shards), r.examples, r.precision, r.recall], `${name} ${key(r)}`).toEqual([1, p.examples, p.precision, p.recall]);
         }
       }
+    });
+
+    // The merged panels filter metric_partials inside mergedPointsQuery (scripts/dashboards-merged.ts): the rows
+    // the view gives, which derives every window before the filter; for each value of the variables a panel uses.
+    it('the merged panels filter inside the query: the rows the view metric_points_merged gives', async () => {
+      const range = { from: START - DAY, to: START + 5 * DAY };
+      const values: Record<string, string[]> = { model: ['churn', 'fraud'], window: ['1h', '1d'], segment: ['*', 'region=eu'] };
+      let compared = 0;
+      for (const panel of MERGED_PANELS) {
+        let assignments: Array<Record<string, string>> = [{}];
+        for (const [name, options] of Object.entries(values)) {
+          if (panel.where.includes(`\${${name}}`)) assignments = assignments.flatMap((vars) => options.map((v) => ({ ...vars, [name]: v })));
+        }
+        for (const vars of assignments) {
+          const read = (sql: string) => store.select<Record<string, unknown>>(expandMacros(sql, { ...range, vars }));
+          const filtered = await read(panelSql(panel));
+          expect(filtered.length, `${panel.file} panel ${panel.id} ${JSON.stringify(vars)}`).toBeGreaterThan(0);
+          expect(filtered, `${panel.file} panel ${panel.id} ${JSON.stringify(vars)}`).toEqual(await read(viewSql(panel)));
+          compared++;
+        }
+      }
+      expect(compared).toBe(8 + 2 + 2);
     });
 
     it('every query of every panel, variable and annotation returns rows, for every variable value', async () => {

@@ -10,7 +10,8 @@
  *    (counts, precision, recall and coverage exactly; log loss within the
  *    core's float tolerance; the label delay within the pow slack) and
  *    auc_binned equal to the TypeScript merge of the same partials, over 2
- *    shards; the text says so;
+ *    shards; the text says so; its champion (no decision: the version
+ *    upstream serves) is named as read from metric_points_merged;
  *  - `eta`: a regression model's stream, sharded alike: its count and
  *    coverage exactly, rmse and mae within regressionTolerance of the
  *    unsharded evaluator's, over 2 shards; the text's heading and columns;
@@ -103,6 +104,12 @@ describe('status reads sharded models merged from metric_partials', () => {
     expect(report.problems).toEqual([]);
     const byModel = new Map(report.figures!.models.map((m) => [m.model, m]));
     expect([...byModel.keys()]).toEqual(['cold', 'eta', 'hot']);
+    // No promotion decision: each champion is the version upstream serves, named with the rows it was read from.
+    expect(report.champions.map((c) => [c.model, c.version, c.sources, c.decision])).toEqual([
+      ['cold', 'v1', ['metric_points'], null],
+      ['eta', 'v1', ['metric_points_merged'], null],
+      ['hot', 'v1', ['metric_points_merged'], null],
+    ]);
 
     const model = byModel.get('hot')!;
     expect(model).toMatchObject({ task: 'binary', shards: 2 });
@@ -180,6 +187,9 @@ describe('status reads sharded models merged from metric_partials', () => {
     expect(result.stdout).toContain('\n  cold (binary)\n');
     expect(result.stdout).toContain('\n  eta (regression; merged over 2 shards: metric_partials summed as metric_points_merged)\n');
     expect(result.stdout).toMatch(/\n {4}window +role +version +n +rmse +mae +coverage +delay p50 +shards\n/);
+    expect(result.stdout).toMatch(/\n {2}hot +v1 +– +metric_points_merged\n/);
+    expect(result.stdout).toMatch(/\n {2}eta +v1 +– +metric_points_merged\n/);
+    expect(result.stdout).toMatch(/\n {2}cold +v1 +– +metric_points\n/);
   });
 
   it('sharded by prediction (the caller says so), a model with partials of one shard is read merged too', async () => {

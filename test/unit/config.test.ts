@@ -37,6 +37,15 @@ describe('config', () => {
     expect(config.models).toEqual({ 'fraud-detector': { task: 'binary', challengers: [], classes: [], numeric_target: null }, eta: { task: 'regression', challengers: [], classes: [], numeric_target: null }, plain: { task: 'binary', challengers: [], classes: [], numeric_target: null } });
   });
 
+  it('bounds kafka.transaction_timeout to what a broker accepts (1s to 15m; default 60s, Kafka\'s)', () => {
+    expect(buildConfig({}).kafka.transaction_timeout).toBe(60_000);
+    expect(buildConfig({ kafka: { transaction_timeout: '15m' } }).kafka.transaction_timeout).toBe(900_000);
+    expect(configError(() => buildConfig({ kafka: { transaction_timeout: '16m' } })).message).toBe(
+      "config: kafka.transaction_timeout: must be from 1s to 15m (the broker's default transaction.max.timeout.ms), got 960000 ms",
+    );
+    expect(configError(() => buildConfig({ kafka: { transaction_timeout: '500ms' } })).key).toBe('kafka.transaction_timeout');
+  });
+
   it('names an unknown key and suggests the near one', () => {
     const error = configError(() => buildConfig({ kafka: { brokrs: ['x'] } }));
     expect(error.key).toBe('kafka.brokrs');

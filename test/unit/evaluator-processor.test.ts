@@ -293,6 +293,37 @@ describe('evaluator processor: partials (evaluator.write_partials)', () => {
     return { partials, points: sink.final().points, final: sink.final(), audited, ends };
   }
 
+  it('a shard rebuilt on another instance exports its totals as restored when its task opens, before any new example', async () => {
+    const examples = stream(600, 11).filter((e) => e.model === 'fraud');
+    const log = new MemoryTransport();
+    await log.ensureTopics([{ name: TOPIC, partitions: 2 }]);
+    await produce(log, examples, (e) => e.prediction_id);
+    const gauge = async (registry: Registry) =>
+      (await registry.getSingleMetric('feedbackloop_partial_count')!.get()).values.map((v) => ({ labels: v.labels, value: v.value })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    const first = new Registry();
+    const a = processor(log, new FileEvaluatorSink('/nonexistent'), [], 100, undefined, undefined, { sharded: true, observer: evaluatorMetrics(first, { segments: false }) });
+    await a.start();
+    await log.whenIdle();
+    await a.stop();
+    const written = await gauge(first);
+    expect(new Set(written.map((v) => v.labels.shard))).toEqual(new Set(['0', '1']));
+    // Another instance takes both shards over: a task opens at its partition's first new record (here one
+    // of another model in each, leaving fraud's windows as they were), rebuilding the shard from the input
+    // (no checkpoints). Before any flush, the gauges are fraud's totals as restored.
+    const second = new Registry();
+    const flushes: number[] = [];
+    const sink = new FileEvaluatorSink('/nonexistent');
+    sink.writeBatch = async (batches) => void flushes.push(batches.length);
+    const b = processor(log, sink, [], 100, undefined, undefined, { sharded: true, observer: evaluatorMetrics(second, { segments: false }) });
+    await b.start();
+    const idOf = (partition: number) => Array.from({ length: 50 }, (_, i) => `spare-${i}`).find((id) => partitionForKey(Buffer.from(id), 2) === partition)!;
+    await produce(log, [0, 1].map((partition) => ({ ...examples[0]!, model: 'spare', prediction_id: idOf(partition) })), (e) => e.prediction_id);
+    await log.whenIdle();
+    expect(flushes).toEqual([]);
+    expect(await gauge(second)).toEqual(written);
+    await b.stop();
+  });
+
   it('sharded (evaluator.shard_by: prediction): partials of both shards, audit rows, and no points, drift, feedback or charts; merged, the unsharded counts', async () => {
     const examples = stream(600, 11).filter((e) => e.model === 'fraud');
     const { partials, final, audited, ends } = await run(examples, { sharded: true }, (e) => e.prediction_id);

@@ -6,7 +6,8 @@
  * gauges are the unsharded evaluator's counts exactly; only `total`, segment
  * `*` unless segments are on, labelled and expired for the champion only; a
  * shard no longer held (a flush without it, or a batch whose evaluators no
- * longer include its evaluator) loses its series.
+ * longer include its evaluator) loses its series; a shard opened with its
+ * state restored exports its restored totals at once.
  */
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
@@ -14,8 +15,8 @@ import { evaluatorMetrics } from '../../adapters/prometheus/model-gauges.js';
 import type { BinaryPartial } from '../../core/metrics/index.js';
 import { PARTIAL_STATS } from '../../adapters/prometheus/partial-gauges.js';
 import { shard } from '../../bench/shards.js';
-import { Evaluator, type EvaluatorRows } from '../../core/evaluate/index.js';
-import { shardRows, stream, unsharded } from '../support/partials-stream.js';
+import { Evaluator, shardPartialRow, type EvaluatorRows } from '../../core/evaluate/index.js';
+import { OPTIONS, shardRows, stream, unsharded } from '../support/partials-stream.js';
 
 type Sample = { labels: Record<string, string | number>; value: number };
 
@@ -96,5 +97,31 @@ describe('feedbackloop_partial_count', () => {
     // A batch whose evaluators are others (partition 0 rebuilt after a failed write): its series go too.
     hooks.evaluated(0, [], 0.001, [new Evaluator()]);
     expect(await samples(registry)).toEqual([]);
+  });
+
+  it('a shard opened with its state restored exports its totals at once, replacing an earlier evaluator\'s; a batch before its task is listed keeps it', async () => {
+    const flushedRegistry = new Registry();
+    flushAll(evaluatorMetrics(flushedRegistry, { segments: false }));
+    const shard1 = (await samples(flushedRegistry)).filter((s) => s.labels.shard === '1');
+    expect(shard1.length).toBeGreaterThan(0);
+    // The shard's evaluator as a restore leaves it: every example applied, nothing marked as changed.
+    const restored = new Evaluator(OPTIONS);
+    for (const e of shard(examples, 2)[1]!) restored.restore(e);
+    restored.discard();
+    expect(restored.partials()).toEqual([]);
+    const totals = restored.totalPartials().map((p) => shardPartialRow(restored.options, p, 1));
+
+    const registry = new Registry();
+    const hooks = evaluatorMetrics(registry, { segments: false });
+    flushAll(hooks); // shard 1 held by evaluators[1] until now
+    hooks.shardOpened(1, restored, totals);
+    expect((await samples(registry)).filter((s) => s.labels.shard === '1')).toEqual(shard1);
+    // A batch of partition 0 before the opened task is registered: its evaluators do not include it yet.
+    hooks.evaluated(0, [], 0.001, [evaluators[0]!]);
+    expect((await samples(registry)).filter((s) => s.labels.shard === '1')).toEqual(shard1);
+    // Listed once, then no longer held: its series go.
+    hooks.evaluated(1, [], 0.001, [evaluators[0]!, restored]);
+    hooks.evaluated(0, [], 0.001, [evaluators[0]!]);
+    expect((await samples(registry)).filter((s) => s.labels.shard === '1')).toEqual([]);
   });
 });

@@ -129,7 +129,11 @@ describe('choosing the champion', () => {
       ['retained', move('retained', 4)],
       ['history-only', move('history-only', 1)],
     ]);
-    const upstream = new Map([['agree', 'v9'], ['undecided', 'v3']]);
+    const upstream = new Map([
+      ['agree', { version: 'v9', source: 'metric_points' as const }],
+      ['undecided', { version: 'v3', source: 'metric_points' as const }],
+      ['undecided-sharded', { version: 'v4', source: 'metric_points_merged' as const }],
+    ]);
     const champions = chooseChampions({ topic, history, upstream });
     expect(champions.map((c) => [c.model, c.version, c.sources.join('+'), c.note])).toEqual([
       ['agree', 'agree/lr@2', 'model-promotions+champion_history', null],
@@ -138,6 +142,7 @@ describe('choosing the champion', () => {
       ['retained', 'retained/lr@4', 'champion_history', 'retained#4 is no longer on the model-promotions topic (retention)'],
       ['topic-only', 'topic-only/lr@1', 'model-promotions', 'champion_history has no decision for it yet: is the registry processor running?'],
       ['undecided', 'v3', 'metric_points', 'no promotion decision: the version upstream serves (latest figures, role champion)'],
+      ['undecided-sharded', 'v4', 'metric_points_merged', 'no promotion decision: the version upstream serves (latest figures, role champion)'],
     ]);
     expect(champions[0]!.decision).toEqual(move('agree', 2));
     expect(champions[5]!.decision).toBeNull();
@@ -202,7 +207,13 @@ describe('figures', () => {
   });
 
   it('the upstream version is the champion role of the total window that ends last', () => {
-    expect([...upstreamVersions(rows)]).toEqual([['fraud', 'v1'], ['price', 'p2']]);
+    expect([...upstreamVersions(rows)]).toEqual([['fraud', { version: 'v1', source: 'metric_points' }], ['price', { version: 'p2', source: 'metric_points' }]]);
+  });
+
+  it('names the merged rows as the source of a sharded model\'s upstream version (its rows carry their shard count)', () => {
+    const merged = rows.map((r) => (r.model === 'price' ? { ...r, shards: 2 } : r));
+    expect(upstreamVersions(merged).get('price')).toEqual({ version: 'p2', source: 'metric_points_merged' });
+    expect(upstreamVersions(merged).get('fraud')).toEqual({ version: 'v1', source: 'metric_points' });
   });
 
   it('the query asks for total and the latest ended window per model, in SQL ClickHouse 18.16 takes (no parameters)', () => {
@@ -316,7 +327,7 @@ describe('the text report', () => {
       kafka: { brokers: ['k1:9092', 'k2:9092'], client_id: 'fl' },
       clickhouse: { url: 'http://ch:8123', database: 'fl' },
       champions: chooseChampions({
-        topic: new Map([['fraud', fraud]]), history: new Map([['fraud', fraud]]), upstream: new Map([['price', 'p2']]),
+        topic: new Map([['fraud', fraud]]), history: new Map([['fraud', fraud]]), upstream: new Map([['price', { version: 'p2', source: 'metric_points' as const }]]),
         pins: new Map([['fraud', { decision_id: 'manual:9', actor: 'user:bob', reason: 'incident 7', decided_at: T0 + 30 * HOUR }]]),
       }),
       figures: {

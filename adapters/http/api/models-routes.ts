@@ -46,7 +46,7 @@ const CHAMPION = {
       required: ['by', 'reason', 'since'],
       properties: { by: { type: 'string' }, reason: { type: 'string' }, since: { type: 'string' } },
     },
-    sources: { type: 'array', items: { type: 'string', enum: ['model-promotions', 'champion_history', 'metric_points'] } },
+    sources: { type: 'array', items: { type: 'string', enum: ['model-promotions', 'champion_history', 'metric_points', 'metric_points_merged'] } },
     note: nullableString('When the sources disagree or one could not be read, what that means.'),
   },
 } as const;
