@@ -189,8 +189,36 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     return this.binPositives !== null;
   }
 
+  /**
+   * revert(out) then update(into), a sliding window's step: each sum takes
+   * out's term before into's, as the two calls; the exact per-score counts
+   * move once (ExactScores.tryReplace) where they can.
+   */
+  replace(out: BinaryObservation, into: BinaryObservation): void {
+    if (Number.isNaN(out.score) || Number.isNaN(into.score)) {
+      this.revert(out);
+      this.update(into);
+      return;
+    }
+    const wOut = out.weight ?? 1;
+    const wIn = into.weight ?? 1;
+    this.addSums(out, -wOut);
+    this.addSums(into, wIn);
+    const outPositive = out.label === 1;
+    const intoPositive = into.label === 1;
+    if (this.binPositives === null && this.exact.tryReplace(out.score, outPositive, wOut, into.score, intoPositive, wIn, this.maxDistinctScores)) return;
+    this.addScore(out.score, outPositive, -wOut);
+    this.addScore(into.score, intoPositive, wIn);
+  }
+
   private add(o: BinaryObservation, w: number): void {
     if (Number.isNaN(o.score)) throw new RangeError('BinaryMetrics: the score is NaN');
+    this.addSums(o, w);
+    this.addScore(o.score, o.label === 1, w);
+  }
+
+  /** Everything of add() but the per-score counts: confusion counts, log-loss and Brier sums, calibration bins. */
+  private addSums(o: BinaryObservation, w: number): void {
     const positive = o.label === 1;
     const predicted = o.score >= o.threshold;
     if (predicted && positive) this.tp += w;
@@ -201,8 +229,6 @@ export class BinaryMetrics implements Metric<BinaryObservation, BinaryFigures> {
     const p = Math.min(1 - LOG_LOSS_EPSILON, Math.max(LOG_LOSS_EPSILON, o.score));
     this.logLossSum += w * -(positive ? Math.log(p) : Math.log(1 - p));
     this.brierSum += w * (o.score - o.label) ** 2;
-
-    this.addScore(o.score, positive, w);
 
     const bin = binOf(o.score, this.calibrationBins);
     this.binCount[bin] = this.binCount[bin]! + w;

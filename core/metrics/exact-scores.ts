@@ -2,7 +2,8 @@
  * The exact per-score counts of BinaryMetrics: distinct scores ascending,
  * with the weight of positives and negatives at each, in three parallel
  * typed arrays that grow by doubling. A score is found by binary search; an
- * insert or removal moves the tail in place (copyWithin, no allocation), and
+ * insert or removal moves the tail in place (copyWithin, no allocation), a
+ * replace only the entries between its two places, and
  * get() reads the arrays as they are.
  */
 /** An empty array, shared: nothing is ever written to it (an insert grows the arrays first). */
@@ -56,6 +57,38 @@ export class ExactScores {
     return true;
   }
 
+  /**
+   * add(out, outPositive, -wOut, limit) then add(into, intoPositive, wIn,
+   * limit) in one pass, when the first empties its entry and the second
+   * makes a new one (a sliding window's oldest score leaving as its newest
+   * comes): only the entries between the two places move, by one, and the
+   * arrays end as the two calls leave them. False (nothing done) otherwise:
+   * then make the two calls.
+   */
+  tryReplace(out: number, outPositive: boolean, wOut: number, into: number, intoPositive: boolean, wIn: number, limit: number): boolean {
+    const i = this.indexOf(out);
+    if (i < 0 || into === out || wIn === 0 || this.size - 1 >= limit) return false;
+    const emptied = outPositive ? this.positives[i]! - wOut === 0 && this.negatives[i] === 0 : this.negatives[i]! - wOut === 0 && this.positives[i] === 0;
+    if (!emptied) return false;
+    const j = this.lowerBound(into);
+    if (j < this.size && this.scores[j] === into) return false;
+    // Removing i, then inserting where `into` goes once i is gone (j - 1 when j > i).
+    const at = j <= i ? j : j - 1;
+    if (j <= i) this.shift(j + 1, j, i);
+    else this.shift(i, i + 1, j);
+    this.scores[at] = into;
+    this.positives[at] = intoPositive ? 0 + wIn : 0;
+    this.negatives[at] = intoPositive ? 0 : 0 + wIn;
+    return true;
+  }
+
+  /** Moves entries [start, end) to target, in all three arrays. */
+  private shift(target: number, start: number, end: number): void {
+    this.scores.copyWithin(target, start, end);
+    this.positives.copyWithin(target, start, end);
+    this.negatives.copyWithin(target, start, end);
+  }
+
   /** Appends a score above every one held (a restored state, ascending). */
   push(score: number, positives: number, negatives: number): void {
     this.insertAt(this.size, score);
@@ -73,9 +106,7 @@ export class ExactScores {
 
   private insertAt(i: number, score: number): void {
     if (this.size === this.scores.length) this.grow();
-    this.scores.copyWithin(i + 1, i, this.size);
-    this.positives.copyWithin(i + 1, i, this.size);
-    this.negatives.copyWithin(i + 1, i, this.size);
+    this.shift(i + 1, i, this.size);
     this.scores[i] = score;
     this.positives[i] = 0;
     this.negatives[i] = 0;
@@ -83,9 +114,7 @@ export class ExactScores {
   }
 
   private removeAt(i: number): void {
-    this.scores.copyWithin(i, i + 1, this.size);
-    this.positives.copyWithin(i, i + 1, this.size);
-    this.negatives.copyWithin(i, i + 1, this.size);
+    this.shift(i, i + 1, this.size);
     this.size--;
   }
 

@@ -10,6 +10,8 @@ export interface Metric<O, V> {
   /** Removes an observation that was added before (exactly undoes update). */
   revert(observation: O): void;
   get(): V;
+  /** revert(out) then update(into) in one step, the same state after (optional: a sliding window uses it where there is one). */
+  replace?(out: O, into: O): void;
   /** A fresh metric with the same settings and no observations. */
   clone(): Metric<O, V>;
 }
@@ -79,17 +81,23 @@ export class Rolling<O, V, M extends Metric<O, V> = Metric<O, V>> implements Met
   }
 
   update(observation: O): void {
-    let at = this.head;
     if (this.window.length < this.size) {
-      at = this.window.length;
+      const at = this.window.length;
       this.window.push(observation);
-    } else {
-      this.metric.revert(this.window[this.head]!);
-      this.window[this.head] = observation;
-      this.head = (this.head + 1) % this.size;
+      if (this.hashes) this.hashes[at] = hashKey(this.keyOf!(observation));
+      this.metric.update(observation);
+      return;
     }
+    const at = this.head;
+    const out = this.window[at]!;
+    this.window[at] = observation;
+    this.head = (at + 1) % this.size;
     if (this.hashes) this.hashes[at] = hashKey(this.keyOf!(observation));
-    this.metric.update(observation);
+    if (this.metric.replace) this.metric.replace(out, observation);
+    else {
+      this.metric.revert(out);
+      this.metric.update(observation);
+    }
   }
 
   /** Reverts the first observation (as revertWhere finds it) whose key is `key` (keyOf given); false when none is in the window. */
