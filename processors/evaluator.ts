@@ -45,9 +45,10 @@
  * a batch) applied since; a write to a slow or absent ClickHouse waits
  * (retrying, heartbeating the group) and consumption stops at the next
  * flush. A write that fails fails every task (rewound to its commit) and
- * the processor, as a batch's systemic error does, whether a later flush
- * or nobody awaits it; a stop, and a task's new generation (the partition
- * may move), wait for the write in flight first.
+ * the processor, with a systemic error thrown where it is awaited (the next
+ * flush, a stop, a new generation) or, if nothing awaits it, from a job of
+ * its own; nothing it drained is committed. A stop, and a task's new
+ * generation (the partition may move), wait for the write in flight first.
  */
 import { errorMessage, FeedbackloopError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
@@ -172,8 +173,6 @@ export class EvaluatorProcessor implements Processor {
   private checkpointProducer: LogProducer | undefined;
   /** The write in flight (rows, checkpoints, offsets of one drain): at most one. */
   private writing: Promise<void> | undefined;
-  /** Set once a write failed: every flush after it throws it. */
-  private failure: FeedbackloopError | undefined;
 
   constructor(private readonly deps: EvaluatorProcessorDeps) {
     this.inputs = [deps.topic];
@@ -340,40 +339,35 @@ export class EvaluatorProcessor implements Processor {
     if (!drained) return;
     const writing = this.write(drained);
     this.writing = writing;
-    // Nobody may come to await it (no next flush, no stop): its failure still fails the tasks and crashes.
-    writing.catch((error: unknown) => this.tasks.serially(() => this.failed(error)).catch((e: unknown) => this.tasks.crash(e)));
+    // Nobody may come to await it (no next flush, no stop): its failure is then handled here, and crashes the processor.
+    writing.catch(() => {
+      this.tasks.serially(async () => (this.writing === writing ? this.settle() : undefined)).catch((error: unknown) => this.tasks.crash(error));
+    });
   }
 
   /**
    * Awaits the write in flight. One that failed lost what was drained:
    * every task is dropped and rewound to its commit, so the rows are computed
-   * again by the tasks rebuilt after it, and a systemic error is thrown (it is
-   * no record's fault). Call it between batches (a batch, `serially`).
+   * again by the tasks rebuilt after it; the error is thrown, systemic (it is
+   * no record's fault), to the one settle that found it. Call it between
+   * batches (a batch, `serially`).
    */
   private async settle(): Promise<void> {
-    if (this.failure) throw this.failure;
     const writing = this.writing;
     if (!writing) return;
     try {
       await writing;
     } catch (error) {
-      await this.failed(error);
-    } finally {
-      if (this.writing === writing) this.writing = undefined;
-    }
-  }
-
-  /** A write failed: fails every task and forgets what is buffered, once; throws the systemic error (then and at every flush after). */
-  private async failed(error: unknown): Promise<never> {
-    if (!this.failure) {
-      this.failure = new FeedbackloopError(`evaluator: writing its rows failed (the drained figures are computed again after the restart): ${errorMessage(error)}`, {
+      this.writing = undefined;
+      await this.tasks.failAll();
+      this.forgetBuffered();
+      throw new FeedbackloopError(`evaluator: writing its rows failed (the drained figures are computed again after the restart): ${errorMessage(error)}`, {
         systemic: true,
         cause: error,
       });
-      await this.tasks.failAll();
-      this.forgetBuffered();
+    } finally {
+      if (this.writing === writing) this.writing = undefined;
     }
-    throw this.failure;
   }
 
   /**
