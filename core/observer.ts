@@ -59,8 +59,8 @@ export interface PipelineObserver {
   shardOpened?(partition: number, evaluator: Evaluator, totals: ShardPartialRow[]): void;
   /**
    * The evaluator wrote its rows and committed their offsets (`seconds`: from the drain; the write is in the
-   * background), with the evaluators of the tasks drained and still open (for live gauges) and, in the same order,
-   * their partitions (the shards of their partials).
+   * background), with the evaluators of every task (for live gauges) and, in the same order, their partitions (the
+   * shards of their partials; a partition whose task was replaced since the drain has its partials left out).
    */
   flushed?(evaluators: Evaluator[], rows: EvaluatorRows, seconds: number, partitions?: readonly number[]): void;
   /** A write to a sink table failed and is retried (consumption waits). */

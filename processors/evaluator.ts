@@ -415,8 +415,11 @@ export class EvaluatorProcessor implements Processor {
       const task = offsets.find((d) => d.offset.partition === o.partition)?.task;
       if (task && open.has(task)) task.committed = o.offset;
     }
-    const still = tasks.filter((t) => open.has(t));
-    this.deps.observer?.flushed?.(still.map((t) => t.evaluator), rows, (performance.now() - started) / 1000, still.map((t) => t.partition));
+    const now = this.tasks.all().map((t) => t.state);
+    // A partition whose task was replaced since the drain: its partials were the old task's, not the gauges' of the new one.
+    const replaced = new Set(tasks.filter((t) => !open.has(t)).map((t) => t.partition));
+    const shown = replaced.size === 0 ? rows : { ...rows, partials: rows.partials?.filter((p) => !replaced.has(p.value.shard)) };
+    this.deps.observer?.flushed?.(now.map((t) => t.evaluator), shown, (performance.now() - started) / 1000, now.map((t) => t.partition));
   }
 
   /**
