@@ -62,8 +62,10 @@
  * processors run, e.g. `--only evaluator --instances 2 --prejoin --models 1
  * --partitions 4` for the examples/s N evaluators take of one hot model).
  * Printed with the drain: each `run` process's CPU seconds (from /proc) to
- * lag 0, the evaluator's seconds applying batches and flushing (drain, write,
- * commit: consumption waits for a flush), the partitions each member held,
+ * lag 0, the evaluator's seconds applying batches and flushing (from each
+ * drain to its commit; the write and commit run in the background, so these
+ * overlap the batches: consumption waits only for the drain, and for a write
+ * still in flight when the next flush is due), the partitions each member held,
  * and a group's sustained rate from its first commit to lag 0 (without its
  * join). The evaluator's records are its input's (a rebalance may make the
  * examples-evaluated counter count some twice).
@@ -709,9 +711,10 @@ async function main(): Promise<void> {
     // The processes' counters are disjoint (each counts its own processors): summed over the texts.
     const texts = await Promise.all(runs.map((r) => scrape(r.port)));
     const metricsAfterDrain = texts.join('\n');
-    // Per process: seconds the evaluator spent applying batches, and draining, writing and committing (its flushes: consumption waits for them).
+    // Per process: seconds the evaluator spent applying batches, and from each drain to its commit (its flushes: written in the background, they overlap the batches).
     const sumOf = (text: string, name: string) => Number(new RegExp(`^${name}_sum(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
-    const evaluatorSeconds = texts.map((t) => ({ batches: Math.round(sumOf(t, 'feedbackloop_evaluator_batch_seconds') * 100) / 100, flushes: Math.round(sumOf(t, 'feedbackloop_evaluator_flush_seconds') * 100) / 100 }));
+    const countOf = (text: string, name: string) => Number(new RegExp(`^${name}_count(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const evaluatorSeconds = texts.map((t) => ({ batches: Math.round(sumOf(t, 'feedbackloop_evaluator_batch_seconds') * 100) / 100, flushes: Math.round(sumOf(t, 'feedbackloop_evaluator_flush_seconds') * 100) / 100, count: countOf(t, 'feedbackloop_evaluator_flush_seconds') }));
     const cpuAfterDrain = runs.map((r) => r.cpuSeconds());
     // How each group's input partitions were spread over its members (the processes) at the end.
     const assignments: Record<string, number[][]> = {};
@@ -749,7 +752,7 @@ async function main(): Promise<void> {
     result.load_after_drain = load();
     console.log(`drain: ${inputEvents} events, every group at lag 0 after ${drain.seconds.toFixed(1)} s = ${Math.round(inputEvents / drain.seconds)} events/s (run started in ${((running - spawned) / 1000).toFixed(1)} s)`);
     console.log(`  CPU seconds per run process (start to lag 0): ${cpuAfterDrain.map((c) => (c === null ? '-' : c.toFixed(2))).join(', ')}; partitions per member: ${JSON.stringify(assignments)}`);
-    if (processors.includes('evaluator')) console.log(`  evaluator seconds per process (applying batches / flushing: drain, write, commit): ${evaluatorSeconds.map((e) => `${e.batches} / ${e.flushes}`).join(', ')}`);
+    if (processors.includes('evaluator')) console.log(`  evaluator seconds per process (applying batches / flushing, drain to commit, in the background): ${evaluatorSeconds.map((e) => `${e.batches} / ${e.flushes} (${e.count} flushes)`).join(', ')}`);
     console.log('  group       lag 0 at (s)   records   records/s   sustained records/s (from its first commit)');
     for (const [name, g] of Object.entries(perGroup)) {
       const after = g.sustained ? `${String(g.sustained.records_per_second).padStart(11)} (${g.sustained.records} records from ${g.sustained.from_s} s)` : '-';

@@ -57,7 +57,11 @@ export interface PipelineObserver {
    * its partition (the shard), its evaluator, and the partials of its cells' `total` windows as restored.
    */
   shardOpened?(partition: number, evaluator: Evaluator, totals: ShardPartialRow[]): void;
-  /** The evaluator wrote its rows, with the evaluators of every task (for live gauges) and, in the same order, their partitions (the shards of their partials). */
+  /**
+   * The evaluator wrote its rows and committed their offsets (`seconds`: from the drain; the write is in the
+   * background), with the evaluators of every task (for live gauges) and, in the same order, their partitions (the
+   * shards of their partials; a partition whose task was replaced since the drain has its partials left out).
+   */
   flushed?(evaluators: Evaluator[], rows: EvaluatorRows, seconds: number, partitions?: readonly number[]): void;
   /** A write to a sink table failed and is retried (consumption waits). */
   sinkRetry?(table: string, error: unknown, attempt: number, delayMs: number): void;

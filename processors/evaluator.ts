@@ -14,7 +14,8 @@
  * of the sequence of examples in the partition alone (see core/evaluate),
  * and every row carries a version (the partition offset it reflects) in a
  * ReplacingMergeTree, so the latest row per key wins. Offsets are committed
- * only after the rows that cover them are durable.
+ * only after the rows that cover them are durable, and only by the task
+ * that drained them (one dropped meanwhile was rewound to its commit).
  *
  * Checkpoints (docs/architecture.md, "Checkpoints"): at a flush, once
  * `checkpoints.intervalMs` passed since a partition's last one, its drained
@@ -30,12 +31,24 @@
  * `restored`). From there it writes exactly the rows an uninterrupted run
  * would have written last.
  *
- * Batching: examples are applied as they come; figures are drained and
- * written when the examples applied since the last write (arrival records
- * included, though they get no audit row) reach flush.max_rows or
- * flush.max_bytes, or flush.interval after the first unflushed example. A
- * write to a slow or absent ClickHouse waits (retrying, heartbeating the
- * group) and consumption waits with it: memory stays bounded.
+ * Batching: examples are applied as they come; figures are drained when
+ * the examples applied since the last drain (arrival records included,
+ * though they get no audit row) reach flush.max_rows or flush.max_bytes, or
+ * flush.interval after the first undrained example. The drain is
+ * synchronous (between batches), and so is the encoding of the checkpoints
+ * due: both are the state at the drained offsets. Then the rows are written,
+ * the checkpoints sent and the offsets committed in the background while
+ * batches go on being applied. At most one write is in flight: the next
+ * flush waits for it before it drains, and consumption waits with it
+ * (inside the batch or timer job that made the flush due). So memory holds
+ * at most one drain's rows being written and flush.max_rows examples (plus
+ * a batch) applied since; a write to a slow or absent ClickHouse waits
+ * (retrying, heartbeating the group) and consumption stops at the next
+ * flush. A write that fails fails every task (rewound to its commit) and
+ * the processor, with a systemic error thrown where it is awaited (the next
+ * flush, a stop, a new generation) or, if nothing awaits it, from a job of
+ * its own; nothing it drained is committed. A stop, and a task's new
+ * generation (the partition may move), wait for the write in flight first.
  */
 import { errorMessage, FeedbackloopError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
@@ -87,7 +100,7 @@ export interface EvaluatorProcessorDeps {
   /** The input ends when it stops (a replay): stop() also writes the sliding windows' last figures. */
   finalAtStop?: boolean;
   clock: Clock;
-  /** Hooks: `evaluated` after each live batch, `flushed` after each write, `deadLetter`, `commitFailed`. */
+  /** Hooks: `evaluated` after each live batch, `flushed` after each write and its commit, `deadLetter`, `commitFailed`. */
   observer?: PipelineObserver;
   /** Examples a rebuild applies between discards (default 10,000; tests make it small). */
   rebuildDiscardEvery?: number;
@@ -118,6 +131,28 @@ interface EvaluateTask {
   checkpointedAt: number;
 }
 
+/** What a flush drained, for its write: the rows, the offsets they cover (with the task that reached them), the checkpoints due. */
+interface Drained {
+  rows: EvaluatorRows;
+  offsets: DrainedOffset[];
+  /** The tasks drained, in partition order. */
+  tasks: EvaluateTask[];
+  checkpoints: DueCheckpoints | undefined;
+  started: number;
+}
+
+interface DrainedOffset {
+  task: EvaluateTask;
+  offset: TopicPartitionOffset;
+}
+
+/** Checkpoints encoded at a drain, the tasks they are of, and when. */
+interface DueCheckpoints {
+  records: OutgoingRecord[];
+  tasks: EvaluateTask[];
+  at: number;
+}
+
 export class EvaluatorProcessor implements Processor {
   /** Labelled examples: validated under this processor's limits; one copy shared with the other readers of a carried event (processors/decode.ts). */
   private get contract(): SharedContract<LabelledExample> {
@@ -136,6 +171,8 @@ export class EvaluatorProcessor implements Processor {
   private firstBufferedAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private checkpointProducer: LogProducer | undefined;
+  /** The write in flight (rows, checkpoints, offsets of one drain): at most one. */
+  private writing: Promise<void> | undefined;
 
   constructor(private readonly deps: EvaluatorProcessorDeps) {
     this.inputs = [deps.topic];
@@ -148,6 +185,7 @@ export class EvaluatorProcessor implements Processor {
       poison: poisonToSink(EVALUATOR_STAGE, deps.deadLetters, deps.observer),
       health: taskHealth(EVALUATOR_STAGE, deps.observer),
       onOpened: taskOpened(EVALUATOR_STAGE, deps.observer),
+      settle: () => this.settle(),
     });
   }
 
@@ -175,12 +213,16 @@ export class EvaluatorProcessor implements Processor {
   }
 
   /**
-   * Flushes what is buffered (committing its offsets), then leaves the group.
+   * Flushes what is buffered (after the write in flight) and waits for that
+   * write and its commit, then leaves the group.
    * `final` (a replay's end of input; default: finalAtStop): the sliding windows' last figures too.
    */
   async stop(options: { final?: boolean } = {}): Promise<void> {
     clearInterval(this.timer);
-    await this.tasks.stop(() => this.flush(options.final ?? this.deps.finalAtStop ?? false));
+    await this.tasks.stop(async () => {
+      await this.flush(options.final ?? this.deps.finalAtStop ?? false);
+      await this.settle();
+    });
     await this.closeProducer();
   }
 
@@ -189,9 +231,10 @@ export class EvaluatorProcessor implements Processor {
     this.checkpointProducer = undefined;
   }
 
-  /** Stops as a crash would: nothing buffered is written or committed (for tests). */
+  /** Stops as a crash would: nothing buffered is written or committed (for tests); a write already in flight ends first, as in a flush. */
   async abandon(): Promise<void> {
     clearInterval(this.timer);
+    await this.writing?.catch(() => {});
     await this.tasks.stop();
     await this.closeProducer();
   }
@@ -285,29 +328,60 @@ export class EvaluatorProcessor implements Processor {
   }
 
   /**
-   * Drains every task, writes the rows, then commits the offsets they cover.
-   * A write that fails lost what was drained: every task is dropped and
-   * rewound to its commit, so the rows are computed again by the tasks
-   * rebuilt after it; the error is thrown, systemic (it is no record's fault).
+   * Drains every task now and starts writing what it drained in the
+   * background (write(): rows, checkpoints, offsets), after the previous
+   * write finished: at most one is in flight, so a flush that comes due
+   * while one is holds consumption until it is done.
    */
   private async flush(final = false): Promise<void> {
+    await this.settle();
+    const drained = this.drain(final);
+    if (!drained) return;
+    const writing = this.write(drained);
+    this.writing = writing;
+    // Nobody may come to await it (no next flush, no stop): its failure is then handled here, and crashes the processor.
+    writing.catch(() => {
+      this.tasks.serially(async () => (this.writing === writing ? this.settle() : undefined)).catch((error: unknown) => this.tasks.crash(error));
+    });
+  }
+
+  /**
+   * Awaits the write in flight. One that failed lost what was drained:
+   * every task is dropped and rewound to its commit, so the rows are computed
+   * again by the tasks rebuilt after it; the error is thrown, systemic (it is
+   * no record's fault), to the one settle that found it. Call it between
+   * batches (a batch, `serially`).
+   */
+  private async settle(): Promise<void> {
+    const writing = this.writing;
+    if (!writing) return;
     try {
-      await this.drainAndWrite(final);
+      await writing;
     } catch (error) {
+      this.writing = undefined;
       await this.tasks.failAll();
       this.forgetBuffered();
       throw new FeedbackloopError(`evaluator: writing its rows failed (the drained figures are computed again after the restart): ${errorMessage(error)}`, {
         systemic: true,
         cause: error,
       });
+    } finally {
+      if (this.writing === writing) this.writing = undefined;
     }
   }
 
-  private async drainAndWrite(final: boolean): Promise<void> {
+  /**
+   * Drains every task (synchronously: no batch comes in between) into the
+   * rows of one write, with the offsets they cover and the checkpoints due,
+   * encoded now (the state moves on while the rows are written); undefined
+   * when there is nothing to write or commit.
+   */
+  private drain(final: boolean): Drained | undefined {
     const started = performance.now();
     const rows: EvaluatorRows = { points: [], drift: [], feedback: [], charts: [], partials: [], examples: this.examples };
-    const offsets: TopicPartitionOffset[] = [];
-    for (const { state: task } of this.tasks.all()) {
+    const offsets: DrainedOffset[] = [];
+    const tasks = this.tasks.all().map((t) => t.state);
+    for (const task of tasks) {
       const version = task.position;
       // Before the drain, which clears the marks of the changed windows.
       if (this.deps.writePartials || this.deps.sharded) {
@@ -319,40 +393,58 @@ export class EvaluatorProcessor implements Processor {
       for (const value of out.drift) rows.drift.push({ value, version });
       for (const value of out.feedback) rows.feedback.push({ value, version });
       for (const value of out.charts) rows.charts!.push({ value, version });
-      if (task.position > task.committed) offsets.push({ topic: this.deps.topic, partition: task.partition, offset: task.position });
+      if (task.position > task.committed) offsets.push({ task, offset: { topic: this.deps.topic, partition: task.partition, offset: task.position } });
     }
-    if (rows.points.length + rows.drift.length + rows.feedback.length + rows.charts!.length + rows.partials!.length + rows.examples.length === 0 && offsets.length === 0) return;
-    await this.deps.sink.writeBatch([rows]);
+    if (rows.points.length + rows.drift.length + rows.feedback.length + rows.charts!.length + rows.partials!.length + rows.examples.length === 0 && offsets.length === 0) return undefined;
     this.forgetBuffered();
-    await this.checkpoint();
-    // Only what this member still holds: a task of an older assignment may have been taken over.
-    for (const o of await this.tasks.commitHeld(offsets)) {
-      const task = this.tasks.all().find((t) => t.context.partition === o.partition);
-      if (task) task.state.committed = o.offset;
-    }
-    const tasks = this.tasks.all();
-    this.deps.observer?.flushed?.(tasks.map((t) => t.state.evaluator), rows, (performance.now() - started) / 1000, tasks.map((t) => t.state.partition));
+    return { rows, offsets, tasks, checkpoints: this.dueCheckpoints(), started };
   }
 
   /**
-   * Writes the checkpoint of every task held whose interval passed (right
-   * after a drain: toState needs drained evaluators). A failure is reported,
-   * not thrown: the rows are durable, a restart just re-reads more.
+   * Writes the rows, then the checkpoints, then commits the offsets they
+   * cover: only those of tasks still open (a task dropped meanwhile was
+   * rewound to its commit; its successor commits for itself) and held by
+   * this member (a task of an older assignment may have been taken over).
    */
-  private async checkpoint(): Promise<void> {
+  private async write(drained: Drained): Promise<void> {
+    const { rows, offsets, tasks, checkpoints, started } = drained;
+    await this.deps.sink.writeBatch([rows]);
+    await this.sendCheckpoints(checkpoints);
+    const open = new Set(this.tasks.all().map((t) => t.state));
+    for (const o of await this.tasks.commitHeld(offsets.filter((o) => open.has(o.task)).map((o) => o.offset))) {
+      const task = offsets.find((d) => d.offset.partition === o.partition)?.task;
+      if (task && open.has(task)) task.committed = o.offset;
+    }
+    const now = this.tasks.all().map((t) => t.state);
+    // A partition whose task was replaced since the drain: its partials were the old task's, not the gauges' of the new one.
+    const replaced = new Set(tasks.filter((t) => !open.has(t)).map((t) => t.partition));
+    const shown = replaced.size === 0 ? rows : { ...rows, partials: rows.partials?.filter((p) => !replaced.has(p.value.shard)) };
+    this.deps.observer?.flushed?.(now.map((t) => t.evaluator), shown, (performance.now() - started) / 1000, now.map((t) => t.partition));
+  }
+
+  /**
+   * The checkpoints of every task held whose interval passed, encoded now
+   * (right after a drain: toState needs drained evaluators).
+   */
+  private dueCheckpoints(): DueCheckpoints | undefined {
     const { checkpoints, clock, topic } = this.deps;
-    if (!checkpoints || !this.checkpointProducer) return;
+    if (!checkpoints || !this.checkpointProducer) return undefined;
     const now = clock.now();
-    const due = this.tasks.held().filter(({ state: t }) => now - t.checkpointedAt >= checkpoints.intervalMs && t.position > 0);
+    const due = this.tasks.held().map((t) => t.state).filter((t) => now - t.checkpointedAt >= checkpoints.intervalMs && t.position > 0);
     const records: OutgoingRecord[] = [];
-    for (const { state: t } of due) {
+    for (const t of due) {
       const state = encodeEvaluatorState(t.evaluator);
       for (const r of checkpointRecords(checkpoints.topic, t.partition, { state, offsets: { [topic]: t.position } })) records.push(r);
     }
-    if (records.length === 0) return;
+    return records.length === 0 ? undefined : { records, tasks: due, at: now };
+  }
+
+  /** Sends the checkpoints (after the rows they are past are durable). A failure is reported, not thrown: a restart just re-reads more. */
+  private async sendCheckpoints(due: DueCheckpoints | undefined): Promise<void> {
+    if (!due || !this.checkpointProducer) return;
     try {
-      await this.checkpointProducer.send(records);
-      for (const { state: t } of due) t.checkpointedAt = now;
+      await this.checkpointProducer.send(due.records);
+      for (const t of due.tasks) t.checkpointedAt = due.at;
     } catch (error) {
       this.deps.observer?.commitFailed?.(EVALUATOR_STAGE, error);
     }

@@ -66,7 +66,9 @@
  *   records is paused until the others catch up. A failed task's inputs are
  *   rewound to the committed offsets, so nothing it held is lost.
  *
- * Batches, timer jobs (`serially`) and stops never interleave.
+ * Batches, timer jobs (`serially`) and stops never interleave. A
+ * processor's work in flight outside them (`settle`: the evaluator's write)
+ * is awaited before a task is kept or dropped at a new generation.
  */
 import { errorMessage, FeedbackloopError, isRetriable, isSystemic } from '../core/errors.js';
 import type { DeadLetter } from '../core/events.js';
@@ -134,6 +136,13 @@ export interface PartitionTasksOptions<S> {
   maxBatch?: number;
   /** Told when a task was opened (its state restored) or kept across a new generation (see the file comment), and how long that took. */
   onOpened?: (event: TaskOpened) => void;
+  /**
+   * The processor's work in flight outside the queue (the evaluator's write):
+   * awaited between batches before a task is kept or dropped at a new
+   * generation, so it ends before the partition may change hands. A throw
+   * fails the batch, as a batch's own error would.
+   */
+  settle?: () => Promise<void>;
 }
 
 export interface TaskOpened {
@@ -537,6 +546,7 @@ export class PartitionTasks<S> {
   private async task(batch: PartitionBatch): Promise<OpenTask<S> | undefined> {
     const existing = this.tasks.get(batch.partition);
     if (existing?.context.generation === batch.generation) return existing;
+    if (existing) await this.options.settle?.();
     const started = performance.now();
     const report = (kept: boolean) =>
       this.options.onOpened?.({ partition: batch.partition, generation: batch.generation, kept, ms: performance.now() - started });

@@ -106,7 +106,7 @@ export function evaluatorMetrics(registry: Registry, options: { segments: boolea
   });
   const flushSeconds = new Histogram({
     name: 'feedbackloop_evaluator_flush_seconds',
-    help: 'Time to drain the figures and write them (includes waiting for ClickHouse).',
+    help: 'Time from draining the figures to their offsets committed (includes waiting for ClickHouse; written in the background while the next batches are applied).',
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
     registers: [registry],
   });

@@ -13,10 +13,10 @@ import type { BinaryPartial } from '../../core/metrics/index.js';
 import { ManualClock } from '../../core/clock.js';
 import type { DeadLetter, LabelledExample, ModelKind } from '../../core/events.js';
 import type { RestoreReport } from '../../core/observer.js';
-import { DEFAULT_EVALUATOR_OPTIONS, Evaluator, windowFigures, windowPartialKey, type ShardPartialRow, type Versioned } from '../../core/evaluate/index.js';
+import { DEFAULT_EVALUATOR_OPTIONS, Evaluator, windowFigures, windowPartialKey, type EvaluatorRows, type ShardPartialRow, type Versioned } from '../../core/evaluate/index.js';
 import { partitionForKey } from '../../adapters/transport/partitioner.js';
 import { EvaluatorProcessor, type EvaluatorProcessorDeps } from '../../processors/evaluator.js';
-import { FileEvaluatorSink } from '../../sinks/evaluator-rows.js';
+import { FileEvaluatorSink, type EvaluatorSink } from '../../sinks/evaluator-rows.js';
 import type { Sink } from '../../sinks/sink.js';
 import { labelledStream as stream, T0 } from '../support/labelled.js';
 
@@ -212,6 +212,161 @@ describe('evaluator processor', () => {
     expect(count('churn')).toBe(1);
     // Offsets past the bad record were committed after the flush.
     expect((await log.committedOffsets('evaluator', TOPIC))[0]?.offset).toBe(3);
+  });
+});
+
+/** A sink whose writes are held until the test settles them; released rows go on to `store`. */
+class HeldSink implements EvaluatorSink {
+  readonly writes: Array<{ rows: EvaluatorRows; release(): void; fail(error: Error): void }> = [];
+  /** Set: writes are no longer held. */
+  passing = false;
+  constructor(private readonly store = new FileEvaluatorSink('/nonexistent')) {}
+  async connect(): Promise<void> {}
+  writeBatch(batches: EvaluatorRows[]): Promise<void> {
+    if (this.passing) return this.store.writeBatch(batches);
+    return new Promise((resolve, reject) => {
+      this.writes.push({ rows: batches[0]!, release: () => void this.store.writeBatch(batches).then(resolve, reject), fail: reject });
+    });
+  }
+  async close(): Promise<void> {}
+}
+
+/** Waits (a bounded while) until `done()` holds; otherwise fails with `what`. */
+async function until(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await done()) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+const settleFor = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('evaluator processor: the write in the background', () => {
+  /** One partition, a flush every 100 examples, every write held; `applied` counts the examples applied. */
+  async function held(extra: Partial<EvaluatorProcessorDeps> = {}, store?: FileEvaluatorSink) {
+    const log = new MemoryTransport();
+    await log.ensureTopics([{ name: TOPIC, partitions: 1 }, { name: 'checkpoints', partitions: 1, compacted: true }]);
+    const sink = new HeldSink(store);
+    let applied = 0;
+    const p = processor(log, sink as unknown as FileEvaluatorSink, [], 100, undefined, undefined, { observer: { evaluated: (_, e) => void (applied += e.length) }, ...extra });
+    const committed = async () => (await log.committedOffsets('evaluator', TOPIC))[0]?.offset;
+    return { log, sink, p, applied: () => applied, committed };
+  }
+
+  it('batches are applied while a write is held; its offsets are committed once it is durable; the next flush and a stop wait for it', async () => {
+    const examples = stream(400, 3);
+    const { log, sink, p, applied, committed } = await held();
+    await p.start();
+    await produce(log, examples.slice(0, 100)); // the first flush: its write is held
+    await until('the first write', () => sink.writes.length === 1);
+    await produce(log, examples.slice(100, 150));
+    await log.whenIdle();
+    expect(applied()).toBe(150); // applied while the write is held
+    expect(await committed()).toBeUndefined();
+    await produce(log, examples.slice(150, 250)); // the next flush is due: it waits, and consumption with it
+    await until('the next batch', () => applied() === 250);
+    await settleFor(50);
+    expect(sink.writes).toHaveLength(1);
+    await produce(log, examples.slice(250, 260));
+    await settleFor(50);
+    expect(applied()).toBe(250);
+    sink.writes[0]!.release();
+    await until('the first commit', async () => (await committed()) === 100);
+    await until('the second write', () => sink.writes.length === 2);
+    expect(sink.writes[1]!.rows.examples.map((e) => e.version)).toEqual([...Array(150).keys()].map((i) => 100 + i));
+    await until('the rest applied', () => applied() === 260);
+    expect(await committed()).toBe(100);
+    // A stop waits for the write in flight, then writes what is buffered and waits for that too.
+    let stopped = false;
+    const stopping = p.stop().then(() => (stopped = true));
+    await settleFor(50);
+    expect(stopped).toBe(false);
+    sink.writes[1]!.release();
+    await until("the stop's write", () => sink.writes.length === 3);
+    await settleFor(20);
+    expect(stopped).toBe(false);
+    expect(await committed()).toBe(250);
+    sink.writes[2]!.release();
+    await stopping;
+    expect(await committed()).toBe(260);
+  });
+
+  it.each([
+    ['nothing awaits it', false],
+    ['the next flush waits for it', true],
+  ])('a write that fails when %s fails every task, commits nothing and stops the processor', async (_, nextDue) => {
+    const examples = stream(300, 3);
+    const { log, sink, p, applied, committed } = await held();
+    await p.start();
+    await produce(log, examples.slice(0, 100));
+    await until('the first write', () => sink.writes.length === 1);
+    await produce(log, examples.slice(100, nextDue ? 200 : 150));
+    await until('the examples after it', () => applied() === (nextDue ? 200 : 150));
+    expect(p.evaluators()).toHaveLength(1);
+    sink.writes[0]!.fail(new Error('disk full'));
+    await expect(p.done).rejects.toThrow(/writing its rows failed .*: disk full/);
+    expect(p.evaluators()).toHaveLength(0); // dropped, rewound to the commit
+    await p.stop(); // nothing left to write: the tasks that applied the rest were dropped too
+    expect(sink.writes).toHaveLength(1);
+    expect(await committed()).toBeUndefined();
+  });
+
+  it("a task's new generation (a member joined) waits for the write in flight, which then commits nothing of the old generation", async () => {
+    const log = new MemoryTransport();
+    await log.ensureTopics([{ name: TOPIC, partitions: 2 }]);
+    const opened: Array<{ member: number; partition: number; generation: number; kept: boolean }> = [];
+    const member = (n: number, sink: EvaluatorSink) =>
+      processor(log, sink as FileEvaluatorSink, [], 100, undefined, undefined, { observer: { taskOpened: (r) => void opened.push({ member: n, partition: r.partition, generation: r.generation, kept: r.kept }) } });
+    const sink = new HeldSink();
+    const first = member(1, sink);
+    await first.start();
+    const examples = stream(120, 3);
+    await produce(log, examples, (e) => e.example_id); // both partitions; one flush, held
+    await until('the first write', () => sink.writes.length === 1);
+    const generation = opened[0]!.generation;
+    const second = member(2, new FileEvaluatorSink('/nonexistent'));
+    await second.start(); // partition 1 moves to it; partition 0 stays, in a new generation
+    await until('the second member opened partition 1', () => opened.some((o) => o.member === 2));
+    await settleFor(50);
+    expect(opened.filter((o) => o.member === 1 && o.generation > generation)).toEqual([]);
+    sink.passing = true;
+    sink.writes[0]!.release();
+    await until('partition 0 reopened', () => opened.some((o) => o.member === 1 && o.generation > generation));
+    expect(opened.filter((o) => o.member === 1 && o.generation > generation)).toEqual([{ member: 1, partition: 0, generation: expect.any(Number), kept: false }]);
+    expect(await log.committedOffsets('evaluator', TOPIC)).toEqual([]); // written in the old generation: not committed in the new one
+    await log.whenIdle();
+    await first.stop();
+    await second.stop();
+    expect((await log.committedOffsets('evaluator', TOPIC)).reduce((sum, o) => sum + o.offset, 0)).toBe(examples.length);
+  });
+
+  it('a checkpoint is the state at the drained offset, not where the tasks went on to: a restart from it writes the figures of an uninterrupted run', async () => {
+    const examples = stream(3000, 5);
+    const straight = await uninterrupted(examples);
+    const store = new FileEvaluatorSink('/nonexistent');
+    const checkpoints = { topic: 'checkpoints', intervalMs: 0 };
+    const { log, sink, p, applied, committed } = await held({ checkpoints }, store);
+    await p.start();
+    await produce(log, examples.slice(0, 100));
+    await until('the first write', () => sink.writes.length === 1);
+    await produce(log, examples.slice(100, 160));
+    await until('the examples after it', () => applied() === 160);
+    sink.writes[0]!.release();
+    await until('the first commit', async () => (await committed()) === 100);
+    await p.abandon(); // the 60 applied after the drain are lost, and are in no checkpoint
+    await produce(log, examples.slice(160));
+    const reports: RestoreReport[] = [];
+    const second = processor(log, store, [], 100, undefined, undefined, { checkpoints: { ...checkpoints, intervalMs: 3_600_000 }, observer: { restored: (r) => reports.push(r) } });
+    await second.start();
+    await log.whenIdle();
+    await second.stop();
+    expect(reports.map((r) => [r.from, r.reread])).toEqual([['checkpoint', 0]]);
+    const x = final(straight);
+    const y = final(store);
+    expect(y.points).toEqual(x.points);
+    expect(y.drift).toEqual(x.drift);
+    expect(y.feedback).toEqual(x.feedback);
   });
 });
 
