@@ -24,7 +24,7 @@ import type { RegressionPartial } from '../../core/metrics/index.js';
 import { ClickHouseEvaluatorSink } from '../../sinks/evaluator-rows.js';
 import { uniqueName } from '../support/collect.js';
 import { byWindow, mergedWindowKey, type MergedRow } from '../support/merged-points.js';
-import { DELAY_ACCURACY, MODEL, REGRESSION_BOUNDS, REGRESSION_MODEL, regressionStream, shardRows, stream, unsharded } from '../support/partials-stream.js';
+import { DELAY_ACCURACY, MODEL, REGRESSION_BOUNDS, REGRESSION_MODEL, regressionStream, shardRows, stream, unsharded, writeInterleaved } from '../support/partials-stream.js';
 import { requireStack, STACK } from '../support/stack.js';
 
 const CHAMPION_ONLY = ['labelled', 'expired', 'label_coverage', 'label_delay_p50', 'label_delay_p95'];
@@ -51,9 +51,7 @@ describe('regression partials in metric_partials and metric_points_merged on the
     await requireStack('clickhouse');
     store = await ClickHouseStore.open({ url: STACK.clickhouseUrl, database, username: 'default', password: '', requestTimeoutMs: 30_000 });
     const sink = new ClickHouseEvaluatorSink(store, systemClock, { maxRows: 1000, maxBytes: 8_000_000 });
-    for (let i = 0; i < Math.max(...rowsOfShards.map((r) => r.length)); i++) {
-      for (const rows of rowsOfShards) if (rows[i]) await sink.writeBatch([rows[i]!]);
-    }
+    await writeInterleaved(sink, rowsOfShards);
   });
 
   afterAll(async () => {

@@ -22,7 +22,7 @@ import type { BinaryPartial } from '../../core/metrics/index.js';
 import { ClickHouseEvaluatorSink } from '../../sinks/evaluator-rows.js';
 import { uniqueName } from '../support/collect.js';
 import { byWindow, expectMergedMatchesPoints, mergedWindowKey, type MergedRow } from '../support/merged-points.js';
-import { DELAY_ACCURACY, MODEL, shardRows, stream, unsharded } from '../support/partials-stream.js';
+import { DELAY_ACCURACY, MODEL, shardRows, stream, unsharded, writeInterleaved } from '../support/partials-stream.js';
 import { requireStack, STACK } from '../support/stack.js';
 
 type BinaryWindow = WindowPartial & { metric: BinaryPartial };
@@ -68,9 +68,7 @@ describe('metric_partials and metric_points_merged on the real ClickHouse', () =
     store = await ClickHouseStore.open({ url: STACK.clickhouseUrl, database, username: 'default', password: '', requestTimeoutMs: 30_000 });
     sink = new ClickHouseEvaluatorSink(store, systemClock, { maxRows: 1000, maxBytes: 8_000_000 });
     // The two shards' writes interleaved, as two tasks' flushes come.
-    for (let i = 0; i < Math.max(...rowsOfShards.map((r) => r.length)); i++) {
-      for (const rows of rowsOfShards) if (rows[i]) await sink.writeBatch([rows[i]!]);
-    }
+    await writeInterleaved(sink, rowsOfShards);
   });
 
   afterAll(async () => {

@@ -33,7 +33,7 @@ import type { RegressionPartial } from '../../core/metrics/index.js';
 import { ClickHouseEvaluatorSink } from '../../sinks/evaluator-rows.js';
 import { uniqueName } from '../support/collect.js';
 import { CLI, joinerEnvironment, pipelineTopics } from '../support/joiner-process.js';
-import { DELAY_ACCURACY, REGRESSION_BOUNDS, regressionStream, shardRows, stream, unsharded } from '../support/partials-stream.js';
+import { DELAY_ACCURACY, REGRESSION_BOUNDS, regressionStream, shardRows, stream, unsharded, writeInterleaved } from '../support/partials-stream.js';
 import { requireStack, STACK } from '../support/stack.js';
 
 const WINDOW = '1h';
@@ -83,11 +83,7 @@ describe('status reads sharded models merged from metric_partials', () => {
     await requireStack('kafka', 'clickhouse');
     store = await ClickHouseStore.open({ url: STACK.clickhouseUrl, database, username: 'default', password: '', requestTimeoutMs: 30_000 });
     const sink = new ClickHouseEvaluatorSink(store, systemClock, { maxRows: 1000, maxBytes: 8_000_000 });
-    for (const shards of [hotShards, etaShards]) {
-      for (let i = 0; i < Math.max(...shards.map((r) => r.length)); i++) {
-        for (const rows of shards) if (rows[i]) await sink.writeBatch([rows[i]!]);
-      }
-    }
+    for (const shards of [hotShards, etaShards]) await writeInterleaved(sink, shards);
     await sink.writeBatch(coldRows);
   }, 60_000);
 

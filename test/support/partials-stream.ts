@@ -108,3 +108,19 @@ export function shardRows(examples: LabelledExample[], shardId: number, options:
   take(examples.length);
   return out;
 }
+
+/** The shards' drains interleaved, as their tasks' flushes come: the first of each shard, then the second of each, and so on. */
+export function interleaved(rowsOfShards: readonly EvaluatorRows[][]): EvaluatorRows[][] {
+  const rounds: EvaluatorRows[][] = [];
+  rowsOfShards.forEach((rows) =>
+    rows.forEach((r, i) => {
+      (rounds[i] ??= []).push(r);
+    }),
+  );
+  return rounds;
+}
+
+/** Writes the shards' drains through the sink, interleaved, one drain per batch. */
+export async function writeInterleaved(sink: { writeBatch(rows: EvaluatorRows[]): Promise<void> }, rowsOfShards: readonly EvaluatorRows[][]): Promise<void> {
+  for (const round of interleaved(rowsOfShards)) for (const rows of round) await sink.writeBatch([rows]);
+}

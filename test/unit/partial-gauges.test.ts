@@ -16,7 +16,7 @@ import type { BinaryPartial } from '../../core/metrics/index.js';
 import { PARTIAL_STATS } from '../../adapters/prometheus/partial-gauges.js';
 import { shard } from '../../bench/shards.js';
 import { Evaluator, shardPartialRow, type EvaluatorRows } from '../../core/evaluate/index.js';
-import { OPTIONS, shardRows, stream, unsharded } from '../support/partials-stream.js';
+import { interleaved, OPTIONS, shardRows, stream, unsharded } from '../support/partials-stream.js';
 
 type Sample = { labels: Record<string, string | number>; value: number };
 
@@ -41,8 +41,8 @@ const evaluators = [new Evaluator(), new Evaluator()]; // stand-ins: the gauges 
 
 /** Every flush of both shards, interleaved, through the hooks. */
 function flushAll(hooks: ReturnType<typeof evaluatorMetrics>): void {
-  for (let i = 0; i < Math.max(...shards.map((s) => s.length)); i++) {
-    const rows: EvaluatorRows = { points: [], drift: [], feedback: [], charts: [], examples: [], partials: shards.flatMap((s) => s[i]?.partials ?? []) };
+  for (const round of interleaved(shards)) {
+    const rows: EvaluatorRows = { points: [], drift: [], feedback: [], charts: [], examples: [], partials: round.flatMap((r) => r.partials ?? []) };
     hooks.flushed(evaluators, rows, 0.01, [0, 1]);
   }
 }
