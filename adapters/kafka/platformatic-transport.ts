@@ -71,6 +71,11 @@ function failure(what: string, error: unknown): FeedbackloopError {
   return new FeedbackloopError(`${what}: ${e?.message ?? String(error)}`, { retriable: rejoin || isBrokerFault(error), cause: error });
 }
 
+/** What every client of the transport is given: its id, the brokers, TLS and SASL. */
+function clientBase(options: PlatformaticTransportOptions, suffix = '') {
+  return { clientId: `${options.clientId}${suffix}`, bootstrapBrokers: options.brokers, ...connectionSecurity(options.kafka) };
+}
+
 /**
  * A producer's options. The library sends its request `timeout` (default 5 s) as the
  * transaction timeout of InitProducerId, so a transactional producer left at the default had
@@ -80,9 +85,7 @@ function failure(what: string, error: unknown): FeedbackloopError {
  */
 export function producerOptions(options: PlatformaticTransportOptions, transactionalId?: string): ProducerOptions<Buffer, Buffer, Buffer, Buffer> {
   return {
-    clientId: options.clientId,
-    bootstrapBrokers: options.brokers,
-    ...connectionSecurity(options.kafka),
+    ...clientBase(options),
     idempotent: true,
     partitioner: murmur2Partitioner(),
     ...(transactionalId ? { transactionalId, timeout: options.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS } : {}),
@@ -101,7 +104,7 @@ export class PlatformaticTransport implements LogTransport {
   constructor(private readonly options: PlatformaticTransportOptions) {}
 
   private base(suffix = '') {
-    return { clientId: `${this.options.clientId}${suffix}`, bootstrapBrokers: this.options.brokers, ...connectionSecurity(this.options.kafka) };
+    return clientBase(this.options, suffix);
   }
 
   private get admin(): Admin {
