@@ -79,9 +79,17 @@ const U = 2 ** -53;
  * Welford over the same `terms` terms (updates and reverts), given
  * Σ|w|·|y| and Σ|w|·y² over those terms and the window's weight n:
  * 8·terms·u·Σ|w|·y² for the squares, 8·terms·u·Σ|w|·|y| / n for the mean
- * (see the file's comment: the standard bound's order, constant 8).
+ * (see the file's comment: the standard bound's order, constant 8), plus
+ * the absolute error of gradual underflow: a product or quotient that lands
+ * among the subnormals is off by up to half the smallest double however
+ * small it is, so relative bounds alone fail for labels near 5e-324 (a label
+ * of -2.5e-323 squares to 0 while Welford's centred squares keep 5e-324):
+ * 8·terms·η for the mean and 8·terms·η·(1 + Σ|w|·|y|) for the squares, where
+ * the mean's error multiplies a label. Both are below 1e-300 for any stream
+ * this side of 1e20 terms, so they loosen nothing at normal magnitudes.
  */
 export function momentTolerance(terms: number, absLabelSum: number, squaredLabelSum: number, n: number): { mean: number; squares: number } {
   const g = 8 * Math.max(1, terms) * U;
-  return { mean: (g * absLabelSum) / Math.max(1, n), squares: g * squaredLabelSum };
+  const underflow = 8 * Math.max(1, terms) * Number.MIN_VALUE;
+  return { mean: (g * absLabelSum) / Math.max(1, n) + underflow, squares: g * squaredLabelSum + underflow * (1 + absLabelSum) };
 }
