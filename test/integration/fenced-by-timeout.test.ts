@@ -111,7 +111,10 @@ describe.each(CLIENTS)('a producer fenced by the transaction timeout (%s)', (cli
       () => (ended = 'stopped'),
       (e: unknown) => (ended = e),
     );
-    const committed = async () => (await transport.committedOffsets(groupId, input))[0]?.offset ?? 0;
+    const committed = async () => {
+      if (ended !== undefined) throw new Error(`the processor ended: ${String(ended)}`);
+      return (await transport.committedOffsets(groupId, input))[0]?.offset ?? 0;
+    };
     await until(async () => (await committed()) >= 10, 45_000);
     // After the restore the processor still runs: the next records go through.
     await send(10, 5);
