@@ -60,6 +60,28 @@ export class StateMismatchError extends FeedbackloopError {
   }
 }
 
+/**
+ * A transactional producer that can write no more: a newer producer took its
+ * transactional id (the partition's new owner), or the broker aborted its
+ * transaction, open longer than the transaction timeout, and bumped its epoch.
+ * Either way a new producer of the same id (a new fencing) can write again.
+ */
+export class ProducerFencedError extends FeedbackloopError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { systemic: true, cause });
+  }
+}
+
+/** Is `error`, or one of its causes, a ProducerFencedError? */
+export function isProducerFenced(error: unknown): boolean {
+  let e = error;
+  for (let depth = 0; depth < 10 && typeof e === 'object' && e !== null; depth++) {
+    if (e instanceof ProducerFencedError) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** Is this error worth retrying? Our errors say so; kafkajs errors carry the same flag. */
 export function isRetriable(error: unknown): boolean {
   if (error instanceof FeedbackloopError) return error.retriable;

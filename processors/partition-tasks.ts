@@ -48,6 +48,21 @@
  *   transaction; `commitHeld` commits offsets through the consumer, for the
  *   partitions this member still holds (processors whose outputs are
  *   idempotent rows).
+ * - **fenced** (exactly-once processors): a commit refused because the
+ *   task's producer was fenced (ProducerFencedError) drops the task like any
+ *   failure. Who fenced it is told by whether this member still holds the
+ *   partition (the consumer's assignment, of every input). If it does, nobody
+ *   else was given the partition since (an assignment gives each partition to
+ *   one member; a member that lost it learns so at its next heartbeat and
+ *   rejoins): the broker aborted a transaction open longer than the
+ *   transaction timeout (an outage, a stalled process) and bumped the
+ *   producer's epoch. The task is restored like a failed one: its inputs are
+ *   rewound, and the batch delivered again opens it with a new producer (a new
+ *   fencing) at the committed offsets; `health` hears of it. If it does not,
+ *   the partition's new owner fenced it: this member is a zombie, the error is
+ *   not retriable and the processor stops, as before. Either way what is
+ *   committed is exactly once: every new producer reads the committed offsets
+ *   after it fenced.
  * - **failure**: a batch, open or commit that throws drops the task (its
  *   state may be ahead of what was committed) and rewinds its inputs to the
  *   committed offsets. An error a retry can mend goes on to the consumer,
@@ -70,7 +85,7 @@
  * processor's work in flight outside them (`settle`: the evaluator's write)
  * is awaited before a task is kept or dropped at a new generation.
  */
-import { errorMessage, FeedbackloopError, isRetriable, isSystemic } from '../core/errors.js';
+import { errorMessage, FeedbackloopError, isProducerFenced, isRetriable, isSystemic } from '../core/errors.js';
 import type { DeadLetter } from '../core/events.js';
 import { SerialQueue } from '../core/serial.js';
 import { AlignedInputs, type AlignedBatch } from './aligned-inputs.js';
@@ -305,6 +320,13 @@ export class PartitionTasks<S> {
     );
   }
 
+  /** Does this member's consumer hold `partition` of every input now (see the file comment, "fenced")? */
+  private holds(partition: number): boolean {
+    const current = this.consumer?.assignment();
+    if (!current) return false;
+    return this.options.topics.every((topic) => current.partitions.some((tp) => tp.topic === topic && tp.partition === partition));
+  }
+
   private inOrder(): Array<OpenTask<S>> {
     return [...this.tasks.values()].sort((a, b) => a.context.partition - b.context.partition);
   }
@@ -403,6 +425,8 @@ export class PartitionTasks<S> {
    */
   private async failed(batch: PartitionBatch, error: unknown): Promise<void> {
     if (isRetriable(error)) this.options.health?.failing(error);
+    // Fenced by the transaction timeout: the task is dropped and its inputs rewound; the batch comes again.
+    if (error instanceof FencedCommitError && error.restored) return;
     if (!this.poisons || isRetriable(error) || isSystemic(error) || batch.records.length === 0) throw error;
     if (batch.records.length > 1) return this.poisons.isolate(batch.partition, offsetsOf(batch));
     const stop = this.poisons.poisoned(batch.records[0]!, error);
@@ -666,8 +690,9 @@ export class PartitionTasks<S> {
           // them: the consumer would go on past what the task held uncommitted (a stall at the
           // partition's end, or those records skipped by the next task). A rewind the broker refuses
           // is retried until it succeeds (the partition waits in `unwound` meanwhile).
+          const held = this.holds(partition);
           await this.fail(open).catch(() => this.rewindLater(partition, 0));
-          throw commitFailure(groupId, partition, error);
+          throw commitFailure(groupId, partition, error, held);
         }
         record(standing.committed, partition, offsets);
         open.letters = [];
@@ -688,9 +713,31 @@ export class PartitionTasks<S> {
   }
 }
 
-/** A refused commit is about the transport, not the batch's records (never a poison); retriable if the cause is. */
-function commitFailure(groupId: string, partition: number, error: unknown): FeedbackloopError {
-  return new FeedbackloopError(`${groupId}: the commit of partition ${partition} failed: ${errorMessage(error)}`, {
+/** A commit refused because the task's producer was fenced; `restored`: fenced by the broker's transaction timeout, the task is restored (see "fenced"). */
+export class FencedCommitError extends FeedbackloopError {
+  constructor(
+    message: string,
+    readonly restored: boolean,
+    cause: unknown,
+  ) {
+    super(message, { retriable: restored, systemic: true, cause });
+  }
+}
+
+/**
+ * A refused commit is about the transport, not the batch's records (never a
+ * poison); retriable if the cause is, or if the producer was fenced while
+ * this member still `held` the partition.
+ */
+function commitFailure(groupId: string, partition: number, error: unknown, held: boolean): FeedbackloopError {
+  const failed = `${groupId}: the commit of partition ${partition} failed`;
+  if (isProducerFenced(error)) {
+    const why = held
+      ? 'its producer was fenced while this member holds the partition (the broker aborted a transaction open longer than the transaction timeout): the task is restored from its last commit'
+      : "its producer was fenced by the partition's new owner (this member no longer holds it)";
+    return new FencedCommitError(`${failed}: ${why}: ${errorMessage(error)}`, held, error);
+  }
+  return new FeedbackloopError(`${failed}: ${errorMessage(error)}`, {
     retriable: isRetriable(error),
     systemic: true,
     cause: error,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../adapters/config/index.js';
 import { challenges, httpSecurity, startHttpEndpoint } from '../adapters/http/index.js';
+import { requireReachableBrokers } from '../adapters/kafka/reachable.js';
 import type { Logger } from '../adapters/logging/index.js';
 import type { LogProducer } from '../adapters/transport/transport.js';
 import { LmdbJoinStore } from '../adapters/state/lmdb-join-store.js';
@@ -37,6 +38,8 @@ export async function runPipeline(config: Config, logger: Logger, selected: Proc
     const needs = PROCESSORS[name].clickhouse;
     if (needs && config.clickhouse.url === null) throw new ConfigError('clickhouse.url', needs);
   }
+  // With no broker there the clients would retry for 5-10 s before failing: fail at once, naming them.
+  await requireReachableBrokers(config.kafka.brokers);
   const runtime = await openRuntime(config, logger);
   // Open clients would keep the process from exiting on a failure at start (a topic it may not create).
   const producer = await closeOnFailure(runtime, async () => {

@@ -103,7 +103,7 @@ export const CONFIG_SPEC = {
       transaction_timeout: {
         kind: 'duration',
         default: '60s',
-        doc: "How long a processor's transaction may stay open before the broker aborts it and fences its producer (the producer's transaction.timeout.ms; 1s to 15m, the broker's default transaction.max.timeout.ms). A transaction open across a broker outage longer than this is aborted: the task is restored from its last commit, after a restart of `run` if the producer was fenced. A hung process holds back read_committed readers of its output for at most this long.",
+        doc: "How long a processor's transaction may stay open before the broker aborts it and fences its producer (the producer's transaction.timeout.ms; 1s to 15m, the broker's default transaction.max.timeout.ms). A transaction open across a broker outage (or a stalled process) longer than this is aborted and its producer fenced: the task is restored from its last commit with a new producer and `run` goes on (only a producer fenced by the partition's new owner stops `run`). A hung process holds back read_committed readers of its output for at most this long.",
       },
     },
   },

@@ -7,6 +7,7 @@
  * consumer restarts nor our consumer re-delivers: `run` ended on a broker
  * restart. These are retried instead, for as long as they last.
  */
+import { ProducerFencedError } from '../../core/errors.js';
 import { refusalOf } from './authorization.js';
 
 /** kafkajs error classes that mean "the broker or the network is not there (yet)". */
@@ -58,6 +59,9 @@ const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDO
 /** Fencing means another owner took over: never a fault that passes, wherever it appears in the chain. */
 const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTION_COORDINATOR_FENCED', 'FENCED_INSTANCE_ID']);
 
+/** A transactional producer's epoch is stale: a newer producer took its id, or the broker aborted its timed-out transaction. */
+const PRODUCER_FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
+
 /** @platformatic/kafka error codes of a broker that is down, restarting or slow to answer. */
 const TRANSIENT_PLATFORMATIC_CODES = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT']);
 
@@ -107,6 +111,17 @@ export function isBrokerFault(error: unknown): boolean {
       TRANSIENT_CODES.has(String(e.code)) ||
       TRANSIENT_PLATFORMATIC_CODES.has(String(e.code)),
   );
+}
+
+/**
+ * A failed transaction of `transactionalId` as a ProducerFencedError when its
+ * producer was fenced (either client's error, wherever in the chain), else
+ * undefined.
+ */
+export function producerFenced(error: unknown, transactionalId: string): ProducerFencedError | undefined {
+  const fenced = chain(error).find((e) => PRODUCER_FENCED_TYPES.has(protocolName(e)));
+  if (!fenced) return undefined;
+  return new ProducerFencedError(`transactional producer ${transactionalId} was fenced (${protocolName(fenced)}): ${String((error as { message?: unknown }).message ?? error)}`, error);
 }
 
 /** Retry delays: 250 ms doubling to at most `maxMs`. */

@@ -31,7 +31,7 @@ import type {
   TopicSpec,
   TransactionalProducer,
 } from '../transport/transport.js';
-import { isBrokerFault, retryBrokerFaults } from './errors.js';
+import { isBrokerFault, producerFenced, retryBrokerFaults } from './errors.js';
 import { topicConfigEntries } from './topic-configs.js';
 import { CO_PARTITIONED_PROTOCOL, coPartitionedPlatformaticAssigner } from './platformatic/assigner.js';
 import { PlatformaticConsumer, type GroupMembership } from './platformatic/consumer.js';
@@ -204,13 +204,20 @@ export class PlatformaticTransport implements LogTransport {
       throw failure(`registering the transactional id ${transactionalId}`, error);
     }
     return {
-      sendWithOffsets: (records, commit) => this.sendWithOffsets(producer, records, commit),
+      sendWithOffsets: (records, commit) => this.sendWithOffsets(producer, transactionalId, records, commit),
       close: () => this.closeProducer(producer),
     };
   }
 
-  private async sendWithOffsets(producer: Producer, records: OutgoingRecord[], commit: { groupId: string; offsets: TopicPartitionOffset[] }): Promise<void> {
-    const transaction = await producer.beginTransaction().catch((error: unknown) => Promise.reject(failure('beginning a transaction', error)));
+  private async sendWithOffsets(
+    producer: Producer,
+    transactionalId: string,
+    records: OutgoingRecord[],
+    commit: { groupId: string; offsets: TopicPartitionOffset[] },
+  ): Promise<void> {
+    const transaction = await producer
+      .beginTransaction()
+      .catch((error: unknown) => Promise.reject(producerFenced(error, transactionalId) ?? failure('beginning a transaction', error)));
     try {
       for (const chunk of chunkRecords(records)) await transaction.send({ messages: chunk.map(toMessage) });
       if (commit.offsets.length > 0) {
@@ -223,7 +230,8 @@ export class PlatformaticTransport implements LogTransport {
     } catch (error) {
       await transaction.abort().catch(() => transaction.cancel().catch(() => {}));
       if (needsRejoin(error)) this.consumers.get(commit.groupId)?.rejoin();
-      throw error instanceof FeedbackloopError ? error : failure(`a transaction committing offsets of group ${commit.groupId}`, error);
+      if (error instanceof FeedbackloopError) throw error;
+      throw producerFenced(error, transactionalId) ?? failure(`a transaction committing offsets of group ${commit.groupId}`, error);
     }
   }
 

@@ -29,7 +29,7 @@ import { FeedbackloopError, isRetriable } from '../../core/errors.js';
 import { AuthorizationLog, grant, KafkaAuthorizationError, partitionsNotAttempted } from './authorization.js';
 import { SerialQueue } from '../../core/serial.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
-import { backoff, isBrokerFault, retryBrokerFaults, retryConcurrentTransaction } from './errors.js';
+import { backoff, isBrokerFault, producerFenced, retryBrokerFaults, retryConcurrentTransaction } from './errors.js';
 import { topicConfigEntries } from './topic-configs.js';
 import { READ_TO_END_GROUP, readToEnd, toLogRecord } from './read-to-end.js';
 import type {
@@ -313,7 +313,7 @@ export class KafkaTransport implements LogTransport {
           await transaction.commit();
         } catch (error) {
           await transaction.abort().catch(() => {});
-          throw this.transactionRefusal(error, transactionalId, records, commit.groupId) ?? error;
+          throw this.transactionRefusal(error, transactionalId, records, commit.groupId) ?? producerFenced(error, transactionalId) ?? error;
         }
       },
       close: async () => {

@@ -18,7 +18,7 @@
  * batches out of global timestamp order: each partition number is one
  * independent task of a processor.
  */
-import { FeedbackloopError } from '../../core/errors.js';
+import { FeedbackloopError, ProducerFencedError } from '../../core/errors.js';
 import { coPartitionedAssignment } from './co-partition.js';
 import { partitionForKey } from './partitioner.js';
 import { MemoryConsumer, tpKey } from './memory-consumer.js';
@@ -416,7 +416,7 @@ class MemoryTransactionalProducer implements TransactionalProducer {
   async sendWithOffsets(records: OutgoingRecord[], commit: { groupId: string; offsets: TopicPartitionOffset[] }): Promise<void> {
     if (this.closed) throw new FeedbackloopError(`transactional producer ${this.transactionalId} is closed`);
     if (!this.log.isCurrentTransactionalOwner(this.transactionalId, this)) {
-      throw new FeedbackloopError(`transactional producer ${this.transactionalId} was fenced by a newer instance`);
+      throw new ProducerFencedError(`transactional producer ${this.transactionalId} was fenced by a newer instance`);
     }
     // Validate offsets before writing anything, so the transaction is all or nothing.
     for (const { topic, partition } of commit.offsets) {

@@ -1,14 +1,11 @@
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../adapters/config/index.js';
 import { createLogger } from '../../adapters/logging/index.js';
-import { kafkaUnreachableText, unreachableBrokers } from '../../adapters/kafka/reachable.js';
+import { BROKER_PROBE_MS, kafkaUnreachableText, unreachableBrokers } from '../../adapters/kafka/reachable.js';
 import { errorMessage, FeedbackloopError } from '../../core/errors.js';
 import { redactUrl, redactUrlsIn } from '../../core/redact.js';
 import { openRuntime, type Runtime } from '../../runtime/connect.js';
 import { topicSpecs } from '../../runtime/pipeline.js';
-
-/** How long a broker's TCP port has to accept a connection before `check` calls it unreachable. */
-const BROKER_PROBE_MS = 3000;
 
 /** Declares `feedbackloop check` on the program. */
 export function registerCheck(cli: Command): void {

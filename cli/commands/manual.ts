@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../../adapters/config/index.js';
+import { requireReachableBrokers } from '../../adapters/kafka/reachable.js';
 import { createLogger } from '../../adapters/logging/index.js';
 import { ConfigError } from '../../core/errors.js';
 import type { PromotionDecision } from '../../core/events.js';
@@ -75,6 +76,7 @@ export async function commandManual(kind: ManualDecision, options: ManualOptions
   // A one-shot command: kafkajs's logs of retried requests (a coordinator still loading) are noise
   // here; failures are thrown and printed. Set log.level to see them.
   const logger = createLogger(config.log.level === 'info' ? 'fatal' : config.log.level);
+  await requireReachableBrokers(config.kafka.brokers);
   const runtime = await openRuntime(config, logger, { defaultMetrics: false, clickhouse: false });
   try {
     const decision = await publishManualDecision(runtime, kind, options);

@@ -6,9 +6,9 @@
 import { Writable } from 'node:stream';
 import { KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { isBrokerFault, retryBrokerFaults, retryConcurrentTransaction } from '../../adapters/kafka/errors.js';
+import { isBrokerFault, producerFenced, retryBrokerFaults, retryConcurrentTransaction } from '../../adapters/kafka/errors.js';
 import { createLogger, kafkaLogCreator } from '../../adapters/logging/index.js';
-import { FeedbackloopError } from '../../core/errors.js';
+import { FeedbackloopError, isProducerFenced } from '../../core/errors.js';
 
 const protocolError = (type: string, retriable: boolean) => Object.assign(new KafkaJSProtocolError('broker said no'), { type, retriable });
 
@@ -33,6 +33,20 @@ describe('broker faults', () => {
     expect(isBrokerFault(new FeedbackloopError('topic x does not exist'))).toBe(false);
     expect(isBrokerFault(new TypeError('x is undefined'))).toBe(false);
     expect(isBrokerFault(undefined)).toBe(false);
+  });
+
+  it('a fenced producer, of either client, wherever in the chain, becomes a ProducerFencedError; nothing else does', () => {
+    const kafkajs = Object.assign(new KafkaJSNonRetriableError('commit failed'), { cause: protocolError('PRODUCER_FENCED', false) });
+    const platformatic = new AggregateError([new Error('network'), Object.assign(new Error('fenced'), { apiId: 'INVALID_PRODUCER_EPOCH' })], 'addPartitionsToTransaction failed 2 times');
+    for (const error of [kafkajs, platformatic]) {
+      const fenced = producerFenced(error, 'joiner-3');
+      expect(fenced?.message).toMatch(/^transactional producer joiner-3 was fenced \((PRODUCER_FENCED|INVALID_PRODUCER_EPOCH)\)/);
+      expect(isProducerFenced(new FeedbackloopError('commit failed', { cause: fenced }))).toBe(true);
+      expect(fenced?.cause).toBe(error);
+    }
+    expect(producerFenced(protocolError('CONCURRENT_TRANSACTIONS', true), 'joiner-3')).toBeUndefined();
+    expect(producerFenced(new TypeError('x'), 'joiner-3')).toBeUndefined();
+    expect(isProducerFenced(protocolError('PRODUCER_FENCED', false))).toBe(false);
   });
 
   it('are retried a bounded number of times; other errors at once', async () => {

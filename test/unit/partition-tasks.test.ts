@@ -141,6 +141,55 @@ describe('partition tasks', () => {
     await first.stop();
   });
 
+  it('a producer fenced while this member still holds its partition (the broker aborted a timed-out transaction) is restored: the member goes on, every record out once', async () => {
+    const log = await setUp(2);
+    await produce(log, 0, 0, 4);
+    await produce(log, 1, 0, 4);
+    const a = newSeen();
+    const events: TaskOpened[] = [];
+    const failing: unknown[] = [];
+    const first = new PartitionTasks({
+      transport: log,
+      groupId: 'g',
+      topics: [IN],
+      transactionalIdPrefix: 't',
+      work: copier(a),
+      onOpened: (e) => void events.push(e),
+      health: { failing: (e) => void failing.push(e), recovered: () => {} },
+    });
+    await first.start();
+    await log.whenIdle();
+    // What the broker does to a transaction open past transaction.timeout.ms: a new epoch for t-0, nobody else in the group.
+    await log.transactionalProducer('t-0');
+    await produce(log, 0, 4, 3);
+    await log.whenIdle();
+    // The batch's commit was fenced; the task was dropped, reopened with a new producer at the committed offset, and the batch went through.
+    expect(failing.map((e) => (e as Error).message)).toEqual([expect.stringMatching(/partition 0 failed: its producer was fenced while this member holds the partition/)]);
+    expect(a.closed).toEqual([0]);
+    expect(a.opened.slice(2)).toEqual([{ partition: 0, resumeAt: 4 }]);
+    expect(openings(events).slice(2)).toEqual([{ partition: 0, kept: false }]);
+    expect(outputs(log).filter((v) => v.startsWith('0:'))).toEqual(Array.from({ length: 7 }, (_, i) => `0:${i}`));
+    // Still running: the next records go through the new producer.
+    await produce(log, 0, 7, 1);
+    await log.whenIdle();
+    expect(outputs(log).filter((v) => v.startsWith('0:'))).toEqual(Array.from({ length: 8 }, (_, i) => `0:${i}`));
+    await first.stop();
+  });
+
+  it("a fenced commit of a partition another member now holds is not retriable: that member is a zombie", async () => {
+    const { log, tasks: first } = await firstMember(copier);
+    const second = await member(log, copier(newSeen()));
+    await produce(log, 1, 4, 1);
+    await log.whenIdle();
+    const stale = first.all().find((t) => t.context.partition === 1)!;
+    const refused = await stale.context.commit([{ topic: OUT, partition: 0, key: null, value: Buffer.from('stale') }], []).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(FeedbackloopError);
+    expect((refused as FeedbackloopError).message).toMatch(/fenced by the partition's new owner/);
+    expect((refused as FeedbackloopError).retriable).toBe(false);
+    await second.stop();
+    await first.stop();
+  });
+
   it('a task with processed but uncommitted records is not kept across a rebalance: it is restored at the committed offset', async () => {
     let commits = true;
     // Like a learner between two publications: it processes, and commits later.

@@ -149,8 +149,8 @@ async function bundleCli(): Promise<string> {
 
 let CLI = '';
 
-/** A Kafka client's log line of a refused connection to the broker (127.0.0.1:1). */
-const REFUSED = /"level":\d+.*ECONNREFUSED 127\.0\.0\.1:1/;
+/** A Kafka client's log line of a failed connection to the broker at `hostPort`. */
+const clientFailed = (hostPort: string) => new RegExp(`"level":\\d+.*${hostPort.replace(/\./g, '\\.')}`);
 
 /**
  * Runs the jobs, at most `limit` at a time, results in order. All 16 at once
@@ -213,10 +213,19 @@ describe('CLI commands with every secret set', () => {
   let keys: Record<string, string>;
   let urls: Record<string, string>;
   let metricsUrl: string;
+  /** A broker that accepts TCP connections and closes them at once: past the start-up probe, into the client's retries. */
+  let mute: ReturnType<typeof createServer>;
+  let muteBroker: string;
 
-  afterAll(() => rmSync(dirname(CLI), { recursive: true, force: true }));
+  afterAll(async () => {
+    rmSync(dirname(CLI), { recursive: true, force: true });
+    await new Promise<void>((resolve) => (mute ? mute.close(() => resolve()) : resolve()));
+  });
   beforeAll(async () => {
     CLI = await bundleCli();
+    mute = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+    muteBroker = `127.0.0.1:${(mute.address() as AddressInfo).port}`;
     tls = makeTlsFixtures('Passphrase-Secret-77e2');
     const port = await closedPort();
     metricsUrl = `http://scraper:${S.metricsInUrl}@127.0.0.1:${port}/metrics`;
@@ -280,13 +289,17 @@ describe('CLI commands with every secret set', () => {
       () => cli(['status', '--metrics', metricsUrl], keys),
       () => cli(['status', '--metrics', metricsUrl], urls),
       () => cli(['status', '--json', '--metrics', metricsUrl], urls),
-      () => cli(['run'], keys), // ClickHouse fails first
-      () => cli(['run'], urls),
-      () => cli(['run', '--only', 'joiner'], noClickHouse(urls), 25_000, REFUSED), // kafkajs retries, logging each attempt
+      // A broker that accepts connections: `run` and `pin` get past their TCP probe.
+      () => cli(['run'], { ...keys, FEEDBACKLOOP_KAFKA_BROKERS: muteBroker }), // ClickHouse fails first
+      () => cli(['run'], { ...urls, FEEDBACKLOOP_KAFKA_BROKERS: muteBroker }),
+      () => cli(['run', '--only', 'joiner'], { ...noClickHouse(urls), FEEDBACKLOOP_KAFKA_BROKERS: muteBroker }, 25_000, clientFailed(muteBroker)), // kafkajs retries, logging each attempt
       () => cli(replay, keys),
       () => cli(replay, urls),
-      () => cli(['pin', '--model', 'm', '--reason', 'r'], noClickHouse(urls), 25_000, REFUSED),
+      () => cli(['pin', '--model', 'm', '--reason', 'r'], { ...noClickHouse(urls), FEEDBACKLOOP_KAFKA_BROKERS: muteBroker }, 25_000, clientFailed(muteBroker)),
       () => cli(['check'], { ...noClickHouse(urls), FEEDBACKLOOP_KAFKA_CLIENT: 'platformatic' }),
+      // No broker at all: `run` and `pin` fail at their probe.
+      () => cli(['run', '--only', 'joiner'], noClickHouse(urls)),
+      () => cli(['pin', '--model', 'm', '--reason', 'r'], noClickHouse(keys)),
     ]);
     for (const run of runs) {
       for (const secret of secrets) expect(run.output, `${run.args.join(' ')} printed ${secret}:\n${run.output}`).not.toContain(secret);
@@ -307,8 +320,12 @@ describe('CLI commands with every secret set', () => {
     expect(out(8)).toContain(`no /metrics at http://scraper:***@127.0.0.1:`);
     expect(out(9)).toContain('"url": "http://127.0.0.1:1"');
     expect(out(10)).toContain('error: clickhouse: cannot create database');
-    expect(out(12)).toMatch(REFUSED);
-    expect(out(15)).toMatch(REFUSED);
+    expect(out(12)).toMatch(clientFailed(muteBroker));
+    expect(out(15)).toMatch(clientFailed(muteBroker));
+    for (const i of [17, 18]) {
+      expect(runs[i]!.code, out(i)).toBe(1);
+      expect(out(i)).toContain('error: Kafka at 127.0.0.1:1 unreachable: is it running? check kafka.brokers');
+    }
     expect(out(13)).toContain('error: clickhouse: cannot create database');
     expect(out(14)).toContain('error: clickhouse: cannot create database feedbackloop at http://127.0.0.1:1');
   });
