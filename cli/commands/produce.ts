@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../../adapters/config/index.js';
+import { requireReachableBrokers } from '../../adapters/kafka/reachable.js';
 import { createLogger } from '../../adapters/logging/index.js';
 import { ConfigError } from '../../core/errors.js';
 import { openRuntime } from '../../runtime/connect.js';
@@ -52,6 +53,7 @@ export async function commandProduce(options: ProduceOptions): Promise<ProduceSu
     throw new ConfigError('kafka.brokers', '`produce` sends to the topics of a deployment: set kafka.brokers (and kafka.schema_registry_url) in the config or as FEEDBACKLOOP_KAFKA_BROKERS');
   }
   const logger = createLogger(config.log.level === 'info' ? 'fatal' : config.log.level);
+  await requireReachableBrokers(config.kafka.brokers);
   const runtime = await openRuntime(config, logger, { defaultMetrics: false, clickhouse: false });
   let last = Date.now();
   const onProgress = (p: ProduceProgress) => {

@@ -1,5 +1,5 @@
 /**
- * `run` and `pin` (dist/, as an operator starts them) against a broker address
+ * `run`, `pin` and `produce` (dist/, as an operator starts them) against a broker address
  * where nothing listens: each exits 1 within seconds, naming the brokers and
  * the setting, instead of sitting in the Kafka client's connection retries
  * (about 9 s before the probe).
@@ -36,6 +36,7 @@ describe('an unreachable broker at start', () => {
   it.each([
     ['run', ['run', '--only', 'joiner']],
     ['pin', ['pin', '--model', 'm', '--reason', 'test']],
+    ['produce', ['produce', '--predictions', 'examples/predictions.jsonl']],
   ])('%s fails fast, naming the brokers and the setting', (_name, args) => {
     const { status, stderr, ms } = cli(...args);
     expect(stderr).toContain(`error: ${kafkaUnreachableText([down])}`);
