@@ -27,7 +27,6 @@ import { binaryPartialOf, deriveBinaryPartial, mergeBinaryPartials, partialRelia
 import { RegressionMetrics, type RegressionFigures } from '../metrics/regression.js';
 import { mergeClassPartials, partialClasses, type ClassPartial } from '../metrics/class-partial.js';
 import { deriveRegressionPartial, mergeRegressionPartials, regressionPartialOf, type RegressionPartial } from '../metrics/regression-partial.js';
-import type { ModelKind } from '../events.js';
 import { QuantileSketch, type QuantileSketchState } from '../metrics/quantiles.js';
 import { TOTAL, type WindowStats } from './cells.js';
 import { ClassMetric } from './class-metric.js';
@@ -35,9 +34,6 @@ import { classFigureList } from './points.js';
 import type { EvaluatorOptions } from './options.js';
 import type { MetricPoint } from './rows.js';
 import { windowSize } from './windows.js';
-
-/** The tasks whose windows have partials: every task. */
-export const TASKS_WITH_PARTIALS: readonly ModelKind[] = ['binary', 'regression', 'multiclass', 'multilabel'];
 
 /** A window's metric partial: binary (its score bins; no `kind`), regression or class (their `kind`). */
 export type MetricPartial = BinaryPartial | RegressionPartial | ClassPartial;
