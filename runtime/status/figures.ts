@@ -84,8 +84,21 @@ export function figuresByModel(rows: MetricPointRow[], now: number, merged: Read
         roleRank(a.role) - roleRank(b.role) ||
         a.version.localeCompare(b.version),
     );
-    return { model, task: taskOfLines(all), shards: merged.get(model) ?? null, lines: all };
+    const task = taskOfLines(all);
+    const shards = merged.get(model) ?? null;
+    // Only the task's figures: the query asks for every task's names, and a binary model has an accuracy point too.
+    const names = figureNamesOf(task, shards !== null);
+    for (const line of all) line.figures = Object.fromEntries(Object.entries(line.figures).filter(([name]) => names.includes(name)));
+    return { model, task, shards, lines: all };
   });
+}
+
+/** The figures status shows of a model of `task`, read merged or not: a merged binary model has the binned AUC. */
+export function figureNamesOf(task: ModelKind, merged: boolean): readonly string[] {
+  if (task === 'multiclass') return MULTICLASS_FIGURES;
+  if (task === 'multilabel') return MULTILABEL_FIGURES;
+  if (task === 'regression') return REGRESSION_FIGURES;
+  return merged ? MERGED_BINARY_FIGURES : BINARY_FIGURES;
 }
 
 /** A model's task, from the figures its lines hold (only a multi-label model has subset_accuracy, only a class model macro_f1). */
