@@ -68,7 +68,7 @@ export function partialGauges(registry: Registry, options: { segments: boolean }
 
   const setTotals = (rows: Iterable<ShardPartialRow>) => {
     for (const value of rows) {
-      // Regression windows have no counts here (not built: docs/scale-out.md, fifth slice).
+      // Regression and class windows have no counts here (not built: docs/scale-out.md, fifth and sixth slices).
       if (value.window !== 'total' || (!options.segments && value.segment !== ALL_SEGMENTS) || !isBinaryPartial(value.partial.metric)) continue;
       const entry = shards.get(value.shard);
       if (entry) set(value, entry.cells);
