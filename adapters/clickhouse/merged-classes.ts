@@ -10,13 +10,21 @@
  * multi-class float sums (sum). Then, layer by layer (each lambda reads
  * only columns of the SELECT below it, never an alias of its own: 18.16
  * gave a wrong value for a lambda over an alias of the same SELECT, see
- * merged-view.ts), the core's loops in the core's order: the confusion
- * matrix row-major (a row sum left to right, a column sum from the
- * transposed matrix top to bottom), kappa's observed and expected sums
- * i-major with 0 in place of the diagonal (x + 0 = x: the same sum), the
- * averages' sums with 0 in place of a null class. So with integer weights
- * every figure of counts is the TypeScript merge's bit for bit; the float
- * sums (log loss, Brier, top-k hits, the samples sums) as the binary ones.
+ * merged-view.ts), the core's figures: the confusion matrix row-major, its
+ * transpose by arraySort, row and column sums as differences of running
+ * sums at each row's end (exact for integer weights, as the evaluator's
+ * are: sums of integers below 2^53 do not depend on their order), the
+ * diagonal by arrayFilter; kappa's observed and expected sums in the core's
+ * order (i-major, 0 in place of the diagonal: x + 0 = x), the averages'
+ * sums with 0 in place of a null class. So with integer weights every
+ * figure of counts is the TypeScript merge's bit for bit; the float sums
+ * (log loss, Brier, the samples sums) as the binary ones.
+ *
+ * Cost per window row: O(k²) values for k classes, but kappa's expected sum,
+ * whose lambda reads the row and column sums replicated over the k² cells:
+ * O(k³) (27 at 3 classes, 32,768 at 32, 16.8 million at 256: a model with
+ * hundreds of classes should read filtered mergedPointsQuery, not the whole
+ * view; not measured).
  *
  * A window whose shards' rows name other classes, k or numeric head (a
  * config change within the window) has no merged rows: the core refuses
@@ -99,6 +107,18 @@ function mapWith(params: string, over: string, captures: ReadonlyArray<readonly 
   return `arrayMap((${[params, ...captures.map(([param]) => param)].join(', ')}) -> ${body}, ${[over, ...captures.map(([, column]) => `replicate(${column}, ${over})`)].join(', ')})`;
 }
 
+/** The positions of a multi-class window's confusion matrix, row-major (none for another kind: c_mk is 0). */
+const SQUARE = 'range(c_mk * c_mk)';
+
+/**
+ * The running sum of a k×k row-major matrix `m` at the end of each row (k = c_mk): O(k²), no lambda reads another
+ * array (arrayFilter's arguments are all k² long); differences() gives the row sums.
+ */
+const rowEnds = (m: string) => `arrayFilter((x, p, k) -> (p + 1) % k = 0, arrayCumSum(${m}), ${SQUARE}, replicate(c_mk, ${SQUARE}))`;
+
+/** The row sums from rowEnds (each end minus the one before; integer weights: exactly the core's sums). */
+const differences = (ends: string) => `arrayMap((e, before) -> e - before, ${ends}, arraySlice(arrayPushFront(${ends}, 0.), 1, length(${ends})))`;
+
 const nullable = (values: string[]) => `[${values.map((v) => `toNullable(toFloat64(${v}))`).join(',\n      ')}]`;
 const names = (list: readonly string[]) => `[${['count', ...list].map((n) => `'${n}'`).join(', ')}]`;
 
@@ -126,20 +146,23 @@ export const classLayers = (inner: string) => `SELECT *,
     if(is_mc, mc_known + c_rejected_total, ${sum('count')}) AS cl_count
   FROM (SELECT *,
     if(is_mc, arrayMap((p, r) -> p + r, mc_pk, c_rej), arrayMap((t, f) -> t + f, l_tp, l_fp)) AS cf_pred,
-    arraySum(${mapWith('p', 'range(c_mk * c_mk)', [['_conf_t', 'c_conf_t'], ['_k', 'c_mk']], 'if(intDiv(p, _k) = p % _k, 0., _conf_t[p + 1])')}) AS mc_observed,
-    arraySum(${mapWith('p', 'range(c_mk * c_mk)', [['_pk', 'mc_pk'], ['_truth', 'mc_truth'], ['_known', 'mc_known'], ['_k', 'c_mk']], 'if(intDiv(p, _k) = p % _k, 0., _pk[intDiv(p, _k) + 1] * _truth[p % _k + 1] / _known)')}) AS mc_expected,
+    arraySum(arrayMap((x, p, k) -> if(intDiv(p, k) = p % k, 0., x), c_conf_t, ${SQUARE}, replicate(c_mk, ${SQUARE}))) AS mc_observed,
+    arraySum(${mapWith('p', SQUARE, [['_pk', 'mc_pk'], ['_truth', 'mc_truth'], ['_known', 'mc_known'], ['_k', 'c_mk']], 'if(intDiv(p, _k) = p % _k, 0., _pk[intDiv(p, _k) + 1] * _truth[p % _k + 1] / _known)')}) AS mc_expected,
     arraySum(cf_tp) AS cf_tp_sum, arraySum(cf_truth) AS cf_truth_sum
   FROM (SELECT *,
-    s_kind = 'multiclass' AS is_mc,
-    ${mapWith('j', 'range(c_mk)', [['_conf_t', 'c_conf_t'], ['_k', 'c_mk']], 'arraySum(arraySlice(_conf_t, j * _k + 1, _k))')} AS mc_pk,
-    if(is_mc, mc_tp, l_tp) AS cf_tp,
+    ${differences('mc_col_ends')} AS mc_pk,
     if(is_mc, mc_truth, arrayMap((t, f) -> t + f, l_tp, l_fn)) AS cf_truth
   FROM (SELECT *,
-    ${mapWith('p', 'range(c_mk * c_mk)', [['_conf', 'c_conf'], ['_k', 'c_mk']], '_conf[(p % _k) * _k + intDiv(p, _k) + 1]')} AS c_conf_t,
-    ${mapWith('i', 'range(c_mk)', [['_conf', 'c_conf'], ['_k', 'c_mk']], '_conf[i * _k + i + 1]')} AS mc_tp,
-    ${mapWith('i', 'range(c_mk)', [['_conf', 'c_conf'], ['_k', 'c_mk']], 'arraySum(arraySlice(_conf, i * _k + 1, _k))')} AS mc_truth,
+    s_kind = 'multiclass' AS is_mc,
+    ${differences('mc_row_ends')} AS mc_truth,
+    ${rowEnds('c_conf_t')} AS mc_col_ends,
+    if(is_mc, mc_tp, l_tp) AS cf_tp
+  FROM (SELECT *,
+    arraySort((x, p, k) -> (p % k) * k + intDiv(p, k), c_conf, ${SQUARE}, replicate(c_mk, ${SQUARE})) AS c_conf_t,
+    arrayFilter((x, p, k) -> intDiv(p, k) = p % k, c_conf, ${SQUARE}, replicate(c_mk, ${SQUARE})) AS mc_tp,
+    ${rowEnds('c_conf')} AS mc_row_ends,
     arraySum(c_conf) AS mc_known, arraySum(c_rej) AS c_rejected_total
-  FROM (${inner})))))`;
+  FROM (${inner}))))))`;
 
 /** The numeric head's figures `<numeric_target>_count`, ... ([] without a head), from the regression columns' merged values by name. */
 export function headFigures(regression: ReadonlyArray<readonly [string, string, ...string[]]>): { names: string; values: string } {
