@@ -23,9 +23,9 @@
  *    summed in different orders).
  */
 import { partitionForKey } from '../adapters/transport/partitioner.js';
-import { Evaluator, calibrationFigures, isRegressionPartial, mergeWindowPartials, windowFigures, windowPartialKey, type EvaluatorOptions, type MetricPoint, type WindowPartialRow } from '../core/evaluate/index.js';
+import { Evaluator, calibrationFigures, isBinaryPartial, isRegressionPartial, mergeWindowPartials, windowFigureList, windowPartialKey, type EvaluatorOptions, type MetricPoint, type WindowPartialRow } from '../core/evaluate/index.js';
 import type { LabelledExample } from '../core/events.js';
-import { LOG_LOSS_EPSILON, momentTolerance, sumTolerance, type RegressionPartial } from '../core/metrics/index.js';
+import { LOG_LOSS_EPSILON, MULTICLASS_LOG_LOSS_EPSILON, momentTolerance, sumTolerance, type RegressionPartial } from '../core/metrics/index.js';
 
 /** The shard of an example among `shards`: Kafka's default partition of its prediction id. */
 export function shardOf(e: LabelledExample, shards: number): number {
@@ -78,8 +78,8 @@ export function mergeRuns(runs: ReadonlyArray<Map<string, WindowPartialRow>>, de
   return merged;
 }
 
-/** Figures taken from float sums (the others are exact). */
-const FLOAT_FIGURE = /^(log_loss|brier|ece|calibration_bin_\d+_mean_score)$/;
+/** Figures taken from float sums (the others are exact): binary, multi-class and multi-label ones. */
+const FLOAT_FIGURE = /^(log_loss|brier|ece|calibration_bin_\d+_mean_score|samples_precision|samples_recall|samples_f1|jaccard)$/;
 
 /**
  * How far a float figure of a merge may be from the unsharded one, when every
@@ -89,7 +89,8 @@ const FLOAT_FIGURE = /^(log_loss|brier|ece|calibration_bin_\d+_mean_score)$/;
  * division and of ECE's sum over bins.
  */
 export function floatTolerance(name: string, value: number, count: number, terms: number): number {
-  const largest = name === 'log_loss' ? -Math.log(LOG_LOSS_EPSILON) : 1;
+  // A term's largest: −ln ε for log loss (the class metrics clip at ε = 2^-52, below the binary 1e-15), 2 for a multi-class Brier term, 1 otherwise.
+  const largest = name === 'log_loss' ? -Math.log(Math.min(LOG_LOSS_EPSILON, MULTICLASS_LOG_LOSS_EPSILON)) : name === 'brier' ? 2 : 1;
   return sumTolerance(terms, largest * terms) / Math.max(1, count) + 32 * Number.EPSILON * Math.abs(value) + 32 * Number.EPSILON;
 }
 
@@ -127,7 +128,7 @@ export function regressionTolerance(name: string, reference: RegressionPartial, 
 
 /** Every figure of a merged window by the name the evaluator's points give it (AUCs binned). */
 function figuresOf(row: WindowPartialRow, delayAccuracy: number): Array<[string, number | null]> {
-  const out = Object.entries(windowFigures(row.partial, delayAccuracy)) as Array<[string, number | null]>;
+  const out = windowFigureList(row.partial, delayAccuracy, row.window);
   for (const c of calibrationFigures(row)) out.push(c);
   return out;
 }
@@ -222,5 +223,5 @@ export function compareMerged(merged: Map<string, WindowPartialRow>, unsharded: 
 function binCount(row: WindowPartialRow, name: string): number | undefined {
   const m = /^calibration_bin_(\d+)_mean_score$/.exec(name);
   const metric = row.partial.metric;
-  return m && !isRegressionPartial(metric) ? metric.calibration.count[Number(m[1])] : undefined;
+  return m && isBinaryPartial(metric) ? metric.calibration.count[Number(m[1])] : undefined;
 }

@@ -25,7 +25,6 @@ import { apiServices } from './api/index.js';
 import { openRuntime, type Runtime } from './connect.js';
 import { ProcessorHealth } from './health.js';
 import { consumerGroups, Pipeline, PROCESSORS, topicSpecsFor, type PipelineEnv, type ProcessorName } from './pipeline.js';
-import { modelsWithoutPartials } from './settings.js';
 import { StopDeadline } from './stop-deadline.js';
 
 export async function runPipeline(config: Config, logger: Logger, selected: ProcessorName[]): Promise<void> {
@@ -135,10 +134,6 @@ function environment(runtime: Runtime, producer: LogProducer, evaluatorHeartbeat
   const deadLetters = new TopicDeadLetterSink(producer, runtime.codecs.deadLetter, config.topics.dead_letters);
   const observer = loggingObserver(runtime.metrics.observer, logger, health);
   const e = config.evaluator;
-  const skipped = e.write_partials ? modelsWithoutPartials(config) : [];
-  if (skipped.length > 0) {
-    logger.warn({ models: skipped }, 'evaluator.write_partials: these models get no partials (only binary and regression windows have mergeable partials yet); their metric_points are written as before');
-  }
   return {
     config,
     transport: runtime.transport,

@@ -4,7 +4,7 @@
  * their pipeline from these).
  */
 import { modelChallengersOf, modelClassesOf, modelKindOf, modelNumericTargetOf, type Config } from '../adapters/config/index.js';
-import { TASKS_WITH_PARTIALS, type EvaluatorOptions } from '../core/evaluate/index.js';
+import type { EvaluatorOptions } from '../core/evaluate/index.js';
 import type { TimeBounds } from '../core/join/index.js';
 import type { ModelKind } from '../core/events.js';
 import type { TrainerOptions } from '../core/learn/index.js';
@@ -105,13 +105,6 @@ export function evaluatorOptions(config: Config): Partial<EvaluatorOptions> {
       minLabels: e.estimate_min_labels,
     },
   };
-}
-
-/** The models the config gives a task without mergeable partials (evaluator.write_partials writes binary and regression windows only). */
-export function modelsWithoutPartials(config: Config): Array<{ model: string; task: string }> {
-  return Object.keys(config.models)
-    .map((model) => ({ model, task: modelKindOf(config, model) }))
-    .filter((m) => !TASKS_WITH_PARTIALS.includes(m.task as ModelKind));
 }
 
 /** The learner's topics and options from the config. */

@@ -27,8 +27,12 @@ export interface MergedPanel {
   rest: string;
 }
 
-/** The panel's rawSql: `select` over mergedPointsQuery(where), then `rest`. */
-export const panelSql = (p: MergedPanel) => `${p.select}\nFROM (\n${mergedPointsQuery(p.where)}\n)\n${p.rest}`;
+/**
+ * The panel's rawSql: `select` over mergedPointsQuery(where), then `rest`. The `regression` form (binary and
+ * regression windows' figures): the merged panels list binary models only, and it leaves out the class
+ * windows' layers (their figures are not on a dashboard yet).
+ */
+export const panelSql = (p: MergedPanel) => `${p.select}\nFROM (\n${mergedPointsQuery(p.where, 'regression')}\n)\n${p.rest}`;
 
 /** The same panel over the view, filtered after the view derived every window (what the panels read before): for comparisons. */
 export const viewSql = (p: MergedPanel) => `${p.select}\nFROM metric_points_merged\nWHERE ${p.where}\n${p.rest.replace(/^WHERE /, 'AND ')}`;

@@ -65,14 +65,17 @@
  */
 
 /** `ratio(numerator, denominator)` of core/metrics/metric.ts: null over a zero denominator. */
+import { CLASS_SUMS, classLayers, headFigures } from './merged-classes.js';
+
 const ratio = (numerator: string, denominator: string) => `if((${denominator}) = 0, NULL, (${numerator}) / (${denominator}))`;
 
 /**
- * The view's two forms: `binary` reads metric_partials as migration 11 made it (migrations 12 and 14
+ * The view's forms: `binary` reads metric_partials as migration 11 made it (migrations 12 and 14
  * create the view before migration 15 adds the regression columns, and 18.16 checks a view's columns
- * at CREATE); `all` reads the regression columns too and gives each window its kind's figures.
+ * at CREATE); `regression` reads the regression columns too (migration 17) and gives each window its
+ * kind's figures; `all` reads migration 18's class columns too (migration 20; merged-classes.ts).
  */
-export type MergedForm = 'binary' | 'all';
+export type MergedForm = 'binary' | 'regression' | 'all';
 
 /**
  * The regression sums per window: the error sums, the labels' merged mean (an aggregate), and each shard's
@@ -94,7 +97,7 @@ const summed = (where: string, form: MergedForm) => `SELECT model, model_version
     sumMap(score_bins, score_positives, score_negatives) AS s_score,
     sumMap(calibration_bins, calibration_count, calibration_score, calibration_positive) AS s_calibration,
     max(has_delay) AS s_has_delay, toFloat64(sum(labelled)) AS s_labelled, toFloat64(sum(expired)) AS s_expired,
-    any(delay_accuracy) AS s_accuracy, sum(delay_zero_count) AS s_zero, sumMap(delay_buckets, delay_counts) AS s_delay${form === 'all' ? REGRESSION_SUMS : ''}
+    any(delay_accuracy) AS s_accuracy, sum(delay_zero_count) AS s_zero, sumMap(delay_buckets, delay_counts) AS s_delay${form === 'binary' ? '' : REGRESSION_SUMS}${form === 'all' ? CLASS_SUMS : ''}
   FROM metric_partials FINAL${where === '' ? '' : `
   WHERE ${where}`}
   GROUP BY model, model_version, role, segment, window, window_start`;
@@ -136,8 +139,8 @@ const derived = (where: string, form: MergedForm) => `SELECT *,
     s_delay.1 AS d_index,
     s_zero + arraySum(s_delay.2) AS d_n,
     arrayMap(c -> s_zero + c, arrayCumSum(s_delay.2)) AS d_cumulative,
-    s_labelled + s_expired AS covered${form === 'all' ? REGRESSION_DERIVED : ''}
-  FROM (${summed(where, form)})`;
+    s_labelled + s_expired AS covered${form === 'binary' ? '' : REGRESSION_DERIVED}
+  FROM (${form === 'all' ? classLayers(summed(where, form)) : summed(where, form)})`;
 
 /** A figure: [metric, value, count, the window kind it belongs to ('any': both)]. */
 type Figure = [string, string, string, 'binary' | 'regression' | 'any'];
@@ -189,6 +192,7 @@ const kinded = (figures: Array<[string, string, string]>, kind: Figure[3]): Figu
 /** The figures of each form, in the view's order. */
 const FIGURES: Record<MergedForm, Figure[]> = {
   binary: kinded([...BINARY, ...CHAMPION], 'any'),
+  regression: [...kinded(BINARY, 'binary'), ...kinded(REGRESSION, 'regression'), ...kinded(CHAMPION, 'any')],
   all: [...kinded(BINARY, 'binary'), ...kinded(REGRESSION, 'regression'), ...kinded(CHAMPION, 'any')],
 };
 
@@ -205,23 +209,51 @@ export const MERGED_REGRESSION_METRICS: readonly string[] = [...REGRESSION, ...C
  */
 export function mergedPointsQuery(where = '', form: MergedForm = 'all'): string {
   const figures = FIGURES[form];
-  const kind = form === 'all' ? `\n  AND (m_kind = 'any' OR m_kind = s_kind)` : '';
+  const kind = form === 'binary' ? '' : `\n  AND (m_kind = 'any' OR m_kind = s_kind)`;
+  const names = `[${figures.map(([name]) => `'${name}'`).join(', ')}]`;
+  const values = `[${figures.map(([, value]) => `toNullable(toFloat64(${value}))`).join(',\n   ')}]`;
+  const counts = `[${figures.map(([, , count]) => `toFloat64(${count})`).join(', ')}]`;
+  const kinds = `[${figures.map(([, , , k]) => `'${k}'`).join(', ')}]`;
   return `SELECT model, model_version, role, segment, window, window_start, start_ms AS window_start_ms,
   toDateTime(intDiv(end_ms, 1000)) AS window_end, end_ms AS window_end_ms,
   m_name AS metric, m_value AS value, m_count AS count, shards, last_version AS version
 FROM (${derived(where, form)})
 ARRAY JOIN
-  [${figures.map(([name]) => `'${name}'`).join(', ')}] AS m_name,
-  [${figures.map(([, value]) => `toNullable(toFloat64(${value}))`).join(',\n   ')}] AS m_value,
-  [${figures.map(([, , count]) => `toFloat64(${count})`).join(', ')}] AS m_count${form === 'all' ? `,
-  [${figures.map(([, , , k]) => `'${k}'`).join(', ')}] AS m_kind` : ''}
-WHERE (s_has_delay = 1 OR m_name NOT IN (${CHAMPION_ONLY.map((name) => `'${name}'`).join(', ')}))${kind}`;
+${form === 'all' ? classJoin(names, values, counts, kinds) : `  ${names} AS m_name,
+  ${values} AS m_value,
+  ${counts} AS m_count${form === 'binary' ? '' : `,
+  ${kinds} AS m_kind`}`}
+WHERE (s_has_delay = 1 OR m_name NOT IN (${CHAMPION_ONLY.map((name) => `'${name}'`).join(', ')}))${kind}${form === 'all' ? `
+  AND (s_kind NOT IN ('multiclass', 'multilabel') OR same_classes)` : ''}`;
+}
+
+/**
+ * The ARRAY JOIN of the `all` form: a class window's figures (merged-classes.ts: the class figures, its
+ * numeric head's, then the champion's, each counted by the window's class count but the champion's), the
+ * others' `names`, `values`, `counts` and `kinds`.
+ */
+function classJoin(names: string, values: string, counts: string, kinds: string): string {
+  const head = headFigures(REGRESSION);
+  const champion = kinded(CHAMPION, 'any');
+  const classNames = `arrayConcat(c_names, ${head.names}, [${champion.map(([name]) => `'${name}'`).join(', ')}])`;
+  const classValues = `arrayConcat(c_values, ${head.values}, [${champion.map(([, value]) => `toNullable(toFloat64(${value}))`).join(',\n   ')}])`;
+  const classCounts = `arrayConcat(replicate(toFloat64(cl_count), arrayConcat(c_names, ${head.names})), [${champion.map(([, , count]) => `toFloat64(${count})`).join(', ')}])`;
+  const isClass = `s_kind IN ('multiclass', 'multilabel')`;
+  return `  if(${isClass}, ${classNames},
+    ${names}) AS m_name,
+  if(${isClass}, ${classValues},
+    ${values}) AS m_value,
+  if(${isClass}, ${classCounts}, ${counts}) AS m_count,
+  if(${isClass}, arrayMap(x -> 'any', ${classNames}), ${kinds}) AS m_kind`;
 }
 
 /** The view of migrations 12 and 14: binary windows only (metric_partials before migration 15's columns). */
 export const METRIC_POINTS_MERGED_BINARY = `CREATE VIEW IF NOT EXISTS metric_points_merged AS\n${mergedPointsQuery('', 'binary')}`;
 
-/** The view of migration 17: binary and regression windows. */
+/** The view of migration 17: binary and regression windows (metric_partials before migration 18's columns). */
+export const METRIC_POINTS_MERGED_REGRESSION = `CREATE VIEW IF NOT EXISTS metric_points_merged AS\n${mergedPointsQuery('', 'regression')}`;
+
+/** The view of migration 20: binary, regression and class windows. */
 export const METRIC_POINTS_MERGED = `CREATE VIEW IF NOT EXISTS metric_points_merged AS\n${mergedPointsQuery()}`;
 
 /** Drops the view (migrations 13 and 16), so that the next migration creates it again with its new query. */

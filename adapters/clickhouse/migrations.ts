@@ -13,7 +13,7 @@
  * has no ADD COLUMN IF NOT EXISTS, so the runner adds only the columns the
  * table lacks (system.columns), which keeps it idempotent too.
  */
-import { DROP_METRIC_POINTS_MERGED, METRIC_POINTS_MERGED, METRIC_POINTS_MERGED_BINARY } from './merged-view.js';
+import { DROP_METRIC_POINTS_MERGED, METRIC_POINTS_MERGED, METRIC_POINTS_MERGED_BINARY, METRIC_POINTS_MERGED_REGRESSION } from './merged-view.js';
 
 export type Migration = { id: number; name: string } & ({ sql: string } | { addColumns: { table: string; columns: ReadonlyArray<readonly [name: string, type: string]> } });
 
@@ -400,6 +400,47 @@ ORDER BY (model, window, segment, role, model_version, window_start, shard)`,
   {
     id: 17,
     name: 'metric_points_merged_v3',
+    sql: METRIC_POINTS_MERGED_REGRESSION,
+  },
+  {
+    id: 18,
+    name: 'metric_partials_classes',
+    // Multi-class and multi-label windows' partials (core/metrics/class-partial.ts): kind
+    // 'multiclass' or 'multilabel'; `classes` the config's class (label) list in index order
+    // (at most MAX_CLASSES names; [] for other kinds); class_head the numeric head's name ('' none;
+    // its sums in the reg_* columns). Multi-class: the confusion matrix row-major (classes², row =
+    // true class), the rejections per predicted class, top-k's k, and the log loss, Brier and top-k
+    // hit sums. Multi-label: per label tp, fp, fn (tn too, for the state; no figure reads it) and the
+    // per-example sums in MULTILABEL_SUMS' order. Every weight Float64 as the core holds it (integers
+    // exact to 2^53). Other kinds' rows have them empty or 0; old rows read so too.
+    addColumns: {
+      table: 'metric_partials',
+      columns: [
+        ['classes', 'Array(String)'],
+        ['class_head', 'String'],
+        ['mc_confusion', 'Array(Float64)'],
+        ['mc_rejected', 'Array(Float64)'],
+        ['mc_top_k', 'UInt32'],
+        ['mc_log_loss_sum', 'Float64'],
+        ['mc_brier_sum', 'Float64'],
+        ['mc_top_k_hits', 'Float64'],
+        ['ml_tp', 'Array(Float64)'],
+        ['ml_fp', 'Array(Float64)'],
+        ['ml_fn', 'Array(Float64)'],
+        ['ml_tn', 'Array(Float64)'],
+        ['ml_sums', 'Array(Float64)'],
+      ],
+    },
+  },
+  // The view again, reading migration 18's columns: class windows' figures too.
+  {
+    id: 19,
+    name: 'metric_points_merged_drop_v3',
+    sql: DROP_METRIC_POINTS_MERGED,
+  },
+  {
+    id: 20,
+    name: 'metric_points_merged_v4',
     sql: METRIC_POINTS_MERGED,
   },
 ];

@@ -6,24 +6,68 @@
  * buckets (index, count) and zero count. A regression window's row has
  * kind 'regression', its sums in the reg_* columns (migration 15) and the
  * binary columns empty (zero counts, no bins); a binary one kind 'binary'
- * and the reg_* columns 0. Column types: migrations.ts.
+ * and the reg_* columns 0. A class window's row (migration 18) has kind
+ * 'multiclass' or 'multilabel', its classes in `classes`, its counts and
+ * sums in the mc_* or ml_* columns, and its numeric head (if any: class_head
+ * its name, '' none) in the reg_* columns. Column types: migrations.ts.
  */
-import { isRegressionPartial, type MetricPartial, type ShardPartialRow, type WindowPartial } from '../../core/evaluate/window-partial.js';
+import { isClassPartial, isRegressionPartial, type MetricPartial, type ShardPartialRow, type WindowPartial } from '../../core/evaluate/window-partial.js';
 import { emptyBinaryPartial, type BinaryPartial } from '../../core/metrics/binary-partial.js';
+import type { ClassPartial } from '../../core/metrics/class-partial.js';
+import { MULTILABEL_SUMS, type MultilabelMetricsState } from '../../core/metrics/multilabel.js';
 import { emptyRegressionPartial, type RegressionPartial } from '../../core/metrics/regression-partial.js';
 import { denseBins, sparseBins } from '../../core/metrics/sparse-bins.js';
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
-/** The binary and regression columns of a partial: its own kind's, the other's empty. */
-function metricColumns(metric: MetricPartial): { kind: 'binary' | 'regression'; binary: BinaryPartial; regression: RegressionPartial } {
-  if (isRegressionPartial(metric)) return { kind: 'regression', binary: emptyBinaryPartial(0, 0), regression: metric };
-  return { kind: 'binary', binary: metric, regression: emptyRegressionPartial() };
+/** The binary, regression and class columns of a partial: its own kind's, the others' empty (a class window's head in the regression ones). */
+function metricColumns(metric: MetricPartial): { kind: string; binary: BinaryPartial; regression: RegressionPartial; classes: ReturnType<typeof classColumns> } {
+  const binary = emptyBinaryPartial(0, 0);
+  if (isRegressionPartial(metric)) return { kind: 'regression', binary, regression: metric, classes: classColumns(null) };
+  if (isClassPartial(metric)) return { kind: metric.kind, binary, regression: metric.head ?? emptyRegressionPartial(), classes: classColumns(metric) };
+  return { kind: 'binary', binary: metric, regression: emptyRegressionPartial(), classes: classColumns(null) };
+}
+
+const noNumbers: number[] = [];
+
+/** A class partial's columns (migration 18); empty for another kind. */
+function classColumns(p: ClassPartial | null) {
+  const mc = p?.classes.kind === 'multiclass' ? p.classes : null;
+  const ml = p?.classes.kind === 'multilabel' ? p.classes : null;
+  return {
+    classes: mc ? mc.classes.slice() : ml ? ml.labels.slice() : [],
+    class_head: p?.numericTarget ?? '',
+    mc_confusion: mc ? Array.from(mc.confusion) : noNumbers,
+    mc_rejected: mc ? Array.from(mc.rejected) : noNumbers,
+    mc_top_k: mc ? mc.topK : 0,
+    mc_log_loss_sum: mc?.logLossSum ?? 0,
+    mc_brier_sum: mc?.brierSum ?? 0,
+    mc_top_k_hits: mc?.topKHits ?? 0,
+    ml_tp: ml ? Array.from(ml.tp) : noNumbers,
+    ml_fp: ml ? Array.from(ml.fp) : noNumbers,
+    ml_fn: ml ? Array.from(ml.fn) : noNumbers,
+    ml_tn: ml ? Array.from(ml.tn) : noNumbers,
+    ml_sums: ml ? MULTILABEL_SUMS.map((name) => ml.sums[name]) : noNumbers,
+  };
+}
+
+/** The class partial of a row of kind multiclass or multilabel. */
+function classPartialOf(r: MetricPartialRow, head: RegressionPartial): ClassPartial {
+  const numericTarget = r.class_head === '' ? null : r.class_head;
+  const f64 = (values: number[]) => Float64Array.from(values);
+  if (r.kind === 'multiclass') {
+    const classes = { kind: 'multiclass' as const, classes: r.classes.slice(), topK: Number(r.mc_top_k), confusion: f64(r.mc_confusion), rejected: f64(r.mc_rejected), logLossSum: r.mc_log_loss_sum, brierSum: r.mc_brier_sum, topKHits: r.mc_top_k_hits };
+    return { kind: 'multiclass', classes, head: numericTarget === null ? null : head, numericTarget };
+  }
+  const sums = Object.create(null) as MultilabelMetricsState['sums'];
+  MULTILABEL_SUMS.forEach((name, i) => { sums[name] = r.ml_sums[i]!; });
+  const classes: MultilabelMetricsState = { kind: 'multilabel', labels: r.classes.slice(), tp: f64(r.ml_tp), fp: f64(r.ml_fp), fn: f64(r.ml_fn), tn: f64(r.ml_tn), sums };
+  return { kind: 'multilabel', classes, head: null, numericTarget: null };
 }
 
 export function metricPartialRow(r: ShardPartialRow, version: number, writtenAtMs: number) {
   const { delay } = r.partial;
-  const { kind, binary: metric, regression } = metricColumns(r.partial.metric);
+  const { kind, binary: metric, regression, classes } = metricColumns(r.partial.metric);
   const score = sparseBins([metric.scorePositives, metric.scoreNegatives]);
   const calibration = sparseBins([metric.calibration.count, metric.calibration.score, metric.calibration.positive]);
   return {
@@ -66,6 +110,7 @@ export function metricPartialRow(r: ShardPartialRow, version: number, writtenAtM
     reg_label_mean: regression.labelMean,
     reg_label_squares: regression.labelSquares,
     reg_percent_sum: regression.percentSum,
+    ...classes,
     version,
     written_at_ms: writtenAtMs,
   };
@@ -84,11 +129,12 @@ export function shardPartialOf(row: MetricPartialRow | Record<keyof MetricPartia
   const delay = Number(r.has_delay) === 1
     ? { zeroCount: r.delay_zero_count, indices: Float64Array.from(r.delay_buckets.map(Number)), counts: Float64Array.from(r.delay_counts) }
     : null;
-  const metric: MetricPartial = r.kind === 'regression'
-    ? {
-      kind: 'regression', n: r.reg_count, absErrorSum: r.reg_abs_error_sum, squaredErrorSum: r.reg_squared_error_sum,
-      labelMean: r.reg_label_mean, labelSquares: r.reg_label_squares, percentSum: r.reg_percent_sum,
-    }
+  const regression: RegressionPartial = {
+    kind: 'regression', n: r.reg_count, absErrorSum: r.reg_abs_error_sum, squaredErrorSum: r.reg_squared_error_sum,
+    labelMean: r.reg_label_mean, labelSquares: r.reg_label_squares, percentSum: r.reg_percent_sum,
+  };
+  const metric: MetricPartial = r.kind === 'regression' ? regression
+    : r.kind === 'multiclass' || r.kind === 'multilabel' ? classPartialOf(r, regression)
     : { tp: r.tp, fp: r.fp, tn: r.tn, fn: r.fn, logLossSum: r.log_loss_sum, brierSum: r.brier_sum, scorePositives: scorePositives!, scoreNegatives: scoreNegatives!, calibration: { count: count!, score: score!, positive: positive! } };
   const partial: WindowPartial = {
     metric,

@@ -10,7 +10,6 @@ import { parseDuration } from '../../core/duration.js';
 import { NO_CHALLENGERS, PRESETS } from '../../core/learn/presets.js';
 import { TIMESTAMP_MAX } from '../../core/events.js';
 import { redactUrl } from '../../core/redact.js';
-import { TASKS_WITH_PARTIALS } from '../../core/evaluate/window-partial.js';
 import { readTlsFiles } from './tls-files.js';
 import { CONFIG_SPEC, MODEL_FIELDS, type Config, type FieldSpec, type ModelConfig, type SectionSpec } from './spec.js';
 
@@ -327,15 +326,11 @@ export function buildConfig(document: unknown, env: Env = {}): Config {
 
 /**
  * evaluator.shard_by: prediction: a shard writes only what sums over shards (docs/scale-out.md), so
- * the settings that would compute figures of one stream's order, or of tasks without partials, are refused.
+ * the settings that would compute figures of one stream's order are refused (every task's windows have partials).
  */
 function checkSharding(config: Config): void {
   const e = config.evaluator;
   if (e.shard_by !== 'prediction') return;
-  const without = Object.entries(config.models).filter(([, m]) => !TASKS_WITH_PARTIALS.includes(m.task)).map(([name, m]) => `${name} (${m.task})`);
-  if (without.length > 0) {
-    throw new ConfigError('evaluator.shard_by', `prediction shards binary and regression models only (multiclass and multilabel windows have no partials yet): ${without.join(', ')}`);
-  }
   const unmergeable = [
     e.rolling_size > 0 ? 'rolling_size: 0 (a sliding window is the last N of one stream)' : '',
     e.drift_reference_size > 0 ? 'drift_reference_size: 0 (drift references are the first N of one stream)' : '',

@@ -21,7 +21,7 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import { ALL_SEGMENTS } from '../../core/contracts/index.js';
-import { isRegressionPartial, type Evaluator, type EvaluatorRows, type ShardPartialRow } from '../../core/evaluate/index.js';
+import { isBinaryPartial, type Evaluator, type EvaluatorRows, type ShardPartialRow } from '../../core/evaluate/index.js';
 import type { BinaryPartial } from '../../core/metrics/index.js';
 
 /** The `stat` label's values: the confusion counts, and the champion's labelled and expired predictions. */
@@ -68,8 +68,8 @@ export function partialGauges(registry: Registry, options: { segments: boolean }
 
   const setTotals = (rows: Iterable<ShardPartialRow>) => {
     for (const value of rows) {
-      // Regression windows have no counts here (not built: docs/scale-out.md, fifth slice).
-      if (value.window !== 'total' || (!options.segments && value.segment !== ALL_SEGMENTS) || isRegressionPartial(value.partial.metric)) continue;
+      // Regression and class windows have no counts here (not built: docs/scale-out.md, fifth and sixth slices).
+      if (value.window !== 'total' || (!options.segments && value.segment !== ALL_SEGMENTS) || !isBinaryPartial(value.partial.metric)) continue;
       const entry = shards.get(value.shard);
       if (entry) set(value, entry.cells);
     }

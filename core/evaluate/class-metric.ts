@@ -70,15 +70,15 @@ export interface ClassMetricState {
   head: RegressionMetricsState | null;
 }
 
-const MULTICLASS_SCALARS = [
+export const MULTICLASS_SCALARS = [
   'accuracy', 'rejected', 'macro_precision', 'macro_recall', 'macro_f1', 'micro_precision', 'micro_recall', 'micro_f1',
   'weighted_precision', 'weighted_recall', 'weighted_f1', 'log_loss', 'brier', 'top_k_accuracy', 'cohen_kappa',
 ] as const;
-const MULTILABEL_SCALARS = [
+export const MULTILABEL_SCALARS = [
   'subset_accuracy', 'hamming_loss', 'jaccard', 'log_loss', 'macro_precision', 'macro_recall', 'macro_f1', 'micro_precision', 'micro_recall', 'micro_f1',
   'weighted_precision', 'weighted_recall', 'weighted_f1', 'samples_precision', 'samples_recall', 'samples_f1',
 ] as const;
-const HEAD_SCALARS = ['count', 'mae', 'rmse', 'r2', 'mape'] as const;
+export const HEAD_SCALARS = ['count', 'mae', 'rmse', 'r2', 'mape'] as const;
 
 function isMultilabel(o: ClassObservation): o is MultilabelObservation {
   return 'labels' in o;

@@ -306,7 +306,7 @@ export class Evaluator {
   }
 
   /**
-   * The partials (window-partial.ts) of the binary and regression `total`
+   * The partials (window-partial.ts) of every model's `total`
    * and tumbling windows changed since the last drain: what one shard of a model's
    * examples hands to a merge. Call before drain(), which clears the marks;
    * it changes nothing. The last row of a window is its final one: a window
@@ -324,7 +324,7 @@ export class Evaluator {
   }
 
   /**
-   * The partials of every binary cell's `total` window, changed or not: what
+   * The partials of every cell's `total` window, changed or not: what
    * a shard holds so far (the gauges of a shard rebuilt from its checkpoint
    * and input, whose re-read marked nothing as changed). Changes nothing.
    */

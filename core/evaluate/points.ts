@@ -33,21 +33,19 @@ export const MAX_CONFUSION_CLASSES = 32;
  * `confusion[<true>|<predicted>]` counts (rejections are the `rejected` figure).
  */
 function classPoints(where: Where, figures: ClassCellFigures, total: boolean, metric?: Metric): MetricPoint[] {
-  const count = figures.count;
-  const out: MetricPoint[] = [];
-  for (const [name, value] of figures.scalars) out.push(point(where, name, value, count));
+  return classFigureList(figures, total, metric).map(([name, value]) => point(where, name, value, figures.count));
+}
+
+/** A multi-class or multi-label window's figures by point name, in the points' order (classPoints; every point's count is the window's). */
+export function classFigureList(figures: ClassCellFigures, total: boolean, metric?: Metric): Array<[string, number | null]> {
+  const out: Array<[string, number | null]> = [...figures.scalars];
   figures.classes.forEach((c, i) => {
-    out.push(
-      point(where, `precision[${c}]`, figures.precision[i]!, count),
-      point(where, `recall[${c}]`, figures.recall[i]!, count),
-      point(where, `f1[${c}]`, figures.f1[i]!, count),
-      point(where, `support[${c}]`, figures.support[i]!, count),
-    );
+    out.push([`precision[${c}]`, figures.precision[i]!], [`recall[${c}]`, figures.recall[i]!], [`f1[${c}]`, figures.f1[i]!], [`support[${c}]`, figures.support[i]!]);
   });
   if (total && metric instanceof ClassMetric && metric.classes instanceof MulticlassMetrics && figures.classes.length <= MAX_CONFUSION_CLASSES) {
     const { classes, counts } = metric.classes.confusion();
     const k = classes.length;
-    for (let t = 0; t < k; t++) for (let p = 0; p < k; p++) out.push(point(where, `confusion[${classes[t]}|${classes[p]}]`, counts[t * k + p]!, count));
+    for (let t = 0; t < k; t++) for (let p = 0; p < k; p++) out.push([`confusion[${classes[t]}|${classes[p]}]`, counts[t * k + p]!]);
   }
   return out;
 }

@@ -5,41 +5,52 @@
  * `total` or tumbling window of one cell, which adds up across shards into
  * the window of the whole stream.
  *
- * It holds the window's binary partial (core/metrics/binary-partial.ts) or
- * regression partial (core/metrics/regression-partial.ts), for
+ * It holds the window's binary partial (core/metrics/binary-partial.ts),
+ * regression partial (core/metrics/regression-partial.ts) or class partial
+ * (multi-class or multi-label, core/metrics/class-partial.ts), for
  * the champion role the labels and expired predictions counted and the
  * label-delay sketch (a DDSketch: merged by adding bucket counts, exact), and
  * the largest prediction timestamp (the `total` window's end; merged by max).
  * The derived figures are the evaluator's points of such a window (points.ts)
  * with, for a binary window, the AUCs under their binned names (`auc_binned`,
- * `auc_binned_error_bound`, `pr_auc_binned`); a regression window's are all
- * of its points' (count, mae, rmse, r2, mape).
+ * `auc_binned_error_bound`, `pr_auc_binned`); a regression window's and a
+ * class window's are all of its points' (windowFigureList: a class window's
+ * per-class names hold user strings, so they come as a list, never as keys).
  *
  * Not here (not mergeable this way, or not built yet): the sliding count
  * window (`last_N`, in one stream's arrival order), drift and its detectors
  * (sequential), fairness gaps (derivable from merged segment windows),
- * arrival records' estimate sums, multi-class and multi-label windows.
+ * arrival records' estimate sums.
  */
 import { BinaryMetrics } from '../metrics/binary.js';
 import { binaryPartialOf, deriveBinaryPartial, mergeBinaryPartials, partialReliability, type BinaryPartial, type BinaryPartialFigures } from '../metrics/binary-partial.js';
 import { RegressionMetrics, type RegressionFigures } from '../metrics/regression.js';
+import { mergeClassPartials, partialClasses, type ClassPartial } from '../metrics/class-partial.js';
 import { deriveRegressionPartial, mergeRegressionPartials, regressionPartialOf, type RegressionPartial } from '../metrics/regression-partial.js';
-import type { ModelKind } from '../events.js';
 import { QuantileSketch, type QuantileSketchState } from '../metrics/quantiles.js';
 import { TOTAL, type WindowStats } from './cells.js';
+import { ClassMetric } from './class-metric.js';
+import { classFigureList } from './points.js';
 import type { EvaluatorOptions } from './options.js';
 import type { MetricPoint } from './rows.js';
 import { windowSize } from './windows.js';
 
-/** The tasks whose windows have partials (the others' windows have none: multiclass, multilabel). */
-export const TASKS_WITH_PARTIALS: readonly ModelKind[] = ['binary', 'regression'];
-
-/** A window's metric partial: binary (its score bins) or regression (its `kind`). */
-export type MetricPartial = BinaryPartial | RegressionPartial;
+/** A window's metric partial: binary (its score bins; no `kind`), regression or class (their `kind`). */
+export type MetricPartial = BinaryPartial | RegressionPartial | ClassPartial;
 
 /** Is the partial a regression window's? */
 export function isRegressionPartial(p: MetricPartial): p is RegressionPartial {
   return 'kind' in p && p.kind === 'regression';
+}
+
+/** Is the partial a multi-class or multi-label window's? */
+export function isClassPartial(p: MetricPartial): p is ClassPartial {
+  return 'kind' in p && (p.kind === 'multiclass' || p.kind === 'multilabel');
+}
+
+/** Is the partial a binary window's? */
+export function isBinaryPartial(p: MetricPartial): p is BinaryPartial {
+  return !('kind' in p);
 }
 
 export interface WindowPartial {
@@ -86,14 +97,19 @@ export interface ChampionFigures {
 /** The figures of a merged window: the binary or regression figures, and the champion's. */
 export type WindowFigures = (BinaryPartialFigures | RegressionFigures) & ChampionFigures;
 
-/** The metric partial of a window's metric (undefined for a class window). */
+/** The metric partial of a window's metric (undefined for a metric without one). */
 function metricPartialOf(o: EvaluatorOptions, stats: WindowStats): MetricPartial | undefined {
-  if (stats.metric instanceof BinaryMetrics) return binaryPartialOf(stats.metric.toState(), o.aucBins);
-  if (stats.metric instanceof RegressionMetrics) return regressionPartialOf(stats.metric.toState());
+  const m = stats.metric;
+  if (m instanceof BinaryMetrics) return binaryPartialOf(m.toState(), o.aucBins);
+  if (m instanceof RegressionMetrics) return regressionPartialOf(m.toState());
+  if (m instanceof ClassMetric) {
+    const { kind, classes, head } = m.toState();
+    return { kind, classes, head, numericTarget: head === null ? null : m.task.numericTarget };
+  }
   return undefined;
 }
 
-/** The partial of a binary or regression window (undefined for a class window). */
+/** The partial of a `total` or tumbling window (undefined for a metric without one). */
 export function windowPartialOf(o: EvaluatorOptions, stats: WindowStats): WindowPartial | undefined {
   const metric = metricPartialOf(o, stats);
   if (!metric) return undefined;
@@ -106,7 +122,7 @@ export function windowPartialOf(o: EvaluatorOptions, stats: WindowStats): Window
   };
 }
 
-/** The row of a window's partial (undefined for a class window). */
+/** The row of a window's partial (undefined for a metric without one). */
 export function windowPartialRow(o: EvaluatorOptions, model: string, stats: WindowStats): WindowPartialRow | undefined {
   const partial = windowPartialOf(o, stats);
   if (!partial) return undefined;
@@ -132,25 +148,62 @@ export function mergeWindowPartials(a: WindowPartial, b: WindowPartial, delayAcc
   };
 }
 
-/** Two metric partials of one kind together. */
-function mergeMetricPartials(a: MetricPartial, b: MetricPartial): MetricPartial {
-  const regression = isRegressionPartial(a);
-  if (regression !== isRegressionPartial(b)) throw new RangeError('mergeWindowPartials: a regression partial against a binary one');
-  return regression ? mergeRegressionPartials(a, b as RegressionPartial) : mergeBinaryPartials(a, b as BinaryPartial);
+/** The kind of a metric partial. */
+function kindOf(p: MetricPartial): string {
+  return 'kind' in p ? p.kind : 'binary';
 }
 
-/** The figures of a (merged) window, as the evaluator's points of it name them. */
+/** Two metric partials of one kind together. */
+function mergeMetricPartials(a: MetricPartial, b: MetricPartial): MetricPartial {
+  if (kindOf(a) !== kindOf(b)) throw new RangeError(`mergeWindowPartials: a ${kindOf(a)} partial against a ${kindOf(b)} one`);
+  if (isRegressionPartial(a)) return mergeRegressionPartials(a, b as RegressionPartial);
+  if (isClassPartial(a)) return mergeClassPartials(a, b as ClassPartial);
+  return mergeBinaryPartials(a, b as BinaryPartial);
+}
+
+/**
+ * The figures of a (merged) binary or regression window, as the evaluator's points of it name them; a
+ * class window's are a list (windowFigureList): its names hold class names.
+ */
 export function windowFigures(p: WindowPartial, delayAccuracy: number): WindowFigures {
-  const out: WindowFigures = isRegressionPartial(p.metric) ? deriveRegressionPartial(p.metric) : deriveBinaryPartial(p.metric);
-  if (p.delay !== null) {
-    const delay = QuantileSketch.fromState(p.delay, delayAccuracy);
-    const covered = p.labelled + p.expired;
-    out.labelled = p.labelled;
-    out.expired = p.expired;
-    out.label_coverage = covered === 0 ? null : p.labelled / covered;
-    out.label_delay_p50 = delay.quantile(0.5);
-    out.label_delay_p95 = delay.quantile(0.95);
-  }
+  const m = p.metric;
+  if (isClassPartial(m)) throw new TypeError('windowFigures: a class window\'s figures are windowFigureList\'s');
+  const out: WindowFigures = isRegressionPartial(m) ? deriveRegressionPartial(m) : deriveBinaryPartial(m);
+  Object.assign(out, championFigures(p, delayAccuracy));
+  return out;
+}
+
+/** For the champion role (a window with label delays): coverage and the delays' quantiles; nothing otherwise. */
+function championFigures(p: WindowPartial, delayAccuracy: number): ChampionFigures {
+  if (p.delay === null) return {};
+  const delay = QuantileSketch.fromState(p.delay, delayAccuracy);
+  const covered = p.labelled + p.expired;
+  return {
+    labelled: p.labelled,
+    expired: p.expired,
+    label_coverage: covered === 0 ? null : p.labelled / covered,
+    label_delay_p50: delay.quantile(0.5),
+    label_delay_p95: delay.quantile(0.95),
+  };
+}
+
+/** The class window's metric restored from its partial (ClassMetric's own code derives its figures). */
+function classMetricOf(p: ClassPartial): ClassMetric {
+  const task = { kind: p.kind, classes: partialClasses(p), numericTarget: p.numericTarget };
+  return ClassMetric.fromState({ kind: p.kind, classes: p.classes, head: p.head }, task, p.head !== null);
+}
+
+/**
+ * The figures of a (merged) window of any kind as [point name, value], in the points' order: a class
+ * window's (its `total` with the confusion cells, as points.ts writes them) or windowFigures' entries,
+ * then the champion's.
+ */
+export function windowFigureList(p: WindowPartial, delayAccuracy: number, window: string): Array<[string, number | null]> {
+  const m = p.metric;
+  if (!isClassPartial(m)) return Object.entries(windowFigures(p, delayAccuracy)) as Array<[string, number | null]>;
+  const metric = classMetricOf(m);
+  const out = classFigureList(metric.get(), window === TOTAL, metric);
+  for (const entry of Object.entries(championFigures(p, delayAccuracy))) out.push(entry as [string, number | null]);
   return out;
 }
 
@@ -163,7 +216,7 @@ export function windowEnd(o: EvaluatorOptions, row: WindowPartialRow): number {
 /** The calibration bins' points of a binary `total` window (points.ts names them so); none for other windows. */
 export function calibrationFigures(row: WindowPartialRow): Array<[string, number | null]> {
   const metric = row.partial.metric;
-  if (row.window !== TOTAL || isRegressionPartial(metric)) return [];
+  if (row.window !== TOTAL || !isBinaryPartial(metric)) return [];
   const out: Array<[string, number | null]> = [];
   partialReliability(metric).forEach((bin, b) => {
     const id = String(b).padStart(2, '0');

@@ -11,3 +11,4 @@ export { scoreCurve, MAX_CURVE_POINTS, type ScoreCurve } from './curve.js';
 export { emptyBinaryPartial, binaryPartialOf, mergeBinaryPartials, deriveBinaryPartial, partialReliability, sumTolerance, type BinaryPartial, type BinaryPartialFigures } from './binary-partial.js';
 export { emptyRegressionPartial, regressionPartialOf, mergeRegressionPartials, deriveRegressionPartial, momentTolerance, type RegressionPartial } from './regression-partial.js';
 export { sparseBins, denseBins, type SparseBins } from './sparse-bins.js';
+export { mergeClassPartials, partialClasses, classMetricsOf, type ClassPartial } from './class-partial.js';

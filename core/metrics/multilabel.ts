@@ -62,7 +62,8 @@ export interface MultilabelFigures extends ClassFigures {
 }
 
 /** Per-example sums: Σw, exact matches, wrong pairs, log loss and the samples averages' numerators and weights. */
-const SUMS = ['count', 'exact', 'wrong', 'logLoss', 'precision', 'precisionWeight', 'recall', 'recallWeight', 'f1', 'f1Weight', 'jaccard'] as const;
+export const MULTILABEL_SUMS = ['count', 'exact', 'wrong', 'logLoss', 'precision', 'precisionWeight', 'recall', 'recallWeight', 'f1', 'f1Weight', 'jaccard'] as const;
+const SUMS = MULTILABEL_SUMS;
 type SumName = (typeof SUMS)[number];
 /** Index of each sum in the state's array (so update allocates nothing and looks nothing up). */
 const [COUNT, EXACT, WRONG, LOG_LOSS, PRECISION, PRECISION_WEIGHT, RECALL, RECALL_WEIGHT, F1, F1_WEIGHT, JACCARD] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] as const;

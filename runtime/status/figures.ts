@@ -23,10 +23,14 @@ export interface MetricPointRow {
 /** The figures status shows, binary and regression; `count` is shown as n. */
 export const BINARY_FIGURES = ['count', 'roc_auc', 'log_loss', 'precision', 'recall', 'label_coverage', 'label_delay_p50'] as const;
 export const REGRESSION_FIGURES = ['count', 'rmse', 'mae', 'label_coverage', 'label_delay_p50'] as const;
-export const STATUS_METRICS: readonly string[] = [...new Set<string>([...BINARY_FIGURES, ...REGRESSION_FIGURES])];
+/** A multi-class and a multi-label model's figures: the same names unsharded and merged (every class figure merges). */
+export const MULTICLASS_FIGURES = ['count', 'accuracy', 'macro_f1', 'log_loss', 'label_coverage', 'label_delay_p50'] as const;
+export const MULTILABEL_FIGURES = ['count', 'subset_accuracy', 'hamming_loss', 'macro_f1', 'label_coverage', 'label_delay_p50'] as const;
+const CLASS_FIGURES = [...MULTICLASS_FIGURES, ...MULTILABEL_FIGURES];
+export const STATUS_METRICS: readonly string[] = [...new Set<string>([...BINARY_FIGURES, ...REGRESSION_FIGURES, ...CLASS_FIGURES])];
 /** A sharded model's figures (metric_points_merged): the binned AUC in place of the exact one, which does not merge; a regression model's as unsharded. */
 export const MERGED_BINARY_FIGURES = ['count', 'auc_binned', 'log_loss', 'precision', 'recall', 'label_coverage', 'label_delay_p50'] as const;
-export const MERGED_STATUS_METRICS: readonly string[] = [...new Set<string>([...MERGED_BINARY_FIGURES, ...REGRESSION_FIGURES])];
+export const MERGED_STATUS_METRICS: readonly string[] = [...new Set<string>([...MERGED_BINARY_FIGURES, ...REGRESSION_FIGURES, ...CLASS_FIGURES])];
 
 export interface FigureLine {
   role: string;
@@ -80,9 +84,30 @@ export function figuresByModel(rows: MetricPointRow[], now: number, merged: Read
         roleRank(a.role) - roleRank(b.role) ||
         a.version.localeCompare(b.version),
     );
-    const regression = all.some((l) => 'rmse' in l.figures || 'mae' in l.figures) && !all.some((l) => 'roc_auc' in l.figures || 'precision' in l.figures);
-    return { model, task: regression ? 'regression' : 'binary', shards: merged.get(model) ?? null, lines: all };
+    const task = taskOfLines(all);
+    const shards = merged.get(model) ?? null;
+    // Only the task's figures: the query asks for every task's names, and a binary model has an accuracy point too.
+    const names = figureNamesOf(task, shards !== null);
+    for (const line of all) line.figures = Object.fromEntries(Object.entries(line.figures).filter(([name]) => names.includes(name)));
+    return { model, task, shards, lines: all };
   });
+}
+
+/** The figures status shows of a model of `task`, read merged or not: a merged binary model has the binned AUC. */
+export function figureNamesOf(task: ModelKind, merged: boolean): readonly string[] {
+  if (task === 'multiclass') return MULTICLASS_FIGURES;
+  if (task === 'multilabel') return MULTILABEL_FIGURES;
+  if (task === 'regression') return REGRESSION_FIGURES;
+  return merged ? MERGED_BINARY_FIGURES : BINARY_FIGURES;
+}
+
+/** A model's task, from the figures its lines hold (only a multi-label model has subset_accuracy, only a class model macro_f1). */
+function taskOfLines(lines: readonly FigureLine[]): ModelKind {
+  const has = (name: string) => lines.some((l) => name in l.figures);
+  if (has('subset_accuracy')) return 'multilabel';
+  if (has('macro_f1')) return 'multiclass';
+  const regression = (has('rmse') || has('mae')) && !has('roc_auc') && !has('precision');
+  return regression ? 'regression' : 'binary';
 }
 
 /** The version upstream serves and the rows it was read from: metric_points, or a sharded model's merged partials. */

@@ -5,7 +5,7 @@
 import { duration, int, isoMinute, num, pct } from '../../report/format.js';
 import type { ChampionStatus } from './champions.js';
 import type { GroupStatus } from './consumer-lag.js';
-import { BINARY_FIGURES, MERGED_BINARY_FIGURES, REGRESSION_FIGURES, type FigureLine, type ModelFigures } from './figures.js';
+import { figureNamesOf, type FigureLine, type ModelFigures } from './figures.js';
 import type { PendingJoins } from './pending-joins.js';
 import type { StatusReport } from './report.js';
 
@@ -49,8 +49,7 @@ function championLines(champions: ChampionStatus[]): string[] {
 
 /** The figures shown of a model: a sharded one's binary figures have the binned AUC. */
 function figureNames(m: ModelFigures): readonly string[] {
-  if (m.task !== 'binary') return REGRESSION_FIGURES;
-  return m.shards === null ? BINARY_FIGURES : MERGED_BINARY_FIGURES;
+  return figureNamesOf(m.task, m.shards !== null);
 }
 
 /** The model's heading: its task, and for a sharded model where its figures come from. */

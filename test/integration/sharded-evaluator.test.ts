@@ -11,11 +11,17 @@
  * upstream challenger (v2), 1 in 10 left unlabelled, 1 in 4 corrected by an
  * expert, some of those corrected again) and a regression model's (`eta`,
  * 150 predictions shaped alike, labels 1-500 and predictions within 50 of
- * them, corrections moving the label by 25) through the joiner. Then
+ * them, corrections moving the label by 25) and a multi-class model's
+ * (`triage`, 150 predictions, three classes, no upstream challenger: the
+ * joiner takes none for a class model, a correction moving the true class
+ * to the next one)
+ * through the joiner. Then
  * metric_points_merged gives, for every window the reference wrote a count
  * of, the reference's figures (test/support/merged-points.ts: counts
  * exactly, float sums within the core's tolerance, auc_binned within its
- * bound of roc_auc, the regression figures within regressionTolerance),
+ * bound of roc_auc, the regression figures within regressionTolerance;
+ * every class figure of counts exactly, the class log loss and Brier within
+ * floatTolerance),
  * from both shards; the sharded instances wrote no metric_points. Keyed by example id, corrections would land in another
  * shard than the example they replace and the merged counts would not be
  * the reference's (checked below on the topic, and by hand: the test then
@@ -30,6 +36,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
 import { KafkaTransport } from '../../adapters/kafka/transport.js';
 import { partitionForKey } from '../../adapters/transport/partitioner.js';
+import { isLabelled } from '../../core/contracts/labelled.js';
 import { windowPartialKey, type MetricPoint } from '../../core/evaluate/index.js';
 import { type Feedback, type LabelledExample, noFeedbackClasses, noPredictionClasses, type Prediction } from '../../core/events.js';
 import { uniqueName } from '../support/collect.js';
@@ -44,6 +51,9 @@ const MODEL = 'hot';
 const REGRESSION = 'eta';
 /** Bounds on eta's terms: labels in [1, 500], predictions within 50 of the first label, corrections moving it by 25. */
 const REGRESSION_BOUNDS = { error: 100, label: 500, minLabel: 1 };
+/** The multi-class model (the config file gives it its task and classes). */
+const CLASSES_MODEL = 'triage';
+const CLASSES = ['low', 'high', 'page|now'];
 const MINUTE = 60_000;
 const PREDICTIONS = 300;
 
@@ -80,8 +90,36 @@ function stream(start: number): { predictions: Prediction[]; feedback: Feedback[
       if (random() < 0.3) feedback.push(of(at + 20 * MINUTE, label, 'EXPERT_REVIEW'));
     }
   }
+  classStream(start, random, predictions, feedback);
   feedback.sort((a, b) => a.timestamp - b.timestamp);
   return { predictions, feedback };
+}
+
+/** CLASSES_MODEL's predictions (150, 2 minutes apart) and feedback: a true class, a tenth unlabelled, a quarter corrected to the next class. */
+function classStream(start: number, random: () => number, predictions: Prediction[], feedback: Feedback[]): void {
+  const scores = () => {
+    const raw = CLASSES.map(() => random());
+    const sum = raw.reduce((a, b) => a + b, 0);
+    return raw.map((r) => Math.round((r / sum) * 1000) / 1000);
+  };
+  for (let i = 0; i < PREDICTIONS / 2; i++) {
+    const id = `${CLASSES_MODEL}-${i}`;
+    const timestamp = start + 2 * i * MINUTE;
+    const p = scores();
+    predictions.push({
+      prediction_id: id, model: CLASSES_MODEL, model_version: 'v1', timestamp, features: { x: p[0]! }, categorical: {}, segments: { region: random() < 0.5 ? 'eu' : 'us' },
+      score: 0, threshold: 0.5, shadow_scores: {}, ...noPredictionClasses(), class_scores: Object.fromEntries(CLASSES.map((c, k) => [c, p[k]!])),
+    });
+    if (random() < 0.1) continue;
+    const truth = random() < 0.6 ? p.indexOf(Math.max(...p)) : Math.floor(random() * 3);
+    const at = timestamp + Math.floor(random() * 60 * MINUTE);
+    const of = (t: number, c: number, type: Feedback['feedback_type']): Feedback => ({
+      prediction_id: id, timestamp: t, feedback_type: type, label: null, uncertain: false, source: type === 'EXPERT_REVIEW' ? 'analyst' : 'user', notes: null,
+      ...noFeedbackClasses(), label_class: CLASSES[c]!,
+    });
+    feedback.push(of(at, truth, 'USER_CONFIRMED'));
+    if (random() < 0.25) feedback.push(of(at + 10 * MINUTE, (truth + 1) % 3, 'EXPERT_REVIEW'));
+  }
 }
 
 describe('two run instances share one model\'s evaluation (evaluator.shard_by: prediction)', () => {
@@ -126,7 +164,7 @@ describe('two run instances share one model\'s evaluation (evaluator.shard_by: p
     mkdirSync(STATE_DIR, { recursive: true });
     // One at a time: each runs the ClickHouse migrations at start.
     const config = join(STATE_DIR, `${prefix}.yaml`);
-    writeFileSync(config, `models:\n  ${REGRESSION}:\n    task: regression\n`);
+    writeFileSync(config, `models:\n  ${REGRESSION}:\n    task: regression\n  ${CLASSES_MODEL}:\n    task: multiclass\n    classes: ${JSON.stringify(CLASSES)}\n`);
     children.push(await JoinerProcess.start({ name: `${prefix}-a`, env: environment(prefix, 'prediction'), processors: ['joiner', 'evaluator'], config }));
     children.push(await JoinerProcess.start({ name: `${prefix}-b`, env: environment(prefix, 'prediction'), processors: ['evaluator'], config }));
     children.push(await JoinerProcess.start({ name: `${prefix}-ref`, env: environment(`${prefix}-ref`, 'model'), processors: ['evaluator'], config }));
@@ -192,12 +230,13 @@ describe('two run instances share one model\'s evaluation (evaluator.shard_by: p
     expect(counted.size).toBeGreaterThan(20);
     expect(rows.reduce((m, r) => Math.max(m, Number(r.shards)), 0)).toBe(2);
     const roles = new Set(rows.map((r) => r.role));
-    expect(roles.size).toBe(2);
+    expect(roles.size).toBe(model === CLASSES_MODEL ? 1 : 2);
     const own = rows.filter((r) => counted.has(windowPartialKey({ model, ...r, window_start: Number(r.window_start_ms) })));
     const result = expectMergedMatchesPoints(model, own, (key, metric) => reference.get(`${key}\u0000${metric}`), 2 * examples.length, regression);
     // The total: every label in force counted once.
     const total = rows.find((r) => r.window === 'total' && r.role === 'champion' && r.segment === '*' && r.metric === 'count')!;
-    const inForce = examples.filter((e) => e.model === model && !e.arrival && e.label !== null && !examples.some((c) => c.correction_of === e.example_id));
+    const kind = model === REGRESSION ? 'regression' : model === CLASSES_MODEL ? 'multiclass' : 'binary';
+    const inForce = examples.filter((e) => e.model === model && !e.arrival && isLabelled(e, kind) && !examples.some((c) => c.correction_of === e.example_id));
     expect(total.value).toBe(inForce.length);
     return { ...result, metrics: new Set(own.map((r) => r.metric)) };
   }
@@ -214,12 +253,19 @@ describe('two run instances share one model\'s evaluation (evaluator.shard_by: p
     expect([...metrics].sort()).toEqual(['count', 'expired', 'label_coverage', 'label_delay_p50', 'label_delay_p95', 'labelled', 'mae', 'mape', 'r2', 'rmse']);
   });
 
+  it('and of the multi-class model\'s: every class figure (per class, averages, kappa, top-k, the total\'s confusion cells) and the champion\'s', async () => {
+    const { compared, metrics } = await compareModel(CLASSES_MODEL);
+    expect(compared).toBeGreaterThan(500);
+    for (const name of ['accuracy', 'macro_f1', 'cohen_kappa', 'top_k_accuracy', 'log_loss', 'precision[page|now]', 'confusion[page|now|low]', 'label_coverage']) expect(metrics).toContain(name);
+  });
+
   it('each sharded instance wrote the partials of its shard', async () => {
-    for (const model of [MODEL, REGRESSION]) {
+    const kindOf = (model: string) => (model === MODEL ? 'binary' : model === REGRESSION ? 'regression' : 'multiclass');
+    for (const model of [MODEL, REGRESSION, CLASSES_MODEL]) {
       const shards = await store.select<{ shard: string; n: string; kinds: string[] }>(`SELECT shard, count() AS n, groupUniqArray(kind) AS kinds FROM metric_partials FINAL WHERE model = '${model}' GROUP BY shard ORDER BY shard`);
       expect(shards.map((s) => Number(s.shard))).toEqual([0, 1]);
       expect(shards.every((s) => Number(s.n) > 20)).toBe(true);
-      expect(shards.map((s) => s.kinds)).toEqual([[model === MODEL ? 'binary' : 'regression'], [model === MODEL ? 'binary' : 'regression']]);
+      expect(shards.map((s) => s.kinds)).toEqual([[kindOf(model)], [kindOf(model)]]);
     }
   });
 });

@@ -75,8 +75,8 @@ export function stream(model = MODEL, numeric?: typeof regression): LabelledExam
 }
 
 /** The unsharded evaluator: the last point of each key, and of each window its last partial. */
-export function unsharded(examples: LabelledExample[]) {
-  const evaluator = new Evaluator(OPTIONS);
+export function unsharded(examples: LabelledExample[], options: Partial<EvaluatorOptions> = OPTIONS) {
+  const evaluator = new Evaluator(options);
   const points = new Map<string, MetricPoint>();
   const windows = new Map<string, WindowPartialRow>();
   const take = () => {
@@ -92,8 +92,8 @@ export function unsharded(examples: LabelledExample[]) {
 }
 
 /** A shard through the evaluator core: its rows per drain, each partial (and with `points`, each point) versioned by the shard's offset after it (as the processor does). */
-export function shardRows(examples: LabelledExample[], shardId: number, options: { points?: boolean } = {}): EvaluatorRows[] {
-  const evaluator = new Evaluator(OPTIONS);
+export function shardRows(examples: LabelledExample[], shardId: number, options: { points?: boolean; evaluator?: Partial<EvaluatorOptions> } = {}): EvaluatorRows[] {
+  const evaluator = new Evaluator(options.evaluator ?? OPTIONS);
   const out: EvaluatorRows[] = [];
   const take = (offset: number) => {
     const partials: Array<Versioned<ShardPartialRow>> = evaluator.partials().map((p) => ({ value: shardPartialRow(evaluator.options, p, shardId), version: offset }));

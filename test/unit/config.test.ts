@@ -3,7 +3,7 @@ import { configError } from '../support/config-error.js';
 import { buildConfig, CONFIG_SPEC, modelKindOf, redactConfig, type Config, type ModelConfig } from '../../adapters/config/index.js';
 import { ConfigError } from '../../core/errors.js';
 import { topicSpecs } from '../../runtime/pipeline.js';
-import { evaluatorInput, modelsWithoutPartials } from '../../runtime/settings.js';
+import { evaluatorInput } from '../../runtime/settings.js';
 
 describe('config', () => {
   it('has working defaults: the in-process log and file output', () => {
@@ -220,14 +220,13 @@ describe('labelled-examples retention', () => {
     expect(() => buildConfig({ topics: { labelled_examples_retention: 'a month' } })).toThrow(/labelled_examples_retention/);
   });
 
-  it('evaluator.write_partials is off by default; the models it writes no partials for are those given a class task (multiclass, multilabel)', () => {
+  it('evaluator.write_partials is off by default; on, for models of every task', () => {
     expect(buildConfig({}).evaluator.write_partials).toBe(false);
     const config = buildConfig({
       evaluator: { write_partials: true },
       models: { fraud: { task: 'binary' }, eta: { task: 'regression' }, intent: { task: 'multiclass', classes: ['a', 'b'] }, plain: null },
     });
     expect(config.evaluator.write_partials).toBe(true);
-    expect(modelsWithoutPartials(config)).toEqual([{ model: 'intent', task: 'multiclass' }]);
   });
 });
 
@@ -260,17 +259,13 @@ describe('evaluator.shard_by (docs/scale-out.md)', () => {
     expect(one.message).not.toContain('drift_detectors');
   });
 
-  it('prediction takes binary and regression models, refuses those given a task without partials (multiclass, multilabel), and a sharded topic named like labelled_examples', () => {
-    const models = { fraud: { task: 'binary' }, eta: { task: 'regression' }, intent: { task: 'multiclass', classes: ['a', 'b'] } };
-    const error = configError(() => buildConfig({ evaluator: { shard_by: 'prediction', ...MERGEABLE_ONLY }, models }));
-    expect(error.key).toBe('evaluator.shard_by');
-    expect(error.message).toContain('intent (multiclass)');
-    expect(error.message).toContain('(multiclass and multilabel windows have no partials yet)');
-    expect(error.message).not.toContain('fraud');
-    expect(error.message).not.toContain('eta');
-    const labels = configError(() => buildConfig({ evaluator: { shard_by: 'prediction', ...MERGEABLE_ONLY }, models: { tags: { task: 'multilabel', classes: ['a', 'b'] } } }));
-    expect(labels.message).toContain('tags (multilabel)');
-    expect(buildConfig({ evaluator: { shard_by: 'prediction', ...MERGEABLE_ONLY }, models: { fraud: { task: 'binary' }, eta: { task: 'regression' } } }).evaluator.shard_by).toBe('prediction');
+  it('prediction takes models of every task (binary, regression, multiclass with a numeric head, multilabel), and refuses a sharded topic named like labelled_examples', () => {
+    const models = {
+      fraud: { task: 'binary' }, eta: { task: 'regression' }, intent: { task: 'multiclass', classes: ['a', 'b'], numeric_target: 'severity' }, tags: { task: 'multilabel', classes: ['a', 'b'] },
+    };
+    const config = buildConfig({ evaluator: { shard_by: 'prediction', ...MERGEABLE_ONLY }, models });
+    expect(config.evaluator.shard_by).toBe('prediction');
+    expect(Object.keys(config.models).sort()).toEqual(['eta', 'fraud', 'intent', 'tags']);
     expect(configError(() => buildConfig({ topics: { sharded_examples: 'labelled-examples' }, evaluator: { shard_by: 'prediction', ...MERGEABLE_ONLY } })).key).toBe('topics.sharded_examples');
     // Unsharded, none of it matters.
     expect(buildConfig({ models, evaluator: { fairness_attributes: ['region'] } }).evaluator.shard_by).toBe('model');

@@ -20,6 +20,8 @@ import {
   latestFiguresQuery,
   latestMergedFiguresQuery,
   latestMoves,
+  MERGED_STATUS_METRICS,
+  STATUS_METRICS,
   mergedModels,
   shardedByPrediction,
   pendingJoins,
@@ -206,6 +208,30 @@ describe('figures', () => {
     expect(figuresByModel(rows, T0 + 24 * HOUR)[0]!.lines[0]!.open).toBe(false);
   });
 
+  it('tells multi-class and multi-label models by their figures, and shows theirs, merged from shards too', () => {
+    const classRows = [
+      point({ model: 'triage', metric: 'count', value: 300, shards: 2 }),
+      point({ model: 'triage', metric: 'accuracy', value: 0.6, shards: 2 }),
+      point({ model: 'triage', metric: 'macro_f1', value: 0.5, shards: 2 }),
+      point({ model: 'triage', metric: 'log_loss', value: 1.1, shards: 2 }),
+      point({ model: 'triage', metric: 'label_coverage', value: 0.9, shards: 2 }),
+      point({ model: 'tags', metric: 'count', value: 50 }),
+      point({ model: 'tags', metric: 'subset_accuracy', value: 0.25 }),
+      point({ model: 'tags', metric: 'hamming_loss', value: 0.2 }),
+      point({ model: 'tags', metric: 'macro_f1', value: 0.4 }),
+    ];
+    const models = figuresByModel(classRows, T0 + 36 * HOUR, new Map([['triage', 2]]));
+    expect(models.map((m) => [m.model, m.task, m.shards])).toEqual([['tags', 'multilabel', null], ['triage', 'multiclass', 2]]);
+    for (const name of ['accuracy', 'macro_f1', 'subset_accuracy', 'hamming_loss']) {
+      expect(STATUS_METRICS).toContain(name);
+      expect(MERGED_STATUS_METRICS).toContain(name);
+    }
+    const text = formatStatus({ at: T0 + 36 * HOUR, kafka: { brokers: ['k:9092'], client_id: 'fl' }, clickhouse: { url: 'http://ch:8123', database: 'fl' }, champions: [], figures: { window: '1d', models }, pending: pendingJoins([]), lag: [], notes: [], problems: [] });
+    expect(text).toContain(['  tags (multilabel)', '    window  role      version   n  subset_accuracy  hamming_loss  macro_f1  coverage  delay p50', '    total   champion  v1       50            0.250         0.200     0.400         –          –'].join('\n'));
+    expect(text).toContain('  triage (multiclass; merged over 2 shards: metric_partials summed as metric_points_merged)');
+    expect(text).toContain('    total   champion  v1       300     0.600     0.500     1.100     90.0%          –       2');
+  });
+
   it('the upstream version is the champion role of the total window that ends last', () => {
     expect([...upstreamVersions(rows)]).toEqual([['fraud', { version: 'v1', source: 'metric_points' }], ['price', { version: 'p2', source: 'metric_points' }]]);
   });
@@ -220,7 +246,7 @@ describe('figures', () => {
     const sql = latestFiguresQuery('1d', T0);
     expect(sql).toContain(`window = '1d' AND (model, window_start_ms) IN (`);
     expect(sql).toContain(`if(countIf(window_end_ms <= ${T0}) > 0, maxIf(window_start_ms, window_end_ms <= ${T0}), max(window_start_ms))`);
-    expect(sql).toContain(`metric IN ('count', 'roc_auc', 'log_loss', 'precision', 'recall', 'label_coverage', 'label_delay_p50', 'rmse', 'mae')`);
+    expect(sql).toContain(`metric IN ('count', 'roc_auc', 'log_loss', 'precision', 'recall', 'label_coverage', 'label_delay_p50', 'rmse', 'mae', 'accuracy', 'macro_f1', 'subset_accuracy', 'hamming_loss')`);
     expect(latestFiguresQuery("1d' OR 1=1 --", T0)).toContain(`window = '1d\\' OR 1=1 --'`);
   });
 
@@ -240,7 +266,7 @@ describe('figures', () => {
     // The filter is inside, on metric_partials FINAL, before the GROUP BY (18.16 does not push it down through the view).
     expect(sql).toMatch(/FROM metric_partials FINAL\s+WHERE model IN \('hot', 'x\\' OR 1=1 --'\) AND segment = '\*'/);
     expect(sql).toContain(`if(countIf(window_end_ms <= ${T0}) > 0, maxIf(window_start_ms, window_end_ms <= ${T0}), max(window_start_ms))`);
-    expect(sql).toContain(`WHERE metric IN ('count', 'auc_binned', 'log_loss', 'precision', 'recall', 'label_coverage', 'label_delay_p50', 'rmse', 'mae')`);
+    expect(sql).toContain(`WHERE metric IN ('count', 'auc_binned', 'log_loss', 'precision', 'recall', 'label_coverage', 'label_delay_p50', 'rmse', 'mae', 'accuracy', 'macro_f1', 'subset_accuracy', 'hamming_loss')`);
     expect(sql).not.toContain('metric_points_merged');
     const points = latestFiguresQuery('1d', T0, ['hot']);
     expect(points.match(/AND model NOT IN \('hot'\)/g)).toHaveLength(2);
