@@ -10,7 +10,8 @@
  *
  * Shaking out rare failures: FC_RUNS_FACTOR=<n> (default 1) multiplies every
  * property's number of runs (every fc.assert goes through runs()), e.g.
- *   FC_RUNS_FACTOR=20 npx vitest run --project unit test/unit/property-partials.test.ts
+ *   FC_RUNS_FACTOR=20 npx vitest run --project unit --testTimeout=600000 test/unit/property-partials.test.ts
+ * (the unit project's 20 s test timeout is for one run's worth).
  */
 import fc from 'fast-check';
 import { LONG_MAX, LONG_MIN, TIMESTAMP_MAX } from '../../core/events.js';
