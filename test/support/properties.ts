@@ -11,7 +11,8 @@
  * Shaking out rare failures: FC_RUNS_FACTOR=<n> (default 1) multiplies every
  * property's number of runs (every fc.assert goes through runs()), e.g.
  *   FC_RUNS_FACTOR=20 npx vitest run --project unit --testTimeout=600000 test/unit/property-partials.test.ts
- * (the unit project's 20 s test timeout is for one run's worth).
+ * (the unit project's 20 s test timeout is for one run's worth; a property test with a timeout of
+ * its own sets it with propertyTimeout(), which scales too).
  */
 import fc from 'fast-check';
 import { LONG_MAX, LONG_MIN, TIMESTAMP_MAX } from '../../core/events.js';
@@ -23,6 +24,11 @@ export function runsFactor(): number {
   const factor = Number(raw);
   if (!Number.isFinite(factor) || factor <= 0) throw new Error(`FC_RUNS_FACTOR must be a positive number, not ${JSON.stringify(raw)}`);
   return factor;
+}
+
+/** A property test's own timeout (ms), times FC_RUNS_FACTOR: a test's timeout overrides --testTimeout. */
+export function propertyTimeout(ms: number): number {
+  return ms * runsFactor();
 }
 
 /** fc.assert parameters: `numRuns` times FC_RUNS_FACTOR, and the replayed seed and path when FC_SEED (FC_PATH) is set. */

@@ -12,7 +12,7 @@ import { delayedStream, HORIZON_MS } from '../../bench/promotion-delay-sim.js';
 import { noisy, promotionStream, sigmoid, T0, type SimulatedChallenger } from '../../bench/promotion-sim.js';
 import type { LabelledExample, PromotionDecision } from '../../core/events.js';
 import { DECISIONS_KEPT, PolicyStateMismatch, PromotionPolicy, type PolicyData, type PolicyDecision, type PolicyOptions } from '../../core/promote/index.js';
-import { runs } from '../support/properties.js';
+import { propertyTimeout, runs } from '../support/properties.js';
 
 const MINUTE = 60_000;
 
@@ -76,7 +76,7 @@ const scenario = fc.record({
 
 describe('PromotionPolicy toState / fromState', () => {
   // CPU-bound: 250 runs, 7.1 s of the unit project's 20 s under a load of 7 on 2 cores (helpers in parallel); 60 s for a loaded machine.
-  it('a policy restored at a random point of a generated stream decides and reports exactly as the uninterrupted one', { timeout: 60_000 }, () => {
+  it('a policy restored at a random point of a generated stream decides and reports exactly as the uninterrupted one', { timeout: propertyTimeout(60_000) }, () => {
     /** Runs whose restored policy had decisions to make, and those restored within a cool-down or a watch. */
     const seen = { decidedAfter: 0, inCooldown: 0, inWatch: 0 };
     fc.assert(
