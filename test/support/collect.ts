@@ -43,11 +43,20 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** Polls `condition` every 20 ms until it holds; rejects after `timeoutMs` naming `what`. */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+/** What a unit test waits for a condition at most: under the unit project's 20 s test timeout. */
+export const UNIT_WAIT_MS = 15_000;
+
+/**
+ * Polls `condition` every `pollMs` until it holds; rejects after `timeoutMs`
+ * naming `what`. A wait on a condition, not on a count of polls: on a loaded
+ * machine a poll takes longer than its `pollMs`, and a loop of N polls
+ * gives up long before what it waits for is late. In unit tests keep
+ * `timeoutMs` under the test's timeout (20 s), so the failure names `what`.
+ */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000, pollMs = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
+    await sleep(pollMs);
   }
 }

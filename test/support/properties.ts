@@ -7,15 +7,35 @@
  * prints it). FC_SEED=<seed> (and FC_PATH=<path>, to go straight to the shrunk
  * case) replays it:
  *   FC_SEED=-123 FC_PATH="0:1" npx vitest run --project unit test/unit/property-joiner.test.ts
+ *
+ * Shaking out rare failures: FC_RUNS_FACTOR=<n> (default 1) multiplies every
+ * property's number of runs (every fc.assert goes through runs()), e.g.
+ *   FC_RUNS_FACTOR=20 npx vitest run --project unit --testTimeout=600000 test/unit/property-partials.test.ts
+ * (the unit project's 20 s test timeout is for one run's worth; a property test with a timeout of
+ * its own sets it with propertyTimeout(), which scales too).
  */
 import fc from 'fast-check';
 import { LONG_MAX, LONG_MIN, TIMESTAMP_MAX } from '../../core/events.js';
 
-/** fc.assert parameters: `numRuns`, and the replayed seed and path when FC_SEED (FC_PATH) is set. */
+/** FC_RUNS_FACTOR: a positive number (default 1) that multiplies every property's number of runs. */
+export function runsFactor(): number {
+  const raw = process.env.FC_RUNS_FACTOR;
+  if (raw === undefined || raw === '') return 1;
+  const factor = Number(raw);
+  if (!Number.isFinite(factor) || factor <= 0) throw new Error(`FC_RUNS_FACTOR must be a positive number, not ${JSON.stringify(raw)}`);
+  return factor;
+}
+
+/** A property test's own timeout (ms), times FC_RUNS_FACTOR: a test's timeout overrides --testTimeout. */
+export function propertyTimeout(ms: number): number {
+  return ms * runsFactor();
+}
+
+/** fc.assert parameters: `numRuns` times FC_RUNS_FACTOR, and the replayed seed and path when FC_SEED (FC_PATH) is set. */
 export function runs<T>(numRuns: number): fc.Parameters<T> {
   const seed = process.env.FC_SEED;
   const path = process.env.FC_PATH;
-  const params: fc.Parameters<T> = { numRuns };
+  const params: fc.Parameters<T> = { numRuns: Math.max(1, Math.round(numRuns * runsFactor())) };
   if (seed !== undefined && seed !== '') params.seed = Number(seed);
   if (path !== undefined && path !== '') params.path = path;
   return params;

@@ -7,7 +7,8 @@
  *
  * fast-check is not installed: the generator is demo/random's mulberry32.
  * Fixed seeds run every time, plus one fresh seed per run, printed on
- * failure; CODEC_AGREEMENT_SEED=<n> runs that seed alone.
+ * failure; CODEC_AGREEMENT_SEED=<n> runs that seed alone; FC_RUNS_FACTOR=<n>
+ * multiplies the cases of each seed.
  */
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import { ValidationError } from '../../core/errors.js';
 import { DEFAULT_RECORD_LIMITS, NO_RECORD_LIMITS } from '../../core/limits.js';
 import { FEEDBACK_TYPES, LONG_MAX, LONG_MIN, TIMESTAMP_MAX, validateFeedback, validateLabelledExample, validatePrediction } from '../../core/events.js';
 import { mulberry32, type Random } from '../../demo/random.js';
+import { runsFactor } from '../support/properties.js';
 import { SAMPLES } from '../support/samples.js';
 import { VALIDATED_NAMES, VALIDATORS, type ValidatedName } from '../support/validators.js';
 
@@ -242,7 +244,8 @@ async function checkAgreement(name: Validated, raw: unknown, fields: string[]): 
 const FIXED_SEEDS = [1, 7, 2024];
 const pinned = process.env.CODEC_AGREEMENT_SEED;
 const SEEDS = pinned !== undefined ? [Number(pinned)] : [...FIXED_SEEDS, Date.now() % 2 ** 31];
-const CASES = 300;
+/** Cases per validated name and seed; FC_RUNS_FACTOR (test/support/properties.ts) multiplies them too. */
+const CASES = Math.round(300 * runsFactor());
 
 describe('validators and codecs agree', () => {
   it.each(SEEDS)('seed %i: every event the validators accept round-trips through LocalCodec; every refusal names a field it was given', async (seed) => {

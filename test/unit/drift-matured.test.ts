@@ -284,7 +284,8 @@ describe('a stationary model under outcome-dependent label delay (positives 1–
     return out;
   };
 
-  it('30 days (seed 1): arrival order raises 16 error alarms; matured order no ADWIN or DDM alarm, and Page-Hinkley\'s own rate (3, 4 with no delay at all)', () => {
+  // CPU-bound: 7.8 s of the unit project's 20 s under a load of 7 on 2 cores (helpers in parallel); 60 s for a loaded machine.
+  it('30 days (seed 1): arrival order raises 16 error alarms; matured order no ADWIN or DDM alarm, and Page-Hinkley\'s own rate (3, 4 with no delay at all)', { timeout: 60_000 }, () => {
     const examples = driftDelayStream({ seed: 1, days: 30, changeDay: null });
     expect(count(runEvaluator(examples, 'arrival'))).toEqual({
       'champion adwin': 2, 'champion ddm': 3, 'champion page_hinkley': 3, 'challenger adwin': 2, 'challenger ddm': 1, 'challenger page_hinkley': 5,

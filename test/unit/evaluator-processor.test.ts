@@ -19,6 +19,7 @@ import { EvaluatorProcessor, type EvaluatorProcessorDeps } from '../../processor
 import { FileEvaluatorSink, type EvaluatorSink } from '../../sinks/evaluator-rows.js';
 import type { Sink } from '../../sinks/sink.js';
 import { labelledStream as stream, T0 } from '../support/labelled.js';
+import { UNIT_WAIT_MS, waitFor } from '../support/collect.js';
 
 const TOPIC = 'labelled';
 const codec = new LocalCodec<LabelledExample>('LabelledExample');
@@ -231,14 +232,8 @@ class HeldSink implements EvaluatorSink {
   async close(): Promise<void> {}
 }
 
-/** Waits (a bounded while) until `done()` holds; otherwise fails with `what`. */
-async function until(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await done()) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
+/** Waits until `done()` holds; otherwise fails with `what`. */
+const until = (what: string, done: () => boolean | Promise<boolean>): Promise<void> => waitFor(done, what, UNIT_WAIT_MS, 5);
 
 const settleFor = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { startHttpEndpoint } from '../../adapters/http/index.js';
 import { cachedFor, createPipelineMetrics, type ConsumerLagSource } from '../../adapters/prometheus/index.js';
+import { UNIT_WAIT_MS, waitFor } from '../support/collect.js';
 
 /** Offsets of two topics, counting the admin calls; `gate` holds the calls until it resolves. */
 function countingTransport(gate: Promise<void> = Promise.resolve()) {
@@ -58,11 +59,16 @@ describe('consumer lag cached between scrapes (http.lag_cache)', () => {
     let open!: () => void;
     const { transport, calls } = countingTransport(new Promise<void>((resolve) => (open = resolve)));
     const metrics = createPipelineMetrics({ defaultMetrics: false });
-    metrics.watch({ consumerLag: { transport, groups: () => [{ groupId: 'g', topics: ['a'] }], cacheMs: 0 } });
+    // A scrape that comes while the computation runs reads the clock (to see if a result is fresh): four
+    // reads, and all five scrapes are in. (A fixed sleep here was a guess that a loaded machine can miss.)
+    let clockReads = 0;
+    const now = () => (clockReads++, Date.now());
+    metrics.watch({ consumerLag: { transport, groups: () => [{ groupId: 'g', topics: ['a'] }], cacheMs: 0, now } });
     const endpoint = await startHttpEndpoint({ host: '127.0.0.1', port: 0, registry: metrics.registry });
     try {
       const scrapes = Array.from({ length: 5 }, () => scrape(endpoint.port));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await waitFor(() => clockReads >= 4, 'the five scrapes to reach the computation', UNIT_WAIT_MS, 5);
+      expect(calls.committed).toBe(1);
       open();
       for (const text of await Promise.all(scrapes)) expect(text).toContain('feedbackloop_consumer_lag{group="g",topic="a"} 6');
       expect(calls.committed).toBe(1);

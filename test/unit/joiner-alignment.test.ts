@@ -19,10 +19,14 @@ import { topicSpecs } from '../../runtime/pipeline.js';
 import { joinerTopics } from '../../runtime/settings.js';
 import { greedyTransport } from '../support/greedy-consumer.js';
 import { outcomeDelayedStream } from '../support/backlog.js';
+import { UNIT_WAIT_MS, waitFor } from '../support/collect.js';
 
 const T0 = Date.UTC(2025, 5, 2);
 const HOUR = 3_600_000;
-const PREDICTIONS = 12_000;
+// 3,000 over two days on two partitions: without the alignment (maxWaitMs 0) every test here fails
+// with all but a few feedback unmatched (2,995 of 3,000), as with 12,000; a quarter of the work keeps
+// the file within its timeout on a loaded machine (12,000 took 20 s under a load of 10).
+const PREDICTIONS = 3_000;
 
 
 /**
@@ -68,7 +72,7 @@ async function join(transportOf: (log: MemoryTransport) => LogTransport, seed: n
     }
     return true;
   };
-  for (let i = 0; i < 3000 && !(await caughtUp()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  await waitFor(caughtUp, 'the joiner to commit both inputs to their ends', UNIT_WAIT_MS, 10);
   await joiner.stop();
   const labelled: string[] = [];
   let arrivals = 0;
@@ -94,8 +98,11 @@ describe('joiner: event-time alignment of predictions and feedback', () => {
       };
       return transport;
     }, 11);
-    // The consumer was adversarial: it delivered feedback first, as long as it was not paused.
-    expect(delivered.slice(0, 10)).toEqual(Array(10).fill('feedback'));
+    // The consumer was adversarial: it delivered the whole feedback backlog (batches of both partitions) before any prediction.
+    const firstPrediction = delivered.indexOf('predictions');
+    expect(firstPrediction).toBeGreaterThanOrEqual(2);
+    expect(delivered.slice(0, firstPrediction).every((topic) => topic === 'feedback')).toBe(true);
+    expect(delivered.slice(firstPrediction)).not.toContain('feedback');
     expect(inOrder.unmatched).toBe(0);
     expect(inOrder.labelled).toHaveLength(PREDICTIONS);
     expect(inOrder.arrivals).toBe(PREDICTIONS);

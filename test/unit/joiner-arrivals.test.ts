@@ -24,6 +24,7 @@ import { Joiner, MemoryJoinStore, PackedJoinStore, type JoinerOptions, type Join
 import { JoinerProcessor } from '../../processors/joiner.js';
 import { topicSpecs } from '../../runtime/pipeline.js';
 import { joinerTopics } from '../../runtime/settings.js';
+import { UNIT_WAIT_MS, waitFor } from '../support/collect.js';
 
 const T0 = 1_763_942_400_000;
 const HOUR = 3_600_000;
@@ -191,7 +192,7 @@ describe('the joiner processor writes arrival records', () => {
       createStore: () => new MemoryJoinStore(), clock: new ManualClock(T0), align: { maxWaitMs: 0, maxBuffered: 100 },
     });
     await joiner.start();
-    for (let i = 0; i < 300 && (await log.committedOffsets('joiner', t.predictions))[0]?.offset !== 5; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor(async () => (await log.committedOffsets('joiner', t.predictions))[0]?.offset === 5, 'the joiner to commit the 5 predictions', UNIT_WAIT_MS, 10);
     await joiner.stop();
     const labelled = await Promise.all(log.records(t.labelled_examples).map(async (r) => ({ key: r.key!.toString('utf8'), example: await codecs.labelled.decode(r.value) })));
     return { t, labelled, transactions, predictionOffset: new Map(log.records(t.predictions).map((r) => [r.offset, r.key!.toString('utf8')])) };

@@ -11,6 +11,7 @@ import { FeedbackloopError } from '../../core/errors.js';
 import { parseSnapshotVersion } from '../../core/contracts/index.js';
 import type { DeadLetter, LabelledExample, ModelSnapshot } from '../../core/events.js';
 import { LearnerProcessor } from '../../processors/learner.js';
+import { UNIT_WAIT_MS, waitFor } from '../support/collect.js';
 import { labelledStream, T0 } from '../support/labelled.js';
 
 const TOPICS = { labelled: 'labelled', snapshots: 'snapshots', deadLetters: 'dead' };
@@ -131,8 +132,9 @@ describe('learner processor', () => {
     await log.whenIdle();
     const committed = async () => (await log.committedOffsets('learner', TOPICS.labelled)).reduce((sum, o) => sum + o.offset, 0);
     expect(await committed()).toBe(100); // Two publications of 50 inside the batch; 20 left.
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    expect(await committed()).toBe(120);
+    // Published by the interval's timer (no record comes to prompt it); waited for, not slept on: a
+    // fixed sleep of three intervals is not enough on a loaded machine.
+    await waitFor(async () => (await committed()) === 120, 'the timer to publish the last 20', UNIT_WAIT_MS, 10);
     await p.stop();
   });
 });

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { replayLines, replayOutputs } from '../support/replay-files.js';
+import { UNIT_WAIT_MS, waitFor } from '../support/collect.js';
 import { buildConfig, loadConfig, type Config } from '../../adapters/config/index.js';
 import { makeCodecs } from '../../adapters/codec/codecs.js';
 import { MemoryTransport } from '../../adapters/transport/memory.js';
@@ -116,7 +117,7 @@ describe('the joiner processor: admitted models survive a restart', () => {
       return true;
     };
     const drain = async (processor: JoinerProcessor) => {
-      for (let i = 0; i < 3000 && !(await caughtUp()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      await waitFor(caughtUp, 'the joiner to commit both inputs to their ends', UNIT_WAIT_MS, 10);
       await processor.stop();
     };
 

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mergeSorted } from '../../core/merge-sorted.js';
+import { runs } from '../support/properties.js';
 
 type Item = { key: number; source: number; at: number };
 
@@ -28,7 +29,7 @@ describe('mergeSorted', () => {
         const expected = sources.flat().sort((a, b) => a.key - b.key);
         expect(await merged(sources)).toEqual(expected);
       }),
-      { numRuns: 300 },
+      runs(300),
     );
   });
 

@@ -10,6 +10,7 @@ import { MemoryTransport } from '../../adapters/transport/memory.js';
 import { FeedbackloopError } from '../../core/errors.js';
 import { DEFAULT_MAX_BATCH, offsetsOf, PartitionTasks, type PartitionWork, type TaskContext, type TaskOpened } from '../../processors/partition-tasks.js';
 import { delegating, scriptedTransport } from '../support/greedy-consumer.js';
+import { UNIT_WAIT_MS, waitFor } from '../support/collect.js';
 
 const IN = 'in';
 const OUT = 'out';
@@ -254,7 +255,7 @@ describe('partition tasks', () => {
     const b = newSeen();
     const second = new PartitionTasks({ transport: log, groupId: 'g', topics: [IN], transactionalIdPrefix: 't', work: copier(b) });
     await second.start();
-    for (let i = 0; i < 200 && (await log.committedOffsets('g', IN))[0]!.offset < 5; i++) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(async () => (await log.committedOffsets('g', IN))[0]!.offset >= 5, 'the second member to commit offset 5', UNIT_WAIT_MS, 5);
     expect(b.opened).toEqual([{ partition: 0, resumeAt: 3 }]);
     expect(outputs(log)).toEqual(['0:0', '0:1', '0:2', '0:3', '0:4']);
     await second.stop();
@@ -294,11 +295,11 @@ describe('partition tasks', () => {
       },
     });
     await tasks.start();
-    for (let i = 0; i < 400 && failed.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => failed.length > 0, 'the timer\'s run to fail', UNIT_WAIT_MS, 5);
     expect(String(failed[0])).toMatch(/broker away/);
     offsetsDown = false;
     await produce(log, 0, 10, 1);
-    for (let i = 0; i < 400 && outputs(log).length < 11; i++) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => outputs(log).length >= 11, '11 outputs', UNIT_WAIT_MS, 5);
     expect(outputs(log)).toEqual(Array.from({ length: 11 }, (_, i) => `0:${i}`));
     await tasks.stop();
   });
@@ -362,7 +363,7 @@ describe('partition tasks', () => {
     await expect(flush()).rejects.toThrow(/commit of partition 0 failed: TxnOffsetCommit refused/);
     expect(tasks.all()).toEqual([]);
     // No new record arrives: the rewind alone (retried after the failed offset read) must bring the six back.
-    for (let i = 0; i < 400 && tasks.all().length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => tasks.all().length > 0, 'the rewound task to open again', UNIT_WAIT_MS, 5);
     await log.whenIdle();
     await flush();
     expect(opened).toEqual([0, 0]);
@@ -397,7 +398,7 @@ describe('partition tasks', () => {
       },
     });
     await tasks.start();
-    for (let i = 0; i < 600 && processed.filter((v) => v.includes('-0:')).length < 40; i++) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => processed.filter((v) => v.includes('-0:')).length >= 40, 'partition 0\'s 40 records', UNIT_WAIT_MS, 5);
     // Partition 0 in event-time order: its `other` was waited for, not overtaken.
     const partition0 = processed.filter((v) => v.includes('-0:')).map((v) => Number(v.split(':')[1]));
     expect(partition0).toEqual(Array.from({ length: 40 }, (_, t) => t));
@@ -417,7 +418,7 @@ describe('partition tasks', () => {
     });
     await tasks.start();
     await log.whenIdle();
-    for (let i = 0; i < 200 && seen.processed.length < count; i++) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => seen.processed.length >= count, `${count} records processed`, UNIT_WAIT_MS, 5);
     await tasks.stop();
     return { sizes, seen, log };
   }

@@ -16,6 +16,7 @@ import type { LogRecord, PartitionBatch } from '../../adapters/transport/transpo
 import { FeedbackloopError } from '../../core/errors.js';
 import type { DeadLetter } from '../../core/events.js';
 import { offsetsOf, PartitionTasks, type PartitionWork, type PoisonOptions } from '../../processors/partition-tasks.js';
+import { UNIT_WAIT_MS, waitFor } from '../support/collect.js';
 
 const IN = 'in';
 const OTHER = 'other';
@@ -159,7 +160,7 @@ describe('poison records', () => {
     await produce(log, OTHER, 25, 1);
     const t = await tasks(log, copier({ opened: 0, state: [] }, poisonAt('in:3', 'other:20')), { align: { maxWaitMs: 50, maxBuffered: 1_000 } }, [IN, OTHER]);
     await log.whenIdle();
-    await waitFor(async () => outputs(log).length >= 48);
+    await waitFor(() => outputs(log).length >= 48, '48 outputs', UNIT_WAIT_MS, 5);
     const expected = [];
     for (let i = 0; i < 25; i++) expected.push(`in:${i}`, `other:${i}`);
     expect(outputs(log)).toEqual(expected.filter((v) => v !== 'in:3' && v !== 'other:20'));
@@ -200,6 +201,3 @@ describe('poison records', () => {
   });
 });
 
-async function waitFor(condition: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 400 && !(await condition()); i++) await new Promise((r) => setTimeout(r, 5));
-}

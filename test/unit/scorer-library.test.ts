@@ -13,6 +13,7 @@ import { ChallengerTrainer } from '../../core/learn/index.js';
 import { pipelineFromSnapshot } from '../../core/models/index.js';
 import { ChampionScorer, OwnModelError } from '../../scorer/index.js';
 import { labelledStream } from '../support/labelled.js';
+import { UNIT_WAIT_MS, waitFor } from '../support/collect.js';
 
 const codecs = { snapshot: new LocalCodec<ModelSnapshot>('ModelSnapshot'), promotion: new LocalCodec<PromotionDecision>('PromotionDecision') };
 
@@ -134,7 +135,7 @@ describe('ChampionScorer', () => {
     const probe = examples[0]!;
     await send('model-promotions', 'fraud', await codecs.promotion.encode({ ...decision(old.version), decision_id: 'old' }));
     await log.whenIdle();
-    for (let i = 0; i < 200 && scorer.version() !== old.version; i++) await tick();
+    await waitFor(() => scorer.version() === old.version, `the scorer to serve ${old.version}`, UNIT_WAIT_MS, 0);
     expect(scorer.version()).toBe(old.version);
     expect(scorer.score(probe)).toEqual({ score: pipelineFromSnapshot(JSON.parse(old.parameters)).predictOne(probe), version: old.version });
     expect(reads).toEqual(['model-snapshots']);
@@ -148,7 +149,7 @@ describe('ChampionScorer', () => {
     // A version of the line that is not on the topic: said, and the champion stays.
     await send('model-promotions', 'fraud', await codecs.promotion.encode({ ...decision('fraud/logreg@0'), decision_id: 'missing' }));
     await log.whenIdle();
-    for (let i = 0; i < 200 && errors.length === 0; i++) await tick();
+    await waitFor(() => errors.length > 0, 'the missing snapshot to be said', UNIT_WAIT_MS, 0);
     expect(errors).toEqual([`snapshot fraud/logreg@0 of model fraud is not on model-snapshots: still serving ${newest.version}`]);
     expect(scorer.version()).toBe(newest.version);
     expect(scorer.keptSnapshots()).toBeLessThanOrEqual(17);
