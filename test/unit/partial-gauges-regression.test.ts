@@ -11,6 +11,7 @@
  */
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { partialGaugeSamples } from '../support/partial-gauge-samples.js';
 import { evaluatorMetrics } from '../../adapters/prometheus/model-gauges.js';
 import { REGRESSION_PARTIAL_STATS } from '../../adapters/prometheus/partial-gauges.js';
 import { shard } from '../../bench/shards.js';
@@ -18,11 +19,7 @@ import { Evaluator, isRegressionPartial, shardPartialRow, type EvaluatorRows, ty
 import { deriveRegressionPartial, sumTolerance, type RegressionPartial } from '../../core/metrics/index.js';
 import { interleaved, OPTIONS, REGRESSION_BOUNDS, regressionStream, shardRows, unsharded } from '../support/partials-stream.js';
 
-type Sample = { labels: Record<string, string | number>; value: number };
-
-async function samples(registry: Registry): Promise<Sample[]> {
-  return (await registry.getSingleMetric('feedbackloop_partial_count')!.get()).values.map((v) => ({ labels: v.labels as Record<string, string | number>, value: v.value }));
-}
+const samples = partialGaugeSamples;
 
 const examples = regressionStream();
 const reference = unsharded(examples);
