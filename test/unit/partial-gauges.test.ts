@@ -11,6 +11,7 @@
  */
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { partialGaugeSamples, type GaugeSample } from '../support/partial-gauge-samples.js';
 import { evaluatorMetrics } from '../../adapters/prometheus/model-gauges.js';
 import type { BinaryPartial } from '../../core/metrics/index.js';
 import { PARTIAL_STATS } from '../../adapters/prometheus/partial-gauges.js';
@@ -18,14 +19,10 @@ import { shard } from '../../bench/shards.js';
 import { Evaluator, shardPartialRow, type EvaluatorRows } from '../../core/evaluate/index.js';
 import { interleaved, OPTIONS, shardRows, stream, unsharded } from '../support/partials-stream.js';
 
-type Sample = { labels: Record<string, string | number>; value: number };
-
-async function samples(registry: Registry): Promise<Sample[]> {
-  return (await registry.getSingleMetric('feedbackloop_partial_count')!.get()).values.map((v) => ({ labels: v.labels as Record<string, string | number>, value: v.value }));
-}
+const samples = partialGaugeSamples;
 
 /** Sum over shards, as the recording rules do: per (role, version, segment, stat). */
-function summed(all: Sample[]): Map<string, number> {
+function summed(all: GaugeSample[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const s of all) {
     const key = [s.labels.role, s.labels.version, s.labels.segment, s.labels.stat].join('|');
