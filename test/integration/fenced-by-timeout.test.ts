@@ -127,7 +127,9 @@ describe.each(CLIENTS)('a producer fenced by the transaction timeout (%s)', (cli
     // The stalled batch was processed twice (its transaction aborted), its output is there once.
     expect(processed.length).toBeGreaterThan(15);
     const written: string[] = [];
-    await transport.readToEnd(out, [0], (records) => void written.push(...records.map((r) => r.value!.toString())));
+    await transport.readToEnd(out, [0], (records) => {
+      for (const r of records) written.push(r.value!.toString());
+    });
     expect(written).toEqual(Array.from({ length: 15 }, (_, i) => `r${i}`));
     await tasks.stop();
     await producer.close();
