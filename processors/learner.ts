@@ -19,7 +19,7 @@
  * state the published snapshots hold.
  */
 import type { Clock } from '../core/clock.js';
-import { DecodeError, FeedbackloopError, isRetriable, ValidationError } from '../core/errors.js';
+import { DecodeError, FeedbackloopError, ValidationError } from '../core/errors.js';
 import { validateLabelledExample, type DeadLetter, type LabelledExample, type ModelSnapshot } from '../core/events.js';
 import { DEFAULT_RECORD_LIMITS, type RecordLimits } from '../core/limits.js';
 import { ChallengerTrainer, type TrainerOptions } from '../core/learn/index.js';
@@ -91,7 +91,6 @@ export class LearnerProcessor implements Processor {
   readonly inputs: string[];
   readonly outputs: string[];
   private readonly tasks: PartitionTasks<LearnTask>;
-  private readonly health: ReturnType<typeof taskHealth>;
   private timer: NodeJS.Timeout | undefined;
   /** Every snapshot this instance published since the last takePublished() (the replay writes them out). */
   readonly published: ModelSnapshot[] = [];
@@ -104,7 +103,6 @@ export class LearnerProcessor implements Processor {
   constructor(private readonly deps: LearnerProcessorDeps) {
     this.inputs = [deps.topics.labelled];
     this.outputs = [deps.topics.snapshots, deps.topics.deadLetters];
-    this.health = taskHealth(LEARNER_STAGE, deps.observer);
     this.tasks = new PartitionTasks<LearnTask>({
       transport: deps.transport,
       groupId: deps.groupId,
@@ -112,7 +110,7 @@ export class LearnerProcessor implements Processor {
       transactionalIdPrefix: deps.transactionalIdPrefix,
       work: { open: (ctx) => this.restore(ctx), process: (task, batch) => this.onBatch(task, batch) },
       poison: poisonToTopic(LEARNER_STAGE, deps.topics.deadLetters, deps.codecs.deadLetter, deps.observer),
-      health: this.health,
+      health: taskHealth(LEARNER_STAGE, deps.observer),
       onOpened: taskOpened(LEARNER_STAGE, deps.observer),
     });
   }
@@ -135,7 +133,7 @@ export class LearnerProcessor implements Processor {
     const every = Math.max(50, Math.floor(this.deps.snapshotIntervalMs / 4));
     if (every <= 2 ** 31 - 1) {
       this.timer = setInterval(() => {
-        this.tasks.serially(() => this.publishDue()).catch((error: unknown) => this.timerFailed(error));
+        this.tasks.serially(() => this.publishDue()).catch(() => {});
       }, every);
       this.timer.unref();
     }
@@ -223,19 +221,6 @@ export class LearnerProcessor implements Processor {
       return;
     }
     for (const message of reverted) task.letters.push(deadLetterFor(record, LEARNER_STAGE, 'non_finite', message, now));
-  }
-
-  /**
-   * A timer's publication failed: its task was dropped and its input rewound
-   * to the last commit (PartitionTasks), so nothing is lost. One a retry can
-   * mend (the broker away, a producer fenced by the transaction timeout) is
-   * reported as a batch's would be (`run` warns, /readyz counts it) and the
-   * records delivered again rebuild the task; any other stops the processor
-   * (`done` rejects), as a batch's would.
-   */
-  private timerFailed(error: unknown): void {
-    if (isRetriable(error)) this.health.failing(error);
-    else this.tasks.crash(error);
   }
 
   private async publishDue(): Promise<void> {
