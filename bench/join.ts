@@ -253,8 +253,8 @@ async function processorPath(storeName: 'memory' | 'lmdb'): Promise<void> {
     end = Math.max(end, e.event.timestamp);
     records.push(
       e.kind === 'prediction'
-        ? { topic: t.predictions, key: Buffer.from(e.event.prediction_id), value: await codecs.prediction.encode(e.event), timestamp: e.event.timestamp }
-        : { topic: t.feedback, key: Buffer.from(e.event.prediction_id), value: await codecs.feedback.encode(e.event), timestamp: e.event.timestamp },
+        ? { topic: t.predictions, key: Buffer.from(e.event.prediction_id), value: await codecs.prediction.encode(e.event) }
+        : { topic: t.feedback, key: Buffer.from(e.event.prediction_id), value: await codecs.feedback.encode(e.event) },
     );
   }
   await (await transport.producer()).send(records);

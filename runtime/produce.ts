@@ -99,7 +99,10 @@ async function* records(files: Input[]): AsyncGenerator<OutgoingRecord> {
   const streams = files.map((f) => f.records());
   const merged = streams.length === 2 ? mergeByTime(streams[0]!, streams[1]!) : streams[0]!;
   // The replay's file/line headers are local paths, and the decoded event is the in-process log's: neither is sent.
-  for await (const record of merged) yield { topic: record.topic, key: record.key, value: record.value, timestamp: record.timestamp };
+  // No record timestamp: Kafka's client stamps the send time. Stamped with the event's own (old) time, a
+  // backfill would be past the input topic's time retention as it arrives, and the broker's next retention
+  // check (every 5 minutes by default) would delete it, perhaps before `run` reads it.
+  for await (const record of merged) yield { topic: record.topic, key: record.key, value: record.value };
 }
 
 async function writeLetters(files: Input[], path: string): Promise<string> {

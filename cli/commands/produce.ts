@@ -35,7 +35,8 @@ export function registerProduce(cli: Command): void {
       'after',
       '\nEach line is checked as `replay` checks it (the event contract, limits.*, joiner.min_timestamp and\n' +
         'joiner.max_future against the file\'s own time); a line that fails goes to --dead-letters, the others are\n' +
-        'sent keyed by prediction_id, Avro through the schema registry, the two files merged by timestamp.\n' +
+        'sent keyed by prediction_id, Avro through the schema registry, the two files merged by timestamp, each\n' +
+        'record stamped with its send time (an old event time would be past the topics\' retention on arrival).\n' +
         'Exit 0 when every accepted line was acknowledged by Kafka (refused lines are reported, not fatal).\n\n' +
         'Example:\n  feedbackloop produce --predictions examples/predictions.jsonl --feedback examples/feedback.jsonl -c config.yaml',
     )

@@ -50,8 +50,11 @@ export class EventIngest {
     const checked = events.map((event, i) => this.check(kind, event, batched ? `events[${i}]` : ''));
     const records: OutgoingRecord[] = [];
     const t = this.deps.config.topics;
+    // Stamped with the time they were accepted, not the events' own: a backdated event's record would be past the
+    // topic's time retention on arrival, deleted at the broker's next retention check (the joiner orders by the event's time).
+    const accepted = this.now();
     for (const event of checked) {
-      records.push({ topic: kind === 'prediction' ? t.predictions : t.feedback, key: Buffer.from(event.prediction_id, 'utf8'), value: await this.encode(kind, event), timestamp: event.timestamp });
+      records.push({ topic: kind === 'prediction' ? t.predictions : t.feedback, key: Buffer.from(event.prediction_id, 'utf8'), value: await this.encode(kind, event), timestamp: accepted });
     }
     await this.send(records);
     return records.length;
