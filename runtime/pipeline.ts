@@ -319,7 +319,9 @@ export function topicSpecs(config: Config): TopicSpec[] {
     labelledExamplesSpec(t),
     ...shardedExamplesOf(config).map((name) => labelledExamplesSpec(t, name)),
     { name: t.model_snapshots, partitions: t.partitions, compacted: true },
-    { name: t.model_promotions, partitions: t.partitions },
+    // The champion is the latest decision, however old: read from the start (status, scorers, the promoter's
+    // restore), so never deleted by time (the broker's default, 7 days, would forget a champion a week after it won).
+    { name: t.model_promotions, partitions: t.partitions, keepForever: true },
     { name: t.dead_letters, partitions: t.partitions },
     { name: t.unmatched_feedback, partitions: t.partitions },
     { name: t.joiner_changelog, partitions: t.partitions, compacted: true },

@@ -124,7 +124,7 @@ export const CONFIG_SPEC = {
         doc: "The same labelled examples keyed by prediction_id, written by the joiner in the same transaction only with evaluator.shard_by: prediction (created then, with labelled_examples' partitions and retention): one model's examples spread over every partition, so several evaluators share it; a correction has its prediction's key, so it meets the example it replaces. The learner and the promoter keep reading labelled_examples (one ordered stream per model).",
       },
       model_snapshots: { kind: 'string', default: 'model-snapshots', doc: 'Model snapshots (compacted, key model/version).' },
-      model_promotions: { kind: 'string', default: 'model-promotions', doc: 'Promotion decisions (key model).' },
+      model_promotions: { kind: 'string', default: 'model-promotions', doc: 'Promotion decisions (key model); created with retention.ms -1: the champion is the latest decision, however old.' },
       dead_letters: { kind: 'string', default: 'dead-letters', doc: 'Records that could not be processed, with the reason.' },
       unmatched_feedback: { kind: 'string', default: 'unmatched-feedback', doc: 'Feedback whose prediction never arrived within the early-feedback TTL (Feedback records, key prediction_id).' },
       joiner_changelog: { kind: 'string', default: 'feedbackloop-joiner-changelog', doc: "The joiner's state changelog (compacted, as many partitions as predictions)." },

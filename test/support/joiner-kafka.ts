@@ -21,7 +21,7 @@ export function pipelineTopicSpecs(topics: PipelineTopics, partitions: number): 
     { name: topics.feedback, partitions },
     { name: topics.labelled, partitions },
     { name: topics.snapshots, partitions, compacted: true },
-    { name: topics.promotions, partitions },
+    { name: topics.promotions, partitions, keepForever: true }, // as run creates it (runtime/pipeline.ts topicSpecs)
     { name: topics.deadLetters, partitions },
     { name: topics.unmatched, partitions },
     { name: topics.changelog, partitions, compacted: true },

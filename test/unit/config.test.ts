@@ -220,6 +220,14 @@ describe('labelled-examples retention', () => {
     expect(() => buildConfig({ topics: { labelled_examples_retention: 'a month' } })).toThrow(/labelled_examples_retention/);
   });
 
+  it('model-promotions and the state topics are never deleted by time: the champion is the latest decision, however old', () => {
+    const specs = topicSpecs(buildConfig({}));
+    expect(specs.find((s) => s.name === 'model-promotions')).toEqual({ name: 'model-promotions', partitions: 3, keepForever: true });
+    for (const name of ['model-snapshots', 'feedbackloop-joiner-changelog', 'feedbackloop-promoter-checkpoints', 'feedbackloop-evaluator-checkpoints']) {
+      expect(specs.find((s) => s.name === name)?.compacted, name).toBe(true);
+    }
+  });
+
   it('evaluator.write_partials is off by default; on, for models of every task', () => {
     expect(buildConfig({}).evaluator.write_partials).toBe(false);
     const config = buildConfig({
