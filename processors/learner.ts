@@ -133,7 +133,10 @@ export class LearnerProcessor implements Processor {
     const every = Math.max(50, Math.floor(this.deps.snapshotIntervalMs / 4));
     if (every <= 2 ** 31 - 1) {
       this.timer = setInterval(() => {
-        this.tasks.serially(() => this.publishDue()).catch(() => {});
+        // A failed commit already dropped the task and rewound its inputs (PartitionTasks): its records come
+        // again and are published again, by a batch (whose failure the consumer classifies) or by this timer.
+        // Here there is no consumer to hand the error to, so it is reported, as the joiner's timed drains are.
+        this.tasks.serially(() => this.publishDue()).catch((error: unknown) => this.deps.observer?.commitFailed?.(LEARNER_STAGE, error));
       }, every);
       this.timer.unref();
     }

@@ -2,6 +2,8 @@
  * The learner processor on the in-process log: killed mid-stream (what it
  * had not published is lost) and restarted, it ends with exactly the
  * parameters of an uninterrupted run; snapshots and offsets move together.
+ * A publication by its timer that fails is reported (it was swallowed), and
+ * its task rebuilt from the last commit: every record is published once.
  */
 import { describe, expect, it } from 'vitest';
 import { LocalCodec } from '../../adapters/codec/codec.js';
@@ -136,5 +138,74 @@ describe('learner processor', () => {
     // fixed sleep of three intervals is not enough on a loaded machine.
     await waitFor(async () => (await committed()) === 120, 'the timer to publish the last 20', UNIT_WAIT_MS, 10);
     await p.stop();
+  });
+  /**
+   * Fraud examples, and a learner publishing every 50 and on its timer, whose clock stands still until
+   * `due()` (the timer checks every 50 ms but publishes nothing before); what its observer heard.
+   */
+  async function timed(log: MemoryTransport) {
+    await produce(log, labelledStream(400, 2).filter((e) => e.model === 'fraud').slice(0, 120));
+    const reported: unknown[] = [];
+    const clock = new ManualClock(T0);
+    const p = new LearnerProcessor({
+      transport: log, topics: TOPICS, groupId: 'learner', transactionalIdPrefix: 'learner', codecs, learner: {},
+      snapshotEvery: 50, snapshotIntervalMs: 200, createdAt: 'clock', clock,
+      observer: { commitFailed: (_processor, error) => reported.push(error) },
+    });
+    await p.start();
+    await log.whenIdle();
+    const committed = async () => (await log.committedOffsets('learner', TOPICS.labelled)).reduce((sum, o) => sum + o.offset, 0);
+    expect(await committed()).toBe(100); // Two publications of 50 inside the batch; 20 wait for the timer.
+    return { p, reported, committed, due: () => clock.advance(1_000) };
+  }
+
+  async function snapshotSequences(log: MemoryTransport): Promise<Map<string, number[]>> {
+    const versions = new Map<string, number[]>();
+    for (const record of log.records(TOPICS.snapshots)) {
+      const s = await codecs.snapshot.decode(record.value);
+      versions.set(s.challenger, [...(versions.get(s.challenger) ?? []), parseSnapshotVersion(s.version)!.sequence]);
+    }
+    return versions;
+  }
+
+  it("a timer's publication fenced while the partition is still held (the transaction timeout) is reported, and the task rebuilt: every record published once", async () => {
+    const log = await setup();
+    const { p, reported, committed, due } = await timed(log);
+    // The broker's abort of a timed-out transaction, as the memory log can make it: another producer takes the ids.
+    await log.transactionalProducer('learner-0');
+    await log.transactionalProducer('learner-1');
+    // The rebuilt task's 20 are pending from the clock's time then: it moves on at each poll.
+    await waitFor(async () => (due(), (await committed()) === 120), 'the rebuilt task to publish the last 20', UNIT_WAIT_MS, 10);
+    await p.stop();
+    expect(reported.map((e) => (e as Error).name)).toEqual(['FencedCommitError']);
+    // Each challenger's versions are consecutive from 1: the fenced publication took none, none was published twice.
+    const versions = await snapshotSequences(log);
+    expect(versions.size).toBeGreaterThan(0);
+    for (const list of versions.values()) expect(list).toEqual(list.map((_, i) => i + 1));
+  });
+
+  it("a timer's publication that fails is reported each time, and published once the failure passes (a broker outage)", async () => {
+    const log = await setup();
+    let refuse = false;
+    const open = log.transactionalProducer.bind(log);
+    log.transactionalProducer = async (id) => {
+      const producer = await open(id);
+      return {
+        sendWithOffsets: async (records, commit) => {
+          if (refuse) throw new FeedbackloopError('the broker is down (test)');
+          return producer.sendWithOffsets(records, commit);
+        },
+        close: () => producer.close(),
+      };
+    };
+    const { p, reported, committed, due } = await timed(log);
+    refuse = true;
+    await waitFor(() => (due(), reported.length >= 3), 'three failed publications reported', UNIT_WAIT_MS, 10);
+    expect(await committed()).toBe(100);
+    refuse = false;
+    await waitFor(async () => (due(), (await committed()) === 120), 'the last 20 published once the broker is back', UNIT_WAIT_MS, 10);
+    await p.stop();
+    expect(new Set(reported.map((e) => (e as Error).message.includes('the broker is down (test)')))).toEqual(new Set([true]));
+    for (const list of (await snapshotSequences(log)).values()) expect(list).toEqual(list.map((_, i) => i + 1));
   });
 });
