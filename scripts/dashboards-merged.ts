@@ -66,10 +66,10 @@ export const MERGED_PANELS: readonly MergedPanel[] = [
   {
     file: 'feedbackloop-model.json',
     id: 26,
-    select: `SELECT segment, role, model_version, max(shards) AS shards,
-  maxIf(value, metric = 'count') AS examples, maxIf(value, metric = 'precision') AS precision, maxIf(value, metric = 'recall') AS recall,
-  maxIf(value, metric = 'f1') AS f1, maxIf(value, metric = 'auc_binned') AS auc_binned, maxIf(value, metric = 'auc_binned_error_bound') AS auc_bound,
-  maxIf(value, metric = 'log_loss') AS log_loss, maxIf(value, metric = 'label_coverage') AS coverage`,
+    select: `SELECT segment, role, model_version, max(shards) AS shards,\n  ${columns([
+      ['examples', 'count'], ['precision', 'precision'], ['recall', 'recall'], ['f1', 'f1'], ['auc_binned', 'auc_binned'], ['auc_bound', 'auc_binned_error_bound'],
+      ['log_loss', 'log_loss'], ['coverage', 'label_coverage'],
+    ])}`,
     where: "model = '${model}' AND window = 'total' AND segment NOT LIKE '%=*'",
     rest: 'GROUP BY segment, role, model_version\nORDER BY segment, role, model_version',
   },
