@@ -16,15 +16,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseStore } from '../../adapters/clickhouse/index.js';
 import { mergeRuns, shard } from '../../bench/shards.js';
-import { systemClock } from '../../core/clock.js';
-import { windowFigureList, windowPartialKey, type EvaluatorOptions, type EvaluatorRows, type WindowPartialRow } from '../../core/evaluate/index.js';
+import { windowFigureList, type EvaluatorOptions, type EvaluatorRows } from '../../core/evaluate/index.js';
 import { MERGED_PANELS, DASHBOARDS_DIR, type MergedPanel } from '../../scripts/dashboards-merged.js';
-import { ClickHouseEvaluatorSink } from '../../sinks/evaluator-rows.js';
 import { CLASSES, MODEL as CLASS_MODEL, multiclassExamples } from '../support/class-examples.js';
 import { uniqueName } from '../support/collect.js';
 import { allPanels, expandMacros, type Dashboard } from '../support/grafana.js';
-import { DELAY_ACCURACY, REGRESSION_MODEL, regressionStream, shardRows, T0, writeInterleaved } from '../support/partials-stream.js';
-import { requireStack, STACK } from '../support/stack.js';
+import { DELAY_ACCURACY, lastPartials, REGRESSION_MODEL, regressionStream, shardRows, T0 } from '../support/partials-stream.js';
+import { storeOfShards } from '../support/partials-store.js';
+import { requireStack } from '../support/stack.js';
 
 const OPTIONS: Partial<EvaluatorOptions> = {
   kindOf: (model) => (model === CLASS_MODEL ? 'multiclass' : model === REGRESSION_MODEL ? 'regression' : 'binary'),
@@ -45,11 +44,7 @@ interface Figure {
 
 /** The shards' partials merged in TypeScript, figure by figure, with how many shards wrote each window. */
 function mergedFigures(rowsOfShards: EvaluatorRows[][]): Figure[] {
-  const last = rowsOfShards.map((rows) => {
-    const map = new Map<string, WindowPartialRow>();
-    for (const r of rows) for (const p of r.partials!) map.set(windowPartialKey(p.value), p.value);
-    return map;
-  });
+  const last = rowsOfShards.map(lastPartials);
   return [...mergeRuns(last, DELAY_ACCURACY)].flatMap(([key, w]) => {
     const shards = last.filter((m) => m.has(key)).length;
     return windowFigureList(w.partial, DELAY_ACCURACY, w.window).map(([metric, value]) => ({
@@ -161,9 +156,7 @@ describe("the regression and class dashboards' merged panels on the real ClickHo
 
   beforeAll(async () => {
     await requireStack('clickhouse');
-    store = await ClickHouseStore.open({ url: STACK.clickhouseUrl, database, username: 'default', password: '', requestTimeoutMs: 30_000 });
-    const sink = new ClickHouseEvaluatorSink(store, systemClock, { maxRows: 1000, maxBytes: 8_000_000 });
-    for (const m of models) await writeInterleaved(sink, m.rowsOfShards);
+    store = await storeOfShards(database, models);
   });
 
   afterAll(async () => {
