@@ -11,7 +11,8 @@
  * their own (known values, whatever the replay wrote); the merged panels
  * (mergedPointsQuery filtered inside, as scripts/dashboards-merged.ts writes
  * them: the replay writes partials, one shard per model) against the view
- * and the metric_points panels of the same figures;
+ * and the metric_points panels of the same figures (the regression and class
+ * dashboards' merged panels over two shards: dashboards-merged.test.ts);
  * each series, its trust and its value, the latest version of a point
  * (FINAL) only; label coverage by predictions where they are counted.
  */
@@ -344,9 +345,10 @@ describe('Grafana dashboards', () => {
     // the view gives, which derives every window before the filter; for each value of the variables a panel uses.
     it('the merged panels filter inside the query: the rows the view metric_points_merged gives', async () => {
       const range = { from: START - DAY, to: START + 5 * DAY };
-      const values: Record<string, string[]> = { model: ['churn', 'fraud'], window: ['1h', '1d'], segment: ['*', 'region=eu'] };
+      const models: Record<string, string[]> = { 'feedbackloop-regression.json': ['eta'], 'feedbackloop-multiclass.json': ['anomaly-type'] };
       let compared = 0;
       for (const panel of MERGED_PANELS) {
+        const values: Record<string, string[]> = { model: models[panel.file] ?? ['churn', 'fraud'], window: ['1h', '1d'], segment: ['*', 'region=eu'] };
         let assignments: Array<Record<string, string>> = [{}];
         for (const [name, options] of Object.entries(values)) {
           if (panel.where.includes(`\${${name}}`)) assignments = assignments.flatMap((vars) => options.map((v) => ({ ...vars, [name]: v })));
@@ -359,7 +361,8 @@ describe('Grafana dashboards', () => {
           compared++;
         }
       }
-      expect(compared).toBe(8 + 2 + 2);
+      // The model dashboard's 8 + 2, the overview's 2; the regression dashboard's 4 + 4 + 1; the class dashboard's 4 + 4 + 2 + 2 + 1.
+      expect(compared).toBe(8 + 2 + 2 + 9 + 13);
     });
 
     it('every query of every panel, variable and annotation returns rows, for every variable value', async () => {

@@ -20,15 +20,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseStore, MIGRATIONS, mergedPointsQuery, metricPartialRow, shardPartialOf, type MetricPartialRow } from '../../adapters/clickhouse/index.js';
 import { floatTolerance, mergeRuns, shard } from '../../bench/shards.js';
-import { systemClock } from '../../core/clock.js';
-import { isClassPartial, windowFigureList, windowPartialKey, type EvaluatorOptions, type EvaluatorRows, type WindowPartialRow } from '../../core/evaluate/index.js';
+import { isClassPartial, windowFigureList, windowPartialKey, type EvaluatorOptions, type EvaluatorRows } from '../../core/evaluate/index.js';
 import type { LabelledExample } from '../../core/events.js';
-import { ClickHouseEvaluatorSink } from '../../sinks/evaluator-rows.js';
 import { CLASSES, MODEL as MULTICLASS_MODEL, multiclassExamples } from '../support/class-examples.js';
 import { uniqueName } from '../support/collect.js';
 import { CLASS_MODEL as MULTILABEL_MODEL, CLASS_NAMES, classStreamOf, type ClassEvent } from '../support/generated-class-stream.js';
 import { byWindow, type MergedRow } from '../support/merged-points.js';
-import { DELAY_ACCURACY, MODEL, REGRESSION_MODEL, regressionStream, shardRows, stream, unsharded, writeInterleaved } from '../support/partials-stream.js';
+import { DELAY_ACCURACY, lastPartials, MODEL, REGRESSION_MODEL, regressionStream, shardRows, stream, unsharded } from '../support/partials-stream.js';
+import { storeOfShards } from '../support/partials-store.js';
 import { seededRandom } from '../support/random.js';
 import { requireStack, STACK } from '../support/stack.js';
 
@@ -63,20 +62,13 @@ describe('class partials in metric_partials and metric_points_merged on the real
     { model: MULTILABEL_MODEL, examples: multilabelStream() },
   ].map((m) => {
     const rowsOfShards = shard(m.examples, 2).map((s, i) => shardRows(s, i, { evaluator: OPTIONS }));
-    return { ...m, reference: unsharded(m.examples, OPTIONS), rowsOfShards, merged: mergeRuns(rowsOfShards.map(lastOf), DELAY_ACCURACY) };
+    return { ...m, reference: unsharded(m.examples, OPTIONS), rowsOfShards, merged: mergeRuns(rowsOfShards.map(lastPartials), DELAY_ACCURACY) };
   });
-  function lastOf(rows: EvaluatorRows[]) {
-    const last = new Map<string, WindowPartialRow>();
-    for (const r of rows) for (const p of r.partials!) last.set(windowPartialKey(p.value), p.value);
-    return last;
-  }
   const select = (sql: string) => store.select<MergedRow>(`${sql} ORDER BY role, model_version, segment, window, window_start_ms, metric`);
 
   beforeAll(async () => {
     await requireStack('clickhouse');
-    store = await ClickHouseStore.open({ url: STACK.clickhouseUrl, database, username: 'default', password: '', requestTimeoutMs: 30_000 });
-    const sink = new ClickHouseEvaluatorSink(store, systemClock, { maxRows: 1000, maxBytes: 8_000_000 });
-    for (const m of models) await writeInterleaved(sink, m.rowsOfShards);
+    store = await storeOfShards(database, models);
   });
 
   afterAll(async () => {
@@ -138,7 +130,7 @@ describe('class partials in metric_partials and metric_points_merged on the real
 
   it('rows read back give the written partials (the float sums within an ulp), the binary and regression columns empty but the head', async () => {
     const read = await store.select<MetricPartialRow>(`SELECT * FROM metric_partials FINAL WHERE model IN ('${MULTICLASS_MODEL}', '${MULTILABEL_MODEL}')`);
-    const last = models.map((m) => m.rowsOfShards.map(lastOf));
+    const last = models.map((m) => m.rowsOfShards.map(lastPartials));
     expect(read.length).toBe(last.flat().reduce((n, x) => n + x.size, 0));
     for (const row of read) {
       expect([row.tp, row.fp, row.tn, row.fn, row.score_bins.length]).toEqual([0, 0, 0, 0, 0]);

@@ -18,13 +18,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseStore, MERGED_METRICS, MERGED_REGRESSION_METRICS, MIGRATIONS, mergedPointsQuery, metricPartialRow, shardPartialOf, type MetricPartialRow } from '../../adapters/clickhouse/index.js';
 import { mergeRuns, regressionTolerance, shard } from '../../bench/shards.js';
-import { systemClock } from '../../core/clock.js';
-import { isRegressionPartial, windowFigures, windowPartialKey, type EvaluatorRows, type WindowPartialRow } from '../../core/evaluate/index.js';
+import { isRegressionPartial, windowFigures, windowPartialKey } from '../../core/evaluate/index.js';
 import type { RegressionPartial } from '../../core/metrics/index.js';
-import { ClickHouseEvaluatorSink } from '../../sinks/evaluator-rows.js';
 import { uniqueName } from '../support/collect.js';
 import { byWindow, mergedWindowKey, type MergedRow } from '../support/merged-points.js';
-import { DELAY_ACCURACY, MODEL, REGRESSION_BOUNDS, REGRESSION_MODEL, regressionStream, shardRows, stream, unsharded, writeInterleaved } from '../support/partials-stream.js';
+import { DELAY_ACCURACY, lastPartials, MODEL, REGRESSION_BOUNDS, REGRESSION_MODEL, regressionStream, shardRows, stream, unsharded } from '../support/partials-stream.js';
+import { storeOfShards } from '../support/partials-store.js';
 import { requireStack, STACK } from '../support/stack.js';
 
 const CHAMPION_ONLY = ['labelled', 'expired', 'label_coverage', 'label_delay_p50', 'label_delay_p95'];
@@ -38,20 +37,13 @@ describe('regression partials in metric_partials and metric_points_merged on the
   const examples = regressionStream();
   const reference = unsharded(examples);
   const rowsOfShards = shard(examples, 2).map((s, i) => shardRows(s, i));
-  const lastOf = (rows: EvaluatorRows[]) => {
-    const last = new Map<string, WindowPartialRow>();
-    for (const r of rows) for (const p of r.partials!) last.set(windowPartialKey(p.value), p.value);
-    return last;
-  };
-  const merged = mergeRuns(rowsOfShards.map(lastOf), DELAY_ACCURACY);
+  const merged = mergeRuns(rowsOfShards.map(lastPartials), DELAY_ACCURACY);
   const terms = 2 * examples.length;
   const select = (sql: string) => store.select<MergedRow>(`${sql} ORDER BY role, model_version, segment, window, window_start_ms, metric`);
 
   beforeAll(async () => {
     await requireStack('clickhouse');
-    store = await ClickHouseStore.open({ url: STACK.clickhouseUrl, database, username: 'default', password: '', requestTimeoutMs: 30_000 });
-    const sink = new ClickHouseEvaluatorSink(store, systemClock, { maxRows: 1000, maxBytes: 8_000_000 });
-    await writeInterleaved(sink, rowsOfShards);
+    store = await storeOfShards(database, [{ rowsOfShards }]);
   });
 
   afterAll(async () => {
@@ -106,7 +98,7 @@ describe('regression partials in metric_partials and metric_points_merged on the
 
   it('rows read back give the written partials (the float sums within an ulp), kind regression and the binary columns empty', async () => {
     const read = await store.select<MetricPartialRow>(`SELECT * FROM metric_partials FINAL WHERE model = '${REGRESSION_MODEL}'`);
-    const last = rowsOfShards.map(lastOf);
+    const last = rowsOfShards.map(lastPartials);
     expect(read.length).toBe(last.reduce((n, m) => n + m.size, 0));
     for (const row of read) {
       expect(row.kind).toBe('regression');

@@ -124,3 +124,10 @@ export function interleaved(rowsOfShards: readonly EvaluatorRows[][]): Evaluator
 export async function writeInterleaved(sink: { writeBatch(rows: EvaluatorRows[]): Promise<void> }, rowsOfShards: readonly EvaluatorRows[][]): Promise<void> {
   for (const round of interleaved(rowsOfShards)) for (const rows of round) await sink.writeBatch([rows]);
 }
+
+/** Of a shard's drains, each window's last partial (what metric_partials FINAL keeps of it). */
+export function lastPartials(rows: readonly EvaluatorRows[]): Map<string, WindowPartialRow> {
+  const last = new Map<string, WindowPartialRow>();
+  for (const r of rows) for (const p of r.partials!) last.set(windowPartialKey(p.value), p.value);
+  return last;
+}
