@@ -320,7 +320,7 @@ export function topicSpecs(config: Config): TopicSpec[] {
     // Restores start from checkpoints; only a rebuild (no usable checkpoint) reads what is retained.
     labelledExamplesSpec(t),
     ...shardedExamplesOf(config).map((name) => labelledExamplesSpec(t, name)),
-    { name: t.model_snapshots, partitions: t.partitions, compacted: true, reads: 'the latest snapshot of every model, read by the scorers and the shadow feed' },
+    { name: t.model_snapshots, partitions: t.partitions, compacted: true, reads: 'the latest snapshot of every model version, read by the scorers, the learner\'s restore and the shadow feed' },
     // The champion is the latest decision, however old: read from the start (status, scorers, the promoter's
     // restore), so never deleted by time (the broker's default, 7 days, would forget a champion a week after it won).
     { name: t.model_promotions, partitions: t.partitions, keepForever: true, reads: 'the champion is the latest decision: one that won longer ago than that is forgotten' },

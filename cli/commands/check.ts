@@ -25,7 +25,7 @@ function kafkaSecurityText(config: Config): string {
 }
 
 /** One line of the report: ok, FAIL (the check fails) or WARN (it does not). */
-type Say = (ok: boolean | 'warn', what: string, detail: string) => void;
+export type Say = (ok: boolean | 'warn', what: string, detail: string) => void;
 
 /**
  * The settings of every topic of the pipeline that exists (ensureTopics never alters one), judged
@@ -33,14 +33,14 @@ type Say = (ok: boolean | 'warn', what: string, detail: string) => void;
  * FAIL line naming the setting and the kafka-configs.sh command that fixes it. Settings the
  * principal may not read (no DESCRIBE_CONFIGS) are a warning, not a failure.
  */
-async function checkTopicSettings(runtime: Runtime, say: Say, failures: string[]): Promise<void> {
+export async function checkTopicSettings(runtime: Pick<Runtime, 'config' | 'transport'>, say: Say, failures: string[]): Promise<void> {
   const specs = topicSpecs(runtime.config);
   const findings: TopicSettingFinding[] = [];
   const unread: string[] = [];
   let reason = '';
   for (const spec of specs) {
     try {
-      findings.push(...judgeTopicSettings(spec, await runtime.transport.topicSettings(spec.name)));
+      for (const finding of judgeTopicSettings(spec, await runtime.transport.topicSettings(spec.name))) findings.push(finding);
     } catch (error) {
       unread.push(spec.name);
       reason ||= errorMessage(error);
