@@ -133,7 +133,8 @@ export class PlatformaticTransport implements LogTransport {
   async topicSettings(topic: string): Promise<Map<string, string>> {
     try {
       const described = await retryBrokerFaults(() => this.admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic }] }));
-      const configs = described.find((d) => d.resourceName === topic)?.configs ?? [];
+      const configs = described.find((d) => d.resourceName === topic)?.configs;
+      if (!configs) throw new FeedbackloopError(`Kafka did not describe the settings of topic ${topic}`, { retriable: true });
       return new Map(configs.flatMap((c) => (typeof c.value === 'string' ? [[c.name, c.value] as const] : [])));
     } catch (error) {
       throw failure(`cannot read the settings of topic ${topic}`, error);

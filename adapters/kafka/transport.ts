@@ -201,7 +201,8 @@ export class KafkaTransport implements LogTransport {
   async topicSettings(topic: string): Promise<Map<string, string>> {
     const admin = await this.getAdmin();
     const { resources } = await retryBrokerFaults(() => admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] }));
-    const entries = resources.find((r) => r.resourceName === topic)?.configEntries ?? [];
+    const entries = resources.find((r) => r.resourceName === topic)?.configEntries;
+    if (!entries) throw new FeedbackloopError(`Kafka did not describe the settings of topic ${topic}`, { retriable: true });
     return new Map(entries.flatMap((e) => (e.configValue === null ? [] : [[e.configName, e.configValue] as const])));
   }
 

@@ -7,7 +7,7 @@
  * records' own time (CreateTime). The built CLI must name each (topic, setting, why, the
  * kafka-configs.sh fix) and exit 1; the fixes it prints, run as printed through Kafka's
  * ConfigCommand (what kafka-configs.sh runs), must then leave a check with no finding and exit 0.
- * No ClickHouse. About 10 s.
+ * With either Kafka client; no ClickHouse. About 7 s each.
  */
 import { execFile } from 'node:child_process';
 import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs';
@@ -37,8 +37,8 @@ function kafkaConfigs(commands: string[]): Promise<string> {
   });
 }
 
-describe('feedbackloop check reports existing topics whose settings delete what feedbackloop reads', () => {
-  const prefix = uniqueName('check-settings');
+describe.each(['kafkajs', 'platformatic'])('feedbackloop check (kafka.client %s) reports existing topics whose settings delete what feedbackloop reads', (client) => {
+  const prefix = uniqueName(`check-settings-${client}`);
   const topics = pipelineTopics(prefix);
   const sharded = `${prefix}-labelled-examples-sharded`;
   const env = joinerEnvironment({
@@ -47,6 +47,7 @@ describe('feedbackloop check reports existing topics whose settings delete what 
     partitions: 1,
     extra: {
       FEEDBACKLOOP_LOG_LEVEL: 'warn',
+      FEEDBACKLOOP_KAFKA_CLIENT: client,
       FEEDBACKLOOP_TOPICS_SHARDED_EXAMPLES: sharded,
       FEEDBACKLOOP_EVALUATOR_SHARD_BY: 'prediction',
       FEEDBACKLOOP_EVALUATOR_ROLLING_SIZE: '0',
