@@ -306,7 +306,9 @@ export const CHECKPOINT_SEGMENT_MS = 10 * 60_000;
 /** labelled-examples (and its copy keyed by prediction, `name`): kept `labelled_examples_retention` after arrival (0: for ever). */
 function labelledExamplesSpec(t: Config['topics'], name = t.labelled_examples): TopicSpec {
   const retention = t.labelled_examples_retention;
-  return retention === 0 ? { name, partitions: t.partitions, keepForever: true } : { name, partitions: t.partitions, retentionMs: retention };
+  return retention === 0
+    ? { name, partitions: t.partitions, keepForever: true, reads: 'topics.labelled_examples_retention is 0: kept for ever' }
+    : { name, partitions: t.partitions, retentionMs: retention };
 }
 
 /** Every topic of the pipeline, as it is created when missing (run, check, and the manual commands). */
@@ -318,16 +320,16 @@ export function topicSpecs(config: Config): TopicSpec[] {
     // Restores start from checkpoints; only a rebuild (no usable checkpoint) reads what is retained.
     labelledExamplesSpec(t),
     ...shardedExamplesOf(config).map((name) => labelledExamplesSpec(t, name)),
-    { name: t.model_snapshots, partitions: t.partitions, compacted: true },
+    { name: t.model_snapshots, partitions: t.partitions, compacted: true, reads: 'the latest snapshot of every model version, read by the scorers, the learner\'s restore and the shadow feed' },
     // The champion is the latest decision, however old: read from the start (status, scorers, the promoter's
     // restore), so never deleted by time (the broker's default, 7 days, would forget a champion a week after it won).
-    { name: t.model_promotions, partitions: t.partitions, keepForever: true },
+    { name: t.model_promotions, partitions: t.partitions, keepForever: true, reads: 'the champion is the latest decision: one that won longer ago than that is forgotten' },
     { name: t.dead_letters, partitions: t.partitions },
     { name: t.unmatched_feedback, partitions: t.partitions },
-    { name: t.joiner_changelog, partitions: t.partitions, compacted: true },
+    { name: t.joiner_changelog, partitions: t.partitions, compacted: true, reads: "the joiner's join state, restored at start" },
     // A restore reads the checkpoints not compacted yet: roll segments often so that stays a few.
-    { name: t.promoter_checkpoints, partitions: t.partitions, compacted: true, segmentMs: CHECKPOINT_SEGMENT_MS },
-    { name: t.evaluator_checkpoints, partitions: t.partitions, compacted: true, segmentMs: CHECKPOINT_SEGMENT_MS },
+    { name: t.promoter_checkpoints, partitions: t.partitions, compacted: true, segmentMs: CHECKPOINT_SEGMENT_MS, reads: "the promoter's latest checkpoint" },
+    { name: t.evaluator_checkpoints, partitions: t.partitions, compacted: true, segmentMs: CHECKPOINT_SEGMENT_MS, reads: "the evaluator's latest checkpoint" },
   ];
 }
 

@@ -18,7 +18,7 @@
  * when Kafka refuses something (adapters/kafka/authorization.ts reads kafkajs's
  * logs), and forwarding the client's logs to ours.
  */
-import { Admin, ConnectionPool, Consumer, FetchIsolationLevels, FindCoordinatorKeyTypes, ListOffsetTimestamps, Producer, type Message, type ProducerOptions } from '@platformatic/kafka';
+import { Admin, ConfigResourceTypes, ConnectionPool, Consumer, FetchIsolationLevels, FindCoordinatorKeyTypes, ListOffsetTimestamps, Producer, type Message, type ProducerOptions } from '@platformatic/kafka';
 import { FeedbackloopError } from '../../core/errors.js';
 import type {
   ConsumerOptions,
@@ -128,6 +128,17 @@ export class PlatformaticTransport implements LogTransport {
     }
     // createTopics returns before the leaders are elected: wait for them, as kafkajs's waitForLeaders does.
     for (const spec of specs) await retryBrokerFaults(() => this.partitionCount(spec.name));
+  }
+
+  async topicSettings(topic: string): Promise<Map<string, string>> {
+    try {
+      const described = await retryBrokerFaults(() => this.admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic }] }));
+      const configs = described.find((d) => d.resourceName === topic)?.configs;
+      if (!configs) throw new FeedbackloopError(`Kafka did not describe the settings of topic ${topic}`, { retriable: true });
+      return new Map(configs.flatMap((c) => (typeof c.value === 'string' ? [[c.name, c.value] as const] : [])));
+    } catch (error) {
+      throw failure(`cannot read the settings of topic ${topic}`, error);
+    }
   }
 
   async partitionCount(topic: string): Promise<number> {

@@ -14,7 +14,7 @@
  *   coordinator loading or moving, CONCURRENT_TRANSACTIONS) never ends a
  *   consumer: it restarts from the committed offsets until the broker is back.
  */
-import {
+import kafkajs, {
   Kafka,
   Partitioners,
   logLevel as KafkaLogLevel,
@@ -25,6 +25,9 @@ import {
   type Producer,
   type TopicMessages,
 } from 'kafkajs';
+
+/** Not a named export of kafkajs under ESM (Node's CommonJS detection misses it): from the module object. */
+const { ConfigResourceTypes } = kafkajs;
 import { FeedbackloopError, isRetriable } from '../../core/errors.js';
 import { AuthorizationLog, grant, KafkaAuthorizationError, partitionsNotAttempted } from './authorization.js';
 import { SerialQueue } from '../../core/serial.js';
@@ -193,6 +196,14 @@ export class KafkaTransport implements LogTransport {
       }
       throw error;
     }
+  }
+
+  async topicSettings(topic: string): Promise<Map<string, string>> {
+    const admin = await this.getAdmin();
+    const { resources } = await retryBrokerFaults(() => admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] }));
+    const entries = resources.find((r) => r.resourceName === topic)?.configEntries;
+    if (!entries) throw new FeedbackloopError(`Kafka did not describe the settings of topic ${topic}`, { retriable: true });
+    return new Map(entries.flatMap((e) => (e.configValue === null ? [] : [[e.configName, e.configValue] as const])));
   }
 
   async partitionCount(topic: string): Promise<number> {

@@ -24,6 +24,7 @@ import { partitionForKey } from './partitioner.js';
 import { MemoryConsumer, tpKey } from './memory-consumer.js';
 import { LazyRecord } from './lazy-record.js';
 import { PartitionLog } from './partition-log.js';
+import { topicConfigEntries } from '../kafka/topic-configs.js';
 import type {
   ConsumerOptions,
   LogConsumer,
@@ -90,6 +91,11 @@ export class MemoryTransport implements LogTransport {
     for (const group of this.groups.values()) {
       if (group.members.some((m) => m.topics.some((t) => created.has(t)))) this.rebalance(group);
     }
+  }
+
+  /** No broker: the settings its spec implies, as Kafka would have been given them (adapters/kafka/topic-configs.ts). */
+  async topicSettings(topic: string): Promise<Map<string, string>> {
+    return new Map(topicConfigEntries(this.topic(topic).spec).map((e) => [e.name, e.value]));
   }
 
   async partitionCount(topic: string): Promise<number> {

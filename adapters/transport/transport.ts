@@ -34,6 +34,8 @@ export interface TopicSpec {
    * the segment began (up to 1 GB or 7 days by the broker's defaults).
    */
   segmentMs?: number;
+  /** What feedbackloop reads from the topic, for `check`'s report of settings that delete it (runtime/topic-settings.ts); not a broker setting. */
+  reads?: string;
 }
 
 export interface OutgoingRecord {
@@ -207,6 +209,13 @@ export interface LogTransport {
   readonly lazyValues?: boolean;
   /** Creates the topics that do not exist yet (existing ones are left as they are). */
   ensureTopics(specs: TopicSpec[]): Promise<void>;
+  /**
+   * The settings in effect for an existing topic, by name (on Kafka its own and the broker's
+   * defaults: cleanup.policy, retention.ms, message.timestamp.type, …; the in-process log: those
+   * its spec implies), for `check`'s report of settings that delete what feedbackloop reads.
+   * Throws if the topic does not exist.
+   */
+  topicSettings(topic: string): Promise<Map<string, string>>;
   /** Partition count of an existing topic; throws if the topic does not exist. */
   partitionCount(topic: string): Promise<number>;
   /** Committed offsets of a group for a topic (partitions without a commit are left out). */

@@ -6,6 +6,7 @@ import { errorMessage, FeedbackloopError } from '../../core/errors.js';
 import { redactUrl, redactUrlsIn } from '../../core/redact.js';
 import { openRuntime, type Runtime } from '../../runtime/connect.js';
 import { topicSpecs } from '../../runtime/pipeline.js';
+import { findingText, judgeTopicSettings, type TopicSettingFinding } from '../../runtime/topic-settings.js';
 
 /** Declares `feedbackloop check` on the program. */
 export function registerCheck(cli: Command): void {
@@ -23,7 +24,33 @@ function kafkaSecurityText(config: Config): string {
   return k.sasl_mechanism === 'none' ? tls : `${tls}, SASL ${k.sasl_mechanism} as ${k.sasl_username}`;
 }
 
-type Say = (ok: boolean, what: string, detail: string) => void;
+/** One line of the report: ok, FAIL (the check fails) or WARN (it does not). */
+export type Say = (ok: boolean | 'warn', what: string, detail: string) => void;
+
+/**
+ * The settings of every topic of the pipeline that exists (ensureTopics never alters one), judged
+ * against what feedbackloop reads from it (runtime/topic-settings.ts): each that deletes it is a
+ * FAIL line naming the setting and the kafka-configs.sh command that fixes it. Settings the
+ * principal may not read (no DESCRIBE_CONFIGS) are a warning, not a failure.
+ */
+export async function checkTopicSettings(runtime: Pick<Runtime, 'config' | 'transport'>, say: Say, failures: string[]): Promise<void> {
+  const specs = topicSpecs(runtime.config);
+  const findings: TopicSettingFinding[] = [];
+  const unread: string[] = [];
+  let reason = '';
+  for (const spec of specs) {
+    try {
+      for (const finding of judgeTopicSettings(spec, await runtime.transport.topicSettings(spec.name))) findings.push(finding);
+    } catch (error) {
+      unread.push(spec.name);
+      reason ||= errorMessage(error);
+    }
+  }
+  if (unread.length > 0) say('warn', 'topic settings', `not read for ${unread.join(', ')} (${reason}): their compaction and retention are not checked`);
+  for (const finding of findings) say(false, 'topic settings', findingText(runtime.config.kafka.brokers, finding));
+  if (findings.length > 0) failures.push('topic settings');
+  else if (unread.length < specs.length) say(true, 'topic settings', `compaction, retention and timestamps of ${specs.length - unread.length} topics keep what feedbackloop reads`);
+}
 
 /**
  * Probes the brokers' TCP ports first (BROKER_PROBE_MS each, at once): with
@@ -49,6 +76,7 @@ async function checkKafka(runtime: Runtime, say: Say, failures: string[]): Promi
       failures.push('co-partitioning');
       say(false, 'co-partitioning', `${config.topics.predictions} has ${predictions} partitions but ${config.topics.feedback} has ${feedback}; they must be equal`);
     }
+    await checkTopicSettings(runtime, say, failures);
   } catch (error) {
     failures.push('kafka');
     say(false, 'kafka', `${errorMessage(error)}${partly}`);
@@ -60,7 +88,7 @@ export async function commandCheck(options: { config?: string }): Promise<void> 
   const config = loadConfig(options.config);
   const logger = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
   // Details quote URLs and the servers' errors: never with credentials.
-  const say: Say = (ok, what, detail) => process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${what}: ${redactUrlsIn(detail)}\n`);
+  const say: Say = (ok, what, detail) => process.stdout.write(`${ok === 'warn' ? 'WARN' : ok ? 'ok  ' : 'FAIL'} ${what}: ${redactUrlsIn(detail)}\n`);
   const failures: string[] = [];
   say(true, 'config', options.config ? `${options.config} is valid` : 'defaults and environment are valid');
 

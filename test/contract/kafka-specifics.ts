@@ -239,6 +239,18 @@ export function describeKafkaSpecifics(name: string, clientId: string, makeTrans
       expect(read[0]!.timestamp).toBeGreaterThanOrEqual(before - 1_000);
     });
 
+    it('reads the settings an administrator gave a topic as an independent client reads them, the broker defaults included', async () => {
+      const topic = uniqueName('admin-settings');
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact,delete' }, { name: 'retention.ms', value: '3600000' }] }],
+      });
+      const read = await transport.topicSettings(topic);
+      const expected = await topicSettings(topic);
+      expect([read.get('cleanup.policy'), read.get('retention.ms'), read.get('message.timestamp.type')]).toEqual(['compact,delete', '3600000', 'CreateTime']);
+      for (const name of ['cleanup.policy', 'retention.ms', 'message.timestamp.type', 'segment.ms', 'retention.bytes']) expect(read.get(name), name).toBe(expected.get(name));
+    });
+
     it('leaves no consumer group behind after readToEnd', async () => {
       const { groups } = await admin.listGroups();
       expect(groups.filter((g) => g.groupId.startsWith(`${clientId}-read`))).toEqual([]);

@@ -5,7 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeedbackloopError } from '../../core/errors.js';
 import { partitionForKey } from '../../adapters/transport/partitioner.js';
-import type { LogConsumer, LogRecord, LogTransport, PartitionBatch } from '../../adapters/transport/transport.js';
+import type { LogConsumer, LogRecord, LogTransport, PartitionBatch, TopicSpec } from '../../adapters/transport/transport.js';
+import { topicConfigEntries } from '../../adapters/kafka/topic-configs.js';
+import { judgeTopicSettings } from '../../runtime/topic-settings.js';
 import { collect, sleep, uniqueName, waitFor } from '../support/collect.js';
 
 export interface ContractOptions {
@@ -390,6 +392,26 @@ export function describeTransportContract(name: string, makeTransport: () => Pro
 
     it('refuses to describe a topic that does not exist', async () => {
       await expect(transport.partitionCount(uniqueName('missing'))).rejects.toThrow(/does not exist/);
+    });
+
+    it('reads back the settings ensureTopics wrote (none of which check judges lossy), and an existing topic keeps its own', async () => {
+      const specs: TopicSpec[] = [
+        { name: uniqueName('set-compacted'), partitions: 1, compacted: true, segmentMs: 600_000 },
+        { name: uniqueName('set-forever'), partitions: 1, keepForever: true },
+        { name: uniqueName('set-retention'), partitions: 1, retentionMs: 86_400_000 },
+      ];
+      await transport.ensureTopics(specs);
+      for (const spec of specs) {
+        const settings = await transport.topicSettings(spec.name);
+        for (const { name, value } of topicConfigEntries(spec)) expect(settings.get(name), `${spec.name} ${name}`).toBe(value);
+        expect(judgeTopicSettings(spec, settings)).toEqual([]);
+      }
+      // ensureTopics never alters an existing topic: asked for ever, a plain topic keeps what it had.
+      const plain = uniqueName('set-plain');
+      await transport.ensureTopics([{ name: plain, partitions: 1 }]);
+      await transport.ensureTopics([{ name: plain, partitions: 1, keepForever: true }]);
+      expect((await transport.topicSettings(plain)).get('retention.ms')).not.toBe('-1');
+      await expect(transport.topicSettings(uniqueName('missing'))).rejects.toThrow();
     });
   });
 }

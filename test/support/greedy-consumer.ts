@@ -20,6 +20,7 @@ import type {
 export function delegating(log: MemoryTransport, overrides: Partial<LogTransport>): LogTransport {
   return {
     ensureTopics: (specs) => log.ensureTopics(specs),
+    topicSettings: (topic) => log.topicSettings(topic),
     partitionCount: (topic) => log.partitionCount(topic),
     committedOffsets: (group, topic) => log.committedOffsets(group, topic),
     endOffsets: (topic) => log.endOffsets(topic),

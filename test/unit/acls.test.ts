@@ -48,6 +48,7 @@ function recording(inner: MemoryTransport, accesses: Access[]): LogTransport {
   const note = (resourceType: AclResourceType, name: string, operation: AclOperation) => accesses.push({ resourceType, name, operation });
   return {
     ensureTopics: (specs) => inner.ensureTopics(specs),
+    topicSettings: (topic) => inner.topicSettings(topic), // check's alone (DESCRIBE_CONFIGS), never run's
     partitionCount: (topic) => (note('TOPIC', topic, 'DESCRIBE'), inner.partitionCount(topic)),
     committedOffsets: (groupId, topic) => (note('GROUP', groupId, 'DESCRIBE'), note('TOPIC', topic, 'DESCRIBE'), inner.committedOffsets(groupId, topic)),
     endOffsets: (topic) => (note('TOPIC', topic, 'DESCRIBE'), inner.endOffsets(topic)),
